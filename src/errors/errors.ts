@@ -1,0 +1,135 @@
+// Operating errors: the failures a correct program still meets (bad input, a lost
+// quorum, a damaged file). Each has one class, a stable uppercase `code` that clients
+// may match on, and maps to exactly one gRPC status in src/api. Programmer errors are
+// not here: they are `assert`s that crash (../shared/STYLE.md point 5).
+//
+// The README lists every code; add a row there when you add a class here.
+
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'KEY_TOO_LARGE'
+  | 'KEY_EMPTY'
+  | 'VALUE_TOO_LARGE'
+  | 'BATCH_TOO_LARGE'
+  | 'QUORUM_INVALID'
+  | 'QUORUM_NOT_MET'
+  | 'DEADLINE_EXCEEDED'
+  | 'OVERLOADED'
+  | 'NOT_READY'
+  | 'SHUTTING_DOWN'
+  | 'WAL_CORRUPT'
+  | 'WAL_RECORD_TOO_LARGE'
+  | 'STORE_CLOSED'
+  | 'CONFIG_INVALID'
+  | 'PEER_UNREACHABLE'
+  | 'INTERNAL';
+
+export class QkvError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+export function isQkvError(error: unknown): error is QkvError {
+  return error instanceof QkvError;
+}
+
+export class InvalidArgumentError extends QkvError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
+
+export class KeyEmptyError extends QkvError {
+  constructor() {
+    super('KEY_EMPTY', 'key must be at least 1 byte');
+  }
+}
+
+export class KeyTooLargeError extends QkvError {
+  constructor(readonly keyBytes: number, readonly keyBytesMax: number) {
+    super('KEY_TOO_LARGE', `key is ${keyBytes} bytes; the limit is ${keyBytesMax}`);
+  }
+}
+
+export class ValueTooLargeError extends QkvError {
+  constructor(readonly valueBytes: number, readonly valueBytesMax: number) {
+    super('VALUE_TOO_LARGE', `value is ${valueBytes} bytes; the limit is ${valueBytesMax}`);
+  }
+}
+
+export class BatchTooLargeError extends QkvError {
+  constructor(readonly items: number, readonly itemsMax: number) {
+    super('BATCH_TOO_LARGE', `batch has ${items} items; the limit is ${itemsMax}`);
+  }
+}
+
+export class QuorumInvalidError extends QkvError {
+  constructor(readonly name: 'w' | 'r', readonly value: number, readonly replicationFactor: number) {
+    super('QUORUM_INVALID', `${name}=${value} is outside 1..${replicationFactor} (the replication factor)`);
+  }
+}
+
+export class QuorumNotMetError extends QkvError {
+  constructor(readonly acks: number, readonly required: number, readonly replicas: number, detail: string) {
+    super('QUORUM_NOT_MET', `quorum not met: ${acks} of ${required} required acks from ${replicas} replicas (${detail})`);
+  }
+}
+
+export class DeadlineExceededError extends QkvError {
+  constructor(readonly acks: number, readonly required: number, readonly timeoutMs: number) {
+    super('DEADLINE_EXCEEDED', `deadline of ${timeoutMs} ms passed with ${acks} of ${required} required acks`);
+  }
+}
+
+export class OverloadedError extends QkvError {
+  constructor(what: string, limit: number) {
+    super('OVERLOADED', `too many in-flight ${what}; the limit is ${limit}`);
+  }
+}
+
+export class NotReadyError extends QkvError {
+  constructor(reason: string) {
+    super('NOT_READY', `node is not ready: ${reason}`);
+  }
+}
+
+export class ShuttingDownError extends QkvError {
+  constructor() {
+    super('SHUTTING_DOWN', 'node is shutting down and accepts no new requests');
+  }
+}
+
+export class WalCorruptError extends QkvError {
+  constructor(readonly file: string, readonly offset: number, readonly reason: string) {
+    super('WAL_CORRUPT', `WAL file ${file} is corrupt at offset ${offset}: ${reason}`);
+  }
+}
+
+export class WalRecordTooLargeError extends QkvError {
+  constructor(readonly recordBytes: number, readonly recordBytesMax: number) {
+    super('WAL_RECORD_TOO_LARGE', `WAL record is ${recordBytes} bytes; the limit is ${recordBytesMax}`);
+  }
+}
+
+export class StoreClosedError extends QkvError {
+  constructor() {
+    super('STORE_CLOSED', 'the storage engine is closed');
+  }
+}
+
+export class ConfigInvalidError extends QkvError {
+  constructor(message: string) {
+    super('CONFIG_INVALID', message);
+  }
+}
+
+export class PeerUnreachableError extends QkvError {
+  constructor(readonly peer: string, options?: { cause?: unknown }) {
+    super('PEER_UNREACHABLE', `peer ${peer} is unreachable`, options);
+  }
+}

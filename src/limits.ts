@@ -1,0 +1,34 @@
+// Every bound in one place (../shared/STYLE.md point 7: "all queues have a fixed upper
+// bound"). Defaults that an operator may change live in the config schema and start from
+// these values; the hard ceilings here are what no configuration may exceed.
+
+/** Default key limit; a key is 1..keyBytesMax bytes. */
+export const KEY_BYTES_MAX_DEFAULT = 1024;
+/** Ceiling for a configured key limit: keys live inside LMDB keys, which cap at 1978 bytes. */
+export const KEY_BYTES_MAX_CEILING = 1900;
+/** Default value limit. */
+export const VALUE_BYTES_MAX_DEFAULT = 1024 * 1024;
+/** Ceiling for a configured value limit, kept well below the gRPC message ceiling. */
+export const VALUE_BYTES_MAX_CEILING = 3 * 1024 * 1024;
+/** gRPC message ceiling for every server and client we create. */
+export const GRPC_MESSAGE_BYTES_MAX = 16 * 1024 * 1024;
+/** Items in one BatchPut or BatchGet. */
+export const BATCH_ITEMS_MAX = 1000;
+/** Node id (pod name) length; node ids are stored in every version. */
+export const NODE_ID_BYTES_MAX = 253;
+
+/** One WAL frame payload; larger appends are refused before they touch the file. */
+export const WAL_FRAME_PAYLOAD_BYTES_MAX = 8 * 1024 * 1024;
+/** Default segment size before rotation. */
+export const WAL_SEGMENT_BYTES_DEFAULT = 64 * 1024 * 1024;
+/** Bytes gathered into one group-commit write before a sync is forced. */
+export const WAL_GROUP_COMMIT_BYTES_MAX = 4 * 1024 * 1024;
+/** Appends waiting for the log before new ones are refused with OVERLOADED. */
+export const WAL_PENDING_APPENDS_MAX = 100_000;
+
+/** Default memtable budget before a checkpoint is started. */
+export const MEMTABLE_BYTES_DEFAULT = 64 * 1024 * 1024;
+/** Default grace period before tombstones are purged (10 days). */
+export const TOMBSTONE_GRACE_MS_DEFAULT = 10 * 24 * 60 * 60 * 1000;
+/** A sync slower than this is logged as slow. */
+export const FSYNC_SLOW_MS = 100;

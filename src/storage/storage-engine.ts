@@ -1,0 +1,43 @@
+// The port every storage backend implements. The coordinator and the replica service
+// see only this interface; src/storage/engine holds the durable backend (WAL + memtable
+// + LMDB) and src/storage/memory the in-process one used by whole-cluster tests.
+// One contract suite (test/storage/engine-contract.ts) runs against every backend.
+import type { KvRecord } from './record.js';
+import type { TokenRange } from '../ring/token-range.js';
+
+export interface ScanPage {
+  /** Records in (token, key) order, tombstones included. */
+  readonly records: KvRecord[];
+  /** Pass back as `resumeAfter` to continue; absent when the range is exhausted. */
+  readonly resumeAfter?: ScanCursor;
+}
+
+export interface ScanCursor {
+  readonly token: bigint;
+  readonly key: Buffer;
+}
+
+export interface ApplyResult {
+  /** One entry per input record: true when it replaced what the engine held. */
+  readonly applied: boolean[];
+}
+
+export interface StorageEngine {
+  /**
+   * Applies records under last-writer-wins. The promise resolves only once the
+   * records are as durable as the engine's fsync policy promises; a record older
+   * than or equal to the stored version is a no-op.
+   */
+  apply(records: readonly KvRecord[]): Promise<ApplyResult>;
+
+  /** The newest record for a key, tombstones and expired records included. */
+  get(key: Buffer): KvRecord | undefined;
+
+  /** One page of the records whose key tokens fall in `range`. */
+  scan(range: TokenRange, limit: number, resumeAfter?: ScanCursor): ScanPage;
+
+  /** Makes everything applied so far durable regardless of the fsync policy. */
+  sync(): Promise<void>;
+
+  close(): Promise<void>;
+}
