@@ -2,6 +2,7 @@
 // registry the caller passes, so several engines in one process (tests, benchmarks)
 // do not collide; a second engine on the same registry reuses the first's metrics.
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { getOrCreateMetric } from '../../metrics/get-or-create-metric.js';
 
 // Sync latencies on disks range from ~50 µs (NVMe with a write cache) to seconds
 // (a saturated network volume); the buckets span both ends.
@@ -15,30 +16,26 @@ export interface WalMetrics {
   readonly groupCommitRecords: Histogram;
 }
 
-function reuse<T>(registry: Registry, name: string, create: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? create();
-}
-
 export function createWalMetrics(registry: Registry): WalMetrics {
   const registers = [registry];
   return {
-    fsyncDuration: reuse(registry, 'qkv_wal_fsync_duration_seconds', () => new Histogram({
+    fsyncDuration: getOrCreateMetric(registry, 'qkv_wal_fsync_duration_seconds', () => new Histogram({
       name: 'qkv_wal_fsync_duration_seconds',
       help: 'Duration of WAL fdatasync calls.',
       buckets: FSYNC_BUCKETS_SECONDS,
       registers,
     })),
-    bytesWritten: reuse(registry, 'qkv_wal_written_bytes_total', () => new Counter({
+    bytesWritten: getOrCreateMetric(registry, 'qkv_wal_written_bytes_total', () => new Counter({
       name: 'qkv_wal_written_bytes_total',
       help: 'Bytes written to WAL segments, frame headers included.',
       registers,
     })),
-    recordsWritten: reuse(registry, 'qkv_wal_written_records_total', () => new Counter({
+    recordsWritten: getOrCreateMetric(registry, 'qkv_wal_written_records_total', () => new Counter({
       name: 'qkv_wal_written_records_total',
       help: 'Records written to the WAL.',
       registers,
     })),
-    groupCommitRecords: reuse(registry, 'qkv_wal_group_commit_records', () => new Histogram({
+    groupCommitRecords: getOrCreateMetric(registry, 'qkv_wal_group_commit_records', () => new Histogram({
       name: 'qkv_wal_group_commit_records',
       help: 'Records made durable by one group commit (one write and one sync).',
       buckets: BATCH_BUCKETS_RECORDS,

@@ -28,7 +28,7 @@ export interface WalWriterOptions {
 }
 
 type Pending =
-  | { kind: 'frame'; frame: Buffer; records: number; resolve: () => void; reject: (error: Error) => void }
+  | { kind: 'frame'; frame: Buffer; records: number; resolve: (segment: bigint) => void; reject: (error: Error) => void }
   | { kind: 'rotate'; resolve: (segment: bigint) => void; reject: (error: Error) => void }
   | { kind: 'sync'; resolve: () => void; reject: (error: Error) => void };
 
@@ -85,8 +85,11 @@ export class WriteAheadLog {
     return this.segment;
   }
 
-  /** Appends one record-batch frame; resolves when the fsync policy calls it durable. */
-  append(payload: Buffer, records: number): Promise<void> {
+  /**
+   * Appends one record-batch frame; resolves, with the number of the segment that holds
+   * it, when the fsync policy calls it durable.
+   */
+  append(payload: Buffer, records: number): Promise<bigint> {
     const refusal = this.refusal();
     if (refusal) return Promise.reject(refusal);
     if (this.queuedFrames >= WAL_PENDING_APPENDS_MAX) {
@@ -98,7 +101,7 @@ export class WriteAheadLog {
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<bigint>((resolve, reject) => {
       this.queue.push({ kind: 'frame', frame, records, resolve, reject });
       this.queuedFrames++;
       this.startFlush();
@@ -227,7 +230,7 @@ export class WriteAheadLog {
     metrics.bytesWritten.inc(groupBytes);
     metrics.recordsWritten.inc(records);
     metrics.groupCommitRecords.observe(records);
-    for (const item of group) item.resolve();
+    for (const item of group) item.resolve(this.segment);
   }
 
   private async datasync(): Promise<void> {
