@@ -204,7 +204,7 @@ export class DurableStorageEngine implements StorageEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     try {
-      if (this.failure === undefined && this.active.size > 0) await this.checkpoint();
+      if (this.unusable() === undefined && this.active.size > 0) await this.checkpoint();
       else await this.checkpointing?.catch(() => {});
     } finally {
       this.closed = true;
@@ -287,9 +287,16 @@ export class DurableStorageEngine implements StorageEngine {
     return purgeable.length;
   }
 
+  private unusable(): Error | undefined {
+    if (this.closed) return new StoreClosedError();
+    const failure = this.failure ?? this.wal.failed;
+    if (failure) return new Error(`storage engine failed earlier: ${failure.message}`, { cause: failure });
+    return undefined;
+  }
+
   private throwIfUnusable(): void {
-    if (this.closed) throw new StoreClosedError();
-    if (this.failure) throw new Error(`storage engine failed earlier: ${this.failure.message}`, { cause: this.failure });
+    const error = this.unusable();
+    if (error) throw error;
   }
 }
 
