@@ -122,7 +122,7 @@ describe('diffRings', () => {
     assert.ok(rangeContains(FULL_RING, 5n));
   });
 
-  it('on adding one node to a larger cluster, moves only ranges onto that node, about N/(n+1) of the ring', () => {
+  it('on adding one node to a larger cluster, moves ranges only onto that node, each from one old replica', () => {
     const members = Array.from({ length: 9 }, (_, index) => ({ id: `quorumkv-${index}` }));
     const before9 = HashRing.build(members, { vnodes: 64 }, hash);
     const after10 = HashRing.build([...members, { id: 'quorumkv-9' }], { vnodes: 64 }, hash);
