@@ -192,7 +192,11 @@ describe('HashRing', () => {
       ['a#1', 300n],
       ['b#1', 200n],
     ]);
-    const colliding: XxHash64 = { bytes: (input) => hash.bytes(input), text: (input) => forced.get(input) ?? hash.text(input) };
+    const utf8 = new TextDecoder();
+    const colliding: XxHash64 = {
+      bytes: (input) => forced.get(utf8.decode(input)) ?? hash.bytes(input),
+      text: (input) => forced.get(input) ?? hash.text(input),
+    };
     const ring = HashRing.build([{ id: 'b' }, { id: 'a' }], { vnodes: 2, replicationFactor: 2 }, colliding);
     assert.equal(ring.rangeCount, 3);
     assert.deepEqual(

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { createTokenHasher, loadXxHash64, vnodeToken } from '../../src/ring/token-hasher.js';
+import { createTokenHasher, loadXxHash64, vnodeToken, writeVnodeTokens } from '../../src/ring/token-hasher.js';
 import { TOKEN_MAX } from '../../src/ring/token-range.js';
 import { referenceXxh64 } from './reference-xxh64.js';
 
@@ -46,5 +46,19 @@ describe('token hasher', () => {
     assert.equal(tokenOf(Buffer.from('user:42')), referenceXxh64(utf8.encode('user:42')));
     assert.equal(vnodeToken(hash, 'quorumkv-2', 17), referenceXxh64(utf8.encode('quorumkv-2#17')));
     assert.strictEqual(await loadXxHash64(), hash, 'the module is initialised once');
+  });
+
+  it('writes the same vnode tokens from its byte buffer as the plain formula', async () => {
+    const hash = await loadXxHash64();
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }), fc.integer({ min: 1, max: 1200 }), (nodeId, vnodes) => {
+        const out = new BigUint64Array(vnodes + 2);
+        writeVnodeTokens(hash, nodeId, vnodes, out, 1);
+        assert.equal(out[0], 0n);
+        assert.equal(out[vnodes + 1], 0n);
+        for (let index = 0; index < vnodes; index++) assert.equal(out[index + 1], vnodeToken(hash, nodeId, index), `${nodeId}#${index}`);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
