@@ -1,5 +1,6 @@
 // `qkv ring simulate` as a user meets it: flags checked with one clear line and exit
 // code 2, a table or JSON on success — in-process and through the real `qkv` entry point.
+import { REPLICATION_FACTOR_MAX } from '../../src/limits.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
@@ -35,7 +36,7 @@ describe('qkv ring simulate', () => {
     [['--keys', '1e6'], /--keys must be an integer from 1 to 10000000, got "1e6"/],
     [['--keys', '-5'], /--keys/],
     [['--vnodes', '4097'], /--vnodes must be an integer from 1 to 4096/],
-    [['--replicas', '17'], /--replicas must be an integer from 1 to 16/],
+    [['--replicas', String(REPLICATION_FACTOR_MAX + 1)], new RegExp(`--replicas must be an integer from 1 to ${REPLICATION_FACTOR_MAX}`)],
     [['--strategy', 'jump'], /--strategy must be one of modulo, consistent, virtual, all, got "jump"/],
     [['--nodes', '2000', '--vnodes', '4096'], /needs 8196096 tokens \(with the added node\); the limit is 4194304/],
     [['--bogus'], /Unknown option '--bogus'/],
