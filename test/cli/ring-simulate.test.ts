@@ -42,6 +42,7 @@ describe('qkv ring simulate', () => {
     [['--nodes'], /argument missing/],
     [['extra'], /Unexpected argument 'extra'/],
     [['--json=yes'], /does not take an argument/],
+    [['--node-prefix', 'x'.repeat(252)], /--node-prefix must be at most 251 bytes with --nodes 10/],
   ];
   for (const [argv, pattern] of badFlags) {
     it(`refuses ${argv.join(' ')} with one line and exit code 2`, async () => {
@@ -71,11 +72,24 @@ describe('qkv ring simulate', () => {
   it('prints tables for people, one strategy when asked', async () => {
     const { code, out } = await simulate(['--strategy', 'virtual', '--nodes', '4', '--keys', '2000', '--vnodes', '16']);
     assert.equal(code, 0);
-    assert.match(out, /^qkv ring simulate: 4 nodes, 2000 keys, 3 replicas per key, 16 vnodes/);
+    assert.match(out, /^qkv ring simulate: 4 nodes \(node-0..node-3\), 2000 keys, 3 replicas per key, 16 vnodes/);
     assert.match(out, /Load per node/);
     assert.match(out, /virtual \(16 tokens\/node\)\s+primary\s+\d+\s+\d+\s+500\.0\s+[\d.]+%\s+[\d.]+/);
     assert.match(out, /Keys moved: add one node \(4 -> 5\), remove one node \(4 -> 3\)/);
     assert.doesNotMatch(out, /modulo/);
+  });
+
+  it('names the nodes with --node-prefix, which changes the virtual-node tokens', async () => {
+    const run = async (prefix: string) => {
+      const { code, out } = await simulate(['--strategy', 'virtual', '--nodes', '4', '--keys', '2000', '--vnodes', '4', '--node-prefix', prefix, '--json']);
+      assert.equal(code, 0);
+      return JSON.parse(out) as SimulationResult;
+    };
+    const statefulSet = await run('quorumkv-');
+    assert.equal(statefulSet.nodePrefix, 'quorumkv-');
+    assert.equal(statefulSet.results[0]!.addOneNode.node, 'quorumkv-4');
+    const other = await run('db-');
+    assert.notDeepEqual(other.results[0]!.primaryLoad.perNode, statefulSet.results[0]!.primaryLoad.perNode);
   });
 
   it('prints its usage with --help', async () => {
