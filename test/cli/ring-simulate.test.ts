@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { EXIT_USAGE, runRingSimulate } from '../../src/cli/commands/ring-simulate.js';
+import { REPLICATION_FACTOR_MAX } from '../../src/limits.js';
 import type { SimulationResult } from '../../src/ring/ring-simulation.js';
 
 const run = promisify(execFile);
@@ -35,7 +36,7 @@ describe('qkv ring simulate', () => {
     [['--keys', '1e6'], /--keys must be an integer from 1 to 10000000, got "1e6"/],
     [['--keys', '-5'], /--keys/],
     [['--vnodes', '4097'], /--vnodes must be an integer from 1 to 4096/],
-    [['--replicas', '17'], /--replicas must be an integer from 1 to 16/],
+    [['--replicas', String(REPLICATION_FACTOR_MAX + 1)], new RegExp(`--replicas must be an integer from 1 to ${REPLICATION_FACTOR_MAX}, got "${REPLICATION_FACTOR_MAX + 1}"`)],
     [['--strategy', 'jump'], /--strategy must be one of modulo, consistent, virtual, all, got "jump"/],
     [['--nodes', '2000', '--vnodes', '4096'], /needs 8196096 tokens \(with the added node\); the limit is 4194304/],
     [['--bogus'], /Unknown option '--bogus'/],

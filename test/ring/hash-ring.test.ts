@@ -231,7 +231,7 @@ describe('HashRing', () => {
     refuses([{ id: 'a' }], { vnodes: 0 }, /vnodes must be an integer from 1 to 4096, got 0/);
     refuses([{ id: 'a' }], { vnodes: RING_VNODES_MAX + 1 }, /vnodes must be an integer/);
     refuses([{ id: 'a' }], { vnodes: 1.5 }, /vnodes must be an integer/);
-    refuses([{ id: 'a' }], { replicationFactor: 0 }, /replication factor must be an integer from 1 to 16, got 0/);
+    refuses([{ id: 'a' }], { replicationFactor: 0 }, new RegExp(`replication factor must be an integer from 1 to ${REPLICATION_FACTOR_MAX}, got 0`));
     refuses([{ id: 'a' }], { replicationFactor: REPLICATION_FACTOR_MAX + 1 }, /replication factor/);
     const many = Array.from({ length: Math.ceil(RING_TOKENS_MAX / RING_VNODES_MAX) + 1 }, (_, index) => ({ id: `n${index}` }));
     refuses(many, { vnodes: RING_VNODES_MAX }, /tokens; the limit is 4194304/);
