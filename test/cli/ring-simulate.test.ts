@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { EXIT_USAGE, runRingSimulate } from '../../src/cli/commands/ring-simulate.js';
-import { REPLICATION_FACTOR_MAX } from '../../src/limits.js';
+import { REPLICATION_FACTOR_MAX, RING_TOKENS_MAX } from '../../src/limits.js';
 import type { SimulationResult } from '../../src/ring/ring-simulation.js';
 
 const run = promisify(execFile);
@@ -38,7 +38,7 @@ describe('qkv ring simulate', () => {
     [['--vnodes', '4097'], /--vnodes must be an integer from 1 to 4096/],
     [['--replicas', String(REPLICATION_FACTOR_MAX + 1)], new RegExp(`--replicas must be an integer from 1 to ${REPLICATION_FACTOR_MAX}, got "${REPLICATION_FACTOR_MAX + 1}"`)],
     [['--strategy', 'jump'], /--strategy must be one of modulo, consistent, virtual, all, got "jump"/],
-    [['--nodes', '2000', '--vnodes', '4096'], /needs 8196096 tokens \(with the added node\); the limit is 4194304/],
+    [['--nodes', '2000', '--vnodes', '4096'], new RegExp(`needs 8196096 tokens \\(with the added node\\); the limit is ${RING_TOKENS_MAX}`)],
     [['--bogus'], /Unknown option '--bogus'/],
     [['--nodes'], /argument missing/],
     [['extra'], /Unexpected argument 'extra'/],
