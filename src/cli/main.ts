@@ -4,7 +4,7 @@
 // small on purpose.
 import { runRingSimulate } from './commands/ring-simulate.js';
 
-const USAGE = 'usage: qkv ring simulate [--strategy modulo|consistent|virtual|all] [--nodes n] [--keys n] [--vnodes n] [--replicas n] [--json]\n';
+const USAGE = 'usage: qkv ring simulate [--strategy modulo|consistent|virtual|all] [--nodes n] [--keys n] [--vnodes n] [--replicas n] [--node-prefix p] [--json]\n';
 
 const [group, command, ...rest] = process.argv.slice(2);
 if (group === 'ring' && command === 'simulate') {
