@@ -30,9 +30,9 @@ it('a batch of 200 keys on 5 nodes sends one message per replica, and every key 
   const applies = sentTo(events, 'apply');
   assert.deepEqual([...applies.keys()].sort(), ['node-1', 'node-2', 'node-3', 'node-4'], 'node-0 applies locally');
   assert.ok([...applies.values()].every((count) => count === 1), `one apply message per peer, got ${JSON.stringify([...applies])}`);
-  const items3 = events.filter((event) => event.type === 'sent' && event.kind === 'apply').reduce((sum, event) => sum + (event.type === 'sent' ? event.items : 0), 0);
+  const itemsSent = events.filter((event) => event.type === 'sent' && event.kind === 'apply').reduce((sum, event) => sum + (event.type === 'sent' ? event.items : 0), 0);
   const local = items.filter((item) => cluster.node('node-0').engine.get(item.key) !== undefined).length;
-  assert.equal(items3 + local, 200 * 3, 'every key went to exactly its 3 replicas');
+  assert.equal(itemsSent + local, 200 * 3, 'every key went to exactly its 3 replicas');
 
   events.length = 0;
   const read = await coordinator.batchGet(items.map((item) => item.key), { r: 2 });
