@@ -17,7 +17,8 @@ it('a mixed workload leaves no timers and no unhandled rejections behind', async
     let draw = 0;
     // A fixed sequence instead of Math.random, so the run is the same every time.
     const random = (): number => [0.1, 0.9, 0.6, 0.3][draw++ % 4]!;
-    const cluster = new MemoryCluster({ nodes: 5, network: { random } });
+    // Background repairs use the write timeout; keep it short so lost repairs end quickly.
+    const cluster = new MemoryCluster({ nodes: 5, network: { random }, coordinator: { writeTimeoutMs: 50 } });
     cluster.network.delay({ to: 'node-3', ms: 15 });
     cluster.network.drop({ to: 'node-4', probability: 0.5 });
     const calls: Array<Promise<unknown>> = [];
