@@ -16,8 +16,8 @@
 // and every timer it started is cleared; a handler already running finishes (as a real
 // server would) but its answer is discarded.
 //
-// Messages are copied in transit, as serialization would, so sender and receiver never
-// share buffers. Test knobs are options and methods on the instance, never globals.
+// MemoryTransport copies messages in transit, as serialization would, so sender and
+// receiver never share buffers. Test knobs are options and methods on the instance, never globals.
 import { PeerUnreachableError } from '../../errors/errors.js';
 import type { ReplicaHandler } from '../peer-transport.js';
 import { MemoryTransport } from './memory-transport.js';
