@@ -32,3 +32,19 @@ export const MEMTABLE_BYTES_DEFAULT = 64 * 1024 * 1024;
 export const TOMBSTONE_GRACE_MS_DEFAULT = 10 * 24 * 60 * 60 * 1000;
 /** A sync slower than this is logged as slow. */
 export const FSYNC_SLOW_MS = 100;
+
+/** Default bound on client requests a node works on at once; more get OVERLOADED. */
+export const IN_FLIGHT_REQUESTS_MAX_DEFAULT = 4096;
+/** Ceiling for a configured in-flight bound. */
+export const IN_FLIGHT_REQUESTS_MAX_CEILING = 100_000;
+/** Messages (apply or read calls) waiting to be sent to one peer; more get OVERLOADED. */
+export const REPLICA_QUEUE_MESSAGES_MAX = 10_000;
+/**
+ * Approximate payload bytes in one coalesced Replica call. A turn's messages beyond it
+ * travel in further calls, which keeps every call well below GRPC_MESSAGE_BYTES_MAX.
+ */
+export const REPLICA_BATCH_BYTES_MAX = 4 * 1024 * 1024;
+/** Records or keys in one coalesced Replica call. */
+export const REPLICA_BATCH_ITEMS_MAX = 4096;
+/** Time a draining node waits for in-flight requests before closing anyway. */
+export const DRAIN_TIMEOUT_MS_DEFAULT = 10_000;

@@ -69,8 +69,8 @@ export class BatchTooLargeError extends QkvError {
 }
 
 export class QuorumInvalidError extends QkvError {
-  constructor(readonly name: 'w' | 'r', readonly value: number, readonly replicationFactor: number) {
-    super('QUORUM_INVALID', `${name}=${value} is outside 1..${replicationFactor} (the replication factor)`);
+  constructor(readonly quorum: 'w' | 'r', readonly value: number, readonly replicationFactor: number) {
+    super('QUORUM_INVALID', `${quorum}=${value} is outside 1..${replicationFactor} (the replication factor)`);
   }
 }
 
