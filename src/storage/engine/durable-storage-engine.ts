@@ -1,0 +1,298 @@
+// The durable storage engine of one replica: WAL + memtable + ordered store.
+//
+//   apply:      LWW filter -> WAL append (group commit, durable per fsync policy)
+//               -> memtable insert (LWW again, against every level)
+//   get:        active memtable -> checkpointing memtable -> ordered store
+//   checkpoint: when the active memtable passes its byte budget: roll the WAL to a new
+//               segment S, freeze the memtable, write it (with the retention rules of
+//               retention.ts) and the marker "checkpoint-segment = S" to LMDB in one
+//               flushed transaction, then delete the WAL segments below S
+//   open:       replay the WAL from the store's checkpoint segment (wal-recovery.ts)
+//
+// Invariant: for any key, a level nearer the top holds a version newer than every
+// level below it (the insert re-checks against all levels), so `get` may stop at the
+// first level that has the key.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Registry } from 'prom-client';
+import { StoreClosedError } from '../../errors/errors.js';
+import { KEY_BYTES_MAX_CEILING, MEMTABLE_BYTES_DEFAULT, TOMBSTONE_GRACE_MS_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT } from '../../limits.js';
+import type { Logger } from '../../logging/logger.js';
+import { rangeIntervals, type TokenFunction, type TokenRange } from '../../ring/token-range.js';
+import type { KvRecord } from '../record.js';
+import { supersedes } from '../record.js';
+import { encodeBatch } from '../record-codec.js';
+import type { ApplyResult, ScanCursor, ScanPage, StorageEngine } from '../storage-engine.js';
+import type { FsyncPolicy } from '../wal/fsync-policy.js';
+import { nodeWalFileSystem, type WalFileSystem } from '../wal/wal-file-system.js';
+import { createWalMetrics } from '../wal/wal-metrics.js';
+import { openWriteAheadLog, type WalRecoveryReport } from '../wal/wal-recovery.js';
+import type { WriteAheadLog } from '../wal/write-ahead-log.js';
+import { createEngineMetrics, type EngineMetrics } from './engine-metrics.js';
+import { Memtable } from './memtable.js';
+import { OrderedStore, storeKeyOf } from './ordered-store.js';
+import { isPurgeable, retainedForm } from './retention.js';
+
+/** Store entries a checkpoint examines for purging, so one checkpoint stays short. */
+const PURGE_SWEEP_ENTRIES_MAX = 10_000;
+
+export interface DurableStorageEngineOptions {
+  /** Data directory; the engine uses `wal/` and `store/` inside it. */
+  readonly dir: string;
+  readonly tokenOf: TokenFunction;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readonly fsyncPolicy?: FsyncPolicy;
+  readonly segmentBytesMax?: number;
+  readonly memtableBytesMax?: number;
+  readonly tombstoneGraceMs?: number;
+  /** Start even when the WAL is corrupt, skipping (and logging) the damaged data. */
+  readonly skipCorrupt?: boolean;
+  readonly fileSystem?: WalFileSystem;
+  /** Wall clock for expiry and purge decisions. */
+  readonly nowMs?: () => number;
+}
+
+export class DurableStorageEngine implements StorageEngine {
+  private active = new Memtable();
+  private frozen: Memtable | undefined;
+  /** The WAL segment from which the active memtable's records were appended. */
+  private activeSince: bigint;
+  private checkpointing: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private closed = false;
+  private sweepAfter: Buffer | undefined;
+  private wal!: WriteAheadLog;
+
+  private constructor(
+    private readonly store: OrderedStore,
+    private readonly options: Required<Omit<DurableStorageEngineOptions, 'fileSystem'>>,
+    private readonly metrics: EngineMetrics,
+  ) {
+    this.activeSince = store.checkpointSegment();
+  }
+
+  static async open(options: DurableStorageEngineOptions): Promise<{ engine: DurableStorageEngine; recovery: WalRecoveryReport }> {
+    const settings = {
+      fsyncPolicy: { kind: 'always' } as FsyncPolicy,
+      segmentBytesMax: WAL_SEGMENT_BYTES_DEFAULT,
+      memtableBytesMax: MEMTABLE_BYTES_DEFAULT,
+      tombstoneGraceMs: TOMBSTONE_GRACE_MS_DEFAULT,
+      skipCorrupt: false,
+      nowMs: Date.now,
+      ...options,
+    };
+    const started = performance.now();
+    const store = await OrderedStore.open(join(options.dir, 'store'), options.tokenOf);
+    const metrics = createEngineMetrics(options.registry);
+    const engine = new DurableStorageEngine(store, settings, metrics);
+    try {
+      const { wal, report } = await openWriteAheadLog(
+        {
+          dir: join(options.dir, 'wal'),
+          fsyncPolicy: settings.fsyncPolicy,
+          segmentBytesMax: settings.segmentBytesMax,
+          fileSystem: options.fileSystem ?? nodeWalFileSystem,
+          logger: options.logger,
+          metrics: createWalMetrics(options.registry),
+        },
+        {
+          fromSegment: store.checkpointSegment(),
+          skipCorrupt: settings.skipCorrupt,
+          onBatch: (records) => engine.replay(records),
+        },
+      );
+      engine.wal = wal;
+      metrics.bind({
+        memtableBytes: () => engine.active.bytes + (engine.frozen?.bytes ?? 0),
+        memtableRecords: () => engine.active.size + (engine.frozen?.size ?? 0),
+      });
+      options.logger.info(
+        { ...report, elapsedMs: Math.round(performance.now() - started), memtableRecords: engine.active.size },
+        'storage engine open',
+      );
+      return { engine, recovery: report };
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  get(key: Buffer): KvRecord | undefined {
+    return this.active.get(key) ?? this.frozen?.get(key) ?? this.store.get(key);
+  }
+
+  async apply(records: readonly KvRecord[]): Promise<ApplyResult> {
+    this.throwIfUnusable();
+    for (const record of records) {
+      assert.ok(record.key.length > 0, 'empty key reached the engine');
+      assert.ok(record.key.length <= KEY_BYTES_MAX_CEILING, 'oversized key reached the engine');
+    }
+    await this.waitForRoom();
+
+    // Stale records (repairs, replays from peers) are dropped before they cost WAL space.
+    const fresh = records.filter((record) => supersedes(record.version, this.get(record.key)?.version));
+    const applied = records.map(() => false);
+    if (fresh.length === 0) return { applied };
+
+    const segment = await this.wal.append(encodeBatch(fresh), fresh.length);
+    // A checkpoint rolls the WAL only after every earlier append has reached this
+    // point, so a record can never land in a memtable younger than its segment.
+    assert.ok(segment >= this.activeSince, 'record inserted into a memtable newer than its WAL segment');
+    const appliedFresh = new Set<KvRecord>();
+    for (const record of fresh) if (this.insert(record)) appliedFresh.add(record);
+    for (const [index, record] of records.entries()) applied[index] = appliedFresh.has(record);
+
+    if (this.active.bytes >= this.options.memtableBytesMax) void this.checkpoint().catch(() => {});
+    return { applied };
+  }
+
+  scan(range: TokenRange, limit: number, resumeAfter?: ScanCursor): ScanPage {
+    this.throwIfUnusable();
+    assert.ok(limit > 0, 'scan limit must be positive');
+    const { tokenOf } = this.options;
+    const after = resumeAfter ? storeKeyOf(resumeAfter.token, resumeAfter.key) : undefined;
+    const intervals = rangeIntervals(range);
+    let first = 0;
+    if (resumeAfter) {
+      first = intervals.findIndex((interval) => resumeAfter.token >= interval.low && resumeAfter.token <= interval.high);
+      assert.ok(first >= 0, 'scan cursor outside the range');
+    }
+
+    const page: Array<{ storeKey: Buffer; token: bigint; record: KvRecord }> = [];
+    for (let index = first; index < intervals.length && page.length < limit; index++) {
+      const { low, high } = intervals[index]!;
+      const from = index === first ? after : undefined;
+      const merged = new Map<string, { storeKey: Buffer; token: bigint; record: KvRecord }>();
+      for (const { token, record } of this.store.range(low, high, limit - page.length, from)) {
+        merged.set(record.key.toString('latin1'), { storeKey: storeKeyOf(token, record.key), token, record });
+      }
+      for (const memtable of [this.frozen, this.active]) {
+        if (!memtable) continue;
+        for (const record of memtable.values()) {
+          const token = tokenOf(record.key);
+          if (token < low || token > high) continue;
+          const storeKey = storeKeyOf(token, record.key);
+          if (from && Buffer.compare(storeKey, from) <= 0) continue;
+          merged.set(record.key.toString('latin1'), { storeKey, token, record });
+        }
+      }
+      const sorted = [...merged.values()].sort((a, b) => Buffer.compare(a.storeKey, b.storeKey));
+      page.push(...sorted.slice(0, limit - page.length));
+    }
+
+    const last = page.at(-1);
+    const records = page.map((entry) => entry.record);
+    if (page.length < limit || !last) return { records };
+    return { records, resumeAfter: { token: last.token, key: last.record.key } };
+  }
+
+  async sync(): Promise<void> {
+    this.throwIfUnusable();
+    await this.wal.sync();
+  }
+
+  /** Moves the memtable into the ordered store; concurrent calls share one checkpoint. */
+  checkpoint(): Promise<void> {
+    this.checkpointing ??= this.runCheckpoint().finally(() => {
+      this.checkpointing = undefined;
+    });
+    return this.checkpointing;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (this.failure === undefined && this.active.size > 0) await this.checkpoint();
+      else await this.checkpointing?.catch(() => {});
+    } finally {
+      this.closed = true;
+      await this.wal.close();
+      await this.store.close();
+    }
+  }
+
+  private insert(record: KvRecord): boolean {
+    if (!supersedes(record.version, this.get(record.key)?.version)) return false;
+    return this.active.put(record);
+  }
+
+  /** Recovery applies replayed batches here; past the budget they go to the store. */
+  private async replay(records: KvRecord[]): Promise<void> {
+    for (const record of records) this.insert(record);
+    if (this.active.bytes >= this.options.memtableBytesMax) {
+      // The WAL writer does not exist yet, so the checkpoint marker stays where it is:
+      // the same segments are replayed again after a crash, which LWW makes harmless.
+      await this.writeToStore(this.active, this.store.checkpointSegment());
+      this.active = new Memtable();
+    }
+  }
+
+  /** Applies wait while a full memtable is still being checkpointed: memory stays bounded. */
+  private async waitForRoom(): Promise<void> {
+    while (this.active.bytes >= this.options.memtableBytesMax) {
+      await this.checkpoint();
+      this.throwIfUnusable();
+    }
+  }
+
+  private async runCheckpoint(): Promise<void> {
+    if (this.active.size === 0) return;
+    const started = performance.now();
+    try {
+      const boundary = await this.wal.rollover();
+      this.frozen = this.active;
+      this.active = new Memtable();
+      this.activeSince = boundary;
+      const written = await this.writeToStore(this.frozen, boundary);
+      this.frozen = undefined;
+      const removedSegments = await this.wal.removeSegmentsBefore(boundary);
+      const purged = await this.sweepForPurge();
+      const elapsedMs = performance.now() - started;
+      this.metrics.checkpointDuration.observe(elapsedMs / 1000);
+      this.options.logger.info(
+        { records: written, purged, removedSegments, checkpointSegment: boundary.toString(), elapsedMs: Math.round(elapsedMs) },
+        'checkpoint done',
+      );
+    } catch (error) {
+      // The frozen memtable and its WAL segments are intact, but the engine can no
+      // longer promise bounded memory; it stops taking writes and a restart recovers.
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      this.options.logger.error({ err: this.failure }, 'checkpoint failed; the engine accepts no more writes until restart');
+      throw this.failure;
+    }
+  }
+
+  private async writeToStore(memtable: Memtable, checkpointSegment: bigint): Promise<number> {
+    const nowMs = this.options.nowMs();
+    const grace = this.options.tombstoneGraceMs;
+    const writes = [...memtable.values()].map((record) => ({ key: record.key, record: retainedForm(record, nowMs, grace) }));
+    const count = await this.store.commitCheckpoint(writes, checkpointSegment);
+    this.metrics.checkpointRecords.inc(count);
+    this.metrics.purgedRecords.inc(writes.filter((write) => write.record === undefined).length);
+    return count;
+  }
+
+  /** Purges a bounded slice of the store per checkpoint, resuming where the last stopped. */
+  private async sweepForPurge(): Promise<number> {
+    const nowMs = this.options.nowMs();
+    const entries = this.store.sweep(PURGE_SWEEP_ENTRIES_MAX, this.sweepAfter);
+    this.sweepAfter = entries.length < PURGE_SWEEP_ENTRIES_MAX ? undefined : entries.at(-1)?.storeKey;
+    const purgeable = entries
+      .filter(({ record }) => isPurgeable(record, nowMs, this.options.tombstoneGraceMs))
+      .map(({ record }) => record.key);
+    await this.store.remove(purgeable);
+    this.metrics.purgedRecords.inc(purgeable.length);
+    return purgeable.length;
+  }
+
+  private throwIfUnusable(): void {
+    if (this.closed) throw new StoreClosedError();
+    if (this.failure) throw new Error(`storage engine failed earlier: ${this.failure.message}`, { cause: this.failure });
+  }
+}
+
+export async function openStorageEngine(options: DurableStorageEngineOptions): Promise<DurableStorageEngine> {
+  return (await DurableStorageEngine.open(options)).engine;
+}

@@ -1,0 +1,142 @@
+// The ordered on-disk store behind the memtable: LMDB through the `lmdb` package.
+// Checkpoints write the memtable here; reads that miss the memtable land here; scans by
+// token range walk it in order.
+//
+// Layout (format version 1, stored under meta key "format"):
+//   database "records": key = token u64 big-endian | key bytes
+//                       value = record body (src/storage/record-codec.ts)
+//   database "meta":    "format" -> u32 format version
+//                       "checkpoint-segment" -> u64: every WAL segment below this number
+//                       is contained in "records"; recovery replays from it.
+// Big-endian tokens make LMDB's bytewise key order equal to (token, key) order, which
+// is what token-range scans need. The checkpoint marker and the records it covers are
+// written in one transaction, so the store never claims a checkpoint it lacks.
+import assert from 'node:assert/strict';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { ConfigInvalidError } from '../../errors/errors.js';
+import { TOKEN_MAX, type TokenFunction } from '../../ring/token-range.js';
+import type { KvRecord } from '../record.js';
+import { decodeBody, encodeBody } from '../record-codec.js';
+
+export const STORE_FORMAT_VERSION = 1;
+const META_FORMAT = 'format';
+const META_CHECKPOINT_SEGMENT = 'checkpoint-segment';
+
+export interface StoreEntry {
+  readonly token: bigint;
+  readonly record: KvRecord;
+}
+
+export function storeKeyOf(token: bigint, key: Buffer): Buffer {
+  const storeKey = Buffer.allocUnsafe(8 + key.length);
+  storeKey.writeBigUInt64BE(token, 0);
+  key.copy(storeKey, 8);
+  return storeKey;
+}
+
+function tokenBound(token: bigint): Buffer {
+  const bound = Buffer.allocUnsafe(8);
+  bound.writeBigUInt64BE(token, 0);
+  return bound;
+}
+
+export class OrderedStore {
+  private constructor(
+    private readonly root: RootDatabase<Buffer, Buffer>,
+    private readonly records: Database<Buffer, Buffer>,
+    private readonly meta: Database<Buffer, string>,
+    private readonly tokenOf: TokenFunction,
+  ) {}
+
+  static async open(path: string, tokenOf: TokenFunction): Promise<OrderedStore> {
+    const root = open<Buffer, Buffer>({ path, compression: false, keyEncoding: 'binary', encoding: 'binary', cache: false });
+    const records = root.openDB<Buffer, Buffer>({ name: 'records', keyEncoding: 'binary', encoding: 'binary', cache: false });
+    const meta = root.openDB<Buffer, string>({ name: 'meta', keyEncoding: 'ordered-binary', encoding: 'binary', cache: false });
+    const store = new OrderedStore(root, records, meta, tokenOf);
+    const format = meta.get(META_FORMAT);
+    if (format === undefined) {
+      const version = Buffer.alloc(4);
+      version.writeUInt32BE(STORE_FORMAT_VERSION, 0);
+      await meta.put(META_FORMAT, version);
+      await root.flushed;
+    } else if (format.readUInt32BE(0) !== STORE_FORMAT_VERSION) {
+      await root.close();
+      throw new ConfigInvalidError(`store at ${path} has format version ${format.readUInt32BE(0)}; this build reads ${STORE_FORMAT_VERSION}`);
+    }
+    return store;
+  }
+
+  /** The first WAL segment the store does not contain. */
+  checkpointSegment(): bigint {
+    const value = this.meta.get(META_CHECKPOINT_SEGMENT);
+    return value === undefined ? 0n : value.readBigUInt64BE(0);
+  }
+
+  get(key: Buffer): KvRecord | undefined {
+    const body = this.records.get(storeKeyOf(this.tokenOf(key), key));
+    return body === undefined ? undefined : decodeBody(key, body);
+  }
+
+  /**
+   * Entries with token in [low, high] in (token, key) order, starting after `after`
+   * when given, at most `limit` of them.
+   */
+  range(low: bigint, high: bigint, limit: number, after?: Buffer): StoreEntry[] {
+    assert.ok(low <= high, 'empty token interval');
+    const start = after ?? tokenBound(low);
+    const end = high === TOKEN_MAX ? undefined : tokenBound(high + 1n);
+    const entries: StoreEntry[] = [];
+    for (const { key: storeKey, value } of this.records.getRange({ start, end, limit: limit + 1 })) {
+      if (after !== undefined && storeKey.equals(after)) continue;
+      if (entries.length === limit) break;
+      const key = Buffer.from(storeKey.subarray(8));
+      entries.push({ token: storeKey.readBigUInt64BE(0), record: decodeBody(key, value) });
+    }
+    return entries;
+  }
+
+  /**
+   * Writes records (or removes keys, for `undefined`) together with the new checkpoint
+   * marker in one transaction, and resolves once it is flushed to disk.
+   */
+  async commitCheckpoint(writes: Iterable<{ key: Buffer; record: KvRecord | undefined }>, checkpointSegment: bigint): Promise<number> {
+    let count = 0;
+    await this.root.transaction(() => {
+      for (const { key, record } of writes) {
+        const storeKey = storeKeyOf(this.tokenOf(key), key);
+        if (record === undefined) this.records.removeSync(storeKey);
+        else this.records.putSync(storeKey, encodeBody(record));
+        count++;
+      }
+      const marker = Buffer.alloc(8);
+      marker.writeBigUInt64BE(checkpointSegment, 0);
+      this.meta.putSync(META_CHECKPOINT_SEGMENT, marker);
+    });
+    await this.root.flushed;
+    return count;
+  }
+
+  /** Removes keys (purged tombstones) in one flushed transaction. */
+  async remove(keys: readonly Buffer[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.root.transaction(() => {
+      for (const key of keys) this.records.removeSync(storeKeyOf(this.tokenOf(key), key));
+    });
+    await this.root.flushed;
+  }
+
+  /** Entries after `after` in store-key order, for background sweeps over the whole store. */
+  sweep(limit: number, after?: Buffer): Array<{ storeKey: Buffer; record: KvRecord }> {
+    const entries: Array<{ storeKey: Buffer; record: KvRecord }> = [];
+    for (const { key: storeKey, value } of this.records.getRange({ start: after, limit: limit + 1 })) {
+      if (after !== undefined && storeKey.equals(after)) continue;
+      if (entries.length === limit) break;
+      entries.push({ storeKey: Buffer.from(storeKey), record: decodeBody(Buffer.from(storeKey.subarray(8)), value) });
+    }
+    return entries;
+  }
+
+  async close(): Promise<void> {
+    await this.root.close();
+  }
+}

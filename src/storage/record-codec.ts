@@ -1,0 +1,156 @@
+// Binary encoding of records, shared by the WAL (a batch of records per frame) and the
+// ordered store (one record body per LMDB value). Big-endian throughout.
+//
+//   body    = flags u8 | stamp u64 | nodeIdLength u8 | nodeId utf8
+//             | expiresAtMs u64   (only when flags & HAS_EXPIRY)
+//             | valueLength u32 | value   (only when not a tombstone)
+//   record  = keyLength u16 | key | body
+//   batch   = count u32 | record * count
+//
+// flags: bit 0 = tombstone, bit 1 = has expiry; other bits must be zero so that a
+// future format change is detected instead of misread.
+import assert from 'node:assert/strict';
+import type { KvRecord } from './record.js';
+
+const FLAG_TOMBSTONE = 1;
+const FLAG_HAS_EXPIRY = 2;
+const FLAGS_KNOWN = FLAG_TOMBSTONE | FLAG_HAS_EXPIRY;
+
+export class RecordDecodeError extends Error {}
+
+export function bodyBytes(record: KvRecord): number {
+  const nodeIdBytes = Buffer.byteLength(record.version.nodeId, 'utf8');
+  return 1 + 8 + 1 + nodeIdBytes + (record.expiresAtMs !== 0 ? 8 : 0) + (record.value !== null ? 4 + record.value.length : 0);
+}
+
+export function recordBytes(record: KvRecord): number {
+  return 2 + record.key.length + bodyBytes(record);
+}
+
+export function writeBody(record: KvRecord, target: Buffer, offset: number): number {
+  const nodeIdBytes = Buffer.byteLength(record.version.nodeId, 'utf8');
+  assert.ok(nodeIdBytes <= 255, 'node id longer than 255 bytes');
+  assert.ok(record.version.stamp >= 0n, 'negative stamp');
+  let flags = 0;
+  if (record.value === null) flags |= FLAG_TOMBSTONE;
+  if (record.expiresAtMs !== 0) flags |= FLAG_HAS_EXPIRY;
+  let at = target.writeUInt8(flags, offset);
+  at = target.writeBigUInt64BE(record.version.stamp, at);
+  at = target.writeUInt8(nodeIdBytes, at);
+  at += target.write(record.version.nodeId, at, 'utf8');
+  if (record.expiresAtMs !== 0) at = target.writeBigUInt64BE(BigInt(record.expiresAtMs), at);
+  if (record.value !== null) {
+    at = target.writeUInt32BE(record.value.length, at);
+    at += record.value.copy(target, at);
+  }
+  return at;
+}
+
+export function encodeBody(record: KvRecord): Buffer {
+  const target = Buffer.allocUnsafe(bodyBytes(record));
+  const end = writeBody(record, target, 0);
+  assert.equal(end, target.length);
+  return target;
+}
+
+export function writeRecord(record: KvRecord, target: Buffer, offset: number): number {
+  assert.ok(record.key.length > 0 && record.key.length <= 0xffff, 'key length out of u16 range');
+  let at = target.writeUInt16BE(record.key.length, offset);
+  at += record.key.copy(target, at);
+  return writeBody(record, target, at);
+}
+
+export function encodeBatch(records: readonly KvRecord[]): Buffer {
+  let total = 4;
+  for (const record of records) total += recordBytes(record);
+  const target = Buffer.allocUnsafe(total);
+  let at = target.writeUInt32BE(records.length, 0);
+  for (const record of records) at = writeRecord(record, target, at);
+  assert.equal(at, total);
+  return target;
+}
+
+/** A bounds-checked reader: every read names what it wanted when the bytes run out. */
+class Cursor {
+  constructor(
+    private readonly bytes: Buffer,
+    public at: number,
+    private readonly end: number,
+  ) {}
+
+  need(count: number, what: string): void {
+    if (this.at + count > this.end) {
+      throw new RecordDecodeError(`truncated ${what}: need ${count} bytes at ${this.at}, have ${this.end - this.at}`);
+    }
+  }
+
+  u8(what: string): number {
+    this.need(1, what);
+    return this.bytes.readUInt8(this.at++);
+  }
+
+  u16(what: string): number {
+    this.need(2, what);
+    const value = this.bytes.readUInt16BE(this.at);
+    this.at += 2;
+    return value;
+  }
+
+  u32(what: string): number {
+    this.need(4, what);
+    const value = this.bytes.readUInt32BE(this.at);
+    this.at += 4;
+    return value;
+  }
+
+  u64(what: string): bigint {
+    this.need(8, what);
+    const value = this.bytes.readBigUInt64BE(this.at);
+    this.at += 8;
+    return value;
+  }
+
+  /** A copy, so decoded records never pin the (large) buffer they came from. */
+  copy(count: number, what: string): Buffer {
+    this.need(count, what);
+    const slice = Buffer.from(this.bytes.subarray(this.at, this.at + count));
+    this.at += count;
+    return slice;
+  }
+}
+
+function readBody(cursor: Cursor, key: Buffer): KvRecord {
+  const flags = cursor.u8('flags');
+  if ((flags & ~FLAGS_KNOWN) !== 0) throw new RecordDecodeError(`unknown flags 0x${flags.toString(16)}`);
+  const stamp = cursor.u64('stamp');
+  const nodeId = cursor.copy(cursor.u8('node id length'), 'node id').toString('utf8');
+  let expiresAtMs = 0;
+  if (flags & FLAG_HAS_EXPIRY) {
+    const expiry = cursor.u64('expiry');
+    if (expiry > BigInt(Number.MAX_SAFE_INTEGER)) throw new RecordDecodeError('expiry beyond the safe integer range');
+    expiresAtMs = Number(expiry);
+  }
+  const value = flags & FLAG_TOMBSTONE ? null : cursor.copy(cursor.u32('value length'), 'value');
+  return { key, value, version: { stamp, nodeId }, expiresAtMs };
+}
+
+export function decodeBody(key: Buffer, bytes: Buffer): KvRecord {
+  const cursor = new Cursor(bytes, 0, bytes.length);
+  const record = readBody(cursor, key);
+  if (cursor.at !== bytes.length) throw new RecordDecodeError(`${bytes.length - cursor.at} trailing bytes after record body`);
+  return record;
+}
+
+export function decodeBatch(bytes: Buffer): KvRecord[] {
+  const cursor = new Cursor(bytes, 0, bytes.length);
+  const count = cursor.u32('record count');
+  const records: KvRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const keyLength = cursor.u16('key length');
+    if (keyLength === 0) throw new RecordDecodeError('empty key');
+    const key = cursor.copy(keyLength, 'key');
+    records.push(readBody(cursor, key));
+  }
+  if (cursor.at !== bytes.length) throw new RecordDecodeError(`${bytes.length - cursor.at} trailing bytes after batch`);
+  return records;
+}

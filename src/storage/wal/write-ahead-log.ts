@@ -1,0 +1,267 @@
+// The write-ahead log: the commit log of one replica. Appends are queued and written
+// by a single flush loop; every append that arrives while a write and sync are in
+// flight joins the next group, which goes out as one write() and one fdatasync
+// (group commit). The format is described in wal-format.ts and recovery in
+// wal-recovery.ts.
+//
+// After a failed write or sync the log is poisoned: the kernel may have dropped the
+// dirty pages ("fsyncgate"), so no later append can be acknowledged honestly. Every
+// pending and future append is rejected and the node must restart and recover.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { OverloadedError, StoreClosedError, WalRecordTooLargeError } from '../../errors/errors.js';
+import { FSYNC_SLOW_MS, WAL_FRAME_PAYLOAD_BYTES_MAX, WAL_GROUP_COMMIT_BYTES_MAX, WAL_PENDING_APPENDS_MAX } from '../../limits.js';
+import type { Logger } from '../../logging/logger.js';
+import type { FsyncPolicy } from './fsync-policy.js';
+import type { WalFileHandle, WalFileSystem } from './wal-file-system.js';
+import { encodeSegmentHeader, FRAME_HEADER_BYTES, FrameType, parseSegmentFileName, SEGMENT_HEADER_BYTES, segmentFileName, writeFrame } from './wal-format.js';
+import type { WalMetrics } from './wal-metrics.js';
+
+export interface WalWriterOptions {
+  readonly dir: string;
+  readonly fsyncPolicy: FsyncPolicy;
+  readonly segmentBytesMax: number;
+  readonly fileSystem: WalFileSystem;
+  readonly logger: Logger;
+  readonly metrics: WalMetrics;
+}
+
+type Pending =
+  | { kind: 'frame'; frame: Buffer; records: number; resolve: (segment: bigint) => void; reject: (error: Error) => void }
+  | { kind: 'rotate'; resolve: (segment: bigint) => void; reject: (error: Error) => void }
+  | { kind: 'sync'; resolve: () => void; reject: (error: Error) => void };
+
+/** Wraps a payload in a frame, refusing payloads above the frame limit. */
+export function buildFrame(type: FrameType, payload: Buffer): Buffer {
+  if (payload.length > WAL_FRAME_PAYLOAD_BYTES_MAX) throw new WalRecordTooLargeError(payload.length, WAL_FRAME_PAYLOAD_BYTES_MAX);
+  assert.ok(payload.length > 0, 'empty WAL payload');
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+  writeFrame(type, payload, frame, 0);
+  return frame;
+}
+
+export class WriteAheadLog {
+  private readonly queue: Pending[] = [];
+  private queuedFrames = 0;
+  private flushing = false;
+  private dirty = false;
+  private failure: Error | undefined;
+  private closed = false;
+  private readonly intervalTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly options: WalWriterOptions,
+    private handle: WalFileHandle,
+    private segment: bigint,
+    private segmentBytes: number,
+  ) {
+    const policy = options.fsyncPolicy;
+    if (policy.kind === 'interval') {
+      this.intervalTimer = setInterval(() => {
+        if (this.dirty && !this.closed && this.failure === undefined) this.sync().catch(() => {});
+      }, policy.intervalMs);
+      this.intervalTimer.unref();
+    }
+  }
+
+  /** Starts a fresh segment numbered `segment` and returns the log writing into it. */
+  static async create(options: WalWriterOptions, segment: bigint): Promise<WriteAheadLog> {
+    const handle = await WriteAheadLog.createSegment(options, segment);
+    return new WriteAheadLog(options, handle, segment, SEGMENT_HEADER_BYTES);
+  }
+
+  private static async createSegment(options: WalWriterOptions, segment: bigint): Promise<WalFileHandle> {
+    const path = join(options.dir, segmentFileName(segment));
+    const handle = await options.fileSystem.openForWrite(path, true);
+    await handle.writeAll(encodeSegmentHeader(segment), 0);
+    await handle.datasync();
+    await options.fileSystem.syncDirectory(options.dir);
+    return handle;
+  }
+
+  /** The segment new appends go to. */
+  get currentSegment(): bigint {
+    return this.segment;
+  }
+
+  /**
+   * Appends one record-batch frame; resolves, with the number of the segment that holds
+   * it, when the fsync policy calls it durable.
+   */
+  append(payload: Buffer, records: number): Promise<bigint> {
+    const refusal = this.refusal();
+    if (refusal) return Promise.reject(refusal);
+    if (this.queuedFrames >= WAL_PENDING_APPENDS_MAX) {
+      return Promise.reject(new OverloadedError('WAL appends', WAL_PENDING_APPENDS_MAX));
+    }
+    let frame: Buffer;
+    try {
+      frame = buildFrame(FrameType.RecordBatch, payload);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<bigint>((resolve, reject) => {
+      this.queue.push({ kind: 'frame', frame, records, resolve, reject });
+      this.queuedFrames++;
+      this.startFlush();
+    });
+  }
+
+  /**
+   * Closes the current segment (synced) and starts the next one. Everything appended
+   * before this call lies in segments below the returned number, which is what a
+   * checkpoint needs to know which segments it covers.
+   */
+  rollover(): Promise<bigint> {
+    const refusal = this.refusal();
+    if (refusal) return Promise.reject(refusal);
+    return new Promise<bigint>((resolve, reject) => {
+      this.queue.push({ kind: 'rotate', resolve, reject });
+      this.startFlush();
+    });
+  }
+
+  /** Makes everything appended so far durable, whatever the policy. */
+  sync(): Promise<void> {
+    const refusal = this.refusal();
+    if (refusal) return Promise.reject(refusal);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ kind: 'sync', resolve, reject });
+      this.startFlush();
+    });
+  }
+
+  /** Deletes the segments numbered below `segment`; returns how many it deleted. */
+  async removeSegmentsBefore(segment: bigint): Promise<number> {
+    assert.ok(segment <= this.segment, 'cannot remove the segment being written');
+    const { fileSystem, dir } = this.options;
+    let removed = 0;
+    for (const name of await fileSystem.listDirectory(dir)) {
+      const number = parseSegmentFileName(name);
+      if (number !== undefined && number < segment) {
+        await fileSystem.remove(join(dir, name));
+        removed++;
+      }
+    }
+    if (removed > 0) await fileSystem.syncDirectory(dir);
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.failure === undefined) {
+      try {
+        await this.sync();
+      } catch {
+        // The failure is already logged and kept; closing goes on.
+      }
+    }
+    this.closed = true;
+    if (this.intervalTimer) clearInterval(this.intervalTimer);
+    await this.handle.close();
+  }
+
+  private refusal(): Error | undefined {
+    if (this.closed) return new StoreClosedError();
+    if (this.failure) return new Error(`the WAL failed earlier and accepts no writes until restart: ${this.failure.message}`, { cause: this.failure });
+    return undefined;
+  }
+
+  private startFlush(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    // A microtask lets appends issued in the same turn join the first group.
+    queueMicrotask(() => {
+      this.flushLoop().catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.queue.length > 0 && this.failure === undefined) {
+      const head = this.queue[0]!;
+      if (head.kind === 'frame') {
+        await this.writeGroup();
+      } else if (head.kind === 'rotate') {
+        this.queue.shift();
+        await this.rotate();
+        head.resolve(this.segment);
+      } else {
+        this.queue.shift();
+        await this.datasync();
+        head.resolve();
+      }
+    }
+    this.flushing = false;
+  }
+
+  /** Takes the frames at the head of the queue (up to a byte bound) and commits them together. */
+  private async writeGroup(): Promise<void> {
+    const group: Array<Extract<Pending, { kind: 'frame' }>> = [];
+    let groupBytes = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!;
+      if (next.kind !== 'frame') break;
+      if (group.length > 0 && groupBytes + next.frame.length > WAL_GROUP_COMMIT_BYTES_MAX) break;
+      this.queue.shift();
+      group.push(next);
+      groupBytes += next.frame.length;
+    }
+    this.queuedFrames -= group.length;
+
+    try {
+      if (this.segmentBytes > SEGMENT_HEADER_BYTES && this.segmentBytes + groupBytes > this.options.segmentBytesMax) {
+        await this.rotate();
+      }
+      const bytes = group.length === 1 ? group[0]!.frame : Buffer.concat(group.map((item) => item.frame), groupBytes);
+      await this.handle.writeAll(bytes, this.segmentBytes);
+      this.segmentBytes += groupBytes;
+      this.dirty = true;
+      if (this.options.fsyncPolicy.kind === 'always') await this.datasync();
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      for (const item of group) item.reject(failure);
+      throw failure;
+    }
+
+    let records = 0;
+    for (const item of group) records += item.records;
+    const { metrics } = this.options;
+    metrics.bytesWritten.inc(groupBytes);
+    metrics.recordsWritten.inc(records);
+    metrics.groupCommitRecords.observe(records);
+    for (const item of group) item.resolve(this.segment);
+  }
+
+  private async datasync(): Promise<void> {
+    if (!this.dirty) return;
+    const started = performance.now();
+    await this.handle.datasync();
+    this.dirty = false;
+    const elapsedMs = performance.now() - started;
+    this.options.metrics.fsyncDuration.observe(elapsedMs / 1000);
+    if (elapsedMs > FSYNC_SLOW_MS) {
+      this.options.logger.warn({ segment: this.segment.toString(), elapsedMs: Math.round(elapsedMs) }, 'slow WAL fsync');
+    }
+  }
+
+  private async rotate(): Promise<void> {
+    // The old segment is synced whatever the policy, so only the last segment can
+    // ever hold a torn tail; recovery depends on that.
+    this.dirty = true;
+    await this.datasync();
+    await this.handle.close();
+    this.segment += 1n;
+    this.handle = await WriteAheadLog.createSegment(this.options, this.segment);
+    this.segmentBytes = SEGMENT_HEADER_BYTES;
+    this.options.logger.debug({ segment: this.segment.toString() }, 'WAL segment started');
+  }
+
+  private fail(error: Error): void {
+    this.failure = error;
+    this.options.logger.error({ err: error, segment: this.segment.toString() }, 'WAL write or sync failed; no further writes are accepted');
+    for (const item of this.queue.splice(0)) item.reject(error);
+    this.queuedFrames = 0;
+    this.flushing = false;
+  }
+}
