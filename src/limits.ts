@@ -48,3 +48,21 @@ export const REPLICA_BATCH_BYTES_MAX = 4 * 1024 * 1024;
 export const REPLICA_BATCH_ITEMS_MAX = 4096;
 /** Time a draining node waits for in-flight requests before closing anyway. */
 export const DRAIN_TIMEOUT_MS_DEFAULT = 10_000;
+
+/** Virtual nodes (tokens) per member when the cluster does not say otherwise. */
+export const RING_VNODES_DEFAULT = 256;
+/** Ceiling for vnodes per member; more buys little balance and costs memory. */
+export const RING_VNODES_MAX = 4096;
+/** Members in one ring. */
+export const RING_MEMBERS_MAX = 4096;
+/**
+ * Tokens in one ring (members × vnodes). The ring keeps about 20 bytes per token plus
+ * 4 bytes per token and replica, so this bounds a ring at roughly 150 MB.
+ */
+export const RING_TOKENS_MAX = 4 * 1024 * 1024;
+/** Replicas per key (N) when the cluster does not say otherwise. */
+export const REPLICATION_FACTOR_DEFAULT = 3;
+/** Ceiling for N. */
+export const REPLICATION_FACTOR_MAX = 16;
+/** Keys one `qkv ring simulate` run may place (8 bytes of token and more per key). */
+export const RING_SIMULATE_KEYS_MAX = 10_000_000;
