@@ -15,6 +15,8 @@ export interface ConfigField<T> {
   readonly fromJson: (value: unknown) => T;
   /** Shown in --help; the default itself lives in the defaults object. */
   readonly placeholder?: string;
+  /** Text form of a value, for --help; JSON when absent. */
+  readonly format?: (value: T) => string;
 }
 
 export function stringField(describe: string, check: (text: string) => void = () => {}): ConfigField<string> {
@@ -89,10 +91,16 @@ export function choiceField<T extends string>(describe: string, choices: readonl
 }
 
 /** A field whose text form is parsed by `parse`; the JSON form is the same text. */
-export function customField<T>(describe: string, placeholder: string, parse: (text: string) => T): ConfigField<T> {
+export function customField<T>(
+  describe: string,
+  placeholder: string,
+  parse: (text: string) => T,
+  format?: (value: T) => string,
+): ConfigField<T> {
   return {
     describe,
     placeholder,
+    ...(format === undefined ? {} : { format }),
     fromText: parse,
     fromJson: (value) => {
       if (typeof value !== 'string') throw new Error(`must be a string (${placeholder}), got ${JSON.stringify(value)}`);

@@ -14,6 +14,7 @@ import {
   type NodeConfig,
   type NodeConfigKey,
 } from './node-config.js';
+import type { ConfigField } from './config-field.js';
 
 export interface ConfigSources {
   readonly argv: readonly string[];
@@ -52,14 +53,23 @@ export function loadNodeConfig(sources: ConfigSources): NodeConfig {
 
 /** Usage text for `qkv server --help`, generated from the schema. */
 export function nodeConfigUsage(): string {
-  const lines = [`  --${CONFIG_FLAG} FILE`.padEnd(36) + `JSON config file (env ${CONFIG_ENV})`];
+  const lines = [`  --${CONFIG_FLAG} FILE`, `      JSON config file (env ${CONFIG_ENV})`];
   for (const key of KEYS) {
     const field = NODE_CONFIG_FIELDS[key];
     const left = `  --${flagNameOf(key)}${field.boolean ? '' : ` ${field.placeholder ?? 'VALUE'}`}`;
-    const shownDefault = JSON.stringify(NODE_CONFIG_DEFAULTS[key]);
-    lines.push(`${left.padEnd(36)}${field.describe} (env ${envNameOf(key)}; default ${shownDefault})`);
+    const shownDefault = showDefault(key);
+    lines.push(left, `      ${field.describe} (env ${envNameOf(key)}; default ${shownDefault})`);
   }
   return lines.join('\n');
+}
+
+function showDefault<K extends NodeConfigKey>(key: K): string {
+  const field: ConfigField<NodeConfig[K]> = NODE_CONFIG_FIELDS[key];
+  const value = NODE_CONFIG_DEFAULTS[key];
+  if (key === 'peers') return 'none';
+  if (key === 'dataDir') return 'data/<node-id>';
+  if (key === 'nodeId') return 'the host name';
+  return field.format === undefined ? JSON.stringify(value) : field.format(value);
 }
 
 function parseFlags(argv: readonly string[]): Map<string, string | boolean> {
@@ -99,7 +109,6 @@ function set<K extends NodeConfigKey>(config: MutableConfig, key: K, parse: () =
   try {
     config[key] = parse();
   } catch (error) {
-    if (error instanceof ConfigInvalidError) throw error;
     throw new ConfigInvalidError(`${source}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

@@ -11,10 +11,15 @@ import {
   IN_FLIGHT_REQUESTS_MAX_DEFAULT,
   KEY_BYTES_MAX_CEILING,
   KEY_BYTES_MAX_DEFAULT,
+  REPLICATION_FACTOR_DEFAULT,
+  REPLICATION_FACTOR_MAX,
+  RING_VNODES_DEFAULT,
+  RING_VNODES_MAX,
   VALUE_BYTES_MAX_CEILING,
   VALUE_BYTES_MAX_DEFAULT,
 } from '../limits.js';
 import type { Member } from '../membership/member.js';
+import { formatFsyncPolicy, parseFsyncPolicy, type FsyncPolicy } from '../storage/wal/fsync-policy.js';
 import { checkNodeId, parsePeers } from '../discovery/static/parse-peers.js';
 import { booleanField, choiceField, customField, integerField, stringField, type ConfigField } from './config-field.js';
 
@@ -24,8 +29,6 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const STORAGE_KINDS = ['durable', 'memory'] as const;
 export type StorageKind = (typeof STORAGE_KINDS)[number];
 
-/** `always`, `never` or `interval:<ms>`: when the WAL is fsynced (DESIGN.md, Storage). */
-export type FsyncPolicyText = 'always' | 'never' | `interval:${number}`;
 
 export interface NodeConfig {
   readonly nodeId: string;
@@ -36,7 +39,7 @@ export interface NodeConfig {
   /** Empty means `data/<nodeId>` under the working directory. */
   readonly dataDir: string;
   readonly storage: StorageKind;
-  readonly fsync: FsyncPolicyText;
+  readonly fsync: FsyncPolicy;
   readonly replicationFactor: number;
   readonly vnodes: number;
   readonly writeTimeoutMs: number;
@@ -58,9 +61,9 @@ export const NODE_CONFIG_DEFAULTS: NodeConfig = {
   peers: [],
   dataDir: '',
   storage: 'durable',
-  fsync: 'always',
-  replicationFactor: 3,
-  vnodes: 256,
+  fsync: { kind: 'always' },
+  replicationFactor: REPLICATION_FACTOR_DEFAULT,
+  vnodes: RING_VNODES_DEFAULT,
   writeTimeoutMs: 2_000,
   readTimeoutMs: 5_000,
   keyBytesMax: KEY_BYTES_MAX_DEFAULT,
@@ -72,28 +75,21 @@ export const NODE_CONFIG_DEFAULTS: NodeConfig = {
   logPretty: false,
 };
 
-function parseFsync(text: string): FsyncPolicyText {
-  if (text === 'always' || text === 'never') return text;
-  const match = /^interval:([0-9]{1,6})$/.exec(text);
-  if (match !== null && Number(match[1]) >= 1) return `interval:${Number(match[1])}`;
-  throw new Error(`must be always, never or interval:<ms> with ms in 1..999999, got "${text}"`);
-}
-
 const HOUR_MS = 60 * 60 * 1000;
 
 export const NODE_CONFIG_FIELDS: { readonly [K in keyof NodeConfig]: ConfigField<NodeConfig[K]> } = {
-  nodeId: stringField('stable node name, the ring identity (default: the host name)', (text) => void checkNodeId(text)),
+  nodeId: stringField('stable node name, the ring identity', (text) => void checkNodeId(text)),
   host: stringField('address the gRPC and HTTP ports listen on', (text) => {
     if (text.trim() === '') throw new Error('must not be empty');
   }),
   grpcPort: integerField('gRPC port (KV, Admin, Replica, health, reflection)', 1, 65535),
   httpPort: integerField('HTTP port for /metrics, /livez and /readyz', 1, 65535),
-  peers: customField('static members, this node included', 'name=host:port,...', parsePeers),
-  dataDir: stringField('data directory (default: data/<node-id>)'),
+  peers: customField<readonly Member[]>('static members, this node included', 'name=host:port,...', parsePeers),
+  dataDir: stringField('data directory'),
   storage: choiceField('storage engine: durable (WAL + LMDB) or memory (tests only)', STORAGE_KINDS),
-  fsync: customField('WAL fsync policy', 'always|never|interval:<ms>', parseFsync),
-  replicationFactor: integerField('replicas per key (N)', 1, 7),
-  vnodes: integerField('ring tokens per node', 1, 4096),
+  fsync: customField('WAL fsync policy', 'always|never|interval:<ms>', parseFsyncPolicy, formatFsyncPolicy),
+  replicationFactor: integerField('replicas per key (N)', 1, REPLICATION_FACTOR_MAX),
+  vnodes: integerField('ring tokens per node', 1, RING_VNODES_MAX),
   writeTimeoutMs: integerField('default deadline of a write when the client sets none', 1, HOUR_MS),
   readTimeoutMs: integerField('default deadline of a read when the client sets none', 1, HOUR_MS),
   keyBytesMax: integerField('largest key in bytes', 1, KEY_BYTES_MAX_CEILING),

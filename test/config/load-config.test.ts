@@ -35,7 +35,7 @@ test('precedence is defaults < file < environment < flags, field by field', () =
   assert.equal(config.vnodes, 32); // env over file
   assert.equal(config.httpPort, 4444); // flag over env over file
   assert.equal(config.logLevel, 'debug'); // file over default
-  assert.equal(config.fsync, 'always'); // default
+  assert.deepEqual(config.fsync, { kind: 'always' }); // default
 });
 
 test('QKV_CONFIG names the file when --config does not', () => {
@@ -49,7 +49,7 @@ test('peers, fsync and booleans parse from text', () => {
     env: {},
   });
   assert.deepEqual(config.peers.map((p) => [p.id, p.address]), [['a', '127.0.0.1:7401'], ['b', 'localhost:7402'], ['c', '[::1]:7403']]);
-  assert.equal(config.fsync, 'interval:5');
+  assert.deepEqual(config.fsync, { kind: 'interval', intervalMs: 5 });
   assert.equal(config.logPretty, true);
   assert.equal(loadNodeConfig({ argv: single, env: { QKV_LOG_PRETTY: 'yes' } }).logPretty, true);
 });
@@ -59,7 +59,7 @@ test('every bad value is a ConfigInvalidError naming its source', () => {
     [['--grpc-port', 'abc'], {}, {}, /--grpc-port: must be an integer in 1\.\.65535, got "abc"/],
     [['--grpc-port', '70000'], {}, {}, /--grpc-port: must be an integer/],
     [[], { QKV_HTTP_PORT: '-1' }, {}, /QKV_HTTP_PORT: must be an integer/],
-    [['--fsync', 'sometimes'], {}, {}, /--fsync: must be always, never or interval/],
+    [['--fsync', 'sometimes'], {}, {}, /--fsync: fsync policy "sometimes" is not one of always, never, interval/],
     [['--value-bytes-max', String(64 * 1024 * 1024)], {}, {}, /--value-bytes-max: must be an integer in 0\.\.3145728/],
     [['--log-level', 'loud'], {}, {}, /--log-level: must be one of trace, debug/],
     [['--no-such-flag'], {}, {}, /Unknown option '--no-such-flag'/],
