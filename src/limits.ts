@@ -33,10 +33,6 @@ export const TOMBSTONE_GRACE_MS_DEFAULT = 10 * 24 * 60 * 60 * 1000;
 /** A sync slower than this is logged as slow. */
 export const FSYNC_SLOW_MS = 100;
 
-/** Default bound on client requests a node works on at once; more get OVERLOADED. */
-export const IN_FLIGHT_REQUESTS_MAX_DEFAULT = 4096;
-/** Ceiling for a configured in-flight bound. */
-export const IN_FLIGHT_REQUESTS_MAX_CEILING = 100_000;
 /** Messages (apply or read calls) waiting to be sent to one peer; more get OVERLOADED. */
 export const REPLICA_QUEUE_MESSAGES_MAX = 10_000;
 /**
@@ -62,7 +58,22 @@ export const RING_MEMBERS_MAX = 4096;
 export const RING_TOKENS_MAX = 4 * 1024 * 1024;
 /** Replicas per key (N) when the cluster does not say otherwise. */
 export const REPLICATION_FACTOR_DEFAULT = 3;
-/** Ceiling for N. */
-export const REPLICATION_FACTOR_MAX = 16;
 /** Keys one `qkv ring simulate` run may place (8 bytes of token and more per key). */
 export const RING_SIMULATE_KEYS_MAX = 10_000_000;
+/** Default cap on coordinator calls in flight on one node; more are refused with OVERLOADED. */
+export const COORDINATOR_IN_FLIGHT_REQUESTS_DEFAULT = 4096;
+/** Ceiling for a configured in-flight cap; a batch counts once and holds ≤ BATCH_ITEMS_MAX keys. */
+export const COORDINATOR_IN_FLIGHT_REQUESTS_CEILING = 100_000;
+/** How long a write waits for its W acks when the client gives no deadline. */
+export const WRITE_TIMEOUT_MS_DEFAULT = 2_000;
+/** How long a read waits for its R replies when the client gives no deadline. */
+export const READ_TIMEOUT_MS_DEFAULT = 5_000;
+/** No request waits longer than this, whatever deadline the client asks for. */
+export const REQUEST_TIMEOUT_MS_CEILING = 60_000;
+/** Longest TTL a write may ask for (100 years); keeps expiry times exact in a double. */
+export const TTL_MS_MAX = 100 * 365 * 24 * 60 * 60 * 1000;
+/**
+ * Largest replication factor N a cluster may be configured with (the ring and the
+ * coordinator both check it; merged from the ring's 16 and the coordinator's 7).
+ */
+export const REPLICATION_FACTOR_MAX = 7;

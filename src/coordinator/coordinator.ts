@@ -1,0 +1,541 @@
+// The quorum coordinator (../shared/DESIGN.md "The path of a request"). Any node
+// coordinates any request: it finds the key's N replicas through the placement port,
+// stamps writes with the hybrid logical clock, sends to all N in parallel (its own
+// replica directly, the others through the PeerTransport) and answers at W acks for a
+// write or R replies for a read.
+//
+// - A missed quorum fails fast with QUORUM_NOT_MET once W (or R) can no longer be
+//   reached, or with DEADLINE_EXCEEDED at the deadline; both name the acks in hand.
+// - Replies after the answer are still counted (metrics) and awaited by close(); every
+//   timer belongs to a fan-out and is cleared when its keys are done.
+// - Reads return the newest version by (stamp, nodeId) and repair stale replicas: the
+//   ones among the first R replies before answering, the later ones in the background
+//   (docs/decisions/0020-read-repair.md).
+// - Batches group keys per replica, so each replica gets one message per batch.
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import type { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
+import {
+  DeadlineExceededError,
+  OverloadedError,
+  QuorumNotMetError,
+  ShuttingDownError,
+  isQkvError,
+  type ErrorCode,
+  type QkvError,
+} from '../errors/errors.js';
+import { REQUEST_TIMEOUT_MS_CEILING } from '../limits.js';
+import type { Logger } from '../logging/logger.js';
+import { compareVersions, isExpired, isTombstone, type KvRecord, type Version } from '../storage/record.js';
+import type { PeerTransport, ReplicaHandler } from '../transport/peer-transport.js';
+import {
+  resolveCoordinatorConfig,
+  type CoordinatorConfig,
+  type CoordinatorPorts,
+  type Placement,
+  type ResolvedCoordinatorConfig,
+} from './coordinator-config.js';
+import {
+  noopCoordinatorMetrics,
+  type CoordinatorMetrics,
+  type CoordinatorOp,
+  type Outcome,
+  type QuorumFailureReason,
+  type ReplicaOp,
+} from './coordinator-metrics.js';
+import { errorCodeOf, fanOut, type FanoutItemResult, type ReplyOutcome } from './replica-fanout.js';
+import { checkBatch, checkDeadlineMs, checkKey, checkTtlMs, checkValue, resolveQuorum } from './request-validation.js';
+
+export interface PutOptions {
+  /** Acks to wait for; 0 or absent = the cluster default. */
+  readonly w?: number;
+  /** Time to live; 0 or absent = forever. */
+  readonly ttlMs?: number;
+  /** Absolute deadline (Date.now() based); absent = now + writeTimeoutMs. */
+  readonly deadlineMs?: number;
+}
+
+export interface DeleteOptions {
+  readonly w?: number;
+  readonly deadlineMs?: number;
+}
+
+export interface GetOptions {
+  /** Replies to wait for; 0 or absent = the cluster default. */
+  readonly r?: number;
+  /** Fill `replicas` with what each replica answered. */
+  readonly includeReplicas?: boolean;
+  readonly deadlineMs?: number;
+}
+
+export interface WriteResult {
+  readonly version: Version;
+  /** Replicas that had acknowledged when the call returned (at least W). */
+  readonly acks: number;
+}
+
+/** What one replica answered to a read, as far as the coordinator knew when it returned. */
+export interface ReplicaReport {
+  readonly nodeId: string;
+  /** The replica held a live value (not a tombstone, not expired). */
+  readonly found: boolean;
+  /** The version it held, tombstones and expired records included. */
+  readonly version?: Version;
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
+}
+
+export interface GetResult {
+  /** The newest live record, or undefined when the newest is a tombstone, expired, or absent. */
+  readonly record: KvRecord | undefined;
+  /** Successful replies in hand when the call returned (at least R). */
+  readonly acks: number;
+  /** Replicas that had answered (or failed) when the call returned; empty unless asked for. */
+  readonly replicas: readonly ReplicaReport[];
+}
+
+export interface BatchPutItem {
+  readonly key: Buffer;
+  readonly value: Buffer;
+  readonly ttlMs?: number;
+}
+
+export interface BatchWriteOptions {
+  readonly w?: number;
+  readonly deadlineMs?: number;
+}
+
+export interface BatchGetOptions {
+  readonly r?: number;
+  readonly includeReplicas?: boolean;
+  readonly deadlineMs?: number;
+}
+
+/** A batch answers per key: each key meets or misses its own quorum. */
+export type BatchWriteItemResult = ({ readonly ok: true } & WriteResult) | BatchItemFailure;
+export type BatchGetItemResult = ({ readonly ok: true } & GetResult) | BatchItemFailure;
+export interface BatchItemFailure {
+  readonly ok: false;
+  readonly error: QkvError;
+  readonly acks: number;
+}
+
+type ReadReply = ReadonlyMap<number, KvRecord | undefined>;
+
+interface Deadline {
+  readonly deadlineMs: number;
+  readonly timeoutMs: number;
+}
+
+/** Per key of a read: the answers in hand when its quorum was met. */
+interface ReadItem {
+  readonly key: Buffer;
+  readonly replicas: readonly string[];
+  readonly quorum: FanoutItemResult;
+  readonly newest: KvRecord | undefined;
+  /** Nodes already sent `newest` by the blocking repair; the background pass skips them. */
+  readonly repairedNodes: Set<string>;
+}
+
+export class Coordinator {
+  readonly config: ResolvedCoordinatorConfig;
+  private readonly placement: Placement;
+  private readonly transport: PeerTransport;
+  private readonly localReplica: ReplicaHandler;
+  private readonly clock: HybridLogicalClock;
+  private readonly logger: Logger;
+  private readonly metrics: CoordinatorMetrics;
+  private readonly wallClock: () => number;
+  private inFlight = 0;
+  private closing = false;
+  /** Client calls, late replies and background repairs still running; close() waits for them. */
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(config: CoordinatorConfig, ports: CoordinatorPorts) {
+    this.config = resolveCoordinatorConfig(config);
+    this.placement = ports.placement;
+    this.transport = ports.transport;
+    this.localReplica = ports.localReplica;
+    this.clock = ports.clock;
+    this.logger = ports.logger;
+    this.metrics = ports.metrics ?? noopCoordinatorMetrics;
+    this.wallClock = ports.wallClock ?? Date.now;
+  }
+
+  /** Client calls running now. */
+  get inFlightRequests(): number {
+    return this.inFlight;
+  }
+
+  async put(key: Buffer, value: Buffer, options: PutOptions = {}): Promise<WriteResult> {
+    checkKey(key, this.config.keyBytesMax);
+    checkValue(value, this.config.valueBytesMax);
+    const ttlMs = checkTtlMs(options.ttlMs);
+    const w = this.writeQuorum(options.w);
+    checkDeadlineMs(options.deadlineMs);
+    return this.run('put', w, async () => {
+      const [result] = await this.write('put', [this.newRecord(key, value, ttlMs)], w, this.deadline(options.deadlineMs, 'write'));
+      return single(result!);
+    });
+  }
+
+  /** Writes a tombstone: the key reads as not found until a newer put. */
+  async delete(key: Buffer, options: DeleteOptions = {}): Promise<WriteResult> {
+    checkKey(key, this.config.keyBytesMax);
+    const w = this.writeQuorum(options.w);
+    checkDeadlineMs(options.deadlineMs);
+    return this.run('delete', w, async () => {
+      const [result] = await this.write('delete', [this.newRecord(key, null, 0)], w, this.deadline(options.deadlineMs, 'write'));
+      return single(result!);
+    });
+  }
+
+  async get(key: Buffer, options: GetOptions = {}): Promise<GetResult> {
+    checkKey(key, this.config.keyBytesMax);
+    const r = this.readQuorum(options.r);
+    checkDeadlineMs(options.deadlineMs);
+    return this.run('get', r, async () => {
+      const [result] = await this.read('get', [key], r, options.includeReplicas ?? false, this.deadline(options.deadlineMs, 'read'));
+      return single(result!);
+    });
+  }
+
+  /** Writes many keys; every item is checked before anything is sent. */
+  async batchPut(items: readonly BatchPutItem[], options: BatchWriteOptions = {}): Promise<BatchWriteItemResult[]> {
+    checkBatch(items, this.config.batchItemsMax);
+    const ttls = items.map((item) => {
+      checkKey(item.key, this.config.keyBytesMax);
+      checkValue(item.value, this.config.valueBytesMax);
+      return checkTtlMs(item.ttlMs);
+    });
+    const w = this.writeQuorum(options.w);
+    checkDeadlineMs(options.deadlineMs);
+    return this.run(
+      'batch_put',
+      w,
+      async () => {
+        // Items are stamped in order, so a key written twice in one batch keeps the later value.
+        const records = items.map((item, i) => this.newRecord(item.key, item.value, ttls[i]!));
+        return this.write('batch_put', records, w, this.deadline(options.deadlineMs, 'write'));
+      },
+      batchOutcome,
+    );
+  }
+
+  async batchGet(keys: readonly Buffer[], options: BatchGetOptions = {}): Promise<BatchGetItemResult[]> {
+    checkBatch(keys, this.config.batchItemsMax);
+    for (const key of keys) checkKey(key, this.config.keyBytesMax);
+    const r = this.readQuorum(options.r);
+    checkDeadlineMs(options.deadlineMs);
+    return this.run(
+      'batch_get',
+      r,
+      () => this.read('batch_get', keys, r, options.includeReplicas ?? false, this.deadline(options.deadlineMs, 'read')),
+      batchOutcome,
+    );
+  }
+
+  /**
+   * Refuses new calls with SHUTTING_DOWN and resolves once the calls in flight, their
+   * late replies and the background repairs have all finished. The transport, replica
+   * and clock belong to the caller and stay open.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  // ---- the write path -------------------------------------------------------------
+
+  private newRecord(key: Buffer, value: Buffer | null, ttlMs: number): KvRecord {
+    return {
+      key,
+      value,
+      version: { stamp: this.clock.now(), nodeId: this.config.nodeId },
+      expiresAtMs: ttlMs === 0 ? 0 : this.wallClock() + ttlMs,
+    };
+  }
+
+  private async write(op: CoordinatorOp, records: readonly KvRecord[], w: number, deadline: Deadline): Promise<Array<BatchWriteItemResult>> {
+    const fanout = fanOut<unknown>({
+      items: records.map((record) => ({ replicas: this.replicasOf(record.key), required: w })),
+      ...deadline,
+      send: (nodeId, indices) => this.sendApply(nodeId, indices.map((i) => records[i]!), deadline.deadlineMs),
+      onReply: (nodeId, outcome) => this.observeReply('apply', nodeId, outcome),
+    });
+    this.track(fanout.complete);
+    const { items } = await fanout.quorum;
+    return items.map((result, i) => {
+      this.metrics.acks({ op }, result.acks);
+      if (result.error !== undefined) return this.failed(op, result.acks, result.error, result.failure ?? 'replicas_failed');
+      return { ok: true, version: records[i]!.version, acks: result.acks };
+    });
+  }
+
+  // ---- the read path --------------------------------------------------------------
+
+  private async read(op: CoordinatorOp, keys: readonly Buffer[], r: number, includeReplicas: boolean, deadline: Deadline): Promise<BatchGetItemResult[]> {
+    const replicaLists = keys.map((key) => this.replicasOf(key));
+    const fanout = fanOut<ReadReply>({
+      items: replicaLists.map((replicas) => ({ replicas, required: r })),
+      ...deadline,
+      send: (nodeId, indices) => this.sendRead(nodeId, indices, keys, deadline.deadlineMs),
+      onReply: (nodeId, outcome) => {
+        this.observeReply('read', nodeId, outcome);
+        // Stamps seen on reads move the clock, so a later write here sorts after them.
+        if (outcome.ok) for (const record of outcome.value.values()) if (record !== undefined) this.clock.observe(record.version.stamp);
+      },
+    });
+    const { items: quorums, replies } = await fanout.quorum;
+    const items: ReadItem[] = keys.map((key, i) => ({
+      key,
+      replicas: replicaLists[i]!,
+      quorum: quorums[i]!,
+      newest: newestOf(answersOf(i, replicaLists[i]!, replies)),
+      repairedNodes: new Set(),
+    }));
+    const repairFailures = this.config.readRepair ? await this.repairBeforeAnswer(items, replies, r, deadline) : new Map();
+    if (this.config.readRepair) this.track(fanout.complete.then((all) => this.repairInBackground(items, all)));
+    else this.track(fanout.complete);
+
+    const nowMs = this.wallClock();
+    return items.map((item, i) => {
+      const answers = answersOf(i, item.replicas, replies);
+      const acks = answers.filter((answer) => answer.ok).length;
+      this.metrics.acks({ op }, acks);
+      if (item.quorum.error !== undefined) return this.failed(op, acks, item.quorum.error, item.quorum.failure ?? 'replicas_failed');
+      const repairFailure = repairFailures.get(i);
+      if (repairFailure !== undefined) return this.failed(op, acks, repairFailure, 'read_repair_failed');
+      const newest = item.newest;
+      const live = newest !== undefined && !isTombstone(newest) && !isExpired(newest, nowMs) ? newest : undefined;
+      const replicas = includeReplicas ? answers.map((answer) => report(answer, nowMs)) : [];
+      return { ok: true, record: live, acks, replicas };
+    });
+  }
+
+  /**
+   * Brings the stale replicas among the replies in hand up to the newest version before
+   * the read answers, so that at least R replicas hold what the read returns (a later
+   * quorum read cannot go back to an older value). Returns the keys whose repair failed.
+   */
+  private async repairBeforeAnswer(
+    items: readonly ReadItem[],
+    replies: ReadonlyMap<string, ReplyOutcome<ReadReply>>,
+    r: number,
+    deadline: Deadline,
+  ): Promise<Map<number, QkvError>> {
+    const repairs: Array<{ item: number; stale: string[]; holders: number }> = [];
+    items.forEach((item, i) => {
+      if (item.quorum.error !== undefined || item.newest === undefined) return;
+      const answers = answersOf(i, item.replicas, replies).filter((answer) => answer.ok);
+      const stale = answers.filter((answer) => isStale(answer.record, item.newest!)).map((answer) => answer.nodeId);
+      if (stale.length > 0) repairs.push({ item: i, stale, holders: answers.length - stale.length });
+    });
+    const failures = new Map<number, QkvError>();
+    if (repairs.length === 0) return failures;
+
+    for (const repair of repairs) for (const nodeId of repair.stale) items[repair.item]!.repairedNodes.add(nodeId);
+    this.metrics.readRepairs(repairs.reduce((sum, repair) => sum + repair.stale.length, 0));
+    const fanout = fanOut<unknown>({
+      // Only as many repairs as it takes to reach R holders are waited for; all are sent.
+      items: repairs.map((repair) => ({ replicas: repair.stale, required: Math.max(0, r - repair.holders) })),
+      ...deadline,
+      send: (nodeId, indices) => this.sendApply(nodeId, indices.map((j) => items[repairs[j]!.item]!.newest!), deadline.deadlineMs),
+      onReply: (nodeId, outcome) => this.observeReply('repair', nodeId, outcome),
+    });
+    this.track(fanout.complete);
+    const { items: results } = await fanout.quorum;
+    results.forEach((result, j) => {
+      if (result.error === undefined) return;
+      const repair = repairs[j]!;
+      const holders = repair.holders + result.acks;
+      const replicaCount = items[repair.item]!.replicas.length;
+      const error =
+        result.error instanceof DeadlineExceededError
+          ? new DeadlineExceededError(holders, r, deadline.timeoutMs)
+          : new QuorumNotMetError(holders, r, replicaCount, `read repair failed: ${result.failures.join('; ')}`);
+      failures.set(repair.item, error);
+    });
+    return failures;
+  }
+
+  /**
+   * Once every replica has answered, sends the newest version seen to each replica that
+   * answered with an older one, late repliers included. Nobody waits for this.
+   */
+  private async repairInBackground(items: readonly ReadItem[], replies: ReadonlyMap<string, ReplyOutcome<ReadReply>>): Promise<void> {
+    const perNode = new Map<string, KvRecord[]>();
+    items.forEach((item, i) => {
+      const answers = answersOf(i, item.replicas, replies).filter((answer) => answer.ok);
+      const newest = newestOf(answers);
+      if (newest === undefined) return;
+      // A late reply newer than what the blocking repair sent makes every earlier repair
+      // stale too, so the set of nodes to skip only applies while the newest is unchanged.
+      const skip = item.newest !== undefined && compareVersions(newest.version, item.newest.version) === 0 ? item.repairedNodes : new Set<string>();
+      for (const answer of answers) {
+        if (!isStale(answer.record, newest) || skip.has(answer.nodeId)) continue;
+        const records = perNode.get(answer.nodeId);
+        if (records === undefined) perNode.set(answer.nodeId, [newest]);
+        else records.push(newest);
+      }
+    });
+    if (perNode.size === 0) return;
+    const deadlineMs = Date.now() + this.config.writeTimeoutMs;
+    await Promise.all(
+      [...perNode].map(async ([nodeId, records]) => {
+        this.metrics.readRepairs(records.length);
+        try {
+          await this.sendApply(nodeId, records, deadlineMs);
+          this.observeReply('repair', nodeId, { ok: true, value: undefined });
+        } catch (error) {
+          this.observeReply('repair', nodeId, { ok: false, error });
+        }
+      }),
+    );
+  }
+
+  // ---- talking to replicas --------------------------------------------------------
+
+  private replicasOf(key: Buffer): readonly string[] {
+    const replicas = this.placement(key).slice(0, this.config.replicationFactor);
+    assert.equal(new Set(replicas).size, replicas.length, 'placement returned a node twice');
+    return replicas;
+  }
+
+  private sendApply(nodeId: string, records: readonly KvRecord[], deadlineMs: number): Promise<void> {
+    if (nodeId === this.config.nodeId) return this.localReplica.apply(records);
+    return this.transport.apply(nodeId, records, { deadlineMs });
+  }
+
+  private async sendRead(nodeId: string, indices: readonly number[], keys: readonly Buffer[], deadlineMs: number): Promise<ReadReply> {
+    const batch = indices.map((i) => keys[i]!);
+    const records =
+      nodeId === this.config.nodeId ? await this.localReplica.read(batch) : await this.transport.read(nodeId, batch, { deadlineMs });
+    // A peer is another process: a wrong answer is its failure, not a crash here.
+    if (records.length !== batch.length) throw new Error(`replica ${nodeId} answered ${records.length} records for ${batch.length} keys`);
+    records.forEach((record, p) => {
+      if (record !== undefined && !record.key.equals(batch[p]!)) throw new Error(`replica ${nodeId} answered for another key`);
+    });
+    return new Map(indices.map((index, p) => [index, records[p]]));
+  }
+
+  private observeReply(op: ReplicaOp, peer: string, outcome: ReplyOutcome<unknown>): void {
+    const result: Outcome = outcome.ok ? 'ok' : errorCodeOf(outcome.error);
+    this.metrics.replicaRequest({ op, peer, result });
+    if (!outcome.ok) this.logger.debug({ op, peer, code: result, err: outcome.error }, 'replica request failed');
+  }
+
+  // ---- bookkeeping ----------------------------------------------------------------
+
+  private writeQuorum(requested: number | undefined): number {
+    return resolveQuorum('w', requested, this.config.replicationFactor, this.config.writeQuorum);
+  }
+
+  private readQuorum(requested: number | undefined): number {
+    return resolveQuorum('r', requested, this.config.replicationFactor, this.config.readQuorum);
+  }
+
+  private deadline(requestedMs: number | undefined, kind: 'read' | 'write'): Deadline {
+    const nowMs = Date.now();
+    const defaultMs = kind === 'read' ? this.config.readTimeoutMs : this.config.writeTimeoutMs;
+    // A client may shorten the wait but not hold a request past the ceiling.
+    const deadlineMs = requestedMs === undefined ? nowMs + defaultMs : Math.min(requestedMs, nowMs + REQUEST_TIMEOUT_MS_CEILING);
+    return { deadlineMs, timeoutMs: Math.max(0, deadlineMs - nowMs) };
+  }
+
+  private failed(op: CoordinatorOp, acks: number, error: QkvError, reason: QuorumFailureReason): BatchItemFailure {
+    this.metrics.quorumFailure({ op, reason });
+    this.logger.debug({ op, acks, code: error.code, reason }, 'quorum not met');
+    return { ok: false, error, acks };
+  }
+
+  /**
+   * Admission, in-flight accounting and the request metric around one client call.
+   * `outcomeOf` labels a call that returned; a call that threw is labelled by its error.
+   */
+  private async run<T>(op: CoordinatorOp, quorum: number, body: () => Promise<T>, outcomeOf: (result: T) => Outcome = () => 'ok'): Promise<T> {
+    if (this.closing) throw new ShuttingDownError();
+    if (this.inFlight >= this.config.inFlightRequestsMax) {
+      this.metrics.requestDuration({ op, quorum, outcome: 'OVERLOADED' }, 0);
+      throw new OverloadedError('coordinator requests', this.config.inFlightRequestsMax);
+    }
+    this.inFlight++;
+    const startedMs = performance.now();
+    let outcome: Outcome = 'INTERNAL';
+    const call = body();
+    this.track(call);
+    try {
+      const result = await call;
+      outcome = outcomeOf(result);
+      return result;
+    } catch (error) {
+      outcome = isQkvError(error) ? error.code : 'INTERNAL';
+      throw error;
+    } finally {
+      this.inFlight--;
+      this.metrics.requestDuration({ op, quorum, outcome }, (performance.now() - startedMs) / 1000);
+    }
+  }
+
+  private track(work: Promise<unknown>): void {
+    const settled = work.then(
+      () => undefined,
+      (error: unknown) => this.logger.error({ err: error }, 'coordinator background work failed'),
+    );
+    this.pending.add(settled);
+    void settled.finally(() => this.pending.delete(settled));
+  }
+}
+
+/** One reply for one key of a read. */
+interface Answer {
+  readonly nodeId: string;
+  readonly ok: boolean;
+  readonly record?: KvRecord;
+  readonly error?: unknown;
+}
+
+function answersOf(item: number, replicas: readonly string[], replies: ReadonlyMap<string, ReplyOutcome<ReadReply>>): Answer[] {
+  const answers: Answer[] = [];
+  for (const nodeId of replicas) {
+    const outcome = replies.get(nodeId);
+    if (outcome === undefined) continue;
+    if (outcome.ok) answers.push({ nodeId, ok: true, record: outcome.value.get(item) });
+    else answers.push({ nodeId, ok: false, error: outcome.error });
+  }
+  return answers;
+}
+
+function newestOf(answers: readonly Answer[]): KvRecord | undefined {
+  let newest: KvRecord | undefined;
+  for (const { record } of answers) {
+    if (record !== undefined && (newest === undefined || compareVersions(record.version, newest.version) > 0)) newest = record;
+  }
+  return newest;
+}
+
+function isStale(held: KvRecord | undefined, newest: KvRecord): boolean {
+  return held === undefined || compareVersions(held.version, newest.version) < 0;
+}
+
+function report(answer: Answer, nowMs: number): ReplicaReport {
+  if (!answer.ok) {
+    const error = answer.error;
+    return { nodeId: answer.nodeId, found: false, error: { code: errorCodeOf(error), message: error instanceof Error ? error.message : String(error) } };
+  }
+  const record = answer.record;
+  if (record === undefined) return { nodeId: answer.nodeId, found: false };
+  return { nodeId: answer.nodeId, found: !isTombstone(record) && !isExpired(record, nowMs), version: record.version };
+}
+
+/** Unwraps the one item of a single-key call: its result, or its error thrown. */
+function single<T extends object>(result: ({ readonly ok: true } & T) | BatchItemFailure): T {
+  if (!result.ok) throw result.error;
+  const { ok: _ok, ...value } = result;
+  return value as unknown as T;
+}
+
+/** A batch is 'ok' when every key met its quorum, else labelled by its first failure. */
+function batchOutcome(results: ReadonlyArray<{ readonly ok: true } | BatchItemFailure>): Outcome {
+  for (const result of results) if (!result.ok) return result.error.code;
+  return 'ok';
+}
