@@ -53,7 +53,7 @@ type ReadAnswer = KvRecord | undefined;
 interface PeerLink {
   readonly address: string;
   readonly client: ReplicaClient;
-  readonly applies: TurnCoalescer<readonly KvRecord[], void>;
+  readonly applies: TurnCoalescer<readonly KvRecord[], undefined>;
   readonly reads: TurnCoalescer<readonly Buffer[], ReadAnswer[]>;
 }
 
@@ -77,16 +77,16 @@ export class GrpcTransport implements PeerTransport {
     }
   }
 
-  apply(peer: string, records: readonly KvRecord[], options: PeerCallOptions): Promise<void> {
-    if (this.closed) return Promise.reject(new ShuttingDownError());
+  async apply(peer: string, records: readonly KvRecord[], options: PeerCallOptions): Promise<void> {
+    if (this.closed) throw new ShuttingDownError();
     if (peer === this.options.localNodeId && this.options.localHandler !== undefined) {
       return this.options.localHandler.apply(records);
     }
     const link = this.linkOf(peer);
-    if (link instanceof QkvError) return Promise.reject(link);
+    if (link instanceof QkvError) throw link;
     let bytes = 0;
     for (const record of records) bytes += RECORD_OVERHEAD_BYTES + record.key.length + (record.value?.length ?? 0);
-    return link.applies.send(records, records.length, bytes, options.deadlineMs);
+    await link.applies.send(records, records.length, bytes, options.deadlineMs);
   }
 
   read(peer: string, keys: readonly Buffer[], options: PeerCallOptions): Promise<ReadAnswer[]> {
@@ -153,11 +153,11 @@ export class GrpcTransport implements PeerTransport {
     client: ReplicaClient,
     messages: ReadonlyArray<CoalescedMessage<readonly KvRecord[]>>,
     deadlineMs: number,
-  ): Promise<void[]> {
+  ): Promise<undefined[]> {
     const records: WireRecord[] = [];
     for (const message of messages) for (const record of message.payload) records.push(encodeRecord(record));
     const startedNs = process.hrtime.bigint();
-    return new Promise<void[]>((resolve, reject) => {
+    return new Promise<undefined[]>((resolve, reject) => {
       client.Apply({ records }, { deadline: new Date(deadlineMs) }, (error) => {
         this.observe('apply', peer, startedNs, messages.length, error);
         if (error !== null) reject(peerErrorOf(peer, error));
