@@ -241,6 +241,11 @@ export class Coordinator {
    */
   async close(): Promise<void> {
     this.closing = true;
+    await this.idle();
+  }
+
+  /** Resolves once no call, late reply or background repair is pending; new calls may still come. */
+  async idle(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 

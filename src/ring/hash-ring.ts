@@ -30,7 +30,7 @@ import {
 import { computeReplicaSets } from './replica-sets.js';
 import { compareMemberIds, ringDigest } from './ring-digest.js';
 import type { RingMember } from './ring-member.js';
-import { loadXxHash64, vnodeToken, type XxHash64 } from './token-hasher.js';
+import { loadXxHash64, writeVnodeTokens, type XxHash64 } from './token-hasher.js';
 import type { TokenRange } from './token-range.js';
 import { sortedTokenOrder, WORD_HIGH, WORD_LOW } from './token-sort.js';
 
@@ -149,35 +149,37 @@ export class HashRing {
     // Members are sorted by id and their tokens generated in vnode order, and the sort
     // is stable, so among equal tokens the first in sorted order has the lowest id.
     const unsorted = new BigUint64Array(members.length * vnodes);
-    members.forEach((member, index) => {
-      for (let vnode = 0; vnode < vnodes; vnode++) {
-        unsorted[index * vnodes + vnode] = vnodeToken(hash, member.id, vnode);
-      }
-    });
+    members.forEach((member, index) => writeVnodeTokens(hash, member.id, vnodes, unsorted, index * vnodes));
     const order = sortedTokenOrder(unsorted);
     const unsortedWords = new Uint32Array(unsorted.buffer);
 
-    const kept: number[] = [];
+    // Drop all but the first of equal tokens; `kept` is the ascending order without them.
+    const kept = new Uint32Array(order.length);
+    let positions = 0;
     for (let rank = 0; rank < order.length; rank++) {
       const element = order[rank]!;
-      if (kept.length > 0) {
-        const previous = kept[kept.length - 1]!;
+      if (positions > 0) {
+        const previous = kept[positions - 1]!;
         const sameHigh = unsortedWords[previous * 2 + WORD_HIGH] === unsortedWords[element * 2 + WORD_HIGH];
         if (sameHigh && unsortedWords[previous * 2 + WORD_LOW] === unsortedWords[element * 2 + WORD_LOW]) continue;
       }
-      kept.push(element);
+      kept[positions++] = element;
     }
 
-    const positions = kept.length;
     this.tokens = new BigUint64Array(positions);
+    const tokenWords = new Uint32Array(this.tokens.buffer);
     this.tokensHigh = new Uint32Array(positions);
     this.tokensLow = new Uint32Array(positions);
     const owners = new Uint32Array(positions);
     for (let position = 0; position < positions; position++) {
       const element = kept[position]!;
-      this.tokens[position] = unsorted[element]!;
-      this.tokensHigh[position] = unsortedWords[element * 2 + WORD_HIGH]!;
-      this.tokensLow[position] = unsortedWords[element * 2 + WORD_LOW]!;
+      const high = unsortedWords[element * 2 + WORD_HIGH]!;
+      const low = unsortedWords[element * 2 + WORD_LOW]!;
+      // Copying 32-bit words instead of bigints keeps the build free of per-token allocation.
+      tokenWords[position * 2 + WORD_HIGH] = high;
+      tokenWords[position * 2 + WORD_LOW] = low;
+      this.tokensHigh[position] = high;
+      this.tokensLow[position] = low;
       owners[position] = Math.floor(element / vnodes);
     }
 

@@ -39,3 +39,34 @@ export async function createTokenHasher(): Promise<TokenFunction> {
 export function vnodeToken(hash: XxHash64, nodeId: string, index: number): bigint {
   return hash.text(`${nodeId}#${index}`);
 }
+
+const utf8 = new TextEncoder();
+const HASH_CHARACTER = 0x23; // '#'
+const DIGIT_ZERO = 0x30;
+
+/**
+ * Writes the tokens of vnodes 0..vnodes-1 of `nodeId` into `out` from `offset`, the same
+ * values as `vnodeToken` but hashing from one reused byte buffer: building a large ring
+ * hashes hundreds of thousands of names, and a string per name costs more than the hash.
+ */
+export function writeVnodeTokens(hash: XxHash64, nodeId: string, vnodes: number, out: BigUint64Array, offset: number): void {
+  const idBytes = utf8.encode(nodeId);
+  const name = new Uint8Array(idBytes.length + 1 + String(Math.max(vnodes - 1, 0)).length);
+  name.set(idBytes);
+  name[idBytes.length] = HASH_CHARACTER;
+  const digitsStart = idBytes.length + 1;
+  // One view per digit count, so the loop creates no objects.
+  const views: Uint8Array[] = [];
+  for (let digits = 1; digitsStart + digits <= name.length; digits++) views[digits] = name.subarray(0, digitsStart + digits);
+  for (let index = 0; index < vnodes; index++) {
+    let digits = 0;
+    for (let rest = index; ; rest = Math.floor(rest / 10)) {
+      digits++;
+      if (rest < 10) break;
+    }
+    for (let rest = index, at = digitsStart + digits - 1; at >= digitsStart; rest = Math.floor(rest / 10), at--) {
+      name[at] = DIGIT_ZERO + (rest % 10);
+    }
+    out[offset + index] = hash.bytes(views[digits]!);
+  }
+}

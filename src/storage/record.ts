@@ -40,6 +40,7 @@ export function isExpired(record: KvRecord, nowMs: number): boolean {
 
 /** Approximate resident bytes of a record, used for the memtable budget. */
 export function recordFootprintBytes(record: KvRecord): number {
-  // 96 bytes stand for the object headers, the map entry and the version object.
-  return 96 + record.key.length + (record.value?.length ?? 0) + record.version.nodeId.length;
+  // 384 bytes stand for the map entry, the record and version objects, the bigint and
+  // the two Buffer views: measured with heap snapshots of 200k records on Node 20.
+  return 384 + record.key.length + (record.value?.length ?? 0) + record.version.nodeId.length;
 }

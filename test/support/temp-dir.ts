@@ -1,11 +1,20 @@
-// Temporary directories for tests, removed when the test ends.
+// Temporary directories for tests. They are removed when the test file's tests are all
+// done, not when each test ends: a test's own `t.after` hooks (closing an engine, say)
+// run in registration order and must still find their files.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
+import { after } from 'node:test';
 
-export async function tempDir(t: TestContext, prefix = 'qkv-test-'): Promise<string> {
+const created: string[] = [];
+let cleanupRegistered = false;
+
+export async function tempDir(_context?: unknown, prefix = 'qkv-test-'): Promise<string> {
+  if (!cleanupRegistered) {
+    cleanupRegistered = true;
+    after(() => Promise.all(created.map((dir) => rm(dir, { recursive: true, force: true }))));
+  }
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  created.push(dir);
   return dir;
 }

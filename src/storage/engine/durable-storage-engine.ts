@@ -144,7 +144,7 @@ export class DurableStorageEngine implements StorageEngine {
     for (const record of fresh) if (this.insert(record)) appliedFresh.add(record);
     for (const [index, record] of records.entries()) applied[index] = appliedFresh.has(record);
 
-    if (this.active.bytes >= this.options.memtableBytesMax) void this.checkpoint().catch(() => {});
+    if (this.active.bytes >= this.checkpointThresholdBytes()) void this.checkpoint().catch(() => {});
     return { applied };
   }
 
@@ -204,7 +204,7 @@ export class DurableStorageEngine implements StorageEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     try {
-      if (this.failure === undefined && this.active.size > 0) await this.checkpoint();
+      if (this.unusable() === undefined && this.active.size > 0) await this.checkpoint();
       else await this.checkpointing?.catch(() => {});
     } finally {
       this.closed = true;
@@ -215,13 +215,15 @@ export class DurableStorageEngine implements StorageEngine {
 
   private insert(record: KvRecord): boolean {
     if (!supersedes(record.version, this.get(record.key)?.version)) return false;
-    return this.active.put(record);
+    // The memtable keeps its own copies: a caller reusing its buffers must not change
+    // what was acknowledged as stored.
+    return this.active.put({ ...record, key: Buffer.from(record.key), value: record.value && Buffer.from(record.value) });
   }
 
   /** Recovery applies replayed batches here; past the budget they go to the store. */
   private async replay(records: KvRecord[]): Promise<void> {
     for (const record of records) this.insert(record);
-    if (this.active.bytes >= this.options.memtableBytesMax) {
+    if (this.active.bytes >= this.checkpointThresholdBytes()) {
       // The WAL writer does not exist yet, so the checkpoint marker stays where it is:
       // the same segments are replayed again after a crash, which LWW makes harmless.
       await this.writeToStore(this.active, this.store.checkpointSegment());
@@ -229,9 +231,17 @@ export class DurableStorageEngine implements StorageEngine {
     }
   }
 
+  /**
+   * The budget covers the active and the checkpointing memtable together, so a
+   * checkpoint starts when the active one holds half of it.
+   */
+  private checkpointThresholdBytes(): number {
+    return this.options.memtableBytesMax / 2;
+  }
+
   /** Applies wait while a full memtable is still being checkpointed: memory stays bounded. */
   private async waitForRoom(): Promise<void> {
-    while (this.active.bytes >= this.options.memtableBytesMax) {
+    while (this.active.bytes >= this.checkpointThresholdBytes()) {
       await this.checkpoint();
       this.throwIfUnusable();
     }
@@ -287,9 +297,16 @@ export class DurableStorageEngine implements StorageEngine {
     return purgeable.length;
   }
 
+  private unusable(): Error | undefined {
+    if (this.closed) return new StoreClosedError();
+    const failure = this.failure ?? this.wal.failed;
+    if (failure) return new Error(`storage engine failed earlier: ${failure.message}`, { cause: failure });
+    return undefined;
+  }
+
   private throwIfUnusable(): void {
-    if (this.closed) throw new StoreClosedError();
-    if (this.failure) throw new Error(`storage engine failed earlier: ${this.failure.message}`, { cause: this.failure });
+    const error = this.unusable();
+    if (error) throw error;
   }
 }
 

@@ -80,6 +80,11 @@ export class WriteAheadLog {
     return handle;
   }
 
+  /** The error that poisoned the log, if one did. */
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
   /** The segment new appends go to. */
   get currentSegment(): bigint {
     return this.segment;

@@ -5,7 +5,8 @@
 import { PeerUnreachableError } from '../../errors/errors.js';
 import type { KvRecord } from '../../storage/record.js';
 import type { PeerCallOptions, PeerTransport } from '../peer-transport.js';
-import { copyRecords, type MemoryNetwork, type Message, type SentMessage } from './memory-network.js';
+import { copyRecords } from './copy-records.js';
+import type { MemoryNetwork, Message, SentMessage } from './memory-network.js';
 
 export class MemoryTransport implements PeerTransport {
   private readonly inFlight = new Set<SentMessage<unknown>>();

@@ -1,0 +1,190 @@
+// Storage engine benchmark: acknowledged writes per second and latency at several
+// concurrencies with fsync=always and 100-byte values, beside the machine's limit
+// measured in the same run: a plain loop that writes the same bytes in the same batch
+// sizes (records per sync) with fdatasync. Then the time to reopen after many writes,
+// and resident memory while writing many keys.
+//
+//   npm run bench:storage -- [--seconds 5] [--reopen-records 1000000] [--memory-records 10000000]
+import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../src/logging/logger.js';
+import { MEMTABLE_BYTES_DEFAULT } from '../src/limits.js';
+import { DurableStorageEngine } from '../src/storage/engine/durable-storage-engine.js';
+import type { KvRecord } from '../src/storage/record.js';
+import { encodeBatch } from '../src/storage/record-codec.js';
+import { FRAME_HEADER_BYTES } from '../src/storage/wal/wal-format.js';
+import type { FsyncPolicy } from '../src/storage/wal/fsync-policy.js';
+import { createTokenHasher } from '../src/ring/token-hasher.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    'reopen-records': { type: 'string', default: '1000000' },
+    'memory-records': { type: 'string', default: '10000000' },
+    dir: { type: 'string', default: '.bench' },
+  },
+});
+const SECONDS = Number(flags.seconds);
+const tokenOf = await createTokenHasher();
+const VALUE = Buffer.alloc(100, 0x61);
+const NODE_ID = 'bench-node';
+
+function recordFor(n: number): KvRecord {
+  return { key: Buffer.from(`key-${n.toString().padStart(10, '0')}`), value: VALUE, version: { stamp: BigInt(n + 1), nodeId: NODE_ID }, expiresAtMs: 0 };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function openEngine(dir: string, fsyncPolicy: FsyncPolicy, registry = new Registry()): Promise<{ engine: DurableStorageEngine; openMs: number }> {
+  const started = performance.now();
+  const { engine } = await DurableStorageEngine.open({ dir, tokenOf, registry, logger: silentLogger, fsyncPolicy });
+  return { engine, openMs: performance.now() - started };
+}
+
+async function histogramMean(registry: Registry, name: string): Promise<number> {
+  const values = (await registry.getSingleMetric(name)!.get()).values as Array<{ metricName?: string; value: number }>;
+  const count = values.find((value) => value.metricName === `${name}_count`)?.value ?? 0;
+  const sum = values.find((value) => value.metricName === `${name}_sum`)?.value ?? 0;
+  return count === 0 ? 0 : sum / count;
+}
+
+/** Closed-loop writers: each issues its next write when the previous one is acknowledged. */
+async function measureEngine(root: string, concurrency: number): Promise<{ perSecond: number; p50Ms: number; p99Ms: number; recordsPerSync: number }> {
+  const dir = await mkdtemp(join(root, `engine-c${concurrency}-`));
+  const registry = new Registry();
+  const { engine } = await openEngine(dir, { kind: 'always' }, registry);
+  const latencies: number[] = [];
+  let next = 0;
+  const deadline = performance.now() + SECONDS * 1000;
+  async function writer(): Promise<void> {
+    while (performance.now() < deadline) {
+      const record = recordFor(next++);
+      const started = performance.now();
+      await engine.apply([record]);
+      latencies.push(performance.now() - started);
+    }
+  }
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, () => writer()));
+  const elapsedS = (performance.now() - started) / 1000;
+  const recordsPerSync = await histogramMean(registry, 'qkv_wal_group_commit_records');
+  await engine.close();
+  await rm(dir, { recursive: true, force: true });
+  const sorted = Float64Array.from(latencies).sort();
+  return { perSecond: latencies.length / elapsedS, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), recordsPerSync };
+}
+
+/** The machine's limit: the same frames, the same number per sync, in a tight loop. */
+async function measureLimit(root: string, recordsPerSync: number): Promise<number> {
+  const dir = await mkdtemp(join(root, 'limit-'));
+  const frame = FRAME_HEADER_BYTES + encodeBatch([recordFor(0)]).length;
+  const batch = Buffer.alloc(Math.max(1, Math.round(recordsPerSync)) * frame, 0x5a);
+  const fd = openSync(join(dir, 'limit.log'), 'w');
+  let records = 0;
+  let position = 0;
+  const started = performance.now();
+  const deadline = started + SECONDS * 1000;
+  while (performance.now() < deadline) {
+    writeSync(fd, batch, 0, batch.length, position);
+    fdatasyncSync(fd);
+    position += batch.length;
+    records += Math.max(1, Math.round(recordsPerSync));
+  }
+  const perSecond = records / ((performance.now() - started) / 1000);
+  closeSync(fd);
+  await rm(dir, { recursive: true, force: true });
+  return perSecond;
+}
+
+function anonymousResidentBytes(): number {
+  const match = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return match ? Number(match[1]) * 1024 : process.memoryUsage().rss;
+}
+
+async function writeMany(engine: DurableStorageEngine, count: number, onProgress?: (written: number) => void): Promise<void> {
+  const batchSize = 100;
+  const inFlight = 32;
+  let next = 0;
+  async function writer(): Promise<void> {
+    while (next < count) {
+      const first = next;
+      next = Math.min(count, next + batchSize);
+      const records: KvRecord[] = [];
+      for (let n = first; n < next; n++) records.push(recordFor(n));
+      await engine.apply(records);
+      onProgress?.(next);
+    }
+  }
+  await Promise.all(Array.from({ length: inFlight }, () => writer()));
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(0)} MB`;
+}
+
+async function main(): Promise<void> {
+  const root = flags.dir;
+  await rm(root, { recursive: true, force: true });
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(root, { recursive: true });
+  console.log(`storage benchmark: fsync=always, 100-byte values, ${SECONDS} s per level, data under ${root}/`);
+  console.log('');
+  console.log('concurrency  engine writes/s  p50 ms  p99 ms  records/sync  limit records/s  engine/limit');
+  let ratioAt64 = 0;
+  for (const concurrency of [1, 64, 1024]) {
+    const engine = await measureEngine(root, concurrency);
+    const limit = await measureLimit(root, engine.recordsPerSync);
+    const ratio = engine.perSecond / limit;
+    if (concurrency === 64) ratioAt64 = ratio;
+    console.log(
+      `${String(concurrency).padStart(11)}  ${engine.perSecond.toFixed(0).padStart(15)}  ${engine.p50Ms.toFixed(2).padStart(6)}  ${engine.p99Ms.toFixed(2).padStart(6)}  ${engine.recordsPerSync.toFixed(1).padStart(12)}  ${limit.toFixed(0).padStart(15)}  ${ratio.toFixed(2).padStart(12)}`,
+    );
+  }
+  console.log(`target: engine/limit >= 0.50 at concurrency 64: ${ratioAt64 >= 0.5 ? 'met' : 'MISSED'} (${ratioAt64.toFixed(2)})`);
+  console.log('');
+
+  const reopenRecords = Number(flags['reopen-records']);
+  const reopenDir = await mkdtemp(join(root, 'reopen-'));
+  {
+    const { engine } = await openEngine(reopenDir, { kind: 'never' });
+    await writeMany(engine, reopenRecords);
+    // No close: the reopen must recover from what a crash would leave.
+    const reopened = await openEngine(reopenDir, { kind: 'never' });
+    console.log(`reopen after ${reopenRecords} writes (no clean close): ${reopened.openMs.toFixed(0)} ms; target <= 3000 ms: ${reopened.openMs <= 3000 ? 'met' : 'MISSED'}`);
+    await reopened.engine.close();
+  }
+  await rm(reopenDir, { recursive: true, force: true });
+
+  const memoryRecords = Number(flags['memory-records']);
+  const memoryDir = await mkdtemp(join(root, 'memory-'));
+  {
+    const { engine } = await openEngine(memoryDir, { kind: 'never' });
+    const baseline = anonymousResidentBytes();
+    let peak = baseline;
+    let lastReport = 0;
+    const started = performance.now();
+    await writeMany(engine, memoryRecords, (written) => {
+      if (written - lastReport >= memoryRecords / 10) {
+        lastReport = written;
+        const now = anonymousResidentBytes();
+        peak = Math.max(peak, now);
+        console.log(`  ${written} keys written, anonymous resident ${mb(now)}, total rss ${mb(process.memoryUsage().rss)}, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      }
+    });
+    const budget = MEMTABLE_BYTES_DEFAULT + 100 * 1024 * 1024;
+    const growth = peak - baseline;
+    console.log(
+      `memory while writing ${memoryRecords} keys: peak anonymous resident ${mb(peak)} (start ${mb(baseline)}, growth ${mb(growth)}); target growth <= memtable budget + 100 MB = ${mb(budget)}: ${growth <= budget ? 'met' : 'MISSED'}`,
+    );
+    await engine.close();
+  }
+  await rm(root, { recursive: true, force: true });
+}
+
+await main();

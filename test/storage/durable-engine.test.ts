@@ -1,0 +1,223 @@
+// The durable engine beyond the shared contract: checkpoints and restarts, retention
+// of tombstones and expired records, group commit, bounded memtable, and what happens
+// when the disk fails a sync.
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { DurableStorageEngine, type DurableStorageEngineOptions } from '../../src/storage/engine/durable-storage-engine.js';
+import type { KvRecord } from '../../src/storage/record.js';
+import { nodeWalFileSystem, type WalFileSystem } from '../../src/storage/wal/wal-file-system.js';
+import { stampOf } from '../../src/clock/hybrid-logical-clock.js';
+import { RecordingLogger } from '../support/recording-logger.js';
+import { tempDir } from '../support/temp-dir.js';
+import { testTokenOf } from '../support/test-token.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function put(key: string, value: string, stampMs: number, expiresAtMs = 0): KvRecord {
+  return { key: Buffer.from(key), value: Buffer.from(value), version: { stamp: stampOf(BigInt(stampMs), 0n), nodeId: 'n1' }, expiresAtMs };
+}
+
+function tombstone(key: string, stampMs: number): KvRecord {
+  return { key: Buffer.from(key), value: null, version: { stamp: stampOf(BigInt(stampMs), 0n), nodeId: 'n1' }, expiresAtMs: 0 };
+}
+
+async function openEngine(dir: string, extra: Partial<DurableStorageEngineOptions> = {}): Promise<{ engine: DurableStorageEngine; registry: Registry; logger: RecordingLogger }> {
+  const registry = new Registry();
+  const logger = new RecordingLogger();
+  const { engine } = await DurableStorageEngine.open({ dir, tokenOf: testTokenOf, registry, logger, ...extra });
+  return { engine, registry, logger };
+}
+
+async function walSegments(dir: string): Promise<string[]> {
+  return (await readdir(join(dir, 'wal'))).filter((name) => name.endsWith('.log'));
+}
+
+async function histogramCount(registry: Registry, name: string): Promise<{ count: number; sum: number }> {
+  const metric = await registry.getSingleMetric(name)!.get();
+  const values = metric.values as Array<{ metricName?: string; value: number }>;
+  const count = values.find((value) => value.metricName === `${name}_count`)?.value ?? 0;
+  const sum = values.find((value) => value.metricName === `${name}_sum`)?.value ?? 0;
+  return { count, sum };
+}
+
+describe('durable storage engine', () => {
+  it('finds writes again after a restart without a checkpoint (WAL replay)', async () => {
+    const dir = await tempDir();
+    const first = await openEngine(dir);
+    await first.engine.apply([put('a', '1', 1000), put('b', '2', 1000)]);
+    await first.engine.apply([tombstone('b', 2000)]);
+    // Abandon without close: only the WAL holds the writes, as after a crash.
+    const second = await openEngine(dir);
+    try {
+      assert.equal(second.engine.get(Buffer.from('a'))?.value?.toString(), '1');
+      assert.equal(second.engine.get(Buffer.from('b'))?.value, null);
+      assert.ok(second.logger.find(/storage engine open/)!.fields['recordsReplayed'] === 3);
+    } finally {
+      await second.engine.close();
+    }
+  });
+
+  it('checkpoints into the store, deletes covered segments and replays only what the store lacks', async () => {
+    const dir = await tempDir();
+    const { engine } = await openEngine(dir, { memtableBytesMax: 4096 });
+    for (let i = 0; i < 200; i++) await engine.apply([put(`key-${i}`, `value-${i}`, 1000 + i)]);
+    await engine.checkpoint();
+    await engine.apply([put('after', 'checkpoint', 5000)]);
+    assert.equal((await walSegments(dir)).length, 1, 'covered segments are deleted');
+
+    const reopened = await openEngine(dir);
+    try {
+      const opened = reopened.logger.find(/storage engine open/)!.fields;
+      assert.equal(opened['recordsReplayed'], 1, 'only the write after the checkpoint is replayed');
+      for (let i = 0; i < 200; i++) assert.equal(reopened.engine.get(Buffer.from(`key-${i}`))?.value?.toString(), `value-${i}`);
+      assert.equal(reopened.engine.get(Buffer.from('after'))?.value?.toString(), 'checkpoint');
+    } finally {
+      await reopened.engine.close();
+    }
+  });
+
+  it('keeps the memtable within its budget by checkpointing while writes go on', async () => {
+    const dir = await tempDir();
+    const { engine, registry } = await openEngine(dir, { memtableBytesMax: 16 * 1024, segmentBytesMax: 8 * 1024 });
+    try {
+      let peak = 0;
+      for (let batch = 0; batch < 40; batch++) {
+        const records = Array.from({ length: 10 }, (_, i) => put(`k-${batch}-${i}`, 'x'.repeat(100), 1000 + batch));
+        await engine.apply(records);
+        const bytes = (await registry.getSingleMetric('qkv_memtable_bytes')!.get()).values[0]!.value;
+        peak = Math.max(peak, bytes);
+      }
+      assert.ok(peak < 2 * 16 * 1024, `memtable peaked at ${peak} bytes`);
+      assert.ok((await histogramCount(registry, 'qkv_checkpoint_duration_seconds')).count >= 2);
+      for (let batch = 0; batch < 40; batch++) assert.ok(engine.get(Buffer.from(`k-${batch}-9`)));
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('applies last-writer-wins: an older or equal version is a no-op', async () => {
+    const dir = await tempDir();
+    const { engine } = await openEngine(dir);
+    try {
+      assert.deepEqual((await engine.apply([put('k', 'new', 2000)])).applied, [true]);
+      assert.deepEqual((await engine.apply([put('k', 'old', 1000), put('k', 'new', 2000)])).applied, [false, false]);
+      await engine.checkpoint();
+      assert.deepEqual((await engine.apply([put('k', 'older', 1500)])).applied, [false]);
+      assert.equal(engine.get(Buffer.from('k'))?.value?.toString(), 'new');
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('purges tombstones only after the grace period', async () => {
+    const dir = await tempDir();
+    let nowMs = 100 * DAY_MS;
+    const { engine } = await openEngine(dir, { tombstoneGraceMs: 10 * DAY_MS, nowMs: () => nowMs });
+    try {
+      await engine.apply([put('gone', 'v', nowMs - DAY_MS), tombstone('gone', nowMs)]);
+      await engine.checkpoint();
+      nowMs += 9 * DAY_MS;
+      await engine.apply([put('other', 'x', nowMs)]);
+      await engine.checkpoint();
+      assert.equal(engine.get(Buffer.from('gone'))?.value, null, 'tombstone kept inside the grace period');
+      nowMs += 2 * DAY_MS;
+      await engine.apply([put('other', 'y', nowMs)]);
+      await engine.checkpoint();
+      assert.equal(engine.get(Buffer.from('gone')), undefined, 'tombstone purged after the grace period');
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('drops expired values at checkpoint and purges them a grace period after expiry', async () => {
+    const dir = await tempDir();
+    let nowMs = 100 * DAY_MS;
+    const { engine } = await openEngine(dir, { tombstoneGraceMs: DAY_MS, nowMs: () => nowMs });
+    try {
+      await engine.apply([put('ttl', 'short-lived', nowMs, nowMs + 1000), put('keep', 'v', nowMs)]);
+      nowMs += 2000;
+      await engine.checkpoint();
+      const expired = engine.get(Buffer.from('ttl'));
+      assert.equal(expired?.value, null, 'the value is gone after expiry');
+      assert.equal(expired?.expiresAtMs, nowMs - 1000, 'the version and expiry stay as a tombstone');
+      nowMs += DAY_MS;
+      await engine.apply([put('keep', 'w', nowMs)]);
+      await engine.checkpoint();
+      assert.equal(engine.get(Buffer.from('ttl')), undefined);
+      assert.equal(engine.get(Buffer.from('keep'))?.value?.toString(), 'w');
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('commits concurrent appends in groups: many records per fsync', async () => {
+    const dir = await tempDir();
+    const { engine, registry } = await openEngine(dir);
+    try {
+      await Promise.all(Array.from({ length: 500 }, (_, i) => engine.apply([put(`g-${i}`, 'v', 1000)])));
+      const syncs = (await histogramCount(registry, 'qkv_wal_fsync_duration_seconds')).count;
+      const groups = await histogramCount(registry, 'qkv_wal_group_commit_records');
+      assert.equal(groups.sum, 500);
+      assert.ok(syncs < 100, `500 concurrent appends took ${syncs} syncs`);
+      assert.ok(groups.count < 100, `500 concurrent appends took ${groups.count} groups`);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('stops accepting writes after a failed fsync and acknowledges nothing it could not sync', async () => {
+    const dir = await tempDir();
+    let failSyncs = false;
+    const failing: WalFileSystem = {
+      ...nodeWalFileSystem,
+      async openForWrite(path, create) {
+        const handle = await nodeWalFileSystem.openForWrite(path, create);
+        return {
+          writeAll: (bytes, position) => handle.writeAll(bytes, position),
+          truncate: (length) => handle.truncate(length),
+          close: () => handle.close(),
+          async datasync() {
+            if (failSyncs) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+            return handle.datasync();
+          },
+        };
+      },
+    };
+    const { engine, logger } = await openEngine(dir, { fileSystem: failing });
+    await engine.apply([put('before', 'v', 1000)]);
+    failSyncs = true;
+    await assert.rejects(engine.apply([put('during', 'v', 1000)]), /EIO/);
+    failSyncs = false;
+    await assert.rejects(engine.apply([put('after', 'v', 1000)]), /failed earlier/);
+    assert.equal(engine.get(Buffer.from('during')), undefined, 'an unsynced write is never visible');
+    assert.ok(logger.find(/no further writes are accepted/));
+    await engine.close();
+  });
+
+  it('scans token ranges in order across memtable and store, in pages', async () => {
+    const dir = await tempDir();
+    const { engine } = await openEngine(dir);
+    try {
+      for (let i = 0; i < 60; i++) await engine.apply([put(`s-${i}`, `${i}`, 1000)]);
+      await engine.checkpoint();
+      for (let i = 60; i < 100; i++) await engine.apply([put(`s-${i}`, `${i}`, 1000)]);
+      await engine.apply([tombstone('s-5', 2000)]);
+      const seen: KvRecord[] = [];
+      let page = engine.scan({ start: 0n, end: 0n }, 7);
+      for (;;) {
+        seen.push(...page.records);
+        if (!page.resumeAfter) break;
+        page = engine.scan({ start: 0n, end: 0n }, 7, page.resumeAfter);
+      }
+      assert.equal(seen.length, 100);
+      const tokens = seen.map((record) => testTokenOf(record.key));
+      assert.deepEqual([...tokens].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), tokens);
+      assert.equal(seen.find((record) => record.key.toString() === 's-5')?.value, null, 'tombstones are scanned');
+    } finally {
+      await engine.close();
+    }
+  });
+});
