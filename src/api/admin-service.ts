@@ -1,0 +1,94 @@
+// The Admin service: what this node knows about its cluster, for `qkv status`,
+// `qkv ring` and grpcurl. Read-only and cheap: the ring view walks the ring's ranges
+// once (members × vnodes of them) and nothing here touches storage.
+import * as grpc from '@grpc/grpc-js';
+import type { HashRing } from '../ring/hash-ring.js';
+import type { Member } from '../membership/member.js';
+import { InvalidArgumentError } from '../errors/errors.js';
+import { loadQuorumKvProtocol } from './proto-package.js';
+import { unary, type ApiContext } from './unary-handler.js';
+import type { AdminHandlers } from './generated/quorumkv/v1/Admin.js';
+import type { RingOwner } from './generated/quorumkv/v1/RingOwner.js';
+
+export type NodeState = 'STARTING' | 'SERVING' | 'DRAINING';
+
+/** The node as the Admin service sees it; the node process implements it. */
+export interface ClusterView {
+  readonly nodeId: string;
+  readonly softwareVersion: string;
+  readonly startedAtMs: number;
+  readonly keyBytesMax: number;
+  state(): NodeState;
+  ring(): HashRing;
+  members(): readonly Member[];
+}
+
+const TOKEN_SPACE = 1n << 64n;
+
+export function adminServiceHandlers(view: ClusterView, context: ApiContext): AdminHandlers {
+  return {
+    Status: unary(context, 'Status', async () => {
+      const ring = view.ring();
+      return {
+        nodeId: view.nodeId,
+        state: view.state(),
+        version: view.softwareVersion,
+        uptimeMs: String(Math.max(0, Date.now() - view.startedAtMs)),
+        ringDigest: ring.digest,
+        replicationFactor: ring.replicationFactor,
+        vnodes: ring.vnodes,
+        members: view.members().map((member) => ({
+          id: member.id,
+          address: member.address,
+          zone: member.zone ?? '',
+          ready: member.ready,
+          self: member.id === view.nodeId,
+        })),
+      };
+    }),
+
+    Ring: unary(context, 'Ring', async (request) => {
+      const ring = view.ring();
+      const response = {
+        digest: ring.digest,
+        replicationFactor: ring.replicationFactor,
+        vnodes: ring.vnodes,
+        owners: ringOwners(ring),
+        keyToken: '',
+        preferenceList: [] as string[],
+      };
+      if (request.key.length > 0) {
+        if (request.key.length > view.keyBytesMax) {
+          throw new InvalidArgumentError(`key is ${request.key.length} bytes; the limit is ${view.keyBytesMax}`);
+        }
+        response.keyToken = ring.tokenOf(request.key).toString();
+        response.preferenceList = [...ring.preferenceListForKey(request.key)];
+      }
+      return response;
+    }),
+  };
+}
+
+export function addAdminService(server: grpc.Server, view: ClusterView, context: ApiContext): void {
+  server.addService(loadQuorumKvProtocol().grpcObject.quorumkv.v1.Admin.service, adminServiceHandlers(view, context));
+}
+
+/** Tokens and primary share of the token space per member, ascending by id. */
+function ringOwners(ring: HashRing): RingOwner[] {
+  const tokens = new Map<string, number>(ring.memberIds.map((id) => [id, 0]));
+  const owned = new Map<string, bigint>(ring.memberIds.map((id) => [id, 0n]));
+  for (const { range, replicas } of ring.ownedRanges()) {
+    const primary = replicas[0];
+    if (primary === undefined) continue;
+    // (start, end] wraps when start >= end; start === end is the whole ring.
+    const width = range.end > range.start ? range.end - range.start : TOKEN_SPACE - range.start + range.end;
+    tokens.set(primary, (tokens.get(primary) ?? 0) + 1);
+    owned.set(primary, (owned.get(primary) ?? 0n) + width);
+  }
+  return ring.memberIds.map((nodeId) => ({
+    nodeId,
+    tokens: tokens.get(nodeId) ?? 0,
+    // Parts per million in bigint, then a float: exact enough and never above 1.
+    primaryShare: Number(((owned.get(nodeId) ?? 0n) * 1_000_000n) / TOKEN_SPACE) / 1_000_000,
+  }));
+}

@@ -1,0 +1,29 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { AdminClient as _quorumkv_v1_AdminClient, AdminDefinition as _quorumkv_v1_AdminDefinition } from './quorumkv/v1/Admin.js';
+import type { MemberStatus as _quorumkv_v1_MemberStatus, MemberStatus__Output as _quorumkv_v1_MemberStatus__Output } from './quorumkv/v1/MemberStatus.js';
+import type { RingOwner as _quorumkv_v1_RingOwner, RingOwner__Output as _quorumkv_v1_RingOwner__Output } from './quorumkv/v1/RingOwner.js';
+import type { RingRequest as _quorumkv_v1_RingRequest, RingRequest__Output as _quorumkv_v1_RingRequest__Output } from './quorumkv/v1/RingRequest.js';
+import type { RingResponse as _quorumkv_v1_RingResponse, RingResponse__Output as _quorumkv_v1_RingResponse__Output } from './quorumkv/v1/RingResponse.js';
+import type { StatusRequest as _quorumkv_v1_StatusRequest, StatusRequest__Output as _quorumkv_v1_StatusRequest__Output } from './quorumkv/v1/StatusRequest.js';
+import type { StatusResponse as _quorumkv_v1_StatusResponse, StatusResponse__Output as _quorumkv_v1_StatusResponse__Output } from './quorumkv/v1/StatusResponse.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  quorumkv: {
+    v1: {
+      Admin: SubtypeConstructor<typeof grpc.Client, _quorumkv_v1_AdminClient> & { service: _quorumkv_v1_AdminDefinition }
+      MemberStatus: MessageTypeDefinition<_quorumkv_v1_MemberStatus, _quorumkv_v1_MemberStatus__Output>
+      RingOwner: MessageTypeDefinition<_quorumkv_v1_RingOwner, _quorumkv_v1_RingOwner__Output>
+      RingRequest: MessageTypeDefinition<_quorumkv_v1_RingRequest, _quorumkv_v1_RingRequest__Output>
+      RingResponse: MessageTypeDefinition<_quorumkv_v1_RingResponse, _quorumkv_v1_RingResponse__Output>
+      StatusRequest: MessageTypeDefinition<_quorumkv_v1_StatusRequest, _quorumkv_v1_StatusRequest__Output>
+      StatusResponse: MessageTypeDefinition<_quorumkv_v1_StatusResponse, _quorumkv_v1_StatusResponse__Output>
+    }
+  }
+}
+

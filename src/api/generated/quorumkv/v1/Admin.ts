@@ -1,0 +1,41 @@
+// Original file: proto/quorumkv/v1/admin.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { RingRequest as _quorumkv_v1_RingRequest, RingRequest__Output as _quorumkv_v1_RingRequest__Output } from '../../quorumkv/v1/RingRequest.js';
+import type { RingResponse as _quorumkv_v1_RingResponse, RingResponse__Output as _quorumkv_v1_RingResponse__Output } from '../../quorumkv/v1/RingResponse.js';
+import type { StatusRequest as _quorumkv_v1_StatusRequest, StatusRequest__Output as _quorumkv_v1_StatusRequest__Output } from '../../quorumkv/v1/StatusRequest.js';
+import type { StatusResponse as _quorumkv_v1_StatusResponse, StatusResponse__Output as _quorumkv_v1_StatusResponse__Output } from '../../quorumkv/v1/StatusResponse.js';
+
+export interface AdminClient extends grpc.Client {
+  Ring(argument: _quorumkv_v1_RingRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_RingResponse__Output>): grpc.ClientUnaryCall;
+  Ring(argument: _quorumkv_v1_RingRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_RingResponse__Output>): grpc.ClientUnaryCall;
+  Ring(argument: _quorumkv_v1_RingRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_RingResponse__Output>): grpc.ClientUnaryCall;
+  Ring(argument: _quorumkv_v1_RingRequest, callback: grpc.requestCallback<_quorumkv_v1_RingResponse__Output>): grpc.ClientUnaryCall;
+  ring(argument: _quorumkv_v1_RingRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_RingResponse__Output>): grpc.ClientUnaryCall;
+  ring(argument: _quorumkv_v1_RingRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_RingResponse__Output>): grpc.ClientUnaryCall;
+  ring(argument: _quorumkv_v1_RingRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_RingResponse__Output>): grpc.ClientUnaryCall;
+  ring(argument: _quorumkv_v1_RingRequest, callback: grpc.requestCallback<_quorumkv_v1_RingResponse__Output>): grpc.ClientUnaryCall;
+  
+  Status(argument: _quorumkv_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  Status(argument: _quorumkv_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  Status(argument: _quorumkv_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  Status(argument: _quorumkv_v1_StatusRequest, callback: grpc.requestCallback<_quorumkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _quorumkv_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _quorumkv_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _quorumkv_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _quorumkv_v1_StatusRequest, callback: grpc.requestCallback<_quorumkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface AdminHandlers extends grpc.UntypedServiceImplementation {
+  Ring: grpc.handleUnaryCall<_quorumkv_v1_RingRequest__Output, _quorumkv_v1_RingResponse>;
+  
+  Status: grpc.handleUnaryCall<_quorumkv_v1_StatusRequest__Output, _quorumkv_v1_StatusResponse>;
+  
+}
+
+export interface AdminDefinition extends grpc.ServiceDefinition {
+  Ring: MethodDefinition<_quorumkv_v1_RingRequest, _quorumkv_v1_RingResponse, _quorumkv_v1_RingRequest__Output, _quorumkv_v1_RingResponse__Output>
+  Status: MethodDefinition<_quorumkv_v1_StatusRequest, _quorumkv_v1_StatusResponse, _quorumkv_v1_StatusRequest__Output, _quorumkv_v1_StatusResponse__Output>
+}

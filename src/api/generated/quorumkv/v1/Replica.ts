@@ -1,0 +1,41 @@
+// Original file: proto/quorumkv/v1/replica.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { ApplyRequest as _quorumkv_v1_ApplyRequest, ApplyRequest__Output as _quorumkv_v1_ApplyRequest__Output } from '../../quorumkv/v1/ApplyRequest.js';
+import type { ApplyResponse as _quorumkv_v1_ApplyResponse, ApplyResponse__Output as _quorumkv_v1_ApplyResponse__Output } from '../../quorumkv/v1/ApplyResponse.js';
+import type { ReadRequest as _quorumkv_v1_ReadRequest, ReadRequest__Output as _quorumkv_v1_ReadRequest__Output } from '../../quorumkv/v1/ReadRequest.js';
+import type { ReadResponse as _quorumkv_v1_ReadResponse, ReadResponse__Output as _quorumkv_v1_ReadResponse__Output } from '../../quorumkv/v1/ReadResponse.js';
+
+export interface ReplicaClient extends grpc.Client {
+  Apply(argument: _quorumkv_v1_ApplyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
+  Apply(argument: _quorumkv_v1_ApplyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
+  Apply(argument: _quorumkv_v1_ApplyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
+  Apply(argument: _quorumkv_v1_ApplyRequest, callback: grpc.requestCallback<_quorumkv_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
+  apply(argument: _quorumkv_v1_ApplyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
+  apply(argument: _quorumkv_v1_ApplyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
+  apply(argument: _quorumkv_v1_ApplyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
+  apply(argument: _quorumkv_v1_ApplyRequest, callback: grpc.requestCallback<_quorumkv_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
+  
+  Read(argument: _quorumkv_v1_ReadRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
+  Read(argument: _quorumkv_v1_ReadRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
+  Read(argument: _quorumkv_v1_ReadRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
+  Read(argument: _quorumkv_v1_ReadRequest, callback: grpc.requestCallback<_quorumkv_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
+  read(argument: _quorumkv_v1_ReadRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
+  read(argument: _quorumkv_v1_ReadRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
+  read(argument: _quorumkv_v1_ReadRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
+  read(argument: _quorumkv_v1_ReadRequest, callback: grpc.requestCallback<_quorumkv_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface ReplicaHandlers extends grpc.UntypedServiceImplementation {
+  Apply: grpc.handleUnaryCall<_quorumkv_v1_ApplyRequest__Output, _quorumkv_v1_ApplyResponse>;
+  
+  Read: grpc.handleUnaryCall<_quorumkv_v1_ReadRequest__Output, _quorumkv_v1_ReadResponse>;
+  
+}
+
+export interface ReplicaDefinition extends grpc.ServiceDefinition {
+  Apply: MethodDefinition<_quorumkv_v1_ApplyRequest, _quorumkv_v1_ApplyResponse, _quorumkv_v1_ApplyRequest__Output, _quorumkv_v1_ApplyResponse__Output>
+  Read: MethodDefinition<_quorumkv_v1_ReadRequest, _quorumkv_v1_ReadResponse, _quorumkv_v1_ReadRequest__Output, _quorumkv_v1_ReadResponse__Output>
+}

@@ -1,0 +1,26 @@
+// Original file: proto/quorumkv/v1/admin.proto
+
+import type { MemberStatus as _quorumkv_v1_MemberStatus, MemberStatus__Output as _quorumkv_v1_MemberStatus__Output } from '../../quorumkv/v1/MemberStatus.js';
+import type { Long } from '@grpc/proto-loader';
+
+export interface StatusResponse {
+  'nodeId'?: (string);
+  'state'?: (string);
+  'version'?: (string);
+  'uptimeMs'?: (number | string | Long);
+  'ringDigest'?: (string);
+  'replicationFactor'?: (number);
+  'vnodes'?: (number);
+  'members'?: (_quorumkv_v1_MemberStatus)[];
+}
+
+export interface StatusResponse__Output {
+  'nodeId': (string);
+  'state': (string);
+  'version': (string);
+  'uptimeMs': (string);
+  'ringDigest': (string);
+  'replicationFactor': (number);
+  'vnodes': (number);
+  'members': (_quorumkv_v1_MemberStatus__Output)[];
+}

@@ -1,0 +1,78 @@
+// Conversions between the wire messages of quorumkv.v1 and the core's types. Every
+// value that arrives from the network is checked here before the core sees it
+// (../shared/STYLE.md point 6): a stamp must be an unsigned 64-bit decimal, a node id
+// must be present and bounded, a millisecond count must be a safe integer. A bad
+// message becomes an InvalidArgumentError, never a crash or a silently rounded value.
+import { InvalidArgumentError } from '../errors/errors.js';
+import { NODE_ID_BYTES_MAX } from '../limits.js';
+import type { KvRecord, Version } from '../storage/record.js';
+import type { Version as WireVersion, Version__Output as WireVersionOutput } from './generated/quorumkv/v1/Version.js';
+import type { Record as WireRecord, Record__Output as WireRecordOutput } from './generated/quorumkv/v1/Record.js';
+
+const UINT64_MAX = (1n << 64n) - 1n;
+const DECIMAL = /^[0-9]{1,20}$/;
+const EMPTY = Buffer.alloc(0);
+
+export function encodeVersion(version: Version): WireVersion {
+  return { stamp: version.stamp.toString(), nodeId: version.nodeId };
+}
+
+export function decodeVersion(wire: WireVersionOutput | null, field: string): Version {
+  if (wire === null) throw new InvalidArgumentError(`${field} is missing`);
+  return { stamp: decodeUint64(wire.stamp, `${field}.stamp`), nodeId: decodeNodeId(wire.nodeId, `${field}.node_id`) };
+}
+
+/** An unsigned 64-bit decimal string (proto-loader `longs: String`) as bigint. */
+export function decodeUint64(text: string, field: string): bigint {
+  if (!DECIMAL.test(text)) throw new InvalidArgumentError(`${field} is not an unsigned decimal integer`);
+  const value = BigInt(text);
+  if (value > UINT64_MAX) throw new InvalidArgumentError(`${field} exceeds 2^64-1`);
+  return value;
+}
+
+/** A uint64 millisecond field as a number; refused above Number.MAX_SAFE_INTEGER. */
+export function decodeMilliseconds(text: string, field: string): number {
+  const value = decodeUint64(text, field);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidArgumentError(`${field} is too large`);
+  return Number(value);
+}
+
+export function decodeNodeId(nodeId: string, field: string): string {
+  if (nodeId.length === 0) throw new InvalidArgumentError(`${field} is empty`);
+  if (Buffer.byteLength(nodeId) > NODE_ID_BYTES_MAX) {
+    throw new InvalidArgumentError(`${field} is longer than ${NODE_ID_BYTES_MAX} bytes`);
+  }
+  return nodeId;
+}
+
+export function encodeRecord(record: KvRecord): WireRecord {
+  return {
+    key: record.key,
+    value: record.value ?? EMPTY,
+    tombstone: record.value === null,
+    version: encodeVersion(record.version),
+    expiresAtMs: String(record.expiresAtMs),
+  };
+}
+
+export interface RecordBounds {
+  readonly keyBytesMax: number;
+  readonly valueBytesMax: number;
+}
+
+export function decodeRecord(wire: WireRecordOutput, bounds: RecordBounds, field: string): KvRecord {
+  if (wire.key.length === 0) throw new InvalidArgumentError(`${field}.key is empty`);
+  if (wire.key.length > bounds.keyBytesMax) {
+    throw new InvalidArgumentError(`${field}.key is ${wire.key.length} bytes; the limit is ${bounds.keyBytesMax}`);
+  }
+  if (wire.tombstone && wire.value.length > 0) throw new InvalidArgumentError(`${field} is a tombstone with a value`);
+  if (wire.value.length > bounds.valueBytesMax) {
+    throw new InvalidArgumentError(`${field}.value is ${wire.value.length} bytes; the limit is ${bounds.valueBytesMax}`);
+  }
+  return {
+    key: wire.key,
+    value: wire.tombstone ? null : wire.value,
+    version: decodeVersion(wire.version, `${field}.version`),
+    expiresAtMs: decodeMilliseconds(wire.expiresAtMs, `${field}.expires_at_ms`),
+  };
+}

@@ -1,0 +1,218 @@
+// The `qkv` commands that talk to a running cluster: put, get, delete, status, ring.
+// Each parses its flags, makes one call through QuorumKvClient, and prints either a
+// short human answer or, with --json, one JSON document. A failure is one line on
+// stderr, `qkv: CODE: message`, and a non-zero exit code (src/cli/cli-io.ts).
+import { parseArgs } from 'node:util';
+import { QuorumKvClient } from '../../client/quorum-kv-client.js';
+import {
+  EXIT_NOT_FOUND,
+  EXIT_OK,
+  UsageError,
+  formatVersion,
+  table,
+  utf8OrNull,
+  versionJson,
+  writeJson,
+  type CliIo,
+} from '../cli-io.js';
+import { LOCAL_ADDRESSES } from '../local-cluster-layout.js';
+
+/** Deadline of one CLI call when --timeout-ms is not given. */
+const CLI_TIMEOUT_MS_DEFAULT = 10_000;
+/** Largest value `qkv put` reads from stdin; the server's own limit applies after. */
+const STDIN_BYTES_MAX = 64 * 1024 * 1024;
+
+const COMMON_OPTIONS = {
+  addr: { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export const CLIENT_USAGE = `Cluster commands (default --addr: the local cluster, ${LOCAL_ADDRESSES}; env QKV_ADDR):
+  qkv put <key> [<value>|-] [--w N] [--ttl DURATION]   write; '-' or no value reads stdin
+  qkv get <key> [--r N] [--replicas]                   read; --replicas shows every replica's answer
+  qkv delete <key> [--w N]                             write a tombstone
+  qkv status                                           the answering node and its members
+  qkv ring [--key <key>]                               token ownership; with --key its preference list
+Common flags: --addr host:port[,host:port...]  --timeout-ms N  --json
+W and R default to 0, the cluster's majority. DURATION is a number with ms, s, m, h or d (e.g. 30s).`;
+
+type CommonValues = { addr?: string; 'timeout-ms'?: string; json?: boolean };
+
+function parseCount(flag: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[0-9]+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDurationMs(flag: string, text: string): number {
+  const match = /^([0-9]+)(ms|s|m|h|d)?$/.exec(text.trim());
+  const ms = match === null ? NaN : Number(match[1]) * DURATION_UNITS_MS[match[2] ?? 'ms']!;
+  if (!Number.isSafeInteger(ms)) throw new UsageError(`--${flag} must be a duration such as 500ms, 30s, 5m or 1h, got ${JSON.stringify(text)}`);
+  return ms;
+}
+
+function connect(io: CliIo, values: CommonValues): QuorumKvClient {
+  const addr = values.addr ?? io.env['QKV_ADDR'] ?? LOCAL_ADDRESSES;
+  const addresses = addr.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  if (addresses.length === 0) throw new UsageError('--addr must name at least one host:port');
+  const timeoutMs = parseCount('timeout-ms', values['timeout-ms'], 1, 3_600_000) ?? CLI_TIMEOUT_MS_DEFAULT;
+  return new QuorumKvClient({ addresses, timeoutMs });
+}
+
+async function withClient<T>(io: CliIo, values: CommonValues, run: (client: QuorumKvClient) => Promise<T>): Promise<T> {
+  const client = connect(io, values);
+  try {
+    return await run(client);
+  } finally {
+    client.close();
+  }
+}
+
+function oneKey(positionals: string[], command: string, extra = 0): Buffer {
+  const key = positionals[0];
+  if (key === undefined || key === '') throw new UsageError(`${command} needs a key`);
+  if (positionals.length > 1 + extra) throw new UsageError(`${command}: unexpected argument ${JSON.stringify(positionals[1 + extra])}`);
+  return Buffer.from(key, 'utf8');
+}
+
+async function readStdin(io: CliIo): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of io.stdin) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    bytes += buffer.length;
+    if (bytes > STDIN_BYTES_MAX) throw new UsageError(`the value on stdin is larger than ${STDIN_BYTES_MAX} bytes`);
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function runPut(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...COMMON_OPTIONS, w: { type: 'string' }, ttl: { type: 'string' } },
+    allowPositionals: true,
+  });
+  const key = oneKey(positionals, 'put', 1);
+  const valueText = positionals[1];
+  const value = valueText === undefined || valueText === '-' ? await readStdin(io) : Buffer.from(valueText, 'utf8');
+  const w = parseCount('w', values.w, 0, 1000);
+  const ttlMs = values.ttl === undefined ? undefined : parseDurationMs('ttl', values.ttl);
+  const response = await withClient(io, values, (client) => client.put(key, value, { w, ttlMs }));
+  if (values.json) writeJson(io, { ok: true, version: versionJson(response.version), acks: response.acks });
+  else io.stdout.write(`OK  acks=${response.acks}  version ${formatVersion(response.version)}\n`);
+  return EXIT_OK;
+}
+
+export async function runGet(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...COMMON_OPTIONS, r: { type: 'string' }, replicas: { type: 'boolean' } },
+    allowPositionals: true,
+  });
+  const key = oneKey(positionals, 'get');
+  const r = parseCount('r', values.r, 0, 1000);
+  const includeReplicas = values.replicas ?? false;
+  const response = await withClient(io, values, (client) => client.get(key, { r, includeReplicas }));
+  const replicas = response.replicas.map((replica) => ({
+    nodeId: replica.nodeId,
+    answered: replica.answered,
+    found: replica.found,
+    version: versionJson(replica.version),
+    ...(replica.error === '' ? {} : { error: replica.error }),
+  }));
+  if (values.json) {
+    const text = response.found ? utf8OrNull(response.value) : null;
+    writeJson(io, {
+      found: response.found,
+      ...(response.found ? (text === null ? { valueBase64: response.value.toString('base64') } : { value: text }) : {}),
+      version: versionJson(response.version),
+      acks: response.acks,
+      ...(includeReplicas ? { replicas } : {}),
+    });
+  } else {
+    if (includeReplicas) {
+      io.stdout.write(response.found ? `value    ${response.value.toString('utf8')}\n` : 'value    (not found)\n');
+      io.stdout.write(`version  ${formatVersion(response.version)}\nacks     ${response.acks}\n\n`);
+      const rows = [['REPLICA', 'ANSWERED', 'HAS KEY', 'VERSION']];
+      for (const replica of response.replicas) {
+        rows.push([
+          replica.nodeId,
+          replica.answered ? 'yes' : replica.error === '' ? 'pending' : 'no',
+          replica.answered ? (replica.found ? 'yes' : 'no') : '-',
+          replica.answered ? formatVersion(replica.version) : replica.error || '(no reply before the call returned)',
+        ]);
+      }
+      io.stdout.write(table(rows));
+    } else if (response.found) {
+      io.stdout.write(`${response.value.toString('utf8')}\n`);
+    }
+    if (!response.found && !includeReplicas) io.stderr.write(`qkv: key ${JSON.stringify(key.toString('utf8'))} not found\n`);
+  }
+  return response.found ? EXIT_OK : EXIT_NOT_FOUND;
+}
+
+export async function runDelete(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { ...COMMON_OPTIONS, w: { type: 'string' } }, allowPositionals: true });
+  const key = oneKey(positionals, 'delete');
+  const w = parseCount('w', values.w, 0, 1000);
+  const response = await withClient(io, values, (client) => client.delete(key, { w }));
+  if (values.json) writeJson(io, { ok: true, version: versionJson(response.version), acks: response.acks });
+  else io.stdout.write(`OK  deleted  acks=${response.acks}  version ${formatVersion(response.version)}\n`);
+  return EXIT_OK;
+}
+
+export async function runStatus(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: COMMON_OPTIONS, allowPositionals: true });
+  if (positionals.length > 0) throw new UsageError(`status: unexpected argument ${JSON.stringify(positionals[0])}`);
+  const status = await withClient(io, values, (client) => client.status());
+  if (values.json) {
+    writeJson(io, { ...status, uptimeMs: Number(status.uptimeMs) });
+    return EXIT_OK;
+  }
+  io.stdout.write(
+    `node      ${status.nodeId} (${status.state})\nversion   ${status.version}\nuptime    ${formatUptime(Number(status.uptimeMs))}\n` +
+      `ring      digest ${status.ringDigest}, N=${status.replicationFactor}, ${status.vnodes} vnodes per node\n\n`,
+  );
+  const rows = [['MEMBER', 'ADDRESS', 'ZONE', 'READY', '']];
+  for (const member of status.members) {
+    rows.push([member.id, member.address, member.zone || '-', member.ready ? 'yes' : 'no', member.self ? '(this node)' : '']);
+  }
+  io.stdout.write(table(rows));
+  return EXIT_OK;
+}
+
+export async function runRingView(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { ...COMMON_OPTIONS, key: { type: 'string' } }, allowPositionals: true });
+  if (positionals.length > 0) throw new UsageError(`ring: unexpected argument ${JSON.stringify(positionals[0])}`);
+  const key = values.key === undefined ? undefined : Buffer.from(values.key, 'utf8');
+  if (key !== undefined && key.length === 0) throw new UsageError('--key must not be empty');
+  const ring = await withClient(io, values, (client) => client.ring(key));
+  if (values.json) {
+    writeJson(io, ring);
+    return EXIT_OK;
+  }
+  io.stdout.write(`ring digest ${ring.digest}, N=${ring.replicationFactor}, ${ring.vnodes} vnodes per node\n\n`);
+  const rows = [['NODE', 'TOKENS', 'PRIMARY SHARE']];
+  for (const owner of ring.owners) rows.push([owner.nodeId, String(owner.tokens), `${(owner.primaryShare * 100).toFixed(2)}%`]);
+  io.stdout.write(table(rows));
+  if (key !== undefined) io.stdout.write(`\nkey ${JSON.stringify(values.key)}: token ${ring.keyToken}, replicas ${ring.preferenceList.join(', ')}\n`);
+  return EXIT_OK;
+}
+
+function formatUptime(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  const parts = [
+    [Math.floor(seconds / 86_400), 'd'],
+    [Math.floor((seconds % 86_400) / 3600), 'h'],
+    [Math.floor((seconds % 3600) / 60), 'm'],
+    [seconds % 60, 's'],
+  ] as const;
+  const shown = parts.filter(([value], index) => value > 0 || index === parts.length - 1);
+  return shown.map(([value, unit]) => `${value}${unit}`).join(' ');
+}

@@ -1,0 +1,169 @@
+// `qkv local-cluster` (what `npm start` runs): the embedded default, three node
+// processes on localhost (src/cli/local-cluster-layout.ts), each a plain `qkv server`
+// with its data in <data-dir>/<node-id> and its JSON log in <data-dir>/logs. It waits
+// until every node is ready, prints how to connect, and on Ctrl-C (or SIGTERM) drains
+// every node and exits 0. The data stays, so the next start finds it again.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIo } from '../cli-io.js';
+import { LOCAL_CLUSTER, LOCAL_HOST, type LocalNode } from '../local-cluster-layout.js';
+
+/** How long the nodes get to become ready (WAL replay included) before we give up. */
+const READY_TIMEOUT_MS = 60_000;
+/** How long a node gets to drain after SIGTERM before it is killed. */
+const STOP_TIMEOUT_MS = 30_000;
+const READY_POLL_MS = 100;
+
+export const LOCAL_CLUSTER_USAGE = `usage: qkv local-cluster [--data-dir DIR] [--storage durable|memory] [--fsync POLICY]
+
+Starts ${LOCAL_CLUSTER.length} nodes on ${LOCAL_HOST} (${LOCAL_CLUSTER.map((n) => `${n.id} gRPC ${n.grpcPort}`).join(', ')}),
+data in DIR (default ./data). Ctrl-C drains and stops them.
+`;
+
+interface Running {
+  readonly node: LocalNode;
+  readonly child: ChildProcess;
+  readonly logPath: string;
+  readonly exited: Promise<number | null>;
+}
+
+export async function runLocalCluster(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { 'data-dir': { type: 'string' }, storage: { type: 'string' }, fsync: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    io.stdout.write(LOCAL_CLUSTER_USAGE);
+    return EXIT_OK;
+  }
+  if (positionals.length > 0) throw new UsageError(`local-cluster: unexpected argument ${JSON.stringify(positionals[0])}`);
+  const dataDir = resolve(values['data-dir'] ?? 'data');
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const peers = LOCAL_CLUSTER.map((node) => `${node.id}=${LOCAL_HOST}:${node.grpcPort}`).join(',');
+  const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
+
+  const running: Running[] = LOCAL_CLUSTER.map((node) => {
+    const logPath = join(logDir, `${node.id}.log`);
+    const logFd = openSync(logPath, 'a');
+    const serverArgs = [
+      mainScript, 'server',
+      '--node-id', node.id,
+      '--host', LOCAL_HOST,
+      '--grpc-port', String(node.grpcPort),
+      '--http-port', String(node.httpPort),
+      '--peers', peers,
+      '--data-dir', join(dataDir, node.id),
+    ];
+    if (values.storage !== undefined) serverArgs.push('--storage', values.storage);
+    if (values.fsync !== undefined) serverArgs.push('--fsync', values.fsync);
+    const child = spawn(process.execPath, serverArgs, { stdio: ['ignore', logFd, logFd] });
+    closeSync(logFd);
+    const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+    return { node, child, logPath, exited };
+  });
+
+  let stopping = false;
+  const stopAll = async (): Promise<boolean> => {
+    stopping = true;
+    for (const { child } of running) if (child.exitCode === null) child.kill('SIGTERM');
+    const killer = setTimeout(() => {
+      for (const { child } of running) if (child.exitCode === null) child.kill('SIGKILL');
+    }, STOP_TIMEOUT_MS);
+    const codes = await Promise.all(running.map((entry) => entry.exited));
+    clearTimeout(killer);
+    return codes.every((code) => code === 0);
+  };
+
+  let requestStop!: (signal: string) => void;
+  const stopRequested = new Promise<string>((resolveStop) => (requestStop = resolveStop));
+  const onSignal = (signal: NodeJS.Signals): void => requestStop(signal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // A node that dies on its own is reported at once; the others keep running.
+  for (const entry of running) {
+    void entry.exited.then((code) => {
+      if (!stopping) io.stderr.write(`qkv: ${entry.node.id} exited with code ${code}; its log: ${shown(entry.logPath)}\n`);
+    });
+  }
+
+  try {
+    const problem = await Promise.race([waitUntilReady(running), stopRequested.then((signal) => `stopped by ${signal} while starting`)]);
+    if (problem !== undefined) {
+      io.stderr.write(`qkv: local cluster did not start: ${problem}\n`);
+      await stopAll();
+      return EXIT_FAILURE;
+    }
+    io.stdout.write(banner(running, dataDir));
+    const signal = await stopRequested;
+    io.stdout.write(`\n${signal}: draining ${running.length} nodes...\n`);
+    const clean = await stopAll();
+    io.stdout.write(clean ? 'all nodes stopped cleanly; data kept for the next start\n' : 'some nodes did not stop cleanly; see their logs\n');
+    return clean ? EXIT_OK : EXIT_FAILURE;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Resolves undefined when every node answers /readyz, or with what went wrong. */
+async function waitUntilReady(running: readonly Running[]): Promise<string | undefined> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const pending = new Set(running);
+  while (pending.size > 0) {
+    for (const entry of [...pending]) {
+      if (entry.child.exitCode !== null) return `${entry.node.id} exited with code ${entry.child.exitCode}:\n${tail(entry.logPath)}`;
+      if (await isReady(entry.node)) pending.delete(entry);
+    }
+    if (pending.size === 0) break;
+    if (Date.now() > deadline) return `not ready after ${READY_TIMEOUT_MS} ms: ${[...pending].map((e) => e.node.id).join(', ')}`;
+    await new Promise((resolveWait) => setTimeout(resolveWait, READY_POLL_MS));
+  }
+  return undefined;
+}
+
+async function isReady(node: LocalNode): Promise<boolean> {
+  try {
+    const response = await fetch(`http://${LOCAL_HOST}:${node.httpPort}/readyz`, { signal: AbortSignal.timeout(1000) });
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function tail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-5).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function shown(path: string): string {
+  const relativePath = relative(process.cwd(), path);
+  return relativePath.startsWith('..') ? path : relativePath;
+}
+
+function banner(running: readonly Running[], dataDir: string): string {
+  const lines = [
+    `quorumkv local cluster: ${running.length} nodes, data in ${shown(dataDir)}`,
+    ...running.map(
+      ({ node, logPath }) =>
+        `  ${node.id}  gRPC ${LOCAL_HOST}:${node.grpcPort}  metrics http://${LOCAL_HOST}:${node.httpPort}/metrics  log ${shown(logPath)}`,
+    ),
+    '',
+    'Connect (from this directory; `npm link` once puts `qkv` on your PATH):',
+    '  node dist/src/cli/main.js put hello world',
+    '  node dist/src/cli/main.js get hello --replicas',
+    '  node dist/src/cli/main.js status',
+    `  grpcurl -plaintext ${LOCAL_HOST}:${running[0]?.node.grpcPort ?? 7401} list`,
+    '',
+    'Ctrl-C drains and stops the cluster.',
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,112 @@
+// A promise-based client of the public API (KV and Admin) for the CLI and the tests.
+// Given several addresses it uses the first and moves to the next only when a node
+// cannot be reached at all (a connection failure, not an answer such as
+// QUORUM_NOT_MET), so `qkv` keeps working against the local cluster while one node is
+// down. Every failure is a QkvError carrying the server's stable code.
+import * as grpc from '@grpc/grpc-js';
+import { QkvError, isQkvError } from '../errors/errors.js';
+import { CLIENT_CHANNEL_OPTIONS } from '../api/grpc-options.js';
+import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../api/error-status.js';
+import { loadQuorumKvProtocol } from '../api/proto-package.js';
+import type { KVClient } from '../api/generated/quorumkv/v1/KV.js';
+import type { AdminClient } from '../api/generated/quorumkv/v1/Admin.js';
+import type { PutResponse__Output } from '../api/generated/quorumkv/v1/PutResponse.js';
+import type { GetResponse__Output } from '../api/generated/quorumkv/v1/GetResponse.js';
+import type { DeleteResponse__Output } from '../api/generated/quorumkv/v1/DeleteResponse.js';
+import type { BatchPutResponse__Output } from '../api/generated/quorumkv/v1/BatchPutResponse.js';
+import type { BatchGetResponse__Output } from '../api/generated/quorumkv/v1/BatchGetResponse.js';
+import type { StatusResponse__Output } from '../api/generated/quorumkv/v1/StatusResponse.js';
+import type { RingResponse__Output } from '../api/generated/quorumkv/v1/RingResponse.js';
+
+export interface ClientOptions {
+  /** host:port of one or more nodes, tried in order. */
+  readonly addresses: readonly string[];
+  /** Deadline of each call. */
+  readonly timeoutMs: number;
+}
+
+interface Endpoint {
+  readonly address: string;
+  readonly kv: KVClient;
+  readonly admin: AdminClient;
+}
+
+type Callback<T> = (error: grpc.ServiceError | null, response?: T) => void;
+
+export class QuorumKvClient {
+  private readonly endpoints: Endpoint[];
+
+  constructor(private readonly options: ClientOptions) {
+    if (options.addresses.length === 0) throw new QkvError('INVALID_ARGUMENT', 'no address to connect to');
+    const { grpcObject } = loadQuorumKvProtocol();
+    const credentials = grpc.credentials.createInsecure();
+    this.endpoints = options.addresses.map((address) => ({
+      address,
+      kv: new grpcObject.quorumkv.v1.KV(address, credentials, CLIENT_CHANNEL_OPTIONS),
+      admin: new grpcObject.quorumkv.v1.Admin(address, credentials, CLIENT_CHANNEL_OPTIONS),
+    }));
+  }
+
+  put(key: Buffer, value: Buffer, options: { w?: number; ttlMs?: number } = {}): Promise<PutResponse__Output> {
+    const request = { key, value, w: options.w ?? 0, ttlMs: String(options.ttlMs ?? 0) };
+    return this.call((e, cb: Callback<PutResponse__Output>, deadline) => e.kv.Put(request, { deadline }, cb));
+  }
+
+  get(key: Buffer, options: { r?: number; includeReplicas?: boolean } = {}): Promise<GetResponse__Output> {
+    const request = { key, r: options.r ?? 0, includeReplicas: options.includeReplicas ?? false };
+    return this.call((e, cb: Callback<GetResponse__Output>, deadline) => e.kv.Get(request, { deadline }, cb));
+  }
+
+  delete(key: Buffer, options: { w?: number } = {}): Promise<DeleteResponse__Output> {
+    const request = { key, w: options.w ?? 0 };
+    return this.call((e, cb: Callback<DeleteResponse__Output>, deadline) => e.kv.Delete(request, { deadline }, cb));
+  }
+
+  batchPut(items: ReadonlyArray<{ key: Buffer; value: Buffer; ttlMs?: number }>, options: { w?: number } = {}): Promise<BatchPutResponse__Output> {
+    const request = { w: options.w ?? 0, items: items.map((item) => ({ key: item.key, value: item.value, ttlMs: String(item.ttlMs ?? 0) })) };
+    return this.call((e, cb: Callback<BatchPutResponse__Output>, deadline) => e.kv.BatchPut(request, { deadline }, cb));
+  }
+
+  batchGet(keys: readonly Buffer[], options: { r?: number } = {}): Promise<BatchGetResponse__Output> {
+    const request = { keys: [...keys], r: options.r ?? 0 };
+    return this.call((e, cb: Callback<BatchGetResponse__Output>, deadline) => e.kv.BatchGet(request, { deadline }, cb));
+  }
+
+  status(): Promise<StatusResponse__Output> {
+    return this.call((e, cb: Callback<StatusResponse__Output>, deadline) => e.admin.Status({}, { deadline }, cb));
+  }
+
+  ring(key?: Buffer): Promise<RingResponse__Output> {
+    const request = { key: key ?? Buffer.alloc(0) };
+    return this.call((e, cb: Callback<RingResponse__Output>, deadline) => e.admin.Ring(request, { deadline }, cb));
+  }
+
+  close(): void {
+    for (const endpoint of this.endpoints) {
+      endpoint.kv.close();
+      endpoint.admin.close();
+    }
+  }
+
+  private async call<T>(start: (endpoint: Endpoint, callback: Callback<T>, deadline: Date) => void): Promise<T> {
+    let lastError: QkvError | undefined;
+    for (const endpoint of this.endpoints) {
+      try {
+        return await new Promise<T>((resolve, reject) => {
+          start(endpoint, (error, response) => (error !== null ? reject(error) : resolve(response as T)), new Date(Date.now() + this.options.timeoutMs));
+        });
+      } catch (error) {
+        const serviceError = error as grpc.ServiceError;
+        const converted = isQkvError(error) ? error : errorOfServiceError(serviceError);
+        if (!isConnectionFailure(serviceError)) throw converted;
+        lastError = new QkvError('PEER_UNREACHABLE', `cannot reach ${endpoint.address}: ${serviceError.details}`, { cause: error });
+      }
+    }
+    throw lastError ?? new QkvError('INTERNAL', 'no endpoint answered');
+  }
+}
+
+/** UNAVAILABLE without our error code: the node was never reached. */
+function isConnectionFailure(error: grpc.ServiceError): boolean {
+  return error.code === grpc.status.UNAVAILABLE && error.metadata?.get(ERROR_CODE_METADATA_KEY).length === 0;
+}

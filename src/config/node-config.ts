@@ -1,0 +1,117 @@
+// The one typed schema of a node's configuration. Every setting is listed here once,
+// with its default, its description and how it is parsed; the flag (`--grpc-port`),
+// the environment variable (`QKV_GRPC_PORT`) and the config-file key (`grpcPort`) are
+// all derived from the field name, so the three sources can never drift apart.
+// Precedence (src/config/load-config.ts): defaults < file < environment < flags.
+import { hostname } from 'node:os';
+import {
+  BATCH_ITEMS_MAX,
+  DRAIN_TIMEOUT_MS_DEFAULT,
+  COORDINATOR_IN_FLIGHT_REQUESTS_CEILING,
+  COORDINATOR_IN_FLIGHT_REQUESTS_DEFAULT,
+  KEY_BYTES_MAX_CEILING,
+  KEY_BYTES_MAX_DEFAULT,
+  READ_TIMEOUT_MS_DEFAULT,
+  REQUEST_TIMEOUT_MS_CEILING,
+  WRITE_TIMEOUT_MS_DEFAULT,
+  REPLICATION_FACTOR_DEFAULT,
+  REPLICATION_FACTOR_MAX,
+  RING_VNODES_DEFAULT,
+  RING_VNODES_MAX,
+  VALUE_BYTES_MAX_CEILING,
+  VALUE_BYTES_MAX_DEFAULT,
+} from '../limits.js';
+import type { Member } from '../membership/member.js';
+import { formatFsyncPolicy, parseFsyncPolicy, type FsyncPolicy } from '../storage/wal/fsync-policy.js';
+import { checkNodeId, parsePeers } from '../discovery/static/parse-peers.js';
+import { booleanField, choiceField, customField, integerField, stringField, type ConfigField } from './config-field.js';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const STORAGE_KINDS = ['durable', 'memory'] as const;
+export type StorageKind = (typeof STORAGE_KINDS)[number];
+
+
+export interface NodeConfig {
+  readonly nodeId: string;
+  readonly host: string;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly peers: readonly Member[];
+  /** Empty means `data/<nodeId>` under the working directory. */
+  readonly dataDir: string;
+  readonly storage: StorageKind;
+  readonly fsync: FsyncPolicy;
+  readonly replicationFactor: number;
+  readonly vnodes: number;
+  readonly writeTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  readonly keyBytesMax: number;
+  readonly valueBytesMax: number;
+  readonly batchItemsMax: number;
+  readonly inFlightRequestsMax: number;
+  readonly drainTimeoutMs: number;
+  readonly logLevel: LogLevel;
+  readonly logPretty: boolean;
+}
+
+export const NODE_CONFIG_DEFAULTS: NodeConfig = {
+  nodeId: hostname(),
+  host: '0.0.0.0',
+  grpcPort: 7400,
+  httpPort: 7480,
+  peers: [],
+  dataDir: '',
+  storage: 'durable',
+  fsync: { kind: 'always' },
+  replicationFactor: REPLICATION_FACTOR_DEFAULT,
+  vnodes: RING_VNODES_DEFAULT,
+  writeTimeoutMs: WRITE_TIMEOUT_MS_DEFAULT,
+  readTimeoutMs: READ_TIMEOUT_MS_DEFAULT,
+  keyBytesMax: KEY_BYTES_MAX_DEFAULT,
+  valueBytesMax: VALUE_BYTES_MAX_DEFAULT,
+  batchItemsMax: BATCH_ITEMS_MAX,
+  inFlightRequestsMax: COORDINATOR_IN_FLIGHT_REQUESTS_DEFAULT,
+  drainTimeoutMs: DRAIN_TIMEOUT_MS_DEFAULT,
+  logLevel: 'info',
+  logPretty: false,
+};
+
+const HOUR_MS = 60 * 60 * 1000;
+
+export const NODE_CONFIG_FIELDS: { readonly [K in keyof NodeConfig]: ConfigField<NodeConfig[K]> } = {
+  nodeId: stringField('stable node name, the ring identity', (text) => void checkNodeId(text)),
+  host: stringField('address the gRPC and HTTP ports listen on', (text) => {
+    if (text.trim() === '') throw new Error('must not be empty');
+  }),
+  grpcPort: integerField('gRPC port (KV, Admin, Replica, health, reflection)', 1, 65535),
+  httpPort: integerField('HTTP port for /metrics, /livez and /readyz', 1, 65535),
+  peers: customField<readonly Member[]>('static members, this node included', 'name=host:port,...', parsePeers),
+  dataDir: stringField('data directory'),
+  storage: choiceField('storage engine: durable (WAL + LMDB) or memory (tests only)', STORAGE_KINDS),
+  fsync: customField('WAL fsync policy', 'always|never|interval:<ms>', parseFsyncPolicy, formatFsyncPolicy),
+  replicationFactor: integerField('replicas per key (N)', 1, REPLICATION_FACTOR_MAX),
+  vnodes: integerField('ring tokens per node', 1, RING_VNODES_MAX),
+  writeTimeoutMs: integerField('default deadline of a write when the client sets none', 1, REQUEST_TIMEOUT_MS_CEILING),
+  readTimeoutMs: integerField('default deadline of a read when the client sets none', 1, REQUEST_TIMEOUT_MS_CEILING),
+  keyBytesMax: integerField('largest key in bytes', 1, KEY_BYTES_MAX_CEILING),
+  valueBytesMax: integerField('largest value in bytes', 0, VALUE_BYTES_MAX_CEILING),
+  batchItemsMax: integerField('most items in one BatchPut or BatchGet', 1, BATCH_ITEMS_MAX),
+  inFlightRequestsMax: integerField('client requests served at once; more get RESOURCE_EXHAUSTED', 1, COORDINATOR_IN_FLIGHT_REQUESTS_CEILING),
+  drainTimeoutMs: integerField('how long SIGTERM waits for in-flight requests', 0, HOUR_MS),
+  logLevel: choiceField('log level', LOG_LEVELS),
+  logPretty: booleanField('human-readable logs instead of JSON (development)'),
+};
+
+export type NodeConfigKey = keyof NodeConfig;
+
+/** `grpcPort` -> `grpc-port`. */
+export function flagNameOf(key: NodeConfigKey): string {
+  return key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
+/** `grpcPort` -> `QKV_GRPC_PORT`. */
+export function envNameOf(key: NodeConfigKey): string {
+  return `QKV_${key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}`;
+}

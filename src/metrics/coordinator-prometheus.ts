@@ -1,0 +1,80 @@
+// Prometheus side of the coordinator's metrics port (src/coordinator/coordinator-metrics.ts).
+// These are the figures the product is judged by: how long a quorum call takes at each
+// W or R, how many acks were in hand when it returned, how each replica answered, why
+// quorums failed, and how much read repair had to do. Buckets are explicit so the
+// series stay comparable across releases (../shared/STYLE.md point 11).
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type {
+  CoordinatorMetrics,
+  CoordinatorOp,
+  Outcome,
+  QuorumFailureReason,
+  ReplicaOp,
+} from '../coordinator/coordinator-metrics.js';
+
+/** From 0.5 ms (a local quorum) to 10 s (past every default deadline). */
+export const REQUEST_DURATION_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Acks are small integers, at most N; one bucket per count up to 7, then coarse. */
+export const ACKS_BUCKETS = [0, 1, 2, 3, 4, 5, 6, 7, 10, 16];
+
+export class PrometheusCoordinatorMetrics implements CoordinatorMetrics {
+  private readonly duration: Histogram<'op' | 'quorum' | 'outcome'>;
+  private readonly ackCount: Histogram<'op'>;
+  private readonly replicaRequests: Counter<'op' | 'peer' | 'result'>;
+  private readonly quorumFailures: Counter<'op' | 'reason'>;
+  private readonly repairs: Counter;
+
+  constructor(registry: Registry) {
+    this.duration = new Histogram({
+      name: 'qkv_coordinator_request_duration_seconds',
+      help: 'Duration of a coordinated client call, by operation, the W or R it ran with, and outcome (ok or the error code).',
+      labelNames: ['op', 'quorum', 'outcome'],
+      buckets: REQUEST_DURATION_BUCKETS_SECONDS,
+      registers: [registry],
+    });
+    this.ackCount = new Histogram({
+      name: 'qkv_coordinator_acks',
+      help: 'Replica acks in hand when a coordinated call (or one key of a batch) returned.',
+      labelNames: ['op'],
+      buckets: ACKS_BUCKETS,
+      registers: [registry],
+    });
+    this.replicaRequests = new Counter({
+      name: 'qkv_replica_requests_total',
+      help: 'Messages from this coordinator to replicas, by operation, peer and result (ok or the error code), late replies included.',
+      labelNames: ['op', 'peer', 'result'],
+      registers: [registry],
+    });
+    this.quorumFailures = new Counter({
+      name: 'qkv_quorum_failures_total',
+      help: 'Keys whose quorum was not met, by operation and reason.',
+      labelNames: ['op', 'reason'],
+      registers: [registry],
+    });
+    this.repairs = new Counter({
+      name: 'qkv_read_repairs_total',
+      help: 'Records sent to stale replicas by read repair.',
+      registers: [registry],
+    });
+  }
+
+  requestDuration(labels: { op: CoordinatorOp; quorum: number; outcome: Outcome }, seconds: number): void {
+    this.duration.observe({ op: labels.op, quorum: String(labels.quorum), outcome: labels.outcome }, seconds);
+  }
+
+  acks(labels: { op: CoordinatorOp }, acks: number): void {
+    this.ackCount.observe({ op: labels.op }, acks);
+  }
+
+  replicaRequest(labels: { op: ReplicaOp; peer: string; result: Outcome }): void {
+    this.replicaRequests.inc({ op: labels.op, peer: labels.peer, result: labels.result });
+  }
+
+  quorumFailure(labels: { op: CoordinatorOp; reason: QuorumFailureReason }): void {
+    this.quorumFailures.inc({ op: labels.op, reason: labels.reason });
+  }
+
+  readRepairs(records: number): void {
+    this.repairs.inc(records);
+  }
+}

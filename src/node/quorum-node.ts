@@ -1,0 +1,245 @@
+// One quorumkv node process, assembled from its parts (the composition root): storage
+// engine, ring, gRPC transport, coordinator, the public and internal gRPC services,
+// health and reflection, and the HTTP port for metrics and probes.
+//
+// Start order: the HTTP port first (so /livez answers while the WAL replays and
+// /readyz says why it is not ready), then storage, ring and coordinator, then the gRPC
+// port. Drain order (SIGTERM): stop taking requests (readiness and health go
+// NOT_SERVING, new calls are refused), let in-flight calls finish, wait for the
+// coordinator's late replies and repairs, sync the WAL, close the store, close HTTP.
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { ReflectionService } from '@grpc/reflection';
+import type { Registry } from 'prom-client';
+import { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
+import { Coordinator } from '../coordinator/coordinator.js';
+import { LocalReplica } from '../coordinator/local-replica.js';
+import { NotReadyError, ShuttingDownError } from '../errors/errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { Discovery, Member } from '../membership/member.js';
+import { HashRing } from '../ring/hash-ring.js';
+import { createTokenHasher, loadXxHash64 } from '../ring/token-hasher.js';
+import type { StorageEngine } from '../storage/storage-engine.js';
+import { GrpcTransport } from '../transport/grpc/grpc-transport.js';
+import { addReplicaService } from '../transport/grpc/replica-service.js';
+import { addAdminService, type ClusterView, type NodeState } from '../api/admin-service.js';
+import { addKvService } from '../api/kv-service.js';
+import { SERVER_OPTIONS } from '../api/grpc-options.js';
+import { loadQuorumKvProtocol } from '../api/proto-package.js';
+import { createApiContext } from '../api/unary-handler.js';
+import { StaticDiscovery } from '../discovery/static/static-discovery.js';
+import type { NodeConfig } from '../config/node-config.js';
+import { createMetricsRegistry } from '../metrics/metrics-registry.js';
+import { MetricsHttpServer } from '../metrics/metrics-http-server.js';
+import { PrometheusCoordinatorMetrics } from '../metrics/coordinator-prometheus.js';
+import { PrometheusReplicaCallMetrics } from '../metrics/replica-call-prometheus.js';
+import { DataDirLock } from './data-dir-lock.js';
+import { dataDirOf, openNodeStorage } from './node-storage.js';
+import { softwareVersion } from './software-version.js';
+
+/** The gRPC services health reports on; '' is the whole server. */
+const HEALTH_SERVICES = ['', 'quorumkv.v1.KV', 'quorumkv.v1.Admin', 'quorumkv.v1.Replica'];
+
+export interface StartedNode {
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  drain(reason: string): Promise<void>;
+}
+
+export class QuorumNode implements ClusterView, StartedNode {
+  readonly softwareVersion = softwareVersion();
+  readonly startedAtMs = Date.now();
+  readonly nodeId: string;
+  readonly keyBytesMax: number;
+  grpcPort = 0;
+  httpPort = 0;
+
+  private currentState: NodeState = 'STARTING';
+  private notReadyReason = 'starting';
+  private currentRing: HashRing | undefined;
+  private currentMembers: readonly Member[] = [];
+  private readonly registry: Registry;
+  private readonly httpServer: MetricsHttpServer;
+  private readonly health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
+  private grpcServer: grpc.Server | undefined;
+  private storage: StorageEngine | undefined;
+  private lock: DataDirLock | undefined;
+  private transport: GrpcTransport | undefined;
+  private coordinator: Coordinator | undefined;
+  private discovery: Discovery | undefined;
+  private draining: Promise<void> | undefined;
+
+  private constructor(
+    private readonly config: NodeConfig,
+    private readonly logger: Logger,
+  ) {
+    this.nodeId = config.nodeId;
+    this.keyBytesMax = config.keyBytesMax;
+    this.registry = createMetricsRegistry({ nodeId: config.nodeId });
+    this.httpServer = new MetricsHttpServer({
+      registry: this.registry,
+      readiness: () => (this.currentState === 'SERVING' ? { ready: true } : { ready: false, reason: this.notReadyReason }),
+      onError: (error) => logger.error({ err: error }, 'metrics HTTP request failed'),
+    });
+  }
+
+  /** Starts a node; on failure everything opened so far is closed again. */
+  static async start(config: NodeConfig, logger: Logger): Promise<QuorumNode> {
+    const node = new QuorumNode(config, logger);
+    try {
+      await node.open();
+      return node;
+    } catch (error) {
+      await node.close().catch((closeError: unknown) => logger.error({ err: closeError }, 'close after a failed start failed'));
+      throw error;
+    }
+  }
+
+  state(): NodeState {
+    return this.currentState;
+  }
+
+  ring(): HashRing {
+    if (this.currentRing === undefined) throw new NotReadyError('the ring is not built yet');
+    return this.currentRing;
+  }
+
+  members(): readonly Member[] {
+    return this.currentMembers;
+  }
+
+  /** Drains and closes; safe to call more than once (later calls share the first). */
+  drain(reason: string): Promise<void> {
+    this.draining ??= this.runDrain(reason);
+    return this.draining;
+  }
+
+  private async open(): Promise<void> {
+    const { config, logger } = this;
+    this.httpPort = await this.httpServer.listen(config.host, config.httpPort);
+    logger.info({ httpPort: this.httpPort }, 'metrics and probes listening');
+
+    const tokenOf = await createTokenHasher();
+    const hash = await loadXxHash64();
+    if (config.storage === 'durable') this.lock = await DataDirLock.acquire(dataDirOf(config));
+    this.notReadyReason = 'opening storage';
+    this.storage = await openNodeStorage(config, { tokenOf, registry: this.registry, logger });
+
+    const clock = new HybridLogicalClock();
+    const localReplica = new LocalReplica(this.storage, clock);
+    this.transport = new GrpcTransport({
+      localNodeId: config.nodeId,
+      localHandler: localReplica,
+      metrics: new PrometheusReplicaCallMetrics(this.registry),
+    });
+    const self: Member = { id: config.nodeId, address: `127.0.0.1:${config.grpcPort}`, ready: true };
+    this.discovery = new StaticDiscovery(config.peers.length > 0 ? config.peers : [self]);
+    await this.discovery.start((members) => this.onMembers(members, hash));
+
+    this.coordinator = new Coordinator(
+      {
+        nodeId: config.nodeId,
+        replicationFactor: config.replicationFactor,
+        writeTimeoutMs: config.writeTimeoutMs,
+        readTimeoutMs: config.readTimeoutMs,
+        inFlightRequestsMax: config.inFlightRequestsMax,
+        keyBytesMax: config.keyBytesMax,
+        valueBytesMax: config.valueBytesMax,
+        batchItemsMax: config.batchItemsMax,
+      },
+      {
+        placement: (key) => this.ring().preferenceListForKey(key),
+        transport: this.transport,
+        localReplica,
+        clock,
+        logger,
+        metrics: new PrometheusCoordinatorMetrics(this.registry),
+      },
+    );
+
+    const server = new grpc.Server(SERVER_OPTIONS);
+    const context = createApiContext(logger, this.registry);
+    addKvService(server, {
+      coordinator: this.coordinator,
+      placement: (key) => this.ring().preferenceListForKey(key),
+      context,
+      admit: () => this.admit(),
+    });
+    addAdminService(server, this, context);
+    addReplicaService(server, { handler: localReplica, logger });
+    this.health.addToServer(server);
+    new ReflectionService(loadQuorumKvProtocol().packageDefinition).addToServer(server);
+    this.grpcServer = server;
+    this.grpcPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${config.host}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
+        error ? reject(error) : resolve(port),
+      ),
+    );
+
+    this.currentState = 'SERVING';
+    for (const name of HEALTH_SERVICES) this.health.setStatus(name, 'SERVING');
+    logger.info(
+      {
+        grpcPort: this.grpcPort,
+        httpPort: this.httpPort,
+        members: this.currentMembers.map((member) => member.id),
+        ringDigest: this.currentRing?.digest,
+        storage: config.storage,
+        dataDir: config.storage === 'durable' ? dataDirOf(config) : undefined,
+        version: this.softwareVersion,
+      },
+      'node serving',
+    );
+  }
+
+  private onMembers(members: readonly Member[], hash: Awaited<ReturnType<typeof loadXxHash64>>): void {
+    const ring = HashRing.build(members, { vnodes: this.config.vnodes, replicationFactor: this.config.replicationFactor }, hash);
+    this.currentMembers = members;
+    this.currentRing = ring;
+    this.transport?.setMembers(members);
+    this.logger.info({ members: members.map((member) => member.id), ringDigest: ring.digest }, 'membership changed');
+  }
+
+  private admit(): void {
+    if (this.currentState === 'DRAINING') throw new ShuttingDownError();
+    if (this.currentState !== 'SERVING') throw new NotReadyError(this.notReadyReason);
+  }
+
+  private async runDrain(reason: string): Promise<void> {
+    const started = Date.now();
+    this.logger.info({ reason, inFlightRequests: this.coordinator?.inFlightRequests ?? 0 }, 'draining');
+    this.currentState = 'DRAINING';
+    this.notReadyReason = 'draining';
+    for (const name of HEALTH_SERVICES) this.health.setStatus(name, 'NOT_SERVING');
+    await this.close();
+    this.logger.info({ elapsedMs: Date.now() - started }, 'drained; storage synced and closed');
+  }
+
+  /** Closes whatever is open, in drain order. */
+  private async close(): Promise<void> {
+    const server = this.grpcServer;
+    if (server !== undefined) {
+      // tryShutdown refuses new calls at once and calls back when the running ones end.
+      const finished = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.config.drainTimeoutMs);
+      });
+      const late = await Promise.race([finished.then(() => false), timedOut]);
+      clearTimeout(timer);
+      if (late) {
+        this.logger.warn({ drainTimeoutMs: this.config.drainTimeoutMs }, 'in-flight calls outlived the drain timeout; cancelling them');
+        server.forceShutdown();
+      }
+    }
+    await this.discovery?.stop();
+    await this.coordinator?.close();
+    await this.transport?.close();
+    if (this.storage !== undefined) {
+      await this.storage.sync();
+      await this.storage.close();
+    }
+    await this.lock?.release();
+    await this.httpServer.close();
+  }
+}

@@ -1,0 +1,229 @@
+// The gRPC adapter of the PeerTransport port. One long-lived channel per peer (HTTP/2
+// with keepalive, see src/api/grpc-options.ts), and per peer two TurnCoalescers, one
+// for applies and one for reads, so all the messages for one peer from one event-loop
+// turn travel in one Replica call. The results fan back to each caller.
+//
+// A message to this node itself skips the network and goes straight to the local
+// ReplicaHandler: a coordinator is usually one of the key's replicas.
+//
+// Failures keep their meaning across the wire: a peer's QkvError comes back with its
+// code (from the `qkv-error-code` metadata); a peer that cannot be reached is
+// PEER_UNREACHABLE; a peer that does not answer in time is DEADLINE_EXCEEDED.
+import * as grpc from '@grpc/grpc-js';
+import { PeerUnreachableError, QkvError, ShuttingDownError } from '../../errors/errors.js';
+import {
+  KEY_BYTES_MAX_CEILING,
+  REPLICA_BATCH_BYTES_MAX,
+  REPLICA_BATCH_ITEMS_MAX,
+  REPLICA_QUEUE_MESSAGES_MAX,
+  VALUE_BYTES_MAX_CEILING,
+} from '../../limits.js';
+import type { Member } from '../../membership/member.js';
+import type { KvRecord } from '../../storage/record.js';
+import type { PeerCallOptions, PeerTransport, ReplicaHandler } from '../peer-transport.js';
+import { CLIENT_CHANNEL_OPTIONS } from '../../api/grpc-options.js';
+import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../../api/error-status.js';
+import { loadQuorumKvProtocol } from '../../api/proto-package.js';
+import { decodeRecord, encodeRecord } from '../../api/wire-codec.js';
+import type { ReplicaClient } from '../../api/generated/quorumkv/v1/Replica.js';
+import type { Record as WireRecord } from '../../api/generated/quorumkv/v1/Record.js';
+import { TurnCoalescer, type CoalescedMessage } from './turn-coalescer.js';
+import { noReplicaCallMetrics, type ReplicaCallMetrics } from './replica-call-metrics.js';
+
+/** Per-record framing overhead assumed when sizing batches (version, flags, tags). */
+const RECORD_OVERHEAD_BYTES = 64;
+
+const RECORD_BOUNDS = { keyBytesMax: KEY_BYTES_MAX_CEILING, valueBytesMax: VALUE_BYTES_MAX_CEILING };
+
+export interface GrpcTransportOptions {
+  /** This node's id; messages to it go to `localHandler` without a network hop. */
+  readonly localNodeId?: string;
+  readonly localHandler?: ReplicaHandler;
+  /** The members known at start; later changes arrive through `setMembers`. */
+  readonly members?: readonly Member[];
+  readonly metrics?: ReplicaCallMetrics;
+  readonly queueMessagesMax?: number;
+  readonly batchItemsMax?: number;
+  readonly batchBytesMax?: number;
+  readonly channelOptions?: grpc.ChannelOptions;
+}
+
+type ReadAnswer = KvRecord | undefined;
+
+interface PeerLink {
+  readonly address: string;
+  readonly client: ReplicaClient;
+  readonly applies: TurnCoalescer<readonly KvRecord[], undefined>;
+  readonly reads: TurnCoalescer<readonly Buffer[], ReadAnswer[]>;
+}
+
+export class GrpcTransport implements PeerTransport {
+  private readonly addresses = new Map<string, string>();
+  private readonly links = new Map<string, PeerLink>();
+  private readonly metrics: ReplicaCallMetrics;
+  private closed = false;
+
+  constructor(private readonly options: GrpcTransportOptions = {}) {
+    this.metrics = options.metrics ?? noReplicaCallMetrics;
+    if (options.members !== undefined) this.setMembers(options.members);
+  }
+
+  /** Replaces the address book; channels to removed or moved peers are closed. */
+  setMembers(members: readonly Member[]): void {
+    this.addresses.clear();
+    for (const member of members) this.addresses.set(member.id, member.address);
+    for (const [peer, link] of this.links) {
+      if (this.addresses.get(peer) !== link.address) this.dropLink(peer, link);
+    }
+  }
+
+  async apply(peer: string, records: readonly KvRecord[], options: PeerCallOptions): Promise<void> {
+    if (this.closed) throw new ShuttingDownError();
+    if (peer === this.options.localNodeId && this.options.localHandler !== undefined) {
+      return this.options.localHandler.apply(records);
+    }
+    const link = this.linkOf(peer);
+    if (link instanceof QkvError) throw link;
+    let bytes = 0;
+    for (const record of records) bytes += RECORD_OVERHEAD_BYTES + record.key.length + (record.value?.length ?? 0);
+    await link.applies.send(records, records.length, bytes, options.deadlineMs);
+  }
+
+  read(peer: string, keys: readonly Buffer[], options: PeerCallOptions): Promise<ReadAnswer[]> {
+    if (this.closed) return Promise.reject(new ShuttingDownError());
+    if (peer === this.options.localNodeId && this.options.localHandler !== undefined) {
+      return this.options.localHandler.read(keys);
+    }
+    const link = this.linkOf(peer);
+    if (link instanceof QkvError) return Promise.reject(link);
+    let bytes = 0;
+    for (const key of keys) bytes += RECORD_OVERHEAD_BYTES + key.length;
+    return link.reads.send(keys, keys.length, bytes, options.deadlineMs);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const [peer, link] of this.links) this.dropLink(peer, link);
+  }
+
+  private linkOf(peer: string): PeerLink | QkvError {
+    const address = this.addresses.get(peer);
+    if (address === undefined) return new PeerUnreachableError(peer, { cause: new Error('no address is known for it') });
+    const existing = this.links.get(peer);
+    if (existing !== undefined) return existing;
+    const { grpcObject } = loadQuorumKvProtocol();
+    const client = new grpcObject.quorumkv.v1.Replica(address, grpc.credentials.createInsecure(), {
+      ...CLIENT_CHANNEL_OPTIONS,
+      ...this.options.channelOptions,
+    });
+    const bounds = {
+      queueMessagesMax: this.options.queueMessagesMax ?? REPLICA_QUEUE_MESSAGES_MAX,
+      batchItemsMax: this.options.batchItemsMax ?? REPLICA_BATCH_ITEMS_MAX,
+      batchBytesMax: this.options.batchBytesMax ?? REPLICA_BATCH_BYTES_MAX,
+    };
+    const link: PeerLink = {
+      address,
+      client,
+      applies: new TurnCoalescer({
+        name: `apply to ${peer}`,
+        ...bounds,
+        dispatch: (messages, deadlineMs) => this.sendApply(peer, client, messages, deadlineMs),
+      }),
+      reads: new TurnCoalescer({
+        name: `read from ${peer}`,
+        ...bounds,
+        dispatch: (messages, deadlineMs) => this.sendRead(peer, client, messages, deadlineMs),
+      }),
+    };
+    this.links.set(peer, link);
+    return link;
+  }
+
+  private dropLink(peer: string, link: PeerLink): void {
+    this.links.delete(peer);
+    const error = this.closed ? new ShuttingDownError() : new PeerUnreachableError(peer, { cause: new Error('peer left or moved') });
+    link.applies.close(error);
+    link.reads.close(error);
+    // Closing a channel lets calls already started finish; nothing new is sent on it.
+    link.client.close();
+  }
+
+  private sendApply(
+    peer: string,
+    client: ReplicaClient,
+    messages: ReadonlyArray<CoalescedMessage<readonly KvRecord[]>>,
+    deadlineMs: number,
+  ): Promise<undefined[]> {
+    const records: WireRecord[] = [];
+    for (const message of messages) for (const record of message.payload) records.push(encodeRecord(record));
+    const startedNs = process.hrtime.bigint();
+    return new Promise<undefined[]>((resolve, reject) => {
+      client.Apply({ records }, { deadline: new Date(deadlineMs) }, (error) => {
+        this.observe('apply', peer, startedNs, messages.length, error);
+        if (error !== null) reject(peerErrorOf(peer, error));
+        else resolve(messages.map(() => undefined));
+      });
+    });
+  }
+
+  private sendRead(
+    peer: string,
+    client: ReplicaClient,
+    messages: ReadonlyArray<CoalescedMessage<readonly Buffer[]>>,
+    deadlineMs: number,
+  ): Promise<ReadAnswer[][]> {
+    const keys: Buffer[] = [];
+    for (const message of messages) keys.push(...message.payload);
+    const startedNs = process.hrtime.bigint();
+    return new Promise<ReadAnswer[][]>((resolve, reject) => {
+      client.Read({ keys }, { deadline: new Date(deadlineMs) }, (error, response) => {
+        this.observe('read', peer, startedNs, messages.length, error);
+        if (error !== null) return reject(peerErrorOf(peer, error));
+        try {
+          resolve(splitReadResults(peer, keys, messages, response?.results ?? []));
+        } catch (decodeError) {
+          reject(decodeError);
+        }
+      });
+    });
+  }
+
+  private observe(op: 'apply' | 'read', peer: string, startedNs: bigint, messages: number, error: grpc.ServiceError | null): void {
+    const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
+    this.metrics.observeCall(op, peer, error === null ? 'ok' : 'error', seconds, messages);
+  }
+}
+
+/** Checks a Read response against the request and cuts it back into per-caller answers. */
+function splitReadResults(
+  peer: string,
+  keys: readonly Buffer[],
+  messages: ReadonlyArray<CoalescedMessage<readonly Buffer[]>>,
+  results: ReadonlyArray<{ found: boolean; record: Parameters<typeof decodeRecord>[0] | null }>,
+): ReadAnswer[][] {
+  if (results.length !== keys.length) {
+    throw new QkvError('INTERNAL', `peer ${peer} answered ${results.length} results for ${keys.length} keys`);
+  }
+  const answers: ReadAnswer[] = results.map((result, index) => {
+    if (!result.found) return undefined;
+    if (result.record === null) throw new QkvError('INTERNAL', `peer ${peer} reported a found key without its record`);
+    const record = decodeRecord(result.record, RECORD_BOUNDS, `results[${index}].record`);
+    if (!record.key.equals(keys[index]!)) throw new QkvError('INTERNAL', `peer ${peer} answered a different key at ${index}`);
+    return record;
+  });
+  const perMessage: ReadAnswer[][] = [];
+  let offset = 0;
+  for (const message of messages) {
+    perMessage.push(answers.slice(offset, offset + message.payload.length));
+    offset += message.payload.length;
+  }
+  return perMessage;
+}
+
+function peerErrorOf(peer: string, error: grpc.ServiceError): QkvError {
+  if (error.metadata?.get(ERROR_CODE_METADATA_KEY).length) return errorOfServiceError(error);
+  if (error.code === grpc.status.DEADLINE_EXCEEDED) {
+    return new QkvError('DEADLINE_EXCEEDED', `peer ${peer} did not answer before the deadline`, { cause: error });
+  }
+  return new PeerUnreachableError(peer, { cause: error });
+}

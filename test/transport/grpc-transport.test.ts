@@ -1,0 +1,225 @@
+// GrpcTransport against a real gRPC server on 127.0.0.1: records round-trip with their
+// versions intact, messages from one turn travel in one call, queues are bounded,
+// deadlines hold, and a peer's error code survives the wire.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { GrpcTransport } from '../../src/transport/grpc/grpc-transport.js';
+import { addReplicaService } from '../../src/transport/grpc/replica-service.js';
+import { MemoryStorageEngine } from '../../src/storage/memory/memory-storage-engine.js';
+import { StoreClosedError, type QkvError } from '../../src/errors/errors.js';
+import { silentLogger } from '../../src/logging/logger.js';
+import type { ReplicaHandler } from '../../src/transport/peer-transport.js';
+import type { KvRecord } from '../../src/storage/record.js';
+import { SERVER_OPTIONS } from '../../src/api/grpc-options.js';
+import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
+
+const tokenOf = (key: Buffer): bigint => createHash('sha256').update(key).digest().readBigUInt64BE(0);
+
+interface CountingHandler extends ReplicaHandler {
+  applyCalls: number[];
+  readCalls: number[];
+  /** When set, calls wait for this promise before answering. */
+  gate?: Promise<void>;
+  failWith?: QkvError;
+}
+
+function countingHandler(engine: MemoryStorageEngine): CountingHandler {
+  const handler: CountingHandler = {
+    applyCalls: [],
+    readCalls: [],
+    async apply(records) {
+      handler.applyCalls.push(records.length);
+      if (handler.gate !== undefined) await handler.gate;
+      if (handler.failWith !== undefined) throw handler.failWith;
+      await engine.apply(records);
+    },
+    async read(keys) {
+      handler.readCalls.push(keys.length);
+      if (handler.gate !== undefined) await handler.gate;
+      return keys.map((key) => engine.get(key));
+    },
+  };
+  return handler;
+}
+
+async function startReplica(handler: ReplicaHandler): Promise<{ server: grpc.Server; address: string }> {
+  const server = new grpc.Server(SERVER_OPTIONS);
+  addReplicaService(server, { handler, logger: silentLogger });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  return { server, address: `127.0.0.1:${port}` };
+}
+
+function record(key: string, value: string | null, stamp: bigint, nodeId = 'node-a'): KvRecord {
+  return { key: Buffer.from(key), value: value === null ? null : Buffer.from(value), version: { stamp, nodeId }, expiresAtMs: 0 };
+}
+
+const soon = (): { deadlineMs: number } => ({ deadlineMs: Date.now() + 5_000 });
+
+async function withPeer(
+  run: (transport: GrpcTransport, handler: CountingHandler, engine: MemoryStorageEngine) => Promise<void>,
+  transportOptions: ConstructorParameters<typeof GrpcTransport>[0] = {},
+): Promise<void> {
+  const engine = new MemoryStorageEngine(tokenOf);
+  const handler = countingHandler(engine);
+  const { server, address } = await startReplica(handler);
+  const transport = new GrpcTransport({ ...transportOptions, members: [{ id: 'peer-1', address, ready: true }] });
+  try {
+    await run(transport, handler, engine);
+  } finally {
+    await transport.close();
+    server.forceShutdown();
+    await engine.close();
+  }
+}
+
+test('records round-trip with 64-bit stamps, tombstones and expiry intact', async () => {
+  await withPeer(async (transport, _handler, engine) => {
+    const bigStamp = (1n << 63n) + 12345n; // far beyond 2^53: a Number would round it
+    await transport.apply('peer-1', [record('k1', 'v1', bigStamp), record('k2', null, 7n, 'node-b')], soon());
+    await transport.apply('peer-1', [{ ...record('k3', 'v3', 9n), expiresAtMs: 1_700_000_000_123 }], soon());
+    assert.equal(engine.get(Buffer.from('k1'))?.version.stamp, bigStamp);
+    const [k1, k2, k3, missing] = await transport.read('peer-1', ['k1', 'k2', 'k3', 'nope'].map((k) => Buffer.from(k)), soon());
+    assert.deepEqual(k1, record('k1', 'v1', bigStamp));
+    assert.deepEqual(k2, record('k2', null, 7n, 'node-b'));
+    assert.equal(k3?.expiresAtMs, 1_700_000_000_123);
+    assert.equal(missing, undefined);
+  });
+});
+
+test('messages for one peer from the same turn travel in one call and fan back to each caller', async () => {
+  await withPeer(async (transport, handler) => {
+    const writes = Array.from({ length: 50 }, (_, i) => transport.apply('peer-1', [record(`key-${i}`, `value-${i}`, BigInt(i + 1))], soon()));
+    await Promise.all(writes);
+    assert.deepEqual(handler.applyCalls, [50]);
+
+    const reads = Array.from({ length: 20 }, (_, i) => transport.read('peer-1', [Buffer.from(`key-${i}`), Buffer.from(`key-${i + 20}`)], soon()));
+    const answers = await Promise.all(reads);
+    assert.deepEqual(handler.readCalls, [40]);
+    answers.forEach((answer, i) => {
+      assert.equal(answer[0]?.value?.toString(), `value-${i}`);
+      assert.equal(answer[1]?.value?.toString(), `value-${i + 20}`);
+    });
+
+    // A later turn is a later call.
+    await transport.apply('peer-1', [record('late', 'x', 1n)], soon());
+    assert.deepEqual(handler.applyCalls, [50, 1]);
+  });
+});
+
+test('a turn larger than the batch bounds is split into several calls', async () => {
+  await withPeer(
+    async (transport, handler) => {
+      await Promise.all(Array.from({ length: 25 }, (_, i) => transport.apply('peer-1', [record(`k${i}`, 'v', 1n)], soon())));
+      assert.deepEqual(handler.applyCalls, [10, 10, 5]);
+    },
+    { batchItemsMax: 10 },
+  );
+});
+
+test('the per-peer queue is bounded: the message past the limit is refused with OVERLOADED', async () => {
+  await withPeer(
+    async (transport, handler) => {
+      const accepted = Array.from({ length: 5 }, (_, i) => transport.apply('peer-1', [record(`k${i}`, 'v', 1n)], soon()));
+      await assert.rejects(transport.apply('peer-1', [record('k5', 'v', 1n)], soon()), { code: 'OVERLOADED' });
+      await Promise.all(accepted);
+      assert.deepEqual(handler.applyCalls, [5]);
+    },
+    { queueMessagesMax: 5 },
+  );
+});
+
+test('deadlines hold: each caller is rejected at its own deadline while the peer stalls', async () => {
+  await withPeer(async (transport, handler) => {
+    let release!: () => void;
+    handler.gate = new Promise((resolve) => (release = resolve));
+    const started = Date.now();
+    const short = transport.apply('peer-1', [record('a', 'v', 1n)], { deadlineMs: started + 150 });
+    const long = transport.apply('peer-1', [record('b', 'v', 1n)], { deadlineMs: started + 600 });
+    const shortSettled = short.then(
+      () => assert.fail('short call must not succeed'),
+      (error: QkvError) => ({ code: error.code, afterMs: Date.now() - started }),
+    );
+    const longSettled = long.then(
+      () => assert.fail('long call must not succeed'),
+      (error: QkvError) => ({ code: error.code, afterMs: Date.now() - started }),
+    );
+    const [shortResult, longResult] = await Promise.all([shortSettled, longSettled]);
+    release();
+    assert.equal(shortResult.code, 'DEADLINE_EXCEEDED');
+    assert.equal(longResult.code, 'DEADLINE_EXCEEDED');
+    assert.ok(shortResult.afterMs >= 140 && shortResult.afterMs < 500, `short rejected after ${shortResult.afterMs} ms`);
+    assert.ok(longResult.afterMs >= 590, `long rejected after ${longResult.afterMs} ms`);
+    assert.deepEqual(handler.applyCalls, [2]);
+  });
+});
+
+test("a peer's error keeps its quorumkv code across the wire", async () => {
+  await withPeer(async (transport, handler) => {
+    handler.failWith = new StoreClosedError();
+    await assert.rejects(transport.apply('peer-1', [record('a', 'v', 1n)], soon()), { code: 'STORE_CLOSED', message: /closed/ });
+  });
+});
+
+test('a peer nobody listens on is PEER_UNREACHABLE, an unknown peer too', async () => {
+  const holder = new grpc.Server();
+  const port = await new Promise<number>((resolve, reject) =>
+    holder.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  holder.forceShutdown(); // the port is now closed
+  const transport = new GrpcTransport({ members: [{ id: 'gone', address: `127.0.0.1:${port}`, ready: true }] });
+  try {
+    await assert.rejects(transport.read('gone', [Buffer.from('k')], soon()), { code: 'PEER_UNREACHABLE' });
+    await assert.rejects(transport.read('stranger', [Buffer.from('k')], soon()), { code: 'PEER_UNREACHABLE' });
+  } finally {
+    await transport.close();
+  }
+  await assert.rejects(transport.apply('gone', [], soon()), { code: 'SHUTTING_DOWN' });
+});
+
+test('messages to this node go to the local handler without a network hop', async () => {
+  const engine = new MemoryStorageEngine(tokenOf);
+  const handler = countingHandler(engine);
+  const transport = new GrpcTransport({ localNodeId: 'me', localHandler: handler, members: [] });
+  try {
+    await transport.apply('me', [record('a', 'v', 1n)], soon());
+    const [answer] = await transport.read('me', [Buffer.from('a')], soon());
+    assert.equal(answer?.value?.toString(), 'v');
+  } finally {
+    await transport.close();
+    await engine.close();
+  }
+});
+
+test('the replica service refuses malformed records from a peer without touching the engine', async () => {
+  await withPeer(async (_transport, handler) => {
+    const { grpcObject } = loadQuorumKvProtocol();
+    const engine = new MemoryStorageEngine(tokenOf);
+    const other = countingHandler(engine);
+    const { server, address } = await startReplica(other);
+    const client = new grpcObject.quorumkv.v1.Replica(address, grpc.credentials.createInsecure());
+    try {
+      const bad = [
+        { key: Buffer.alloc(0), value: Buffer.from('v'), version: { stamp: '1', nodeId: 'n' } },
+        { key: Buffer.from('k'), value: Buffer.from('v'), tombstone: true, version: { stamp: '1', nodeId: 'n' } },
+        { key: Buffer.alloc(2000, 1), value: Buffer.from('v'), version: { stamp: '1', nodeId: 'n' } },
+        { key: Buffer.from('k'), value: Buffer.from('v'), version: { stamp: '1', nodeId: '' } },
+        { key: Buffer.from('k'), value: Buffer.from('v') },
+      ];
+      for (const wire of bad) {
+        const error = await new Promise<grpc.ServiceError | null>((resolve) => client.Apply({ records: [wire] }, (e) => resolve(e)));
+        assert.equal(error?.code, grpc.status.INVALID_ARGUMENT, JSON.stringify(wire));
+        assert.deepEqual(error?.metadata.get('qkv-error-code'), ['INVALID_ARGUMENT']);
+      }
+      assert.deepEqual(other.applyCalls, []);
+      assert.deepEqual(handler.applyCalls, []);
+    } finally {
+      client.close();
+      server.forceShutdown();
+      await engine.close();
+    }
+  });
+});
