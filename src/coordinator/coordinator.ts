@@ -128,7 +128,6 @@ interface Deadline {
 
 /** Per key of a read: the answers in hand when its quorum was met. */
 interface ReadItem {
-  readonly key: Buffer;
   readonly replicas: readonly string[];
   readonly quorum: FanoutItemResult;
   readonly newest: KvRecord | undefined;
@@ -291,8 +290,7 @@ export class Coordinator {
       },
     });
     const { items: quorums, replies } = await fanout.quorum;
-    const items: ReadItem[] = keys.map((key, i) => ({
-      key,
+    const items: ReadItem[] = keys.map((_key, i) => ({
       replicas: replicaLists[i]!,
       quorum: quorums[i]!,
       newest: newestOf(answersOf(i, replicaLists[i]!, replies)),
@@ -467,7 +465,8 @@ export class Coordinator {
     const startedMs = performance.now();
     let outcome: Outcome = 'INTERNAL';
     const call = body();
-    this.track(call);
+    // The caller handles the call's own failure; close() only needs to know when it ends.
+    this.track(call.then(ignore, ignore));
     try {
       const result = await call;
       outcome = outcomeOf(result);
@@ -490,6 +489,8 @@ export class Coordinator {
     void settled.finally(() => this.pending.delete(settled));
   }
 }
+
+const ignore = (): void => {};
 
 /** One reply for one key of a read. */
 interface Answer {

@@ -215,7 +215,9 @@ export class DurableStorageEngine implements StorageEngine {
 
   private insert(record: KvRecord): boolean {
     if (!supersedes(record.version, this.get(record.key)?.version)) return false;
-    return this.active.put(record);
+    // The memtable keeps its own copies: a caller reusing its buffers must not change
+    // what was acknowledged as stored.
+    return this.active.put({ ...record, key: Buffer.from(record.key), value: record.value && Buffer.from(record.value) });
   }
 
   /** Recovery applies replayed batches here; past the budget they go to the store. */

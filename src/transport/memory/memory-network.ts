@@ -16,10 +16,9 @@
 // and every timer it started is cleared; a handler already running finishes (as a real
 // server would) but its answer is discarded.
 //
-// Messages are copied in transit, as serialization would, so sender and receiver never
-// share buffers. Test knobs are options and methods on the instance, never globals.
+// MemoryTransport copies messages in transit, as serialization would, so sender and
+// receiver never share buffers. Test knobs are options and methods on the instance, never globals.
 import { PeerUnreachableError } from '../../errors/errors.js';
-import type { KvRecord } from '../../storage/record.js';
 import type { ReplicaHandler } from '../peer-transport.js';
 import { MemoryTransport } from './memory-transport.js';
 
@@ -259,18 +258,4 @@ export class MemoryNetwork {
     this.idleWaiters = [];
     for (const wake of waiters) wake();
   }
-}
-
-/** A deep copy of records, standing in for serialization on the wire. */
-export function copyRecords(records: readonly (KvRecord | undefined)[]): Array<KvRecord | undefined> {
-  return records.map((record) =>
-    record === undefined
-      ? undefined
-      : {
-          key: Buffer.from(record.key),
-          value: record.value === null ? null : Buffer.from(record.value),
-          version: { stamp: record.version.stamp, nodeId: record.version.nodeId },
-          expiresAtMs: record.expiresAtMs,
-        },
-  );
 }

@@ -5,7 +5,7 @@
 import { PeerUnreachableError } from '../../errors/errors.js';
 import type { KvRecord } from '../../storage/record.js';
 import type { PeerCallOptions, PeerTransport } from '../peer-transport.js';
-import { copyRecords, type MemoryNetwork, type Message, type SentMessage } from './memory-network.js';
+import type { MemoryNetwork, Message, SentMessage } from './memory-network.js';
 
 export class MemoryTransport implements PeerTransport {
   private readonly inFlight = new Set<SentMessage<unknown>>();
@@ -55,4 +55,18 @@ export class MemoryTransport implements PeerTransport {
     sent.result.then(forget, forget);
     return sent.result;
   }
+}
+
+/** A deep copy of records, standing in for serialization on the wire. */
+function copyRecords(records: readonly (KvRecord | undefined)[]): Array<KvRecord | undefined> {
+  return records.map((record) =>
+    record === undefined
+      ? undefined
+      : {
+          key: Buffer.from(record.key),
+          value: record.value === null ? null : Buffer.from(record.value),
+          version: { stamp: record.version.stamp, nodeId: record.version.nodeId },
+          expiresAtMs: record.expiresAtMs,
+        },
+  );
 }
