@@ -20,7 +20,7 @@ import { StoreClosedError } from '../../errors/errors.js';
 import { KEY_BYTES_MAX_CEILING, MEMTABLE_BYTES_DEFAULT, TOMBSTONE_GRACE_MS_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT } from '../../limits.js';
 import type { Logger } from '../../logging/logger.js';
 import { rangeIntervals, type TokenFunction, type TokenRange } from '../../ring/token-range.js';
-import type { KvRecord } from '../record.js';
+import type { KvRecord, Version } from '../record.js';
 import { supersedes } from '../record.js';
 import { encodeBatch } from '../record-codec.js';
 import type { ApplyResult, ScanCursor, ScanPage, StorageEngine } from '../storage-engine.js';
@@ -30,7 +30,7 @@ import { createWalMetrics } from '../wal/wal-metrics.js';
 import { openWriteAheadLog, type WalRecoveryReport } from '../wal/wal-recovery.js';
 import type { WriteAheadLog } from '../wal/write-ahead-log.js';
 import { createEngineMetrics, type EngineMetrics } from './engine-metrics.js';
-import { Memtable } from './memtable.js';
+import { mapKeyOf, Memtable } from './memtable.js';
 import { OrderedStore, storeKeyOf } from './ordered-store.js';
 import { isPurgeable, retainedForm } from './retention.js';
 
@@ -63,6 +63,8 @@ export class DurableStorageEngine implements StorageEngine {
   private failure: Error | undefined;
   private closed = false;
   private sweepAfter: Buffer | undefined;
+  /** Counts checkpoints whose records reached the store; see `insert`. */
+  private checkpointsCompleted = 0;
   private wal!: WriteAheadLog;
 
   private constructor(
@@ -119,8 +121,8 @@ export class DurableStorageEngine implements StorageEngine {
     }
   }
 
-  get(key: Buffer): KvRecord | undefined {
-    return this.active.get(key) ?? this.frozen?.get(key) ?? this.store.get(key);
+  get(key: Buffer, mapKey = mapKeyOf(key)): KvRecord | undefined {
+    return this.active.get(key, mapKey) ?? this.frozen?.get(key, mapKey) ?? this.store.get(key);
   }
 
   async apply(records: readonly KvRecord[]): Promise<ApplyResult> {
@@ -129,20 +131,25 @@ export class DurableStorageEngine implements StorageEngine {
       assert.ok(record.key.length > 0, 'empty key reached the engine');
       assert.ok(record.key.length <= KEY_BYTES_MAX_CEILING, 'oversized key reached the engine');
     }
-    await this.waitForRoom();
+    if (this.active.bytes >= this.checkpointThresholdBytes()) await this.waitForRoom();
 
     // Stale records (repairs, replays from peers) are dropped before they cost WAL space.
-    const fresh = records.filter((record) => supersedes(record.version, this.get(record.key)?.version));
     const applied = records.map(() => false);
+    const fresh: Array<{ index: number; record: KvRecord; mapKey: string; seen: Version | undefined }> = [];
+    for (const [index, record] of records.entries()) {
+      const mapKey = mapKeyOf(record.key);
+      const seen = this.get(record.key, mapKey)?.version;
+      if (supersedes(record.version, seen)) fresh.push({ index, record, mapKey, seen });
+    }
     if (fresh.length === 0) return { applied };
 
-    const segment = await this.wal.append(encodeBatch(fresh), fresh.length);
+    const epoch = this.checkpointsCompleted;
+    const segment = await this.wal.append(encodeBatch(fresh.map((entry) => entry.record)), fresh.length);
     // A checkpoint rolls the WAL only after every earlier append has reached this
     // point, so a record can never land in a memtable younger than its segment.
     assert.ok(segment >= this.activeSince, 'record inserted into a memtable newer than its WAL segment');
-    const appliedFresh = new Set<KvRecord>();
-    for (const record of fresh) if (this.insert(record)) appliedFresh.add(record);
-    for (const [index, record] of records.entries()) applied[index] = appliedFresh.has(record);
+    const unchangedStore = epoch === this.checkpointsCompleted;
+    for (const { index, record, mapKey, seen } of fresh) applied[index] = this.insert(record, mapKey, unchangedStore ? seen : undefined, unchangedStore);
 
     if (this.active.bytes >= this.checkpointThresholdBytes()) void this.checkpoint().catch(() => {});
     return { applied };
@@ -213,16 +220,27 @@ export class DurableStorageEngine implements StorageEngine {
     }
   }
 
-  private insert(record: KvRecord): boolean {
-    if (!supersedes(record.version, this.get(record.key)?.version)) return false;
-    // The memtable keeps its own copies: a caller reusing its buffers must not change
-    // what was acknowledged as stored.
-    return this.active.put({ ...record, key: Buffer.from(record.key), value: record.value && Buffer.from(record.value) });
+  /**
+   * Inserts a record that supersedes every version the engine holds for its key.
+   * `seenInStore` is the newest version found before the WAL append; while no checkpoint
+   * completed since, only the memtables can have gained a newer one, so the store lookup
+   * is skipped. Otherwise every level is consulted again.
+   */
+  private insert(record: KvRecord, mapKey: string, seenBefore: Version | undefined, storeUnchanged: boolean): boolean {
+    let newest = storeUnchanged ? seenBefore : this.get(record.key, mapKey)?.version;
+    if (storeUnchanged) {
+      for (const level of [this.active, this.frozen]) {
+        const held = level?.get(record.key, mapKey)?.version;
+        if (held && supersedes(held, newest)) newest = held;
+      }
+    }
+    if (!supersedes(record.version, newest)) return false;
+    return this.active.put(ownedCopy(record), mapKey);
   }
 
   /** Recovery applies replayed batches here; past the budget they go to the store. */
   private async replay(records: KvRecord[]): Promise<void> {
-    for (const record of records) this.insert(record);
+    for (const record of records) this.insert(record, mapKeyOf(record.key), undefined, false);
     if (this.active.bytes >= this.checkpointThresholdBytes()) {
       // The WAL writer does not exist yet, so the checkpoint marker stays where it is:
       // the same segments are replayed again after a crash, which LWW makes harmless.
@@ -257,6 +275,7 @@ export class DurableStorageEngine implements StorageEngine {
       this.activeSince = boundary;
       const written = await this.writeToStore(this.frozen, boundary);
       this.frozen = undefined;
+      this.checkpointsCompleted++;
       const removedSegments = await this.wal.removeSegmentsBefore(boundary);
       const purged = await this.sweepForPurge();
       const elapsedMs = performance.now() - started;
@@ -308,6 +327,20 @@ export class DurableStorageEngine implements StorageEngine {
     const error = this.unusable();
     if (error) throw error;
   }
+}
+
+/**
+ * The memtable keeps its own copies, so a caller reusing its buffers cannot change what
+ * was acknowledged as stored. Key and value share one allocation.
+ */
+function ownedCopy(record: KvRecord): KvRecord {
+  const valueBytes = record.value?.length ?? 0;
+  const bytes = Buffer.allocUnsafe(record.key.length + valueBytes);
+  record.key.copy(bytes, 0);
+  record.value?.copy(bytes, record.key.length);
+  const key = bytes.subarray(0, record.key.length);
+  const value = record.value === null ? null : bytes.subarray(record.key.length);
+  return { key, value, version: record.version, expiresAtMs: record.expiresAtMs };
 }
 
 export async function openStorageEngine(options: DurableStorageEngineOptions): Promise<DurableStorageEngine> {

@@ -41,6 +41,8 @@ function tokenBound(token: bigint): Buffer {
 }
 
 export class OrderedStore {
+  private lookupKey = Buffer.allocUnsafe(64);
+
   private constructor(
     private readonly root: RootDatabase<Buffer, Buffer>,
     private readonly records: Database<Buffer, Buffer>,
@@ -73,7 +75,12 @@ export class OrderedStore {
   }
 
   get(key: Buffer): KvRecord | undefined {
-    const body = this.records.get(storeKeyOf(this.tokenOf(key), key));
+    // Lookups reuse one key buffer: LMDB copies the key before the call returns.
+    const length = 8 + key.length;
+    if (this.lookupKey.length < length) this.lookupKey = Buffer.allocUnsafe(Math.max(length, 2 * this.lookupKey.length));
+    this.lookupKey.writeBigUInt64BE(this.tokenOf(key), 0);
+    key.copy(this.lookupKey, 8);
+    const body = this.records.get(this.lookupKey.subarray(0, length));
     return body === undefined ? undefined : decodeBody(key, body);
   }
 
