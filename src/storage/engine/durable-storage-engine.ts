@@ -296,10 +296,17 @@ export class DurableStorageEngine implements StorageEngine {
   private async writeToStore(memtable: Memtable, checkpointSegment: bigint): Promise<number> {
     const nowMs = this.options.nowMs();
     const grace = this.options.tombstoneGraceMs;
-    const writes = [...memtable.values()].map((record) => ({ key: record.key, record: retainedForm(record, nowMs, grace) }));
-    const count = await this.store.commitCheckpoint(writes, checkpointSegment);
+    let purged = 0;
+    function* writes(): Generator<{ key: Buffer; record: KvRecord | undefined }> {
+      for (const record of memtable.values()) {
+        const retained = retainedForm(record, nowMs, grace);
+        if (retained === undefined) purged++;
+        yield { key: record.key, record: retained };
+      }
+    }
+    const count = await this.store.commitCheckpoint(writes(), checkpointSegment);
     this.metrics.checkpointRecords.inc(count);
-    this.metrics.purgedRecords.inc(writes.filter((write) => write.record === undefined).length);
+    this.metrics.purgedRecords.inc(purged);
     return count;
   }
 
