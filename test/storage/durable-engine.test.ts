@@ -197,6 +197,43 @@ describe('durable storage engine', () => {
     await engine.close();
   });
 
+  it('never acknowledges a torn write, and recovery cuts what it left', async () => {
+    const dir = await tempDir();
+    let tearNext = false;
+    const tearing: WalFileSystem = {
+      ...nodeWalFileSystem,
+      async openForWrite(path, create) {
+        const handle = await nodeWalFileSystem.openForWrite(path, create);
+        return {
+          ...handle,
+          datasync: () => handle.datasync(),
+          truncate: (length) => handle.truncate(length),
+          close: () => handle.close(),
+          async writeAll(bytes, position) {
+            if (!tearNext) return handle.writeAll(bytes, position);
+            // Half the group reaches the file, then the "machine" fails.
+            await handle.writeAll(bytes.subarray(0, Math.floor(bytes.length / 2)), position);
+            throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+          },
+        };
+      },
+    };
+    const first = await openEngine(dir, { fileSystem: tearing });
+    await first.engine.apply([put('acked', 'v', 1000)]);
+    tearNext = true;
+    await assert.rejects(first.engine.apply([put('torn', 'x'.repeat(200), 2000)]), /EIO/);
+    await first.engine.close();
+
+    const second = await openEngine(dir);
+    try {
+      assert.equal(second.engine.get(Buffer.from('acked'))?.value?.toString(), 'v');
+      assert.equal(second.engine.get(Buffer.from('torn')), undefined);
+      assert.ok((second.logger.find(/torn tail/)?.fields['droppedBytes'] as number) > 0);
+    } finally {
+      await second.engine.close();
+    }
+  });
+
   it('scans token ranges in order across memtable and store, in pages', async () => {
     const dir = await tempDir();
     const { engine } = await openEngine(dir);
