@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { HybridLogicalClock, logicalOf, stampOf, wallMsOf } from '../../src/clock/hybrid-logical-clock.js';
+import { HLC_FORWARD_DRIFT_MS_MAX, HybridLogicalClock, logicalOf, stampOf, wallMsOf } from '../../src/clock/hybrid-logical-clock.js';
 
 describe('hybrid logical clock', () => {
   it('packs 48 bits of wall time and 16 bits of logical counter', () => {
@@ -39,9 +39,18 @@ describe('hybrid logical clock', () => {
 
   it('stamps later than any stamp it observed', () => {
     const clock = new HybridLogicalClock(() => 1000);
-    const remote = stampOf(5000n, 3n);
+    const remote = stampOf(5000n, 3n); // 4 s ahead: within the drift bound
     clock.observe(remote);
     assert.ok(clock.now() > remote);
+  });
+
+  it('does not adopt a stamp from a clock far ahead, nor one near 2^64', () => {
+    const clock = new HybridLogicalClock(() => 1_000_000);
+    assert.equal(clock.observe(stampOf(BigInt(1_000_000 + HLC_FORWARD_DRIFT_MS_MAX + 1), 0n)), false);
+    assert.equal(clock.observe((1n << 64n) - 1n), false);
+    assert.equal(wallMsOf(clock.now()), 1_000_000n);
+    assert.equal(clock.observe(stampOf(1_030_000n, 0n)), true, 'a stamp within the drift bound is adopted');
+    assert.equal(wallMsOf(clock.now()), 1_030_000n);
   });
 
   it('borrows the next millisecond when the logical counter is exhausted', () => {

@@ -3,10 +3,11 @@
 //   apply:      LWW filter -> WAL append (group commit, durable per fsync policy)
 //               -> memtable insert (LWW again, against every level)
 //   get:        active memtable -> checkpointing memtable -> ordered store
-//   checkpoint: when the active memtable passes its byte budget: roll the WAL to a new
-//               segment S, freeze the memtable, write it (with the retention rules of
-//               retention.ts) and the marker "checkpoint-segment = S" to LMDB in one
-//               flushed transaction, then delete the WAL segments below S
+//   checkpoint: when the active memtable holds half its byte budget or the WAL grew two
+//               segments: roll the WAL to a new segment S, freeze the memtable, write it
+//               to LMDB (expired values dropped, retention.ts), then the marker
+//               "checkpoint-segment = S", flush, delete the WAL segments below S, and
+//               sweep a slice of the store for tombstones past their grace period
 //   open:       replay the WAL from the store's checkpoint segment (wal-recovery.ts)
 //
 // Invariant: for any key, a level nearer the top holds a version newer than every
@@ -32,8 +33,10 @@ import type { WriteAheadLog } from '../wal/write-ahead-log.js';
 import { createEngineMetrics, type EngineMetrics } from './engine-metrics.js';
 import { mapKeyOf, Memtable } from './memtable.js';
 import { OrderedStore, storeKeyOf } from './ordered-store.js';
-import { isPurgeable, retainedForm } from './retention.js';
+import { isPurgeable, storedForm } from './retention.js';
 
+/** WAL segments written since the last checkpoint that start a checkpoint by themselves. */
+const WAL_SEGMENTS_BEFORE_CHECKPOINT = 2n;
 /** Store entries a checkpoint examines for purging, so one checkpoint stays short. */
 const PURGE_SWEEP_ENTRIES_MAX = 10_000;
 
@@ -62,6 +65,10 @@ export class DurableStorageEngine implements StorageEngine {
   private checkpointing: Promise<void> | undefined;
   private failure: Error | undefined;
   private closed = false;
+  /** Set when close() begins; new applies are refused and no checkpoint starts. */
+  private closing = false;
+  private appliesInFlight = 0;
+  private appliesDrained: (() => void) | undefined;
   private sweepAfter: Buffer | undefined;
   /** Counts checkpoints whose records reached the store; see `insert`. */
   private checkpointsCompleted = 0;
@@ -106,6 +113,9 @@ export class DurableStorageEngine implements StorageEngine {
         },
       );
       engine.wal = wal;
+      // A long replay is made durable in the store at once, so the next start does not
+      // replay the same segments again.
+      if (report.segmentsReplayed > 1) await engine.checkpoint();
       metrics.bind({
         memtableBytes: () => engine.active.bytes + (engine.frozen?.bytes ?? 0),
         memtableRecords: () => engine.active.size + (engine.frozen?.size ?? 0),
@@ -127,6 +137,16 @@ export class DurableStorageEngine implements StorageEngine {
 
   async apply(records: readonly KvRecord[]): Promise<ApplyResult> {
     this.throwIfUnusable();
+    this.appliesInFlight++;
+    try {
+      return await this.applyNow(records);
+    } finally {
+      this.appliesInFlight--;
+      if (this.appliesInFlight === 0) this.appliesDrained?.();
+    }
+  }
+
+  private async applyNow(records: readonly KvRecord[]): Promise<ApplyResult> {
     for (const record of records) {
       assert.ok(record.key.length > 0, 'empty key reached the engine');
       assert.ok(record.key.length <= KEY_BYTES_MAX_CEILING, 'oversized key reached the engine');
@@ -151,7 +171,7 @@ export class DurableStorageEngine implements StorageEngine {
     const unchangedStore = epoch === this.checkpointsCompleted;
     for (const { index, record, mapKey, seen } of fresh) applied[index] = this.insert(record, mapKey, unchangedStore ? seen : undefined, unchangedStore);
 
-    if (this.active.bytes >= this.checkpointThresholdBytes()) void this.checkpoint().catch(() => {});
+    if (this.needsCheckpoint()) void this.checkpoint().catch(() => {});
     return { applied };
   }
 
@@ -200,6 +220,16 @@ export class DurableStorageEngine implements StorageEngine {
     await this.wal.sync();
   }
 
+  /**
+   * A checkpoint is due when the active memtable holds half the budget, or when the
+   * WAL has grown WAL_SEGMENTS_BEFORE_CHECKPOINT segments past the last checkpoint: a
+   * few hot keys overwritten forever keep the memtable small but not the log.
+   */
+  private needsCheckpoint(): boolean {
+    if (this.closing || this.checkpointing) return false;
+    return this.active.bytes >= this.checkpointThresholdBytes() || this.wal.currentSegment - this.activeSince >= WAL_SEGMENTS_BEFORE_CHECKPOINT;
+  }
+
   /** Moves the memtable into the ordered store; concurrent calls share one checkpoint. */
   checkpoint(): Promise<void> {
     this.checkpointing ??= this.runCheckpoint().finally(() => {
@@ -209,10 +239,12 @@ export class DurableStorageEngine implements StorageEngine {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
+    this.closing = true;
     try {
-      if (this.unusable() === undefined && this.active.size > 0) await this.checkpoint();
-      else await this.checkpointing?.catch(() => {});
+      if (this.appliesInFlight > 0) await new Promise<void>((resolve) => (this.appliesDrained = resolve));
+      await this.checkpointing?.catch(() => {});
+      if (this.failed() === undefined && this.active.size > 0) await this.runCheckpoint();
     } finally {
       this.closed = true;
       await this.wal.close();
@@ -295,18 +327,11 @@ export class DurableStorageEngine implements StorageEngine {
 
   private async writeToStore(memtable: Memtable, checkpointSegment: bigint): Promise<number> {
     const nowMs = this.options.nowMs();
-    const grace = this.options.tombstoneGraceMs;
-    let purged = 0;
-    function* writes(): Generator<{ key: Buffer; record: KvRecord | undefined }> {
-      for (const record of memtable.values()) {
-        const retained = retainedForm(record, nowMs, grace);
-        if (retained === undefined) purged++;
-        yield { key: record.key, record: retained };
-      }
+    function* writes(): Generator<{ key: Buffer; record: KvRecord }> {
+      for (const record of memtable.values()) yield { key: record.key, record: storedForm(record, nowMs) };
     }
     const count = await this.store.commitCheckpoint(writes(), checkpointSegment);
     this.metrics.checkpointRecords.inc(count);
-    this.metrics.purgedRecords.inc(purged);
     return count;
   }
 
@@ -323,9 +348,13 @@ export class DurableStorageEngine implements StorageEngine {
     return purgeable.length;
   }
 
+  private failed(): Error | undefined {
+    return this.failure ?? this.wal.failed;
+  }
+
   private unusable(): Error | undefined {
-    if (this.closed) return new StoreClosedError();
-    const failure = this.failure ?? this.wal.failed;
+    if (this.closed || this.closing) return new StoreClosedError();
+    const failure = this.failed();
     if (failure) return new Error(`storage engine failed earlier: ${failure.message}`, { cause: failure });
     return undefined;
   }

@@ -9,8 +9,8 @@
 //                       "checkpoint-segment" -> u64: every WAL segment below this number
 //                       is contained in "records"; recovery replays from it.
 // Big-endian tokens make LMDB's bytewise key order equal to (token, key) order, which
-// is what token-range scans need. The checkpoint marker and the records it covers are
-// written in one transaction, so the store never claims a checkpoint it lacks.
+// is what token-range scans need. The checkpoint marker is written only after every
+// record it covers is committed, so the store never claims a checkpoint it lacks.
 import assert from 'node:assert/strict';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { ConfigInvalidError } from '../../errors/errors.js';
