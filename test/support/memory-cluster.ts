@@ -73,7 +73,7 @@ export class MemoryCluster {
       const wallClock = options.wallClocks?.[id] ?? Date.now;
       const engine = new MemoryStorageEngine(testTokenOf);
       const clock = new HybridLogicalClock(wallClock);
-      const replica = new LocalReplica(engine, clock);
+      const replica = new LocalReplica(engine, clock, { tokenOf: testTokenOf, nowMs: wallClock });
       this.network.register(id, replica);
       const transport = this.network.transport(id);
       const coordinator = new Coordinator(
