@@ -139,8 +139,10 @@ export class AntiEntropy {
     const leafDepth = Math.log2(mine.leaves.length);
     let pulled = 0;
     let pushed = 0;
-    for (const leaf of differingLeaves(mine.leaves, theirs.leaves)) {
-      const sub = leafRange(range, leafDepth, leaf);
+    // Adjacent differing leaves are one contiguous token range: one scan each side per run
+    // instead of one per leaf (each scan of the durable engine also walks its memtable).
+    for (const run of runsOf(differingLeaves(mine.leaves, theirs.leaves))) {
+      const sub = { start: leafRange(range, leafDepth, run.first).start, end: leafRange(range, leafDepth, run.last).end };
       const ours = await collect((cursor) => local.scan(sub, REPAIR_SCAN_PAGE_RECORDS, cursor));
       const remote = await collect((cursor) => transport.scan(peer, sub, REPAIR_SCAN_PAGE_RECORDS, cursor, deadline()));
       const { toPull, toPush } = diff(ours, remote);
@@ -157,6 +159,17 @@ export class AntiEntropy {
     this.metrics.keysStreamed('pushed', pushed);
     return { inSync: false, pulled, pushed };
   }
+}
+
+/** Consecutive indices grouped into runs [first, last]. */
+export function runsOf(indices: readonly number[]): Array<{ first: number; last: number }> {
+  const runs: Array<{ first: number; last: number }> = [];
+  for (const index of indices) {
+    const last = runs.at(-1);
+    if (last !== undefined && last.last === index - 1) last.last = index;
+    else runs.push({ first: index, last: index });
+  }
+  return runs;
 }
 
 /** Every record of a leaf range, page by page (a leaf is a small slice of a vnode range). */
