@@ -20,6 +20,16 @@ import {
   RING_VNODES_MAX,
   VALUE_BYTES_MAX_CEILING,
   VALUE_BYTES_MAX_DEFAULT,
+  FAILURE_DETECTOR_DOWN_AFTER_FAILURES_DEFAULT,
+  FAILURE_DETECTOR_DOWN_AFTER_FAILURES_MAX,
+  HINT_BYTES_PER_PEER_CEILING,
+  HINT_BYTES_PER_PEER_DEFAULT,
+  HINT_REPLAY_BYTES_PER_SECOND_DEFAULT,
+  HINT_WINDOW_MS_DEFAULT,
+  PEER_PROBE_INTERVAL_MS_DEFAULT,
+  REPAIR_INTERVAL_MS_DEFAULT,
+  REPAIR_RANGES_PER_SECOND_DEFAULT,
+  TOMBSTONE_GRACE_MS_DEFAULT,
 } from '../limits.js';
 import type { Member } from '../membership/member.js';
 import { formatFsyncPolicy, parseFsyncPolicy, type FsyncPolicy } from '../storage/wal/fsync-policy.js';
@@ -54,6 +64,16 @@ export interface NodeConfig {
   readonly drainTimeoutMs: number;
   readonly logLevel: LogLevel;
   readonly logPretty: boolean;
+  readonly tombstoneGraceMs: number;
+  readonly allowStaleRejoin: boolean;
+  readonly downAfterFailures: number;
+  readonly probeIntervalMs: number;
+  readonly hintWindowMs: number;
+  readonly hintBytesPerPeerMax: number;
+  readonly hintReplayBytesPerSecond: number;
+  readonly hintedWritesCountTowardW: boolean;
+  readonly repairIntervalMs: number;
+  readonly repairRangesPerSecond: number;
 }
 
 export const NODE_CONFIG_DEFAULTS: NodeConfig = {
@@ -76,6 +96,16 @@ export const NODE_CONFIG_DEFAULTS: NodeConfig = {
   drainTimeoutMs: DRAIN_TIMEOUT_MS_DEFAULT,
   logLevel: 'info',
   logPretty: false,
+  tombstoneGraceMs: TOMBSTONE_GRACE_MS_DEFAULT,
+  allowStaleRejoin: false,
+  downAfterFailures: FAILURE_DETECTOR_DOWN_AFTER_FAILURES_DEFAULT,
+  probeIntervalMs: PEER_PROBE_INTERVAL_MS_DEFAULT,
+  hintWindowMs: HINT_WINDOW_MS_DEFAULT,
+  hintBytesPerPeerMax: HINT_BYTES_PER_PEER_DEFAULT,
+  hintReplayBytesPerSecond: HINT_REPLAY_BYTES_PER_SECOND_DEFAULT,
+  hintedWritesCountTowardW: false,
+  repairIntervalMs: REPAIR_INTERVAL_MS_DEFAULT,
+  repairRangesPerSecond: REPAIR_RANGES_PER_SECOND_DEFAULT,
 };
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -102,6 +132,16 @@ export const NODE_CONFIG_FIELDS: { readonly [K in keyof NodeConfig]: ConfigField
   drainTimeoutMs: integerField('how long SIGTERM waits for in-flight requests', 0, HOUR_MS),
   logLevel: choiceField('log level', LOG_LEVELS),
   logPretty: booleanField('human-readable logs instead of JSON (development)'),
+  tombstoneGraceMs: integerField('how long tombstones are kept before purging (ms)', 60_000, 365 * 24 * HOUR_MS),
+  allowStaleRejoin: booleanField('start even when down longer than the tombstone grace period (runs a full repair at once)'),
+  downAfterFailures: integerField('consecutive unanswered calls or probes before a peer is marked down', 1, FAILURE_DETECTOR_DOWN_AFTER_FAILURES_MAX),
+  probeIntervalMs: integerField('how often every peer is probed (ms)', 50, HOUR_MS),
+  hintWindowMs: integerField('hints are kept for writes at most this old, and not for peers down longer (ms)', 0, 365 * 24 * HOUR_MS),
+  hintBytesPerPeerMax: integerField('hint bytes kept per peer; more are dropped', 0, HINT_BYTES_PER_PEER_CEILING),
+  hintReplayBytesPerSecond: integerField('hint delivery pace per peer (bytes/s)', 1024, 1024 * 1024 * 1024),
+  hintedWritesCountTowardW: booleanField('count a durable hint as an ack toward W (sloppy quorum; default strict)'),
+  repairIntervalMs: integerField('background anti-entropy pass interval (ms); 0 turns it off', 0, 7 * 24 * HOUR_MS),
+  repairRangesPerSecond: integerField('anti-entropy pace: token ranges compared per second', 1, 100_000),
 };
 
 export type NodeConfigKey = keyof NodeConfig;
