@@ -7,7 +7,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as protoLoader from '@grpc/proto-loader';
 import { ProcessCluster, sampleValue } from '../support/process-cluster.js';
 import { tempDir } from '../support/temp-dir.js';
 import { PROTO_ROOT } from '../../src/api/proto-package.js';
@@ -265,3 +268,58 @@ test('a client that is not ours: Python grpcio with stubs generated from the .pr
   assert.equal(back.value.toString(), 'from python');
   assert.equal(back.version?.stamp, seen.put.stamp);
 });
+
+test('grpc.health.v1 says SERVING and server reflection lists the services (what grpcurl uses)', async () => {
+  const require = createRequire(import.meta.url);
+  const healthProto = (require('grpc-health-check') as { protoPath: string }).protoPath;
+  const reflectionProto = join(dirname(require.resolve('@grpc/reflection')), '..', 'proto', 'grpc', 'reflection', 'v1alpha', 'reflection.proto');
+  const definition = protoLoader.loadSync([healthProto, reflectionProto], { keepCase: true, defaults: true, enums: String });
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+    grpc: {
+      health: { v1: { Health: grpc.ServiceClientConstructor } };
+      reflection: { v1alpha: { ServerReflection: grpc.ServiceClientConstructor } };
+    };
+  };
+  const address = cluster.address('qkv-3');
+  const health = new loaded.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
+  const reflection = new loaded.grpc.reflection.v1alpha.ServerReflection(address, grpc.credentials.createInsecure());
+  try {
+    for (const service of ['', 'quorumkv.v1.KV']) {
+      const answer = await new Promise<{ status: string }>((resolve, reject) =>
+        (health as unknown as { Check: (r: object, cb: (e: Error | null, v: { status: string }) => void) => void }).Check(
+          { service },
+          (error, value) => (error ? reject(error) : resolve(value)),
+        ),
+      );
+      assert.equal(answer.status, 'SERVING', `health of "${service}"`);
+    }
+    const stream = (reflection as unknown as { ServerReflectionInfo: () => grpc.ClientDuplexStream<object, ReflectionResponse> }).ServerReflectionInfo();
+    const responses: ReflectionResponse[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('data', (response: ReflectionResponse) => {
+        responses.push(response);
+        if (responses.length === 2) stream.end();
+      });
+      stream.on('end', () => resolve());
+      stream.on('error', reject);
+    });
+    stream.write({ list_services: '' });
+    stream.write({ file_containing_symbol: 'quorumkv.v1.KV' });
+    await done;
+    const names = responses[0]?.list_services_response?.service.map((service) => service.name) ?? [];
+    for (const name of ['quorumkv.v1.KV', 'quorumkv.v1.Admin', 'quorumkv.v1.Replica']) assert.ok(names.includes(name), `${name} in ${names}`);
+    const files = responses[1]?.file_descriptor_response?.file_descriptor_proto ?? [];
+    const descriptors = files.map((file) => file.toString('latin1')).join('');
+    assert.match(descriptors, /quorumkv\.v1/, 'the KV descriptor is served');
+    assert.match(descriptors, /ttl_ms/, 'with the field names of the .proto file');
+    assert.match(descriptors, /include_replicas/);
+  } finally {
+    health.close();
+    reflection.close();
+  }
+});
+
+interface ReflectionResponse {
+  list_services_response?: { service: Array<{ name: string }> } | null;
+  file_descriptor_response?: { file_descriptor_proto: Buffer[] } | null;
+}
