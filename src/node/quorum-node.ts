@@ -38,7 +38,7 @@ import { addReplicaService } from '../transport/grpc/replica-service.js';
 import { addAdminService, type ClusterView, type NodeState } from '../api/admin-service.js';
 import { addKvService } from '../api/kv-service.js';
 import { SERVER_OPTIONS } from '../api/grpc-options.js';
-import { loadQuorumKvProtocol } from '../api/proto-package.js';
+import { loadReflectionDefinition } from '../api/proto-package.js';
 import { createApiContext } from '../api/unary-handler.js';
 import { StaticDiscovery } from '../discovery/static/static-discovery.js';
 import type { NodeConfig } from '../config/node-config.js';
@@ -241,7 +241,7 @@ export class QuorumNode implements ClusterView, StartedNode {
     addAdminService(server, this, context);
     addReplicaService(server, { handler: localReplica, logger });
     this.health.addToServer(server);
-    new ReflectionService(loadQuorumKvProtocol().packageDefinition).addToServer(server);
+    new ReflectionService(loadReflectionDefinition()).addToServer(server);
     this.grpcServer = server;
     this.grpcPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${config.host}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
