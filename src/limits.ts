@@ -78,3 +78,15 @@ export const TTL_MS_MAX = 100 * 365 * 24 * 60 * 60 * 1000;
  * coordinator both check it; merged from the ring's 16 and the coordinator's 7).
  */
 export const REPLICATION_FACTOR_MAX = 7;
+
+/** Closed-loop clients in one `qkv bench` run; each holds one request in flight. */
+export const BENCH_CONCURRENCY_MAX = 4096;
+/** Keys in one `qkv bench` key space (the load phase writes each once). */
+export const BENCH_RECORDS_MAX = 100_000_000;
+/** Length of one `qkv bench` run (one hour). */
+export const BENCH_DURATION_MS_MAX = 60 * 60 * 1000;
+/**
+ * Longest latency a benchmark histogram records exactly (60 s, in microseconds); a slower
+ * call is recorded at this value so one stall cannot break the histogram.
+ */
+export const BENCH_LATENCY_US_MAX = 60_000_000;
