@@ -3,6 +3,7 @@
 // terminal a progress line is rewritten once a second on stderr; otherwise the run is
 // quiet until its summary (human text, or one JSON document with --json). The exit code
 // is 1 when any operation failed, so a script cannot mistake a broken run for a slow one.
+import assert from 'node:assert/strict';
 import { parseArgs } from 'node:util';
 import { BENCH_CONCURRENCY_MAX, BENCH_DURATION_MS_MAX, BENCH_RECORDS_MAX, BATCH_ITEMS_MAX, REPLICATION_FACTOR_MAX, VALUE_BYTES_MAX_CEILING } from '../../limits.js';
 import type { BenchTarget } from '../../bench/bench-target.js';
@@ -18,6 +19,8 @@ import { parseDurationMs } from './client-commands.js';
 
 const TARGETS = ['quorumkv', 'etcd', 'redis', 'noop'] as const;
 type TargetName = (typeof TARGETS)[number];
+/** Targets whose adapter has a batch call (BatchPut). */
+const BATCH_TARGETS: readonly TargetName[] = ['quorumkv', 'noop'];
 
 /** Where each target listens when --addr is not given (each system's usual port). */
 const DEFAULT_ADDRESSES: Readonly<Record<TargetName, string>> = {
@@ -114,9 +117,10 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
   if (addresses.length === 0) throw new UsageError('--addr must name at least one host:port');
   const timeoutMs = integer('timeout-ms', values['timeout-ms'], 1, BENCH_DURATION_MS_MAX) ?? BENCH_TIMEOUT_MS_DEFAULT;
 
+  if (batchItems > 1 && !BATCH_TARGETS.includes(targetName as TargetName)) throw new UsageError(`--batch is not supported by --target ${targetName}`);
   const target = await openTarget(targetName as TargetName, addresses, settings.w, settings.r, timeoutMs);
   try {
-    if (batchItems > 1 && target.batchPut === undefined) throw new UsageError(`--batch is not supported by --target ${targetName}`);
+    assert.ok(batchItems === 1 || target.batchPut !== undefined, 'a batch target has a batch call');
     const live = (io.stderr as NodeJS.WriteStream).isTTY === true;
     const result = await runBench(target, {
       ...settings,
