@@ -1,0 +1,213 @@
+// A real 3-node cluster: three `qkv server` processes on 127.0.0.1 talking gRPC, with
+// the durable storage engine (fsync=always) in temporary data directories. Proves the
+// round trips, quorum behaviour with a node killed by SIGKILL, recovery of that node's
+// data on restart, read repair over the wire, the quorum metrics, bad input answered
+// with the right status and code, and a clean SIGTERM drain.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import { ProcessCluster, sampleValue } from '../support/process-cluster.js';
+import { tempDir } from '../support/temp-dir.js';
+import type { QkvError } from '../../src/errors/errors.js';
+import type { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
+
+let cluster: ProcessCluster;
+let client: QuorumKvClient;
+// Created at the top level on purpose: tempDir registers its cleanup with `after`, and
+// called inside `before` that cleanup would run as soon as the hook ended.
+const dataRoot = await tempDir(undefined, 'qkv-cluster-');
+
+before(async () => {
+  cluster = await ProcessCluster.start({ size: 3, dataRoot });
+  client = cluster.client(['qkv-1']);
+});
+
+after(async () => {
+  client?.close();
+  await cluster?.stopAll();
+});
+
+const key = (text: string): Buffer => Buffer.from(text, 'utf8');
+
+/** The grpc status a QkvError came from (the client keeps the ServiceError as cause). */
+function statusOf(error: QkvError): grpc.status | undefined {
+  return (error.cause as grpc.ServiceError | undefined)?.code;
+}
+
+test('put, get and delete round-trip through any node, with every replica answering', async () => {
+  const put = await client.put(key('alpha'), key('one'), { w: 3 });
+  assert.equal(put.acks, 3);
+  assert.equal(put.version?.nodeId, 'qkv-1');
+
+  // Read through another node: any node coordinates any key.
+  const other = cluster.client(['qkv-2']);
+  try {
+    const got = await other.get(key('alpha'), { r: 3, includeReplicas: true });
+    assert.equal(got.found, true);
+    assert.equal(got.value.toString(), 'one');
+    assert.equal(got.acks, 3);
+    assert.deepEqual(got.version, put.version);
+    assert.deepEqual(got.replicas.map((replica) => replica.nodeId).sort(), ['qkv-1', 'qkv-2', 'qkv-3']);
+    for (const replica of got.replicas) {
+      assert.equal(replica.answered, true, replica.nodeId);
+      assert.equal(replica.found, true, replica.nodeId);
+      assert.deepEqual(replica.version, put.version, replica.nodeId);
+    }
+
+    const overwrite = await other.put(key('alpha'), key('two'));
+    assert.ok(BigInt(overwrite.version!.stamp) > BigInt(put.version!.stamp), 'a later write gets a later stamp');
+    assert.equal((await client.get(key('alpha'))).value.toString(), 'two');
+
+    const deleted = await client.delete(key('alpha'), { w: 2 });
+    assert.ok(deleted.acks >= 2);
+    const gone = await other.get(key('alpha'), { r: 3 });
+    assert.equal(gone.found, false);
+    assert.equal(gone.value.length, 0);
+  } finally {
+    other.close();
+  }
+});
+
+test('BatchPut and BatchGet answer per item, in order', async () => {
+  const items = Array.from({ length: 50 }, (_, i) => ({ key: key(`batch-${i}`), value: key(`value-${i}`) }));
+  const put = await client.batchPut(items, { w: 2 });
+  assert.equal(put.results.length, 50);
+  assert.ok(put.results.every((result) => result.ok && result.acks >= 2));
+  const got = await client.batchGet([...items.map((item) => item.key), key('batch-missing')], { r: 2 });
+  assert.equal(got.results.length, 51);
+  got.results.slice(0, 50).forEach((result, i) => {
+    assert.equal(result.ok, true);
+    assert.equal(result.key.toString(), `batch-${i}`);
+    assert.equal(result.value.toString(), `value-${i}`);
+  });
+  assert.equal(got.results[50]?.found, false);
+});
+
+test('bad input gets INVALID_ARGUMENT with its stable code, and the node keeps serving', async () => {
+  await client.put(key('survivor'), key('still here'), { w: 3 });
+  const cases: Array<[string, () => Promise<unknown>, grpc.status, string]> = [
+    ['empty key', () => client.put(Buffer.alloc(0), key('v')), grpc.status.INVALID_ARGUMENT, 'KEY_EMPTY'],
+    ['1025-byte key', () => client.put(Buffer.alloc(1025, 97), key('v')), grpc.status.INVALID_ARGUMENT, 'KEY_TOO_LARGE'],
+    ['1 MiB + 1 value', () => client.put(key('big'), Buffer.alloc(1024 * 1024 + 1)), grpc.status.INVALID_ARGUMENT, 'VALUE_TOO_LARGE'],
+    ['w=4 with N=3', () => client.put(key('k'), key('v'), { w: 4 }), grpc.status.INVALID_ARGUMENT, 'QUORUM_INVALID'],
+    ['r=9 with N=3', () => client.get(key('k'), { r: 9 }), grpc.status.INVALID_ARGUMENT, 'QUORUM_INVALID'],
+    ['1001-item batch', () => client.batchGet(Array.from({ length: 1001 }, (_, i) => key(`k${i}`))), grpc.status.INVALID_ARGUMENT, 'BATCH_TOO_LARGE'],
+    ['ttl beyond a safe integer', () => client.put(key('k'), key('v'), { ttlMs: 2 ** 60 }), grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT'],
+  ];
+  for (const [name, call, status, code] of cases) {
+    await assert.rejects(call(), (error: QkvError) => {
+      assert.equal(error.code, code, name);
+      assert.equal(statusOf(error), status, name);
+      return true;
+    });
+  }
+  // Exactly 1 MiB is allowed.
+  assert.equal((await client.put(key('exactly-1MiB'), Buffer.alloc(1024 * 1024, 1))).acks >= 2, true);
+  const status = await client.status();
+  assert.equal(status.state, 'SERVING');
+  assert.equal((await client.get(key('survivor'), { r: 3 })).value.toString(), 'still here');
+});
+
+test('with one node killed (SIGKILL), W=2 and R=2 still succeed; W=3 fails with UNAVAILABLE and the acks it got', async () => {
+  for (let i = 0; i < 20; i++) await client.put(key(`before-kill-${i}`), key(`v${i}`), { w: 3 });
+  await cluster.kill9('qkv-3');
+  try {
+    for (let i = 0; i < 20; i++) {
+      const put = await client.put(key(`during-kill-${i}`), key(`d${i}`), { w: 2 });
+      assert.equal(put.acks, 2);
+      const got = await client.get(key(`before-kill-${i}`), { r: 2 });
+      assert.equal(got.value.toString(), `v${i}`);
+    }
+    await assert.rejects(client.put(key('needs-all-three'), key('v'), { w: 3 }), (error: QkvError) => {
+      assert.equal(error.code, 'QUORUM_NOT_MET');
+      assert.equal(statusOf(error), grpc.status.UNAVAILABLE);
+      // It fails as soon as W=3 is out of reach, naming the acks it had by then.
+      assert.match(error.message, /[0-2] of 3 required acks from 3 replicas/);
+      return true;
+    });
+  } finally {
+    await cluster.restart('qkv-3');
+  }
+  await cluster.awaitFullQuorum(client);
+
+  // The restarted node has everything it acknowledged before the kill: with R=3 every
+  // replica's own answer is listed, and qkv-3's must carry the written version.
+  for (let i = 0; i < 20; i++) {
+    const got = await client.get(key(`before-kill-${i}`), { r: 3, includeReplicas: true });
+    const third = got.replicas.find((replica) => replica.nodeId === 'qkv-3');
+    assert.equal(third?.answered, true, `before-kill-${i}`);
+    assert.equal(third?.found, true, `before-kill-${i}`);
+    assert.deepEqual(third?.version, got.version);
+  }
+
+  // Writes it missed are repaired by reads: the first R=3 read sees it stale (or
+  // missing) and repairs it; the next read finds it current.
+  const first = await client.get(key('during-kill-0'), { r: 3, includeReplicas: true });
+  assert.equal(first.found, true);
+  const stale = first.replicas.find((replica) => replica.nodeId === 'qkv-3');
+  assert.equal(stale?.found, false, 'qkv-3 was down for this write');
+  const second = await client.get(key('during-kill-0'), { r: 3, includeReplicas: true });
+  const repaired = second.replicas.find((replica) => replica.nodeId === 'qkv-3');
+  assert.equal(repaired?.found, true);
+  assert.deepEqual(repaired?.version, first.version);
+});
+
+test('/metrics shows the quorum latency, acks, replica, failure and repair series after traffic', async () => {
+  const text = await cluster.metrics('qkv-1');
+  const count = (labels: Record<string, string>): number =>
+    sampleValue(text, 'qkv_coordinator_request_duration_seconds_count', labels) ?? 0;
+  assert.ok(count({ op: 'put', quorum: '3', outcome: 'ok' }) >= 20);
+  assert.ok(count({ op: 'put', quorum: '2', outcome: 'ok' }) >= 20);
+  assert.ok(count({ op: 'get', quorum: '3', outcome: 'ok' }) >= 20);
+  assert.ok(count({ op: 'put', quorum: '3', outcome: 'QUORUM_NOT_MET' }) >= 1);
+  assert.ok((sampleValue(text, 'qkv_coordinator_request_duration_seconds_sum', { op: 'put', quorum: '2', outcome: 'ok' }) ?? 0) > 0);
+  // Writes with W=3 returned with 3 acks in hand: all land in the le="3" bucket, none in le="2".
+  const acksLe2 = sampleValue(text, 'qkv_coordinator_acks_bucket', { op: 'put', le: '2' }) ?? -1;
+  const acksLe3 = sampleValue(text, 'qkv_coordinator_acks_bucket', { op: 'put', le: '3' }) ?? -1;
+  assert.ok(acksLe3 > acksLe2 && acksLe2 >= 20, `acks buckets le2=${acksLe2} le3=${acksLe3}`);
+  assert.ok((sampleValue(text, 'qkv_replica_requests_total', { op: 'apply', peer: 'qkv-2', result: 'ok' }) ?? 0) > 0);
+  assert.ok((sampleValue(text, 'qkv_replica_requests_total', { op: 'apply', peer: 'qkv-3', result: 'PEER_UNREACHABLE' }) ?? 0) > 0);
+  assert.ok((sampleValue(text, 'qkv_quorum_failures_total', { op: 'put' }) ?? 0) >= 1);
+  assert.ok((sampleValue(text, 'qkv_read_repairs_total', {}) ?? 0) >= 1);
+  assert.ok((sampleValue(text, 'qkv_replica_call_messages_count', { op: 'apply' }) ?? 0) > 0);
+  assert.match(text, /^process_cpu_seconds_total\{node="qkv-1"\} /m, 'Node default metrics');
+  assert.match(text, /^qkv_wal_/m, 'storage metrics');
+
+  const livez = await fetch(`http://127.0.0.1:${cluster.node('qkv-1').httpPort}/livez`);
+  assert.equal(livez.status, 200);
+});
+
+test('Admin status and ring agree across nodes', async () => {
+  const statuses = await Promise.all(
+    ['qkv-1', 'qkv-2', 'qkv-3'].map(async (id) => {
+      const one = cluster.client([id]);
+      try {
+        return await one.status();
+      } finally {
+        one.close();
+      }
+    }),
+  );
+  assert.deepEqual(statuses.map((status) => status.nodeId), ['qkv-1', 'qkv-2', 'qkv-3']);
+  assert.equal(new Set(statuses.map((status) => status.ringDigest)).size, 1);
+  const ring = await client.ring(key('alpha'));
+  assert.equal(ring.preferenceList.length, 3);
+  assert.equal(ring.owners.reduce((sum, owner) => sum + owner.tokens, 0), 3 * 256);
+  const share = ring.owners.reduce((sum, owner) => sum + owner.primaryShare, 0);
+  assert.ok(Math.abs(share - 1) < 1e-4, `shares sum to ${share}`);
+});
+
+test('SIGTERM drains a node and it exits 0; restarted, it serves its data again', async () => {
+  await client.put(key('drained'), key('kept'), { w: 3 });
+  assert.equal(await cluster.terminate('qkv-2'), 0);
+  assert.doesNotMatch(cluster.node('qkv-2').output, /"level":(50|60)/, 'no error logged during the drain');
+  await cluster.restart('qkv-2');
+  await cluster.awaitFullQuorum(client);
+  const direct = cluster.client(['qkv-2']);
+  try {
+    const got = await direct.get(key('drained'), { r: 3, includeReplicas: true });
+    assert.equal(got.replicas.find((replica) => replica.nodeId === 'qkv-2')?.found, true);
+  } finally {
+    direct.close();
+  }
+});
