@@ -118,3 +118,15 @@ export const REPAIR_INTERVAL_MS_DEFAULT = 10 * 60 * 1000;
 export const REPAIR_CALL_TIMEOUT_MS = 10_000;
 /** How often the node records that it is alive (for the stale-rejoin check). */
 export const LAST_SEEN_INTERVAL_MS = 60_000;
+
+/** Closed-loop clients in one `qkv bench` run; each holds one request in flight. */
+export const BENCH_CONCURRENCY_MAX = 4096;
+/** Keys in one `qkv bench` key space (the load phase writes each once). */
+export const BENCH_RECORDS_MAX = 100_000_000;
+/** Length of one `qkv bench` run (one hour). */
+export const BENCH_DURATION_MS_MAX = 60 * 60 * 1000;
+/**
+ * Longest latency a benchmark histogram records exactly (60 s, in microseconds); a slower
+ * call is recorded at this value so one stall cannot break the histogram.
+ */
+export const BENCH_LATENCY_US_MAX = 60_000_000;
