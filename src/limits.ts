@@ -78,3 +78,23 @@ export const TTL_MS_MAX = 100 * 365 * 24 * 60 * 60 * 1000;
  * coordinator both check it; merged from the ring's 16 and the coordinator's 7).
  */
 export const REPLICATION_FACTOR_MAX = 7;
+
+// --- Kubernetes list/watch (src/kubernetes, src/discovery/kubernetes) ---
+/**
+ * How long the API server keeps one watch open before it ends it cleanly (the watch's
+ * timeoutSeconds, as client-go's reflector does); the loop then resumes from the last
+ * resourceVersion without a relist.
+ */
+export const KUBE_WATCH_TIMEOUT_SECONDS_DEFAULT = 300;
+/**
+ * A watch that has said nothing for this long past its own timeout is taken as dead
+ * (a half-open connection, a proxy that swallowed the close) and restarted.
+ */
+export const KUBE_WATCH_SILENCE_GRACE_MS = 30_000;
+/** First delay before reconnecting after a failed list or watch; doubles up to the max. */
+export const KUBE_RECONNECT_BACKOFF_INITIAL_MS = 250;
+export const KUBE_RECONNECT_BACKOFF_MAX_MS = 30_000;
+/** Member-list changes closer together than this reach the ring as one change. */
+export const DISCOVERY_DEBOUNCE_MS_DEFAULT = 500;
+/** Objects one list/watch cache holds; a label selector matching more is refused. */
+export const KUBE_WATCH_OBJECTS_MAX = RING_MEMBERS_MAX;

@@ -27,13 +27,13 @@ import { addKvService } from '../api/kv-service.js';
 import { SERVER_OPTIONS } from '../api/grpc-options.js';
 import { loadQuorumKvProtocol } from '../api/proto-package.js';
 import { createApiContext } from '../api/unary-handler.js';
-import { StaticDiscovery } from '../discovery/static/static-discovery.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { createMetricsRegistry } from '../metrics/metrics-registry.js';
 import { MetricsHttpServer } from '../metrics/metrics-http-server.js';
 import { PrometheusCoordinatorMetrics } from '../metrics/coordinator-prometheus.js';
 import { PrometheusReplicaCallMetrics } from '../metrics/replica-call-prometheus.js';
 import { DataDirLock } from './data-dir-lock.js';
+import { createDiscovery } from './node-discovery.js';
 import { dataDirOf, openNodeStorage } from './node-storage.js';
 import { softwareVersion } from './software-version.js';
 
@@ -133,7 +133,7 @@ export class QuorumNode implements ClusterView, StartedNode {
       metrics: new PrometheusReplicaCallMetrics(this.registry),
     });
     const self: Member = { id: config.nodeId, address: `127.0.0.1:${config.grpcPort}`, ready: true };
-    this.discovery = new StaticDiscovery(config.peers.length > 0 ? config.peers : [self]);
+    this.discovery = createDiscovery(config, logger, self);
     await this.discovery.start((members) => this.onMembers(members, hash));
 
     this.coordinator = new Coordinator(
