@@ -32,6 +32,11 @@ import { createMetricsRegistry } from '../metrics/metrics-registry.js';
 import { MetricsHttpServer } from '../metrics/metrics-http-server.js';
 import { PrometheusCoordinatorMetrics } from '../metrics/coordinator-prometheus.js';
 import { PrometheusReplicaCallMetrics } from '../metrics/replica-call-prometheus.js';
+import { ClusterResourceSync } from '../kubernetes/cluster-resource-sync.js';
+import type { LiveSettings } from '../kubernetes/cluster-spec.js';
+import { loadKubeConfig, resolveNamespace } from '../kubernetes/kube-config.js';
+import type { LogLevel } from '../config/node-config.js';
+import { formatFsyncPolicy } from '../storage/wal/fsync-policy.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { createDiscovery } from './node-discovery.js';
 import { dataDirOf, openNodeStorage } from './node-storage.js';
@@ -46,11 +51,15 @@ export interface StartedNode {
   drain(reason: string): Promise<void>;
 }
 
+export interface QuorumNodeOptions {
+  /** Changes the log level of the node's logger (pino's `level`); live setting. */
+  readonly setLogLevel?: (level: LogLevel) => void;
+}
+
 export class QuorumNode implements ClusterView, StartedNode {
   readonly softwareVersion = softwareVersion();
   readonly startedAtMs = Date.now();
   readonly nodeId: string;
-  readonly keyBytesMax: number;
   grpcPort = 0;
   httpPort = 0;
 
@@ -68,13 +77,14 @@ export class QuorumNode implements ClusterView, StartedNode {
   private coordinator: Coordinator | undefined;
   private discovery: Discovery | undefined;
   private draining: Promise<void> | undefined;
+  private clusterSync: ClusterResourceSync | undefined;
 
   private constructor(
     private readonly config: NodeConfig,
     private readonly logger: Logger,
+    private readonly options: QuorumNodeOptions = {},
   ) {
     this.nodeId = config.nodeId;
-    this.keyBytesMax = config.keyBytesMax;
     this.registry = createMetricsRegistry({ nodeId: config.nodeId });
     this.httpServer = new MetricsHttpServer({
       registry: this.registry,
@@ -84,8 +94,8 @@ export class QuorumNode implements ClusterView, StartedNode {
   }
 
   /** Starts a node; on failure everything opened so far is closed again. */
-  static async start(config: NodeConfig, logger: Logger): Promise<QuorumNode> {
-    const node = new QuorumNode(config, logger);
+  static async start(config: NodeConfig, logger: Logger, options: QuorumNodeOptions = {}): Promise<QuorumNode> {
+    const node = new QuorumNode(config, logger, options);
     try {
       await node.open();
       return node;
@@ -93,6 +103,11 @@ export class QuorumNode implements ClusterView, StartedNode {
       await node.close().catch((closeError: unknown) => logger.error({ err: closeError }, 'close after a failed start failed'));
       throw error;
     }
+  }
+
+  /** The key limit in force now (a QuorumKVCluster may change it live). */
+  get keyBytesMax(): number {
+    return this.coordinator?.config.keyBytesMax ?? this.config.keyBytesMax;
   }
 
   state(): NodeState {
@@ -157,6 +172,8 @@ export class QuorumNode implements ClusterView, StartedNode {
       },
     );
 
+    if (config.kubeClusterResource !== '') await this.startClusterSync();
+
     const server = new grpc.Server(SERVER_OPTIONS);
     const context = createApiContext(logger, this.registry);
     addKvService(server, {
@@ -192,11 +209,37 @@ export class QuorumNode implements ClusterView, StartedNode {
     );
   }
 
+  /** Follows the QuorumKVCluster resource (src/kubernetes/cluster-resource-sync.ts). */
+  private async startClusterSync(): Promise<void> {
+    const { config } = this;
+    const kubeConfig = loadKubeConfig();
+    this.clusterSync = new ClusterResourceSync({
+      kubeConfig,
+      namespace: resolveNamespace(config.kubeNamespace, kubeConfig),
+      name: config.kubeClusterResource,
+      logger: this.logger,
+      node: {
+        nodeId: config.nodeId,
+        runningRestartSettings: () => ({ replicationFactor: config.replicationFactor, vnodes: config.vnodes, fsync: formatFsyncPolicy(config.fsync) }),
+        applyLive: (settings) => this.applyLive(settings),
+        members: () => this.currentMembers,
+        ringDigest: () => this.currentRing?.digest,
+      },
+    });
+    await this.clusterSync.start();
+  }
+
+  private applyLive(settings: LiveSettings): void {
+    this.coordinator!.reconfigure(settings.coordinator);
+    this.options.setLogLevel?.(settings.logLevel);
+  }
+
   private onMembers(members: readonly Member[], hash: Awaited<ReturnType<typeof loadXxHash64>>): void {
     const ring = HashRing.build(members, { vnodes: this.config.vnodes, replicationFactor: this.config.replicationFactor }, hash);
     this.currentMembers = members;
     this.currentRing = ring;
     this.transport?.setMembers(members);
+    this.clusterSync?.membersChanged();
     this.logger.info({ members: members.map((member) => member.id), ringDigest: ring.digest }, 'membership changed');
   }
 
@@ -232,6 +275,7 @@ export class QuorumNode implements ClusterView, StartedNode {
         server.forceShutdown();
       }
     }
+    await this.clusterSync?.stop();
     await this.discovery?.stop();
     await this.coordinator?.close();
     await this.transport?.close();

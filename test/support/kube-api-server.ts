@@ -28,7 +28,6 @@ export interface KubeBinaries {
   readonly dir: string;
   readonly etcd: string;
   readonly kubeApiServer: string;
-  readonly helm: string;
 }
 
 /** The binary directory: QKV_K8S_BIN_DIR, else the script's default cache location. */
@@ -40,17 +39,23 @@ export function kubeBinDir(): string {
 
 export function findKubeBinaries(): KubeBinaries | undefined {
   const dir = kubeBinDir();
-  const binaries = { dir, etcd: join(dir, 'etcd'), kubeApiServer: join(dir, 'kube-apiserver'), helm: join(dir, 'helm') };
-  return [binaries.etcd, binaries.kubeApiServer, binaries.helm].every((path) => existsSync(path)) ? binaries : undefined;
+  const binaries = { dir, etcd: join(dir, 'etcd'), kubeApiServer: join(dir, 'kube-apiserver') };
+  return [binaries.etcd, binaries.kubeApiServer].every((path) => existsSync(path)) ? binaries : undefined;
+}
+
+/** The helm binary the script builds, or undefined. */
+export function findHelm(): string | undefined {
+  const path = join(kubeBinDir(), 'helm');
+  return existsSync(path) ? path : undefined;
 }
 
 /**
  * The `skip` option for a test that needs the API server: false when the binaries are
  * there, else the reason. Under QKV_K8S_REQUIRED=1 (CI) a missing binary throws.
  */
-export function skipWithoutKube(): string | false {
-  if (findKubeBinaries() !== undefined) return false;
-  const reason = `kube-apiserver, etcd or helm not found in ${kubeBinDir()}: run scripts/k8s-test-env.sh`;
+export function skipWithoutKube(needHelm = false): string | false {
+  if (findKubeBinaries() !== undefined && (!needHelm || findHelm() !== undefined)) return false;
+  const reason = `kube-apiserver, etcd${needHelm ? ' or helm' : ''} not found in ${kubeBinDir()}: run scripts/k8s-test-env.sh`;
   if (process.env.QKV_K8S_REQUIRED === '1') throw new Error(reason);
   return reason;
 }
