@@ -90,7 +90,14 @@ build_helm() {
   if [ -x "$target" ]; then return; fi
   local started=$SECONDS
   log "building helm $helm_version from Go modules (first time only)"
-  GOBIN="$bin_dir" go install -trimpath -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@$helm_version"
+  # The same version stamps helm's Makefile sets; without them helm assumes a
+  # Kubernetes 1.20 client and refuses charts that ask for a newer kubeVersion.
+  local k8s_minor=34
+  GOBIN="$bin_dir" go install -trimpath -ldflags "-s -w \
+      -X helm.sh/helm/v3/internal/version.version=$helm_version \
+      -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$k8s_minor \
+      -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$k8s_minor" \
+    "helm.sh/helm/v3/cmd/helm@$helm_version"
   log "helm built in $((SECONDS - started)) s"
 }
 
