@@ -160,6 +160,11 @@ export class KubeApiServer {
     return path;
   }
 
+  /** One request as the admin; for what the typed clients cannot express. */
+  request(method: string, path: string, body?: string, contentType = 'application/json'): Promise<{ status: number; body: string }> {
+    return httpsRequest(method, `${this.url}${path}`, this.adminToken, body, contentType);
+  }
+
   recentOutput(): string {
     return this.output.join('').slice(-4000);
   }
@@ -178,7 +183,7 @@ export class KubeApiServer {
         if (child.exitCode !== null) throw new Error(`${child.spawnfile} exited with code ${child.exitCode} during start`);
       }
       try {
-        const { status, body } = await httpsGet(`${this.url}/readyz`, this.adminToken);
+        const { status, body } = await httpsRequest('GET', `${this.url}/readyz`, this.adminToken);
         if (status === 200) return;
         last = `${status} ${body}`;
       } catch (error) {
@@ -226,15 +231,17 @@ async function stopAll(processes: readonly ChildProcess[]): Promise<void> {
   }
 }
 
-function httpsGet(url: string, token: string): Promise<{ status: number; body: string }> {
+function httpsRequest(method: string, url: string, token: string, body?: string, contentType = 'application/json'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { authorization: `Bearer ${token}` }, rejectUnauthorized: false, timeout: 2000 }, (res) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body !== undefined) headers['content-type'] = contentType;
+    const req = request(url, { method, headers, rejectUnauthorized: false, timeout: 5000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
