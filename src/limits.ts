@@ -130,3 +130,23 @@ export const BENCH_DURATION_MS_MAX = 60 * 60 * 1000;
  * call is recorded at this value so one stall cannot break the histogram.
  */
 export const BENCH_LATENCY_US_MAX = 60_000_000;
+
+// --- Kubernetes list/watch (src/kubernetes, src/discovery/kubernetes) ---
+/**
+ * How long the API server keeps one watch open before it ends it cleanly (the watch's
+ * timeoutSeconds, as client-go's reflector does); the loop then resumes from the last
+ * resourceVersion without a relist.
+ */
+export const KUBE_WATCH_TIMEOUT_SECONDS_DEFAULT = 300;
+/**
+ * A watch that has said nothing for this long past its own timeout is taken as dead
+ * (a half-open connection, a proxy that swallowed the close) and restarted.
+ */
+export const KUBE_WATCH_SILENCE_GRACE_MS = 30_000;
+/** First delay before reconnecting after a failed list or watch; doubles up to the max. */
+export const KUBE_RECONNECT_BACKOFF_INITIAL_MS = 250;
+export const KUBE_RECONNECT_BACKOFF_MAX_MS = 30_000;
+/** Member-list changes closer together than this reach the ring as one change. */
+export const DISCOVERY_DEBOUNCE_MS_DEFAULT = 500;
+/** Objects one list/watch cache holds; a label selector matching more is refused. */
+export const KUBE_WATCH_OBJECTS_MAX = RING_MEMBERS_MAX;

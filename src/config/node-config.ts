@@ -39,6 +39,9 @@ import { booleanField, choiceField, customField, integerField, stringField, type
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const DISCOVERY_KINDS = ['static', 'kubernetes'] as const;
+export type DiscoveryKind = (typeof DISCOVERY_KINDS)[number];
+
 export const STORAGE_KINDS = ['durable', 'memory'] as const;
 export type StorageKind = (typeof STORAGE_KINDS)[number];
 
@@ -49,6 +52,13 @@ export interface NodeConfig {
   readonly grpcPort: number;
   readonly httpPort: number;
   readonly peers: readonly Member[];
+  readonly discovery: DiscoveryKind;
+  /** Namespace of the pods to watch; empty means the pod's own (service-account file). */
+  readonly kubeNamespace: string;
+  /** Label selector of this cluster's pods (kubernetes discovery). */
+  readonly kubeLabelSelector: string;
+  /** Name of the QuorumKVCluster resource to follow; empty means none. */
+  readonly kubeClusterResource: string;
   /** Empty means `data/<nodeId>` under the working directory. */
   readonly dataDir: string;
   readonly storage: StorageKind;
@@ -82,6 +92,10 @@ export const NODE_CONFIG_DEFAULTS: NodeConfig = {
   grpcPort: 7400,
   httpPort: 7480,
   peers: [],
+  discovery: 'static',
+  kubeNamespace: '',
+  kubeLabelSelector: '',
+  kubeClusterResource: '',
   dataDir: '',
   storage: 'durable',
   fsync: { kind: 'always' },
@@ -118,6 +132,10 @@ export const NODE_CONFIG_FIELDS: { readonly [K in keyof NodeConfig]: ConfigField
   grpcPort: integerField('gRPC port (KV, Admin, Replica, health, reflection)', 1, 65535),
   httpPort: integerField('HTTP port for /metrics, /livez and /readyz', 1, 65535),
   peers: customField<readonly Member[]>('static members, this node included', 'name=host:port,...', parsePeers),
+  discovery: choiceField('how members are found: static (--peers) or kubernetes (pods by label)', DISCOVERY_KINDS),
+  kubeNamespace: stringField("namespace of the pods to watch (default: the pod's own)"),
+  kubeLabelSelector: stringField('label selector of this cluster\'s pods (kubernetes discovery)'),
+  kubeClusterResource: stringField('QuorumKVCluster to take live tunables from and report status to'),
   dataDir: stringField('data directory'),
   storage: choiceField('storage engine: durable (WAL + LMDB) or memory (tests only)', STORAGE_KINDS),
   fsync: customField('WAL fsync policy', 'always|never|interval:<ms>', parseFsyncPolicy, formatFsyncPolicy),

@@ -139,8 +139,11 @@ interface ReadItem {
   readonly repairedNodes: Set<string>;
 }
 
+/** The settings a running coordinator may take on without a restart: not N, not its id. */
+export type LiveCoordinatorSettings = Partial<Omit<CoordinatorConfig, 'nodeId' | 'replicationFactor'>>;
+
 export class Coordinator {
-  readonly config: ResolvedCoordinatorConfig;
+  private settings: ResolvedCoordinatorConfig;
   private readonly placement: Placement;
   private readonly transport: PeerTransport;
   private readonly localReplica: ReplicaHandler;
@@ -156,7 +159,7 @@ export class Coordinator {
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(config: CoordinatorConfig, ports: CoordinatorPorts) {
-    this.config = resolveCoordinatorConfig(config);
+    this.settings = resolveCoordinatorConfig(config);
     this.placement = ports.placement;
     this.transport = ports.transport;
     this.localReplica = ports.localReplica;
@@ -166,6 +169,20 @@ export class Coordinator {
     this.wallClock = ports.wallClock ?? Date.now;
     this.liveness = ports.liveness;
     this.hints = ports.hints;
+  }
+
+  get config(): ResolvedCoordinatorConfig {
+    return this.settings;
+  }
+
+  /**
+   * Applies new live settings (quorum defaults, timeouts, read repair, limits) to the
+   * requests that start from now on; a request already running keeps what it read.
+   * Checked like the first config: a bad value throws ConfigInvalidError and nothing
+   * changes.
+   */
+  reconfigure(settings: LiveCoordinatorSettings): void {
+    this.settings = resolveCoordinatorConfig({ ...this.settings, ...settings, nodeId: this.settings.nodeId, replicationFactor: this.settings.replicationFactor });
   }
 
   /** Client calls running now. */

@@ -40,13 +40,18 @@ import { addKvService } from '../api/kv-service.js';
 import { SERVER_OPTIONS } from '../api/grpc-options.js';
 import { loadReflectionDefinition } from '../api/proto-package.js';
 import { createApiContext } from '../api/unary-handler.js';
-import { StaticDiscovery } from '../discovery/static/static-discovery.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { createMetricsRegistry } from '../metrics/metrics-registry.js';
 import { MetricsHttpServer } from '../metrics/metrics-http-server.js';
 import { PrometheusCoordinatorMetrics } from '../metrics/coordinator-prometheus.js';
 import { PrometheusReplicaCallMetrics } from '../metrics/replica-call-prometheus.js';
+import { ClusterResourceSync } from '../kubernetes/cluster-resource-sync.js';
+import type { LiveSettings } from '../kubernetes/cluster-spec.js';
+import { loadKubeConfig, resolveNamespace } from '../kubernetes/kube-config.js';
+import type { LogLevel } from '../config/node-config.js';
+import { formatFsyncPolicy } from '../storage/wal/fsync-policy.js';
 import { DataDirLock } from './data-dir-lock.js';
+import { createDiscovery } from './node-discovery.js';
 import { dataDirOf, openNodeStorage } from './node-storage.js';
 import { softwareVersion } from './software-version.js';
 
@@ -59,11 +64,15 @@ export interface StartedNode {
   drain(reason: string): Promise<void>;
 }
 
+export interface QuorumNodeOptions {
+  /** Changes the log level of the node's logger (pino's `level`); live setting. */
+  readonly setLogLevel?: (level: LogLevel) => void;
+}
+
 export class QuorumNode implements ClusterView, StartedNode {
   readonly softwareVersion = softwareVersion();
   readonly startedAtMs = Date.now();
   readonly nodeId: string;
-  readonly keyBytesMax: number;
   grpcPort = 0;
   httpPort = 0;
 
@@ -86,13 +95,14 @@ export class QuorumNode implements ClusterView, StartedNode {
   private handoff: HintedHandoff | undefined;
   private antiEntropy: AntiEntropy | undefined;
   private lastSeenTimer: NodeJS.Timeout | undefined;
+  private clusterSync: ClusterResourceSync | undefined;
 
   private constructor(
     private readonly config: NodeConfig,
     private readonly logger: Logger,
+    private readonly options: QuorumNodeOptions = {},
   ) {
     this.nodeId = config.nodeId;
-    this.keyBytesMax = config.keyBytesMax;
     this.registry = createMetricsRegistry({ nodeId: config.nodeId });
     this.httpServer = new MetricsHttpServer({
       registry: this.registry,
@@ -124,8 +134,8 @@ export class QuorumNode implements ClusterView, StartedNode {
   }
 
   /** Starts a node; on failure everything opened so far is closed again. */
-  static async start(config: NodeConfig, logger: Logger): Promise<QuorumNode> {
-    const node = new QuorumNode(config, logger);
+  static async start(config: NodeConfig, logger: Logger, options: QuorumNodeOptions = {}): Promise<QuorumNode> {
+    const node = new QuorumNode(config, logger, options);
     try {
       await node.open();
       return node;
@@ -133,6 +143,11 @@ export class QuorumNode implements ClusterView, StartedNode {
       await node.close().catch((closeError: unknown) => logger.error({ err: closeError }, 'close after a failed start failed'));
       throw error;
     }
+  }
+
+  /** The key limit in force now (a QuorumKVCluster may change it live). */
+  get keyBytesMax(): number {
+    return this.coordinator?.config.keyBytesMax ?? this.config.keyBytesMax;
   }
 
   state(): NodeState {
@@ -174,7 +189,7 @@ export class QuorumNode implements ClusterView, StartedNode {
       metrics: new PrometheusReplicaCallMetrics(this.registry),
     });
     const self: Member = { id: config.nodeId, address: `127.0.0.1:${config.grpcPort}`, ready: true };
-    this.discovery = new StaticDiscovery(config.peers.length > 0 ? config.peers : [self]);
+    this.discovery = createDiscovery(config, logger, self);
     await this.discovery.start((members) => this.onMembers(members, hash));
     if (config.storage === 'durable') {
       this.handoff = await HintedHandoff.open({
@@ -229,6 +244,8 @@ export class QuorumNode implements ClusterView, StartedNode {
       rangesPerSecond: config.repairRangesPerSecond,
       metrics: new PrometheusAntiEntropyMetrics(this.registry),
     });
+
+    if (config.kubeClusterResource !== '') await this.startClusterSync();
 
     const server = new grpc.Server(SERVER_OPTIONS);
     const context = createApiContext(logger, this.registry);
@@ -288,12 +305,38 @@ export class QuorumNode implements ClusterView, StartedNode {
     );
   }
 
+  /** Follows the QuorumKVCluster resource (src/kubernetes/cluster-resource-sync.ts). */
+  private async startClusterSync(): Promise<void> {
+    const { config } = this;
+    const kubeConfig = loadKubeConfig();
+    this.clusterSync = new ClusterResourceSync({
+      kubeConfig,
+      namespace: resolveNamespace(config.kubeNamespace, kubeConfig),
+      name: config.kubeClusterResource,
+      logger: this.logger,
+      node: {
+        nodeId: config.nodeId,
+        runningRestartSettings: () => ({ replicationFactor: config.replicationFactor, vnodes: config.vnodes, fsync: formatFsyncPolicy(config.fsync) }),
+        applyLive: (settings) => this.applyLive(settings),
+        members: () => this.currentMembers,
+        ringDigest: () => this.currentRing?.digest,
+      },
+    });
+    await this.clusterSync.start();
+  }
+
+  private applyLive(settings: LiveSettings): void {
+    this.coordinator!.reconfigure(settings.coordinator);
+    this.options.setLogLevel?.(settings.logLevel);
+  }
+
   private onMembers(members: readonly Member[], hash: Awaited<ReturnType<typeof loadXxHash64>>): void {
     const ring = HashRing.build(members, { vnodes: this.config.vnodes, replicationFactor: this.config.replicationFactor }, hash);
     this.currentMembers = members;
     this.currentRing = ring;
     this.transport?.setMembers(members);
     this.detector.setPeers(members.map((member) => member.id).filter((id) => id !== this.config.nodeId));
+    this.clusterSync?.membersChanged();
     this.logger.info({ members: members.map((member) => member.id), ringDigest: ring.digest }, 'membership changed');
   }
 
@@ -346,6 +389,7 @@ export class QuorumNode implements ClusterView, StartedNode {
       }
     }
     clearInterval(this.lastSeenTimer);
+    await this.clusterSync?.stop();
     await this.discovery?.stop();
     await this.prober?.stop();
     await this.antiEntropy?.close();
