@@ -10,7 +10,8 @@
 //            (a write hints it at once, a read does not count it toward R), so a dead
 //            replica costs a request nothing instead of a whole deadline.
 // Any answer from the peer, an error reply included (it is alive enough to refuse),
-// moves it back to up. Only "did not answer" outcomes count as failures.
+// moves it back to up, and so does any message the peer sends us (its probes, its
+// replica calls). Only "did not answer" outcomes count as failures.
 import { ConfigInvalidError } from '../errors/errors.js';
 import { FAILURE_DETECTOR_DOWN_AFTER_FAILURES_DEFAULT, FAILURE_DETECTOR_DOWN_AFTER_FAILURES_MAX } from '../limits.js';
 
@@ -98,6 +99,19 @@ export class FailureDetector implements PeerLiveness {
     record.lastAnswerMs = this.nowMs();
     record.downSinceMs = 0;
     this.move(peer, record, 'up');
+  }
+
+  /**
+   * The peer sent this node a message (its probe or a replica call): it is running, so it
+   * counts as an answer. This is what brings a restarted peer back at once — its first
+   * probe arrives before this node's channel to it has left its reconnect backoff — and
+   * a live peer probes every interval, so it cannot stay marked down for longer than that.
+   * In an asymmetric partition the peer flaps between up and down; each failed call costs
+   * what it cost without a detector. Unknown senders are ignored: membership alone
+   * decides the peer set.
+   */
+  recordInbound(peer: string): void {
+    if (this.peers.has(peer)) this.recordAnswer(peer);
   }
 
   recordFailure(peer: string): void {

@@ -256,7 +256,7 @@ export class QuorumNode implements ClusterView, StartedNode {
       admit: () => this.admit(),
     });
     addAdminService(server, this, context);
-    addReplicaService(server, { handler: localReplica, logger });
+    addReplicaService(server, { handler: localReplica, logger, onPeerSeen: (peer) => this.detector.recordInbound(peer) });
     this.health.addToServer(server);
     new ReflectionService(loadReflectionDefinition()).addToServer(server);
     this.grpcServer = server;
@@ -274,6 +274,9 @@ export class QuorumNode implements ClusterView, StartedNode {
       timeoutMs: Math.min(PEER_PROBE_TIMEOUT_MS_DEFAULT, config.probeIntervalMs),
     });
     this.prober.start();
+    // Probe every peer before reporting ready (bounded by the probe timeout): peers that
+    // marked this node down while it was away hear from it now and use it again at once.
+    await this.prober.probeAll();
     this.handoff?.start();
     if (config.repairIntervalMs > 0) this.antiEntropy.start(config.repairIntervalMs);
     if (staleRejoin) {

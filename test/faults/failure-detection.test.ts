@@ -45,6 +45,17 @@ it('a peer goes up -> suspect -> down after consecutive failures and back up on 
   assert.deepEqual(detector.snapshot(), []);
 });
 
+it('a message from a peer counts as an answer; unknown senders are ignored', () => {
+  const detector = new FailureDetector({ downAfterFailures: 3 });
+  detector.setPeers(['b']);
+  for (let i = 0; i < 3; i++) detector.recordFailure('b');
+  assert.equal(detector.state('b'), 'down');
+  detector.recordInbound('b');
+  assert.equal(detector.state('b'), 'up', 'a restarted peer that probes us is used again at once');
+  detector.recordInbound('stranger');
+  assert.deepEqual(detector.snapshot().map((health) => health.peer), ['b']);
+});
+
 it('refuses a threshold outside its bounds', () => {
   assert.throws(() => new FailureDetector({ downAfterFailures: 0 }), /CONFIG_INVALID|outside/);
 });

@@ -137,6 +137,9 @@ export class ProcessCluster {
         '--peers', peers,
         '--data-dir', node.dataDir,
         '--log-level', 'warn',
+        // No hints: these clusters test read repair of a replica that missed writes, which
+        // hinted handoff would otherwise fill first (hints: test/faults, test/chaos).
+        '--hint-bytes-per-peer-max', '0',
         ...this.extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },

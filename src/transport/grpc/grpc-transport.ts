@@ -35,6 +35,9 @@ import { noReplicaCallMetrics, type ReplicaCallMetrics } from './replica-call-me
 /** Per-record framing overhead assumed when sizing batches (version, flags, tags). */
 const RECORD_OVERHEAD_BYTES = 64;
 
+/** gRPC metadata key carrying the sending node's id on Replica calls. */
+export const SENDER_METADATA_KEY = 'qkv-from';
+
 const RECORD_BOUNDS = { keyBytesMax: KEY_BYTES_MAX_CEILING, valueBytesMax: VALUE_BYTES_MAX_CEILING };
 
 export interface GrpcTransportOptions {
@@ -112,7 +115,7 @@ export class GrpcTransport implements PeerTransport {
     if (link instanceof QkvError) throw link;
     const request = { range: { start: range.start.toString(), end: range.end.toString() }, depth };
     return new Promise<MerkleTreeSummary>((resolve, reject) => {
-      link.client.MerkleTree(request, { deadline: new Date(options.deadlineMs) }, (error, response) => {
+      link.client.MerkleTree(request, this.senderMetadata(), { deadline: new Date(options.deadlineMs) }, (error, response) => {
         if (error !== null) return reject(peerErrorOf(peer, error));
         const leaves = response?.leaves ?? [];
         if (leaves.length === 0 || (leaves.length & (leaves.length - 1)) !== 0 || leaves.some((leaf) => leaf.length !== 32)) {
@@ -136,7 +139,7 @@ export class GrpcTransport implements PeerTransport {
       resumeAfter: resumeAfter === undefined ? null : { token: resumeAfter.token.toString(), key: resumeAfter.key },
     };
     return new Promise<ScanPage>((resolve, reject) => {
-      link.client.Scan(request, { deadline: new Date(options.deadlineMs) }, (error, response) => {
+      link.client.Scan(request, this.senderMetadata(), { deadline: new Date(options.deadlineMs) }, (error, response) => {
         if (error !== null) return reject(peerErrorOf(peer, error));
         try {
           const records = (response?.records ?? []).map((wire, index) => decodeRecord(wire, RECORD_BOUNDS, `records[${index}]`));
@@ -153,6 +156,13 @@ export class GrpcTransport implements PeerTransport {
   async close(): Promise<void> {
     this.closed = true;
     for (const [peer, link] of this.links) this.dropLink(peer, link);
+  }
+
+  /** Names this node to the peer, which takes any message as a sign of life (FailureDetector.recordInbound). */
+  private senderMetadata(): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    if (this.options.localNodeId !== undefined) metadata.set(SENDER_METADATA_KEY, this.options.localNodeId);
+    return metadata;
   }
 
   private linkOf(peer: string): PeerLink | QkvError {
@@ -207,7 +217,7 @@ export class GrpcTransport implements PeerTransport {
     for (const message of messages) for (const record of message.payload) records.push(encodeRecord(record));
     const startedNs = process.hrtime.bigint();
     return new Promise<undefined[]>((resolve, reject) => {
-      client.Apply({ records }, { deadline: new Date(deadlineMs) }, (error) => {
+      client.Apply({ records }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error) => {
         this.observe('apply', peer, startedNs, messages.length, error);
         if (error !== null) reject(peerErrorOf(peer, error));
         else resolve(messages.map(() => undefined));
@@ -225,7 +235,7 @@ export class GrpcTransport implements PeerTransport {
     for (const message of messages) keys.push(...message.payload);
     const startedNs = process.hrtime.bigint();
     return new Promise<ReadAnswer[][]>((resolve, reject) => {
-      client.Read({ keys }, { deadline: new Date(deadlineMs) }, (error, response) => {
+      client.Read({ keys }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error, response) => {
         this.observe('read', peer, startedNs, messages.length, error);
         if (error !== null) return reject(peerErrorOf(peer, error));
         try {

@@ -24,10 +24,16 @@ const RECORD_BOUNDS = { keyBytesMax: KEY_BYTES_MAX_CEILING, valueBytesMax: VALUE
 export interface ReplicaServiceOptions {
   readonly handler: ReplicaHandler;
   readonly logger: Logger;
+  /** Told the sender's node id of every call (a sign that the sender is alive). */
+  readonly onPeerSeen?: (peer: string) => void;
 }
 
 export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaHandlers {
   const { handler, logger } = options;
+  const seen = (metadata: grpc.Metadata): void => {
+    const sender = metadata.get('qkv-from')[0];
+    if (typeof sender === 'string' && sender !== '') options.onPeerSeen?.(sender);
+  };
   const fail = (method: string, error: unknown): Partial<grpc.StatusObject> => {
     const status = serviceErrorOf(error);
     if (status.code === grpc.status.INTERNAL) logger.error({ err: error, method }, 'replica call failed');
@@ -35,6 +41,7 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
   };
   return {
     Apply(call, callback) {
+      seen(call.metadata);
       let records: KvRecord[];
       try {
         records = call.request.records.map((wire, index) => decodeRecord(wire, RECORD_BOUNDS, `records[${index}]`));
@@ -48,6 +55,7 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
       );
     },
     MerkleTree(call, callback) {
+      seen(call.metadata);
       const merkleTree = handler.merkleTree;
       let range: TokenRange;
       try {
@@ -64,6 +72,7 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
       );
     },
     Scan(call, callback) {
+      seen(call.metadata);
       const scan = handler.scan;
       let range: TokenRange;
       let cursor: ScanCursor | undefined;
@@ -90,6 +99,7 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
       );
     },
     Read(call, callback) {
+      seen(call.metadata);
       const keys = call.request.keys;
       const bad = keys.findIndex((key) => key.length === 0 || key.length > RECORD_BOUNDS.keyBytesMax);
       if (bad !== -1) {
