@@ -43,6 +43,36 @@ async function histogramCount(registry: Registry, name: string): Promise<{ count
   return { count, sum };
 }
 
+/** Faults the tests switch on and off while an engine runs on the real file system. */
+interface FileFaults {
+  failSyncs: boolean;
+  tearWrites: boolean;
+}
+
+/** node:fs, except that syncs fail with EIO or writes reach only half their bytes, on demand. */
+function faultyFileSystem(faults: FileFaults): WalFileSystem {
+  return {
+    ...nodeWalFileSystem,
+    async openForWrite(path, create) {
+      const handle = await nodeWalFileSystem.openForWrite(path, create);
+      return {
+        truncate: (length) => handle.truncate(length),
+        close: () => handle.close(),
+        async datasync() {
+          if (faults.failSyncs) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+          return handle.datasync();
+        },
+        async writeAll(bytes, position) {
+          if (!faults.tearWrites) return handle.writeAll(bytes, position);
+          // Half the group reaches the file, then the "machine" fails.
+          await handle.writeAll(bytes.subarray(0, Math.floor(bytes.length / 2)), position);
+          throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+        },
+      };
+    },
+  };
+}
+
 describe('durable storage engine', () => {
   it('finds writes again after a restart without a checkpoint (WAL replay)', async () => {
     const dir = await tempDir();
@@ -170,27 +200,13 @@ describe('durable storage engine', () => {
 
   it('stops accepting writes after a failed fsync and acknowledges nothing it could not sync', async () => {
     const dir = await tempDir();
-    let failSyncs = false;
-    const failing: WalFileSystem = {
-      ...nodeWalFileSystem,
-      async openForWrite(path, create) {
-        const handle = await nodeWalFileSystem.openForWrite(path, create);
-        return {
-          writeAll: (bytes, position) => handle.writeAll(bytes, position),
-          truncate: (length) => handle.truncate(length),
-          close: () => handle.close(),
-          async datasync() {
-            if (failSyncs) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
-            return handle.datasync();
-          },
-        };
-      },
-    };
+    const faults: FileFaults = { failSyncs: false, tearWrites: false };
+    const failing = faultyFileSystem(faults);
     const { engine, logger } = await openEngine(dir, { fileSystem: failing });
     await engine.apply([put('before', 'v', 1000)]);
-    failSyncs = true;
+    faults.failSyncs = true;
     await assert.rejects(engine.apply([put('during', 'v', 1000)]), /EIO/);
-    failSyncs = false;
+    faults.failSyncs = false;
     await assert.rejects(engine.apply([put('after', 'v', 1000)]), /failed earlier/);
     assert.equal(engine.get(Buffer.from('during')), undefined, 'an unsynced write is never visible');
     assert.ok(logger.find(/no further writes are accepted/));
@@ -199,28 +215,10 @@ describe('durable storage engine', () => {
 
   it('never acknowledges a torn write, and recovery cuts what it left', async () => {
     const dir = await tempDir();
-    let tearNext = false;
-    const tearing: WalFileSystem = {
-      ...nodeWalFileSystem,
-      async openForWrite(path, create) {
-        const handle = await nodeWalFileSystem.openForWrite(path, create);
-        return {
-          ...handle,
-          datasync: () => handle.datasync(),
-          truncate: (length) => handle.truncate(length),
-          close: () => handle.close(),
-          async writeAll(bytes, position) {
-            if (!tearNext) return handle.writeAll(bytes, position);
-            // Half the group reaches the file, then the "machine" fails.
-            await handle.writeAll(bytes.subarray(0, Math.floor(bytes.length / 2)), position);
-            throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
-          },
-        };
-      },
-    };
-    const first = await openEngine(dir, { fileSystem: tearing });
+    const faults: FileFaults = { failSyncs: false, tearWrites: false };
+    const first = await openEngine(dir, { fileSystem: faultyFileSystem(faults) });
     await first.engine.apply([put('acked', 'v', 1000)]);
-    tearNext = true;
+    faults.tearWrites = true;
     await assert.rejects(first.engine.apply([put('torn', 'x'.repeat(200), 2000)]), /EIO/);
     await first.engine.close();
 
@@ -282,26 +280,11 @@ describe('durable storage engine', () => {
 
   it('settles sync, checkpoint and close after a failed fsync instead of hanging', async () => {
     const dir = await tempDir();
-    let failSyncs = false;
-    const failing: WalFileSystem = {
-      ...nodeWalFileSystem,
-      async openForWrite(path, create) {
-        const handle = await nodeWalFileSystem.openForWrite(path, create);
-        return {
-          ...handle,
-          writeAll: (bytes, position) => handle.writeAll(bytes, position),
-          truncate: (length) => handle.truncate(length),
-          close: () => handle.close(),
-          async datasync() {
-            if (failSyncs) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
-            return handle.datasync();
-          },
-        };
-      },
-    };
+    const faults: FileFaults = { failSyncs: false, tearWrites: false };
+    const failing = faultyFileSystem(faults);
     const { engine } = await openEngine(dir, { fileSystem: failing, fsyncPolicy: { kind: 'never' } });
     await engine.apply([put('a', '1', 1000)]);
-    failSyncs = true;
+    faults.failSyncs = true;
     await assert.rejects(engine.sync(), /EIO/);
     await assert.rejects(engine.checkpoint(), /failed earlier|EIO/);
     await engine.close();
