@@ -95,7 +95,7 @@ describe('qkv ring simulate', () => {
     });
     await assert.rejects(run(process.execPath, [mainPath, 'bogus'], { timeout: CHILD_TIMEOUT_MS }), (error: { code?: number; stderr?: string }) => {
       assert.equal(error.code, 2);
-      assert.match(error.stderr ?? '', /^usage: qkv ring simulate/);
+      assert.match(error.stderr ?? '', /^qkv: unknown command "bogus"/);
       return true;
     });
   });
