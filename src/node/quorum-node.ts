@@ -14,7 +14,7 @@ import type { Registry } from 'prom-client';
 import { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { LocalReplica } from '../coordinator/local-replica.js';
-import { NotReadyError, ShuttingDownError } from '../errors/errors.js';
+import { NotReadyError, QkvError, ShuttingDownError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Discovery, Member } from '../membership/member.js';
 import { HashRing } from '../ring/hash-ring.js';
@@ -232,14 +232,35 @@ export class QuorumNode implements ClusterView, StartedNode {
         server.forceShutdown();
       }
     }
+    // Every later step is bounded too: a drain that cannot finish (a storage engine
+    // that failed underneath, say) must end in a logged error and a non-zero exit, not
+    // in a process that ignores every further SIGTERM.
+    const stepMs = Math.max(this.config.drainTimeoutMs, 1_000);
     await this.discovery?.stop();
-    await this.coordinator?.close();
+    if (this.coordinator !== undefined) await bounded(this.coordinator.close(), stepMs, 'waiting for late replica replies');
     await this.transport?.close();
     if (this.storage !== undefined) {
-      await this.storage.sync();
-      await this.storage.close();
+      const storage = this.storage;
+      try {
+        await bounded(storage.sync(), stepMs, 'syncing the WAL');
+      } finally {
+        await bounded(storage.close(), stepMs, 'closing the storage engine');
+      }
     }
     await this.lock?.release();
     await this.httpServer.close();
+  }
+}
+
+/** `promise`, or an INTERNAL error naming `what` when it takes longer than `timeoutMs`. */
+async function bounded<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new QkvError('INTERNAL', `drain: ${what} did not finish within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
