@@ -5,7 +5,8 @@
 import { isQkvError } from '../errors/errors.js';
 import { softwareVersion } from '../node/software-version.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './cli-io.js';
-import { CLIENT_USAGE, runDelete, runGet, runPut, runRingView, runStatus } from './commands/client-commands.js';
+import { CLIENT_USAGE, runDelete, runGet, runPut, runRepair, runRingView, runStatus } from './commands/client-commands.js';
+import { runBenchCommand } from './commands/bench-command.js';
 import { runLocalCluster } from './commands/local-cluster-command.js';
 import { runRingSimulate } from './commands/ring-simulate.js';
 import { runServer } from './commands/server-command.js';
@@ -17,7 +18,12 @@ ${CLIENT_USAGE}
 Node commands:
   qkv server [flags]          run one node (qkv server --help lists every flag)
   qkv local-cluster           run a 3-node cluster on localhost (what npm start runs)
-  qkv ring simulate [flags]   compare placement strategies offline (qkv ring simulate --help)
+  qkv ring simulate [flags]   compare placement strategies offline: --strategy modulo|consistent|virtual|all,
+                              --nodes, --keys, --vnodes, --replicas, --node-prefix, --json
+
+Benchmark:
+  qkv bench [flags]           YCSB-style workloads against quorumkv, etcd, redis or a no-op
+                              gRPC server (qkv bench --help lists every flag)
 
 Exit codes: 0 ok, 1 operating error, 2 usage error, 3 key not found.
 `;
@@ -29,9 +35,11 @@ const COMMANDS: Record<string, Command> = {
   get: runGet,
   delete: runDelete,
   status: runStatus,
+  repair: runRepair,
   ring: (args, io) => (args[0] === 'simulate' ? runRingSimulate(args.slice(1), io.stdout, io.stderr) : runRingView(args, io)),
   server: runServer,
   'local-cluster': runLocalCluster,
+  bench: runBenchCommand,
 };
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {

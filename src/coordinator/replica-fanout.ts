@@ -135,6 +135,12 @@ export function fanOut<R>(request: FanoutRequest<R>): Fanout<R> {
       } else {
         state.failures.push(`${nodeId}: ${describe(outcome.error)}`);
         if (item.replicas.length - state.failures.length < item.required) {
+          // A transport gives up on its call at the same deadline; whichever timer fires
+          // first, a quorum lost at the deadline is reported as the deadline.
+          if (Date.now() >= request.deadlineMs) {
+            finish(index, deadlineResult(state.acks, item.required, request.timeoutMs, state.failures));
+            continue;
+          }
           const error = new QuorumNotMetError(state.acks, item.required, item.replicas.length, state.failures.join('; '));
           finish(index, { acks: state.acks, error, failure: 'replicas_failed', failures: state.failures });
         }

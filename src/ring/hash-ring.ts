@@ -249,9 +249,11 @@ export class HashRing {
     assert.ok(Number.isInteger(position) && position >= 0 && position < this.tokens.length, 'position out of range');
     let list = this.lists[position];
     if (list === undefined) {
-      const ids: string[] = [];
+      // Sized up front: a list grown by push reserves room for 17 elements, and a large
+      // ring caches one list per range.
+      const ids = new Array<string>(this.width);
       const base = position * this.width;
-      for (let offset = 0; offset < this.width; offset++) ids.push(this.memberIds[this.replicas[base + offset]!]!);
+      for (let offset = 0; offset < this.width; offset++) ids[offset] = this.memberIds[this.replicas[base + offset]!]!;
       list = Object.freeze(ids);
       this.lists[position] = list;
     }

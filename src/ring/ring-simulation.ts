@@ -5,11 +5,14 @@
 // than believed.
 //
 // Every strategy places the same synthetic keys (`key-0`, `key-1`, ...; token = xxh64 of
-// the key's UTF-8 bytes) on nodes `node-0` .. `node-(n-1)`:
+// the key's UTF-8 bytes) on nodes `<prefix>0` .. `<prefix>(n-1)` (prefix `node-` unless
+// given; a StatefulSet named quorumkv has pods `quorumkv-0`, ...). Virtual node tokens
+// are hashes of the names, so balance depends on them and the prefix lets users check
+// their own names:
 //   modulo      replicas of a key are nodes (t mod n), (t mod n)+1, ... (mod n)
 //   consistent  HashRing with one token per node
 //   virtual     HashRing with `vnodes` tokens per node (what quorumkv runs)
-// Growing adds `node-n`; shrinking removes `node-(n-1)`. A key "moves" when its primary
+// Growing adds `<prefix>n`; shrinking removes `<prefix>(n-1)`. A key "moves" when its primary
 // changes; a replica moves when a node holds it after the change that did not before.
 // The ideal is that only the added node's fair share moves, 1/(n+1) of all keys, and
 // when one node is removed only the removed node's share, 1/n.
@@ -25,7 +28,11 @@ export interface SimulationOptions {
   readonly keys: number;
   readonly vnodes: number;
   readonly replicas: number;
+  /** Node i is named `${nodePrefix}${i}`. */
+  readonly nodePrefix: string;
 }
+
+export const NODE_PREFIX_DEFAULT = 'node-';
 
 export interface LoadStats {
   readonly min: number;
@@ -34,7 +41,7 @@ export interface LoadStats {
   /** Population standard deviation as a percentage of the mean. */
   readonly stddevPercentOfMean: number;
   readonly maxOverMean: number;
-  /** Count per node, in node order (`node-0` first). */
+  /** Count per node, in node order (node 0 first). */
   readonly perNode: readonly number[];
 }
 
@@ -65,6 +72,7 @@ export interface StrategyResult {
 }
 
 export interface SimulationResult {
+  readonly nodePrefix: string;
   readonly nodes: number;
   readonly keys: number;
   readonly vnodes: number;
@@ -72,14 +80,14 @@ export interface SimulationResult {
   readonly results: readonly StrategyResult[];
 }
 
-/** Maps a key token to its replicas as node indices (node-i has index i), primary first. */
+/** Maps a key token to its replicas as node indices (node i has index i), primary first. */
 interface Placement {
   readonly width: number;
   place(token: bigint, out: Uint32Array): void;
 }
 
-export function nodeName(index: number): string {
-  return `node-${index}`;
+export function nodeName(prefix: string, index: number): string {
+  return `${prefix}${index}`;
 }
 
 function moduloPlacement(nodeCount: number, replicas: number): Placement {
@@ -94,8 +102,9 @@ function moduloPlacement(nodeCount: number, replicas: number): Placement {
   };
 }
 
-function ringPlacement(nodeCount: number, vnodes: number, replicas: number, hash: XxHash64): Placement {
-  const members = Array.from({ length: nodeCount }, (_, index) => ({ id: nodeName(index) }));
+function ringPlacement(nodeCount: number, vnodes: number, options: SimulationOptions, hash: XxHash64): Placement {
+  const { replicas, nodePrefix } = options;
+  const members = Array.from({ length: nodeCount }, (_, index) => ({ id: nodeName(nodePrefix, index) }));
   const ring = HashRing.build(members, { vnodes, replicationFactor: replicas }, hash);
   const width = Math.min(replicas, nodeCount);
   // Translate each range's replica ids to node indices once, so placing a key is a
@@ -126,9 +135,9 @@ function placementFor(
     case 'modulo':
       return moduloPlacement(nodeCount, options.replicas);
     case 'consistent':
-      return ringPlacement(nodeCount, 1, options.replicas, hash);
+      return ringPlacement(nodeCount, 1, options, hash);
     case 'virtual':
-      return ringPlacement(nodeCount, options.vnodes, options.replicas, hash);
+      return ringPlacement(nodeCount, options.vnodes, options, hash);
   }
 }
 
@@ -214,11 +223,11 @@ export function simulatePlacement(options: SimulationOptions, hash: XxHash64): S
     const base = placementFor(strategy, n, options, hash);
     const { assigned, primary, replica } = placeAll(tokens, base, n);
     const grown = placementFor(strategy, n + 1, options, hash);
-    const addOneNode = movement(tokens, assigned, base.width, grown, n, n + 1, nodeName(n));
+    const addOneNode = movement(tokens, assigned, base.width, grown, n, n + 1, nodeName(options.nodePrefix, n));
     let removeOneNode: MovementStats | null = null;
     if (n > 1) {
       const shrunk = placementFor(strategy, n - 1, options, hash);
-      removeOneNode = movement(tokens, assigned, base.width, shrunk, n, n - 1, nodeName(n - 1));
+      removeOneNode = movement(tokens, assigned, base.width, shrunk, n, n - 1, nodeName(options.nodePrefix, n - 1));
     }
     return {
       strategy,
@@ -229,5 +238,5 @@ export function simulatePlacement(options: SimulationOptions, hash: XxHash64): S
       removeOneNode,
     };
   });
-  return { nodes: n, keys: options.keys, vnodes: options.vnodes, replicas: options.replicas, results };
+  return { nodePrefix: options.nodePrefix, nodes: n, keys: options.keys, vnodes: options.vnodes, replicas: options.replicas, results };
 }

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ERROR_STATUS, errorOfServiceError, serviceErrorOf, statusName } from '../../src/api/error-status.js';
 import { KeyTooLargeError, QkvError, QuorumNotMetError } from '../../src/errors/errors.js';
 
-const DOC = new URL('../../../docs/node.md', import.meta.url);
+const DOC = new URL('../../../README.md', import.meta.url);
 
 test('the docs list exactly the table in code', () => {
   const rows = [...readFileSync(DOC, 'utf8').matchAll(/^\| `([A-Z_]+)` \| ([A-Z_]+) \|/gm)].map((match) => [match[1], match[2]]);

@@ -129,7 +129,7 @@ test('local-cluster starts 3 nodes; the CLI reads and writes; Ctrl-C stops it cl
   const status = await qkv(['status', '--addr', addr]);
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /^node {6}qkv-1 \(SERVING\)$/m);
-  assert.match(status.stdout, /^qkv-3 +127\.0\.0\.1:\d+ +- +yes$/m);
+  assert.match(status.stdout, /^qkv-3 +127\.0\.0\.1:\d+ +- +yes\b/m);
   const ring = await qkv(['ring', '--key', 'piped', '--json', '--addr', addr]);
   assert.equal((JSON.parse(ring.stdout) as { preferenceList: string[] }).preferenceList.length, 3);
 

@@ -31,7 +31,9 @@ after(async () => {
 const dataRoot = await tempDir(undefined, 'qkv-cluster-');
 
 before(async () => {
-  cluster = await ProcessCluster.start({ size: 3, dataRoot });
+  // Hinted handoff is off here (a zero hint budget): this file proves that read repair
+  // heals a replica that missed writes; test/faults covers hints.
+  cluster = await ProcessCluster.start({ size: 3, dataRoot, extraArgs: ['--hint-bytes-per-peer-max', '0'] });
   client = cluster.client(['qkv-1']);
 });
 

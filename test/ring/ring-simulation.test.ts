@@ -24,7 +24,7 @@ describe('ring simulation', () => {
   });
 
   it('counts every key once as primary and min(N, n) times as a replica', () => {
-    const result = simulatePlacement({ strategies: ['modulo', 'consistent', 'virtual'], nodes: 4, keys: KEYS, vnodes: 16, replicas: 3 }, hash);
+    const result = simulatePlacement({ strategies: ['modulo', 'consistent', 'virtual'], nodes: 4, keys: KEYS, vnodes: 16, replicas: 3, nodePrefix: 'node-' }, hash);
     assert.deepEqual(result.results.map((entry) => entry.strategy), ['modulo', 'consistent', 'virtual']);
     for (const entry of result.results) {
       assert.equal(entry.primaryLoad.perNode.reduce((a, b) => a + b, 0), KEYS);
@@ -34,7 +34,7 @@ describe('ring simulation', () => {
   });
 
   it('shows modulo moving about n/(n+1) of the keys when a node is added', () => {
-    const [modulo] = simulatePlacement({ strategies: ['modulo'], nodes: 10, keys: KEYS, vnodes: 16, replicas: 3 }, hash).results;
+    const [modulo] = simulatePlacement({ strategies: ['modulo'], nodes: 10, keys: KEYS, vnodes: 16, replicas: 3, nodePrefix: 'node-' }, hash).results;
     assert.ok(Math.abs(modulo!.addOneNode.keysMovedPercent - (10 / 11) * 100) < 2, `${modulo!.addOneNode.keysMovedPercent}`);
     assert.ok(Math.abs(modulo!.addOneNode.idealPercent - 100 / 11) < 1e-9);
     assert.ok(Math.abs(modulo!.removeOneNode!.idealPercent - 100 / 10) < 1e-9);
@@ -43,19 +43,20 @@ describe('ring simulation', () => {
   it('moves exactly the keys that the added node takes and that the removed node held', () => {
     const nodes = 6;
     const vnodes = 16;
-    const [virtual] = simulatePlacement({ strategies: ['virtual'], nodes, keys: KEYS, vnodes, replicas: 2 }, hash).results;
+    const [virtual] = simulatePlacement({ strategies: ['virtual'], nodes, keys: KEYS, vnodes, replicas: 2, nodePrefix: 'quorumkv-' }, hash).results;
     const tokens = simulationKeyTokens(KEYS, hash);
-    const grown = HashRing.build(Array.from({ length: nodes + 1 }, (_, index) => ({ id: nodeName(index) })), { vnodes, replicationFactor: 2 }, hash);
+    const grown = HashRing.build(Array.from({ length: nodes + 1 }, (_, index) => ({ id: nodeName('quorumkv-', index) })), { vnodes, replicationFactor: 2 }, hash);
     let takenByNewNode = 0;
-    for (const token of tokens) if (grown.preferenceListForToken(token)[0] === nodeName(nodes)) takenByNewNode++;
+    for (const token of tokens) if (grown.preferenceListForToken(token)[0] === nodeName('quorumkv-', nodes)) takenByNewNode++;
     assert.ok(takenByNewNode > 0);
     assert.equal(virtual!.addOneNode.keysMovedPercent, (takenByNewNode / KEYS) * 100);
-    assert.equal(virtual!.removeOneNode!.node, nodeName(nodes - 1));
+    assert.equal(virtual!.removeOneNode!.node, 'quorumkv-5');
+    assert.equal(virtual!.addOneNode.node, 'quorumkv-6');
     assert.equal(virtual!.removeOneNode!.keysMovedPercent, (virtual!.primaryLoad.perNode[nodes - 1]! / KEYS) * 100);
   });
 
   it('has nothing to remove from a single node', () => {
-    const [virtual] = simulatePlacement({ strategies: ['virtual'], nodes: 1, keys: 100, vnodes: 4, replicas: 3 }, hash).results;
+    const [virtual] = simulatePlacement({ strategies: ['virtual'], nodes: 1, keys: 100, vnodes: 4, replicas: 3, nodePrefix: 'node-' }, hash).results;
     assert.equal(virtual!.removeOneNode, null);
     assert.deepEqual(virtual!.replicaLoad.perNode, [100]);
   });

@@ -3,8 +3,18 @@
 // --json, one JSON document for machines. A bad flag is one line on stderr and exit
 // code 2, the usual code for a usage error; nothing is simulated then.
 import { parseArgs } from 'node:util';
-import { REPLICATION_FACTOR_DEFAULT, REPLICATION_FACTOR_MAX, RING_MEMBERS_MAX, RING_SIMULATE_KEYS_MAX, RING_TOKENS_MAX, RING_VNODES_DEFAULT, RING_VNODES_MAX } from '../../limits.js';
 import {
+  NODE_ID_BYTES_MAX,
+  REPLICATION_FACTOR_DEFAULT,
+  REPLICATION_FACTOR_MAX,
+  RING_MEMBERS_MAX,
+  RING_SIMULATE_KEYS_MAX,
+  RING_TOKENS_MAX,
+  RING_VNODES_DEFAULT,
+  RING_VNODES_MAX,
+} from '../../limits.js';
+import {
+  NODE_PREFIX_DEFAULT,
   PLACEMENT_STRATEGIES,
   simulatePlacement,
   type LoadStats,
@@ -27,13 +37,14 @@ export const RING_SIMULATE_USAGE = `usage: ${COMMAND} [options]
 Places synthetic keys with each strategy and prints the load per node and the share of
 keys that move when one node is added or removed.
 
-  --strategy <s>   modulo | consistent | virtual | all   (default all)
-  --nodes <n>      nodes before the change, 1..${RING_MEMBERS_MAX - 1}   (default ${NODES_DEFAULT})
-  --keys <n>       keys to place, 1..${RING_SIMULATE_KEYS_MAX}   (default ${KEYS_DEFAULT})
-  --vnodes <n>     tokens per node for 'virtual', 1..${RING_VNODES_MAX}   (default ${RING_VNODES_DEFAULT})
-  --replicas <n>   replicas per key (N), 1..${REPLICATION_FACTOR_MAX}   (default ${REPLICATION_FACTOR_DEFAULT})
-  --json           print one JSON document instead of tables
-  -h, --help       print this help
+  --strategy <s>      modulo | consistent | virtual | all   (default all)
+  --nodes <n>         nodes before the change, 1..${RING_MEMBERS_MAX - 1}   (default ${NODES_DEFAULT})
+  --keys <n>          keys to place, 1..${RING_SIMULATE_KEYS_MAX}   (default ${KEYS_DEFAULT})
+  --vnodes <n>        tokens per node for 'virtual', 1..${RING_VNODES_MAX}   (default ${RING_VNODES_DEFAULT})
+  --replicas <n>      replicas per key (N), 1..${REPLICATION_FACTOR_MAX}   (default ${REPLICATION_FACTOR_DEFAULT})
+  --node-prefix <p>   node i is named <p>i; tokens hash the names   (default ${NODE_PREFIX_DEFAULT})
+  --json              print one JSON document instead of tables
+  -h, --help          print this help
 `;
 
 class UsageError extends Error {}
@@ -71,6 +82,7 @@ function parseCommand(argv: string[]): ParsedCommand {
         keys: { type: 'string' },
         vnodes: { type: 'string' },
         replicas: { type: 'string' },
+        'node-prefix': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -87,12 +99,18 @@ function parseCommand(argv: string[]): ParsedCommand {
   const keys = parseCount('keys', values.keys, KEYS_DEFAULT, 1, RING_SIMULATE_KEYS_MAX);
   const vnodes = parseCount('vnodes', values.vnodes, RING_VNODES_DEFAULT, 1, RING_VNODES_MAX);
   const replicas = parseCount('replicas', values.replicas, REPLICATION_FACTOR_DEFAULT, 1, REPLICATION_FACTOR_MAX);
+  const nodePrefix = values['node-prefix'] ?? NODE_PREFIX_DEFAULT;
+  // Leave room for the largest index so every node id stays within the id limit.
+  const prefixBytesMax = NODE_ID_BYTES_MAX - String(nodes).length;
+  if (Buffer.byteLength(nodePrefix, 'utf8') > prefixBytesMax) {
+    throw new UsageError(`--node-prefix must be at most ${prefixBytesMax} bytes with --nodes ${nodes}`);
+  }
   if (strategies.includes('virtual') && (nodes + 1) * vnodes > RING_TOKENS_MAX) {
     throw new UsageError(
       `--nodes ${nodes} with --vnodes ${vnodes} needs ${(nodes + 1) * vnodes} tokens (with the added node); the limit is ${RING_TOKENS_MAX}`,
     );
   }
-  return { help: false, json: values.json, options: { strategies, nodes, keys, vnodes, replicas } };
+  return { help: false, json: values.json, options: { strategies, nodes, keys, vnodes, replicas, nodePrefix } };
 }
 
 function percent(value: number): string {
@@ -130,8 +148,9 @@ function movementCells(stats: MovementStats | null): string[] {
 }
 
 export function formatSimulationTable(result: SimulationResult): string {
-  const { nodes, keys, vnodes, replicas } = result;
-  const lines = [`${COMMAND}: ${nodes} nodes, ${keys} keys, ${replicas} replicas per key, ${vnodes} vnodes for 'virtual'`, ''];
+  const { nodes, keys, vnodes, replicas, nodePrefix } = result;
+  const names = nodes === 1 ? `${nodePrefix}0` : `${nodePrefix}0..${nodePrefix}${nodes - 1}`;
+  const lines = [`${COMMAND}: ${nodes} nodes (${names}), ${keys} keys, ${replicas} replicas per key, ${vnodes} vnodes for 'virtual'`, ''];
   const loadRows = result.results.flatMap((entry) => {
     const label = strategyLabel(entry.strategy, entry.tokensPerNode);
     return [loadRow(label, 'primary', entry.primaryLoad), loadRow('', `replicas (N=${Math.min(replicas, nodes)})`, entry.replicaLoad)];

@@ -16,13 +16,13 @@
 // and every timer it started is cleared; a handler already running finishes (as a real
 // server would) but its answer is discarded.
 //
-// Messages are copied in transit, as serialization would, so sender and receiver never
-// share buffers. Test knobs are options and methods on the instance, never globals.
+// MemoryTransport copies messages in transit, as serialization would, so sender and
+// receiver never share buffers. Test knobs are options and methods on the instance, never globals.
 import { PeerUnreachableError } from '../../errors/errors.js';
 import type { ReplicaHandler } from '../peer-transport.js';
 import { MemoryTransport } from './memory-transport.js';
 
-export type MessageKind = 'apply' | 'read';
+export type MessageKind = 'apply' | 'read' | 'merkle_tree' | 'scan';
 
 /** Why a message did not get through. */
 export type LossReason = 'partitioned' | 'disconnected' | 'unregistered' | 'dropped' | 'deadline' | 'closed';

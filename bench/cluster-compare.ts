@@ -1,0 +1,178 @@
+// `npm run bench:compare`: the same YCSB workloads, one after another in one run, against
+// a 3-node etcd cluster, a Redis server with appendfsync always, a 3-node quorumkv cluster
+// (N=3 W=2 R=2 fsync=always), a single quorumkv node and the no-op gRPC floor, all on
+// loopback on this machine. Prints a Markdown table with ratios and checks the targets
+// of issue 6 against the figures of this run; no peer figure is written down anywhere.
+//
+// Each system is started just before its workloads and stopped right after, so idle
+// servers do not take CPU from the one being measured. Everything started is stopped on
+// success, on an error and on Ctrl-C, and the data directory (under the OS temp dir)
+// is removed unless --keep-data is given.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runBenchProcess, type BenchSummary } from './compare/bench-process.js';
+import { compareReport, type CompareResults, type SystemKey } from './compare/compare-table.js';
+import { startEtcdCluster } from './compare/etcd-cluster.js';
+import { ProcessGroup } from './compare/managed-process.js';
+import { startNoopServer } from './compare/noop-server.js';
+import { startQuorumKvCluster } from './compare/quorumkv-cluster.js';
+import { startRedisServer } from './compare/redis-server.js';
+import type { RunningSystem } from './compare/running-system.js';
+
+const SYSTEMS: readonly SystemKey[] = ['etcd', 'redis', 'quorumkv', 'quorumkv-1', 'noop'];
+const READY_TIMEOUT_MS = 60_000;
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10s' },
+    warmup: { type: 'string', default: '2s' },
+    records: { type: 'string', default: '100000' },
+    'value-bytes': { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '64' },
+    distribution: { type: 'string', default: 'zipfian' },
+    batch: { type: 'string', default: '100' },
+    only: { type: 'string', default: SYSTEMS.join(',') },
+    'cpu-prof-dir': { type: 'string' },
+    'json-out': { type: 'string' },
+    'keep-data': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+if (values.help) {
+  console.log(`usage: npm run bench:compare -- [--duration 10s] [--warmup 2s] [--records 100000] [--value-bytes 100]
+       [--concurrency 64] [--distribution zipfian|uniform] [--batch 100] [--only ${SYSTEMS.join(',')}]
+       [--cpu-prof-dir DIR] [--json-out FILE] [--keep-data]`);
+  process.exit(0);
+}
+
+const only = values.only.split(',').map((name) => name.trim());
+for (const name of only) if (!(SYSTEMS as readonly string[]).includes(name)) throw new Error(`--only: unknown system ${name}`);
+const common = [
+  '--duration', values.duration,
+  '--warmup', values.warmup,
+  '--records', values.records,
+  '--value-bytes', values['value-bytes'],
+  '--concurrency', values.concurrency,
+  '--distribution', values.distribution,
+  '--timeout-ms', '30000',
+];
+
+/** The runs each system gets, in order; the first one loads the key space. */
+function runsOf(system: SystemKey): Array<{ row: string; args: string[] }> {
+  const put = { row: 'put', args: ['--workload', 'write-only'] };
+  const batch = { row: 'batch-put', args: ['--workload', 'write-only', '--batch', values.batch, '--no-load'] };
+  const reads = [
+    { row: 'get', args: ['--workload', 'c', '--no-load'] },
+    { row: 'a', args: ['--workload', 'a', '--no-load'] },
+    { row: 'b', args: ['--workload', 'b', '--no-load'] },
+  ];
+  switch (system) {
+    case 'etcd':
+    case 'redis':
+      return [put, ...reads];
+    case 'quorumkv':
+      return [put, ...reads, batch];
+    case 'quorumkv-1':
+      return [{ row: 'put', args: ['--workload', 'write-only', '--no-load'] }];
+    case 'noop':
+      return [{ row: 'put', args: ['--workload', 'write-only', '--no-load'] }, batch];
+  }
+}
+
+const group = new ProcessGroup();
+const dir = mkdtempSync(join(tmpdir(), 'qkv-compare-'));
+let killBench: (() => void) | undefined;
+let interrupted = false;
+
+async function cleanUp(): Promise<void> {
+  killBench?.();
+  await group.stopAll();
+  if (!values['keep-data']) rmSync(dir, { recursive: true, force: true });
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\n${signal}: stopping everything that was started...`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+async function start(system: SystemKey): Promise<RunningSystem> {
+  const systemDir = join(dir, system);
+  mkdirSync(systemDir, { recursive: true });
+  const launch = { dir: systemDir, readyTimeoutMs: READY_TIMEOUT_MS };
+  const cpuProfileDir = values['cpu-prof-dir'];
+  if (cpuProfileDir !== undefined) mkdirSync(cpuProfileDir, { recursive: true });
+  switch (system) {
+    case 'etcd':
+      return startEtcdCluster(group, 3, launch);
+    case 'redis':
+      return startRedisServer(group, launch);
+    case 'quorumkv':
+      return startQuorumKvCluster(group, { ...launch, size: 3, replicationFactor: 3, fsync: 'always', ...(cpuProfileDir ? { cpuProfileDir } : {}) });
+    case 'quorumkv-1':
+      return startQuorumKvCluster(group, { ...launch, size: 1, replicationFactor: 1, fsync: 'always', ...(cpuProfileDir ? { cpuProfileDir } : {}) });
+    case 'noop':
+      return startNoopServer(group, Number(values['value-bytes']), launch);
+  }
+}
+
+function targetArgs(system: SystemKey, running: RunningSystem): string[] {
+  const addr = ['--addr', running.addresses.join(',')];
+  switch (system) {
+    case 'etcd':
+      return ['--target', 'etcd', ...addr];
+    case 'redis':
+      return ['--target', 'redis', ...addr];
+    case 'quorumkv':
+      return ['--target', 'quorumkv', ...addr, '--w', '2', '--r', '2'];
+    case 'quorumkv-1':
+      return ['--target', 'quorumkv', ...addr, '--w', '1', '--r', '1'];
+    case 'noop':
+      return ['--target', 'noop', ...addr];
+  }
+}
+
+async function main(): Promise<number> {
+  const results: CompareResults = new Map();
+  console.error(`bench:compare: ${values.concurrency} clients, ${values['value-bytes']}-byte values, ${values.records} keys (${values.distribution}), ${values.duration} per run; data in ${dir}`);
+  for (const system of SYSTEMS.filter((name) => only.includes(name))) {
+    const running = await start(system);
+    const rows = new Map<string, BenchSummary>();
+    results.set(system, rows);
+    try {
+      for (const run of runsOf(system)) {
+        if (interrupted) return 130;
+        const summary = await runBenchProcess([...targetArgs(system, running), ...common, ...run.args], (kill) => (killBench = kill));
+        killBench = undefined;
+        rows.set(run.row, summary);
+        const load = summary.load === null ? '' : ` (load ${summary.load.keysPerSecond} keys/s)`;
+        const errors = summary.errorCount > 0 ? `, ${summary.errorCount} errors ${JSON.stringify(summary.errors)}` : '';
+        console.error(`  ${running.name.padEnd(12)} ${run.row.padEnd(10)} ${String(summary.opsPerSecond).padStart(7)} ops/s  p99 ${summary.all.latency.p99Ms.toFixed(1)} ms${load}${errors}`);
+      }
+    } finally {
+      await running.stop();
+    }
+  }
+  const report = compareReport(results, Number(values.batch));
+  console.log(report);
+  if (values['json-out'] !== undefined) {
+    writeFileSync(values['json-out'], JSON.stringify(Object.fromEntries([...results].map(([key, rows]) => [key, Object.fromEntries(rows)])), null, 2));
+  }
+  return 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  console.error(`bench:compare failed: ${error instanceof Error ? error.message : String(error)}`);
+} finally {
+  if (!interrupted) await cleanUp();
+}
+process.exit(code);

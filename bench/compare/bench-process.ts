@@ -1,0 +1,41 @@
+// Runs one `qkv bench --json` in its own process and returns its JSON summary. The
+// load generator gets a process (an event loop) of its own, as a real client would,
+// and what is measured is exactly what `qkv bench` reports.
+import { spawn } from 'node:child_process';
+import { QKV_MAIN } from './quorumkv-cluster.js';
+import type { LatencySummary } from '../../src/bench/latency-histogram.js';
+
+export interface BenchSummary {
+  readonly target: string;
+  readonly workload: string;
+  readonly batchItems: number;
+  readonly opsPerSecond: number;
+  readonly keysPerSecond: number;
+  readonly errorCount: number;
+  readonly errors: Readonly<Record<string, number>>;
+  readonly load: { readonly keys: number; readonly keysPerSecond: number } | null;
+  readonly read: { readonly operations: number; readonly opsPerSecond: number; readonly latency: LatencySummary };
+  readonly update: { readonly operations: number; readonly opsPerSecond: number; readonly latency: LatencySummary };
+  readonly all: { readonly operations: number; readonly opsPerSecond: number; readonly latency: LatencySummary };
+}
+
+/** Runs `qkv bench <args> --json`; `onChild` receives a way to kill it (Ctrl-C, errors). */
+export function runBenchProcess(args: readonly string[], onChild?: (stop: () => void) => void): Promise<BenchSummary> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [QKV_MAIN, 'bench', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    onChild?.(() => child.kill('SIGKILL'));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      try {
+        // Exit code 1 with a summary means some operations failed; the summary says which.
+        resolve(JSON.parse(stdout) as BenchSummary);
+      } catch {
+        reject(new Error(`qkv bench ${args.join(' ')} exited with ${signal ?? code}: ${stderr.trim() || stdout.trim()}`));
+      }
+    });
+  });
+}

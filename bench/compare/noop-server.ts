@@ -1,0 +1,39 @@
+// Starts `qkv bench noop-server` in its own process (the floor of the comparison) on a
+// free loopback port. Ready when its port accepts gRPC, i.e. when it printed its
+// "listening" line into the log.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePorts } from './free-ports.js';
+import { ManagedProcess, type ProcessGroup } from './managed-process.js';
+import { QKV_MAIN } from './quorumkv-cluster.js';
+import type { LaunchOptions, RunningSystem } from './running-system.js';
+
+const HOST = '127.0.0.1';
+
+export async function startNoopServer(group: ProcessGroup, valueBytes: number, options: LaunchOptions): Promise<RunningSystem> {
+  const [port] = await freePorts(1, HOST);
+  const logPath = join(options.dir, 'noop-server.log');
+  const process = ManagedProcess.start(
+    group,
+    'noop-server',
+    globalThis.process.execPath,
+    [QKV_MAIN, 'bench', 'noop-server', '--host', HOST, '--port', String(port), '--value-bytes', String(valueBytes)],
+    logPath,
+  );
+  const system: RunningSystem = { name: 'no-op gRPC', addresses: [`${HOST}:${port}`], stop: async () => void (await process.stop()) };
+  try {
+    await process.waitUntilReady(async () => readLog(logPath).includes('noop-server listening'), options.readyTimeoutMs);
+    return system;
+  } catch (error) {
+    await system.stop();
+    throw error;
+  }
+}
+
+function readLog(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,73 @@
+// Starts a quorumkv cluster on loopback: `size` `qkv server` processes with durable
+// storage, the given N and fsync policy, and static peers. Ready when every node's
+// /readyz answers 200. With `cpuProfileDir` each node runs under `--cpu-prof` and
+// writes a V8 profile there when it is stopped (the input of the performance pass).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePorts } from './free-ports.js';
+import { ManagedProcess, type ProcessGroup } from './managed-process.js';
+import type { LaunchOptions, RunningSystem } from './running-system.js';
+
+const HOST = '127.0.0.1';
+/** The compiled `qkv` entry point (dist/bench/compare -> dist/src/cli/main.js). */
+export const QKV_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface QuorumKvClusterOptions extends LaunchOptions {
+  readonly size: number;
+  readonly replicationFactor: number;
+  readonly fsync: string;
+  readonly cpuProfileDir?: string;
+}
+
+export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumKvClusterOptions): Promise<RunningSystem> {
+  const ports = await freePorts(options.size * 2, HOST);
+  const nodes = Array.from({ length: options.size }, (_, i) => ({ id: `qkv-${i + 1}`, grpcPort: ports[2 * i]!, httpPort: ports[2 * i + 1]! }));
+  const peers = nodes.map((node) => `${node.id}=${HOST}:${node.grpcPort}`).join(',');
+  const processes = nodes.map((node) => {
+    const dataDir = join(options.dir, node.id);
+    mkdirSync(dataDir, { recursive: true });
+    const nodeArgs = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`];
+    return ManagedProcess.start(
+      group,
+      node.id,
+      process.execPath,
+      [
+        ...nodeArgs,
+        QKV_MAIN, 'server',
+        '--node-id', node.id,
+        '--host', HOST,
+        '--grpc-port', String(node.grpcPort),
+        '--http-port', String(node.httpPort),
+        '--peers', peers,
+        '--data-dir', dataDir,
+        '--storage', 'durable',
+        '--fsync', options.fsync,
+        '--replication-factor', String(options.replicationFactor),
+        '--log-level', 'warn',
+      ],
+      join(options.dir, `${node.id}.log`),
+    );
+  });
+  const system: RunningSystem = {
+    name: `quorumkv ×${options.size}`,
+    addresses: nodes.map((node) => `${HOST}:${node.grpcPort}`),
+    stop: async () => void (await Promise.all(processes.map((process) => process.stop()))),
+  };
+  try {
+    await Promise.all(processes.map((process, i) => process.waitUntilReady(() => nodeReady(nodes[i]!.httpPort), options.readyTimeoutMs)));
+    return system;
+  } catch (error) {
+    await system.stop();
+    throw error;
+  }
+}
+
+async function nodeReady(httpPort: number): Promise<boolean> {
+  try {
+    const response = await fetch(`http://${HOST}:${httpPort}/readyz`, { signal: AbortSignal.timeout(1000) });
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,51 @@
+// The floor of the comparison: a gRPC server with quorumkv's KV service and message
+// shapes that does nothing — no coordinator, no replicas, no storage. Whatever a
+// quorumkv node costs on top of grpc-js's own decode, dispatch and encode shows as the
+// gap between a node and this server, measured with the same client and workload
+// (`qkv bench noop-server`). Reads answer with a stored value of the benchmark's size,
+// so the responses are as large as a real node's.
+import * as grpc from '@grpc/grpc-js';
+import { SERVER_OPTIONS } from '../api/grpc-options.js';
+import { loadQuorumKvProtocol } from '../api/proto-package.js';
+import type { KVHandlers } from '../api/generated/quorumkv/v1/KV.js';
+
+export interface NoopKvServerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Size of the value every read answers with. */
+  readonly valueBytes: number;
+}
+
+export interface NoopKvServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const VERSION = { stamp: '1', nodeId: 'noop' };
+
+export function noopKvHandlers(valueBytes: number): KVHandlers {
+  const value = Buffer.alloc(valueBytes, 0x61);
+  return {
+    Put: (_call, callback) => callback(null, { version: VERSION, acks: 1 }),
+    Get: (_call, callback) => callback(null, { found: true, value, version: VERSION, acks: 1 }),
+    Delete: (_call, callback) => callback(null, { version: VERSION, acks: 1 }),
+    BatchPut: (call, callback) => callback(null, { results: call.request.items.map(() => ({ ok: true, version: VERSION, acks: 1 })) }),
+    BatchGet: (call, callback) =>
+      callback(null, { results: call.request.keys.map((key) => ({ ok: true, key, found: true, value, version: VERSION, acks: 1 })) }),
+  };
+}
+
+export async function startNoopKvServer(options: NoopKvServerOptions): Promise<NoopKvServer> {
+  const server = new grpc.Server(SERVER_OPTIONS);
+  server.addService(loadQuorumKvProtocol().grpcObject.quorumkv.v1.KV.service, noopKvHandlers(options.valueBytes));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  return {
+    port,
+    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  };
+}
