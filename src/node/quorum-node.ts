@@ -15,7 +15,7 @@ import type { Registry } from 'prom-client';
 import { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { LocalReplica } from '../coordinator/local-replica.js';
-import { NotReadyError, ReplicaStaleError, ShuttingDownError } from '../errors/errors.js';
+import { NotReadyError, QkvError, ReplicaStaleError, ShuttingDownError } from '../errors/errors.js';
 import { join } from 'node:path';
 import { HINT_REPLAY_INTERVAL_MS_DEFAULT, LAST_SEEN_INTERVAL_MS, MERKLE_DEPTH_DEFAULT, PEER_PROBE_TIMEOUT_MS_DEFAULT } from '../limits.js';
 import { FailureDetector } from '../membership/failure-detector.js';
@@ -391,22 +391,43 @@ export class QuorumNode implements ClusterView, StartedNode {
         server.forceShutdown();
       }
     }
+    // Every later step is bounded too: a drain that cannot finish (a storage engine
+    // that failed underneath, say) must end in a logged error and a non-zero exit, not
+    // in a process that ignores every further SIGTERM.
+    const stepMs = Math.max(this.config.drainTimeoutMs, 1_000);
     clearInterval(this.lastSeenTimer);
     await this.clusterSync?.stop();
     await this.discovery?.stop();
     await this.prober?.stop();
     await this.antiEntropy?.close();
-    await this.coordinator?.close();
+    if (this.coordinator !== undefined) await bounded(this.coordinator.close(), stepMs, 'waiting for late replica replies');
     await this.handoff?.close();
     if (this.lastSeenTimer !== undefined) {
       await writeLastSeenMs(dataDirOf(this.config), Date.now()).catch((error: unknown) => this.logger.warn({ err: error }, 'could not record the last-seen time'));
     }
     await this.transport?.close();
     if (this.storage !== undefined) {
-      await this.storage.sync();
-      await this.storage.close();
+      const storage = this.storage;
+      try {
+        await bounded(storage.sync(), stepMs, 'syncing the WAL');
+      } finally {
+        await bounded(storage.close(), stepMs, 'closing the storage engine');
+      }
     }
     await this.lock?.release();
     await this.httpServer.close();
+  }
+}
+
+/** `promise`, or an INTERNAL error naming `what` when it takes longer than `timeoutMs`. */
+async function bounded<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new QkvError('INTERNAL', `drain: ${what} did not finish within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -20,14 +20,10 @@ import type { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
 let cluster: ProcessCluster;
 let client: QuorumKvClient;
 
-// `after` hooks run in the order they are registered: the nodes must stop before
-// tempDir's own hook removes their data directories, so this one is registered first.
 after(async () => {
   client?.close();
   await cluster?.stopAll();
 });
-// Created at the top level on purpose: inside `before`, tempDir's cleanup would be
-// registered on the hook and run as soon as the hook ended.
 const dataRoot = await tempDir(undefined, 'qkv-cluster-');
 
 before(async () => {
