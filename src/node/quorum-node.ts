@@ -14,7 +14,7 @@ import type { Registry } from 'prom-client';
 import { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { LocalReplica } from '../coordinator/local-replica.js';
-import { NotReadyError, ShuttingDownError } from '../errors/errors.js';
+import { NotReadyError, QkvError, ShuttingDownError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Discovery, Member } from '../membership/member.js';
 import { HashRing } from '../ring/hash-ring.js';
@@ -25,7 +25,7 @@ import { addReplicaService } from '../transport/grpc/replica-service.js';
 import { addAdminService, type ClusterView, type NodeState } from '../api/admin-service.js';
 import { addKvService } from '../api/kv-service.js';
 import { SERVER_OPTIONS } from '../api/grpc-options.js';
-import { loadQuorumKvProtocol } from '../api/proto-package.js';
+import { loadReflectionDefinition } from '../api/proto-package.js';
 import { createApiContext } from '../api/unary-handler.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { createMetricsRegistry } from '../metrics/metrics-registry.js';
@@ -185,7 +185,7 @@ export class QuorumNode implements ClusterView, StartedNode {
     addAdminService(server, this, context);
     addReplicaService(server, { handler: localReplica, logger });
     this.health.addToServer(server);
-    new ReflectionService(loadQuorumKvProtocol().packageDefinition).addToServer(server);
+    new ReflectionService(loadReflectionDefinition()).addToServer(server);
     this.grpcServer = server;
     this.grpcPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${config.host}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
@@ -275,15 +275,36 @@ export class QuorumNode implements ClusterView, StartedNode {
         server.forceShutdown();
       }
     }
+    // Every later step is bounded too: a drain that cannot finish (a storage engine
+    // that failed underneath, say) must end in a logged error and a non-zero exit, not
+    // in a process that ignores every further SIGTERM.
+    const stepMs = Math.max(this.config.drainTimeoutMs, 1_000);
     await this.clusterSync?.stop();
     await this.discovery?.stop();
-    await this.coordinator?.close();
+    if (this.coordinator !== undefined) await bounded(this.coordinator.close(), stepMs, 'waiting for late replica replies');
     await this.transport?.close();
     if (this.storage !== undefined) {
-      await this.storage.sync();
-      await this.storage.close();
+      const storage = this.storage;
+      try {
+        await bounded(storage.sync(), stepMs, 'syncing the WAL');
+      } finally {
+        await bounded(storage.close(), stepMs, 'closing the storage engine');
+      }
     }
     await this.lock?.release();
     await this.httpServer.close();
+  }
+}
+
+/** `promise`, or an INTERNAL error naming `what` when it takes longer than `timeoutMs`. */
+async function bounded<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new QkvError('INTERNAL', `drain: ${what} did not finish within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -18,9 +18,12 @@ const STOP_TIMEOUT_MS = 30_000;
 const READY_POLL_MS = 100;
 
 export const LOCAL_CLUSTER_USAGE = `usage: qkv local-cluster [--data-dir DIR] [--storage durable|memory] [--fsync POLICY]
+                         [--grpc-base-port N] [--http-base-port N]
 
 Starts ${LOCAL_CLUSTER.length} nodes on ${LOCAL_HOST} (${LOCAL_CLUSTER.map((n) => `${n.id} gRPC ${n.grpcPort}`).join(', ')}),
-data in DIR (default ./data). Ctrl-C drains and stops them.
+data in DIR (default ./data). The base ports move the cluster elsewhere (node i gets
+base + i - 1); the CLI's default --addr only knows the default ports.
+Ctrl-C drains and stops them.
 `;
 
 interface Running {
@@ -33,7 +36,14 @@ interface Running {
 export async function runLocalCluster(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { 'data-dir': { type: 'string' }, storage: { type: 'string' }, fsync: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      'data-dir': { type: 'string' },
+      storage: { type: 'string' },
+      fsync: { type: 'string' },
+      'grpc-base-port': { type: 'string' },
+      'http-base-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     allowPositionals: true,
   });
   if (values.help) {
@@ -41,13 +51,16 @@ export async function runLocalCluster(args: string[], io: CliIo): Promise<number
     return EXIT_OK;
   }
   if (positionals.length > 0) throw new UsageError(`local-cluster: unexpected argument ${JSON.stringify(positionals[0])}`);
+  const grpcBase = basePort('grpc-base-port', values['grpc-base-port'], LOCAL_CLUSTER[0]!.grpcPort);
+  const httpBase = basePort('http-base-port', values['http-base-port'], LOCAL_CLUSTER[0]!.httpPort);
+  const layout: LocalNode[] = LOCAL_CLUSTER.map((node, index) => ({ id: node.id, grpcPort: grpcBase + index, httpPort: httpBase + index }));
   const dataDir = resolve(values['data-dir'] ?? 'data');
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
-  const peers = LOCAL_CLUSTER.map((node) => `${node.id}=${LOCAL_HOST}:${node.grpcPort}`).join(',');
+  const peers = layout.map((node) => `${node.id}=${LOCAL_HOST}:${node.grpcPort}`).join(',');
   const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
 
-  const running: Running[] = LOCAL_CLUSTER.map((node) => {
+  const running: Running[] = layout.map((node) => {
     const logPath = join(logDir, `${node.id}.log`);
     const logFd = openSync(logPath, 'a');
     const serverArgs = [
@@ -66,6 +79,13 @@ export async function runLocalCluster(args: string[], io: CliIo): Promise<number
     const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
     return { node, child, logPath, exited };
   });
+
+  // If this process ends without stopping them (an exception, process.exit), the
+  // nodes must not live on unattended.
+  const sweep = (): void => {
+    for (const { child } of running) if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', sweep);
 
   let stopping = false;
   const stopAll = async (): Promise<boolean> => {
@@ -107,7 +127,15 @@ export async function runLocalCluster(args: string[], io: CliIo): Promise<number
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('exit', sweep);
   }
+}
+
+function basePort(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const port = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 1 && port + LOCAL_CLUSTER.length - 1 <= 65535)) throw new UsageError(`--${flag} must be a port from 1 to ${65536 - LOCAL_CLUSTER.length}, got ${JSON.stringify(text)}`);
+  return port;
 }
 
 /** Resolves undefined when every node answers /readyz, or with what went wrong. */
@@ -149,6 +177,8 @@ function shown(path: string): string {
 }
 
 function banner(running: readonly Running[], dataDir: string): string {
+  const isDefault = running.every(({ node }, index) => node.grpcPort === LOCAL_CLUSTER[index]?.grpcPort);
+  const addrFlag = isDefault ? '' : ` --addr ${running.map(({ node }) => `${LOCAL_HOST}:${node.grpcPort}`).join(',')}`;
   const lines = [
     `quorumkv local cluster: ${running.length} nodes, data in ${shown(dataDir)}`,
     ...running.map(
@@ -157,9 +187,9 @@ function banner(running: readonly Running[], dataDir: string): string {
     ),
     '',
     'Connect (from this directory; `npm link` once puts `qkv` on your PATH):',
-    '  node dist/src/cli/main.js put hello world',
-    '  node dist/src/cli/main.js get hello --replicas',
-    '  node dist/src/cli/main.js status',
+    `  node dist/src/cli/main.js put hello world${addrFlag}`,
+    `  node dist/src/cli/main.js get hello --replicas${addrFlag}`,
+    `  node dist/src/cli/main.js status${addrFlag}`,
     `  grpcurl -plaintext ${LOCAL_HOST}:${running[0]?.node.grpcPort ?? 7401} list`,
     '',
     'Ctrl-C drains and stops the cluster.',

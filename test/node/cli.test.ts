@@ -1,0 +1,188 @@
+// The `qkv` CLI as a user runs it: `qkv local-cluster` (what `npm start` runs) brings up
+// three processes and prints how to connect; put/get/delete/status/ring answer in
+// human form and as JSON; failures are one line and a non-zero exit code; Ctrl-C
+// (SIGINT) stops the cluster with exit code 0, and the next start finds the data.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { MAIN_SCRIPT, freePort, trackChild } from '../support/process-cluster.js';
+import { tempDir } from '../support/temp-dir.js';
+
+interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function qkv(args: readonly string[], input?: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [MAIN_SCRIPT, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin?.end(input);
+    else child.stdin?.end();
+  });
+}
+
+/** A base port whose next two ports are free as well. */
+async function freeBasePort(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const base = await freePort();
+    if (base > 65_000) continue;
+    const free = await Promise.all([base + 1, base + 2].map(isFree));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error('no three consecutive free ports');
+}
+
+async function isFree(port: number): Promise<boolean> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+interface LocalCluster {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  output: string;
+}
+
+async function startLocalCluster(dataDir: string, grpcBase: number, httpBase: number): Promise<LocalCluster> {
+  const child = spawn(
+    process.execPath,
+    [MAIN_SCRIPT, 'local-cluster', '--data-dir', dataDir, '--grpc-base-port', String(grpcBase), '--http-base-port', String(httpBase)],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  trackChild(child);
+  const cluster: LocalCluster = { child, exited: new Promise((resolve) => child.once('exit', resolve)), output: '' };
+  const collect = (chunk: Buffer): void => {
+    cluster.output += chunk.toString('utf8');
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const deadline = Date.now() + 30_000;
+  while (!cluster.output.includes('Ctrl-C drains')) {
+    if (child.exitCode !== null) throw new Error(`local-cluster exited early:\n${cluster.output}`);
+    if (Date.now() > deadline) throw new Error(`local-cluster not up in time:\n${cluster.output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return cluster;
+}
+
+const running: LocalCluster[] = [];
+after(() => {
+  for (const cluster of running) if (cluster.child.exitCode === null) cluster.child.kill('SIGKILL');
+});
+
+function assertOneLine(result: CliResult, pattern: RegExp): void {
+  const lines = result.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `one line expected, got:\n${result.stderr}`);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+}
+
+test('local-cluster starts 3 nodes; the CLI reads and writes; Ctrl-C stops it cleanly and the data survives', async () => {
+  const dataDir = await tempDir(undefined, 'qkv-local-');
+  const grpcBase = await freeBasePort();
+  const httpBase = await freeBasePort();
+  const addr = [0, 1, 2].map((i) => `127.0.0.1:${grpcBase + i}`).join(',');
+  const first = await startLocalCluster(dataDir, grpcBase, httpBase);
+  running.push(first);
+  assert.match(first.output, /quorumkv local cluster: 3 nodes/);
+  assert.match(first.output, new RegExp(`qkv-1  gRPC 127\\.0\\.0\\.1:${grpcBase}`));
+  assert.match(first.output, new RegExp(`put hello world --addr ${addr.replaceAll('.', '\\.')}`));
+
+  const put = await qkv(['put', 'hello', 'world', '--addr', addr]);
+  assert.equal(put.code, 0, put.stderr);
+  assert.match(put.stdout, /^OK {2}acks=2 {2}version \d+ \(\d{4}-\d\d-\d\dT[^)]+\) by qkv-1\n$/);
+
+  const fromStdin = await qkv(['put', 'piped', '-', '--w', '3', '--addr', addr], 'from stdin');
+  assert.equal(fromStdin.code, 0, fromStdin.stderr);
+  assert.match(fromStdin.stdout, /acks=3/);
+
+  const get = await qkv(['get', 'hello', '--addr', addr]);
+  assert.deepEqual([get.code, get.stdout], [0, 'world\n']);
+
+  const replicas = await qkv(['get', 'hello', '--replicas', '--r', '3', '--addr', addr]);
+  assert.equal(replicas.code, 0, replicas.stderr);
+  assert.match(replicas.stdout, /^value {4}world$/m);
+  assert.match(replicas.stdout, /^REPLICA +ANSWERED +HAS KEY +VERSION$/m);
+  for (const id of ['qkv-1', 'qkv-2', 'qkv-3']) assert.match(replicas.stdout, new RegExp(`^${id} +yes +yes +\\d+ `, 'm'));
+
+  const json = await qkv(['get', 'piped', '--json', '--replicas', '--addr', addr]);
+  const parsed = JSON.parse(json.stdout) as { found: boolean; value: string; replicas: unknown[]; version: { nodeId: string } };
+  assert.equal(parsed.found, true);
+  assert.equal(parsed.value, 'from stdin');
+  assert.equal(parsed.replicas.length, 3);
+  assert.equal(parsed.version.nodeId, 'qkv-1');
+
+  const deleted = await qkv(['delete', 'hello', '--addr', addr]);
+  assert.equal(deleted.code, 0, deleted.stderr);
+  const missing = await qkv(['get', 'hello', '--addr', addr]);
+  assert.equal(missing.code, 3, 'a missing key exits 3');
+  assertOneLine(missing, /^qkv: key "hello" not found$/);
+
+  const status = await qkv(['status', '--addr', addr]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /^node {6}qkv-1 \(SERVING\)$/m);
+  assert.match(status.stdout, /^qkv-3 +127\.0\.0\.1:\d+ +- +yes$/m);
+  const ring = await qkv(['ring', '--key', 'piped', '--json', '--addr', addr]);
+  assert.equal((JSON.parse(ring.stdout) as { preferenceList: string[] }).preferenceList.length, 3);
+
+  // Operating errors: one line with the stable code, exit 1.
+  const badQuorum = await qkv(['put', 'k', 'v', '--w', '4', '--addr', addr]);
+  assert.equal(badQuorum.code, 1);
+  assertOneLine(badQuorum, /^qkv: QUORUM_INVALID: w=4 is outside 1\.\.3/);
+  const bigKey = await qkv(['get', 'k'.repeat(1025), '--addr', addr]);
+  assert.equal(bigKey.code, 1);
+  assertOneLine(bigKey, /^qkv: KEY_TOO_LARGE: key is 1025 bytes; the limit is 1024$/);
+  const nobody = await qkv(['get', 'k', '--addr', `127.0.0.1:${await freePort()}`, '--timeout-ms', '2000']);
+  assert.equal(nobody.code, 1);
+  assertOneLine(nobody, /^qkv: PEER_UNREACHABLE: cannot reach 127\.0\.0\.1:\d+/);
+
+  // Ctrl-C: the parent drains every node and exits 0.
+  first.child.kill('SIGINT');
+  assert.equal(await first.exited, 0, first.output);
+  assert.match(first.output, /all nodes stopped cleanly/);
+
+  // The next start finds the data again.
+  const second = await startLocalCluster(dataDir, grpcBase, httpBase);
+  running.push(second);
+  const again = await qkv(['get', 'piped', '--r', '3', '--addr', addr]);
+  assert.deepEqual([again.code, again.stdout], [0, 'from stdin\n']);
+  second.child.kill('SIGTERM');
+  assert.equal(await second.exited, 0, second.output);
+});
+
+test('usage errors exit 2 with one line; help and version exit 0', async () => {
+  const unknown = await qkv(['frobnicate']);
+  assert.equal(unknown.code, 2);
+  assertOneLine(unknown, /^qkv: unknown command "frobnicate"/);
+  const badFlag = await qkv(['get', 'k', '--bogus']);
+  assert.equal(badFlag.code, 2);
+  assertOneLine(badFlag, /^qkv: Unknown option '--bogus'/);
+  const noKey = await qkv(['get']);
+  assert.equal(noKey.code, 2);
+  assertOneLine(noKey, /^qkv: get needs a key/);
+  const badTtl = await qkv(['put', 'k', 'v', '--ttl', 'soon']);
+  assert.equal(badTtl.code, 2);
+  assertOneLine(badTtl, /^qkv: --ttl must be a duration/);
+  const badServer = await qkv(['server', '--grpc-port', 'x']);
+  assert.equal(badServer.code, 2);
+  assertOneLine(badServer, /^qkv server: CONFIG_INVALID: --grpc-port: must be an integer in 1\.\.65535, got "x"$/);
+
+  const help = await qkv(['help']);
+  assert.equal(help.code, 0);
+  for (const command of ['put', 'get', 'delete', 'status', 'ring', 'server', 'local-cluster', 'ring simulate']) {
+    assert.match(help.stdout, new RegExp(`qkv ${command}\\b`));
+  }
+  const serverHelp = await qkv(['server', '--help']);
+  assert.match(serverHelp.stdout, /--peers name=host:port/);
+  assert.match((await qkv(['--version'])).stdout, /^qkv \d+\.\d+\.\d+\n$/);
+  const simulate = await qkv(['ring', 'simulate', '--nodes', '3', '--keys', '1000', '--strategy', 'virtual', '--json']);
+  assert.equal(simulate.code, 0, simulate.stderr);
+});

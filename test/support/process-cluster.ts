@@ -1,0 +1,194 @@
+// A cluster of real `qkv server` processes on 127.0.0.1, started the way the README
+// says (`node dist/src/cli/main.js server --node-id ... --peers ...`), each with its own
+// data directory, gRPC port and HTTP port. Tests kill nodes with SIGKILL, stop them
+// with SIGTERM and restart them on the same ports and data.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
+
+export const MAIN_SCRIPT = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+/** Bounded so a chatty node cannot fill the test's memory. */
+const OUTPUT_BYTES_MAX = 256 * 1024;
+const READY_TIMEOUT_MS = 20_000;
+
+export interface ProcessNode {
+  readonly id: string;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly dataDir: string;
+  child: ChildProcess | undefined;
+  exited: Promise<number | null> | undefined;
+  output: string;
+}
+
+// Children that outlive a test file (a failed hook, an interrupted run) would keep
+// ports and temp directories busy; whatever is still running when this process exits
+// is killed.
+const liveChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
+/** Registers a spawned node process for the exit-time sweep. */
+export function trackChild(child: ChildProcess): void {
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+}
+
+/** A port the kernel just handed out; free unless someone else grabs it first. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+export class ProcessCluster {
+  private constructor(
+    readonly nodes: ProcessNode[],
+    private readonly extraArgs: readonly string[],
+  ) {}
+
+  static async start(options: { size: number; dataRoot: string; extraArgs?: readonly string[] }): Promise<ProcessCluster> {
+    const nodes: ProcessNode[] = [];
+    for (let index = 1; index <= options.size; index++) {
+      const id = `qkv-${index}`;
+      nodes.push({ id, grpcPort: await freePort(), httpPort: await freePort(), dataDir: join(options.dataRoot, id), child: undefined, exited: undefined, output: '' });
+    }
+    const cluster = new ProcessCluster(nodes, options.extraArgs ?? []);
+    try {
+      for (const node of nodes) cluster.spawn(node);
+      await Promise.all(nodes.map((node) => cluster.waitReady(node)));
+    } catch (error) {
+      await cluster.stopAll();
+      throw error;
+    }
+    return cluster;
+  }
+
+  node(id: string): ProcessNode {
+    const node = this.nodes.find((candidate) => candidate.id === id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  address(id: string): string {
+    return `127.0.0.1:${this.node(id).grpcPort}`;
+  }
+
+  client(ids: readonly string[], timeoutMs = 5_000): QuorumKvClient {
+    return new QuorumKvClient({ addresses: ids.map((id) => this.address(id)), timeoutMs });
+  }
+
+  async metrics(id: string): Promise<string> {
+    const response = await fetch(`http://127.0.0.1:${this.node(id).httpPort}/metrics`);
+    return response.text();
+  }
+
+  /** SIGKILL: no drain, no sync beyond what fsync=always already made durable. */
+  async kill9(id: string): Promise<void> {
+    const node = this.node(id);
+    node.child?.kill('SIGKILL');
+    await node.exited;
+    node.child = undefined;
+  }
+
+  /** SIGTERM and the exit code the node chose. */
+  async terminate(id: string): Promise<number | null> {
+    const node = this.node(id);
+    node.child?.kill('SIGTERM');
+    const code = (await node.exited) ?? null;
+    node.child = undefined;
+    return code;
+  }
+
+  async restart(id: string): Promise<void> {
+    const node = this.node(id);
+    this.spawn(node);
+    await this.waitReady(node);
+  }
+
+  /**
+   * Waits until `client` can write with W = all nodes, i.e. its node has reconnected
+   * to every peer (a peer that was down is retried after a backoff of up to
+   * RECONNECT_BACKOFF_MAX_MS; until then calls to it fail fast).
+   */
+  async awaitFullQuorum(client: QuorumKvClient, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await client.put(Buffer.from('__probe__'), Buffer.from('x'), { w: this.nodes.length });
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  async stopAll(): Promise<void> {
+    for (const node of this.nodes) node.child?.kill('SIGTERM');
+    const timer = setTimeout(() => this.nodes.forEach((node) => node.child?.kill('SIGKILL')), 15_000);
+    await Promise.all(this.nodes.map((node) => node.exited));
+    clearTimeout(timer);
+  }
+
+  private spawn(node: ProcessNode): void {
+    const peers = this.nodes.map((peer) => `${peer.id}=127.0.0.1:${peer.grpcPort}`).join(',');
+    const child = spawn(
+      process.execPath,
+      [
+        MAIN_SCRIPT, 'server',
+        '--node-id', node.id,
+        '--host', '127.0.0.1',
+        '--grpc-port', String(node.grpcPort),
+        '--http-port', String(node.httpPort),
+        '--peers', peers,
+        '--data-dir', node.dataDir,
+        '--log-level', 'warn',
+        ...this.extraArgs,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const collect = (chunk: Buffer): void => {
+      node.output = (node.output + chunk.toString('utf8')).slice(-OUTPUT_BYTES_MAX);
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    trackChild(child);
+    node.child = child;
+    node.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  private async waitReady(node: ProcessNode): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (node.child?.exitCode !== null) throw new Error(`${node.id} exited with ${node.child?.exitCode}:\n${node.output}`);
+      try {
+        const response = await fetch(`http://127.0.0.1:${node.httpPort}/readyz`, { signal: AbortSignal.timeout(500) });
+        if (response.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`${node.id} not ready after ${READY_TIMEOUT_MS} ms:\n${node.output}`);
+  }
+}
+
+/** The value of one Prometheus sample, or undefined when the series is absent. */
+export function sampleValue(metricsText: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of metricsText.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const labelText = line.slice(name.length).split(' ')[0] ?? '';
+    if (Object.entries(labels).every(([key, value]) => labelText.includes(`${key}="${value}"`))) {
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return undefined;
+}
