@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from './free-ports.js';
 import { ManagedProcess, type ProcessGroup } from './managed-process.js';
-import type { LaunchOptions, RunningSystem } from './running-system.js';
+import { totalCpuSeconds, type LaunchOptions, type RunningSystem } from './running-system.js';
 
 const HOST = '127.0.0.1';
 /** The compiled `qkv` entry point (dist/bench/compare -> dist/src/cli/main.js). */
@@ -53,6 +53,7 @@ export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumK
     name: `quorumkv ×${options.size}`,
     addresses: nodes.map((node) => `${HOST}:${node.grpcPort}`),
     stop: async () => void (await Promise.all(processes.map((process) => process.stop()))),
+    cpuSeconds: () => totalCpuSeconds(processes),
   };
   try {
     await Promise.all(processes.map((process, i) => process.waitUntilReady(() => nodeReady(nodes[i]!.httpPort), options.readyTimeoutMs)));
