@@ -20,7 +20,12 @@ export interface QuorumKvClusterOptions extends LaunchOptions {
   readonly cpuProfileDir?: string;
 }
 
-export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumKvClusterOptions): Promise<RunningSystem> {
+export interface RunningQuorumKvCluster extends RunningSystem {
+  /** Each node's /metrics URL, to look inside a run (WAL syncs, replica call sizes). */
+  readonly metricsUrls: readonly string[];
+}
+
+export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumKvClusterOptions): Promise<RunningQuorumKvCluster> {
   const ports = await freePorts(options.size * 2, HOST);
   const nodes = Array.from({ length: options.size }, (_, i) => ({ id: `qkv-${i + 1}`, grpcPort: ports[2 * i]!, httpPort: ports[2 * i + 1]! }));
   const peers = nodes.map((node) => `${node.id}=${HOST}:${node.grpcPort}`).join(',');
@@ -49,8 +54,9 @@ export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumK
       join(options.dir, `${node.id}.log`),
     );
   });
-  const system: RunningSystem = {
+  const system: RunningQuorumKvCluster = {
     name: `quorumkv ×${options.size}`,
+    metricsUrls: nodes.map((node) => `http://${HOST}:${node.httpPort}/metrics`),
     addresses: nodes.map((node) => `${HOST}:${node.grpcPort}`),
     stop: async () => void (await Promise.all(processes.map((process) => process.stop()))),
     cpuSeconds: () => totalCpuSeconds(processes),
