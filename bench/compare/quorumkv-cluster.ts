@@ -17,6 +17,8 @@ export interface QuorumKvClusterOptions extends LaunchOptions {
   readonly size: number;
   readonly replicationFactor: number;
   readonly fsync: string;
+  /** `memory` separates the storage engine's share from the rest in an experiment; default durable. */
+  readonly storage?: 'durable' | 'memory';
   readonly cpuProfileDir?: string;
 }
 
@@ -46,7 +48,7 @@ export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumK
         '--http-port', String(node.httpPort),
         '--peers', peers,
         '--data-dir', dataDir,
-        '--storage', 'durable',
+        '--storage', options.storage ?? 'durable',
         '--fsync', options.fsync,
         '--replication-factor', String(options.replicationFactor),
         '--log-level', 'warn',
