@@ -12,8 +12,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runBenchProcess, type BenchSummary } from './compare/bench-process.js';
-import { compareReport, type CompareResults, type SystemKey } from './compare/compare-table.js';
+import { runBenchProcess } from './compare/bench-process.js';
+import { compareReport, type CompareResults, type MeasuredRun, type SystemKey } from './compare/compare-table.js';
 import { startEtcdCluster } from './compare/etcd-cluster.js';
 import { ProcessGroup } from './compare/managed-process.js';
 import { startNoopServer } from './compare/noop-server.js';
@@ -143,17 +143,27 @@ async function main(): Promise<number> {
   console.error(`bench:compare: ${values.concurrency} clients, ${values['value-bytes']}-byte values, ${values.records} keys (${values.distribution}), ${values.duration} per run; data in ${dir}`);
   for (const system of SYSTEMS.filter((name) => only.includes(name))) {
     const running = await start(system);
-    const rows = new Map<string, BenchSummary>();
+    const rows = new Map<string, MeasuredRun>();
     results.set(system, rows);
     try {
       for (const run of runsOf(system)) {
         if (interrupted) return 130;
-        const summary = await runBenchProcess([...targetArgs(system, running), ...common, ...run.args], (kill) => (killBench = kill));
+        let cpuAtStart: number | undefined;
+        let cpuSeconds: number | undefined;
+        const summary = await runBenchProcess([...targetArgs(system, running), ...common, ...run.args], {
+          onChild: (kill) => (killBench = kill),
+          onMark: (event) => {
+            const now = running.cpuSeconds();
+            if (event === 'start') cpuAtStart = now;
+            else if (now !== undefined && cpuAtStart !== undefined) cpuSeconds = now - cpuAtStart;
+          },
+        });
         killBench = undefined;
-        rows.set(run.row, summary);
+        rows.set(run.row, { ...summary, ...(cpuSeconds === undefined ? {} : { serverCpuSeconds: cpuSeconds }) });
         const load = summary.load === null ? '' : ` (load ${summary.load.keysPerSecond} keys/s)`;
         const errors = summary.errorCount > 0 ? `, ${summary.errorCount} errors ${JSON.stringify(summary.errors)}` : '';
-        console.error(`  ${running.name.padEnd(12)} ${run.row.padEnd(10)} ${String(summary.opsPerSecond).padStart(7)} ops/s  p99 ${summary.all.latency.p99Ms.toFixed(1)} ms${load}${errors}`);
+        const cpu = cpuSeconds === undefined || summary.all.operations === 0 ? '' : `  server CPU ${((cpuSeconds * 1e6) / summary.all.operations).toFixed(0)} µs/op`;
+        console.error(`  ${running.name.padEnd(12)} ${run.row.padEnd(10)} ${String(summary.opsPerSecond).padStart(7)} ops/s  p99 ${summary.all.latency.p99Ms.toFixed(1)} ms${cpu}${load}${errors}`);
       }
     } finally {
       await running.stop();

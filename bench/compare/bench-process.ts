@@ -3,6 +3,7 @@
 // and what is measured is exactly what `qkv bench` reports.
 import { spawn } from 'node:child_process';
 import { QKV_MAIN } from './quorumkv-cluster.js';
+import { RUN_MARK } from '../../src/cli/commands/bench-command.js';
 import type { LatencySummary } from '../../src/bench/latency-histogram.js';
 
 export interface BenchSummary {
@@ -19,15 +20,33 @@ export interface BenchSummary {
   readonly all: { readonly operations: number; readonly opsPerSecond: number; readonly latency: LatencySummary };
 }
 
-/** Runs `qkv bench <args> --json`; `onChild` receives a way to kill it (Ctrl-C, errors). */
-export function runBenchProcess(args: readonly string[], onChild?: (stop: () => void) => void): Promise<BenchSummary> {
+export interface BenchProcessHooks {
+  /** Receives a way to kill the run (Ctrl-C, errors). */
+  readonly onChild?: (kill: () => void) => void;
+  /** Called when the measured phase starts and ends (`qkv bench --marks`). */
+  readonly onMark?: (event: 'start' | 'end') => void;
+}
+
+/** Runs `qkv bench <args> --json --marks` and returns its JSON summary. */
+export function runBenchProcess(args: readonly string[], hooks: BenchProcessHooks = {}): Promise<BenchSummary> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [QKV_MAIN, 'bench', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    onChild?.(() => child.kill('SIGKILL'));
+    const child = spawn(process.execPath, [QKV_MAIN, 'bench', ...args, '--json', '--marks'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    hooks.onChild?.(() => child.kill('SIGKILL'));
     let stdout = '';
     let stderr = '';
+    let pending = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      pending += chunk;
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) !== -1) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        if (line === `${RUN_MARK} start`) hooks.onMark?.('start');
+        else if (line === `${RUN_MARK} end`) hooks.onMark?.('end');
+        else stderr += line + '\n';
+      }
+    });
     child.once('error', reject);
     child.once('exit', (code, signal) => {
       try {

@@ -6,8 +6,11 @@ import type { BenchSummary } from './bench-process.js';
 
 export type SystemKey = 'etcd' | 'redis' | 'quorumkv' | 'quorumkv-1' | 'noop';
 
+/** One run's summary and, where /proc could be read, the servers' CPU time during its measured phase. */
+export type MeasuredRun = BenchSummary & { readonly serverCpuSeconds?: number };
+
 /** Results by system, then by row name (put, get, a, b, batch-put). */
-export type CompareResults = Map<SystemKey, Map<string, BenchSummary>>;
+export type CompareResults = Map<SystemKey, Map<string, MeasuredRun>>;
 
 export const ROWS: ReadonlyArray<{ readonly name: string; readonly label: string }> = [
   { name: 'put', label: 'put (write-only)' },
@@ -55,6 +58,13 @@ export function compareReport(results: CompareResults, batchItems: number): stri
     }
   }
   lines.push('');
+  lines.push('| server CPU per operation, µs (all processes of the system) | etcd ×3 | redis | quorumkv ×3 | quorumkv ×1 | no-op |');
+  lines.push('|---|---:|---:|---:|---:|---:|');
+  for (const { name, label } of [...ROWS, { name: 'batch-put', label: `BatchPut ×${batchItems} (per call)` }]) {
+    const cells = (['etcd', 'redis', 'quorumkv', 'quorumkv-1', 'noop'] as const).map((system) => cpuPerOperation(results.get(system)?.get(name)));
+    if (cells.some((text) => text !== '–')) lines.push(`| ${label} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
   lines.push('Targets (this run):');
   for (const check of targetChecks(results)) lines.push(`- ${check}`);
   return lines.join('\n') + '\n';
@@ -90,6 +100,11 @@ export function targetChecks(results: CompareResults): string[] {
     );
   }
   return checks;
+}
+
+function cpuPerOperation(run: MeasuredRun | undefined): string {
+  if (run === undefined || run.serverCpuSeconds === undefined || run.all.operations === 0) return '–';
+  return ((run.serverCpuSeconds * 1e6) / run.all.operations).toFixed(0);
 }
 
 function ratioText(ours: BenchSummary | undefined, theirs: BenchSummary | undefined): string {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { findBinary } from './find-binary.js';
 import { freePorts } from './free-ports.js';
 import { ManagedProcess, type ProcessGroup } from './managed-process.js';
-import type { LaunchOptions, RunningSystem } from './running-system.js';
+import { totalCpuSeconds, type LaunchOptions, type RunningSystem } from './running-system.js';
 
 const HOST = '127.0.0.1';
 
@@ -43,6 +43,7 @@ export async function startEtcdCluster(group: ProcessGroup, size: number, option
     name: `etcd ×${size}`,
     addresses: members.map((member) => `${HOST}:${member.clientPort}`),
     stop: async () => void (await Promise.all(processes.map((process) => process.stop()))),
+    cpuSeconds: () => totalCpuSeconds(processes),
   };
   try {
     await Promise.all(

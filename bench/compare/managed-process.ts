@@ -5,6 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on every common platform. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 /** How long a process gets after SIGTERM before it is killed. */
 export const STOP_GRACE_MS = 15_000;
 const READY_POLL_MS = 100;
@@ -61,6 +64,23 @@ export class ManagedProcess {
       return await this.exited;
     } finally {
       clearTimeout(killer);
+    }
+  }
+
+  /**
+   * CPU time (user + system) the process has used so far, from /proc/<pid>/stat; undefined
+   * where there is no /proc or the process is gone. CPU per operation does not depend on
+   * how busy the rest of the machine is the way throughput does.
+   */
+  cpuSeconds(): number | undefined {
+    if (this.child.pid === undefined) return undefined;
+    try {
+      const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
+      // Fields after the command name, which is in parentheses and may contain spaces.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    } catch {
+      return undefined;
     }
   }
 

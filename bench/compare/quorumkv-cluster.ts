@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from './free-ports.js';
 import { ManagedProcess, type ProcessGroup } from './managed-process.js';
-import type { LaunchOptions, RunningSystem } from './running-system.js';
+import { totalCpuSeconds, type LaunchOptions, type RunningSystem } from './running-system.js';
 
 const HOST = '127.0.0.1';
 /** The compiled `qkv` entry point (dist/bench/compare -> dist/src/cli/main.js). */
@@ -17,10 +17,17 @@ export interface QuorumKvClusterOptions extends LaunchOptions {
   readonly size: number;
   readonly replicationFactor: number;
   readonly fsync: string;
+  /** `memory` separates the storage engine's share from the rest in an experiment; default durable. */
+  readonly storage?: 'durable' | 'memory';
   readonly cpuProfileDir?: string;
 }
 
-export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumKvClusterOptions): Promise<RunningSystem> {
+export interface RunningQuorumKvCluster extends RunningSystem {
+  /** Each node's /metrics URL, to look inside a run (WAL syncs, replica call sizes). */
+  readonly metricsUrls: readonly string[];
+}
+
+export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumKvClusterOptions): Promise<RunningQuorumKvCluster> {
   const ports = await freePorts(options.size * 2, HOST);
   const nodes = Array.from({ length: options.size }, (_, i) => ({ id: `qkv-${i + 1}`, grpcPort: ports[2 * i]!, httpPort: ports[2 * i + 1]! }));
   const peers = nodes.map((node) => `${node.id}=${HOST}:${node.grpcPort}`).join(',');
@@ -41,7 +48,7 @@ export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumK
         '--http-port', String(node.httpPort),
         '--peers', peers,
         '--data-dir', dataDir,
-        '--storage', 'durable',
+        '--storage', options.storage ?? 'durable',
         '--fsync', options.fsync,
         '--replication-factor', String(options.replicationFactor),
         '--log-level', 'warn',
@@ -49,10 +56,12 @@ export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumK
       join(options.dir, `${node.id}.log`),
     );
   });
-  const system: RunningSystem = {
+  const system: RunningQuorumKvCluster = {
     name: `quorumkv ×${options.size}`,
+    metricsUrls: nodes.map((node) => `http://${HOST}:${node.httpPort}/metrics`),
     addresses: nodes.map((node) => `${HOST}:${node.grpcPort}`),
     stop: async () => void (await Promise.all(processes.map((process) => process.stop()))),
+    cpuSeconds: () => totalCpuSeconds(processes),
   };
   try {
     await Promise.all(processes.map((process, i) => process.waitUntilReady(() => nodeReady(nodes[i]!.httpPort), options.readyTimeoutMs)));

@@ -5,6 +5,19 @@ export interface RunningSystem {
   /** host:port of each client endpoint. */
   readonly addresses: readonly string[];
   stop(): Promise<void>;
+  /** CPU seconds used so far by all of its processes; undefined where it cannot be read. */
+  cpuSeconds(): number | undefined;
+}
+
+/** The sum of the processes' CPU times, or undefined when any cannot be read. */
+export function totalCpuSeconds(processes: ReadonlyArray<{ cpuSeconds(): number | undefined }>): number | undefined {
+  let total = 0;
+  for (const process of processes) {
+    const seconds = process.cpuSeconds();
+    if (seconds === undefined) return undefined;
+    total += seconds;
+  }
+  return total;
 }
 
 export interface LaunchOptions {

@@ -6,6 +6,7 @@
 import { InvalidArgumentError } from '../errors/errors.js';
 import { NODE_ID_BYTES_MAX } from '../limits.js';
 import type { KvRecord, Version } from '../storage/record.js';
+import { decodeBatch, RecordDecodeError } from '../storage/record-codec.js';
 import type { Version as WireVersion, Version__Output as WireVersionOutput } from './generated/quorumkv/v1/Version.js';
 import type { Record as WireRecord, Record__Output as WireRecordOutput } from './generated/quorumkv/v1/Record.js';
 
@@ -32,6 +33,8 @@ export function decodeUint64(text: string, field: string): bigint {
 
 /** A uint64 millisecond field as a number; refused above Number.MAX_SAFE_INTEGER. */
 export function decodeMilliseconds(text: string, field: string): number {
+  // Nearly every request carries ttl_ms = 0; skip the regex and the bigint for it.
+  if (text === '0') return 0;
   const value = decodeUint64(text, field);
   if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidArgumentError(`${field} is too large`);
   return Number(value);
@@ -75,4 +78,29 @@ export function decodeRecord(wire: WireRecordOutput, bounds: RecordBounds, field
     version: decodeVersion(wire.version, `${field}.version`),
     expiresAtMs: decodeMilliseconds(wire.expiresAtMs, `${field}.expires_at_ms`),
   };
+}
+
+/**
+ * Records that travelled in the storage engine's batch encoding (the Replica service's
+ * `batch` fields), checked like decodeRecord checks a message: structure (the codec
+ * refuses truncation, unknown flags and trailing bytes), key and value bounds, node id.
+ */
+export function decodeRecordBatch(bytes: Buffer, bounds: RecordBounds, field: string): KvRecord[] {
+  let records: KvRecord[];
+  try {
+    records = decodeBatch(bytes);
+  } catch (error) {
+    if (error instanceof RecordDecodeError) throw new InvalidArgumentError(`${field}: ${error.message}`);
+    throw error;
+  }
+  records.forEach((record, index) => {
+    if (record.key.length > bounds.keyBytesMax) {
+      throw new InvalidArgumentError(`${field}[${index}].key is ${record.key.length} bytes; the limit is ${bounds.keyBytesMax}`);
+    }
+    if (record.value !== null && record.value.length > bounds.valueBytesMax) {
+      throw new InvalidArgumentError(`${field}[${index}].value is ${record.value.length} bytes; the limit is ${bounds.valueBytesMax}`);
+    }
+    decodeNodeId(record.version.nodeId, `${field}[${index}].version.node_id`);
+  });
+  return records;
 }

@@ -35,6 +35,8 @@ export interface BenchOptions {
   readonly load: boolean;
   readonly progressIntervalMs: number;
   readonly onProgress?: (progress: BenchProgress) => void;
+  /** Called as the measured phase starts and after it ends. */
+  readonly onRunPhase?: (event: 'start' | 'end') => void;
   readonly random?: () => number;
 }
 
@@ -82,7 +84,9 @@ export async function runBench(target: BenchTarget, options: BenchOptions): Prom
   const load = options.load ? await loadPhase(target, options, values) : null;
   const chooser = createKeyChooser(options.distribution, options.records, random);
   if (options.warmupMs > 0) await measuredPhase('warmup', target, options, chooser, values, random, options.warmupMs);
+  options.onRunPhase?.('start');
   const run = await measuredPhase('run', target, options, chooser, values, random, options.durationMs);
+  options.onRunPhase?.('end');
   return { load, ...run };
 }
 

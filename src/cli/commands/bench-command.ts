@@ -32,6 +32,8 @@ const DEFAULT_ADDRESSES: Readonly<Record<TargetName, string>> = {
 const NOOP_PORT_DEFAULT = 7409;
 const BENCH_TIMEOUT_MS_DEFAULT = 10_000;
 const PROGRESS_INTERVAL_MS = 1000;
+/** The line --marks writes on stderr, followed by `start` or `end`. */
+export const RUN_MARK = 'qkv-bench: measured phase';
 
 export const BENCH_USAGE = `usage: qkv bench [flags]
        qkv bench noop-server [--host H] [--port P] [--value-bytes B]
@@ -52,6 +54,8 @@ percentiles (HdrHistogram). Flags:
   --no-load            skip the load phase (the keys are already there)
   --timeout-ms N       deadline of each call (default ${BENCH_TIMEOUT_MS_DEFAULT})
   --json               print one JSON document instead of text
+  --marks              write "${RUN_MARK} start|end" on stderr around the measured
+                       phase (for tools that sample the servers meanwhile)
 
 The no-op server answers the KV service's messages without doing anything: the floor
 of what a gRPC server costs with this client.
@@ -77,6 +81,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
       'no-load': { type: 'boolean' },
       'timeout-ms': { type: 'string' },
       json: { type: 'boolean' },
+      marks: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -127,6 +132,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
       load: values['no-load'] !== true,
       progressIntervalMs: PROGRESS_INTERVAL_MS,
       ...(live ? { onProgress: (progress) => io.stderr.write(progressLine(progress)) } : {}),
+      ...(values.marks ? { onRunPhase: (event) => io.stderr.write(`${RUN_MARK} ${event}\n`) } : {}),
     });
     if (live) io.stderr.write('\r' + ' '.repeat(90) + '\r');
     const full: BenchSettings = { ...settings, description: target.description };

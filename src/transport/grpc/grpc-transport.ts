@@ -24,11 +24,12 @@ import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ReplicaHandler 
 import { CLIENT_CHANNEL_OPTIONS } from '../../api/grpc-options.js';
 import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../../api/error-status.js';
 import { loadQuorumKvProtocol } from '../../api/proto-package.js';
-import { decodeRecord, decodeUint64, encodeRecord } from '../../api/wire-codec.js';
+import { decodeRecord, decodeRecordBatch, decodeUint64 } from '../../api/wire-codec.js';
 import type { TokenRange } from '../../ring/token-range.js';
 import type { ScanCursor, ScanPage } from '../../storage/storage-engine.js';
+import { encodeBatch } from '../../storage/record-codec.js';
 import type { ReplicaClient } from '../../api/generated/quorumkv/v1/Replica.js';
-import type { Record as WireRecord } from '../../api/generated/quorumkv/v1/Record.js';
+import type { ReadResponse__Output } from '../../api/generated/quorumkv/v1/ReadResponse.js';
 import { TurnCoalescer, type CoalescedMessage } from './turn-coalescer.js';
 import { noReplicaCallMetrics, type ReplicaCallMetrics } from './replica-call-metrics.js';
 
@@ -213,11 +214,12 @@ export class GrpcTransport implements PeerTransport {
     messages: ReadonlyArray<CoalescedMessage<readonly KvRecord[]>>,
     deadlineMs: number,
   ): Promise<undefined[]> {
-    const records: WireRecord[] = [];
-    for (const message of messages) for (const record of message.payload) records.push(encodeRecord(record));
+    // One buffer in the storage codec's batch format for the whole call: no message
+    // object, no decimal stamp and no Long per record (docs/decisions/0061-replica-batch-encoding.md).
+    const batch = encodeBatch(messages.length === 1 ? messages[0]!.payload : messages.flatMap((message) => message.payload));
     const startedNs = process.hrtime.bigint();
     return new Promise<undefined[]>((resolve, reject) => {
-      client.Apply({ records }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error) => {
+      client.Apply({ batch }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error) => {
         this.observe('apply', peer, startedNs, messages.length, error);
         if (error !== null) reject(peerErrorOf(peer, error));
         else resolve(messages.map(() => undefined));
@@ -231,15 +233,15 @@ export class GrpcTransport implements PeerTransport {
     messages: ReadonlyArray<CoalescedMessage<readonly Buffer[]>>,
     deadlineMs: number,
   ): Promise<ReadAnswer[][]> {
-    const keys: Buffer[] = [];
-    for (const message of messages) keys.push(...message.payload);
+    // protobufjs only reads the array; the cast drops `readonly` for the generated type.
+    const keys = (messages.length === 1 ? messages[0]!.payload : messages.flatMap((message) => message.payload)) as Buffer[];
     const startedNs = process.hrtime.bigint();
     return new Promise<ReadAnswer[][]>((resolve, reject) => {
       client.Read({ keys }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error, response) => {
         this.observe('read', peer, startedNs, messages.length, error);
         if (error !== null) return reject(peerErrorOf(peer, error));
         try {
-          resolve(splitReadResults(peer, keys, messages, response?.results ?? []));
+          resolve(splitReadResults(peer, keys, messages, response));
         } catch (decodeError) {
           reject(decodeError);
         }
@@ -258,17 +260,14 @@ function splitReadResults(
   peer: string,
   keys: readonly Buffer[],
   messages: ReadonlyArray<CoalescedMessage<readonly Buffer[]>>,
-  results: ReadonlyArray<{ found: boolean; record: Parameters<typeof decodeRecord>[0] | null }>,
+  response: ReadResponse__Output | undefined,
 ): ReadAnswer[][] {
-  if (results.length !== keys.length) {
-    throw new QkvError('INTERNAL', `peer ${peer} answered ${results.length} results for ${keys.length} keys`);
+  const answers = response === undefined ? [] : readAnswers(peer, response);
+  if (answers.length !== keys.length) {
+    throw new QkvError('INTERNAL', `peer ${peer} answered ${answers.length} results for ${keys.length} keys`);
   }
-  const answers: ReadAnswer[] = results.map((result, index) => {
-    if (!result.found) return undefined;
-    if (result.record === null) throw new QkvError('INTERNAL', `peer ${peer} reported a found key without its record`);
-    const record = decodeRecord(result.record, RECORD_BOUNDS, `results[${index}].record`);
-    if (!record.key.equals(keys[index]!)) throw new QkvError('INTERNAL', `peer ${peer} answered a different key at ${index}`);
-    return record;
+  answers.forEach((record, index) => {
+    if (record !== undefined && !record.key.equals(keys[index]!)) throw new QkvError('INTERNAL', `peer ${peer} answered a different key at ${index}`);
   });
   const perMessage: ReadAnswer[][] = [];
   let offset = 0;
@@ -277,6 +276,29 @@ function splitReadResults(
     offset += message.payload.length;
   }
   return perMessage;
+}
+
+/** One answer per key from either form of ReadResponse (flags + batch, or result messages). */
+function readAnswers(peer: string, response: ReadResponse__Output): ReadAnswer[] {
+  if (response.results.length === 0) {
+    let records: ReturnType<typeof decodeRecordBatch>;
+    try {
+      records = response.batch.length === 0 ? [] : decodeRecordBatch(response.batch, RECORD_BOUNDS, 'batch');
+    } catch (error) {
+      throw new QkvError('INTERNAL', `peer ${peer} sent an undecodable read batch`, { cause: error });
+    }
+    let next = 0;
+    const answers = response.found.map((found) => (found ? records[next++] : undefined));
+    if (next !== records.length) {
+      throw new QkvError('INTERNAL', `peer ${peer} sent ${records.length} records for ${next} found keys`);
+    }
+    return answers;
+  }
+  return response.results.map((result, index) => {
+    if (!result.found) return undefined;
+    if (result.record === null) throw new QkvError('INTERNAL', `peer ${peer} reported a found key without its record`);
+    return decodeRecord(result.record, RECORD_BOUNDS, `results[${index}].record`);
+  });
 }
 
 function peerErrorOf(peer: string, error: grpc.ServiceError): QkvError {

@@ -1,7 +1,9 @@
 // The server side of the internal Replica service: decodes and checks what a peer
 // sent, then hands it to this node's ReplicaHandler (the local storage engine). One
 // Apply call carries every record a peer coalesced in one turn, and the handler
-// applies them together, so one fsync covers them all.
+// applies them together, so one fsync covers them all. Records travel in the storage
+// engine's batch encoding (`batch`); an Apply with `records` messages (an older peer)
+// is still understood.
 import * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError, QkvError } from '../../errors/errors.js';
 import { KEY_BYTES_MAX_CEILING, MERKLE_DEPTH_MAX, REPAIR_SCAN_RECORDS_MAX, VALUE_BYTES_MAX_CEILING } from '../../limits.js';
@@ -12,10 +14,10 @@ import type { Logger } from '../../logging/logger.js';
 import type { KvRecord } from '../../storage/record.js';
 import type { ReplicaHandler } from '../peer-transport.js';
 import { serviceErrorOf } from '../../api/error-status.js';
-import { decodeRecord, decodeUint64, encodeRecord } from '../../api/wire-codec.js';
+import { decodeRecord, decodeRecordBatch, decodeUint64, encodeRecord } from '../../api/wire-codec.js';
+import { encodeBatch } from '../../storage/record-codec.js';
 import { loadQuorumKvProtocol } from '../../api/proto-package.js';
 import type { ReplicaHandlers } from '../../api/generated/quorumkv/v1/Replica.js';
-import type { ReadResult } from '../../api/generated/quorumkv/v1/ReadResult.js';
 
 // Peers run the same software, but a node still refuses what no correct peer sends:
 // a record above the configurable ceilings cannot have passed a coordinator's checks.
@@ -44,7 +46,11 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
       seen(call.metadata);
       let records: KvRecord[];
       try {
-        records = call.request.records.map((wire, index) => decodeRecord(wire, RECORD_BOUNDS, `records[${index}]`));
+        const { batch } = call.request;
+        records =
+          batch.length > 0
+            ? decodeRecordBatch(batch, RECORD_BOUNDS, 'batch')
+            : call.request.records.map((wire, index) => decodeRecord(wire, RECORD_BOUNDS, `records[${index}]`));
       } catch (error) {
         callback(fail('Apply', error));
         return;
@@ -108,10 +114,8 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
       }
       handler.read(keys).then(
         (records) => {
-          const results: ReadResult[] = records.map((record) =>
-            record === undefined ? { found: false } : { found: true, record: encodeRecord(record) },
-          );
-          callback(null, { results });
+          const found = records.map((record) => record !== undefined);
+          callback(null, { found, batch: encodeBatch(records.filter((record) => record !== undefined)) });
         },
         (error: unknown) => callback(fail('Read', error)),
       );
