@@ -64,6 +64,16 @@ export class ProcessCluster {
     try {
       for (const node of nodes) cluster.spawn(node);
       await Promise.all(nodes.map((node) => cluster.waitReady(node)));
+      // Nodes start together, so a node may have dialled a peer before that peer
+      // listened and be in reconnect backoff; tests begin once every node reaches all.
+      for (const node of nodes) {
+        const client = cluster.client([node.id]);
+        try {
+          await cluster.awaitFullQuorum(client);
+        } finally {
+          client.close();
+        }
+      }
     } catch (error) {
       await cluster.stopAll();
       throw error;
