@@ -85,7 +85,10 @@ test('every dashboard query returns data from a real Prometheus, and promtool ac
 
     // A workload with every outcome the dashboard shows: writes, reads, and a write
     // whose quorum fails because one of its replicas is down.
-    for (let i = 0; i < 40; i += 1) {
+    // rate() of a histogram is 0/0 (and its quantile NaN) unless the counters change
+    // between two scrapes inside the window, so the traffic spans several scrapes.
+    const workloadEndsMs = Date.now() + 4_000;
+    for (let i = 0; i < 40 || Date.now() < workloadEndsMs; i += 1) {
       await client.put(Buffer.from(`key-${i}`), Buffer.from(`value-${i}`));
       await client.get(Buffer.from(`key-${i}`));
     }
