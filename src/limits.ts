@@ -79,6 +79,46 @@ export const TTL_MS_MAX = 100 * 365 * 24 * 60 * 60 * 1000;
  */
 export const REPLICATION_FACTOR_MAX = 7;
 
+/** Consecutive unanswered calls or probes after which a peer is marked down. */
+export const FAILURE_DETECTOR_DOWN_AFTER_FAILURES_DEFAULT = 3;
+export const FAILURE_DETECTOR_DOWN_AFTER_FAILURES_MAX = 100;
+/** How often every peer is probed, and how long a probe may take. */
+export const PEER_PROBE_INTERVAL_MS_DEFAULT = 1_000;
+export const PEER_PROBE_TIMEOUT_MS_DEFAULT = 1_000;
+
+/** Hint bytes kept for one peer (Cassandra keeps hints per target too); more are dropped. */
+export const HINT_BYTES_PER_PEER_DEFAULT = 64 * 1024 * 1024;
+/** Ceiling for a configured per-peer hint budget. */
+export const HINT_BYTES_PER_PEER_CEILING = 4 * 1024 * 1024 * 1024;
+/** Hints are kept for writes at most this old (Cassandra's max_hint_window, 3 h). */
+export const HINT_WINDOW_MS_DEFAULT = 3 * 60 * 60 * 1000;
+/** Delivery pace per peer, so a returning node is not flooded. */
+export const HINT_REPLAY_BYTES_PER_SECOND_DEFAULT = 4 * 1024 * 1024;
+/** Records in one hint delivery call. */
+export const HINT_REPLAY_BATCH_RECORDS = 512;
+/** How often pending hints are offered to peers that are not down. */
+export const HINT_REPLAY_INTERVAL_MS_DEFAULT = 1_000;
+/** Segment size of a per-peer hint log. */
+export const HINT_SEGMENT_BYTES = 8 * 1024 * 1024;
+
+/** Merkle tree depth per token range: 2^depth leaves. */
+export const MERKLE_DEPTH_DEFAULT = 6;
+export const MERKLE_DEPTH_MAX = 12;
+/** Records read from the engine per scan page while hashing or streaming a range. */
+export const REPAIR_SCAN_PAGE_RECORDS = 1_000;
+/** Records sent in one anti-entropy apply call. */
+export const REPAIR_STREAM_BATCH_RECORDS = 512;
+/** Records one Scan RPC may return. */
+export const REPAIR_SCAN_RECORDS_MAX = 4_096;
+/** Anti-entropy pace: token ranges compared per second (rate limit). */
+export const REPAIR_RANGES_PER_SECOND_DEFAULT = 50;
+/** Background anti-entropy round interval (a full pass over this node's ranges). */
+export const REPAIR_INTERVAL_MS_DEFAULT = 10 * 60 * 1000;
+/** How long one tree or scan exchange with a peer may take. */
+export const REPAIR_CALL_TIMEOUT_MS = 10_000;
+/** How often the node records that it is alive (for the stale-rejoin check). */
+export const LAST_SEEN_INTERVAL_MS = 60_000;
+
 /** Closed-loop clients in one `qkv bench` run; each holds one request in flight. */
 export const BENCH_CONCURRENCY_MAX = 4096;
 /** Keys in one `qkv bench` key space (the load phase writes each once). */
@@ -90,3 +130,23 @@ export const BENCH_DURATION_MS_MAX = 60 * 60 * 1000;
  * call is recorded at this value so one stall cannot break the histogram.
  */
 export const BENCH_LATENCY_US_MAX = 60_000_000;
+
+// --- Kubernetes list/watch (src/kubernetes, src/discovery/kubernetes) ---
+/**
+ * How long the API server keeps one watch open before it ends it cleanly (the watch's
+ * timeoutSeconds, as client-go's reflector does); the loop then resumes from the last
+ * resourceVersion without a relist.
+ */
+export const KUBE_WATCH_TIMEOUT_SECONDS_DEFAULT = 300;
+/**
+ * A watch that has said nothing for this long past its own timeout is taken as dead
+ * (a half-open connection, a proxy that swallowed the close) and restarted.
+ */
+export const KUBE_WATCH_SILENCE_GRACE_MS = 30_000;
+/** First delay before reconnecting after a failed list or watch; doubles up to the max. */
+export const KUBE_RECONNECT_BACKOFF_INITIAL_MS = 250;
+export const KUBE_RECONNECT_BACKOFF_MAX_MS = 30_000;
+/** Member-list changes closer together than this reach the ring as one change. */
+export const DISCOVERY_DEBOUNCE_MS_DEFAULT = 500;
+/** Objects one list/watch cache holds; a label selector matching more is refused. */
+export const KUBE_WATCH_OBJECTS_MAX = RING_MEMBERS_MAX;

@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { HashRing } from '../ring/hash-ring.js';
 import type { Member } from '../membership/member.js';
 import { InvalidArgumentError } from '../errors/errors.js';
+import type { RepairReport } from '../repair/anti-entropy.js';
 import { loadQuorumKvProtocol } from './proto-package.js';
 import { unary, type ApiContext } from './unary-handler.js';
 import type { AdminHandlers } from './generated/quorumkv/v1/Admin.js';
@@ -21,6 +22,12 @@ export interface ClusterView {
   state(): NodeState;
   ring(): HashRing;
   members(): readonly Member[];
+  /** Failure detector state of a peer: up, suspect or down. */
+  liveness(peer: string): string;
+  /** Hint bytes held per peer. */
+  hintBytes(): ReadonlyMap<string, number>;
+  /** Runs one anti-entropy pass now. */
+  repair(): Promise<RepairReport>;
 }
 
 const TOKEN_SPACE = 1n << 64n;
@@ -29,6 +36,7 @@ export function adminServiceHandlers(view: ClusterView, context: ApiContext): Ad
   return {
     Status: unary(context, 'Status', async () => {
       const ring = view.ring();
+      const hintBytes = view.hintBytes();
       return {
         nodeId: view.nodeId,
         state: view.state(),
@@ -43,7 +51,21 @@ export function adminServiceHandlers(view: ClusterView, context: ApiContext): Ad
           zone: member.zone ?? '',
           ready: member.ready,
           self: member.id === view.nodeId,
+          liveness: member.id === view.nodeId ? '' : view.liveness(member.id),
+          hintBytes: String(hintBytes.get(member.id) ?? 0),
         })),
+      };
+    }),
+
+    Repair: unary(context, 'Repair', async () => {
+      const report = await view.repair();
+      return {
+        rangesCompared: report.rangesCompared,
+        rangesMismatched: report.rangesMismatched,
+        keysPulled: String(report.keysPulled),
+        keysPushed: String(report.keysPushed),
+        peersSkipped: report.peersSkipped,
+        elapsedMs: String(report.elapsedMs),
       };
     }),
 

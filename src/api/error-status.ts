@@ -25,6 +25,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, grpc.status>> = {
   DEADLINE_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
   OVERLOADED: grpc.status.RESOURCE_EXHAUSTED,
   CONFIG_INVALID: grpc.status.FAILED_PRECONDITION,
+  REPLICA_STALE: grpc.status.FAILED_PRECONDITION,
   WAL_CORRUPT: grpc.status.DATA_LOSS,
   INTERNAL: grpc.status.INTERNAL,
 };

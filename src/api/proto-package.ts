@@ -48,3 +48,12 @@ export function loadQuorumKvProtocol(): QuorumKvProtocol {
   }
   return cached;
 }
+
+/**
+ * The protocol as server reflection publishes it. Loaded apart from the one the
+ * services use, with `keepCase: true`, so that grpcurl and other reflection clients see
+ * the field names of the .proto files (`ttl_ms`), not protobufjs's camelCase (`ttlMs`).
+ */
+export function loadReflectionDefinition(): protoLoader.PackageDefinition {
+  return protoLoader.loadSync([...PROTO_FILES], { ...PROTO_LOADER_OPTIONS, keepCase: true });
+}

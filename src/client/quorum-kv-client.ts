@@ -15,6 +15,7 @@ import type { GetResponse__Output } from '../api/generated/quorumkv/v1/GetRespon
 import type { DeleteResponse__Output } from '../api/generated/quorumkv/v1/DeleteResponse.js';
 import type { BatchPutResponse__Output } from '../api/generated/quorumkv/v1/BatchPutResponse.js';
 import type { BatchGetResponse__Output } from '../api/generated/quorumkv/v1/BatchGetResponse.js';
+import type { RepairResponse__Output } from '../api/generated/quorumkv/v1/RepairResponse.js';
 import type { StatusResponse__Output } from '../api/generated/quorumkv/v1/StatusResponse.js';
 import type { RingResponse__Output } from '../api/generated/quorumkv/v1/RingResponse.js';
 
@@ -74,6 +75,11 @@ export class QuorumKvClient {
 
   status(): Promise<StatusResponse__Output> {
     return this.call((e, cb: Callback<StatusResponse__Output>, deadline) => e.admin.Status({}, { deadline }, cb));
+  }
+
+  /** One anti-entropy pass on the node answering (the first address that answers). */
+  repair(): Promise<RepairResponse__Output> {
+    return this.call((e, cb: Callback<RepairResponse__Output>, deadline) => e.admin.Repair({}, { deadline }, cb));
   }
 
   ring(key?: Buffer): Promise<RingResponse__Output> {

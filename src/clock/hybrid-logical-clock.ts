@@ -12,6 +12,9 @@ const WALL_MS_MAX = (1n << 48n) - 1n;
 
 export type WallClock = () => number;
 
+/** How far ahead of the local wall clock an observed stamp may be and still be adopted. */
+export const HLC_FORWARD_DRIFT_MS_MAX = 60_000;
+
 export function stampOf(wallMs: bigint, logical: bigint): bigint {
   assert.ok(wallMs >= 0n && wallMs <= WALL_MS_MAX, 'wall ms out of 48-bit range');
   assert.ok(logical >= 0n && logical <= LOGICAL_MAX, 'logical out of 16-bit range');
@@ -43,9 +46,18 @@ export class HybridLogicalClock {
     return this.last;
   }
 
-  /** Folds in a stamp seen from elsewhere so later local stamps sort after it. */
-  observe(remote: bigint): void {
-    if (remote > this.last) this.last = remote;
+  /**
+   * Folds in a stamp seen from elsewhere so later local stamps sort after it. A stamp
+   * more than HLC_FORWARD_DRIFT_MS_MAX ahead of this node's wall clock is not adopted
+   * (returns false): one peer with a wild clock, or a forged stamp near 2^64, must not
+   * drag every later local stamp with it or exhaust the 48-bit wall field.
+   */
+  observe(remote: bigint): boolean {
+    if (remote <= this.last) return true;
+    const wallMs = BigInt(Math.floor(this.wallClock()));
+    if (wallMsOf(remote) > wallMs + BigInt(HLC_FORWARD_DRIFT_MS_MAX)) return false;
+    this.last = remote;
+    return true;
   }
 
   private advanceLogical(wallMs: bigint, logical: bigint): bigint {

@@ -123,7 +123,8 @@ function checkWhole(config: NodeConfig): void {
     }
   }
   const members = Math.max(1, config.peers.length);
-  if (config.replicationFactor > members) {
+  // With kubernetes discovery the members are not known until the pods are listed.
+  if (config.discovery === 'static' && config.replicationFactor > members) {
     throw new ConfigInvalidError(
       `replication factor ${config.replicationFactor} needs at least ${config.replicationFactor} members; ${members} configured ` +
         '(add --peers or lower --replication-factor)',

@@ -20,6 +20,16 @@ import {
   RING_VNODES_MAX,
   VALUE_BYTES_MAX_CEILING,
   VALUE_BYTES_MAX_DEFAULT,
+  FAILURE_DETECTOR_DOWN_AFTER_FAILURES_DEFAULT,
+  FAILURE_DETECTOR_DOWN_AFTER_FAILURES_MAX,
+  HINT_BYTES_PER_PEER_CEILING,
+  HINT_BYTES_PER_PEER_DEFAULT,
+  HINT_REPLAY_BYTES_PER_SECOND_DEFAULT,
+  HINT_WINDOW_MS_DEFAULT,
+  PEER_PROBE_INTERVAL_MS_DEFAULT,
+  REPAIR_INTERVAL_MS_DEFAULT,
+  REPAIR_RANGES_PER_SECOND_DEFAULT,
+  TOMBSTONE_GRACE_MS_DEFAULT,
 } from '../limits.js';
 import type { Member } from '../membership/member.js';
 import { formatFsyncPolicy, parseFsyncPolicy, type FsyncPolicy } from '../storage/wal/fsync-policy.js';
@@ -28,6 +38,9 @@ import { booleanField, choiceField, customField, integerField, stringField, type
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DISCOVERY_KINDS = ['static', 'kubernetes'] as const;
+export type DiscoveryKind = (typeof DISCOVERY_KINDS)[number];
 
 export const STORAGE_KINDS = ['durable', 'memory'] as const;
 export type StorageKind = (typeof STORAGE_KINDS)[number];
@@ -39,6 +52,13 @@ export interface NodeConfig {
   readonly grpcPort: number;
   readonly httpPort: number;
   readonly peers: readonly Member[];
+  readonly discovery: DiscoveryKind;
+  /** Namespace of the pods to watch; empty means the pod's own (service-account file). */
+  readonly kubeNamespace: string;
+  /** Label selector of this cluster's pods (kubernetes discovery). */
+  readonly kubeLabelSelector: string;
+  /** Name of the QuorumKVCluster resource to follow; empty means none. */
+  readonly kubeClusterResource: string;
   /** Empty means `data/<nodeId>` under the working directory. */
   readonly dataDir: string;
   readonly storage: StorageKind;
@@ -54,6 +74,16 @@ export interface NodeConfig {
   readonly drainTimeoutMs: number;
   readonly logLevel: LogLevel;
   readonly logPretty: boolean;
+  readonly tombstoneGraceMs: number;
+  readonly allowStaleRejoin: boolean;
+  readonly downAfterFailures: number;
+  readonly probeIntervalMs: number;
+  readonly hintWindowMs: number;
+  readonly hintBytesPerPeerMax: number;
+  readonly hintReplayBytesPerSecond: number;
+  readonly hintedWritesCountTowardW: boolean;
+  readonly repairIntervalMs: number;
+  readonly repairRangesPerSecond: number;
 }
 
 export const NODE_CONFIG_DEFAULTS: NodeConfig = {
@@ -62,6 +92,10 @@ export const NODE_CONFIG_DEFAULTS: NodeConfig = {
   grpcPort: 7400,
   httpPort: 7480,
   peers: [],
+  discovery: 'static',
+  kubeNamespace: '',
+  kubeLabelSelector: '',
+  kubeClusterResource: '',
   dataDir: '',
   storage: 'durable',
   fsync: { kind: 'always' },
@@ -76,6 +110,16 @@ export const NODE_CONFIG_DEFAULTS: NodeConfig = {
   drainTimeoutMs: DRAIN_TIMEOUT_MS_DEFAULT,
   logLevel: 'info',
   logPretty: false,
+  tombstoneGraceMs: TOMBSTONE_GRACE_MS_DEFAULT,
+  allowStaleRejoin: false,
+  downAfterFailures: FAILURE_DETECTOR_DOWN_AFTER_FAILURES_DEFAULT,
+  probeIntervalMs: PEER_PROBE_INTERVAL_MS_DEFAULT,
+  hintWindowMs: HINT_WINDOW_MS_DEFAULT,
+  hintBytesPerPeerMax: HINT_BYTES_PER_PEER_DEFAULT,
+  hintReplayBytesPerSecond: HINT_REPLAY_BYTES_PER_SECOND_DEFAULT,
+  hintedWritesCountTowardW: false,
+  repairIntervalMs: REPAIR_INTERVAL_MS_DEFAULT,
+  repairRangesPerSecond: REPAIR_RANGES_PER_SECOND_DEFAULT,
 };
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -88,6 +132,10 @@ export const NODE_CONFIG_FIELDS: { readonly [K in keyof NodeConfig]: ConfigField
   grpcPort: integerField('gRPC port (KV, Admin, Replica, health, reflection)', 1, 65535),
   httpPort: integerField('HTTP port for /metrics, /livez and /readyz', 1, 65535),
   peers: customField<readonly Member[]>('static members, this node included', 'name=host:port,...', parsePeers),
+  discovery: choiceField('how members are found: static (--peers) or kubernetes (pods by label)', DISCOVERY_KINDS),
+  kubeNamespace: stringField("namespace of the pods to watch (default: the pod's own)"),
+  kubeLabelSelector: stringField('label selector of this cluster\'s pods (kubernetes discovery)'),
+  kubeClusterResource: stringField('QuorumKVCluster to take live tunables from and report status to'),
   dataDir: stringField('data directory'),
   storage: choiceField('storage engine: durable (WAL + LMDB) or memory (tests only)', STORAGE_KINDS),
   fsync: customField('WAL fsync policy', 'always|never|interval:<ms>', parseFsyncPolicy, formatFsyncPolicy),
@@ -102,6 +150,16 @@ export const NODE_CONFIG_FIELDS: { readonly [K in keyof NodeConfig]: ConfigField
   drainTimeoutMs: integerField('how long SIGTERM waits for in-flight requests', 0, HOUR_MS),
   logLevel: choiceField('log level', LOG_LEVELS),
   logPretty: booleanField('human-readable logs instead of JSON (development)'),
+  tombstoneGraceMs: integerField('how long tombstones are kept before purging (ms)', 60_000, 365 * 24 * HOUR_MS),
+  allowStaleRejoin: booleanField('start even when down longer than the tombstone grace period (runs a full repair at once)'),
+  downAfterFailures: integerField('consecutive unanswered calls or probes before a peer is marked down', 1, FAILURE_DETECTOR_DOWN_AFTER_FAILURES_MAX),
+  probeIntervalMs: integerField('how often every peer is probed (ms)', 50, HOUR_MS),
+  hintWindowMs: integerField('hints are kept for writes at most this old, and not for peers down longer (ms)', 0, 365 * 24 * HOUR_MS),
+  hintBytesPerPeerMax: integerField('hint bytes kept per peer; more are dropped', 0, HINT_BYTES_PER_PEER_CEILING),
+  hintReplayBytesPerSecond: integerField('hint delivery pace per peer (bytes/s)', 1024, 1024 * 1024 * 1024),
+  hintedWritesCountTowardW: booleanField('count a durable hint as an ack toward W (sloppy quorum; default strict)'),
+  repairIntervalMs: integerField('background anti-entropy pass interval (ms); 0 turns it off', 0, 7 * 24 * HOUR_MS),
+  repairRangesPerSecond: integerField('anti-entropy pace: token ranges compared per second', 1, 100_000),
 };
 
 export type NodeConfigKey = keyof NodeConfig;

@@ -18,6 +18,8 @@ import {
   WRITE_TIMEOUT_MS_DEFAULT,
 } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
+import type { PeerLiveness } from '../membership/failure-detector.js';
+import type { KvRecord } from '../storage/record.js';
 import type { PeerTransport, ReplicaHandler } from '../transport/peer-transport.js';
 import type { CoordinatorMetrics } from './coordinator-metrics.js';
 
@@ -47,6 +49,11 @@ export interface CoordinatorConfig {
   readonly keyBytesMax?: number;
   readonly valueBytesMax?: number;
   readonly batchItemsMax?: number;
+  /**
+   * Count a durably stored hint as an ack toward W (a sloppy quorum). Off by default: a
+   * write is acked only when W real replicas hold it (docs/decisions/0071-hinted-handoff.md).
+   */
+  readonly hintedWritesCountTowardW?: boolean;
 }
 
 export interface CoordinatorPorts {
@@ -59,6 +66,16 @@ export interface CoordinatorPorts {
   readonly metrics?: CoordinatorMetrics;
   /** Wall clock for TTL expiry; Date.now when absent. Deadlines always use Date.now. */
   readonly wallClock?: () => number;
+  /** Failure detection: down peers are not waited on. Every peer counts as up when absent. */
+  readonly liveness?: PeerLiveness;
+  /** Keeps writes a replica missed, for later delivery; no hints when absent. */
+  readonly hints?: HintSink;
+}
+
+/** Where the coordinator leaves a write for a replica that missed it. */
+export interface HintSink {
+  /** Resolves true once the hint is durable, false when it was refused (bounds, window). */
+  store(peer: string, records: readonly KvRecord[]): Promise<boolean>;
 }
 
 export type ResolvedCoordinatorConfig = Required<CoordinatorConfig>;
@@ -84,6 +101,7 @@ export function resolveCoordinatorConfig(config: CoordinatorConfig): ResolvedCoo
     keyBytesMax: config.keyBytesMax ?? KEY_BYTES_MAX_DEFAULT,
     valueBytesMax: config.valueBytesMax ?? VALUE_BYTES_MAX_DEFAULT,
     batchItemsMax: config.batchItemsMax ?? BATCH_ITEMS_MAX,
+    hintedWritesCountTowardW: config.hintedWritesCountTowardW ?? false,
   };
   checkInteger('writeQuorum', resolved.writeQuorum, 1, n);
   checkInteger('readQuorum', resolved.readQuorum, 1, n);

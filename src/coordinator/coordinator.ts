@@ -18,6 +18,7 @@ import type { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import {
   DeadlineExceededError,
   OverloadedError,
+  PeerUnreachableError,
   QuorumNotMetError,
   ShuttingDownError,
   isQkvError,
@@ -32,6 +33,7 @@ import {
   resolveCoordinatorConfig,
   type CoordinatorConfig,
   type CoordinatorPorts,
+  type HintSink,
   type Placement,
   type ResolvedCoordinatorConfig,
 } from './coordinator-config.js';
@@ -43,6 +45,8 @@ import {
   type QuorumFailureReason,
   type ReplicaOp,
 } from './coordinator-metrics.js';
+import { isAnswer } from '../membership/peer-prober.js';
+import type { PeerLiveness } from '../membership/failure-detector.js';
 import { errorCodeOf, fanOut, type FanoutItemResult, type ReplyOutcome } from './replica-fanout.js';
 import { checkBatch, checkDeadlineMs, checkKey, checkTtlMs, checkValue, resolveQuorum } from './request-validation.js';
 
@@ -135,8 +139,11 @@ interface ReadItem {
   readonly repairedNodes: Set<string>;
 }
 
+/** The settings a running coordinator may take on without a restart: not N, not its id. */
+export type LiveCoordinatorSettings = Partial<Omit<CoordinatorConfig, 'nodeId' | 'replicationFactor'>>;
+
 export class Coordinator {
-  readonly config: ResolvedCoordinatorConfig;
+  private settings: ResolvedCoordinatorConfig;
   private readonly placement: Placement;
   private readonly transport: PeerTransport;
   private readonly localReplica: ReplicaHandler;
@@ -144,13 +151,15 @@ export class Coordinator {
   private readonly logger: Logger;
   private readonly metrics: CoordinatorMetrics;
   private readonly wallClock: () => number;
+  private readonly liveness: PeerLiveness | undefined;
+  private readonly hints: HintSink | undefined;
   private inFlight = 0;
   private closing = false;
   /** Client calls, late replies and background repairs still running; close() waits for them. */
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(config: CoordinatorConfig, ports: CoordinatorPorts) {
-    this.config = resolveCoordinatorConfig(config);
+    this.settings = resolveCoordinatorConfig(config);
     this.placement = ports.placement;
     this.transport = ports.transport;
     this.localReplica = ports.localReplica;
@@ -158,6 +167,22 @@ export class Coordinator {
     this.logger = ports.logger;
     this.metrics = ports.metrics ?? noopCoordinatorMetrics;
     this.wallClock = ports.wallClock ?? Date.now;
+    this.liveness = ports.liveness;
+    this.hints = ports.hints;
+  }
+
+  get config(): ResolvedCoordinatorConfig {
+    return this.settings;
+  }
+
+  /**
+   * Applies new live settings (quorum defaults, timeouts, read repair, limits) to the
+   * requests that start from now on; a request already running keeps what it read.
+   * Checked like the first config: a bad value throws ConfigInvalidError and nothing
+   * changes.
+   */
+  reconfigure(settings: LiveCoordinatorSettings): void {
+    this.settings = resolveCoordinatorConfig({ ...this.settings, ...settings, nodeId: this.settings.nodeId, replicationFactor: this.settings.replicationFactor });
   }
 
   /** Client calls running now. */
@@ -263,7 +288,7 @@ export class Coordinator {
     const fanout = fanOut<unknown>({
       items: records.map((record) => ({ replicas: this.replicasOf(record.key), required: w })),
       ...deadline,
-      send: (nodeId, indices) => this.sendApply(nodeId, indices.map((i) => records[i]!), deadline.deadlineMs),
+      send: (nodeId, indices) => this.sendWrite(nodeId, indices.map((i) => records[i]!), deadline.deadlineMs),
       onReply: (nodeId, outcome) => this.observeReply('apply', nodeId, outcome),
     });
     this.track(fanout.complete);
@@ -412,13 +437,54 @@ export class Coordinator {
 
   private sendApply(nodeId: string, records: readonly KvRecord[], deadlineMs: number): Promise<void> {
     if (nodeId === this.config.nodeId) return this.localReplica.apply(records);
-    return this.transport.apply(nodeId, records, { deadlineMs });
+    return this.callPeer(nodeId, () => this.transport.apply(nodeId, records, { deadlineMs }));
+  }
+
+  /** One call to a peer: skipped when the peer is down, its outcome told to the failure detector. */
+  private async callPeer<T>(nodeId: string, call: () => Promise<T>): Promise<T> {
+    const liveness = this.liveness;
+    if (liveness === undefined) return call();
+    if (liveness.isDown(nodeId)) throw markedDown(nodeId);
+    try {
+      const value = await call();
+      liveness.recordAnswer(nodeId);
+      return value;
+    } catch (error) {
+      if (isAnswer(error)) liveness.recordAnswer(nodeId);
+      else liveness.recordFailure(nodeId);
+      throw error;
+    }
+  }
+
+  /**
+   * A client write to one replica. When the replica misses it (down, unreachable, late,
+   * failed), the records are left as a hint for later delivery. In strict mode (the
+   * default) the failure is reported at once and the hint is written in the background;
+   * with hintedWritesCountTowardW a durable hint counts as the replica's ack.
+   */
+  private async sendWrite(nodeId: string, records: readonly KvRecord[], deadlineMs: number): Promise<void> {
+    try {
+      await this.sendApply(nodeId, records, deadlineMs);
+    } catch (error) {
+      if (this.hints === undefined || nodeId === this.config.nodeId || !isMissedWrite(error)) throw error;
+      const hinting = this.hints.store(nodeId, records).catch((hintError: unknown) => {
+        this.logger.warn({ peer: nodeId, err: hintError }, 'hint could not be stored');
+        return false;
+      });
+      if (!this.config.hintedWritesCountTowardW) {
+        this.track(hinting);
+        throw error;
+      }
+      if (!(await hinting)) throw error;
+    }
   }
 
   private async sendRead(nodeId: string, indices: readonly number[], keys: readonly Buffer[], deadlineMs: number): Promise<ReadReply> {
     const batch = indices.map((i) => keys[i]!);
     const records =
-      nodeId === this.config.nodeId ? await this.localReplica.read(batch) : await this.transport.read(nodeId, batch, { deadlineMs });
+      nodeId === this.config.nodeId
+        ? await this.localReplica.read(batch)
+        : await this.callPeer(nodeId, () => this.transport.read(nodeId, batch, { deadlineMs }));
     // A peer is another process: a wrong answer is its failure, not a crash here.
     if (records.length !== batch.length) throw new Error(`replica ${nodeId} answered ${records.length} records for ${batch.length} keys`);
     records.forEach((record, p) => {
@@ -550,4 +616,20 @@ function single<T extends object>(result: ({ readonly ok: true } & T) | BatchIte
 function batchOutcome(results: ReadonlyArray<{ readonly ok: true } | BatchItemFailure>): Outcome {
   for (const result of results) if (!result.ok) return result.error.code;
   return 'ok';
+}
+
+/** The cause carried by the error of a call the coordinator skipped because the peer is down. */
+const MARKED_DOWN = 'the failure detector marks it down';
+
+function markedDown(nodeId: string): PeerUnreachableError {
+  return new PeerUnreachableError(nodeId, { cause: new Error(MARKED_DOWN) });
+}
+
+/**
+ * The replica may not hold the write: it did not answer, answered too late, or failed
+ * to store it. A refusal of the request itself (bad input) would fail again on delivery.
+ */
+function isMissedWrite(error: unknown): boolean {
+  const code = errorCodeOf(error);
+  return code !== 'INVALID_ARGUMENT' && code !== 'KEY_TOO_LARGE' && code !== 'KEY_EMPTY' && code !== 'VALUE_TOO_LARGE';
 }

@@ -7,14 +7,40 @@
 // coordinates after seeing another node's write sorts after it (causality across nodes).
 import type { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import type { KvRecord } from '../storage/record.js';
-import type { StorageEngine } from '../storage/storage-engine.js';
-import type { ReplicaHandler } from '../transport/peer-transport.js';
+import type { ScanCursor, ScanPage, StorageEngine } from '../storage/storage-engine.js';
+import type { MerkleTreeSummary, ReplicaHandler } from '../transport/peer-transport.js';
+import { QkvError } from '../errors/errors.js';
+import { TOMBSTONE_GRACE_MS_DEFAULT } from '../limits.js';
+import { buildMerkleTree } from '../repair/merkle-tree.js';
+import type { TokenFunction, TokenRange } from '../ring/token-range.js';
+
+export interface LocalReplicaOptions {
+  /** The key -> token function of the ring; anti-entropy hashes records by token. */
+  readonly tokenOf: TokenFunction;
+  readonly tombstoneGraceMs?: number;
+  readonly nowMs?: () => number;
+}
 
 export class LocalReplica implements ReplicaHandler {
   constructor(
     private readonly engine: StorageEngine,
     private readonly clock: HybridLogicalClock,
+    private readonly options?: LocalReplicaOptions,
   ) {}
+
+  async merkleTree(range: TokenRange, depth: number): Promise<MerkleTreeSummary> {
+    const options = this.options;
+    if (options === undefined) throw new QkvError('INTERNAL', 'this replica was built without a token function and serves no Merkle trees');
+    return buildMerkleTree(this.engine, range, depth, {
+      tokenOf: options.tokenOf,
+      tombstoneGraceMs: options.tombstoneGraceMs ?? TOMBSTONE_GRACE_MS_DEFAULT,
+      nowMs: (options.nowMs ?? Date.now)(),
+    });
+  }
+
+  async scan(range: TokenRange, limit: number, resumeAfter?: ScanCursor): Promise<ScanPage> {
+    return this.engine.scan(range, limit, resumeAfter);
+  }
 
   async apply(records: readonly KvRecord[]): Promise<void> {
     for (const record of records) this.clock.observe(record.version.stamp);

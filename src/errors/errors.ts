@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'STORE_CLOSED'
   | 'CONFIG_INVALID'
   | 'PEER_UNREACHABLE'
+  | 'REPLICA_STALE'
   | 'INTERNAL';
 
 export class QkvError extends Error {
@@ -125,6 +126,19 @@ export class StoreClosedError extends QkvError {
 export class ConfigInvalidError extends QkvError {
   constructor(message: string) {
     super('CONFIG_INVALID', message);
+  }
+}
+
+/** The node was down longer than the tombstone grace period and may hold deleted data. */
+export class ReplicaStaleError extends QkvError {
+  constructor(readonly downMs: number, readonly tombstoneGraceMs: number) {
+    super(
+      'REPLICA_STALE',
+      `this node was last seen ${Math.round(downMs / 60_000)} min ago, longer than the tombstone grace period of ` +
+        `${Math.round(tombstoneGraceMs / 60_000)} min: peers may have purged tombstones for data it still holds, which it ` +
+        'would bring back. Wipe its data directory and let repair rebuild it, or start it with --allow-stale-rejoin to rejoin ' +
+        'and run a full repair at once (deleted data it holds may reappear).',
+    );
   }
 }
 

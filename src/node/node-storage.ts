@@ -28,5 +28,6 @@ export async function openNodeStorage(config: NodeConfig, dependencies: NodeStor
     registry: dependencies.registry,
     logger: dependencies.logger,
     fsyncPolicy: config.fsync,
+    tombstoneGraceMs: config.tombstoneGraceMs,
   });
 }

@@ -4,7 +4,8 @@
 //
 // Start order: the HTTP port first (so /livez answers while the WAL replays and
 // /readyz says why it is not ready), then storage, ring and coordinator, then the gRPC
-// port. Drain order (SIGTERM): stop taking requests (readiness and health go
+// port, then the fault-tolerance services: failure detection (probes), hinted handoff
+// delivery and background anti-entropy. Drain order (SIGTERM): stop taking requests (readiness and health go
 // NOT_SERVING, new calls are refused), let in-flight calls finish, wait for the
 // coordinator's late replies and repairs, sync the WAL, close the store, close HTTP.
 import * as grpc from '@grpc/grpc-js';
@@ -14,7 +15,19 @@ import type { Registry } from 'prom-client';
 import { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { LocalReplica } from '../coordinator/local-replica.js';
-import { NotReadyError, ShuttingDownError } from '../errors/errors.js';
+import { NotReadyError, QkvError, ReplicaStaleError, ShuttingDownError } from '../errors/errors.js';
+import { join } from 'node:path';
+import { HINT_REPLAY_INTERVAL_MS_DEFAULT, LAST_SEEN_INTERVAL_MS, MERKLE_DEPTH_DEFAULT, PEER_PROBE_TIMEOUT_MS_DEFAULT } from '../limits.js';
+import { FailureDetector } from '../membership/failure-detector.js';
+import { PeerProber } from '../membership/peer-prober.js';
+import { HintedHandoff } from '../handoff/hinted-handoff.js';
+import { AntiEntropy, type RepairReport } from '../repair/anti-entropy.js';
+import {
+  PrometheusAntiEntropyMetrics,
+  PrometheusFailureDetectorMetrics,
+  PrometheusHintMetrics,
+} from '../metrics/fault-tolerance-prometheus.js';
+import { readLastSeenMs, writeLastSeenMs } from './last-seen.js';
 import type { Logger } from '../logging/logger.js';
 import type { Discovery, Member } from '../membership/member.js';
 import { HashRing } from '../ring/hash-ring.js';
@@ -25,15 +38,20 @@ import { addReplicaService } from '../transport/grpc/replica-service.js';
 import { addAdminService, type ClusterView, type NodeState } from '../api/admin-service.js';
 import { addKvService } from '../api/kv-service.js';
 import { SERVER_OPTIONS } from '../api/grpc-options.js';
-import { loadQuorumKvProtocol } from '../api/proto-package.js';
+import { loadReflectionDefinition } from '../api/proto-package.js';
 import { createApiContext } from '../api/unary-handler.js';
-import { StaticDiscovery } from '../discovery/static/static-discovery.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { createMetricsRegistry } from '../metrics/metrics-registry.js';
 import { MetricsHttpServer } from '../metrics/metrics-http-server.js';
 import { PrometheusCoordinatorMetrics } from '../metrics/coordinator-prometheus.js';
 import { PrometheusReplicaCallMetrics } from '../metrics/replica-call-prometheus.js';
+import { ClusterResourceSync } from '../kubernetes/cluster-resource-sync.js';
+import type { LiveSettings } from '../kubernetes/cluster-spec.js';
+import { loadKubeConfig, resolveNamespace } from '../kubernetes/kube-config.js';
+import type { LogLevel } from '../config/node-config.js';
+import { formatFsyncPolicy } from '../storage/wal/fsync-policy.js';
 import { DataDirLock } from './data-dir-lock.js';
+import { createDiscovery } from './node-discovery.js';
 import { dataDirOf, openNodeStorage } from './node-storage.js';
 import { softwareVersion } from './software-version.js';
 
@@ -46,11 +64,15 @@ export interface StartedNode {
   drain(reason: string): Promise<void>;
 }
 
+export interface QuorumNodeOptions {
+  /** Changes the log level of the node's logger (pino's `level`); live setting. */
+  readonly setLogLevel?: (level: LogLevel) => void;
+}
+
 export class QuorumNode implements ClusterView, StartedNode {
   readonly softwareVersion = softwareVersion();
   readonly startedAtMs = Date.now();
   readonly nodeId: string;
-  readonly keyBytesMax: number;
   grpcPort = 0;
   httpPort = 0;
 
@@ -68,24 +90,52 @@ export class QuorumNode implements ClusterView, StartedNode {
   private coordinator: Coordinator | undefined;
   private discovery: Discovery | undefined;
   private draining: Promise<void> | undefined;
+  private readonly detector: FailureDetector;
+  private prober: PeerProber | undefined;
+  private handoff: HintedHandoff | undefined;
+  private antiEntropy: AntiEntropy | undefined;
+  private lastSeenTimer: NodeJS.Timeout | undefined;
+  private clusterSync: ClusterResourceSync | undefined;
 
   private constructor(
     private readonly config: NodeConfig,
     private readonly logger: Logger,
+    private readonly options: QuorumNodeOptions = {},
   ) {
     this.nodeId = config.nodeId;
-    this.keyBytesMax = config.keyBytesMax;
     this.registry = createMetricsRegistry({ nodeId: config.nodeId });
     this.httpServer = new MetricsHttpServer({
       registry: this.registry,
       readiness: () => (this.currentState === 'SERVING' ? { ready: true } : { ready: false, reason: this.notReadyReason }),
       onError: (error) => logger.error({ err: error }, 'metrics HTTP request failed'),
     });
+    this.detector = new FailureDetector({
+      downAfterFailures: config.downAfterFailures,
+      metrics: new PrometheusFailureDetectorMetrics(this.registry),
+      onTransition: (peer, from, to) => {
+        const log = to === 'down' || from === 'down' ? logger.warn.bind(logger) : logger.debug.bind(logger);
+        log({ peer, from, to }, 'peer state changed');
+        if (from === 'down') void this.handoff?.deliver(peer).catch(() => {});
+      },
+    });
+  }
+
+  liveness(peer: string): string {
+    return this.detector.state(peer);
+  }
+
+  hintBytes(): ReadonlyMap<string, number> {
+    return this.handoff?.pendingBytes() ?? new Map();
+  }
+
+  repair(): Promise<RepairReport> {
+    if (this.antiEntropy === undefined) throw new NotReadyError(this.notReadyReason);
+    return this.antiEntropy.repair({ paced: false });
   }
 
   /** Starts a node; on failure everything opened so far is closed again. */
-  static async start(config: NodeConfig, logger: Logger): Promise<QuorumNode> {
-    const node = new QuorumNode(config, logger);
+  static async start(config: NodeConfig, logger: Logger, options: QuorumNodeOptions = {}): Promise<QuorumNode> {
+    const node = new QuorumNode(config, logger, options);
     try {
       await node.open();
       return node;
@@ -93,6 +143,11 @@ export class QuorumNode implements ClusterView, StartedNode {
       await node.close().catch((closeError: unknown) => logger.error({ err: closeError }, 'close after a failed start failed'));
       throw error;
     }
+  }
+
+  /** The key limit in force now (a QuorumKVCluster may change it live). */
+  get keyBytesMax(): number {
+    return this.coordinator?.config.keyBytesMax ?? this.config.keyBytesMax;
   }
 
   state(): NodeState {
@@ -122,19 +177,34 @@ export class QuorumNode implements ClusterView, StartedNode {
     const tokenOf = await createTokenHasher();
     const hash = await loadXxHash64();
     if (config.storage === 'durable') this.lock = await DataDirLock.acquire(dataDirOf(config));
+    const staleRejoin = config.storage === 'durable' ? await this.checkLastSeen() : false;
     this.notReadyReason = 'opening storage';
     this.storage = await openNodeStorage(config, { tokenOf, registry: this.registry, logger });
 
     const clock = new HybridLogicalClock();
-    const localReplica = new LocalReplica(this.storage, clock);
+    const localReplica = new LocalReplica(this.storage, clock, { tokenOf, tombstoneGraceMs: config.tombstoneGraceMs });
     this.transport = new GrpcTransport({
       localNodeId: config.nodeId,
       localHandler: localReplica,
       metrics: new PrometheusReplicaCallMetrics(this.registry),
     });
     const self: Member = { id: config.nodeId, address: `127.0.0.1:${config.grpcPort}`, ready: true };
-    this.discovery = new StaticDiscovery(config.peers.length > 0 ? config.peers : [self]);
+    this.discovery = createDiscovery(config, logger, self);
     await this.discovery.start((members) => this.onMembers(members, hash));
+    if (config.storage === 'durable') {
+      this.handoff = await HintedHandoff.open({
+        dir: join(dataDirOf(config), 'hints'),
+        transport: this.transport,
+        liveness: this.detector,
+        logger,
+        bytesPerPeerMax: config.hintBytesPerPeerMax,
+        windowMs: config.hintWindowMs,
+        tombstoneGraceMs: config.tombstoneGraceMs,
+        replayBytesPerSecond: config.hintReplayBytesPerSecond,
+        replayIntervalMs: HINT_REPLAY_INTERVAL_MS_DEFAULT,
+        metrics: new PrometheusHintMetrics(this.registry, () => this.hintBytes()),
+      });
+    }
 
     this.coordinator = new Coordinator(
       {
@@ -146,6 +216,7 @@ export class QuorumNode implements ClusterView, StartedNode {
         keyBytesMax: config.keyBytesMax,
         valueBytesMax: config.valueBytesMax,
         batchItemsMax: config.batchItemsMax,
+        hintedWritesCountTowardW: config.hintedWritesCountTowardW,
       },
       {
         placement: (key) => this.ring().preferenceListForKey(key),
@@ -154,8 +225,27 @@ export class QuorumNode implements ClusterView, StartedNode {
         clock,
         logger,
         metrics: new PrometheusCoordinatorMetrics(this.registry),
+        liveness: this.detector,
+        ...(this.handoff ? { hints: this.handoff } : {}),
       },
     );
+    this.antiEntropy = new AntiEntropy({
+      nodeId: config.nodeId,
+      local: {
+        merkleTree: (range, depth) => localReplica.merkleTree(range, depth),
+        scan: (range, limit, cursor) => localReplica.scan(range, limit, cursor),
+        apply: (records) => localReplica.apply(records),
+      },
+      transport: this.transport,
+      ranges: () => this.ring().rangesReplicatedOn(config.nodeId),
+      liveness: this.detector,
+      logger,
+      depth: MERKLE_DEPTH_DEFAULT,
+      rangesPerSecond: config.repairRangesPerSecond,
+      metrics: new PrometheusAntiEntropyMetrics(this.registry),
+    });
+
+    if (config.kubeClusterResource !== '') await this.startClusterSync();
 
     const server = new grpc.Server(SERVER_OPTIONS);
     const context = createApiContext(logger, this.registry);
@@ -168,13 +258,36 @@ export class QuorumNode implements ClusterView, StartedNode {
     addAdminService(server, this, context);
     addReplicaService(server, { handler: localReplica, logger });
     this.health.addToServer(server);
-    new ReflectionService(loadQuorumKvProtocol().packageDefinition).addToServer(server);
+    new ReflectionService(loadReflectionDefinition()).addToServer(server);
     this.grpcServer = server;
     this.grpcPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${config.host}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
         error ? reject(error) : resolve(port),
       ),
     );
+
+    this.prober = new PeerProber({
+      transport: this.transport,
+      liveness: this.detector,
+      peers: () => this.currentMembers.map((member) => member.id).filter((id) => id !== config.nodeId),
+      intervalMs: config.probeIntervalMs,
+      timeoutMs: Math.min(PEER_PROBE_TIMEOUT_MS_DEFAULT, config.probeIntervalMs),
+    });
+    this.prober.start();
+    this.handoff?.start();
+    if (config.repairIntervalMs > 0) this.antiEntropy.start(config.repairIntervalMs);
+    if (staleRejoin) {
+      // The operator allowed a stale rejoin: bring this node's ranges in line at once.
+      void this.antiEntropy.repair({ paced: false }).catch((error: unknown) => logger.error({ err: error }, 'repair after a stale rejoin failed'));
+    }
+    if (config.storage === 'durable') {
+      const dataDir = dataDirOf(config);
+      await writeLastSeenMs(dataDir, Date.now());
+      this.lastSeenTimer = setInterval(() => {
+        writeLastSeenMs(dataDir, Date.now()).catch((error: unknown) => logger.warn({ err: error }, 'could not record the last-seen time'));
+      }, LAST_SEEN_INTERVAL_MS);
+      this.lastSeenTimer.unref();
+    }
 
     this.currentState = 'SERVING';
     for (const name of HEALTH_SERVICES) this.health.setStatus(name, 'SERVING');
@@ -192,12 +305,55 @@ export class QuorumNode implements ClusterView, StartedNode {
     );
   }
 
+  /** Follows the QuorumKVCluster resource (src/kubernetes/cluster-resource-sync.ts). */
+  private async startClusterSync(): Promise<void> {
+    const { config } = this;
+    const kubeConfig = loadKubeConfig();
+    this.clusterSync = new ClusterResourceSync({
+      kubeConfig,
+      namespace: resolveNamespace(config.kubeNamespace, kubeConfig),
+      name: config.kubeClusterResource,
+      logger: this.logger,
+      node: {
+        nodeId: config.nodeId,
+        runningRestartSettings: () => ({ replicationFactor: config.replicationFactor, vnodes: config.vnodes, fsync: formatFsyncPolicy(config.fsync) }),
+        applyLive: (settings) => this.applyLive(settings),
+        members: () => this.currentMembers,
+        ringDigest: () => this.currentRing?.digest,
+      },
+    });
+    await this.clusterSync.start();
+  }
+
+  private applyLive(settings: LiveSettings): void {
+    this.coordinator!.reconfigure(settings.coordinator);
+    this.options.setLogLevel?.(settings.logLevel);
+  }
+
   private onMembers(members: readonly Member[], hash: Awaited<ReturnType<typeof loadXxHash64>>): void {
     const ring = HashRing.build(members, { vnodes: this.config.vnodes, replicationFactor: this.config.replicationFactor }, hash);
     this.currentMembers = members;
     this.currentRing = ring;
     this.transport?.setMembers(members);
+    this.detector.setPeers(members.map((member) => member.id).filter((id) => id !== this.config.nodeId));
+    this.clusterSync?.membersChanged();
     this.logger.info({ members: members.map((member) => member.id), ringDigest: ring.digest }, 'membership changed');
+  }
+
+  /**
+   * Tombstone safety: refuses to start (or, when allowed, warns) when the data directory
+   * was last used longer ago than the tombstone grace period. Returns true for an
+   * allowed stale rejoin, which repairs at once.
+   */
+  private async checkLastSeen(): Promise<boolean> {
+    const lastSeenMs = await readLastSeenMs(dataDirOf(this.config));
+    if (lastSeenMs === undefined) return false;
+    const downMs = Date.now() - lastSeenMs;
+    if (downMs <= this.config.tombstoneGraceMs) return false;
+    const error = new ReplicaStaleError(downMs, this.config.tombstoneGraceMs);
+    if (!this.config.allowStaleRejoin) throw error;
+    this.logger.warn({ downMs, tombstoneGraceMs: this.config.tombstoneGraceMs }, `${error.message} (allowed: repairing now)`);
+    return true;
   }
 
   private admit(): void {
@@ -232,14 +388,43 @@ export class QuorumNode implements ClusterView, StartedNode {
         server.forceShutdown();
       }
     }
+    // Every later step is bounded too: a drain that cannot finish (a storage engine
+    // that failed underneath, say) must end in a logged error and a non-zero exit, not
+    // in a process that ignores every further SIGTERM.
+    const stepMs = Math.max(this.config.drainTimeoutMs, 1_000);
+    clearInterval(this.lastSeenTimer);
+    await this.clusterSync?.stop();
     await this.discovery?.stop();
-    await this.coordinator?.close();
+    await this.prober?.stop();
+    await this.antiEntropy?.close();
+    if (this.coordinator !== undefined) await bounded(this.coordinator.close(), stepMs, 'waiting for late replica replies');
+    await this.handoff?.close();
+    if (this.lastSeenTimer !== undefined) {
+      await writeLastSeenMs(dataDirOf(this.config), Date.now()).catch((error: unknown) => this.logger.warn({ err: error }, 'could not record the last-seen time'));
+    }
     await this.transport?.close();
     if (this.storage !== undefined) {
-      await this.storage.sync();
-      await this.storage.close();
+      const storage = this.storage;
+      try {
+        await bounded(storage.sync(), stepMs, 'syncing the WAL');
+      } finally {
+        await bounded(storage.close(), stepMs, 'closing the storage engine');
+      }
     }
     await this.lock?.release();
     await this.httpServer.close();
+  }
+}
+
+/** `promise`, or an INTERNAL error naming `what` when it takes longer than `timeoutMs`. */
+async function bounded<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new QkvError('INTERNAL', `drain: ${what} did not finish within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

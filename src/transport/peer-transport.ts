@@ -2,7 +2,17 @@
 // only this interface; src/transport/memory (in-process, with fault hooks) and
 // src/transport/grpc (one long-lived connection per peer, per-turn batching) are its
 // adapters. A node serves the other side of the port through a ReplicaHandler.
+import type { TokenRange } from '../ring/token-range.js';
 import type { KvRecord } from '../storage/record.js';
+import type { ScanCursor, ScanPage } from '../storage/storage-engine.js';
+
+/** A replica's Merkle tree of one token range (src/repair/merkle-tree.ts). */
+export interface MerkleTreeSummary {
+  readonly root: Buffer;
+  /** Leaf hashes in token order; a power of two of them. */
+  readonly leaves: Buffer[];
+  readonly records: number;
+}
 
 /** What a replica does when a peer's message reaches it. */
 export interface ReplicaHandler {
@@ -10,6 +20,12 @@ export interface ReplicaHandler {
   apply(records: readonly KvRecord[]): Promise<void>;
   /** The local record for each key (tombstones included), or undefined. */
   read(keys: readonly Buffer[]): Promise<Array<KvRecord | undefined>>;
+  // Anti-entropy (src/repair). Optional so that a test replica may serve only the
+  // request path; a transport answers INTERNAL when a peer's handler lacks them.
+  /** The Merkle tree of the local records in `range`, 2^depth leaves (fewer for tiny ranges). */
+  merkleTree?(range: TokenRange, depth: number): Promise<MerkleTreeSummary>;
+  /** One page of the local records in `range`, tombstones included, in (token, key) order. */
+  scan?(range: TokenRange, limit: number, resumeAfter?: ScanCursor): Promise<ScanPage>;
 }
 
 export interface PeerCallOptions {
@@ -22,6 +38,10 @@ export interface PeerTransport {
   apply(peer: string, records: readonly KvRecord[], options: PeerCallOptions): Promise<void>;
   /** Reads keys from one peer; one answer per key, in order. */
   read(peer: string, keys: readonly Buffer[], options: PeerCallOptions): Promise<Array<KvRecord | undefined>>;
+  /** Asks one peer for its Merkle tree of a token range (anti-entropy). */
+  merkleTree(peer: string, range: TokenRange, depth: number, options: PeerCallOptions): Promise<MerkleTreeSummary>;
+  /** Reads one page of a peer's records in a token range (anti-entropy streaming). */
+  scan(peer: string, range: TokenRange, limit: number, resumeAfter: ScanCursor | undefined, options: PeerCallOptions): Promise<ScanPage>;
   /** Releases connections and timers; later calls reject. */
   close(): Promise<void>;
 }

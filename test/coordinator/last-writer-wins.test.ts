@@ -67,7 +67,7 @@ it('concurrent writes from two coordinators converge on the same winner everywhe
 it('a write from a coordinator whose clock runs ahead wins over a later write from one that lags', async () => {
   const ids = ['node-0', 'node-1', 'node-2'];
   const { clocks } = settableClocks(ids, 1_000_000);
-  const cluster = new MemoryCluster({ nodes: ids, wallClocks: { ...clocks, 'node-0': () => 2_000_000 } });
+  const cluster = new MemoryCluster({ nodes: ids, wallClocks: { ...clocks, 'node-0': () => 1_030_000 } }); // 30 s ahead: within HLC_FORWARD_DRIFT_MS_MAX
   // node-1 is partitioned away so it does not observe node-0's stamp before writing.
   cluster.network.partition(['node-1'], ['node-0']);
   await cluster.node('node-0').coordinator.put(key, Buffer.from('ahead'), { w: 2 });
@@ -81,7 +81,7 @@ it('a write from a coordinator whose clock runs ahead wins over a later write fr
 it('a coordinator that has seen a write stamps its own after it, even with a lagging wall clock', async () => {
   const ids = ['node-0', 'node-1', 'node-2'];
   const { clocks } = settableClocks(ids, 1_000_000);
-  const cluster = new MemoryCluster({ nodes: ids, wallClocks: { ...clocks, 'node-0': () => 2_000_000 } });
+  const cluster = new MemoryCluster({ nodes: ids, wallClocks: { ...clocks, 'node-0': () => 1_030_000 } }); // 30 s ahead: within HLC_FORWARD_DRIFT_MS_MAX
   const first = await cluster.node('node-0').coordinator.put(key, Buffer.from('ahead'), { w: 3 });
   // node-1 stored node-0's write as a replica, so its clock has observed the stamp.
   const second = await cluster.node('node-1').coordinator.put(key, Buffer.from('after'), { w: 3 });

@@ -7,7 +7,8 @@ import { LocalReplica } from '../../src/coordinator/local-replica.js';
 import { MemoryStorageEngine } from '../../src/storage/memory/memory-storage-engine.js';
 import { MemoryCluster, testTokenOf } from '../support/memory-cluster.js';
 
-const future = stampOf(9_000_000n, 5n);
+// 50 s ahead of the 1 000 ms wall clocks below: within HLC_FORWARD_DRIFT_MS_MAX.
+const future = stampOf(51_000n, 5n);
 
 it('apply stores the records and observes their stamps', async () => {
   const engine = new MemoryStorageEngine(testTokenOf);

@@ -5,7 +5,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { MAIN_SCRIPT, freePort } from '../support/process-cluster.js';
+import { MAIN_SCRIPT, freePort, trackChild } from '../support/process-cluster.js';
 import { tempDir } from '../support/temp-dir.js';
 
 interface CliResult {
@@ -57,6 +57,7 @@ async function startLocalCluster(dataDir: string, grpcBase: number, httpBase: nu
     [MAIN_SCRIPT, 'local-cluster', '--data-dir', dataDir, '--grpc-base-port', String(grpcBase), '--http-base-port', String(httpBase)],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  trackChild(child);
   const cluster: LocalCluster = { child, exited: new Promise((resolve) => child.once('exit', resolve)), output: '' };
   const collect = (chunk: Buffer): void => {
     cluster.output += chunk.toString('utf8');
@@ -128,7 +129,7 @@ test('local-cluster starts 3 nodes; the CLI reads and writes; Ctrl-C stops it cl
   const status = await qkv(['status', '--addr', addr]);
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /^node {6}qkv-1 \(SERVING\)$/m);
-  assert.match(status.stdout, /^qkv-3 +127\.0\.0\.1:\d+ +- +yes$/m);
+  assert.match(status.stdout, /^qkv-3 +127\.0\.0\.1:\d+ +- +yes\b/m);
   const ring = await qkv(['ring', '--key', 'piped', '--json', '--addr', addr]);
   assert.equal((JSON.parse(ring.stdout) as { preferenceList: string[] }).preferenceList.length, 3);
 

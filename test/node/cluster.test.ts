@@ -6,25 +6,31 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as protoLoader from '@grpc/proto-loader';
 import { ProcessCluster, sampleValue } from '../support/process-cluster.js';
 import { tempDir } from '../support/temp-dir.js';
+import { PROTO_ROOT } from '../../src/api/proto-package.js';
 import type { QkvError } from '../../src/errors/errors.js';
 import type { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
 
 let cluster: ProcessCluster;
 let client: QuorumKvClient;
-// Created at the top level on purpose: tempDir registers its cleanup with `after`, and
-// called inside `before` that cleanup would run as soon as the hook ended.
-const dataRoot = await tempDir(undefined, 'qkv-cluster-');
-
-before(async () => {
-  cluster = await ProcessCluster.start({ size: 3, dataRoot });
-  client = cluster.client(['qkv-1']);
-});
 
 after(async () => {
   client?.close();
   await cluster?.stopAll();
+});
+const dataRoot = await tempDir(undefined, 'qkv-cluster-');
+
+before(async () => {
+  // Hinted handoff is off here (a zero hint budget): this file proves that read repair
+  // heals a replica that missed writes; test/faults covers hints.
+  cluster = await ProcessCluster.start({ size: 3, dataRoot, extraArgs: ['--hint-bytes-per-peer-max', '0'] });
+  client = cluster.client(['qkv-1']);
 });
 
 const key = (text: string): Buffer => Buffer.from(text, 'utf8');
@@ -211,3 +217,107 @@ test('SIGTERM drains a node and it exits 0; restarted, it serves its data again'
     direct.close();
   }
 });
+
+// Debian's python3-grpcio, python3-protobuf and protobuf-compiler(-grpc) (installed by
+// .ci/run). The system interpreter on purpose: a `python3` earlier on PATH (pyenv, a
+// venv) usually lacks grpc.
+const PYTHON = '/usr/bin/python3';
+const PYTHON_CLIENT = fileURLToPath(new URL('../../../test/node/python/kv_client.py', import.meta.url));
+
+function run(file: string, args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) =>
+    execFile(file, args, { timeout: 60_000 }, (error, stdout, stderr) =>
+      error === null ? resolve({ stdout, stderr }) : reject(new Error(`${file} failed: ${error.message}\n${stderr}`)),
+    ),
+  );
+}
+
+test('a client that is not ours: Python grpcio with stubs generated from the .proto files', async () => {
+  const stubs = await tempDir(undefined, 'qkv-python-stubs-');
+  // protoc and grpc_python_plugin from Debian generate the message and service stubs
+  // straight from proto/; no code of ours is involved on the client side.
+  await run('protoc', [
+    `-I${PROTO_ROOT}`,
+    `--python_out=${stubs}`,
+    `--grpc_python_out=${stubs}`,
+    '--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin',
+    'quorumkv/v1/common.proto', 'quorumkv/v1/kv.proto', 'quorumkv/v1/admin.proto',
+  ]);
+  await client.put(key('written-by-node'), key('hello python'), { w: 3 });
+  const { stdout } = await run(PYTHON, [PYTHON_CLIENT, stubs, cluster.address('qkv-2'), 'written-by-node']);
+  const seen = JSON.parse(stdout) as {
+    put: { acks: number; stamp: string; node_id: string };
+    get: { found: boolean; value: string; acks: number; stamp: string; replicas: Array<{ node_id: string; answered: boolean }> };
+    node_written: { found: boolean; value: string };
+    status: { node_id: string; members: string[] };
+    empty_key: { status: string; qkv_error_code: string[] };
+  };
+  assert.ok(seen.put.acks >= 2);
+  assert.equal(seen.put.node_id, 'qkv-2');
+  assert.deepEqual([seen.get.found, seen.get.value], [true, 'from python']);
+  assert.equal(seen.get.stamp, seen.put.stamp, 'the 64-bit stamp survives both languages');
+  assert.equal(seen.get.replicas.length, 3);
+  assert.deepEqual(seen.node_written, { found: true, value: 'hello python' });
+  assert.deepEqual(seen.status, { node_id: 'qkv-2', members: ['qkv-1', 'qkv-2', 'qkv-3'] });
+  assert.deepEqual(seen.empty_key, { ...seen.empty_key, status: 'INVALID_ARGUMENT', qkv_error_code: ['KEY_EMPTY'] });
+
+  // And what Python wrote, our client reads with every replica agreeing.
+  const back = await client.get(key('py-key'), { r: 3 });
+  assert.equal(back.value.toString(), 'from python');
+  assert.equal(back.version?.stamp, seen.put.stamp);
+});
+
+test('grpc.health.v1 says SERVING and server reflection lists the services (what grpcurl uses)', async () => {
+  const require = createRequire(import.meta.url);
+  const healthProto = (require('grpc-health-check') as { protoPath: string }).protoPath;
+  const reflectionProto = join(dirname(require.resolve('@grpc/reflection')), '..', 'proto', 'grpc', 'reflection', 'v1alpha', 'reflection.proto');
+  const definition = protoLoader.loadSync([healthProto, reflectionProto], { keepCase: true, defaults: true, enums: String });
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+    grpc: {
+      health: { v1: { Health: grpc.ServiceClientConstructor } };
+      reflection: { v1alpha: { ServerReflection: grpc.ServiceClientConstructor } };
+    };
+  };
+  const address = cluster.address('qkv-3');
+  const health = new loaded.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
+  const reflection = new loaded.grpc.reflection.v1alpha.ServerReflection(address, grpc.credentials.createInsecure());
+  try {
+    for (const service of ['', 'quorumkv.v1.KV']) {
+      const answer = await new Promise<{ status: string }>((resolve, reject) =>
+        (health as unknown as { Check: (r: object, cb: (e: Error | null, v: { status: string }) => void) => void }).Check(
+          { service },
+          (error, value) => (error ? reject(error) : resolve(value)),
+        ),
+      );
+      assert.equal(answer.status, 'SERVING', `health of "${service}"`);
+    }
+    const stream = (reflection as unknown as { ServerReflectionInfo: () => grpc.ClientDuplexStream<object, ReflectionResponse> }).ServerReflectionInfo();
+    const responses: ReflectionResponse[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('data', (response: ReflectionResponse) => {
+        responses.push(response);
+        if (responses.length === 2) stream.end();
+      });
+      stream.on('end', () => resolve());
+      stream.on('error', reject);
+    });
+    stream.write({ list_services: '' });
+    stream.write({ file_containing_symbol: 'quorumkv.v1.KV' });
+    await done;
+    const names = responses[0]?.list_services_response?.service.map((service) => service.name) ?? [];
+    for (const name of ['quorumkv.v1.KV', 'quorumkv.v1.Admin', 'quorumkv.v1.Replica']) assert.ok(names.includes(name), `${name} in ${names}`);
+    const files = responses[1]?.file_descriptor_response?.file_descriptor_proto ?? [];
+    const descriptors = files.map((file) => file.toString('latin1')).join('');
+    assert.match(descriptors, /quorumkv\.v1/, 'the KV descriptor is served');
+    assert.match(descriptors, /ttl_ms/, 'with the field names of the .proto file');
+    assert.match(descriptors, /include_replicas/);
+  } finally {
+    health.close();
+    reflection.close();
+  }
+});
+
+interface ReflectionResponse {
+  list_services_response?: { service: Array<{ name: string }> } | null;
+  file_descriptor_response?: { file_descriptor_proto: Buffer[] } | null;
+}

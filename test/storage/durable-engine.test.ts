@@ -197,6 +197,137 @@ describe('durable storage engine', () => {
     await engine.close();
   });
 
+  it('never acknowledges a torn write, and recovery cuts what it left', async () => {
+    const dir = await tempDir();
+    let tearNext = false;
+    const tearing: WalFileSystem = {
+      ...nodeWalFileSystem,
+      async openForWrite(path, create) {
+        const handle = await nodeWalFileSystem.openForWrite(path, create);
+        return {
+          ...handle,
+          datasync: () => handle.datasync(),
+          truncate: (length) => handle.truncate(length),
+          close: () => handle.close(),
+          async writeAll(bytes, position) {
+            if (!tearNext) return handle.writeAll(bytes, position);
+            // Half the group reaches the file, then the "machine" fails.
+            await handle.writeAll(bytes.subarray(0, Math.floor(bytes.length / 2)), position);
+            throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+          },
+        };
+      },
+    };
+    const first = await openEngine(dir, { fileSystem: tearing });
+    await first.engine.apply([put('acked', 'v', 1000)]);
+    tearNext = true;
+    await assert.rejects(first.engine.apply([put('torn', 'x'.repeat(200), 2000)]), /EIO/);
+    await first.engine.close();
+
+    const second = await openEngine(dir);
+    try {
+      assert.equal(second.engine.get(Buffer.from('acked'))?.value?.toString(), 'v');
+      assert.equal(second.engine.get(Buffer.from('torn')), undefined);
+      assert.ok((second.logger.find(/torn tail/)?.fields['droppedBytes'] as number) > 0);
+    } finally {
+      await second.engine.close();
+    }
+  });
+
+  it('keeps a tombstone through a replay that flushes, so an older put in the WAL cannot return', async () => {
+    const dir = await tempDir();
+    let nowMs = 100 * DAY_MS;
+    const first = await openEngine(dir, { tombstoneGraceMs: DAY_MS, nowMs: () => nowMs });
+    // Both pass the stale-write filter before either is inserted, so both reach the WAL.
+    const results = await Promise.all([first.engine.apply([tombstone('k', nowMs)]), first.engine.apply([put('k', 'old', nowMs - 1000)])]);
+    assert.deepEqual(results.map((result) => result.applied), [[true], [false]]);
+    // Crash, and come back after the grace period with a budget that flushes during replay.
+    nowMs += 2 * DAY_MS;
+    const second = await openEngine(dir, { tombstoneGraceMs: DAY_MS, nowMs: () => nowMs, memtableBytesMax: 1 });
+    try {
+      assert.equal(second.engine.get(Buffer.from('k'))?.value ?? null, null, 'the older put must not win');
+    } finally {
+      await second.engine.close();
+    }
+  });
+
+  it('checkpoints when the WAL grows, even while a few hot keys keep the memtable small', async () => {
+    const dir = await tempDir();
+    const first = await openEngine(dir, { segmentBytesMax: 16 * 1024, fsyncPolicy: { kind: 'never' } });
+    for (let i = 0; i < 2000; i++) await first.engine.apply([put(`hot-${i % 10}`, 'x'.repeat(100), 1000 + i)]);
+    // Two segments past the last checkpoint start the next one, and writes go on while it runs.
+    assert.ok((await walSegments(dir)).length <= 5, `${(await walSegments(dir)).length} WAL segments kept`);
+    // Crash; the reopen replays at most the segments since the last checkpoint.
+    const second = await openEngine(dir);
+    try {
+      const replayed = second.logger.find(/storage engine open/)!.fields['recordsReplayed'] as number;
+      assert.ok(replayed < 2000 / 2, `${replayed} records replayed`);
+      assert.equal(second.engine.get(Buffer.from('hot-9'))?.value?.toString(), 'x'.repeat(100));
+    } finally {
+      await second.engine.close();
+    }
+  });
+
+  it('refuses to start when the WAL directory lost the segment the checkpoint names', async () => {
+    const dir = await tempDir();
+    const first = await openEngine(dir);
+    await first.engine.apply([put('a', '1', 1000)]);
+    await first.engine.checkpoint();
+    await first.engine.apply([put('b', '2', 1000)]);
+    await first.engine.close();
+    const { rm } = await import('node:fs/promises');
+    await rm(join(dir, 'wal'), { recursive: true });
+    await assert.rejects(openEngine(dir), /WAL file .* is corrupt at offset 0: .*holds no segment/);
+  });
+
+  it('settles sync, checkpoint and close after a failed fsync instead of hanging', async () => {
+    const dir = await tempDir();
+    let failSyncs = false;
+    const failing: WalFileSystem = {
+      ...nodeWalFileSystem,
+      async openForWrite(path, create) {
+        const handle = await nodeWalFileSystem.openForWrite(path, create);
+        return {
+          ...handle,
+          writeAll: (bytes, position) => handle.writeAll(bytes, position),
+          truncate: (length) => handle.truncate(length),
+          close: () => handle.close(),
+          async datasync() {
+            if (failSyncs) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+            return handle.datasync();
+          },
+        };
+      },
+    };
+    const { engine } = await openEngine(dir, { fileSystem: failing, fsyncPolicy: { kind: 'never' } });
+    await engine.apply([put('a', '1', 1000)]);
+    failSyncs = true;
+    await assert.rejects(engine.sync(), /EIO/);
+    await assert.rejects(engine.checkpoint(), /failed earlier|EIO/);
+    await engine.close();
+  });
+
+  it('closes cleanly while applies are in flight: each resolves or is refused, and what resolved is kept', async () => {
+    const dir = await tempDir();
+    const { engine } = await openEngine(dir, { memtableBytesMax: 8 * 1024 });
+    const outcomes = Array.from({ length: 300 }, (_, i) =>
+      engine.apply([put(`c-${i}`, 'v'.repeat(50), 1000 + i)]).then(
+        (): { i: number; ok: boolean; code?: string } => ({ i, ok: true }),
+        (error: unknown) => ({ i, ok: false, code: (error as { code?: string }).code }),
+      ),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    await engine.close();
+    const settled = await Promise.all(outcomes);
+    for (const outcome of settled) if (!outcome.ok) assert.equal(outcome.code, 'STORE_CLOSED');
+    const reopened = await openEngine(dir);
+    try {
+      for (const outcome of settled) if (outcome.ok) assert.ok(reopened.engine.get(Buffer.from(`c-${outcome.i}`)), `acked c-${outcome.i} kept`);
+    } finally {
+      await reopened.engine.close();
+    }
+  });
+
   it('scans token ranges in order across memtable and store, in pages', async () => {
     const dir = await tempDir();
     const { engine } = await openEngine(dir);

@@ -64,8 +64,8 @@ async function flipBit(file: string, offset: number): Promise<void> {
   await writeFile(file, bytes);
 }
 
-async function logDir(t: TestContext): Promise<string> {
-  return join(await tempDir(t), 'wal');
+async function logDir(_t?: TestContext): Promise<string> {
+  return join(await tempDir(), 'wal');
 }
 
 describe('WAL recovery', () => {
@@ -139,6 +139,32 @@ describe('WAL recovery', () => {
     assert.equal(entry?.fields['file'], file);
     assert.equal(entry?.fields['offset'], thirdFrame);
     assert.equal(entry?.fields['skippedBytes'], size - thirdFrame);
+  });
+
+  it('refuses a flipped bit in an early frame length that points past the end of the file', async () => {
+    const dir = await logDir();
+    const [file] = await writeLog(dir, 50);
+    const thirdFrame = SEGMENT_HEADER_BYTES + frameBytesOf(1) + frameBytesOf(2);
+    const bytes = await readFile(file!);
+    bytes.writeUInt32BE(bytes.readUInt32BE(thirdFrame) + 65536, thirdFrame);
+    await writeFile(file!, bytes);
+    await expectCorrupt(dir, file!, thirdFrame);
+  });
+
+  it('refuses a zeroed header with acknowledged frames after it', async () => {
+    const dir = await logDir();
+    const [file] = await writeLog(dir, 20);
+    const bytes = await readFile(file!);
+    bytes.fill(0, 0, SEGMENT_HEADER_BYTES);
+    await writeFile(file!, bytes);
+    await expectCorrupt(dir, file!, 0);
+  });
+
+  it('refuses a log whose first uncovered segment is missing', async () => {
+    const dir = await logDir();
+    const files = await writeLog(dir, 40, 600);
+    await rm(files[0]!);
+    await assert.rejects(recover(dir), (error: unknown) => error instanceof QkvError && error.code === 'WAL_CORRUPT' && /missing/.test(error.message));
   });
 
   it('refuses a segment with the wrong magic', async (t) => {

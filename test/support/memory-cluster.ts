@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import { HybridLogicalClock } from '../../src/clock/hybrid-logical-clock.js';
 import { Coordinator } from '../../src/coordinator/coordinator.js';
-import type { CoordinatorConfig, Placement } from '../../src/coordinator/coordinator-config.js';
+import type { CoordinatorConfig, HintSink, Placement } from '../../src/coordinator/coordinator-config.js';
+import type { PeerLiveness } from '../../src/membership/failure-detector.js';
 import type { CoordinatorMetrics } from '../../src/coordinator/coordinator-metrics.js';
 import { LocalReplica } from '../../src/coordinator/local-replica.js';
 import { silentLogger, type Logger } from '../../src/logging/logger.js';
@@ -43,6 +44,10 @@ export interface MemoryClusterOptions {
   readonly network?: MemoryNetworkOptions;
   readonly metrics?: (nodeId: string) => CoordinatorMetrics;
   readonly logger?: Logger;
+  /** Failure detection per node (src/membership/failure-detector.ts); none when absent. */
+  readonly liveness?: (nodeId: string) => PeerLiveness;
+  /** Hint store per node (src/handoff); none when absent. */
+  readonly hints?: (nodeId: string) => HintSink;
 }
 
 export interface MemoryClusterNode {
@@ -68,7 +73,7 @@ export class MemoryCluster {
       const wallClock = options.wallClocks?.[id] ?? Date.now;
       const engine = new MemoryStorageEngine(testTokenOf);
       const clock = new HybridLogicalClock(wallClock);
-      const replica = new LocalReplica(engine, clock);
+      const replica = new LocalReplica(engine, clock, { tokenOf: testTokenOf, nowMs: wallClock });
       this.network.register(id, replica);
       const transport = this.network.transport(id);
       const coordinator = new Coordinator(
@@ -81,6 +86,8 @@ export class MemoryCluster {
           logger: options.logger ?? silentLogger,
           wallClock,
           ...(options.metrics ? { metrics: options.metrics(id) } : {}),
+          ...(options.liveness ? { liveness: options.liveness(id) } : {}),
+          ...(options.hints ? { hints: options.hints(id) } : {}),
         },
       );
       return { id, engine, replica, clock, transport, coordinator };

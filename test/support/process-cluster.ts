@@ -24,6 +24,20 @@ export interface ProcessNode {
   output: string;
 }
 
+// Children that outlive a test file (a failed hook, an interrupted run) would keep
+// ports and temp directories busy; whatever is still running when this process exits
+// is killed.
+const liveChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
+/** Registers a spawned node process for the exit-time sweep. */
+export function trackChild(child: ChildProcess): void {
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+}
+
 /** A port the kernel just handed out; free unless someone else grabs it first. */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -146,6 +160,7 @@ export class ProcessCluster {
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
+    trackChild(child);
     node.child = child;
     node.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }

@@ -1,19 +1,19 @@
-// Temporary directories for tests. They are removed when the test file's tests are all
-// done, not when each test ends: a test's own `t.after` hooks (closing an engine, say)
-// run in registration order and must still find their files.
-import { mkdtemp, rm } from 'node:fs/promises';
+// Temporary directories for tests, removed when the test process exits. Not removed in
+// a node:test hook: a hook registered from inside a running test or beforeEach attaches
+// to that test and can run while the test's own cleanup (closing an engine that still
+// writes its final checkpoint) is in progress.
+import { rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
 
 const created: string[] = [];
-let cleanupRegistered = false;
+
+process.on('exit', () => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
 
 export async function tempDir(_context?: unknown, prefix = 'qkv-test-'): Promise<string> {
-  if (!cleanupRegistered) {
-    cleanupRegistered = true;
-    after(() => Promise.all(created.map((dir) => rm(dir, { recursive: true, force: true }))));
-  }
   const dir = await mkdtemp(join(tmpdir(), prefix));
   created.push(dir);
   return dir;

@@ -3,6 +3,8 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AdminClient as _quorumkv_v1_AdminClient, AdminDefinition as _quorumkv_v1_AdminDefinition } from './quorumkv/v1/Admin.js';
 import type { MemberStatus as _quorumkv_v1_MemberStatus, MemberStatus__Output as _quorumkv_v1_MemberStatus__Output } from './quorumkv/v1/MemberStatus.js';
+import type { RepairRequest as _quorumkv_v1_RepairRequest, RepairRequest__Output as _quorumkv_v1_RepairRequest__Output } from './quorumkv/v1/RepairRequest.js';
+import type { RepairResponse as _quorumkv_v1_RepairResponse, RepairResponse__Output as _quorumkv_v1_RepairResponse__Output } from './quorumkv/v1/RepairResponse.js';
 import type { RingOwner as _quorumkv_v1_RingOwner, RingOwner__Output as _quorumkv_v1_RingOwner__Output } from './quorumkv/v1/RingOwner.js';
 import type { RingRequest as _quorumkv_v1_RingRequest, RingRequest__Output as _quorumkv_v1_RingRequest__Output } from './quorumkv/v1/RingRequest.js';
 import type { RingResponse as _quorumkv_v1_RingResponse, RingResponse__Output as _quorumkv_v1_RingResponse__Output } from './quorumkv/v1/RingResponse.js';
@@ -18,6 +20,8 @@ export interface ProtoGrpcType {
     v1: {
       Admin: SubtypeConstructor<typeof grpc.Client, _quorumkv_v1_AdminClient> & { service: _quorumkv_v1_AdminDefinition }
       MemberStatus: MessageTypeDefinition<_quorumkv_v1_MemberStatus, _quorumkv_v1_MemberStatus__Output>
+      RepairRequest: MessageTypeDefinition<_quorumkv_v1_RepairRequest, _quorumkv_v1_RepairRequest__Output>
+      RepairResponse: MessageTypeDefinition<_quorumkv_v1_RepairResponse, _quorumkv_v1_RepairResponse__Output>
       RingOwner: MessageTypeDefinition<_quorumkv_v1_RingOwner, _quorumkv_v1_RingOwner__Output>
       RingRequest: MessageTypeDefinition<_quorumkv_v1_RingRequest, _quorumkv_v1_RingRequest__Output>
       RingResponse: MessageTypeDefinition<_quorumkv_v1_RingResponse, _quorumkv_v1_RingResponse__Output>

@@ -80,6 +80,13 @@ export async function runLocalCluster(args: string[], io: CliIo): Promise<number
     return { node, child, logPath, exited };
   });
 
+  // If this process ends without stopping them (an exception, process.exit), the
+  // nodes must not live on unattended.
+  const sweep = (): void => {
+    for (const { child } of running) if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', sweep);
+
   let stopping = false;
   const stopAll = async (): Promise<boolean> => {
     stopping = true;
@@ -120,6 +127,7 @@ export async function runLocalCluster(args: string[], io: CliIo): Promise<number
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('exit', sweep);
   }
 }
 

@@ -49,7 +49,7 @@ export async function runServer(args: string[], io: CliIo): Promise<number> {
   try {
     let node: QuorumNode;
     try {
-      node = await QuorumNode.start(config, logger);
+      node = await QuorumNode.start(config, logger, { setLogLevel: (level) => (logger.level = level) });
     } catch (error) {
       logger.error({ err: error }, 'start failed');
       const message = error instanceof Error ? error.message : String(error);

@@ -3,10 +3,11 @@
 //   apply:      LWW filter -> WAL append (group commit, durable per fsync policy)
 //               -> memtable insert (LWW again, against every level)
 //   get:        active memtable -> checkpointing memtable -> ordered store
-//   checkpoint: when the active memtable passes its byte budget: roll the WAL to a new
-//               segment S, freeze the memtable, write it (with the retention rules of
-//               retention.ts) and the marker "checkpoint-segment = S" to LMDB in one
-//               flushed transaction, then delete the WAL segments below S
+//   checkpoint: when the active memtable holds half its byte budget or the WAL grew two
+//               segments: roll the WAL to a new segment S, freeze the memtable, write it
+//               to LMDB (expired values dropped, retention.ts), then the marker
+//               "checkpoint-segment = S", flush, delete the WAL segments below S, and
+//               sweep a slice of the store for tombstones past their grace period
 //   open:       replay the WAL from the store's checkpoint segment (wal-recovery.ts)
 //
 // Invariant: for any key, a level nearer the top holds a version newer than every
@@ -20,7 +21,7 @@ import { StoreClosedError } from '../../errors/errors.js';
 import { KEY_BYTES_MAX_CEILING, MEMTABLE_BYTES_DEFAULT, TOMBSTONE_GRACE_MS_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT } from '../../limits.js';
 import type { Logger } from '../../logging/logger.js';
 import { rangeIntervals, type TokenFunction, type TokenRange } from '../../ring/token-range.js';
-import type { KvRecord } from '../record.js';
+import type { KvRecord, Version } from '../record.js';
 import { supersedes } from '../record.js';
 import { encodeBatch } from '../record-codec.js';
 import type { ApplyResult, ScanCursor, ScanPage, StorageEngine } from '../storage-engine.js';
@@ -30,10 +31,12 @@ import { createWalMetrics } from '../wal/wal-metrics.js';
 import { openWriteAheadLog, type WalRecoveryReport } from '../wal/wal-recovery.js';
 import type { WriteAheadLog } from '../wal/write-ahead-log.js';
 import { createEngineMetrics, type EngineMetrics } from './engine-metrics.js';
-import { Memtable } from './memtable.js';
+import { mapKeyOf, Memtable } from './memtable.js';
 import { OrderedStore, storeKeyOf } from './ordered-store.js';
-import { isPurgeable, retainedForm } from './retention.js';
+import { isPurgeable, storedForm } from './retention.js';
 
+/** WAL segments written since the last checkpoint that start a checkpoint by themselves. */
+const WAL_SEGMENTS_BEFORE_CHECKPOINT = 2n;
 /** Store entries a checkpoint examines for purging, so one checkpoint stays short. */
 const PURGE_SWEEP_ENTRIES_MAX = 10_000;
 
@@ -62,7 +65,13 @@ export class DurableStorageEngine implements StorageEngine {
   private checkpointing: Promise<void> | undefined;
   private failure: Error | undefined;
   private closed = false;
+  /** Set when close() begins; new applies are refused and no checkpoint starts. */
+  private closing = false;
+  private appliesInFlight = 0;
+  private appliesDrained: (() => void) | undefined;
   private sweepAfter: Buffer | undefined;
+  /** Counts checkpoints whose records reached the store; see `insert`. */
+  private checkpointsCompleted = 0;
   private wal!: WriteAheadLog;
 
   private constructor(
@@ -104,6 +113,9 @@ export class DurableStorageEngine implements StorageEngine {
         },
       );
       engine.wal = wal;
+      // A long replay is made durable in the store at once, so the next start does not
+      // replay the same segments again.
+      if (report.segmentsReplayed > 1) await engine.checkpoint();
       metrics.bind({
         memtableBytes: () => engine.active.bytes + (engine.frozen?.bytes ?? 0),
         memtableRecords: () => engine.active.size + (engine.frozen?.size ?? 0),
@@ -119,32 +131,47 @@ export class DurableStorageEngine implements StorageEngine {
     }
   }
 
-  get(key: Buffer): KvRecord | undefined {
-    return this.active.get(key) ?? this.frozen?.get(key) ?? this.store.get(key);
+  get(key: Buffer, mapKey = mapKeyOf(key)): KvRecord | undefined {
+    return this.active.get(key, mapKey) ?? this.frozen?.get(key, mapKey) ?? this.store.get(key);
   }
 
   async apply(records: readonly KvRecord[]): Promise<ApplyResult> {
     this.throwIfUnusable();
+    this.appliesInFlight++;
+    try {
+      return await this.applyNow(records);
+    } finally {
+      this.appliesInFlight--;
+      if (this.appliesInFlight === 0) this.appliesDrained?.();
+    }
+  }
+
+  private async applyNow(records: readonly KvRecord[]): Promise<ApplyResult> {
     for (const record of records) {
       assert.ok(record.key.length > 0, 'empty key reached the engine');
       assert.ok(record.key.length <= KEY_BYTES_MAX_CEILING, 'oversized key reached the engine');
     }
-    await this.waitForRoom();
+    if (this.active.bytes >= this.checkpointThresholdBytes()) await this.waitForRoom();
 
     // Stale records (repairs, replays from peers) are dropped before they cost WAL space.
-    const fresh = records.filter((record) => supersedes(record.version, this.get(record.key)?.version));
     const applied = records.map(() => false);
+    const fresh: Array<{ index: number; record: KvRecord; mapKey: string; seen: Version | undefined }> = [];
+    for (const [index, record] of records.entries()) {
+      const mapKey = mapKeyOf(record.key);
+      const seen = this.get(record.key, mapKey)?.version;
+      if (supersedes(record.version, seen)) fresh.push({ index, record, mapKey, seen });
+    }
     if (fresh.length === 0) return { applied };
 
-    const segment = await this.wal.append(encodeBatch(fresh), fresh.length);
+    const epoch = this.checkpointsCompleted;
+    const segment = await this.wal.append(encodeBatch(fresh.map((entry) => entry.record)), fresh.length);
     // A checkpoint rolls the WAL only after every earlier append has reached this
     // point, so a record can never land in a memtable younger than its segment.
     assert.ok(segment >= this.activeSince, 'record inserted into a memtable newer than its WAL segment');
-    const appliedFresh = new Set<KvRecord>();
-    for (const record of fresh) if (this.insert(record)) appliedFresh.add(record);
-    for (const [index, record] of records.entries()) applied[index] = appliedFresh.has(record);
+    const unchangedStore = epoch === this.checkpointsCompleted;
+    for (const { index, record, mapKey, seen } of fresh) applied[index] = this.insert(record, mapKey, unchangedStore ? seen : undefined, unchangedStore);
 
-    if (this.active.bytes >= this.checkpointThresholdBytes()) void this.checkpoint().catch(() => {});
+    if (this.needsCheckpoint()) void this.checkpoint().catch(() => {});
     return { applied };
   }
 
@@ -193,6 +220,16 @@ export class DurableStorageEngine implements StorageEngine {
     await this.wal.sync();
   }
 
+  /**
+   * A checkpoint is due when the active memtable holds half the budget, or when the
+   * WAL has grown WAL_SEGMENTS_BEFORE_CHECKPOINT segments past the last checkpoint: a
+   * few hot keys overwritten forever keep the memtable small but not the log.
+   */
+  private needsCheckpoint(): boolean {
+    if (this.closing || this.checkpointing) return false;
+    return this.active.bytes >= this.checkpointThresholdBytes() || this.wal.currentSegment - this.activeSince >= WAL_SEGMENTS_BEFORE_CHECKPOINT;
+  }
+
   /** Moves the memtable into the ordered store; concurrent calls share one checkpoint. */
   checkpoint(): Promise<void> {
     this.checkpointing ??= this.runCheckpoint().finally(() => {
@@ -202,10 +239,12 @@ export class DurableStorageEngine implements StorageEngine {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
+    this.closing = true;
     try {
-      if (this.unusable() === undefined && this.active.size > 0) await this.checkpoint();
-      else await this.checkpointing?.catch(() => {});
+      if (this.appliesInFlight > 0) await new Promise<void>((resolve) => (this.appliesDrained = resolve));
+      await this.checkpointing?.catch(() => {});
+      if (this.failed() === undefined && this.active.size > 0) await this.runCheckpoint();
     } finally {
       this.closed = true;
       await this.wal.close();
@@ -213,16 +252,27 @@ export class DurableStorageEngine implements StorageEngine {
     }
   }
 
-  private insert(record: KvRecord): boolean {
-    if (!supersedes(record.version, this.get(record.key)?.version)) return false;
-    // The memtable keeps its own copies: a caller reusing its buffers must not change
-    // what was acknowledged as stored.
-    return this.active.put({ ...record, key: Buffer.from(record.key), value: record.value && Buffer.from(record.value) });
+  /**
+   * Inserts a record that supersedes every version the engine holds for its key.
+   * `seenInStore` is the newest version found before the WAL append; while no checkpoint
+   * completed since, only the memtables can have gained a newer one, so the store lookup
+   * is skipped. Otherwise every level is consulted again.
+   */
+  private insert(record: KvRecord, mapKey: string, seenBefore: Version | undefined, storeUnchanged: boolean): boolean {
+    let newest = storeUnchanged ? seenBefore : this.get(record.key, mapKey)?.version;
+    if (storeUnchanged) {
+      for (const level of [this.active, this.frozen]) {
+        const held = level?.get(record.key, mapKey)?.version;
+        if (held && supersedes(held, newest)) newest = held;
+      }
+    }
+    if (!supersedes(record.version, newest)) return false;
+    return this.active.put(ownedCopy(record), mapKey);
   }
 
   /** Recovery applies replayed batches here; past the budget they go to the store. */
   private async replay(records: KvRecord[]): Promise<void> {
-    for (const record of records) this.insert(record);
+    for (const record of records) this.insert(record, mapKeyOf(record.key), undefined, false);
     if (this.active.bytes >= this.checkpointThresholdBytes()) {
       // The WAL writer does not exist yet, so the checkpoint marker stays where it is:
       // the same segments are replayed again after a crash, which LWW makes harmless.
@@ -257,6 +307,7 @@ export class DurableStorageEngine implements StorageEngine {
       this.activeSince = boundary;
       const written = await this.writeToStore(this.frozen, boundary);
       this.frozen = undefined;
+      this.checkpointsCompleted++;
       const removedSegments = await this.wal.removeSegmentsBefore(boundary);
       const purged = await this.sweepForPurge();
       const elapsedMs = performance.now() - started;
@@ -276,11 +327,11 @@ export class DurableStorageEngine implements StorageEngine {
 
   private async writeToStore(memtable: Memtable, checkpointSegment: bigint): Promise<number> {
     const nowMs = this.options.nowMs();
-    const grace = this.options.tombstoneGraceMs;
-    const writes = [...memtable.values()].map((record) => ({ key: record.key, record: retainedForm(record, nowMs, grace) }));
-    const count = await this.store.commitCheckpoint(writes, checkpointSegment);
+    function* writes(): Generator<{ key: Buffer; record: KvRecord }> {
+      for (const record of memtable.values()) yield { key: record.key, record: storedForm(record, nowMs) };
+    }
+    const count = await this.store.commitCheckpoint(writes(), checkpointSegment);
     this.metrics.checkpointRecords.inc(count);
-    this.metrics.purgedRecords.inc(writes.filter((write) => write.record === undefined).length);
     return count;
   }
 
@@ -297,9 +348,13 @@ export class DurableStorageEngine implements StorageEngine {
     return purgeable.length;
   }
 
+  private failed(): Error | undefined {
+    return this.failure ?? this.wal.failed;
+  }
+
   private unusable(): Error | undefined {
-    if (this.closed) return new StoreClosedError();
-    const failure = this.failure ?? this.wal.failed;
+    if (this.closed || this.closing) return new StoreClosedError();
+    const failure = this.failed();
     if (failure) return new Error(`storage engine failed earlier: ${failure.message}`, { cause: failure });
     return undefined;
   }
@@ -308,6 +363,20 @@ export class DurableStorageEngine implements StorageEngine {
     const error = this.unusable();
     if (error) throw error;
   }
+}
+
+/**
+ * The memtable keeps its own copies, so a caller reusing its buffers cannot change what
+ * was acknowledged as stored. Key and value share one allocation.
+ */
+function ownedCopy(record: KvRecord): KvRecord {
+  const valueBytes = record.value?.length ?? 0;
+  const bytes = Buffer.allocUnsafe(record.key.length + valueBytes);
+  record.key.copy(bytes, 0);
+  record.value?.copy(bytes, record.key.length);
+  const key = bytes.subarray(0, record.key.length);
+  const value = record.value === null ? null : bytes.subarray(record.key.length);
+  return { key, value, version: record.version, expiresAtMs: record.expiresAtMs };
 }
 
 export async function openStorageEngine(options: DurableStorageEngineOptions): Promise<DurableStorageEngine> {

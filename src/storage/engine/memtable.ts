@@ -22,13 +22,13 @@ export class Memtable {
     return this.records.size;
   }
 
-  get(key: Buffer): KvRecord | undefined {
-    return this.records.get(mapKeyOf(key));
+  /** `mapKey` is mapKeyOf(key), for callers that look the same key up more than once. */
+  get(key: Buffer, mapKey = mapKeyOf(key)): KvRecord | undefined {
+    return this.records.get(mapKey);
   }
 
   /** Stores the record when it supersedes the one held; returns whether it did. */
-  put(record: KvRecord): boolean {
-    const mapKey = mapKeyOf(record.key);
+  put(record: KvRecord, mapKey = mapKeyOf(record.key)): boolean {
     const current = this.records.get(mapKey);
     if (!supersedes(record.version, current?.version)) return false;
     if (current) this.footprintBytes -= recordFootprintBytes(current);

@@ -5,6 +5,11 @@
 // purged after it. An expired record is turned into a tombstone with the same version
 // at the first checkpoint after its expiry (its value's space is given back at once)
 // and purged a grace period after its expiry.
+//
+// Purging happens only in the sweep of the store that follows a checkpoint, never while
+// a checkpoint or a recovery writes records: until the checkpoint marker is durable and
+// the covered WAL segments are gone, a replay could apply an older version of the key
+// again, and without the tombstone that older version would win.
 import { wallMsOf } from '../../clock/hybrid-logical-clock.js';
 import type { KvRecord } from '../record.js';
 import { isExpired, isTombstone } from '../record.js';
@@ -17,12 +22,15 @@ function deletedSinceMs(record: KvRecord, nowMs: number): number | undefined {
   return undefined;
 }
 
-/** The record as a checkpoint should store it; undefined means purge the key. */
-export function retainedForm(record: KvRecord, nowMs: number, tombstoneGraceMs: number): KvRecord | undefined {
-  const since = deletedSinceMs(record, nowMs);
-  if (since === undefined) return record;
-  if (since + tombstoneGraceMs <= nowMs) return undefined;
-  return record.value === null ? record : { ...record, value: null };
+/**
+ * The record as a checkpoint should store it: an expired record loses its value and
+ * becomes a tombstone with the same version. Checkpoints never drop a key; only the
+ * store sweep purges (see isPurgeable), after the WAL that could hold older versions
+ * of the key is gone.
+ */
+export function storedForm(record: KvRecord, nowMs: number): KvRecord {
+  if (record.value !== null && isExpired(record, nowMs)) return { ...record, value: null };
+  return record;
 }
 
 export function isPurgeable(record: KvRecord, nowMs: number, tombstoneGraceMs: number): boolean {

@@ -7,7 +7,7 @@
 //   - a torn tail in the last segment is copied to `<file>.broken`, cut off, and the
 //     number of dropped bytes logged; those bytes were never acknowledged;
 //   - a checksum mismatch or impossible length anywhere else, a bad header, or a
-//     missing segment stops start-up with a WalCorruptError naming the file and
+//     missing segment (including the first one the checkpoint names) stops start-up with a WalCorruptError naming the file and
 //     offset, because acknowledged writes lie there; with `skipCorrupt` the damaged
 //     rest of that segment is copied to `.broken`, cut off, and logged exactly.
 import { join } from 'node:path';
@@ -88,7 +88,15 @@ export async function openWriteAheadLog(
 
   const segments = all.filter((segment) => segment >= recovery.fromSegment);
   const report = { segmentsReplayed: 0, batchesReplayed: 0, recordsReplayed: 0, tornBytesDropped: 0, corruptBytesSkipped: 0 };
-  let expected = segments[0];
+  // The checkpoint's rollover created segment `fromSegment` before the marker named it,
+  // so the log must start exactly there: anything else means acknowledged data is gone.
+  if (segments.length === 0 && recovery.fromSegment > 0n) {
+    const path = join(dir, segmentFileName(recovery.fromSegment));
+    const missing = new WalCorruptError(path, 0, `the store's checkpoint names segment ${recovery.fromSegment} but the WAL directory holds no segment`);
+    if (!recovery.skipCorrupt) throw missing;
+    logger.error({ file: path }, 'the WAL is missing entirely; starting from the store alone (skip-corrupt)');
+  }
+  let expected = recovery.fromSegment;
   for (const [index, segment] of segments.entries()) {
     const path = join(dir, segmentFileName(segment));
     if (segment !== expected) {

@@ -48,6 +48,8 @@ export class WriteAheadLog {
   private dirty = false;
   private failure: Error | undefined;
   private closed = false;
+  /** Set when close() begins: nothing new is accepted while the final sync runs. */
+  private closing = false;
   private readonly intervalTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -154,10 +156,12 @@ export class WriteAheadLog {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    if (this.failure === undefined) {
+    if (this.closed || this.closing) return;
+    const finalSync = this.failure === undefined ? this.sync() : undefined;
+    this.closing = true;
+    if (finalSync) {
       try {
-        await this.sync();
+        await finalSync;
       } catch {
         // The failure is already logged and kept; closing goes on.
       }
@@ -168,7 +172,7 @@ export class WriteAheadLog {
   }
 
   private refusal(): Error | undefined {
-    if (this.closed) return new StoreClosedError();
+    if (this.closed || this.closing) return new StoreClosedError();
     if (this.failure) return new Error(`the WAL failed earlier and accepts no writes until restart: ${this.failure.message}`, { cause: this.failure });
     return undefined;
   }
@@ -187,14 +191,22 @@ export class WriteAheadLog {
       const head = this.queue[0]!;
       if (head.kind === 'frame') {
         await this.writeGroup();
-      } else if (head.kind === 'rotate') {
-        this.queue.shift();
-        await this.rotate();
-        head.resolve(this.segment);
-      } else {
-        this.queue.shift();
-        await this.datasync();
-        head.resolve();
+        continue;
+      }
+      // A rotate or sync leaves the queue before it runs, so fail() cannot reach it:
+      // it is settled here either way.
+      this.queue.shift();
+      try {
+        if (head.kind === 'rotate') {
+          await this.rotate();
+          head.resolve(this.segment);
+        } else {
+          await this.datasync();
+          head.resolve();
+        }
+      } catch (error) {
+        head.reject(error instanceof Error ? error : new Error(String(error)));
+        throw error;
       }
     }
     this.flushing = false;

@@ -20,12 +20,14 @@ import {
 } from '../../limits.js';
 import type { Member } from '../../membership/member.js';
 import type { KvRecord } from '../../storage/record.js';
-import type { PeerCallOptions, PeerTransport, ReplicaHandler } from '../peer-transport.js';
+import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ReplicaHandler } from '../peer-transport.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../../api/grpc-options.js';
 import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../../api/error-status.js';
 import { loadQuorumKvProtocol } from '../../api/proto-package.js';
-import { decodeRecord, decodeRecordBatch } from '../../api/wire-codec.js';
+import { decodeRecord, decodeRecordBatch, decodeUint64 } from '../../api/wire-codec.js';
+import type { TokenRange } from '../../ring/token-range.js';
 import { encodeBatch } from '../../storage/record-codec.js';
+import type { ScanCursor, ScanPage } from '../../storage/storage-engine.js';
 import type { ReplicaClient } from '../../api/generated/quorumkv/v1/Replica.js';
 import type { ReadResponse__Output } from '../../api/generated/quorumkv/v1/ReadResponse.js';
 import { TurnCoalescer, type CoalescedMessage } from './turn-coalescer.js';
@@ -100,6 +102,53 @@ export class GrpcTransport implements PeerTransport {
     let bytes = 0;
     for (const key of keys) bytes += RECORD_OVERHEAD_BYTES + key.length;
     return link.reads.send(keys, keys.length, bytes, options.deadlineMs);
+  }
+
+  async merkleTree(peer: string, range: TokenRange, depth: number, options: PeerCallOptions): Promise<MerkleTreeSummary> {
+    if (this.closed) throw new ShuttingDownError();
+    if (peer === this.options.localNodeId && this.options.localHandler?.merkleTree !== undefined) {
+      return this.options.localHandler.merkleTree(range, depth);
+    }
+    const link = this.linkOf(peer);
+    if (link instanceof QkvError) throw link;
+    const request = { range: { start: range.start.toString(), end: range.end.toString() }, depth };
+    return new Promise<MerkleTreeSummary>((resolve, reject) => {
+      link.client.MerkleTree(request, { deadline: new Date(options.deadlineMs) }, (error, response) => {
+        if (error !== null) return reject(peerErrorOf(peer, error));
+        const leaves = response?.leaves ?? [];
+        if (leaves.length === 0 || (leaves.length & (leaves.length - 1)) !== 0 || leaves.some((leaf) => leaf.length !== 32)) {
+          return reject(new QkvError('INTERNAL', `peer ${peer} answered a malformed Merkle tree`));
+        }
+        resolve({ root: response!.root, leaves, records: Number(response!.records) });
+      });
+    });
+  }
+
+  async scan(peer: string, range: TokenRange, limit: number, resumeAfter: ScanCursor | undefined, options: PeerCallOptions): Promise<ScanPage> {
+    if (this.closed) throw new ShuttingDownError();
+    if (peer === this.options.localNodeId && this.options.localHandler?.scan !== undefined) {
+      return this.options.localHandler.scan(range, limit, resumeAfter);
+    }
+    const link = this.linkOf(peer);
+    if (link instanceof QkvError) throw link;
+    const request = {
+      range: { start: range.start.toString(), end: range.end.toString() },
+      limit,
+      resumeAfter: resumeAfter === undefined ? null : { token: resumeAfter.token.toString(), key: resumeAfter.key },
+    };
+    return new Promise<ScanPage>((resolve, reject) => {
+      link.client.Scan(request, { deadline: new Date(options.deadlineMs) }, (error, response) => {
+        if (error !== null) return reject(peerErrorOf(peer, error));
+        try {
+          const records = (response?.records ?? []).map((wire, index) => decodeRecord(wire, RECORD_BOUNDS, `records[${index}]`));
+          if (records.length > limit) throw new QkvError('INTERNAL', `peer ${peer} answered ${records.length} records for a limit of ${limit}`);
+          const cursor = response?.resumeAfter;
+          resolve(cursor ? { records, resumeAfter: { token: decodeUint64(cursor.token, 'resume_after.token'), key: cursor.key } } : { records });
+        } catch (decodeError) {
+          reject(decodeError);
+        }
+      });
+    });
   }
 
   async close(): Promise<void> {

@@ -5,13 +5,16 @@
 // engine's batch encoding (`batch`); an Apply with `records` messages (an older peer)
 // is still understood.
 import * as grpc from '@grpc/grpc-js';
-import { InvalidArgumentError } from '../../errors/errors.js';
-import { KEY_BYTES_MAX_CEILING, VALUE_BYTES_MAX_CEILING } from '../../limits.js';
+import { InvalidArgumentError, QkvError } from '../../errors/errors.js';
+import { KEY_BYTES_MAX_CEILING, MERKLE_DEPTH_MAX, REPAIR_SCAN_RECORDS_MAX, VALUE_BYTES_MAX_CEILING } from '../../limits.js';
+import { rangeContains, type TokenRange } from '../../ring/token-range.js';
+import type { ScanCursor } from '../../storage/storage-engine.js';
+import type { TokenRange__Output } from '../../api/generated/quorumkv/v1/TokenRange.js';
 import type { Logger } from '../../logging/logger.js';
 import type { KvRecord } from '../../storage/record.js';
 import type { ReplicaHandler } from '../peer-transport.js';
 import { serviceErrorOf } from '../../api/error-status.js';
-import { decodeRecord, decodeRecordBatch } from '../../api/wire-codec.js';
+import { decodeRecord, decodeRecordBatch, decodeUint64, encodeRecord } from '../../api/wire-codec.js';
 import { encodeBatch } from '../../storage/record-codec.js';
 import { loadQuorumKvProtocol } from '../../api/proto-package.js';
 import type { ReplicaHandlers } from '../../api/generated/quorumkv/v1/Replica.js';
@@ -50,6 +53,48 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
         (error: unknown) => callback(fail('Apply', error)),
       );
     },
+    MerkleTree(call, callback) {
+      const merkleTree = handler.merkleTree;
+      let range: TokenRange;
+      try {
+        if (merkleTree === undefined) throw new QkvError('INTERNAL', 'this replica serves no Merkle trees');
+        range = decodeTokenRange(call.request.range, 'range');
+        if (call.request.depth > MERKLE_DEPTH_MAX) throw new InvalidArgumentError(`depth ${call.request.depth} exceeds ${MERKLE_DEPTH_MAX}`);
+      } catch (error) {
+        callback(fail('MerkleTree', error));
+        return;
+      }
+      merkleTree.call(handler, range, call.request.depth).then(
+        (tree) => callback(null, { root: tree.root, leaves: tree.leaves, records: String(tree.records) }),
+        (error: unknown) => callback(fail('MerkleTree', error)),
+      );
+    },
+    Scan(call, callback) {
+      const scan = handler.scan;
+      let range: TokenRange;
+      let cursor: ScanCursor | undefined;
+      try {
+        if (scan === undefined) throw new QkvError('INTERNAL', 'this replica serves no scans');
+        range = decodeTokenRange(call.request.range, 'range');
+        if (call.request.limit < 1 || call.request.limit > REPAIR_SCAN_RECORDS_MAX) {
+          throw new InvalidArgumentError(`limit must be 1..${REPAIR_SCAN_RECORDS_MAX}`);
+        }
+        const resume = call.request.resumeAfter;
+        cursor = resume === null ? undefined : { token: decodeUint64(resume.token, 'resume_after.token'), key: resume.key };
+        if (cursor !== undefined && !rangeContains(range, cursor.token)) throw new InvalidArgumentError('resume_after lies outside the range');
+      } catch (error) {
+        callback(fail('Scan', error));
+        return;
+      }
+      scan.call(handler, range, call.request.limit, cursor).then(
+        (page) =>
+          callback(null, {
+            records: page.records.map(encodeRecord),
+            resumeAfter: page.resumeAfter === undefined ? null : { token: page.resumeAfter.token.toString(), key: page.resumeAfter.key },
+          }),
+        (error: unknown) => callback(fail('Scan', error)),
+      );
+    },
     Read(call, callback) {
       const keys = call.request.keys;
       const bad = keys.findIndex((key) => key.length === 0 || key.length > RECORD_BOUNDS.keyBytesMax);
@@ -66,6 +111,11 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
       );
     },
   };
+}
+
+function decodeTokenRange(wire: TokenRange__Output | null, field: string): TokenRange {
+  if (wire === null) throw new InvalidArgumentError(`${field} is missing`);
+  return { start: decodeUint64(wire.start, `${field}.start`), end: decodeUint64(wire.end, `${field}.end`) };
 }
 
 export function addReplicaService(server: grpc.Server, options: ReplicaServiceOptions): void {

@@ -2,9 +2,11 @@
 // so the network knows the sender of every message and partitions cut the right way.
 // close() abandons the calls still in flight (they reject with PeerUnreachableError and
 // their timers are cleared) and refuses later calls.
-import { PeerUnreachableError } from '../../errors/errors.js';
+import { PeerUnreachableError, QkvError } from '../../errors/errors.js';
+import type { TokenRange } from '../../ring/token-range.js';
+import type { ScanCursor, ScanPage } from '../../storage/storage-engine.js';
 import type { KvRecord } from '../../storage/record.js';
-import type { PeerCallOptions, PeerTransport } from '../peer-transport.js';
+import type { MerkleTreeSummary, PeerCallOptions, PeerTransport } from '../peer-transport.js';
 import type { MemoryNetwork, Message, SentMessage } from './memory-network.js';
 
 export class MemoryTransport implements PeerTransport {
@@ -35,6 +37,40 @@ export class MemoryTransport implements PeerTransport {
       items: keys.length,
       deadlineMs: options.deadlineMs,
       invoke: async (handler) => copyRecords(await handler.read(keys.map((key) => Buffer.from(key)))),
+    });
+  }
+
+  merkleTree(peer: string, range: TokenRange, depth: number, options: PeerCallOptions): Promise<MerkleTreeSummary> {
+    return this.send({
+      kind: 'merkle_tree',
+      from: this.nodeId,
+      to: peer,
+      items: 1,
+      deadlineMs: options.deadlineMs,
+      invoke: async (handler) => {
+        if (handler.merkleTree === undefined) throw new QkvError('INTERNAL', `replica ${peer} serves no Merkle trees`);
+        const tree = await handler.merkleTree({ ...range }, depth);
+        return { root: Buffer.from(tree.root), leaves: tree.leaves.map((leaf) => Buffer.from(leaf)), records: tree.records };
+      },
+    });
+  }
+
+  scan(peer: string, range: TokenRange, limit: number, resumeAfter: ScanCursor | undefined, options: PeerCallOptions): Promise<ScanPage> {
+    return this.send({
+      kind: 'scan',
+      from: this.nodeId,
+      to: peer,
+      items: 1,
+      deadlineMs: options.deadlineMs,
+      invoke: async (handler) => {
+        if (handler.scan === undefined) throw new QkvError('INTERNAL', `replica ${peer} serves no scans`);
+        const cursor = resumeAfter === undefined ? undefined : { token: resumeAfter.token, key: Buffer.from(resumeAfter.key) };
+        const page = await handler.scan({ ...range }, limit, cursor);
+        const records = copyRecords(page.records) as KvRecord[];
+        return page.resumeAfter === undefined
+          ? { records }
+          : { records, resumeAfter: { token: page.resumeAfter.token, key: Buffer.from(page.resumeAfter.key) } };
+      },
     });
   }
 

@@ -2,12 +2,23 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { RepairRequest as _quorumkv_v1_RepairRequest, RepairRequest__Output as _quorumkv_v1_RepairRequest__Output } from '../../quorumkv/v1/RepairRequest.js';
+import type { RepairResponse as _quorumkv_v1_RepairResponse, RepairResponse__Output as _quorumkv_v1_RepairResponse__Output } from '../../quorumkv/v1/RepairResponse.js';
 import type { RingRequest as _quorumkv_v1_RingRequest, RingRequest__Output as _quorumkv_v1_RingRequest__Output } from '../../quorumkv/v1/RingRequest.js';
 import type { RingResponse as _quorumkv_v1_RingResponse, RingResponse__Output as _quorumkv_v1_RingResponse__Output } from '../../quorumkv/v1/RingResponse.js';
 import type { StatusRequest as _quorumkv_v1_StatusRequest, StatusRequest__Output as _quorumkv_v1_StatusRequest__Output } from '../../quorumkv/v1/StatusRequest.js';
 import type { StatusResponse as _quorumkv_v1_StatusResponse, StatusResponse__Output as _quorumkv_v1_StatusResponse__Output } from '../../quorumkv/v1/StatusResponse.js';
 
 export interface AdminClient extends grpc.Client {
+  Repair(argument: _quorumkv_v1_RepairRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_RepairResponse__Output>): grpc.ClientUnaryCall;
+  Repair(argument: _quorumkv_v1_RepairRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_RepairResponse__Output>): grpc.ClientUnaryCall;
+  Repair(argument: _quorumkv_v1_RepairRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_RepairResponse__Output>): grpc.ClientUnaryCall;
+  Repair(argument: _quorumkv_v1_RepairRequest, callback: grpc.requestCallback<_quorumkv_v1_RepairResponse__Output>): grpc.ClientUnaryCall;
+  repair(argument: _quorumkv_v1_RepairRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_RepairResponse__Output>): grpc.ClientUnaryCall;
+  repair(argument: _quorumkv_v1_RepairRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_RepairResponse__Output>): grpc.ClientUnaryCall;
+  repair(argument: _quorumkv_v1_RepairRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_RepairResponse__Output>): grpc.ClientUnaryCall;
+  repair(argument: _quorumkv_v1_RepairRequest, callback: grpc.requestCallback<_quorumkv_v1_RepairResponse__Output>): grpc.ClientUnaryCall;
+  
   Ring(argument: _quorumkv_v1_RingRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_RingResponse__Output>): grpc.ClientUnaryCall;
   Ring(argument: _quorumkv_v1_RingRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_RingResponse__Output>): grpc.ClientUnaryCall;
   Ring(argument: _quorumkv_v1_RingRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_RingResponse__Output>): grpc.ClientUnaryCall;
@@ -29,6 +40,8 @@ export interface AdminClient extends grpc.Client {
 }
 
 export interface AdminHandlers extends grpc.UntypedServiceImplementation {
+  Repair: grpc.handleUnaryCall<_quorumkv_v1_RepairRequest__Output, _quorumkv_v1_RepairResponse>;
+  
   Ring: grpc.handleUnaryCall<_quorumkv_v1_RingRequest__Output, _quorumkv_v1_RingResponse>;
   
   Status: grpc.handleUnaryCall<_quorumkv_v1_StatusRequest__Output, _quorumkv_v1_StatusResponse>;
@@ -36,6 +49,7 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface AdminDefinition extends grpc.ServiceDefinition {
+  Repair: MethodDefinition<_quorumkv_v1_RepairRequest, _quorumkv_v1_RepairResponse, _quorumkv_v1_RepairRequest__Output, _quorumkv_v1_RepairResponse__Output>
   Ring: MethodDefinition<_quorumkv_v1_RingRequest, _quorumkv_v1_RingResponse, _quorumkv_v1_RingRequest__Output, _quorumkv_v1_RingResponse__Output>
   Status: MethodDefinition<_quorumkv_v1_StatusRequest, _quorumkv_v1_StatusResponse, _quorumkv_v1_StatusRequest__Output, _quorumkv_v1_StatusResponse__Output>
 }

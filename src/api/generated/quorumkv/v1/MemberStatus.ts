@@ -1,5 +1,6 @@
 // Original file: proto/quorumkv/v1/admin.proto
 
+import type { Long } from '@grpc/proto-loader';
 
 export interface MemberStatus {
   'id'?: (string);
@@ -7,6 +8,8 @@ export interface MemberStatus {
   'zone'?: (string);
   'ready'?: (boolean);
   'self'?: (boolean);
+  'liveness'?: (string);
+  'hintBytes'?: (number | string | Long);
 }
 
 export interface MemberStatus__Output {
@@ -15,4 +18,6 @@ export interface MemberStatus__Output {
   'zone': (string);
   'ready': (boolean);
   'self': (boolean);
+  'liveness': (string);
+  'hintBytes': (string);
 }

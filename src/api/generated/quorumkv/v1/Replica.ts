@@ -4,8 +4,12 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { ApplyRequest as _quorumkv_v1_ApplyRequest, ApplyRequest__Output as _quorumkv_v1_ApplyRequest__Output } from '../../quorumkv/v1/ApplyRequest.js';
 import type { ApplyResponse as _quorumkv_v1_ApplyResponse, ApplyResponse__Output as _quorumkv_v1_ApplyResponse__Output } from '../../quorumkv/v1/ApplyResponse.js';
+import type { MerkleTreeRequest as _quorumkv_v1_MerkleTreeRequest, MerkleTreeRequest__Output as _quorumkv_v1_MerkleTreeRequest__Output } from '../../quorumkv/v1/MerkleTreeRequest.js';
+import type { MerkleTreeResponse as _quorumkv_v1_MerkleTreeResponse, MerkleTreeResponse__Output as _quorumkv_v1_MerkleTreeResponse__Output } from '../../quorumkv/v1/MerkleTreeResponse.js';
 import type { ReadRequest as _quorumkv_v1_ReadRequest, ReadRequest__Output as _quorumkv_v1_ReadRequest__Output } from '../../quorumkv/v1/ReadRequest.js';
 import type { ReadResponse as _quorumkv_v1_ReadResponse, ReadResponse__Output as _quorumkv_v1_ReadResponse__Output } from '../../quorumkv/v1/ReadResponse.js';
+import type { ScanRequest as _quorumkv_v1_ScanRequest, ScanRequest__Output as _quorumkv_v1_ScanRequest__Output } from '../../quorumkv/v1/ScanRequest.js';
+import type { ScanResponse as _quorumkv_v1_ScanResponse, ScanResponse__Output as _quorumkv_v1_ScanResponse__Output } from '../../quorumkv/v1/ScanResponse.js';
 
 export interface ReplicaClient extends grpc.Client {
   Apply(argument: _quorumkv_v1_ApplyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
@@ -17,6 +21,15 @@ export interface ReplicaClient extends grpc.Client {
   apply(argument: _quorumkv_v1_ApplyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
   apply(argument: _quorumkv_v1_ApplyRequest, callback: grpc.requestCallback<_quorumkv_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
   
+  MerkleTree(argument: _quorumkv_v1_MerkleTreeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_MerkleTreeResponse__Output>): grpc.ClientUnaryCall;
+  MerkleTree(argument: _quorumkv_v1_MerkleTreeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_MerkleTreeResponse__Output>): grpc.ClientUnaryCall;
+  MerkleTree(argument: _quorumkv_v1_MerkleTreeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_MerkleTreeResponse__Output>): grpc.ClientUnaryCall;
+  MerkleTree(argument: _quorumkv_v1_MerkleTreeRequest, callback: grpc.requestCallback<_quorumkv_v1_MerkleTreeResponse__Output>): grpc.ClientUnaryCall;
+  merkleTree(argument: _quorumkv_v1_MerkleTreeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_MerkleTreeResponse__Output>): grpc.ClientUnaryCall;
+  merkleTree(argument: _quorumkv_v1_MerkleTreeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_MerkleTreeResponse__Output>): grpc.ClientUnaryCall;
+  merkleTree(argument: _quorumkv_v1_MerkleTreeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_MerkleTreeResponse__Output>): grpc.ClientUnaryCall;
+  merkleTree(argument: _quorumkv_v1_MerkleTreeRequest, callback: grpc.requestCallback<_quorumkv_v1_MerkleTreeResponse__Output>): grpc.ClientUnaryCall;
+  
   Read(argument: _quorumkv_v1_ReadRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
   Read(argument: _quorumkv_v1_ReadRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
   Read(argument: _quorumkv_v1_ReadRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
@@ -26,16 +39,31 @@ export interface ReplicaClient extends grpc.Client {
   read(argument: _quorumkv_v1_ReadRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
   read(argument: _quorumkv_v1_ReadRequest, callback: grpc.requestCallback<_quorumkv_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
   
+  Scan(argument: _quorumkv_v1_ScanRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ScanResponse__Output>): grpc.ClientUnaryCall;
+  Scan(argument: _quorumkv_v1_ScanRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_ScanResponse__Output>): grpc.ClientUnaryCall;
+  Scan(argument: _quorumkv_v1_ScanRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ScanResponse__Output>): grpc.ClientUnaryCall;
+  Scan(argument: _quorumkv_v1_ScanRequest, callback: grpc.requestCallback<_quorumkv_v1_ScanResponse__Output>): grpc.ClientUnaryCall;
+  scan(argument: _quorumkv_v1_ScanRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ScanResponse__Output>): grpc.ClientUnaryCall;
+  scan(argument: _quorumkv_v1_ScanRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_ScanResponse__Output>): grpc.ClientUnaryCall;
+  scan(argument: _quorumkv_v1_ScanRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ScanResponse__Output>): grpc.ClientUnaryCall;
+  scan(argument: _quorumkv_v1_ScanRequest, callback: grpc.requestCallback<_quorumkv_v1_ScanResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface ReplicaHandlers extends grpc.UntypedServiceImplementation {
   Apply: grpc.handleUnaryCall<_quorumkv_v1_ApplyRequest__Output, _quorumkv_v1_ApplyResponse>;
   
+  MerkleTree: grpc.handleUnaryCall<_quorumkv_v1_MerkleTreeRequest__Output, _quorumkv_v1_MerkleTreeResponse>;
+  
   Read: grpc.handleUnaryCall<_quorumkv_v1_ReadRequest__Output, _quorumkv_v1_ReadResponse>;
+  
+  Scan: grpc.handleUnaryCall<_quorumkv_v1_ScanRequest__Output, _quorumkv_v1_ScanResponse>;
   
 }
 
 export interface ReplicaDefinition extends grpc.ServiceDefinition {
   Apply: MethodDefinition<_quorumkv_v1_ApplyRequest, _quorumkv_v1_ApplyResponse, _quorumkv_v1_ApplyRequest__Output, _quorumkv_v1_ApplyResponse__Output>
+  MerkleTree: MethodDefinition<_quorumkv_v1_MerkleTreeRequest, _quorumkv_v1_MerkleTreeResponse, _quorumkv_v1_MerkleTreeRequest__Output, _quorumkv_v1_MerkleTreeResponse__Output>
   Read: MethodDefinition<_quorumkv_v1_ReadRequest, _quorumkv_v1_ReadResponse, _quorumkv_v1_ReadRequest__Output, _quorumkv_v1_ReadResponse__Output>
+  Scan: MethodDefinition<_quorumkv_v1_ScanRequest, _quorumkv_v1_ScanResponse, _quorumkv_v1_ScanRequest__Output, _quorumkv_v1_ScanResponse__Output>
 }

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Sets up the binaries the Kubernetes tests run: a real kube-apiserver, etcd and helm
+# (the envtest approach: an API server with no kubelet and no controllers).
+#
+# Idempotent: each binary is built once into a cache outside the repository and reused.
+# Prints, as its last line, the directory to put in QKV_K8S_BIN_DIR (the tests also find
+# it on their own at the same default place).
+#
+#   kube-apiserver  built with the Go toolchain from Go modules. k8s.io/kubernetes points
+#                   its k8s.io/* staging modules at ./staging with replace directives, and
+#                   the module zip has no staging tree, so `go install ...@vX` refuses it.
+#                   We build it from a throw-away module that requires k8s.io/kubernetes
+#                   and replaces each staging module with its published v0.X release.
+#   etcd            Debian's etcd-server package.
+#   helm            built from Go modules (helm.sh/helm/v3/cmd/helm).
+#
+# Environment: QKV_K8S_CACHE_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/quorumkv),
+# QKV_KUBE_VERSION, QKV_HELM_VERSION.
+set -euo pipefail
+
+kube_version="${QKV_KUBE_VERSION:-1.34.4}"
+helm_version="${QKV_HELM_VERSION:-v3.19.0}"
+cache_dir="${QKV_K8S_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/quorumkv}"
+bin_dir="$cache_dir/k8s-$kube_version/bin"
+mkdir -p "$bin_dir"
+
+log() { printf '[k8s-test-env] %s\n' "$*" >&2; }
+
+# Pre-built toolchains cannot be downloaded here, so everything is built with the
+# machine's Go. Both kube-apiserver and helm need cgo off to be static and portable.
+export CGO_ENABLED=0
+export GOFLAGS="${GOFLAGS:-} -mod=mod"
+
+install_etcd() {
+  if command -v etcd >/dev/null 2>&1; then
+    ln -sf "$(command -v etcd)" "$bin_dir/etcd"
+    return
+  fi
+  log "installing Debian's etcd-server"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends etcd-server
+  # Debian starts a system etcd on 2379; the tests run their own on free ports, and a
+  # second etcd is only a waste, so stop the packaged service when systemd runs one.
+  if command -v systemctl >/dev/null 2>&1; then systemctl disable --now etcd >/dev/null 2>&1 || true; fi
+  ln -sf "$(command -v etcd)" "$bin_dir/etcd"
+}
+
+build_kube_apiserver() {
+  local target="$bin_dir/kube-apiserver"
+  if [ -x "$target" ]; then return; fi
+  local started=$SECONDS
+  local work="$cache_dir/build/kube-apiserver-$kube_version"
+  rm -rf "$work"
+  mkdir -p "$work"
+  log "building kube-apiserver v$kube_version from Go modules (first time only; takes minutes)"
+  # The staging modules' names come from k8s.io/kubernetes's own go.mod: every replace
+  # that points into ./staging becomes a replace with the matching published release.
+  local gomod
+  gomod="$(cd "$work" && go mod download -json "k8s.io/kubernetes@v$kube_version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
+  [ -f "$gomod" ] || { log "could not download k8s.io/kubernetes@v$kube_version"; exit 1; }
+  local staging_version="v0.${kube_version#1.}"
+  {
+    echo "module qkvtest/kubeapiserverbuild"
+    echo
+    echo "go 1.24"
+    echo
+    echo "require k8s.io/kubernetes v$kube_version"
+    echo
+    sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9./-]*\) => \./staging/.*#\1#p' "$gomod" | sort -u |
+      while read -r module; do echo "replace $module => $module $staging_version"; done
+  } >"$work/go.mod"
+  printf 'package main\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver/app"\n' >"$work/tools.go"
+  (
+    cd "$work"
+    go mod tidy
+    go build -trimpath -o "$target.tmp" \
+      -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=v$kube_version \
+        -X k8s.io/component-base/version.gitMajor=1 \
+        -X k8s.io/component-base/version.gitMinor=${kube_version#1.} \
+        -X k8s.io/component-base/version.gitTreeState=clean" \
+      k8s.io/kubernetes/cmd/kube-apiserver
+  )
+  mv "$target.tmp" "$target"
+  log "kube-apiserver built in $((SECONDS - started)) s"
+}
+
+build_helm() {
+  local target="$bin_dir/helm"
+  if [ -x "$target" ]; then return; fi
+  local started=$SECONDS
+  log "building helm $helm_version from Go modules (first time only)"
+  # The same version stamps helm's Makefile sets; without them helm assumes a
+  # Kubernetes 1.20 client and refuses charts that ask for a newer kubeVersion.
+  local k8s_minor=34
+  GOBIN="$bin_dir" go install -trimpath -ldflags "-s -w \
+      -X helm.sh/helm/v3/internal/version.version=$helm_version \
+      -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$k8s_minor \
+      -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$k8s_minor" \
+    "helm.sh/helm/v3/cmd/helm@$helm_version"
+  log "helm built in $((SECONDS - started)) s"
+}
+
+install_etcd
+build_kube_apiserver
+build_helm
+log "ready: $(ls "$bin_dir" | tr '\n' ' ')"
+echo "$bin_dir"

@@ -1,0 +1,63 @@
+// Sends every peer a probe on a fixed interval and reports the outcome to the failure
+// detector. The probe is an empty Read through the PeerTransport: it travels the same
+// connection and the same server queue as real traffic, so a peer that cannot serve
+// replica calls fails its probe too. A probe still in flight is not repeated.
+import type { PeerTransport } from '../transport/peer-transport.js';
+import type { PeerLiveness } from './failure-detector.js';
+
+export interface PeerProberOptions {
+  readonly transport: PeerTransport;
+  readonly liveness: PeerLiveness;
+  /** The peers to probe now (this node excluded). */
+  readonly peers: () => readonly string[];
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+}
+
+export class PeerProber {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Map<string, Promise<void>>();
+
+  constructor(private readonly options: PeerProberOptions) {}
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => this.probeAll(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Probes every peer once now; resolves when each probe has an outcome. */
+  async probeAll(): Promise<void> {
+    await Promise.all(this.options.peers().map((peer) => this.probe(peer)));
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  private probe(peer: string): Promise<void> {
+    const running = this.inFlight.get(peer);
+    if (running !== undefined) return running;
+    const { transport, liveness, timeoutMs } = this.options;
+    const probe = transport
+      .read(peer, [], { deadlineMs: Date.now() + timeoutMs })
+      .then(
+        () => liveness.recordAnswer(peer),
+        (error: unknown) => {
+          if (isAnswer(error)) liveness.recordAnswer(peer);
+          else liveness.recordFailure(peer);
+        },
+      )
+      .finally(() => this.inFlight.delete(peer));
+    this.inFlight.set(peer, probe);
+    return probe;
+  }
+}
+
+/** An error the peer itself sent back proves it is alive; no answer at all does not. */
+export function isAnswer(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code !== 'PEER_UNREACHABLE' && code !== 'DEADLINE_EXCEEDED' && code !== 'SHUTTING_DOWN' && code !== 'INTERNAL';
+}

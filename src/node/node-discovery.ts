@@ -1,0 +1,23 @@
+// Picks the node's discovery adapter from its configuration: the fixed --peers list, or
+// the pods of the cluster found through the Kubernetes API.
+import { ConfigInvalidError } from '../errors/errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { Discovery, Member } from '../membership/member.js';
+import type { NodeConfig } from '../config/node-config.js';
+import { StaticDiscovery } from '../discovery/static/static-discovery.js';
+import { KubernetesDiscovery } from '../discovery/kubernetes/kubernetes-discovery.js';
+import { loadKubeConfig, resolveNamespace } from '../kubernetes/kube-config.js';
+
+export function createDiscovery(config: NodeConfig, logger: Logger, self: Member): Discovery {
+  if (config.discovery === 'static') return new StaticDiscovery(config.peers.length > 0 ? config.peers : [self]);
+  if (config.kubeLabelSelector === '') throw new ConfigInvalidError('--discovery kubernetes needs --kube-label-selector');
+  if (config.peers.length > 0) throw new ConfigInvalidError('--peers and --discovery kubernetes exclude each other');
+  const kubeConfig = loadKubeConfig();
+  return new KubernetesDiscovery({
+    kubeConfig,
+    namespace: resolveNamespace(config.kubeNamespace, kubeConfig),
+    labelSelector: config.kubeLabelSelector,
+    grpcPort: config.grpcPort,
+    logger,
+  });
+}

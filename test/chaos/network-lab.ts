@@ -1,0 +1,102 @@
+// A throwaway network for chaos tests, made of Linux network namespaces: one hub
+// namespace holding a bridge, and one namespace per node (plus one for the checker),
+// each joined to the bridge by a veth pair, addressed in 10.77.0.0/24. Everything is
+// created inside namespaces this lab made (the veth pairs are born in the hub), so the
+// host's own interfaces, routes and firewall are never touched; close() deletes the
+// namespaces, which removes their links and rules with them.
+//
+// Faults act inside one node's namespace: iptables DROP rules (partition, random loss),
+// link down, and tc netem delay when the kernel has it.
+import { execFileSync, spawnSync } from 'node:child_process';
+
+export const LAB_SUBNET = '10.77.0';
+
+/** Why chaos tests cannot run here, or undefined when they can. */
+export function chaosUnavailableReason(): string | undefined {
+  if (process.platform !== 'linux') return 'chaos tests need Linux network namespaces';
+  if (process.getuid?.() !== 0) return 'chaos tests need root (ip netns, iptables); CI runs as root';
+  for (const tool of ['ip', 'iptables']) {
+    if (spawnSync(tool, ['-V'], { stdio: 'ignore' }).error !== undefined) return `chaos tests need the ${tool} command (Debian: iproute2, iptables)`;
+  }
+  const probe = `qkvprobe${process.pid}`;
+  const made = spawnSync('ip', ['netns', 'add', probe], { stdio: 'ignore' });
+  if (made.status !== 0) return 'this host refuses to create network namespaces';
+  spawnSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
+  return undefined;
+}
+
+function run(args: readonly string[]): void {
+  execFileSync(args[0]!, args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+export class NetworkLab {
+  readonly hub: string;
+  readonly namespaces: string[] = [];
+  readonly netemAvailable: boolean;
+
+  private constructor(private readonly prefix: string) {
+    this.hub = `${prefix}h`;
+    run(['ip', 'netns', 'add', this.hub]);
+    run(['ip', '-n', this.hub, 'link', 'add', 'br0', 'type', 'bridge']);
+    run(['ip', '-n', this.hub, 'link', 'set', 'br0', 'up']);
+    this.netemAvailable = false;
+  }
+
+  /** A lab named after this process, so parallel runs never share a namespace. */
+  static create(): NetworkLab {
+    return new NetworkLab(`qkv${process.pid}`);
+  }
+
+  /** Adds a namespace on the bridge with address 10.77.0.<host>; returns its name. */
+  addHost(name: string, host: number): string {
+    const ns = `${this.prefix}${name}`;
+    run(['ip', 'netns', 'add', ns]);
+    this.namespaces.push(ns);
+    const hubEnd = `v${name}`;
+    run(['ip', '-n', this.hub, 'link', 'add', hubEnd, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+    run(['ip', '-n', this.hub, 'link', 'set', hubEnd, 'master', 'br0']);
+    run(['ip', '-n', this.hub, 'link', 'set', hubEnd, 'up']);
+    run(['ip', '-n', ns, 'addr', 'add', `${LAB_SUBNET}.${host}/24`, 'dev', 'eth0']);
+    run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
+    run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+    return ns;
+  }
+
+  /** Drops every packet between `ns` and the given addresses, both ways. */
+  partition(ns: string, addresses: readonly string[]): void {
+    for (const address of addresses) {
+      run(['ip', 'netns', 'exec', ns, 'iptables', '-A', 'INPUT', '-s', address, '-j', 'DROP']);
+      run(['ip', 'netns', 'exec', ns, 'iptables', '-A', 'OUTPUT', '-d', address, '-j', 'DROP']);
+    }
+  }
+
+  /** Drops a random share of the packets `ns` receives and sends. */
+  loss(ns: string, probability: number): void {
+    for (const chain of ['INPUT', 'OUTPUT']) {
+      run(['ip', 'netns', 'exec', ns, 'iptables', '-A', chain, '-m', 'statistic', '--mode', 'random', '--probability', String(probability), '-j', 'DROP']);
+    }
+  }
+
+  /** Adds delay with tc netem; returns false (nothing done) when the kernel lacks netem. */
+  delay(ns: string, delayMs: number, jitterMs: number): boolean {
+    const result = spawnSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem', 'delay', `${delayMs}ms`, `${jitterMs}ms`], {
+      stdio: 'ignore',
+    });
+    return result.status === 0;
+  }
+
+  linkDown(ns: string): void {
+    run(['ip', '-n', ns, 'link', 'set', 'eth0', 'down']);
+  }
+
+  /** Removes every fault of `ns`: firewall rules, qdisc, link state. */
+  heal(ns: string): void {
+    run(['ip', 'netns', 'exec', ns, 'iptables', '-F']);
+    spawnSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', 'eth0', 'root'], { stdio: 'ignore' });
+    run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
+  }
+
+  close(): void {
+    for (const ns of [...this.namespaces, this.hub]) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  }
+}

@@ -1,0 +1,151 @@
+// The QuorumKVCluster resource against a real kube-apiserver: the CRD's schema and CEL
+// rules refuse nonsense, its bounds equal the code's limits, and a running node applies
+// live changes, reports restart-only ones and writes the status.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import * as k8s from '@kubernetes/client-node';
+import {
+  BATCH_ITEMS_MAX,
+  COORDINATOR_IN_FLIGHT_REQUESTS_CEILING,
+  KEY_BYTES_MAX_CEILING,
+  KEY_BYTES_MAX_DEFAULT,
+  READ_TIMEOUT_MS_DEFAULT,
+  REPLICATION_FACTOR_DEFAULT,
+  REPLICATION_FACTOR_MAX,
+  REQUEST_TIMEOUT_MS_CEILING,
+  RING_VNODES_DEFAULT,
+  RING_VNODES_MAX,
+  VALUE_BYTES_MAX_CEILING,
+  VALUE_BYTES_MAX_DEFAULT,
+  WRITE_TIMEOUT_MS_DEFAULT,
+  COORDINATOR_IN_FLIGHT_REQUESTS_DEFAULT,
+} from '../../src/limits.js';
+import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
+import { CLUSTER_GROUP, CLUSTER_PLURAL, CLUSTER_VERSION } from '../../src/kubernetes/cluster-spec.js';
+import { KubeApiServer, findKubeBinaries, freePort, skipWithoutKube } from '../support/kube-api-server.js';
+import { installCrd, loadCrd } from '../support/kube-crd.js';
+import { TEST_SELECTOR, createNamespace, createPod, eventually, setPodStatus } from '../support/kube-pods.js';
+import { NodeProcess } from '../support/node-process.js';
+
+type Json = Record<string, unknown>;
+
+test('the CRD bounds and defaults equal src/limits.ts', () => {
+  const spec = loadCrd().spec.versions[0]!.schema!.openAPIV3Schema!.properties!.spec!;
+  const field = (name: string): k8s.V1JSONSchemaProps => spec.properties![name]!;
+  const limit = (name: string): k8s.V1JSONSchemaProps => spec.properties!.limits!.properties![name]!;
+  assert.deepEqual([field('replicationFactor').maximum, field('replicationFactor')._default], [REPLICATION_FACTOR_MAX, REPLICATION_FACTOR_DEFAULT]);
+  assert.equal(field('writeQuorum').maximum, REPLICATION_FACTOR_MAX);
+  assert.equal(field('readQuorum').maximum, REPLICATION_FACTOR_MAX);
+  assert.deepEqual([field('vnodesPerNode').maximum, field('vnodesPerNode')._default], [RING_VNODES_MAX, RING_VNODES_DEFAULT]);
+  assert.deepEqual([field('writeTimeoutMs').maximum, field('writeTimeoutMs')._default], [REQUEST_TIMEOUT_MS_CEILING, WRITE_TIMEOUT_MS_DEFAULT]);
+  assert.deepEqual([field('readTimeoutMs').maximum, field('readTimeoutMs')._default], [REQUEST_TIMEOUT_MS_CEILING, READ_TIMEOUT_MS_DEFAULT]);
+  assert.deepEqual([limit('keyBytesMax').maximum, limit('keyBytesMax')._default], [KEY_BYTES_MAX_CEILING, KEY_BYTES_MAX_DEFAULT]);
+  assert.deepEqual([limit('valueBytesMax').maximum, limit('valueBytesMax')._default], [VALUE_BYTES_MAX_CEILING, VALUE_BYTES_MAX_DEFAULT]);
+  assert.deepEqual([limit('batchItemsMax').maximum, limit('batchItemsMax')._default], [BATCH_ITEMS_MAX, BATCH_ITEMS_MAX]);
+  assert.deepEqual([limit('inFlightRequestsMax').maximum, limit('inFlightRequestsMax')._default], [COORDINATOR_IN_FLIGHT_REQUESTS_CEILING, COORDINATOR_IN_FLIGHT_REQUESTS_DEFAULT]);
+});
+
+describe('QuorumKVCluster (real API server)', { skip: skipWithoutKube() }, () => {
+  let server: KubeApiServer;
+  let custom: k8s.CustomObjectsApi;
+  let core: k8s.CoreV1Api;
+  const namespace = 'qkv-cluster';
+
+  before(async () => {
+    server = await KubeApiServer.start(findKubeBinaries()!);
+    const kubeConfig = server.kubeConfig();
+    custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+    core = kubeConfig.makeApiClient(k8s.CoreV1Api);
+    await installCrd(kubeConfig);
+    await createNamespace(core, namespace);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  const base = { group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace, plural: CLUSTER_PLURAL };
+  const create = (name: string, spec: Json): Promise<unknown> =>
+    custom.createNamespacedCustomObject({ ...base, body: { apiVersion: `${CLUSTER_GROUP}/${CLUSTER_VERSION}`, kind: 'QuorumKVCluster', metadata: { name }, spec }, fieldValidation: 'Strict' });
+  const read = async (name: string): Promise<Json> => (await custom.getNamespacedCustomObject({ ...base, name })) as Json;
+  const patchSpec = (name: string, spec: Json): Promise<unknown> =>
+    custom.patchNamespacedCustomObject({ ...base, name, body: { spec } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+
+  test('nonsense specs are refused by the API server, with the reason', async () => {
+    const refusals: Array<[Json, RegExp]> = [
+      [{ replicationFactor: 3, writeQuorum: 4 }, /writeQuorum must not exceed replicationFactor/],
+      [{ replicationFactor: 2, readQuorum: 3 }, /readQuorum must not exceed replicationFactor/],
+      [{ replicationFactor: 0 }, /replicationFactor/],
+      [{ replicationFactor: REPLICATION_FACTOR_MAX + 1 }, /replicationFactor/],
+      [{ fsync: 'sometimes' }, /fsync/],
+      [{ fsync: 'interval:60001' }, /fsync/],
+      [{ logLevel: 'verbose' }, /logLevel/],
+      [{ limits: { keyBytesMax: KEY_BYTES_MAX_CEILING + 1 } }, /keyBytesMax/],
+      [{ replicationFactr: 3 }, /unknown field/],
+    ];
+    for (const [i, [spec, reason]] of refusals.entries()) {
+      await assert.rejects(create(`bad-${i}`, spec), (error: Error & { code?: number; body?: string }) => {
+        assert.match(`${error.message} ${error.body ?? ''}`, reason, JSON.stringify(spec));
+        return true;
+      });
+    }
+    await create('defaults', {});
+    const stored = await read('defaults');
+    assert.deepEqual(stored.spec, {
+      replicationFactor: 3, writeQuorum: 0, readQuorum: 0, vnodesPerNode: 256, fsync: 'always', readRepair: true,
+      writeTimeoutMs: WRITE_TIMEOUT_MS_DEFAULT, readTimeoutMs: READ_TIMEOUT_MS_DEFAULT, logLevel: 'info',
+      limits: { keyBytesMax: KEY_BYTES_MAX_DEFAULT, valueBytesMax: VALUE_BYTES_MAX_DEFAULT, batchItemsMax: BATCH_ITEMS_MAX, inFlightRequestsMax: COORDINATOR_IN_FLIGHT_REQUESTS_DEFAULT },
+    });
+    await create('edge', { replicationFactor: 5, writeQuorum: 5, readQuorum: 1, fsync: 'interval:60000' });
+  });
+
+  test('a running node applies live changes, reports restart-only ones and writes the status', async () => {
+    const name = 'live';
+    await create(name, { replicationFactor: 1, vnodesPerNode: 16 });
+    const grpcPort = await freePort();
+    await createPod(core, namespace, 'quorumkv-0', grpcPort);
+    await setPodStatus(core, namespace, 'quorumkv-0', '127.0.0.5', true);
+    const node = NodeProcess.start(
+      ['--node-id', 'quorumkv-0', '--host', '127.0.0.5', '--grpc-port', String(grpcPort), '--http-port', String(await freePort()), '--storage', 'memory', '--replication-factor', '1', '--vnodes', '16',
+        '--discovery', 'kubernetes', '--kube-namespace', namespace, '--kube-label-selector', TEST_SELECTOR, '--kube-cluster-resource', name],
+      { KUBECONFIG: server.kubeconfigPath },
+    );
+    const client = new QuorumKvClient({ addresses: [`127.0.0.5:${grpcPort}`], timeoutMs: 2000 });
+    let last: Json = {};
+    const statusOf = async (): Promise<Json> => {
+      last = (await read(name)).status as Json ?? {};
+      return last;
+    };
+    const conditionOf = (status: Json, type: string): Json | undefined => (status.conditions as Json[] | undefined)?.find((item) => item.type === type);
+    const show = (): string => `${JSON.stringify(last)}\n${node.output.join('').slice(-2000)}`;
+    try {
+      await eventually(async () => {
+        const status = await statusOf();
+        return status.observedGeneration === 1 && status.readyMembers === 1 && conditionOf(status, 'Ready')?.status === 'True';
+      }, show, 30_000);
+      assert.equal(last.reportedBy, 'quorumkv-0');
+      assert.match(String(last.ringDigest), /^[0-9a-f]+$/);
+      assert.deepEqual(last.members, [{ name: 'quorumkv-0', address: `127.0.0.5:${grpcPort}`, ready: true }]);
+      assert.equal(conditionOf(last, 'RestartRequired')?.status, 'False');
+      assert.equal((await client.put(Buffer.from('twelve-bytes'), Buffer.from('v'))).acks, 1);
+
+      // A live change: a smaller key limit reaches the running node.
+      await patchSpec(name, { limits: { keyBytesMax: 8 } });
+      await eventually(async () => (await statusOf()).observedGeneration === 2, show);
+      await assert.rejects(client.put(Buffer.from('twelve-bytes'), Buffer.from('v')), /KEY_TOO_LARGE|8/);
+      assert.equal((await client.put(Buffer.from('short'), Buffer.from('v'))).acks, 1);
+
+      // A restart-only change is reported, not applied.
+      await patchSpec(name, { replicationFactor: 3 });
+      await eventually(async () => conditionOf(await statusOf(), 'RestartRequired')?.status === 'True', show);
+      assert.match(String(conditionOf(last, 'RestartRequired')?.message), /replicationFactor 1 -> 3/);
+      assert.equal((await client.status()).replicationFactor, 1);
+      // With N = 3 in the spec and one member, the cluster reports itself degraded.
+      assert.equal(conditionOf(last, 'Degraded')?.status, 'True');
+      const applied = node.logRecords().filter((record) => record.msg === 'applied live settings from QuorumKVCluster');
+      assert.equal(applied.length, 2, 'once at start, once for the key limit; the N change applies nothing live');
+    } finally {
+      client.close();
+      await node.stop();
+    }
+  });
+});
