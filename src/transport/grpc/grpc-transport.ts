@@ -26,8 +26,8 @@ import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../../api/error-st
 import { loadQuorumKvProtocol } from '../../api/proto-package.js';
 import { decodeRecord, decodeRecordBatch, decodeUint64 } from '../../api/wire-codec.js';
 import type { TokenRange } from '../../ring/token-range.js';
-import type { ScanCursor, ScanPage } from '../../storage/storage-engine.js';
 import { encodeBatch } from '../../storage/record-codec.js';
+import type { ScanCursor, ScanPage } from '../../storage/storage-engine.js';
 import type { ReplicaClient } from '../../api/generated/quorumkv/v1/Replica.js';
 import type { ReadResponse__Output } from '../../api/generated/quorumkv/v1/ReadResponse.js';
 import { TurnCoalescer, type CoalescedMessage } from './turn-coalescer.js';
@@ -35,9 +35,6 @@ import { noReplicaCallMetrics, type ReplicaCallMetrics } from './replica-call-me
 
 /** Per-record framing overhead assumed when sizing batches (version, flags, tags). */
 const RECORD_OVERHEAD_BYTES = 64;
-
-/** gRPC metadata key carrying the sending node's id on Replica calls. */
-export const SENDER_METADATA_KEY = 'qkv-from';
 
 const RECORD_BOUNDS = { keyBytesMax: KEY_BYTES_MAX_CEILING, valueBytesMax: VALUE_BYTES_MAX_CEILING };
 
@@ -116,7 +113,7 @@ export class GrpcTransport implements PeerTransport {
     if (link instanceof QkvError) throw link;
     const request = { range: { start: range.start.toString(), end: range.end.toString() }, depth };
     return new Promise<MerkleTreeSummary>((resolve, reject) => {
-      link.client.MerkleTree(request, this.senderMetadata(), { deadline: new Date(options.deadlineMs) }, (error, response) => {
+      link.client.MerkleTree(request, { deadline: new Date(options.deadlineMs) }, (error, response) => {
         if (error !== null) return reject(peerErrorOf(peer, error));
         const leaves = response?.leaves ?? [];
         if (leaves.length === 0 || (leaves.length & (leaves.length - 1)) !== 0 || leaves.some((leaf) => leaf.length !== 32)) {
@@ -140,7 +137,7 @@ export class GrpcTransport implements PeerTransport {
       resumeAfter: resumeAfter === undefined ? null : { token: resumeAfter.token.toString(), key: resumeAfter.key },
     };
     return new Promise<ScanPage>((resolve, reject) => {
-      link.client.Scan(request, this.senderMetadata(), { deadline: new Date(options.deadlineMs) }, (error, response) => {
+      link.client.Scan(request, { deadline: new Date(options.deadlineMs) }, (error, response) => {
         if (error !== null) return reject(peerErrorOf(peer, error));
         try {
           const records = (response?.records ?? []).map((wire, index) => decodeRecord(wire, RECORD_BOUNDS, `records[${index}]`));
@@ -157,13 +154,6 @@ export class GrpcTransport implements PeerTransport {
   async close(): Promise<void> {
     this.closed = true;
     for (const [peer, link] of this.links) this.dropLink(peer, link);
-  }
-
-  /** Names this node to the peer, which takes any message as a sign of life (FailureDetector.recordInbound). */
-  private senderMetadata(): grpc.Metadata {
-    const metadata = new grpc.Metadata();
-    if (this.options.localNodeId !== undefined) metadata.set(SENDER_METADATA_KEY, this.options.localNodeId);
-    return metadata;
   }
 
   private linkOf(peer: string): PeerLink | QkvError {
@@ -219,7 +209,7 @@ export class GrpcTransport implements PeerTransport {
     const batch = encodeBatch(messages.length === 1 ? messages[0]!.payload : messages.flatMap((message) => message.payload));
     const startedNs = process.hrtime.bigint();
     return new Promise<undefined[]>((resolve, reject) => {
-      client.Apply({ batch }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error) => {
+      client.Apply({ batch }, { deadline: new Date(deadlineMs) }, (error) => {
         this.observe('apply', peer, startedNs, messages.length, error);
         if (error !== null) reject(peerErrorOf(peer, error));
         else resolve(messages.map(() => undefined));
@@ -237,7 +227,7 @@ export class GrpcTransport implements PeerTransport {
     const keys = (messages.length === 1 ? messages[0]!.payload : messages.flatMap((message) => message.payload)) as Buffer[];
     const startedNs = process.hrtime.bigint();
     return new Promise<ReadAnswer[][]>((resolve, reject) => {
-      client.Read({ keys }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error, response) => {
+      client.Read({ keys }, { deadline: new Date(deadlineMs) }, (error, response) => {
         this.observe('read', peer, startedNs, messages.length, error);
         if (error !== null) return reject(peerErrorOf(peer, error));
         try {
