@@ -1,21 +1,13 @@
 // How a `qkv bench` run is shown: the live progress line on a terminal, the human
 // summary, and the JSON document (the stable form other tools, such as
 // `npm run bench:compare`, read).
-import type { BenchProgress, BenchResult, OperationResult } from './bench-runner.js';
-import type { Distribution } from './key-chooser.js';
-import type { Workload } from './workload.js';
+import type { BenchOptions, BenchProgress, BenchResult, OperationResult } from './bench-runner.js';
 
-export interface BenchSettings {
+/** What a report says about its run: the runner's options plus the target and quorums. */
+export interface BenchSettings
+  extends Pick<BenchOptions, 'workload' | 'distribution' | 'records' | 'valueBytes' | 'concurrency' | 'durationMs' | 'warmupMs' | 'batchItems'> {
   readonly target: string;
   readonly description: string;
-  readonly workload: Workload;
-  readonly distribution: Distribution;
-  readonly records: number;
-  readonly valueBytes: number;
-  readonly concurrency: number;
-  readonly durationMs: number;
-  readonly warmupMs: number;
-  readonly batchItems: number;
   readonly w: number;
   readonly r: number;
 }
