@@ -126,6 +126,9 @@ export class DurableStorageEngine implements StorageEngine {
       );
       return { engine, recovery: report };
     } catch (error) {
+      // Opened but not handed out: release the segment handle too (its error, if any,
+      // matters less than the one being thrown).
+      if ((engine.wal as WriteAheadLog | undefined) !== undefined) await engine.wal.close().catch(() => {});
       await store.close();
       throw error;
     }
