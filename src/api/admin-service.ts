@@ -28,6 +28,8 @@ export interface ClusterView {
   hintBytes(): ReadonlyMap<string, number>;
   /** Runs one anti-entropy pass now. */
   repair(): Promise<RepairReport>;
+  /** Starts decommissioning this node; returns its ring state after the call. */
+  decommission(): Promise<string>;
 }
 
 const TOKEN_SPACE = 1n << 64n;
@@ -68,6 +70,8 @@ export function adminServiceHandlers(view: ClusterView, context: ApiContext): Ad
         elapsedMs: String(report.elapsedMs),
       };
     }),
+
+    Decommission: unary(context, 'Decommission', async () => ({ ringState: await view.decommission() })),
 
     Ring: unary(context, 'Ring', async (request) => {
       const ring = view.ring();

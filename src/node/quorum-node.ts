@@ -133,6 +133,11 @@ export class QuorumNode implements ClusterView, StartedNode {
     return this.antiEntropy.repair({ paced: false });
   }
 
+  decommission(): Promise<string> {
+    // Placeholder until join and decommission streaming land (issue 8).
+    return Promise.reject(new QkvError('INTERNAL', 'decommission is not available in this build'));
+  }
+
   /** Starts a node; on failure everything opened so far is closed again. */
   static async start(config: NodeConfig, logger: Logger, options: QuorumNodeOptions = {}): Promise<QuorumNode> {
     const node = new QuorumNode(config, logger, options);

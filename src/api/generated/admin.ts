@@ -2,6 +2,8 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AdminClient as _quorumkv_v1_AdminClient, AdminDefinition as _quorumkv_v1_AdminDefinition } from './quorumkv/v1/Admin.js';
+import type { DecommissionRequest as _quorumkv_v1_DecommissionRequest, DecommissionRequest__Output as _quorumkv_v1_DecommissionRequest__Output } from './quorumkv/v1/DecommissionRequest.js';
+import type { DecommissionResponse as _quorumkv_v1_DecommissionResponse, DecommissionResponse__Output as _quorumkv_v1_DecommissionResponse__Output } from './quorumkv/v1/DecommissionResponse.js';
 import type { MemberStatus as _quorumkv_v1_MemberStatus, MemberStatus__Output as _quorumkv_v1_MemberStatus__Output } from './quorumkv/v1/MemberStatus.js';
 import type { RepairRequest as _quorumkv_v1_RepairRequest, RepairRequest__Output as _quorumkv_v1_RepairRequest__Output } from './quorumkv/v1/RepairRequest.js';
 import type { RepairResponse as _quorumkv_v1_RepairResponse, RepairResponse__Output as _quorumkv_v1_RepairResponse__Output } from './quorumkv/v1/RepairResponse.js';
@@ -10,6 +12,7 @@ import type { RingRequest as _quorumkv_v1_RingRequest, RingRequest__Output as _q
 import type { RingResponse as _quorumkv_v1_RingResponse, RingResponse__Output as _quorumkv_v1_RingResponse__Output } from './quorumkv/v1/RingResponse.js';
 import type { StatusRequest as _quorumkv_v1_StatusRequest, StatusRequest__Output as _quorumkv_v1_StatusRequest__Output } from './quorumkv/v1/StatusRequest.js';
 import type { StatusResponse as _quorumkv_v1_StatusResponse, StatusResponse__Output as _quorumkv_v1_StatusResponse__Output } from './quorumkv/v1/StatusResponse.js';
+import type { StreamProgress as _quorumkv_v1_StreamProgress, StreamProgress__Output as _quorumkv_v1_StreamProgress__Output } from './quorumkv/v1/StreamProgress.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -19,6 +22,8 @@ export interface ProtoGrpcType {
   quorumkv: {
     v1: {
       Admin: SubtypeConstructor<typeof grpc.Client, _quorumkv_v1_AdminClient> & { service: _quorumkv_v1_AdminDefinition }
+      DecommissionRequest: MessageTypeDefinition<_quorumkv_v1_DecommissionRequest, _quorumkv_v1_DecommissionRequest__Output>
+      DecommissionResponse: MessageTypeDefinition<_quorumkv_v1_DecommissionResponse, _quorumkv_v1_DecommissionResponse__Output>
       MemberStatus: MessageTypeDefinition<_quorumkv_v1_MemberStatus, _quorumkv_v1_MemberStatus__Output>
       RepairRequest: MessageTypeDefinition<_quorumkv_v1_RepairRequest, _quorumkv_v1_RepairRequest__Output>
       RepairResponse: MessageTypeDefinition<_quorumkv_v1_RepairResponse, _quorumkv_v1_RepairResponse__Output>
@@ -27,6 +32,7 @@ export interface ProtoGrpcType {
       RingResponse: MessageTypeDefinition<_quorumkv_v1_RingResponse, _quorumkv_v1_RingResponse__Output>
       StatusRequest: MessageTypeDefinition<_quorumkv_v1_StatusRequest, _quorumkv_v1_StatusRequest__Output>
       StatusResponse: MessageTypeDefinition<_quorumkv_v1_StatusResponse, _quorumkv_v1_StatusResponse__Output>
+      StreamProgress: MessageTypeDefinition<_quorumkv_v1_StreamProgress, _quorumkv_v1_StreamProgress__Output>
     }
   }
 }

@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { DecommissionRequest as _quorumkv_v1_DecommissionRequest, DecommissionRequest__Output as _quorumkv_v1_DecommissionRequest__Output } from '../../quorumkv/v1/DecommissionRequest.js';
+import type { DecommissionResponse as _quorumkv_v1_DecommissionResponse, DecommissionResponse__Output as _quorumkv_v1_DecommissionResponse__Output } from '../../quorumkv/v1/DecommissionResponse.js';
 import type { RepairRequest as _quorumkv_v1_RepairRequest, RepairRequest__Output as _quorumkv_v1_RepairRequest__Output } from '../../quorumkv/v1/RepairRequest.js';
 import type { RepairResponse as _quorumkv_v1_RepairResponse, RepairResponse__Output as _quorumkv_v1_RepairResponse__Output } from '../../quorumkv/v1/RepairResponse.js';
 import type { RingRequest as _quorumkv_v1_RingRequest, RingRequest__Output as _quorumkv_v1_RingRequest__Output } from '../../quorumkv/v1/RingRequest.js';
@@ -10,6 +12,15 @@ import type { StatusRequest as _quorumkv_v1_StatusRequest, StatusRequest__Output
 import type { StatusResponse as _quorumkv_v1_StatusResponse, StatusResponse__Output as _quorumkv_v1_StatusResponse__Output } from '../../quorumkv/v1/StatusResponse.js';
 
 export interface AdminClient extends grpc.Client {
+  Decommission(argument: _quorumkv_v1_DecommissionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_DecommissionResponse__Output>): grpc.ClientUnaryCall;
+  Decommission(argument: _quorumkv_v1_DecommissionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_DecommissionResponse__Output>): grpc.ClientUnaryCall;
+  Decommission(argument: _quorumkv_v1_DecommissionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_DecommissionResponse__Output>): grpc.ClientUnaryCall;
+  Decommission(argument: _quorumkv_v1_DecommissionRequest, callback: grpc.requestCallback<_quorumkv_v1_DecommissionResponse__Output>): grpc.ClientUnaryCall;
+  decommission(argument: _quorumkv_v1_DecommissionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_DecommissionResponse__Output>): grpc.ClientUnaryCall;
+  decommission(argument: _quorumkv_v1_DecommissionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_DecommissionResponse__Output>): grpc.ClientUnaryCall;
+  decommission(argument: _quorumkv_v1_DecommissionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_DecommissionResponse__Output>): grpc.ClientUnaryCall;
+  decommission(argument: _quorumkv_v1_DecommissionRequest, callback: grpc.requestCallback<_quorumkv_v1_DecommissionResponse__Output>): grpc.ClientUnaryCall;
+  
   Repair(argument: _quorumkv_v1_RepairRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_RepairResponse__Output>): grpc.ClientUnaryCall;
   Repair(argument: _quorumkv_v1_RepairRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_RepairResponse__Output>): grpc.ClientUnaryCall;
   Repair(argument: _quorumkv_v1_RepairRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_RepairResponse__Output>): grpc.ClientUnaryCall;
@@ -40,6 +51,8 @@ export interface AdminClient extends grpc.Client {
 }
 
 export interface AdminHandlers extends grpc.UntypedServiceImplementation {
+  Decommission: grpc.handleUnaryCall<_quorumkv_v1_DecommissionRequest__Output, _quorumkv_v1_DecommissionResponse>;
+  
   Repair: grpc.handleUnaryCall<_quorumkv_v1_RepairRequest__Output, _quorumkv_v1_RepairResponse>;
   
   Ring: grpc.handleUnaryCall<_quorumkv_v1_RingRequest__Output, _quorumkv_v1_RingResponse>;
@@ -49,6 +62,7 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface AdminDefinition extends grpc.ServiceDefinition {
+  Decommission: MethodDefinition<_quorumkv_v1_DecommissionRequest, _quorumkv_v1_DecommissionResponse, _quorumkv_v1_DecommissionRequest__Output, _quorumkv_v1_DecommissionResponse__Output>
   Repair: MethodDefinition<_quorumkv_v1_RepairRequest, _quorumkv_v1_RepairResponse, _quorumkv_v1_RepairRequest__Output, _quorumkv_v1_RepairResponse__Output>
   Ring: MethodDefinition<_quorumkv_v1_RingRequest, _quorumkv_v1_RingResponse, _quorumkv_v1_RingRequest__Output, _quorumkv_v1_RingResponse__Output>
   Status: MethodDefinition<_quorumkv_v1_StatusRequest, _quorumkv_v1_StatusResponse, _quorumkv_v1_StatusRequest__Output, _quorumkv_v1_StatusResponse__Output>

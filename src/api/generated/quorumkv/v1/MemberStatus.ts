@@ -10,6 +10,7 @@ export interface MemberStatus {
   'self'?: (boolean);
   'liveness'?: (string);
   'hintBytes'?: (number | string | Long);
+  'ringState'?: (string);
 }
 
 export interface MemberStatus__Output {
@@ -20,4 +21,5 @@ export interface MemberStatus__Output {
   'self': (boolean);
   'liveness': (string);
   'hintBytes': (string);
+  'ringState': (string);
 }

@@ -1,6 +1,7 @@
 // Original file: proto/quorumkv/v1/admin.proto
 
 import type { MemberStatus as _quorumkv_v1_MemberStatus, MemberStatus__Output as _quorumkv_v1_MemberStatus__Output } from '../../quorumkv/v1/MemberStatus.js';
+import type { StreamProgress as _quorumkv_v1_StreamProgress, StreamProgress__Output as _quorumkv_v1_StreamProgress__Output } from '../../quorumkv/v1/StreamProgress.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface StatusResponse {
@@ -12,6 +13,8 @@ export interface StatusResponse {
   'replicationFactor'?: (number);
   'vnodes'?: (number);
   'members'?: (_quorumkv_v1_MemberStatus)[];
+  'ringState'?: (string);
+  'stream'?: (_quorumkv_v1_StreamProgress | null);
 }
 
 export interface StatusResponse__Output {
@@ -23,4 +26,6 @@ export interface StatusResponse__Output {
   'replicationFactor': (number);
   'vnodes': (number);
   'members': (_quorumkv_v1_MemberStatus__Output)[];
+  'ringState': (string);
+  'stream': (_quorumkv_v1_StreamProgress__Output | null);
 }

@@ -1,0 +1,17 @@
+// Original file: proto/quorumkv/v1/admin.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface StreamProgress {
+  'rangesDone'?: (number);
+  'rangesTotal'?: (number);
+  'keys'?: (number | string | Long);
+  'bytes'?: (number | string | Long);
+}
+
+export interface StreamProgress__Output {
+  'rangesDone': (number);
+  'rangesTotal': (number);
+  'keys': (string);
+  'bytes': (string);
+}
