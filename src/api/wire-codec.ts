@@ -6,6 +6,7 @@
 import { InvalidArgumentError } from '../errors/errors.js';
 import { NODE_ID_BYTES_MAX } from '../limits.js';
 import type { KvRecord, Version } from '../storage/record.js';
+import { parseRingState, type AnnouncedRingState } from '../membership/ring-state.js';
 import { decodeBatch, RecordDecodeError } from '../storage/record-codec.js';
 import type { Version as WireVersion, Version__Output as WireVersionOutput } from './generated/quorumkv/v1/Version.js';
 import type { Record as WireRecord, Record__Output as WireRecordOutput } from './generated/quorumkv/v1/Record.js';
@@ -29,6 +30,17 @@ export function decodeUint64(text: string, field: string): bigint {
   const value = BigInt(text);
   if (value > UINT64_MAX) throw new InvalidArgumentError(`${field} exceeds 2^64-1`);
   return value;
+}
+
+/**
+ * A probe's ring state and version: "" (undecided, or never heard) gives undefined; any
+ * other text must name a ring state.
+ */
+export function decodeAnnouncedRingState(text: string, version: string, field: string): AnnouncedRingState | undefined {
+  if (text === '') return undefined;
+  const state = parseRingState(text);
+  if (state === undefined) throw new InvalidArgumentError(`${field} ${JSON.stringify(text.slice(0, 32))} is not a ring state`);
+  return { state, version: decodeMilliseconds(version, `${field}_version`) };
 }
 
 /** A uint64 millisecond field as a number; refused above Number.MAX_SAFE_INTEGER. */

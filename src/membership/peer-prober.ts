@@ -1,8 +1,11 @@
 // Sends every peer a probe on a fixed interval and reports the outcome to the failure
-// detector. The probe is an empty Read through the PeerTransport: it travels the same
-// connection and the same server queue as real traffic, so a peer that cannot serve
-// replica calls fails its probe too. A probe still in flight is not repeated.
-import type { PeerTransport } from '../transport/peer-transport.js';
+// detector. The probe is a small Replica.Probe call through the PeerTransport: it
+// travels the same connection and the same server queue as real traffic, so a peer
+// that cannot serve replica calls fails its probe too. It also carries ring states both
+// ways (ring-state-table.ts): the sender's own state and what it heard of the
+// receiver's go out, the receiver's own state comes back. A probe still in flight is
+// not repeated.
+import type { PeerTransport, ProbeAnswer, ProbeHello } from '../transport/peer-transport.js';
 import type { PeerLiveness } from './failure-detector.js';
 
 export interface PeerProberOptions {
@@ -12,6 +15,10 @@ export interface PeerProberOptions {
   readonly peers: () => readonly string[];
   readonly intervalMs: number;
   readonly timeoutMs: number;
+  /** What the probe to `peer` says; a probe with no ring state when absent. */
+  readonly hello?: (peer: string) => ProbeHello;
+  /** Told each answer, e.g. to learn the peer's ring state. */
+  readonly onAnswer?: (peer: string, answer: ProbeAnswer) => void;
 }
 
 export class PeerProber {
@@ -41,10 +48,14 @@ export class PeerProber {
     const running = this.inFlight.get(peer);
     if (running !== undefined) return running;
     const { transport, liveness, timeoutMs } = this.options;
+    const hello = this.options.hello?.(peer) ?? { sender: '', ringState: undefined, heardRingState: undefined };
     const probe = transport
-      .read(peer, [], { deadlineMs: Date.now() + timeoutMs })
+      .probe(peer, hello, { deadlineMs: Date.now() + timeoutMs })
       .then(
-        () => liveness.recordAnswer(peer),
+        (answer) => {
+          liveness.recordAnswer(peer);
+          this.options.onAnswer?.(peer, answer);
+        },
         (error: unknown) => {
           if (isAnswer(error)) liveness.recordAnswer(peer);
           else liveness.recordFailure(peer);

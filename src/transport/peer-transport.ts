@@ -2,6 +2,7 @@
 // only this interface; src/transport/memory (in-process, with fault hooks) and
 // src/transport/grpc (one long-lived connection per peer, per-turn batching) are its
 // adapters. A node serves the other side of the port through a ReplicaHandler.
+import type { AnnouncedRingState } from '../membership/ring-state.js';
 import type { TokenRange } from '../ring/token-range.js';
 import type { KvRecord } from '../storage/record.js';
 import type { ScanCursor, ScanPage } from '../storage/storage-engine.js';
@@ -12,6 +13,21 @@ export interface MerkleTreeSummary {
   /** Leaf hashes in token order; a power of two of them. */
   readonly leaves: Buffer[];
   readonly records: number;
+}
+
+/** A probe (src/membership/peer-prober.ts): who sends it and what it knows about ring states. */
+export interface ProbeHello {
+  /** The sender's node id; '' for an anonymous liveness check. */
+  readonly sender: string;
+  /** The sender's own ring state; undefined while it has not chosen one (starting). */
+  readonly ringState: AnnouncedRingState | undefined;
+  /** The receiver's ring state as the sender last heard it; undefined when never heard. */
+  readonly heardRingState: AnnouncedRingState | undefined;
+}
+
+/** A probe's answer: the receiver's own ring state (undefined while it has none). */
+export interface ProbeAnswer {
+  readonly ringState: AnnouncedRingState | undefined;
 }
 
 /** What a replica does when a peer's message reaches it. */
@@ -26,6 +42,8 @@ export interface ReplicaHandler {
   merkleTree?(range: TokenRange, depth: number): Promise<MerkleTreeSummary>;
   /** One page of the local records in `range`, tombstones included, in (token, key) order. */
   scan?(range: TokenRange, limit: number, resumeAfter?: ScanCursor): Promise<ScanPage>;
+  /** Answers a peer's probe; a replica without it answers with no ring state. */
+  probe?(hello: ProbeHello): Promise<ProbeAnswer>;
 }
 
 export interface PeerCallOptions {
@@ -42,6 +60,8 @@ export interface PeerTransport {
   merkleTree(peer: string, range: TokenRange, depth: number, options: PeerCallOptions): Promise<MerkleTreeSummary>;
   /** Reads one page of a peer's records in a token range (anti-entropy streaming). */
   scan(peer: string, range: TokenRange, limit: number, resumeAfter: ScanCursor | undefined, options: PeerCallOptions): Promise<ScanPage>;
+  /** Probes one peer: liveness, and ring states both ways (src/membership). */
+  probe(peer: string, hello: ProbeHello, options: PeerCallOptions): Promise<ProbeAnswer>;
   /** Releases connections and timers; later calls reject. */
   close(): Promise<void>;
 }

@@ -6,6 +6,8 @@ import type { ApplyResponse as _quorumkv_v1_ApplyResponse, ApplyResponse__Output
 import type { ItemError as _quorumkv_v1_ItemError, ItemError__Output as _quorumkv_v1_ItemError__Output } from './quorumkv/v1/ItemError.js';
 import type { MerkleTreeRequest as _quorumkv_v1_MerkleTreeRequest, MerkleTreeRequest__Output as _quorumkv_v1_MerkleTreeRequest__Output } from './quorumkv/v1/MerkleTreeRequest.js';
 import type { MerkleTreeResponse as _quorumkv_v1_MerkleTreeResponse, MerkleTreeResponse__Output as _quorumkv_v1_MerkleTreeResponse__Output } from './quorumkv/v1/MerkleTreeResponse.js';
+import type { ProbeRequest as _quorumkv_v1_ProbeRequest, ProbeRequest__Output as _quorumkv_v1_ProbeRequest__Output } from './quorumkv/v1/ProbeRequest.js';
+import type { ProbeResponse as _quorumkv_v1_ProbeResponse, ProbeResponse__Output as _quorumkv_v1_ProbeResponse__Output } from './quorumkv/v1/ProbeResponse.js';
 import type { ReadRequest as _quorumkv_v1_ReadRequest, ReadRequest__Output as _quorumkv_v1_ReadRequest__Output } from './quorumkv/v1/ReadRequest.js';
 import type { ReadResponse as _quorumkv_v1_ReadResponse, ReadResponse__Output as _quorumkv_v1_ReadResponse__Output } from './quorumkv/v1/ReadResponse.js';
 import type { ReadResult as _quorumkv_v1_ReadResult, ReadResult__Output as _quorumkv_v1_ReadResult__Output } from './quorumkv/v1/ReadResult.js';
@@ -29,6 +31,8 @@ export interface ProtoGrpcType {
       ItemError: MessageTypeDefinition<_quorumkv_v1_ItemError, _quorumkv_v1_ItemError__Output>
       MerkleTreeRequest: MessageTypeDefinition<_quorumkv_v1_MerkleTreeRequest, _quorumkv_v1_MerkleTreeRequest__Output>
       MerkleTreeResponse: MessageTypeDefinition<_quorumkv_v1_MerkleTreeResponse, _quorumkv_v1_MerkleTreeResponse__Output>
+      ProbeRequest: MessageTypeDefinition<_quorumkv_v1_ProbeRequest, _quorumkv_v1_ProbeRequest__Output>
+      ProbeResponse: MessageTypeDefinition<_quorumkv_v1_ProbeResponse, _quorumkv_v1_ProbeResponse__Output>
       ReadRequest: MessageTypeDefinition<_quorumkv_v1_ReadRequest, _quorumkv_v1_ReadRequest__Output>
       ReadResponse: MessageTypeDefinition<_quorumkv_v1_ReadResponse, _quorumkv_v1_ReadResponse__Output>
       ReadResult: MessageTypeDefinition<_quorumkv_v1_ReadResult, _quorumkv_v1_ReadResult__Output>

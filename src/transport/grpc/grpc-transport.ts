@@ -6,6 +6,9 @@
 // A message to this node itself skips the network and goes straight to the local
 // ReplicaHandler: a coordinator is usually one of the key's replicas.
 //
+// Every call names the sending node in the `qkv-from` metadata: the receiver takes any
+// message as a sign of life (FailureDetector.recordInbound).
+//
 // Failures keep their meaning across the wire: a peer's QkvError comes back with its
 // code (from the `qkv-error-code` metadata); a peer that cannot be reached is
 // PEER_UNREACHABLE; a peer that does not answer in time is DEADLINE_EXCEEDED.
@@ -20,7 +23,8 @@ import {
 } from '../../limits.js';
 import type { Member } from '../../membership/member.js';
 import type { KvRecord } from '../../storage/record.js';
-import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ReplicaHandler } from '../peer-transport.js';
+import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello, ReplicaHandler } from '../peer-transport.js';
+import { decodeAnnouncedRingState } from '../../api/wire-codec.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../../api/grpc-options.js';
 import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../../api/error-status.js';
 import { loadQuorumKvProtocol } from '../../api/proto-package.js';
@@ -35,6 +39,9 @@ import { noReplicaCallMetrics, type ReplicaCallMetrics } from './replica-call-me
 
 /** Per-record framing overhead assumed when sizing batches (version, flags, tags). */
 const RECORD_OVERHEAD_BYTES = 64;
+
+/** gRPC metadata key carrying the sending node's id on Replica calls. */
+export const SENDER_METADATA_KEY = 'qkv-from';
 
 const RECORD_BOUNDS = { keyBytesMax: KEY_BYTES_MAX_CEILING, valueBytesMax: VALUE_BYTES_MAX_CEILING };
 
@@ -113,7 +120,7 @@ export class GrpcTransport implements PeerTransport {
     if (link instanceof QkvError) throw link;
     const request = { range: { start: range.start.toString(), end: range.end.toString() }, depth };
     return new Promise<MerkleTreeSummary>((resolve, reject) => {
-      link.client.MerkleTree(request, { deadline: new Date(options.deadlineMs) }, (error, response) => {
+      link.client.MerkleTree(request, this.senderMetadata(), { deadline: new Date(options.deadlineMs) }, (error, response) => {
         if (error !== null) return reject(peerErrorOf(peer, error));
         const leaves = response?.leaves ?? [];
         if (leaves.length === 0 || (leaves.length & (leaves.length - 1)) !== 0 || leaves.some((leaf) => leaf.length !== 32)) {
@@ -137,7 +144,7 @@ export class GrpcTransport implements PeerTransport {
       resumeAfter: resumeAfter === undefined ? null : { token: resumeAfter.token.toString(), key: resumeAfter.key },
     };
     return new Promise<ScanPage>((resolve, reject) => {
-      link.client.Scan(request, { deadline: new Date(options.deadlineMs) }, (error, response) => {
+      link.client.Scan(request, this.senderMetadata(), { deadline: new Date(options.deadlineMs) }, (error, response) => {
         if (error !== null) return reject(peerErrorOf(peer, error));
         try {
           const records = (response?.records ?? []).map((wire, index) => decodeRecord(wire, RECORD_BOUNDS, `records[${index}]`));
@@ -151,9 +158,39 @@ export class GrpcTransport implements PeerTransport {
     });
   }
 
+  async probe(peer: string, hello: ProbeHello, options: PeerCallOptions): Promise<ProbeAnswer> {
+    if (this.closed) throw new ShuttingDownError();
+    const link = this.linkOf(peer);
+    if (link instanceof QkvError) throw link;
+    const request = {
+      sender: hello.sender,
+      ringState: hello.ringState?.state ?? '',
+      ringStateVersion: String(hello.ringState?.version ?? 0),
+      heardRingState: hello.heardRingState?.state ?? '',
+      heardRingStateVersion: String(hello.heardRingState?.version ?? 0),
+    };
+    return new Promise<ProbeAnswer>((resolve, reject) => {
+      link.client.Probe(request, this.senderMetadata(), { deadline: new Date(options.deadlineMs) }, (error, response) => {
+        if (error !== null) return reject(peerErrorOf(peer, error));
+        try {
+          resolve({ ringState: decodeAnnouncedRingState(response?.ringState ?? '', response?.ringStateVersion ?? '0', 'ring_state') });
+        } catch (decodeError) {
+          reject(new QkvError('INTERNAL', `peer ${peer} answered a malformed probe`, { cause: decodeError }));
+        }
+      });
+    });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const [peer, link] of this.links) this.dropLink(peer, link);
+  }
+
+  /** Names this node to the peer, which takes any message as a sign of life. */
+  private senderMetadata(): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    if (this.options.localNodeId !== undefined) metadata.set(SENDER_METADATA_KEY, this.options.localNodeId);
+    return metadata;
   }
 
   private linkOf(peer: string): PeerLink | QkvError {
@@ -209,7 +246,7 @@ export class GrpcTransport implements PeerTransport {
     const batch = encodeBatch(messages.length === 1 ? messages[0]!.payload : messages.flatMap((message) => message.payload));
     const startedNs = process.hrtime.bigint();
     return new Promise<undefined[]>((resolve, reject) => {
-      client.Apply({ batch }, { deadline: new Date(deadlineMs) }, (error) => {
+      client.Apply({ batch }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error) => {
         this.observe('apply', peer, startedNs, messages.length, error);
         if (error !== null) reject(peerErrorOf(peer, error));
         else resolve(messages.map(() => undefined));
@@ -227,7 +264,7 @@ export class GrpcTransport implements PeerTransport {
     const keys = (messages.length === 1 ? messages[0]!.payload : messages.flatMap((message) => message.payload)) as Buffer[];
     const startedNs = process.hrtime.bigint();
     return new Promise<ReadAnswer[][]>((resolve, reject) => {
-      client.Read({ keys }, { deadline: new Date(deadlineMs) }, (error, response) => {
+      client.Read({ keys }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error, response) => {
         this.observe('read', peer, startedNs, messages.length, error);
         if (error !== null) return reject(peerErrorOf(peer, error));
         try {

@@ -6,15 +6,16 @@
 // is still understood.
 import * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError, QkvError } from '../../errors/errors.js';
-import { KEY_BYTES_MAX_CEILING, MERKLE_DEPTH_MAX, REPAIR_SCAN_RECORDS_MAX, VALUE_BYTES_MAX_CEILING } from '../../limits.js';
+import { KEY_BYTES_MAX_CEILING, MERKLE_DEPTH_MAX, NODE_ID_BYTES_MAX, REPAIR_SCAN_RECORDS_MAX, VALUE_BYTES_MAX_CEILING } from '../../limits.js';
 import { rangeContains, type TokenRange } from '../../ring/token-range.js';
 import type { ScanCursor } from '../../storage/storage-engine.js';
 import type { TokenRange__Output } from '../../api/generated/quorumkv/v1/TokenRange.js';
 import type { Logger } from '../../logging/logger.js';
 import type { KvRecord } from '../../storage/record.js';
-import type { ReplicaHandler } from '../peer-transport.js';
+import type { ProbeHello, ReplicaHandler } from '../peer-transport.js';
+import { SENDER_METADATA_KEY } from './grpc-transport.js';
 import { serviceErrorOf } from '../../api/error-status.js';
-import { decodeRecord, decodeRecordBatch, decodeUint64, encodeRecord } from '../../api/wire-codec.js';
+import { decodeAnnouncedRingState, decodeRecord, decodeRecordBatch, decodeUint64, encodeRecord } from '../../api/wire-codec.js';
 import { encodeBatch } from '../../storage/record-codec.js';
 import { loadQuorumKvProtocol } from '../../api/proto-package.js';
 import type { ReplicaHandlers } from '../../api/generated/quorumkv/v1/Replica.js';
@@ -33,7 +34,7 @@ export interface ReplicaServiceOptions {
 export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaHandlers {
   const { handler, logger } = options;
   const seen = (metadata: grpc.Metadata): void => {
-    const sender = metadata.get('qkv-from')[0];
+    const sender = metadata.get(SENDER_METADATA_KEY)[0];
     if (typeof sender === 'string' && sender !== '') options.onPeerSeen?.(sender);
   };
   const fail = (method: string, error: unknown): Partial<grpc.StatusObject> => {
@@ -102,6 +103,31 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
             resumeAfter: page.resumeAfter === undefined ? null : { token: page.resumeAfter.token.toString(), key: page.resumeAfter.key },
           }),
         (error: unknown) => callback(fail('Scan', error)),
+      );
+    },
+    Probe(call, callback) {
+      seen(call.metadata);
+      let hello: ProbeHello;
+      try {
+        const { sender } = call.request;
+        // An empty sender is an anonymous probe (a liveness check only).
+        if (Buffer.byteLength(sender, 'utf8') > NODE_ID_BYTES_MAX) throw new InvalidArgumentError(`sender is longer than ${NODE_ID_BYTES_MAX} bytes`);
+        hello = {
+          sender,
+          ringState: decodeAnnouncedRingState(call.request.ringState, call.request.ringStateVersion, 'ring_state'),
+          heardRingState: decodeAnnouncedRingState(call.request.heardRingState, call.request.heardRingStateVersion, 'heard_ring_state'),
+        };
+      } catch (error) {
+        callback(fail('Probe', error));
+        return;
+      }
+      if (handler.probe === undefined) {
+        callback(null, { ringState: '', ringStateVersion: '0' });
+        return;
+      }
+      handler.probe(hello).then(
+        (answer) => callback(null, { ringState: answer.ringState?.state ?? '', ringStateVersion: String(answer.ringState?.version ?? 0) }),
+        (error: unknown) => callback(fail('Probe', error)),
       );
     },
     Read(call, callback) {

@@ -22,7 +22,7 @@ import { PeerUnreachableError } from '../../errors/errors.js';
 import type { ReplicaHandler } from '../peer-transport.js';
 import { MemoryTransport } from './memory-transport.js';
 
-export type MessageKind = 'apply' | 'read' | 'merkle_tree' | 'scan';
+export type MessageKind = 'apply' | 'read' | 'merkle_tree' | 'scan' | 'probe';
 
 /** Why a message did not get through. */
 export type LossReason = 'partitioned' | 'disconnected' | 'unregistered' | 'dropped' | 'deadline' | 'closed';

@@ -6,7 +6,7 @@ import { PeerUnreachableError, QkvError } from '../../errors/errors.js';
 import type { TokenRange } from '../../ring/token-range.js';
 import type { ScanCursor, ScanPage } from '../../storage/storage-engine.js';
 import type { KvRecord } from '../../storage/record.js';
-import type { MerkleTreeSummary, PeerCallOptions, PeerTransport } from '../peer-transport.js';
+import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello } from '../peer-transport.js';
 import type { MemoryNetwork, Message, SentMessage } from './memory-network.js';
 
 export class MemoryTransport implements PeerTransport {
@@ -71,6 +71,18 @@ export class MemoryTransport implements PeerTransport {
           ? { records }
           : { records, resumeAfter: { token: page.resumeAfter.token, key: Buffer.from(page.resumeAfter.key) } };
       },
+    });
+  }
+
+  probe(peer: string, hello: ProbeHello, options: PeerCallOptions): Promise<ProbeAnswer> {
+    return this.send({
+      kind: 'probe',
+      from: this.nodeId,
+      to: peer,
+      items: 0,
+      deadlineMs: options.deadlineMs,
+      // A replica that serves only the request path still answers: it is alive.
+      invoke: async (handler) => (handler.probe === undefined ? { ringState: undefined } : { ...(await handler.probe({ ...hello })) }),
     });
   }
 

@@ -6,6 +6,8 @@ import type { ApplyRequest as _quorumkv_v1_ApplyRequest, ApplyRequest__Output as
 import type { ApplyResponse as _quorumkv_v1_ApplyResponse, ApplyResponse__Output as _quorumkv_v1_ApplyResponse__Output } from '../../quorumkv/v1/ApplyResponse.js';
 import type { MerkleTreeRequest as _quorumkv_v1_MerkleTreeRequest, MerkleTreeRequest__Output as _quorumkv_v1_MerkleTreeRequest__Output } from '../../quorumkv/v1/MerkleTreeRequest.js';
 import type { MerkleTreeResponse as _quorumkv_v1_MerkleTreeResponse, MerkleTreeResponse__Output as _quorumkv_v1_MerkleTreeResponse__Output } from '../../quorumkv/v1/MerkleTreeResponse.js';
+import type { ProbeRequest as _quorumkv_v1_ProbeRequest, ProbeRequest__Output as _quorumkv_v1_ProbeRequest__Output } from '../../quorumkv/v1/ProbeRequest.js';
+import type { ProbeResponse as _quorumkv_v1_ProbeResponse, ProbeResponse__Output as _quorumkv_v1_ProbeResponse__Output } from '../../quorumkv/v1/ProbeResponse.js';
 import type { ReadRequest as _quorumkv_v1_ReadRequest, ReadRequest__Output as _quorumkv_v1_ReadRequest__Output } from '../../quorumkv/v1/ReadRequest.js';
 import type { ReadResponse as _quorumkv_v1_ReadResponse, ReadResponse__Output as _quorumkv_v1_ReadResponse__Output } from '../../quorumkv/v1/ReadResponse.js';
 import type { ScanRequest as _quorumkv_v1_ScanRequest, ScanRequest__Output as _quorumkv_v1_ScanRequest__Output } from '../../quorumkv/v1/ScanRequest.js';
@@ -29,6 +31,15 @@ export interface ReplicaClient extends grpc.Client {
   merkleTree(argument: _quorumkv_v1_MerkleTreeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_MerkleTreeResponse__Output>): grpc.ClientUnaryCall;
   merkleTree(argument: _quorumkv_v1_MerkleTreeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_MerkleTreeResponse__Output>): grpc.ClientUnaryCall;
   merkleTree(argument: _quorumkv_v1_MerkleTreeRequest, callback: grpc.requestCallback<_quorumkv_v1_MerkleTreeResponse__Output>): grpc.ClientUnaryCall;
+  
+  Probe(argument: _quorumkv_v1_ProbeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ProbeResponse__Output>): grpc.ClientUnaryCall;
+  Probe(argument: _quorumkv_v1_ProbeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_ProbeResponse__Output>): grpc.ClientUnaryCall;
+  Probe(argument: _quorumkv_v1_ProbeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ProbeResponse__Output>): grpc.ClientUnaryCall;
+  Probe(argument: _quorumkv_v1_ProbeRequest, callback: grpc.requestCallback<_quorumkv_v1_ProbeResponse__Output>): grpc.ClientUnaryCall;
+  probe(argument: _quorumkv_v1_ProbeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ProbeResponse__Output>): grpc.ClientUnaryCall;
+  probe(argument: _quorumkv_v1_ProbeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_ProbeResponse__Output>): grpc.ClientUnaryCall;
+  probe(argument: _quorumkv_v1_ProbeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ProbeResponse__Output>): grpc.ClientUnaryCall;
+  probe(argument: _quorumkv_v1_ProbeRequest, callback: grpc.requestCallback<_quorumkv_v1_ProbeResponse__Output>): grpc.ClientUnaryCall;
   
   Read(argument: _quorumkv_v1_ReadRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
   Read(argument: _quorumkv_v1_ReadRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_ReadResponse__Output>): grpc.ClientUnaryCall;
@@ -55,6 +66,8 @@ export interface ReplicaHandlers extends grpc.UntypedServiceImplementation {
   
   MerkleTree: grpc.handleUnaryCall<_quorumkv_v1_MerkleTreeRequest__Output, _quorumkv_v1_MerkleTreeResponse>;
   
+  Probe: grpc.handleUnaryCall<_quorumkv_v1_ProbeRequest__Output, _quorumkv_v1_ProbeResponse>;
+  
   Read: grpc.handleUnaryCall<_quorumkv_v1_ReadRequest__Output, _quorumkv_v1_ReadResponse>;
   
   Scan: grpc.handleUnaryCall<_quorumkv_v1_ScanRequest__Output, _quorumkv_v1_ScanResponse>;
@@ -64,6 +77,7 @@ export interface ReplicaHandlers extends grpc.UntypedServiceImplementation {
 export interface ReplicaDefinition extends grpc.ServiceDefinition {
   Apply: MethodDefinition<_quorumkv_v1_ApplyRequest, _quorumkv_v1_ApplyResponse, _quorumkv_v1_ApplyRequest__Output, _quorumkv_v1_ApplyResponse__Output>
   MerkleTree: MethodDefinition<_quorumkv_v1_MerkleTreeRequest, _quorumkv_v1_MerkleTreeResponse, _quorumkv_v1_MerkleTreeRequest__Output, _quorumkv_v1_MerkleTreeResponse__Output>
+  Probe: MethodDefinition<_quorumkv_v1_ProbeRequest, _quorumkv_v1_ProbeResponse, _quorumkv_v1_ProbeRequest__Output, _quorumkv_v1_ProbeResponse__Output>
   Read: MethodDefinition<_quorumkv_v1_ReadRequest, _quorumkv_v1_ReadResponse, _quorumkv_v1_ReadRequest__Output, _quorumkv_v1_ReadResponse__Output>
   Scan: MethodDefinition<_quorumkv_v1_ScanRequest, _quorumkv_v1_ScanResponse, _quorumkv_v1_ScanRequest__Output, _quorumkv_v1_ScanResponse__Output>
 }

@@ -7,6 +7,9 @@ export interface StreamProgress {
   'rangesTotal'?: (number);
   'keys'?: (number | string | Long);
   'bytes'?: (number | string | Long);
+  'phase'?: (string);
+  'lastError'?: (string);
+  'waitingFor'?: (string)[];
 }
 
 export interface StreamProgress__Output {
@@ -14,4 +17,7 @@ export interface StreamProgress__Output {
   'rangesTotal': (number);
   'keys': (string);
   'bytes': (string);
+  'phase': (string);
+  'lastError': (string);
+  'waitingFor': (string)[];
 }

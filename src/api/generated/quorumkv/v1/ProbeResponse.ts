@@ -1,0 +1,13 @@
+// Original file: proto/quorumkv/v1/replica.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface ProbeResponse {
+  'ringState'?: (string);
+  'ringStateVersion'?: (number | string | Long);
+}
+
+export interface ProbeResponse__Output {
+  'ringState': (string);
+  'ringStateVersion': (string);
+}

@@ -1,0 +1,50 @@
+// A member's place in the ring (docs/decisions/0080-ring-states-and-range-movement.md).
+//
+//   JOINING  new: takes the writes of the ranges it will own (a pending replica) while it
+//            streams those ranges from their current replicas; serves no reads.
+//   NORMAL   a full replica of its ranges.
+//   LEAVING  decommissioning: still a full replica (reads and writes) while it streams
+//            its ranges to the nodes that own them once it is gone.
+//   LEFT     out of the ring; keeps answering replica calls until it is stopped.
+//
+// Each node announces its own state; peers learn it from probes. Two rings follow from
+// the states: the read ring (NORMAL + LEAVING: who holds the data now) and the write
+// ring (NORMAL + JOINING: who holds it once the moves are done). A member whose state
+// was never heard is in neither.
+
+export type RingState = 'JOINING' | 'NORMAL' | 'LEAVING' | 'LEFT';
+
+export const RING_STATES: readonly RingState[] = ['JOINING', 'NORMAL', 'LEAVING', 'LEFT'];
+
+/** How a state no one has announced yet is shown (Status, metrics). */
+export const RING_STATE_UNKNOWN = 'UNKNOWN';
+
+/** Holds the data of its ranges now: reads go here. */
+export function inReadRing(state: RingState | undefined): boolean {
+  return state === 'NORMAL' || state === 'LEAVING';
+}
+
+/** Holds the data of its ranges once every move is done: writes go here too. */
+export function inWriteRing(state: RingState | undefined): boolean {
+  return state === 'NORMAL' || state === 'JOINING';
+}
+
+/** The state a wire or file string names, or undefined for "" and anything else. */
+export function parseRingState(text: string): RingState | undefined {
+  return (RING_STATES as readonly string[]).includes(text) ? (text as RingState) : undefined;
+}
+
+/**
+ * A state as a node announced it. `version` orders the states one node takes (ms since
+ * the epoch when it took it, always above its previous one), so an answer overtaken by
+ * a newer state cannot take a peer back to the older one.
+ */
+export interface AnnouncedRingState {
+  readonly state: RingState;
+  readonly version: number;
+}
+
+/** True when `a` is the later of two announcements by the same node. */
+export function isNewer(a: AnnouncedRingState, b: AnnouncedRingState | undefined): boolean {
+  return b === undefined || a.version > b.version;
+}
