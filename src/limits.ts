@@ -116,6 +116,22 @@ export const REPAIR_RANGES_PER_SECOND_DEFAULT = 50;
 export const REPAIR_INTERVAL_MS_DEFAULT = 10 * 60 * 1000;
 /** How long one tree or scan exchange with a peer may take. */
 export const REPAIR_CALL_TIMEOUT_MS = 10_000;
+/**
+ * Join and decommission streaming pace (bytes of keys and values per second), the way
+ * Cassandra's stream_throughput_outbound (24 MiB/s) keeps a bootstrap from starving
+ * client traffic.
+ */
+export const STREAM_BYTES_PER_SECOND_DEFAULT = 32 * 1024 * 1024;
+export const STREAM_BYTES_PER_SECOND_CEILING = 4 * 1024 * 1024 * 1024;
+/** Token ranges one join or decommission streams at once. */
+export const STREAM_RANGES_IN_FLIGHT = 4;
+/** Pause before a streaming pass retries the ranges whose sources or targets failed. */
+export const STREAM_RETRY_INTERVAL_MS = 2_000;
+/** How often the completed ranges of a running stream are saved (and at its end). */
+export const STREAM_PROGRESS_SAVE_INTERVAL_MS = 1_000;
+/** How often a node checks whether every reachable peer has heard its new ring state. */
+export const RING_STATE_ANNOUNCE_POLL_MS = 100;
+
 /** How often the node records that it is alive (for the stale-rejoin check). */
 export const LAST_SEEN_INTERVAL_MS = 60_000;
 

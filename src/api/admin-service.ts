@@ -6,6 +6,7 @@ import type { HashRing } from '../ring/hash-ring.js';
 import type { Member } from '../membership/member.js';
 import { InvalidArgumentError } from '../errors/errors.js';
 import type { RepairReport } from '../repair/anti-entropy.js';
+import type { StreamStatus } from '../membership/ring-membership.js';
 import { loadQuorumKvProtocol } from './proto-package.js';
 import { unary, type ApiContext } from './unary-handler.js';
 import type { AdminHandlers } from './generated/quorumkv/v1/Admin.js';
@@ -30,6 +31,12 @@ export interface ClusterView {
   repair(): Promise<RepairReport>;
   /** Starts decommissioning this node; returns its ring state after the call. */
   decommission(): Promise<string>;
+  /** This node's ring state as Status shows it (JOINING, NORMAL, LEAVING, LEFT). */
+  ringState(): string;
+  /** A member's ring state as this node last heard it; UNKNOWN before it has heard. */
+  memberRingState(id: string): string;
+  /** Progress of a join or decommission under way; undefined when none is. */
+  streamStatus(): StreamStatus | undefined;
 }
 
 const TOKEN_SPACE = 1n << 64n;
@@ -39,6 +46,7 @@ export function adminServiceHandlers(view: ClusterView, context: ApiContext): Ad
     Status: unary(context, 'Status', async () => {
       const ring = view.ring();
       const hintBytes = view.hintBytes();
+      const stream = view.streamStatus();
       return {
         nodeId: view.nodeId,
         state: view.state(),
@@ -55,7 +63,21 @@ export function adminServiceHandlers(view: ClusterView, context: ApiContext): Ad
           self: member.id === view.nodeId,
           liveness: member.id === view.nodeId ? '' : view.liveness(member.id),
           hintBytes: String(hintBytes.get(member.id) ?? 0),
+          ringState: view.memberRingState(member.id),
         })),
+        ringState: view.ringState(),
+        stream:
+          stream === undefined
+            ? null
+            : {
+                rangesDone: stream.rangesDone,
+                rangesTotal: stream.rangesTotal,
+                keys: String(stream.keys),
+                bytes: String(stream.bytes),
+                phase: stream.phase,
+                lastError: stream.lastError,
+                waitingFor: [...stream.waitingFor],
+              },
       };
     }),
 

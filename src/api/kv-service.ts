@@ -20,7 +20,7 @@ export type KvCoordinator = Pick<Coordinator, 'put' | 'get' | 'delete' | 'batchP
 
 export interface KvServiceOptions {
   readonly coordinator: KvCoordinator;
-  /** The key's preference list, to report replicas that had not answered yet. */
+  /** The key's placement, to report natural replicas that had not answered yet. */
   readonly placement: Placement;
   readonly context: ApiContext;
   /** Throws NOT_READY or SHUTTING_DOWN when the node must not take new requests. */
@@ -50,7 +50,7 @@ export function kvServiceHandlers(options: KvServiceOptions): KVHandlers {
         deadlineMs: deadlineMsOf(call),
       });
       const response: GetResponse = { ...recordFields(result.record), acks: result.acks };
-      if (request.includeReplicas) response.replicas = replicaAnswers(options.placement(request.key), result);
+      if (request.includeReplicas) response.replicas = replicaAnswers(options.placement(request.key).natural, result);
       return response;
     }),
 

@@ -5,7 +5,7 @@
 import { isQkvError } from '../errors/errors.js';
 import { softwareVersion } from '../node/software-version.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './cli-io.js';
-import { CLIENT_USAGE, runDelete, runGet, runPut, runRepair, runRingView, runStatus } from './commands/client-commands.js';
+import { CLIENT_USAGE, runDecommission, runDelete, runGet, runPut, runRepair, runRingView, runStatus } from './commands/client-commands.js';
 import { runBenchCommand } from './commands/bench-command.js';
 import { runLocalCluster } from './commands/local-cluster-command.js';
 import { runRingSimulate } from './commands/ring-simulate.js';
@@ -36,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
   delete: runDelete,
   status: runStatus,
   repair: runRepair,
+  decommission: runDecommission,
   ring: (args, io) => (args[0] === 'simulate' ? runRingSimulate(args.slice(1), io.stdout, io.stderr) : runRingView(args, io)),
   server: runServer,
   'local-cluster': runLocalCluster,

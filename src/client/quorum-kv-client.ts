@@ -18,6 +18,7 @@ import type { BatchGetResponse__Output } from '../api/generated/quorumkv/v1/Batc
 import type { RepairResponse__Output } from '../api/generated/quorumkv/v1/RepairResponse.js';
 import type { StatusResponse__Output } from '../api/generated/quorumkv/v1/StatusResponse.js';
 import type { RingResponse__Output } from '../api/generated/quorumkv/v1/RingResponse.js';
+import type { DecommissionResponse__Output } from '../api/generated/quorumkv/v1/DecommissionResponse.js';
 
 export interface ClientOptions {
   /** host:port of one or more nodes, tried in order. */
@@ -80,6 +81,11 @@ export class QuorumKvClient {
   /** One anti-entropy pass on the node answering (the first address that answers). */
   repair(): Promise<RepairResponse__Output> {
     return this.call((e, cb: Callback<RepairResponse__Output>, deadline) => e.admin.Repair({}, { deadline }, cb));
+  }
+
+  /** Starts decommissioning the node answering; returns at once with its ring state. */
+  decommission(): Promise<DecommissionResponse__Output> {
+    return this.call((e, cb: Callback<DecommissionResponse__Output>, deadline) => e.admin.Decommission({}, { deadline }, cb));
   }
 
   ring(key?: Buffer): Promise<RingResponse__Output> {

@@ -29,6 +29,8 @@ import {
   PEER_PROBE_INTERVAL_MS_DEFAULT,
   REPAIR_INTERVAL_MS_DEFAULT,
   REPAIR_RANGES_PER_SECOND_DEFAULT,
+  STREAM_BYTES_PER_SECOND_CEILING,
+  STREAM_BYTES_PER_SECOND_DEFAULT,
   TOMBSTONE_GRACE_MS_DEFAULT,
 } from '../limits.js';
 import type { Member } from '../membership/member.js';
@@ -84,6 +86,7 @@ export interface NodeConfig {
   readonly hintedWritesCountTowardW: boolean;
   readonly repairIntervalMs: number;
   readonly repairRangesPerSecond: number;
+  readonly streamBytesPerSecond: number;
 }
 
 export const NODE_CONFIG_DEFAULTS: NodeConfig = {
@@ -120,6 +123,7 @@ export const NODE_CONFIG_DEFAULTS: NodeConfig = {
   hintedWritesCountTowardW: false,
   repairIntervalMs: REPAIR_INTERVAL_MS_DEFAULT,
   repairRangesPerSecond: REPAIR_RANGES_PER_SECOND_DEFAULT,
+  streamBytesPerSecond: STREAM_BYTES_PER_SECOND_DEFAULT,
 };
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -160,6 +164,7 @@ export const NODE_CONFIG_FIELDS: { readonly [K in keyof NodeConfig]: ConfigField
   hintedWritesCountTowardW: booleanField('count a durable hint as an ack toward W (sloppy quorum; default strict)'),
   repairIntervalMs: integerField('background anti-entropy pass interval (ms); 0 turns it off', 0, 7 * 24 * HOUR_MS),
   repairRangesPerSecond: integerField('anti-entropy pace: token ranges compared per second', 1, 100_000),
+  streamBytesPerSecond: integerField('join and decommission streaming pace (key + value bytes per second)', 1024, STREAM_BYTES_PER_SECOND_CEILING),
 };
 
 export type NodeConfigKey = keyof NodeConfig;

@@ -22,12 +22,22 @@ import type { PeerLiveness } from '../membership/failure-detector.js';
 import type { KvRecord } from '../storage/record.js';
 import type { PeerTransport, ReplicaHandler } from '../transport/peer-transport.js';
 import type { CoordinatorMetrics } from './coordinator-metrics.js';
+import type { KeyPlacement } from '../ring/placement-rings.js';
+
+export type { KeyPlacement };
 
 /**
- * The preference list of a key: the ids of the nodes that replicate it, first choice
- * first, distinct. The ring provides it; tests may use a small fixed function.
+ * Where a key lives: its natural replicas (the preference list of the read ring, first
+ * choice first, distinct), which reads ask, and its pending replicas (nodes taking the
+ * key over in a join or a decommission), which writes reach too
+ * (src/ring/placement-rings.ts). Tests may use a small fixed function.
  */
-export type Placement = (key: Buffer) => readonly string[];
+export type Placement = (key: Buffer) => KeyPlacement;
+
+/** A placement with no pending replicas: the natural list `replicas`. */
+export function naturalOnly(replicas: readonly string[]): KeyPlacement {
+  return { natural: replicas, pending: [] };
+}
 
 export interface CoordinatorConfig {
   /** This node's id; it stamps every version this coordinator issues. */

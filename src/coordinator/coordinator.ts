@@ -4,6 +4,10 @@
 // replica directly, the others through the PeerTransport) and answers at W acks for a
 // write or R replies for a read.
 //
+// - While nodes join or leave, a key may also have pending replicas (the nodes taking
+//   it over). Writes go to them too and need W + |pending| acks, which always leaves W
+//   copies on the natural replicas and W on the final owners; reads ask only the
+//   natural replicas (docs/decisions/0080-ring-states-and-range-movement.md).
 // - A missed quorum fails fast with QUORUM_NOT_MET once W (or R) can no longer be
 //   reached, or with DEADLINE_EXCEEDED at the deadline; both name the acks in hand.
 // - Replies after the answer are still counted (metrics) and awaited by close(); every
@@ -34,6 +38,7 @@ import {
   type CoordinatorConfig,
   type CoordinatorPorts,
   type HintSink,
+  type KeyPlacement,
   type Placement,
   type ResolvedCoordinatorConfig,
 } from './coordinator-config.js';
@@ -286,7 +291,10 @@ export class Coordinator {
 
   private async write(op: CoordinatorOp, records: readonly KvRecord[], w: number, deadline: Deadline): Promise<Array<BatchWriteItemResult>> {
     const fanout = fanOut<unknown>({
-      items: records.map((record) => ({ replicas: this.replicasOf(record.key), required: w })),
+      items: records.map((record) => {
+        const { natural, pending } = this.placementOf(record.key);
+        return pending.length === 0 ? { replicas: natural, required: w } : { replicas: [...natural, ...pending], required: w + pending.length };
+      }),
       ...deadline,
       send: (nodeId, indices) => this.sendWrite(nodeId, indices.map((i) => records[i]!), deadline.deadlineMs),
       onReply: (nodeId, outcome) => this.observeReply('apply', nodeId, outcome),
@@ -303,7 +311,7 @@ export class Coordinator {
   // ---- the read path --------------------------------------------------------------
 
   private async read(op: CoordinatorOp, keys: readonly Buffer[], r: number, includeReplicas: boolean, deadline: Deadline): Promise<BatchGetItemResult[]> {
-    const replicaLists = keys.map((key) => this.replicasOf(key));
+    const replicaLists = keys.map((key) => this.placementOf(key).natural);
     const fanout = fanOut<ReadReply>({
       items: replicaLists.map((replicas) => ({ replicas, required: r })),
       ...deadline,
@@ -423,16 +431,22 @@ export class Coordinator {
 
   // ---- talking to replicas --------------------------------------------------------
 
-  private replicasOf(key: Buffer): readonly string[] {
+  private placementOf(key: Buffer): KeyPlacement {
     const placed = this.placement(key);
     const n = this.config.replicationFactor;
-    // The ring hands out its cached list; it is not copied unless it is longer than N.
-    const replicas = placed.length <= n ? placed : placed.slice(0, n);
+    // The ring hands out its cached lists; they are not copied unless longer than N.
+    const natural = placed.natural.length <= n ? placed.natural : placed.natural.slice(0, n);
+    const pending = placed.pending;
+    assert.ok(pending.length <= n, 'placement returned more pending replicas than N');
     // N is at most REPLICATION_FACTOR_MAX (7): a pairwise check is cheaper than a Set per request.
-    for (let i = 1; i < replicas.length; i++) {
-      for (let j = 0; j < i; j++) assert.notEqual(replicas[i], replicas[j], 'placement returned a node twice');
+    for (let i = 1; i < natural.length; i++) {
+      for (let j = 0; j < i; j++) assert.notEqual(natural[i], natural[j], 'placement returned a node twice');
     }
-    return replicas;
+    for (let i = 0; i < pending.length; i++) {
+      assert.ok(!natural.includes(pending[i]!), 'placement returned a pending replica that is also natural');
+      for (let j = 0; j < i; j++) assert.notEqual(pending[i], pending[j], 'placement returned a pending node twice');
+    }
+    return natural === placed.natural ? placed : { natural, pending };
   }
 
   private sendApply(nodeId: string, records: readonly KvRecord[], deadlineMs: number): Promise<void> {

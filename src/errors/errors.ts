@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'PEER_UNREACHABLE'
   | 'REPLICA_STALE'
+  | 'DECOMMISSION_REFUSED'
+  | 'STATE_FILE_CORRUPT'
   | 'INTERNAL';
 
 export class QkvError extends Error {
@@ -145,5 +147,23 @@ export class ReplicaStaleError extends QkvError {
 export class PeerUnreachableError extends QkvError {
   constructor(readonly peer: string, options?: { cause?: unknown }) {
     super('PEER_UNREACHABLE', `peer ${peer} is unreachable`, options);
+  }
+}
+
+/** Decommission cannot start: the node is joining, or too few members would stay. */
+export class DecommissionRefusedError extends QkvError {
+  constructor(reason: string) {
+    super('DECOMMISSION_REFUSED', `decommission refused: ${reason}`);
+  }
+}
+
+/** A small state file of the data directory (ring states, streaming progress) cannot be read. */
+export class StateFileCorruptError extends QkvError {
+  constructor(readonly file: string, reason: string) {
+    super(
+      'STATE_FILE_CORRUPT',
+      `${file} is damaged: ${reason}. Restore it, or remove it to let the node decide again as on a first start ` +
+        '(it joins and streams its ranges when the cluster already has NORMAL members)',
+    );
   }
 }

@@ -3,11 +3,16 @@
 // health and reflection, and the HTTP port for metrics and probes.
 //
 // Start order: the HTTP port first (so /livez answers while the WAL replays and
-// /readyz says why it is not ready), then storage, ring and coordinator, then the gRPC
-// port, then the fault-tolerance services: failure detection (probes), hinted handoff
-// delivery and background anti-entropy. Drain order (SIGTERM): stop taking requests (readiness and health go
-// NOT_SERVING, new calls are refused), let in-flight calls finish, wait for the
-// coordinator's late replies and repairs, sync the WAL, close the store, close HTTP.
+// /readyz says why it is not ready), then storage, ring and coordinator, then the
+// node's ring state (src/membership/ring-membership.ts: a new node probes its peers to
+// learn whether it joins an existing cluster), then the gRPC port, then the
+// fault-tolerance services: failure detection (probes), hinted handoff delivery and
+// background anti-entropy, and finally a join or decommission that was under way.
+// A JOINING node serves replica calls but refuses clients (NOT_READY) and is not ready
+// until it has streamed its ranges. Drain order (SIGTERM): stop taking requests
+// (readiness and health go NOT_SERVING, new calls are refused), stop streaming, let
+// in-flight calls finish, wait for the coordinator's late replies and repairs, sync the
+// WAL, close the store, close HTTP.
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
@@ -18,6 +23,15 @@ import { LocalReplica } from '../coordinator/local-replica.js';
 import { NotReadyError, QkvError, ReplicaStaleError, ShuttingDownError } from '../errors/errors.js';
 import { join } from 'node:path';
 import { HINT_REPLAY_INTERVAL_MS_DEFAULT, LAST_SEEN_INTERVAL_MS, MERKLE_DEPTH_DEFAULT, PEER_PROBE_TIMEOUT_MS_DEFAULT } from '../limits.js';
+import { RingMembership, type MovementProgressStore, type StreamStatus } from '../membership/ring-membership.js';
+import { NO_RING_STATE_STORE } from '../membership/ring-state-table.js';
+import { syncRange } from '../repair/range-sync.js';
+import { ByteThrottle } from '../streaming/byte-throttle.js';
+import { CompletedRanges } from '../streaming/completed-ranges.js';
+import { PrometheusStreamMetrics } from '../metrics/streaming-prometheus.js';
+import type { ReplicaHandler } from '../transport/peer-transport.js';
+import { RingStateFile } from './ring-state-file.js';
+import { StreamProgressFile } from './stream-progress-file.js';
 import { FailureDetector } from '../membership/failure-detector.js';
 import { PeerProber } from '../membership/peer-prober.js';
 import { HintedHandoff } from '../handoff/hinted-handoff.js';
@@ -28,9 +42,13 @@ import {
   PrometheusHintMetrics,
 } from '../metrics/fault-tolerance-prometheus.js';
 import { readLastSeenMs, writeLastSeenMs } from './last-seen.js';
+import type { TokenRange } from '../ring/token-range.js';
+import type { ScanCursor } from '../storage/storage-engine.js';
+import type { KvRecord } from '../storage/record.js';
 import type { Logger } from '../logging/logger.js';
 import type { Discovery, Member } from '../membership/member.js';
-import { HashRing } from '../ring/hash-ring.js';
+import type { HashRing } from '../ring/hash-ring.js';
+import type { PlacementRings } from '../ring/placement-rings.js';
 import { createTokenHasher, loadXxHash64 } from '../ring/token-hasher.js';
 import type { StorageEngine } from '../storage/storage-engine.js';
 import { GrpcTransport } from '../transport/grpc/grpc-transport.js';
@@ -78,7 +96,7 @@ export class QuorumNode implements ClusterView, StartedNode {
 
   private currentState: NodeState = 'STARTING';
   private notReadyReason = 'starting';
-  private currentRing: HashRing | undefined;
+  private membership: RingMembership | undefined;
   private currentMembers: readonly Member[] = [];
   private readonly registry: Registry;
   private readonly httpServer: MetricsHttpServer;
@@ -106,7 +124,10 @@ export class QuorumNode implements ClusterView, StartedNode {
     this.registry = createMetricsRegistry({ nodeId: config.nodeId });
     this.httpServer = new MetricsHttpServer({
       registry: this.registry,
-      readiness: () => (this.currentState === 'SERVING' ? { ready: true } : { ready: false, reason: this.notReadyReason }),
+      readiness: () => {
+        const reason = this.unreadyReason();
+        return reason === undefined ? { ready: true } : { ready: false, reason };
+      },
       onError: (error) => logger.error({ err: error }, 'metrics HTTP request failed'),
     });
     this.detector = new FailureDetector({
@@ -133,9 +154,22 @@ export class QuorumNode implements ClusterView, StartedNode {
     return this.antiEntropy.repair({ paced: false });
   }
 
+  /** Starts decommissioning (src/membership/ring-membership.ts); returns the ring state after the call. */
   decommission(): Promise<string> {
-    // Placeholder until join and decommission streaming land (issue 8).
-    return Promise.reject(new QkvError('INTERNAL', 'decommission is not available in this build'));
+    if (this.currentState !== 'SERVING' || this.membership === undefined) return Promise.reject(new NotReadyError(this.notReadyReason));
+    return this.membership.decommission();
+  }
+
+  ringState(): string {
+    return this.membership?.reportedState() ?? 'UNKNOWN';
+  }
+
+  memberRingState(id: string): string {
+    return this.membership?.stateShownFor(id) ?? 'UNKNOWN';
+  }
+
+  streamStatus(): StreamStatus | undefined {
+    return this.membership?.streamStatus();
   }
 
   /** Starts a node; on failure everything opened so far is closed again. */
@@ -159,9 +193,14 @@ export class QuorumNode implements ClusterView, StartedNode {
     return this.currentState;
   }
 
+  /** The read ring: the members that hold their ranges' data now. */
   ring(): HashRing {
-    if (this.currentRing === undefined) throw new NotReadyError('the ring is not built yet');
-    return this.currentRing;
+    return this.placementRings().read;
+  }
+
+  private placementRings(): PlacementRings {
+    if (this.membership === undefined) throw new NotReadyError('the ring is not built yet');
+    return this.membership.rings();
   }
 
   members(): readonly Member[] {
@@ -181,25 +220,70 @@ export class QuorumNode implements ClusterView, StartedNode {
 
     const tokenOf = await createTokenHasher();
     const hash = await loadXxHash64();
-    if (config.storage === 'durable') this.lock = await DataDirLock.acquire(dataDirOf(config));
-    const staleRejoin = config.storage === 'durable' ? await this.checkLastSeen() : false;
+    const durable = config.storage === 'durable';
+    const dataDir = dataDirOf(config);
+    if (durable) this.lock = await DataDirLock.acquire(dataDir);
+    const lastSeenMs = durable ? await readLastSeenMs(dataDir) : undefined;
+    const staleRejoin = this.checkLastSeen(lastSeenMs);
+    const stateFile = durable ? new RingStateFile(dataDir) : undefined;
+    const saved = stateFile === undefined ? { exists: false, self: undefined, peers: new Map() } : await stateFile.load();
     this.notReadyReason = 'opening storage';
     this.storage = await openNodeStorage(config, { tokenOf, registry: this.registry, logger });
 
     const clock = new HybridLogicalClock();
     const localReplica = new LocalReplica(this.storage, clock, { tokenOf, tombstoneGraceMs: config.tombstoneGraceMs });
-    this.transport = new GrpcTransport({
+    const transport = new GrpcTransport({
       localNodeId: config.nodeId,
       localHandler: localReplica,
       metrics: new PrometheusReplicaCallMetrics(this.registry),
     });
+    this.transport = transport;
+    this.prober = new PeerProber({
+      transport,
+      liveness: this.detector,
+      peers: () => this.currentMembers.map((member) => member.id).filter((id) => id !== config.nodeId),
+      intervalMs: config.probeIntervalMs,
+      timeoutMs: Math.min(PEER_PROBE_TIMEOUT_MS_DEFAULT, config.probeIntervalMs),
+      hello: (peer) => this.membership!.hello(peer),
+      onAnswer: (peer, answer) => this.membership!.onAnswer(peer, answer),
+    });
+    const prober = this.prober;
+    const throttle = new ByteThrottle(config.streamBytesPerSecond);
+    const local = {
+      merkleTree: (range: TokenRange, depth: number) => localReplica.merkleTree(range, depth),
+      scan: (range: TokenRange, limit: number, cursor?: ScanCursor) => localReplica.scan(range, limit, cursor),
+      apply: (records: readonly KvRecord[]) => localReplica.apply(records),
+    };
+    this.membership = new RingMembership({
+      nodeId: config.nodeId,
+      replicationFactor: config.replicationFactor,
+      vnodes: config.vnodes,
+      hash,
+      saved,
+      stateStore: stateFile ?? NO_RING_STATE_STORE,
+      progressStore: durable ? progressStoreOf(new StreamProgressFile(dataDir)) : memoryProgressStore(),
+      liveness: this.detector,
+      probeAll: () => prober.probeAll(),
+      sync: (peer, range, direction, signal) =>
+        syncRange({ local, transport, depth: MERKLE_DEPTH_DEFAULT, beforeBatch: (bytes) => throttle.take(bytes, signal) }, peer, range, direction),
+      writeSettings: () => this.coordinator!.config,
+      metrics: new PrometheusStreamMetrics(this.registry, {
+        self: () => this.membership?.self,
+        memberStates: () => this.membership?.memberStates() ?? [],
+        rangesRemaining: () => this.membership?.rangesRemaining() ?? 0,
+      }),
+      onSelfChanged: () => this.updateHealth(),
+      logger,
+    });
+    const membership = this.membership;
+
     const self: Member = { id: config.nodeId, address: `127.0.0.1:${config.grpcPort}`, ready: true };
     this.discovery = createDiscovery(config, logger, self);
-    await this.discovery.start((members) => this.onMembers(members, hash));
-    if (config.storage === 'durable') {
+    await this.discovery.start((members) => this.onMembers(members));
+    if (durable) {
       this.handoff = await HintedHandoff.open({
-        dir: join(dataDirOf(config), 'hints'),
-        transport: this.transport,
+        dir: join(dataDir, 'hints'),
+        transport,
         liveness: this.detector,
         logger,
         bytesPerPeerMax: config.hintBytesPerPeerMax,
@@ -224,8 +308,8 @@ export class QuorumNode implements ClusterView, StartedNode {
         hintedWritesCountTowardW: config.hintedWritesCountTowardW,
       },
       {
-        placement: (key) => this.ring().preferenceListForKey(key),
-        transport: this.transport,
+        placement: (key) => this.placementRings().placementOfKey(key),
+        transport,
         localReplica,
         clock,
         logger,
@@ -236,12 +320,8 @@ export class QuorumNode implements ClusterView, StartedNode {
     );
     this.antiEntropy = new AntiEntropy({
       nodeId: config.nodeId,
-      local: {
-        merkleTree: (range, depth) => localReplica.merkleTree(range, depth),
-        scan: (range, limit, cursor) => localReplica.scan(range, limit, cursor),
-        apply: (records) => localReplica.apply(records),
-      },
-      transport: this.transport,
+      local,
+      transport,
       ranges: () => this.ring().rangesReplicatedOn(config.nodeId),
       liveness: this.detector,
       logger,
@@ -252,16 +332,35 @@ export class QuorumNode implements ClusterView, StartedNode {
 
     if (config.kubeClusterResource !== '') await this.startClusterSync();
 
+    // The own ring state comes first: a new node asks its peers whether it joins an
+    // existing cluster before it answers any probe itself.
+    this.notReadyReason = 'choosing the ring state';
+    await membership.decide(lastSeenMs !== undefined);
+
+    // The Replica service as peers see it: the local replica, probes answered with the
+    // ring states, and no key reads while JOINING. No peer that has heard this node is
+    // JOINING reads from it; one that still routes by an older state (this node's data
+    // directory was wiped) must count it as a failed replica, not as one without the key.
+    const replicaHandler: ReplicaHandler = {
+      apply: (records) => localReplica.apply(records),
+      read: (keys) => {
+        if (keys.length > 0 && membership.self === 'JOINING') return Promise.reject(new NotReadyError('this node is JOINING and serves no reads yet'));
+        return localReplica.read(keys);
+      },
+      merkleTree: (range, depth) => localReplica.merkleTree(range, depth),
+      scan: (range, limit, cursor) => localReplica.scan(range, limit, cursor),
+      probe: async (hello) => membership.onProbe(hello),
+    };
     const server = new grpc.Server(SERVER_OPTIONS);
     const context = createApiContext(logger, this.registry);
     addKvService(server, {
       coordinator: this.coordinator,
-      placement: (key) => this.ring().preferenceListForKey(key),
+      placement: (key) => this.placementRings().placementOfKey(key),
       context,
       admit: () => this.admit(),
     });
     addAdminService(server, this, context);
-    addReplicaService(server, { handler: localReplica, logger, onPeerSeen: (peer) => this.detector.recordInbound(peer) });
+    addReplicaService(server, { handler: replicaHandler, logger, onPeerSeen: (peer) => this.detector.recordInbound(peer) });
     this.health.addToServer(server);
     new ReflectionService(loadReflectionDefinition()).addToServer(server);
     this.grpcServer = server;
@@ -271,25 +370,18 @@ export class QuorumNode implements ClusterView, StartedNode {
       ),
     );
 
-    this.prober = new PeerProber({
-      transport: this.transport,
-      liveness: this.detector,
-      peers: () => this.currentMembers.map((member) => member.id).filter((id) => id !== config.nodeId),
-      intervalMs: config.probeIntervalMs,
-      timeoutMs: Math.min(PEER_PROBE_TIMEOUT_MS_DEFAULT, config.probeIntervalMs),
-    });
-    this.prober.start();
+    prober.start();
     // Probe every peer before reporting ready (bounded by the probe timeout): peers that
-    // marked this node down while it was away hear from it now and use it again at once.
-    await this.prober.probeAll();
+    // marked this node down while it was away hear from it now and use it again at once,
+    // and this node learns the ring states that changed while it was away.
+    await prober.probeAll();
     this.handoff?.start();
     if (config.repairIntervalMs > 0) this.antiEntropy.start(config.repairIntervalMs);
     if (staleRejoin) {
       // The operator allowed a stale rejoin: bring this node's ranges in line at once.
       void this.antiEntropy.repair({ paced: false }).catch((error: unknown) => logger.error({ err: error }, 'repair after a stale rejoin failed'));
     }
-    if (config.storage === 'durable') {
-      const dataDir = dataDirOf(config);
+    if (durable) {
       await writeLastSeenMs(dataDir, Date.now());
       this.lastSeenTimer = setInterval(() => {
         writeLastSeenMs(dataDir, Date.now()).catch((error: unknown) => logger.warn({ err: error }, 'could not record the last-seen time'));
@@ -298,19 +390,22 @@ export class QuorumNode implements ClusterView, StartedNode {
     }
 
     this.currentState = 'SERVING';
-    for (const name of HEALTH_SERVICES) this.health.setStatus(name, 'SERVING');
+    this.updateHealth();
     logger.info(
       {
         grpcPort: this.grpcPort,
         httpPort: this.httpPort,
         members: this.currentMembers.map((member) => member.id),
-        ringDigest: this.currentRing?.digest,
+        ringState: membership.self,
+        ringDigest: membership.rings().read.digest,
         storage: config.storage,
-        dataDir: config.storage === 'durable' ? dataDirOf(config) : undefined,
+        dataDir: durable ? dataDir : undefined,
         version: this.softwareVersion,
       },
-      'node serving',
+      membership.self === 'JOINING' ? 'node serving replica calls; joining before it serves clients' : 'node serving',
     );
+    // A join or decommission runs in the background; a restart resumes it here.
+    membership.resume();
   }
 
   /** Follows the QuorumKVCluster resource (src/kubernetes/cluster-resource-sync.ts). */
@@ -327,7 +422,7 @@ export class QuorumNode implements ClusterView, StartedNode {
         runningRestartSettings: () => ({ replicationFactor: config.replicationFactor, vnodes: config.vnodes, fsync: formatFsyncPolicy(config.fsync) }),
         applyLive: (settings) => this.applyLive(settings),
         members: () => this.currentMembers,
-        ringDigest: () => this.currentRing?.digest,
+        ringDigest: () => this.membership?.rings().read.digest,
       },
     });
     await this.clusterSync.start();
@@ -338,14 +433,13 @@ export class QuorumNode implements ClusterView, StartedNode {
     this.options.setLogLevel?.(settings.logLevel);
   }
 
-  private onMembers(members: readonly Member[], hash: Awaited<ReturnType<typeof loadXxHash64>>): void {
-    const ring = HashRing.build(members, { vnodes: this.config.vnodes, replicationFactor: this.config.replicationFactor }, hash);
+  private onMembers(members: readonly Member[]): void {
     this.currentMembers = members;
-    this.currentRing = ring;
+    this.membership?.setMembers(members);
     this.transport?.setMembers(members);
     this.detector.setPeers(members.map((member) => member.id).filter((id) => id !== this.config.nodeId));
     this.clusterSync?.membersChanged();
-    this.logger.info({ members: members.map((member) => member.id), ringDigest: ring.digest }, 'membership changed');
+    this.logger.info({ members: members.map((member) => member.id), ringDigest: this.membership?.rings().read.digest }, 'membership changed');
   }
 
   /**
@@ -353,8 +447,7 @@ export class QuorumNode implements ClusterView, StartedNode {
    * was last used longer ago than the tombstone grace period. Returns true for an
    * allowed stale rejoin, which repairs at once.
    */
-  private async checkLastSeen(): Promise<boolean> {
-    const lastSeenMs = await readLastSeenMs(dataDirOf(this.config));
+  private checkLastSeen(lastSeenMs: number | undefined): boolean {
     if (lastSeenMs === undefined) return false;
     const downMs = Date.now() - lastSeenMs;
     if (downMs <= this.config.tombstoneGraceMs) return false;
@@ -364,9 +457,30 @@ export class QuorumNode implements ClusterView, StartedNode {
     return true;
   }
 
+  /** Why /readyz says no: starting, draining, or joining (with its progress). */
+  private unreadyReason(): string | undefined {
+    if (this.currentState !== 'SERVING') return this.notReadyReason;
+    return this.membership?.notReadyReason();
+  }
+
   private admit(): void {
     if (this.currentState === 'DRAINING') throw new ShuttingDownError();
-    if (this.currentState !== 'SERVING') throw new NotReadyError(this.notReadyReason);
+    const reason = this.unreadyReason();
+    if (reason !== undefined) throw new NotReadyError(reason);
+  }
+
+  /**
+   * Health follows the process and the ring state: while serving, the whole server, the
+   * Admin and Replica services are SERVING (a kubelet startup or liveness probe passes
+   * during a long join); the KV service, which readiness asks for, only when the node
+   * is not JOINING.
+   */
+  private updateHealth(): void {
+    const serving = this.currentState === 'SERVING';
+    for (const name of HEALTH_SERVICES) {
+      const up = serving && (name !== 'quorumkv.v1.KV' || this.membership?.self !== 'JOINING');
+      this.health.setStatus(name, up ? 'SERVING' : 'NOT_SERVING');
+    }
   }
 
   private async runDrain(reason: string): Promise<void> {
@@ -404,6 +518,7 @@ export class QuorumNode implements ClusterView, StartedNode {
     await this.clusterSync?.stop();
     await this.discovery?.stop();
     await this.prober?.stop();
+    if (this.membership !== undefined) await bounded(this.membership.close(), stepMs, 'stopping a join or decommission');
     await this.antiEntropy?.close();
     if (this.coordinator !== undefined) await bounded(this.coordinator.close(), stepMs, 'waiting for late replica replies');
     await this.handoff?.close();
@@ -435,4 +550,23 @@ async function bounded<T>(promise: Promise<T>, timeoutMs: number, what: string):
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The data directory's progress file as the membership's port. */
+function progressStoreOf(file: StreamProgressFile): MovementProgressStore {
+  return { load: (kind) => file.load(kind), save: (kind, done) => file.save(kind, done), clear: () => file.clear() };
+}
+
+/** Memory storage keeps no files: progress lives as long as the process (and its data). */
+function memoryProgressStore(): MovementProgressStore {
+  let saved: { kind: string; done: CompletedRanges } | undefined;
+  return {
+    load: async (kind) => (saved?.kind === kind ? saved.done : new CompletedRanges()),
+    save: async (kind, done) => {
+      saved = { kind, done };
+    },
+    clear: async () => {
+      saved = undefined;
+    },
+  };
 }

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { NetworkEvent } from '../../src/transport/memory/memory-network.js';
+import { naturalOnly } from '../../src/coordinator/coordinator-config.js';
 import { MemoryCluster } from '../support/memory-cluster.js';
 
 function countingCluster(nodes: number) {
@@ -49,7 +50,7 @@ it('each key of a batch meets or misses its own quorum', async () => {
   const cluster = new MemoryCluster({
     nodes: 5,
     replicationFactor: 3,
-    placement: (key) => (key.toString().startsWith('left') ? ['node-0', 'node-1', 'node-2'] : ['node-2', 'node-3', 'node-4']),
+    placement: (key) => naturalOnly(key.toString().startsWith('left') ? ['node-0', 'node-1', 'node-2'] : ['node-2', 'node-3', 'node-4']),
   });
   cluster.network.disconnect('node-3');
   cluster.network.disconnect('node-4');

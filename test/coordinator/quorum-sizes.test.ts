@@ -5,14 +5,14 @@
 // more it fails fast with QUORUM_NOT_MET.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Placement } from '../../src/coordinator/coordinator-config.js';
+import { naturalOnly, type Placement } from '../../src/coordinator/coordinator-config.js';
 import { QuorumNotMetError } from '../../src/errors/errors.js';
 import { MemoryCluster } from '../support/memory-cluster.js';
 
 function clusterWithOutsideCoordinator(n: number): { cluster: MemoryCluster; replicas: string[]; coordinatorId: string } {
   const replicas = Array.from({ length: n }, (_, i) => `replica-${i}`);
   const coordinatorId = 'coordinator';
-  const placement: Placement = () => replicas;
+  const placement: Placement = () => naturalOnly(replicas);
   const cluster = new MemoryCluster({ nodes: [...replicas, coordinatorId], replicationFactor: n, placement });
   return { cluster, replicas, coordinatorId };
 }

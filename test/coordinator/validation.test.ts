@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it, afterEach, beforeEach } from 'node:test';
 import { HybridLogicalClock } from '../../src/clock/hybrid-logical-clock.js';
 import { Coordinator } from '../../src/coordinator/coordinator.js';
+import { naturalOnly } from '../../src/coordinator/coordinator-config.js';
 import { LocalReplica } from '../../src/coordinator/local-replica.js';
 import { isQkvError, QuorumInvalidError, type ErrorCode } from '../../src/errors/errors.js';
 import { BATCH_ITEMS_MAX, KEY_BYTES_MAX_CEILING, KEY_BYTES_MAX_DEFAULT, TTL_MS_MAX, VALUE_BYTES_MAX_DEFAULT } from '../../src/limits.js';
@@ -105,7 +106,7 @@ describe('configured limits', () => {
     const engine = new MemoryStorageEngine(testTokenOf);
     const clock = new HybridLogicalClock();
     const ports = {
-      placement: () => ['a'],
+      placement: () => naturalOnly(['a']),
       transport: new MemoryNetwork().transport('a'),
       localReplica: new LocalReplica(engine, clock),
       clock,

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { HybridLogicalClock } from '../../src/clock/hybrid-logical-clock.js';
 import { Coordinator } from '../../src/coordinator/coordinator.js';
-import type { CoordinatorConfig, HintSink, Placement } from '../../src/coordinator/coordinator-config.js';
+import { naturalOnly, type CoordinatorConfig, type HintSink, type Placement } from '../../src/coordinator/coordinator-config.js';
 import type { PeerLiveness } from '../../src/membership/failure-detector.js';
 import type { CoordinatorMetrics } from '../../src/coordinator/coordinator-metrics.js';
 import { LocalReplica } from '../../src/coordinator/local-replica.js';
@@ -27,7 +27,7 @@ export const testTokenOf: TokenFunction = (key) => createHash('sha256').update(k
 export function consecutivePlacement(nodeIds: readonly string[], replicationFactor: number): Placement {
   return (key) => {
     const start = Number(testTokenOf(key) % BigInt(nodeIds.length));
-    return Array.from({ length: Math.min(replicationFactor, nodeIds.length) }, (_, i) => nodeIds[(start + i) % nodeIds.length]!);
+    return naturalOnly(Array.from({ length: Math.min(replicationFactor, nodeIds.length) }, (_, i) => nodeIds[(start + i) % nodeIds.length]!));
   };
 }
 

@@ -1,4 +1,5 @@
-// The `qkv` commands that talk to a running cluster: put, get, delete, status, ring.
+// The `qkv` commands that talk to a running cluster: put, get, delete, status, ring,
+// repair, decommission.
 // Each parses its flags, makes one call through QuorumKvClient, and prints either a
 // short human answer or, with --json, one JSON document. A failure is one line on
 // stderr, `qkv: CODE: message`, and a non-zero exit code (src/cli/cli-io.ts).
@@ -16,6 +17,7 @@ import {
   type CliIo,
 } from '../cli-io.js';
 import { LOCAL_ADDRESSES } from '../local-cluster-layout.js';
+import type { StreamProgress__Output } from '../../api/generated/quorumkv/v1/StreamProgress.js';
 
 /** Deadline of one CLI call when --timeout-ms is not given. */
 const CLI_TIMEOUT_MS_DEFAULT = 10_000;
@@ -35,6 +37,8 @@ export const CLIENT_USAGE = `Cluster commands (default --addr: the local cluster
   qkv status                                           the answering node and its members
   qkv ring [--key <key>]                               token ownership; with --key its preference list
   qkv repair                                           one anti-entropy pass on every node of --addr, in turn
+  qkv decommission --addr host:port [--no-wait]        stream the node's ranges away and take it out of the ring;
+                                                       prints progress until it is LEFT (then stop it)
 Common flags: --addr host:port[,host:port...]  --timeout-ms N  --json
 W and R default to 0, the cluster's majority. DURATION is a number with ms, s, m, h or d (e.g. 30s).`;
 
@@ -176,17 +180,19 @@ export async function runStatus(args: string[], io: CliIo): Promise<number> {
     writeJson(io, { ...status, uptimeMs: Number(status.uptimeMs) });
     return EXIT_OK;
   }
+  const stream = status.stream === null ? '' : `stream    ${formatStream(status.stream)}\n`;
   io.stdout.write(
-    `node      ${status.nodeId} (${status.state})\nversion   ${status.version}\nuptime    ${formatUptime(Number(status.uptimeMs))}\n` +
-      `ring      digest ${status.ringDigest}, N=${status.replicationFactor}, ${status.vnodes} vnodes per node\n\n`,
+    `node      ${status.nodeId} (${status.state}, ${status.ringState})\nversion   ${status.version}\nuptime    ${formatUptime(Number(status.uptimeMs))}\n` +
+      `ring      digest ${status.ringDigest}, N=${status.replicationFactor}, ${status.vnodes} vnodes per node\n${stream}\n`,
   );
-  const rows = [['MEMBER', 'ADDRESS', 'ZONE', 'READY', 'LIVENESS', 'HINTS', '']];
+  const rows = [['MEMBER', 'ADDRESS', 'ZONE', 'READY', 'RING', 'LIVENESS', 'HINTS', '']];
   for (const member of status.members) {
     rows.push([
       member.id,
       member.address,
       member.zone || '-',
       member.ready ? 'yes' : 'no',
+      member.ringState,
       member.self ? '-' : member.liveness,
       member.self ? '-' : `${member.hintBytes} B`,
       member.self ? '(this node)' : '',
@@ -242,6 +248,54 @@ export async function runRingView(args: string[], io: CliIo): Promise<number> {
   io.stdout.write(table(rows));
   if (key !== undefined) io.stdout.write(`\nkey ${JSON.stringify(values.key)}: token ${ring.keyToken}, replicas ${ring.preferenceList.join(', ')}\n`);
   return EXIT_OK;
+}
+
+/** How often `qkv decommission` asks for progress. */
+const DECOMMISSION_POLL_MS = 500;
+
+export async function runDecommission(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { ...COMMON_OPTIONS, 'no-wait': { type: 'boolean' } }, allowPositionals: true });
+  if (positionals.length > 0) throw new UsageError(`decommission: unexpected argument ${JSON.stringify(positionals[0])}`);
+  // Never fall over to another address: that would decommission a different node.
+  const addr = values.addr ?? io.env['QKV_ADDR'];
+  const addresses = (addr ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '');
+  if (addresses.length !== 1) throw new UsageError('decommission needs exactly one node: --addr host:port');
+  return withClient(io, values, async (client) => {
+    const started = await client.decommission();
+    let status = await client.status();
+    const say = (text: string): void => {
+      if (!values.json) io.stdout.write(`${status.nodeId}: ${text}\n`);
+    };
+    say(started.ringState === 'LEFT' ? 'already LEFT' : `${started.ringState}: decommission started`);
+    let shown = '';
+    while (!values['no-wait'] && status.ringState !== 'LEFT') {
+      const line = status.stream === null ? status.ringState : `${status.ringState}: ${formatStream(status.stream)}`;
+      if (line !== shown) say(line);
+      shown = line;
+      await new Promise((resolve) => setTimeout(resolve, DECOMMISSION_POLL_MS));
+      status = await client.status();
+    }
+    if (values.json) {
+      writeJson(io, { nodeId: status.nodeId, ringState: status.ringState, stream: status.stream });
+    } else if (status.ringState === 'LEFT') {
+      say('LEFT: every reachable peer has heard it; stop the node now');
+    }
+    return EXIT_OK;
+  });
+}
+
+/** `streaming: 120/768 ranges, 3400 keys, 1.2 MiB`, with whom it waits for or why it retries. */
+export function formatStream(stream: StreamProgress__Output): string {
+  const base = `${stream.phase}: ${stream.rangesDone}/${stream.rangesTotal} ranges, ${stream.keys} keys, ${formatBytes(Number(stream.bytes))}`;
+  if (stream.waitingFor.length > 0) return `${base} (waiting for ${stream.waitingFor.join(', ')} to hear it)`;
+  if (stream.lastError !== '') return `${base} (last error: ${stream.lastError})`;
+  return base;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 function formatUptime(ms: number): string {

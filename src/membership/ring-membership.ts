@@ -1,0 +1,329 @@
+// This node's place in the ring and everything that follows from it
+// (docs/decisions/0080-ring-states-and-range-movement.md):
+//
+// - the ring states (ring-state-table.ts) and the two rings they give
+//   (src/ring/placement-rings.ts), rebuilt whenever a member or a state changes;
+// - the own state at start-up: NORMAL or JOINING or LEAVING as saved; LEFT saved means
+//   the node was decommissioned and comes back, so it joins again; nothing saved means
+//   a new node, which probes its peers and joins (JOINING) when any of them is NORMAL
+//   or LEAVING, an existing cluster, or else starts NORMAL with the others of a new
+//   cluster. A data directory from a version without ring states is NORMAL.
+// - the join (JOINING -> stream -> NORMAL) and the decommission (LEAVING -> stream ->
+//   LEFT -> every reachable peer heard it), as RangeMovements (src/streaming).
+import { DecommissionRefusedError, NotReadyError } from '../errors/errors.js';
+import type { Logger } from '../logging/logger.js';
+import { HashRing } from '../ring/hash-ring.js';
+import { PlacementRings } from '../ring/placement-rings.js';
+import type { XxHash64 } from '../ring/token-hasher.js';
+import type { TokenRange } from '../ring/token-range.js';
+import type { RangeSyncOutcome, SyncDirection } from '../repair/range-sync.js';
+import type { CompletedRanges } from '../streaming/completed-ranges.js';
+import { RangeMovement, waitUntilHeard, type MovementKind, type MovementProgress, type StreamMetrics } from '../streaming/range-movement.js';
+import {
+  RING_STATE_ANNOUNCE_POLL_MS,
+  STREAM_PROGRESS_SAVE_INTERVAL_MS,
+  STREAM_RANGES_IN_FLIGHT,
+  STREAM_RETRY_INTERVAL_MS,
+} from '../limits.js';
+import type { ProbeAnswer, ProbeHello } from '../transport/peer-transport.js';
+import type { PeerLiveness } from './failure-detector.js';
+import type { Member } from './member.js';
+import { RingStateTable, type RingStateSnapshot, type RingStateStore } from './ring-state-table.js';
+import { inReadRing, inWriteRing, RING_STATE_UNKNOWN, type RingState } from './ring-state.js';
+
+/** Where a movement's done ranges are kept between runs (the node's data directory). */
+export interface MovementProgressStore {
+  load(kind: MovementKind): Promise<CompletedRanges>;
+  save(kind: MovementKind, done: CompletedRanges): Promise<void>;
+  clear(): Promise<void>;
+}
+
+/** What Status shows while the node joins, leaves, or announces that it left. */
+export interface StreamStatus extends Omit<MovementProgress, 'phase'> {
+  readonly phase: MovementProgress['phase'] | 'announcing LEFT';
+}
+
+export interface RingMembershipOptions {
+  readonly nodeId: string;
+  readonly replicationFactor: number;
+  readonly vnodes: number;
+  readonly hash: XxHash64;
+  /** What the state store held at start-up; `exists` is false for a file never written. */
+  readonly saved: RingStateSnapshot & { readonly exists: boolean };
+  readonly stateStore: RingStateStore;
+  readonly progressStore: MovementProgressStore;
+  readonly liveness: PeerLiveness;
+  /** One probe round to every peer (src/membership/peer-prober.ts). */
+  readonly probeAll: () => Promise<void>;
+  /** Brings one range in line with one peer, throttled (src/repair/range-sync.ts). */
+  readonly sync: (peer: string, range: TokenRange, direction: SyncDirection, signal: AbortSignal) => Promise<RangeSyncOutcome>;
+  /** The coordinator's settings now: the default W and the write timeout. */
+  readonly writeSettings: () => { readonly writeQuorum: number; readonly writeTimeoutMs: number };
+  readonly metrics?: StreamMetrics;
+  /** Told after the own state changed (health and readiness follow it). */
+  readonly onSelfChanged?: (state: RingState) => void;
+  readonly logger: Logger;
+}
+
+export class RingMembership {
+  private readonly table: RingStateTable;
+  private members: readonly Member[] = [];
+  private placement: PlacementRings;
+  private movement: RangeMovement | undefined;
+  private movementTask: Promise<void> | undefined;
+  private decommissioning: Promise<void> | undefined;
+  /** Once LEFT: the peers still to hear it, and whether all reachable ones have. */
+  private leftWaitingFor: readonly string[] = [];
+  private leftAnnounced = false;
+  private closed = false;
+  private readonly closing = new AbortController();
+
+  constructor(private readonly options: RingMembershipOptions) {
+    this.table = new RingStateTable({
+      nodeId: options.nodeId,
+      initial: options.saved,
+      store: options.stateStore,
+      isMember: (id) => this.members.some((member) => member.id === id),
+      onChange: (change) => {
+        this.rebuild();
+        if (change.node === options.nodeId) options.onSelfChanged?.(change.to);
+      },
+      logger: options.logger,
+    });
+    this.placement = this.build();
+  }
+
+  /** The rings to route by now. */
+  rings(): PlacementRings {
+    return this.placement;
+  }
+
+  /** A new member list from discovery. */
+  setMembers(members: readonly Member[]): void {
+    this.members = members;
+    this.rebuild();
+  }
+
+  get self(): RingState | undefined {
+    return this.table.self;
+  }
+
+  /** The own state as Status shows it: LEFT only once every reachable peer heard it. */
+  reportedState(): string {
+    const self = this.table.self;
+    if (self === 'LEFT' && !this.leftAnnounced) return 'LEAVING';
+    return self ?? RING_STATE_UNKNOWN;
+  }
+
+  /** A member's state as heard (its reported state for this node); UNKNOWN when never heard. */
+  stateShownFor(id: string): string {
+    if (id === this.options.nodeId) return this.reportedState();
+    return this.table.stateOf(id) ?? RING_STATE_UNKNOWN;
+  }
+
+  /** Every member's state as heard, this node's own included (metrics). */
+  memberStates(): Array<RingState | undefined> {
+    return this.members.map((member) => this.table.stateOf(member.id));
+  }
+
+  hello(peer: string): ProbeHello {
+    return this.table.hello(peer);
+  }
+
+  onProbe(hello: ProbeHello): ProbeAnswer {
+    return this.table.onProbe(hello);
+  }
+
+  onAnswer(peer: string, answer: ProbeAnswer): void {
+    this.table.onAnswer(peer, answer);
+  }
+
+  /**
+   * Chooses the own state at start-up (see the header); call once the members are known
+   * and before the node answers probes. `hadRunBefore`: the data directory was used by
+   * an earlier run (of any version).
+   */
+  async decide(hadRunBefore: boolean): Promise<RingState> {
+    const saved = this.table.self;
+    const { logger } = this.options;
+    if (saved === 'LEFT') {
+      await this.options.progressStore.clear();
+      await this.table.setSelf('JOINING');
+      logger.warn({}, 'this node was decommissioned (LEFT) and starts again: it joins and streams its ranges');
+    } else if (saved === undefined) {
+      if (!this.options.saved.exists && hadRunBefore) {
+        // A data directory written before ring states existed: the node was a full member.
+        await this.table.setSelf('NORMAL');
+      } else {
+        await this.options.probeAll();
+        const existing = [...this.table.peerStates()].filter(([, state]) => state === 'NORMAL' || state === 'LEAVING').map(([peer]) => peer);
+        await this.table.setSelf(existing.length > 0 ? 'JOINING' : 'NORMAL');
+        logger.info(
+          existing.length > 0 ? { normalPeers: existing } : {},
+          existing.length > 0 ? 'new node in an existing cluster: joining' : 'no peer is NORMAL: starting NORMAL with a new cluster',
+        );
+      }
+    }
+    return this.table.self!;
+  }
+
+  /** Starts (or resumes) the join or decommission the own state calls for. */
+  resume(): void {
+    const self = this.table.self;
+    if (self === 'JOINING') this.startMovement('join');
+    else if (self === 'LEAVING') this.startMovement('leave');
+  }
+
+  /**
+   * Starts decommissioning (Admin.Decommission): LEAVING now, streaming in the
+   * background. Returns the state Status shows after the call.
+   */
+  async decommission(): Promise<string> {
+    if (this.decommissioning !== undefined) {
+      await this.decommissioning;
+      return this.reportedState();
+    }
+    const self = this.table.self;
+    if (self === undefined) throw new NotReadyError('the node has not chosen its ring state yet');
+    if (self === 'LEAVING' || self === 'LEFT') return this.reportedState();
+    if (self === 'JOINING') throw new DecommissionRefusedError(`${this.options.nodeId} is JOINING; decommission it once it is NORMAL`);
+    const { replicationFactor, nodeId } = this.options;
+    const staying = this.members.filter((member) => member.id !== nodeId && this.table.stateOf(member.id) === 'NORMAL').map((member) => member.id);
+    if (staying.length < replicationFactor) {
+      throw new DecommissionRefusedError(
+        `without ${nodeId} the ring would have ${staying.length} NORMAL member(s) (${staying.join(', ') || 'none'}), ` +
+          `fewer than the replication factor N=${replicationFactor}`,
+      );
+    }
+    this.decommissioning = this.table.setSelf('LEAVING').then(() => this.startMovement('leave'));
+    try {
+      await this.decommissioning;
+    } catch (error) {
+      this.decommissioning = undefined;
+      throw error;
+    }
+    return this.reportedState();
+  }
+
+  /** Why the node must not serve clients now (JOINING), or undefined. */
+  notReadyReason(): string | undefined {
+    if (this.table.self !== 'JOINING') return undefined;
+    const progress = this.movement?.progress();
+    if (progress === undefined) return 'joining';
+    const waiting = progress.waitingFor.length > 0 ? ` (waiting for ${progress.waitingFor.join(', ')})` : '';
+    return `joining: ${progress.phase}${waiting}, ${progress.rangesDone}/${progress.rangesTotal} ranges, ${progress.keys} keys, ${progress.bytes} bytes streamed`;
+  }
+
+  /** The running join or decommission, or the LEFT announcement; undefined otherwise. */
+  streamStatus(): StreamStatus | undefined {
+    const self = this.table.self;
+    const progress = this.movement?.progress();
+    if (self === 'LEFT' && !this.leftAnnounced) {
+      const base = progress ?? { kind: 'leave' as const, rangesDone: 0, rangesTotal: 0, keys: 0, bytes: 0, lastError: '', waitingFor: [] };
+      return { ...base, phase: 'announcing LEFT', waitingFor: this.leftWaitingFor };
+    }
+    if (self !== 'JOINING' && self !== 'LEAVING') return undefined;
+    return progress;
+  }
+
+  /** Ranges the running movement has left (metrics). */
+  rangesRemaining(): number {
+    const status = this.streamStatus();
+    return status === undefined ? 0 : Math.max(0, status.rangesTotal - status.rangesDone);
+  }
+
+  /** Stops a running movement (it resumes at the next start) and saves the states. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.closing.abort();
+    await this.movement?.close();
+    await this.movementTask?.catch(() => {});
+    await this.table.flush();
+  }
+
+  private startMovement(kind: MovementKind): void {
+    if (this.movementTask !== undefined || this.closed) return;
+    this.movementTask = this.runMovement(kind).finally(() => {
+      this.movementTask = undefined;
+    });
+  }
+
+  private async runMovement(kind: MovementKind): Promise<void> {
+    const { options } = this;
+    const { logger } = options;
+    for (;;) {
+      if (this.closed) return;
+      try {
+        const settings = options.writeSettings();
+        const movement = new RangeMovement({
+          nodeId: options.nodeId,
+          kind,
+          rings: () => this.placement,
+          sync: options.sync,
+          unannouncedPeers: () => this.unannouncedPeers(),
+          liveness: options.liveness,
+          writeQuorum: settings.writeQuorum,
+          writeTimeoutMs: settings.writeTimeoutMs,
+          retryIntervalMs: STREAM_RETRY_INTERVAL_MS,
+          pollIntervalMs: RING_STATE_ANNOUNCE_POLL_MS,
+          rangesInFlight: STREAM_RANGES_IN_FLIGHT,
+          progressSaveIntervalMs: STREAM_PROGRESS_SAVE_INTERVAL_MS,
+          done: await options.progressStore.load(kind),
+          saveDone: (done) => options.progressStore.save(kind, done),
+          ...(options.metrics ? { metrics: options.metrics } : {}),
+          logger,
+        });
+        this.movement = movement;
+        logger.info({ kind }, kind === 'join' ? 'join: announcing JOINING, then streaming the ranges this node takes over' : 'decommission: announcing LEAVING, then streaming this node\'s ranges to their new owners');
+        await movement.run();
+        await this.table.setSelf(kind === 'join' ? 'NORMAL' : 'LEFT');
+        await options.progressStore.clear();
+        if (kind === 'leave') {
+          await waitUntilHeard(() => this.unannouncedPeers(), RING_STATE_ANNOUNCE_POLL_MS, this.closing.signal, (waiting) => {
+            this.leftWaitingFor = waiting;
+          });
+          this.leftAnnounced = true;
+          logger.info({}, 'decommission done: every reachable peer has heard LEFT; the node may be stopped');
+        }
+        return;
+      } catch (error) {
+        if (this.closed) return;
+        // The movement retries failed ranges itself; this is something else (a progress
+        // file that cannot be written, say). Try the whole movement again after a pause.
+        logger.error({ err: error, kind }, `${kind} failed; trying again`);
+        await new Promise((resolve) => setTimeout(resolve, STREAM_RETRY_INTERVAL_MS));
+      }
+    }
+  }
+
+  /** Reachable peers that have not heard the own current state yet. */
+  private unannouncedPeers(): readonly string[] {
+    const { nodeId, liveness } = this.options;
+    const reachable = this.members.map((member) => member.id).filter((id) => id !== nodeId && !liveness.isDown(id));
+    return this.table.notYetHeardBy(reachable);
+  }
+
+  private rebuild(): void {
+    const previous = this.placement;
+    this.placement = this.build();
+    if (previous.read.digest !== this.placement.read.digest || previous.write.digest !== this.placement.write.digest) {
+      this.options.logger.info(
+        {
+          readRing: this.placement.read.memberIds,
+          writeRing: this.placement.write.memberIds,
+          readRingDigest: this.placement.read.digest,
+          writeRingDigest: this.placement.write.digest,
+        },
+        'rings changed',
+      );
+    }
+  }
+
+  private build(): PlacementRings {
+    const { vnodes, replicationFactor, hash } = this.options;
+    const stateOf = (member: Member): RingState | undefined => this.table.stateOf(member.id);
+    const read = HashRing.build(this.members.filter((member) => inReadRing(stateOf(member))), { vnodes, replicationFactor }, hash);
+    const write = HashRing.build(this.members.filter((member) => inWriteRing(stateOf(member))), { vnodes, replicationFactor }, hash);
+    return new PlacementRings(read, write);
+  }
+}

@@ -1,0 +1,161 @@
+// Who is in which ring state, as this node knows it (ring-state.ts,
+// docs/decisions/0080-ring-states-and-range-movement.md).
+//
+// - This node's own state: it decides it (start-up, join, decommission) and announces it
+//   in every probe it sends and every probe answer it gives.
+// - Each peer's state as last heard from the peer itself, in its probes or its probe
+//   answers. Only the peer speaks for itself; a newer version always wins, an older one
+//   (an answer overtaken by a later change) is ignored.
+// - Which of this node's states each peer has heard: every probe says what its sender
+//   last heard of the receiver, so this node knows when every peer routes by its new
+//   state (the acknowledgement a join or a decommission waits for).
+//
+// Own and heard states are saved through a RingStateStore (the node keeps them in its
+// data directory), so a restart while a peer is down does not shift the ring. The own
+// state is saved before it is announced; peer states are saved in the background, one
+// write at a time, each write carrying everything known at its start.
+import type { Logger } from '../logging/logger.js';
+import type { ProbeAnswer, ProbeHello } from '../transport/peer-transport.js';
+import { isNewer, type AnnouncedRingState, type RingState } from './ring-state.js';
+
+/** Everything the table persists. */
+export interface RingStateSnapshot {
+  readonly self: AnnouncedRingState | undefined;
+  readonly peers: ReadonlyMap<string, AnnouncedRingState>;
+}
+
+export interface RingStateStore {
+  /** Saves the snapshot durably, replacing the previous one. */
+  save(snapshot: RingStateSnapshot): Promise<void>;
+}
+
+/** A store that keeps nothing (memory storage, tests). */
+export const NO_RING_STATE_STORE: RingStateStore = { save: async () => {} };
+
+export interface RingStateChange {
+  readonly node: string;
+  readonly from: RingState | undefined;
+  readonly to: RingState;
+}
+
+export interface RingStateTableOptions {
+  readonly nodeId: string;
+  /** What was saved before; empty for a new data directory. */
+  readonly initial: RingStateSnapshot;
+  readonly store: RingStateStore;
+  /** Only members (discovery) may speak for themselves; anything else is ignored. */
+  readonly isMember: (id: string) => boolean;
+  /** Told after every change of any state (own or a peer's), e.g. to rebuild the rings. */
+  readonly onChange: (change: RingStateChange) => void;
+  readonly logger: Logger;
+  readonly nowMs?: () => number;
+}
+
+export class RingStateTable {
+  private own: AnnouncedRingState | undefined;
+  /** The own state the next save writes: set before a change is saved, so no save undoes it. */
+  private ownToSave: AnnouncedRingState | undefined;
+  private readonly peers = new Map<string, AnnouncedRingState>();
+  /** What each peer last said it heard of this node. */
+  private readonly heard = new Map<string, AnnouncedRingState>();
+  private queuedSave: Promise<void> | undefined;
+  private saveTail: Promise<void> = Promise.resolve();
+  private readonly nowMs: () => number;
+
+  constructor(private readonly options: RingStateTableOptions) {
+    this.own = options.initial.self;
+    this.ownToSave = options.initial.self;
+    for (const [peer, state] of options.initial.peers) if (peer !== options.nodeId) this.peers.set(peer, state);
+    this.nowMs = options.nowMs ?? Date.now;
+  }
+
+  /** This node's own state; undefined until it has decided one at start-up. */
+  get self(): RingState | undefined {
+    return this.own?.state;
+  }
+
+  /** The announced own state with its version. */
+  get selfAnnounced(): AnnouncedRingState | undefined {
+    return this.own;
+  }
+
+  /** The state of `id` as this node knows it (its own for itself); undefined when never heard. */
+  stateOf(id: string): RingState | undefined {
+    if (id === this.options.nodeId) return this.own?.state;
+    return this.peers.get(id)?.state;
+  }
+
+  /** Takes a new own state: saved durably first, then announced (visible to probes) and applied. */
+  async setSelf(state: RingState): Promise<void> {
+    const previous = this.own;
+    if (previous?.state === state) return;
+    const announced = { state, version: Math.max(this.nowMs(), (previous?.version ?? 0) + 1) };
+    this.ownToSave = announced;
+    await this.save();
+    this.own = announced;
+    this.options.logger.info({ from: previous?.state, to: state, version: announced.version }, 'ring state of this node changed');
+    this.options.onChange({ node: this.options.nodeId, from: previous?.state, to: state });
+  }
+
+  /** What a probe to `peer` says. */
+  hello(peer: string): ProbeHello {
+    return { sender: this.options.nodeId, ringState: this.own, heardRingState: this.peers.get(peer) };
+  }
+
+  /** A peer's probe arrived: learn its state and what it heard of ours; answer ours. */
+  onProbe(hello: ProbeHello): ProbeAnswer {
+    const { sender } = hello;
+    if (sender !== '' && sender !== this.options.nodeId && this.options.isMember(sender)) {
+      if (hello.ringState !== undefined) this.learn(sender, hello.ringState);
+      if (hello.heardRingState !== undefined && isNewer(hello.heardRingState, this.heard.get(sender))) this.heard.set(sender, hello.heardRingState);
+    }
+    return { ringState: this.own };
+  }
+
+  /** This node's probe to `peer` was answered. */
+  onAnswer(peer: string, answer: ProbeAnswer): void {
+    if (answer.ringState !== undefined && peer !== this.options.nodeId && this.options.isMember(peer)) this.learn(peer, answer.ringState);
+  }
+
+  /** Of `peers`, those that have not yet said they heard this node's current state. */
+  notYetHeardBy(peers: readonly string[]): string[] {
+    const own = this.own;
+    if (own === undefined) return [...peers];
+    return peers.filter((peer) => {
+      const heard = this.heard.get(peer);
+      return heard === undefined || heard.version < own.version;
+    });
+  }
+
+  /** Every peer's state as heard, by id. */
+  peerStates(): ReadonlyMap<string, RingState> {
+    return new Map([...this.peers].map(([peer, announced]) => [peer, announced.state]));
+  }
+
+  /** Resolves once every change so far is saved (shutdown). */
+  async flush(): Promise<void> {
+    await this.saveTail;
+  }
+
+  private learn(peer: string, announced: AnnouncedRingState): void {
+    const previous = this.peers.get(peer);
+    if (!isNewer(announced, previous)) return;
+    this.peers.set(peer, announced);
+    if (previous?.state === announced.state) return;
+    this.options.logger.info({ peer, from: previous?.state, to: announced.state }, 'ring state of a peer changed');
+    this.save().catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not save the ring states heard from peers; the next change retries'));
+    this.options.onChange({ node: peer, from: previous?.state, to: announced.state });
+  }
+
+  /** One write at a time; a save asked for while one is queued shares it. */
+  private save(): Promise<void> {
+    if (this.queuedSave !== undefined) return this.queuedSave;
+    const run = this.saveTail.then(() => {
+      this.queuedSave = undefined;
+      return this.options.store.save({ self: this.ownToSave, peers: new Map(this.peers) });
+    });
+    this.queuedSave = run;
+    this.saveTail = run.catch(() => {});
+    return run;
+  }
+}

@@ -1,0 +1,61 @@
+// `<data dir>/ring-state.json`: this node's own ring state and the states it last heard
+// from each peer (src/membership/ring-state-table.ts), so that a restart neither
+// forgets that the node is JOINING or LEAVING nor shifts the ring while a peer is down.
+//
+// Format (JSON, replaced atomically):
+//   { "format": 1,
+//     "self": { "state": "NORMAL", "version": 1763900000000 } | null,
+//     "peers": { "<node id>": { "state": "JOINING", "version": 1763900000123 }, ... } }
+import { join } from 'node:path';
+import { StateFileCorruptError } from '../errors/errors.js';
+import type { RingStateSnapshot, RingStateStore } from '../membership/ring-state-table.js';
+import { parseRingState, type AnnouncedRingState } from '../membership/ring-state.js';
+import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
+
+const FILE_NAME = 'ring-state.json';
+const FORMAT = 1;
+
+export class RingStateFile implements RingStateStore {
+  readonly path: string;
+
+  constructor(dataDir: string) {
+    this.path = join(dataDir, FILE_NAME);
+  }
+
+  /** What was saved; empty when the file does not exist (a new data directory or an older version). */
+  async load(): Promise<RingStateSnapshot & { readonly exists: boolean }> {
+    const text = await readFileIfExists(this.path);
+    if (text === undefined) return { exists: false, self: undefined, peers: new Map() };
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch (error) {
+      throw new StateFileCorruptError(this.path, `not JSON (${(error as Error).message})`);
+    }
+    const { format, self, peers } = (document ?? {}) as { format?: unknown; self?: unknown; peers?: unknown };
+    if (format !== FORMAT) throw new StateFileCorruptError(this.path, `unknown format ${JSON.stringify(format)}`);
+    if (typeof peers !== 'object' || peers === null) throw new StateFileCorruptError(this.path, 'peers is missing');
+    const peerStates = new Map<string, AnnouncedRingState>();
+    for (const [peer, announced] of Object.entries(peers)) peerStates.set(peer, this.announced(announced, `peers.${peer}`));
+    return { exists: true, self: self === null ? undefined : this.announced(self, 'self'), peers: peerStates };
+  }
+
+  async save(snapshot: RingStateSnapshot): Promise<void> {
+    const document = {
+      format: FORMAT,
+      self: snapshot.self ?? null,
+      peers: Object.fromEntries([...snapshot.peers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    };
+    await writeFileAtomic(this.path, `${JSON.stringify(document, null, 1)}\n`);
+  }
+
+  private announced(value: unknown, field: string): AnnouncedRingState {
+    const { state, version } = (value ?? {}) as { state?: unknown; version?: unknown };
+    const parsed = typeof state === 'string' ? parseRingState(state) : undefined;
+    if (parsed === undefined) throw new StateFileCorruptError(this.path, `${field}.state ${JSON.stringify(state)} is not a ring state`);
+    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
+      throw new StateFileCorruptError(this.path, `${field}.version ${JSON.stringify(version)} is not a version`);
+    }
+    return { state: parsed, version };
+  }
+}
