@@ -123,8 +123,11 @@ export const REPAIR_CALL_TIMEOUT_MS = 10_000;
  */
 export const STREAM_BYTES_PER_SECOND_DEFAULT = 32 * 1024 * 1024;
 export const STREAM_BYTES_PER_SECOND_CEILING = 4 * 1024 * 1024 * 1024;
-/** Token ranges one join or decommission streams at once. */
-export const STREAM_RANGES_IN_FLIGHT = 4;
+/**
+ * Token ranges one join or decommission streams at once. Each range that brings records
+ * ends in a durable apply; several in flight share one WAL sync (group commit).
+ */
+export const STREAM_RANGES_IN_FLIGHT = 16;
 /** Pause before a streaming pass retries the ranges whose sources or targets failed. */
 export const STREAM_RETRY_INTERVAL_MS = 2_000;
 /** How often the completed ranges of a running stream are saved (and at its end). */

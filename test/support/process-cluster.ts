@@ -1,7 +1,9 @@
 // A cluster of real `qkv server` processes on 127.0.0.1, started the way the README
 // says (`node dist/src/cli/main.js server --node-id ... --peers ...`), each with its own
 // data directory, gRPC port and HTTP port. Tests kill nodes with SIGKILL, stop them
-// with SIGTERM and restart them on the same ports and data.
+// with SIGTERM and restart them on the same ports and data. `running` starts only the
+// first nodes: the others are listed in every node's --peers from the start and can be
+// launched later (scaling up the way the README describes it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -54,19 +56,20 @@ export class ProcessCluster {
     private readonly extraArgs: readonly string[],
   ) {}
 
-  static async start(options: { size: number; dataRoot: string; extraArgs?: readonly string[] }): Promise<ProcessCluster> {
+  static async start(options: { size: number; running?: number; dataRoot: string; extraArgs?: readonly string[] }): Promise<ProcessCluster> {
     const nodes: ProcessNode[] = [];
     for (let index = 1; index <= options.size; index++) {
       const id = `qkv-${index}`;
       nodes.push({ id, grpcPort: await freePort(), httpPort: await freePort(), dataDir: join(options.dataRoot, id), child: undefined, exited: undefined, output: '' });
     }
     const cluster = new ProcessCluster(nodes, options.extraArgs ?? []);
+    const started = nodes.slice(0, options.running ?? nodes.length);
     try {
-      for (const node of nodes) cluster.spawn(node);
-      await Promise.all(nodes.map((node) => cluster.waitReady(node)));
+      for (const node of started) cluster.spawn(node);
+      await Promise.all(started.map((node) => cluster.waitReady(node)));
       // Nodes start together, so a node may have dialled a peer before that peer
       // listened and be in reconnect backoff; tests begin once every node reaches all.
-      for (const node of nodes) {
+      for (const node of started) {
         const client = cluster.client([node.id]);
         try {
           await cluster.awaitFullQuorum(client);
@@ -123,16 +126,32 @@ export class ProcessCluster {
     await this.waitReady(node);
   }
 
+  /** Starts a node's process (a first start or a restart) without waiting for it to be ready. */
+  launch(id: string): void {
+    this.spawn(this.node(id));
+  }
+
+  /** Waits until the node's /readyz answers 200 (a joining node: once it has joined). */
+  async ready(id: string, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+    await this.waitReady(this.node(id), timeoutMs);
+  }
+
+  /** The nodes whose process runs now. */
+  running(): ProcessNode[] {
+    return this.nodes.filter((node) => node.child !== undefined);
+  }
+
   /**
-   * Waits until `client` can write with W = all nodes, i.e. its node has reconnected
-   * to every peer (a peer that was down is retried after a backoff of up to
-   * RECONNECT_BACKOFF_MAX_MS; until then calls to it fail fast).
+   * Waits until `client` can write with W = all running nodes (at most N = 3), i.e. its
+   * node has reconnected to every peer (a peer that was down is retried after a backoff
+   * of up to RECONNECT_BACKOFF_MAX_MS; until then calls to it fail fast).
    */
   async awaitFullQuorum(client: QuorumKvClient, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    const w = Math.min(this.running().length, 3);
     for (;;) {
       try {
-        await client.put(Buffer.from('__probe__'), Buffer.from('x'), { w: this.nodes.length });
+        await client.put(Buffer.from('__probe__'), Buffer.from('x'), { w });
         return;
       } catch (error) {
         if (Date.now() > deadline) throw error;
@@ -178,8 +197,8 @@ export class ProcessCluster {
     node.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  private async waitReady(node: ProcessNode): Promise<void> {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+  private async waitReady(node: ProcessNode, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (node.child?.exitCode !== null) throw new Error(`${node.id} exited with ${node.child?.exitCode}:\n${node.output}`);
       try {
@@ -190,7 +209,7 @@ export class ProcessCluster {
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    throw new Error(`${node.id} not ready after ${READY_TIMEOUT_MS} ms:\n${node.output}`);
+    throw new Error(`${node.id} not ready after ${timeoutMs} ms:\n${node.output}`);
   }
 }
 
