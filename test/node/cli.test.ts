@@ -128,8 +128,9 @@ test('local-cluster starts 3 nodes; the CLI reads and writes; Ctrl-C stops it cl
 
   const status = await qkv(['status', '--addr', addr]);
   assert.equal(status.code, 0, status.stderr);
-  assert.match(status.stdout, /^node {6}qkv-1 \(SERVING\)$/m);
-  assert.match(status.stdout, /^qkv-3 +127\.0\.0\.1:\d+ +- +yes +(up|suspect|down) +\d+ B$/m);
+  assert.match(status.stdout, /^node {6}qkv-1 \(SERVING, NORMAL\)$/m);
+  assert.match(status.stdout, /^MEMBER +ADDRESS +ZONE +READY +RING +LIVENESS +HINTS$/m);
+  assert.match(status.stdout, /^qkv-3 +127\.0\.0\.1:\d+ +- +yes +NORMAL +(up|suspect|down) +\d+ B$/m);
   const ring = await qkv(['ring', '--key', 'piped', '--json', '--addr', addr]);
   assert.equal((JSON.parse(ring.stdout) as { preferenceList: string[] }).preferenceList.length, 3);
 
@@ -171,13 +172,16 @@ test('usage errors exit 2 with one line; help and version exit 0', async () => {
   const badTtl = await qkv(['put', 'k', 'v', '--ttl', 'soon']);
   assert.equal(badTtl.code, 2);
   assertOneLine(badTtl, /^qkv: --ttl must be a duration/);
+  const decommissionAll = await qkv(['decommission', '--addr', '127.0.0.1:1,127.0.0.1:2']);
+  assert.equal(decommissionAll.code, 2);
+  assertOneLine(decommissionAll, /^qkv: decommission needs exactly one node: --addr host:port/);
   const badServer = await qkv(['server', '--grpc-port', 'x']);
   assert.equal(badServer.code, 2);
   assertOneLine(badServer, /^qkv server: CONFIG_INVALID: --grpc-port: must be an integer in 1\.\.65535, got "x"$/);
 
   const help = await qkv(['help']);
   assert.equal(help.code, 0);
-  for (const command of ['put', 'get', 'delete', 'status', 'ring', 'server', 'local-cluster', 'ring simulate']) {
+  for (const command of ['put', 'get', 'delete', 'status', 'ring', 'repair', 'decommission', 'server', 'local-cluster', 'ring simulate']) {
     assert.match(help.stdout, new RegExp(`qkv ${command}\\b`));
   }
   const serverHelp = await qkv(['server', '--help']);
