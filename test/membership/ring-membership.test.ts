@@ -1,0 +1,160 @@
+// Join and decommission inside one process (src/membership/ring-membership.ts over a
+// MemoryNetwork): a new node in a cluster of three NORMAL nodes decides to join, is
+// refused a decommission while JOINING, streams what it takes over and becomes NORMAL;
+// decommissioned again it streams its ranges to their new owners and reports LEFT once
+// every peer heard it; a decommission that would leave fewer than N NORMAL members is
+// refused. The real-process version is test/node/scaling.test.ts.
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { HybridLogicalClock } from '../../src/clock/hybrid-logical-clock.js';
+import { Coordinator } from '../../src/coordinator/coordinator.js';
+import { LocalReplica } from '../../src/coordinator/local-replica.js';
+import { DecommissionRefusedError } from '../../src/errors/errors.js';
+import { silentLogger } from '../../src/logging/logger.js';
+import { FailureDetector } from '../../src/membership/failure-detector.js';
+import { PeerProber } from '../../src/membership/peer-prober.js';
+import { RingMembership, type MovementProgressStore } from '../../src/membership/ring-membership.js';
+import { NO_RING_STATE_STORE } from '../../src/membership/ring-state-table.js';
+import { syncRange } from '../../src/repair/range-sync.js';
+import { HashRing } from '../../src/ring/hash-ring.js';
+import { createTokenHasher, loadXxHash64 } from '../../src/ring/token-hasher.js';
+import { MemoryStorageEngine } from '../../src/storage/memory/memory-storage-engine.js';
+import { CompletedRanges } from '../../src/streaming/completed-ranges.js';
+import { MemoryNetwork } from '../../src/transport/memory/memory-network.js';
+
+const IDS = ['a', 'b', 'c', 'd'];
+const MEMBERS = IDS.map((id) => ({ id, address: id, ready: true }));
+const OPTIONS = { vnodes: 16, replicationFactor: 3 };
+
+async function memoryNode(network: MemoryNetwork, id: string, normalAlready: boolean) {
+  const tokenOf = await createTokenHasher();
+  const engine = new MemoryStorageEngine(tokenOf);
+  const clock = new HybridLogicalClock();
+  const replica = new LocalReplica(engine, clock, { tokenOf });
+  const transport = network.transport(id);
+  const detector = new FailureDetector();
+  detector.setPeers(IDS.filter((peer) => peer !== id));
+  let saved: { kind: string; done: CompletedRanges } | undefined;
+  const progressStore: MovementProgressStore = {
+    load: async (kind) => (saved?.kind === kind ? saved.done : new CompletedRanges()),
+    save: async (kind, done) => void (saved = { kind, done }),
+    clear: async () => void (saved = undefined),
+  };
+  // eslint-disable-next-line prefer-const -- the prober and the membership refer to each other
+  let membership: RingMembership;
+  const prober = new PeerProber({
+    transport,
+    liveness: detector,
+    peers: () => IDS.filter((peer) => peer !== id),
+    intervalMs: 20,
+    timeoutMs: 200,
+    hello: (peer) => membership.hello(peer),
+    onAnswer: (peer, answer) => membership.onAnswer(peer, answer),
+  });
+  membership = new RingMembership({
+    nodeId: id,
+    ...OPTIONS,
+    hash: await loadXxHash64(),
+    saved: normalAlready ? { exists: true, self: { state: 'NORMAL', version: 1 }, peers: new Map() } : { exists: false, self: undefined, peers: new Map() },
+    stateStore: NO_RING_STATE_STORE,
+    progressStore,
+    liveness: detector,
+    probeAll: () => prober.probeAll(),
+    sync: (peer, range, direction) => syncRange({ local: replica, transport, depth: 4 }, peer, range, direction),
+    writeSettings: () => ({ writeQuorum: 2, writeTimeoutMs: 50 }),
+    logger: silentLogger,
+  });
+  membership.setMembers(MEMBERS);
+  const coordinator = new Coordinator(
+    { nodeId: id, replicationFactor: 3, writeTimeoutMs: 1_000 },
+    { placement: (key) => membership.rings().placementOfKey(key), transport, localReplica: replica, clock, logger: silentLogger, liveness: detector },
+  );
+  network.register(id, {
+    apply: (records) => replica.apply(records),
+    read: (keys) => replica.read(keys),
+    merkleTree: (range, depth) => replica.merkleTree(range, depth),
+    scan: (range, limit, cursor) => replica.scan(range, limit, cursor),
+    probe: async (hello) => membership.onProbe(hello),
+  });
+  return {
+    id,
+    engine,
+    membership,
+    coordinator,
+    prober,
+    async close(): Promise<void> {
+      await prober.stop();
+      await membership.close();
+      await coordinator.close();
+      await transport.close();
+    },
+  };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+it('a new node joins by streaming, and leaves by streaming; decommission is refused while JOINING and below N', async () => {
+  const network = new MemoryNetwork();
+  const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((id) => memoryNode(network, id, true)));
+  const first = [a!, b!, c!];
+  const nodes = [...first];
+  try {
+    for (const node of first) node.prober.start();
+    await until('a, b and c hear each other NORMAL', () => first.every((node) => first.every((other) => node.membership.stateShownFor(other.id) === 'NORMAL')));
+
+    const keys = Array.from({ length: 300 }, (_, i) => Buffer.from(`key-${i}`));
+    for (const key of keys) await a!.coordinator.put(key, Buffer.from(`value of ${key}`), { w: 2 });
+
+    const d = await memoryNode(network, 'd', false);
+    nodes.push(d);
+    assert.equal(await d.membership.decide(false), 'JOINING', 'a new node among NORMAL peers joins');
+    d.prober.start();
+    d.membership.resume();
+    await assert.rejects(d.membership.decommission(), (error: unknown) => error instanceof DecommissionRefusedError && /JOINING/.test(error.message));
+    assert.match(d.membership.notReadyReason() ?? '', /^joining/);
+    await until('a hears d JOINING', () => a!.membership.stateShownFor('d') === 'JOINING');
+    const pendingOnA = keys.filter((key) => a!.membership.rings().placementOfKey(key).pending.includes('d'));
+    assert.ok(pendingOnA.length > 0, 'writes through a reach d as a pending replica');
+
+    await until('d NORMAL', () => d.membership.self === 'NORMAL');
+    assert.equal(d.membership.notReadyReason(), undefined);
+    await until('everyone hears d NORMAL', () => first.every((node) => node.membership.stateShownFor('d') === 'NORMAL'));
+    const four = await HashRing.create(MEMBERS, OPTIONS);
+    for (const key of keys) {
+      for (const replica of four.preferenceListForKey(key)) {
+        assert.ok(nodes.find((node) => node.id === replica)!.engine.get(key) !== undefined, `${key} on ${replica} after the join`);
+      }
+    }
+
+    assert.equal(await d.membership.decommission(), 'LEAVING');
+    assert.equal(await d.membership.decommission(), 'LEAVING', 'asking again changes nothing');
+    await until('d LEFT, heard by every peer', () => d.membership.reportedState() === 'LEFT');
+    assert.ok(first.every((node) => node.membership.stateShownFor('d') === 'LEFT'));
+    // d's copies are no longer needed: take it off the network before checking the rest.
+    network.unregister('d');
+    const three = await HashRing.create(MEMBERS.slice(0, 3), OPTIONS);
+    for (const key of keys) {
+      for (const replica of three.preferenceListForKey(key)) {
+        assert.ok(nodes.find((node) => node.id === replica)!.engine.get(key) !== undefined, `${key} on ${replica} after the decommission`);
+      }
+    }
+    assert.equal(a!.membership.rings().read.digest, three.digest);
+
+    await assert.rejects(a!.membership.decommission(), (error: unknown) => {
+      assert.ok(error instanceof DecommissionRefusedError, String(error));
+      assert.equal(error.code, 'DECOMMISSION_REFUSED');
+      assert.match(error.message, /2 NORMAL member\(s\) \(b, c\), fewer than the replication factor N=3/);
+      return true;
+    });
+    assert.equal(a!.membership.self, 'NORMAL');
+  } finally {
+    for (const node of nodes) await node.close();
+    await network.idle();
+  }
+});
