@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { GrpcTransport } from '../../src/transport/grpc/grpc-transport.js';
-import { addReplicaService } from '../../src/transport/grpc/replica-service.js';
+import { addReplicaService, replicaServiceHandlers } from '../../src/transport/grpc/replica-service.js';
 import { MemoryStorageEngine } from '../../src/storage/memory/memory-storage-engine.js';
 import { StoreClosedError, type QkvError } from '../../src/errors/errors.js';
 import { silentLogger } from '../../src/logging/logger.js';
@@ -222,4 +222,51 @@ test('the replica service refuses malformed records from a peer without touching
       await engine.close();
     }
   });
+});
+
+test('Probe carries ring states both ways and names the sender; a peer without Probe (an older version) counts as NORMAL', async () => {
+  const engine = new MemoryStorageEngine(tokenOf);
+  const seen: string[] = [];
+  const hellos: unknown[] = [];
+  const handler: ReplicaHandler = {
+    apply: async (records) => void (await engine.apply(records)),
+    read: async (keys) => keys.map((key) => engine.get(key)),
+    probe: async (hello) => {
+      hellos.push(hello);
+      return { ringState: { state: 'LEAVING', version: 1_795_000_000_123 } };
+    },
+  };
+  const server = new grpc.Server(SERVER_OPTIONS);
+  addReplicaService(server, { handler, logger: silentLogger, onPeerSeen: (peer) => seen.push(peer) });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  // An older node: the Replica service without the Probe method.
+  const older = new grpc.Server(SERVER_OPTIONS);
+  const { Probe: _probe, ...withoutProbe } = replicaServiceHandlers({ handler, logger: silentLogger });
+  older.addService(loadQuorumKvProtocol().grpcObject.quorumkv.v1.Replica.service, withoutProbe as unknown as grpc.UntypedServiceImplementation);
+  const olderPort = await new Promise<number>((resolve, reject) =>
+    older.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  const transport = new GrpcTransport({
+    localNodeId: 'me',
+    members: [
+      { id: 'peer-1', address: `127.0.0.1:${port}`, ready: true },
+      { id: 'old-1', address: `127.0.0.1:${olderPort}`, ready: true },
+    ],
+  });
+  try {
+    const answer = await transport.probe('peer-1', { sender: 'me', ringState: { state: 'JOINING', version: 42 }, heardRingState: undefined }, soon());
+    assert.deepEqual(answer, { ringState: { state: 'LEAVING', version: 1_795_000_000_123 } });
+    assert.deepEqual(hellos, [{ sender: 'me', ringState: { state: 'JOINING', version: 42 }, heardRingState: undefined }]);
+    assert.deepEqual(seen, ['me'], 'the qkv-from metadata names the sender');
+    assert.deepEqual(await transport.probe('old-1', { sender: 'me', ringState: undefined, heardRingState: undefined }, soon()), {
+      ringState: { state: 'NORMAL', version: 0 },
+    });
+  } finally {
+    await transport.close();
+    server.forceShutdown();
+    older.forceShutdown();
+    await engine.close();
+  }
 });

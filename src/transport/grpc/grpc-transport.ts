@@ -40,6 +40,13 @@ import { noReplicaCallMetrics, type ReplicaCallMetrics } from './replica-call-me
 /** Per-record framing overhead assumed when sizing batches (version, flags, tags). */
 const RECORD_OVERHEAD_BYTES = 64;
 
+/**
+ * What a peer that does not know Replica.Probe (an older version, during a rolling
+ * upgrade) is taken to be: NORMAL, at version 0 so that any state it announces once
+ * upgraded replaces it.
+ */
+export const PEER_WITHOUT_RING_STATES = Object.freeze({ state: 'NORMAL' as const, version: 0 });
+
 /** gRPC metadata key carrying the sending node's id on Replica calls. */
 export const SENDER_METADATA_KEY = 'qkv-from';
 
@@ -171,6 +178,8 @@ export class GrpcTransport implements PeerTransport {
     };
     return new Promise<ProbeAnswer>((resolve, reject) => {
       link.client.Probe(request, this.senderMetadata(), { deadline: new Date(options.deadlineMs) }, (error, response) => {
+        // A peer of a version without ring states was a full member of its cluster.
+        if (error?.code === grpc.status.UNIMPLEMENTED) return resolve({ ringState: PEER_WITHOUT_RING_STATES });
         if (error !== null) return reject(peerErrorOf(peer, error));
         try {
           resolve({ ringState: decodeAnnouncedRingState(response?.ringState ?? '', response?.ringStateVersion ?? '0', 'ring_state') });
