@@ -35,8 +35,11 @@ const N = 3;
  * short on a busy machine; what it checks does not depend on the count.
  */
 const VNODES = 64;
-/** Probes every 250 ms: peers hear a new ring state within about that long. */
-const EXTRA_ARGS = ['--probe-interval-ms', '250', '--vnodes', String(VNODES)];
+/**
+ * Probes every 500 ms (default 1 s): peers hear a new ring state sooner. Not shorter: the
+ * probe timeout is the interval, and a busy machine would mark live peers down.
+ */
+const EXTRA_ARGS = ['--probe-interval-ms', '500', '--vnodes', String(VNODES)];
 
 let cluster: ProcessCluster | undefined;
 const clients: QuorumKvClient[] = [];
@@ -217,8 +220,11 @@ function qkvCli(args: readonly string[]): Promise<{ code: number; stdout: string
 
 test('3 -> 5 -> 3 nodes under continuous writes: every acked write stays on N replicas and readable with R=2', async () => {
   const started = Date.now();
+  const phases: string[] = [];
+  const phase = (name: string): void => void phases.push(`${name} ${((Date.now() - started) / 1000).toFixed(1)}s`);
   const dataRoot = await tempDir(undefined, 'qkv-scaling-');
   cluster = await ProcessCluster.start({ size: 5, running: 3, dataRoot, extraArgs: EXTRA_ARGS });
+  phase('3 nodes ready');
   for (const id of FIRST) assert.equal((await clientOf(id).status()).ringState, 'NORMAL', `${id} starts NORMAL with the new cluster`);
 
   // Data to stream: 3000 keys before anything moves.
@@ -268,7 +274,7 @@ test('3 -> 5 -> 3 nodes under continuous writes: every acked write stays on N re
     await cluster.ready('qkv-4', 60_000);
     await cluster.ready('qkv-5', 60_000);
     await waitFor('all five NORMAL on every node', 20_000, () => converged(ALL));
-    const joinedAtMs = Date.now();
+    phase('qkv-4 and qkv-5 joined');
     for (const id of ['qkv-4', 'qkv-5']) {
       const metrics = await cluster.metrics(id);
       assert.ok(sampleValue(metrics, 'qkv_stream_bytes_total', { direction: 'in' })! > 0, `${id} streamed bytes in`);
@@ -281,6 +287,7 @@ test('3 -> 5 -> 3 nodes under continuous writes: every acked write stays on N re
     await new Promise((resolve) => setTimeout(resolve, 300));
     const afterJoin = allAcked();
     await checkEveryAckedWrite(ALL, afterJoin);
+    phase('checked on 5');
     writer.resume();
 
     // ---- scale down: decommission qkv-5 (Admin API), then qkv-4 (CLI) ----
@@ -288,18 +295,21 @@ test('3 -> 5 -> 3 nodes under continuous writes: every acked write stays on N re
     assert.ok(left5.members.every((member) => member.id === 'qkv-5' || member.ringState === 'NORMAL'));
     assert.ok(sampleValue(await cluster.metrics('qkv-5'), 'qkv_stream_ranges_total', { direction: 'out' })! > 0);
     assert.equal(await cluster.terminate('qkv-5'), 0);
+    phase('qkv-5 left');
 
     const cli = await qkvCli(['decommission', '--addr', cluster.address('qkv-4')]);
     assert.equal(cli.code, 0, cli.stderr);
     assert.match(cli.stdout, /^qkv-4: LEAVING: decommission started$/m);
     assert.match(cli.stdout, /^qkv-4: LEFT: every reachable peer has heard it; stop the node now$/m);
     assert.equal(await cluster.terminate('qkv-4'), 0);
+    phase('qkv-4 left');
 
     await waitFor('three NORMAL nodes that heard qkv-4 and qkv-5 LEFT', 20_000, () => converged(FIRST));
     await writer.pause();
     await new Promise((resolve) => setTimeout(resolve, 300));
     const afterLeave = allAcked();
     await checkEveryAckedWrite(FIRST, afterLeave);
+    phase('checked on 3');
     writer.resume();
 
     // ---- below N: refused ----
@@ -313,8 +323,8 @@ test('3 -> 5 -> 3 nodes under continuous writes: every acked write stays on N re
 
     const writes = writer.acked.size;
     console.log(
-      `scaling: ${preloaded.size} preloaded + ${writes} acked writes (${writer.failures} failed) checked after 3->5 (${afterJoin.size} keys, at ${joinedAtMs - started} ms) ` +
-        `and 5->3 (${afterLeave.size} keys); total ${Date.now() - started} ms`,
+      `scaling: ${preloaded.size} preloaded + ${writes} acked writes (${writer.failures} failed); checked ${afterJoin.size} keys on 5 nodes ` +
+        `and ${afterLeave.size} on 3; ${phases.join(', ')}`,
     );
     assert.ok(writes > 100, `the writer kept writing during the changes (${writes} acked)`);
   } finally {
