@@ -1,7 +1,7 @@
 // The checker of the chaos test, run as a child process inside its own network
 // namespace (only there can it reach the nodes). It takes one JSON command per line on
 // stdin and answers one JSON line on stdout:
-//   {"cmd":"ready"}          waits until every node answers Status as SERVING
+//   {"cmd":"ready"}          waits until every node answers Status as SERVING and NORMAL
 //   {"cmd":"start-writes"}   starts writers: unique keys, W=2, every ack recorded
 //   {"cmd":"stop-writes"}    stops them; answers how many writes were acked and failed
 //   {"cmd":"repair"}         one anti-entropy pass on every node, in turn
@@ -60,7 +60,10 @@ async function ready(): Promise<object> {
     try {
       for (;;) {
         try {
-          if ((await client.status()).state === 'SERVING') break;
+          // NORMAL too: nodes that start a moment apart may join the first one first
+          // (docs/decisions/0080-ring-states-and-range-movement.md).
+          const status = await client.status();
+          if (status.state === 'SERVING' && status.ringState === 'NORMAL') break;
         } catch (error) {
           if (Date.now() > deadline) throw error;
         }

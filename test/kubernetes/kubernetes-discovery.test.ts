@@ -107,7 +107,9 @@ describe('kubernetes discovery (real API server)', { skip }, () => {
         Promise.all(clients.map(async (client) => {
           try {
             const status = await client.status();
-            return `${status.members.map((member) => member.id).join(',')}@${status.ringDigest}`;
+            // Nodes that start a moment apart may join the first one (ring state JOINING,
+            // docs/decisions/0080-ring-states-and-range-movement.md): wait until all are NORMAL.
+            return `${status.members.map((member) => member.id).join(',')}@${status.ringDigest}/${status.ringState}`;
           } catch (error) {
             return `error: ${(error as Error).message}`;
           }
@@ -116,7 +118,7 @@ describe('kubernetes discovery (real API server)', { skip }, () => {
       let last: string[] = [];
       const allSee = (ids: string): (() => Promise<boolean>) => async () => {
         last = await views();
-        return last.every((view) => view.startsWith(`${ids}@`)) && new Set(last).size === 1;
+        return last.every((view) => view.startsWith(`${ids}@`) && view.endsWith('/NORMAL')) && new Set(last).size === 1;
       };
       await eventually(allSee('quorumkv-0,quorumkv-1,quorumkv-2'), () => `${JSON.stringify(last)}\n${describeNodes()}`, 30_000);
       const put = await clients[0]!.put(Buffer.from('k'), Buffer.from('v'), { w: 3 });
