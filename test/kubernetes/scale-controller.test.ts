@@ -220,6 +220,8 @@ describe('scale controller (real API server, helm chart, qkv controller process)
       const logs = cluster.controller!.logRecords();
       assert.ok(logs.some((record) => record.msg === 'decommission started' && record.pod === `${FULLNAME}-4`), 'the controller logs the decommission');
       assert.equal(logs.filter((record) => record.msg === 'lowered the StatefulSet by one').length, 2);
+      // Its RBAC was enough for every call: no failed look, list or watch.
+      assert.deepEqual(logs.filter((record) => Number(record.level) >= 40).map((record) => record.msg), []);
     } finally {
       await cluster.tearDown();
     }
