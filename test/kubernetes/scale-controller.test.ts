@@ -72,7 +72,8 @@ describe('scale controller (real API server, helm chart, qkv controller process)
     player!: StatefulSetPlayer;
     controller: NodeProcess | undefined;
     private controllerKubeconfig = '';
-    private httpPort = 0;
+    /** The controller's HTTP port (metrics and probes). */
+    httpPort = 0;
     /** The status as last read. */
     lastStatus: Json = {};
     /** The ring state a member's new pod starts in. */
@@ -316,6 +317,12 @@ describe('scale controller (real API server, helm chart, qkv controller process)
       await cluster.waitForScaling('Stable');
       assert.deepEqual([0, 1, 2, 3, 4].map((ordinal) => cluster.node(ordinal).decommissionCalls), [0, 0, 0, 0, 0]);
       assert.ok(cluster.controller!.logRecords().some((record) => record.msg === 'raised the StatefulSet' && record.from === 3 && record.to === 5));
+      // Its HTTP port: ready, and the metrics say what it did.
+      assert.equal((await fetch(`http://127.0.0.1:${cluster.httpPort}/readyz`)).status, 200);
+      const metrics = await (await fetch(`http://127.0.0.1:${cluster.httpPort}/metrics`)).text();
+      for (const line of ['qkv_controller_actions_total{action="scale_up"} 1', 'qkv_controller_actions_total{action="decommission"} 0', 'qkv_controller_replicas{kind="desired"} 5', 'qkv_controller_replicas{kind="statefulset"} 5', 'qkv_controller_scaling 0']) {
+        assert.ok(metrics.includes(line), `${line} in\n${metrics.split('\n').filter((text) => text.startsWith('qkv_')).join('\n')}`);
+      }
     } finally {
       await cluster.tearDown();
     }
