@@ -156,7 +156,7 @@ describe('scale controller (real API server, helm chart, qkv controller process)
     }
 
     /** Waits for the Scaling condition's reason (and a message matching `message`). */
-    async waitForScaling(reason: string, message?: RegExp, timeoutMs = 20_000): Promise<Json> {
+    async waitForScaling(reason: string, message?: RegExp, timeoutMs = 30_000): Promise<Json> {
       let found: Json | undefined;
       await eventually(async () => {
         found = await this.scaling();
