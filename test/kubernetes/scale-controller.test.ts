@@ -369,8 +369,11 @@ describe('scale controller (real API server, helm chart, qkv controller process)
           assert.equal(await cluster.statefulSetReplicas(), 2);
         } else {
           // With node-side decommission: the node streams away, reports LEFT, and only then
-          // is the StatefulSet lowered.
-          await cluster.waitForScaling('Stable', undefined, 60_000);
+          // is the StatefulSet lowered. (Waiting for Stable alone could see the condition
+          // from before the controller noticed the new size.)
+          await eventually(async () => (await client.status()).ringState === 'LEFT', () => cluster.show(), 60_000);
+          await eventually(async () => (await cluster.statefulSetReplicas()) === 1, () => cluster.show(), 30_000);
+          await cluster.waitForScaling('Stable', undefined, 30_000);
           assert.equal((await client.status()).ringState, 'LEFT');
         }
         // The nodes' conditions and the controller's live side by side in one list.
