@@ -201,9 +201,11 @@ async function decommissionUntilLeft(id: string): Promise<StatusResponse__Output
   const client = clientOf(id);
   const started = await client.decommission();
   assert.equal(started.ringState, 'LEAVING');
+  const deadline = Date.now() + 120_000;
   let status = await client.status();
   while (status.ringState !== 'LEFT') {
     assert.equal(status.ringState, 'LEAVING');
+    assert.ok(Date.now() < deadline, `${id} not LEFT after 120 s: ${JSON.stringify(status.stream)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
     status = await client.status();
   }
@@ -271,8 +273,9 @@ test('3 -> 5 -> 3 nodes under continuous writes: every acked write stays on N re
       'qkv-1 has heard qkv-5 (JOINING, or NORMAL already)',
     );
 
-    await cluster.ready('qkv-4', 60_000);
-    await cluster.ready('qkv-5', 60_000);
+    // Generous: a join took about 25 s on a 2-core machine shared with other test runs.
+    await cluster.ready('qkv-4', 120_000);
+    await cluster.ready('qkv-5', 120_000);
     await waitFor('all five NORMAL on every node', 20_000, () => converged(ALL));
     phase('qkv-4 and qkv-5 joined');
     for (const id of ['qkv-4', 'qkv-5']) {
