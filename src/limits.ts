@@ -40,8 +40,21 @@ export const REPLICA_QUEUE_MESSAGES_MAX = 10_000;
  * travel in further calls, which keeps every call well below GRPC_MESSAGE_BYTES_MAX.
  */
 export const REPLICA_BATCH_BYTES_MAX = 4 * 1024 * 1024;
-/** Records or keys in one coalesced Replica call. */
+/** Records or keys in one coalesced Replica call; a replica refuses an Apply or Read with more. */
 export const REPLICA_BATCH_ITEMS_MAX = 4096;
+/**
+ * Record bytes (keys and values) in one Replica Read answer or Scan page. A replica stops
+ * there and the caller asks again for the rest, so an answer stays far below
+ * GRPC_MESSAGE_BYTES_MAX however large the values or however often a key repeats. One
+ * record always fits: it is at most KEY_BYTES_MAX_CEILING + VALUE_BYTES_MAX_CEILING.
+ */
+export const REPLICA_ANSWER_BYTES_MAX = 4 * 1024 * 1024;
+/**
+ * Keys a replica reads from its engine at a time while answering a Read, so that a Read
+ * of many large values stops reading soon after REPLICA_ANSWER_BYTES_MAX instead of
+ * first copying every value out of the store.
+ */
+export const REPLICA_READ_SLICE_KEYS = 64;
 /** Time a draining node waits for in-flight requests before closing anyway. */
 export const DRAIN_TIMEOUT_MS_DEFAULT = 10_000;
 
@@ -104,8 +117,20 @@ export const HINT_SEGMENT_BYTES = 8 * 1024 * 1024;
 /** Merkle tree depth per token range: 2^depth leaves. */
 export const MERKLE_DEPTH_DEFAULT = 6;
 export const MERKLE_DEPTH_MAX = 12;
-/** Records read from the engine per scan page while hashing or streaming a range. */
+/**
+ * Key and value bytes in one storage-engine scan page: a page ends there even before its
+ * record limit (always holding at least one record), so a page of large values stays
+ * small in memory and fits a Scan answer far below GRPC_MESSAGE_BYTES_MAX.
+ */
+export const SCAN_PAGE_BYTES_MAX = 4 * 1024 * 1024;
+/** Records read from the engine per scan page while streaming a range. */
 export const REPAIR_SCAN_PAGE_RECORDS = 1_000;
+/**
+ * Records per engine page while hashing a range into a Merkle tree. Larger than the
+ * streaming page because the durable engine walks its whole memtable once per page;
+ * SCAN_PAGE_BYTES_MAX still bounds a page's memory.
+ */
+export const MERKLE_SCAN_PAGE_RECORDS = 16_384;
 /** Records sent in one anti-entropy apply call. */
 export const REPAIR_STREAM_BATCH_RECORDS = 512;
 /** Records one Scan RPC may return. */

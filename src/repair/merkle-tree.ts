@@ -14,7 +14,7 @@
 // (isPurgeable) are left out, because replicas purge at different times as well.
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { MERKLE_DEPTH_MAX, REPAIR_SCAN_PAGE_RECORDS } from '../limits.js';
+import { MERKLE_DEPTH_MAX, MERKLE_SCAN_PAGE_RECORDS } from '../limits.js';
 import type { TokenFunction, TokenRange } from '../ring/token-range.js';
 import { isPurgeable } from '../storage/engine/retention.js';
 import type { KvRecord } from '../storage/record.js';
@@ -90,14 +90,19 @@ export function effectiveDepth(range: TokenRange, depth: number): number {
   return Math.min(depth, widthBits);
 }
 
-/** Builds the tree of `range` from the engine's scan, page by page; see effectiveDepth. */
-export function buildMerkleTree(engine: StorageEngine, range: TokenRange, requestedDepth: number, rules: FingerprintRules): MerkleTree {
+/**
+ * Builds the tree of `range` from the engine's scan, page by page; see effectiveDepth.
+ * It yields to the event loop between pages: a tree of a wide range (a peer may ask for
+ * the whole ring) over a large store takes many pages, and built in one go it held the
+ * node's event loop for seconds (5 s for 100k records), stalling every request.
+ */
+export async function buildMerkleTree(engine: StorageEngine, range: TokenRange, requestedDepth: number, rules: FingerprintRules): Promise<MerkleTree> {
   assert.ok(Number.isInteger(requestedDepth) && requestedDepth >= 0 && requestedDepth <= MERKLE_DEPTH_MAX, 'merkle depth out of bounds');
   const depth = effectiveDepth(range, requestedDepth);
   const leaves = 1 << depth;
   const hashes = Array.from({ length: leaves }, () => createHash('sha256'));
   let records = 0;
-  let page = engine.scan(range, REPAIR_SCAN_PAGE_RECORDS);
+  let page = engine.scan(range, MERKLE_SCAN_PAGE_RECORDS);
   for (;;) {
     for (const record of page.records) {
       if (!isFingerprinted(record, rules)) continue;
@@ -105,7 +110,8 @@ export function buildMerkleTree(engine: StorageEngine, range: TokenRange, reques
       records++;
     }
     if (page.resumeAfter === undefined) break;
-    page = engine.scan(range, REPAIR_SCAN_PAGE_RECORDS, page.resumeAfter);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    page = engine.scan(range, MERKLE_SCAN_PAGE_RECORDS, page.resumeAfter);
   }
   const leafHashes = hashes.map((hash) => hash.digest());
   return { root: rootOf(leafHashes), leaves: leafHashes, records };

@@ -41,18 +41,19 @@ it('equal records give equal roots; one newer version changes the root and one l
   }));
   await a.apply(records);
   await b.apply([...records].reverse());
-  const treeA = buildMerkleTree(a, FULL_RING, 6, rules);
-  assert.ok(treeA.root.equals(buildMerkleTree(b, FULL_RING, 6, rules).root));
+  const treeA = await buildMerkleTree(a, FULL_RING, 6, rules);
+  assert.ok(treeA.root.equals((await buildMerkleTree(b, FULL_RING, 6, rules)).root));
   assert.equal(treeA.records, 500);
   await b.apply([{ ...records[7]!, version: { stamp: records[7]!.version.stamp + 1n, nodeId: 'n' } }]);
-  const treeB = buildMerkleTree(b, FULL_RING, 6, rules);
+  const treeB = await buildMerkleTree(b, FULL_RING, 6, rules);
   assert.ok(!treeA.root.equals(treeB.root));
   assert.equal(treeA.leaves.filter((leaf, i) => !leaf.equals(treeB.leaves[i]!)).length, 1);
   // A tombstone past its grace period is not fingerprinted: replicas purge at different times.
   const purgeRules = { ...rules, tombstoneGraceMs: 1, nowMs: Date.now() + 1_000 };
   const c = new MemoryStorageEngine(testTokenOf);
   await c.apply([{ key: Buffer.from('gone'), value: null, version: { stamp: BigInt(Date.now() - 1_000) << 16n, nodeId: 'n' }, expiresAtMs: 0 }]);
-  assert.ok(buildMerkleTree(c, FULL_RING, 4, purgeRules).root.equals(buildMerkleTree(new MemoryStorageEngine(testTokenOf), FULL_RING, 4, purgeRules).root));
+  const emptyTree = await buildMerkleTree(new MemoryStorageEngine(testTokenOf), FULL_RING, 4, purgeRules);
+  assert.ok((await buildMerkleTree(c, FULL_RING, 4, purgeRules)).root.equals(emptyTree.root));
 });
 
 /** Four ranges covering the ring, each replicated on all three nodes. */

@@ -13,6 +13,7 @@ import { stampOf } from '../../src/clock/hybrid-logical-clock.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { tempDir } from '../support/temp-dir.js';
 import { testTokenOf } from '../support/test-token.js';
+import { SCAN_PAGE_BYTES_MAX } from '../../src/limits.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -330,6 +331,37 @@ describe('durable storage engine', () => {
       const tokens = seen.map((record) => testTokenOf(record.key));
       assert.deepEqual([...tokens].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), tokens);
       assert.equal(seen.find((record) => record.key.toString() === 's-5')?.value, null, 'tombstones are scanned');
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('a page cut by its byte bound in the store leaves the memtable records after the cut for the next page', async () => {
+    const dir = await tempDir();
+    const { engine } = await openEngine(dir);
+    try {
+      // Large values in the store, small ones in the memtable, interleaved in token order;
+      // some store keys are overwritten in the memtable.
+      const big = 'b'.repeat(SCAN_PAGE_BYTES_MAX / 3);
+      for (let i = 0; i < 30; i++) await engine.apply([put(`m-${i}`, big, 1000)]);
+      await engine.checkpoint();
+      for (let i = 30; i < 90; i++) await engine.apply([put(`m-${i}`, `${i}`, 1000)]);
+      for (let i = 0; i < 30; i += 4) await engine.apply([put(`m-${i}`, 'newer', 2000)]);
+      const seen: KvRecord[] = [];
+      let pages = 0;
+      let page = engine.scan({ start: 0n, end: 0n }, 1000);
+      for (;;) {
+        pages++;
+        seen.push(...page.records);
+        if (!page.resumeAfter) break;
+        page = engine.scan({ start: 0n, end: 0n }, 1000, page.resumeAfter);
+      }
+      assert.equal(seen.length, 90, 'every key exactly once');
+      assert.equal(new Set(seen.map((record) => record.key.toString())).size, 90);
+      const tokens = seen.map((record) => testTokenOf(record.key));
+      assert.deepEqual([...tokens].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), tokens);
+      for (let i = 0; i < 30; i += 4) assert.equal(seen.find((record) => record.key.toString() === `m-${i}`)?.value?.toString(), 'newer');
+      assert.ok(pages >= 7, `22 large values at a third of the budget each take at least 7 pages, took ${pages}`);
     } finally {
       await engine.close();
     }

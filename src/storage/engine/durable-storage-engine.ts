@@ -18,11 +18,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import { StoreClosedError } from '../../errors/errors.js';
-import { KEY_BYTES_MAX_CEILING, MEMTABLE_BYTES_DEFAULT, TOMBSTONE_GRACE_MS_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT } from '../../limits.js';
+import { KEY_BYTES_MAX_CEILING, MEMTABLE_BYTES_DEFAULT, SCAN_PAGE_BYTES_MAX, TOMBSTONE_GRACE_MS_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT } from '../../limits.js';
 import type { Logger } from '../../logging/logger.js';
 import { rangeIntervals, type TokenFunction, type TokenRange } from '../../ring/token-range.js';
 import type { KvRecord, Version } from '../record.js';
-import { supersedes } from '../record.js';
+import { recordPayloadBytes, supersedes } from '../record.js';
 import { encodeBatch } from '../record-codec.js';
 import type { ApplyResult, ScanCursor, ScanPage, StorageEngine } from '../storage-engine.js';
 import type { FsyncPolicy } from '../wal/fsync-policy.js';
@@ -191,13 +191,20 @@ export class DurableStorageEngine implements StorageEngine {
     }
 
     const page: Array<{ storeKey: Buffer; token: bigint; record: KvRecord }> = [];
-    for (let index = first; index < intervals.length && page.length < limit; index++) {
+    let bytes = 0;
+    // Set when SCAN_PAGE_BYTES_MAX ended the page before `limit` did.
+    let cutByBytes = false;
+    for (let index = first; index < intervals.length && page.length < limit && !cutByBytes; index++) {
       const { low, high } = intervals[index]!;
       const from = index === first ? after : undefined;
+      const stored = this.store.range(low, high, limit - page.length, from, SCAN_PAGE_BYTES_MAX - bytes);
       const merged = new Map<string, { storeKey: Buffer; token: bigint; record: KvRecord }>();
-      for (const { token, record } of this.store.range(low, high, limit - page.length, from)) {
+      for (const { token, record } of stored.entries) {
         merged.set(record.key.toString('latin1'), { storeKey: storeKeyOf(token, record.key), token, record });
       }
+      // When the byte bound cut the store's list short, the store may hold unread keys
+      // after its last entry; memtable records beyond that point wait for the next page.
+      const lastStored = stored.truncated ? storeKeyOf(stored.entries.at(-1)!.token, stored.entries.at(-1)!.record.key) : undefined;
       for (const memtable of [this.frozen, this.active]) {
         if (!memtable) continue;
         for (const record of memtable.values()) {
@@ -205,16 +212,27 @@ export class DurableStorageEngine implements StorageEngine {
           if (token < low || token > high) continue;
           const storeKey = storeKeyOf(token, record.key);
           if (from && Buffer.compare(storeKey, from) <= 0) continue;
+          if (lastStored && Buffer.compare(storeKey, lastStored) > 0) continue;
           merged.set(record.key.toString('latin1'), { storeKey, token, record });
         }
       }
       const sorted = [...merged.values()].sort((a, b) => Buffer.compare(a.storeKey, b.storeKey));
-      page.push(...sorted.slice(0, limit - page.length));
+      for (const entry of sorted) {
+        if (page.length === limit) break;
+        const size = recordPayloadBytes(entry.record);
+        if (page.length > 0 && bytes + size > SCAN_PAGE_BYTES_MAX) {
+          cutByBytes = true;
+          break;
+        }
+        page.push(entry);
+        bytes += size;
+      }
+      if (stored.truncated) cutByBytes = true;
     }
 
     const last = page.at(-1);
     const records = page.map((entry) => entry.record);
-    if (page.length < limit || !last) return { records };
+    if ((page.length < limit && !cutByBytes) || !last) return { records };
     return { records, resumeAfter: { token: last.token, key: last.record.key } };
   }
 

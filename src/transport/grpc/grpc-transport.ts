@@ -32,6 +32,7 @@ import type { ReplicaClient } from '../../api/generated/quorumkv/v1/Replica.js';
 import type { ReadResponse__Output } from '../../api/generated/quorumkv/v1/ReadResponse.js';
 import { TurnCoalescer, type CoalescedMessage } from './turn-coalescer.js';
 import { noReplicaCallMetrics, type ReplicaCallMetrics } from './replica-call-metrics.js';
+import { senderMetadata } from './sender-metadata.js';
 
 /** Per-record framing overhead assumed when sizing batches (version, flags, tags). */
 const RECORD_OVERHEAD_BYTES = 64;
@@ -113,7 +114,7 @@ export class GrpcTransport implements PeerTransport {
     if (link instanceof QkvError) throw link;
     const request = { range: { start: range.start.toString(), end: range.end.toString() }, depth };
     return new Promise<MerkleTreeSummary>((resolve, reject) => {
-      link.client.MerkleTree(request, { deadline: new Date(options.deadlineMs) }, (error, response) => {
+      link.client.MerkleTree(request, this.senderMetadata(), { deadline: new Date(options.deadlineMs) }, (error, response) => {
         if (error !== null) return reject(peerErrorOf(peer, error));
         const leaves = response?.leaves ?? [];
         if (leaves.length === 0 || (leaves.length & (leaves.length - 1)) !== 0 || leaves.some((leaf) => leaf.length !== 32)) {
@@ -137,7 +138,7 @@ export class GrpcTransport implements PeerTransport {
       resumeAfter: resumeAfter === undefined ? null : { token: resumeAfter.token.toString(), key: resumeAfter.key },
     };
     return new Promise<ScanPage>((resolve, reject) => {
-      link.client.Scan(request, { deadline: new Date(options.deadlineMs) }, (error, response) => {
+      link.client.Scan(request, this.senderMetadata(), { deadline: new Date(options.deadlineMs) }, (error, response) => {
         if (error !== null) return reject(peerErrorOf(peer, error));
         try {
           const records = (response?.records ?? []).map((wire, index) => decodeRecord(wire, RECORD_BOUNDS, `records[${index}]`));
@@ -209,7 +210,7 @@ export class GrpcTransport implements PeerTransport {
     const batch = encodeBatch(messages.length === 1 ? messages[0]!.payload : messages.flatMap((message) => message.payload));
     const startedNs = process.hrtime.bigint();
     return new Promise<undefined[]>((resolve, reject) => {
-      client.Apply({ batch }, { deadline: new Date(deadlineMs) }, (error) => {
+      client.Apply({ batch }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error) => {
         this.observe('apply', peer, startedNs, messages.length, error);
         if (error !== null) reject(peerErrorOf(peer, error));
         else resolve(messages.map(() => undefined));
@@ -217,7 +218,12 @@ export class GrpcTransport implements PeerTransport {
     });
   }
 
-  private sendRead(
+  /**
+   * One Read for the coalesced keys. A replica answers at most REPLICA_ANSWER_BYTES_MAX
+   * of records per call, always at least one key; when it stops early the rest are asked
+   * for again under the same deadline until every key has its answer.
+   */
+  private async sendRead(
     peer: string,
     client: ReplicaClient,
     messages: ReadonlyArray<CoalescedMessage<readonly Buffer[]>>,
@@ -225,47 +231,48 @@ export class GrpcTransport implements PeerTransport {
   ): Promise<ReadAnswer[][]> {
     // protobufjs only reads the array; the cast drops `readonly` for the generated type.
     const keys = (messages.length === 1 ? messages[0]!.payload : messages.flatMap((message) => message.payload)) as Buffer[];
+    const answers: ReadAnswer[] = [];
+    do {
+      const asked = answers.length === 0 ? keys : keys.slice(answers.length);
+      const response = await this.callRead(peer, client, asked, messages.length, deadlineMs);
+      const part = response === undefined ? [] : readAnswers(peer, response);
+      if (part.length > asked.length || (part.length === 0 && asked.length > 0)) {
+        throw new QkvError('INTERNAL', `peer ${peer} answered ${part.length} results for ${asked.length} keys`);
+      }
+      part.forEach((record, index) => {
+        if (record !== undefined && !record.key.equals(asked[index]!)) throw new QkvError('INTERNAL', `peer ${peer} answered a different key at ${answers.length + index}`);
+      });
+      answers.push(...part);
+    } while (answers.length < keys.length);
+    const perMessage: ReadAnswer[][] = [];
+    let offset = 0;
+    for (const message of messages) {
+      perMessage.push(answers.slice(offset, offset + message.payload.length));
+      offset += message.payload.length;
+    }
+    return perMessage;
+  }
+
+  private callRead(peer: string, client: ReplicaClient, keys: Buffer[], messages: number, deadlineMs: number): Promise<ReadResponse__Output | undefined> {
     const startedNs = process.hrtime.bigint();
-    return new Promise<ReadAnswer[][]>((resolve, reject) => {
-      client.Read({ keys }, { deadline: new Date(deadlineMs) }, (error, response) => {
-        this.observe('read', peer, startedNs, messages.length, error);
-        if (error !== null) return reject(peerErrorOf(peer, error));
-        try {
-          resolve(splitReadResults(peer, keys, messages, response));
-        } catch (decodeError) {
-          reject(decodeError);
-        }
+    return new Promise((resolve, reject) => {
+      client.Read({ keys }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error, response) => {
+        this.observe('read', peer, startedNs, messages, error);
+        if (error !== null) reject(peerErrorOf(peer, error));
+        else resolve(response);
       });
     });
+  }
+
+  /** Names this node to the peer, which takes any call as a sign of life (src/transport/grpc/sender-metadata.ts). */
+  private senderMetadata(): grpc.Metadata {
+    return senderMetadata(this.options.localNodeId);
   }
 
   private observe(op: 'apply' | 'read', peer: string, startedNs: bigint, messages: number, error: grpc.ServiceError | null): void {
     const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
     this.metrics.observeCall(op, peer, error === null ? 'ok' : 'error', seconds, messages);
   }
-}
-
-/** Checks a Read response against the request and cuts it back into per-caller answers. */
-function splitReadResults(
-  peer: string,
-  keys: readonly Buffer[],
-  messages: ReadonlyArray<CoalescedMessage<readonly Buffer[]>>,
-  response: ReadResponse__Output | undefined,
-): ReadAnswer[][] {
-  const answers = response === undefined ? [] : readAnswers(peer, response);
-  if (answers.length !== keys.length) {
-    throw new QkvError('INTERNAL', `peer ${peer} answered ${answers.length} results for ${keys.length} keys`);
-  }
-  answers.forEach((record, index) => {
-    if (record !== undefined && !record.key.equals(keys[index]!)) throw new QkvError('INTERNAL', `peer ${peer} answered a different key at ${index}`);
-  });
-  const perMessage: ReadAnswer[][] = [];
-  let offset = 0;
-  for (const message of messages) {
-    perMessage.push(answers.slice(offset, offset + message.payload.length));
-    offset += message.payload.length;
-  }
-  return perMessage;
 }
 
 /** One answer per key from either form of ReadResponse (flags + batch, or result messages). */
