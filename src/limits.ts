@@ -14,6 +14,13 @@ export const VALUE_BYTES_MAX_CEILING = 3 * 1024 * 1024;
 export const GRPC_MESSAGE_BYTES_MAX = 16 * 1024 * 1024;
 /** Items in one BatchPut or BatchGet. */
 export const BATCH_ITEMS_MAX = 1000;
+/**
+ * Key and value bytes in one BatchGet answer. Items after it come back as
+ * RESPONSE_TOO_LARGE for the client to ask again, so the answer stays below
+ * GRPC_MESSAGE_BYTES_MAX (1000 values of 1 MiB would otherwise be a 1 GB message that
+ * the node builds and gRPC then refuses). The first found item always fits.
+ */
+export const BATCH_GET_RESPONSE_BYTES_MAX = 8 * 1024 * 1024;
 /** Node id (pod name) length; node ids are stored in every version. */
 export const NODE_ID_BYTES_MAX = 253;
 

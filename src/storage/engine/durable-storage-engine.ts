@@ -31,7 +31,7 @@ import { createWalMetrics } from '../wal/wal-metrics.js';
 import { openWriteAheadLog, type WalRecoveryReport } from '../wal/wal-recovery.js';
 import type { WriteAheadLog } from '../wal/write-ahead-log.js';
 import { createEngineMetrics, type EngineMetrics } from './engine-metrics.js';
-import { mapKeyOf, Memtable } from './memtable.js';
+import { compareTokenKey, indexAfter, mapKeyOf, Memtable } from './memtable.js';
 import { OrderedStore, storeKeyOf } from './ordered-store.js';
 import { isPurgeable, storedForm } from './retention.js';
 
@@ -190,7 +190,7 @@ export class DurableStorageEngine implements StorageEngine {
       assert.ok(first >= 0, 'scan cursor outside the range');
     }
 
-    const page: Array<{ storeKey: Buffer; token: bigint; record: KvRecord }> = [];
+    const page: Array<{ token: bigint; record: KvRecord }> = [];
     let bytes = 0;
     // Set when SCAN_PAGE_BYTES_MAX ended the page before `limit` did.
     let cutByBytes = false;
@@ -198,25 +198,25 @@ export class DurableStorageEngine implements StorageEngine {
       const { low, high } = intervals[index]!;
       const from = index === first ? after : undefined;
       const stored = this.store.range(low, high, limit - page.length, from, SCAN_PAGE_BYTES_MAX - bytes);
-      const merged = new Map<string, { storeKey: Buffer; token: bigint; record: KvRecord }>();
-      for (const { token, record } of stored.entries) {
-        merged.set(record.key.toString('latin1'), { storeKey: storeKeyOf(token, record.key), token, record });
-      }
+      const merged = new Map<string, { token: bigint; record: KvRecord }>();
+      for (const entry of stored.entries) merged.set(mapKeyOf(entry.record.key), entry);
       // When the byte bound cut the store's list short, the store may hold unread keys
       // after its last entry; memtable records beyond that point wait for the next page.
-      const lastStored = stored.truncated ? storeKeyOf(stored.entries.at(-1)!.token, stored.entries.at(-1)!.record.key) : undefined;
+      const lastStored = stored.truncated ? stored.entries.at(-1)! : undefined;
+      // Each memtable contributes at most the records the page still has room for, in
+      // order from its index: a binary search, then a walk (memtable.ts).
       for (const memtable of [this.frozen, this.active]) {
         if (!memtable) continue;
-        for (const record of memtable.values()) {
-          const token = tokenOf(record.key);
-          if (token < low || token > high) continue;
-          const storeKey = storeKeyOf(token, record.key);
-          if (from && Buffer.compare(storeKey, from) <= 0) continue;
-          if (lastStored && Buffer.compare(storeKey, lastStored) > 0) continue;
-          merged.set(record.key.toString('latin1'), { storeKey, token, record });
+        const ordered = memtable.ordered(tokenOf);
+        let at = index === first && resumeAfter ? indexAfter(ordered, resumeAfter.token, resumeAfter.key) : indexAfter(ordered, low);
+        for (let taken = 0; at < ordered.length && taken < limit - page.length; at++, taken++) {
+          const { token, key, mapKey } = ordered[at]!;
+          if (token > high) break;
+          if (lastStored && compareTokenKey(token, key, lastStored.token, lastStored.record.key) > 0) break;
+          merged.set(mapKey, { token, record: memtable.get(key, mapKey)! });
         }
       }
-      const sorted = [...merged.values()].sort((a, b) => Buffer.compare(a.storeKey, b.storeKey));
+      const sorted = [...merged.values()].sort((a, b) => compareTokenKey(a.token, a.record.key, b.token, b.record.key));
       for (const entry of sorted) {
         if (page.length === limit) break;
         const size = recordPayloadBytes(entry.record);

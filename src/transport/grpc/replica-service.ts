@@ -31,6 +31,7 @@ import { senderOf } from './sender-metadata.js';
 import { decodeRecord, decodeRecordBatch, decodeUint64, encodeRecord } from '../../api/wire-codec.js';
 import { encodeBatch, recordBytes } from '../../storage/record-codec.js';
 import { loadQuorumKvProtocol } from '../../api/proto-package.js';
+import { addCheckedService } from '../../api/checked-service.js';
 import type { ReplicaHandlers } from '../../api/generated/quorumkv/v1/Replica.js';
 
 // Peers run the same software, but a node still refuses what no correct peer sends:
@@ -169,5 +170,5 @@ function decodeTokenRange(wire: TokenRange__Output | null, field: string): Token
 
 export function addReplicaService(server: grpc.Server, options: ReplicaServiceOptions): void {
   const { grpcObject } = loadQuorumKvProtocol();
-  server.addService(grpcObject.quorumkv.v1.Replica.service, replicaServiceHandlers(options));
+  addCheckedService(server, grpcObject.quorumkv.v1.Replica.service, replicaServiceHandlers(options));
 }
