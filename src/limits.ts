@@ -130,14 +130,11 @@ export const MERKLE_DEPTH_MAX = 12;
  * small in memory and fits a Scan answer far below GRPC_MESSAGE_BYTES_MAX.
  */
 export const SCAN_PAGE_BYTES_MAX = 4 * 1024 * 1024;
-/** Records read from the engine per scan page while streaming a range. */
-export const REPAIR_SCAN_PAGE_RECORDS = 1_000;
 /**
- * Records per engine page while hashing a range into a Merkle tree. Larger than the
- * streaming page because the durable engine walks its whole memtable once per page;
- * SCAN_PAGE_BYTES_MAX still bounds a page's memory.
+ * Records read from the engine per scan page while hashing or streaming a range; a
+ * Merkle tree build yields to the event loop between pages.
  */
-export const MERKLE_SCAN_PAGE_RECORDS = 16_384;
+export const REPAIR_SCAN_PAGE_RECORDS = 1_000;
 /** Records sent in one anti-entropy apply call. */
 export const REPAIR_STREAM_BATCH_RECORDS = 512;
 /** Records one Scan RPC may return. */

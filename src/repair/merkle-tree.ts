@@ -14,7 +14,7 @@
 // (isPurgeable) are left out, because replicas purge at different times as well.
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { MERKLE_DEPTH_MAX, MERKLE_SCAN_PAGE_RECORDS } from '../limits.js';
+import { MERKLE_DEPTH_MAX, REPAIR_SCAN_PAGE_RECORDS } from '../limits.js';
 import type { TokenFunction, TokenRange } from '../ring/token-range.js';
 import { isPurgeable } from '../storage/engine/retention.js';
 import type { KvRecord } from '../storage/record.js';
@@ -100,18 +100,26 @@ export async function buildMerkleTree(engine: StorageEngine, range: TokenRange, 
   assert.ok(Number.isInteger(requestedDepth) && requestedDepth >= 0 && requestedDepth <= MERKLE_DEPTH_MAX, 'merkle depth out of bounds');
   const depth = effectiveDepth(range, requestedDepth);
   const leaves = 1 << depth;
+  const width = widthOf(range);
   const hashes = Array.from({ length: leaves }, () => createHash('sha256'));
   let records = 0;
-  let page = engine.scan(range, MERKLE_SCAN_PAGE_RECORDS);
+  // The scan yields records in ring order from the range start, so their offsets only
+  // grow: the leaf is found by walking forward, not by a division per record.
+  let leaf = 0;
+  let leafEnd = boundary(width, depth, 1);
+  let page = engine.scan(range, REPAIR_SCAN_PAGE_RECORDS);
   for (;;) {
     for (const record of page.records) {
       if (!isFingerprinted(record, rules)) continue;
-      hashes[leafIndexOf(range, depth, rules.tokenOf(record.key))]!.update(fingerprint(record));
+      const offset = (rules.tokenOf(record.key) - range.start + TOKEN_SPACE) % TOKEN_SPACE || TOKEN_SPACE;
+      while (offset > leafEnd) leafEnd = boundary(width, depth, ++leaf + 1);
+      assert.ok(leaf < leaves, 'scan returned a record outside the range');
+      hashes[leaf]!.update(fingerprint(record));
       records++;
     }
     if (page.resumeAfter === undefined) break;
     await new Promise<void>((resolve) => setImmediate(resolve));
-    page = engine.scan(range, MERKLE_SCAN_PAGE_RECORDS, page.resumeAfter);
+    page = engine.scan(range, REPAIR_SCAN_PAGE_RECORDS, page.resumeAfter);
   }
   const leafHashes = hashes.map((hash) => hash.digest());
   return { root: rootOf(leafHashes), leaves: leafHashes, records };

@@ -29,6 +29,25 @@ it('every token of a range lies in exactly the leaf leafIndexOf names', () => {
   );
 });
 
+it("each leaf of a tree hashes exactly the records of leafRange: a leaf's own depth-0 tree equals it", async () => {
+  const rules = { tokenOf: testTokenOf, tombstoneGraceMs: 86_400_000, nowMs: Date.now() };
+  await fc.assert(
+    fc.asyncProperty(token, token, fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 300 }), async (start, end, depth, count) => {
+      const engine = new MemoryStorageEngine(testTokenOf);
+      await engine.apply(
+        Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`leaf-${start}-${i}`), value: Buffer.from('v'), version: { stamp: BigInt(i + 1), nodeId: 'n' }, expiresAtMs: 0 })),
+      );
+      const range: TokenRange = { start, end };
+      const tree = await buildMerkleTree(engine, range, depth, rules);
+      for (let leaf = 0; leaf < tree.leaves.length; leaf++) {
+        const alone = await buildMerkleTree(engine, leafRange(range, Math.log2(tree.leaves.length), leaf), 0, rules);
+        assert.ok(alone.leaves[0]!.equals(tree.leaves[leaf]!), `leaf ${leaf} of ${tree.leaves.length}`);
+      }
+    }),
+    { numRuns: 100 },
+  );
+});
+
 it('equal records give equal roots; one newer version changes the root and one leaf', async () => {
   const rules = { tokenOf: testTokenOf, tombstoneGraceMs: 86_400_000, nowMs: Date.now() };
   const a = new MemoryStorageEngine(testTokenOf);
