@@ -261,7 +261,14 @@ export class QuorumNode implements ClusterView, StartedNode {
       admit: () => this.admit(),
     });
     addAdminService(server, this, context);
-    addReplicaService(server, { handler: localReplica, logger, onPeerSeen: (peer) => this.detector.recordInbound(peer) });
+    addReplicaService(server, {
+      handler: localReplica,
+      logger,
+      onPeerSeen: (peer) => {
+        this.detector.recordInbound(peer);
+        this.transport?.peerSeen(peer);
+      },
+    });
     this.health.addToServer(server);
     new ReflectionService(loadReflectionDefinition()).addToServer(server);
     this.grpcServer = server;

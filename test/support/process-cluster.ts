@@ -63,17 +63,11 @@ export class ProcessCluster {
     const cluster = new ProcessCluster(nodes, options.extraArgs ?? []);
     try {
       for (const node of nodes) cluster.spawn(node);
+      // Ready means ready: a node reports ready once it has probed every peer, and a peer
+      // that hears from it reconnects at once (docs/decisions/0036-reconnect-on-sign-of-life.md),
+      // so tests may use W=N the moment the last node is ready; test/node/reconnect.test.ts
+      // checks exactly that.
       await Promise.all(nodes.map((node) => cluster.waitReady(node)));
-      // Nodes start together, so a node may have dialled a peer before that peer
-      // listened and be in reconnect backoff; tests begin once every node reaches all.
-      for (const node of nodes) {
-        const client = cluster.client([node.id]);
-        try {
-          await cluster.awaitFullQuorum(client);
-        } finally {
-          client.close();
-        }
-      }
     } catch (error) {
       await cluster.stopAll();
       throw error;
@@ -121,24 +115,6 @@ export class ProcessCluster {
     const node = this.node(id);
     this.spawn(node);
     await this.waitReady(node);
-  }
-
-  /**
-   * Waits until `client` can write with W = all nodes, i.e. its node has reconnected
-   * to every peer (a peer that was down is retried after a backoff of up to
-   * RECONNECT_BACKOFF_MAX_MS; until then calls to it fail fast).
-   */
-  async awaitFullQuorum(client: QuorumKvClient, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        await client.put(Buffer.from('__probe__'), Buffer.from('x'), { w: this.nodes.length });
-        return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
   }
 
   async stopAll(): Promise<void> {

@@ -21,7 +21,7 @@ import {
 import type { Member } from '../../membership/member.js';
 import type { KvRecord } from '../../storage/record.js';
 import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ReplicaHandler } from '../peer-transport.js';
-import { CLIENT_CHANNEL_OPTIONS } from '../../api/grpc-options.js';
+import { CHANNEL_ATTEMPT_WATCH_MS, CHANNEL_RENEW_INTERVAL_MS_MIN, CLIENT_CHANNEL_OPTIONS } from '../../api/grpc-options.js';
 import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../../api/error-status.js';
 import { loadQuorumKvProtocol } from '../../api/proto-package.js';
 import { decodeRecord, decodeRecordBatch, decodeUint64 } from '../../api/wire-codec.js';
@@ -56,9 +56,14 @@ type ReadAnswer = KvRecord | undefined;
 
 interface PeerLink {
   readonly address: string;
-  readonly client: ReplicaClient;
+  /** Replaced by renewChannel; calls take the current one when they start. */
+  client: ReplicaClient;
   readonly applies: TurnCoalescer<readonly KvRecord[], undefined>;
   readonly reads: TurnCoalescer<readonly Buffer[], ReadAnswer[]>;
+  /** Date.now() of the last renewChannel, 0 before any. */
+  renewedAtMs: number;
+  /** A watch for the end of a connection attempt is pending (see peerSeen). */
+  watching: boolean;
 }
 
 export class GrpcTransport implements PeerTransport {
@@ -157,16 +162,62 @@ export class GrpcTransport implements PeerTransport {
     for (const [peer, link] of this.links) this.dropLink(peer, link);
   }
 
+  /**
+   * A call from `peer` arrived, so it is running now. When this node's channel to it is
+   * waiting out a reconnect backoff (TRANSIENT_FAILURE, in which grpc-js fails every call
+   * at once), the channel is replaced by a fresh one that connects immediately; a channel
+   * in the middle of a connection attempt is watched and replaced if that attempt fails.
+   * A restarted peer probes every peer before it reports ready, so by then every peer
+   * reconnects to it (docs/decisions/0036-reconnect-on-sign-of-life.md).
+   */
+  peerSeen(peer: string): void {
+    const link = this.links.get(peer);
+    if (link === undefined || this.closed) return;
+    const channel = link.client.getChannel();
+    const state = channel.getConnectivityState(false);
+    if (state === grpc.connectivityState.TRANSIENT_FAILURE) {
+      this.renewChannel(link);
+    } else if (state === grpc.connectivityState.CONNECTING && !link.watching) {
+      // An attempt that began before the peer listened fails after its message arrived.
+      link.watching = true;
+      channel.watchConnectivityState(state, Date.now() + CHANNEL_ATTEMPT_WATCH_MS, () => {
+        link.watching = false;
+        if (this.links.get(peer) !== link || link.client.getChannel() !== channel) return;
+        if (channel.getConnectivityState(false) === grpc.connectivityState.TRANSIENT_FAILURE) this.renewChannel(link);
+      });
+    }
+  }
+
+  private renewChannel(link: PeerLink): void {
+    const nowMs = Date.now();
+    // A peer that can reach this node while this node cannot reach it (an asymmetric
+    // partition) would otherwise cost a connection attempt per message it sends.
+    if (nowMs - link.renewedAtMs < CHANNEL_RENEW_INTERVAL_MS_MIN) return;
+    link.renewedAtMs = nowMs;
+    const stale = link.client;
+    link.client = this.newClient(link.address);
+    link.client.getChannel().getConnectivityState(true);
+    // In TRANSIENT_FAILURE no call waits on the old channel: grpc-js failed them all.
+    stale.close();
+  }
+
+  private newClient(address: string): ReplicaClient {
+    const { grpcObject } = loadQuorumKvProtocol();
+    return new grpcObject.quorumkv.v1.Replica(address, grpc.credentials.createInsecure(), {
+      ...CLIENT_CHANNEL_OPTIONS,
+      // A channel of its own subchannels: grpc-js otherwise shares subchannels between
+      // channels to the same address, and a renewed channel would get the old one back,
+      // backoff and all.
+      'grpc.use_local_subchannel_pool': 1,
+      ...this.options.channelOptions,
+    });
+  }
+
   private linkOf(peer: string): PeerLink | QkvError {
     const address = this.addresses.get(peer);
     if (address === undefined) return new PeerUnreachableError(peer, { cause: new Error('no address is known for it') });
     const existing = this.links.get(peer);
     if (existing !== undefined) return existing;
-    const { grpcObject } = loadQuorumKvProtocol();
-    const client = new grpcObject.quorumkv.v1.Replica(address, grpc.credentials.createInsecure(), {
-      ...CLIENT_CHANNEL_OPTIONS,
-      ...this.options.channelOptions,
-    });
     const bounds = {
       queueMessagesMax: this.options.queueMessagesMax ?? REPLICA_QUEUE_MESSAGES_MAX,
       batchItemsMax: this.options.batchItemsMax ?? REPLICA_BATCH_ITEMS_MAX,
@@ -174,17 +225,19 @@ export class GrpcTransport implements PeerTransport {
     };
     const link: PeerLink = {
       address,
-      client,
+      client: this.newClient(address),
       applies: new TurnCoalescer({
         name: `apply to ${peer}`,
         ...bounds,
-        dispatch: (messages, deadlineMs) => this.sendApply(peer, client, messages, deadlineMs),
+        dispatch: (messages, deadlineMs) => this.sendApply(peer, link, messages, deadlineMs),
       }),
       reads: new TurnCoalescer({
         name: `read from ${peer}`,
         ...bounds,
-        dispatch: (messages, deadlineMs) => this.sendRead(peer, client, messages, deadlineMs),
+        dispatch: (messages, deadlineMs) => this.sendRead(peer, link, messages, deadlineMs),
       }),
+      renewedAtMs: 0,
+      watching: false,
     };
     this.links.set(peer, link);
     return link;
@@ -201,7 +254,7 @@ export class GrpcTransport implements PeerTransport {
 
   private sendApply(
     peer: string,
-    client: ReplicaClient,
+    link: PeerLink,
     messages: ReadonlyArray<CoalescedMessage<readonly KvRecord[]>>,
     deadlineMs: number,
   ): Promise<undefined[]> {
@@ -210,7 +263,7 @@ export class GrpcTransport implements PeerTransport {
     const batch = encodeBatch(messages.length === 1 ? messages[0]!.payload : messages.flatMap((message) => message.payload));
     const startedNs = process.hrtime.bigint();
     return new Promise<undefined[]>((resolve, reject) => {
-      client.Apply({ batch }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error) => {
+      link.client.Apply({ batch }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error) => {
         this.observe('apply', peer, startedNs, messages.length, error);
         if (error !== null) reject(peerErrorOf(peer, error));
         else resolve(messages.map(() => undefined));
@@ -225,7 +278,7 @@ export class GrpcTransport implements PeerTransport {
    */
   private async sendRead(
     peer: string,
-    client: ReplicaClient,
+    link: PeerLink,
     messages: ReadonlyArray<CoalescedMessage<readonly Buffer[]>>,
     deadlineMs: number,
   ): Promise<ReadAnswer[][]> {
@@ -234,7 +287,7 @@ export class GrpcTransport implements PeerTransport {
     const answers: ReadAnswer[] = [];
     do {
       const asked = answers.length === 0 ? keys : keys.slice(answers.length);
-      const response = await this.callRead(peer, client, asked, messages.length, deadlineMs);
+      const response = await this.callRead(peer, link.client, asked, messages.length, deadlineMs);
       const part = response === undefined ? [] : readAnswers(peer, response);
       if (part.length > asked.length || (part.length === 0 && asked.length > 0)) {
         throw new QkvError('INTERNAL', `peer ${peer} answered ${part.length} results for ${asked.length} keys`);
