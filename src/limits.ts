@@ -105,6 +105,14 @@ export const FAILURE_DETECTOR_DOWN_AFTER_FAILURES_MAX = 100;
 /** How often every peer is probed, and how long a probe may take. */
 export const PEER_PROBE_INTERVAL_MS_DEFAULT = 1_000;
 export const PEER_PROBE_TIMEOUT_MS_DEFAULT = 1_000;
+/**
+ * How long a starting node waits for every peer to answer a probe before it reports ready
+ * anyway, and how often it asks again meanwhile. Bounded, so a node whose peers are down
+ * still starts; long enough to cover peers started at the same moment.
+ */
+export const PEERS_READY_WAIT_MS_DEFAULT = 3_000;
+export const PEERS_READY_WAIT_MS_MAX = 60_000;
+export const PEERS_READY_RETRY_MS = 100;
 
 /** Hint bytes kept for one peer (Cassandra keeps hints per target too); more are dropped. */
 export const HINT_BYTES_PER_PEER_DEFAULT = 64 * 1024 * 1024;

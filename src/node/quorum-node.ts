@@ -17,7 +17,7 @@ import { Coordinator } from '../coordinator/coordinator.js';
 import { LocalReplica } from '../coordinator/local-replica.js';
 import { NotReadyError, QkvError, ReplicaStaleError, ShuttingDownError } from '../errors/errors.js';
 import { join } from 'node:path';
-import { HINT_REPLAY_INTERVAL_MS_DEFAULT, LAST_SEEN_INTERVAL_MS, MERKLE_DEPTH_DEFAULT, PEER_PROBE_TIMEOUT_MS_DEFAULT } from '../limits.js';
+import { HINT_REPLAY_INTERVAL_MS_DEFAULT, LAST_SEEN_INTERVAL_MS, MERKLE_DEPTH_DEFAULT, PEER_PROBE_TIMEOUT_MS_DEFAULT, PEERS_READY_RETRY_MS } from '../limits.js';
 import { FailureDetector } from '../membership/failure-detector.js';
 import { PeerProber } from '../membership/peer-prober.js';
 import { HintedHandoff } from '../handoff/hinted-handoff.js';
@@ -286,9 +286,13 @@ export class QuorumNode implements ClusterView, StartedNode {
       timeoutMs: Math.min(PEER_PROBE_TIMEOUT_MS_DEFAULT, config.probeIntervalMs),
     });
     this.prober.start();
-    // Probe every peer before reporting ready (bounded by the probe timeout): peers that
-    // marked this node down while it was away hear from it now and use it again at once.
-    await this.prober.probeAll();
+    // Before reporting ready, reach every peer (bounded; docs/decisions/0036): peers that
+    // marked this node down while it was away hear from it and use it again at once, and
+    // peers whose channels to it wait out a reconnect backoff reconnect now. A peer that
+    // stays silent is left to the failure detector.
+    this.notReadyReason = 'reaching peers';
+    const silent = await this.prober.probeUntilAnswered(config.peersReadyWaitMs, PEERS_READY_RETRY_MS);
+    if (silent.length > 0) logger.warn({ peers: silent, waitedMs: config.peersReadyWaitMs }, 'serving although some peers did not answer');
     this.handoff?.start();
     if (config.repairIntervalMs > 0) this.antiEntropy.start(config.repairIntervalMs);
     if (staleRejoin) {

@@ -180,6 +180,41 @@ test('a peer nobody listens on is PEER_UNREACHABLE, an unknown peer too', async 
   await assert.rejects(transport.apply('gone', [], soon()), { code: 'SHUTTING_DOWN' });
 });
 
+test('a sign of life from a peer ends the reconnect backoff: the next call reaches it at once', async () => {
+  const holder = new grpc.Server();
+  const port = await new Promise<number>((resolve, reject) =>
+    holder.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  holder.forceShutdown();
+  const transport = new GrpcTransport({ members: [{ id: 'back', address: `127.0.0.1:${port}`, ready: true }] });
+  const engine = new MemoryStorageEngine(tokenOf);
+  let server: grpc.Server | undefined;
+  try {
+    // Failed attempts for 1.5 s push the channel's backoff to its 1 s maximum.
+    const failingUntil = Date.now() + 1_500;
+    while (Date.now() < failingUntil) {
+      await assert.rejects(transport.read('back', [], soon()), { code: 'PEER_UNREACHABLE' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await assert.rejects(transport.read('back', [], soon()), { code: 'PEER_UNREACHABLE' });
+    server = new grpc.Server(SERVER_OPTIONS);
+    addReplicaService(server, { handler: countingHandler(engine), logger: silentLogger });
+    await new Promise<void>((resolve, reject) =>
+      server!.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
+    );
+    // The peer listens again, but the channel still waits out its backoff: calls fail fast.
+    await assert.rejects(transport.read('back', [], soon()), { code: 'PEER_UNREACHABLE' });
+    const started = Date.now();
+    transport.peerSeen('back');
+    assert.deepEqual(await transport.read('back', [Buffer.from('k')], soon()), [undefined]);
+    assert.ok(Date.now() - started < 500, `reached the peer after ${Date.now() - started} ms`);
+  } finally {
+    await transport.close();
+    server?.forceShutdown();
+    await engine.close();
+  }
+});
+
 test('messages to this node go to the local handler without a network hop', async () => {
   const engine = new MemoryStorageEngine(tokenOf);
   const handler = countingHandler(engine);
