@@ -14,6 +14,7 @@ import type { ReplicaHandler } from '../../src/transport/peer-transport.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { SERVER_OPTIONS } from '../../src/api/grpc-options.js';
 import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
+import { REPLICA_ANSWER_BYTES_MAX } from '../../src/limits.js';
 
 const tokenOf = (key: Buffer): bigint => createHash('sha256').update(key).digest().readBigUInt64BE(0);
 
@@ -107,6 +108,23 @@ test('messages for one peer from the same turn travel in one call and fan back t
     // A later turn is a later call.
     await transport.apply('peer-1', [record('late', 'x', 1n)], soon());
     assert.deepEqual(handler.applyCalls, [50, 1]);
+  });
+});
+
+test('a Read answer stops at REPLICA_ANSWER_BYTES_MAX and the transport asks again for the rest, across callers', async () => {
+  await withPeer(async (transport, handler, engine) => {
+    const big = (i: number): Buffer => Buffer.alloc(1024 * 1024, i);
+    await engine.apply(Array.from({ length: 10 }, (_, i) => ({ key: Buffer.from(`big-${i}`), value: big(i), version: { stamp: 1n, nodeId: 'n' }, expiresAtMs: 0 })));
+    // Two callers in one turn, one of them naming a key twice and one missing key.
+    const [first, second] = await Promise.all([
+      transport.read('peer-1', [0, 1, 2, 3, 4].map((i) => Buffer.from(`big-${i}`)), soon()),
+      transport.read('peer-1', [...[5, 6, 7, 8, 9, 9].map((i) => Buffer.from(`big-${i}`)), Buffer.from('missing')], soon()),
+    ]);
+    assert.deepEqual(first!.map((answer) => answer?.value?.[0]), [0, 1, 2, 3, 4]);
+    assert.deepEqual(second!.map((answer) => answer?.value?.[0]), [5, 6, 7, 8, 9, 9, undefined]);
+    // Three 1 MiB records fit in one 4 MiB answer: 12 keys take four calls.
+    assert.ok(REPLICA_ANSWER_BYTES_MAX < 4 * (1024 * 1024 + 64));
+    assert.deepEqual(handler.readCalls, [12, 9, 6, 3]);
   });
 });
 
