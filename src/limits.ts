@@ -187,3 +187,13 @@ export const KUBE_RECONNECT_BACKOFF_MAX_MS = 30_000;
 export const DISCOVERY_DEBOUNCE_MS_DEFAULT = 500;
 /** Objects one list/watch cache holds; a label selector matching more is refused. */
 export const KUBE_WATCH_OBJECTS_MAX = RING_MEMBERS_MAX;
+
+// --- Scale controller (src/controller, docs/decisions/0090) ---
+/** How often the controller looks at the cluster when nothing is moving. */
+export const CONTROLLER_RESYNC_MS_DEFAULT = 10_000;
+/** How often it looks while a member is joining or leaving, to follow the streaming. */
+export const CONTROLLER_POLL_MS_DEFAULT = 2_000;
+/** Deadline of one Admin call (Status, Decommission) to a member. */
+export const CONTROLLER_RPC_TIMEOUT_MS_DEFAULT = 5_000;
+/** Members asked for their status at once during one look. */
+export const CONTROLLER_STATUS_CALLS_IN_FLIGHT_MAX = 16;

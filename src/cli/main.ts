@@ -7,6 +7,7 @@ import { softwareVersion } from '../node/software-version.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './cli-io.js';
 import { CLIENT_USAGE, runDelete, runGet, runPut, runRepair, runRingView, runStatus } from './commands/client-commands.js';
 import { runBenchCommand } from './commands/bench-command.js';
+import { runController } from './commands/controller-command.js';
 import { runLocalCluster } from './commands/local-cluster-command.js';
 import { runRingSimulate } from './commands/ring-simulate.js';
 import { runServer } from './commands/server-command.js';
@@ -18,6 +19,8 @@ ${CLIENT_USAGE}
 Node commands:
   qkv server [flags]          run one node (qkv server --help lists every flag)
   qkv local-cluster           run a 3-node cluster on localhost (what npm start runs)
+  qkv controller [flags]      size a StatefulSet to its QuorumKVCluster's spec.replicas, decommissioning
+                              members before they are removed (qkv controller --help lists every flag)
   qkv ring simulate [flags]   compare placement strategies offline: --strategy modulo|consistent|virtual|all,
                               --nodes, --keys, --vnodes, --replicas, --node-prefix, --json
 
@@ -39,6 +42,7 @@ const COMMANDS: Record<string, Command> = {
   ring: (args, io) => (args[0] === 'simulate' ? runRingSimulate(args.slice(1), io.stdout, io.stderr) : runRingView(args, io)),
   server: runServer,
   'local-cluster': runLocalCluster,
+  controller: runController,
   bench: runBenchCommand,
 };
 

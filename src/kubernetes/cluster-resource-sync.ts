@@ -7,6 +7,8 @@
 // - writes the status (observedGeneration, members, ring digest, Ready and Degraded
 //   conditions). Every node could; to keep the writes few and the status coherent,
 //   only the node whose id sorts first among the ready members it sees writes it.
+//   Conditions it does not own (the scale controller's Scaling) are sent back as they
+//   were, since a merge patch replaces the whole list.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../logging/logger.js';
 import type { Member } from '../membership/member.js';
@@ -20,6 +22,7 @@ import {
   type LiveSettings,
   type RestartSettings,
 } from './cluster-spec.js';
+import { condition, mergeConditions, type Condition } from './status-condition.js';
 
 export interface ClusterNodeView {
   readonly nodeId: string;
@@ -43,15 +46,6 @@ interface ClusterObject {
   readonly metadata?: { readonly name?: string; readonly resourceVersion?: string; readonly generation?: number };
   readonly spec?: unknown;
   readonly status?: { readonly conditions?: readonly Condition[] };
-}
-
-interface Condition {
-  readonly type: string;
-  readonly status: 'True' | 'False' | 'Unknown';
-  readonly reason: string;
-  readonly message: string;
-  readonly observedGeneration?: number;
-  readonly lastTransitionTime?: string;
 }
 
 export class ClusterResourceSync {
@@ -151,7 +145,7 @@ export class ClusterResourceSync {
     }
     const enough = readyMembers >= replicationFactor && readyMembers === members.length;
     const previous = resource.status?.conditions ?? [];
-    const conditions: Condition[] = [
+    const owned: Condition[] = [
       condition(previous, 'Ready', enough, enough ? 'AllMembersReady' : 'MembersNotReady', `${readyMembers} of ${members.length} members ready; replication factor ${replicationFactor}`, generation),
       condition(previous, 'Degraded', !enough, enough ? 'AllMembersReady' : readyMembers < replicationFactor ? 'FewerReadyMembersThanReplicas' : 'MembersNotReady', `${readyMembers} of ${members.length} members ready`, generation),
       condition(previous, 'RestartRequired', pending.length > 0, pending.length > 0 ? 'NonLiveChange' : 'UpToDate', pending.length > 0 ? `not applied while running; restart the pods to apply: ${pending.join(', ')}` : 'every setting in the spec is in effect', generation),
@@ -163,23 +157,16 @@ export class ClusterResourceSync {
       ringDigest: node.ringDigest() ?? '',
       reportedBy: node.nodeId,
       members: members.map((member) => ({ name: member.id, address: member.address, ready: member.ready, ...(member.zone === undefined ? {} : { zone: member.zone }) })),
-      conditions,
+      conditions: owned,
     };
+    // Only what this node owns decides whether to write; others' conditions changing
+    // (the controller's Scaling) is no reason to write again.
     const text = JSON.stringify(status);
     if (text === this.lastStatus) return;
     await this.api.patchNamespacedCustomObjectStatus(
-      { group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace, plural: CLUSTER_PLURAL, name, body: { status } },
+      { group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace, plural: CLUSTER_PLURAL, name, body: { status: { ...status, conditions: mergeConditions(previous, owned) } } },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
     this.lastStatus = text;
   }
-}
-
-function condition(previous: readonly Condition[], type: string, isTrue: boolean, reason: string, message: string, observedGeneration: number | undefined): Condition {
-  const status = isTrue ? 'True' : 'False';
-  const before = previous.find((item) => item.type === type);
-  // The transition time moves only when the status flips, as the Kubernetes API
-  // conventions ask.
-  const lastTransitionTime = before?.status === status && before.lastTransitionTime ? before.lastTransitionTime : new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  return { type, status, reason, message, observedGeneration, lastTransitionTime };
 }

@@ -5,8 +5,9 @@
 // host's own interfaces, routes and firewall are never touched; close() deletes the
 // namespaces, which removes their links and rules with them.
 //
-// Faults act inside one node's namespace: iptables DROP rules (partition, random loss),
-// link down, and tc netem delay when the kernel has it.
+// Faults act inside one node's namespace (and, for a slow link, on the hub's end of
+// its veth pair): iptables DROP rules (partition, random loss), link down, tc netem
+// delay when the kernel has it, and a slow link (tc tbf) when it does not.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 export const LAB_SUBNET = '10.77.0';
@@ -32,14 +33,14 @@ function run(args: readonly string[]): void {
 export class NetworkLab {
   readonly hub: string;
   readonly namespaces: string[] = [];
-  readonly netemAvailable: boolean;
+  /** Each host namespace's veth end in the hub, for faults on traffic towards it. */
+  private readonly hubEnds = new Map<string, string>();
 
   private constructor(private readonly prefix: string) {
     this.hub = `${prefix}h`;
     run(['ip', 'netns', 'add', this.hub]);
     run(['ip', '-n', this.hub, 'link', 'add', 'br0', 'type', 'bridge']);
     run(['ip', '-n', this.hub, 'link', 'set', 'br0', 'up']);
-    this.netemAvailable = false;
   }
 
   /** A lab named after this process, so parallel runs never share a namespace. */
@@ -56,6 +57,7 @@ export class NetworkLab {
     run(['ip', '-n', this.hub, 'link', 'add', hubEnd, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
     run(['ip', '-n', this.hub, 'link', 'set', hubEnd, 'master', 'br0']);
     run(['ip', '-n', this.hub, 'link', 'set', hubEnd, 'up']);
+    this.hubEnds.set(ns, hubEnd);
     run(['ip', '-n', ns, 'addr', 'add', `${LAB_SUBNET}.${host}/24`, 'dev', 'eth0']);
     run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
     run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
@@ -85,6 +87,18 @@ export class NetworkLab {
     return result.status === 0;
   }
 
+  /**
+   * A slow link both ways: a token bucket (tc tbf) of `rateKbit` on the node's eth0 and
+   * on the hub's end of its veth pair, each queueing up to `queueMs` before dropping. A
+   * kernel without sch_netem still has tbf; the delay it adds grows with the traffic
+   * instead of being fixed, which is what a congested link does.
+   */
+  slowLink(ns: string, rateKbit: number, queueMs: number): void {
+    const tbf = ['tbf', 'rate', `${rateKbit}kbit`, 'burst', '4kb', 'latency', `${queueMs}ms`];
+    run(['ip', 'netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'eth0', 'root', ...tbf]);
+    run(['ip', 'netns', 'exec', this.hub, 'tc', 'qdisc', 'add', 'dev', this.hubEndOf(ns), 'root', ...tbf]);
+  }
+
   linkDown(ns: string): void {
     run(['ip', '-n', ns, 'link', 'set', 'eth0', 'down']);
   }
@@ -93,7 +107,14 @@ export class NetworkLab {
   heal(ns: string): void {
     run(['ip', 'netns', 'exec', ns, 'iptables', '-F']);
     spawnSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', 'eth0', 'root'], { stdio: 'ignore' });
+    spawnSync('ip', ['netns', 'exec', this.hub, 'tc', 'qdisc', 'del', 'dev', this.hubEndOf(ns), 'root'], { stdio: 'ignore' });
     run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
+  }
+
+  private hubEndOf(ns: string): string {
+    const hubEnd = this.hubEnds.get(ns);
+    if (hubEnd === undefined) throw new Error(`${ns} is not a host of this lab`);
+    return hubEnd;
   }
 
   close(): void {

@@ -12,6 +12,7 @@ import {
   READ_TIMEOUT_MS_DEFAULT,
   REPLICATION_FACTOR_DEFAULT,
   REPLICATION_FACTOR_MAX,
+  RING_MEMBERS_MAX,
   REQUEST_TIMEOUT_MS_CEILING,
   RING_VNODES_DEFAULT,
   RING_VNODES_MAX,
@@ -34,6 +35,8 @@ test('the CRD bounds and defaults equal src/limits.ts', () => {
   const field = (name: string): k8s.V1JSONSchemaProps => spec.properties![name]!;
   const limit = (name: string): k8s.V1JSONSchemaProps => spec.properties!.limits!.properties![name]!;
   assert.deepEqual([field('replicationFactor').maximum, field('replicationFactor')._default], [REPLICATION_FACTOR_MAX, REPLICATION_FACTOR_DEFAULT]);
+  // No default for replicas: a resource without it is not sized by the controller.
+  assert.deepEqual([field('replicas').maximum, field('replicas')._default], [RING_MEMBERS_MAX, undefined]);
   assert.equal(field('writeQuorum').maximum, REPLICATION_FACTOR_MAX);
   assert.equal(field('readQuorum').maximum, REPLICATION_FACTOR_MAX);
   assert.deepEqual([field('vnodesPerNode').maximum, field('vnodesPerNode')._default], [RING_VNODES_MAX, RING_VNODES_DEFAULT]);
@@ -81,6 +84,9 @@ describe('QuorumKVCluster (real API server)', { skip: skipWithoutKube() }, () =>
       [{ logLevel: 'verbose' }, /logLevel/],
       [{ limits: { keyBytesMax: KEY_BYTES_MAX_CEILING + 1 } }, /keyBytesMax/],
       [{ replicationFactr: 3 }, /unknown field/],
+      [{ replicationFactor: 3, replicas: 2 }, /replicas must not be below replicationFactor/],
+      [{ replicas: 1 }, /replicas must not be below replicationFactor/],
+      [{ replicationFactor: 1, replicas: RING_MEMBERS_MAX + 1 }, /replicas/],
     ];
     for (const [i, [spec, reason]] of refusals.entries()) {
       await assert.rejects(create(`bad-${i}`, spec), (error: Error & { code?: number; body?: string }) => {

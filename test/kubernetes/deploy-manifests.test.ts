@@ -54,15 +54,16 @@ describe('deploy/ manifests', { skip: skipWithoutKube(true) }, () => {
     const namespaceFirst = parsed.filter(({ object }) => object.kind !== 'CustomResourceDefinition').sort((a, b) => Number(b.object.kind === 'Namespace') - Number(a.object.kind === 'Namespace'));
     for (const item of namespaceFirst) created.push(await create(item));
     assert.deepEqual(created.sort(), [
-      'ConfigMap/quorumkv-dashboard', 'CustomResourceDefinition/quorumkvclusters.quorumkv.io', 'Namespace/quorumkv', 'PodDisruptionBudget/quorumkv', 'QuorumKVCluster/quorumkv',
-      'Role/quorumkv', 'RoleBinding/quorumkv', 'Service/quorumkv', 'Service/quorumkv-peers', 'ServiceAccount/quorumkv', 'StatefulSet/quorumkv',
+      'ConfigMap/quorumkv-dashboard', 'CustomResourceDefinition/quorumkvclusters.quorumkv.io', 'Deployment/quorumkv-controller', 'Namespace/quorumkv', 'PodDisruptionBudget/quorumkv',
+      'QuorumKVCluster/quorumkv', 'Role/quorumkv', 'Role/quorumkv-controller', 'RoleBinding/quorumkv', 'RoleBinding/quorumkv-controller', 'Service/quorumkv', 'Service/quorumkv-peers',
+      'ServiceAccount/quorumkv', 'ServiceAccount/quorumkv-controller', 'StatefulSet/quorumkv',
     ]);
   });
 });
 
 function collectionPath(apiVersion: string, kind: string): string {
   const plural: Record<string, string> = {
-    Namespace: 'namespaces', ConfigMap: 'configmaps', Service: 'services', ServiceAccount: 'serviceaccounts', StatefulSet: 'statefulsets',
+    Namespace: 'namespaces', ConfigMap: 'configmaps', Service: 'services', ServiceAccount: 'serviceaccounts', StatefulSet: 'statefulsets', Deployment: 'deployments',
     PodDisruptionBudget: 'poddisruptionbudgets', Role: 'roles', RoleBinding: 'rolebindings', CustomResourceDefinition: 'customresourcedefinitions', QuorumKVCluster: 'quorumkvclusters',
   };
   const base = apiVersion === 'v1' ? '/api/v1' : `/apis/${apiVersion}`;

@@ -3,7 +3,10 @@
 // against the server's OpenAPI schemas on the way). Then the chart's ServiceAccount,
 // with a real token from the TokenRequest API, can do what a pod needs (discovery, its
 // QuorumKVCluster and that resource's status) and nothing more: no Secrets, no writes
-// to pods, nothing in another namespace.
+// to pods, nothing in another namespace. The scale controller's ServiceAccount likewise
+// gets its own QuorumKVCluster, that resource's status, its own StatefulSet's scale and
+// a pod list, and nothing else; and `helm upgrade` leaves the StatefulSet's replicas
+// to the controller.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +14,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { KubernetesDiscovery } from '../../src/discovery/kubernetes/kubernetes-discovery.js';
+import { ListWatch } from '../../src/kubernetes/list-watch.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { Member } from '../../src/membership/member.js';
 import { CLUSTER_GROUP, CLUSTER_PLURAL, CLUSTER_VERSION } from '../../src/kubernetes/cluster-spec.js';
@@ -74,6 +78,7 @@ describe('helm chart (real helm and API server)', { skip: skipWithoutKube(true) 
     assert.deepEqual(container.securityContext?.capabilities?.drop, ['ALL']);
     assert.equal(container.readinessProbe?.grpc?.service, 'quorumkv.v1.KV');
     assert.equal(set.spec?.volumeClaimTemplates?.[0]?.metadata?.name, 'data');
+    assert.deepEqual({ ...set.spec?.persistentVolumeClaimRetentionPolicy }, { whenDeleted: 'Retain', whenScaled: 'Retain' });
     const peers = await core.readNamespacedService({ name: `${FULLNAME}-peers`, namespace: NAMESPACE });
     assert.equal(peers.spec?.clusterIP, 'None');
     assert.equal(peers.spec?.publishNotReadyAddresses, true);
@@ -84,6 +89,7 @@ describe('helm chart (real helm and API server)', { skip: skipWithoutKube(true) 
     const cluster = (await custom.getNamespacedCustomObject({ ...base, name: FULLNAME })) as { spec: Record<string, unknown> };
     assert.equal(cluster.spec.writeQuorum, 3);
     assert.equal(cluster.spec.replicationFactor, 3);
+    assert.equal(cluster.spec.replicas, 3);
     // The CEL rule of the installed CRD also guards what helm installs.
     assert.match(await refusedWith(helm(['upgrade', RELEASE, CHART, '--namespace', NAMESPACE, '--kubeconfig', server.kubeconfigPath, '--set', 'cluster.writeQuorum=3', '--set', 'cluster.replicationFactor=2'])), /writeQuorum must not exceed replicationFactor/);
 
@@ -121,5 +127,123 @@ describe('helm chart (real helm and API server)', { skip: skipWithoutKube(true) 
     assert.match(await refusedWith(podCore.listNamespacedPod({ namespace: 'default' })), forbidden);
     assert.match(await refusedWith(podCore.listNamespacedConfigMap({ namespace: NAMESPACE })), forbidden);
     assert.match(await refusedWith(podCustom.patchNamespacedCustomObject({ ...base, name: FULLNAME, body: { spec: { logLevel: 'debug' } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch))), forbidden);
+  });
+});
+
+describe('helm chart: the scale controller (real helm and API server)', { skip: skipWithoutKube(true) }, () => {
+  let server: KubeApiServer;
+  const namespace = 'controller';
+
+  before(async () => {
+    server = await KubeApiServer.start(findKubeBinaries()!);
+    await helm(['install', RELEASE, CHART, '--namespace', namespace, '--create-namespace', '--kubeconfig', server.kubeconfigPath]);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('the controller runs as its own pod, secured like the members and never selected as one', async () => {
+    const apps = server.kubeConfig().makeApiClient(k8s.AppsV1Api);
+    const deployment = await apps.readNamespacedDeployment({ name: `${FULLNAME}-controller`, namespace });
+    const set = await apps.readNamespacedStatefulSet({ name: FULLNAME, namespace });
+    assert.equal(deployment.spec?.replicas, 1);
+    assert.equal(deployment.spec?.strategy?.type, 'Recreate');
+    const pod = deployment.spec!.template.spec!;
+    const member = set.spec!.template.spec!;
+    assert.equal(pod.serviceAccountName, `${FULLNAME}-controller`);
+    assert.deepEqual(pod.containers[0]!.args, ['controller']);
+    assert.deepEqual(pod.containers[0]!.securityContext, member.containers[0]!.securityContext);
+    for (const key of ['runAsNonRoot', 'runAsUser', 'runAsGroup', 'seccompProfile'] as const) assert.deepEqual(pod.securityContext?.[key], member.securityContext?.[key], key);
+    // Neither the members' selector (discovery, Services, PDB) nor the StatefulSet's matches it.
+    const labels = deployment.spec!.template.metadata!.labels!;
+    const selects = (selector: Record<string, string>): boolean => Object.entries(selector).every(([key, value]) => labels[key] === value);
+    assert.equal(selects(set.spec!.selector.matchLabels!), false);
+    const env = Object.fromEntries(pod.containers[0]!.env!.filter((item) => item.value !== undefined).map((item) => [item.name, item.value]));
+    assert.equal(env.QKV_CLUSTER_RESOURCE, FULLNAME);
+    assert.equal(env.QKV_STATEFULSET, FULLNAME);
+  });
+
+  test("the controller's service account can do what it needs and nothing more", async () => {
+    const core = server.kubeConfig().makeApiClient(k8s.CoreV1Api);
+    const token = await core.createNamespacedServiceAccountToken({ name: `${FULLNAME}-controller`, namespace, body: { spec: { audiences: [], expirationSeconds: 600 } } });
+    const asController = server.kubeConfig(token.status!.token);
+    const reviews = asController.makeApiClient(k8s.AuthorizationV1Api);
+    const can = async (attributes: k8s.V1ResourceAttributes): Promise<boolean> =>
+      (await reviews.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { namespace, ...attributes } } } })).status!.allowed;
+    const clusters = { group: 'quorumkv.io', resource: 'quorumkvclusters' };
+    const scale = { group: 'apps', resource: 'statefulsets', subresource: 'scale' };
+    const allowed: k8s.V1ResourceAttributes[] = [
+      { ...clusters, verb: 'get', name: FULLNAME }, { ...clusters, verb: 'list', name: FULLNAME }, { ...clusters, verb: 'watch', name: FULLNAME },
+      { ...clusters, verb: 'patch', subresource: 'status', name: FULLNAME },
+      { ...scale, verb: 'get', name: FULLNAME }, { ...scale, verb: 'patch', name: FULLNAME },
+      { resource: 'pods', verb: 'list' },
+    ];
+    const refused: k8s.V1ResourceAttributes[] = [
+      { ...clusters, verb: 'patch', name: FULLNAME }, { ...clusters, verb: 'update', name: FULLNAME }, { ...clusters, verb: 'delete', name: FULLNAME },
+      { ...clusters, verb: 'get', name: 'another' }, { ...clusters, verb: 'list' }, { ...clusters, verb: 'patch', subresource: 'status', name: 'another' },
+      { ...clusters, verb: 'update', subresource: 'status', name: FULLNAME }, { ...clusters, verb: 'patch', subresource: 'scale', name: FULLNAME },
+      { ...scale, verb: 'update', name: FULLNAME }, { ...scale, verb: 'patch', name: 'another' },
+      { group: 'apps', resource: 'statefulsets', verb: 'get', name: FULLNAME }, { group: 'apps', resource: 'statefulsets', verb: 'patch', name: FULLNAME },
+      { group: 'apps', resource: 'deployments', verb: 'patch', name: `${FULLNAME}-controller` },
+      { resource: 'pods', verb: 'get', name: `${FULLNAME}-0` }, { resource: 'pods', verb: 'watch' }, { resource: 'pods', verb: 'delete', name: `${FULLNAME}-0` },
+      { resource: 'pods', verb: 'create' }, { resource: 'pods', subresource: 'exec', verb: 'create', name: `${FULLNAME}-0` },
+      { resource: 'persistentvolumeclaims', verb: 'delete', name: `data-${FULLNAME}-0` },
+      { resource: 'secrets', verb: 'list' }, { resource: 'secrets', verb: 'get', name: 'anything' },
+      { resource: 'pods', verb: 'list', namespace: 'default' },
+    ];
+    for (const attributes of allowed) assert.equal(await can(attributes), true, `allowed: ${JSON.stringify(attributes)}`);
+    for (const attributes of refused) assert.equal(await can(attributes), false, `refused: ${JSON.stringify(attributes)}`);
+
+    // The same through real calls the controller makes: a list and a watch narrowed to
+    // its resource by name (what resourceNames allows), the scale, its status.
+    const custom = asController.makeApiClient(k8s.CustomObjectsApi);
+    const base = { group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace, plural: CLUSTER_PLURAL };
+    const listed = (await custom.listNamespacedCustomObject({ ...base, fieldSelector: `metadata.name=${FULLNAME}` })) as { items: unknown[] };
+    assert.equal(listed.items.length, 1);
+    assert.match(await refusedWith(custom.listNamespacedCustomObject({ ...base })), /403|[Ff]orbidden/);
+    // The controller's own list/watch loop, as the controller: it lists, then a change
+    // made meanwhile reaches it through the watch, with no failure on the way.
+    const seen: string[] = [];
+    const watch = new ListWatch<{ metadata?: { name?: string; resourceVersion?: string; labels?: Record<string, string> } }>({
+      kubeConfig: asController,
+      path: `/apis/${CLUSTER_GROUP}/${CLUSTER_VERSION}/namespaces/${namespace}/${CLUSTER_PLURAL}`,
+      fieldSelector: `metadata.name=${FULLNAME}`,
+      list: async (query) => (await custom.listNamespacedCustomObject({ ...base, ...query })) as { items?: [] },
+      what: 'QuorumKVCluster',
+      logger: silentLogger,
+      onChange: (objects) => seen.push(objects.get(FULLNAME)?.metadata?.labels?.touched ?? 'listed'),
+    });
+    await watch.start();
+    try {
+      await eventually(() => watch.stats.watches >= 1, () => JSON.stringify(watch.stats));
+      await server.kubeConfig().makeApiClient(k8s.CustomObjectsApi).patchNamespacedCustomObject(
+        { ...base, name: FULLNAME, body: { metadata: { labels: { touched: 'yes' } } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+      await eventually(() => seen.includes('yes'), () => `${JSON.stringify(seen)} ${JSON.stringify(watch.stats)}`);
+      assert.equal(watch.stats.failures, 0);
+    } finally {
+      await watch.stop();
+    }
+    const apps = asController.makeApiClient(k8s.AppsV1Api);
+    assert.equal((await apps.readNamespacedStatefulSetScale({ name: FULLNAME, namespace })).spec?.replicas, 3);
+    await custom.patchNamespacedCustomObjectStatus({ ...base, name: FULLNAME, body: { status: { replicas: 3 } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    assert.match(await refusedWith(apps.readNamespacedStatefulSet({ name: FULLNAME, namespace })), /403|[Ff]orbidden/);
+  });
+
+  test('helm upgrade keeps the live StatefulSet replicas and puts the desired count in the QuorumKVCluster', async () => {
+    const kubeConfig = server.kubeConfig();
+    const apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
+    const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+    const base = { group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace, plural: CLUSTER_PLURAL };
+    // The controller is half way through a change: the StatefulSet is at 4.
+    await apps.patchNamespacedStatefulSetScale({ name: FULLNAME, namespace, body: { spec: { replicas: 4 } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    await helm(['upgrade', RELEASE, CHART, '--namespace', namespace, '--kubeconfig', server.kubeconfigPath, '--set', 'replicas=5']);
+    assert.equal((await apps.readNamespacedStatefulSet({ name: FULLNAME, namespace })).spec?.replicas, 4);
+    const cluster = (await custom.getNamespacedCustomObject({ ...base, name: FULLNAME })) as { spec: Record<string, unknown> };
+    assert.equal(cluster.spec.replicas, 5);
+    // Fewer members than replicas per key is refused before anything changes.
+    assert.match(await refusedWith(helm(['upgrade', RELEASE, CHART, '--namespace', namespace, '--kubeconfig', server.kubeconfigPath, '--set', 'replicas=2'])), /replicas must not be below replicationFactor/);
+    assert.equal((await apps.readNamespacedStatefulSet({ name: FULLNAME, namespace })).spec?.replicas, 4);
   });
 });

@@ -177,7 +177,7 @@ test('usage errors exit 2 with one line; help and version exit 0', async () => {
 
   const help = await qkv(['help']);
   assert.equal(help.code, 0);
-  for (const command of ['put', 'get', 'delete', 'status', 'ring', 'server', 'local-cluster', 'ring simulate']) {
+  for (const command of ['put', 'get', 'delete', 'status', 'ring', 'server', 'local-cluster', 'ring simulate', 'controller']) {
     assert.match(help.stdout, new RegExp(`qkv ${command}\\b`));
   }
   const serverHelp = await qkv(['server', '--help']);

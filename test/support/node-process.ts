@@ -1,5 +1,6 @@
 // A real `qkv server` child process for tests that need nodes outside the test process
-// (the Kubernetes tests run one per pod, each on its own 127.0.0.x address).
+// (the Kubernetes tests run one per pod, each on its own 127.0.0.x address), or another
+// long-running `qkv` command (`qkv controller`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -17,8 +18,8 @@ export class NodeProcess {
     child.stderr?.on('data', keep);
   }
 
-  static start(args: readonly string[], env: NodeJS.ProcessEnv): NodeProcess {
-    return new NodeProcess(spawn(process.execPath, [MAIN, 'server', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  static start(args: readonly string[], env: NodeJS.ProcessEnv, command = 'server'): NodeProcess {
+    return new NodeProcess(spawn(process.execPath, [MAIN, command, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
   }
 
   get exitCode(): number | null {

@@ -1,0 +1,389 @@
+// The scale controller against a real kube-apiserver, installed by the real Helm chart
+// and run as a real `qkv controller` process with its chart ServiceAccount's token (so
+// the chart's RBAC is proven sufficient by use). No controller manager runs, so the
+// test plays the StatefulSet controller (test/support/kube-statefulset.ts). The members
+// the controller decommissions are real gRPC servers implementing the Admin service of
+// proto/quorumkv/v1/admin.proto with a scripted ring state
+// (test/support/scripted-admin-node.ts), listening on the pods' IPs; the last test runs
+// real `qkv server` processes instead.
+//
+// What must hold: the highest ordinal is decommissioned first and the StatefulSet
+// drops by one only after that member reports LEFT; a failing or hanging decommission
+// blocks the scale-down and shows in the status; a restarted controller takes up
+// where the last one stopped; a scale-up raises the StatefulSet and reports the joins;
+// the API server refuses fewer replicas than the replication factor.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import * as k8s from '@kubernetes/client-node';
+import { CLUSTER_GROUP, CLUSTER_PLURAL, CLUSTER_VERSION } from '../../src/kubernetes/cluster-spec.js';
+import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
+import { KubeApiServer, findHelm, findKubeBinaries, freePort, skipWithoutKube } from '../support/kube-api-server.js';
+import { eventually } from '../support/kube-pods.js';
+import { StatefulSetPlayer } from '../support/kube-statefulset.js';
+import { NodeProcess } from '../support/node-process.js';
+import { DECOMMISSION_FAILURE, ScriptedAdminNode, type AdminEvent, type ScriptedRingState } from '../support/scripted-admin-node.js';
+
+type Json = Record<string, unknown>;
+
+const run = promisify(execFile);
+const CHART = fileURLToPath(new URL('../../../helm/quorumkv', import.meta.url));
+const RELEASE = 'qkv';
+const FULLNAME = 'qkv-quorumkv';
+const POLL_MS = 200;
+const RESYNC_MS = 1000;
+const RPC_TIMEOUT_MS = 1500;
+
+async function helm(args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
+  return run(findHelm()!, [...args], { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+}
+
+async function refusedWith(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    const failure = error as Error & { code?: number; body?: unknown; stderr?: string };
+    return `${failure.code ?? ''} ${failure.message} ${String(failure.body ?? '')} ${failure.stderr ?? ''}`;
+  }
+  assert.fail('the call was allowed');
+}
+
+describe('scale controller (real API server, helm chart, qkv controller process)', { skip: skipWithoutKube(true) }, () => {
+  let server: KubeApiServer;
+  let grpcPort: number;
+
+  before(async () => {
+    server = await KubeApiServer.start(findKubeBinaries()!);
+    grpcPort = await freePort();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  /** A helm release in its own namespace, its pods played, and the controller running. */
+  class Harness {
+    readonly events: AdminEvent[] = [];
+    readonly nodes = new Map<number, ScriptedAdminNode>();
+    readonly custom: k8s.CustomObjectsApi;
+    readonly apps: k8s.AppsV1Api;
+    readonly base: { group: string; version: string; namespace: string; plural: string };
+    player!: StatefulSetPlayer;
+    controller: NodeProcess | undefined;
+    private controllerKubeconfig = '';
+    /** The controller's HTTP port (metrics and probes). */
+    httpPort = 0;
+    /** The status as last read. */
+    lastStatus: Json = {};
+    /** The ring state a member's new pod starts in. */
+    newPodState: ScriptedRingState = 'NORMAL';
+
+    constructor(readonly namespace: string, readonly ipBase: number) {
+      const kubeConfig = server.kubeConfig();
+      this.custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+      this.apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
+      this.base = { group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace, plural: CLUSTER_PLURAL };
+    }
+
+    ip(ordinal: number): string {
+      return `127.0.0.${this.ipBase + ordinal}`;
+    }
+
+    node(ordinal: number): ScriptedAdminNode {
+      return this.nodes.get(ordinal) ?? assert.fail(`no member ${ordinal}`);
+    }
+
+    async setUp(options: { replicas: number; replicationFactor: number; members: number }): Promise<void> {
+      await this.install(['--set', `replicas=${options.replicas}`, '--set', `cluster.replicationFactor=${options.replicationFactor}`]);
+      for (let ordinal = 0; ordinal < options.members; ordinal += 1) {
+        this.nodes.set(ordinal, await ScriptedAdminNode.start(`${FULLNAME}-${ordinal}`, this.ip(ordinal), grpcPort, this.events));
+      }
+      await this.play();
+      await this.runController();
+    }
+
+    async install(values: readonly string[]): Promise<void> {
+      await helm(['install', RELEASE, CHART, '--namespace', this.namespace, '--create-namespace', '--kubeconfig', server.kubeconfigPath, '--set', `ports.grpc=${grpcPort}`, ...values]);
+    }
+
+    /** Plays the StatefulSet controller: the pods follow the StatefulSet's replicas. */
+    async play(): Promise<void> {
+      this.player = new StatefulSetPlayer({
+        kubeConfig: server.kubeConfig(),
+        namespace: this.namespace,
+        name: FULLNAME,
+        ipOf: (ordinal) => this.ip(ordinal),
+        onPodCreated: (ordinal) => this.nodes.get(ordinal)?.reset(this.newPodState),
+      });
+      await this.player.start();
+    }
+
+    /** Starts `qkv controller` with a real token of the chart's controller ServiceAccount. */
+    async runController(): Promise<void> {
+      const core = server.kubeConfig().makeApiClient(k8s.CoreV1Api);
+      const token = await core.createNamespacedServiceAccountToken({ name: `${FULLNAME}-controller`, namespace: this.namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+      this.controllerKubeconfig = await server.writeKubeconfig(`controller-${this.namespace}`, token.status!.token);
+      this.httpPort = await freePort();
+      this.startController();
+    }
+
+    startController(): void {
+      this.controller = NodeProcess.start(
+        ['--cluster-resource', FULLNAME, '--namespace', this.namespace, '--host', '127.0.0.1', '--http-port', String(this.httpPort),
+          '--resync-ms', String(RESYNC_MS), '--poll-ms', String(POLL_MS), '--rpc-timeout-ms', String(RPC_TIMEOUT_MS)],
+        { KUBECONFIG: this.controllerKubeconfig },
+        'controller',
+      );
+    }
+
+    async status(): Promise<Json> {
+      const cluster = (await this.custom.getNamespacedCustomObject({ ...this.base, name: FULLNAME })) as Json;
+      this.lastStatus = (cluster.status as Json | undefined) ?? {};
+      return this.lastStatus;
+    }
+
+    async scaling(): Promise<Json | undefined> {
+      return ((await this.status()).conditions as Json[] | undefined)?.find((item) => item.type === 'Scaling');
+    }
+
+    async statefulSetReplicas(): Promise<number> {
+      return (await this.apps.readNamespacedStatefulSet({ name: FULLNAME, namespace: this.namespace })).spec!.replicas!;
+    }
+
+    async setDesired(replicas: number): Promise<void> {
+      await this.custom.patchNamespacedCustomObject({ ...this.base, name: FULLNAME, body: { spec: { replicas } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    }
+
+    /** Waits for the Scaling condition's reason (and a message matching `message`). */
+    async waitForScaling(reason: string, message?: RegExp, timeoutMs = 30_000): Promise<Json> {
+      let found: Json | undefined;
+      await eventually(async () => {
+        found = await this.scaling();
+        return found?.reason === reason && (message === undefined || message.test(String(found.message)));
+      }, () => this.show(), timeoutMs);
+      return found!;
+    }
+
+    show(): string {
+      const events = this.events.filter((event) => event.call === 'Decommission' || event.ringState !== 'NORMAL').slice(-20);
+      return `status ${JSON.stringify(this.lastStatus)}\n${this.player?.describe()}\nmember events ${JSON.stringify(events)}\ncontroller:\n${this.controller?.output.join('').slice(-3000) ?? ''}`;
+    }
+
+    async tearDown(): Promise<void> {
+      await this.controller?.stop();
+      await this.player?.stop();
+      for (const node of this.nodes.values()) await node.stop();
+    }
+  }
+
+  /** Milliseconds for several of the controller's looks. */
+  const SEVERAL_LOOKS_MS = 8 * POLL_MS;
+
+  test('scale-down 5 -> 3: highest ordinal first, and the StatefulSet drops only after the member is LEFT', async () => {
+    const cluster = new Harness('scale-down', 10);
+    try {
+      await cluster.setUp({ replicas: 5, replicationFactor: 3, members: 5 });
+      const stable = await cluster.waitForScaling('Stable');
+      assert.equal(stable.status, 'False');
+      assert.equal(cluster.lastStatus.replicas, 5);
+
+      await cluster.setDesired(3);
+      const leaving = await cluster.waitForScaling('Decommissioning', new RegExp(`${FULLNAME}-4 is LEAVING \\(\\d/8 ranges`));
+      assert.equal(leaving.status, 'True');
+      const leavingMember = ((cluster.lastStatus.scaling as Json).members as Json[]).find((member) => member.name === `${FULLNAME}-4`);
+      assert.equal(leavingMember?.ringState, 'LEAVING');
+      assert.equal(typeof leavingMember?.rangesDone, 'number');
+      // While it streams, many looks pass and the StatefulSet stays where it was.
+      await new Promise((resolve) => setTimeout(resolve, SEVERAL_LOOKS_MS));
+      assert.equal(await cluster.statefulSetReplicas(), 5);
+      assert.ok(cluster.node(4).statusCalls >= 4, `the controller kept polling the leaving member (${cluster.node(4).statusCalls} status calls)`);
+      assert.deepEqual([0, 1, 2, 3, 4].map((ordinal) => cluster.node(ordinal).decommissionCalls), [0, 0, 0, 0, 1]);
+
+      cluster.node(4).finishLeaving();
+      await eventually(() => cluster.node(3).ringState === 'LEAVING', () => cluster.show());
+      assert.equal(await cluster.statefulSetReplicas(), 4);
+      cluster.node(3).finishLeaving();
+      await cluster.waitForScaling('Stable');
+      assert.equal(await cluster.statefulSetReplicas(), 3);
+      assert.equal(cluster.lastStatus.replicas, 3);
+
+      // The whole time line: 5 -> 4 -> 3 with nothing in between, each drop after the
+      // member's LEFT and before the next decommission; the lower members untouched.
+      assert.deepEqual(cluster.player.replicasSeen(), [5, 4, 3]);
+      assert.deepEqual(cluster.player.deletions.map((deletion) => deletion.pod), [`${FULLNAME}-4`, `${FULLNAME}-3`]);
+      assert.deepEqual([0, 1, 2, 3, 4].map((ordinal) => cluster.node(ordinal).decommissionCalls), [0, 0, 0, 1, 1]);
+      const at = (node: number, call: AdminEvent['call'], ringState: string): number =>
+        cluster.events.find((event) => event.node === `${FULLNAME}-${node}` && event.call === call && event.ringState === ringState)?.at ?? assert.fail(`no ${call} ${ringState} from member ${node}`);
+      const dropTo = (replicas: number): number => cluster.player.replicaHistory.find((change) => change.replicas === replicas)!.at;
+      const order = [at(4, 'Decommission', 'LEAVING'), at(4, 'Status', 'LEFT'), dropTo(4), at(3, 'Decommission', 'LEAVING'), at(3, 'Status', 'LEFT'), dropTo(3)];
+      assert.deepEqual(order, [...order].sort((a, b) => a - b), `events out of order: ${JSON.stringify(order)}`);
+      const logs = cluster.controller!.logRecords();
+      assert.ok(logs.some((record) => record.msg === 'decommission started' && record.pod === `${FULLNAME}-4`), 'the controller logs the decommission');
+      assert.equal(logs.filter((record) => record.msg === 'lowered the StatefulSet by one').length, 2);
+      // Its RBAC was enough for every call: no failed look, list or watch.
+      assert.deepEqual(logs.filter((record) => Number(record.level) >= 40).map((record) => record.msg), []);
+    } finally {
+      await cluster.tearDown();
+    }
+  });
+
+  test('a decommission that fails or hangs blocks the scale-down and shows in the status', async () => {
+    const cluster = new Harness('blocked', 30);
+    try {
+      await cluster.setUp({ replicas: 3, replicationFactor: 2, members: 3 });
+      await cluster.waitForScaling('Stable');
+      // Below N is refused by the API server, through the scale subresource too.
+      assert.match(await refusedWith(cluster.custom.patchNamespacedCustomObjectScale({ ...cluster.base, name: FULLNAME, body: { spec: { replicas: 1 } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch))), /replicas must not be below replicationFactor/);
+
+      cluster.node(2).behaviour = 'fail';
+      // `kubectl scale quorumkvcluster --replicas=2` does this.
+      await cluster.custom.patchNamespacedCustomObjectScale({ ...cluster.base, name: FULLNAME, body: { spec: { replicas: 2 } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+      const failed = await cluster.waitForScaling('DecommissionFailed');
+      assert.equal(failed.status, 'True');
+      assert.ok(String(failed.message).includes(DECOMMISSION_FAILURE), String(failed.message));
+      assert.match(String(failed.message), /stays at 3 replicas/);
+      // Retried on every resync, and never lowered meanwhile.
+      await eventually(() => cluster.node(2).decommissionCalls >= 3, () => cluster.show());
+      assert.equal(await cluster.statefulSetReplicas(), 3);
+      assert.ok(cluster.controller!.logRecords().some((record) => record.level === 40 && String(record.msg).includes(DECOMMISSION_FAILURE)), 'the failure is logged as a warning');
+
+      // A member that never answers: the call's deadline passes, the StatefulSet stays.
+      cluster.node(2).behaviour = 'hang';
+      const hung = await cluster.waitForScaling('DecommissionFailed', /DEADLINE_EXCEEDED/);
+      assert.match(String(hung.message), /stays at 3 replicas/);
+      await new Promise((resolve) => setTimeout(resolve, 2 * RESYNC_MS));
+      assert.equal(await cluster.statefulSetReplicas(), 3);
+      assert.deepEqual(cluster.player.replicasSeen(), [3]);
+
+      // Once the member can decommission, the scale-down goes on by itself.
+      cluster.node(2).behaviour = 'stream';
+      await eventually(() => cluster.node(2).ringState === 'LEAVING', () => cluster.show());
+      cluster.node(2).finishLeaving();
+      await cluster.waitForScaling('Stable');
+      assert.deepEqual(cluster.player.replicasSeen(), [3, 2]);
+      assert.deepEqual([0, 1].map((ordinal) => cluster.node(ordinal).decommissionCalls), [0, 0]);
+    } finally {
+      await cluster.tearDown();
+    }
+  });
+
+  test('a restarted controller takes up the decommission where the last one stopped', async () => {
+    const cluster = new Harness('restart', 50);
+    try {
+      await cluster.setUp({ replicas: 4, replicationFactor: 3, members: 4 });
+      await cluster.waitForScaling('Stable');
+      await cluster.setDesired(3);
+      await cluster.waitForScaling('Decommissioning', /LEAVING/);
+      await cluster.controller!.stop();
+      assert.equal(cluster.controller!.exitCode, 0, 'SIGTERM stops the controller cleanly');
+
+      // The member keeps streaming with no controller; the next one finds it LEAVING and
+      // does not start it again.
+      cluster.startController();
+      await eventually(async () => (await cluster.scaling())?.reason === 'Decommissioning' && cluster.controller!.logRecords().some((record) => record.msg === 'scale controller running'), () => cluster.show());
+      await new Promise((resolve) => setTimeout(resolve, SEVERAL_LOOKS_MS));
+      assert.equal(cluster.node(3).decommissionCalls, 1);
+      assert.equal(await cluster.statefulSetReplicas(), 4);
+
+      // Stopped again; the member finishes while no controller runs; a third one lowers
+      // the StatefulSet from what the member reports, without calling it again.
+      await cluster.controller!.stop();
+      cluster.node(3).finishLeaving();
+      await new Promise((resolve) => setTimeout(resolve, 2 * POLL_MS));
+      assert.equal(await cluster.statefulSetReplicas(), 4);
+      cluster.startController();
+      await cluster.waitForScaling('Stable');
+      assert.deepEqual(cluster.player.replicasSeen(), [4, 3]);
+      assert.equal(cluster.node(3).decommissionCalls, 1);
+    } finally {
+      await cluster.tearDown();
+    }
+  });
+
+  test('scale-up raises the StatefulSet at once and reports the joining members', async () => {
+    const cluster = new Harness('scale-up', 70);
+    try {
+      await cluster.setUp({ replicas: 3, replicationFactor: 3, members: 5 });
+      await cluster.waitForScaling('Stable');
+      cluster.newPodState = 'JOINING';
+      await cluster.setDesired(5);
+      const joining = await cluster.waitForScaling('Joining', new RegExp(`${FULLNAME}-3 .*${FULLNAME}-4`));
+      assert.equal(joining.status, 'True');
+      assert.deepEqual(cluster.player.replicasSeen(), [3, 5]);
+      assert.equal(cluster.lastStatus.replicas, 5);
+      cluster.node(3).reset('NORMAL');
+      cluster.node(4).reset('NORMAL');
+      await cluster.waitForScaling('Stable');
+      assert.deepEqual([0, 1, 2, 3, 4].map((ordinal) => cluster.node(ordinal).decommissionCalls), [0, 0, 0, 0, 0]);
+      assert.ok(cluster.controller!.logRecords().some((record) => record.msg === 'raised the StatefulSet' && record.from === 3 && record.to === 5));
+      // Its HTTP port: ready, and the metrics say what it did.
+      assert.equal((await fetch(`http://127.0.0.1:${cluster.httpPort}/readyz`)).status, 200);
+      const metrics = await (await fetch(`http://127.0.0.1:${cluster.httpPort}/metrics`)).text();
+      for (const line of ['qkv_controller_actions_total{action="scale_up"} 1', 'qkv_controller_actions_total{action="decommission"} 0', 'qkv_controller_replicas{kind="desired"} 5', 'qkv_controller_replicas{kind="statefulset"} 5', 'qkv_controller_scaling 0']) {
+        assert.ok(metrics.includes(line), `${line} in\n${metrics.split('\n').filter((text) => text.startsWith('qkv_')).join('\n')}`);
+      }
+    } finally {
+      await cluster.tearDown();
+    }
+  });
+
+  test('with real qkv server processes the controller asks the node itself, and the scale-down waits for its answer', async () => {
+    // Real nodes, discovering each other through the API and writing the resource's
+    // status beside the controller. Until node-side decommission lands, a node refuses
+    // Decommission, and the controller must report that and keep the StatefulSet.
+    const cluster = new Harness('real-nodes', 90);
+    const processes: NodeProcess[] = [];
+    try {
+      await cluster.install(['--set', 'replicas=2', '--set', 'cluster.replicationFactor=1', '--set', 'cluster.vnodesPerNode=16']);
+      await cluster.play();
+      for (const ordinal of [0, 1]) {
+        processes.push(NodeProcess.start(
+          ['--node-id', `${FULLNAME}-${ordinal}`, '--host', cluster.ip(ordinal), '--grpc-port', String(grpcPort), '--http-port', String(await freePort()), '--storage', 'memory',
+            '--replication-factor', '1', '--vnodes', '16', '--discovery', 'kubernetes', '--kube-namespace', cluster.namespace,
+            '--kube-label-selector', `app.kubernetes.io/name=quorumkv,app.kubernetes.io/instance=${RELEASE}`, '--kube-cluster-resource', FULLNAME],
+          { KUBECONFIG: server.kubeconfigPath },
+        ));
+      }
+      await cluster.runController();
+      const client = new QuorumKvClient({ addresses: [`${cluster.ip(1)}:${grpcPort}`], timeoutMs: 2000 });
+      try {
+        await eventually(async () => {
+          try {
+            return (await client.status()).members.length === 2;
+          } catch {
+            return false;
+          }
+        }, () => processes.map((node) => node.output.join('').slice(-1500)).join('\n'), 30_000);
+        const stable = await cluster.waitForScaling('Stable', undefined, 30_000);
+        assert.equal(stable.status, 'False');
+        const nodeRingState = (await client.status()).ringState;
+
+        await cluster.setDesired(1);
+        if (nodeRingState === '') {
+          // Node-side decommission is not in this build: the node's own refusal is
+          // reported, and the StatefulSet keeps both members.
+          const failed = await cluster.waitForScaling('DecommissionFailed', /decommission is not available/);
+          assert.match(String(failed.message), new RegExp(`Decommission of ${FULLNAME}-1 failed: INTERNAL`));
+          await new Promise((resolve) => setTimeout(resolve, 2 * RESYNC_MS));
+          assert.equal(await cluster.statefulSetReplicas(), 2);
+        } else {
+          // With node-side decommission: the node streams away, reports LEFT, and only then
+          // is the StatefulSet lowered.
+          await cluster.waitForScaling('Stable', undefined, 60_000);
+          assert.equal((await client.status()).ringState, 'LEFT');
+        }
+        // The nodes' conditions and the controller's live side by side in one list.
+        const types = ((await cluster.status()).conditions as Json[]).map((item) => item.type).sort();
+        assert.deepEqual(types, ['Degraded', 'Ready', 'RestartRequired', 'Scaling', 'SpecInvalid']);
+        if (nodeRingState === '') assert.deepEqual(cluster.player.replicasSeen(), [2]);
+        else assert.deepEqual(cluster.player.replicasSeen(), [2, 1]);
+      } finally {
+        client.close();
+      }
+    } finally {
+      for (const node of processes) await node.stop();
+      await cluster.tearDown();
+    }
+  });
+});
