@@ -14,6 +14,13 @@ export const VALUE_BYTES_MAX_CEILING = 3 * 1024 * 1024;
 export const GRPC_MESSAGE_BYTES_MAX = 16 * 1024 * 1024;
 /** Items in one BatchPut or BatchGet. */
 export const BATCH_ITEMS_MAX = 1000;
+/**
+ * Key and value bytes in one BatchGet answer. Items after it come back as
+ * RESPONSE_TOO_LARGE for the client to ask again, so the answer stays below
+ * GRPC_MESSAGE_BYTES_MAX (1000 values of 1 MiB would otherwise be a 1 GB message that
+ * the node builds and gRPC then refuses). The first found item always fits.
+ */
+export const BATCH_GET_RESPONSE_BYTES_MAX = 8 * 1024 * 1024;
 /** Node id (pod name) length; node ids are stored in every version. */
 export const NODE_ID_BYTES_MAX = 253;
 
@@ -40,8 +47,21 @@ export const REPLICA_QUEUE_MESSAGES_MAX = 10_000;
  * travel in further calls, which keeps every call well below GRPC_MESSAGE_BYTES_MAX.
  */
 export const REPLICA_BATCH_BYTES_MAX = 4 * 1024 * 1024;
-/** Records or keys in one coalesced Replica call. */
+/** Records or keys in one coalesced Replica call; a replica refuses an Apply or Read with more. */
 export const REPLICA_BATCH_ITEMS_MAX = 4096;
+/**
+ * Record bytes (keys and values) in one Replica Read answer or Scan page. A replica stops
+ * there and the caller asks again for the rest, so an answer stays far below
+ * GRPC_MESSAGE_BYTES_MAX however large the values or however often a key repeats. One
+ * record always fits: it is at most KEY_BYTES_MAX_CEILING + VALUE_BYTES_MAX_CEILING.
+ */
+export const REPLICA_ANSWER_BYTES_MAX = 4 * 1024 * 1024;
+/**
+ * Keys a replica reads from its engine at a time while answering a Read, so that a Read
+ * of many large values stops reading soon after REPLICA_ANSWER_BYTES_MAX instead of
+ * first copying every value out of the store.
+ */
+export const REPLICA_READ_SLICE_KEYS = 64;
 /** Time a draining node waits for in-flight requests before closing anyway. */
 export const DRAIN_TIMEOUT_MS_DEFAULT = 10_000;
 
@@ -85,6 +105,14 @@ export const FAILURE_DETECTOR_DOWN_AFTER_FAILURES_MAX = 100;
 /** How often every peer is probed, and how long a probe may take. */
 export const PEER_PROBE_INTERVAL_MS_DEFAULT = 1_000;
 export const PEER_PROBE_TIMEOUT_MS_DEFAULT = 1_000;
+/**
+ * How long a starting node waits for every peer to answer a probe before it reports ready
+ * anyway, and how often it asks again meanwhile. Bounded, so a node whose peers are down
+ * still starts; long enough to cover peers started at the same moment.
+ */
+export const PEERS_READY_WAIT_MS_DEFAULT = 3_000;
+export const PEERS_READY_WAIT_MS_MAX = 60_000;
+export const PEERS_READY_RETRY_MS = 100;
 
 /** Hint bytes kept for one peer (Cassandra keeps hints per target too); more are dropped. */
 export const HINT_BYTES_PER_PEER_DEFAULT = 64 * 1024 * 1024;
@@ -104,7 +132,16 @@ export const HINT_SEGMENT_BYTES = 8 * 1024 * 1024;
 /** Merkle tree depth per token range: 2^depth leaves. */
 export const MERKLE_DEPTH_DEFAULT = 6;
 export const MERKLE_DEPTH_MAX = 12;
-/** Records read from the engine per scan page while hashing or streaming a range. */
+/**
+ * Key and value bytes in one storage-engine scan page: a page ends there even before its
+ * record limit (always holding at least one record), so a page of large values stays
+ * small in memory and fits a Scan answer far below GRPC_MESSAGE_BYTES_MAX.
+ */
+export const SCAN_PAGE_BYTES_MAX = 4 * 1024 * 1024;
+/**
+ * Records read from the engine per scan page while hashing or streaming a range; a
+ * Merkle tree build yields to the event loop between pages.
+ */
 export const REPAIR_SCAN_PAGE_RECORDS = 1_000;
 /** Records sent in one anti-entropy apply call. */
 export const REPAIR_STREAM_BATCH_RECORDS = 512;

@@ -8,6 +8,7 @@ import { InvalidArgumentError } from '../errors/errors.js';
 import type { RepairReport } from '../repair/anti-entropy.js';
 import type { StreamStatus } from '../membership/ring-membership.js';
 import { loadQuorumKvProtocol } from './proto-package.js';
+import { addCheckedService } from './checked-service.js';
 import { unary, type ApiContext } from './unary-handler.js';
 import type { AdminHandlers } from './generated/quorumkv/v1/Admin.js';
 import type { RingOwner } from './generated/quorumkv/v1/RingOwner.js';
@@ -118,7 +119,7 @@ export function adminServiceHandlers(view: ClusterView, context: ApiContext): Ad
 }
 
 export function addAdminService(server: grpc.Server, view: ClusterView, context: ApiContext): void {
-  server.addService(loadQuorumKvProtocol().grpcObject.quorumkv.v1.Admin.service, adminServiceHandlers(view, context));
+  addCheckedService(server, loadQuorumKvProtocol().grpcObject.quorumkv.v1.Admin.service, adminServiceHandlers(view, context));
 }
 
 /** Tokens and primary share of the token space per member, ascending by id. */

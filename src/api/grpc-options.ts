@@ -3,7 +3,9 @@
 // short reconnect backoff so a restarted node is back in the fan-out within seconds
 // rather than after grpc's default of up to two minutes. Until a dead peer's channel
 // reconnects, calls to it fail at once (PEER_UNREACHABLE) instead of waiting, so a
-// quorum that can still be met is met without delay.
+// quorum that can still be met is met without delay. A peer that sends this node a
+// call is alive, and the transport then reconnects to it without waiting out the
+// backoff (docs/decisions/0036-reconnect-on-sign-of-life.md).
 import type { ChannelOptions } from '@grpc/grpc-js';
 import { GRPC_MESSAGE_BYTES_MAX } from '../limits.js';
 
@@ -11,6 +13,10 @@ export const KEEPALIVE_TIME_MS = 10_000;
 export const KEEPALIVE_TIMEOUT_MS = 5_000;
 export const RECONNECT_BACKOFF_INITIAL_MS = 100;
 export const RECONNECT_BACKOFF_MAX_MS = 1_000;
+/** A peer's channel is replaced on a sign of life at most this often (GrpcTransport.peerSeen). */
+export const CHANNEL_RENEW_INTERVAL_MS_MIN = 250;
+/** How long a connection attempt under way is watched after a sign of life from its peer. */
+export const CHANNEL_ATTEMPT_WATCH_MS = 5_000;
 
 export const CLIENT_CHANNEL_OPTIONS: ChannelOptions = {
   'grpc.max_send_message_length': GRPC_MESSAGE_BYTES_MAX,

@@ -8,13 +8,15 @@ import type { Coordinator, GetResult, ReplicaReport } from '../coordinator/coord
 import type { Placement } from '../coordinator/coordinator-config.js';
 import type { KvRecord } from '../storage/record.js';
 import { loadQuorumKvProtocol } from './proto-package.js';
+import { addCheckedService } from './checked-service.js';
 import { decodeMilliseconds, encodeVersion } from './wire-codec.js';
 import { deadlineMsOf, unary, type ApiContext } from './unary-handler.js';
 import type { KVHandlers } from './generated/quorumkv/v1/KV.js';
 import type { GetResponse } from './generated/quorumkv/v1/GetResponse.js';
 import type { ReplicaAnswer } from './generated/quorumkv/v1/ReplicaAnswer.js';
 import type { ItemError } from './generated/quorumkv/v1/ItemError.js';
-import type { QkvError } from '../errors/errors.js';
+import { ResponseTooLargeError, type QkvError } from '../errors/errors.js';
+import { BATCH_GET_RESPONSE_BYTES_MAX } from '../limits.js';
 
 export type KvCoordinator = Pick<Coordinator, 'put' | 'get' | 'delete' | 'batchPut' | 'batchGet'>;
 
@@ -80,22 +82,29 @@ export function kvServiceHandlers(options: KvServiceOptions): KVHandlers {
     BatchGet: unary(context, 'BatchGet', async (request, call) => {
       admit();
       const results = await coordinator.batchGet(request.keys, { r: request.r, deadlineMs: deadlineMsOf(call) });
+      let bytes = 0;
       return {
-        results: results.map((result, index) =>
-          result.ok
-            ? { ok: true, key: request.keys[index]!, ...recordFields(result.record), acks: result.acks }
-            : { ok: false, key: request.keys[index]!, acks: result.acks, error: itemError(result.error) },
-        ),
+        results: results.map((result, index) => {
+          const key = request.keys[index]!;
+          if (!result.ok) return { ok: false, key, acks: result.acks, error: itemError(result.error) };
+          const fields = recordFields(result.record);
+          const size = key.length + fields.value.length;
+          if (bytes > 0 && bytes + size > BATCH_GET_RESPONSE_BYTES_MAX) {
+            return { ok: false, key, acks: result.acks, error: itemError(new ResponseTooLargeError(BATCH_GET_RESPONSE_BYTES_MAX)) };
+          }
+          bytes += size;
+          return { ok: true, key, ...fields, acks: result.acks };
+        }),
       };
     }),
   };
 }
 
 export function addKvService(server: grpc.Server, options: KvServiceOptions): void {
-  server.addService(loadQuorumKvProtocol().grpcObject.quorumkv.v1.KV.service, kvServiceHandlers(options));
+  addCheckedService(server, loadQuorumKvProtocol().grpcObject.quorumkv.v1.KV.service, kvServiceHandlers(options));
 }
 
-function recordFields(record: KvRecord | undefined): Pick<GetResponse, 'found' | 'value' | 'version'> {
+function recordFields(record: KvRecord | undefined): Pick<GetResponse, 'found' | 'version'> & { value: Buffer } {
   if (record === undefined || record.value === null) return { found: false, value: EMPTY };
   return { found: true, value: record.value, version: encodeVersion(record.version) };
 }

@@ -73,6 +73,8 @@ export function encodeRecord(record: KvRecord): WireRecord {
 export interface RecordBounds {
   readonly keyBytesMax: number;
   readonly valueBytesMax: number;
+  /** Records one batch may hold; unbounded when absent. */
+  readonly recordsMax?: number;
 }
 
 export function decodeRecord(wire: WireRecordOutput, bounds: RecordBounds, field: string): KvRecord {
@@ -100,7 +102,7 @@ export function decodeRecord(wire: WireRecordOutput, bounds: RecordBounds, field
 export function decodeRecordBatch(bytes: Buffer, bounds: RecordBounds, field: string): KvRecord[] {
   let records: KvRecord[];
   try {
-    records = decodeBatch(bytes);
+    records = decodeBatch(bytes, bounds.recordsMax);
   } catch (error) {
     if (error instanceof RecordDecodeError) throw new InvalidArgumentError(`${field}: ${error.message}`);
     throw error;

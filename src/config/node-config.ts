@@ -27,6 +27,8 @@ import {
   HINT_REPLAY_BYTES_PER_SECOND_DEFAULT,
   HINT_WINDOW_MS_DEFAULT,
   PEER_PROBE_INTERVAL_MS_DEFAULT,
+  PEERS_READY_WAIT_MS_DEFAULT,
+  PEERS_READY_WAIT_MS_MAX,
   REPAIR_INTERVAL_MS_DEFAULT,
   REPAIR_RANGES_PER_SECOND_DEFAULT,
   STREAM_BYTES_PER_SECOND_CEILING,
@@ -80,6 +82,7 @@ export interface NodeConfig {
   readonly allowStaleRejoin: boolean;
   readonly downAfterFailures: number;
   readonly probeIntervalMs: number;
+  readonly peersReadyWaitMs: number;
   readonly hintWindowMs: number;
   readonly hintBytesPerPeerMax: number;
   readonly hintReplayBytesPerSecond: number;
@@ -117,6 +120,7 @@ export const NODE_CONFIG_DEFAULTS: NodeConfig = {
   allowStaleRejoin: false,
   downAfterFailures: FAILURE_DETECTOR_DOWN_AFTER_FAILURES_DEFAULT,
   probeIntervalMs: PEER_PROBE_INTERVAL_MS_DEFAULT,
+  peersReadyWaitMs: PEERS_READY_WAIT_MS_DEFAULT,
   hintWindowMs: HINT_WINDOW_MS_DEFAULT,
   hintBytesPerPeerMax: HINT_BYTES_PER_PEER_DEFAULT,
   hintReplayBytesPerSecond: HINT_REPLAY_BYTES_PER_SECOND_DEFAULT,
@@ -158,6 +162,7 @@ export const NODE_CONFIG_FIELDS: { readonly [K in keyof NodeConfig]: ConfigField
   allowStaleRejoin: booleanField('start even when down longer than the tombstone grace period (runs a full repair at once)'),
   downAfterFailures: integerField('consecutive unanswered calls or probes before a peer is marked down', 1, FAILURE_DETECTOR_DOWN_AFTER_FAILURES_MAX),
   probeIntervalMs: integerField('how often every peer is probed (ms)', 50, HOUR_MS),
+  peersReadyWaitMs: integerField('at start, how long to wait for every peer to answer before reporting ready anyway (ms)', 0, PEERS_READY_WAIT_MS_MAX),
   hintWindowMs: integerField('hints are kept for writes at most this old, and not for peers down longer (ms)', 0, 365 * 24 * HOUR_MS),
   hintBytesPerPeerMax: integerField('hint bytes kept per peer; more are dropped', 0, HINT_BYTES_PER_PEER_CEILING),
   hintReplayBytesPerSecond: integerField('hint delivery pace per peer (bytes/s)', 1024, 1024 * 1024 * 1024),

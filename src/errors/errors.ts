@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'QUORUM_NOT_MET'
   | 'DEADLINE_EXCEEDED'
   | 'OVERLOADED'
+  | 'RESPONSE_TOO_LARGE'
   | 'NOT_READY'
   | 'SHUTTING_DOWN'
   | 'WAL_CORRUPT'
@@ -92,6 +93,13 @@ export class DeadlineExceededError extends QkvError {
 export class OverloadedError extends QkvError {
   constructor(what: string, limit: number) {
     super('OVERLOADED', `too many in-flight ${what}; the limit is ${limit}`);
+  }
+}
+
+/** An answer would be larger than its byte bound; the items left out must be asked for again. */
+export class ResponseTooLargeError extends QkvError {
+  constructor(readonly bytesMax: number) {
+    super('RESPONSE_TOO_LARGE', `left out: the answer holds ${bytesMax} bytes of keys and values already; ask for this key again`);
   }
 }
 

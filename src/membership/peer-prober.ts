@@ -23,7 +23,7 @@ export interface PeerProberOptions {
 
 export class PeerProber {
   private timer: NodeJS.Timeout | undefined;
-  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly inFlight = new Map<string, Promise<boolean>>();
 
   constructor(private readonly options: PeerProberOptions) {}
 
@@ -38,13 +38,33 @@ export class PeerProber {
     await Promise.all(this.options.peers().map((peer) => this.probe(peer)));
   }
 
+  /**
+   * Probes every peer, and again every `retryMs` the ones that have not answered yet,
+   * until each has answered once or `waitMs` has passed. Resolves with the peers that
+   * never answered. A starting node waits on this before it reports ready: a peer that
+   * answered is one this node has a working connection to, and one that heard from this
+   * node reconnects to it at once (GrpcTransport.peerSeen).
+   */
+  async probeUntilAnswered(waitMs: number, retryMs: number): Promise<readonly string[]> {
+    const deadlineMs = Date.now() + waitMs;
+    let waiting = this.options.peers();
+    for (;;) {
+      const answered = await Promise.all(waiting.map((peer) => this.probe(peer)));
+      waiting = waiting.filter((_, index) => !answered[index]);
+      const leftMs = deadlineMs - Date.now();
+      if (waiting.length === 0 || leftMs <= 0) return waiting;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(retryMs, leftMs)));
+    }
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
     await Promise.allSettled([...this.inFlight.values()]);
   }
 
-  private probe(peer: string): Promise<void> {
+  /** Resolves true when the peer answered (an error reply counts), false when it did not. */
+  private probe(peer: string): Promise<boolean> {
     const running = this.inFlight.get(peer);
     if (running !== undefined) return running;
     const { transport, liveness, timeoutMs } = this.options;
@@ -55,10 +75,12 @@ export class PeerProber {
         (answer) => {
           liveness.recordAnswer(peer);
           this.options.onAnswer?.(peer, answer);
+          return true;
         },
         (error: unknown) => {
           if (isAnswer(error)) liveness.recordAnswer(peer);
           else liveness.recordFailure(peer);
+          return isAnswer(error);
         },
       )
       .finally(() => this.inFlight.delete(peer));

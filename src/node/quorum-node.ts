@@ -22,7 +22,7 @@ import { Coordinator } from '../coordinator/coordinator.js';
 import { LocalReplica } from '../coordinator/local-replica.js';
 import { NotReadyError, QkvError, ReplicaStaleError, ShuttingDownError } from '../errors/errors.js';
 import { join } from 'node:path';
-import { HINT_REPLAY_INTERVAL_MS_DEFAULT, LAST_SEEN_INTERVAL_MS, MERKLE_DEPTH_DEFAULT, PEER_PROBE_TIMEOUT_MS_DEFAULT } from '../limits.js';
+import { HINT_REPLAY_INTERVAL_MS_DEFAULT, LAST_SEEN_INTERVAL_MS, MERKLE_DEPTH_DEFAULT, PEER_PROBE_TIMEOUT_MS_DEFAULT, PEERS_READY_RETRY_MS } from '../limits.js';
 import { RingMembership, type MovementProgressStore, type StreamStatus } from '../membership/ring-membership.js';
 import { NO_RING_STATE_STORE } from '../membership/ring-state-table.js';
 import { syncRange } from '../repair/range-sync.js';
@@ -360,7 +360,14 @@ export class QuorumNode implements ClusterView, StartedNode {
       admit: () => this.admit(),
     });
     addAdminService(server, this, context);
-    addReplicaService(server, { handler: replicaHandler, logger, onPeerSeen: (peer) => this.detector.recordInbound(peer) });
+    addReplicaService(server, {
+      handler: replicaHandler,
+      logger,
+      onPeerSeen: (peer) => {
+        this.detector.recordInbound(peer);
+        this.transport?.peerSeen(peer);
+      },
+    });
     this.health.addToServer(server);
     new ReflectionService(loadReflectionDefinition()).addToServer(server);
     this.grpcServer = server;
@@ -371,10 +378,14 @@ export class QuorumNode implements ClusterView, StartedNode {
     );
 
     prober.start();
-    // Probe every peer before reporting ready (bounded by the probe timeout): peers that
-    // marked this node down while it was away hear from it now and use it again at once,
-    // and this node learns the ring states that changed while it was away.
-    await prober.probeAll();
+    // Before reporting ready, reach every peer (bounded; docs/decisions/0036): peers that
+    // marked this node down while it was away hear from it and use it again at once,
+    // peers whose channels to it wait out a reconnect backoff reconnect now, and this
+    // node learns the ring states that changed while it was away. A peer that stays
+    // silent is left to the failure detector.
+    this.notReadyReason = 'reaching peers';
+    const silent = await prober.probeUntilAnswered(config.peersReadyWaitMs, PEERS_READY_RETRY_MS);
+    if (silent.length > 0) logger.warn({ peers: silent, waitedMs: config.peersReadyWaitMs }, 'serving although some peers did not answer');
     this.handoff?.start();
     if (config.repairIntervalMs > 0) this.antiEntropy.start(config.repairIntervalMs);
     if (staleRejoin) {

@@ -141,9 +141,11 @@ export function decodeBody(key: Buffer, bytes: Buffer): KvRecord {
   return record;
 }
 
-export function decodeBatch(bytes: Buffer): KvRecord[] {
+/** `recordsMax` refuses a batch that claims more records before any is decoded. */
+export function decodeBatch(bytes: Buffer, recordsMax = Number.POSITIVE_INFINITY): KvRecord[] {
   const cursor = new Cursor(bytes, 0, bytes.length);
   const count = cursor.u32('record count');
+  if (count > recordsMax) throw new RecordDecodeError(`batch of ${count} records; the limit is ${recordsMax}`);
   const records: KvRecord[] = [];
   for (let i = 0; i < count; i++) {
     const keyLength = cursor.u16('key length');

@@ -44,3 +44,8 @@ export function recordFootprintBytes(record: KvRecord): number {
   // the two Buffer views: measured with heap snapshots of 200k records on Node 20.
   return 384 + record.key.length + (record.value?.length ?? 0) + record.version.nodeId.length;
 }
+
+/** Key and value bytes of a record, what a scan page counts against SCAN_PAGE_BYTES_MAX. */
+export function recordPayloadBytes(record: KvRecord): number {
+  return record.key.length + (record.value?.length ?? 0);
+}

@@ -33,7 +33,11 @@ export interface StorageEngine {
   /** The newest record for a key, tombstones and expired records included. */
   get(key: Buffer): KvRecord | undefined;
 
-  /** One page of the records whose key tokens fall in `range`. */
+  /**
+   * One page of the records whose key tokens fall in `range`: at most `limit` records and
+   * about SCAN_PAGE_BYTES_MAX bytes of keys and values (at least one record), so a page
+   * may hold fewer than `limit` records and still have `resumeAfter`.
+   */
   scan(range: TokenRange, limit: number, resumeAfter?: ScanCursor): ScanPage;
 
   /** Makes everything applied so far durable regardless of the fsync policy. */

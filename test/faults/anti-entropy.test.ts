@@ -29,6 +29,35 @@ it('every token of a range lies in exactly the leaf leafIndexOf names', () => {
   );
 });
 
+it("each leaf of a tree hashes exactly the records of leafRange: a leaf's own depth-0 tree equals it", async () => {
+  // Tokens are the keys' first 8 bytes here, so records can sit exactly on leaf edges.
+  const tokenOf = (key: Buffer): bigint => key.readBigUInt64BE(0);
+  const keyAt = (at: bigint, suffix: string): Buffer => {
+    const key = Buffer.alloc(8 + suffix.length);
+    key.writeBigUInt64BE(((at % (1n << 64n)) + (1n << 64n)) % (1n << 64n), 0);
+    key.write(suffix, 8);
+    return key;
+  };
+  const rules = { tokenOf, tombstoneGraceMs: 86_400_000, nowMs: Date.now() };
+  await fc.assert(
+    fc.asyncProperty(token, token, fc.integer({ min: 0, max: 5 }), fc.array(token, { maxLength: 200 }), async (start, end, depth, randomTokens) => {
+      const range: TokenRange = { start, end };
+      const leaves = 1 << depth;
+      const edges = Array.from({ length: leaves }, (_, i) => leafRange(range, depth, i).end).flatMap((edge) => [edge - 1n, edge, edge + 1n]);
+      const engine = new MemoryStorageEngine(tokenOf);
+      await engine.apply(
+        [...randomTokens, ...edges].map((at, i) => ({ key: keyAt(at, `-${i}`), value: Buffer.from('v'), version: { stamp: BigInt(i + 1), nodeId: 'n' }, expiresAtMs: 0 })),
+      );
+      const tree = await buildMerkleTree(engine, range, depth, rules);
+      for (let leaf = 0; leaf < tree.leaves.length; leaf++) {
+        const alone = await buildMerkleTree(engine, leafRange(range, Math.log2(tree.leaves.length), leaf), 0, rules);
+        assert.ok(alone.leaves[0]!.equals(tree.leaves[leaf]!), `leaf ${leaf} of ${tree.leaves.length}`);
+      }
+    }),
+    { numRuns: 100 },
+  );
+});
+
 it('equal records give equal roots; one newer version changes the root and one leaf', async () => {
   const rules = { tokenOf: testTokenOf, tombstoneGraceMs: 86_400_000, nowMs: Date.now() };
   const a = new MemoryStorageEngine(testTokenOf);
@@ -41,18 +70,19 @@ it('equal records give equal roots; one newer version changes the root and one l
   }));
   await a.apply(records);
   await b.apply([...records].reverse());
-  const treeA = buildMerkleTree(a, FULL_RING, 6, rules);
-  assert.ok(treeA.root.equals(buildMerkleTree(b, FULL_RING, 6, rules).root));
+  const treeA = await buildMerkleTree(a, FULL_RING, 6, rules);
+  assert.ok(treeA.root.equals((await buildMerkleTree(b, FULL_RING, 6, rules)).root));
   assert.equal(treeA.records, 500);
   await b.apply([{ ...records[7]!, version: { stamp: records[7]!.version.stamp + 1n, nodeId: 'n' } }]);
-  const treeB = buildMerkleTree(b, FULL_RING, 6, rules);
+  const treeB = await buildMerkleTree(b, FULL_RING, 6, rules);
   assert.ok(!treeA.root.equals(treeB.root));
   assert.equal(treeA.leaves.filter((leaf, i) => !leaf.equals(treeB.leaves[i]!)).length, 1);
   // A tombstone past its grace period is not fingerprinted: replicas purge at different times.
   const purgeRules = { ...rules, tombstoneGraceMs: 1, nowMs: Date.now() + 1_000 };
   const c = new MemoryStorageEngine(testTokenOf);
   await c.apply([{ key: Buffer.from('gone'), value: null, version: { stamp: BigInt(Date.now() - 1_000) << 16n, nodeId: 'n' }, expiresAtMs: 0 }]);
-  assert.ok(buildMerkleTree(c, FULL_RING, 4, purgeRules).root.equals(buildMerkleTree(new MemoryStorageEngine(testTokenOf), FULL_RING, 4, purgeRules).root));
+  const emptyTree = await buildMerkleTree(new MemoryStorageEngine(testTokenOf), FULL_RING, 4, purgeRules);
+  assert.ok((await buildMerkleTree(c, FULL_RING, 4, purgeRules)).root.equals(emptyTree.root));
 });
 
 /** Four ranges covering the ring, each replicated on all three nodes. */

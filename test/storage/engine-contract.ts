@@ -14,6 +14,7 @@ import { isQkvError } from '../../src/errors/errors.js';
 import { FULL_RING, TOKEN_MAX, rangeContains, type TokenFunction, type TokenRange } from '../../src/ring/token-range.js';
 import { compareVersions, isTombstone, supersedes, type KvRecord } from '../../src/storage/record.js';
 import type { StorageEngine } from '../../src/storage/storage-engine.js';
+import { SCAN_PAGE_BYTES_MAX } from '../../src/limits.js';
 
 export interface EngineUnderTest {
   engine: StorageEngine;
@@ -311,6 +312,36 @@ export function storageEngineContract(name: string, factory: EngineFactory): voi
           }
         });
       }
+
+      it('ends a page at SCAN_PAGE_BYTES_MAX bytes of keys and values before its limit, and still yields every record once', async () => {
+        // Eleven records of a quarter of the page budget each, on both sides of the wrap
+        // point, among the small ones already placed.
+        const large = Array.from({ length: 11 }, (_, i) =>
+          record(keyAt(i % 2 === 0 ? 300n + BigInt(i) : TOKEN_MAX - 100n + BigInt(i), 'large'), 'x'.repeat(SCAN_PAGE_BYTES_MAX / 4), 50n),
+        );
+        for (const one of large) await engine.apply([one]);
+        for (const range of [FULL_RING, { start: 250n, end: 250n }]) {
+          const expected = ringOrder(range, [...all, ...large]).map((r) => r.key);
+          const seen: KvRecord[] = [];
+          let pages = 0;
+          let page = engine.scan(range, 1000);
+          for (;;) {
+            pages++;
+            const bytes = page.records.reduce((sum, r) => sum + r.key.length + (r.value?.length ?? 0), 0);
+            assert.ok(page.records.length === 1 || bytes <= SCAN_PAGE_BYTES_MAX, `page of ${bytes} bytes in ${page.records.length} records`);
+            seen.push(...page.records);
+            if (page.resumeAfter === undefined) break;
+            assert.ok(pages < 100, 'scan must terminate');
+            page = engine.scan(range, 1000, page.resumeAfter);
+          }
+          assert.deepEqual(seen.map((r) => r.key), expected);
+          assert.ok(pages >= 3, `11 quarter-budget records need at least 3 pages, took ${pages}`);
+        }
+        // A single record above the budget still travels, alone.
+        await engine.apply([record(keyAt(400n, 'huge'), 'y'.repeat(SCAN_PAGE_BYTES_MAX + 1), 60n)]);
+        const { records } = await scanAll(engine, { start: 399n, end: 400n }, 10);
+        assert.equal(records.length, 1);
+      });
 
       it('sees a record written between two pages when it lies after the cursor', async () => {
         const first = engine.scan(FULL_RING, 2);

@@ -66,17 +66,11 @@ export class ProcessCluster {
     const started = nodes.slice(0, options.running ?? nodes.length);
     try {
       for (const node of started) cluster.spawn(node);
+      // Ready means ready: a node reports ready once it has probed every peer, and a peer
+      // that hears from it reconnects at once (docs/decisions/0036-reconnect-on-sign-of-life.md),
+      // so tests may use W=N the moment the last node is ready; test/node/reconnect.test.ts
+      // checks exactly that.
       await Promise.all(started.map((node) => cluster.waitReady(node)));
-      // Nodes start together, so a node may have dialled a peer before that peer
-      // listened and be in reconnect backoff; tests begin once every node reaches all.
-      for (const node of started) {
-        const client = cluster.client([node.id]);
-        try {
-          await cluster.awaitFullQuorum(client);
-        } finally {
-          client.close();
-        }
-      }
     } catch (error) {
       await cluster.stopAll();
       throw error;
@@ -139,25 +133,6 @@ export class ProcessCluster {
   /** The nodes whose process runs now. */
   running(): ProcessNode[] {
     return this.nodes.filter((node) => node.child !== undefined);
-  }
-
-  /**
-   * Waits until `client` can write with W = all running nodes (at most N = 3), i.e. its
-   * node has reconnected to every peer (a peer that was down is retried after a backoff
-   * of up to RECONNECT_BACKOFF_MAX_MS; until then calls to it fail fast).
-   */
-  async awaitFullQuorum(client: QuorumKvClient, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    const w = Math.min(this.running().length, 3);
-    for (;;) {
-      try {
-        await client.put(Buffer.from('__probe__'), Buffer.from('x'), { w });
-        return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
   }
 
   async stopAll(): Promise<void> {

@@ -14,6 +14,7 @@ import type { ReplicaHandler } from '../../src/transport/peer-transport.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { SERVER_OPTIONS } from '../../src/api/grpc-options.js';
 import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
+import { REPLICA_ANSWER_BYTES_MAX } from '../../src/limits.js';
 
 const tokenOf = (key: Buffer): bigint => createHash('sha256').update(key).digest().readBigUInt64BE(0);
 
@@ -110,6 +111,23 @@ test('messages for one peer from the same turn travel in one call and fan back t
   });
 });
 
+test('a Read answer stops at REPLICA_ANSWER_BYTES_MAX and the transport asks again for the rest, across callers', async () => {
+  await withPeer(async (transport, handler, engine) => {
+    const big = (i: number): Buffer => Buffer.alloc(1024 * 1024, i);
+    await engine.apply(Array.from({ length: 10 }, (_, i) => ({ key: Buffer.from(`big-${i}`), value: big(i), version: { stamp: 1n, nodeId: 'n' }, expiresAtMs: 0 })));
+    // Two callers in one turn, one of them naming a key twice and one missing key.
+    const [first, second] = await Promise.all([
+      transport.read('peer-1', [0, 1, 2, 3, 4].map((i) => Buffer.from(`big-${i}`)), soon()),
+      transport.read('peer-1', [...[5, 6, 7, 8, 9, 9].map((i) => Buffer.from(`big-${i}`)), Buffer.from('missing')], soon()),
+    ]);
+    assert.deepEqual(first!.map((answer) => answer?.value?.[0]), [0, 1, 2, 3, 4]);
+    assert.deepEqual(second!.map((answer) => answer?.value?.[0]), [5, 6, 7, 8, 9, 9, undefined]);
+    // Three 1 MiB records fit in one 4 MiB answer: 12 keys take four calls.
+    assert.ok(REPLICA_ANSWER_BYTES_MAX < 4 * (1024 * 1024 + 64));
+    assert.deepEqual(handler.readCalls, [12, 9, 6, 3]);
+  });
+});
+
 test('a turn larger than the batch bounds is split into several calls', async () => {
   await withPeer(
     async (transport, handler) => {
@@ -178,6 +196,41 @@ test('a peer nobody listens on is PEER_UNREACHABLE, an unknown peer too', async 
     await transport.close();
   }
   await assert.rejects(transport.apply('gone', [], soon()), { code: 'SHUTTING_DOWN' });
+});
+
+test('a sign of life from a peer ends the reconnect backoff: the next call reaches it at once', async () => {
+  const holder = new grpc.Server();
+  const port = await new Promise<number>((resolve, reject) =>
+    holder.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  holder.forceShutdown();
+  const transport = new GrpcTransport({ members: [{ id: 'back', address: `127.0.0.1:${port}`, ready: true }] });
+  const engine = new MemoryStorageEngine(tokenOf);
+  let server: grpc.Server | undefined;
+  try {
+    // Failed attempts for 1.5 s push the channel's backoff to its 1 s maximum.
+    const failingUntil = Date.now() + 1_500;
+    while (Date.now() < failingUntil) {
+      await assert.rejects(transport.read('back', [], soon()), { code: 'PEER_UNREACHABLE' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await assert.rejects(transport.read('back', [], soon()), { code: 'PEER_UNREACHABLE' });
+    server = new grpc.Server(SERVER_OPTIONS);
+    addReplicaService(server, { handler: countingHandler(engine), logger: silentLogger });
+    await new Promise<void>((resolve, reject) =>
+      server!.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
+    );
+    // The peer listens again, but the channel still waits out its backoff: calls fail fast.
+    await assert.rejects(transport.read('back', [], soon()), { code: 'PEER_UNREACHABLE' });
+    const started = Date.now();
+    transport.peerSeen('back');
+    assert.deepEqual(await transport.read('back', [Buffer.from('k')], soon()), [undefined]);
+    assert.ok(Date.now() - started < 500, `reached the peer after ${Date.now() - started} ms`);
+  } finally {
+    await transport.close();
+    server?.forceShutdown();
+    await engine.close();
+  }
 });
 
 test('messages to this node go to the local handler without a network hop', async () => {

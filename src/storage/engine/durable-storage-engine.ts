@@ -18,11 +18,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import { StoreClosedError } from '../../errors/errors.js';
-import { KEY_BYTES_MAX_CEILING, MEMTABLE_BYTES_DEFAULT, TOMBSTONE_GRACE_MS_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT } from '../../limits.js';
+import { KEY_BYTES_MAX_CEILING, MEMTABLE_BYTES_DEFAULT, SCAN_PAGE_BYTES_MAX, TOMBSTONE_GRACE_MS_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT } from '../../limits.js';
 import type { Logger } from '../../logging/logger.js';
 import { rangeIntervals, type TokenFunction, type TokenRange } from '../../ring/token-range.js';
 import type { KvRecord, Version } from '../record.js';
-import { supersedes } from '../record.js';
+import { recordPayloadBytes, supersedes } from '../record.js';
 import { encodeBatch } from '../record-codec.js';
 import type { ApplyResult, ScanCursor, ScanPage, StorageEngine } from '../storage-engine.js';
 import type { FsyncPolicy } from '../wal/fsync-policy.js';
@@ -31,7 +31,7 @@ import { createWalMetrics } from '../wal/wal-metrics.js';
 import { openWriteAheadLog, type WalRecoveryReport } from '../wal/wal-recovery.js';
 import type { WriteAheadLog } from '../wal/write-ahead-log.js';
 import { createEngineMetrics, type EngineMetrics } from './engine-metrics.js';
-import { mapKeyOf, Memtable } from './memtable.js';
+import { compareTokenKey, indexAfter, mapKeyOf, Memtable } from './memtable.js';
 import { OrderedStore, storeKeyOf } from './ordered-store.js';
 import { isPurgeable, storedForm } from './retention.js';
 
@@ -190,31 +190,49 @@ export class DurableStorageEngine implements StorageEngine {
       assert.ok(first >= 0, 'scan cursor outside the range');
     }
 
-    const page: Array<{ storeKey: Buffer; token: bigint; record: KvRecord }> = [];
-    for (let index = first; index < intervals.length && page.length < limit; index++) {
+    const page: Array<{ token: bigint; record: KvRecord }> = [];
+    let bytes = 0;
+    // Set when SCAN_PAGE_BYTES_MAX ended the page before `limit` did.
+    let cutByBytes = false;
+    for (let index = first; index < intervals.length && page.length < limit && !cutByBytes; index++) {
       const { low, high } = intervals[index]!;
       const from = index === first ? after : undefined;
-      const merged = new Map<string, { storeKey: Buffer; token: bigint; record: KvRecord }>();
-      for (const { token, record } of this.store.range(low, high, limit - page.length, from)) {
-        merged.set(record.key.toString('latin1'), { storeKey: storeKeyOf(token, record.key), token, record });
-      }
+      const stored = this.store.range(low, high, limit - page.length, from, SCAN_PAGE_BYTES_MAX - bytes);
+      const merged = new Map<string, { token: bigint; record: KvRecord }>();
+      for (const entry of stored.entries) merged.set(mapKeyOf(entry.record.key), entry);
+      // When the byte bound cut the store's list short, the store may hold unread keys
+      // after its last entry; memtable records beyond that point wait for the next page.
+      const lastStored = stored.truncated ? stored.entries.at(-1)! : undefined;
+      // Each memtable contributes at most the records the page still has room for, in
+      // order from its index: a binary search, then a walk (memtable.ts).
       for (const memtable of [this.frozen, this.active]) {
         if (!memtable) continue;
-        for (const record of memtable.values()) {
-          const token = tokenOf(record.key);
-          if (token < low || token > high) continue;
-          const storeKey = storeKeyOf(token, record.key);
-          if (from && Buffer.compare(storeKey, from) <= 0) continue;
-          merged.set(record.key.toString('latin1'), { storeKey, token, record });
+        const ordered = memtable.ordered(tokenOf);
+        let at = index === first && resumeAfter ? indexAfter(ordered, resumeAfter.token, resumeAfter.key) : indexAfter(ordered, low);
+        for (let taken = 0; at < ordered.length && taken < limit - page.length; at++, taken++) {
+          const { token, key, mapKey } = ordered[at]!;
+          if (token > high) break;
+          if (lastStored && compareTokenKey(token, key, lastStored.token, lastStored.record.key) > 0) break;
+          merged.set(mapKey, { token, record: memtable.get(key, mapKey)! });
         }
       }
-      const sorted = [...merged.values()].sort((a, b) => Buffer.compare(a.storeKey, b.storeKey));
-      page.push(...sorted.slice(0, limit - page.length));
+      const sorted = [...merged.values()].sort((a, b) => compareTokenKey(a.token, a.record.key, b.token, b.record.key));
+      for (const entry of sorted) {
+        if (page.length === limit) break;
+        const size = recordPayloadBytes(entry.record);
+        if (page.length > 0 && bytes + size > SCAN_PAGE_BYTES_MAX) {
+          cutByBytes = true;
+          break;
+        }
+        page.push(entry);
+        bytes += size;
+      }
+      if (stored.truncated) cutByBytes = true;
     }
 
     const last = page.at(-1);
     const records = page.map((entry) => entry.record);
-    if (page.length < limit || !last) return { records };
+    if ((page.length < limit && !cutByBytes) || !last) return { records };
     return { records, resumeAfter: { token: last.token, key: last.record.key } };
   }
 

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { ConfigInvalidError } from '../../errors/errors.js';
 import { TOKEN_MAX, type TokenFunction } from '../../ring/token-range.js';
-import type { KvRecord } from '../record.js';
+import { recordPayloadBytes, type KvRecord } from '../record.js';
 import { decodeBody, encodeBody } from '../record-codec.js';
 
 export const STORE_FORMAT_VERSION = 1;
@@ -88,20 +88,27 @@ export class OrderedStore {
 
   /**
    * Entries with token in [low, high] in (token, key) order, starting after `after`
-   * when given, at most `limit` of them.
+   * when given, at most `limit` of them and, past the first, no more than `bytesMax`
+   * bytes of keys and values. `truncated` says the byte bound ended the list early: the
+   * store may hold more entries below `limit` after the last one returned.
    */
-  range(low: bigint, high: bigint, limit: number, after?: Buffer): StoreEntry[] {
+  range(low: bigint, high: bigint, limit: number, after?: Buffer, bytesMax = Number.POSITIVE_INFINITY): { entries: StoreEntry[]; truncated: boolean } {
     assert.ok(low <= high, 'empty token interval');
     const start = after ?? tokenBound(low);
     const end = high === TOKEN_MAX ? undefined : tokenBound(high + 1n);
     const entries: StoreEntry[] = [];
+    let bytes = 0;
     for (const { key: storeKey, value } of this.records.getRange({ start, end, limit: limit + 1 })) {
       if (after !== undefined && storeKey.equals(after)) continue;
       if (entries.length === limit) break;
       const key = Buffer.from(storeKey.subarray(8));
-      entries.push({ token: storeKey.readBigUInt64BE(0), record: decodeBody(key, value) });
+      const record = decodeBody(key, value);
+      const size = recordPayloadBytes(record);
+      if (entries.length > 0 && bytes + size > bytesMax) return { entries, truncated: true };
+      bytes += size;
+      entries.push({ token: storeKey.readBigUInt64BE(0), record });
     }
-    return entries;
+    return { entries, truncated: false };
   }
 
   /**

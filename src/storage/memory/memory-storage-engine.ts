@@ -10,7 +10,8 @@
 import assert from 'node:assert/strict';
 import { StoreClosedError } from '../../errors/errors.js';
 import { rangeIntervals, type TokenFunction, type TokenRange } from '../../ring/token-range.js';
-import { supersedes, type KvRecord } from '../record.js';
+import { recordPayloadBytes, supersedes, type KvRecord } from '../record.js';
+import { SCAN_PAGE_BYTES_MAX } from '../../limits.js';
 import type { ApplyResult, ScanCursor, ScanPage, StorageEngine } from '../storage-engine.js';
 
 interface Entry {
@@ -54,6 +55,7 @@ export class MemoryStorageEngine implements StorageEngine {
       assert.ok(first >= 0, 'scan cursor lies outside the scanned range');
     }
     const records: KvRecord[] = [];
+    let bytes = 0;
     for (let i = first; i < intervals.length; i++) {
       const interval = intervals[i]!;
       let index =
@@ -63,11 +65,13 @@ export class MemoryStorageEngine implements StorageEngine {
       for (; index < this.ordered.length; index++) {
         const entry = this.ordered[index]!;
         if (entry.token > interval.high) break;
-        if (records.length === limit) {
+        const size = recordPayloadBytes(entry.record);
+        if (records.length === limit || (records.length > 0 && bytes + size > SCAN_PAGE_BYTES_MAX)) {
           const last = records[records.length - 1]!;
           return { records, resumeAfter: { token: this.tokenOf(last.key), key: last.key } };
         }
         records.push(entry.record);
+        bytes += size;
       }
     }
     return { records };

@@ -25,7 +25,7 @@ import type { Member } from '../../membership/member.js';
 import type { KvRecord } from '../../storage/record.js';
 import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello, ReplicaHandler } from '../peer-transport.js';
 import { decodeAnnouncedRingState } from '../../api/wire-codec.js';
-import { CLIENT_CHANNEL_OPTIONS } from '../../api/grpc-options.js';
+import { CHANNEL_ATTEMPT_WATCH_MS, CHANNEL_RENEW_INTERVAL_MS_MIN, CLIENT_CHANNEL_OPTIONS } from '../../api/grpc-options.js';
 import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../../api/error-status.js';
 import { loadQuorumKvProtocol } from '../../api/proto-package.js';
 import { decodeRecord, decodeRecordBatch, decodeUint64 } from '../../api/wire-codec.js';
@@ -36,6 +36,7 @@ import type { ReplicaClient } from '../../api/generated/quorumkv/v1/Replica.js';
 import type { ReadResponse__Output } from '../../api/generated/quorumkv/v1/ReadResponse.js';
 import { TurnCoalescer, type CoalescedMessage } from './turn-coalescer.js';
 import { noReplicaCallMetrics, type ReplicaCallMetrics } from './replica-call-metrics.js';
+import { senderMetadata } from './sender-metadata.js';
 
 /** Per-record framing overhead assumed when sizing batches (version, flags, tags). */
 const RECORD_OVERHEAD_BYTES = 64;
@@ -46,9 +47,6 @@ const RECORD_OVERHEAD_BYTES = 64;
  * upgraded replaces it.
  */
 export const PEER_WITHOUT_RING_STATES = Object.freeze({ state: 'NORMAL' as const, version: 0 });
-
-/** gRPC metadata key carrying the sending node's id on Replica calls. */
-export const SENDER_METADATA_KEY = 'qkv-from';
 
 const RECORD_BOUNDS = { keyBytesMax: KEY_BYTES_MAX_CEILING, valueBytesMax: VALUE_BYTES_MAX_CEILING };
 
@@ -69,9 +67,14 @@ type ReadAnswer = KvRecord | undefined;
 
 interface PeerLink {
   readonly address: string;
-  readonly client: ReplicaClient;
+  /** Replaced by renewChannel; calls take the current one when they start. */
+  client: ReplicaClient;
   readonly applies: TurnCoalescer<readonly KvRecord[], undefined>;
   readonly reads: TurnCoalescer<readonly Buffer[], ReadAnswer[]>;
+  /** Date.now() of the last renewChannel, 0 before any. */
+  renewedAtMs: number;
+  /** A watch for the end of a connection attempt is pending (see peerSeen). */
+  watching: boolean;
 }
 
 export class GrpcTransport implements PeerTransport {
@@ -195,11 +198,55 @@ export class GrpcTransport implements PeerTransport {
     for (const [peer, link] of this.links) this.dropLink(peer, link);
   }
 
-  /** Names this node to the peer, which takes any message as a sign of life. */
-  private senderMetadata(): grpc.Metadata {
-    const metadata = new grpc.Metadata();
-    if (this.options.localNodeId !== undefined) metadata.set(SENDER_METADATA_KEY, this.options.localNodeId);
-    return metadata;
+  /**
+   * A call from `peer` arrived, so it is running now. When this node's channel to it is
+   * waiting out a reconnect backoff (TRANSIENT_FAILURE, in which grpc-js fails every call
+   * at once), the channel is replaced by a fresh one that connects immediately; a channel
+   * in the middle of a connection attempt is watched and replaced if that attempt fails.
+   * A restarted peer probes every peer before it reports ready, so by then every peer
+   * reconnects to it (docs/decisions/0036-reconnect-on-sign-of-life.md).
+   */
+  peerSeen(peer: string): void {
+    const link = this.links.get(peer);
+    if (link === undefined || this.closed) return;
+    const channel = link.client.getChannel();
+    const state = channel.getConnectivityState(false);
+    if (state === grpc.connectivityState.TRANSIENT_FAILURE) {
+      this.renewChannel(link);
+    } else if (state === grpc.connectivityState.CONNECTING && !link.watching) {
+      // An attempt that began before the peer listened fails after its message arrived.
+      link.watching = true;
+      channel.watchConnectivityState(state, Date.now() + CHANNEL_ATTEMPT_WATCH_MS, () => {
+        link.watching = false;
+        if (this.links.get(peer) !== link || link.client.getChannel() !== channel) return;
+        if (channel.getConnectivityState(false) === grpc.connectivityState.TRANSIENT_FAILURE) this.renewChannel(link);
+      });
+    }
+  }
+
+  private renewChannel(link: PeerLink): void {
+    const nowMs = Date.now();
+    // A peer that can reach this node while this node cannot reach it (an asymmetric
+    // partition) would otherwise cost a connection attempt per message it sends.
+    if (nowMs - link.renewedAtMs < CHANNEL_RENEW_INTERVAL_MS_MIN) return;
+    link.renewedAtMs = nowMs;
+    const stale = link.client;
+    link.client = this.newClient(link.address);
+    link.client.getChannel().getConnectivityState(true);
+    // In TRANSIENT_FAILURE no call waits on the old channel: grpc-js failed them all.
+    stale.close();
+  }
+
+  private newClient(address: string): ReplicaClient {
+    const { grpcObject } = loadQuorumKvProtocol();
+    return new grpcObject.quorumkv.v1.Replica(address, grpc.credentials.createInsecure(), {
+      ...CLIENT_CHANNEL_OPTIONS,
+      // A channel of its own subchannels: grpc-js otherwise shares subchannels between
+      // channels to the same address, and a renewed channel would get the old one back,
+      // backoff and all.
+      'grpc.use_local_subchannel_pool': 1,
+      ...this.options.channelOptions,
+    });
   }
 
   private linkOf(peer: string): PeerLink | QkvError {
@@ -207,11 +254,6 @@ export class GrpcTransport implements PeerTransport {
     if (address === undefined) return new PeerUnreachableError(peer, { cause: new Error('no address is known for it') });
     const existing = this.links.get(peer);
     if (existing !== undefined) return existing;
-    const { grpcObject } = loadQuorumKvProtocol();
-    const client = new grpcObject.quorumkv.v1.Replica(address, grpc.credentials.createInsecure(), {
-      ...CLIENT_CHANNEL_OPTIONS,
-      ...this.options.channelOptions,
-    });
     const bounds = {
       queueMessagesMax: this.options.queueMessagesMax ?? REPLICA_QUEUE_MESSAGES_MAX,
       batchItemsMax: this.options.batchItemsMax ?? REPLICA_BATCH_ITEMS_MAX,
@@ -219,17 +261,19 @@ export class GrpcTransport implements PeerTransport {
     };
     const link: PeerLink = {
       address,
-      client,
+      client: this.newClient(address),
       applies: new TurnCoalescer({
         name: `apply to ${peer}`,
         ...bounds,
-        dispatch: (messages, deadlineMs) => this.sendApply(peer, client, messages, deadlineMs),
+        dispatch: (messages, deadlineMs) => this.sendApply(peer, link, messages, deadlineMs),
       }),
       reads: new TurnCoalescer({
         name: `read from ${peer}`,
         ...bounds,
-        dispatch: (messages, deadlineMs) => this.sendRead(peer, client, messages, deadlineMs),
+        dispatch: (messages, deadlineMs) => this.sendRead(peer, link, messages, deadlineMs),
       }),
+      renewedAtMs: 0,
+      watching: false,
     };
     this.links.set(peer, link);
     return link;
@@ -246,7 +290,7 @@ export class GrpcTransport implements PeerTransport {
 
   private sendApply(
     peer: string,
-    client: ReplicaClient,
+    link: PeerLink,
     messages: ReadonlyArray<CoalescedMessage<readonly KvRecord[]>>,
     deadlineMs: number,
   ): Promise<undefined[]> {
@@ -255,7 +299,7 @@ export class GrpcTransport implements PeerTransport {
     const batch = encodeBatch(messages.length === 1 ? messages[0]!.payload : messages.flatMap((message) => message.payload));
     const startedNs = process.hrtime.bigint();
     return new Promise<undefined[]>((resolve, reject) => {
-      client.Apply({ batch }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error) => {
+      link.client.Apply({ batch }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error) => {
         this.observe('apply', peer, startedNs, messages.length, error);
         if (error !== null) reject(peerErrorOf(peer, error));
         else resolve(messages.map(() => undefined));
@@ -263,55 +307,61 @@ export class GrpcTransport implements PeerTransport {
     });
   }
 
-  private sendRead(
+  /**
+   * One Read for the coalesced keys. A replica answers at most REPLICA_ANSWER_BYTES_MAX
+   * of records per call, always at least one key; when it stops early the rest are asked
+   * for again under the same deadline until every key has its answer.
+   */
+  private async sendRead(
     peer: string,
-    client: ReplicaClient,
+    link: PeerLink,
     messages: ReadonlyArray<CoalescedMessage<readonly Buffer[]>>,
     deadlineMs: number,
   ): Promise<ReadAnswer[][]> {
     // protobufjs only reads the array; the cast drops `readonly` for the generated type.
     const keys = (messages.length === 1 ? messages[0]!.payload : messages.flatMap((message) => message.payload)) as Buffer[];
+    const answers: ReadAnswer[] = [];
+    do {
+      const asked = answers.length === 0 ? keys : keys.slice(answers.length);
+      const response = await this.callRead(peer, link.client, asked, messages.length, deadlineMs);
+      const part = response === undefined ? [] : readAnswers(peer, response);
+      if (part.length > asked.length || (part.length === 0 && asked.length > 0)) {
+        throw new QkvError('INTERNAL', `peer ${peer} answered ${part.length} results for ${asked.length} keys`);
+      }
+      part.forEach((record, index) => {
+        if (record !== undefined && !record.key.equals(asked[index]!)) throw new QkvError('INTERNAL', `peer ${peer} answered a different key at ${answers.length + index}`);
+      });
+      answers.push(...part);
+    } while (answers.length < keys.length);
+    const perMessage: ReadAnswer[][] = [];
+    let offset = 0;
+    for (const message of messages) {
+      perMessage.push(answers.slice(offset, offset + message.payload.length));
+      offset += message.payload.length;
+    }
+    return perMessage;
+  }
+
+  private callRead(peer: string, client: ReplicaClient, keys: Buffer[], messages: number, deadlineMs: number): Promise<ReadResponse__Output | undefined> {
     const startedNs = process.hrtime.bigint();
-    return new Promise<ReadAnswer[][]>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       client.Read({ keys }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error, response) => {
-        this.observe('read', peer, startedNs, messages.length, error);
-        if (error !== null) return reject(peerErrorOf(peer, error));
-        try {
-          resolve(splitReadResults(peer, keys, messages, response));
-        } catch (decodeError) {
-          reject(decodeError);
-        }
+        this.observe('read', peer, startedNs, messages, error);
+        if (error !== null) reject(peerErrorOf(peer, error));
+        else resolve(response);
       });
     });
+  }
+
+  /** Names this node to the peer, which takes any call as a sign of life (src/transport/grpc/sender-metadata.ts). */
+  private senderMetadata(): grpc.Metadata {
+    return senderMetadata(this.options.localNodeId);
   }
 
   private observe(op: 'apply' | 'read', peer: string, startedNs: bigint, messages: number, error: grpc.ServiceError | null): void {
     const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
     this.metrics.observeCall(op, peer, error === null ? 'ok' : 'error', seconds, messages);
   }
-}
-
-/** Checks a Read response against the request and cuts it back into per-caller answers. */
-function splitReadResults(
-  peer: string,
-  keys: readonly Buffer[],
-  messages: ReadonlyArray<CoalescedMessage<readonly Buffer[]>>,
-  response: ReadResponse__Output | undefined,
-): ReadAnswer[][] {
-  const answers = response === undefined ? [] : readAnswers(peer, response);
-  if (answers.length !== keys.length) {
-    throw new QkvError('INTERNAL', `peer ${peer} answered ${answers.length} results for ${keys.length} keys`);
-  }
-  answers.forEach((record, index) => {
-    if (record !== undefined && !record.key.equals(keys[index]!)) throw new QkvError('INTERNAL', `peer ${peer} answered a different key at ${index}`);
-  });
-  const perMessage: ReadAnswer[][] = [];
-  let offset = 0;
-  for (const message of messages) {
-    perMessage.push(answers.slice(offset, offset + message.payload.length));
-    offset += message.payload.length;
-  }
-  return perMessage;
 }
 
 /** One answer per key from either form of ReadResponse (flags + batch, or result messages). */

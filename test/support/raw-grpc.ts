@@ -1,0 +1,85 @@
+// Sends arbitrary bytes as a gRPC request, for tests that play a hostile or broken
+// client: truncated or garbage messages, varints no protobuf library would write, wrong
+// wire types. Also a few protobuf field writers to build such messages by hand, and the
+// real serializer of each quorumkv request type for the well-formed-but-extreme ones.
+import * as grpc from '@grpc/grpc-js';
+import { ERROR_CODE_METADATA_KEY } from '../../src/api/error-status.js';
+import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
+
+export interface RawOutcome {
+  /** gRPC status name, e.g. `INVALID_ARGUMENT` or `OK`. */
+  readonly status: string;
+  /** The `qkv-error-code` trailer, when the node sent one. */
+  readonly code: string | undefined;
+  readonly details: string;
+  readonly response: Buffer | undefined;
+  readonly elapsedMs: number;
+}
+
+export class RawGrpcClient {
+  private readonly client: grpc.Client;
+
+  constructor(address: string, options: grpc.ChannelOptions = {}) {
+    this.client = new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1, ...options });
+  }
+
+  /** One unary call of `path` (e.g. `/quorumkv.v1.Replica/Read`) with `bytes` as the message. */
+  call(path: string, bytes: Buffer, timeoutMs = 30_000): Promise<RawOutcome> {
+    const started = Date.now();
+    const identity = (buffer: Buffer): Buffer => buffer;
+    return new Promise((resolve) => {
+      this.client.makeUnaryRequest(path, identity, identity, bytes, new grpc.Metadata(), { deadline: new Date(started + timeoutMs) }, (error, response) => {
+        const [code] = error?.metadata?.get(ERROR_CODE_METADATA_KEY) ?? [];
+        resolve({
+          status: grpc.status[error?.code ?? grpc.status.OK],
+          code: code === undefined ? undefined : String(code),
+          details: error?.details ?? '',
+          response,
+          elapsedMs: Date.now() - started,
+        });
+      });
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+type ServiceName = 'KV' | 'Admin' | 'Replica';
+
+/** A request of `service`/`method` serialized by the real protobuf code (longs as decimal strings). */
+export function encodeRequest(service: ServiceName, method: string, request: object): Buffer {
+  const definition = loadQuorumKvProtocol().packageDefinition[`quorumkv.v1.${service}`] as Record<string, { requestSerialize(value: object): Buffer }>;
+  const methodDefinition = definition[method];
+  if (methodDefinition === undefined) throw new Error(`no method ${service}/${method}`);
+  return methodDefinition.requestSerialize(request);
+}
+
+/** A response of `service`/`method` parsed by the real protobuf code. */
+export function decodeResponse<T>(service: ServiceName, method: string, bytes: Buffer): T {
+  const definition = loadQuorumKvProtocol().packageDefinition[`quorumkv.v1.${service}`] as Record<string, { responseDeserialize(bytes: Buffer): unknown }>;
+  return definition[method]!.responseDeserialize(bytes) as T;
+}
+
+/** A base-128 varint of `value`, which may exceed 64 bits (protobuf allows at most 10 bytes). */
+export function varint(value: bigint): Buffer {
+  const bytes: number[] = [];
+  let rest = value;
+  do {
+    const low = Number(rest & 0x7fn);
+    rest >>= 7n;
+    bytes.push(rest > 0n ? low | 0x80 : low);
+  } while (rest > 0n);
+  return Buffer.from(bytes);
+}
+
+/** Field `field` as a varint (wire type 0). */
+export function varintField(field: number, value: bigint): Buffer {
+  return Buffer.concat([varint(BigInt(field << 3)), varint(value)]);
+}
+
+/** Field `field` as length-delimited bytes (wire type 2): bytes, strings, nested messages. */
+export function bytesField(field: number, bytes: Buffer): Buffer {
+  return Buffer.concat([varint(BigInt((field << 3) | 2)), varint(BigInt(bytes.length)), bytes]);
+}
