@@ -75,6 +75,13 @@ export class RingMembership {
   /** Once LEFT: the peers still to hear it, and whether all reachable ones have. */
   private leftWaitingFor: readonly string[] = [];
   private leftAnnounced = false;
+  /**
+   * Once NORMAL (at start-up or after a join): the reachable peers that have not heard it
+   * yet, or undefined when all have. Until then the node is not ready: a peer that still
+   * routes by an older view would count this node out (a W=N write through it would fail
+   * while this node reported ready).
+   */
+  private normalWaitingFor: readonly string[] | undefined;
   private closed = false;
   private readonly closing = new AbortController();
 
@@ -172,6 +179,7 @@ export class RingMembership {
     const self = this.table.self;
     if (self === 'JOINING') this.startMovement('join');
     else if (self === 'LEAVING') this.startMovement('leave');
+    else if (self === 'NORMAL') this.announceNormal();
   }
 
   /**
@@ -207,6 +215,9 @@ export class RingMembership {
 
   /** Why the node must not serve clients now (JOINING), or undefined. */
   notReadyReason(): string | undefined {
+    if (this.table.self === 'NORMAL' && this.normalWaitingFor !== undefined) {
+      return `announcing NORMAL to peers (waiting for ${this.normalWaitingFor.join(', ') || 'the first probes'})`;
+    }
     if (this.table.self !== 'JOINING') return undefined;
     const progress = this.movement?.progress();
     if (progress === undefined) return 'joining';
@@ -278,6 +289,7 @@ export class RingMembership {
         await movement.run();
         await this.table.setSelf(kind === 'join' ? 'NORMAL' : 'LEFT');
         await options.progressStore.clear();
+        if (kind === 'join') this.announceNormal();
         if (kind === 'leave') {
           await waitUntilHeard(() => this.unannouncedPeers(), RING_STATE_ANNOUNCE_POLL_MS, this.closing.signal, (waiting) => {
             this.leftWaitingFor = waiting;
@@ -294,6 +306,21 @@ export class RingMembership {
         await new Promise((resolve) => setTimeout(resolve, STREAM_RETRY_INTERVAL_MS));
       }
     }
+  }
+
+  /** Waits in the background until every reachable peer has heard that this node is NORMAL. */
+  private announceNormal(): void {
+    if (this.closed) return;
+    this.normalWaitingFor = this.unannouncedPeers();
+    waitUntilHeard(() => this.unannouncedPeers(), RING_STATE_ANNOUNCE_POLL_MS, this.closing.signal, (waiting) => {
+      this.normalWaitingFor = waiting;
+    }).then(
+      () => {
+        this.normalWaitingFor = undefined;
+        this.options.onSelfChanged?.('NORMAL');
+      },
+      () => {}, // aborted by close()
+    );
   }
 
   /** Reachable peers that have not heard the own current state yet. */
