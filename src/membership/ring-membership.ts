@@ -10,6 +10,7 @@
 //   cluster. A data directory from a version without ring states is NORMAL.
 // - the join (JOINING -> stream -> NORMAL) and the decommission (LEAVING -> stream ->
 //   LEFT -> every reachable peer heard it), as RangeMovements (src/streaming).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DecommissionRefusedError, NotReadyError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { HashRing } from '../ring/hash-ring.js';
@@ -75,6 +76,13 @@ export class RingMembership {
   /** Once LEFT: the peers still to hear it, and whether all reachable ones have. */
   private leftWaitingFor: readonly string[] = [];
   private leftAnnounced = false;
+  /**
+   * Why the last attempt at the movement failed outside its own range retries (a
+   * progress file that cannot be read or written, say), until an attempt succeeds:
+   * Status and readiness show it, so a join or decommission that keeps failing says
+   * why instead of only logging it.
+   */
+  private movementError = '';
   private closed = false;
   private readonly closing = new AbortController();
 
@@ -208,10 +216,11 @@ export class RingMembership {
   /** Why the node must not serve clients now (JOINING), or undefined. */
   notReadyReason(): string | undefined {
     if (this.table.self !== 'JOINING') return undefined;
-    const progress = this.movement?.progress();
+    const progress = this.streamStatus();
     if (progress === undefined) return 'joining';
     const waiting = progress.waitingFor.length > 0 ? ` (waiting for ${progress.waitingFor.join(', ')})` : '';
-    return `joining: ${progress.phase}${waiting}, ${progress.rangesDone}/${progress.rangesTotal} ranges, ${progress.keys} keys, ${progress.bytes} bytes streamed`;
+    const lastError = progress.lastError === '' ? '' : `; last error: ${progress.lastError}`;
+    return `joining: ${progress.phase}${waiting}, ${progress.rangesDone}/${progress.rangesTotal} ranges, ${progress.keys} keys, ${progress.bytes} bytes streamed${lastError}`;
   }
 
   /** The running join or decommission, or the LEFT announcement; undefined otherwise. */
@@ -223,7 +232,9 @@ export class RingMembership {
       return { ...base, phase: 'announcing LEFT', waitingFor: this.leftWaitingFor };
     }
     if (self !== 'JOINING' && self !== 'LEAVING') return undefined;
-    return progress;
+    if (this.movementError === '') return progress;
+    if (progress !== undefined) return { ...progress, lastError: progress.lastError === '' ? this.movementError : progress.lastError };
+    return { kind: self === 'JOINING' ? 'join' : 'leave', phase: 'retrying', rangesDone: 0, rangesTotal: 0, keys: 0, bytes: 0, lastError: this.movementError, waitingFor: [] };
   }
 
   /** Ranges the running movement has left (metrics). */
@@ -276,6 +287,7 @@ export class RingMembership {
         this.movement = movement;
         logger.info({ kind }, kind === 'join' ? 'join: announcing JOINING, then streaming the ranges this node takes over' : 'decommission: announcing LEAVING, then streaming this node\'s ranges to their new owners');
         await movement.run();
+        this.movementError = '';
         await this.table.setSelf(kind === 'join' ? 'NORMAL' : 'LEFT');
         await options.progressStore.clear();
         if (kind === 'leave') {
@@ -291,7 +303,9 @@ export class RingMembership {
         // The movement retries failed ranges itself; this is something else (a progress
         // file that cannot be written, say). Try the whole movement again after a pause.
         logger.error({ err: error, kind }, `${kind} failed; trying again`);
-        await new Promise((resolve) => setTimeout(resolve, STREAM_RETRY_INTERVAL_MS));
+        this.movementError = `${kind} failed: ${error instanceof Error ? error.message : String(error)}; trying again every ${STREAM_RETRY_INTERVAL_MS} ms`;
+        // Cut short by close(), so that a drain does not wait out the pause.
+        await sleep(STREAM_RETRY_INTERVAL_MS, undefined, { signal: this.closing.signal }).catch(() => {});
       }
     }
   }

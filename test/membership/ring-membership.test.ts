@@ -26,7 +26,7 @@ const IDS = ['a', 'b', 'c', 'd'];
 const MEMBERS = IDS.map((id) => ({ id, address: id, ready: true }));
 const OPTIONS = { vnodes: 16, replicationFactor: 3 };
 
-async function memoryNode(network: MemoryNetwork, id: string, normalAlready: boolean) {
+async function memoryNode(network: MemoryNetwork, id: string, normalAlready: boolean, wrapProgressStore: (store: MovementProgressStore) => MovementProgressStore = (store) => store) {
   const tokenOf = await createTokenHasher();
   const engine = new MemoryStorageEngine(tokenOf);
   const clock = new HybridLogicalClock();
@@ -35,11 +35,11 @@ async function memoryNode(network: MemoryNetwork, id: string, normalAlready: boo
   const detector = new FailureDetector();
   detector.setPeers(IDS.filter((peer) => peer !== id));
   let saved: { kind: string; done: CompletedRanges } | undefined;
-  const progressStore: MovementProgressStore = {
+  const progressStore: MovementProgressStore = wrapProgressStore({
     load: async (kind) => (saved?.kind === kind ? saved.done : new CompletedRanges()),
     save: async (kind, done) => void (saved = { kind, done }),
     clear: async () => void (saved = undefined),
-  };
+  });
   // eslint-disable-next-line prefer-const -- the prober and the membership refer to each other
   let membership: RingMembership;
   const prober = new PeerProber({
@@ -153,6 +153,55 @@ it('a new node joins by streaming, and leaves by streaming; decommission is refu
       return true;
     });
     assert.equal(a!.membership.self, 'NORMAL');
+  } finally {
+    for (const node of nodes) await node.close();
+    await network.idle();
+  }
+});
+
+it('a join that fails outside its ranges (an unreadable progress file) says why in Status and readiness, retries, and stops at once on close', async () => {
+  const network = new MemoryNetwork();
+  const first = await Promise.all(['a', 'b', 'c'].map((id) => memoryNode(network, id, true)));
+  const nodes = [...first];
+  try {
+    for (const node of first) node.prober.start();
+    await until('a, b and c hear each other NORMAL', () => first.every((node) => first.every((other) => node.membership.stateShownFor(other.id) === 'NORMAL')));
+    let failuresLeft = 1;
+    const d = await memoryNode(network, 'd', false, (store) => ({
+      ...store,
+      load: async (kind) => {
+        if (failuresLeft > 0) {
+          failuresLeft -= 1;
+          throw new Error('stream-progress.json: damaged');
+        }
+        return store.load(kind);
+      },
+    }));
+    nodes.push(d);
+    assert.equal(await d.membership.decide(false), 'JOINING');
+    d.prober.start();
+    d.membership.resume();
+    await until('Status shows the failure', () => /damaged/.test(d.membership.streamStatus()?.lastError ?? ''));
+    assert.equal(d.membership.streamStatus()?.phase, 'retrying');
+    assert.match(d.membership.notReadyReason() ?? '', /^joining: retrying.*last error: join failed: stream-progress\.json: damaged/);
+    await until('d NORMAL after the retry', () => d.membership.self === 'NORMAL');
+    assert.equal(d.membership.streamStatus(), undefined);
+
+    // Failing for good: close() must not wait out the pause before the next attempt.
+    const e = await memoryNode(network, 'e', false, (store) => ({
+      ...store,
+      load: async () => {
+        throw new Error('stream-progress.json: damaged');
+      },
+    }));
+    nodes.push(e);
+    assert.equal(await e.membership.decide(false), 'JOINING');
+    e.membership.resume();
+    await until('e retrying', () => /damaged/.test(e.membership.streamStatus()?.lastError ?? ''));
+    const closing = Date.now();
+    await e.membership.close();
+    // The pause is STREAM_RETRY_INTERVAL_MS (2 s); a close that waits it out takes that long.
+    assert.ok(Date.now() - closing < 1_000, `close took ${Date.now() - closing} ms`);
   } finally {
     for (const node of nodes) await node.close();
     await network.idle();
