@@ -213,6 +213,16 @@ export class RingMembership {
     return this.reportedState();
   }
 
+  /**
+   * Whether the Replica service answers key reads: not while JOINING (the node does
+   * not hold its ranges yet). A peer that still routes by an older state (this node's
+   * data directory was wiped) must count it as a failed replica, not as one without
+   * the key.
+   */
+  servesKeyReads(): boolean {
+    return this.table.self !== 'JOINING';
+  }
+
   /** Why the node must not serve clients now (JOINING), or undefined. */
   notReadyReason(): string | undefined {
     if (this.table.self !== 'JOINING') return undefined;

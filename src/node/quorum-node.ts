@@ -338,13 +338,12 @@ export class QuorumNode implements ClusterView, StartedNode {
     await membership.decide(lastSeenMs !== undefined);
 
     // The Replica service as peers see it: the local replica, probes answered with the
-    // ring states, and no key reads while JOINING. No peer that has heard this node is
-    // JOINING reads from it; one that still routes by an older state (this node's data
-    // directory was wiped) must count it as a failed replica, not as one without the key.
+    // ring states, and no key reads while the membership says so (JOINING,
+    // RingMembership.servesKeyReads).
     const replicaHandler: ReplicaHandler = {
       apply: (records) => localReplica.apply(records),
       read: (keys) => {
-        if (keys.length > 0 && membership.self === 'JOINING') return Promise.reject(new NotReadyError('this node is JOINING and serves no reads yet'));
+        if (keys.length > 0 && !membership.servesKeyReads()) return Promise.reject(new NotReadyError(`this node is ${membership.self ?? 'starting'} and serves no key reads`));
         return localReplica.read(keys);
       },
       merkleTree: (range, depth) => localReplica.merkleTree(range, depth),
