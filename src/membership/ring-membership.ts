@@ -214,13 +214,16 @@ export class RingMembership {
   }
 
   /**
-   * Whether the Replica service answers key reads: not while JOINING (the node does
-   * not hold its ranges yet). A peer that still routes by an older state (this node's
-   * data directory was wiped) must count it as a failed replica, not as one without
-   * the key.
+   * Whether the Replica service answers key reads. Not while JOINING: the node does
+   * not hold its ranges yet. Not once LEFT: peers that heard it no longer send it
+   * writes, so a peer that has not heard it yet and still counts it as a natural
+   * replica could read an old copy here and miss a write acked by W final owners. A
+   * peer that routes by an older state must count this node as a failed replica, not
+   * as one without the key; its other natural replicas answer the read.
    */
   servesKeyReads(): boolean {
-    return this.table.self !== 'JOINING';
+    const self = this.table.self;
+    return self !== 'JOINING' && self !== 'LEFT';
   }
 
   /** Why the node must not serve clients now (JOINING), or undefined. */

@@ -9,7 +9,7 @@ import { it } from 'node:test';
 import { HybridLogicalClock } from '../../src/clock/hybrid-logical-clock.js';
 import { Coordinator } from '../../src/coordinator/coordinator.js';
 import { LocalReplica } from '../../src/coordinator/local-replica.js';
-import { DecommissionRefusedError } from '../../src/errors/errors.js';
+import { DecommissionRefusedError, NotReadyError } from '../../src/errors/errors.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { FailureDetector } from '../../src/membership/failure-detector.js';
 import { PeerProber } from '../../src/membership/peer-prober.js';
@@ -71,7 +71,8 @@ async function memoryNode(network: MemoryNetwork, id: string, normalAlready: boo
   );
   network.register(id, {
     apply: (records) => replica.apply(records),
-    read: (keys) => replica.read(keys),
+    // The node's gate (src/node/quorum-node.ts): key reads only when the membership says so.
+    read: (keys) => (keys.length > 0 && !membership.servesKeyReads() ? Promise.reject(new NotReadyError(`${id} serves no key reads`)) : replica.read(keys)),
     merkleTree: (range, depth) => replica.merkleTree(range, depth),
     scan: (range, limit, cursor) => replica.scan(range, limit, cursor),
     probe: async (hello) => membership.onProbe(hello),
@@ -118,6 +119,7 @@ it('a new node joins by streaming, and leaves by streaming; decommission is refu
     d.membership.resume();
     await assert.rejects(d.membership.decommission(), (error: unknown) => error instanceof DecommissionRefusedError && /JOINING/.test(error.message));
     assert.match(d.membership.notReadyReason() ?? '', /^joining/);
+    assert.equal(d.membership.servesKeyReads(), false, 'no key reads while JOINING');
     await until('a hears d JOINING', () => a!.membership.stateShownFor('d') === 'JOINING');
     const pendingOnA = keys.filter((key) => a!.membership.rings().placementOfKey(key).pending.includes('d'));
     assert.ok(pendingOnA.length > 0, 'writes through a reach d as a pending replica');
@@ -136,6 +138,11 @@ it('a new node joins by streaming, and leaves by streaming; decommission is refu
     assert.equal(await d.membership.decommission(), 'LEAVING', 'asking again changes nothing');
     await until('d LEFT, heard by every peer', () => d.membership.reportedState() === 'LEFT');
     assert.ok(first.every((node) => node.membership.stateShownFor('d') === 'LEFT'));
+    // Once LEFT, d takes no more writes from peers that heard it; a peer that has not
+    // yet heard it must not read an old copy from d (a W=2 write routed without d could
+    // be on one final owner only, and R=2 of {d, that other} would miss it).
+    assert.equal(d.membership.servesKeyReads(), false, 'no key reads once LEFT');
+    assert.ok(first.every((node) => node.membership.servesKeyReads()));
     // d's copies are no longer needed: take it off the network before checking the rest.
     network.unregister('d');
     const three = await HashRing.create(MEMBERS.slice(0, 3), OPTIONS);
