@@ -72,6 +72,7 @@ export class RingMembership {
   private placement: PlacementRings;
   private movement: RangeMovement | undefined;
   private movementTask: Promise<void> | undefined;
+  private movementKind: MovementKind | undefined;
   private decommissioning: Promise<void> | undefined;
   /** Once LEFT: the peers still to hear it, and whether all reachable ones have. */
   private leftWaitingFor: readonly string[] = [];
@@ -265,11 +266,24 @@ export class RingMembership {
     await this.table.flush();
   }
 
+  /**
+   * Runs the movement in the background. A movement of the same kind already running is
+   * that movement. One of the other kind is finishing (a join that has saved NORMAL and
+   * is clearing its progress when a decommission comes): the new one starts after it,
+   * so it is neither dropped (the node would stay LEAVING with nothing streaming) nor
+   * has its progress cleared by the one before.
+   */
   private startMovement(kind: MovementKind): void {
-    if (this.movementTask !== undefined || this.closed) return;
-    this.movementTask = this.runMovement(kind).finally(() => {
-      this.movementTask = undefined;
-    });
+    if (this.closed || (this.movementTask !== undefined && this.movementKind === kind)) return;
+    const previous = this.movementTask ?? Promise.resolve();
+    const task: Promise<void> = previous
+      .catch(() => {})
+      .then(() => this.runMovement(kind))
+      .finally(() => {
+        if (this.movementTask === task) this.movementTask = undefined;
+      });
+    this.movementTask = task;
+    this.movementKind = kind;
   }
 
   private async runMovement(kind: MovementKind): Promise<void> {

@@ -214,3 +214,38 @@ it('a join that fails outside its ranges (an unreadable progress file) says why 
     await network.idle();
   }
 });
+
+it('a decommission asked for while the finished join is still clearing its progress still streams and ends LEFT', async () => {
+  const network = new MemoryNetwork();
+  const first = await Promise.all(['a', 'b', 'c'].map((id) => memoryNode(network, id, true)));
+  const nodes = [...first];
+  try {
+    for (const node of first) node.prober.start();
+    await until('a, b and c hear each other NORMAL', () => first.every((node) => first.every((other) => node.membership.stateShownFor(other.id) === 'NORMAL')));
+    for (let i = 0; i < 50; i++) await first[0]!.coordinator.put(Buffer.from(`key-${i}`), Buffer.from('v'), { w: 2 });
+    // The join's last step, removing its progress, is held until the decommission has been asked for.
+    let releaseClear: () => void = () => {};
+    const clearHeld = new Promise<void>((resolve) => (releaseClear = resolve));
+    let clearing = false;
+    const d = await memoryNode(network, 'd', false, (store) => ({
+      ...store,
+      clear: async () => {
+        clearing = true;
+        await clearHeld;
+        await store.clear();
+      },
+    }));
+    nodes.push(d);
+    assert.equal(await d.membership.decide(false), 'JOINING');
+    d.prober.start();
+    d.membership.resume();
+    await until('d NORMAL, its join clearing its progress', () => d.membership.self === 'NORMAL' && clearing);
+    await until('a, b and c hear d NORMAL', () => first.every((node) => node.membership.stateShownFor('d') === 'NORMAL'));
+    assert.equal(await d.membership.decommission(), 'LEAVING');
+    releaseClear();
+    await until('d LEFT, heard by every peer', () => d.membership.reportedState() === 'LEFT', 20_000);
+  } finally {
+    for (const node of nodes) await node.close();
+    await network.idle();
+  }
+});
