@@ -237,18 +237,24 @@ export class RingMembership {
     return `joining: ${progress.phase}${waiting}, ${progress.rangesDone}/${progress.rangesTotal} ranges, ${progress.keys} keys, ${progress.bytes} bytes streamed${lastError}`;
   }
 
-  /** The running join or decommission, or the LEFT announcement; undefined otherwise. */
+  /**
+   * The running join or decommission, or the LEFT announcement; undefined otherwise.
+   * JOINING or LEAVING always has one, from the moment the state is taken: before the
+   * movement has started (the gRPC port opens before it) it is at `announcing` with
+   * nothing done, and the progress of an earlier movement of the other kind (a join
+   * just finished when a decommission starts) is never shown for it.
+   */
   streamStatus(): StreamStatus | undefined {
     const self = this.table.self;
-    const progress = this.movement?.progress();
+    const current = this.movement?.progress();
     if (self === 'LEFT' && !this.leftAnnounced) {
-      const base = progress ?? { kind: 'leave' as const, rangesDone: 0, rangesTotal: 0, keys: 0, bytes: 0, lastError: '', waitingFor: [] };
+      const base = current?.kind === 'leave' ? current : { ...notStarted('leave'), lastError: '' };
       return { ...base, phase: 'announcing LEFT', waitingFor: this.leftWaitingFor };
     }
     if (self !== 'JOINING' && self !== 'LEAVING') return undefined;
-    if (this.movementError === '') return progress;
-    if (progress !== undefined) return { ...progress, lastError: progress.lastError === '' ? this.movementError : progress.lastError };
-    return { kind: self === 'JOINING' ? 'join' : 'leave', phase: 'retrying', rangesDone: 0, rangesTotal: 0, keys: 0, bytes: 0, lastError: this.movementError, waitingFor: [] };
+    const kind: MovementKind = self === 'JOINING' ? 'join' : 'leave';
+    if (current?.kind === kind) return this.movementError === '' || current.lastError !== '' ? current : { ...current, lastError: this.movementError };
+    return this.movementError === '' ? notStarted(kind) : { ...notStarted(kind), phase: 'retrying', lastError: this.movementError };
   }
 
   /** Ranges the running movement has left (metrics). */
@@ -367,4 +373,9 @@ export class RingMembership {
     const write = HashRing.build(this.members.filter((member) => inWriteRing(stateOf(member))), { vnodes, replicationFactor }, hash);
     return new PlacementRings(read, write);
   }
+}
+
+/** The progress of a movement whose state is taken but which has not started streaming. */
+function notStarted(kind: MovementKind): MovementProgress {
+  return { kind, phase: 'announcing', rangesDone: 0, rangesTotal: 0, keys: 0, bytes: 0, lastError: '', waitingFor: [] };
 }

@@ -115,6 +115,11 @@ it('a new node joins by streaming, and leaves by streaming; decommission is refu
     const d = await memoryNode(network, 'd', false);
     nodes.push(d);
     assert.equal(await d.membership.decide(false), 'JOINING', 'a new node among NORMAL peers joins');
+    // The gRPC port opens between decide() and resume(): Status already shows the join.
+    assert.deepEqual(
+      { kind: d.membership.streamStatus()?.kind, phase: d.membership.streamStatus()?.phase, rangesDone: d.membership.streamStatus()?.rangesDone },
+      { kind: 'join', phase: 'announcing', rangesDone: 0 },
+    );
     d.prober.start();
     d.membership.resume();
     await assert.rejects(d.membership.decommission(), (error: unknown) => error instanceof DecommissionRefusedError && /JOINING/.test(error.message));
@@ -135,6 +140,7 @@ it('a new node joins by streaming, and leaves by streaming; decommission is refu
     }
 
     assert.equal(await d.membership.decommission(), 'LEAVING');
+    assert.equal(d.membership.streamStatus()?.kind, 'leave', 'Status shows the decommission, not the join before it');
     assert.equal(await d.membership.decommission(), 'LEAVING', 'asking again changes nothing');
     await until('d LEFT, heard by every peer', () => d.membership.reportedState() === 'LEFT');
     assert.ok(first.every((node) => node.membership.stateShownFor('d') === 'LEFT'));
