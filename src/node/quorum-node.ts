@@ -336,6 +336,7 @@ export class QuorumNode implements ClusterView, StartedNode {
     // existing cluster before it answers any probe itself.
     this.notReadyReason = 'choosing the ring state';
     await membership.decide(lastSeenMs !== undefined);
+    this.notReadyReason = 'probing peers before serving';
 
     // The Replica service as peers see it: the local replica, probes answered with the
     // ring states, and no key reads while the membership says so (JOINING,
@@ -456,10 +457,16 @@ export class QuorumNode implements ClusterView, StartedNode {
     return true;
   }
 
-  /** Why /readyz says no: starting, draining, or joining (with its progress). */
+  /**
+   * Why /readyz says no: starting, draining, or joining (with its progress). A joining
+   * node says so from the moment it has chosen JOINING, while it still starts up: its
+   * gRPC port (and Status, showing JOINING) is open by then.
+   */
   private unreadyReason(): string | undefined {
-    if (this.currentState !== 'SERVING') return this.notReadyReason;
-    return this.membership?.notReadyReason();
+    if (this.currentState === 'DRAINING') return this.notReadyReason;
+    const joining = this.membership?.notReadyReason();
+    if (joining !== undefined) return joining;
+    return this.currentState === 'SERVING' ? undefined : this.notReadyReason;
   }
 
   private admit(): void {
