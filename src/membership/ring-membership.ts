@@ -10,6 +10,7 @@
 //   cluster. A data directory from a version without ring states is NORMAL.
 // - the join (JOINING -> stream -> NORMAL) and the decommission (LEAVING -> stream ->
 //   LEFT -> every reachable peer heard it), as RangeMovements (src/streaming).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DecommissionRefusedError, NotReadyError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { HashRing } from '../ring/hash-ring.js';
@@ -71,6 +72,7 @@ export class RingMembership {
   private placement: PlacementRings;
   private movement: RangeMovement | undefined;
   private movementTask: Promise<void> | undefined;
+  private movementKind: MovementKind | undefined;
   private decommissioning: Promise<void> | undefined;
   /** Once LEFT: the peers still to hear it, and whether all reachable ones have. */
   private leftWaitingFor: readonly string[] = [];
@@ -82,6 +84,13 @@ export class RingMembership {
    * while this node reported ready).
    */
   private normalWaitingFor: readonly string[] | undefined;
+  /**
+   * Why the last attempt at the movement failed outside its own range retries (a
+   * progress file that cannot be read or written, say), until an attempt succeeds:
+   * Status and readiness show it, so a join or decommission that keeps failing says
+   * why instead of only logging it.
+   */
+  private movementError = '';
   private closed = false;
   private readonly closing = new AbortController();
 
@@ -213,28 +222,50 @@ export class RingMembership {
     return this.reportedState();
   }
 
+  /**
+   * Whether the Replica service answers key reads. Not while JOINING: the node does
+   * not hold its ranges yet. Not once LEFT: peers that heard it no longer send it
+   * writes, so a peer that has not heard it yet and still counts it as a natural
+   * replica could read an old copy here and miss a write acked by W final owners. A
+   * peer that routes by an older state must count this node as a failed replica, not
+   * as one without the key; its other natural replicas answer the read.
+   */
+  servesKeyReads(): boolean {
+    const self = this.table.self;
+    return self !== 'JOINING' && self !== 'LEFT';
+  }
+
   /** Why the node must not serve clients now (JOINING), or undefined. */
   notReadyReason(): string | undefined {
     if (this.table.self === 'NORMAL' && this.normalWaitingFor !== undefined) {
       return `announcing NORMAL to peers (waiting for ${this.normalWaitingFor.join(', ') || 'the first probes'})`;
     }
     if (this.table.self !== 'JOINING') return undefined;
-    const progress = this.movement?.progress();
+    const progress = this.streamStatus();
     if (progress === undefined) return 'joining';
     const waiting = progress.waitingFor.length > 0 ? ` (waiting for ${progress.waitingFor.join(', ')})` : '';
-    return `joining: ${progress.phase}${waiting}, ${progress.rangesDone}/${progress.rangesTotal} ranges, ${progress.keys} keys, ${progress.bytes} bytes streamed`;
+    const lastError = progress.lastError === '' ? '' : `; last error: ${progress.lastError}`;
+    return `joining: ${progress.phase}${waiting}, ${progress.rangesDone}/${progress.rangesTotal} ranges, ${progress.keys} keys, ${progress.bytes} bytes streamed${lastError}`;
   }
 
-  /** The running join or decommission, or the LEFT announcement; undefined otherwise. */
+  /**
+   * The running join or decommission, or the LEFT announcement; undefined otherwise.
+   * JOINING or LEAVING always has one, from the moment the state is taken: before the
+   * movement has started (the gRPC port opens before it) it is at `announcing` with
+   * nothing done, and the progress of an earlier movement of the other kind (a join
+   * just finished when a decommission starts) is never shown for it.
+   */
   streamStatus(): StreamStatus | undefined {
     const self = this.table.self;
-    const progress = this.movement?.progress();
+    const current = this.movement?.progress();
     if (self === 'LEFT' && !this.leftAnnounced) {
-      const base = progress ?? { kind: 'leave' as const, rangesDone: 0, rangesTotal: 0, keys: 0, bytes: 0, lastError: '', waitingFor: [] };
+      const base = current?.kind === 'leave' ? current : { ...notStarted('leave'), lastError: '' };
       return { ...base, phase: 'announcing LEFT', waitingFor: this.leftWaitingFor };
     }
     if (self !== 'JOINING' && self !== 'LEAVING') return undefined;
-    return progress;
+    const kind: MovementKind = self === 'JOINING' ? 'join' : 'leave';
+    if (current?.kind === kind) return this.movementError === '' || current.lastError !== '' ? current : { ...current, lastError: this.movementError };
+    return this.movementError === '' ? notStarted(kind) : { ...notStarted(kind), phase: 'retrying', lastError: this.movementError };
   }
 
   /** Ranges the running movement has left (metrics). */
@@ -252,11 +283,24 @@ export class RingMembership {
     await this.table.flush();
   }
 
+  /**
+   * Runs the movement in the background. A movement of the same kind already running is
+   * that movement. One of the other kind is finishing (a join that has saved NORMAL and
+   * is clearing its progress when a decommission comes): the new one starts after it,
+   * so it is neither dropped (the node would stay LEAVING with nothing streaming) nor
+   * has its progress cleared by the one before.
+   */
   private startMovement(kind: MovementKind): void {
-    if (this.movementTask !== undefined || this.closed) return;
-    this.movementTask = this.runMovement(kind).finally(() => {
-      this.movementTask = undefined;
-    });
+    if (this.closed || (this.movementTask !== undefined && this.movementKind === kind)) return;
+    const previous = this.movementTask ?? Promise.resolve();
+    const task: Promise<void> = previous
+      .catch(() => {})
+      .then(() => this.runMovement(kind))
+      .finally(() => {
+        if (this.movementTask === task) this.movementTask = undefined;
+      });
+    this.movementTask = task;
+    this.movementKind = kind;
   }
 
   private async runMovement(kind: MovementKind): Promise<void> {
@@ -287,6 +331,7 @@ export class RingMembership {
         this.movement = movement;
         logger.info({ kind }, kind === 'join' ? 'join: announcing JOINING, then streaming the ranges this node takes over' : 'decommission: announcing LEAVING, then streaming this node\'s ranges to their new owners');
         await movement.run();
+        this.movementError = '';
         await this.table.setSelf(kind === 'join' ? 'NORMAL' : 'LEFT');
         await options.progressStore.clear();
         if (kind === 'join') this.announceNormal();
@@ -303,7 +348,9 @@ export class RingMembership {
         // The movement retries failed ranges itself; this is something else (a progress
         // file that cannot be written, say). Try the whole movement again after a pause.
         logger.error({ err: error, kind }, `${kind} failed; trying again`);
-        await new Promise((resolve) => setTimeout(resolve, STREAM_RETRY_INTERVAL_MS));
+        this.movementError = `${kind} failed: ${error instanceof Error ? error.message : String(error)}; trying again every ${STREAM_RETRY_INTERVAL_MS} ms`;
+        // Cut short by close(), so that a drain does not wait out the pause.
+        await sleep(STREAM_RETRY_INTERVAL_MS, undefined, { signal: this.closing.signal }).catch(() => {});
       }
     }
   }
@@ -353,4 +400,9 @@ export class RingMembership {
     const write = HashRing.build(this.members.filter((member) => inWriteRing(stateOf(member))), { vnodes, replicationFactor }, hash);
     return new PlacementRings(read, write);
   }
+}
+
+/** The progress of a movement whose state is taken but which has not started streaming. */
+function notStarted(kind: MovementKind): MovementProgress {
+  return { kind, phase: 'announcing', rangesDone: 0, rangesTotal: 0, keys: 0, bytes: 0, lastError: '', waitingFor: [] };
 }

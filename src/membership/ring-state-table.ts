@@ -58,6 +58,14 @@ export class RingStateTable {
   private readonly peers = new Map<string, AnnouncedRingState>();
   /** What each peer last said it heard of this node. */
   private readonly heard = new Map<string, AnnouncedRingState>();
+  /**
+   * The highest version of this node's state any peer said it heard. Above the own
+   * version only when this node lost its saved state (a new volume under the same id)
+   * or its clock went back; every later announcement must be above it, or peers would
+   * ignore it as older and a join would wait for their acknowledgement forever.
+   */
+  private versionFloor = 0;
+  private outrunning = false;
   private queuedSave: Promise<void> | undefined;
   private saveTail: Promise<void> = Promise.resolve();
   private readonly nowMs: () => number;
@@ -89,7 +97,7 @@ export class RingStateTable {
   async setSelf(state: RingState): Promise<void> {
     const previous = this.own;
     if (previous?.state === state) return;
-    const announced = { state, version: Math.max(this.nowMs(), (previous?.version ?? 0) + 1) };
+    const announced = { state, version: Math.max(this.nowMs(), (previous?.version ?? 0) + 1, this.versionFloor + 1) };
     this.ownToSave = announced;
     await this.save();
     this.own = announced;
@@ -108,6 +116,7 @@ export class RingStateTable {
     if (sender !== '' && sender !== this.options.nodeId && this.options.isMember(sender)) {
       if (hello.ringState !== undefined) this.learn(sender, hello.ringState);
       if (hello.heardRingState !== undefined && isNewer(hello.heardRingState, this.heard.get(sender))) this.heard.set(sender, hello.heardRingState);
+      if (hello.heardRingState !== undefined && this.own !== undefined && hello.heardRingState.version > this.own.version) this.outrun(hello.heardRingState.version);
     }
     return { ringState: this.own };
   }
@@ -123,7 +132,9 @@ export class RingStateTable {
     if (own === undefined) return [...peers];
     return peers.filter((peer) => {
       const heard = this.heard.get(peer);
-      return heard === undefined || heard.version < own.version;
+      // A peer that heard a later version than the own one heard something this node
+      // no longer holds (see versionFloor): not an acknowledgement either.
+      return heard === undefined || heard.version !== own.version;
     });
   }
 
@@ -135,6 +146,27 @@ export class RingStateTable {
   /** Resolves once every change so far is saved (shutdown). */
   async flush(): Promise<void> {
     await this.saveTail;
+  }
+
+  /** Announces the own state again, above a version a peer heard of this node (versionFloor). */
+  private outrun(heardVersion: number): void {
+    this.versionFloor = Math.max(this.versionFloor, heardVersion);
+    const own = this.own;
+    if (own === undefined || this.outrunning) return;
+    const announced = { state: own.state, version: Math.max(this.nowMs(), own.version + 1, this.versionFloor + 1) };
+    this.ownToSave = announced;
+    this.outrunning = true;
+    this.save()
+      .then(() => {
+        // A change of state saved meanwhile carries a version above the floor already.
+        if (this.ownToSave !== announced) return;
+        this.own = announced;
+        this.options.logger.warn({ state: announced.state, version: announced.version, heardVersion }, 'a peer had heard a later version of this node\'s ring state; announcing it again above that');
+      })
+      .catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not save the ring state announced again; the next probe retries'))
+      .finally(() => {
+        this.outrunning = false;
+      });
   }
 
   private learn(peer: string, announced: AnnouncedRingState): void {

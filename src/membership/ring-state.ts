@@ -5,7 +5,9 @@
 //   NORMAL   a full replica of its ranges.
 //   LEAVING  decommissioning: still a full replica (reads and writes) while it streams
 //            its ranges to the nodes that own them once it is gone.
-//   LEFT     out of the ring; keeps answering replica calls until it is stopped.
+//   LEFT     out of the ring; keeps answering writes, probes and streaming calls until
+//            it is stopped, but no key reads (a peer that has not heard LEFT yet must
+//            read the range from the replicas that still take its writes).
 //
 // Each node announces its own state; peers learn it from probes. Two rings follow from
 // the states: the read ring (NORMAL + LEAVING: who holds the data now) and the write

@@ -336,15 +336,15 @@ export class QuorumNode implements ClusterView, StartedNode {
     // existing cluster before it answers any probe itself.
     this.notReadyReason = 'choosing the ring state';
     await membership.decide(lastSeenMs !== undefined);
+    this.notReadyReason = 'probing peers before serving';
 
     // The Replica service as peers see it: the local replica, probes answered with the
-    // ring states, and no key reads while JOINING. No peer that has heard this node is
-    // JOINING reads from it; one that still routes by an older state (this node's data
-    // directory was wiped) must count it as a failed replica, not as one without the key.
+    // ring states, and no key reads while the membership says so (JOINING,
+    // RingMembership.servesKeyReads).
     const replicaHandler: ReplicaHandler = {
       apply: (records) => localReplica.apply(records),
       read: (keys) => {
-        if (keys.length > 0 && membership.self === 'JOINING') return Promise.reject(new NotReadyError('this node is JOINING and serves no reads yet'));
+        if (keys.length > 0 && !membership.servesKeyReads()) return Promise.reject(new NotReadyError(`this node is ${membership.self ?? 'starting'} and serves no key reads`));
         return localReplica.read(keys);
       },
       merkleTree: (range, depth) => localReplica.merkleTree(range, depth),
@@ -468,10 +468,16 @@ export class QuorumNode implements ClusterView, StartedNode {
     return true;
   }
 
-  /** Why /readyz says no: starting, draining, or joining (with its progress). */
+  /**
+   * Why /readyz says no: starting, draining, or joining (with its progress). A joining
+   * node says so from the moment it has chosen JOINING, while it still starts up: its
+   * gRPC port (and Status, showing JOINING) is open by then.
+   */
   private unreadyReason(): string | undefined {
-    if (this.currentState !== 'SERVING') return this.notReadyReason;
-    return this.membership?.notReadyReason();
+    if (this.currentState === 'DRAINING') return this.notReadyReason;
+    const joining = this.membership?.notReadyReason();
+    if (joining !== undefined) return joining;
+    return this.currentState === 'SERVING' ? undefined : this.notReadyReason;
   }
 
   private admit(): void {

@@ -9,7 +9,7 @@ import { it } from 'node:test';
 import { HybridLogicalClock } from '../../src/clock/hybrid-logical-clock.js';
 import { Coordinator } from '../../src/coordinator/coordinator.js';
 import { LocalReplica } from '../../src/coordinator/local-replica.js';
-import { DecommissionRefusedError } from '../../src/errors/errors.js';
+import { DecommissionRefusedError, NotReadyError } from '../../src/errors/errors.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { FailureDetector } from '../../src/membership/failure-detector.js';
 import { PeerProber } from '../../src/membership/peer-prober.js';
@@ -26,7 +26,7 @@ const IDS = ['a', 'b', 'c', 'd'];
 const MEMBERS = IDS.map((id) => ({ id, address: id, ready: true }));
 const OPTIONS = { vnodes: 16, replicationFactor: 3 };
 
-async function memoryNode(network: MemoryNetwork, id: string, normalAlready: boolean) {
+async function memoryNode(network: MemoryNetwork, id: string, normalAlready: boolean, wrapProgressStore: (store: MovementProgressStore) => MovementProgressStore = (store) => store) {
   const tokenOf = await createTokenHasher();
   const engine = new MemoryStorageEngine(tokenOf);
   const clock = new HybridLogicalClock();
@@ -35,11 +35,11 @@ async function memoryNode(network: MemoryNetwork, id: string, normalAlready: boo
   const detector = new FailureDetector();
   detector.setPeers(IDS.filter((peer) => peer !== id));
   let saved: { kind: string; done: CompletedRanges } | undefined;
-  const progressStore: MovementProgressStore = {
+  const progressStore: MovementProgressStore = wrapProgressStore({
     load: async (kind) => (saved?.kind === kind ? saved.done : new CompletedRanges()),
     save: async (kind, done) => void (saved = { kind, done }),
     clear: async () => void (saved = undefined),
-  };
+  });
   // eslint-disable-next-line prefer-const -- the prober and the membership refer to each other
   let membership: RingMembership;
   const prober = new PeerProber({
@@ -71,7 +71,8 @@ async function memoryNode(network: MemoryNetwork, id: string, normalAlready: boo
   );
   network.register(id, {
     apply: (records) => replica.apply(records),
-    read: (keys) => replica.read(keys),
+    // The node's gate (src/node/quorum-node.ts): key reads only when the membership says so.
+    read: (keys) => (keys.length > 0 && !membership.servesKeyReads() ? Promise.reject(new NotReadyError(`${id} serves no key reads`)) : replica.read(keys)),
     merkleTree: (range, depth) => replica.merkleTree(range, depth),
     scan: (range, limit, cursor) => replica.scan(range, limit, cursor),
     probe: async (hello) => membership.onProbe(hello),
@@ -114,10 +115,16 @@ it('a new node joins by streaming, and leaves by streaming; decommission is refu
     const d = await memoryNode(network, 'd', false);
     nodes.push(d);
     assert.equal(await d.membership.decide(false), 'JOINING', 'a new node among NORMAL peers joins');
+    // The gRPC port opens between decide() and resume(): Status already shows the join.
+    assert.deepEqual(
+      { kind: d.membership.streamStatus()?.kind, phase: d.membership.streamStatus()?.phase, rangesDone: d.membership.streamStatus()?.rangesDone },
+      { kind: 'join', phase: 'announcing', rangesDone: 0 },
+    );
     d.prober.start();
     d.membership.resume();
     await assert.rejects(d.membership.decommission(), (error: unknown) => error instanceof DecommissionRefusedError && /JOINING/.test(error.message));
     assert.match(d.membership.notReadyReason() ?? '', /^joining/);
+    assert.equal(d.membership.servesKeyReads(), false, 'no key reads while JOINING');
     await until('a hears d JOINING', () => a!.membership.stateShownFor('d') === 'JOINING');
     const pendingOnA = keys.filter((key) => a!.membership.rings().placementOfKey(key).pending.includes('d'));
     assert.ok(pendingOnA.length > 0, 'writes through a reach d as a pending replica');
@@ -133,9 +140,15 @@ it('a new node joins by streaming, and leaves by streaming; decommission is refu
     }
 
     assert.equal(await d.membership.decommission(), 'LEAVING');
+    assert.equal(d.membership.streamStatus()?.kind, 'leave', 'Status shows the decommission, not the join before it');
     assert.equal(await d.membership.decommission(), 'LEAVING', 'asking again changes nothing');
     await until('d LEFT, heard by every peer', () => d.membership.reportedState() === 'LEFT');
     assert.ok(first.every((node) => node.membership.stateShownFor('d') === 'LEFT'));
+    // Once LEFT, d takes no more writes from peers that heard it; a peer that has not
+    // yet heard it must not read an old copy from d (a W=2 write routed without d could
+    // be on one final owner only, and R=2 of {d, that other} would miss it).
+    assert.equal(d.membership.servesKeyReads(), false, 'no key reads once LEFT');
+    assert.ok(first.every((node) => node.membership.servesKeyReads()));
     // d's copies are no longer needed: take it off the network before checking the rest.
     network.unregister('d');
     const three = await HashRing.create(MEMBERS.slice(0, 3), OPTIONS);
@@ -153,6 +166,90 @@ it('a new node joins by streaming, and leaves by streaming; decommission is refu
       return true;
     });
     assert.equal(a!.membership.self, 'NORMAL');
+  } finally {
+    for (const node of nodes) await node.close();
+    await network.idle();
+  }
+});
+
+it('a join that fails outside its ranges (an unreadable progress file) says why in Status and readiness, retries, and stops at once on close', async () => {
+  const network = new MemoryNetwork();
+  const first = await Promise.all(['a', 'b', 'c'].map((id) => memoryNode(network, id, true)));
+  const nodes = [...first];
+  try {
+    for (const node of first) node.prober.start();
+    await until('a, b and c hear each other NORMAL', () => first.every((node) => first.every((other) => node.membership.stateShownFor(other.id) === 'NORMAL')));
+    let failuresLeft = 1;
+    const d = await memoryNode(network, 'd', false, (store) => ({
+      ...store,
+      load: async (kind) => {
+        if (failuresLeft > 0) {
+          failuresLeft -= 1;
+          throw new Error('stream-progress.json: damaged');
+        }
+        return store.load(kind);
+      },
+    }));
+    nodes.push(d);
+    assert.equal(await d.membership.decide(false), 'JOINING');
+    d.prober.start();
+    d.membership.resume();
+    await until('Status shows the failure', () => /damaged/.test(d.membership.streamStatus()?.lastError ?? ''));
+    assert.equal(d.membership.streamStatus()?.phase, 'retrying');
+    assert.match(d.membership.notReadyReason() ?? '', /^joining: retrying.*last error: join failed: stream-progress\.json: damaged/);
+    await until('d NORMAL after the retry', () => d.membership.self === 'NORMAL');
+    assert.equal(d.membership.streamStatus(), undefined);
+
+    // Failing for good: close() must not wait out the pause before the next attempt.
+    const e = await memoryNode(network, 'e', false, (store) => ({
+      ...store,
+      load: async () => {
+        throw new Error('stream-progress.json: damaged');
+      },
+    }));
+    nodes.push(e);
+    assert.equal(await e.membership.decide(false), 'JOINING');
+    e.membership.resume();
+    await until('e retrying', () => /damaged/.test(e.membership.streamStatus()?.lastError ?? ''));
+    const closing = Date.now();
+    await e.membership.close();
+    // The pause is STREAM_RETRY_INTERVAL_MS (2 s); a close that waits it out takes that long.
+    assert.ok(Date.now() - closing < 1_000, `close took ${Date.now() - closing} ms`);
+  } finally {
+    for (const node of nodes) await node.close();
+    await network.idle();
+  }
+});
+
+it('a decommission asked for while the finished join is still clearing its progress still streams and ends LEFT', async () => {
+  const network = new MemoryNetwork();
+  const first = await Promise.all(['a', 'b', 'c'].map((id) => memoryNode(network, id, true)));
+  const nodes = [...first];
+  try {
+    for (const node of first) node.prober.start();
+    await until('a, b and c hear each other NORMAL', () => first.every((node) => first.every((other) => node.membership.stateShownFor(other.id) === 'NORMAL')));
+    for (let i = 0; i < 50; i++) await first[0]!.coordinator.put(Buffer.from(`key-${i}`), Buffer.from('v'), { w: 2 });
+    // The join's last step, removing its progress, is held until the decommission has been asked for.
+    let releaseClear: () => void = () => {};
+    const clearHeld = new Promise<void>((resolve) => (releaseClear = resolve));
+    let clearing = false;
+    const d = await memoryNode(network, 'd', false, (store) => ({
+      ...store,
+      clear: async () => {
+        clearing = true;
+        await clearHeld;
+        await store.clear();
+      },
+    }));
+    nodes.push(d);
+    assert.equal(await d.membership.decide(false), 'JOINING');
+    d.prober.start();
+    d.membership.resume();
+    await until('d NORMAL, its join clearing its progress', () => d.membership.self === 'NORMAL' && clearing);
+    await until('a, b and c hear d NORMAL', () => first.every((node) => node.membership.stateShownFor('d') === 'NORMAL'));
+    assert.equal(await d.membership.decommission(), 'LEAVING');
+    releaseClear();
+    await until('d LEFT, heard by every peer', () => d.membership.reportedState() === 'LEFT', 20_000);
   } finally {
     for (const node of nodes) await node.close();
     await network.idle();

@@ -92,3 +92,22 @@ it('starts from what was saved', () => {
   assert.equal(states.stateOf('q'), 'LEFT');
   assert.equal(states.stateOf('p'), undefined);
 });
+
+it('a peer that heard a later version of this node than its own (a lost state file, a clock behind) makes it announce above that version', async () => {
+  const saves: RingStateSnapshot[] = [];
+  const { states } = table({ saves });
+  await states.setSelf('JOINING');
+  const before = states.selfAnnounced!.version;
+  // p still holds what this node announced before it lost its state: LEFT, later by p's record.
+  const heard = { state: 'LEFT' as const, version: before + 60_000 };
+  states.onProbe({ sender: 'p', ringState: { state: 'NORMAL', version: 5 }, heardRingState: heard });
+  await states.flush();
+  const after = states.selfAnnounced!;
+  assert.equal(after.state, 'JOINING');
+  assert.ok(after.version > heard.version, `announced ${after.version}, p heard ${heard.version}`);
+  assert.deepEqual(saves.at(-1)!.self, after, 'saved before it is announced');
+  // p has not heard the new version yet: the join keeps waiting for it.
+  assert.deepEqual(states.notYetHeardBy(['p']), ['p']);
+  states.onProbe({ sender: 'p', ringState: { state: 'NORMAL', version: 5 }, heardRingState: after });
+  assert.deepEqual(states.notYetHeardBy(['p']), []);
+});
