@@ -65,6 +65,7 @@ export function adminServiceHandlers(view: ClusterView, context: ApiContext): Ad
           liveness: member.id === view.nodeId ? '' : view.liveness(member.id),
           hintBytes: String(hintBytes.get(member.id) ?? 0),
           ringState: view.memberRingState(member.id),
+          retained: member.retained === true,
         })),
         ringState: view.ringState(),
         stream:

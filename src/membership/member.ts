@@ -9,6 +9,11 @@ export interface Member {
   /** Failure domain (topology.kubernetes.io/zone) when known. */
   readonly zone?: string;
   readonly ready: boolean;
+  /**
+   * Discovery no longer reports the member, but it stays in the rings until it announces
+   * LEFT (src/membership/retained-members.ts); never set by a discovery adapter.
+   */
+  readonly retained?: boolean;
 }
 
 /** The port every discovery adapter (static, kubernetes) implements. */

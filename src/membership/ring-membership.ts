@@ -9,7 +9,10 @@
 //   or LEAVING, an existing cluster, or else starts NORMAL with the others of a new
 //   cluster. A data directory from a version without ring states is NORMAL.
 // - the join (JOINING -> stream -> NORMAL) and the decommission (LEAVING -> stream ->
-//   LEFT -> every reachable peer heard it), as RangeMovements (src/streaming).
+//   LEFT -> every reachable peer heard it), as RangeMovements (src/streaming);
+// - the member list itself: discovery's, plus the members it dropped that still own
+//   ranges (heard NORMAL or LEAVING), which stay until they announce LEFT
+//   (retained-members.ts, docs/decisions/0081-retain-members-until-left.md).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DecommissionRefusedError, NotReadyError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
@@ -31,6 +34,7 @@ import type { PeerLiveness } from './failure-detector.js';
 import type { Member } from './member.js';
 import { RingStateTable, type RingStateSnapshot, type RingStateStore } from './ring-state-table.js';
 import { inReadRing, inWriteRing, RING_STATE_UNKNOWN, type RingState } from './ring-state.js';
+import { retainMembers, sameMemberList } from './retained-members.js';
 
 /** Where a movement's done ranges are kept between runs (the node's data directory). */
 export interface MovementProgressStore {
@@ -63,11 +67,19 @@ export interface RingMembershipOptions {
   readonly metrics?: StreamMetrics;
   /** Told after the own state changed (health and readiness follow it). */
   readonly onSelfChanged?: (state: RingState) => void;
+  /**
+   * Told the member list to route, probe and show by whenever it changes: after a
+   * discovery change, and when a retained member is heard LEFT and drops out.
+   */
+  readonly onMembersChanged?: (members: readonly Member[]) => void;
   readonly logger: Logger;
 }
 
 export class RingMembership {
   private readonly table: RingStateTable;
+  /** What discovery reported last. */
+  private discovered: readonly Member[] = [];
+  /** `discovered` plus the retained members: what the rings, probes and Status use. */
   private members: readonly Member[] = [];
   private placement: PlacementRings;
   private movement: RangeMovement | undefined;
@@ -101,7 +113,10 @@ export class RingMembership {
       store: options.stateStore,
       isMember: (id) => this.members.some((member) => member.id === id),
       onChange: (change) => {
+        // A retained member heard LEFT leaves the member list before the rings are built.
+        const membersChanged = change.node !== options.nodeId && this.refreshMembers();
         this.rebuild();
+        if (membersChanged) options.onMembersChanged?.(this.members);
         if (change.node === options.nodeId) options.onSelfChanged?.(change.to);
       },
       logger: options.logger,
@@ -114,10 +129,38 @@ export class RingMembership {
     return this.placement;
   }
 
-  /** A new member list from discovery. */
-  setMembers(members: readonly Member[]): void {
-    this.members = members;
+  /**
+   * A new member list from discovery. Returns the member list in force (discovery's and
+   * the retained members), which onMembersChanged is told too when it changed.
+   */
+  setMembers(discovered: readonly Member[]): readonly Member[] {
+    this.discovered = discovered;
+    const changed = this.refreshMembers();
     this.rebuild();
+    if (changed) this.options.onMembersChanged?.(this.members);
+    return this.members;
+  }
+
+  /** The member list in force: discovery's plus the retained members. */
+  memberList(): readonly Member[] {
+    return this.members;
+  }
+
+  /** Recomputes the member list from discovery's and the states heard; true when it changed. */
+  private refreshMembers(): boolean {
+    const next = retainMembers(this.discovered, this.members, (id) => (id === this.options.nodeId ? undefined : this.table.stateOf(id)));
+    if (sameMemberList(next, this.members)) return false;
+    const kept = next.filter((member) => member.retained === true && !this.members.some((old) => old.id === member.id && old.retained === true));
+    const dropped = this.members.filter((member) => member.retained === true && !next.some((other) => other.id === member.id));
+    for (const member of kept) {
+      this.options.logger.warn(
+        { peer: member.id, ringState: this.table.stateOf(member.id), address: member.address },
+        'discovery no longer reports a member that owns ranges; it stays in the rings as down until it announces LEFT',
+      );
+    }
+    for (const member of dropped) this.options.logger.info({ peer: member.id, ringState: this.table.stateOf(member.id) }, 'retained member leaves the member list');
+    this.members = next;
+    return true;
   }
 
   get self(): RingState | undefined {

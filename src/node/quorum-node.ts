@@ -273,6 +273,7 @@ export class QuorumNode implements ClusterView, StartedNode {
         rangesRemaining: () => this.membership?.rangesRemaining() ?? 0,
       }),
       onSelfChanged: () => this.updateHealth(),
+      onMembersChanged: (members) => this.applyMembers(members),
       logger,
     });
     const membership = this.membership;
@@ -444,13 +445,31 @@ export class QuorumNode implements ClusterView, StartedNode {
     this.options.setLogLevel?.(settings.logLevel);
   }
 
-  private onMembers(members: readonly Member[]): void {
+  /**
+   * A change from discovery. The membership decides the member list in force: members
+   * discovery dropped stay while they own ranges (until they announce LEFT), so a pod
+   * re-created during a rolling restart does not move its ranges to stand-ins
+   * (docs/decisions/0081-retain-members-until-left.md). The list reaches the transport,
+   * the failure detector and the prober through applyMembers.
+   */
+  private onMembers(discovered: readonly Member[]): void {
+    this.membership?.setMembers(discovered);
+  }
+
+  /** The member list in force (discovery's and the retained members): route, probe and show by it. */
+  private applyMembers(members: readonly Member[]): void {
     this.currentMembers = members;
-    this.membership?.setMembers(members);
     this.transport?.setMembers(members);
     this.detector.setPeers(members.map((member) => member.id).filter((id) => id !== this.config.nodeId));
     this.clusterSync?.membersChanged();
-    this.logger.info({ members: members.map((member) => member.id), ringDigest: this.membership?.rings().read.digest }, 'membership changed');
+    this.logger.info(
+      {
+        members: members.map((member) => member.id),
+        retained: members.filter((member) => member.retained === true).map((member) => member.id),
+        ringDigest: this.membership?.rings().read.digest,
+      },
+      'membership changed',
+    );
   }
 
   /**

@@ -195,7 +195,7 @@ export async function runStatus(args: string[], io: CliIo): Promise<number> {
       member.ringState,
       member.self ? '-' : member.liveness,
       member.self ? '-' : `${member.hintBytes} B`,
-      member.self ? '(this node)' : '',
+      member.self ? '(this node)' : member.retained ? '(gone from discovery; kept until LEFT)' : '',
     ]);
   }
   io.stdout.write(table(rows));

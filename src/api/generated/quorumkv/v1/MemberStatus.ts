@@ -11,6 +11,7 @@ export interface MemberStatus {
   'liveness'?: (string);
   'hintBytes'?: (number | string | Long);
   'ringState'?: (string);
+  'retained'?: (boolean);
 }
 
 export interface MemberStatus__Output {
@@ -22,4 +23,5 @@ export interface MemberStatus__Output {
   'liveness': (string);
   'hintBytes': (string);
   'ringState': (string);
+  'retained': (boolean);
 }
