@@ -1,6 +1,7 @@
 // Kubernetes discovery against a real kube-apiserver: pods join, change readiness and
 // leave, the adapter follows, and real node processes that discover each other through
-// the API server rebuild their rings to match.
+// the API server keep their rings through a pod re-created with a new IP and drop a
+// member only once it was decommissioned (LEFT).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
@@ -11,6 +12,7 @@ import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
 import { KubeApiServer, findKubeBinaries, freePort, skipWithoutKube } from '../support/kube-api-server.js';
 import { TEST_SELECTOR, createNamespace, createPod, deletePod, eventually, setPodStatus } from '../support/kube-pods.js';
 import { NodeProcess } from '../support/node-process.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const skip = skipWithoutKube();
 
@@ -85,7 +87,7 @@ describe('kubernetes discovery (real API server)', { skip }, () => {
     }
   });
 
-  test('real nodes discover each other through the API server and their rings follow', async () => {
+  test('real nodes follow each other through the API server; a re-created pod keeps its ranges, only a decommission takes them out', async () => {
     const namespace = 'discovery-nodes';
     await createNamespace(core, namespace);
     const grpcPort = await freePort();
@@ -95,46 +97,88 @@ describe('kubernetes discovery (real API server)', { skip }, () => {
       await setPodStatus(core, namespace, `quorumkv-${i}`, ip, true);
     }
     const httpPorts = [await freePort(), await freePort(), await freePort()];
-    const nodes = ips.map((ip, i) =>
+    const dataDirs = [await tempDir(), await tempDir(), await tempDir()];
+    // N=2, so that quorumkv-2 may be decommissioned (two NORMAL members stay); durable
+    // storage, so that a restarted quorumkv-2 comes back NORMAL with its data.
+    const start = (i: number, ip: string): NodeProcess =>
       NodeProcess.start(
-        ['--node-id', `quorumkv-${i}`, '--host', ip, '--grpc-port', String(grpcPort), '--http-port', String(httpPorts[i]), '--storage', 'memory', '--discovery', 'kubernetes', '--kube-namespace', namespace, '--kube-label-selector', TEST_SELECTOR, '--vnodes', '16'],
+        ['--node-id', `quorumkv-${i}`, '--host', ip, '--grpc-port', String(grpcPort), '--http-port', String(httpPorts[i]), '--storage', 'durable', '--data-dir', dataDirs[i]!,
+          '--replication-factor', '2', '--probe-interval-ms', '300', '--discovery', 'kubernetes', '--kube-namespace', namespace, '--kube-label-selector', TEST_SELECTOR, '--vnodes', '16'],
         { KUBECONFIG: server.kubeconfigPath },
-      ),
-    );
+      );
+    const nodes = ips.map((ip, i) => start(i, ip));
     const clients = ips.map((ip) => new QuorumKvClient({ addresses: [`${ip}:${grpcPort}`], timeoutMs: 2000 }));
     try {
-      const views = async (): Promise<string[]> =>
-        Promise.all(clients.map(async (client) => {
-          try {
-            const status = await client.status();
-            // Nodes that start a moment apart may join the first one (ring state JOINING,
-            // docs/decisions/0080-ring-states-and-range-movement.md): wait until all are NORMAL.
-            return `${status.members.map((member) => member.id).join(',')}@${status.ringDigest}/${status.ringState}`;
-          } catch (error) {
-            return `error: ${(error as Error).message}`;
-          }
-        }));
+      const view = async (client: QuorumKvClient): Promise<string> => {
+        try {
+          const status = await client.status();
+          // Nodes that start a moment apart may join the first one (ring state JOINING,
+          // docs/decisions/0080-ring-states-and-range-movement.md): wait until all are NORMAL.
+          return `${status.members.map((member) => member.id).join(',')}@${status.ringDigest}/${status.ringState}`;
+        } catch (error) {
+          return `error: ${(error as Error).message}`;
+        }
+      };
       const describeNodes = (): string => nodes.map((node) => node.output.join('').slice(-1500)).join('\n---\n');
       let last: string[] = [];
-      const allSee = (ids: string): (() => Promise<boolean>) => async () => {
-        last = await views();
-        return last.every((view) => view.startsWith(`${ids}@`) && view.endsWith('/NORMAL')) && new Set(last).size === 1;
+      const allSee = (ids: string, among = clients): (() => Promise<boolean>) => async () => {
+        last = await Promise.all(among.map(view));
+        return last.every((line) => line.startsWith(`${ids}@`) && line.endsWith('/NORMAL')) && new Set(last).size === 1;
       };
       await eventually(allSee('quorumkv-0,quorumkv-1,quorumkv-2'), () => `${JSON.stringify(last)}\n${describeNodes()}`, 30_000);
-      const put = await clients[0]!.put(Buffer.from('k'), Buffer.from('v'), { w: 3 });
-      assert.equal(put.acks, 3);
+      const fullDigest = (await clients[0]!.status()).ringDigest;
+      const put = await clients[0]!.put(Buffer.from('k'), Buffer.from('v'), { w: 2 });
+      assert.equal(put.acks, 2);
 
-      // quorumkv-2's pod is deleted: the other nodes drop it from their rings.
-      await deletePod(core, namespace, 'quorumkv-2');
+      // A rolling restart: quorumkv-2 stops and its pod object is deleted, then re-created
+      // under the same name and given a new IP only later. Discovery drops the member in
+      // between; the others keep it in their rings (retained, not ready, down) because it
+      // owns ranges (docs/decisions/0081-retain-members-until-left.md).
       await nodes[2]!.stop();
-      const survivors = async (): Promise<boolean> => {
-        const views2 = await Promise.all(clients.slice(0, 2).map(async (client) => (await client.status()).members.map((member) => member.id).join(',')));
-        last = views2;
-        return views2.every((view) => view === 'quorumkv-0,quorumkv-1');
+      await deletePod(core, namespace, 'quorumkv-2');
+      const survivors = clients.slice(0, 2);
+      const retainedDown = async (): Promise<boolean> => {
+        const statuses = await Promise.all(survivors.map((client) => client.status()));
+        last = statuses.map((status) => JSON.stringify({ digest: status.ringDigest, members: status.members.map(({ id, address, ready, liveness, retained }) => ({ id, address, ready, liveness, retained })) }));
+        return statuses.every((status) => {
+          const gone = status.members.find((member) => member.id === 'quorumkv-2');
+          return gone?.retained === true && !gone.ready && gone.address === `127.0.0.4:${grpcPort}` && gone.liveness === 'down';
+        });
       };
-      await eventually(survivors, () => JSON.stringify(last), 15_000);
-      const log = nodes[0]!.logRecords().filter((record) => record.msg === 'kubernetes discovery: members changed');
-      assert.ok(log.some((record) => JSON.stringify(record.left) === '["quorumkv-2"]'), JSON.stringify(log));
+      await eventually(retainedDown, () => JSON.stringify(last), 15_000);
+      for (const node of nodes.slice(0, 2)) {
+        const changes = node.logRecords().filter((record) => record.msg === 'kubernetes discovery: members changed');
+        assert.ok(changes.some((record) => JSON.stringify(record.left) === '["quorumkv-2"]'), 'discovery dropped the member: ' + JSON.stringify(changes));
+      }
+      for (const client of survivors) assert.equal((await client.status()).ringDigest, fullDigest, 'the read ring did not change while the pod was gone');
+
+      await createPod(core, namespace, 'quorumkv-2', grpcPort);
+      const newIp = '127.0.0.5';
+      await setPodStatus(core, namespace, 'quorumkv-2', newIp, true);
+      nodes[2] = start(2, newIp);
+      clients[2]!.close();
+      clients[2] = new QuorumKvClient({ addresses: [`${newIp}:${grpcPort}`], timeoutMs: 2000 });
+      const reached = async (): Promise<boolean> => {
+        const statuses = await Promise.all(clients.map((client) => client.status().catch((error: Error) => error)));
+        last = statuses.map((status) => (status instanceof Error ? `error: ${status.message}` : JSON.stringify({ digest: status.ringDigest, state: status.ringState, members: status.members.map(({ id, address, liveness, retained }) => ({ id, address, liveness, retained })) })));
+        return statuses.every((status) => {
+          if (status instanceof Error || status.ringDigest !== fullDigest || status.ringState !== 'NORMAL') return false;
+          const back = status.members.find((member) => member.id === 'quorumkv-2');
+          return back?.address === `${newIp}:${grpcPort}` && !back.retained && (back.self || back.liveness === 'up');
+        });
+      };
+      await eventually(reached, () => `${JSON.stringify(last)}\n${describeNodes()}`, 30_000);
+      assert.equal((await clients[0]!.put(Buffer.from('k2'), Buffer.from('v2'), { w: 2 })).acks, 2);
+
+      // A decommission: quorumkv-2 announces LEFT, then its pod goes for good. The others
+      // take it out of their rings and, once discovery drops it, out of their member lists.
+      await clients[2]!.decommission();
+      await eventually(async () => (await clients[2]!.status()).ringState === 'LEFT', () => describeNodes(), 30_000);
+      await nodes[2]!.stop();
+      await deletePod(core, namespace, 'quorumkv-2');
+      await eventually(allSee('quorumkv-0,quorumkv-1', survivors), () => JSON.stringify(last), 15_000);
+      for (const client of survivors) assert.notEqual((await client.status()).ringDigest, fullDigest, 'the ring without quorumkv-2');
+      assert.equal((await clients[0]!.get(Buffer.from('k2'), { r: 2 })).value?.toString(), 'v2');
     } finally {
       for (const client of clients) client.close();
       await Promise.all(nodes.map((node) => node.stop()));
