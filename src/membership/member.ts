@@ -4,7 +4,7 @@
 
 export interface Member {
   readonly id: string;
-  /** host:port of the member's gRPC endpoint. */
+  /** host:port of the member's gRPC endpoint; '' for a retained member with no usable address. */
   readonly address: string;
   /** Failure domain (topology.kubernetes.io/zone) when known. */
   readonly zone?: string;

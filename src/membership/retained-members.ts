@@ -11,7 +11,9 @@
 //
 // - heard NORMAL or LEAVING (it owns ranges): kept, with the address discovery last gave
 //   it, not ready; it does not answer probes, so the failure detector holds it down and
-//   writes to it are hinted as for any down replica;
+//   writes to it are hinted as for any down replica. When a member discovery reports has
+//   that address now (pod IPs are reused), the retained one keeps no address (''): calls
+//   meant for it must not reach, and be acked by, another node;
 // - heard LEFT, JOINING (it never owned ranges), or never heard: dropped with discovery.
 import type { Member } from './member.js';
 import type { RingState } from './ring-state.js';
@@ -32,9 +34,10 @@ export function retainMembers(
   stateOf: (id: string) => RingState | undefined,
 ): Member[] {
   const reported = new Set(discovered.map((member) => member.id));
+  const taken = new Set(discovered.map((member) => member.address));
   const kept = previous
     .filter((member) => !reported.has(member.id) && isRetainedState(stateOf(member.id)))
-    .map((member): Member => ({ ...member, ready: false, retained: true }));
+    .map((member): Member => ({ ...member, address: taken.has(member.address) ? '' : member.address, ready: false, retained: true }));
   return [...discovered, ...kept].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 

@@ -100,6 +100,18 @@ it('a retained member comes back at a new address, and leaves the rings once it 
   assert.notEqual(membership.rings().read.digest, full);
 });
 
+it('a retained member whose address another member now has keeps no address, so no call meant for it reaches that member', async () => {
+  const membership = await membershipOf({ b: { state: 'NORMAL', version: 1 }, c: { state: 'NORMAL', version: 1 } });
+  membership.setMembers([member('a'), member('b', '10.0.0.2:7400'), member('c', '10.0.0.3:7400')]);
+  // b's pod is gone and c's re-created pod got b's old IP.
+  membership.setMembers([member('a'), member('c', '10.0.0.2:7400')]);
+  assert.deepEqual(membership.memberList().find((m) => m.id === 'b'), { id: 'b', address: '', ready: false, retained: true });
+  assert.deepEqual(membership.rings().read.memberIds, ['a', 'b', 'c']);
+  // Once c moves on, b does not take the stale address back.
+  membership.setMembers([member('a'), member('c', '10.0.0.9:7400')]);
+  assert.equal(membership.memberList().find((m) => m.id === 'b')?.address, '');
+});
+
 it('a member heard LEFT while discovery still reports it leaves the rings, and the list once discovery drops it', async () => {
   const membership = await membershipOf({ b: { state: 'NORMAL', version: 1 }, c: { state: 'NORMAL', version: 1 }, d: { state: 'NORMAL', version: 1 } });
   membership.setMembers(['a', 'b', 'c', 'd'].map((id) => member(id)));

@@ -182,6 +182,15 @@ test("a peer's error keeps its quorumkv code across the wire", async () => {
   });
 });
 
+test('a member with no address (a retained member whose address another member took) is PEER_UNREACHABLE', async () => {
+  const transport = new GrpcTransport({ members: [{ id: 'retained', address: '', ready: false, retained: true }] });
+  try {
+    await assert.rejects(transport.read('retained', [Buffer.from('k')], soon()), (error: QkvError) => error.code === 'PEER_UNREACHABLE' && /no address/.test(String((error.cause as Error)?.message)));
+  } finally {
+    await transport.close();
+  }
+});
+
 test('a peer nobody listens on is PEER_UNREACHABLE, an unknown peer too', async () => {
   const holder = new grpc.Server();
   const port = await new Promise<number>((resolve, reject) =>

@@ -189,7 +189,7 @@ export async function runStatus(args: string[], io: CliIo): Promise<number> {
   for (const member of status.members) {
     rows.push([
       member.id,
-      member.address,
+      member.address || '-',
       member.zone || '-',
       member.ready ? 'yes' : 'no',
       member.ringState,

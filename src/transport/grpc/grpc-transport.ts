@@ -88,10 +88,14 @@ export class GrpcTransport implements PeerTransport {
     if (options.members !== undefined) this.setMembers(options.members);
   }
 
-  /** Replaces the address book; channels to removed or moved peers are closed. */
+  /**
+   * Replaces the address book; channels to removed or moved peers are closed. A member
+   * with no address ('': a retained member whose last address another member now has,
+   * src/membership/retained-members.ts) is known but unreachable.
+   */
   setMembers(members: readonly Member[]): void {
     this.addresses.clear();
-    for (const member of members) this.addresses.set(member.id, member.address);
+    for (const member of members) if (member.address !== '') this.addresses.set(member.id, member.address);
     for (const [peer, link] of this.links) {
       if (this.addresses.get(peer) !== link.address) this.dropLink(peer, link);
     }
