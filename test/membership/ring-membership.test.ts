@@ -130,8 +130,9 @@ it('a new node joins by streaming, and leaves by streaming; decommission is refu
     assert.ok(pendingOnA.length > 0, 'writes through a reach d as a pending replica');
 
     await until('d NORMAL', () => d.membership.self === 'NORMAL');
-    assert.equal(d.membership.notReadyReason(), undefined);
     await until('everyone hears d NORMAL', () => first.every((node) => node.membership.stateShownFor('d') === 'NORMAL'));
+    // Ready only once every reachable peer has heard NORMAL (a few probe rounds later).
+    await until('d ready', () => d.membership.notReadyReason() === undefined);
     const four = await HashRing.create(MEMBERS, OPTIONS);
     for (const key of keys) {
       for (const replica of four.preferenceListForKey(key)) {
