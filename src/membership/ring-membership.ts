@@ -278,11 +278,18 @@ export class RingMembership {
     return self !== 'JOINING' && self !== 'LEFT';
   }
 
+  /**
+   * While a node that became NORMAL waits for its peers to hear it: why /readyz says no.
+   * The node serves the clients that reach it meanwhile (its own view is right); readiness
+   * waits so that no client is sent to the cluster before every peer routes by it.
+   */
+  announcingReason(): string | undefined {
+    if (this.table.self !== 'NORMAL' || this.normalWaitingFor === undefined) return undefined;
+    return `announcing NORMAL to peers (waiting for ${this.normalWaitingFor.join(', ') || 'the first probes'})`;
+  }
+
   /** Why the node must not serve clients now (JOINING), or undefined. */
   notReadyReason(): string | undefined {
-    if (this.table.self === 'NORMAL' && this.normalWaitingFor !== undefined) {
-      return `announcing NORMAL to peers (waiting for ${this.normalWaitingFor.join(', ') || 'the first probes'})`;
-    }
     if (this.table.self !== 'JOINING') return undefined;
     const progress = this.streamStatus();
     if (progress === undefined) return 'joining';

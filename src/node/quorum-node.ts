@@ -488,11 +488,17 @@ export class QuorumNode implements ClusterView, StartedNode {
   }
 
   /**
-   * Why /readyz says no: starting, draining, or joining (with its progress). A joining
-   * node says so from the moment it has chosen JOINING, while it still starts up: its
-   * gRPC port (and Status, showing JOINING) is open by then.
+   * Why /readyz says no: starting, draining, joining (with its progress), or announcing
+   * NORMAL to peers that have not heard it yet. A joining node says so from the moment
+   * it has chosen JOINING, while it still starts up: its gRPC port (and Status, showing
+   * JOINING) is open by then.
    */
   private unreadyReason(): string | undefined {
+    return this.refusalReason() ?? this.membership?.announcingReason();
+  }
+
+  /** Why client calls are refused now (starting, draining, joining), or undefined. */
+  private refusalReason(): string | undefined {
     if (this.currentState === 'DRAINING') return this.notReadyReason;
     const joining = this.membership?.notReadyReason();
     if (joining !== undefined) return joining;
@@ -501,7 +507,7 @@ export class QuorumNode implements ClusterView, StartedNode {
 
   private admit(): void {
     if (this.currentState === 'DRAINING') throw new ShuttingDownError();
-    const reason = this.unreadyReason();
+    const reason = this.refusalReason();
     if (reason !== undefined) throw new NotReadyError(reason);
   }
 

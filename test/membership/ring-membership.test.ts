@@ -132,7 +132,8 @@ it('a new node joins by streaming, and leaves by streaming; decommission is refu
     await until('d NORMAL', () => d.membership.self === 'NORMAL');
     await until('everyone hears d NORMAL', () => first.every((node) => node.membership.stateShownFor('d') === 'NORMAL'));
     // Ready only once every reachable peer has heard NORMAL (a few probe rounds later).
-    await until('d ready', () => d.membership.notReadyReason() === undefined);
+    assert.equal(d.membership.notReadyReason(), undefined, 'a NORMAL node serves clients');
+    await until('d ready', () => d.membership.announcingReason() === undefined);
     const four = await HashRing.create(MEMBERS, OPTIONS);
     for (const key of keys) {
       for (const replica of four.preferenceListForKey(key)) {
