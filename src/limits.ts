@@ -171,6 +171,14 @@ export const STREAM_RETRY_INTERVAL_MS = 2_000;
 export const STREAM_PROGRESS_SAVE_INTERVAL_MS = 1_000;
 /** How often a node checks whether every reachable peer has heard its new ring state. */
 export const RING_STATE_ANNOUNCE_POLL_MS = 100;
+/**
+ * How long a node that became NORMAL also waits for peers its failure detector holds
+ * down before it reports ready: peers that started in the same moment fail their first
+ * probes and are marked down while they are in fact coming up, and one of them may
+ * still route by an older view of this node. A peer that is really gone delays
+ * readiness by this much, once.
+ */
+export const RING_STATE_ANNOUNCE_DOWN_GRACE_MS = 3_000;
 
 /** How often the node records that it is alive (for the stale-rejoin check). */
 export const LAST_SEEN_INTERVAL_MS = 60_000;

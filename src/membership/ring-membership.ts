@@ -24,6 +24,7 @@ import type { RangeSyncOutcome, SyncDirection } from '../repair/range-sync.js';
 import type { CompletedRanges } from '../streaming/completed-ranges.js';
 import { RangeMovement, waitUntilHeard, type MovementKind, type MovementProgress, type StreamMetrics } from '../streaming/range-movement.js';
 import {
+  RING_STATE_ANNOUNCE_DOWN_GRACE_MS,
   RING_STATE_ANNOUNCE_POLL_MS,
   STREAM_PROGRESS_SAVE_INTERVAL_MS,
   STREAM_RANGES_IN_FLIGHT,
@@ -408,8 +409,14 @@ export class RingMembership {
   /** Waits in the background until every reachable peer has heard that this node is NORMAL. */
   private announceNormal(): void {
     if (this.closed) return;
-    this.normalWaitingFor = this.unannouncedPeers();
-    waitUntilHeard(() => this.unannouncedPeers(), RING_STATE_ANNOUNCE_POLL_MS, this.closing.signal, (waiting) => {
+    const startedMs = Date.now();
+    const waitingFor = (): readonly string[] => {
+      if (Date.now() - startedMs >= RING_STATE_ANNOUNCE_DOWN_GRACE_MS) return this.unannouncedPeers();
+      const peers = this.members.map((member) => member.id).filter((id) => id !== this.options.nodeId);
+      return this.table.notYetHeardBy(peers);
+    };
+    this.normalWaitingFor = waitingFor();
+    waitUntilHeard(waitingFor, RING_STATE_ANNOUNCE_POLL_MS, this.closing.signal, (waiting) => {
       this.normalWaitingFor = waiting;
     }).then(
       () => {
