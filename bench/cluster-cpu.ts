@@ -1,0 +1,318 @@
+// `npm run bench:cpu`: the server CPU time one operation costs on a local quorumkv
+// cluster — the figure that decides every ratio of `bench:compare` on a machine whose
+// cores the servers and the load generator share. Unlike throughput it hardly depends on
+// how busy the rest of the machine is, so two builds can be compared on a shared machine.
+//
+// Per round it starts a 3-node cluster (N=3 W=2 R=2, fsync=always, durable storage, the
+// same settings as bench:compare), loads the key space, and runs `qkv bench` for each row
+// (put, get, BatchPut of --batch keys), and a 1-node cluster (N=1) for `put-1`. During each
+// measured phase it reads every node's user and system CPU time from /proc and, from the
+// nodes' /metrics, how many records one WAL group commit and one coalesced Replica call
+// carried (the batching that CPU per operation depends on). With `--build NAME=DIR`
+// given more than once, the rounds alternate between the builds (DIR is a checkout with
+// `npm run build` done; its nodes run, this build's `qkv bench` drives them), and the
+// summary gives each row's median over the rounds and the ratio to the first build.
+//
+//   npm run bench:cpu -- [--rounds 3] [--rows put,get,batch-put,put-1] [--build before=../old --build after=.]
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runBenchProcess, type BenchSummary } from './compare/bench-process.js';
+import { ProcessGroup, type CpuTimes } from './compare/managed-process.js';
+import { QKV_MAIN, startQuorumKvCluster, type RunningQuorumKvCluster } from './compare/quorumkv-cluster.js';
+
+const ROWS = ['put', 'get', 'batch-put', 'put-1'] as const;
+type Row = (typeof ROWS)[number];
+const READY_TIMEOUT_MS = 60_000;
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    rows: { type: 'string', default: ROWS.join(',') },
+    build: { type: 'string', multiple: true },
+    duration: { type: 'string', default: '10s' },
+    warmup: { type: 'string', default: '2s' },
+    records: { type: 'string', default: '100000' },
+    'value-bytes': { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '64' },
+    distribution: { type: 'string', default: 'zipfian' },
+    batch: { type: 'string', default: '100' },
+    'cpu-prof-dir': { type: 'string' },
+    'json-out': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+if (values.help) {
+  console.log(`usage: npm run bench:cpu -- [--rounds 3] [--rows ${ROWS.join(',')}] [--build NAME=DIR ...]
+       [--duration 10s] [--warmup 2s] [--records 100000] [--value-bytes 100] [--concurrency 64]
+       [--distribution zipfian|uniform] [--batch 100] [--cpu-prof-dir DIR] [--json-out FILE]`);
+  process.exit(0);
+}
+
+interface Build {
+  readonly name: string;
+  readonly main: string;
+}
+
+const builds: Build[] = (values.build ?? []).map((text) => {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new Error(`--build must be NAME=DIR, got ${JSON.stringify(text)}`);
+  return { name: text.slice(0, at), main: join(resolve(text.slice(at + 1)), 'dist', 'src', 'cli', 'main.js') };
+});
+if (builds.length === 0) builds.push({ name: 'this', main: QKV_MAIN });
+const rows = values.rows.split(',').map((name) => name.trim()) as Row[];
+for (const row of rows) if (!(ROWS as readonly string[]).includes(row)) throw new Error(`--rows: unknown row ${row}`);
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
+const batchItems = Number(values.batch);
+
+const common = [
+  '--duration', values.duration,
+  '--warmup', values.warmup,
+  '--records', values.records,
+  '--value-bytes', values['value-bytes'],
+  '--concurrency', values.concurrency,
+  '--distribution', values.distribution,
+  '--timeout-ms', '30000',
+];
+
+function rowArgs(row: Row, load: boolean): string[] {
+  const noLoad = load ? [] : ['--no-load'];
+  switch (row) {
+    case 'put':
+      return ['--workload', 'write-only', '--w', '2', ...noLoad];
+    case 'get':
+      return ['--workload', 'c', '--r', '2', ...noLoad];
+    case 'batch-put':
+      return ['--workload', 'write-only', '--w', '2', '--batch', String(batchItems), ...noLoad];
+    case 'put-1':
+      return ['--workload', 'write-only', '--w', '1', '--no-load'];
+  }
+}
+
+interface Measurement {
+  readonly round: number;
+  readonly build: string;
+  readonly row: Row;
+  readonly opsPerSecond: number;
+  readonly operations: number;
+  readonly errors: number;
+  readonly p99Ms: number;
+  /** Server CPU per operation (a BatchPut call counts once), µs. */
+  readonly userUsPerOp: number;
+  readonly systemUsPerOp: number;
+  /** Mean records per WAL group commit and messages per Replica apply call during the phase. */
+  readonly walRecordsPerSync: number | undefined;
+  readonly messagesPerApplyCall: number | undefined;
+}
+
+/** Sums of a few series over all nodes, read from their /metrics. */
+interface MetricSums {
+  readonly walRecords: number;
+  readonly walSyncs: number;
+  readonly applyMessages: number;
+  readonly applyCalls: number;
+}
+
+async function scrape(urls: readonly string[]): Promise<MetricSums | undefined> {
+  try {
+    const texts = await Promise.all(urls.map(async (url) => (await fetch(url, { signal: AbortSignal.timeout(5000) })).text()));
+    const sum = (name: string, labelFilter?: string): number => {
+      let total = 0;
+      for (const text of texts) {
+        for (const line of text.split('\n')) {
+          if (!line.startsWith(name)) continue;
+          const rest = line.slice(name.length);
+          if (rest[0] !== ' ' && rest[0] !== '{') continue;
+          if (labelFilter !== undefined && !rest.includes(labelFilter)) continue;
+          total += Number(line.slice(line.lastIndexOf(' ') + 1));
+        }
+      }
+      return total;
+    };
+    return {
+      walRecords: sum('qkv_wal_group_commit_records_sum'),
+      walSyncs: sum('qkv_wal_group_commit_records_count'),
+      applyMessages: sum('qkv_replica_call_messages_sum', 'op="apply"'),
+      applyCalls: sum('qkv_replica_call_messages_count', 'op="apply"'),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function totalTimes(cluster: RunningQuorumKvCluster): CpuTimes | undefined {
+  let userSeconds = 0;
+  let systemSeconds = 0;
+  for (const node of cluster.processes) {
+    const times = node.cpuTimes();
+    if (times === undefined) return undefined;
+    userSeconds += times.userSeconds;
+    systemSeconds += times.systemSeconds;
+  }
+  return { userSeconds, systemSeconds };
+}
+
+async function measure(cluster: RunningQuorumKvCluster, round: number, build: string, row: Row, load: boolean): Promise<Measurement> {
+  const address = ['--target', 'quorumkv', '--addr', cluster.addresses.join(',')];
+  let cpuAtStart: CpuTimes | undefined;
+  let cpuAtEnd: CpuTimes | undefined;
+  let metricsAtStart: Promise<MetricSums | undefined> = Promise.resolve(undefined);
+  let metricsAtEnd: Promise<MetricSums | undefined> = Promise.resolve(undefined);
+  const summary: BenchSummary = await runBenchProcess([...address, ...common, ...rowArgs(row, load)], {
+    onMark: (event) => {
+      // CPU first: the scrape itself costs the nodes a little CPU.
+      if (event === 'start') {
+        cpuAtStart = totalTimes(cluster);
+        metricsAtStart = scrape(cluster.metricsUrls);
+      } else {
+        cpuAtEnd = totalTimes(cluster);
+        metricsAtEnd = scrape(cluster.metricsUrls);
+      }
+    },
+  });
+  const [before, after] = await Promise.all([metricsAtStart, metricsAtEnd]);
+  if (cpuAtStart === undefined || cpuAtEnd === undefined) throw new Error('the nodes\' CPU time could not be read from /proc');
+  const operations = Math.max(1, summary.all.operations);
+  const ratio = (records: number, calls: number): number | undefined => (calls > 0 ? records / calls : undefined);
+  return {
+    round,
+    build,
+    row,
+    opsPerSecond: summary.opsPerSecond,
+    operations: summary.all.operations,
+    errors: summary.errorCount,
+    p99Ms: summary.all.latency.p99Ms,
+    userUsPerOp: ((cpuAtEnd.userSeconds - cpuAtStart.userSeconds) * 1e6) / operations,
+    systemUsPerOp: ((cpuAtEnd.systemSeconds - cpuAtStart.systemSeconds) * 1e6) / operations,
+    walRecordsPerSync: before && after ? ratio(after.walRecords - before.walRecords, after.walSyncs - before.walSyncs) : undefined,
+    messagesPerApplyCall: before && after ? ratio(after.applyMessages - before.applyMessages, after.applyCalls - before.applyCalls) : undefined,
+  };
+}
+
+const group = new ProcessGroup();
+const dir = mkdtempSync(join(tmpdir(), 'qkv-cpu-'));
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\n${signal}: stopping the nodes...`);
+    void group.stopAll().finally(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+}
+
+function report(m: Measurement): void {
+  const cpu = m.userUsPerOp + m.systemUsPerOp;
+  const wal = m.walRecordsPerSync === undefined ? '–' : m.walRecordsPerSync.toFixed(1);
+  const calls = m.messagesPerApplyCall === undefined ? '–' : m.messagesPerApplyCall.toFixed(1);
+  const errors = m.errors > 0 ? `  ${m.errors} errors` : '';
+  console.error(
+    `  round ${m.round} ${m.build.padEnd(8)} ${m.row.padEnd(9)} ${String(m.opsPerSecond).padStart(6)} ops/s  p99 ${m.p99Ms.toFixed(0).padStart(5)} ms  ` +
+      `CPU ${cpu.toFixed(0).padStart(5)} µs/op (user ${m.userUsPerOp.toFixed(0)}, sys ${m.systemUsPerOp.toFixed(0)})  ` +
+      `${wal} records/sync  ${calls} msgs/apply call${errors}`,
+  );
+}
+
+async function runCluster(build: Build, round: number, size: number, clusterRows: readonly Row[], results: Measurement[]): Promise<void> {
+  if (clusterRows.length === 0) return;
+  const clusterDir = join(dir, `${build.name}-r${round}-n${size}`);
+  mkdirSync(clusterDir, { recursive: true });
+  const cpuProfileDir = values['cpu-prof-dir'] === undefined ? undefined : join(resolve(values['cpu-prof-dir']), `${build.name}-r${round}-n${size}`);
+  if (cpuProfileDir !== undefined) mkdirSync(cpuProfileDir, { recursive: true });
+  const cluster = await startQuorumKvCluster(group, {
+    dir: clusterDir,
+    readyTimeoutMs: READY_TIMEOUT_MS,
+    size,
+    replicationFactor: size,
+    fsync: 'always',
+    main: build.main,
+    ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }),
+  });
+  try {
+    let load = size > 1;
+    for (const row of clusterRows) {
+      if (interrupted) return;
+      const measurement = await measure(cluster, round, build.name, row, load);
+      load = false;
+      results.push(measurement);
+      report(measurement);
+    }
+  } finally {
+    await cluster.stop();
+  }
+}
+
+function median(numbers: readonly number[]): number {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function summaryTable(results: readonly Measurement[]): string {
+  const lines: string[] = [];
+  const first = builds[0]!.name;
+  const header = ['row', ...builds.flatMap((build) => [`${build.name} CPU µs/op`, `${build.name} ops/s`])];
+  if (builds.length > 1) header.push(...builds.slice(1).map((build) => `${build.name}/${first} CPU`));
+  lines.push(`| ${header.join(' | ')} |`);
+  lines.push(`|---|${header.slice(1).map(() => '---:').join('|')}|`);
+  for (const row of rows) {
+    const cpuOf = (build: string): number | undefined => {
+      const runs = results.filter((m) => m.build === build && m.row === row);
+      return runs.length === 0 ? undefined : median(runs.map((m) => m.userUsPerOp + m.systemUsPerOp));
+    };
+    const opsOf = (build: string): number | undefined => {
+      const runs = results.filter((m) => m.build === build && m.row === row);
+      return runs.length === 0 ? undefined : median(runs.map((m) => m.opsPerSecond));
+    };
+    const label = row === 'batch-put' ? `BatchPut ×${batchItems} (per call)` : row === 'put-1' ? 'put, 1 node (N=1)' : row;
+    const cells = builds.flatMap((build) => [cpuOf(build.name)?.toFixed(0) ?? '–', opsOf(build.name)?.toFixed(0) ?? '–']);
+    const base = cpuOf(first);
+    for (const build of builds.slice(1)) {
+      const mine = cpuOf(build.name);
+      cells.push(base === undefined || mine === undefined ? '–' : `${(mine / base).toFixed(2)}×`);
+    }
+    lines.push(`| ${label} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function main(): Promise<number> {
+  console.error(
+    `bench:cpu: ${rounds} round(s) of ${rows.join(', ')} for ${builds.map((build) => build.name).join(', ')}; ` +
+      `${values.concurrency} clients, ${values['value-bytes']}-byte values, ${values.records} keys (${values.distribution}), ${values.duration} per row`,
+  );
+  const results: Measurement[] = [];
+  const clusterRows = rows.filter((row) => row !== 'put-1');
+  for (let round = 1; round <= rounds; round++) {
+    // Alternate the order of the builds, so a machine getting busier favours neither.
+    const order = round % 2 === 1 ? builds : [...builds].reverse();
+    for (const build of order) {
+      if (interrupted) return 130;
+      await runCluster(build, round, 3, clusterRows, results);
+      if (rows.includes('put-1')) await runCluster(build, round, 1, ['put-1'], results);
+    }
+  }
+  console.log(`Server CPU per operation (user + system of all nodes), median of ${rounds} round(s):\n`);
+  console.log(summaryTable(results));
+  if (values['json-out'] !== undefined) writeFileSync(values['json-out'], JSON.stringify(results, null, 2));
+  return 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  console.error(`bench:cpu failed: ${error instanceof Error ? error.message : String(error)}`);
+} finally {
+  if (!interrupted) {
+    await group.stopAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+process.exit(code);
