@@ -5,18 +5,24 @@
 //
 // Per round it starts a 3-node cluster (N=3 W=2 R=2, fsync=always, durable storage, the
 // same settings as bench:compare), loads the key space, and runs `qkv bench` for each row
-// (put, get, BatchPut of --batch keys), and a 1-node cluster (N=1) for `put-1`. During each
-// measured phase it reads every node's user and system CPU time from /proc and, from the
-// nodes' /metrics, how many records one WAL group commit and one coalesced Replica call
-// carried (the batching that CPU per operation depends on). With `--build NAME=DIR`
+// (put, get, BatchPut of --batch keys), and a 1-node cluster (N=1) for `put-1`. The clients
+// are paced (`qkv bench --rate`): at a fixed rate the nodes batch the same way whichever
+// build runs and whatever else the machine does, whereas closed-loop clients go as fast as
+// the shared CPU lets them and the batching, and with it the CPU per operation, follow.
+// Before the rows it measures the idle nodes' CPU per second (probes, timers), and each
+// row is given with and without that share. During each measured phase it reads every
+// node's user and system CPU time from /proc and, from the nodes' /metrics, how many
+// records one WAL group commit and one coalesced Replica batch carried. With `--build NAME=DIR`
 // given more than once, the rounds alternate between the builds (DIR is a checkout with
 // `npm run build` done; its nodes run, this build's `qkv bench` drives them), and the
 // summary gives each row's median over the rounds and the ratio to the first build.
 //
-//   npm run bench:cpu -- [--rounds 3] [--rows put,get,batch-put,put-1] [--build before=../old --build after=.]
+//   npm run bench:cpu -- [--rounds 3] [--rows put,get,batch-put,put-1] [--rate 400] [--batch-rate 40]
+//                        [--build before=../old --build after=.]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { runBenchProcess, type BenchSummary } from './compare/bench-process.js';
 import { ProcessGroup, type CpuTimes } from './compare/managed-process.js';
@@ -38,6 +44,9 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     distribution: { type: 'string', default: 'zipfian' },
     batch: { type: 'string', default: '100' },
+    rate: { type: 'string', default: '400' },
+    'batch-rate': { type: 'string', default: '40' },
+    'idle-seconds': { type: 'string', default: '5' },
     'cpu-prof-dir': { type: 'string' },
     'json-out': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -46,7 +55,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(`usage: npm run bench:cpu -- [--rounds 3] [--rows ${ROWS.join(',')}] [--build NAME=DIR ...]
-       [--duration 10s] [--warmup 2s] [--records 100000] [--value-bytes 100] [--concurrency 64]
+       [--rate 400] [--batch-rate 40] [--idle-seconds 5] [--duration 10s] [--warmup 2s] [--records 100000] [--value-bytes 100] [--concurrency 64]
        [--distribution zipfian|uniform] [--batch 100] [--cpu-prof-dir DIR] [--json-out FILE]`);
   process.exit(0);
 }
@@ -80,15 +89,16 @@ const common = [
 
 function rowArgs(row: Row, load: boolean): string[] {
   const noLoad = load ? [] : ['--no-load'];
+  const rate = ['--rate', values.rate];
   switch (row) {
     case 'put':
-      return ['--workload', 'write-only', '--w', '2', ...noLoad];
+      return ['--workload', 'write-only', '--w', '2', ...rate, ...noLoad];
     case 'get':
-      return ['--workload', 'c', '--r', '2', ...noLoad];
+      return ['--workload', 'c', '--r', '2', ...rate, ...noLoad];
     case 'batch-put':
-      return ['--workload', 'write-only', '--w', '2', '--batch', String(batchItems), ...noLoad];
+      return ['--workload', 'write-only', '--w', '2', '--batch', String(batchItems), '--rate', values['batch-rate'], ...noLoad];
     case 'put-1':
-      return ['--workload', 'write-only', '--w', '1', '--no-load'];
+      return ['--workload', 'write-only', '--w', '1', ...rate, '--no-load'];
   }
 }
 
@@ -103,6 +113,8 @@ interface Measurement {
   /** Server CPU per operation (a BatchPut call counts once), µs. */
   readonly userUsPerOp: number;
   readonly systemUsPerOp: number;
+  /** The same less the idle nodes' CPU over the phase's length, µs. */
+  readonly busyUsPerOp: number;
   /** Mean records per WAL group commit and messages per Replica apply call during the phase. */
   readonly walRecordsPerSync: number | undefined;
   readonly messagesPerApplyCall: number | undefined;
@@ -155,10 +167,24 @@ function totalTimes(cluster: RunningQuorumKvCluster): CpuTimes | undefined {
   return { userSeconds, systemSeconds };
 }
 
-async function measure(cluster: RunningQuorumKvCluster, round: number, build: string, row: Row, load: boolean): Promise<Measurement> {
+/** CPU seconds per second the nodes use with no traffic at all. */
+async function idleCpuPerSecond(cluster: RunningQuorumKvCluster): Promise<number> {
+  const seconds = Number(values['idle-seconds']);
+  if (!(seconds > 0)) return 0;
+  const before = totalTimes(cluster);
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const after = totalTimes(cluster);
+  if (before === undefined || after === undefined) return 0;
+  return (after.userSeconds + after.systemSeconds - before.userSeconds - before.systemSeconds) / ((performance.now() - started) / 1000);
+}
+
+async function measure(cluster: RunningQuorumKvCluster, round: number, build: string, row: Row, load: boolean, idlePerSecond: number): Promise<Measurement> {
   const address = ['--target', 'quorumkv', '--addr', cluster.addresses.join(',')];
   let cpuAtStart: CpuTimes | undefined;
   let cpuAtEnd: CpuTimes | undefined;
+  let phaseStarted = 0;
+  let phaseSeconds = 0;
   let metricsAtStart: Promise<MetricSums | undefined> = Promise.resolve(undefined);
   let metricsAtEnd: Promise<MetricSums | undefined> = Promise.resolve(undefined);
   const summary: BenchSummary = await runBenchProcess([...address, ...common, ...rowArgs(row, load)], {
@@ -166,9 +192,11 @@ async function measure(cluster: RunningQuorumKvCluster, round: number, build: st
       // CPU first: the scrape itself costs the nodes a little CPU.
       if (event === 'start') {
         cpuAtStart = totalTimes(cluster);
+        phaseStarted = performance.now();
         metricsAtStart = scrape(cluster.metricsUrls);
       } else {
         cpuAtEnd = totalTimes(cluster);
+        phaseSeconds = (performance.now() - phaseStarted) / 1000;
         metricsAtEnd = scrape(cluster.metricsUrls);
       }
     },
@@ -177,6 +205,8 @@ async function measure(cluster: RunningQuorumKvCluster, round: number, build: st
   if (cpuAtStart === undefined || cpuAtEnd === undefined) throw new Error('the nodes\' CPU time could not be read from /proc');
   const operations = Math.max(1, summary.all.operations);
   const ratio = (records: number, calls: number): number | undefined => (calls > 0 ? records / calls : undefined);
+  const userUsPerOp = ((cpuAtEnd.userSeconds - cpuAtStart.userSeconds) * 1e6) / operations;
+  const systemUsPerOp = ((cpuAtEnd.systemSeconds - cpuAtStart.systemSeconds) * 1e6) / operations;
   return {
     round,
     build,
@@ -185,8 +215,9 @@ async function measure(cluster: RunningQuorumKvCluster, round: number, build: st
     operations: summary.all.operations,
     errors: summary.errorCount,
     p99Ms: summary.all.latency.p99Ms,
-    userUsPerOp: ((cpuAtEnd.userSeconds - cpuAtStart.userSeconds) * 1e6) / operations,
-    systemUsPerOp: ((cpuAtEnd.systemSeconds - cpuAtStart.systemSeconds) * 1e6) / operations,
+    userUsPerOp,
+    systemUsPerOp,
+    busyUsPerOp: userUsPerOp + systemUsPerOp - (idlePerSecond * phaseSeconds * 1e6) / operations,
     walRecordsPerSync: before && after ? ratio(after.walRecords - before.walRecords, after.walSyncs - before.walSyncs) : undefined,
     messagesPerApplyCall: before && after ? ratio(after.applyMessages - before.applyMessages, after.applyCalls - before.applyCalls) : undefined,
   };
@@ -214,7 +245,7 @@ function report(m: Measurement): void {
   const errors = m.errors > 0 ? `  ${m.errors} errors` : '';
   console.error(
     `  round ${m.round} ${m.build.padEnd(8)} ${m.row.padEnd(9)} ${String(m.opsPerSecond).padStart(6)} ops/s  p99 ${m.p99Ms.toFixed(0).padStart(5)} ms  ` +
-      `CPU ${cpu.toFixed(0).padStart(5)} µs/op (user ${m.userUsPerOp.toFixed(0)}, sys ${m.systemUsPerOp.toFixed(0)})  ` +
+      `CPU ${cpu.toFixed(0).padStart(5)} µs/op (user ${m.userUsPerOp.toFixed(0)}, sys ${m.systemUsPerOp.toFixed(0)}; ${m.busyUsPerOp.toFixed(0)} above idle)  ` +
       `${wal} records/sync  ${calls} msgs/apply call${errors}`,
   );
 }
@@ -235,10 +266,12 @@ async function runCluster(build: Build, round: number, size: number, clusterRows
     ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }),
   });
   try {
+    const idlePerSecond = await idleCpuPerSecond(cluster);
+    console.error(`  round ${round} ${build.name.padEnd(8)} ${size} node(s) idle: ${(idlePerSecond * 1000).toFixed(1)} ms of CPU per second`);
     let load = size > 1;
     for (const row of clusterRows) {
       if (interrupted) return;
-      const measurement = await measure(cluster, round, build.name, row, load);
+      const measurement = await measure(cluster, round, build.name, row, load, idlePerSecond);
       load = false;
       results.push(measurement);
       report(measurement);
@@ -257,8 +290,8 @@ function median(numbers: readonly number[]): number {
 function summaryTable(results: readonly Measurement[]): string {
   const lines: string[] = [];
   const first = builds[0]!.name;
-  const header = ['row', ...builds.flatMap((build) => [`${build.name} CPU µs/op`, `${build.name} ops/s`])];
-  if (builds.length > 1) header.push(...builds.slice(1).map((build) => `${build.name}/${first} CPU`));
+  const header = ['row', ...builds.flatMap((build) => [`${build.name} CPU µs/op`, 'above idle', 'ops/s'])];
+  if (builds.length > 1) header.push(...builds.slice(1).flatMap((build) => [`${build.name}/${first} CPU`, 'above idle']));
   lines.push(`| ${header.join(' | ')} |`);
   lines.push(`|---|${header.slice(1).map(() => '---:').join('|')}|`);
   for (const row of rows) {
@@ -266,17 +299,18 @@ function summaryTable(results: readonly Measurement[]): string {
       const runs = results.filter((m) => m.build === build && m.row === row);
       return runs.length === 0 ? undefined : median(runs.map((m) => m.userUsPerOp + m.systemUsPerOp));
     };
+    const busyOf = (build: string): number | undefined => {
+      const runs = results.filter((m) => m.build === build && m.row === row);
+      return runs.length === 0 ? undefined : median(runs.map((m) => m.busyUsPerOp));
+    };
     const opsOf = (build: string): number | undefined => {
       const runs = results.filter((m) => m.build === build && m.row === row);
       return runs.length === 0 ? undefined : median(runs.map((m) => m.opsPerSecond));
     };
     const label = row === 'batch-put' ? `BatchPut ×${batchItems} (per call)` : row === 'put-1' ? 'put, 1 node (N=1)' : row;
-    const cells = builds.flatMap((build) => [cpuOf(build.name)?.toFixed(0) ?? '–', opsOf(build.name)?.toFixed(0) ?? '–']);
-    const base = cpuOf(first);
-    for (const build of builds.slice(1)) {
-      const mine = cpuOf(build.name);
-      cells.push(base === undefined || mine === undefined ? '–' : `${(mine / base).toFixed(2)}×`);
-    }
+    const cells = builds.flatMap((build) => [cpuOf(build.name)?.toFixed(0) ?? '–', busyOf(build.name)?.toFixed(0) ?? '–', opsOf(build.name)?.toFixed(0) ?? '–']);
+    const ratio = (mine: number | undefined, base: number | undefined): string => (base === undefined || mine === undefined ? '–' : `${(mine / base).toFixed(2)}×`);
+    for (const build of builds.slice(1)) cells.push(ratio(cpuOf(build.name), cpuOf(first)), ratio(busyOf(build.name), busyOf(first)));
     lines.push(`| ${label} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n') + '\n';
@@ -298,7 +332,10 @@ async function main(): Promise<number> {
       if (rows.includes('put-1')) await runCluster(build, round, 1, ['put-1'], results);
     }
   }
-  console.log(`Server CPU per operation (user + system of all nodes), median of ${rounds} round(s):\n`);
+  console.log(
+    `Server CPU per operation (user + system of all nodes; "above idle" less what the idle nodes use in the same time), ` +
+      `median of ${rounds} round(s); clients paced at ${values.rate} ops/s (BatchPut ${values['batch-rate']} calls/s):\n`,
+  );
   console.log(summaryTable(results));
   if (values['json-out'] !== undefined) writeFileSync(values['json-out'], JSON.stringify(results, null, 2));
   return 0;

@@ -60,13 +60,25 @@ export function writeRecord(record: KvRecord, target: Buffer, offset: number): n
   return writeBody(record, target, at);
 }
 
-export function encodeBatch(records: readonly KvRecord[]): Buffer {
+/** Bytes of the batch encoding of `records`. */
+export function batchBytes(records: readonly KvRecord[]): number {
   let total = 4;
   for (const record of records) total += recordBytes(record);
-  const target = Buffer.allocUnsafe(total);
-  let at = target.writeUInt32BE(records.length, 0);
+  return total;
+}
+
+/** Writes the batch encoding of `records` at `offset` of `target`; returns the offset after it. */
+export function writeBatch(records: readonly KvRecord[], target: Buffer, offset: number): number {
+  let at = target.writeUInt32BE(records.length, offset);
   for (const record of records) at = writeRecord(record, target, at);
-  assert.equal(at, total);
+  return at;
+}
+
+export function encodeBatch(records: readonly KvRecord[]): Buffer {
+  const total = batchBytes(records);
+  const target = Buffer.allocUnsafe(total);
+  const end = writeBatch(records, target, 0);
+  assert.equal(end, total);
   return target;
 }
 

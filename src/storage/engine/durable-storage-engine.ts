@@ -21,9 +21,9 @@ import { StoreClosedError } from '../../errors/errors.js';
 import { KEY_BYTES_MAX_CEILING, MEMTABLE_BYTES_DEFAULT, SCAN_PAGE_BYTES_MAX, TOMBSTONE_GRACE_MS_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT } from '../../limits.js';
 import type { Logger } from '../../logging/logger.js';
 import { rangeIntervals, type TokenFunction, type TokenRange } from '../../ring/token-range.js';
-import type { KvRecord, Version } from '../record.js';
+import type { KvRecord } from '../record.js';
 import { recordPayloadBytes, supersedes } from '../record.js';
-import { encodeBatch } from '../record-codec.js';
+import { recordBytes, writeBatch } from '../record-codec.js';
 import type { ApplyResult, ScanCursor, ScanPage, StorageEngine } from '../storage-engine.js';
 import type { FsyncPolicy } from '../wal/fsync-policy.js';
 import { nodeWalFileSystem, type WalFileSystem } from '../wal/wal-file-system.js';
@@ -70,8 +70,11 @@ export class DurableStorageEngine implements StorageEngine {
   private appliesInFlight = 0;
   private appliesDrained: (() => void) | undefined;
   private sweepAfter: Buffer | undefined;
-  /** Counts checkpoints whose records reached the store; see `insert`. */
-  private checkpointsCompleted = 0;
+  /**
+   * Changes whenever a level below the active memtable changes: the active memtable is
+   * frozen, the frozen one reaches the store, or a replay writes to the store. See `insert`.
+   */
+  private levelsGeneration = 0;
   private wal!: WriteAheadLog;
 
   private constructor(
@@ -157,22 +160,30 @@ export class DurableStorageEngine implements StorageEngine {
     if (this.active.bytes >= this.checkpointThresholdBytes()) await this.waitForRoom();
 
     // Stale records (repairs, replays from peers) are dropped before they cost WAL space.
-    const applied = records.map(() => false);
-    const fresh: Array<{ index: number; record: KvRecord; mapKey: string; seen: Version | undefined }> = [];
-    for (const [index, record] of records.entries()) {
+    const applied = new Array<boolean>(records.length).fill(false);
+    const fresh: KvRecord[] = [];
+    const freshIndex: number[] = [];
+    const freshMapKeys: string[] = [];
+    let payloadBytes = 4;
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index]!;
       const mapKey = mapKeyOf(record.key);
-      const seen = this.get(record.key, mapKey)?.version;
-      if (supersedes(record.version, seen)) fresh.push({ index, record, mapKey, seen });
+      if (!supersedes(record.version, this.get(record.key, mapKey)?.version)) continue;
+      fresh.push(record);
+      freshIndex.push(index);
+      freshMapKeys.push(mapKey);
+      payloadBytes += recordBytes(record);
     }
     if (fresh.length === 0) return { applied };
 
-    const epoch = this.checkpointsCompleted;
-    const segment = await this.wal.append(encodeBatch(fresh.map((entry) => entry.record)), fresh.length);
+    const generation = this.levelsGeneration;
+    // The batch is encoded straight into its WAL frame: one buffer, no copy.
+    const segment = await this.wal.appendEncoded(payloadBytes, (target, offset) => writeBatch(fresh, target, offset), fresh.length);
     // A checkpoint rolls the WAL only after every earlier append has reached this
     // point, so a record can never land in a memtable younger than its segment.
     assert.ok(segment >= this.activeSince, 'record inserted into a memtable newer than its WAL segment');
-    const unchangedStore = epoch === this.checkpointsCompleted;
-    for (const { index, record, mapKey, seen } of fresh) applied[index] = this.insert(record, mapKey, unchangedStore ? seen : undefined, unchangedStore);
+    const levelsUnchanged = generation === this.levelsGeneration;
+    for (let i = 0; i < fresh.length; i++) applied[freshIndex[i]!] = this.insert(fresh[i]!, freshMapKeys[i]!, levelsUnchanged);
 
     if (this.needsCheckpoint()) void this.checkpoint().catch(() => {});
     return { applied };
@@ -274,31 +285,26 @@ export class DurableStorageEngine implements StorageEngine {
   }
 
   /**
-   * Inserts a record that supersedes every version the engine holds for its key.
-   * `seenInStore` is the newest version found before the WAL append; while no checkpoint
-   * completed since, only the memtables can have gained a newer one, so the store lookup
-   * is skipped. Otherwise every level is consulted again.
+   * Inserts a record into the active memtable when it supersedes every version the
+   * engine holds for its key. `levelsUnchanged`: the record superseded every level when
+   * it was looked up before the WAL append, and no level below the active memtable has
+   * changed since (levelsGeneration), so only the active memtable can hold a newer
+   * version now, and `put` checks that one. Otherwise every level is consulted again.
    */
-  private insert(record: KvRecord, mapKey: string, seenBefore: Version | undefined, storeUnchanged: boolean): boolean {
-    let newest = storeUnchanged ? seenBefore : this.get(record.key, mapKey)?.version;
-    if (storeUnchanged) {
-      for (const level of [this.active, this.frozen]) {
-        const held = level?.get(record.key, mapKey)?.version;
-        if (held && supersedes(held, newest)) newest = held;
-      }
-    }
-    if (!supersedes(record.version, newest)) return false;
+  private insert(record: KvRecord, mapKey: string, levelsUnchanged: boolean): boolean {
+    if (!levelsUnchanged && !supersedes(record.version, this.get(record.key, mapKey)?.version)) return false;
     return this.active.put(ownedCopy(record), mapKey);
   }
 
   /** Recovery applies replayed batches here; past the budget they go to the store. */
   private async replay(records: KvRecord[]): Promise<void> {
-    for (const record of records) this.insert(record, mapKeyOf(record.key), undefined, false);
+    for (const record of records) this.insert(record, mapKeyOf(record.key), false);
     if (this.active.bytes >= this.checkpointThresholdBytes()) {
       // The WAL writer does not exist yet, so the checkpoint marker stays where it is:
       // the same segments are replayed again after a crash, which LWW makes harmless.
       await this.writeToStore(this.active, this.store.checkpointSegment());
       this.active = new Memtable();
+      this.levelsGeneration++;
     }
   }
 
@@ -325,10 +331,11 @@ export class DurableStorageEngine implements StorageEngine {
       const boundary = await this.wal.rollover();
       this.frozen = this.active;
       this.active = new Memtable();
+      this.levelsGeneration++;
       this.activeSince = boundary;
       const written = await this.writeToStore(this.frozen, boundary);
       this.frozen = undefined;
-      this.checkpointsCompleted++;
+      this.levelsGeneration++;
       const removedSegments = await this.wal.removeSegmentsBefore(boundary);
       const purged = await this.sweepForPurge();
       const elapsedMs = performance.now() - started;
