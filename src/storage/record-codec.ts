@@ -146,6 +146,36 @@ function readBody(cursor: Cursor, key: Buffer): KvRecord {
   return { key, value, version: { stamp, nodeId }, expiresAtMs };
 }
 
+/** What retention decides by (src/storage/engine/retention.ts). */
+export interface RetentionFields {
+  readonly tombstone: boolean;
+  readonly stamp: bigint;
+  /** 0 means never. */
+  readonly expiresAtMs: number;
+}
+
+/**
+ * The retention fields of a record body, read without decoding the node id or copying
+ * the value: a sweep over the store looks at thousands of bodies for a few tombstones.
+ * The parts it reads are checked as decodeBody checks them.
+ */
+export function readRetentionFields(bytes: Buffer): RetentionFields {
+  const cursor = new Cursor(bytes, 0, bytes.length);
+  const flags = cursor.u8('flags');
+  if ((flags & ~FLAGS_KNOWN) !== 0) throw new RecordDecodeError(`unknown flags 0x${flags.toString(16)}`);
+  const stamp = cursor.u64('stamp');
+  const nodeIdBytes = cursor.u8('node id length');
+  cursor.need(nodeIdBytes, 'node id');
+  cursor.at += nodeIdBytes;
+  let expiresAtMs = 0;
+  if (flags & FLAG_HAS_EXPIRY) {
+    const expiry = cursor.u64('expiry');
+    if (expiry > BigInt(Number.MAX_SAFE_INTEGER)) throw new RecordDecodeError('expiry beyond the safe integer range');
+    expiresAtMs = Number(expiry);
+  }
+  return { tombstone: (flags & FLAG_TOMBSTONE) !== 0, stamp, expiresAtMs };
+}
+
 export function decodeBody(key: Buffer, bytes: Buffer): KvRecord {
   const cursor = new Cursor(bytes, 0, bytes.length);
   const record = readBody(cursor, key);

@@ -33,7 +33,7 @@ import type { WriteAheadLog } from '../wal/write-ahead-log.js';
 import { createEngineMetrics, type EngineMetrics } from './engine-metrics.js';
 import { compareTokenKey, indexAfter, mapKeyOf, Memtable } from './memtable.js';
 import { OrderedStore, storeKeyOf } from './ordered-store.js';
-import { isPurgeable, storedForm } from './retention.js';
+import { isPurgeableByFields, storedForm } from './retention.js';
 
 /** WAL segments written since the last checkpoint that start a checkpoint by themselves. */
 const WAL_SEGMENTS_BEFORE_CHECKPOINT = 2n;
@@ -369,8 +369,8 @@ export class DurableStorageEngine implements StorageEngine {
     const entries = this.store.sweep(PURGE_SWEEP_ENTRIES_MAX, this.sweepAfter);
     this.sweepAfter = entries.length < PURGE_SWEEP_ENTRIES_MAX ? undefined : entries.at(-1)?.storeKey;
     const purgeable = entries
-      .filter(({ record }) => isPurgeable(record, nowMs, this.options.tombstoneGraceMs))
-      .map(({ record }) => record.key);
+      .filter(({ fields }) => isPurgeableByFields(fields, nowMs, this.options.tombstoneGraceMs))
+      .map(({ storeKey }) => storeKey);
     await this.store.remove(purgeable);
     this.metrics.purgedRecords.inc(purgeable.length);
     return purgeable.length;

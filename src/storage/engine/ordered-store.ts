@@ -16,7 +16,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { ConfigInvalidError } from '../../errors/errors.js';
 import { TOKEN_MAX, type TokenFunction } from '../../ring/token-range.js';
 import { recordPayloadBytes, type KvRecord } from '../record.js';
-import { decodeBody, encodeBody } from '../record-codec.js';
+import { decodeBody, encodeBody, readRetentionFields, type RetentionFields } from '../record-codec.js';
 
 export const STORE_FORMAT_VERSION = 1;
 const META_FORMAT = 'format';
@@ -144,22 +144,25 @@ export class OrderedStore {
     return count;
   }
 
-  /** Removes keys (purged tombstones) in one flushed transaction. */
-  async remove(keys: readonly Buffer[]): Promise<void> {
-    if (keys.length === 0) return;
+  /** Removes entries by store key (purged tombstones) in one flushed transaction. */
+  async remove(storeKeys: readonly Buffer[]): Promise<void> {
+    if (storeKeys.length === 0) return;
     await this.root.transaction(() => {
-      for (const key of keys) this.records.removeSync(storeKeyOf(this.tokenOf(key), key));
+      for (const storeKey of storeKeys) this.records.removeSync(storeKey);
     });
     await this.root.flushed;
   }
 
-  /** Entries after `after` in store-key order, for background sweeps over the whole store. */
-  sweep(limit: number, after?: Buffer): Array<{ storeKey: Buffer; record: KvRecord }> {
-    const entries: Array<{ storeKey: Buffer; record: KvRecord }> = [];
+  /**
+   * Entries after `after` in store-key order, for background sweeps over the whole store:
+   * each entry's store key and the fields retention decides by, not the whole record.
+   */
+  sweep(limit: number, after?: Buffer): Array<{ storeKey: Buffer; fields: RetentionFields }> {
+    const entries: Array<{ storeKey: Buffer; fields: RetentionFields }> = [];
     for (const { key: storeKey, value } of this.records.getRange({ start: after, limit: limit + 1 })) {
       if (after !== undefined && storeKey.equals(after)) continue;
       if (entries.length === limit) break;
-      entries.push({ storeKey: Buffer.from(storeKey), record: decodeBody(Buffer.from(storeKey.subarray(8)), value) });
+      entries.push({ storeKey: Buffer.from(storeKey), fields: readRetentionFields(value) });
     }
     return entries;
   }
