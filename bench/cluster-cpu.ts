@@ -5,20 +5,25 @@
 //
 // Per round it starts a 3-node cluster (N=3 W=2 R=2, fsync=always, durable storage, the
 // same settings as bench:compare), loads the key space, and runs `qkv bench` for each row
-// (put, get, BatchPut of --batch keys), and a 1-node cluster (N=1) for `put-1`. The clients
-// are paced (`qkv bench --rate`): at a fixed rate the nodes batch the same way whichever
-// build runs and whatever else the machine does, whereas closed-loop clients go as fast as
-// the shared CPU lets them and the batching, and with it the CPU per operation, follow.
-// Before the rows it measures the idle nodes' CPU per second (probes, timers), and each
-// row is given with and without that share. During each measured phase it reads every
+// (put, get, BatchPut of --batch keys), and a 1-node cluster (N=1) for `put-1`. Before the
+// rows it measures the idle nodes' CPU per second (probes, timers), and each row is given
+// with and without that share.
+//
+// CPU per operation is not independent of the machine: closed-loop clients go as fast as
+// the shared CPU lets them, and the records per WAL sync and messages per Replica batch,
+// and with them the CPU per operation, follow the throughput. So with several builds,
+// `--parallel` runs their clusters side by side and every row on all of them at once:
+// whatever else the machine does then hits each build alike. `--rate` paces the clients
+// instead (`qkv bench --rate`); at a low rate nothing batches, which measures the
+// unbatched path. During each measured phase it reads every
 // node's user and system CPU time from /proc and, from the nodes' /metrics, how many
 // records one WAL group commit and one coalesced Replica batch carried. With `--build NAME=DIR`
 // given more than once, the rounds alternate between the builds (DIR is a checkout with
 // `npm run build` done; its nodes run, this build's `qkv bench` drives them), and the
 // summary gives each row's median over the rounds and the ratio to the first build.
 //
-//   npm run bench:cpu -- [--rounds 3] [--rows put,get,batch-put,put-1] [--rate 400] [--batch-rate 40]
-//                        [--build before=../old --build after=.]
+//   npm run bench:cpu -- [--rounds 3] [--rows put,get,batch-put,put-1] [--rate 0] [--batch-rate 0]
+//                        [--build before=../old --build after=. [--parallel]]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -44,8 +49,9 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     distribution: { type: 'string', default: 'zipfian' },
     batch: { type: 'string', default: '100' },
-    rate: { type: 'string', default: '400' },
-    'batch-rate': { type: 'string', default: '40' },
+    rate: { type: 'string', default: '0' },
+    'batch-rate': { type: 'string', default: '0' },
+    parallel: { type: 'boolean', default: false },
     'idle-seconds': { type: 'string', default: '5' },
     'cpu-prof-dir': { type: 'string' },
     'json-out': { type: 'string' },
@@ -55,7 +61,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(`usage: npm run bench:cpu -- [--rounds 3] [--rows ${ROWS.join(',')}] [--build NAME=DIR ...]
-       [--rate 400] [--batch-rate 40] [--idle-seconds 5] [--duration 10s] [--warmup 2s] [--records 100000] [--value-bytes 100] [--concurrency 64]
+       [--parallel] [--rate 0] [--batch-rate 0] [--idle-seconds 5] [--duration 10s] [--warmup 2s] [--records 100000] [--value-bytes 100] [--concurrency 64]
        [--distribution zipfian|uniform] [--batch 100] [--cpu-prof-dir DIR] [--json-out FILE]`);
   process.exit(0);
 }
@@ -86,6 +92,8 @@ const common = [
   '--distribution', values.distribution,
   '--timeout-ms', '30000',
 ];
+
+const parallel = values.parallel && builds.length > 1;
 
 function rowArgs(row: Row, load: boolean): string[] {
   const noLoad = load ? [] : ['--no-load'];
@@ -187,19 +195,17 @@ async function measure(cluster: RunningQuorumKvCluster, round: number, build: st
   let phaseSeconds = 0;
   let metricsAtStart: Promise<MetricSums | undefined> = Promise.resolve(undefined);
   let metricsAtEnd: Promise<MetricSums | undefined> = Promise.resolve(undefined);
-  const summary: BenchSummary = await runBenchProcess([...address, ...common, ...rowArgs(row, load)], {
-    onMark: (event) => {
-      // CPU first: the scrape itself costs the nodes a little CPU.
-      if (event === 'start') {
-        cpuAtStart = totalTimes(cluster);
-        phaseStarted = performance.now();
-        metricsAtStart = scrape(cluster.metricsUrls);
-      } else {
-        cpuAtEnd = totalTimes(cluster);
-        phaseSeconds = (performance.now() - phaseStarted) / 1000;
-        metricsAtEnd = scrape(cluster.metricsUrls);
-      }
-    },
+  const summary: BenchSummary = await bench([...address, ...common, ...rowArgs(row, load)], (event) => {
+    // CPU first: the scrape itself costs the nodes a little CPU.
+    if (event === 'start') {
+      cpuAtStart = totalTimes(cluster);
+      phaseStarted = performance.now();
+      metricsAtStart = scrape(cluster.metricsUrls);
+    } else {
+      cpuAtEnd = totalTimes(cluster);
+      phaseSeconds = (performance.now() - phaseStarted) / 1000;
+      metricsAtEnd = scrape(cluster.metricsUrls);
+    }
   });
   const [before, after] = await Promise.all([metricsAtStart, metricsAtEnd]);
   if (cpuAtStart === undefined || cpuAtEnd === undefined) throw new Error('the nodes\' CPU time could not be read from /proc');
@@ -226,11 +232,30 @@ async function measure(cluster: RunningQuorumKvCluster, round: number, build: st
 const group = new ProcessGroup();
 const dir = mkdtempSync(join(tmpdir(), 'qkv-cpu-'));
 let interrupted = false;
+/** Ways to kill the `qkv bench` processes running now. */
+const benchKillers = new Set<() => void>();
+
+/** Runs one `qkv bench`, killed with everything else on Ctrl-C. */
+async function bench(args: readonly string[], onMark?: (event: 'start' | 'end') => void): Promise<BenchSummary> {
+  let kill: (() => void) | undefined;
+  try {
+    return await runBenchProcess(args, {
+      onChild: (killer) => {
+        kill = killer;
+        benchKillers.add(killer);
+      },
+      ...(onMark === undefined ? {} : { onMark }),
+    });
+  } finally {
+    if (kill !== undefined) benchKillers.delete(kill);
+  }
+}
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (interrupted) return;
     interrupted = true;
     console.error(`\n${signal}: stopping the nodes...`);
+    for (const kill of benchKillers) kill();
     void group.stopAll().finally(() => {
       rmSync(dir, { recursive: true, force: true });
       process.exit(130);
@@ -250,13 +275,12 @@ function report(m: Measurement): void {
   );
 }
 
-async function runCluster(build: Build, round: number, size: number, clusterRows: readonly Row[], results: Measurement[]): Promise<void> {
-  if (clusterRows.length === 0) return;
+async function startCluster(build: Build, round: number, size: number): Promise<RunningQuorumKvCluster> {
   const clusterDir = join(dir, `${build.name}-r${round}-n${size}`);
   mkdirSync(clusterDir, { recursive: true });
   const cpuProfileDir = values['cpu-prof-dir'] === undefined ? undefined : join(resolve(values['cpu-prof-dir']), `${build.name}-r${round}-n${size}`);
   if (cpuProfileDir !== undefined) mkdirSync(cpuProfileDir, { recursive: true });
-  const cluster = await startQuorumKvCluster(group, {
+  return startQuorumKvCluster(group, {
     dir: clusterDir,
     readyTimeoutMs: READY_TIMEOUT_MS,
     size,
@@ -265,19 +289,43 @@ async function runCluster(build: Build, round: number, size: number, clusterRows
     main: build.main,
     ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }),
   });
-  try {
-    const idlePerSecond = await idleCpuPerSecond(cluster);
-    console.error(`  round ${round} ${build.name.padEnd(8)} ${size} node(s) idle: ${(idlePerSecond * 1000).toFixed(1)} ms of CPU per second`);
-    let load = size > 1;
-    for (const row of clusterRows) {
-      if (interrupted) return;
-      const measurement = await measure(cluster, round, build.name, row, load, idlePerSecond);
-      load = false;
-      results.push(measurement);
-      report(measurement);
+}
+
+/** Writes every key once (the load phase of `qkv bench`, with a measured phase of 1 ms). */
+async function load(cluster: RunningQuorumKvCluster): Promise<void> {
+  const args = ['--target', 'quorumkv', '--addr', cluster.addresses.join(','), ...common, '--workload', 'write-only', '--duration', '1ms', '--warmup', '0ms'];
+  await bench(args);
+}
+
+/**
+ * One round for every build. Alternating: one build's cluster after the other's, each
+ * measured alone. Parallel: all builds' clusters run side by side and every row runs on
+ * all of them at once, so that whatever else the machine does hits each build alike.
+ */
+async function runRound(round: number, size: number, clusterRows: readonly Row[], results: Measurement[]): Promise<void> {
+  if (clusterRows.length === 0) return;
+  // Alternate the order of the builds, so a machine getting busier favours neither.
+  const order = round % 2 === 1 ? builds : [...builds].reverse();
+  const groups = parallel ? [order] : order.map((build) => [build]);
+  for (const together of groups) {
+    if (interrupted) return;
+    const clusters = await Promise.all(together.map((build) => startCluster(build, round, size)));
+    try {
+      const idle = await Promise.all(clusters.map((cluster) => idleCpuPerSecond(cluster)));
+      together.forEach((build, i) => console.error(`  round ${round} ${build.name.padEnd(8)} ${size} node(s) idle: ${(idle[i]! * 1000).toFixed(1)} ms of CPU per second`));
+      // Loading is not measured; clusters load one after the other.
+      if (size > 1) for (const cluster of clusters) await load(cluster);
+      for (const row of clusterRows) {
+        if (interrupted) return;
+        const measured = await Promise.all(together.map((build, i) => measure(clusters[i]!, round, build.name, row, false, idle[i]!)));
+        for (const measurement of measured) {
+          results.push(measurement);
+          report(measurement);
+        }
+      }
+    } finally {
+      await Promise.all(clusters.map((cluster) => cluster.stop()));
     }
-  } finally {
-    await cluster.stop();
   }
 }
 
@@ -324,17 +372,14 @@ async function main(): Promise<number> {
   const results: Measurement[] = [];
   const clusterRows = rows.filter((row) => row !== 'put-1');
   for (let round = 1; round <= rounds; round++) {
-    // Alternate the order of the builds, so a machine getting busier favours neither.
-    const order = round % 2 === 1 ? builds : [...builds].reverse();
-    for (const build of order) {
-      if (interrupted) return 130;
-      await runCluster(build, round, 3, clusterRows, results);
-      if (rows.includes('put-1')) await runCluster(build, round, 1, ['put-1'], results);
-    }
+    if (interrupted) return 130;
+    await runRound(round, 3, clusterRows, results);
+    if (rows.includes('put-1')) await runRound(round, 1, ['put-1'], results);
   }
+  const pacing = Number(values.rate) > 0 ? `clients paced at ${values.rate} ops/s (BatchPut ${values['batch-rate']} calls/s)` : 'closed-loop clients';
   console.log(
     `Server CPU per operation (user + system of all nodes; "above idle" less what the idle nodes use in the same time), ` +
-      `median of ${rounds} round(s); clients paced at ${values.rate} ops/s (BatchPut ${values['batch-rate']} calls/s):\n`,
+      `median of ${rounds} round(s), ${parallel ? 'builds side by side' : 'builds one after the other'}, ${pacing}:\n`,
   );
   console.log(summaryTable(results));
   if (values['json-out'] !== undefined) writeFileSync(values['json-out'], JSON.stringify(results, null, 2));
