@@ -16,7 +16,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { ConfigInvalidError } from '../../errors/errors.js';
 import { TOKEN_MAX, type TokenFunction } from '../../ring/token-range.js';
 import { recordPayloadBytes, type KvRecord } from '../record.js';
-import { decodeBody, encodeBody, readRetentionFields, type RetentionFields } from '../record-codec.js';
+import { bodyBytes, decodeBody, readRetentionFields, writeBody, type RetentionFields } from '../record-codec.js';
 
 export const STORE_FORMAT_VERSION = 1;
 const META_FORMAT = 'format';
@@ -77,13 +77,20 @@ export class OrderedStore {
   }
 
   get(key: Buffer): KvRecord | undefined {
-    // Lookups reuse one key buffer: LMDB copies the key before the call returns.
+    const body = this.records.get(this.lookupKeyFor(key));
+    return body === undefined ? undefined : decodeBody(key, body);
+  }
+
+  /**
+   * The store key of `key` in a buffer shared by every call: LMDB copies a key before a
+   * get, put or remove call returns, so it is only good until the next call.
+   */
+  private lookupKeyFor(key: Buffer): Buffer {
     const length = 8 + key.length;
     if (this.lookupKey.length < length) this.lookupKey = Buffer.allocUnsafe(Math.max(length, 2 * this.lookupKey.length));
     this.lookupKey.writeBigUInt64BE(this.tokenOf(key), 0);
     key.copy(this.lookupKey, 8);
-    const body = this.records.get(this.lookupKey.subarray(0, length));
-    return body === undefined ? undefined : decodeBody(key, body);
+    return this.lookupKey.subarray(0, length);
   }
 
   /**
@@ -123,25 +130,49 @@ export class OrderedStore {
    * it commits, and keys in token order land on scattered pages. The marker is written
    * only after every record is committed; a crash before it leaves some records in the
    * store that the WAL replay then applies again as no-ops.
+   *
+   * lmdb-js copies a key into its write instructions at once but keeps only a pointer to
+   * the value until the write thread has committed it. So one key buffer serves every
+   * put, and a chunk's bodies are encoded into one buffer that lives until the chunk's
+   * writes are awaited.
    */
   async commitCheckpoint(writes: Iterable<{ key: Buffer; record: KvRecord | undefined }>, checkpointSegment: bigint): Promise<number> {
     let count = 0;
-    let chunk: Array<Promise<boolean>> = [];
-    for (const { key, record } of writes) {
-      const storeKey = storeKeyOf(this.tokenOf(key), key);
-      chunk.push(record === undefined ? this.records.remove(storeKey) : this.records.put(storeKey, encodeBody(record)));
+    let chunk: Array<{ key: Buffer; record: KvRecord | undefined }> = [];
+    for (const write of writes) {
+      chunk.push(write);
       count++;
       if (chunk.length === CHECKPOINT_CHUNK_RECORDS) {
-        await Promise.all(chunk);
+        await this.commitChunk(chunk);
         chunk = [];
       }
     }
-    await Promise.all(chunk);
+    await this.commitChunk(chunk);
     const marker = Buffer.alloc(8);
     marker.writeBigUInt64BE(checkpointSegment, 0);
     await this.meta.put(META_CHECKPOINT_SEGMENT, marker);
     await this.root.flushed;
     return count;
+  }
+
+  private async commitChunk(chunk: ReadonlyArray<{ key: Buffer; record: KvRecord | undefined }>): Promise<void> {
+    let totalBytes = 0;
+    for (const { record } of chunk) if (record !== undefined) totalBytes += bodyBytes(record);
+    const bodies = Buffer.allocUnsafe(totalBytes);
+    let at = 0;
+    const writes: Array<Promise<boolean>> = [];
+    for (const { key, record } of chunk) {
+      const storeKey = this.lookupKeyFor(key);
+      if (record === undefined) {
+        writes.push(this.records.remove(storeKey));
+        continue;
+      }
+      const end = writeBody(record, bodies, at);
+      writes.push(this.records.put(storeKey, bodies.subarray(at, end)));
+      at = end;
+    }
+    assert.equal(at, totalBytes, 'checkpoint bodies do not fill their buffer');
+    await Promise.all(writes);
   }
 
   /** Removes entries by store key (purged tombstones) in one flushed transaction. */
