@@ -10,7 +10,7 @@
 // flags: bit 0 = tombstone, bit 1 = has expiry; other bits must be zero so that a
 // future format change is detected instead of misread.
 import assert from 'node:assert/strict';
-import type { KvRecord } from './record.js';
+import type { KvRecord, Version } from './record.js';
 
 const FLAG_TOMBSTONE = 1;
 const FLAG_HAS_EXPIRY = 2;
@@ -174,6 +174,15 @@ export function readRetentionFields(bytes: Buffer): RetentionFields {
     expiresAtMs = Number(expiry);
   }
   return { tombstone: (flags & FLAG_TOMBSTONE) !== 0, stamp, expiresAtMs };
+}
+
+/** The version of a record body, read without decoding the rest (last-writer-wins lookups). */
+export function readVersion(bytes: Buffer): Version {
+  const cursor = new Cursor(bytes, 0, bytes.length);
+  const flags = cursor.u8('flags');
+  if ((flags & ~FLAGS_KNOWN) !== 0) throw new RecordDecodeError(`unknown flags 0x${flags.toString(16)}`);
+  const stamp = cursor.u64('stamp');
+  return { stamp, nodeId: cursor.utf8(cursor.u8('node id length'), 'node id') };
 }
 
 export function decodeBody(key: Buffer, bytes: Buffer): KvRecord {

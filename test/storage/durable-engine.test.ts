@@ -9,6 +9,8 @@ import fc from 'fast-check';
 import { Registry } from 'prom-client';
 import { DurableStorageEngine, type DurableStorageEngineOptions } from '../../src/storage/engine/durable-storage-engine.js';
 import type { KvRecord } from '../../src/storage/record.js';
+import { OrderedStore } from '../../src/storage/engine/ordered-store.js';
+import { open } from 'lmdb';
 import { nodeWalFileSystem, type WalFileSystem } from '../../src/storage/wal/wal-file-system.js';
 import { stampOf } from '../../src/clock/hybrid-logical-clock.js';
 import { RecordingLogger } from '../support/recording-logger.js';
@@ -92,6 +94,8 @@ describe('durable storage engine', () => {
     }
   });
 
+import { OrderedStore } from '../../src/storage/engine/ordered-store.js';
+import { open } from 'lmdb';
   it('checkpoints into the store, deletes covered segments and replays only what the store lacks', async () => {
     const dir = await tempDir();
     const { engine } = await openEngine(dir, { memtableBytesMax: 4096 });

@@ -21,7 +21,7 @@ import { StoreClosedError } from '../../errors/errors.js';
 import { KEY_BYTES_MAX_CEILING, MEMTABLE_BYTES_DEFAULT, SCAN_PAGE_BYTES_MAX, TOMBSTONE_GRACE_MS_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT } from '../../limits.js';
 import type { Logger } from '../../logging/logger.js';
 import { rangeIntervals, type TokenFunction, type TokenRange } from '../../ring/token-range.js';
-import type { KvRecord } from '../record.js';
+import type { KvRecord, Version } from '../record.js';
 import { recordPayloadBytes, supersedes } from '../record.js';
 import { recordBytes, writeBatch } from '../record-codec.js';
 import type { ApplyResult, ScanCursor, ScanPage, StorageEngine } from '../storage-engine.js';
@@ -168,7 +168,7 @@ export class DurableStorageEngine implements StorageEngine {
     for (let index = 0; index < records.length; index++) {
       const record = records[index]!;
       const mapKey = mapKeyOf(record.key);
-      if (!supersedes(record.version, this.get(record.key, mapKey)?.version)) continue;
+      if (!supersedes(record.version, this.newestVersion(record, mapKey))) continue;
       fresh.push(record);
       freshIndex.push(index);
       freshMapKeys.push(mapKey);
@@ -292,8 +292,21 @@ export class DurableStorageEngine implements StorageEngine {
    * version now, and `put` checks that one. Otherwise every level is consulted again.
    */
   private insert(record: KvRecord, mapKey: string, levelsUnchanged: boolean): boolean {
-    if (!levelsUnchanged && !supersedes(record.version, this.get(record.key, mapKey)?.version)) return false;
+    if (!levelsUnchanged && !supersedes(record.version, this.newestVersion(record, mapKey))) return false;
     return this.active.put(ownedCopy(record), mapKey);
+  }
+
+  /**
+   * The newest version of `record`'s key at any level, as far as last-writer-wins against
+   * `record` needs it: a record whose stamp exceeds every stamp in the store supersedes
+   * whatever the store holds, so the store is not read for it (the usual case for a
+   * fresh write of a key that is not in the memtables).
+   */
+  private newestVersion(record: KvRecord, mapKey: string): Version | undefined {
+    const held = this.active.get(record.key, mapKey) ?? this.frozen?.get(record.key, mapKey);
+    if (held !== undefined) return held.version;
+    if (record.version.stamp > this.store.maxStamp()) return undefined;
+    return this.store.versionOf(record.key);
   }
 
   /** Recovery applies replayed batches here; past the budget they go to the store. */
@@ -358,7 +371,7 @@ export class DurableStorageEngine implements StorageEngine {
     function* writes(): Generator<{ key: Buffer; record: KvRecord }> {
       for (const record of memtable.values()) yield { key: record.key, record: storedForm(record, nowMs) };
     }
-    const count = await this.store.commitCheckpoint(writes(), checkpointSegment);
+    const count = await this.store.commitCheckpoint(writes(), checkpointSegment, memtable.maxStamp);
     this.metrics.checkpointRecords.inc(count);
     return count;
   }

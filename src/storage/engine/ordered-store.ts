@@ -8,6 +8,9 @@
 //   database "meta":    "format" -> u32 format version
 //                       "checkpoint-segment" -> u64: every WAL segment below this number
 //                       is contained in "records"; recovery replays from it.
+//                       "max-stamp" -> u64: no record in "records" has a greater stamp
+//                       (written before the records it covers; absent in stores written
+//                       before it was kept, which then count as holding any stamp).
 // Big-endian tokens make LMDB's bytewise key order equal to (token, key) order, which
 // is what token-range scans need. The checkpoint marker is written only after every
 // record it covers is committed, so the store never claims a checkpoint it lacks.
@@ -15,12 +18,15 @@ import assert from 'node:assert/strict';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { ConfigInvalidError } from '../../errors/errors.js';
 import { TOKEN_MAX, type TokenFunction } from '../../ring/token-range.js';
-import { recordPayloadBytes, type KvRecord } from '../record.js';
-import { bodyBytes, decodeBody, readRetentionFields, writeBody, type RetentionFields } from '../record-codec.js';
+import { recordPayloadBytes, type KvRecord, type Version } from '../record.js';
+import { bodyBytes, decodeBody, readRetentionFields, readVersion, writeBody, type RetentionFields } from '../record-codec.js';
 
 export const STORE_FORMAT_VERSION = 1;
 const META_FORMAT = 'format';
 const META_CHECKPOINT_SEGMENT = 'checkpoint-segment';
+const META_MAX_STAMP = 'max-stamp';
+/** What maxStamp() says of a store that may hold any stamp. */
+const STAMP_UNKNOWN = (1n << 64n) - 1n;
 /** Records written per awaited chunk during a checkpoint; see commitCheckpoint. */
 const CHECKPOINT_CHUNK_RECORDS = 8192;
 
@@ -44,6 +50,8 @@ function tokenBound(token: bigint): Buffer {
 
 export class OrderedStore {
   private lookupKey = Buffer.allocUnsafe(64);
+  /** See maxStamp(); -1 for an empty store. */
+  private stampBound = STAMP_UNKNOWN;
 
   private constructor(
     private readonly root: RootDatabase<Buffer, Buffer>,
@@ -67,7 +75,19 @@ export class OrderedStore {
       await root.close();
       throw new ConfigInvalidError(`store at ${path} has format version ${format.readUInt32BE(0)}; this build reads ${STORE_FORMAT_VERSION}`);
     }
+    const maxStamp = meta.get(META_MAX_STAMP);
+    if (maxStamp !== undefined) store.stampBound = maxStamp.readBigUInt64BE(0);
+    else if (records.getKeysCount({ limit: 1 }) === 0) store.stampBound = -1n;
     return store;
+  }
+
+  /**
+   * An upper bound of the stamps of the records in the store: a record with a greater
+   * stamp supersedes whatever the store holds for its key, so last-writer-wins need not
+   * look there. -1 for an empty store, 2^64-1 when unknown.
+   */
+  maxStamp(): bigint {
+    return this.stampBound;
   }
 
   /** The first WAL segment the store does not contain. */
@@ -79,6 +99,12 @@ export class OrderedStore {
   get(key: Buffer): KvRecord | undefined {
     const body = this.records.get(this.lookupKeyFor(key));
     return body === undefined ? undefined : decodeBody(key, body);
+  }
+
+  /** The stored version of `key`, read without decoding (or copying) the value. */
+  versionOf(key: Buffer): Version | undefined {
+    const body = this.records.get(this.lookupKeyFor(key));
+    return body === undefined ? undefined : readVersion(body);
   }
 
   /**
@@ -136,7 +162,18 @@ export class OrderedStore {
    * put, and a chunk's bodies are encoded into one buffer that lives until the chunk's
    * writes are awaited.
    */
-  async commitCheckpoint(writes: Iterable<{ key: Buffer; record: KvRecord | undefined }>, checkpointSegment: bigint): Promise<number> {
+  async commitCheckpoint(writes: Iterable<{ key: Buffer; record: KvRecord | undefined }>, checkpointSegment: bigint, maxStamp: bigint): Promise<number> {
+    // The bound goes out before the records it covers: lmdb-js commits asynchronous
+    // writes in call order, so the stored bound is never below a stored record's stamp.
+    let boundWritten: Promise<boolean> | undefined;
+    if (maxStamp > this.stampBound) {
+      this.stampBound = maxStamp;
+      const bound = Buffer.alloc(8);
+      bound.writeBigUInt64BE(maxStamp, 0);
+      boundWritten = this.meta.put(META_MAX_STAMP, bound);
+      // Awaited after the records; until then a failure must not count as unhandled.
+      boundWritten.catch(() => {});
+    }
     let count = 0;
     let chunk: Array<{ key: Buffer; record: KvRecord | undefined }> = [];
     for (const write of writes) {
@@ -148,6 +185,7 @@ export class OrderedStore {
       }
     }
     await this.commitChunk(chunk);
+    await boundWritten;
     const marker = Buffer.alloc(8);
     marker.writeBigUInt64BE(checkpointSegment, 0);
     await this.meta.put(META_CHECKPOINT_SEGMENT, marker);
