@@ -1,26 +1,25 @@
 // `npm run bench:cpu`: the server CPU time one operation costs on a local quorumkv
 // cluster — the figure that decides every ratio of `bench:compare` on a machine whose
-// cores the servers and the load generator share. Unlike throughput it hardly depends on
-// how busy the rest of the machine is, so two builds can be compared on a shared machine.
+// cores the servers and the load generator share.
 //
 // Per round it starts a 3-node cluster (N=3 W=2 R=2, fsync=always, durable storage, the
 // same settings as bench:compare), loads the key space, and runs `qkv bench` for each row
-// (put, get, BatchPut of --batch keys), and a 1-node cluster (N=1) for `put-1`. Before the
-// rows it measures the idle nodes' CPU per second (probes, timers), and each row is given
-// with and without that share.
+// (put, get, BatchPut of --batch keys), and a 1-node cluster (N=1) for `put-1`. During each
+// measured phase it reads every node's user and system CPU time from /proc and, from the
+// nodes' /metrics, how many records one WAL group commit and one coalesced Replica batch
+// carried. Before the rows it measures the idle nodes' CPU per second (probes, timers), and
+// each row is given with and without that share.
 //
-// CPU per operation is not independent of the machine: closed-loop clients go as fast as
-// the shared CPU lets them, and the records per WAL sync and messages per Replica batch,
-// and with them the CPU per operation, follow the throughput. So with several builds,
-// `--parallel` runs their clusters side by side and every row on all of them at once:
-// whatever else the machine does then hits each build alike. `--rate` paces the clients
-// instead (`qkv bench --rate`); at a low rate nothing batches, which measures the
-// unbatched path. During each measured phase it reads every
-// node's user and system CPU time from /proc and, from the nodes' /metrics, how many
-// records one WAL group commit and one coalesced Replica batch carried. With `--build NAME=DIR`
-// given more than once, the rounds alternate between the builds (DIR is a checkout with
-// `npm run build` done; its nodes run, this build's `qkv bench` drives them), and the
-// summary gives each row's median over the rounds and the ratio to the first build.
+// CPU per operation depends on the machine less than throughput does, but it does depend
+// on it: closed-loop clients go as fast as the shared CPU lets them, and the records per
+// WAL sync and messages per Replica batch, and with them the CPU per operation, follow the
+// throughput. So with `--build NAME=DIR` given more than once (DIR is a checkout with
+// `npm run build` done; its nodes run, this build's `qkv bench` drives them), `--parallel`
+// runs the builds' clusters side by side and every row on all of them at once, so that
+// whatever else the machine does hits each build alike; without it the builds take turns,
+// in alternating order. The summary gives each row's median over the rounds and the ratio
+// to the first build. `--rate` paces the clients instead (`qkv bench --rate`); at a rate
+// the machine always sustains nothing batches, which measures the unbatched path.
 //
 //   npm run bench:cpu -- [--rounds 3] [--rows put,get,batch-put,put-1] [--rate 0] [--batch-rate 0]
 //                        [--build before=../old --build after=. [--parallel]]
