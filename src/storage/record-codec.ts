@@ -182,7 +182,7 @@ export function readVersion(bytes: Buffer): Version {
   const flags = cursor.u8('flags');
   if ((flags & ~FLAGS_KNOWN) !== 0) throw new RecordDecodeError(`unknown flags 0x${flags.toString(16)}`);
   const stamp = cursor.u64('stamp');
-  return { stamp, nodeId: cursor.utf8(cursor.u8('node id length'), 'node id') };
+  return { stamp, nodeId: cursor.copy(cursor.u8('node id length'), 'node id').toString('utf8') };
 }
 
 export function decodeBody(key: Buffer, bytes: Buffer): KvRecord {
