@@ -185,6 +185,8 @@ export const LAST_SEEN_INTERVAL_MS = 60_000;
 
 /** Closed-loop clients in one `qkv bench` run; each holds one request in flight. */
 export const BENCH_CONCURRENCY_MAX = 4096;
+/** Operations per second `qkv bench --rate` may ask for. */
+export const BENCH_RATE_PER_SECOND_MAX = 10_000_000;
 /** Keys in one `qkv bench` key space (the load phase writes each once). */
 export const BENCH_RECORDS_MAX = 100_000_000;
 /** Length of one `qkv bench` run (one hour). */

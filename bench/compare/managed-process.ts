@@ -12,6 +12,11 @@ const CLOCK_TICKS_PER_SECOND = 100;
 export const STOP_GRACE_MS = 15_000;
 const READY_POLL_MS = 100;
 
+export interface CpuTimes {
+  readonly userSeconds: number;
+  readonly systemSeconds: number;
+}
+
 export class ManagedProcess {
   readonly exited: Promise<number | null>;
 
@@ -73,12 +78,18 @@ export class ManagedProcess {
    * how busy the rest of the machine is the way throughput does.
    */
   cpuSeconds(): number | undefined {
+    const times = this.cpuTimes();
+    return times === undefined ? undefined : times.userSeconds + times.systemSeconds;
+  }
+
+  /** The same CPU time split into user and system (kernel) time. */
+  cpuTimes(): CpuTimes | undefined {
     if (this.child.pid === undefined) return undefined;
     try {
       const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
       // Fields after the command name, which is in parentheses and may contain spaces.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+      return { userSeconds: Number(fields[11]) / CLOCK_TICKS_PER_SECOND, systemSeconds: Number(fields[12]) / CLOCK_TICKS_PER_SECOND };
     } catch {
       return undefined;
     }

@@ -20,11 +20,15 @@ export interface QuorumKvClusterOptions extends LaunchOptions {
   /** `memory` separates the storage engine's share from the rest in an experiment; default durable. */
   readonly storage?: 'durable' | 'memory';
   readonly cpuProfileDir?: string;
+  /** The `qkv` entry point the nodes run; default this build's (another build's, to compare two). */
+  readonly main?: string;
 }
 
 export interface RunningQuorumKvCluster extends RunningSystem {
   /** Each node's /metrics URL, to look inside a run (WAL syncs, replica call sizes). */
   readonly metricsUrls: readonly string[];
+  /** The node processes, in node order (qkv-1 first). */
+  readonly processes: readonly ManagedProcess[];
 }
 
 export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumKvClusterOptions): Promise<RunningQuorumKvCluster> {
@@ -41,7 +45,7 @@ export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumK
       process.execPath,
       [
         ...nodeArgs,
-        QKV_MAIN, 'server',
+        options.main ?? QKV_MAIN, 'server',
         '--node-id', node.id,
         '--host', HOST,
         '--grpc-port', String(node.grpcPort),
@@ -59,6 +63,7 @@ export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumK
   const system: RunningQuorumKvCluster = {
     name: `quorumkv ×${options.size}`,
     metricsUrls: nodes.map((node) => `http://${HOST}:${node.httpPort}/metrics`),
+    processes,
     addresses: nodes.map((node) => `${HOST}:${node.grpcPort}`),
     stop: async () => void (await Promise.all(processes.map((process) => process.stop()))),
     cpuSeconds: () => totalCpuSeconds(processes),

@@ -67,7 +67,8 @@ export function kvServiceHandlers(options: KvServiceOptions): KVHandlers {
       const items = request.items.map((item, index) => ({
         key: item.key,
         value: item.value,
-        ttlMs: decodeMilliseconds(item.ttlMs, `items[${index}].ttl_ms`),
+        // The field name is only built for a TTL that needs checking (nearly all are 0).
+        ttlMs: item.ttlMs === '0' ? 0 : decodeMilliseconds(item.ttlMs, `items[${index}].ttl_ms`),
       }));
       const results = await coordinator.batchPut(items, { w: request.w, deadlineMs: deadlineMsOf(call) });
       return {

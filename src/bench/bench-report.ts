@@ -5,7 +5,7 @@ import type { BenchOptions, BenchProgress, BenchResult, OperationResult } from '
 
 /** What a report says about its run: the runner's options plus the target and quorums. */
 export interface BenchSettings
-  extends Pick<BenchOptions, 'workload' | 'distribution' | 'records' | 'valueBytes' | 'concurrency' | 'durationMs' | 'warmupMs' | 'batchItems'> {
+  extends Pick<BenchOptions, 'workload' | 'distribution' | 'records' | 'valueBytes' | 'concurrency' | 'durationMs' | 'warmupMs' | 'batchItems' | 'ratePerSecond'> {
   readonly target: string;
   readonly description: string;
   readonly w: number;
@@ -33,6 +33,7 @@ export function benchJson(settings: BenchSettings, result: BenchResult): object 
     durationMs: settings.durationMs,
     warmupMs: settings.warmupMs,
     batchItems: settings.batchItems,
+    ratePerSecond: settings.ratePerSecond ?? 0,
     w: settings.w,
     r: settings.r,
     ...result,
@@ -43,7 +44,8 @@ export function benchText(settings: BenchSettings, result: BenchResult): string 
   const lines = [
     `target     ${settings.description}`,
     `workload   ${settings.workload.description}; ${settings.distribution} over ${settings.records} keys, ${settings.valueBytes}-byte values, ` +
-      `${settings.concurrency} clients, ${settings.durationMs / 1000} s${settings.batchItems > 1 ? `, ${settings.batchItems} keys per BatchPut` : ''}`,
+      `${settings.concurrency} clients, ${settings.durationMs / 1000} s${settings.batchItems > 1 ? `, ${settings.batchItems} keys per BatchPut` : ''}` +
+      `${settings.ratePerSecond ? `, at most ${settings.ratePerSecond} ops/s` : ''}`,
   ];
   if (result.load !== null) {
     lines.push(`load       ${result.load.keys} keys in ${(result.load.elapsedMs / 1000).toFixed(1)} s (${result.load.keysPerSecond} keys/s)`);

@@ -7,7 +7,10 @@
 // Throughput is completed operations over the measured time; a failed operation is
 // counted by its error code and kept out of the latency histograms. With `batchItems`
 // above 1 an update is one BatchPut of that many keys, and throughput is also given in
-// keys per second.
+// keys per second. With `ratePerSecond` the clients together start at most that many
+// operations per second (warm-up and run; the load phase is never paced): at a fixed
+// rate the servers batch the same way whatever else the machine runs, which is what
+// comparing their CPU time per operation needs.
 import { performance } from 'node:perf_hooks';
 import type { BenchItem, BenchTarget } from './bench-target.js';
 import { createKeyChooser, type Distribution, type KeyChooser } from './key-chooser.js';
@@ -33,6 +36,8 @@ export interface BenchOptions {
   readonly batchItems: number;
   /** Write every key once before the run. */
   readonly load: boolean;
+  /** Operations started per second by all clients together; 0 or absent = as fast as they answer. */
+  readonly ratePerSecond?: number;
   readonly progressIntervalMs: number;
   readonly onProgress?: (progress: BenchProgress) => void;
   /** Called as the measured phase starts and after it ends. */
@@ -145,6 +150,7 @@ async function measuredPhase(
   let valueIndex = 0;
   const startedMs = performance.now();
   const endMs = startedMs + durationMs;
+  const pace = pacer(options.ratePerSecond ?? 0, startedMs);
   const progress = new ProgressTicker(options, phase, startedMs, () => ({ done: reads.count + updates.count, errors: errors.total }));
 
   const worker = async (): Promise<void> => {
@@ -152,7 +158,10 @@ async function measuredPhase(
     // The end is checked by the clock, not by a timer: a target that answers without
     // I/O (a failing connection, a test double) never lets a timer run.
     while (performance.now() < endMs) {
-      if (++sinceYield === YIELD_EVERY_OPERATIONS) {
+      if (pace !== undefined) {
+        await pace();
+        if (performance.now() >= endMs) break;
+      } else if (++sinceYield === YIELD_EVERY_OPERATIONS) {
         sinceYield = 0;
         await new Promise((resolve) => setImmediate(resolve));
       }
@@ -198,6 +207,24 @@ async function measuredPhase(
     all: { operations, opsPerSecond: rate(operations), latency: all.summary() },
     errors: errors.snapshot(),
     errorCount: errors.total,
+  };
+}
+
+/**
+ * Hands out start times `1000 / ratePerSecond` ms apart, shared by all clients; the
+ * returned function resolves at the caller's turn. A client that falls behind starts at
+ * once, so the rate is an upper bound and is kept on average while the target keeps up.
+ */
+function pacer(ratePerSecond: number, startedMs: number): (() => Promise<void>) | undefined {
+  if (ratePerSecond <= 0) return undefined;
+  const intervalMs = 1000 / ratePerSecond;
+  let nextMs = startedMs;
+  return async () => {
+    const nowMs = performance.now();
+    const slotMs = Math.max(nextMs, nowMs - intervalMs);
+    nextMs = slotMs + intervalMs;
+    if (slotMs > nowMs) await new Promise((resolve) => setTimeout(resolve, slotMs - nowMs));
+    else await new Promise((resolve) => setImmediate(resolve));
   };
 }
 

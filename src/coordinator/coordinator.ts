@@ -161,7 +161,9 @@ export class Coordinator {
   private inFlight = 0;
   private closing = false;
   /** Client calls, late replies and background repairs still running; close() waits for them. */
-  private readonly pending = new Set<Promise<unknown>>();
+  private pendingWork = 0;
+  /** Callers of idle() waiting for pendingWork to reach 0. */
+  private idleWaiters: Array<() => void> = [];
 
   constructor(config: CoordinatorConfig, ports: CoordinatorPorts) {
     this.settings = resolveCoordinatorConfig(config);
@@ -275,7 +277,7 @@ export class Coordinator {
 
   /** Resolves once no call, late reply or background repair is pending; new calls may still come. */
   async idle(): Promise<void> {
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    while (this.pendingWork > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
   // ---- the write path -------------------------------------------------------------
@@ -552,7 +554,7 @@ export class Coordinator {
     let outcome: Outcome = 'INTERNAL';
     const call = body();
     // The caller handles the call's own failure; close() only needs to know when it ends.
-    this.track(call.then(ignore, ignore));
+    this.track(call, false);
     try {
       const result = await call;
       outcome = outcomeOf(result);
@@ -566,17 +568,28 @@ export class Coordinator {
     }
   }
 
-  private track(work: Promise<unknown>): void {
-    const settled = work.then(
-      () => undefined,
-      (error: unknown) => this.logger.error({ err: error }, 'coordinator background work failed'),
-    );
-    this.pending.add(settled);
-    void settled.finally(() => this.pending.delete(settled));
+  /**
+   * Counts `work` as pending until it settles; a failure is logged unless the caller
+   * handles it (`logFailure` false). A counter and one callback per piece of work: this
+   * runs several times for every request.
+   */
+  private track(work: Promise<unknown>, logFailure = true): void {
+    this.pendingWork++;
+    const done = (): void => {
+      if (--this.pendingWork > 0) return;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const wake of waiters) wake();
+    };
+    work.then(done, (error: unknown) => {
+      try {
+        if (logFailure) this.logger.error({ err: error }, 'coordinator background work failed');
+      } finally {
+        done();
+      }
+    });
   }
 }
-
-const ignore = (): void => {};
 
 /** One reply for one key of a read. */
 interface Answer {

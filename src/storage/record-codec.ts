@@ -10,7 +10,7 @@
 // flags: bit 0 = tombstone, bit 1 = has expiry; other bits must be zero so that a
 // future format change is detected instead of misread.
 import assert from 'node:assert/strict';
-import type { KvRecord } from './record.js';
+import type { KvRecord, Version } from './record.js';
 
 const FLAG_TOMBSTONE = 1;
 const FLAG_HAS_EXPIRY = 2;
@@ -60,13 +60,25 @@ export function writeRecord(record: KvRecord, target: Buffer, offset: number): n
   return writeBody(record, target, at);
 }
 
-export function encodeBatch(records: readonly KvRecord[]): Buffer {
+/** Bytes of the batch encoding of `records`. */
+export function batchBytes(records: readonly KvRecord[]): number {
   let total = 4;
   for (const record of records) total += recordBytes(record);
-  const target = Buffer.allocUnsafe(total);
-  let at = target.writeUInt32BE(records.length, 0);
+  return total;
+}
+
+/** Writes the batch encoding of `records` at `offset` of `target`; returns the offset after it. */
+export function writeBatch(records: readonly KvRecord[], target: Buffer, offset: number): number {
+  let at = target.writeUInt32BE(records.length, offset);
   for (const record of records) at = writeRecord(record, target, at);
-  assert.equal(at, total);
+  return at;
+}
+
+export function encodeBatch(records: readonly KvRecord[]): Buffer {
+  const total = batchBytes(records);
+  const target = Buffer.allocUnsafe(total);
+  const end = writeBatch(records, target, 0);
+  assert.equal(end, total);
   return target;
 }
 
@@ -132,6 +144,45 @@ function readBody(cursor: Cursor, key: Buffer): KvRecord {
   }
   const value = flags & FLAG_TOMBSTONE ? null : cursor.copy(cursor.u32('value length'), 'value');
   return { key, value, version: { stamp, nodeId }, expiresAtMs };
+}
+
+/** What retention decides by (src/storage/engine/retention.ts). */
+export interface RetentionFields {
+  readonly tombstone: boolean;
+  readonly stamp: bigint;
+  /** 0 means never. */
+  readonly expiresAtMs: number;
+}
+
+/**
+ * The retention fields of a record body, read without decoding the node id or copying
+ * the value: a sweep over the store looks at thousands of bodies for a few tombstones.
+ * The parts it reads are checked as decodeBody checks them.
+ */
+export function readRetentionFields(bytes: Buffer): RetentionFields {
+  const cursor = new Cursor(bytes, 0, bytes.length);
+  const flags = cursor.u8('flags');
+  if ((flags & ~FLAGS_KNOWN) !== 0) throw new RecordDecodeError(`unknown flags 0x${flags.toString(16)}`);
+  const stamp = cursor.u64('stamp');
+  const nodeIdBytes = cursor.u8('node id length');
+  cursor.need(nodeIdBytes, 'node id');
+  cursor.at += nodeIdBytes;
+  let expiresAtMs = 0;
+  if (flags & FLAG_HAS_EXPIRY) {
+    const expiry = cursor.u64('expiry');
+    if (expiry > BigInt(Number.MAX_SAFE_INTEGER)) throw new RecordDecodeError('expiry beyond the safe integer range');
+    expiresAtMs = Number(expiry);
+  }
+  return { tombstone: (flags & FLAG_TOMBSTONE) !== 0, stamp, expiresAtMs };
+}
+
+/** The version of a record body, read without decoding the rest (last-writer-wins lookups). */
+export function readVersion(bytes: Buffer): Version {
+  const cursor = new Cursor(bytes, 0, bytes.length);
+  const flags = cursor.u8('flags');
+  if ((flags & ~FLAGS_KNOWN) !== 0) throw new RecordDecodeError(`unknown flags 0x${flags.toString(16)}`);
+  const stamp = cursor.u64('stamp');
+  return { stamp, nodeId: cursor.copy(cursor.u8('node id length'), 'node id').toString('utf8') };
 }
 
 export function decodeBody(key: Buffer, bytes: Buffer): KvRecord {

@@ -120,3 +120,11 @@ test('progress is reported once per interval with the phase and a rate', async (
   assert.ok(seen.length >= 2, `only ${seen.length} progress reports`);
   assert.ok(seen.every((phase) => phase === 'run'));
 });
+
+test('--rate caps the operations all clients start together, while the target keeps up', async () => {
+  const paced = await runBench(new InMemoryTarget(), options({ concurrency: 16, durationMs: 1000, ratePerSecond: 200 }));
+  // 200/s for one second; the timer granularity and a loaded machine leave some slack.
+  assert.ok(paced.operations >= 120 && paced.operations <= 215, `${paced.operations} operations at 200/s for 1 s`);
+  const unpaced = await runBench(new InMemoryTarget(), options({ concurrency: 16, durationMs: 300 }));
+  assert.ok(unpaced.operations > 1000, `only ${unpaced.operations} operations without a rate`);
+});

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { crc32c } from '../../src/storage/crc32c.js';
 import type { KvRecord } from '../../src/storage/record.js';
-import { decodeBatch, decodeBody, encodeBatch, encodeBody, RecordDecodeError } from '../../src/storage/record-codec.js';
+import { decodeBatch, decodeBody, encodeBatch, encodeBody, readRetentionFields, RecordDecodeError } from '../../src/storage/record-codec.js';
 import { readSegment } from '../../src/storage/wal/segment-reader.js';
 import { encodeSegmentHeader, FRAME_HEADER_BYTES, FrameType, writeFrame } from '../../src/storage/wal/wal-format.js';
 
@@ -65,6 +65,18 @@ describe('record codec', () => {
         const bytes = encodeBatch(records);
         const length = cut % bytes.length;
         assert.throws(() => decodeBatch(bytes.subarray(0, length)), RecordDecodeError);
+      }),
+    );
+  });
+
+  it('reads the retention fields of a body as decodeBody does, and refuses a truncated one', () => {
+    fc.assert(
+      fc.property(recordArbitrary, fc.nat(), (record, cut) => {
+        const body = encodeBody(record);
+        assert.deepEqual(readRetentionFields(body), { tombstone: record.value === null, stamp: record.version.stamp, expiresAtMs: record.expiresAtMs });
+        // The fields end before the value; every cut inside them is refused.
+        const fieldsEnd = body.length - (record.value === null ? 0 : 4 + record.value.length);
+        assert.throws(() => readRetentionFields(body.subarray(0, cut % fieldsEnd)), RecordDecodeError);
       }),
     );
   });

@@ -9,6 +9,8 @@ import fc from 'fast-check';
 import { Registry } from 'prom-client';
 import { DurableStorageEngine, type DurableStorageEngineOptions } from '../../src/storage/engine/durable-storage-engine.js';
 import type { KvRecord } from '../../src/storage/record.js';
+import { OrderedStore } from '../../src/storage/engine/ordered-store.js';
+import { open } from 'lmdb';
 import { nodeWalFileSystem, type WalFileSystem } from '../../src/storage/wal/wal-file-system.js';
 import { stampOf } from '../../src/clock/hybrid-logical-clock.js';
 import { RecordingLogger } from '../support/recording-logger.js';
@@ -89,6 +91,57 @@ describe('durable storage engine', () => {
       assert.ok(second.logger.find(/storage engine open/)!.fields['recordsReplayed'] === 3);
     } finally {
       await second.engine.close();
+    }
+  });
+
+  it("keeps an upper bound of the store's stamps, so last-writer-wins skips the store only for newer writes", async () => {
+    const dir = await tempDir();
+    const empty = await OrderedStore.open(join(dir, 'probe'), testTokenOf);
+    try {
+      assert.equal(empty.maxStamp(), -1n, 'an empty store holds no stamp');
+    } finally {
+      await empty.close();
+    }
+
+    const first = await openEngine(dir);
+    await first.engine.apply([put('k', 'new', 2000), put('other', 'x', 1000)]);
+    await first.engine.checkpoint();
+    await first.engine.close();
+    const store = await OrderedStore.open(join(dir, 'store'), testTokenOf);
+    try {
+      assert.equal(store.maxStamp(), stampOf(2000n, 0n), 'the bound is the greatest checkpointed stamp, kept across a restart');
+    } finally {
+      await store.close();
+    }
+
+    const second = await openEngine(dir);
+    try {
+      // Older than the store's record: the store must be read, and the write refused.
+      assert.deepEqual((await second.engine.apply([put('k', 'old', 1500)])).applied, [false]);
+      // Older than the bound but a key the store lacks; newer than the bound.
+      assert.deepEqual((await second.engine.apply([put('fresh', 'f', 1200), put('k', 'newer', 3000)])).applied, [true, true]);
+      assert.equal(second.engine.get(Buffer.from('k'))?.value?.toString(), 'newer');
+      await second.engine.checkpoint();
+    } finally {
+      await second.engine.close();
+    }
+
+    // A store written before the bound was kept: its records may have any stamp.
+    const raw = open({ path: join(dir, 'store'), compression: false });
+    await raw.openDB({ name: 'meta', keyEncoding: 'ordered-binary', encoding: 'binary' }).remove('max-stamp');
+    await raw.close();
+    const old = await OrderedStore.open(join(dir, 'store'), testTokenOf);
+    try {
+      assert.equal(old.maxStamp(), (1n << 64n) - 1n);
+    } finally {
+      await old.close();
+    }
+    const third = await openEngine(dir);
+    try {
+      assert.deepEqual((await third.engine.apply([put('k', 'old', 2500)])).applied, [false]);
+      assert.equal(third.engine.get(Buffer.from('k'))?.value?.toString(), 'newer');
+    } finally {
+      await third.engine.close();
     }
   });
 

@@ -5,7 +5,7 @@
 // is 1 when any operation failed, so a script cannot mistake a broken run for a slow one.
 import assert from 'node:assert/strict';
 import { parseArgs } from 'node:util';
-import { BENCH_CONCURRENCY_MAX, BENCH_DURATION_MS_MAX, BENCH_RECORDS_MAX, BATCH_ITEMS_MAX, REPLICATION_FACTOR_MAX, VALUE_BYTES_MAX_CEILING } from '../../limits.js';
+import { BENCH_CONCURRENCY_MAX, BENCH_DURATION_MS_MAX, BENCH_RATE_PER_SECOND_MAX, BENCH_RECORDS_MAX, BATCH_ITEMS_MAX, REPLICATION_FACTOR_MAX, VALUE_BYTES_MAX_CEILING } from '../../limits.js';
 import type { BenchTarget } from '../../bench/bench-target.js';
 import { runBench } from '../../bench/bench-runner.js';
 import { benchJson, benchText, progressLine, type BenchSettings } from '../../bench/bench-report.js';
@@ -50,6 +50,8 @@ percentiles (HdrHistogram). Flags:
   --concurrency N      clients, each with one request in flight (default 64)
   --duration D         measured time, e.g. 10s (default 10s); --warmup D (default 1s)
   --batch N            keys per update; above 1 an update is one BatchPut (quorumkv, noop)
+  --rate N             start at most N operations per second, all clients together
+                       (default 0: each client sends its next one when answered)
   --w N --r N          quorumkv acks per write / replies per read (default 0 = cluster majority)
   --no-load            skip the load phase (the keys are already there)
   --timeout-ms N       deadline of each call (default ${BENCH_TIMEOUT_MS_DEFAULT})
@@ -76,6 +78,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
       duration: { type: 'string' },
       warmup: { type: 'string' },
       batch: { type: 'string' },
+      rate: { type: 'string' },
       w: { type: 'string' },
       r: { type: 'string' },
       'no-load': { type: 'boolean' },
@@ -112,6 +115,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
     durationMs,
     warmupMs,
     batchItems,
+    ratePerSecond: integer('rate', values.rate, 0, BENCH_RATE_PER_SECOND_MAX) ?? 0,
     w: integer('w', values.w, 0, REPLICATION_FACTOR_MAX) ?? 0,
     r: integer('r', values.r, 0, REPLICATION_FACTOR_MAX) ?? 0,
   };

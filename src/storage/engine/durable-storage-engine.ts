@@ -23,7 +23,7 @@ import type { Logger } from '../../logging/logger.js';
 import { rangeIntervals, type TokenFunction, type TokenRange } from '../../ring/token-range.js';
 import type { KvRecord, Version } from '../record.js';
 import { recordPayloadBytes, supersedes } from '../record.js';
-import { encodeBatch } from '../record-codec.js';
+import { recordBytes, writeBatch } from '../record-codec.js';
 import type { ApplyResult, ScanCursor, ScanPage, StorageEngine } from '../storage-engine.js';
 import type { FsyncPolicy } from '../wal/fsync-policy.js';
 import { nodeWalFileSystem, type WalFileSystem } from '../wal/wal-file-system.js';
@@ -33,7 +33,7 @@ import type { WriteAheadLog } from '../wal/write-ahead-log.js';
 import { createEngineMetrics, type EngineMetrics } from './engine-metrics.js';
 import { compareTokenKey, indexAfter, mapKeyOf, Memtable } from './memtable.js';
 import { OrderedStore, storeKeyOf } from './ordered-store.js';
-import { isPurgeable, storedForm } from './retention.js';
+import { isPurgeableByFields, storedForm } from './retention.js';
 
 /** WAL segments written since the last checkpoint that start a checkpoint by themselves. */
 const WAL_SEGMENTS_BEFORE_CHECKPOINT = 2n;
@@ -70,8 +70,11 @@ export class DurableStorageEngine implements StorageEngine {
   private appliesInFlight = 0;
   private appliesDrained: (() => void) | undefined;
   private sweepAfter: Buffer | undefined;
-  /** Counts checkpoints whose records reached the store; see `insert`. */
-  private checkpointsCompleted = 0;
+  /**
+   * Changes whenever a level below the active memtable changes: the active memtable is
+   * frozen, the frozen one reaches the store, or a replay writes to the store. See `insert`.
+   */
+  private levelsGeneration = 0;
   private wal!: WriteAheadLog;
 
   private constructor(
@@ -157,22 +160,30 @@ export class DurableStorageEngine implements StorageEngine {
     if (this.active.bytes >= this.checkpointThresholdBytes()) await this.waitForRoom();
 
     // Stale records (repairs, replays from peers) are dropped before they cost WAL space.
-    const applied = records.map(() => false);
-    const fresh: Array<{ index: number; record: KvRecord; mapKey: string; seen: Version | undefined }> = [];
-    for (const [index, record] of records.entries()) {
+    const applied = new Array<boolean>(records.length).fill(false);
+    const fresh: KvRecord[] = [];
+    const freshIndex: number[] = [];
+    const freshMapKeys: string[] = [];
+    let payloadBytes = 4;
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index]!;
       const mapKey = mapKeyOf(record.key);
-      const seen = this.get(record.key, mapKey)?.version;
-      if (supersedes(record.version, seen)) fresh.push({ index, record, mapKey, seen });
+      if (!supersedes(record.version, this.newestVersion(record, mapKey))) continue;
+      fresh.push(record);
+      freshIndex.push(index);
+      freshMapKeys.push(mapKey);
+      payloadBytes += recordBytes(record);
     }
     if (fresh.length === 0) return { applied };
 
-    const epoch = this.checkpointsCompleted;
-    const segment = await this.wal.append(encodeBatch(fresh.map((entry) => entry.record)), fresh.length);
+    const generation = this.levelsGeneration;
+    // The batch is encoded straight into its WAL frame: one buffer, no copy.
+    const segment = await this.wal.appendEncoded(payloadBytes, (target, offset) => writeBatch(fresh, target, offset), fresh.length);
     // A checkpoint rolls the WAL only after every earlier append has reached this
     // point, so a record can never land in a memtable younger than its segment.
     assert.ok(segment >= this.activeSince, 'record inserted into a memtable newer than its WAL segment');
-    const unchangedStore = epoch === this.checkpointsCompleted;
-    for (const { index, record, mapKey, seen } of fresh) applied[index] = this.insert(record, mapKey, unchangedStore ? seen : undefined, unchangedStore);
+    const levelsUnchanged = generation === this.levelsGeneration;
+    for (let i = 0; i < fresh.length; i++) applied[freshIndex[i]!] = this.insert(fresh[i]!, freshMapKeys[i]!, levelsUnchanged);
 
     if (this.needsCheckpoint()) void this.checkpoint().catch(() => {});
     return { applied };
@@ -274,31 +285,39 @@ export class DurableStorageEngine implements StorageEngine {
   }
 
   /**
-   * Inserts a record that supersedes every version the engine holds for its key.
-   * `seenInStore` is the newest version found before the WAL append; while no checkpoint
-   * completed since, only the memtables can have gained a newer one, so the store lookup
-   * is skipped. Otherwise every level is consulted again.
+   * Inserts a record into the active memtable when it supersedes every version the
+   * engine holds for its key. `levelsUnchanged`: the record superseded every level when
+   * it was looked up before the WAL append, and no level below the active memtable has
+   * changed since (levelsGeneration), so only the active memtable can hold a newer
+   * version now, and `put` checks that one. Otherwise every level is consulted again.
    */
-  private insert(record: KvRecord, mapKey: string, seenBefore: Version | undefined, storeUnchanged: boolean): boolean {
-    let newest = storeUnchanged ? seenBefore : this.get(record.key, mapKey)?.version;
-    if (storeUnchanged) {
-      for (const level of [this.active, this.frozen]) {
-        const held = level?.get(record.key, mapKey)?.version;
-        if (held && supersedes(held, newest)) newest = held;
-      }
-    }
-    if (!supersedes(record.version, newest)) return false;
+  private insert(record: KvRecord, mapKey: string, levelsUnchanged: boolean): boolean {
+    if (!levelsUnchanged && !supersedes(record.version, this.newestVersion(record, mapKey))) return false;
     return this.active.put(ownedCopy(record), mapKey);
+  }
+
+  /**
+   * The newest version of `record`'s key at any level, as far as last-writer-wins against
+   * `record` needs it: a record whose stamp exceeds every stamp in the store supersedes
+   * whatever the store holds, so the store is not read for it (the usual case for a
+   * fresh write of a key that is not in the memtables).
+   */
+  private newestVersion(record: KvRecord, mapKey: string): Version | undefined {
+    const held = this.active.get(record.key, mapKey) ?? this.frozen?.get(record.key, mapKey);
+    if (held !== undefined) return held.version;
+    if (record.version.stamp > this.store.maxStamp()) return undefined;
+    return this.store.versionOf(record.key);
   }
 
   /** Recovery applies replayed batches here; past the budget they go to the store. */
   private async replay(records: KvRecord[]): Promise<void> {
-    for (const record of records) this.insert(record, mapKeyOf(record.key), undefined, false);
+    for (const record of records) this.insert(record, mapKeyOf(record.key), false);
     if (this.active.bytes >= this.checkpointThresholdBytes()) {
       // The WAL writer does not exist yet, so the checkpoint marker stays where it is:
       // the same segments are replayed again after a crash, which LWW makes harmless.
       await this.writeToStore(this.active, this.store.checkpointSegment());
       this.active = new Memtable();
+      this.levelsGeneration++;
     }
   }
 
@@ -325,10 +344,11 @@ export class DurableStorageEngine implements StorageEngine {
       const boundary = await this.wal.rollover();
       this.frozen = this.active;
       this.active = new Memtable();
+      this.levelsGeneration++;
       this.activeSince = boundary;
       const written = await this.writeToStore(this.frozen, boundary);
       this.frozen = undefined;
-      this.checkpointsCompleted++;
+      this.levelsGeneration++;
       const removedSegments = await this.wal.removeSegmentsBefore(boundary);
       const purged = await this.sweepForPurge();
       const elapsedMs = performance.now() - started;
@@ -351,7 +371,7 @@ export class DurableStorageEngine implements StorageEngine {
     function* writes(): Generator<{ key: Buffer; record: KvRecord }> {
       for (const record of memtable.values()) yield { key: record.key, record: storedForm(record, nowMs) };
     }
-    const count = await this.store.commitCheckpoint(writes(), checkpointSegment);
+    const count = await this.store.commitCheckpoint(writes(), checkpointSegment, memtable.maxStamp);
     this.metrics.checkpointRecords.inc(count);
     return count;
   }
@@ -362,8 +382,8 @@ export class DurableStorageEngine implements StorageEngine {
     const entries = this.store.sweep(PURGE_SWEEP_ENTRIES_MAX, this.sweepAfter);
     this.sweepAfter = entries.length < PURGE_SWEEP_ENTRIES_MAX ? undefined : entries.at(-1)?.storeKey;
     const purgeable = entries
-      .filter(({ record }) => isPurgeable(record, nowMs, this.options.tombstoneGraceMs))
-      .map(({ record }) => record.key);
+      .filter(({ fields }) => isPurgeableByFields(fields, nowMs, this.options.tombstoneGraceMs))
+      .map(({ storeKey }) => storeKey);
     await this.store.remove(purgeable);
     this.metrics.purgedRecords.inc(purgeable.length);
     return purgeable.length;

@@ -41,6 +41,12 @@ export class Memtable {
   private index: IndexedKey[] | undefined;
   /** Keys written since the index was last brought up to date. */
   private unindexed: string[] = [];
+  private greatestStamp = -1n;
+
+  /** The greatest stamp put here, -1 when nothing was: what a checkpoint of it adds to the store's bound. */
+  get maxStamp(): bigint {
+    return this.greatestStamp;
+  }
 
   get bytes(): number {
     return this.footprintBytes;
@@ -63,6 +69,7 @@ export class Memtable {
     else if (this.index !== undefined) this.unindexed.push(mapKey);
     this.records.set(mapKey, record);
     this.footprintBytes += recordFootprintBytes(record);
+    if (record.version.stamp > this.greatestStamp) this.greatestStamp = record.version.stamp;
     return true;
   }
 

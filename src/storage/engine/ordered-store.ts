@@ -8,6 +8,9 @@
 //   database "meta":    "format" -> u32 format version
 //                       "checkpoint-segment" -> u64: every WAL segment below this number
 //                       is contained in "records"; recovery replays from it.
+//                       "max-stamp" -> u64: no record in "records" has a greater stamp
+//                       (written before the records it covers; absent in stores written
+//                       before it was kept, which then count as holding any stamp).
 // Big-endian tokens make LMDB's bytewise key order equal to (token, key) order, which
 // is what token-range scans need. The checkpoint marker is written only after every
 // record it covers is committed, so the store never claims a checkpoint it lacks.
@@ -15,12 +18,15 @@ import assert from 'node:assert/strict';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { ConfigInvalidError } from '../../errors/errors.js';
 import { TOKEN_MAX, type TokenFunction } from '../../ring/token-range.js';
-import { recordPayloadBytes, type KvRecord } from '../record.js';
-import { decodeBody, encodeBody } from '../record-codec.js';
+import { recordPayloadBytes, type KvRecord, type Version } from '../record.js';
+import { bodyBytes, decodeBody, readRetentionFields, readVersion, writeBody, type RetentionFields } from '../record-codec.js';
 
 export const STORE_FORMAT_VERSION = 1;
 const META_FORMAT = 'format';
 const META_CHECKPOINT_SEGMENT = 'checkpoint-segment';
+const META_MAX_STAMP = 'max-stamp';
+/** What maxStamp() says of a store that may hold any stamp. */
+const STAMP_UNKNOWN = (1n << 64n) - 1n;
 /** Records written per awaited chunk during a checkpoint; see commitCheckpoint. */
 const CHECKPOINT_CHUNK_RECORDS = 8192;
 
@@ -44,6 +50,8 @@ function tokenBound(token: bigint): Buffer {
 
 export class OrderedStore {
   private lookupKey = Buffer.allocUnsafe(64);
+  /** See maxStamp(); -1 for an empty store. */
+  private stampBound = STAMP_UNKNOWN;
 
   private constructor(
     private readonly root: RootDatabase<Buffer, Buffer>,
@@ -67,7 +75,19 @@ export class OrderedStore {
       await root.close();
       throw new ConfigInvalidError(`store at ${path} has format version ${format.readUInt32BE(0)}; this build reads ${STORE_FORMAT_VERSION}`);
     }
+    const maxStamp = meta.get(META_MAX_STAMP);
+    if (maxStamp !== undefined) store.stampBound = maxStamp.readBigUInt64BE(0);
+    else if (records.getKeysCount({ limit: 1 }) === 0) store.stampBound = -1n;
     return store;
+  }
+
+  /**
+   * An upper bound of the stamps of the records in the store: a record with a greater
+   * stamp supersedes whatever the store holds for its key, so last-writer-wins need not
+   * look there. -1 for an empty store, 2^64-1 when unknown.
+   */
+  maxStamp(): bigint {
+    return this.stampBound;
   }
 
   /** The first WAL segment the store does not contain. */
@@ -77,13 +97,26 @@ export class OrderedStore {
   }
 
   get(key: Buffer): KvRecord | undefined {
-    // Lookups reuse one key buffer: LMDB copies the key before the call returns.
+    const body = this.records.get(this.lookupKeyFor(key));
+    return body === undefined ? undefined : decodeBody(key, body);
+  }
+
+  /** The stored version of `key`, read without decoding (or copying) the value. */
+  versionOf(key: Buffer): Version | undefined {
+    const body = this.records.get(this.lookupKeyFor(key));
+    return body === undefined ? undefined : readVersion(body);
+  }
+
+  /**
+   * The store key of `key` in a buffer shared by every call: LMDB copies a key before a
+   * get, put or remove call returns, so it is only good until the next call.
+   */
+  private lookupKeyFor(key: Buffer): Buffer {
     const length = 8 + key.length;
     if (this.lookupKey.length < length) this.lookupKey = Buffer.allocUnsafe(Math.max(length, 2 * this.lookupKey.length));
     this.lookupKey.writeBigUInt64BE(this.tokenOf(key), 0);
     key.copy(this.lookupKey, 8);
-    const body = this.records.get(this.lookupKey.subarray(0, length));
-    return body === undefined ? undefined : decodeBody(key, body);
+    return this.lookupKey.subarray(0, length);
   }
 
   /**
@@ -123,20 +156,36 @@ export class OrderedStore {
    * it commits, and keys in token order land on scattered pages. The marker is written
    * only after every record is committed; a crash before it leaves some records in the
    * store that the WAL replay then applies again as no-ops.
+   *
+   * lmdb-js copies a key into its write instructions at once but keeps only a pointer to
+   * the value until the write thread has committed it. So one key buffer serves every
+   * put, and a chunk's bodies are encoded into one buffer that lives until the chunk's
+   * writes are awaited.
    */
-  async commitCheckpoint(writes: Iterable<{ key: Buffer; record: KvRecord | undefined }>, checkpointSegment: bigint): Promise<number> {
+  async commitCheckpoint(writes: Iterable<{ key: Buffer; record: KvRecord | undefined }>, checkpointSegment: bigint, maxStamp: bigint): Promise<number> {
+    // The bound goes out before the records it covers: lmdb-js commits asynchronous
+    // writes in call order, so the stored bound is never below a stored record's stamp.
+    let boundWritten: Promise<boolean> | undefined;
+    if (maxStamp > this.stampBound) {
+      this.stampBound = maxStamp;
+      const bound = Buffer.alloc(8);
+      bound.writeBigUInt64BE(maxStamp, 0);
+      boundWritten = this.meta.put(META_MAX_STAMP, bound);
+      // Awaited after the records; until then a failure must not count as unhandled.
+      boundWritten.catch(() => {});
+    }
     let count = 0;
-    let chunk: Array<Promise<boolean>> = [];
-    for (const { key, record } of writes) {
-      const storeKey = storeKeyOf(this.tokenOf(key), key);
-      chunk.push(record === undefined ? this.records.remove(storeKey) : this.records.put(storeKey, encodeBody(record)));
+    let chunk: Array<{ key: Buffer; record: KvRecord | undefined }> = [];
+    for (const write of writes) {
+      chunk.push(write);
       count++;
       if (chunk.length === CHECKPOINT_CHUNK_RECORDS) {
-        await Promise.all(chunk);
+        await this.commitChunk(chunk);
         chunk = [];
       }
     }
-    await Promise.all(chunk);
+    await this.commitChunk(chunk);
+    await boundWritten;
     const marker = Buffer.alloc(8);
     marker.writeBigUInt64BE(checkpointSegment, 0);
     await this.meta.put(META_CHECKPOINT_SEGMENT, marker);
@@ -144,22 +193,45 @@ export class OrderedStore {
     return count;
   }
 
-  /** Removes keys (purged tombstones) in one flushed transaction. */
-  async remove(keys: readonly Buffer[]): Promise<void> {
-    if (keys.length === 0) return;
+  private async commitChunk(chunk: ReadonlyArray<{ key: Buffer; record: KvRecord | undefined }>): Promise<void> {
+    let totalBytes = 0;
+    for (const { record } of chunk) if (record !== undefined) totalBytes += bodyBytes(record);
+    const bodies = Buffer.allocUnsafe(totalBytes);
+    let at = 0;
+    const writes: Array<Promise<boolean>> = [];
+    for (const { key, record } of chunk) {
+      const storeKey = this.lookupKeyFor(key);
+      if (record === undefined) {
+        writes.push(this.records.remove(storeKey));
+        continue;
+      }
+      const end = writeBody(record, bodies, at);
+      writes.push(this.records.put(storeKey, bodies.subarray(at, end)));
+      at = end;
+    }
+    assert.equal(at, totalBytes, 'checkpoint bodies do not fill their buffer');
+    await Promise.all(writes);
+  }
+
+  /** Removes entries by store key (purged tombstones) in one flushed transaction. */
+  async remove(storeKeys: readonly Buffer[]): Promise<void> {
+    if (storeKeys.length === 0) return;
     await this.root.transaction(() => {
-      for (const key of keys) this.records.removeSync(storeKeyOf(this.tokenOf(key), key));
+      for (const storeKey of storeKeys) this.records.removeSync(storeKey);
     });
     await this.root.flushed;
   }
 
-  /** Entries after `after` in store-key order, for background sweeps over the whole store. */
-  sweep(limit: number, after?: Buffer): Array<{ storeKey: Buffer; record: KvRecord }> {
-    const entries: Array<{ storeKey: Buffer; record: KvRecord }> = [];
+  /**
+   * Entries after `after` in store-key order, for background sweeps over the whole store:
+   * each entry's store key and the fields retention decides by, not the whole record.
+   */
+  sweep(limit: number, after?: Buffer): Array<{ storeKey: Buffer; fields: RetentionFields }> {
+    const entries: Array<{ storeKey: Buffer; fields: RetentionFields }> = [];
     for (const { key: storeKey, value } of this.records.getRange({ start: after, limit: limit + 1 })) {
       if (after !== undefined && storeKey.equals(after)) continue;
       if (entries.length === limit) break;
-      entries.push({ storeKey: Buffer.from(storeKey), record: decodeBody(Buffer.from(storeKey.subarray(8)), value) });
+      entries.push({ storeKey: Buffer.from(storeKey), fields: readRetentionFields(value) });
     }
     return entries;
   }

@@ -12,13 +12,14 @@
 // again, and without the tombstone that older version would win.
 import { wallMsOf } from '../../clock/hybrid-logical-clock.js';
 import type { KvRecord } from '../record.js';
-import { isExpired, isTombstone } from '../record.js';
+import { isExpired } from '../record.js';
+import type { RetentionFields } from '../record-codec.js';
 
 /** The moment from which a record counts as deleted, or undefined for a live record. */
-function deletedSinceMs(record: KvRecord, nowMs: number): number | undefined {
+function deletedSinceMs(fields: RetentionFields, nowMs: number): number | undefined {
   // A delete counts from its stamp; an expired record (tombstone or not) from its expiry.
-  if (isExpired(record, nowMs)) return record.expiresAtMs;
-  if (isTombstone(record)) return Number(wallMsOf(record.version.stamp));
+  if (fields.expiresAtMs !== 0 && fields.expiresAtMs <= nowMs) return fields.expiresAtMs;
+  if (fields.tombstone) return Number(wallMsOf(fields.stamp));
   return undefined;
 }
 
@@ -34,6 +35,11 @@ export function storedForm(record: KvRecord, nowMs: number): KvRecord {
 }
 
 export function isPurgeable(record: KvRecord, nowMs: number, tombstoneGraceMs: number): boolean {
-  const since = deletedSinceMs(record, nowMs);
+  return isPurgeableByFields({ tombstone: record.value === null, stamp: record.version.stamp, expiresAtMs: record.expiresAtMs }, nowMs, tombstoneGraceMs);
+}
+
+/** isPurgeable for a stored body's retention fields (record-codec.ts readRetentionFields). */
+export function isPurgeableByFields(fields: RetentionFields, nowMs: number, tombstoneGraceMs: number): boolean {
+  const since = deletedSinceMs(fields, nowMs);
   return since !== undefined && since + tombstoneGraceMs <= nowMs;
 }

@@ -76,12 +76,19 @@ export function frameBytes(payloadBytes: number): number {
 
 /** Writes one frame at `offset` of `target` and returns the offset after it. */
 export function writeFrame(type: FrameType, payload: Buffer, target: Buffer, offset: number): number {
-  target.writeUInt32BE(payload.length, offset);
-  target.writeUInt8(type, offset + 8);
   payload.copy(target, offset + FRAME_HEADER_BYTES);
-  const end = offset + FRAME_HEADER_BYTES + payload.length;
-  target.writeUInt32BE(frameChecksum(target, offset, payload.length), offset + 4);
-  return end;
+  return sealFrame(type, target, offset, payload.length);
+}
+
+/**
+ * Writes the header of the frame at `offset` of `target` whose payload, `payloadBytes`
+ * long, is already in place after it; returns the offset after the frame.
+ */
+export function sealFrame(type: FrameType, target: Buffer, offset: number, payloadBytes: number): number {
+  target.writeUInt32BE(payloadBytes, offset);
+  target.writeUInt8(type, offset + 8);
+  target.writeUInt32BE(frameChecksum(target, offset, payloadBytes), offset + 4);
+  return offset + FRAME_HEADER_BYTES + payloadBytes;
 }
 
 /**

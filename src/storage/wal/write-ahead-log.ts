@@ -15,7 +15,7 @@ import { FSYNC_SLOW_MS, WAL_FRAME_PAYLOAD_BYTES_MAX, WAL_GROUP_COMMIT_BYTES_MAX,
 import type { Logger } from '../../logging/logger.js';
 import type { FsyncPolicy } from './fsync-policy.js';
 import type { WalFileHandle, WalFileSystem } from './wal-file-system.js';
-import { encodeSegmentHeader, FRAME_HEADER_BYTES, FrameType, parseSegmentFileName, SEGMENT_HEADER_BYTES, segmentFileName, writeFrame } from './wal-format.js';
+import { encodeSegmentHeader, FRAME_HEADER_BYTES, FrameType, parseSegmentFileName, SEGMENT_HEADER_BYTES, segmentFileName, sealFrame } from './wal-format.js';
 import type { WalMetrics } from './wal-metrics.js';
 
 export interface WalWriterOptions {
@@ -32,14 +32,21 @@ type Pending =
   | { kind: 'rotate'; resolve: (segment: bigint) => void; reject: (error: Error) => void }
   | { kind: 'sync'; resolve: () => void; reject: (error: Error) => void };
 
-/** Wraps a payload in a frame, refusing payloads above the frame limit. */
-export function buildFrame(type: FrameType, payload: Buffer): Buffer {
-  if (payload.length > WAL_FRAME_PAYLOAD_BYTES_MAX) throw new WalRecordTooLargeError(payload.length, WAL_FRAME_PAYLOAD_BYTES_MAX);
-  assert.ok(payload.length > 0, 'empty WAL payload');
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
-  writeFrame(type, payload, frame, 0);
+/** Writes a payload into a frame of its own, refusing payloads above the frame limit. */
+export function buildFrame(type: FrameType, payloadBytes: number, writePayload: PayloadWriter): Buffer {
+  if (payloadBytes > WAL_FRAME_PAYLOAD_BYTES_MAX) throw new WalRecordTooLargeError(payloadBytes, WAL_FRAME_PAYLOAD_BYTES_MAX);
+  assert.ok(payloadBytes > 0, 'empty WAL payload');
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
+  const end = writePayload(frame, FRAME_HEADER_BYTES);
+  // Checked before the frame is sealed: a payload writer that wrote more or less than
+  // it announced would leave a frame whose checksum covers the wrong bytes.
+  assert.equal(end, frame.length, 'WAL payload writer wrote a different length than announced');
+  sealFrame(type, frame, 0, payloadBytes);
   return frame;
 }
+
+/** Writes a frame payload at `offset` of `target`; returns the offset after it. */
+export type PayloadWriter = (target: Buffer, offset: number) => number;
 
 export class WriteAheadLog {
   private readonly queue: Pending[] = [];
@@ -97,6 +104,14 @@ export class WriteAheadLog {
    * it, when the fsync policy calls it durable.
    */
   append(payload: Buffer, records: number): Promise<bigint> {
+    return this.appendEncoded(payload.length, (target, offset) => offset + payload.copy(target, offset), records);
+  }
+
+  /**
+   * Like `append`, for a payload of `payloadBytes` that `writePayload` writes straight
+   * into the frame, so the payload needs no buffer and no copy of its own.
+   */
+  appendEncoded(payloadBytes: number, writePayload: PayloadWriter, records: number): Promise<bigint> {
     const refusal = this.refusal();
     if (refusal) return Promise.reject(refusal);
     if (this.queuedFrames >= WAL_PENDING_APPENDS_MAX) {
@@ -104,7 +119,7 @@ export class WriteAheadLog {
     }
     let frame: Buffer;
     try {
-      frame = buildFrame(FrameType.RecordBatch, payload);
+      frame = buildFrame(FrameType.RecordBatch, payloadBytes, writePayload);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -11,9 +11,11 @@
 // OVERLOADED, never buffered without limit), and one call carries at most
 // `batchItemsMax` items and about `batchBytesMax` bytes; a larger turn is split.
 //
-// Deadlines: a call's gRPC deadline is the latest deadline among its messages, so one
+// Deadlines: a call's deadline is the latest deadline among its messages, so one
 // impatient caller does not cut the others short; a message whose own deadline is
-// earlier gets its own timer and is rejected on time.
+// earlier is rejected on time by one timer per batch, set for the earliest such deadline
+// still waiting (a turn's messages usually carry deadlines a few ms apart, and the timer
+// is cleared when the batch answers, so it rarely fires at all).
 import { OverloadedError, QkvError } from '../../errors/errors.js';
 
 export interface CoalescedMessage<TPayload> {
@@ -46,7 +48,6 @@ interface Pending<TPayload, TResult> extends CoalescedMessage<TPayload> {
   readonly resolve: (result: TResult) => void;
   readonly reject: (error: unknown) => void;
   settled: boolean;
-  timer?: NodeJS.Timeout;
 }
 
 export class TurnCoalescer<TPayload, TResult> {
@@ -120,12 +121,22 @@ export class TurnCoalescer<TPayload, TResult> {
       return false;
     });
     if (live.length === 0) return;
-    const deadlineMs = Math.max(...live.map((pending) => pending.deadlineMs));
-    for (const pending of live) {
-      if (pending.deadlineMs < deadlineMs) {
-        pending.timer = setTimeout(() => settle(pending, () => pending.reject(this.deadlineError())), pending.deadlineMs - now);
+    let deadlineMs = 0;
+    for (const pending of live) deadlineMs = Math.max(deadlineMs, pending.deadlineMs);
+    let timer: NodeJS.Timeout | undefined;
+    // Rejects the messages whose own deadline has passed and sets the timer for the
+    // earliest one still waiting that is earlier than the batch's deadline.
+    const expireEarly = (): void => {
+      const nowMs = this.nowMs();
+      let earliestMs = deadlineMs;
+      for (const pending of live) {
+        if (pending.settled || pending.deadlineMs >= deadlineMs) continue;
+        if (pending.deadlineMs <= nowMs) settle(pending, () => pending.reject(this.deadlineError()));
+        else earliestMs = Math.min(earliestMs, pending.deadlineMs);
       }
-    }
+      timer = earliestMs < deadlineMs ? setTimeout(expireEarly, earliestMs - nowMs) : undefined;
+    };
+    expireEarly();
     let results: Promise<TResult[]>;
     try {
       results = this.options.dispatch(live, deadlineMs);
@@ -134,6 +145,7 @@ export class TurnCoalescer<TPayload, TResult> {
     }
     results.then(
       (values) => {
+        clearTimeout(timer);
         if (values.length !== live.length) {
           const error = new QkvError('INTERNAL', `${this.options.name}: ${values.length} results for ${live.length} messages`);
           for (const pending of live) settle(pending, () => pending.reject(error));
@@ -142,6 +154,7 @@ export class TurnCoalescer<TPayload, TResult> {
         live.forEach((pending, index) => settle(pending, () => pending.resolve(values[index]!)));
       },
       (error: unknown) => {
+        clearTimeout(timer);
         for (const pending of live) settle(pending, () => pending.reject(error));
       },
     );
@@ -155,6 +168,5 @@ export class TurnCoalescer<TPayload, TResult> {
 function settle<TPayload, TResult>(pending: Pending<TPayload, TResult>, action: () => void): void {
   if (pending.settled) return;
   pending.settled = true;
-  if (pending.timer !== undefined) clearTimeout(pending.timer);
   action();
 }

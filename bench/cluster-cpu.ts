@@ -1,0 +1,399 @@
+// `npm run bench:cpu`: the server CPU time one operation costs on a local quorumkv
+// cluster — the figure that decides every ratio of `bench:compare` on a machine whose
+// cores the servers and the load generator share.
+//
+// Per round it starts a 3-node cluster (N=3 W=2 R=2, fsync=always, durable storage, the
+// same settings as bench:compare), loads the key space, and runs `qkv bench` for each row
+// (put, get, BatchPut of --batch keys), and a 1-node cluster (N=1) for `put-1`. During each
+// measured phase it reads every node's user and system CPU time from /proc and, from the
+// nodes' /metrics, how many records one WAL group commit and one coalesced Replica batch
+// carried. Before the rows it measures the idle nodes' CPU per second (probes, timers), and
+// each row is given with and without that share.
+//
+// CPU per operation depends on the machine less than throughput does, but it does depend
+// on it: closed-loop clients go as fast as the shared CPU lets them, and the records per
+// WAL sync and messages per Replica batch, and with them the CPU per operation, follow the
+// throughput. So with `--build NAME=DIR` given more than once (DIR is a checkout with
+// `npm run build` done; its nodes run, this build's `qkv bench` drives them), `--parallel`
+// runs the builds' clusters side by side and every row on all of them at once, so that
+// whatever else the machine does hits each build alike; without it the builds take turns,
+// in alternating order. The summary gives each row's median over the rounds and the ratio
+// to the first build. `--rate` paces the clients instead (`qkv bench --rate`); at a rate
+// the machine always sustains nothing batches, which measures the unbatched path.
+//
+//   npm run bench:cpu -- [--rounds 3] [--rows put,get,batch-put,put-1] [--rate 0] [--batch-rate 0]
+//                        [--build before=../old --build after=. [--parallel]]
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { runBenchProcess, type BenchSummary } from './compare/bench-process.js';
+import { ProcessGroup, type CpuTimes } from './compare/managed-process.js';
+import { QKV_MAIN, startQuorumKvCluster, type RunningQuorumKvCluster } from './compare/quorumkv-cluster.js';
+
+const ROWS = ['put', 'get', 'batch-put', 'put-1'] as const;
+type Row = (typeof ROWS)[number];
+const READY_TIMEOUT_MS = 60_000;
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    rows: { type: 'string', default: ROWS.join(',') },
+    build: { type: 'string', multiple: true },
+    duration: { type: 'string', default: '10s' },
+    warmup: { type: 'string', default: '2s' },
+    records: { type: 'string', default: '100000' },
+    'value-bytes': { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '64' },
+    distribution: { type: 'string', default: 'zipfian' },
+    batch: { type: 'string', default: '100' },
+    rate: { type: 'string', default: '0' },
+    'batch-rate': { type: 'string', default: '0' },
+    parallel: { type: 'boolean', default: false },
+    'idle-seconds': { type: 'string', default: '5' },
+    'cpu-prof-dir': { type: 'string' },
+    'json-out': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+if (values.help) {
+  console.log(`usage: npm run bench:cpu -- [--rounds 3] [--rows ${ROWS.join(',')}] [--build NAME=DIR ...]
+       [--parallel] [--rate 0] [--batch-rate 0] [--idle-seconds 5] [--duration 10s] [--warmup 2s] [--records 100000] [--value-bytes 100] [--concurrency 64]
+       [--distribution zipfian|uniform] [--batch 100] [--cpu-prof-dir DIR] [--json-out FILE]`);
+  process.exit(0);
+}
+
+interface Build {
+  readonly name: string;
+  readonly main: string;
+}
+
+const builds: Build[] = (values.build ?? []).map((text) => {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new Error(`--build must be NAME=DIR, got ${JSON.stringify(text)}`);
+  return { name: text.slice(0, at), main: join(resolve(text.slice(at + 1)), 'dist', 'src', 'cli', 'main.js') };
+});
+if (builds.length === 0) builds.push({ name: 'this', main: QKV_MAIN });
+const rows = values.rows.split(',').map((name) => name.trim()) as Row[];
+for (const row of rows) if (!(ROWS as readonly string[]).includes(row)) throw new Error(`--rows: unknown row ${row}`);
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
+const batchItems = Number(values.batch);
+
+const common = [
+  '--duration', values.duration,
+  '--warmup', values.warmup,
+  '--records', values.records,
+  '--value-bytes', values['value-bytes'],
+  '--concurrency', values.concurrency,
+  '--distribution', values.distribution,
+  '--timeout-ms', '30000',
+];
+
+const parallel = values.parallel && builds.length > 1;
+
+function rowArgs(row: Row, load: boolean): string[] {
+  const noLoad = load ? [] : ['--no-load'];
+  const rate = ['--rate', values.rate];
+  switch (row) {
+    case 'put':
+      return ['--workload', 'write-only', '--w', '2', ...rate, ...noLoad];
+    case 'get':
+      return ['--workload', 'c', '--r', '2', ...rate, ...noLoad];
+    case 'batch-put':
+      return ['--workload', 'write-only', '--w', '2', '--batch', String(batchItems), '--rate', values['batch-rate'], ...noLoad];
+    case 'put-1':
+      return ['--workload', 'write-only', '--w', '1', ...rate, '--no-load'];
+  }
+}
+
+interface Measurement {
+  readonly round: number;
+  readonly build: string;
+  readonly row: Row;
+  readonly opsPerSecond: number;
+  readonly operations: number;
+  readonly errors: number;
+  readonly p99Ms: number;
+  /** Server CPU per operation (a BatchPut call counts once), µs. */
+  readonly userUsPerOp: number;
+  readonly systemUsPerOp: number;
+  /** The same less the idle nodes' CPU over the phase's length, µs. */
+  readonly busyUsPerOp: number;
+  /** Mean records per WAL group commit and messages per Replica apply call during the phase. */
+  readonly walRecordsPerSync: number | undefined;
+  readonly messagesPerApplyCall: number | undefined;
+}
+
+/** Sums of a few series over all nodes, read from their /metrics. */
+interface MetricSums {
+  readonly walRecords: number;
+  readonly walSyncs: number;
+  readonly applyMessages: number;
+  readonly applyCalls: number;
+}
+
+async function scrape(urls: readonly string[]): Promise<MetricSums | undefined> {
+  try {
+    const texts = await Promise.all(urls.map(async (url) => (await fetch(url, { signal: AbortSignal.timeout(5000) })).text()));
+    const sum = (name: string, labelFilter?: string): number => {
+      let total = 0;
+      for (const text of texts) {
+        for (const line of text.split('\n')) {
+          if (!line.startsWith(name)) continue;
+          const rest = line.slice(name.length);
+          if (rest[0] !== ' ' && rest[0] !== '{') continue;
+          if (labelFilter !== undefined && !rest.includes(labelFilter)) continue;
+          total += Number(line.slice(line.lastIndexOf(' ') + 1));
+        }
+      }
+      return total;
+    };
+    return {
+      walRecords: sum('qkv_wal_group_commit_records_sum'),
+      walSyncs: sum('qkv_wal_group_commit_records_count'),
+      applyMessages: sum('qkv_replica_call_messages_sum', 'op="apply"'),
+      applyCalls: sum('qkv_replica_call_messages_count', 'op="apply"'),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function totalTimes(cluster: RunningQuorumKvCluster): CpuTimes | undefined {
+  let userSeconds = 0;
+  let systemSeconds = 0;
+  for (const node of cluster.processes) {
+    const times = node.cpuTimes();
+    if (times === undefined) return undefined;
+    userSeconds += times.userSeconds;
+    systemSeconds += times.systemSeconds;
+  }
+  return { userSeconds, systemSeconds };
+}
+
+/** CPU seconds per second the nodes use with no traffic at all. */
+async function idleCpuPerSecond(cluster: RunningQuorumKvCluster): Promise<number> {
+  const seconds = Number(values['idle-seconds']);
+  if (!(seconds > 0)) return 0;
+  const before = totalTimes(cluster);
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const after = totalTimes(cluster);
+  if (before === undefined || after === undefined) return 0;
+  return (after.userSeconds + after.systemSeconds - before.userSeconds - before.systemSeconds) / ((performance.now() - started) / 1000);
+}
+
+async function measure(cluster: RunningQuorumKvCluster, round: number, build: string, row: Row, load: boolean, idlePerSecond: number): Promise<Measurement> {
+  const address = ['--target', 'quorumkv', '--addr', cluster.addresses.join(',')];
+  let cpuAtStart: CpuTimes | undefined;
+  let cpuAtEnd: CpuTimes | undefined;
+  let phaseStarted = 0;
+  let phaseSeconds = 0;
+  let metricsAtStart: Promise<MetricSums | undefined> = Promise.resolve(undefined);
+  let metricsAtEnd: Promise<MetricSums | undefined> = Promise.resolve(undefined);
+  const summary: BenchSummary = await bench([...address, ...common, ...rowArgs(row, load)], (event) => {
+    // CPU first: the scrape itself costs the nodes a little CPU.
+    if (event === 'start') {
+      cpuAtStart = totalTimes(cluster);
+      phaseStarted = performance.now();
+      metricsAtStart = scrape(cluster.metricsUrls);
+    } else {
+      cpuAtEnd = totalTimes(cluster);
+      phaseSeconds = (performance.now() - phaseStarted) / 1000;
+      metricsAtEnd = scrape(cluster.metricsUrls);
+    }
+  });
+  const [before, after] = await Promise.all([metricsAtStart, metricsAtEnd]);
+  if (cpuAtStart === undefined || cpuAtEnd === undefined) throw new Error('the nodes\' CPU time could not be read from /proc');
+  const operations = Math.max(1, summary.all.operations);
+  const ratio = (records: number, calls: number): number | undefined => (calls > 0 ? records / calls : undefined);
+  const userUsPerOp = ((cpuAtEnd.userSeconds - cpuAtStart.userSeconds) * 1e6) / operations;
+  const systemUsPerOp = ((cpuAtEnd.systemSeconds - cpuAtStart.systemSeconds) * 1e6) / operations;
+  return {
+    round,
+    build,
+    row,
+    opsPerSecond: summary.opsPerSecond,
+    operations: summary.all.operations,
+    errors: summary.errorCount,
+    p99Ms: summary.all.latency.p99Ms,
+    userUsPerOp,
+    systemUsPerOp,
+    busyUsPerOp: userUsPerOp + systemUsPerOp - (idlePerSecond * phaseSeconds * 1e6) / operations,
+    walRecordsPerSync: before && after ? ratio(after.walRecords - before.walRecords, after.walSyncs - before.walSyncs) : undefined,
+    messagesPerApplyCall: before && after ? ratio(after.applyMessages - before.applyMessages, after.applyCalls - before.applyCalls) : undefined,
+  };
+}
+
+const group = new ProcessGroup();
+const dir = mkdtempSync(join(tmpdir(), 'qkv-cpu-'));
+let interrupted = false;
+/** Ways to kill the `qkv bench` processes running now. */
+const benchKillers = new Set<() => void>();
+
+/** Runs one `qkv bench`, killed with everything else on Ctrl-C. */
+async function bench(args: readonly string[], onMark?: (event: 'start' | 'end') => void): Promise<BenchSummary> {
+  let kill: (() => void) | undefined;
+  try {
+    return await runBenchProcess(args, {
+      onChild: (killer) => {
+        kill = killer;
+        benchKillers.add(killer);
+      },
+      ...(onMark === undefined ? {} : { onMark }),
+    });
+  } finally {
+    if (kill !== undefined) benchKillers.delete(kill);
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\n${signal}: stopping the nodes...`);
+    for (const kill of benchKillers) kill();
+    void group.stopAll().finally(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+}
+
+function report(m: Measurement): void {
+  const cpu = m.userUsPerOp + m.systemUsPerOp;
+  const wal = m.walRecordsPerSync === undefined ? '–' : m.walRecordsPerSync.toFixed(1);
+  const calls = m.messagesPerApplyCall === undefined ? '–' : m.messagesPerApplyCall.toFixed(1);
+  const errors = m.errors > 0 ? `  ${m.errors} errors` : '';
+  console.error(
+    `  round ${m.round} ${m.build.padEnd(8)} ${m.row.padEnd(9)} ${String(m.opsPerSecond).padStart(6)} ops/s  p99 ${m.p99Ms.toFixed(0).padStart(5)} ms  ` +
+      `CPU ${cpu.toFixed(0).padStart(5)} µs/op (user ${m.userUsPerOp.toFixed(0)}, sys ${m.systemUsPerOp.toFixed(0)}; ${m.busyUsPerOp.toFixed(0)} above idle)  ` +
+      `${wal} records/sync  ${calls} msgs/apply call${errors}`,
+  );
+}
+
+async function startCluster(build: Build, round: number, size: number): Promise<RunningQuorumKvCluster> {
+  const clusterDir = join(dir, `${build.name}-r${round}-n${size}`);
+  mkdirSync(clusterDir, { recursive: true });
+  const cpuProfileDir = values['cpu-prof-dir'] === undefined ? undefined : join(resolve(values['cpu-prof-dir']), `${build.name}-r${round}-n${size}`);
+  if (cpuProfileDir !== undefined) mkdirSync(cpuProfileDir, { recursive: true });
+  return startQuorumKvCluster(group, {
+    dir: clusterDir,
+    readyTimeoutMs: READY_TIMEOUT_MS,
+    size,
+    replicationFactor: size,
+    fsync: 'always',
+    main: build.main,
+    ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }),
+  });
+}
+
+/** Writes every key once (the load phase of `qkv bench`, with a measured phase of 1 ms). */
+async function load(cluster: RunningQuorumKvCluster): Promise<void> {
+  const args = ['--target', 'quorumkv', '--addr', cluster.addresses.join(','), ...common, '--workload', 'write-only', '--duration', '1ms', '--warmup', '0ms'];
+  await bench(args);
+}
+
+/**
+ * One round for every build. Alternating: one build's cluster after the other's, each
+ * measured alone. Parallel: all builds' clusters run side by side and every row runs on
+ * all of them at once, so that whatever else the machine does hits each build alike.
+ */
+async function runRound(round: number, size: number, clusterRows: readonly Row[], results: Measurement[]): Promise<void> {
+  if (clusterRows.length === 0) return;
+  // Alternate the order of the builds, so a machine getting busier favours neither.
+  const order = round % 2 === 1 ? builds : [...builds].reverse();
+  const groups = parallel ? [order] : order.map((build) => [build]);
+  for (const together of groups) {
+    if (interrupted) return;
+    const clusters = await Promise.all(together.map((build) => startCluster(build, round, size)));
+    try {
+      const idle = await Promise.all(clusters.map((cluster) => idleCpuPerSecond(cluster)));
+      together.forEach((build, i) => console.error(`  round ${round} ${build.name.padEnd(8)} ${size} node(s) idle: ${(idle[i]! * 1000).toFixed(1)} ms of CPU per second`));
+      // Loading is not measured; clusters load one after the other.
+      if (size > 1) for (const cluster of clusters) await load(cluster);
+      for (const row of clusterRows) {
+        if (interrupted) return;
+        const measured = await Promise.all(together.map((build, i) => measure(clusters[i]!, round, build.name, row, false, idle[i]!)));
+        for (const measurement of measured) {
+          results.push(measurement);
+          report(measurement);
+        }
+      }
+    } finally {
+      await Promise.all(clusters.map((cluster) => cluster.stop()));
+    }
+  }
+}
+
+function median(numbers: readonly number[]): number {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function summaryTable(results: readonly Measurement[]): string {
+  const lines: string[] = [];
+  const first = builds[0]!.name;
+  const header = ['row', ...builds.flatMap((build) => [`${build.name} CPU µs/op`, 'above idle', 'ops/s'])];
+  if (builds.length > 1) header.push(...builds.slice(1).flatMap((build) => [`${build.name}/${first} CPU`, 'above idle']));
+  lines.push(`| ${header.join(' | ')} |`);
+  lines.push(`|---|${header.slice(1).map(() => '---:').join('|')}|`);
+  for (const row of rows) {
+    const cpuOf = (build: string): number | undefined => {
+      const runs = results.filter((m) => m.build === build && m.row === row);
+      return runs.length === 0 ? undefined : median(runs.map((m) => m.userUsPerOp + m.systemUsPerOp));
+    };
+    const busyOf = (build: string): number | undefined => {
+      const runs = results.filter((m) => m.build === build && m.row === row);
+      return runs.length === 0 ? undefined : median(runs.map((m) => m.busyUsPerOp));
+    };
+    const opsOf = (build: string): number | undefined => {
+      const runs = results.filter((m) => m.build === build && m.row === row);
+      return runs.length === 0 ? undefined : median(runs.map((m) => m.opsPerSecond));
+    };
+    const label = row === 'batch-put' ? `BatchPut ×${batchItems} (per call)` : row === 'put-1' ? 'put, 1 node (N=1)' : row;
+    const cells = builds.flatMap((build) => [cpuOf(build.name)?.toFixed(0) ?? '–', busyOf(build.name)?.toFixed(0) ?? '–', opsOf(build.name)?.toFixed(0) ?? '–']);
+    const ratio = (mine: number | undefined, base: number | undefined): string => (base === undefined || mine === undefined ? '–' : `${(mine / base).toFixed(2)}×`);
+    for (const build of builds.slice(1)) cells.push(ratio(cpuOf(build.name), cpuOf(first)), ratio(busyOf(build.name), busyOf(first)));
+    lines.push(`| ${label} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function main(): Promise<number> {
+  console.error(
+    `bench:cpu: ${rounds} round(s) of ${rows.join(', ')} for ${builds.map((build) => build.name).join(', ')}; ` +
+      `${values.concurrency} clients, ${values['value-bytes']}-byte values, ${values.records} keys (${values.distribution}), ${values.duration} per row`,
+  );
+  const results: Measurement[] = [];
+  const clusterRows = rows.filter((row) => row !== 'put-1');
+  for (let round = 1; round <= rounds; round++) {
+    if (interrupted) return 130;
+    await runRound(round, 3, clusterRows, results);
+    if (rows.includes('put-1')) await runRound(round, 1, ['put-1'], results);
+  }
+  const pacing = Number(values.rate) > 0 ? `clients paced at ${values.rate} ops/s (BatchPut ${values['batch-rate']} calls/s)` : 'closed-loop clients';
+  console.log(
+    `Server CPU per operation (user + system of all nodes; "above idle" less what the idle nodes use in the same time), ` +
+      `median of ${rounds} round(s), ${parallel ? 'builds side by side' : 'builds one after the other'}, ${pacing}:\n`,
+  );
+  console.log(summaryTable(results));
+  if (values['json-out'] !== undefined) writeFileSync(values['json-out'], JSON.stringify(results, null, 2));
+  return 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  console.error(`bench:cpu failed: ${error instanceof Error ? error.message : String(error)}`);
+} finally {
+  if (!interrupted) {
+    await group.stopAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+process.exit(code);
