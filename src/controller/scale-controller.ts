@@ -26,6 +26,7 @@ import type { Readiness } from '../metrics/metrics-http-server.js';
 import { NO_CONTROLLER_METRICS, type ControllerMetrics } from './controller-metrics.js';
 import type { NodeAdmin } from './node-admin.js';
 import { ordinalOf, planScale, type NodeProbe, type PodView, type ScaleObservation, type ScalePlan } from './scale-plan.js';
+import { WakeableSleep } from '../kubernetes/wakeable-sleep.js';
 
 export const SCALING_CONDITION = 'Scaling';
 
@@ -79,7 +80,7 @@ export class ScaleController {
   private running: Promise<void> | undefined;
   private stopped = false;
   private lookAgain = false;
-  private wakeSleep: (() => void) | undefined;
+  private readonly pause = new WakeableSleep();
   private seenGeneration: number | undefined;
   private looked = false;
   private lastLogged = '';
@@ -114,7 +115,7 @@ export class ScaleController {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wakeSleep?.();
+    this.pause.wake();
     await this.watch.stop();
     await this.running;
     this.options.nodeAdmin.close();
@@ -132,7 +133,7 @@ export class ScaleController {
     if (resource !== undefined && generation === this.seenGeneration) return;
     this.seenGeneration = generation;
     this.lookAgain = true;
-    this.wakeSleep?.();
+    this.pause.wake();
   }
 
   private async loop(): Promise<void> {
@@ -149,7 +150,7 @@ export class ScaleController {
         this.metrics.reconciled('error');
         logger.warn({ err: error, cluster: this.options.clusterResource, retryInMs: resyncMs }, 'looking at the cluster failed');
       }
-      if (!this.lookAgain && !this.stopped) await this.sleep(delayMs);
+      if (!this.lookAgain && !this.stopped) await this.pause.sleep(delayMs);
     }
   }
 
@@ -336,16 +337,6 @@ export class ScaleController {
     return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeSleep = done;
-    });
-  }
 }
 
 function memberReports(observation: ScaleObservation): MemberReport[] {

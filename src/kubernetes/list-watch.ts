@@ -22,6 +22,7 @@ import {
   KUBE_WATCH_TIMEOUT_SECONDS_DEFAULT,
 } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
+import { WakeableSleep } from './wakeable-sleep.js';
 
 export interface KubeObject {
   readonly metadata?: { readonly name?: string; readonly resourceVersion?: string };
@@ -87,7 +88,7 @@ export class ListWatch<T extends KubeObject> {
   private stopped = false;
   private running: Promise<void> | undefined;
   private abortCurrent: (() => void) | undefined;
-  private wakeSleep: (() => void) | undefined;
+  private readonly pause = new WakeableSleep();
   private firstSync!: { resolve: () => void; promise: Promise<void> };
 
   constructor(private readonly options: ListWatchOptions<T>) {
@@ -106,7 +107,7 @@ export class ListWatch<T extends KubeObject> {
   async stop(): Promise<void> {
     this.stopped = true;
     this.abortCurrent?.();
-    this.wakeSleep?.();
+    this.pause.wake();
     this.firstSync?.resolve();
     await this.running;
   }
@@ -124,7 +125,7 @@ export class ListWatch<T extends KubeObject> {
         } catch (error) {
           this.stats.failures += 1;
           this.options.logger.warn({ err: error, what: this.options.what, retryInMs: backoffMs }, 'list failed; retrying');
-          await this.sleep(jitter(backoffMs));
+          await this.pause.sleep(jitter(backoffMs));
           backoffMs = Math.min(backoffMs * 2, this.timing.backoffMaxMs);
           continue;
         }
@@ -148,7 +149,7 @@ export class ListWatch<T extends KubeObject> {
         case 'failed':
           this.stats.failures += 1;
           this.options.logger.warn({ err: end.error, what: this.options.what, retryInMs: backoffMs }, 'watch failed; retrying');
-          await this.sleep(jitter(backoffMs));
+          await this.pause.sleep(jitter(backoffMs));
           backoffMs = Math.min(backoffMs * 2, this.timing.backoffMaxMs);
           // A watch that fails to start may mean our version is stale beyond repair on
           // this server (an etcd restore): a relist is the safe way back.
@@ -264,16 +265,6 @@ export class ListWatch<T extends KubeObject> {
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeSleep = done;
-    });
-  }
 }
 
 /** ±20 % so that a whole StatefulSet does not reconnect in lockstep. */
