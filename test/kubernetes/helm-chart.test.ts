@@ -8,9 +8,7 @@
 // a pod list, and nothing else; and `helm upgrade` leaves the StatefulSet's replicas
 // to the controller.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { KubernetesDiscovery } from '../../src/discovery/kubernetes/kubernetes-discovery.js';
@@ -18,28 +16,14 @@ import { ListWatch } from '../../src/kubernetes/list-watch.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { Member } from '../../src/membership/member.js';
 import { CLUSTER_GROUP, CLUSTER_PLURAL, CLUSTER_VERSION } from '../../src/kubernetes/cluster-spec.js';
-import { KubeApiServer, findHelm, findKubeBinaries, skipWithoutKube } from '../support/kube-api-server.js';
+import { helm, refusedWith } from '../support/kube-calls.js';
+import { KubeApiServer, findKubeBinaries, skipWithoutKube } from '../support/kube-api-server.js';
 import { eventually, setPodStatus } from '../support/kube-pods.js';
 
-const run = promisify(execFile);
 const CHART = fileURLToPath(new URL('../../../helm/quorumkv', import.meta.url));
 const RELEASE = 'qkv';
 const NAMESPACE = 'chart';
 const FULLNAME = 'qkv-quorumkv';
-
-async function helm(args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(findHelm()!, [...args], { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
-}
-
-async function refusedWith(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    const failure = error as Error & { code?: number; body?: unknown; stderr?: string };
-    return `${failure.code ?? ''} ${failure.message} ${String(failure.body ?? '')} ${failure.stderr ?? ''}`;
-  }
-  assert.fail('the call was allowed');
-}
 
 describe('helm chart (real helm and API server)', { skip: skipWithoutKube(true) }, () => {
   let server: KubeApiServer;

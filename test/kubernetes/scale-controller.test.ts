@@ -13,14 +13,13 @@
 // where the last one stopped; a scale-up raises the StatefulSet and reports the joins;
 // the API server refuses fewer replicas than the replication factor.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { CLUSTER_GROUP, CLUSTER_PLURAL, CLUSTER_VERSION } from '../../src/kubernetes/cluster-spec.js';
 import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
-import { KubeApiServer, findHelm, findKubeBinaries, freePort, skipWithoutKube } from '../support/kube-api-server.js';
+import { helm, refusedWith } from '../support/kube-calls.js';
+import { KubeApiServer, findKubeBinaries, freePort, skipWithoutKube } from '../support/kube-api-server.js';
 import { eventually } from '../support/kube-pods.js';
 import { StatefulSetPlayer } from '../support/kube-statefulset.js';
 import { NodeProcess } from '../support/node-process.js';
@@ -28,27 +27,12 @@ import { DECOMMISSION_FAILURE, ScriptedAdminNode, type AdminEvent, type Scripted
 
 type Json = Record<string, unknown>;
 
-const run = promisify(execFile);
 const CHART = fileURLToPath(new URL('../../../helm/quorumkv', import.meta.url));
 const RELEASE = 'qkv';
 const FULLNAME = 'qkv-quorumkv';
 const POLL_MS = 200;
 const RESYNC_MS = 1000;
 const RPC_TIMEOUT_MS = 1500;
-
-async function helm(args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(findHelm()!, [...args], { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
-}
-
-async function refusedWith(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    const failure = error as Error & { code?: number; body?: unknown; stderr?: string };
-    return `${failure.code ?? ''} ${failure.message} ${String(failure.body ?? '')} ${failure.stderr ?? ''}`;
-  }
-  assert.fail('the call was allowed');
-}
 
 describe('scale controller (real API server, helm chart, qkv controller process)', { skip: skipWithoutKube(true) }, () => {
   let server: KubeApiServer;
