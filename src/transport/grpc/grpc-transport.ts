@@ -39,7 +39,8 @@ import { encodeBatch } from '../../storage/record-codec.js';
 import type { ScanCursor, ScanPage } from '../../storage/storage-engine.js';
 import type { ReplicaClient } from '../../api/generated/quorumkv/v1/Replica.js';
 import type { ReadResponse__Output } from '../../api/generated/quorumkv/v1/ReadResponse.js';
-import { ExchangeStream, ExchangeUnsupportedError } from './exchange-stream.js';
+import { ExchangeStream, ExchangeUnsupportedError, type ExchangeCall } from './exchange-stream.js';
+import { exchangeClientCodecs } from '../../api/message-codecs.js';
 import { TurnCoalescer, type CoalescedMessage } from './turn-coalescer.js';
 import { noReplicaCallMetrics, type ReplicaCallMetrics } from './replica-call-metrics.js';
 import { senderMetadata } from './sender-metadata.js';
@@ -94,6 +95,8 @@ export class GrpcTransport implements PeerTransport {
   private readonly addresses = new Map<string, string>();
   private readonly links = new Map<string, PeerLink>();
   private readonly metrics: ReplicaCallMetrics;
+  /** The Exchange stream's hand-written codecs, made on first use. */
+  private codecs: ReturnType<typeof exchangeClientCodecs> | undefined;
   private closed = false;
 
   constructor(private readonly options: GrpcTransportOptions = {}) {
@@ -254,6 +257,11 @@ export class GrpcTransport implements PeerTransport {
     stale.close();
   }
 
+  private exchangeCodecs(): ReturnType<typeof exchangeClientCodecs> {
+    this.codecs ??= exchangeClientCodecs(loadQuorumKvProtocol().grpcObject.quorumkv.v1.Replica.service);
+    return this.codecs;
+  }
+
   private newClient(address: string): ReplicaClient {
     const { grpcObject } = loadQuorumKvProtocol();
     return new grpcObject.quorumkv.v1.Replica(address, grpc.credentials.createInsecure(), {
@@ -276,9 +284,11 @@ export class GrpcTransport implements PeerTransport {
       batchItemsMax: this.options.batchItemsMax ?? REPLICA_BATCH_ITEMS_MAX,
       batchBytesMax: this.options.batchBytesMax ?? REPLICA_BATCH_BYTES_MAX,
     };
+    // Exchange messages are encoded and decoded by hand-written codecs (src/api/message-codecs.ts).
+    const codecs = this.exchangeCodecs();
     const stream = {
       peer,
-      open: () => link.client.Exchange(this.senderMetadata()),
+      open: (): ExchangeCall => link.client.makeBidiStreamRequest(codecs.path, codecs.serialize, codecs.deserialize, this.senderMetadata()),
       pendingMax: this.options.streamRequestsMax ?? REPLICA_STREAM_REQUESTS_MAX,
     };
     const link: PeerLink = {

@@ -40,6 +40,7 @@ import { decodeAnnouncedRingState, decodeRecord, decodeRecordBatch, decodeUint64
 import { encodeBatch, recordBytes } from '../../storage/record-codec.js';
 import { loadQuorumKvProtocol } from '../../api/proto-package.js';
 import { addCheckedService, MalformedMessage } from '../../api/checked-service.js';
+import { replicaServiceWithFastCodecs } from '../../api/message-codecs.js';
 import type { ReplicaHandlers } from '../../api/generated/quorumkv/v1/Replica.js';
 import type { ApplyRequest__Output } from '../../api/generated/quorumkv/v1/ApplyRequest.js';
 import type { ApplyResponse } from '../../api/generated/quorumkv/v1/ApplyResponse.js';
@@ -329,6 +330,7 @@ function decodeTokenRange(wire: TokenRange__Output | null, field: string): Token
 export function addReplicaService(server: grpc.Server, options: ReplicaServiceOptions): ExchangeStreams {
   const { grpcObject } = loadQuorumKvProtocol();
   const streams = options.streams ?? new ExchangeStreams();
-  addCheckedService(server, grpcObject.quorumkv.v1.Replica.service, replicaServiceHandlers({ ...options, streams }));
+  // Exchange messages are decoded and encoded by hand-written codecs (src/api/message-codecs.ts).
+  addCheckedService(server, replicaServiceWithFastCodecs(grpcObject.quorumkv.v1.Replica.service), replicaServiceHandlers({ ...options, streams }));
   return streams;
 }
