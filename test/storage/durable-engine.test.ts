@@ -11,6 +11,7 @@ import { DurableStorageEngine, type DurableStorageEngineOptions } from '../../sr
 import type { KvRecord } from '../../src/storage/record.js';
 import { OrderedStore } from '../../src/storage/engine/ordered-store.js';
 import { open } from 'lmdb';
+import { decodeBatch, encodeBatch } from '../../src/storage/record-codec.js';
 import { nodeWalFileSystem, type WalFileSystem } from '../../src/storage/wal/wal-file-system.js';
 import { stampOf } from '../../src/clock/hybrid-logical-clock.js';
 import { RecordingLogger } from '../support/recording-logger.js';
@@ -142,6 +143,31 @@ describe('durable storage engine', () => {
       assert.equal(third.engine.get(Buffer.from('k'))?.value?.toString(), 'newer');
     } finally {
       await third.engine.close();
+    }
+  });
+
+  it("logs a peer's batch encoding as it is when every record is fresh, re-encodes the fresh ones otherwise", async () => {
+    const dir = await tempDir();
+    const first = await openEngine(dir);
+    const batch = [put('a', '1', 1000), put('b', '2', 1000)];
+    // Views into the received bytes, as the replica service hands them over.
+    const received = encodeBatch(batch);
+    assert.deepEqual((await first.engine.apply(decodeBatch(received, { views: true }), received)).applied, [true, true]);
+    received.fill(0); // the engine kept copies: the request buffer may be reused
+    const mixed = [put('a', 'stale', 500), put('c', '3', 1000)];
+    assert.deepEqual((await first.engine.apply(mixed, encodeBatch(mixed))).applied, [false, true]);
+    await assert.rejects(first.engine.apply([put('d', '4', 1000)], encodeBatch([])), /batch encoding does not match/);
+    assert.equal(first.engine.get(Buffer.from('a'))?.value?.toString(), '1');
+    // Abandoned without close: the replay reads what the WAL holds.
+    const second = await openEngine(dir);
+    try {
+      assert.equal(second.logger.find(/storage engine open/)!.fields['recordsReplayed'], 3, 'a, b and c, not the stale a');
+      assert.equal(second.engine.get(Buffer.from('a'))?.value?.toString(), '1');
+      assert.equal(second.engine.get(Buffer.from('b'))?.value?.toString(), '2');
+      assert.equal(second.engine.get(Buffer.from('c'))?.value?.toString(), '3');
+      assert.equal(second.engine.get(Buffer.from('d')), undefined);
+    } finally {
+      await second.engine.close();
     }
   });
 

@@ -443,7 +443,8 @@ function readAnswers(peer: string, response: ReadResponse__Output): ReadAnswer[]
   if (response.results.length === 0) {
     let records: ReturnType<typeof decodeRecordBatch>;
     try {
-      records = response.batch.length === 0 ? [] : decodeRecordBatch(response.batch, RECORD_BOUNDS, 'batch');
+      // Views into the reply: the records go to the client's answer or to read repair and are gone.
+      records = response.batch.length === 0 ? [] : decodeRecordBatch(response.batch, RECORD_BOUNDS, 'batch', { views: true });
     } catch (error) {
       throw new QkvError('INTERNAL', `peer ${peer} sent an undecodable read batch`, { cause: error });
     }

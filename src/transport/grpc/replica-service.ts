@@ -195,16 +195,20 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
   };
 }
 
-/** An Apply's records, checked and decoded, handed to the replica. */
+/**
+ * An Apply's records, checked and decoded, handed to the replica. Keys and values stay
+ * views into the request (the engine copies what it keeps), and the batch goes along as
+ * the records' encoding, which the engine can log as it is.
+ */
 async function applyRecords(handler: ReplicaHandler, request: ApplyRequest__Output): Promise<ApplyResponse> {
   const { batch, records: messages } = request;
-  let records: KvRecord[];
   if (batch.length > 0) {
-    records = decodeRecordBatch(batch, RECORD_BOUNDS, 'batch');
-  } else {
-    if (messages.length > REPLICA_BATCH_ITEMS_MAX) throw new BatchTooLargeError(messages.length, REPLICA_BATCH_ITEMS_MAX);
-    records = messages.map((wire, index) => decodeRecord(wire, RECORD_BOUNDS, `records[${index}]`));
+    const records = decodeRecordBatch(batch, RECORD_BOUNDS, 'batch', { views: true });
+    await handler.apply(records, batch);
+    return { records: records.length };
   }
+  if (messages.length > REPLICA_BATCH_ITEMS_MAX) throw new BatchTooLargeError(messages.length, REPLICA_BATCH_ITEMS_MAX);
+  const records = messages.map((wire, index) => decodeRecord(wire, RECORD_BOUNDS, `records[${index}]`));
   await handler.apply(records);
   return { records: records.length };
 }
