@@ -1,14 +1,18 @@
 // Replica batching benchmark (`npm run bench:replica`): what coalescing the messages of
-// one event-loop turn into one Replica call buys (docs/decisions/0031). A GrpcTransport
-// sends single-record applies to one real gRPC replica on 127.0.0.1 (memory engine, so
-// the figure is transport cost, not fsync) with CONCURRENCY callers in flight, once with
-// per-turn coalescing (the default) and once with every message in its own call
-// (batch bound of 1 item). It prints applies per second for both and their ratio; the
-// target is a ratio of at least 2. Timing is never asserted in tests.
+// one event-loop turn (docs/decisions/0031) and sending batches on an Exchange stream
+// (docs/decisions/0062) buy. A GrpcTransport sends single-record applies to one real
+// gRPC replica on 127.0.0.1 (memory engine, so the figure is transport cost, not fsync)
+// with CONCURRENCY callers in flight, in three modes: every message its own unary call
+// (a replica without Exchange, as an older node, and a batch bound of 1 item), every
+// message its own request on the stream (batch bound of 1), and coalesced per turn on the
+// stream (the default). It prints applies per second and the process's CPU time per apply
+// (client and replica share the process); the target is coalesced / one unary call per
+// message >= 2 in applies per second. Timing is never asserted in tests.
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { GrpcTransport } from '../src/transport/grpc/grpc-transport.js';
-import { addReplicaService } from '../src/transport/grpc/replica-service.js';
+import { replicaServiceHandlers } from '../src/transport/grpc/replica-service.js';
+import { loadQuorumKvProtocol } from '../src/api/proto-package.js';
 import { MemoryStorageEngine } from '../src/storage/memory/memory-storage-engine.js';
 import { createTokenHasher } from '../src/ring/token-hasher.js';
 import { silentLogger } from '../src/logging/logger.js';
@@ -20,21 +24,24 @@ const DURATION_MS = 3_000;
 const VALUE = Buffer.alloc(100, 7);
 const RATIO_TARGET = 2;
 
-async function startReplica(): Promise<{ server: grpc.Server; address: string; engine: MemoryStorageEngine }> {
+async function startReplica(withExchange: boolean): Promise<{ server: grpc.Server; address: string; engine: MemoryStorageEngine }> {
   const engine = new MemoryStorageEngine(await createTokenHasher());
   const server = new grpc.Server(SERVER_OPTIONS);
-  addReplicaService(server, {
+  const { Exchange: exchangeDefinition, ...unaryDefinition } = loadQuorumKvProtocol().grpcObject.quorumkv.v1.Replica.service;
+  const { Exchange: exchangeHandler, ...unaryHandlers } = replicaServiceHandlers({
     handler: { apply: async (records) => void (await engine.apply(records)), read: async (keys) => keys.map((key) => engine.get(key)) },
     logger: silentLogger,
   });
+  if (withExchange) server.addService({ ...unaryDefinition, Exchange: exchangeDefinition }, { ...unaryHandlers, Exchange: exchangeHandler });
+  else server.addService(unaryDefinition, unaryHandlers);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
   return { server, address: `127.0.0.1:${port}`, engine };
 }
 
-async function measure(label: string, batchItemsMax: number | undefined): Promise<{ perSecond: number; calls: number }> {
-  const { server, address, engine } = await startReplica();
+async function measure(label: string, withExchange: boolean, batchItemsMax: number | undefined): Promise<{ perSecond: number; cpuUsPerApply: number }> {
+  const { server, address, engine } = await startReplica(withExchange);
   let calls = 0;
   let messages = 0;
   const transport = new GrpcTransport({
@@ -47,12 +54,13 @@ async function measure(label: string, batchItemsMax: number | undefined): Promis
     sequence += 1;
     return { key: Buffer.from(`key-${sequence % 10_000}`), value: VALUE, version: { stamp: BigInt(sequence), nodeId: 'bench' }, expiresAtMs: 0 };
   };
-  // Warm the channel before timing.
+  // Warm the channel (and the stream) before timing.
   await transport.apply('replica', [record()], { deadlineMs: Date.now() + 5_000 });
   calls = 0;
   messages = 0;
   let applies = 0;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const worker = async (): Promise<void> => {
     while (performance.now() - started < DURATION_MS) {
       await transport.apply('replica', [record()], { deadlineMs: Date.now() + 5_000 });
@@ -60,20 +68,23 @@ async function measure(label: string, batchItemsMax: number | undefined): Promis
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const cpu = process.cpuUsage(cpuBefore);
   const seconds = (performance.now() - started) / 1000;
   await transport.close();
   server.forceShutdown();
   await engine.close();
   const perSecond = applies / seconds;
+  const cpuUsPerApply = (cpu.user + cpu.system) / Math.max(applies, 1);
   console.log(
-    `${label.padEnd(22)} ${Math.round(perSecond).toLocaleString('en-US').padStart(9)} applies/s  ` +
+    `${label.padEnd(34)} ${Math.round(perSecond).toLocaleString('en-US').padStart(9)} applies/s  ${cpuUsPerApply.toFixed(1).padStart(6)} µs CPU/apply  ` +
       `${calls.toLocaleString('en-US')} calls, ${(messages / Math.max(calls, 1)).toFixed(1)} messages per call`,
   );
-  return { perSecond, calls };
+  return { perSecond, cpuUsPerApply };
 }
 
 console.log(`replica batching: ${CONCURRENCY} concurrent single-record applies for ${DURATION_MS} ms each, one peer over gRPC`);
-const unbatched = await measure('one call per message', 1);
-const batched = await measure('coalesced per turn', undefined);
-const ratio = batched.perSecond / unbatched.perSecond;
-console.log(`ratio coalesced / one-per-message: ${ratio.toFixed(2)}x (target >= ${RATIO_TARGET}x: ${ratio >= RATIO_TARGET ? 'target met' : 'TARGET MISSED'})`);
+const unary = await measure('one unary call per message', false, 1);
+await measure('one stream request per message', true, 1);
+const batched = await measure('coalesced per turn, on the stream', true, undefined);
+const ratio = batched.perSecond / unary.perSecond;
+console.log(`ratio coalesced / one unary call per message: ${ratio.toFixed(2)}x (target >= ${RATIO_TARGET}x: ${ratio >= RATIO_TARGET ? 'target met' : 'TARGET MISSED'})`);

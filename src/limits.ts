@@ -62,6 +62,14 @@ export const REPLICA_ANSWER_BYTES_MAX = 4 * 1024 * 1024;
  * first copying every value out of the store.
  */
 export const REPLICA_READ_SLICE_KEYS = 64;
+/**
+ * Batches on one Exchange stream (docs/decisions/0062-replica-exchange-stream.md): a
+ * sender lets at most this many wait for their replies (more fail with OVERLOADED), and
+ * a replica runs at most this many at once for one stream (more are answered OVERLOADED),
+ * so what one peer can make a replica hold per stream is this many decoded batches. At
+ * the per-turn batching of a busy node a few dozen are in flight.
+ */
+export const REPLICA_STREAM_REQUESTS_MAX = 256;
 /** Time a draining node waits for in-flight requests before closing anyway. */
 export const DRAIN_TIMEOUT_MS_DEFAULT = 10_000;
 

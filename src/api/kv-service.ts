@@ -9,6 +9,7 @@ import type { Placement } from '../coordinator/coordinator-config.js';
 import type { KvRecord } from '../storage/record.js';
 import { loadQuorumKvProtocol } from './proto-package.js';
 import { addCheckedService } from './checked-service.js';
+import { kvServiceWithFastCodecs } from './message-codecs.js';
 import { decodeMilliseconds, encodeVersion } from './wire-codec.js';
 import { deadlineMsOf, unary, type ApiContext } from './unary-handler.js';
 import type { KVHandlers } from './generated/quorumkv/v1/KV.js';
@@ -102,7 +103,9 @@ export function kvServiceHandlers(options: KvServiceOptions): KVHandlers {
 }
 
 export function addKvService(server: grpc.Server, options: KvServiceOptions): void {
-  addCheckedService(server, loadQuorumKvProtocol().grpcObject.quorumkv.v1.KV.service, kvServiceHandlers(options));
+  // Put, Get and BatchPut are decoded and encoded by hand-written codecs (message-codecs.ts);
+  // a request neither they nor proto-loader can parse is INVALID_ARGUMENT (checked-service.ts).
+  addCheckedService(server, kvServiceWithFastCodecs(loadQuorumKvProtocol().grpcObject.quorumkv.v1.KV.service), kvServiceHandlers(options));
 }
 
 function recordFields(record: KvRecord | undefined): Pick<GetResponse, 'found' | 'version'> & { value: Buffer } {

@@ -7,7 +7,7 @@ import { InvalidArgumentError } from '../errors/errors.js';
 import { NODE_ID_BYTES_MAX } from '../limits.js';
 import type { KvRecord, Version } from '../storage/record.js';
 import { parseRingState, type AnnouncedRingState } from '../membership/ring-state.js';
-import { decodeBatch, RecordDecodeError } from '../storage/record-codec.js';
+import { decodeBatch, RecordDecodeError, type DecodeOptions } from '../storage/record-codec.js';
 import type { Version as WireVersion, Version__Output as WireVersionOutput } from './generated/quorumkv/v1/Version.js';
 import type { Record as WireRecord, Record__Output as WireRecordOutput } from './generated/quorumkv/v1/Record.js';
 
@@ -99,10 +99,10 @@ export function decodeRecord(wire: WireRecordOutput, bounds: RecordBounds, field
  * `batch` fields), checked like decodeRecord checks a message: structure (the codec
  * refuses truncation, unknown flags and trailing bytes), key and value bounds, node id.
  */
-export function decodeRecordBatch(bytes: Buffer, bounds: RecordBounds, field: string): KvRecord[] {
+export function decodeRecordBatch(bytes: Buffer, bounds: RecordBounds, field: string, options: DecodeOptions = {}): KvRecord[] {
   let records: KvRecord[];
   try {
-    records = decodeBatch(bytes, bounds.recordsMax);
+    records = decodeBatch(bytes, { ...options, recordsMax: bounds.recordsMax });
   } catch (error) {
     if (error instanceof RecordDecodeError) throw new InvalidArgumentError(`${field}: ${error.message}`);
     throw error;

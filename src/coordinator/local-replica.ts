@@ -42,9 +42,9 @@ export class LocalReplica implements ReplicaHandler {
     return this.engine.scan(range, limit, resumeAfter);
   }
 
-  async apply(records: readonly KvRecord[]): Promise<void> {
+  async apply(records: readonly KvRecord[], encoding?: Buffer): Promise<void> {
     for (const record of records) this.clock.observe(record.version.stamp);
-    await this.engine.apply(records);
+    await this.engine.apply(records, encoding);
   }
 
   async read(keys: readonly Buffer[]): Promise<Array<KvRecord | undefined>> {

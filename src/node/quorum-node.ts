@@ -52,7 +52,7 @@ import type { PlacementRings } from '../ring/placement-rings.js';
 import { createTokenHasher, loadXxHash64 } from '../ring/token-hasher.js';
 import type { StorageEngine } from '../storage/storage-engine.js';
 import { GrpcTransport } from '../transport/grpc/grpc-transport.js';
-import { addReplicaService } from '../transport/grpc/replica-service.js';
+import { addReplicaService, type ExchangeStreams } from '../transport/grpc/replica-service.js';
 import { addAdminService, type ClusterView, type NodeState } from '../api/admin-service.js';
 import { addKvService } from '../api/kv-service.js';
 import { SERVER_OPTIONS } from '../api/grpc-options.js';
@@ -102,6 +102,8 @@ export class QuorumNode implements ClusterView, StartedNode {
   private readonly httpServer: MetricsHttpServer;
   private readonly health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
   private grpcServer: grpc.Server | undefined;
+  /** Peers' Exchange streams into this node; drained before the gRPC server shuts down. */
+  private replicaStreams: ExchangeStreams | undefined;
   private storage: StorageEngine | undefined;
   private lock: DataDirLock | undefined;
   private transport: GrpcTransport | undefined;
@@ -361,7 +363,7 @@ export class QuorumNode implements ClusterView, StartedNode {
       admit: () => this.admit(),
     });
     addAdminService(server, this, context);
-    addReplicaService(server, {
+    this.replicaStreams = addReplicaService(server, {
       handler: replicaHandler,
       logger,
       onPeerSeen: (peer) => {
@@ -539,7 +541,9 @@ export class QuorumNode implements ClusterView, StartedNode {
   private async close(): Promise<void> {
     const server = this.grpcServer;
     if (server !== undefined) {
-      // tryShutdown refuses new calls at once and calls back when the running ones end.
+      // tryShutdown refuses new calls at once and calls back when the running ones end;
+      // peers' Exchange streams never end by themselves, so they are told to finish first.
+      this.replicaStreams?.drain();
       const finished = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => {

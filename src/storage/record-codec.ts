@@ -122,27 +122,45 @@ class Cursor {
     return value;
   }
 
-  /** A copy, so decoded records never pin the (large) buffer they came from. */
-  copy(count: number, what: string): Buffer {
+  /** A copy, so decoded records never pin the (large) buffer they came from; or a view when asked. */
+  copy(count: number, what: string, view = false): Buffer {
     this.need(count, what);
-    const slice = Buffer.from(this.bytes.subarray(this.at, this.at + count));
+    const slice = view ? this.bytes.subarray(this.at, this.at + count) : Buffer.from(this.bytes.subarray(this.at, this.at + count));
     this.at += count;
     return slice;
   }
+
+  utf8(count: number, what: string): string {
+    this.need(count, what);
+    const text = this.bytes.toString('utf8', this.at, this.at + count);
+    this.at += count;
+    return text;
+  }
 }
 
-function readBody(cursor: Cursor, key: Buffer): KvRecord {
+export interface DecodeOptions {
+  /**
+   * Keys and values as views into the decoded buffer instead of copies: for a caller
+   * that lets go of the records soon, or hands them to the storage engine, which keeps
+   * copies of its own. A view keeps the whole buffer alive as long as it lives.
+   */
+  readonly views?: boolean;
+  /** Refuses a batch that claims more records, before any is decoded. */
+  readonly recordsMax?: number;
+}
+
+function readBody(cursor: Cursor, key: Buffer, views = false): KvRecord {
   const flags = cursor.u8('flags');
   if ((flags & ~FLAGS_KNOWN) !== 0) throw new RecordDecodeError(`unknown flags 0x${flags.toString(16)}`);
   const stamp = cursor.u64('stamp');
-  const nodeId = cursor.copy(cursor.u8('node id length'), 'node id').toString('utf8');
+  const nodeId = cursor.utf8(cursor.u8('node id length'), 'node id');
   let expiresAtMs = 0;
   if (flags & FLAG_HAS_EXPIRY) {
     const expiry = cursor.u64('expiry');
     if (expiry > BigInt(Number.MAX_SAFE_INTEGER)) throw new RecordDecodeError('expiry beyond the safe integer range');
     expiresAtMs = Number(expiry);
   }
-  const value = flags & FLAG_TOMBSTONE ? null : cursor.copy(cursor.u32('value length'), 'value');
+  const value = flags & FLAG_TOMBSTONE ? null : cursor.copy(cursor.u32('value length'), 'value', views);
   return { key, value, version: { stamp, nodeId }, expiresAtMs };
 }
 
@@ -192,8 +210,9 @@ export function decodeBody(key: Buffer, bytes: Buffer): KvRecord {
   return record;
 }
 
-/** `recordsMax` refuses a batch that claims more records before any is decoded. */
-export function decodeBatch(bytes: Buffer, recordsMax = Number.POSITIVE_INFINITY): KvRecord[] {
+export function decodeBatch(bytes: Buffer, options: DecodeOptions = {}): KvRecord[] {
+  const views = options.views === true;
+  const recordsMax = options.recordsMax ?? Number.POSITIVE_INFINITY;
   const cursor = new Cursor(bytes, 0, bytes.length);
   const count = cursor.u32('record count');
   if (count > recordsMax) throw new RecordDecodeError(`batch of ${count} records; the limit is ${recordsMax}`);
@@ -201,8 +220,8 @@ export function decodeBatch(bytes: Buffer, recordsMax = Number.POSITIVE_INFINITY
   for (let i = 0; i < count; i++) {
     const keyLength = cursor.u16('key length');
     if (keyLength === 0) throw new RecordDecodeError('empty key');
-    const key = cursor.copy(keyLength, 'key');
-    records.push(readBody(cursor, key));
+    const key = cursor.copy(keyLength, 'key', views);
+    records.push(readBody(cursor, key, views));
   }
   if (cursor.at !== bytes.length) throw new RecordDecodeError(`${bytes.length - cursor.at} trailing bytes after batch`);
   return records;

@@ -26,9 +26,12 @@ export interface StorageEngine {
   /**
    * Applies records under last-writer-wins. The promise resolves only once the
    * records are as durable as the engine's fsync policy promises; a record older
-   * than or equal to the stored version is a no-op.
+   * than or equal to the stored version is a no-op. `encoding`, when the caller has it
+   * (records received from a peer), is the batch encoding of exactly these records
+   * (record-codec.ts `encodeBatch(records)`); an engine may log it instead of encoding
+   * the records again.
    */
-  apply(records: readonly KvRecord[]): Promise<ApplyResult>;
+  apply(records: readonly KvRecord[], encoding?: Buffer): Promise<ApplyResult>;
 
   /** The newest record for a key, tombstones and expired records included. */
   get(key: Buffer): KvRecord | undefined;

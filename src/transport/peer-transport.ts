@@ -32,8 +32,11 @@ export interface ProbeAnswer {
 
 /** What a replica does when a peer's message reaches it. */
 export interface ReplicaHandler {
-  /** Applies records to the local engine under last-writer-wins; resolves when durable. */
-  apply(records: readonly KvRecord[]): Promise<void>;
+  /**
+   * Applies records to the local engine under last-writer-wins; resolves when durable.
+   * `encoding`: their batch encoding as received, for the engine (StorageEngine.apply).
+   */
+  apply(records: readonly KvRecord[], encoding?: Buffer): Promise<void>;
   /** The local record for each key (tombstones included), or undefined. */
   read(keys: readonly Buffer[]): Promise<Array<KvRecord | undefined>>;
   // Anti-entropy (src/repair). Optional so that a test replica may serve only the

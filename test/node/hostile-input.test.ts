@@ -6,7 +6,10 @@
 // thousands of times) or stall it. Each must get one clear status — with its quorumkv
 // code wherever our code answers — within a bounded time, while a writer keeps writing
 // with W=2. Afterwards every node is still running and serves W=3 puts and R=3 gets, and
-// every write that was acknowledged at any point reads back.
+// every write that was acknowledged at any point reads back. Every Apply and Read case is
+// sent once more inside a Replica.Exchange stream (the path peers use), where a bad body
+// must get an error reply with the same code and a message that is no ExchangeRequest
+// must end the stream with INVALID_ARGUMENT and its code.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProcessCluster } from '../support/process-cluster.js';
@@ -16,6 +19,10 @@ import type { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
 import { encodeBatch } from '../../src/storage/record-codec.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { BATCH_GET_RESPONSE_BYTES_MAX, GRPC_MESSAGE_BYTES_MAX, REPLICA_ANSWER_BYTES_MAX } from '../../src/limits.js';
+import { ERROR_STATUS, isErrorCode } from '../../src/api/error-status.js';
+import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
+import * as grpc from '@grpc/grpc-js';
+import type { ExchangeReply__Output } from '../../src/api/generated/quorumkv/v1/ExchangeReply.js';
 import type { ReadResponse__Output } from '../../src/api/generated/quorumkv/v1/ReadResponse.js';
 import type { MerkleTreeResponse__Output } from '../../src/api/generated/quorumkv/v1/MerkleTreeResponse.js';
 import type { ScanResponse__Output } from '../../src/api/generated/quorumkv/v1/ScanResponse.js';
@@ -69,6 +76,7 @@ interface HostileCase {
   readonly channel?: Record<string, number>;
 }
 
+const EXCHANGE = '/quorumkv.v1.Replica/Exchange';
 const READ = '/quorumkv.v1.Replica/Read';
 const APPLY = '/quorumkv.v1.Replica/Apply';
 const TREE = '/quorumkv.v1.Replica/MerkleTree';
@@ -206,6 +214,25 @@ const cases: HostileCase[] = [
   },
 ];
 
+/**
+ * What one Exchange request got, in the terms of a unary call: the reply's error code and
+ * its status, or OK with the reply's ReadResponse re-encoded as `response`; a stream that
+ * ended without a reply gives the stream's own status.
+ */
+function exchangeOutcome(outcome: RawOutcome & { readonly replies: Buffer[] }): RawOutcome {
+  if (outcome.replies.length === 0) return outcome;
+  assert.equal(outcome.replies.length, 1, 'one reply for one request');
+  const exchange = loadQuorumKvProtocol().packageDefinition['quorumkv.v1.Replica'] as Record<string, grpc.MethodDefinition<object, ExchangeReply__Output>>;
+  const reply = exchange['Exchange']!.responseDeserialize(outcome.replies[0]!);
+  if (reply.body === 'error') {
+    const code = reply.error!.code;
+    assert.ok(isErrorCode(code), `a quorumkv code, got ${code}`);
+    return { status: grpc.status[ERROR_STATUS[code]], code, details: reply.error!.message, response: undefined, elapsedMs: outcome.elapsedMs };
+  }
+  const read = !reply.read ? undefined : (loadQuorumKvProtocol().packageDefinition['quorumkv.v1.Replica'] as Record<string, grpc.MethodDefinition<object, object>>)['Read']!.responseSerialize(reply.read);
+  return { status: 'OK', code: undefined, details: '', response: read, elapsedMs: outcome.elapsedMs };
+}
+
 test('hostile input gets one clear status and changes nothing; every node keeps serving and no acknowledged write is lost', async (t) => {
   // A value every node holds, for the Reads, Scans and BatchGets that name it.
   assert.equal((await client.put(HOT, Buffer.alloc(MIB, 0x68), { w: 3 })).acks, 3);
@@ -246,6 +273,31 @@ test('hostile input gets one clear status and changes nothing; every node keeps 
     } finally {
       if (sender !== raw) sender.close();
     }
+  }
+
+  // The same Apply and Read bodies on an Exchange stream, as a peer sends them: field 1
+  // the id, field 2 an ApplyRequest or field 3 a ReadRequest, given as the bytes above.
+  for (const hostile of cases.filter((one) => one.path === APPLY || one.path === READ)) {
+    const body = typeof hostile.bytes === 'function' ? hostile.bytes() : hostile.bytes;
+    const message = Buffer.concat([varintField(1, 7n), bytesField(hostile.path === APPLY ? 2 : 3, body)]);
+    const outcome = await raw.stream(EXCHANGE, [message], CALL_MS_MAX + 5_000);
+    const seen = exchangeOutcome(outcome);
+    t.diagnostic(`Exchange ${hostile.name}: ${seen.status}${seen.code ? ` ${seen.code}` : ''} in ${outcome.elapsedMs} ms ${seen.details.slice(0, 100)}`);
+    assert.equal(seen.status, hostile.status, `Exchange ${hostile.name}: ${seen.details}`);
+    assert.equal(seen.code, hostile.code, `Exchange ${hostile.name}: the quorumkv code`);
+    assert.ok(outcome.elapsedMs < CALL_MS_MAX, `Exchange ${hostile.name} took ${outcome.elapsedMs} ms`);
+    hostile.check?.(seen);
+    for (const node of cluster.nodes) assert.equal(node.child?.exitCode, null, `${node.id} still runs after Exchange "${hostile.name}"`);
+  }
+  {
+    // A stream message that is no ExchangeRequest at all has no id to answer: the stream ends.
+    const outcome = await raw.stream(EXCHANGE, [Buffer.from([0xff, 0xff, 0xff, 0xff])], CALL_MS_MAX);
+    assert.equal(outcome.status, 'INVALID_ARGUMENT', outcome.details);
+    assert.equal(outcome.code, 'INVALID_ARGUMENT');
+    assert.equal(outcome.replies.length, 0);
+    // A request with neither body is answered by id.
+    const empty = exchangeOutcome(await raw.stream(EXCHANGE, [varintField(1, 9n)], CALL_MS_MAX));
+    assert.equal(empty.code, 'INVALID_ARGUMENT', empty.details);
   }
 
   writing = false;

@@ -51,6 +51,26 @@ describe('record codec', () => {
     );
   });
 
+  it('decodes keys and values as views into the batch when asked, equal to the copies', () => {
+    fc.assert(
+      fc.property(fc.array(recordArbitrary, { minLength: 1, maxLength: 10 }), (records) => {
+        const bytes = encodeBatch(records);
+        const views = decodeBatch(bytes, { views: true });
+        const copies = decodeBatch(bytes);
+        assert.deepEqual(views, copies);
+        assert.deepEqual(views, records);
+        // Overwriting the batch shows through views and not through copies.
+        bytes.fill(0xee);
+        views.forEach((record, i) => {
+          assert.ok(record.key.every((byte) => byte === 0xee), 'the key is a view');
+          if (record.value !== null) assert.ok(record.value.every((byte) => byte === 0xee), 'the value is a view');
+          assert.deepEqual(copies[i], records[i], 'copies are unaffected');
+          assert.equal(record.version.nodeId, records[i]!.version.nodeId, 'the node id is a string of its own');
+        });
+      }),
+    );
+  });
+
   it('round-trips a record body without its key', () => {
     fc.assert(
       fc.property(recordArbitrary, (record) => {

@@ -41,6 +41,34 @@ export class RawGrpcClient {
     });
   }
 
+  /**
+   * One bidirectional stream of `path`: writes `messages`, half-closes, and collects the
+   * replies and the final status (the stream's own, not a reply's).
+   */
+  stream(path: string, messages: readonly Buffer[], timeoutMs = 30_000): Promise<RawOutcome & { readonly replies: Buffer[] }> {
+    const started = Date.now();
+    const identity = (buffer: Buffer): Buffer => buffer;
+    return new Promise((resolve) => {
+      const call = this.client.makeBidiStreamRequest(path, identity, identity, new grpc.Metadata(), { deadline: new Date(started + timeoutMs) });
+      const replies: Buffer[] = [];
+      call.on('data', (reply: Buffer) => replies.push(reply));
+      call.on('error', () => {});
+      call.on('status', (status: grpc.StatusObject) => {
+        const [code] = status.metadata?.get(ERROR_CODE_METADATA_KEY) ?? [];
+        resolve({
+          status: grpc.status[status.code],
+          code: code === undefined ? undefined : String(code),
+          details: status.details,
+          response: undefined,
+          replies,
+          elapsedMs: Date.now() - started,
+        });
+      });
+      for (const message of messages) call.write(message);
+      call.end();
+    });
+  }
+
   close(): void {
     this.client.close();
   }

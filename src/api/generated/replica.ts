@@ -3,6 +3,9 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { ApplyRequest as _quorumkv_v1_ApplyRequest, ApplyRequest__Output as _quorumkv_v1_ApplyRequest__Output } from './quorumkv/v1/ApplyRequest.js';
 import type { ApplyResponse as _quorumkv_v1_ApplyResponse, ApplyResponse__Output as _quorumkv_v1_ApplyResponse__Output } from './quorumkv/v1/ApplyResponse.js';
+import type { ExchangeError as _quorumkv_v1_ExchangeError, ExchangeError__Output as _quorumkv_v1_ExchangeError__Output } from './quorumkv/v1/ExchangeError.js';
+import type { ExchangeReply as _quorumkv_v1_ExchangeReply, ExchangeReply__Output as _quorumkv_v1_ExchangeReply__Output } from './quorumkv/v1/ExchangeReply.js';
+import type { ExchangeRequest as _quorumkv_v1_ExchangeRequest, ExchangeRequest__Output as _quorumkv_v1_ExchangeRequest__Output } from './quorumkv/v1/ExchangeRequest.js';
 import type { ItemError as _quorumkv_v1_ItemError, ItemError__Output as _quorumkv_v1_ItemError__Output } from './quorumkv/v1/ItemError.js';
 import type { MerkleTreeRequest as _quorumkv_v1_MerkleTreeRequest, MerkleTreeRequest__Output as _quorumkv_v1_MerkleTreeRequest__Output } from './quorumkv/v1/MerkleTreeRequest.js';
 import type { MerkleTreeResponse as _quorumkv_v1_MerkleTreeResponse, MerkleTreeResponse__Output as _quorumkv_v1_MerkleTreeResponse__Output } from './quorumkv/v1/MerkleTreeResponse.js';
@@ -28,6 +31,9 @@ export interface ProtoGrpcType {
     v1: {
       ApplyRequest: MessageTypeDefinition<_quorumkv_v1_ApplyRequest, _quorumkv_v1_ApplyRequest__Output>
       ApplyResponse: MessageTypeDefinition<_quorumkv_v1_ApplyResponse, _quorumkv_v1_ApplyResponse__Output>
+      ExchangeError: MessageTypeDefinition<_quorumkv_v1_ExchangeError, _quorumkv_v1_ExchangeError__Output>
+      ExchangeReply: MessageTypeDefinition<_quorumkv_v1_ExchangeReply, _quorumkv_v1_ExchangeReply__Output>
+      ExchangeRequest: MessageTypeDefinition<_quorumkv_v1_ExchangeRequest, _quorumkv_v1_ExchangeRequest__Output>
       ItemError: MessageTypeDefinition<_quorumkv_v1_ItemError, _quorumkv_v1_ItemError__Output>
       MerkleTreeRequest: MessageTypeDefinition<_quorumkv_v1_MerkleTreeRequest, _quorumkv_v1_MerkleTreeRequest__Output>
       MerkleTreeResponse: MessageTypeDefinition<_quorumkv_v1_MerkleTreeResponse, _quorumkv_v1_MerkleTreeResponse__Output>

@@ -141,18 +141,18 @@ export class DurableStorageEngine implements StorageEngine {
     return this.active.get(key, mapKey) ?? this.frozen?.get(key, mapKey) ?? this.store.get(key);
   }
 
-  async apply(records: readonly KvRecord[]): Promise<ApplyResult> {
+  async apply(records: readonly KvRecord[], encoding?: Buffer): Promise<ApplyResult> {
     this.throwIfUnusable();
     this.appliesInFlight++;
     try {
-      return await this.applyNow(records);
+      return await this.applyNow(records, encoding);
     } finally {
       this.appliesInFlight--;
       if (this.appliesInFlight === 0) this.appliesDrained?.();
     }
   }
 
-  private async applyNow(records: readonly KvRecord[]): Promise<ApplyResult> {
+  private async applyNow(records: readonly KvRecord[], encoding: Buffer | undefined): Promise<ApplyResult> {
     for (const record of records) {
       assert.ok(record.key.length > 0, 'empty key reached the engine');
       assert.ok(record.key.length <= KEY_BYTES_MAX_CEILING, 'oversized key reached the engine');
@@ -164,7 +164,6 @@ export class DurableStorageEngine implements StorageEngine {
     const fresh: KvRecord[] = [];
     const freshIndex: number[] = [];
     const freshMapKeys: string[] = [];
-    let payloadBytes = 4;
     for (let index = 0; index < records.length; index++) {
       const record = records[index]!;
       const mapKey = mapKeyOf(record.key);
@@ -172,13 +171,21 @@ export class DurableStorageEngine implements StorageEngine {
       fresh.push(record);
       freshIndex.push(index);
       freshMapKeys.push(mapKey);
-      payloadBytes += recordBytes(record);
     }
     if (fresh.length === 0) return { applied };
 
     const generation = this.levelsGeneration;
-    // The batch is encoded straight into its WAL frame: one buffer, no copy.
-    const segment = await this.wal.appendEncoded(payloadBytes, (target, offset) => writeBatch(fresh, target, offset), fresh.length);
+    let segment: bigint;
+    if (encoding !== undefined && fresh.length === records.length) {
+      // Every record is fresh: the caller's encoding of them is the WAL payload as it is.
+      assert.ok(encoding.length >= 4 && encoding.readUInt32BE(0) === records.length, 'batch encoding does not match its records');
+      segment = await this.wal.appendEncoded(encoding.length, (target, offset) => offset + encoding.copy(target, offset), fresh.length);
+    } else {
+      // The batch is encoded straight into its WAL frame: one buffer, no copy.
+      let payloadBytes = 4;
+      for (const record of fresh) payloadBytes += recordBytes(record);
+      segment = await this.wal.appendEncoded(payloadBytes, (target, offset) => writeBatch(fresh, target, offset), fresh.length);
+    }
     // A checkpoint rolls the WAL only after every earlier append has reached this
     // point, so a record can never land in a memtable younger than its segment.
     assert.ok(segment >= this.activeSince, 'record inserted into a memtable newer than its WAL segment');

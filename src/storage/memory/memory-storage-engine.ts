@@ -32,7 +32,8 @@ export class MemoryStorageEngine implements StorageEngine {
     return this.byKey.size;
   }
 
-  async apply(records: readonly KvRecord[]): Promise<ApplyResult> {
+  /** `encoding` is not needed: nothing is logged. */
+  async apply(records: readonly KvRecord[], _encoding?: Buffer): Promise<ApplyResult> {
     if (this.closed) throw new StoreClosedError();
     const applied = records.map((record) => this.applyOne(record));
     return { applied };

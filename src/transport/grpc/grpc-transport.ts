@@ -1,13 +1,17 @@
 // The gRPC adapter of the PeerTransport port. One long-lived channel per peer (HTTP/2
 // with keepalive, see src/api/grpc-options.ts), and per peer two TurnCoalescers, one
 // for applies and one for reads, so all the messages for one peer from one event-loop
-// turn travel in one Replica call. The results fan back to each caller.
+// turn travel in one batch. The results fan back to each caller. Each batch is one
+// request on a long-lived Exchange stream to the peer, one stream for applies and one
+// for reads so that reads never queue behind a large apply (exchange-stream.ts,
+// docs/decisions/0062-replica-exchange-stream.md); a peer without Exchange gets
+// unary Apply and Read calls instead.
 //
 // A message to this node itself skips the network and goes straight to the local
 // ReplicaHandler: a coordinator is usually one of the key's replicas.
 //
-// Every call names the sending node in the `qkv-from` metadata: the receiver takes any
-// message as a sign of life (FailureDetector.recordInbound).
+// Every call and stream names the sending node in the `qkv-from` metadata: the receiver
+// takes any message as a sign of life (FailureDetector.recordInbound).
 //
 // Failures keep their meaning across the wire: a peer's QkvError comes back with its
 // code (from the `qkv-error-code` metadata); a peer that cannot be reached is
@@ -19,6 +23,7 @@ import {
   REPLICA_BATCH_BYTES_MAX,
   REPLICA_BATCH_ITEMS_MAX,
   REPLICA_QUEUE_MESSAGES_MAX,
+  REPLICA_STREAM_REQUESTS_MAX,
   VALUE_BYTES_MAX_CEILING,
 } from '../../limits.js';
 import type { Member } from '../../membership/member.js';
@@ -34,6 +39,8 @@ import { encodeBatch } from '../../storage/record-codec.js';
 import type { ScanCursor, ScanPage } from '../../storage/storage-engine.js';
 import type { ReplicaClient } from '../../api/generated/quorumkv/v1/Replica.js';
 import type { ReadResponse__Output } from '../../api/generated/quorumkv/v1/ReadResponse.js';
+import { ExchangeStream, ExchangeUnsupportedError, type ExchangeCall } from './exchange-stream.js';
+import { exchangeClientCodecs } from '../../api/message-codecs.js';
 import { TurnCoalescer, type CoalescedMessage } from './turn-coalescer.js';
 import { noReplicaCallMetrics, type ReplicaCallMetrics } from './replica-call-metrics.js';
 import { senderMetadata } from './sender-metadata.js';
@@ -60,6 +67,8 @@ export interface GrpcTransportOptions {
   readonly queueMessagesMax?: number;
   readonly batchItemsMax?: number;
   readonly batchBytesMax?: number;
+  /** Batches waiting for a reply on one Exchange stream. */
+  readonly streamRequestsMax?: number;
   readonly channelOptions?: grpc.ChannelOptions;
 }
 
@@ -71,6 +80,11 @@ interface PeerLink {
   client: ReplicaClient;
   readonly applies: TurnCoalescer<readonly KvRecord[], undefined>;
   readonly reads: TurnCoalescer<readonly Buffer[], ReadAnswer[]>;
+  /** Each opens on the current `client` (the first request after an ending reopens it). */
+  readonly applyStream: ExchangeStream;
+  readonly readStream: ExchangeStream;
+  /** Set once the peer answered Exchange with UNIMPLEMENTED (an older node). */
+  unaryOnly: boolean;
   /** Date.now() of the last renewChannel, 0 before any. */
   renewedAtMs: number;
   /** A watch for the end of a connection attempt is pending (see peerSeen). */
@@ -81,6 +95,8 @@ export class GrpcTransport implements PeerTransport {
   private readonly addresses = new Map<string, string>();
   private readonly links = new Map<string, PeerLink>();
   private readonly metrics: ReplicaCallMetrics;
+  /** The Exchange stream's hand-written codecs, made on first use. */
+  private codecs: ReturnType<typeof exchangeClientCodecs> | undefined;
   private closed = false;
 
   constructor(private readonly options: GrpcTransportOptions = {}) {
@@ -241,6 +257,11 @@ export class GrpcTransport implements PeerTransport {
     stale.close();
   }
 
+  private exchangeCodecs(): ReturnType<typeof exchangeClientCodecs> {
+    this.codecs ??= exchangeClientCodecs(loadQuorumKvProtocol().grpcObject.quorumkv.v1.Replica.service);
+    return this.codecs;
+  }
+
   private newClient(address: string): ReplicaClient {
     const { grpcObject } = loadQuorumKvProtocol();
     return new grpcObject.quorumkv.v1.Replica(address, grpc.credentials.createInsecure(), {
@@ -263,6 +284,13 @@ export class GrpcTransport implements PeerTransport {
       batchItemsMax: this.options.batchItemsMax ?? REPLICA_BATCH_ITEMS_MAX,
       batchBytesMax: this.options.batchBytesMax ?? REPLICA_BATCH_BYTES_MAX,
     };
+    // Exchange messages are encoded and decoded by hand-written codecs (src/api/message-codecs.ts).
+    const codecs = this.exchangeCodecs();
+    const stream = {
+      peer,
+      open: (): ExchangeCall => link.client.makeBidiStreamRequest(codecs.path, codecs.serialize, codecs.deserialize, this.senderMetadata()),
+      pendingMax: this.options.streamRequestsMax ?? REPLICA_STREAM_REQUESTS_MAX,
+    };
     const link: PeerLink = {
       address,
       client: this.newClient(address),
@@ -276,6 +304,9 @@ export class GrpcTransport implements PeerTransport {
         ...bounds,
         dispatch: (messages, deadlineMs) => this.sendRead(peer, link, messages, deadlineMs),
       }),
+      applyStream: new ExchangeStream(stream),
+      readStream: new ExchangeStream(stream),
+      unaryOnly: false,
       renewedAtMs: 0,
       watching: false,
     };
@@ -288,27 +319,40 @@ export class GrpcTransport implements PeerTransport {
     const error = this.closed ? new ShuttingDownError() : new PeerUnreachableError(peer, { cause: new Error('peer left or moved') });
     link.applies.close(error);
     link.reads.close(error);
+    link.applyStream.close(error);
+    link.readStream.close(error);
     // Closing a channel lets calls already started finish; nothing new is sent on it.
     link.client.close();
   }
 
-  private sendApply(
+  private async sendApply(
     peer: string,
     link: PeerLink,
     messages: ReadonlyArray<CoalescedMessage<readonly KvRecord[]>>,
     deadlineMs: number,
   ): Promise<undefined[]> {
-    // One buffer in the storage codec's batch format for the whole call: no message
+    // One buffer in the storage codec's batch format for the whole batch: no message
     // object, no decimal stamp and no Long per record (docs/decisions/0061-replica-batch-encoding.md).
     const batch = encodeBatch(messages.length === 1 ? messages[0]!.payload : messages.flatMap((message) => message.payload));
     const startedNs = process.hrtime.bigint();
-    return new Promise<undefined[]>((resolve, reject) => {
-      link.client.Apply({ batch }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error) => {
-        this.observe('apply', peer, startedNs, messages.length, error);
-        if (error !== null) reject(peerErrorOf(peer, error));
-        else resolve(messages.map(() => undefined));
-      });
-    });
+    try {
+      if (!link.unaryOnly) {
+        try {
+          await link.applyStream.request({ apply: { batch } }, deadlineMs);
+        } catch (error) {
+          if (!(error instanceof ExchangeUnsupportedError)) throw error;
+          link.unaryOnly = true;
+          await this.unaryApply(peer, link.client, batch, deadlineMs);
+        }
+      } else {
+        await this.unaryApply(peer, link.client, batch, deadlineMs);
+      }
+    } catch (error) {
+      this.observe('apply', peer, startedNs, messages.length, false);
+      throw error;
+    }
+    this.observe('apply', peer, startedNs, messages.length, true);
+    return messages.map(() => undefined);
   }
 
   /**
@@ -327,7 +371,7 @@ export class GrpcTransport implements PeerTransport {
     const answers: ReadAnswer[] = [];
     do {
       const asked = answers.length === 0 ? keys : keys.slice(answers.length);
-      const response = await this.callRead(peer, link.client, asked, messages.length, deadlineMs);
+      const response = await this.callRead(peer, link, asked, messages.length, deadlineMs);
       const part = response === undefined ? [] : readAnswers(peer, response);
       if (part.length > asked.length || (part.length === 0 && asked.length > 0)) {
         throw new QkvError('INTERNAL', `peer ${peer} answered ${part.length} results for ${asked.length} keys`);
@@ -346,14 +390,40 @@ export class GrpcTransport implements PeerTransport {
     return perMessage;
   }
 
-  private callRead(peer: string, client: ReplicaClient, keys: Buffer[], messages: number, deadlineMs: number): Promise<ReadResponse__Output | undefined> {
+  private async callRead(peer: string, link: PeerLink, keys: Buffer[], messages: number, deadlineMs: number): Promise<ReadResponse__Output | undefined> {
     const startedNs = process.hrtime.bigint();
-    return new Promise((resolve, reject) => {
-      client.Read({ keys }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error, response) => {
-        this.observe('read', peer, startedNs, messages, error);
-        if (error !== null) reject(peerErrorOf(peer, error));
-        else resolve(response);
-      });
+    let response: ReadResponse__Output | undefined;
+    try {
+      if (!link.unaryOnly) {
+        try {
+          response = (await link.readStream.request({ read: { keys } }, deadlineMs)).read ?? undefined;
+        } catch (error) {
+          if (!(error instanceof ExchangeUnsupportedError)) throw error;
+          link.unaryOnly = true;
+          response = await this.unaryRead(peer, link.client, keys, deadlineMs);
+        }
+      } else {
+        response = await this.unaryRead(peer, link.client, keys, deadlineMs);
+      }
+    } catch (error) {
+      this.observe('read', peer, startedNs, messages, false);
+      throw error;
+    }
+    this.observe('read', peer, startedNs, messages, true);
+    return response;
+  }
+
+  /** One unary Apply call, for a peer that does not serve Exchange. */
+  private unaryApply(peer: string, client: ReplicaClient, batch: Buffer, deadlineMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      client.Apply({ batch }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error) => (error !== null ? reject(peerErrorOf(peer, error)) : resolve()));
+    });
+  }
+
+  /** One unary Read call, for a peer that does not serve Exchange. */
+  private unaryRead(peer: string, client: ReplicaClient, keys: Buffer[], deadlineMs: number): Promise<ReadResponse__Output | undefined> {
+    return new Promise<ReadResponse__Output | undefined>((resolve, reject) => {
+      client.Read({ keys }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error, response) => (error !== null ? reject(peerErrorOf(peer, error)) : resolve(response)));
     });
   }
 
@@ -362,9 +432,9 @@ export class GrpcTransport implements PeerTransport {
     return senderMetadata(this.options.localNodeId);
   }
 
-  private observe(op: 'apply' | 'read', peer: string, startedNs: bigint, messages: number, error: grpc.ServiceError | null): void {
+  private observe(op: 'apply' | 'read', peer: string, startedNs: bigint, messages: number, ok: boolean): void {
     const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
-    this.metrics.observeCall(op, peer, error === null ? 'ok' : 'error', seconds, messages);
+    this.metrics.observeCall(op, peer, ok ? 'ok' : 'error', seconds, messages);
   }
 }
 
@@ -373,7 +443,8 @@ function readAnswers(peer: string, response: ReadResponse__Output): ReadAnswer[]
   if (response.results.length === 0) {
     let records: ReturnType<typeof decodeRecordBatch>;
     try {
-      records = response.batch.length === 0 ? [] : decodeRecordBatch(response.batch, RECORD_BOUNDS, 'batch');
+      // Views into the reply: the records go to the client's answer or to read repair and are gone.
+      records = response.batch.length === 0 ? [] : decodeRecordBatch(response.batch, RECORD_BOUNDS, 'batch', { views: true });
     } catch (error) {
       throw new QkvError('INTERNAL', `peer ${peer} sent an undecodable read batch`, { cause: error });
     }

@@ -3,14 +3,20 @@
 // Apply call carries every record a peer coalesced in one turn, and the handler
 // applies them together, so one fsync covers them all. Records travel in the storage
 // engine's batch encoding (`batch`); an Apply with `records` messages (an older peer)
-// is still understood.
+// is still understood. Peers of this version send their Apply and Read requests on
+// Exchange streams (docs/decisions/0062-replica-exchange-stream.md): each request is
+// answered on the stream with its id, in the order the requests finish; a draining node
+// answers new requests with SHUTTING_DOWN and ends each stream once its running
+// requests have answered, as grpc's shutdown does for unary calls.
 //
 // Nothing a peer (or anything else that reaches the port) sends may crash the node or
 // make it build an unbounded answer: keys and records per call are capped at
 // REPLICA_BATCH_ITEMS_MAX, a Read answer at REPLICA_ANSWER_BYTES_MAX (the caller asks
-// again for the rest), and every failure becomes one status with its quorumkv code.
+// again for the rest), the requests running on one Exchange stream at
+// REPLICA_STREAM_REQUESTS_MAX, and every failure becomes one status (or, on a stream,
+// one error reply) with its quorumkv code.
 import * as grpc from '@grpc/grpc-js';
-import { BatchTooLargeError, InvalidArgumentError, QkvError } from '../../errors/errors.js';
+import { BatchTooLargeError, InvalidArgumentError, OverloadedError, QkvError, ShuttingDownError, isQkvError } from '../../errors/errors.js';
 import {
   KEY_BYTES_MAX_CEILING,
   MERKLE_DEPTH_MAX,
@@ -19,6 +25,7 @@ import {
   REPLICA_ANSWER_BYTES_MAX,
   REPLICA_BATCH_ITEMS_MAX,
   REPLICA_READ_SLICE_KEYS,
+  REPLICA_STREAM_REQUESTS_MAX,
   VALUE_BYTES_MAX_CEILING,
 } from '../../limits.js';
 import { rangeContains, type TokenRange } from '../../ring/token-range.js';
@@ -32,8 +39,15 @@ import { senderOf } from './sender-metadata.js';
 import { decodeAnnouncedRingState, decodeRecord, decodeRecordBatch, decodeUint64, encodeRecord } from '../../api/wire-codec.js';
 import { encodeBatch, recordBytes } from '../../storage/record-codec.js';
 import { loadQuorumKvProtocol } from '../../api/proto-package.js';
-import { addCheckedService } from '../../api/checked-service.js';
+import { addCheckedService, MalformedMessage } from '../../api/checked-service.js';
+import { replicaServiceWithFastCodecs } from '../../api/message-codecs.js';
 import type { ReplicaHandlers } from '../../api/generated/quorumkv/v1/Replica.js';
+import type { ApplyRequest__Output } from '../../api/generated/quorumkv/v1/ApplyRequest.js';
+import type { ApplyResponse } from '../../api/generated/quorumkv/v1/ApplyResponse.js';
+import type { ReadRequest__Output } from '../../api/generated/quorumkv/v1/ReadRequest.js';
+import type { ReadResponse } from '../../api/generated/quorumkv/v1/ReadResponse.js';
+import type { ExchangeRequest__Output } from '../../api/generated/quorumkv/v1/ExchangeRequest.js';
+import type { ExchangeReply } from '../../api/generated/quorumkv/v1/ExchangeReply.js';
 
 // Peers run the same software, but a node still refuses what no correct peer sends:
 // a record above the configurable ceilings cannot have passed a coordinator's checks.
@@ -44,6 +58,48 @@ export interface ReplicaServiceOptions {
   readonly logger: Logger;
   /** Told the sender's node id of every call (a sign that the sender is alive). */
   readonly onPeerSeen?: (peer: string) => void;
+  /** Where the service registers its open Exchange streams; a node drains them on shutdown. */
+  readonly streams?: ExchangeStreams;
+  /** Requests one Exchange stream may have running at once; more are answered OVERLOADED. */
+  readonly streamRequestsMax?: number;
+}
+
+/** What one served Exchange stream must do when the node drains. */
+interface ServedStream {
+  drain(): void;
+}
+
+/** The open Exchange streams of one replica service, so that a draining node can end them. */
+export class ExchangeStreams {
+  private readonly open = new Set<ServedStream>();
+  private isDraining = false;
+
+  get draining(): boolean {
+    return this.isDraining;
+  }
+
+  /** Streams not ended yet. */
+  get size(): number {
+    return this.open.size;
+  }
+
+  add(stream: ServedStream): void {
+    this.open.add(stream);
+  }
+
+  delete(stream: ServedStream): void {
+    this.open.delete(stream);
+  }
+
+  /**
+   * From now on every stream answers new requests with SHUTTING_DOWN and ends as soon
+   * as its running requests have answered (at once when none runs), so that grpc's
+   * tryShutdown, which waits for every open call, can finish.
+   */
+  drain(): void {
+    this.isDraining = true;
+    for (const stream of [...this.open]) stream.drain();
+  }
 }
 
 export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaHandlers {
@@ -75,18 +131,7 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
   return {
     Apply(call, callback) {
       seen(call.metadata);
-      answer('Apply', callback, async () => {
-        const { batch, records: messages } = call.request;
-        let records: KvRecord[];
-        if (batch.length > 0) {
-          records = decodeRecordBatch(batch, RECORD_BOUNDS, 'batch');
-        } else {
-          if (messages.length > REPLICA_BATCH_ITEMS_MAX) throw new BatchTooLargeError(messages.length, REPLICA_BATCH_ITEMS_MAX);
-          records = messages.map((wire, index) => decodeRecord(wire, RECORD_BOUNDS, `records[${index}]`));
-        }
-        await handler.apply(records);
-        return { records: records.length };
-      });
+      answer('Apply', callback, () => applyRecords(handler, call.request));
     },
     MerkleTree(call, callback) {
       seen(call.metadata);
@@ -139,14 +184,114 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
     },
     Read(call, callback) {
       seen(call.metadata);
-      answer('Read', callback, async () => {
-        const { keys } = call.request;
-        if (keys.length > REPLICA_BATCH_ITEMS_MAX) throw new BatchTooLargeError(keys.length, REPLICA_BATCH_ITEMS_MAX);
-        keys.forEach((key, index) => checkKey(key, `keys[${index}]`));
-        return readAnswer(handler, keys);
+      answer('Read', callback, () => readKeys(handler, call.request));
+    },
+    Exchange(call) {
+      const sender = senderOf(call.metadata);
+      serveExchange(call, options, () => {
+        if (sender !== undefined) options.onPeerSeen?.(sender);
       });
     },
   };
+}
+
+/**
+ * An Apply's records, checked and decoded, handed to the replica. Keys and values stay
+ * views into the request (the engine copies what it keeps), and the batch goes along as
+ * the records' encoding, which the engine can log as it is.
+ */
+async function applyRecords(handler: ReplicaHandler, request: ApplyRequest__Output): Promise<ApplyResponse> {
+  const { batch, records: messages } = request;
+  if (batch.length > 0) {
+    const records = decodeRecordBatch(batch, RECORD_BOUNDS, 'batch', { views: true });
+    await handler.apply(records, batch);
+    return { records: records.length };
+  }
+  if (messages.length > REPLICA_BATCH_ITEMS_MAX) throw new BatchTooLargeError(messages.length, REPLICA_BATCH_ITEMS_MAX);
+  const records = messages.map((wire, index) => decodeRecord(wire, RECORD_BOUNDS, `records[${index}]`));
+  await handler.apply(records);
+  return { records: records.length };
+}
+
+/** A Read's keys, checked, answered with found flags and the found records as one batch (bounded, see readAnswer). */
+async function readKeys(handler: ReplicaHandler, request: ReadRequest__Output): Promise<ReadResponse> {
+  const { keys } = request;
+  if (keys.length > REPLICA_BATCH_ITEMS_MAX) throw new BatchTooLargeError(keys.length, REPLICA_BATCH_ITEMS_MAX);
+  keys.forEach((key, index) => checkKey(key, `keys[${index}]`));
+  return readAnswer(handler, keys);
+}
+
+/**
+ * Serves one Exchange stream: every request starts when it arrives and its reply goes
+ * out when it finishes. Each request is a sign of life of the sender (`seen`), as a
+ * unary call is. The stream ends once the peer has half-closed it (or the node drains)
+ * and no request is running any more. A message that is not a valid ExchangeRequest
+ * (checked-service.ts) has no id to answer: the stream ends with INVALID_ARGUMENT, and
+ * the sender fails what it has waiting on it.
+ */
+function serveExchange(call: grpc.ServerDuplexStream<ExchangeRequest__Output, ExchangeReply>, options: ReplicaServiceOptions, seen: () => void): void {
+  const { handler, logger, streams } = options;
+  const requestsMax = options.streamRequestsMax ?? REPLICA_STREAM_REQUESTS_MAX;
+  let running = 0;
+  let halfClosed = false;
+  let ended = false;
+  const endIfDone = (): void => {
+    if (ended || running > 0 || !(halfClosed || streams?.draining === true)) return;
+    ended = true;
+    streams?.delete(served);
+    call.end();
+  };
+  const served: ServedStream = { drain: endIfDone };
+  const reply = (message: ExchangeReply): void => {
+    // A cancelled stream (the peer went away) has nobody left to answer.
+    if (!ended && !call.cancelled && !call.destroyed) call.write(message);
+  };
+  const errorReply = (id: number, error: unknown): ExchangeReply => {
+    // As for a unary call (serviceErrorOf): a bug is logged, the peer sees INTERNAL.
+    const known = isQkvError(error) ? error : new QkvError('INTERNAL', 'internal error; the node has logged it');
+    if (known.code === 'INTERNAL') logger.error({ err: error, method: 'Exchange' }, 'replica call failed');
+    return { id, error: { code: known.code, message: known.message } };
+  };
+  streams?.add(served);
+  call.on('data', (request: ExchangeRequest__Output | MalformedMessage) => {
+    if (ended) return;
+    if (request instanceof MalformedMessage) {
+      ended = true;
+      streams?.delete(served);
+      call.emit('error', serviceErrorOf(request.error));
+      return;
+    }
+    seen();
+    if (streams?.draining === true) return reply(errorReply(request.id, new ShuttingDownError()));
+    if (running >= requestsMax) return reply(errorReply(request.id, new OverloadedError('requests running on one Exchange stream', requestsMax)));
+    // Every step runs inside the promise: nothing a peer sends can throw outside it.
+    let answer: Promise<ExchangeReply>;
+    try {
+      if (request.body === 'apply' && request.apply) answer = applyRecords(handler, request.apply).then((apply) => ({ id: request.id, apply }));
+      else if (request.body === 'read' && request.read) answer = readKeys(handler, request.read).then((read) => ({ id: request.id, read }));
+      else answer = Promise.reject(new InvalidArgumentError('an Exchange request needs an apply or a read body'));
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    running++;
+    void answer
+      .catch((error: unknown) => errorReply(request.id, error))
+      .then(reply)
+      .finally(() => {
+        running--;
+        endIfDone();
+      });
+  });
+  call.on('end', () => {
+    halfClosed = true;
+    endIfDone();
+  });
+  // A peer that goes away cancels the stream: nothing is left to answer, nothing to log.
+  call.on('error', () => {});
+  call.on('cancelled', () => {
+    ended = true;
+    streams?.delete(served);
+  });
 }
 
 /**
@@ -185,7 +330,11 @@ function decodeTokenRange(wire: TokenRange__Output | null, field: string): Token
   return { start: decodeUint64(wire.start, `${field}.start`), end: decodeUint64(wire.end, `${field}.end`) };
 }
 
-export function addReplicaService(server: grpc.Server, options: ReplicaServiceOptions): void {
+/** Adds the Replica service; returns its open Exchange streams, for the node to drain. */
+export function addReplicaService(server: grpc.Server, options: ReplicaServiceOptions): ExchangeStreams {
   const { grpcObject } = loadQuorumKvProtocol();
-  addCheckedService(server, grpcObject.quorumkv.v1.Replica.service, replicaServiceHandlers(options));
+  const streams = options.streams ?? new ExchangeStreams();
+  // Exchange messages are decoded and encoded by hand-written codecs (src/api/message-codecs.ts).
+  addCheckedService(server, replicaServiceWithFastCodecs(grpcObject.quorumkv.v1.Replica.service), replicaServiceHandlers({ ...options, streams }));
+  return streams;
 }

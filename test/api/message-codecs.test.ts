@@ -1,0 +1,293 @@
+// The hand-written codecs (src/api/message-codecs.ts) against protobufjs as loaded by
+// proto-loader, on random messages: decoding gives the objects proto-loader gives,
+// encoding gives bytes proto-loader reads back as the same message, unknown fields are
+// skipped, and whatever the codecs do not expect (a field in another wire type, a
+// truncated buffer, parts they do not write) ends as proto-loader's codec ends it.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type * as grpc from '@grpc/grpc-js';
+import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
+import {
+  decodeBatchPutRequest,
+  decodeExchangeReply,
+  decodeExchangeRequest,
+  decodeGetRequest,
+  decodePutRequest,
+  encodeBatchPutResponse,
+  encodeExchangeReply,
+  encodeExchangeRequest,
+  encodeGetResponse,
+  encodePutResponse,
+  exchangeClientCodecs,
+  kvServiceWithFastCodecs,
+  replicaServiceWithFastCodecs,
+} from '../../src/api/message-codecs.js';
+import { WireReader, ProtobufWireError, uint64Parts } from '../../src/api/protobuf-wire.js';
+
+const { grpcObject } = loadQuorumKvProtocol();
+const kv = grpcObject.quorumkv.v1.KV.service;
+const replica = grpcObject.quorumkv.v1.Replica.service;
+
+interface Codec {
+  requestSerialize(value: unknown): Buffer;
+  requestDeserialize(bytes: Buffer): unknown;
+  responseSerialize(value: unknown): Buffer;
+  responseDeserialize(bytes: Buffer): unknown;
+}
+const generic = (service: grpc.ServiceDefinition, method: string): Codec => service[method] as unknown as Codec;
+
+const bytes = fc.uint8Array({ maxLength: 48 }).map((array) => Buffer.from(array));
+const uint32 = fc.integer({ min: 0, max: 0xffffffff });
+const uint64 = fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: 0n, max: 1n << 40n })).map(String);
+const text = fc.oneof(fc.string({ maxLength: 16 }), fc.string({ unit: 'grapheme', maxLength: 8 }));
+const version = fc.record({ stamp: uint64, nodeId: text });
+
+/** One field the codecs do not know (number 15), in any wire type they can skip. */
+const unknownField = fc.oneof(
+  uint32.map((value) => Buffer.from([0x78, ...varint(value)])),
+  bytes.map((payload) => Buffer.from([0x7a, ...varint(payload.length), ...payload])),
+  fc.constant(Buffer.from([0x79, 1, 2, 3, 4, 5, 6, 7, 8])),
+  fc.constant(Buffer.from([0x7d, 1, 2, 3, 4])),
+);
+
+function varint(value: number): number[] {
+  const out: number[] = [];
+  while (value >= 0x80) {
+    out.push((value & 0x7f) | 0x80);
+    value = Math.floor(value / 128);
+  }
+  out.push(value);
+  return out;
+}
+
+/** Both directions for one message: fast decode of generic bytes, generic decode of fast bytes. */
+function checkRequest<T>(codec: Codec, decode: (bytes: Buffer) => unknown, arbitrary: fc.Arbitrary<T>): void {
+  fc.assert(
+    fc.property(arbitrary, fc.array(unknownField, { maxLength: 2 }), (message, extras) => {
+      const wire = codec.requestSerialize(message);
+      assert.deepEqual(decode(wire), codec.requestDeserialize(wire));
+      const withUnknown = Buffer.concat([...extras, wire]);
+      assert.deepEqual(decode(withUnknown), codec.requestDeserialize(withUnknown));
+    }),
+  );
+}
+
+function checkResponse<T>(codec: Codec, encode: (message: T) => Buffer | undefined, arbitrary: fc.Arbitrary<T>): void {
+  fc.assert(
+    fc.property(arbitrary, (message) => {
+      const fast = encode(message);
+      assert.ok(fast !== undefined, 'the codec writes this message itself');
+      assert.deepEqual(codec.responseDeserialize(fast), codec.responseDeserialize(codec.responseSerialize(message)));
+    }),
+  );
+}
+
+describe('KV codecs (server side)', () => {
+  it('decode Put, Get and BatchPut requests as proto-loader does', () => {
+    checkRequest(generic(kv, 'Put'), decodePutRequest, fc.record({ key: bytes, value: bytes, w: uint32, ttlMs: uint64 }, { requiredKeys: [] }));
+    checkRequest(generic(kv, 'Get'), decodeGetRequest, fc.record({ key: bytes, r: uint32, includeReplicas: fc.boolean() }, { requiredKeys: [] }));
+    const item = fc.record({ key: bytes, value: bytes, ttlMs: uint64 }, { requiredKeys: [] });
+    checkRequest(generic(kv, 'BatchPut'), decodeBatchPutRequest, fc.record({ items: fc.array(item, { maxLength: 20 }), w: uint32 }, { requiredKeys: [] }));
+  });
+
+  it('encode Put, Get and BatchPut responses that proto-loader reads back the same', () => {
+    checkResponse(generic(kv, 'Put'), encodePutResponse, fc.record({ version, acks: uint32 }, { requiredKeys: [] }));
+    checkResponse(generic(kv, 'Get'), encodeGetResponse, fc.record({ found: fc.boolean(), value: bytes, version, acks: uint32 }, { requiredKeys: [] }));
+    const error = fc.record({ code: text, message: text });
+    const result = fc.oneof(
+      fc.record({ ok: fc.constant(true), version, acks: uint32 }),
+      fc.record({ ok: fc.constant(false), acks: uint32, error }),
+    );
+    checkResponse(generic(kv, 'BatchPut'), encodeBatchPutResponse, fc.record({ results: fc.array(result, { maxLength: 20 }) }));
+  });
+
+  it('leave what they do not write or expect to proto-loader', () => {
+    const service = kvServiceWithFastCodecs(kv);
+    const get = generic(service, 'Get');
+    const withReplicas = { found: true, value: Buffer.from('v'), acks: 2, replicas: [{ nodeId: 'n1', answered: true, found: true, error: '' }] };
+    assert.equal(encodeGetResponse(withReplicas), undefined);
+    assert.deepEqual(get.responseDeserialize(get.responseSerialize(withReplicas)), generic(kv, 'Get').responseDeserialize(generic(kv, 'Get').responseSerialize(withReplicas)));
+
+    const put = generic(service, 'Put');
+    // Field 3 (w) as a length-delimited field: protobufjs' decoder decides what that means.
+    const odd = Buffer.from([0x1a, 0x01, 0x05]);
+    assert.throws(() => decodePutRequest(odd));
+    let expected: unknown;
+    let expectedError: unknown;
+    try {
+      expected = generic(kv, 'Put').requestDeserialize(odd);
+    } catch (error) {
+      expectedError = error;
+    }
+    if (expectedError === undefined) assert.deepEqual(put.requestDeserialize(odd), expected);
+    else assert.throws(() => put.requestDeserialize(odd));
+
+    // A truncated message fails, as it does in protobufjs.
+    const truncated = generic(kv, 'Put').requestSerialize({ key: Buffer.from('key'), value: Buffer.alloc(40, 1) }).subarray(0, 20);
+    assert.throws(() => generic(kv, 'Put').requestDeserialize(truncated));
+    assert.throws(() => put.requestDeserialize(truncated));
+  });
+});
+
+describe('Exchange codecs (both sides)', () => {
+  const exchange = generic(replica, 'Exchange');
+  const request = fc.oneof(
+    fc.record({ id: uint32, apply: fc.record({ batch: bytes }) }),
+    fc.record({ id: uint32, read: fc.record({ keys: fc.array(bytes, { maxLength: 10 }) }) }),
+  );
+  const reply = fc.oneof(
+    fc.record({ id: uint32, apply: fc.record({ records: uint32 }) }),
+    fc.record({ id: uint32, read: fc.record({ found: fc.array(fc.boolean(), { maxLength: 300 }), batch: bytes }) }),
+    fc.record({ id: uint32, error: fc.record({ code: text, message: text }) }),
+  );
+
+  it('requests round-trip with proto-loader in both directions', () => {
+    checkRequest(exchange, decodeExchangeRequest, request);
+    fc.assert(
+      fc.property(request, (message) => {
+        const fast = encodeExchangeRequest(message);
+        assert.ok(fast !== undefined);
+        assert.deepEqual(exchange.requestDeserialize(fast), exchange.requestDeserialize(exchange.requestSerialize(message)));
+      }),
+    );
+  });
+
+  it('replies round-trip with proto-loader in both directions, packed or unpacked flags', () => {
+    fc.assert(
+      fc.property(reply, fc.array(unknownField, { maxLength: 2 }), (message, extras) => {
+        const wire = Buffer.concat([...extras, exchange.responseSerialize(message)]);
+        assert.deepEqual(decodeExchangeReply(wire), exchange.responseDeserialize(wire));
+        const fast = encodeExchangeReply(message);
+        assert.ok(fast !== undefined);
+        assert.deepEqual(exchange.responseDeserialize(fast), exchange.responseDeserialize(exchange.responseSerialize(message)));
+      }),
+    );
+    // `found` written unpacked (one varint field per flag) by some other implementation.
+    const unpacked = Buffer.from([0x08, 0x07, 0x1a, 0x04, 0x10, 0x01, 0x10, 0x00]);
+    assert.deepEqual(decodeExchangeReply(unpacked), exchange.responseDeserialize(unpacked));
+  });
+
+  it('older shapes (record messages, result messages) go to proto-loader', () => {
+    const server = generic(replicaServiceWithFastCodecs(replica), 'Exchange');
+    const client = exchangeClientCodecs(replica);
+    const oldApply = { id: 3, apply: { records: [{ key: Buffer.from('k'), value: Buffer.from('v'), version: { stamp: '5', nodeId: 'n' }, expiresAtMs: '0' }] } };
+    assert.equal(encodeExchangeRequest(oldApply), undefined);
+    const wire = client.serialize(oldApply);
+    assert.deepEqual(server.requestDeserialize(wire), exchange.requestDeserialize(wire));
+    const oldRead = { id: 4, read: { results: [{ found: false }] } };
+    assert.equal(encodeExchangeReply(oldRead), undefined);
+    const replyWire = server.responseSerialize(oldRead);
+    assert.deepEqual(client.deserialize(replyWire), exchange.responseDeserialize(replyWire));
+  });
+});
+
+describe('protobuf wire reader', () => {
+  it('reads uint64 varints up to 2^64-1 as decimal strings and refuses overlong or truncated ones', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), (value) => {
+        const out: number[] = [];
+        let rest = value;
+        while (rest >= 0x80n) {
+          out.push(Number(rest & 0x7fn) | 0x80);
+          rest >>= 7n;
+        }
+        out.push(Number(rest));
+        assert.equal(new WireReader(Buffer.from(out)).uint64String(), value.toString());
+      }),
+    );
+    assert.throws(() => new WireReader(Buffer.alloc(11, 0x80)).uint64String(), ProtobufWireError);
+    assert.throws(() => new WireReader(Buffer.from([0x80, 0x80])).uint32(), ProtobufWireError);
+  });
+});
+
+describe('uint64 parts', () => {
+  it('split every decimal up to 2^64-1 (and bigints) into the right 32-bit halves', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: (1n << 53n) - 5n, max: (1n << 64n) - 1n })), (value) => {
+        const expected = { low: Number(value & 0xffffffffn), high: Number(value >> 32n) };
+        assert.deepEqual(uint64Parts(value.toString()), expected);
+        assert.deepEqual(uint64Parts(value), expected);
+      }),
+    );
+    assert.deepEqual(uint64Parts('18446744073709551615'), { low: 0xffffffff, high: 0xffffffff });
+    assert.deepEqual(uint64Parts('0'), { low: 0, high: 0 });
+  });
+});
+
+describe('damaged bytes', () => {
+  /** A valid encoding with bytes overwritten, inserted, removed or cut. */
+  const damaged = (valid: fc.Arbitrary<Buffer>): fc.Arbitrary<Buffer> =>
+    fc
+      .tuple(valid, fc.array(fc.tuple(fc.constantFrom('set', 'insert', 'remove', 'cut'), fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }))
+      .map(([wire, edits]) => {
+        let out = Buffer.from(wire);
+        for (const [kind, position, value] of edits) {
+          const at = out.length === 0 ? 0 : position % out.length;
+          if (kind === 'set' && out.length > 0) out[at] = value;
+          else if (kind === 'insert') out = Buffer.concat([out.subarray(0, at), Buffer.from([value]), out.subarray(at)]);
+          else if (kind === 'remove') out = Buffer.concat([out.subarray(0, at), out.subarray(at + 1)]);
+          else if (kind === 'cut') out = out.subarray(0, at);
+        }
+        return out;
+      });
+
+  /** What a decoder makes of `wire`: its object, or that it threw. */
+  const outcome = (decode: (wire: Buffer) => unknown, wire: Buffer): { value?: unknown; threw?: true } => {
+    try {
+      return { value: decode(wire) };
+    } catch {
+      return { threw: true };
+    }
+  };
+
+  /**
+   * The fast decoder with its fallback (what the server and client really use) must end
+   * any bytes exactly as proto-loader alone does: the same object, or a failure. A fast
+   * decoder that accepted what protobufjs refuses, or read it differently, would let a
+   * request past the checks that protobufjs' refusal gives (INVALID_ARGUMENT).
+   */
+  const agrees = (fast: (wire: Buffer) => unknown, slow: (wire: Buffer) => unknown, valid: fc.Arbitrary<Buffer>): void => {
+    fc.assert(
+      fc.property(damaged(valid), (wire) => {
+        assert.deepEqual(outcome(fast, wire), outcome(slow, wire));
+      }),
+      { numRuns: 2_000 },
+    );
+  };
+
+  it('end in the fast KV decoders exactly as in proto-loader', () => {
+    const fastKv = kvServiceWithFastCodecs(kv);
+    const item = fc.record({ key: bytes, value: bytes, ttlMs: uint64 }, { requiredKeys: [] });
+    const requests: Array<[string, fc.Arbitrary<object>]> = [
+      ['Put', fc.record({ key: bytes, value: bytes, w: uint32, ttlMs: uint64 }, { requiredKeys: [] })],
+      ['Get', fc.record({ key: bytes, r: uint32, includeReplicas: fc.boolean() }, { requiredKeys: [] })],
+      ['BatchPut', fc.record({ items: fc.array(item, { maxLength: 5 }), w: uint32 }, { requiredKeys: [] })],
+    ];
+    for (const [method, arbitrary] of requests) {
+      const slow = generic(kv, method);
+      agrees(
+        (wire) => generic(fastKv, method).requestDeserialize(wire),
+        (wire) => slow.requestDeserialize(wire),
+        arbitrary.map((message) => slow.requestSerialize(message)),
+      );
+    }
+  });
+
+  it('end in the fast Exchange decoders exactly as in proto-loader, on both ends', () => {
+    const exchange = generic(replica, 'Exchange');
+    const server = generic(replicaServiceWithFastCodecs(replica), 'Exchange');
+    const client = exchangeClientCodecs(replica);
+    const request = fc.oneof(
+      fc.record({ id: uint32, apply: fc.record({ batch: bytes }) }),
+      fc.record({ id: uint32, read: fc.record({ keys: fc.array(bytes, { maxLength: 5 }) }) }),
+    );
+    const reply = fc.oneof(
+      fc.record({ id: uint32, apply: fc.record({ records: uint32 }) }),
+      fc.record({ id: uint32, read: fc.record({ found: fc.array(fc.boolean(), { maxLength: 20 }), batch: bytes }) }),
+      fc.record({ id: uint32, error: fc.record({ code: text, message: text }) }),
+    );
+    agrees((wire) => server.requestDeserialize(wire), (wire) => exchange.requestDeserialize(wire), request.map((message) => exchange.requestSerialize(message)));
+    agrees((wire) => client.deserialize(wire), (wire) => exchange.responseDeserialize(wire), reply.map((message) => exchange.responseSerialize(message)));
+  });
+});
