@@ -37,6 +37,12 @@ export const WAL_PENDING_APPENDS_MAX = 100_000;
 export const MEMTABLE_BYTES_DEFAULT = 64 * 1024 * 1024;
 /** Default grace period before tombstones are purged (10 days). */
 export const TOMBSTONE_GRACE_MS_DEFAULT = 10 * 24 * 60 * 60 * 1000;
+/**
+ * Keys in one StorageEngine.discard call. Each discarded key costs at most about 2.2 KB
+ * of WAL frame (key, stamp, node id); the durable engine splits a call across frames of
+ * at most WAL_FRAME_PAYLOAD_BYTES_MAX.
+ */
+export const DISCARD_ENTRIES_MAX = 4_096;
 /** A sync slower than this is logged as slow. */
 export const FSYNC_SLOW_MS = 100;
 
