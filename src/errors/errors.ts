@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'PEER_UNREACHABLE'
   | 'REPLICA_STALE'
   | 'DECOMMISSION_REFUSED'
+  | 'CLEANUP_REFUSED'
   | 'STATE_FILE_CORRUPT'
   | 'INTERNAL';
 
@@ -162,6 +163,16 @@ export class PeerUnreachableError extends QkvError {
 export class DecommissionRefusedError extends QkvError {
   constructor(reason: string) {
     super('DECOMMISSION_REFUSED', `decommission refused: ${reason}`);
+  }
+}
+
+/**
+ * Cleanup cannot run now, or had to stop: the node or a member is not NORMAL, a member
+ * does not answer, or routes by other rings (a move is under way or not yet heard).
+ */
+export class CleanupRefusedError extends QkvError {
+  constructor(reason: string) {
+    super('CLEANUP_REFUSED', `cleanup refused: ${reason}`);
   }
 }
 

@@ -107,6 +107,7 @@ export class ScriptedAdminNode {
       },
       Ring: unimplemented,
       Repair: unimplemented,
+      Cleanup: unimplemented,
     };
   }
 

@@ -1,14 +1,15 @@
-// rangesNotReplicatedOn against brute force: for every boundary token of both rings,
-// its neighbours and random tokens, a token lies in a returned range exactly when the
-// node is in neither ring's preference list for it; the ranges never overlap, and no
-// two of them could be merged.
+// replicatedRanges and unreplicatedRanges against brute force: for every boundary token
+// of both rings, its neighbours and random tokens, a token lies in exactly one range of
+// the one whose condition holds (the node is in either ring's preference list for it,
+// or in neither) and in none of the other's; no two ranges of a list could be merged.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HashRing } from '../../src/ring/hash-ring.js';
 import { loadXxHash64, type XxHash64 } from '../../src/ring/token-hasher.js';
 import { FULL_RING, rangeContains } from '../../src/ring/token-range.js';
-import { rangesNotReplicatedOn } from '../../src/ring/unreplicated-ranges.js';
+import { replicatedRanges, unreplicatedRanges } from '../../src/ring/replicated-ranges.js';
+import type { TokenRange } from '../../src/ring/token-range.js';
 import { membershipArbitrary, probeTokens, replicationArbitrary, tokenArbitrary, vnodesArbitrary } from './ring-arbitraries.js';
 
 let hash: XxHash64;
@@ -17,20 +18,26 @@ before(async () => {
 });
 
 function checkAgainstBruteForce(read: HashRing, write: HashRing, nodeId: string, random: readonly bigint[]): void {
-  const ranges = rangesNotReplicatedOn({ read, write }, nodeId);
+  const kept = replicatedRanges({ read, write }, nodeId);
+  const dropped = unreplicatedRanges({ read, write }, nodeId);
   const boundaries = [...read.ownedRanges(), ...write.ownedRanges()].map((owned) => owned.range.end);
   for (const token of probeTokens(boundaries, random)) {
     const replicated = read.preferenceListForToken(token).includes(nodeId) || write.preferenceListForToken(token).includes(nodeId);
-    const holding = ranges.filter((range) => rangeContains(range, token));
-    assert.equal(holding.length, replicated ? 0 : 1, `token ${token}: replicated ${replicated}, in ${holding.length} returned ranges`);
+    const inKept = kept.filter((range) => rangeContains(range, token)).length;
+    const inDropped = dropped.filter((range) => rangeContains(range, token)).length;
+    assert.equal(inDropped, replicated ? 0 : 1, `token ${token}: replicated ${replicated}, in ${inDropped} unreplicated ranges`);
+    assert.equal(inKept, replicated ? 1 : 0, `token ${token}: replicated ${replicated}, in ${inKept} replicated ranges`);
   }
-  // Merged as far as possible: no range ends where another starts.
-  if (ranges.length > 1) {
-    for (const a of ranges) assert.ok(!ranges.some((b) => b !== a && a.end === b.start), 'adjacent ranges are merged');
-  }
+  for (const ranges of [kept, dropped]) assertMerged(ranges);
 }
 
-describe('rangesNotReplicatedOn', () => {
+/** Merged as far as possible: no range ends where another starts. */
+function assertMerged(ranges: readonly TokenRange[]): void {
+  if (ranges.length < 2) return;
+  for (const a of ranges) assert.ok(!ranges.some((b) => b !== a && a.end === b.start), 'adjacent ranges are merged');
+}
+
+describe('replicatedRanges and unreplicatedRanges', () => {
   it('matches brute force on random pairs of rings, for members and non-members', () => {
     fc.assert(
       fc.property(
@@ -65,10 +72,12 @@ describe('rangesNotReplicatedOn', () => {
 
   it('gives nothing to drop when the node replicates every key, and everything to a node outside an empty ring', async () => {
     const three = await HashRing.create([{ id: 'a' }, { id: 'b' }, { id: 'c' }], { vnodes: 16, replicationFactor: 3 });
-    assert.deepEqual(rangesNotReplicatedOn({ read: three, write: three }, 'a'), []);
+    assert.deepEqual(unreplicatedRanges({ read: three, write: three }, 'a'), []);
+    assert.deepEqual(replicatedRanges({ read: three, write: three }, 'a').length, 1);
     const empty = await HashRing.create([], { vnodes: 16, replicationFactor: 3 });
-    assert.deepEqual(rangesNotReplicatedOn({ read: empty, write: empty }, 'a'), [FULL_RING]);
-    const outside = rangesNotReplicatedOn({ read: three, write: three }, 'z');
+    assert.deepEqual(unreplicatedRanges({ read: empty, write: empty }, 'a'), [FULL_RING]);
+    assert.deepEqual(replicatedRanges({ read: empty, write: empty }, 'a'), []);
+    const outside = unreplicatedRanges({ read: three, write: three }, 'z');
     assert.equal(outside.length, 1);
     assert.equal(outside[0]!.start, outside[0]!.end, 'one whole-ring range');
   });
@@ -76,7 +85,7 @@ describe('rangesNotReplicatedOn', () => {
   it('after a scale-up from 3 to 5 with N=3, an old member drops a share of the ring near 2/5', async () => {
     const members = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id }));
     const five = await HashRing.create(members, { vnodes: 256, replicationFactor: 3 });
-    const ranges = rangesNotReplicatedOn({ read: five, write: five }, 'a');
+    const ranges = unreplicatedRanges({ read: five, write: five }, 'a');
     const space = 1n << 64n;
     const width = ranges.reduce((sum, range) => sum + (range.end > range.start ? range.end - range.start : space - range.start + range.end), 0n);
     const share = Number((width * 10_000n) / space) / 10_000;
