@@ -169,7 +169,11 @@ test('cleanup after 3 -> 5 keeps keys deleted (and purged) from coming back when
   for (const id of FIRST) {
     const client = clientOf(id, 20_000);
     const back = await client.batchGet(deleted.map((key) => Buffer.from(key)), { r: 3 });
-    const resurrected = deleted.filter((_, i) => !back.results[i]!.ok || back.results[i]!.found);
+    const resurrected = deleted.flatMap((key, i) => {
+      const result = back.results[i]!;
+      if (!result.ok) return [`${key}: ${result.error?.code}`];
+      return result.found ? [`${key}: found ${result.value.toString().slice(0, 20)}...`] : [];
+    });
     assert.deepEqual(resurrected, [], `${resurrected.length} of ${DELETED} deleted keys read as found (or failed) with R=3 through ${id}`);
     const keys = [...values.keys()];
     const wrong: string[] = [];
