@@ -176,7 +176,7 @@ export class CleanupRefusedError extends QkvError {
   }
 }
 
-/** A small state file of the data directory (ring states, streaming progress) cannot be read. */
+/** A small state file of the data directory (ring states, streaming progress, held ranges) cannot be read. */
 export class StateFileCorruptError extends QkvError {
   constructor(readonly file: string, reason: string) {
     super(
