@@ -10,7 +10,8 @@
 // background anti-entropy, and finally a join or decommission that was under way.
 // A JOINING node serves replica calls but refuses clients (NOT_READY) and is not ready
 // until it has streamed its ranges. Drain order (SIGTERM): stop taking requests
-// (readiness and health go NOT_SERVING, new calls are refused), stop streaming, let
+// (readiness and health go NOT_SERVING, new calls are refused), stop a cleanup and
+// streaming, let
 // in-flight calls finish, wait for the coordinator's late replies and repairs, sync the
 // WAL, close the store, close HTTP.
 import * as grpc from '@grpc/grpc-js';
@@ -600,6 +601,9 @@ export class QuorumNode implements ClusterView, StartedNode {
 
   /** Closes whatever is open, in drain order. */
   private async close(): Promise<void> {
+    // A running cleanup stops at once, so an Admin.Cleanup call in flight ends
+    // (SHUTTING_DOWN) instead of holding the server's shutdown until the drain timeout.
+    const cleanupStopped = this.rangeCleanup?.close();
     const server = this.grpcServer;
     if (server !== undefined) {
       // tryShutdown refuses new calls at once and calls back when the running ones end.
@@ -624,7 +628,7 @@ export class QuorumNode implements ClusterView, StartedNode {
     await this.discovery?.stop();
     await this.prober?.stop();
     if (this.membership !== undefined) await bounded(this.membership.close(), stepMs, 'stopping a join or decommission');
-    if (this.rangeCleanup !== undefined) await bounded(this.rangeCleanup.close(), stepMs, 'stopping a cleanup');
+    if (cleanupStopped !== undefined) await bounded(cleanupStopped, stepMs, 'stopping a cleanup');
     await this.antiEntropy?.close();
     if (this.coordinator !== undefined) await bounded(this.coordinator.close(), stepMs, 'waiting for late replica replies');
     await this.handoff?.close();
