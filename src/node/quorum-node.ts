@@ -11,9 +11,8 @@
 // A JOINING node serves replica calls but refuses clients (NOT_READY) and is not ready
 // until it has streamed its ranges. Drain order (SIGTERM): stop taking requests
 // (readiness and health go NOT_SERVING, new calls are refused), stop a cleanup and
-// streaming, let
-// in-flight calls finish, wait for the coordinator's late replies and repairs, sync the
-// WAL, close the store, close HTTP.
+// streaming, let in-flight calls finish, wait for the coordinator's late replies and
+// repairs, sync the WAL, close the store, close HTTP.
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
