@@ -52,8 +52,8 @@ export interface StorageEngine {
    * read it (a newer version) or already gone is left as it is. For data this node no
    * longer replicates (cleanup, src/streaming/range-cleanup.ts), never for a delete a
    * client asked for: a delete must leave a tombstone, or an older copy elsewhere comes
-   * back. Durable like `apply`: once the promise resolves, no restart, replay or
-   * checkpoint brings the keys back. At most DISCARD_ENTRIES_MAX entries per call.
+   * back. Durable whatever the fsync policy: once the promise resolves, no restart,
+   * replay or checkpoint brings the keys back. At most DISCARD_ENTRIES_MAX entries per call.
    * Resolves with the number of keys removed.
    */
   discard(entries: readonly DiscardEntry[]): Promise<number>;

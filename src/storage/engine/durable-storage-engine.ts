@@ -289,7 +289,7 @@ export class DurableStorageEngine implements StorageEngine {
   }
 
   /**
-   * Logs the discard, then removes the keys. The WAL frame is durable before anything is
+   * Logs the discard, then removes the keys. The WAL frame is synced before anything is
    * removed, so a crash at any point after it replays the discard; a crash before it
    * removed nothing. A key is removed only while its newest version is the one named: a
    * write that lands meanwhile is newer (last writer wins refuses older ones while the
@@ -319,6 +319,10 @@ export class DurableStorageEngine implements StorageEngine {
     for (const frame of framesOf(named.map((item) => item.record))) {
       await this.wal.appendEncoded(frame.payloadBytes, (target, offset) => writeBatch(frame.records, target, offset), frame.records.length, FrameType.Discard);
     }
+    // Synced whatever the fsync policy: the store's removal below is durable at once, and
+    // a replay without the frame could put a memtable version back over it. One sync per
+    // discard call (a page of cleanup) costs little; with fsync=always it is a no-op.
+    await this.wal.sync();
     this.discardedSinceCheckpoint = true;
 
     const { tokenOf } = this.options;
