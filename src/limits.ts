@@ -37,6 +37,12 @@ export const WAL_PENDING_APPENDS_MAX = 100_000;
 export const MEMTABLE_BYTES_DEFAULT = 64 * 1024 * 1024;
 /** Default grace period before tombstones are purged (10 days). */
 export const TOMBSTONE_GRACE_MS_DEFAULT = 10 * 24 * 60 * 60 * 1000;
+/**
+ * Keys in one StorageEngine.discard call. Each discarded key costs at most about 2.2 KB
+ * of WAL frame (key, stamp, node id); the durable engine splits a call across frames of
+ * at most WAL_FRAME_PAYLOAD_BYTES_MAX.
+ */
+export const DISCARD_ENTRIES_MAX = 4_096;
 /** A sync slower than this is logged as slow. */
 export const FSYNC_SLOW_MS = 100;
 
@@ -177,6 +183,16 @@ export const STREAM_RANGES_IN_FLIGHT = 16;
 export const STREAM_RETRY_INTERVAL_MS = 2_000;
 /** How often the completed ranges of a running stream are saved (and at its end). */
 export const STREAM_PROGRESS_SAVE_INTERVAL_MS = 1_000;
+/**
+ * Records cleanup reads per scan page. Each page with records to delete costs a probe
+ * of every member (the rings are checked again before anything is deleted) and one
+ * discard, so a page is also the most cleanup deletes under one check.
+ */
+export const CLEANUP_SCAN_PAGE_RECORDS = 1_000;
+/** How long cleanup waits for a member's answer when it checks the rings. */
+export const CLEANUP_PEER_TIMEOUT_MS = 5_000;
+/** How often a running cleanup logs its progress. */
+export const CLEANUP_PROGRESS_LOG_INTERVAL_MS = 10_000;
 /** How often a node checks whether every reachable peer has heard its new ring state. */
 export const RING_STATE_ANNOUNCE_POLL_MS = 100;
 /**

@@ -1,12 +1,14 @@
 // The Admin service: what this node knows about its cluster, for `qkv status`,
-// `qkv ring` and grpcurl. Read-only and cheap: the ring view walks the ring's ranges
-// once (members × vnodes of them) and nothing here touches storage.
+// `qkv ring` and grpcurl, and the operator's actions on it: `qkv repair`, `qkv
+// decommission` and `qkv cleanup`. Status and Ring are read-only and cheap: the ring
+// view walks the ring's ranges once (members × vnodes of them) and touches no storage.
 import * as grpc from '@grpc/grpc-js';
 import type { HashRing } from '../ring/hash-ring.js';
 import type { Member } from '../membership/member.js';
 import { InvalidArgumentError } from '../errors/errors.js';
 import type { RepairReport } from '../repair/anti-entropy.js';
 import type { StreamStatus } from '../membership/ring-membership.js';
+import type { CleanupProgress, CleanupReport } from '../streaming/range-cleanup.js';
 import { loadQuorumKvProtocol } from './proto-package.js';
 import { addCheckedService } from './checked-service.js';
 import { unary, type ApiContext } from './unary-handler.js';
@@ -38,6 +40,10 @@ export interface ClusterView {
   memberRingState(id: string): string;
   /** Progress of a join or decommission under way; undefined when none is. */
   streamStatus(): StreamStatus | undefined;
+  /** Deletes the records of the ranges this node no longer replicates; waits for a running one. */
+  cleanup(): Promise<CleanupReport>;
+  /** The running or last cleanup, and whether one is needed. */
+  cleanupStatus(): CleanupProgress & { readonly needed: boolean };
 }
 
 const TOKEN_SPACE = 1n << 64n;
@@ -48,6 +54,7 @@ export function adminServiceHandlers(view: ClusterView, context: ApiContext): Ad
       const ring = view.ring();
       const hintBytes = view.hintBytes();
       const stream = view.streamStatus();
+      const cleanup = view.cleanupStatus();
       return {
         nodeId: view.nodeId,
         state: view.state(),
@@ -80,6 +87,15 @@ export function adminServiceHandlers(view: ClusterView, context: ApiContext): Ad
                 lastError: stream.lastError,
                 waitingFor: [...stream.waitingFor],
               },
+        cleanup: {
+          needed: cleanup.needed,
+          running: cleanup.running,
+          rangesDone: cleanup.rangesDone,
+          rangesTotal: cleanup.rangesTotal,
+          recordsScanned: String(cleanup.recordsScanned),
+          recordsRemoved: String(cleanup.recordsRemoved),
+          lastError: cleanup.lastError,
+        },
       };
     }),
 
@@ -96,6 +112,17 @@ export function adminServiceHandlers(view: ClusterView, context: ApiContext): Ad
     }),
 
     Decommission: unary(context, 'Decommission', async () => ({ ringState: await view.decommission() })),
+
+    Cleanup: unary(context, 'Cleanup', async () => {
+      const report = await view.cleanup();
+      return {
+        ranges: report.ranges,
+        recordsScanned: String(report.recordsScanned),
+        recordsRemoved: String(report.recordsRemoved),
+        elapsedMs: String(report.elapsedMs),
+        ringDigest: report.ringDigest,
+      };
+    }),
 
     Ring: unary(context, 'Ring', async (request) => {
       const ring = view.ring();

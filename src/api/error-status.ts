@@ -28,6 +28,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, grpc.status>> = {
   CONFIG_INVALID: grpc.status.FAILED_PRECONDITION,
   REPLICA_STALE: grpc.status.FAILED_PRECONDITION,
   DECOMMISSION_REFUSED: grpc.status.FAILED_PRECONDITION,
+  CLEANUP_REFUSED: grpc.status.FAILED_PRECONDITION,
   WAL_CORRUPT: grpc.status.DATA_LOSS,
   STATE_FILE_CORRUPT: grpc.status.DATA_LOSS,
   INTERNAL: grpc.status.INTERNAL,

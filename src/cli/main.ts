@@ -5,7 +5,7 @@
 import { isQkvError } from '../errors/errors.js';
 import { softwareVersion } from '../node/software-version.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './cli-io.js';
-import { CLIENT_USAGE, runDecommission, runDelete, runGet, runPut, runRepair, runRingView, runStatus } from './commands/client-commands.js';
+import { CLIENT_USAGE, runCleanup, runDecommission, runDelete, runGet, runPut, runRepair, runRingView, runStatus } from './commands/client-commands.js';
 import { runBenchCommand } from './commands/bench-command.js';
 import { runController } from './commands/controller-command.js';
 import { runLocalCluster } from './commands/local-cluster-command.js';
@@ -40,6 +40,7 @@ const COMMANDS: Record<string, Command> = {
   status: runStatus,
   repair: runRepair,
   decommission: runDecommission,
+  cleanup: runCleanup,
   ring: (args, io) => (args[0] === 'simulate' ? runRingSimulate(args.slice(1), io.stdout, io.stderr) : runRingView(args, io)),
   server: runServer,
   'local-cluster': runLocalCluster,

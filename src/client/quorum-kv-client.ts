@@ -19,6 +19,7 @@ import type { RepairResponse__Output } from '../api/generated/quorumkv/v1/Repair
 import type { StatusResponse__Output } from '../api/generated/quorumkv/v1/StatusResponse.js';
 import type { RingResponse__Output } from '../api/generated/quorumkv/v1/RingResponse.js';
 import type { DecommissionResponse__Output } from '../api/generated/quorumkv/v1/DecommissionResponse.js';
+import type { CleanupResponse__Output } from '../api/generated/quorumkv/v1/CleanupResponse.js';
 
 export interface ClientOptions {
   /** host:port of one or more nodes, tried in order. */
@@ -86,6 +87,14 @@ export class QuorumKvClient {
   /** Starts decommissioning the node answering; returns at once with its ring state. */
   decommission(): Promise<DecommissionResponse__Output> {
     return this.call((e, cb: Callback<DecommissionResponse__Output>, deadline) => e.admin.Decommission({}, { deadline }, cb));
+  }
+
+  /**
+   * Deletes, on the node answering, the records of the ranges it no longer replicates;
+   * resolves when done. Give the client one address, or it may clean another node.
+   */
+  cleanup(): Promise<CleanupResponse__Output> {
+    return this.call((e, cb: Callback<CleanupResponse__Output>, deadline) => e.admin.Cleanup({}, { deadline }, cb));
   }
 
   ring(key?: Buffer): Promise<RingResponse__Output> {

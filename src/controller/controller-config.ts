@@ -58,7 +58,7 @@ const FIELDS: { readonly [K in keyof ControllerConfig]: ConfigField<ControllerCo
   httpPort: integerField('HTTP port for /metrics, /livez and /readyz', 1, 65535),
   resyncMs: integerField('how often it looks at the cluster when nothing moves (ms)', 100, HOUR_MS),
   pollMs: integerField('how often it looks while a member joins or leaves (ms)', 50, HOUR_MS),
-  rpcTimeoutMs: integerField('deadline of one Status or Decommission call to a member (ms)', 10, REQUEST_TIMEOUT_MS_CEILING),
+  rpcTimeoutMs: integerField('deadline of one Status, Decommission or Cleanup call to a member (ms)', 10, REQUEST_TIMEOUT_MS_CEILING),
   logLevel: choiceField('log level', LOG_LEVELS),
   logPretty: booleanField('human-readable logs instead of JSON (development)'),
 };

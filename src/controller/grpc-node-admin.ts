@@ -9,7 +9,8 @@ import { loadQuorumKvProtocol } from '../api/proto-package.js';
 import type { AdminClient } from '../api/generated/quorumkv/v1/Admin.js';
 import type { StatusResponse__Output } from '../api/generated/quorumkv/v1/StatusResponse.js';
 import type { DecommissionResponse__Output } from '../api/generated/quorumkv/v1/DecommissionResponse.js';
-import type { NodeAdmin, NodeStatusView } from './node-admin.js';
+import type { CleanupResponse__Output } from '../api/generated/quorumkv/v1/CleanupResponse.js';
+import type { CleanupResult, NodeAdmin, NodeStatusView } from './node-admin.js';
 
 export class GrpcNodeAdmin implements NodeAdmin {
   private readonly clients = new Map<string, AdminClient>();
@@ -19,6 +20,7 @@ export class GrpcNodeAdmin implements NodeAdmin {
   async status(address: string): Promise<NodeStatusView> {
     const response = await this.call<StatusResponse__Output>(address, (client, deadline, callback) => client.Status({}, { deadline }, callback));
     const stream = response.stream;
+    const cleanup = response.cleanup;
     return {
       nodeId: response.nodeId,
       ringState: response.ringState,
@@ -28,7 +30,15 @@ export class GrpcNodeAdmin implements NodeAdmin {
         keys: Number(stream.keys),
         bytes: Number(stream.bytes),
       },
+      ...(cleanup === null || cleanup === undefined
+        ? {}
+        : { cleanup: { needed: cleanup.needed, running: cleanup.running, rangesDone: cleanup.rangesDone, rangesTotal: cleanup.rangesTotal, recordsRemoved: Number(cleanup.recordsRemoved) } }),
     };
+  }
+
+  async cleanup(address: string): Promise<CleanupResult> {
+    const response = await this.call<CleanupResponse__Output>(address, (client, deadline, callback) => client.Cleanup({}, { deadline }, callback));
+    return { recordsScanned: Number(response.recordsScanned), recordsRemoved: Number(response.recordsRemoved), elapsedMs: Number(response.elapsedMs) };
   }
 
   async decommission(address: string): Promise<string> {

@@ -1,5 +1,6 @@
 // The port through which the scale controller talks to one member: read its status
-// (ring state and streaming progress) and ask it to decommission. The production
+// (ring state, streaming progress, whether it needs a cleanup), ask it to decommission,
+// and ask it to clean up the ranges it no longer replicates. The production
 // adapter is gRPC to the member's Admin service (./grpc-node-admin.ts); the contract is
 // proto/quorumkv/v1/admin.proto: Decommission returns at once with LEAVING (or LEFT),
 // and Status reports ring_state JOINING, NORMAL, LEAVING or LEFT with `stream` progress.
@@ -16,6 +17,23 @@ export interface StreamProgressView {
   readonly bytes: number;
 }
 
+/** A member's cleanup as it reports it (Admin.Status `cleanup`). */
+export interface CleanupView {
+  /** It may hold records of ranges it no longer replicates. */
+  readonly needed: boolean;
+  readonly running: boolean;
+  readonly rangesDone: number;
+  readonly rangesTotal: number;
+  readonly recordsRemoved: number;
+}
+
+/** What a finished Admin.Cleanup reports. */
+export interface CleanupResult {
+  readonly recordsScanned: number;
+  readonly recordsRemoved: number;
+  readonly elapsedMs: number;
+}
+
 export interface NodeStatusView {
   /** The node id the member answers with; must equal the pod name. */
   readonly nodeId: string;
@@ -23,6 +41,8 @@ export interface NodeStatusView {
   readonly ringState: string;
   /** While JOINING or LEAVING, when the member reports it. */
   readonly stream: StreamProgressView | undefined;
+  /** Undefined from software that predates cleanup. */
+  readonly cleanup?: CleanupView;
 }
 
 export interface NodeAdmin {
@@ -30,6 +50,11 @@ export interface NodeAdmin {
   status(address: string): Promise<NodeStatusView>;
   /** Starts the member's decommission; resolves with its ring state after the call. */
   decommission(address: string): Promise<string>;
+  /**
+   * Runs the member's cleanup; resolves when it is done. A call that outlives its
+   * deadline rejects with DEADLINE_EXCEEDED while the member goes on (Status shows it running).
+   */
+  cleanup(address: string): Promise<CleanupResult>;
   /** Frees whatever is held for addresses not in the set (pods that are gone). */
   retain(addresses: ReadonlySet<string>): void;
   close(): void;

@@ -2,7 +2,8 @@
 // StatefulSet to its QuorumKVCluster's spec.replicas without losing data. It adds
 // members by raising the StatefulSet; it removes them one at a time, highest ordinal
 // first, and lowers the StatefulSet only after the member has streamed its ranges away
-// and reports LEFT. What to do is decided by ./scale-plan.ts from one fresh look at the
+// and reports LEFT. Once members have joined, and before any decommission, it has
+// every member that reports it clean up the ranges it handed over (docs/decisions/0082). What to do is decided by ./scale-plan.ts from one fresh look at the
 // API objects and the members' own status; this file looks, acts and reports.
 //
 // When it looks: at once when the resource's spec changes (a watch on the one
@@ -30,7 +31,7 @@ import { WakeableSleep } from '../kubernetes/wakeable-sleep.js';
 
 export const SCALING_CONDITION = 'Scaling';
 
-const WARNING_REASONS: ReadonlySet<string> = new Set(['DecommissionFailed', 'NodeUnreachable', 'WrongNode', 'BelowReplicationFactor']);
+const WARNING_REASONS: ReadonlySet<string> = new Set(['DecommissionFailed', 'CleanupFailed', 'NodeUnreachable', 'WrongNode', 'BelowReplicationFactor']);
 
 export interface ScaleControllerOptions {
   readonly kubeConfig: k8s.KubeConfig;
@@ -260,6 +261,23 @@ export class ScaleController {
       this.metrics.decommissionFailed();
       const message = `Decommission of ${action.pod} failed: ${failure}; the StatefulSet stays at ${observation.statefulSetReplicas} replicas, and the call is retried every ${Math.round(this.options.resyncMs / 1000)} s`;
       return { ...base, plan: { action: { kind: 'none' }, scaling: true, reason: 'DecommissionFailed', message, pollSoon: false } };
+    }
+    if (action.kind === 'cleanup') {
+      this.metrics.acted('cleanup');
+      try {
+        const result = await nodeAdmin.cleanup(action.address);
+        logger.info({ pod: action.pod, address: action.address, ...result }, 'cleanup done');
+        return base;
+      } catch (error) {
+        // A cleanup of much data outlives the call; the member goes on, and its Status
+        // shows it running until it is done.
+        if ((error as { code?: unknown } | null)?.code === 'DEADLINE_EXCEEDED') {
+          logger.info({ pod: action.pod, address: action.address }, 'cleanup goes on past the call; following it in the member\'s status');
+          return base;
+        }
+        const message = `Cleanup of ${action.pod} failed: ${messageOf(error)}; no decommission starts until it succeeds, and the call is retried every ${Math.round(this.options.resyncMs / 1000)} s`;
+        return { ...base, plan: { action: { kind: 'none' }, scaling: true, reason: 'CleanupFailed', message, pollSoon: false } };
+      }
     }
     return base;
   }

@@ -20,13 +20,22 @@
 //                  (one range movement at a time, as Cassandra insists),
 //    and anything else (not running, unreachable, another node answering, JOINING)
 //    blocks, with the reason in the status. The StatefulSet is never lowered while a
-//    decommission runs or after it failed.
+//    decommission runs or after it failed. Before a decommission starts, every member
+//    that reports a cleanup as needed is cleaned up (rule 7): the ranges the leaving
+//    member streams back to them must not meet records they kept from before a
+//    scale-up, which a purged tombstone no longer shadows.
 // 5. Scale-up — the StatefulSet is smaller than desired: raise it to the desired size
 //    in one step; the new members join and stream their ranges by themselves.
 // 6. Otherwise the size is right; Scaling stays True while a member is JOINING or not
 //    ready, so `kubectl wait --for=condition=Scaling=false` waits for a scale-up to
 //    finish.
-import type { NodeStatusView, StreamProgressView } from './node-admin.js';
+// 7. Cleanup — once every member is ready and NORMAL (a scale-up has finished, or
+//    before a decommission): one member at a time, lowest ordinal first, each member
+//    that reports `cleanup.needed` is asked to clean up (Admin.Cleanup), and the
+//    controller waits while one reports a cleanup running. Scaling stays True
+//    meanwhile: the scale-up is finished once the old members dropped what they handed
+//    over.
+import type { CleanupView, NodeStatusView, StreamProgressView } from './node-admin.js';
 
 /** One pod of the StatefulSet as the controller sees it. */
 export interface PodView {
@@ -59,7 +68,8 @@ export type ScaleAction =
   | { readonly kind: 'none' }
   /** Set the StatefulSet's replicas to `to`, only if they are still `from`. */
   | { readonly kind: 'scale'; readonly from: number; readonly to: number }
-  | { readonly kind: 'decommission'; readonly pod: string; readonly address: string };
+  | { readonly kind: 'decommission'; readonly pod: string; readonly address: string }
+  | { readonly kind: 'cleanup'; readonly pod: string; readonly address: string };
 
 export type ScalingReason =
   | 'NotManaged'
@@ -74,6 +84,8 @@ export type ScalingReason =
   | 'RemovingMember'
   | 'ScalingUp'
   | 'Joining'
+  | 'CleaningUp'
+  | 'CleanupFailed'
   | 'Stable';
 
 export interface ScalePlan {
@@ -121,6 +133,10 @@ export function planScale(observation: ScaleObservation): ScalePlan {
   if (missing.length > 0) {
     return hold(true, 'WaitingForMembers', `${size} replicas; not ready yet: ${missing.join(', ')}`, true);
   }
+  if (blockingMembers(observation, size).length === 0) {
+    const cleanup = cleanupStep(observation, size, `${size} replicas`);
+    if (cleanup !== undefined) return cleanup;
+  }
   return hold(false, 'Stable', `${size} replicas as desired, every member ready`, false);
 }
 
@@ -165,6 +181,8 @@ function stepDown(observation: ScaleObservation, desired: number): ScalePlan {
   if (others.length > 0) {
     return hold(true, 'WaitingForMembers', `a decommission starts only when every other member is ready and NORMAL: ${others.join(', ')}; ${stays}`, true);
   }
+  const cleanup = cleanupStep(observation, size, `before ${name} is decommissioned`);
+  if (cleanup !== undefined) return cleanup;
   return {
     action: { kind: 'decommission', pod: name, address: pod.address },
     scaling: true,
@@ -172,6 +190,36 @@ function stepDown(observation: ScaleObservation, desired: number): ScalePlan {
     message: `decommissioning ${name}; ${stays} until it has LEFT`,
     pollSoon: true,
   };
+}
+
+/**
+ * Rule 7, for members below `ordinalEnd`, all ready and NORMAL: wait for a cleanup that
+ * runs, or start one on the first member that needs it; undefined when none does.
+ */
+function cleanupStep(observation: ScaleObservation, ordinalEnd: number, when: string): ScalePlan | undefined {
+  const members = membersBelow(observation, ordinalEnd);
+  const cleanupOf = (pod: PodView): CleanupView | undefined => {
+    const probe = observation.nodes.get(pod.name);
+    return probe?.ok ? probe.status.cleanup : undefined;
+  };
+  const running = members.filter((pod) => cleanupOf(pod)?.running === true);
+  if (running.length > 0) {
+    const progress = running.map((pod) => `${pod.name} (${cleanupText(cleanupOf(pod)!)})`).join(', ');
+    return hold(true, 'CleaningUp', `${when}; cleaning up the ranges members no longer replicate: ${progress}`, true);
+  }
+  const next = members.find((pod) => cleanupOf(pod)?.needed === true && pod.address !== undefined);
+  if (next === undefined) return undefined;
+  return {
+    action: { kind: 'cleanup', pod: next.name, address: next.address! },
+    scaling: true,
+    reason: 'CleaningUp',
+    message: `${when}; ${next.name} holds ranges it no longer replicates: cleaning it up`,
+    pollSoon: true,
+  };
+}
+
+function cleanupText(cleanup: CleanupView): string {
+  return `${cleanup.rangesDone}/${cleanup.rangesTotal} ranges, ${cleanup.recordsRemoved} records removed`;
 }
 
 /** Why each member below `ordinalEnd` may not take part in a range movement now. */

@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'PEER_UNREACHABLE'
   | 'REPLICA_STALE'
   | 'DECOMMISSION_REFUSED'
+  | 'CLEANUP_REFUSED'
   | 'STATE_FILE_CORRUPT'
   | 'INTERNAL';
 
@@ -165,7 +166,17 @@ export class DecommissionRefusedError extends QkvError {
   }
 }
 
-/** A small state file of the data directory (ring states, streaming progress) cannot be read. */
+/**
+ * Cleanup cannot run now, or had to stop: the node or a member is not NORMAL, a member
+ * does not answer, or routes by other rings (a move is under way or not yet heard).
+ */
+export class CleanupRefusedError extends QkvError {
+  constructor(reason: string) {
+    super('CLEANUP_REFUSED', `cleanup refused: ${reason}`);
+  }
+}
+
+/** A small state file of the data directory (ring states, streaming progress, held ranges) cannot be read. */
 export class StateFileCorruptError extends QkvError {
   constructor(readonly file: string, reason: string) {
     super(

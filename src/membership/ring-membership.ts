@@ -73,6 +73,8 @@ export interface RingMembershipOptions {
    * discovery change, and when a retained member is heard LEFT and drops out.
    */
   readonly onMembersChanged?: (members: readonly Member[]) => void;
+  /** Told the new rings whenever either ring changed (not for the rings built at construction). */
+  readonly onRingsChanged?: (rings: PlacementRings) => void;
   readonly logger: Logger;
 }
 
@@ -181,6 +183,11 @@ export class RingMembership {
     return this.table.stateOf(id) ?? RING_STATE_UNKNOWN;
   }
 
+  /** A member's state as heard (this node's own for itself); undefined when never heard. */
+  stateOf(id: string): RingState | undefined {
+    return this.table.stateOf(id);
+  }
+
   /** Every member's state as heard, this node's own included (metrics). */
   memberStates(): Array<RingState | undefined> {
     return this.members.map((member) => this.table.stateOf(member.id));
@@ -190,8 +197,10 @@ export class RingMembership {
     return this.table.hello(peer);
   }
 
+  /** A peer's probe: its state learned, ours answered with the rings we route by now. */
   onProbe(hello: ProbeHello): ProbeAnswer {
-    return this.table.onProbe(hello);
+    const answer = this.table.onProbe(hello);
+    return { ...answer, ringDigests: { read: this.placement.read.digest, write: this.placement.write.digest } };
   }
 
   onAnswer(peer: string, answer: ProbeAnswer): void {
@@ -447,6 +456,7 @@ export class RingMembership {
         },
         'rings changed',
       );
+      this.options.onRingsChanged?.(this.placement);
     }
   }
 

@@ -10,9 +10,9 @@
 // background anti-entropy, and finally a join or decommission that was under way.
 // A JOINING node serves replica calls but refuses clients (NOT_READY) and is not ready
 // until it has streamed its ranges. Drain order (SIGTERM): stop taking requests
-// (readiness and health go NOT_SERVING, new calls are refused), stop streaming, let
-// in-flight calls finish, wait for the coordinator's late replies and repairs, sync the
-// WAL, close the store, close HTTP.
+// (readiness and health go NOT_SERVING, new calls are refused), stop a cleanup and
+// streaming, let in-flight calls finish, wait for the coordinator's late replies and
+// repairs, sync the WAL, close the store, close HTTP.
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
@@ -22,13 +22,24 @@ import { Coordinator } from '../coordinator/coordinator.js';
 import { LocalReplica } from '../coordinator/local-replica.js';
 import { NotReadyError, QkvError, ReplicaStaleError, ShuttingDownError } from '../errors/errors.js';
 import { join } from 'node:path';
-import { HINT_REPLAY_INTERVAL_MS_DEFAULT, LAST_SEEN_INTERVAL_MS, MERKLE_DEPTH_DEFAULT, PEER_PROBE_TIMEOUT_MS_DEFAULT, PEERS_READY_RETRY_MS } from '../limits.js';
+import {
+  CLEANUP_PEER_TIMEOUT_MS,
+  HINT_REPLAY_INTERVAL_MS_DEFAULT,
+  LAST_SEEN_INTERVAL_MS,
+  MERKLE_DEPTH_DEFAULT,
+  PEER_PROBE_TIMEOUT_MS_DEFAULT,
+  PEERS_READY_RETRY_MS,
+} from '../limits.js';
 import { RingMembership, type MovementProgressStore, type StreamStatus } from '../membership/ring-membership.js';
 import { NO_RING_STATE_STORE } from '../membership/ring-state-table.js';
 import { syncRange } from '../repair/range-sync.js';
 import { ByteThrottle } from '../streaming/byte-throttle.js';
 import { CompletedRanges } from '../streaming/completed-ranges.js';
+import { EVERY_TOKEN, HeldRanges } from '../streaming/held-ranges.js';
+import { RangeCleanup, type CleanupProgress, type CleanupReport, type PeerRings } from '../streaming/range-cleanup.js';
 import { PrometheusStreamMetrics } from '../metrics/streaming-prometheus.js';
+import { PrometheusCleanupMetrics } from '../metrics/cleanup-prometheus.js';
+import { HeldRangesFile } from './held-ranges-file.js';
 import type { ReplicaHandler } from '../transport/peer-transport.js';
 import { RingStateFile } from './ring-state-file.js';
 import { StreamProgressFile } from './stream-progress-file.js';
@@ -116,6 +127,8 @@ export class QuorumNode implements ClusterView, StartedNode {
   private antiEntropy: AntiEntropy | undefined;
   private lastSeenTimer: NodeJS.Timeout | undefined;
   private clusterSync: ClusterResourceSync | undefined;
+  private held: HeldRanges | undefined;
+  private rangeCleanup: RangeCleanup | undefined;
 
   private constructor(
     private readonly config: NodeConfig,
@@ -160,6 +173,22 @@ export class QuorumNode implements ClusterView, StartedNode {
   decommission(): Promise<string> {
     if (this.currentState !== 'SERVING' || this.membership === undefined) return Promise.reject(new NotReadyError(this.notReadyReason));
     return this.membership.decommission();
+  }
+
+  /** Deletes the records of the ranges this node no longer replicates (src/streaming/range-cleanup.ts). */
+  cleanup(): Promise<CleanupReport> {
+    if (this.currentState !== 'SERVING' || this.rangeCleanup === undefined) return Promise.reject(new NotReadyError(this.notReadyReason));
+    return this.rangeCleanup.run();
+  }
+
+  cleanupStatus(): CleanupProgress & { readonly needed: boolean } {
+    const progress = this.rangeCleanup?.progress() ?? { running: false, rangesDone: 0, rangesTotal: 0, recordsScanned: 0, recordsRemoved: 0, lastError: '' };
+    return { ...progress, needed: this.cleanupNeeded() };
+  }
+
+  private cleanupNeeded(): boolean {
+    if (this.held === undefined || this.membership === undefined) return false;
+    return this.held.needsCleanup(this.membership.rings());
   }
 
   ringState(): string {
@@ -229,6 +258,11 @@ export class QuorumNode implements ClusterView, StartedNode {
     const staleRejoin = this.checkLastSeen(lastSeenMs);
     const stateFile = durable ? new RingStateFile(dataDir) : undefined;
     const saved = stateFile === undefined ? { exists: false, self: undefined, peers: new Map() } : await stateFile.load();
+    const heldFile = durable ? new HeldRangesFile(dataDir) : undefined;
+    // A data directory used before this file was kept may hold anything.
+    const heldBefore = (await heldFile?.load()) ?? (lastSeenMs !== undefined ? EVERY_TOKEN : []);
+    const held = new HeldRanges(heldBefore, { nodeId: config.nodeId, store: heldFile ?? { save: async () => {} }, logger });
+    this.held = held;
     this.notReadyReason = 'opening storage';
     this.storage = await openNodeStorage(config, { tokenOf, registry: this.registry, logger });
 
@@ -276,9 +310,25 @@ export class QuorumNode implements ClusterView, StartedNode {
       }),
       onSelfChanged: () => this.updateHealth(),
       onMembersChanged: (members) => this.applyMembers(members),
+      onRingsChanged: (rings) => held.observe(rings),
       logger,
     });
     const membership = this.membership;
+    held.observe(membership.rings());
+    const storage = this.storage;
+    this.rangeCleanup = new RangeCleanup({
+      nodeId: config.nodeId,
+      storage,
+      view: () => ({
+        self: membership.self,
+        members: membership.memberList().map((member) => ({ id: member.id, state: membership.stateOf(member.id) })),
+        rings: membership.rings(),
+      }),
+      askPeers: (peers) => Promise.all(peers.map((peer) => this.askRings(peer))),
+      held,
+      metrics: new PrometheusCleanupMetrics(this.registry, { running: () => this.rangeCleanup?.progress().running ?? false, needed: () => this.cleanupNeeded() }),
+      logger,
+    });
 
     const self: Member = { id: config.nodeId, address: `127.0.0.1:${config.grpcPort}`, ready: true };
     this.discovery = createDiscovery(config, logger, self);
@@ -422,6 +472,19 @@ export class QuorumNode implements ClusterView, StartedNode {
     membership.resume();
   }
 
+  /** A probe of one member for cleanup: its ring state is learned as from any probe, and its rings returned. */
+  private async askRings(peer: string): Promise<PeerRings> {
+    const membership = this.membership!;
+    try {
+      const answer = await this.transport!.probe(peer, membership.hello(peer), { deadlineMs: Date.now() + CLEANUP_PEER_TIMEOUT_MS });
+      this.detector.recordAnswer(peer);
+      membership.onAnswer(peer, answer);
+      return { peer, digests: answer.ringDigests };
+    } catch (error) {
+      return { peer, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
   /** Follows the QuorumKVCluster resource (src/kubernetes/cluster-resource-sync.ts). */
   private async startClusterSync(): Promise<void> {
     const { config } = this;
@@ -539,6 +602,9 @@ export class QuorumNode implements ClusterView, StartedNode {
 
   /** Closes whatever is open, in drain order. */
   private async close(): Promise<void> {
+    // A running cleanup stops at once, so an Admin.Cleanup call in flight ends
+    // (SHUTTING_DOWN) instead of holding the server's shutdown until the drain timeout.
+    const cleanupStopped = this.rangeCleanup?.close();
     const server = this.grpcServer;
     if (server !== undefined) {
       // tryShutdown refuses new calls at once and calls back when the running ones end;
@@ -565,6 +631,7 @@ export class QuorumNode implements ClusterView, StartedNode {
     await this.discovery?.stop();
     await this.prober?.stop();
     if (this.membership !== undefined) await bounded(this.membership.close(), stepMs, 'stopping a join or decommission');
+    if (cleanupStopped !== undefined) await bounded(cleanupStopped, stepMs, 'stopping a cleanup');
     await this.antiEntropy?.close();
     if (this.coordinator !== undefined) await bounded(this.coordinator.close(), stepMs, 'waiting for late replica replies');
     await this.handoff?.close();

@@ -8,14 +8,13 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateFileCorruptError } from '../errors/errors.js';
-import { CompletedRanges, type TokenInterval } from '../streaming/completed-ranges.js';
+import { CompletedRanges } from '../streaming/completed-ranges.js';
 import type { MovementKind } from '../streaming/range-movement.js';
-import { TOKEN_MAX } from '../ring/token-range.js';
 import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
+import { intervalsFromJson, intervalsToJson } from './token-intervals-json.js';
 
 const FILE_NAME = 'stream-progress.json';
 const FORMAT = 1;
-const DECIMAL = /^[0-9]{1,20}$/;
 
 export class StreamProgressFile {
   readonly path: string;
@@ -39,21 +38,11 @@ export class StreamProgressFile {
     const { format, movement, done } = (document ?? {}) as { format?: unknown; movement?: unknown; done?: unknown };
     if (format !== FORMAT) throw new StateFileCorruptError(this.path, `unknown format ${JSON.stringify(format)}`);
     if (movement !== kind) return new CompletedRanges();
-    if (!Array.isArray(done)) throw new StateFileCorruptError(this.path, 'done is not a list');
-    const intervals = done.map((entry: unknown, index): TokenInterval => {
-      const [low, high] = Array.isArray(entry) ? (entry as unknown[]) : [];
-      if (typeof low !== 'string' || typeof high !== 'string' || !DECIMAL.test(low) || !DECIMAL.test(high)) {
-        throw new StateFileCorruptError(this.path, `done[${index}] is not a pair of decimal tokens`);
-      }
-      const interval = { low: BigInt(low), high: BigInt(high) };
-      if (interval.low > interval.high || interval.high > TOKEN_MAX) throw new StateFileCorruptError(this.path, `done[${index}] is not a token interval`);
-      return interval;
-    });
-    return new CompletedRanges(intervals);
+    return new CompletedRanges(intervalsFromJson(this.path, 'done', done));
   }
 
   save(kind: MovementKind, done: CompletedRanges): Promise<void> {
-    const text = `${JSON.stringify({ format: FORMAT, movement: kind, done: done.toIntervals().map(({ low, high }) => [String(low), String(high)]) })}\n`;
+    const text = `${JSON.stringify({ format: FORMAT, movement: kind, done: intervalsToJson(done.toIntervals()) })}\n`;
     return this.enqueue(() => writeFileAtomic(this.path, text));
   }
 

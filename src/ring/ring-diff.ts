@@ -46,8 +46,12 @@ function difference(a: readonly string[], b: readonly string[]): string[] {
   return a.filter((id) => !b.includes(id)).sort();
 }
 
-/** The ascending union of both rings' tokens, without duplicates. */
-function tokenUnion(before: HashRing, after: HashRing): bigint[] {
+/**
+ * The ascending union of both rings' tokens, without duplicates: the ends of the
+ * segments on which both rings are constant (segment k is (union[k-1], union[k]],
+ * segment 0 wrapping from the last token).
+ */
+export function tokenUnion(before: HashRing, after: HashRing): bigint[] {
   const union: bigint[] = [];
   let inBefore = 0;
   let inAfter = 0;

@@ -2,7 +2,7 @@
 // see only this interface; src/storage/engine holds the durable backend (WAL + memtable
 // + LMDB) and src/storage/memory the in-process one used by whole-cluster tests.
 // One contract suite (test/storage/engine-contract.ts) runs against every backend.
-import type { KvRecord } from './record.js';
+import type { KvRecord, Version } from './record.js';
 import type { TokenRange } from '../ring/token-range.js';
 
 export interface ScanPage {
@@ -20,6 +20,12 @@ export interface ScanCursor {
 export interface ApplyResult {
   /** One entry per input record: true when it replaced what the engine held. */
   readonly applied: boolean[];
+}
+
+/** A key and the exact version of it to discard (see StorageEngine.discard). */
+export interface DiscardEntry {
+  readonly key: Buffer;
+  readonly version: Version;
 }
 
 export interface StorageEngine {
@@ -42,6 +48,18 @@ export interface StorageEngine {
    * may hold fewer than `limit` records and still have `resumeAfter`.
    */
   scan(range: TokenRange, limit: number, resumeAfter?: ScanCursor): ScanPage;
+
+  /**
+   * Removes keys outright, leaving no tombstone: each key whose newest version is exactly
+   * the entry's version is dropped from the engine; a key written again since the caller
+   * read it (a newer version) or already gone is left as it is. For data this node no
+   * longer replicates (cleanup, src/streaming/range-cleanup.ts), never for a delete a
+   * client asked for: a delete must leave a tombstone, or an older copy elsewhere comes
+   * back. Durable whatever the fsync policy: once the promise resolves, no restart,
+   * replay or checkpoint brings the keys back. At most DISCARD_ENTRIES_MAX entries per call.
+   * Resolves with the number of keys removed.
+   */
+  discard(entries: readonly DiscardEntry[]): Promise<number>;
 
   /** Makes everything applied so far durable regardless of the fsync policy. */
   sync(): Promise<void>;

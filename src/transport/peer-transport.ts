@@ -25,9 +25,17 @@ export interface ProbeHello {
   readonly heardRingState: AnnouncedRingState | undefined;
 }
 
+/** Digests of a node's read and write rings (src/ring/placement-rings.ts). */
+export interface RingDigests {
+  readonly read: string;
+  readonly write: string;
+}
+
 /** A probe's answer: the receiver's own ring state (undefined while it has none). */
 export interface ProbeAnswer {
   readonly ringState: AnnouncedRingState | undefined;
+  /** The receiver's rings as it routes by them now; undefined from a peer that does not say. */
+  readonly ringDigests?: RingDigests;
 }
 
 /** What a replica does when a peer's message reaches it. */

@@ -14,6 +14,8 @@ interface Member {
   readonly state?: string;
   readonly unreachable?: string;
   readonly answersAs?: string;
+  /** What the member reports of its cleanup; nothing (older software) when absent. */
+  readonly cleanup?: { readonly needed?: boolean; readonly running?: boolean };
 }
 
 /** An observation of pods qkv-0.. with the given member states. */
@@ -26,7 +28,11 @@ function observe(options: { desired: number | undefined; rf?: number; size: numb
     pods.push({ name, ordinal, address: running ? `127.0.0.${10 + ordinal}:7400` : undefined, ready: running && (member.ready ?? true) });
     if (!running) return;
     if (member.unreachable !== undefined) nodes.set(name, { ok: false, error: member.unreachable });
-    else nodes.set(name, { ok: true, status: { nodeId: member.answersAs ?? name, ringState: member.state ?? 'NORMAL', stream: member.state === 'LEAVING' || member.state === 'JOINING' ? { rangesDone: 3, rangesTotal: 12, keys: 40, bytes: 4000 } : undefined } });
+    else {
+      const stream = member.state === 'LEAVING' || member.state === 'JOINING' ? { rangesDone: 3, rangesTotal: 12, keys: 40, bytes: 4000 } : undefined;
+      const cleanup = member.cleanup === undefined ? {} : { cleanup: { needed: member.cleanup.needed ?? false, running: member.cleanup.running ?? false, rangesDone: 5, rangesTotal: 20, recordsRemoved: 700 } };
+      nodes.set(name, { ok: true, status: { nodeId: member.answersAs ?? name, ringState: member.state ?? 'NORMAL', stream, ...cleanup } });
+    }
   });
   return { desiredReplicas: options.desired, replicationFactor: options.rf ?? 3, statefulSet: STS, statefulSetReplicas: options.size, pods, nodes };
 }
@@ -121,6 +127,44 @@ describe('planScale', () => {
   test('never below the replication factor, even to finish a decommission started by hand', () => {
     const plan = planScale(observe({ desired: 3, rf: 3, size: 3, members: [{}, {}, { state: 'LEFT' }] }));
     assert.deepEqual([plan.action.kind, plan.reason], ['none', 'BelowReplicationFactor']);
+  });
+
+  test('after a scale-up, members that need a cleanup get one, one at a time, lowest ordinal first', () => {
+    const needs = { cleanup: { needed: true } };
+    const done = { cleanup: { needed: false } };
+    const first = planScale(observe({ desired: 5, size: 5, members: [done, needs, needs, {}, {}] }));
+    assert.deepEqual(first.action, { kind: 'cleanup', pod: 'qkv-1', address: '127.0.0.11:7400' });
+    assert.deepEqual([first.scaling, first.reason, first.pollSoon], [true, 'CleaningUp', true]);
+    // While one runs, nothing else starts, and its progress is reported.
+    const running = planScale(observe({ desired: 5, size: 5, members: [done, { cleanup: { needed: true, running: true } }, needs, {}, {}] }));
+    assert.deepEqual([running.action.kind, running.scaling, running.reason], ['none', true, 'CleaningUp']);
+    assert.match(running.message, /qkv-1 \(5\/20 ranges, 700 records removed\)/);
+    // Done everywhere (or software that does not report it): Stable.
+    assert.equal(planScale(observe({ desired: 5, size: 5, members: [done, done, done, {}, {}] })).reason, 'Stable');
+  });
+
+  test('no cleanup while a member joins, is not ready, or is not NORMAL', () => {
+    const needs = { cleanup: { needed: true } };
+    const joining = planScale(observe({ desired: 5, size: 5, members: [needs, needs, needs, {}, { state: 'JOINING' }] }));
+    assert.deepEqual([joining.action.kind, joining.reason], ['none', 'Joining']);
+    const unready = planScale(observe({ desired: 5, size: 5, members: [needs, needs, needs, { ready: false }, {}] }));
+    assert.deepEqual([unready.action.kind, unready.reason], ['none', 'WaitingForMembers']);
+    const leavingByHand = planScale(observe({ desired: 5, size: 5, members: [needs, { state: 'LEAVING' }, needs, {}, {}] }));
+    assert.equal(leavingByHand.action.kind, 'none');
+  });
+
+  test('a decommission waits until every member that needs a cleanup had one', () => {
+    const needs = { cleanup: { needed: true } };
+    const plan = planScale(observe({ desired: 3, size: 5, members: [{}, {}, needs, {}, {}] }));
+    assert.deepEqual(plan.action, { kind: 'cleanup', pod: 'qkv-2', address: '127.0.0.12:7400' });
+    assert.match(plan.message, /before qkv-4 is decommissioned/);
+    const running = planScale(observe({ desired: 3, size: 5, members: [{}, {}, { cleanup: { running: true } }, {}, {}] }));
+    assert.deepEqual([running.action.kind, running.reason], ['none', 'CleaningUp']);
+    // The member about to leave is cleaned up too.
+    const top = planScale(observe({ desired: 3, size: 4, members: [{}, {}, {}, needs] }));
+    assert.deepEqual(top.action, { kind: 'cleanup', pod: 'qkv-3', address: '127.0.0.13:7400' });
+    const clean = planScale(observe({ desired: 3, size: 4, members: [{ cleanup: { needed: false } }, {}, {}, {}] }));
+    assert.deepEqual(clean.action, { kind: 'decommission', pod: 'qkv-3', address: '127.0.0.13:7400' });
   });
 
   test('pod names outside the StatefulSet have no ordinal', () => {

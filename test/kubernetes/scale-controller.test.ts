@@ -296,15 +296,22 @@ describe('scale controller (real API server, helm chart, qkv controller process)
       assert.equal(joining.status, 'True');
       assert.deepEqual(cluster.player.replicasSeen(), [3, 5]);
       assert.equal(cluster.lastStatus.replicas, 5);
+      // The old members handed ranges over: once every member is NORMAL each of them is
+      // cleaned up, one at a time, before the scale-up counts as done.
+      for (const ordinal of [0, 1, 2]) cluster.node(ordinal).cleanupNeeded = true;
       cluster.node(3).reset('NORMAL');
       cluster.node(4).reset('NORMAL');
       await cluster.waitForScaling('Stable');
       assert.deepEqual([0, 1, 2, 3, 4].map((ordinal) => cluster.node(ordinal).decommissionCalls), [0, 0, 0, 0, 0]);
+      assert.deepEqual([0, 1, 2, 3, 4].map((ordinal) => cluster.node(ordinal).cleanupCalls), [1, 1, 1, 0, 0]);
+      const cleanups = cluster.events.filter((event) => event.call === 'Cleanup').map((event) => event.node);
+      assert.deepEqual(cleanups, [0, 1, 2].map((ordinal) => `${FULLNAME}-${ordinal}`), 'lowest ordinal first');
+      assert.ok(cluster.controller!.logRecords().some((record) => record.msg === 'cleanup done' && record.pod === `${FULLNAME}-0`));
       assert.ok(cluster.controller!.logRecords().some((record) => record.msg === 'raised the StatefulSet' && record.from === 3 && record.to === 5));
       // Its HTTP port: ready, and the metrics say what it did.
       assert.equal((await fetch(`http://127.0.0.1:${cluster.httpPort}/readyz`)).status, 200);
       const metrics = await (await fetch(`http://127.0.0.1:${cluster.httpPort}/metrics`)).text();
-      for (const line of ['qkv_controller_actions_total{action="scale_up"} 1', 'qkv_controller_actions_total{action="decommission"} 0', 'qkv_controller_replicas{kind="desired"} 5', 'qkv_controller_replicas{kind="statefulset"} 5', 'qkv_controller_scaling 0']) {
+      for (const line of ['qkv_controller_actions_total{action="scale_up"} 1', 'qkv_controller_actions_total{action="decommission"} 0', 'qkv_controller_actions_total{action="cleanup"} 3', 'qkv_controller_replicas{kind="desired"} 5', 'qkv_controller_replicas{kind="statefulset"} 5', 'qkv_controller_scaling 0']) {
         assert.ok(metrics.includes(line), `${line} in\n${metrics.split('\n').filter((text) => text.startsWith('qkv_')).join('\n')}`);
       }
     } finally {

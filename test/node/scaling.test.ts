@@ -14,17 +14,13 @@
 // 5. With three NORMAL nodes and N=3, decommission is refused (DECOMMISSION_REFUSED).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
-import { MAIN_SCRIPT, ProcessCluster, sampleValue } from '../support/process-cluster.js';
+import { ProcessCluster, sampleValue } from '../support/process-cluster.js';
+import { converged, decommissionUntilLeft, holdings, qkvCli, waitFor } from '../support/cluster-steps.js';
 import { tempDir } from '../support/temp-dir.js';
 import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
 import type { QkvError } from '../../src/errors/errors.js';
 import { HashRing } from '../../src/ring/hash-ring.js';
-import { FULL_RING } from '../../src/ring/token-range.js';
-import { REPAIR_SCAN_RECORDS_MAX } from '../../src/limits.js';
-import { GrpcTransport } from '../../src/transport/grpc/grpc-transport.js';
-import type { ScanCursor } from '../../src/storage/storage-engine.js';
 import type { StatusResponse__Output } from '../../src/api/generated/quorumkv/v1/StatusResponse.js';
 
 const ALL = ['qkv-1', 'qkv-2', 'qkv-3', 'qkv-4', 'qkv-5'];
@@ -118,49 +114,6 @@ class ContinuousWriter {
   }
 }
 
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Every running node sees exactly `members` NORMAL and the rest of ALL LEFT or never heard. */
-async function converged(members: readonly string[]): Promise<boolean> {
-  for (const id of members) {
-    const status = await clientOf(id).status();
-    if (status.ringState !== 'NORMAL' || status.stream !== null) return false;
-    for (const member of status.members) {
-      const expected = members.includes(member.id) ? ['NORMAL'] : ['LEFT', 'UNKNOWN'];
-      if (!expected.includes(member.ringState)) return false;
-    }
-  }
-  return true;
-}
-
-/** Every record each node holds, by node and key: the stamp of its version (Replica.Scan, no repair). */
-async function holdings(members: readonly string[]): Promise<Map<string, Map<string, bigint>>> {
-  const transport = new GrpcTransport({ members: members.map((id) => ({ id, address: cluster!.address(id), ready: true })) });
-  try {
-    const result = new Map<string, Map<string, bigint>>();
-    for (const id of members) {
-      const held = new Map<string, bigint>();
-      let cursor: ScanCursor | undefined;
-      do {
-        const page = await transport.scan(id, FULL_RING, REPAIR_SCAN_RECORDS_MAX, cursor, { deadlineMs: Date.now() + 10_000 });
-        for (const record of page.records) held.set(record.key.toString('utf8'), record.version.stamp);
-        cursor = page.resumeAfter;
-      } while (cursor !== undefined);
-      result.set(id, held);
-    }
-    return result;
-  } finally {
-    await transport.close();
-  }
-}
-
 /**
  * The checks after each change: each acked key is held, at its acked version or newer,
  * by every one of its N replicas in the ring of `members`; then it reads back with R=2
@@ -171,11 +124,11 @@ async function checkEveryAckedWrite(members: readonly string[], acked: ReadonlyM
   const status = await clientOf(members[0]!).status();
   assert.equal(status.ringDigest, ring.digest, 'the test computes the ring the nodes route by');
 
-  const held = await holdings(members);
+  const held = await holdings(cluster!, members);
   const missing: string[] = [];
   for (const [key, write] of acked) {
     for (const replica of ring.preferenceListForKey(Buffer.from(key))) {
-      const stamp = held.get(replica)!.get(key);
+      const stamp = held.get(replica)!.get(key)?.version.stamp;
       if (stamp === undefined || stamp < write.stamp) missing.push(`${key}@${replica}`);
     }
   }
@@ -195,29 +148,6 @@ async function checkEveryAckedWrite(members: readonly string[], acked: ReadonlyM
     }
     assert.deepEqual(wrong.slice(0, 20), [], `${wrong.length} acked keys do not read back with R=2 through ${id}`);
   }
-}
-
-async function decommissionUntilLeft(id: string): Promise<StatusResponse__Output> {
-  const client = clientOf(id);
-  const started = await client.decommission();
-  assert.equal(started.ringState, 'LEAVING');
-  const deadline = Date.now() + 120_000;
-  let status = await client.status();
-  while (status.ringState !== 'LEFT') {
-    assert.equal(status.ringState, 'LEAVING');
-    assert.ok(Date.now() < deadline, `${id} not LEFT after 120 s: ${JSON.stringify(status.stream)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    status = await client.status();
-  }
-  return status;
-}
-
-function qkvCli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN_SCRIPT, ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
-    });
-  });
 }
 
 test('3 -> 5 -> 3 nodes under continuous writes: every acked write stays on N replicas and readable with R=2', async () => {
@@ -276,7 +206,7 @@ test('3 -> 5 -> 3 nodes under continuous writes: every acked write stays on N re
     // Generous: a join took about 25 s on a 2-core machine shared with other test runs.
     await cluster.ready('qkv-4', 120_000);
     await cluster.ready('qkv-5', 120_000);
-    await waitFor('all five NORMAL on every node', 20_000, () => converged(ALL));
+    await waitFor('all five NORMAL on every node', 20_000, () => converged(clientOf, ALL));
     phase('qkv-4 and qkv-5 joined');
     for (const id of ['qkv-4', 'qkv-5']) {
       const metrics = await cluster.metrics(id);
@@ -294,7 +224,7 @@ test('3 -> 5 -> 3 nodes under continuous writes: every acked write stays on N re
     writer.resume();
 
     // ---- scale down: decommission qkv-5 (Admin API), then qkv-4 (CLI) ----
-    const left5 = await decommissionUntilLeft('qkv-5');
+    const left5 = await decommissionUntilLeft(clientOf('qkv-5'), 'qkv-5');
     assert.ok(left5.members.every((member) => member.id === 'qkv-5' || member.ringState === 'NORMAL'));
     assert.ok(sampleValue(await cluster.metrics('qkv-5'), 'qkv_stream_ranges_total', { direction: 'out' })! > 0);
     assert.equal(await cluster.terminate('qkv-5'), 0);
@@ -307,7 +237,7 @@ test('3 -> 5 -> 3 nodes under continuous writes: every acked write stays on N re
     assert.equal(await cluster.terminate('qkv-4'), 0);
     phase('qkv-4 left');
 
-    await waitFor('three NORMAL nodes that heard qkv-4 and qkv-5 LEFT', 20_000, () => converged(FIRST));
+    await waitFor('three NORMAL nodes that heard qkv-4 and qkv-5 LEFT', 20_000, () => converged(clientOf, FIRST));
     await writer.pause();
     await new Promise((resolve) => setTimeout(resolve, 300));
     const afterLeave = allAcked();

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { isQkvError } from '../../src/errors/errors.js';
 import { FULL_RING, TOKEN_MAX, rangeContains, type TokenFunction, type TokenRange } from '../../src/ring/token-range.js';
 import { compareVersions, isTombstone, supersedes, type KvRecord } from '../../src/storage/record.js';
-import type { StorageEngine } from '../../src/storage/storage-engine.js';
+import type { ScanPage, StorageEngine } from '../../src/storage/storage-engine.js';
 import { SCAN_PAGE_BYTES_MAX } from '../../src/limits.js';
 
 export interface EngineUnderTest {
@@ -358,6 +358,107 @@ export function storageEngineContract(name: string, factory: EngineFactory): voi
           return out;
         })();
         assert.ok(rest.some((r) => r.key.equals(keyAt(150n, 'late'))));
+      });
+    });
+
+    describe('discard', () => {
+      it('removes a key held at exactly the named version, leaving no tombstone', async () => {
+        await engine.apply([record(keyAt(10n, 'gone'), 'v', 5n), record(keyAt(20n, 'kept'), 'v', 5n)]);
+        assert.equal(await engine.discard([{ key: keyAt(10n, 'gone'), version: { stamp: 5n, nodeId: 'node-a' } }]), 1);
+        assert.equal(engine.get(keyAt(10n, 'gone')), undefined);
+        assert.deepEqual((await scanAll(engine, FULL_RING, 10)).records.map((r) => r.key), [keyAt(20n, 'kept')]);
+        // No tombstone: any version of the key is taken again, an older one too.
+        assert.deepEqual((await engine.apply([record(keyAt(10n, 'gone'), 'older', 1n)])).applied, [true]);
+        assert.deepEqual(engine.get(keyAt(10n, 'gone'))?.value, Buffer.from('older'));
+      });
+
+      it('leaves a key whose newest version is another one, newer or older', async () => {
+        await engine.apply([record(Buffer.from('k'), 'v', 5n, 'node-b')]);
+        const named = [
+          { key: Buffer.from('k'), version: { stamp: 4n, nodeId: 'node-b' } },
+          { key: Buffer.from('k'), version: { stamp: 6n, nodeId: 'node-b' } },
+          { key: Buffer.from('k'), version: { stamp: 5n, nodeId: 'node-a' } },
+        ];
+        assert.equal(await engine.discard(named), 0);
+        assert.deepEqual(engine.get(Buffer.from('k'))?.value, Buffer.from('v'));
+      });
+
+      it('removes tombstones too, and counts only keys it removed', async () => {
+        await engine.apply([record(Buffer.from('t'), null, 3n), record(Buffer.from('v'), 'x', 3n)]);
+        const removed = await engine.discard([
+          { key: Buffer.from('t'), version: { stamp: 3n, nodeId: 'node-a' } },
+          { key: Buffer.from('never'), version: { stamp: 3n, nodeId: 'node-a' } },
+          { key: Buffer.from('t'), version: { stamp: 3n, nodeId: 'node-a' } },
+        ]);
+        assert.equal(removed, 1, 'a missing key and a key named twice count once at most');
+        assert.equal(engine.get(Buffer.from('t')), undefined);
+        assert.deepEqual(engine.get(Buffer.from('v'))?.value, Buffer.from('x'));
+      });
+
+      it('keeps scans in order and complete when keys are discarded between pages', async () => {
+        const keys = Array.from({ length: 60 }, (_, i) => keyAt(1000n + BigInt(i) * 7n, `k${i}`));
+        await engine.apply(keys.map((key) => record(key, 'v', 9n)));
+        const first = engine.scan(FULL_RING, 20);
+        assert.equal(first.records.length, 20);
+        // Discard every third key, some before the cursor and some after.
+        const discarded = keys.filter((_, i) => i % 3 === 0);
+        assert.equal(await engine.discard(discarded.map((key) => ({ key, version: { stamp: 9n, nodeId: 'node-a' } }))), discarded.length);
+        const rest: KvRecord[] = [];
+        let page: ScanPage = first;
+        while (page.resumeAfter !== undefined) {
+          page = engine.scan(FULL_RING, 20, page.resumeAfter);
+          rest.push(...page.records);
+        }
+        const expectedRest = keys.slice(20).filter((_, i) => (i + 20) % 3 !== 0);
+        assert.deepEqual(rest.map((r) => r.key), expectedRest);
+      });
+
+      it('matches a model under random puts, discards and scans', async () => {
+        const op = fc.oneof(
+          fc.record({ kind: fc.constant('put' as const), key: fc.nat(7), stamp: fc.bigInt({ min: 1n, max: 20n }), tombstone: fc.boolean() }),
+          // Discard the version held (or a missing key), or a version off by one.
+          fc.record({ kind: fc.constant('discard' as const), key: fc.nat(7), offset: fc.constantFrom(0n, 0n, 0n, 1n, -1n) }),
+          fc.record({ kind: fc.constant('scan' as const), limit: fc.integer({ min: 1, max: 5 }) }),
+        );
+        await fc.assert(
+          fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
+            const fresh = await factory({ tokenOf: contractTokenOf });
+            try {
+              const model = new Map<string, KvRecord>();
+              // Keys 0..3 share token 500, the others have tokens of their own.
+              const keyOf = (index: number): Buffer => keyAt(index < 4 ? 500n : 500n + BigInt(index), `key-${index}`);
+              for (const step of ops) {
+                if (step.kind === 'put') {
+                  const written = record(keyOf(step.key), step.tombstone ? null : `v${step.stamp}`, step.stamp);
+                  const current = model.get(written.key.toString('hex'));
+                  const expected = supersedes(written.version, current?.version);
+                  if (expected) model.set(written.key.toString('hex'), written);
+                  assert.deepEqual((await fresh.engine.apply([written])).applied, [expected]);
+                } else if (step.kind === 'discard') {
+                  const key = keyOf(step.key);
+                  const current = model.get(key.toString('hex'));
+                  const stamp = (current?.version.stamp ?? 7n) + step.offset;
+                  const hit = current !== undefined && current.version.stamp === stamp;
+                  if (hit) model.delete(key.toString('hex'));
+                  assert.equal(await fresh.engine.discard([{ key, version: { stamp, nodeId: 'node-a' } }]), hit ? 1 : 0);
+                } else {
+                  const scanned = await scanAll(fresh.engine, FULL_RING, step.limit);
+                  const expected = ringOrder(FULL_RING, [...model.values()]);
+                  assert.deepEqual(scanned.records.map((r) => r.key.toString('hex')), expected.map((r) => r.key.toString('hex')));
+                }
+              }
+              for (let index = 0; index < 8; index++) {
+                const want = model.get(keyOf(index).toString('hex'));
+                const got = fresh.engine.get(keyOf(index));
+                assert.equal(got === undefined, want === undefined, `key ${index}`);
+                if (got !== undefined && want !== undefined) assert.equal(compareVersions(got.version, want.version), 0);
+              }
+            } finally {
+              await fresh.cleanup();
+            }
+          }),
+          { numRuns: 60 },
+        );
       });
     });
 

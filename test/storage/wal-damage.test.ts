@@ -34,7 +34,7 @@ function writerOptions(dir: string, logger = new RecordingLogger(), fileSystem: 
 
 /** Writes `count` single-record frames and closes the log; returns the segment files. */
 async function writeLog(dir: string, count: number, segmentBytesMax = 1 << 20): Promise<string[]> {
-  const { wal } = await openWriteAheadLog(writerOptions(dir, undefined, undefined, segmentBytesMax), { fromSegment: 0n, skipCorrupt: false, onBatch: () => {} });
+  const { wal } = await openWriteAheadLog(writerOptions(dir, undefined, undefined, segmentBytesMax), { fromSegment: 0n, skipCorrupt: false, onBatch: () => {}, onDiscard: () => {} });
   for (let n = 1; n <= count; n++) await wal.append(encodeBatch([recordNumber(n)]), 1);
   await wal.close();
   return (await readdir(dir)).filter((name) => name.endsWith('.log')).sort().map((name) => join(dir, name));
@@ -42,7 +42,7 @@ async function writeLog(dir: string, count: number, segmentBytesMax = 1 << 20): 
 
 async function recover(dir: string, skipCorrupt = false, logger = new RecordingLogger()): Promise<{ records: KvRecord[]; report: WalRecoveryReport; logger: RecordingLogger }> {
   const records: KvRecord[] = [];
-  const { wal, report } = await openWriteAheadLog(writerOptions(dir, logger), { fromSegment: 0n, skipCorrupt, onBatch: (batch) => void records.push(...batch) });
+  const { wal, report } = await openWriteAheadLog(writerOptions(dir, logger), { fromSegment: 0n, skipCorrupt, onBatch: (batch) => void records.push(...batch), onDiscard: () => {} });
   await wal.close();
   return { records, report, logger };
 }

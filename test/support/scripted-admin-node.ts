@@ -5,7 +5,7 @@
 // decommission at all). The scale controller talks to it exactly as to a node: over
 // gRPC, at the pod's IP and gRPC port.
 //
-// Every Decommission call and every Status answer is appended to a shared event log
+// Every Decommission and Cleanup call and every Status answer is appended to a shared event log
 // with its time, so a test can put the members' view and the StatefulSet's history on
 // one time line.
 import * as grpc from '@grpc/grpc-js';
@@ -20,7 +20,7 @@ export type DecommissionBehaviour = 'stream' | 'fail' | 'hang';
 export interface AdminEvent {
   readonly at: number;
   readonly node: string;
-  readonly call: 'Decommission' | 'Status';
+  readonly call: 'Decommission' | 'Status' | 'Cleanup';
   /** The ring state the call answered with ('' when it failed or hung). */
   readonly ringState: string;
 }
@@ -35,6 +35,9 @@ export class ScriptedAdminNode {
   readonly rangesTotal = 8;
   decommissionCalls = 0;
   statusCalls = 0;
+  /** What Status says of the member's cleanup; a Cleanup call clears it. */
+  cleanupNeeded = false;
+  cleanupCalls = 0;
   private readonly hung: Array<() => void> = [];
 
   private constructor(
@@ -86,7 +89,15 @@ export class ScriptedAdminNode {
           version: 'scripted',
           ringState: this.ringState,
           stream: moving ? { rangesDone: this.rangesDone, rangesTotal: this.rangesTotal, keys: String(this.rangesDone * 100), bytes: String(this.rangesDone * 10_000) } : null,
+          cleanup: { needed: this.cleanupNeeded, running: false, rangesDone: 0, rangesTotal: 0, recordsScanned: '0', recordsRemoved: '0', lastError: '' },
         });
+      },
+      Cleanup: (_call, callback) => {
+        this.cleanupCalls += 1;
+        const removed = this.cleanupNeeded ? 100 : 0;
+        this.cleanupNeeded = false;
+        this.record('Cleanup', this.ringState);
+        callback(null, { ranges: 4, recordsScanned: String(removed), recordsRemoved: String(removed), elapsedMs: '1', ringDigest: 'scripted' });
       },
       Decommission: (_call, callback) => {
         this.decommissionCalls += 1;

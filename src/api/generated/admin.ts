@@ -2,6 +2,9 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AdminClient as _quorumkv_v1_AdminClient, AdminDefinition as _quorumkv_v1_AdminDefinition } from './quorumkv/v1/Admin.js';
+import type { CleanupRequest as _quorumkv_v1_CleanupRequest, CleanupRequest__Output as _quorumkv_v1_CleanupRequest__Output } from './quorumkv/v1/CleanupRequest.js';
+import type { CleanupResponse as _quorumkv_v1_CleanupResponse, CleanupResponse__Output as _quorumkv_v1_CleanupResponse__Output } from './quorumkv/v1/CleanupResponse.js';
+import type { CleanupStatus as _quorumkv_v1_CleanupStatus, CleanupStatus__Output as _quorumkv_v1_CleanupStatus__Output } from './quorumkv/v1/CleanupStatus.js';
 import type { DecommissionRequest as _quorumkv_v1_DecommissionRequest, DecommissionRequest__Output as _quorumkv_v1_DecommissionRequest__Output } from './quorumkv/v1/DecommissionRequest.js';
 import type { DecommissionResponse as _quorumkv_v1_DecommissionResponse, DecommissionResponse__Output as _quorumkv_v1_DecommissionResponse__Output } from './quorumkv/v1/DecommissionResponse.js';
 import type { MemberStatus as _quorumkv_v1_MemberStatus, MemberStatus__Output as _quorumkv_v1_MemberStatus__Output } from './quorumkv/v1/MemberStatus.js';
@@ -22,6 +25,9 @@ export interface ProtoGrpcType {
   quorumkv: {
     v1: {
       Admin: SubtypeConstructor<typeof grpc.Client, _quorumkv_v1_AdminClient> & { service: _quorumkv_v1_AdminDefinition }
+      CleanupRequest: MessageTypeDefinition<_quorumkv_v1_CleanupRequest, _quorumkv_v1_CleanupRequest__Output>
+      CleanupResponse: MessageTypeDefinition<_quorumkv_v1_CleanupResponse, _quorumkv_v1_CleanupResponse__Output>
+      CleanupStatus: MessageTypeDefinition<_quorumkv_v1_CleanupStatus, _quorumkv_v1_CleanupStatus__Output>
       DecommissionRequest: MessageTypeDefinition<_quorumkv_v1_DecommissionRequest, _quorumkv_v1_DecommissionRequest__Output>
       DecommissionResponse: MessageTypeDefinition<_quorumkv_v1_DecommissionResponse, _quorumkv_v1_DecommissionResponse__Output>
       MemberStatus: MessageTypeDefinition<_quorumkv_v1_MemberStatus, _quorumkv_v1_MemberStatus__Output>

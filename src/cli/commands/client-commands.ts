@@ -1,5 +1,5 @@
 // The `qkv` commands that talk to a running cluster: put, get, delete, status, ring,
-// repair, decommission.
+// repair, decommission, cleanup.
 // Each parses its flags, makes one call through QuorumKvClient, and prints either a
 // short human answer or, with --json, one JSON document. A failure is one line on
 // stderr, `qkv: CODE: message`, and a non-zero exit code (src/cli/cli-io.ts).
@@ -18,6 +18,7 @@ import {
 } from '../cli-io.js';
 import { LOCAL_ADDRESSES } from '../local-cluster-layout.js';
 import type { StreamProgress__Output } from '../../api/generated/quorumkv/v1/StreamProgress.js';
+import type { CleanupStatus__Output } from '../../api/generated/quorumkv/v1/CleanupStatus.js';
 
 /** Deadline of one CLI call when --timeout-ms is not given. */
 const CLI_TIMEOUT_MS_DEFAULT = 10_000;
@@ -39,6 +40,8 @@ export const CLIENT_USAGE = `Cluster commands (default --addr: the local cluster
   qkv repair                                           one anti-entropy pass on every node of --addr, in turn
   qkv decommission --addr host:port [--no-wait]        stream the node's ranges away and take it out of the ring;
                                                        prints progress until it is LEFT (then stop it)
+  qkv cleanup                                          on every node of --addr, in turn: delete the records of the
+                                                       ranges it no longer replicates (run after nodes joined)
 Common flags: --addr host:port[,host:port...]  --timeout-ms N  --json
 W and R default to 0, the cluster's majority. DURATION is a number with ms, s, m, h or d (e.g. 30s).`;
 
@@ -181,9 +184,10 @@ export async function runStatus(args: string[], io: CliIo): Promise<number> {
     return EXIT_OK;
   }
   const stream = status.stream === null ? '' : `stream    ${formatStream(status.stream)}\n`;
+  const cleanup = status.cleanup === null ? '' : `cleanup   ${formatCleanup(status.cleanup)}\n`;
   io.stdout.write(
     `node      ${status.nodeId} (${status.state}, ${status.ringState})\nversion   ${status.version}\nuptime    ${formatUptime(Number(status.uptimeMs))}\n` +
-      `ring      digest ${status.ringDigest}, N=${status.replicationFactor}, ${status.vnodes} vnodes per node\n${stream}\n`,
+      `ring      digest ${status.ringDigest}, N=${status.replicationFactor}, ${status.vnodes} vnodes per node\n${stream}${cleanup}\n`,
   );
   const rows = [['MEMBER', 'ADDRESS', 'ZONE', 'READY', 'RING', 'LIVENESS', 'HINTS', '']];
   for (const member of status.members) {
@@ -229,6 +233,36 @@ export async function runRepair(args: string[], io: CliIo): Promise<number> {
     }
   }
   if (values.json) writeJson(io, { repairs: reports });
+  return EXIT_OK;
+}
+
+export async function runCleanup(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: COMMON_OPTIONS, allowPositionals: true });
+  if (positionals.length > 0) throw new UsageError(`cleanup: unexpected argument ${JSON.stringify(positionals[0])}`);
+  const addr = values.addr ?? io.env['QKV_ADDR'] ?? LOCAL_ADDRESSES;
+  const addresses = addr.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  // Each node cleans its own storage; one client per address, so a node that cannot be
+  // reached is never stood in for by another.
+  const reports = [];
+  for (const address of addresses) {
+    const report = await withClient(io, { ...values, addr: address, 'timeout-ms': values['timeout-ms'] ?? '3600000' }, (client) => client.cleanup());
+    const entry = {
+      address,
+      ranges: report.ranges,
+      recordsScanned: Number(report.recordsScanned),
+      recordsRemoved: Number(report.recordsRemoved),
+      elapsedMs: Number(report.elapsedMs),
+      ringDigest: report.ringDigest,
+    };
+    reports.push(entry);
+    if (!values.json) {
+      io.stdout.write(
+        `${address}: ${entry.ranges} ranges no longer replicated here, ${entry.recordsScanned} records scanned, ` +
+          `${entry.recordsRemoved} removed, ${entry.elapsedMs} ms (ring ${entry.ringDigest})\n`,
+      );
+    }
+  }
+  if (values.json) writeJson(io, { cleanups: reports });
   return EXIT_OK;
 }
 
@@ -290,6 +324,14 @@ export function formatStream(stream: StreamProgress__Output): string {
   if (stream.waitingFor.length > 0) return `${base} (waiting for ${stream.waitingFor.join(', ')} to hear it)`;
   if (stream.lastError !== '') return `${base} (last error: ${stream.lastError})`;
   return base;
+}
+
+/** `needed`, `running: 12/40 ranges, 3000 records scanned, 1200 removed`, or the last error. */
+function formatCleanup(cleanup: CleanupStatus__Output): string {
+  const figures = `${cleanup.rangesDone}/${cleanup.rangesTotal} ranges, ${cleanup.recordsScanned} records scanned, ${cleanup.recordsRemoved} removed`;
+  if (cleanup.running) return `running: ${figures}`;
+  const state = cleanup.needed ? 'needed (run qkv cleanup)' : 'not needed';
+  return cleanup.lastError === '' ? state : `${state}; the last one stopped: ${cleanup.lastError}`;
 }
 
 function formatBytes(bytes: number): string {

@@ -8,7 +8,12 @@
 //               to LMDB (expired values dropped, retention.ts), then the marker
 //               "checkpoint-segment = S", flush, delete the WAL segments below S, and
 //               sweep a slice of the store for tombstones past their grace period
-//   open:       replay the WAL from the store's checkpoint segment (wal-recovery.ts)
+//   discard:    (cleanup) a discard frame naming each key and version in the WAL, then
+//               the keys removed from the store and the memtable; never while a
+//               checkpoint runs (see `exclusively`), so no checkpoint writes them back
+//   open:       replay the WAL from the store's checkpoint segment (wal-recovery.ts);
+//               a discard frame removes, at its place in the log, each key whose newest
+//               version is the one it names, from the memtable and the store
 //
 // Invariant: for any key, a level nearer the top holds a version newer than every
 // level below it (the insert re-checks against all levels), so `get` may stop at the
@@ -18,14 +23,23 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import { StoreClosedError } from '../../errors/errors.js';
-import { KEY_BYTES_MAX_CEILING, MEMTABLE_BYTES_DEFAULT, SCAN_PAGE_BYTES_MAX, TOMBSTONE_GRACE_MS_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT } from '../../limits.js';
+import {
+  DISCARD_ENTRIES_MAX,
+  KEY_BYTES_MAX_CEILING,
+  MEMTABLE_BYTES_DEFAULT,
+  SCAN_PAGE_BYTES_MAX,
+  TOMBSTONE_GRACE_MS_DEFAULT,
+  WAL_FRAME_PAYLOAD_BYTES_MAX,
+  WAL_SEGMENT_BYTES_DEFAULT,
+} from '../../limits.js';
 import type { Logger } from '../../logging/logger.js';
 import { rangeIntervals, type TokenFunction, type TokenRange } from '../../ring/token-range.js';
 import type { KvRecord, Version } from '../record.js';
-import { recordPayloadBytes, supersedes } from '../record.js';
+import { compareVersions, recordPayloadBytes, supersedes } from '../record.js';
 import { recordBytes, writeBatch } from '../record-codec.js';
-import type { ApplyResult, ScanCursor, ScanPage, StorageEngine } from '../storage-engine.js';
+import type { ApplyResult, DiscardEntry, ScanCursor, ScanPage, StorageEngine } from '../storage-engine.js';
 import type { FsyncPolicy } from '../wal/fsync-policy.js';
+import { FrameType } from '../wal/wal-format.js';
 import { nodeWalFileSystem, type WalFileSystem } from '../wal/wal-file-system.js';
 import { createWalMetrics } from '../wal/wal-metrics.js';
 import { openWriteAheadLog, type WalRecoveryReport } from '../wal/wal-recovery.js';
@@ -76,6 +90,14 @@ export class DurableStorageEngine implements StorageEngine {
    */
   private levelsGeneration = 0;
   private wal!: WriteAheadLog;
+  /** Tail of the checkpoints and discards, which run one at a time (see `exclusively`). */
+  private exclusiveTail: Promise<void> = Promise.resolve();
+  /**
+   * Discard frames were appended since the last checkpoint: the next checkpoint runs even
+   * with an empty memtable, so a clean stop leaves no discard frame in the WAL for an
+   * older build to stop at (wal-format.ts).
+   */
+  private discardedSinceCheckpoint = false;
 
   private constructor(
     private readonly store: OrderedStore,
@@ -113,6 +135,7 @@ export class DurableStorageEngine implements StorageEngine {
           fromSegment: store.checkpointSegment(),
           skipCorrupt: settings.skipCorrupt,
           onBatch: (records) => engine.replay(records),
+          onDiscard: (entries) => engine.replayDiscard(entries),
         },
       );
       engine.wal = wal;
@@ -231,7 +254,13 @@ export class DurableStorageEngine implements StorageEngine {
           const { token, key, mapKey } = ordered[at]!;
           if (token > high) break;
           if (lastStored && compareTokenKey(token, key, lastStored.token, lastStored.record.key) > 0) break;
-          merged.set(mapKey, { token, record: memtable.get(key, mapKey)! });
+          const record = memtable.get(key, mapKey);
+          // A stale index entry: the key was discarded (memtable.ts).
+          if (record === undefined) {
+            taken--;
+            continue;
+          }
+          merged.set(mapKey, { token, record });
         }
       }
       const sorted = [...merged.values()].sort((a, b) => compareTokenKey(a.token, a.record.key, b.token, b.record.key));
@@ -252,6 +281,105 @@ export class DurableStorageEngine implements StorageEngine {
     const records = page.map((entry) => entry.record);
     if ((page.length < limit && !cutByBytes) || !last) return { records };
     return { records, resumeAfter: { token: last.token, key: last.record.key } };
+  }
+
+  async discard(entries: readonly DiscardEntry[]): Promise<number> {
+    this.throwIfUnusable();
+    assert.ok(entries.length <= DISCARD_ENTRIES_MAX, 'too many entries in one discard');
+    this.appliesInFlight++;
+    try {
+      return await this.exclusively(() => this.discardNow(entries));
+    } finally {
+      this.appliesInFlight--;
+      if (this.appliesInFlight === 0) this.appliesDrained?.();
+    }
+  }
+
+  /**
+   * Logs the discard, then removes the keys. The WAL frame is synced before anything is
+   * removed, so a crash at any point after it replays the discard; a crash before it
+   * removed nothing. A key is removed only while its newest version is the one named: a
+   * write that lands meanwhile is newer (last writer wins refuses older ones while the
+   * key is held) and stays, in the log after the discard as in the engine. The store is
+   * cleared before the memtable so that no older version in the store shows through
+   * while the store's removal is awaited.
+   */
+  private async discardNow(entries: readonly DiscardEntry[]): Promise<number> {
+    this.throwIfUnusable();
+    // Checkpoints run exclusively too: there is no frozen memtable to write keys back.
+    assert.equal(this.frozen, undefined, 'a discard ran beside a checkpoint');
+    const heldAsNamed = (entry: DiscardEntry, mapKey: string): boolean => {
+      const held = this.get(entry.key, mapKey);
+      return held !== undefined && compareVersions(held.version, entry.version) === 0;
+    };
+    const named: Array<{ record: KvRecord; mapKey: string }> = [];
+    const seen = new Set<string>();
+    for (const entry of entries) {
+      assert.ok(entry.key.length > 0 && entry.key.length <= KEY_BYTES_MAX_CEILING, 'discard of a key no write could have stored');
+      const mapKey = mapKeyOf(entry.key);
+      if (seen.has(mapKey) || !heldAsNamed(entry, mapKey)) continue;
+      seen.add(mapKey);
+      named.push({ record: { key: entry.key, value: null, version: entry.version, expiresAtMs: 0 }, mapKey });
+    }
+    if (named.length === 0) return 0;
+
+    for (const frame of framesOf(named.map((item) => item.record))) {
+      await this.wal.appendEncoded(frame.payloadBytes, (target, offset) => writeBatch(frame.records, target, offset), frame.records.length, FrameType.Discard);
+    }
+    // Synced whatever the fsync policy: the store's removal below is durable at once, and
+    // a replay without the frame could put a memtable version back over it. One sync per
+    // discard call (a page of cleanup) costs little; with fsync=always it is a no-op.
+    await this.wal.sync();
+    this.discardedSinceCheckpoint = true;
+
+    const { tokenOf } = this.options;
+    const still = named.filter(({ record, mapKey }) => heldAsNamed(record, mapKey));
+    await this.store.remove(still.filter(({ record }) => this.store.versionOf(record.key) !== undefined).map(({ record }) => storeKeyOf(tokenOf(record.key), record.key)));
+    let removed = 0;
+    for (const { record, mapKey } of still) {
+      // Checked again: a newer write may have reached the memtable while the store was
+      // cleared; the older versions under it are gone either way, as after a replay.
+      const held = this.active.get(record.key, mapKey);
+      if (held !== undefined && compareVersions(held.version, record.version) !== 0) continue;
+      if (held !== undefined) this.active.remove(mapKey, this.active.isIndexed(tokenOf(record.key), record.key));
+      removed++;
+    }
+    return removed;
+  }
+
+  /** A discard frame met during recovery: the same removal at the same place in the log. */
+  private async replayDiscard(entries: readonly KvRecord[]): Promise<void> {
+    const { tokenOf } = this.options;
+    const storeKeys: Buffer[] = [];
+    for (const entry of entries) {
+      const mapKey = mapKeyOf(entry.key);
+      const held = this.get(entry.key, mapKey);
+      if (held === undefined || compareVersions(held.version, entry.version) !== 0) continue;
+      this.active.remove(mapKey, this.active.isIndexed(tokenOf(entry.key), entry.key));
+      if (this.store.versionOf(entry.key) !== undefined) storeKeys.push(storeKeyOf(tokenOf(entry.key), entry.key));
+    }
+    await this.store.remove(storeKeys);
+    // The segment holding the frame stays until the next checkpoint; that checkpoint
+    // must run even if the memtable ends up empty (see discardedSinceCheckpoint).
+    if (entries.length > 0) this.discardedSinceCheckpoint = true;
+  }
+
+  /**
+   * Runs checkpoints and discards one at a time. A checkpoint writes a frozen memtable to
+   * the store in chunks it awaits; a discard clearing the store meanwhile could be undone
+   * by a later chunk, and a discard's WAL frame must lie in a segment the checkpoint
+   * marker has not passed until its removal from the store is complete.
+   */
+  private async exclusively<T>(work: () => Promise<T>): Promise<T> {
+    const previous = this.exclusiveTail;
+    let release!: () => void;
+    this.exclusiveTail = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await work();
+    } finally {
+      release();
+    }
   }
 
   async sync(): Promise<void> {
@@ -283,7 +411,7 @@ export class DurableStorageEngine implements StorageEngine {
     try {
       if (this.appliesInFlight > 0) await new Promise<void>((resolve) => (this.appliesDrained = resolve));
       await this.checkpointing?.catch(() => {});
-      if (this.failed() === undefined && this.active.size > 0) await this.runCheckpoint();
+      if (this.failed() === undefined && (this.active.size > 0 || this.discardedSinceCheckpoint)) await this.runCheckpoint();
     } finally {
       this.closed = true;
       await this.wal.close();
@@ -344,11 +472,18 @@ export class DurableStorageEngine implements StorageEngine {
     }
   }
 
-  private async runCheckpoint(): Promise<void> {
-    if (this.active.size === 0) return;
+  private runCheckpoint(): Promise<void> {
+    return this.exclusively(() => this.checkpointNow());
+  }
+
+  private async checkpointNow(): Promise<void> {
+    if (this.active.size === 0 && !this.discardedSinceCheckpoint) return;
     const started = performance.now();
     try {
       const boundary = await this.wal.rollover();
+      // Every discard frame so far lies below the boundary, and its removal is complete
+      // (discards and checkpoints run one at a time).
+      this.discardedSinceCheckpoint = false;
       this.frozen = this.active;
       this.active = new Memtable();
       this.levelsGeneration++;
@@ -425,6 +560,25 @@ function ownedCopy(record: KvRecord): KvRecord {
   const key = bytes.subarray(0, record.key.length);
   const value = record.value === null ? null : bytes.subarray(record.key.length);
   return { key, value, version: record.version, expiresAtMs: record.expiresAtMs };
+}
+
+/** Records split into WAL frames of at most WAL_FRAME_PAYLOAD_BYTES_MAX each. */
+function framesOf(records: readonly KvRecord[]): Array<{ records: KvRecord[]; payloadBytes: number }> {
+  const frames: Array<{ records: KvRecord[]; payloadBytes: number }> = [];
+  let current: KvRecord[] = [];
+  let bytes = 4;
+  for (const record of records) {
+    const size = recordBytes(record);
+    if (current.length > 0 && bytes + size > WAL_FRAME_PAYLOAD_BYTES_MAX) {
+      frames.push({ records: current, payloadBytes: bytes });
+      current = [];
+      bytes = 4;
+    }
+    current.push(record);
+    bytes += size;
+  }
+  if (current.length > 0) frames.push({ records: current, payloadBytes: bytes });
+  return frames;
 }
 
 export async function openStorageEngine(options: DurableStorageEngineOptions): Promise<DurableStorageEngine> {

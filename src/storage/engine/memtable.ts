@@ -5,11 +5,13 @@
 // Scans (anti-entropy trees and streaming, and Replica.Scan from peers) need the keys in
 // (token, key) order. The order is kept in an index built on the first scan and then
 // kept up to date lazily: a write of a key the index lacks only notes the key, and the
-// next scan sorts the noted keys and merges them in. Keys never leave a memtable (a
-// delete is a tombstone record), and an index entry names the key, not the record, so
-// overwrites need no index work. Without the index every scan page hashed and sorted
-// the whole memtable: a full-ring scan of 100k memtable records in pages of 1000 took
-// 69 s of blocked event loop.
+// next scan sorts the noted keys and merges them in. An index entry names the key, not
+// the record, so overwrites need no index work. A delete is a tombstone record; a key
+// leaves a memtable only through a discard (cleanup of ranges the node no longer
+// replicates), which leaves its index entry behind as stale: scans skip stale entries,
+// and the index is compacted once they are a fair share of it. Without the index every
+// scan page hashed and sorted the whole memtable: a full-ring scan of 100k memtable
+// records in pages of 1000 took 69 s of blocked event loop.
 import type { TokenFunction } from '../../ring/token-range.js';
 import type { KvRecord } from '../record.js';
 import { recordFootprintBytes, supersedes } from '../record.js';
@@ -41,6 +43,13 @@ export class Memtable {
   private index: IndexedKey[] | undefined;
   /** Keys written since the index was last brought up to date. */
   private unindexed: string[] = [];
+  /**
+   * Keys the index holds that were removed since (see `remove`): scans skip them
+   * (`get` finds nothing), and a key put again simply makes its entry valid again.
+   */
+  private readonly staleInIndex = new Set<string>();
+  /** A key noted in `unindexed` was removed since: it may be noted twice if put again. */
+  private notedThenRemoved = false;
   private greatestStamp = -1n;
 
   /** The greatest stamp put here, -1 when nothing was: what a checkpoint of it adds to the store's bound. */
@@ -66,11 +75,38 @@ export class Memtable {
     const current = this.records.get(mapKey);
     if (!supersedes(record.version, current?.version)) return false;
     if (current) this.footprintBytes -= recordFootprintBytes(current);
-    else if (this.index !== undefined) this.unindexed.push(mapKey);
+    else if (this.index !== undefined && !(this.staleInIndex.size > 0 && this.staleInIndex.delete(mapKey))) this.unindexed.push(mapKey);
     this.records.set(mapKey, record);
     this.footprintBytes += recordFootprintBytes(record);
     if (record.version.stamp > this.greatestStamp) this.greatestStamp = record.version.stamp;
     return true;
+  }
+
+  /**
+   * Drops a key (by mapKeyOf) whatever version it holds; returns whether it held one. `indexed` says
+   * whether the scan index holds the key (see `isIndexed`): its entry is then left as
+   * stale rather than searched for and spliced out.
+   */
+  remove(mapKey: string, indexed: boolean): boolean {
+    const current = this.records.get(mapKey);
+    if (current === undefined) return false;
+    this.records.delete(mapKey);
+    this.footprintBytes -= recordFootprintBytes(current);
+    if (indexed) this.staleInIndex.add(mapKey);
+    else if (this.index !== undefined) this.notedThenRemoved = true;
+    return true;
+  }
+
+  /**
+   * Whether the scan index holds an entry for the key at `token` (valid or stale); false
+   * for a key only noted for the next scan, whose note `ordered` drops once the key is
+   * gone.
+   */
+  isIndexed(token: bigint, key: Buffer): boolean {
+    if (this.index === undefined) return false;
+    const at = indexAfter(this.index, token, key) - 1;
+    const entry = this.index[at];
+    return entry !== undefined && entry.token === token && entry.key.equals(key);
   }
 
   values(): IterableIterator<KvRecord> {
@@ -80,7 +116,9 @@ export class Memtable {
   /**
    * Every key in (token, key) order. Built on first use (one token hash per key and a
    * sort), then only the keys written since are hashed, sorted and merged in. The array
-   * is replaced, never changed, so a caller may hold on to it while it walks.
+   * is replaced, never changed, so a caller may hold on to it while it walks. It may hold
+   * stale entries of removed keys, for which `get` answers undefined; once they are an
+   * eighth of it they are filtered out.
    */
   ordered(tokenOf: TokenFunction): readonly IndexedKey[] {
     const entry = (mapKey: string): IndexedKey => {
@@ -90,10 +128,20 @@ export class Memtable {
     if (this.index === undefined) {
       this.index = [...this.records.keys()].map(entry).sort(byTokenKey);
       this.unindexed = [];
+      this.staleInIndex.clear();
+      this.notedThenRemoved = false;
     } else if (this.unindexed.length > 0) {
-      const fresh = this.unindexed.map(entry).sort(byTokenKey);
+      // A noted key may have been removed before this scan, and noted again when put again.
+      const noted = this.notedThenRemoved ? [...new Set(this.unindexed)].filter((mapKey) => this.records.has(mapKey)) : this.unindexed;
+      const fresh = noted.map(entry).sort(byTokenKey);
       this.unindexed = [];
+      this.notedThenRemoved = false;
       this.index = mergeSorted(this.index, fresh);
+    }
+    if (this.staleInIndex.size > 0 && this.staleInIndex.size * 8 >= this.index.length) {
+      const stale = this.staleInIndex;
+      this.index = this.index.filter((indexed) => !stale.has(indexed.mapKey));
+      stale.clear();
     }
     return this.index;
   }

@@ -10,9 +10,9 @@
 import assert from 'node:assert/strict';
 import { StoreClosedError } from '../../errors/errors.js';
 import { rangeIntervals, type TokenFunction, type TokenRange } from '../../ring/token-range.js';
-import { recordPayloadBytes, supersedes, type KvRecord } from '../record.js';
-import { SCAN_PAGE_BYTES_MAX } from '../../limits.js';
-import type { ApplyResult, ScanCursor, ScanPage, StorageEngine } from '../storage-engine.js';
+import { compareVersions, recordPayloadBytes, supersedes, type KvRecord } from '../record.js';
+import { DISCARD_ENTRIES_MAX, SCAN_PAGE_BYTES_MAX } from '../../limits.js';
+import type { ApplyResult, DiscardEntry, ScanCursor, ScanPage, StorageEngine } from '../storage-engine.js';
 
 interface Entry {
   readonly token: bigint;
@@ -76,6 +76,24 @@ export class MemoryStorageEngine implements StorageEngine {
       }
     }
     return { records };
+  }
+
+  async discard(entries: readonly DiscardEntry[]): Promise<number> {
+    if (this.closed) throw new StoreClosedError();
+    assert.ok(entries.length <= DISCARD_ENTRIES_MAX, 'too many entries in one discard');
+    let removed = 0;
+    for (const { key, version } of entries) {
+      const id = key.toString('hex');
+      const entry = this.byKey.get(id);
+      if (entry === undefined || compareVersions(entry.record.version, version) !== 0) continue;
+      this.byKey.delete(id);
+      // indexAfter(token, key) is one past the entry itself.
+      const index = this.indexAfter(entry.token, entry.record.key) - 1;
+      assert.equal(this.ordered[index], entry, 'the ordered list lost an entry the map holds');
+      this.ordered.splice(index, 1);
+      removed++;
+    }
+    return removed;
   }
 
   async sync(): Promise<void> {

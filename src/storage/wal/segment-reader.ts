@@ -15,7 +15,7 @@
 // order, leaving whole frames of that (unacknowledged) group after a hole. That is
 // reported as corruption; the operator's skip-corrupt then drops exactly that tail.
 import { WAL_FRAME_PAYLOAD_BYTES_MAX, WAL_GROUP_COMMIT_BYTES_MAX } from '../../limits.js';
-import { checkSegmentHeader, FRAME_HEADER_BYTES, frameChecksum, FrameType, SEGMENT_HEADER_BYTES } from './wal-format.js';
+import { checkSegmentHeader, FRAME_HEADER_BYTES, frameChecksum, isKnownFrameType, SEGMENT_HEADER_BYTES, type FrameType } from './wal-format.js';
 
 export interface Frame {
   readonly offset: number;
@@ -47,7 +47,7 @@ function isValidFrameAt(bytes: Buffer, offset: number): boolean {
   const payloadBytes = bytes.readUInt32BE(offset);
   if (payloadBytes === 0 || payloadBytes > WAL_FRAME_PAYLOAD_BYTES_MAX) return false;
   if (offset + FRAME_HEADER_BYTES + payloadBytes > bytes.length) return false;
-  if (bytes.readUInt8(offset + 8) !== FrameType.RecordBatch) return false;
+  if (!isKnownFrameType(bytes.readUInt8(offset + 8))) return false;
   return bytes.readUInt32BE(offset + 4) === frameChecksum(bytes, offset, payloadBytes);
 }
 
@@ -108,7 +108,7 @@ export function readSegment(bytes: Buffer, segment: bigint, isLast: boolean): Se
     const computed = frameChecksum(bytes, at, payloadBytes);
     if (stored !== computed) return damaged(at, `frame checksum mismatch (stored ${stored}, computed ${computed})`);
     const type = bytes.readUInt8(at + 8);
-    if (type !== FrameType.RecordBatch) return corrupt(at, `unknown frame type ${type}`);
+    if (!isKnownFrameType(type)) return corrupt(at, `unknown frame type ${type}`);
     frames.push({ offset: at, type, payload: bytes.subarray(at + FRAME_HEADER_BYTES, frameEnd) });
     at = frameEnd;
   }

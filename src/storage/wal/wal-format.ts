@@ -16,7 +16,15 @@
 //     0  payload length  u32      1..WAL_FRAME_PAYLOAD_BYTES_MAX
 //     4  CRC-32C         u32      over the length field, the type byte and the payload
 //     8  type            u8       1 = record batch (src/storage/record-codec.ts)
+//                                 2 = discard: a record batch whose records name a key
+//                                     and a version (their values are not used); on
+//                                     replay each key whose newest version is exactly
+//                                     that one is removed (StorageEngine.discard)
 //     9  payload         length bytes
+//
+// A build that predates discard frames stops at one as corruption ("unknown frame
+// type") instead of skipping it, which would bring the discarded keys back. A clean
+// stop checkpoints and leaves no discard frame in the WAL.
 //
 // All integers are big-endian. A frame is written whole by one write() together with
 // the other frames of its group commit, and is acknowledged only after the sync that
@@ -33,6 +41,11 @@ export const FRAME_HEADER_BYTES = 9;
 
 export enum FrameType {
   RecordBatch = 1,
+  Discard = 2,
+}
+
+export function isKnownFrameType(type: number): type is FrameType {
+  return type === FrameType.RecordBatch || type === FrameType.Discard;
 }
 
 const SEGMENT_NAME = /^wal-(\d{20})\.log$/;

@@ -15,7 +15,7 @@ import { WalCorruptError } from '../../errors/errors.js';
 import type { Logger } from '../../logging/logger.js';
 import type { KvRecord } from '../record.js';
 import { decodeBatch } from '../record-codec.js';
-import { encodeSegmentHeader, parseSegmentFileName, SEGMENT_HEADER_BYTES, segmentFileName } from './wal-format.js';
+import { encodeSegmentHeader, FrameType, parseSegmentFileName, SEGMENT_HEADER_BYTES, segmentFileName } from './wal-format.js';
 import type { WalFileSystem } from './wal-file-system.js';
 import { readSegment } from './segment-reader.js';
 import { WriteAheadLog, type WalWriterOptions } from './write-ahead-log.js';
@@ -25,14 +25,18 @@ export interface WalRecoveryOptions {
   readonly fromSegment: bigint;
   /** Skip corrupt data instead of refusing to start (an explicit operator decision). */
   readonly skipCorrupt: boolean;
-  /** Receives every recovered batch in log order. */
+  /** Receives every recovered record batch in log order. */
   readonly onBatch: (records: KvRecord[]) => Promise<void> | void;
+  /** Receives every recovered discard frame, in log order among the batches (wal-format.ts). */
+  readonly onDiscard: (entries: KvRecord[]) => Promise<void> | void;
 }
 
 export interface WalRecoveryReport {
   readonly segmentsReplayed: number;
   readonly batchesReplayed: number;
   readonly recordsReplayed: number;
+  /** Keys named by the discard frames replayed. */
+  readonly discardsReplayed: number;
   readonly tornBytesDropped: number;
   readonly corruptBytesSkipped: number;
 }
@@ -87,7 +91,7 @@ export async function openWriteAheadLog(
   }
 
   const segments = all.filter((segment) => segment >= recovery.fromSegment);
-  const report = { segmentsReplayed: 0, batchesReplayed: 0, recordsReplayed: 0, tornBytesDropped: 0, corruptBytesSkipped: 0 };
+  const report = { segmentsReplayed: 0, batchesReplayed: 0, recordsReplayed: 0, discardsReplayed: 0, tornBytesDropped: 0, corruptBytesSkipped: 0 };
   // The checkpoint's rollover created segment `fromSegment` before the marker named it,
   // so the log must start exactly there: anything else means acknowledged data is gone.
   if (segments.length === 0 && recovery.fromSegment > 0n) {
@@ -122,7 +126,7 @@ async function replaySegment(
   segment: bigint,
   isLast: boolean,
   recovery: WalRecoveryOptions,
-  report: { batchesReplayed: number; recordsReplayed: number; tornBytesDropped: number; corruptBytesSkipped: number },
+  report: { batchesReplayed: number; recordsReplayed: number; discardsReplayed: number; tornBytesDropped: number; corruptBytesSkipped: number },
 ): Promise<void> {
   const bytes = await fileSystem.readFile(path);
   const contents = readSegment(bytes, segment, isLast);
@@ -139,6 +143,11 @@ async function replaySegment(
       goodBytes = frame.offset;
       end = { kind: 'corrupt', offset: frame.offset, reason: `undecodable record batch: ${(error as Error).message}` };
       break;
+    }
+    if (frame.type === FrameType.Discard) {
+      await recovery.onDiscard(records);
+      report.discardsReplayed += records.length;
+      continue;
     }
     await recovery.onBatch(records);
     report.batchesReplayed++;

@@ -109,9 +109,10 @@ export class WriteAheadLog {
 
   /**
    * Like `append`, for a payload of `payloadBytes` that `writePayload` writes straight
-   * into the frame, so the payload needs no buffer and no copy of its own.
+   * into the frame, so the payload needs no buffer and no copy of its own. `type` is a
+   * record batch unless given (a discard, see wal-format.ts).
    */
-  appendEncoded(payloadBytes: number, writePayload: PayloadWriter, records: number): Promise<bigint> {
+  appendEncoded(payloadBytes: number, writePayload: PayloadWriter, records: number, type = FrameType.RecordBatch): Promise<bigint> {
     const refusal = this.refusal();
     if (refusal) return Promise.reject(refusal);
     if (this.queuedFrames >= WAL_PENDING_APPENDS_MAX) {
@@ -119,7 +120,7 @@ export class WriteAheadLog {
     }
     let frame: Buffer;
     try {
-      frame = buildFrame(FrameType.RecordBatch, payloadBytes, writePayload);
+      frame = buildFrame(type, payloadBytes, writePayload);
     } catch (error) {
       return Promise.reject(error);
     }

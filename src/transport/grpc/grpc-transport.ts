@@ -205,7 +205,10 @@ export class GrpcTransport implements PeerTransport {
         if (error?.code === grpc.status.UNIMPLEMENTED) return resolve({ ringState: PEER_WITHOUT_RING_STATES });
         if (error !== null) return reject(peerErrorOf(peer, error));
         try {
-          resolve({ ringState: decodeAnnouncedRingState(response?.ringState ?? '', response?.ringStateVersion ?? '0', 'ring_state') });
+          const ringState = decodeAnnouncedRingState(response?.ringState ?? '', response?.ringStateVersion ?? '0', 'ring_state');
+          const read = response?.ringDigest ?? '';
+          const write = response?.writeRingDigest ?? '';
+          resolve(read === '' || write === '' ? { ringState } : { ringState, ringDigests: { read, write } });
         } catch (decodeError) {
           reject(new QkvError('INTERNAL', `peer ${peer} answered a malformed probe`, { cause: decodeError }));
         }

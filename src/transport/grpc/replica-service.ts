@@ -177,9 +177,14 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
           ringState: decodeAnnouncedRingState(call.request.ringState, call.request.ringStateVersion, 'ring_state'),
           heardRingState: decodeAnnouncedRingState(call.request.heardRingState, call.request.heardRingStateVersion, 'heard_ring_state'),
         };
-        if (handler.probe === undefined) return { ringState: '', ringStateVersion: '0' };
+        if (handler.probe === undefined) return { ringState: '', ringStateVersion: '0', ringDigest: '', writeRingDigest: '' };
         const reply = await handler.probe(hello);
-        return { ringState: reply.ringState?.state ?? '', ringStateVersion: String(reply.ringState?.version ?? 0) };
+        return {
+          ringState: reply.ringState?.state ?? '',
+          ringStateVersion: String(reply.ringState?.version ?? 0),
+          ringDigest: reply.ringDigests?.read ?? '',
+          writeRingDigest: reply.ringDigests?.write ?? '',
+        };
       });
     },
     Read(call, callback) {

@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { CleanupRequest as _quorumkv_v1_CleanupRequest, CleanupRequest__Output as _quorumkv_v1_CleanupRequest__Output } from '../../quorumkv/v1/CleanupRequest.js';
+import type { CleanupResponse as _quorumkv_v1_CleanupResponse, CleanupResponse__Output as _quorumkv_v1_CleanupResponse__Output } from '../../quorumkv/v1/CleanupResponse.js';
 import type { DecommissionRequest as _quorumkv_v1_DecommissionRequest, DecommissionRequest__Output as _quorumkv_v1_DecommissionRequest__Output } from '../../quorumkv/v1/DecommissionRequest.js';
 import type { DecommissionResponse as _quorumkv_v1_DecommissionResponse, DecommissionResponse__Output as _quorumkv_v1_DecommissionResponse__Output } from '../../quorumkv/v1/DecommissionResponse.js';
 import type { RepairRequest as _quorumkv_v1_RepairRequest, RepairRequest__Output as _quorumkv_v1_RepairRequest__Output } from '../../quorumkv/v1/RepairRequest.js';
@@ -12,6 +14,15 @@ import type { StatusRequest as _quorumkv_v1_StatusRequest, StatusRequest__Output
 import type { StatusResponse as _quorumkv_v1_StatusResponse, StatusResponse__Output as _quorumkv_v1_StatusResponse__Output } from '../../quorumkv/v1/StatusResponse.js';
 
 export interface AdminClient extends grpc.Client {
+  Cleanup(argument: _quorumkv_v1_CleanupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_CleanupResponse__Output>): grpc.ClientUnaryCall;
+  Cleanup(argument: _quorumkv_v1_CleanupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_CleanupResponse__Output>): grpc.ClientUnaryCall;
+  Cleanup(argument: _quorumkv_v1_CleanupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_CleanupResponse__Output>): grpc.ClientUnaryCall;
+  Cleanup(argument: _quorumkv_v1_CleanupRequest, callback: grpc.requestCallback<_quorumkv_v1_CleanupResponse__Output>): grpc.ClientUnaryCall;
+  cleanup(argument: _quorumkv_v1_CleanupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_CleanupResponse__Output>): grpc.ClientUnaryCall;
+  cleanup(argument: _quorumkv_v1_CleanupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_CleanupResponse__Output>): grpc.ClientUnaryCall;
+  cleanup(argument: _quorumkv_v1_CleanupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_CleanupResponse__Output>): grpc.ClientUnaryCall;
+  cleanup(argument: _quorumkv_v1_CleanupRequest, callback: grpc.requestCallback<_quorumkv_v1_CleanupResponse__Output>): grpc.ClientUnaryCall;
+  
   Decommission(argument: _quorumkv_v1_DecommissionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_DecommissionResponse__Output>): grpc.ClientUnaryCall;
   Decommission(argument: _quorumkv_v1_DecommissionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_DecommissionResponse__Output>): grpc.ClientUnaryCall;
   Decommission(argument: _quorumkv_v1_DecommissionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_DecommissionResponse__Output>): grpc.ClientUnaryCall;
@@ -51,6 +62,8 @@ export interface AdminClient extends grpc.Client {
 }
 
 export interface AdminHandlers extends grpc.UntypedServiceImplementation {
+  Cleanup: grpc.handleUnaryCall<_quorumkv_v1_CleanupRequest__Output, _quorumkv_v1_CleanupResponse>;
+  
   Decommission: grpc.handleUnaryCall<_quorumkv_v1_DecommissionRequest__Output, _quorumkv_v1_DecommissionResponse>;
   
   Repair: grpc.handleUnaryCall<_quorumkv_v1_RepairRequest__Output, _quorumkv_v1_RepairResponse>;
@@ -62,6 +75,7 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface AdminDefinition extends grpc.ServiceDefinition {
+  Cleanup: MethodDefinition<_quorumkv_v1_CleanupRequest, _quorumkv_v1_CleanupResponse, _quorumkv_v1_CleanupRequest__Output, _quorumkv_v1_CleanupResponse__Output>
   Decommission: MethodDefinition<_quorumkv_v1_DecommissionRequest, _quorumkv_v1_DecommissionResponse, _quorumkv_v1_DecommissionRequest__Output, _quorumkv_v1_DecommissionResponse__Output>
   Repair: MethodDefinition<_quorumkv_v1_RepairRequest, _quorumkv_v1_RepairResponse, _quorumkv_v1_RepairRequest__Output, _quorumkv_v1_RepairResponse__Output>
   Ring: MethodDefinition<_quorumkv_v1_RingRequest, _quorumkv_v1_RingResponse, _quorumkv_v1_RingRequest__Output, _quorumkv_v1_RingResponse__Output>

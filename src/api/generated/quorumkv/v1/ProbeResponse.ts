@@ -5,9 +5,13 @@ import type { Long } from '@grpc/proto-loader';
 export interface ProbeResponse {
   'ringState'?: (string);
   'ringStateVersion'?: (number | string | Long);
+  'ringDigest'?: (string);
+  'writeRingDigest'?: (string);
 }
 
 export interface ProbeResponse__Output {
   'ringState': (string);
   'ringStateVersion': (string);
+  'ringDigest': (string);
+  'writeRingDigest': (string);
 }

@@ -1,0 +1,8 @@
+// Original file: proto/quorumkv/v1/admin.proto
+
+
+export interface CleanupRequest {
+}
+
+export interface CleanupRequest__Output {
+}
