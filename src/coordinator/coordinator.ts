@@ -421,7 +421,8 @@ export class Coordinator {
     return items.map((item, i) => {
       const answers = answersOf(i, item.replicas, replies);
       const acks = answers.filter((answer) => answer.ok).length;
-      if (item.quorum.error !== undefined && answerBytesMax !== undefined && leftOut(i, item.replicas, replies)) {
+      // Left out by a bounded reply and short of its quorum (before the deadline): not read.
+      if (item.quorum.error !== undefined && item.quorum.failure !== 'deadline_exceeded' && answerBytesMax !== undefined && leftOut(i, item.replicas, replies)) {
         return { ok: false, error: new ResponseTooLargeError(answerBytesMax), acks };
       }
       this.metrics.acks({ op }, acks);
