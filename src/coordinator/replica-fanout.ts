@@ -7,6 +7,9 @@
 // can no longer be reached (QuorumNotMetError, at once: no waiting for the deadline), or
 // at the deadline (DeadlineExceededError). Both report the acks in hand.
 //
+// A reply may answer only some of its keys (a read bounded in bytes, `answers`): a key it
+// left out counts against that key's quorum like a failed replica.
+//
 // Replies that arrive after the keys are done are still reported through `onReply` and
 // collected in `complete`, so nothing is lost and no promise is left unobserved. The
 // only timer is the deadline; it is cleared as soon as every key is done.
