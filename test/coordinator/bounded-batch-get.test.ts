@@ -180,3 +180,32 @@ it('each key keeps its quorum and read repair: failures stay in place, a stale r
     await cluster.close();
   }
 });
+
+it('on 6 nodes with N = 3 each replica reads its share: the answer is a prefix of the keys, in order, within the bound', async () => {
+  const cluster = new MemoryCluster({ nodes: 6, replicationFactor: 3 });
+  try {
+    const small = Array.from({ length: 3 }, (_, i) => ({ key: Buffer.from(`small-${i}`), value: valueOf(i, 10) }));
+    const big = Array.from({ length: 100 }, (_, i) => ({ key: Buffer.from(`big-${String(i).padStart(3, '0')}`), value: valueOf(i, 256 * KIB) }));
+    const all = [...small, ...big];
+    await cluster.node('node-0').coordinator.batchPut(all, { w: 3 });
+    await cluster.settle();
+    const lookups = cluster.nodes.map(countLookups);
+
+    // The second chunk holds all 100 large keys; each replica holds about half of them
+    // and is asked for about half of the 4 MiB left, so it reads about 8 of its 50.
+    const results = await cluster.node('node-0').coordinator.batchGet(all.map((item) => item.key), { answerBytesMax: 4 * MIB });
+    const kept = answered(results);
+    assert.ok(kept.length >= 3 + 1 && kept.length <= 3 + 15, `${kept.length} items answered`);
+    let bytes = 0;
+    kept.forEach((result, i) => {
+      assert.ok(result.ok, `item ${i}: ${result.ok ? '' : result.error.code}`);
+      assert.deepEqual(result.record?.value, all[i]!.value);
+      bytes += all[i]!.key.length + all[i]!.value.length;
+    });
+    assert.ok(bytes <= 4 * MIB);
+    await cluster.settle();
+    for (const counter of lookups) assert.ok(counter.count <= 3 + 20, `a replica looked up ${counter.count} keys`);
+  } finally {
+    await cluster.close();
+  }
+});
