@@ -385,6 +385,12 @@ export class GrpcTransport implements PeerTransport {
     messages.forEach((message, m) => {
       if (message.payload.keys.length > 0) open.push(m);
     });
+    if (open.length === 0) {
+      // A Read of no keys still reaches the peer, and fails like any other when it cannot.
+      const response = await this.callRead(peer, link, [], messages.length, deadlineMs);
+      const part = response === undefined ? [] : readAnswers(peer, response);
+      if (part.length > 0) throw new QkvError('INTERNAL', `peer ${peer} answered ${part.length} results for 0 keys`);
+    }
     while (open.length > 0) {
       // protobufjs only reads the array; the cast drops `readonly` for the generated type.
       const asked = (
