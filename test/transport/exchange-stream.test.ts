@@ -247,3 +247,42 @@ test('every request on a stream is a sign of life of its sender, as a unary call
     server.forceShutdown();
   }
 });
+
+test('a peer that stops reading its replies gets OVERLOADED instead of the replica buffering every answer', async () => {
+  const replica = new HeldReplica();
+  const big = { key: Buffer.from('big'), value: Buffer.alloc(512 * 1024, 7), version: { stamp: 1n, nodeId: 'node-a' }, expiresAtMs: 0 };
+  await replica.apply([big]);
+  const requestsMax = 2;
+  const { server, port } = await startReplica(replica, 0, { streamRequestsMax: requestsMax });
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+  const exchange = loadQuorumKvProtocol().grpcObject.quorumkv.v1.Replica.service['Exchange']!;
+  const call = client.makeBidiStreamRequest(exchange.path, exchange.requestSerialize, exchange.responseDeserialize);
+  call.on('error', () => {}); // the cancel at the end
+  try {
+    // Forty reads of a 512 KiB value while nothing reads the replies: once the client's
+    // buffer and HTTP/2 window are full, the replica's writes wait, and after
+    // `requestsMax` waiting replies every further request is refused.
+    call.pause();
+    const asked = 40;
+    for (let id = 1; id <= asked; id++) call.write({ id, read: { keys: [Buffer.from('big')] } });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const replies: Array<{ body: string; error?: { code: string } | null }> = [];
+    const all = new Promise<void>((resolve) => {
+      call.on('data', (reply: { body: string; error?: { code: string } | null }) => {
+        replies.push(reply);
+        if (replies.length === asked) resolve();
+      });
+    });
+    call.resume();
+    await all;
+    const refused = replies.filter((reply) => reply.body === 'error' && reply.error?.code === 'OVERLOADED').length;
+    const answered = replies.filter((reply) => reply.body === 'read').length;
+    assert.equal(refused + answered, asked);
+    assert.ok(refused > 0, `some requests were refused while the replies waited (answered ${answered})`);
+    assert.ok(answered >= requestsMax, `the first requests were answered (${answered})`);
+  } finally {
+    call.cancel();
+    client.close();
+    server.forceShutdown();
+  }
+});

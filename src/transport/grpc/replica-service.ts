@@ -247,9 +247,22 @@ function serveExchange(call: grpc.ServerDuplexStream<ExchangeRequest__Output, Ex
     call.end();
   };
   const served: ServedStream = { drain: endIfDone };
-  const reply = (message: ExchangeReply): void => {
+  /** Replies written but not yet sent; a cancelled stream never calls back for them. */
+  const unsent = new Set<() => void>();
+  // Resolves once the reply has left for the peer (grpc-js calls back when HTTP/2 took it
+  // under the peer's flow-control window), so a request counts as running until then: a
+  // peer that stops reading its replies gets OVERLOADED after `requestsMax` of them
+  // instead of making this node buffer every answer it asks for.
+  const reply = (message: ExchangeReply): Promise<void> => {
     // A cancelled stream (the peer went away) has nobody left to answer.
-    if (!ended && !call.cancelled && !call.destroyed) call.write(message);
+    if (ended || call.cancelled || call.destroyed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      unsent.add(resolve);
+      call.write(message, () => {
+        unsent.delete(resolve);
+        resolve();
+      });
+    });
   };
   const errorReply = (id: number, error: unknown): ExchangeReply => {
     // As for a unary call (serviceErrorOf): a bug is logged, the peer sees INTERNAL.
@@ -267,8 +280,14 @@ function serveExchange(call: grpc.ServerDuplexStream<ExchangeRequest__Output, Ex
       return;
     }
     seen();
-    if (streams?.draining === true) return reply(errorReply(request.id, new ShuttingDownError()));
-    if (running >= requestsMax) return reply(errorReply(request.id, new OverloadedError('requests running on one Exchange stream', requestsMax)));
+    if (streams?.draining === true) {
+      void reply(errorReply(request.id, new ShuttingDownError()));
+      return;
+    }
+    if (running >= requestsMax) {
+      void reply(errorReply(request.id, new OverloadedError('requests running on one Exchange stream', requestsMax)));
+      return;
+    }
     // Every step runs inside the promise: nothing a peer sends can throw outside it.
     let answer: Promise<ExchangeReply>;
     try {
@@ -296,6 +315,8 @@ function serveExchange(call: grpc.ServerDuplexStream<ExchangeRequest__Output, Ex
   call.on('cancelled', () => {
     ended = true;
     streams?.delete(served);
+    for (const resolve of [...unsent]) resolve();
+    unsent.clear();
   });
 }
 
