@@ -301,7 +301,7 @@ export class QuorumNode implements ClusterView, StartedNode {
       liveness: this.detector,
       probeAll: () => prober.probeAll(),
       sync: (peer, range, direction, signal) =>
-        syncRange({ local, transport, depth: MERKLE_DEPTH_DEFAULT, beforeBatch: (bytes) => throttle.take(bytes, signal) }, peer, range, direction),
+        syncRange({ local, transport, depth: MERKLE_DEPTH_DEFAULT, tokenOf, beforeBatch: (bytes) => throttle.take(bytes, signal) }, peer, range, direction),
       writeSettings: () => this.coordinator!.config,
       metrics: new PrometheusStreamMetrics(this.registry, {
         self: () => this.membership?.self,
@@ -379,6 +379,7 @@ export class QuorumNode implements ClusterView, StartedNode {
       liveness: this.detector,
       logger,
       depth: MERKLE_DEPTH_DEFAULT,
+      tokenOf,
       rangesPerSecond: config.repairRangesPerSecond,
       metrics: new PrometheusAntiEntropyMetrics(this.registry),
     });

@@ -60,7 +60,7 @@ async function memoryNode(network: MemoryNetwork, id: string, normalAlready: boo
     progressStore,
     liveness: detector,
     probeAll: () => prober.probeAll(),
-    sync: (peer, range, direction) => syncRange({ local: replica, transport, depth: 4 }, peer, range, direction),
+    sync: (peer, range, direction) => syncRange({ local: replica, transport, depth: 4, tokenOf }, peer, range, direction),
     writeSettings: () => ({ writeQuorum: 2, writeTimeoutMs: 50 }),
     logger: silentLogger,
   });
