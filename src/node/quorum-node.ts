@@ -396,7 +396,7 @@ export class QuorumNode implements ClusterView, StartedNode {
     // ring states, and no key reads while the membership says so (JOINING,
     // RingMembership.servesKeyReads).
     const replicaHandler: ReplicaHandler = {
-      apply: (records) => localReplica.apply(records),
+      apply: (records, encoding) => localReplica.apply(records, encoding),
       read: (keys) => {
         if (keys.length > 0 && !membership.servesKeyReads()) return Promise.reject(new NotReadyError(`this node is ${membership.self ?? 'starting'} and serves no key reads`));
         return localReplica.read(keys);

@@ -238,6 +238,8 @@ function serveExchange(call: grpc.ServerDuplexStream<ExchangeRequest__Output, Ex
   const { handler, logger, streams } = options;
   const requestsMax = options.streamRequestsMax ?? REPLICA_STREAM_REQUESTS_MAX;
   let running = 0;
+  /** SHUTTING_DOWN and OVERLOADED replies written but not yet sent. */
+  let refusalsUnsent = 0;
   let halfClosed = false;
   let ended = false;
   const endIfDone = (): void => {
@@ -280,14 +282,16 @@ function serveExchange(call: grpc.ServerDuplexStream<ExchangeRequest__Output, Ex
       return;
     }
     seen();
-    if (streams?.draining === true) {
-      void reply(errorReply(request.id, new ShuttingDownError()));
-      return;
-    }
-    if (running >= requestsMax) {
-      void reply(errorReply(request.id, new OverloadedError('requests running on one Exchange stream', requestsMax)));
-      return;
-    }
+    const refuse = (error: QkvError): void => {
+      // Refusals wait for the peer to read them too. Past `requestsMax` unsent ones the
+      // request gets no answer at all (its sender gives up at its deadline): a peer that
+      // reads nothing cannot make this node queue refusals without end either.
+      if (refusalsUnsent >= requestsMax) return;
+      refusalsUnsent++;
+      void reply(errorReply(request.id, error)).then(() => refusalsUnsent--);
+    };
+    if (streams?.draining === true) return refuse(new ShuttingDownError());
+    if (running >= requestsMax) return refuse(new OverloadedError('requests running on one Exchange stream', requestsMax));
     // Every step runs inside the promise: nothing a peer sends can throw outside it.
     let answer: Promise<ExchangeReply>;
     try {
