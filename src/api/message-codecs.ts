@@ -65,6 +65,14 @@ function expect(wireType: number, wanted: number): void {
   if (wireType !== wanted) throw new FieldShapeError(`wire type ${wireType}, expected ${wanted}`);
 }
 
+/**
+ * A message with two different members of one oneof is not what a correct sender writes,
+ * and protobufjs reads it its own way (it keeps both): such a message goes to protobufjs.
+ */
+function oneMemberOnly(seen: string | undefined, member: string): void {
+  if (seen !== undefined && seen !== member) throw new FieldShapeError(`two members of a oneof (${seen}, ${member})`);
+}
+
 function emptyBuffer(): Buffer {
   // proto-loader hands out a fresh empty buffer for every absent bytes field.
   return Buffer.alloc(0);
@@ -235,14 +243,14 @@ export function decodeExchangeRequest(bytes: Buffer): ExchangeRequest__Output {
         break;
       case 2:
         expect(wireType, WIRE_LENGTH_DELIMITED);
+        oneMemberOnly(body, 'apply');
         apply = decodeApplyRequest(reader.bytesView());
-        read = undefined;
         body = 'apply';
         break;
       case 3:
         expect(wireType, WIRE_LENGTH_DELIMITED);
+        oneMemberOnly(body, 'read');
         read = decodeReadRequest(reader.bytesView());
-        apply = undefined;
         body = 'read';
         break;
       default:
@@ -337,14 +345,17 @@ export function decodeExchangeReply(bytes: Buffer): ExchangeReply__Output {
         break;
       case 2:
         expect(wireType, WIRE_LENGTH_DELIMITED);
+        oneMemberOnly(reply.body, 'apply');
         reply = { apply: decodeApplyResponse(reader.bytesView()), body: 'apply' };
         break;
       case 3:
         expect(wireType, WIRE_LENGTH_DELIMITED);
+        oneMemberOnly(reply.body, 'read');
         reply = { read: decodeReadResponse(reader.bytesView()), body: 'read' };
         break;
       case 4:
         expect(wireType, WIRE_LENGTH_DELIMITED);
+        oneMemberOnly(reply.body, 'error');
         reply = { error: decodeExchangeError(reader.bytesView()), body: 'error' };
         break;
       default:

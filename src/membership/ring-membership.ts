@@ -257,15 +257,7 @@ export class RingMembership {
     if (self === undefined) throw new NotReadyError('the node has not chosen its ring state yet');
     if (self === 'LEAVING' || self === 'LEFT') return this.reportedState();
     if (self === 'JOINING') throw new DecommissionRefusedError(`${this.options.nodeId} is JOINING; decommission it once it is NORMAL`);
-    const { replicationFactor, nodeId } = this.options;
-    const staying = this.members.filter((member) => member.id !== nodeId && this.table.stateOf(member.id) === 'NORMAL').map((member) => member.id);
-    if (staying.length < replicationFactor) {
-      throw new DecommissionRefusedError(
-        `without ${nodeId} the ring would have ${staying.length} NORMAL member(s) (${staying.join(', ') || 'none'}), ` +
-          `fewer than the replication factor N=${replicationFactor}`,
-      );
-    }
-    this.decommissioning = this.table.setSelf('LEAVING').then(() => this.startMovement('leave'));
+    this.decommissioning = this.leaveIfEnoughStay();
     try {
       await this.decommissioning;
     } catch (error) {
@@ -273,6 +265,39 @@ export class RingMembership {
       throw error;
     }
     return this.reportedState();
+  }
+
+  /**
+   * LEAVING, unless fewer than N NORMAL members would stay. The states are asked afresh
+   * (what the table holds may be a probe interval old), and asked again once this node
+   * has announced LEAVING: two members told to leave in the same moment could each have
+   * seen the other NORMAL. Of two such members at least one sees the other LEAVING in
+   * that second round (the later of the two announced after the earlier one's answer or
+   * asked after its announcement); whoever sees too few members staying goes back to
+   * NORMAL before anything has streamed and refuses. Both may go back; neither leaves the
+   * ring short of N.
+   */
+  private async leaveIfEnoughStay(): Promise<void> {
+    await this.options.probeAll();
+    const before = this.refusalToLeave();
+    if (before !== undefined) throw new DecommissionRefusedError(before);
+    await this.table.setSelf('LEAVING');
+    await this.options.probeAll();
+    const after = this.refusalToLeave();
+    if (after !== undefined) {
+      await this.table.setSelf('NORMAL');
+      this.announceNormal();
+      throw new DecommissionRefusedError(`${after}; another member started to leave at the same moment, so ${this.options.nodeId} stays NORMAL: decommission one node at a time`);
+    }
+    this.startMovement('leave');
+  }
+
+  /** Why this node may not leave now (fewer than N NORMAL members would stay), or undefined. */
+  private refusalToLeave(): string | undefined {
+    const { replicationFactor, nodeId } = this.options;
+    const staying = this.members.filter((member) => member.id !== nodeId && this.table.stateOf(member.id) === 'NORMAL').map((member) => member.id);
+    if (staying.length >= replicationFactor) return undefined;
+    return `without ${nodeId} the ring would have ${staying.length} NORMAL member(s) (${staying.join(', ') || 'none'}), fewer than the replication factor N=${replicationFactor}`;
   }
 
   /**

@@ -1,7 +1,7 @@
 // Prometheus side of cleanup (src/streaming/range-cleanup.ts):
 //   qkv_cleanup_records_scanned_total   records read in the ranges this node no longer replicates
 //   qkv_cleanup_records_removed_total   records deleted by cleanup (no tombstone)
-//   qkv_cleanup_runs_total{outcome}     cleanups ended: done, refused (or stopped by a ring
+//   qkv_cleanup_runs_total{outcome}     cleanups ended: done, stopped (by a drain), refused (or stopped by a ring
 //                                       change), failed
 //   qkv_cleanup_running                 1 while a cleanup runs
 //   qkv_cleanup_needed                  1 while the node may hold records of ranges it no
@@ -22,8 +22,8 @@ export class PrometheusCleanupMetrics implements CleanupMetrics {
   constructor(registry: Registry, view: CleanupStateView) {
     this.scannedTotal = new Counter({ name: 'qkv_cleanup_records_scanned_total', help: 'Records cleanup read in the ranges this node no longer replicates.', registers: [registry] });
     this.removedTotal = new Counter({ name: 'qkv_cleanup_records_removed_total', help: 'Records cleanup deleted from ranges this node no longer replicates.', registers: [registry] });
-    this.runsTotal = new Counter({ name: 'qkv_cleanup_runs_total', help: 'Cleanups ended, by outcome: done, refused (or stopped by a ring change), failed.', labelNames: ['outcome'], registers: [registry] });
-    for (const outcome of ['done', 'refused', 'failed']) this.runsTotal.inc({ outcome }, 0);
+    this.runsTotal = new Counter({ name: 'qkv_cleanup_runs_total', help: 'Cleanups ended, by outcome: done, stopped (by a drain), refused (or stopped by a ring change), failed.', labelNames: ['outcome'], registers: [registry] });
+    for (const outcome of ['done', 'stopped', 'refused', 'failed']) this.runsTotal.inc({ outcome }, 0);
     new Gauge({
       name: 'qkv_cleanup_running',
       help: '1 while a cleanup runs on this node.',

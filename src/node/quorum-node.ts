@@ -301,7 +301,7 @@ export class QuorumNode implements ClusterView, StartedNode {
       liveness: this.detector,
       probeAll: () => prober.probeAll(),
       sync: (peer, range, direction, signal) =>
-        syncRange({ local, transport, depth: MERKLE_DEPTH_DEFAULT, beforeBatch: (bytes) => throttle.take(bytes, signal) }, peer, range, direction),
+        syncRange({ local, transport, depth: MERKLE_DEPTH_DEFAULT, tokenOf, beforeBatch: (bytes) => throttle.take(bytes, signal) }, peer, range, direction),
       writeSettings: () => this.coordinator!.config,
       metrics: new PrometheusStreamMetrics(this.registry, {
         self: () => this.membership?.self,
@@ -379,6 +379,7 @@ export class QuorumNode implements ClusterView, StartedNode {
       liveness: this.detector,
       logger,
       depth: MERKLE_DEPTH_DEFAULT,
+      tokenOf,
       rangesPerSecond: config.repairRangesPerSecond,
       metrics: new PrometheusAntiEntropyMetrics(this.registry),
     });
@@ -395,7 +396,7 @@ export class QuorumNode implements ClusterView, StartedNode {
     // ring states, and no key reads while the membership says so (JOINING,
     // RingMembership.servesKeyReads).
     const replicaHandler: ReplicaHandler = {
-      apply: (records) => localReplica.apply(records),
+      apply: (records, encoding) => localReplica.apply(records, encoding),
       read: (keys, answerBytesMax) => {
         if (keys.length > 0 && !membership.servesKeyReads()) return Promise.reject(new NotReadyError(`this node is ${membership.self ?? 'starting'} and serves no key reads`));
         return localReplica.read(keys, answerBytesMax);

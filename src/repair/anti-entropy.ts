@@ -10,7 +10,7 @@
 import type { Logger } from '../logging/logger.js';
 import type { PeerLiveness } from '../membership/failure-detector.js';
 import type { OwnedRange } from '../ring/hash-ring.js';
-import type { TokenRange } from '../ring/token-range.js';
+import type { TokenFunction, TokenRange } from '../ring/token-range.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
 import { syncRange, type LocalRepairReplica } from './range-sync.js';
 
@@ -36,6 +36,8 @@ export interface AntiEntropyOptions {
   readonly liveness?: PeerLiveness;
   readonly logger: Logger;
   readonly depth: number;
+  /** The ring's token of a key (range-sync.ts walks both sides in token order). */
+  readonly tokenOf: TokenFunction;
   readonly rangesPerSecond: number;
   readonly metrics?: AntiEntropyMetrics;
 }

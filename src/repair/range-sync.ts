@@ -1,13 +1,18 @@
 // Brings one token range of this node and one peer in line: compare Merkle trees
 // (merkle-tree.ts); equal roots end it; otherwise scan only the differing leaves on both
 // sides and send each side the records it lacks or holds in an older version (last
-// writer wins decides). Anti-entropy runs it both ways for every range and peer; a
+// writer wins decides). Both sides are walked page by page in (token, key) order, as a
+// merge of two sorted lists, and the differences go out in batches as they are found, so
+// the memory a sync holds is a page of each side and a batch each way, however large the
+// range (a joining node differs from its source in every record of a range it takes
+// over). Anti-entropy runs it both ways for every range and peer; a
 // joining node runs it pull-only from the current replicas of the ranges it takes over,
 // a leaving node push-only to their new owners (src/streaming). Applying is idempotent,
 // so an interrupted sync is simply run again, and a second source of the same range
 // costs little more than its tree: only the leaves where it differs are scanned.
 import { REPAIR_CALL_TIMEOUT_MS, REPAIR_SCAN_PAGE_RECORDS, REPAIR_STREAM_BATCH_RECORDS } from '../limits.js';
-import type { TokenRange } from '../ring/token-range.js';
+import type { TokenFunction, TokenRange } from '../ring/token-range.js';
+import { compareTokenKey } from '../storage/engine/memtable.js';
 import { compareVersions, type KvRecord } from '../storage/record.js';
 import type { ScanCursor, ScanPage } from '../storage/storage-engine.js';
 import type { MerkleTreeSummary, PeerTransport } from '../transport/peer-transport.js';
@@ -28,6 +33,8 @@ export interface RangeSyncPorts {
   readonly transport: PeerTransport;
   /** Merkle tree depth: 2^depth leaves per range. */
   readonly depth: number;
+  /** The ring's token of a key: scans return records in (token, key) order. */
+  readonly tokenOf: TokenFunction;
   /**
    * Awaited before each batch is applied, with the batch's key and value bytes: a
    * throttle (src/streaming/byte-throttle.ts). No pacing when absent.
@@ -56,31 +63,60 @@ export async function syncRange(ports: RangeSyncPorts, peer: string, range: Toke
   const leafDepth = Math.log2(mine.leaves.length);
   // Adjacent differing leaves are one contiguous token range: one scan each side per run
   // instead of one per leaf (each scan of the durable engine also walks its memtable).
+  const pull = async (batch: readonly KvRecord[]): Promise<void> => {
+    if (batch.length === 0 || direction === 'push') return;
+    const bytes = bytesOf(batch);
+    await ports.beforeBatch?.(bytes);
+    await local.apply(batch);
+    outcome.pulled += batch.length;
+    outcome.pulledBytes += bytes;
+  };
+  const push = async (batch: readonly KvRecord[]): Promise<void> => {
+    if (batch.length === 0 || direction === 'pull') return;
+    const bytes = bytesOf(batch);
+    await ports.beforeBatch?.(bytes);
+    await transport.apply(peer, batch, deadline());
+    outcome.pushed += batch.length;
+    outcome.pushedBytes += bytes;
+  };
   for (const run of runsOf(differingLeaves(mine.leaves, theirs.leaves))) {
     const sub = { start: leafRange(range, leafDepth, run.first).start, end: leafRange(range, leafDepth, run.last).end };
-    const ours = await collect((cursor) => local.scan(sub, REPAIR_SCAN_PAGE_RECORDS, cursor));
-    const remote = await collect((cursor) => transport.scan(peer, sub, REPAIR_SCAN_PAGE_RECORDS, cursor, deadline()));
-    const { toPull, toPush } = diff(ours, remote);
-    if (direction !== 'push') {
-      for (let at = 0; at < toPull.length; at += REPAIR_STREAM_BATCH_RECORDS) {
-        const batch = toPull.slice(at, at + REPAIR_STREAM_BATCH_RECORDS);
-        const bytes = bytesOf(batch);
-        await ports.beforeBatch?.(bytes);
-        await local.apply(batch);
-        outcome.pulled += batch.length;
-        outcome.pulledBytes += bytes;
+    const ours = new PagedScan((cursor) => local.scan(sub, REPAIR_SCAN_PAGE_RECORDS, cursor), ports.tokenOf);
+    const remote = new PagedScan((cursor) => transport.scan(peer, sub, REPAIR_SCAN_PAGE_RECORDS, cursor, deadline()), ports.tokenOf);
+    let toPull: KvRecord[] = [];
+    let toPush: KvRecord[] = [];
+    for (;;) {
+      const mineNow = await ours.peek();
+      const theirsNow = await remote.peek();
+      if (mineNow === undefined && theirsNow === undefined) break;
+      // A record applied on either side below lies at or before both scans' positions:
+      // neither scan meets it again (each resumes after its last page).
+      const order =
+        mineNow === undefined ? 1 : theirsNow === undefined ? -1 : compareTokenKey(mineNow.token, mineNow.record.key, theirsNow.token, theirsNow.record.key);
+      if (order < 0) {
+        toPush.push(mineNow!.record);
+        ours.advance();
+      } else if (order > 0) {
+        toPull.push(theirsNow!.record);
+        remote.advance();
+      } else {
+        const newer = compareVersions(mineNow!.record.version, theirsNow!.record.version);
+        if (newer > 0) toPush.push(mineNow!.record);
+        else if (newer < 0) toPull.push(theirsNow!.record);
+        ours.advance();
+        remote.advance();
+      }
+      if (toPull.length >= REPAIR_STREAM_BATCH_RECORDS) {
+        await pull(toPull);
+        toPull = [];
+      }
+      if (toPush.length >= REPAIR_STREAM_BATCH_RECORDS) {
+        await push(toPush);
+        toPush = [];
       }
     }
-    if (direction !== 'pull') {
-      for (let at = 0; at < toPush.length; at += REPAIR_STREAM_BATCH_RECORDS) {
-        const batch = toPush.slice(at, at + REPAIR_STREAM_BATCH_RECORDS);
-        const bytes = bytesOf(batch);
-        await ports.beforeBatch?.(bytes);
-        await transport.apply(peer, batch, deadline());
-        outcome.pushed += batch.length;
-        outcome.pushedBytes += bytes;
-      }
-    }
+    await pull(toPull);
+    await push(toPush);
   }
   return outcome;
 }
@@ -103,29 +139,32 @@ export function runsOf(indices: readonly number[]): Array<{ first: number; last:
   return runs;
 }
 
-/** Every record of a leaf range, page by page (a leaf is a small slice of a vnode range). */
-async function collect(page: (cursor: ScanCursor | undefined) => Promise<ScanPage>): Promise<Map<string, KvRecord>> {
-  const records = new Map<string, KvRecord>();
-  let cursor: ScanCursor | undefined;
-  do {
-    const next = await page(cursor);
-    for (const record of next.records) records.set(record.key.toString('latin1'), record);
-    cursor = next.resumeAfter;
-  } while (cursor !== undefined);
-  return records;
-}
+/** One side's records of a range, a page at a time, each with its token. */
+class PagedScan {
+  private page: ReadonlyArray<{ token: bigint; record: KvRecord }> = [];
+  private index = 0;
+  private resumeAfter: ScanCursor | undefined;
+  private started = false;
 
-/** Which records each side lacks or holds older: last writer wins decides. */
-export function diff(ours: ReadonlyMap<string, KvRecord>, theirs: ReadonlyMap<string, KvRecord>): { toPull: KvRecord[]; toPush: KvRecord[] } {
-  const toPull: KvRecord[] = [];
-  const toPush: KvRecord[] = [];
-  for (const [key, record] of ours) {
-    const other = theirs.get(key);
-    if (other === undefined || compareVersions(record.version, other.version) > 0) toPush.push(record);
+  constructor(
+    private readonly fetch: (cursor: ScanCursor | undefined) => Promise<ScanPage>,
+    private readonly tokenOf: TokenFunction,
+  ) {}
+
+  /** The next record in (token, key) order, or undefined at the end of the range. */
+  async peek(): Promise<{ token: bigint; record: KvRecord } | undefined> {
+    while (this.index >= this.page.length) {
+      if (this.started && this.resumeAfter === undefined) return undefined;
+      const next = await this.fetch(this.resumeAfter);
+      this.started = true;
+      this.page = next.records.map((record) => ({ token: this.tokenOf(record.key), record }));
+      this.index = 0;
+      this.resumeAfter = next.resumeAfter;
+    }
+    return this.page[this.index];
   }
-  for (const [key, record] of theirs) {
-    const mine = ours.get(key);
-    if (mine === undefined || compareVersions(record.version, mine.version) > 0) toPull.push(record);
+
+  advance(): void {
+    this.index++;
   }
-  return { toPull, toPush };
 }

@@ -58,8 +58,13 @@ export interface StorageEngine {
    * back. Durable whatever the fsync policy: once the promise resolves, no restart,
    * replay or checkpoint brings the keys back. At most DISCARD_ENTRIES_MAX entries per call.
    * Resolves with the number of keys removed.
+   *
+   * `confirm`, when given, runs once the discard has the engine to itself (after any
+   * checkpoint it waited for) and before anything is logged or removed; if it throws, the
+   * discard removes nothing and rejects with that error. Cleanup checks there that the
+   * rings have not changed while the discard waited.
    */
-  discard(entries: readonly DiscardEntry[]): Promise<number>;
+  discard(entries: readonly DiscardEntry[], confirm?: () => void): Promise<number>;
 
   /** Makes everything applied so far durable regardless of the fsync policy. */
   sync(): Promise<void>;

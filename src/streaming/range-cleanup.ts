@@ -48,7 +48,7 @@ export interface CleanupView {
 /** A member's answer to a probe: the rings it routes by, or why it did not answer. */
 export type PeerRings = { readonly peer: string; readonly digests: RingDigests | undefined } | { readonly peer: string; readonly error: string };
 
-export type CleanupOutcome = 'done' | 'refused' | 'failed';
+export type CleanupOutcome = 'done' | 'refused' | 'stopped' | 'failed';
 
 export interface CleanupMetrics {
   scanned(records: number): void;
@@ -157,11 +157,14 @@ export class RangeCleanup {
       return report;
     } catch (error) {
       const refused = error instanceof CleanupRefusedError;
+      // A drain stops a running cleanup: expected on every restart, not a failure to alert on.
+      const stopped = error instanceof ShuttingDownError;
       const message = error instanceof Error ? error.message : String(error);
       this.current = { ...this.current, running: false, lastError: message };
-      metrics?.finished(refused ? 'refused' : 'failed');
+      metrics?.finished(refused ? 'refused' : stopped ? 'stopped' : 'failed');
       const fields = { recordsScanned: this.current.recordsScanned, recordsRemoved: this.current.recordsRemoved, rangesDone: this.current.rangesDone, rangesTotal: this.current.rangesTotal };
       if (refused) logger.warn({ ...fields, reason: message }, 'cleanup refused or stopped');
+      else if (stopped) logger.info({ ...fields }, 'cleanup stopped: the node is shutting down; run it again once the node is back');
       else logger.error({ ...fields, err: error }, 'cleanup failed');
       throw error;
     }
@@ -200,7 +203,13 @@ export class RangeCleanup {
         if (foreign.length > 0) {
           await this.checkPeers(rings);
           this.checkStillAllowed(rings);
-          const removed = await storage.discard(foreign.map((record) => ({ key: record.key, version: record.version })));
+          // Checked once more when the discard has the engine: it may have waited behind a
+          // checkpoint, and a member that started to join or leave meanwhile could
+          // already be comparing its ranges with this node's copies.
+          const removed = await storage.discard(
+            foreign.map((record) => ({ key: record.key, version: record.version })),
+            () => this.checkStillAllowed(rings),
+          );
           this.current = { ...this.current, recordsRemoved: this.current.recordsRemoved + removed };
           metrics?.removed(removed);
         }

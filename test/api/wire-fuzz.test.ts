@@ -23,6 +23,7 @@ import type { KvRecord } from '../../src/storage/record.js';
 import { addReplicaService } from '../../src/transport/grpc/replica-service.js';
 import { RawGrpcClient, encodeRequest } from '../support/raw-grpc.js';
 import { testTokenOf } from '../support/test-token.js';
+import { damaged } from '../support/damaged-bytes.js';
 
 const bounds: RecordBounds = { keyBytesMax: 64, valueBytesMax: 256, recordsMax: 16 };
 
@@ -34,23 +35,8 @@ const recordArbitrary: fc.Arbitrary<KvRecord> = fc.record({
 });
 
 /** A valid batch with bytes overwritten, inserted, removed or cut. */
-const damagedBatch: fc.Arbitrary<Buffer> = fc
-  .tuple(
-    fc.array(recordArbitrary, { maxLength: 20 }),
-    fc.array(fc.tuple(fc.constantFrom('set', 'insert', 'remove', 'cut'), fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
-  )
-  .map(([records, edits]) => {
-    // encodeBatch asserts node ids of at most 255 bytes; the arbitrary stays below that.
-    let bytes = encodeBatch(records);
-    for (const [kind, position, value] of edits) {
-      const at = bytes.length === 0 ? 0 : position % bytes.length;
-      if (kind === 'set' && bytes.length > 0) bytes[at] = value;
-      else if (kind === 'insert') bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from([value]), bytes.subarray(at)]);
-      else if (kind === 'remove') bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1)]);
-      else if (kind === 'cut') bytes = bytes.subarray(0, at);
-    }
-    return Buffer.from(bytes);
-  });
+// encodeBatch asserts node ids of at most 255 bytes; the arbitrary stays below that.
+const damagedBatch: fc.Arbitrary<Buffer> = damaged(fc.array(recordArbitrary, { maxLength: 20 }).map((records) => encodeBatch(records)), 4);
 
 function checkDecoded(bytes: Buffer): void {
   let records: KvRecord[];

@@ -101,6 +101,7 @@ function antiEntropyOf(cluster: MemoryCluster, nodeId: string, liveness?: Failur
     ...(liveness ? { liveness } : {}),
     logger: silentLogger,
     depth: 5,
+    tokenOf: testTokenOf,
     rangesPerSecond: 1_000,
   });
 }

@@ -60,7 +60,7 @@ async function memoryNode(network: MemoryNetwork, id: string, normalAlready: boo
     progressStore,
     liveness: detector,
     probeAll: () => prober.probeAll(),
-    sync: (peer, range, direction) => syncRange({ local: replica, transport, depth: 4 }, peer, range, direction),
+    sync: (peer, range, direction) => syncRange({ local: replica, transport, depth: 4, tokenOf }, peer, range, direction),
     writeSettings: () => ({ writeQuorum: 2, writeTimeoutMs: 50 }),
     logger: silentLogger,
   });
@@ -252,6 +252,35 @@ it('a decommission asked for while the finished join is still clearing its progr
     assert.equal(await d.membership.decommission(), 'LEAVING');
     releaseClear();
     await until('d LEFT, heard by every peer', () => d.membership.reportedState() === 'LEFT', 20_000);
+  } finally {
+    for (const node of nodes) await node.close();
+    await network.idle();
+  }
+});
+
+it('two members told to leave at the same moment never both leave when that would leave fewer than N NORMAL', async () => {
+  const network = new MemoryNetwork();
+  const nodes = await Promise.all(IDS.map((id) => memoryNode(network, id, true)));
+  try {
+    for (const node of nodes) node.prober.start();
+    await until('all hear each other NORMAL', () => nodes.every((node) => nodes.every((other) => node.membership.stateShownFor(other.id) === 'NORMAL')));
+    const [, , c, d] = nodes;
+    // Four members, N=3: one may leave, not two. Both are asked in the same turn, when
+    // each still sees the other NORMAL.
+    const outcomes = await Promise.allSettled([c!.membership.decommission(), d!.membership.decommission()]);
+    const leaving = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') {
+        assert.ok(outcome.reason instanceof DecommissionRefusedError, String(outcome.reason));
+        assert.match(outcome.reason.message, /another member started to leave at the same moment/);
+      }
+    }
+    assert.ok(leaving.length <= 1, `${leaving.length} of the two went on leaving`);
+    const states = [c!.membership.self, d!.membership.self];
+    assert.ok(states.filter((state) => state === 'NORMAL').length >= 1, `c and d: ${states.join(', ')}`);
+    await until('every node hears at least three NORMAL members', () =>
+      nodes.every((node) => nodes.filter((other) => node.membership.stateShownFor(other.id) === 'NORMAL' || (other.id === node.id && node.membership.self === 'NORMAL')).length >= 3),
+    );
   } finally {
     for (const node of nodes) await node.close();
     await network.idle();

@@ -3,7 +3,6 @@
 // checks that every key ever acknowledged, in every round so far, is present with its
 // acknowledged value. Zero lost. The round count can be raised with QKV_CRASH_ROUNDS.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
@@ -11,43 +10,27 @@ import { silentLogger } from '../../src/logging/logger.js';
 import { DurableStorageEngine } from '../../src/storage/engine/durable-storage-engine.js';
 import { tempDir } from '../support/temp-dir.js';
 import { testTokenOf } from '../support/test-token.js';
+import { runUntilKilled } from '../support/kill-at-random.js';
 
 const ROUNDS = Number(process.env['QKV_CRASH_ROUNDS'] ?? '20');
 const CHILD_TIMEOUT_MS = 20_000;
 const writerPath = fileURLToPath(new URL('../fixtures/crash-writer.js', import.meta.url));
 
 /** Runs one child until a random number of acks arrived, kills it, returns its acks. */
-function runAndKill(dir: string, round: number, killAfterAcks: number): Promise<Map<string, string>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [writerPath, dir, String(round)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const acked = new Map<string, string>();
-    let pending = '';
-    let stderr = '';
-    let killed = false;
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`round ${round}: child made no progress in ${CHILD_TIMEOUT_MS} ms; stderr: ${stderr}`));
-    }, CHILD_TIMEOUT_MS);
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) {
-        const [kind, key, value] = line.split(' ');
-        if (kind === 'ack') acked.set(key!, value!);
-      }
-      if (!killed && acked.size >= killAfterAcks) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (signal === 'SIGKILL' && killed) resolve(acked);
-      else reject(new Error(`round ${round}: child exited with ${code ?? signal} before the kill; stderr: ${stderr}`));
-    });
+async function runAndKill(dir: string, round: number, killAfterAcks: number): Promise<Map<string, string>> {
+  const acked = new Map<string, string>();
+  await runUntilKilled({
+    script: writerPath,
+    args: [dir, String(round)],
+    timeoutMs: CHILD_TIMEOUT_MS,
+    label: `round ${round}`,
+    onLine: (line) => {
+      const [kind, key, value] = line.split(' ');
+      if (kind === 'ack') acked.set(key!, value!);
+      return acked.size >= killAfterAcks;
+    },
   });
+  return acked;
 }
 
 describe('crash recovery with real processes', () => {

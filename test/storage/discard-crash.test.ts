@@ -7,7 +7,6 @@
 // a later write). Keys with a step in flight at the kill may be in either state. The
 // round count can be raised with QKV_CRASH_ROUNDS.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
@@ -15,6 +14,7 @@ import { silentLogger } from '../../src/logging/logger.js';
 import { DurableStorageEngine } from '../../src/storage/engine/durable-storage-engine.js';
 import { tempDir } from '../support/temp-dir.js';
 import { testTokenOf } from '../support/test-token.js';
+import { runUntilKilled } from '../support/kill-at-random.js';
 
 const ROUNDS = Number(process.env['QKV_CRASH_ROUNDS'] ?? '15');
 const CHILD_TIMEOUT_MS = 20_000;
@@ -27,44 +27,26 @@ interface KeyState {
 }
 
 /** Runs one child until `killAfterLines` acknowledgements arrived, kills it; updates `keys`. */
-function runAndKill(dir: string, round: number, killAfterLines: number, keys: Map<string, KeyState>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [writerPath, dir, String(round)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let pending = '';
-    let stderr = '';
-    let acks = 0;
-    let killed = false;
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`round ${round}: child made no progress in ${CHILD_TIMEOUT_MS} ms; stderr: ${stderr}`));
-    }, CHILD_TIMEOUT_MS);
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) {
-        const [kind, key, value] = line.split(' ');
-        if (key === undefined) continue;
-        const state = keys.get(key) ?? { expected: null, inFlight: false };
-        keys.set(key, state);
-        if (kind === 'begin') state.inFlight = true;
-        else if (kind === 'put' || kind === 'gone') {
-          state.inFlight = false;
-          state.expected = kind === 'put' ? value! : null;
-          acks++;
-        }
+async function runAndKill(dir: string, round: number, killAfterLines: number, keys: Map<string, KeyState>): Promise<void> {
+  let acks = 0;
+  await runUntilKilled({
+    script: writerPath,
+    args: [dir, String(round)],
+    timeoutMs: CHILD_TIMEOUT_MS,
+    label: `round ${round}`,
+    onLine: (line) => {
+      const [kind, key, value] = line.split(' ');
+      if (key === undefined) return false;
+      const state = keys.get(key) ?? { expected: null, inFlight: false };
+      keys.set(key, state);
+      if (kind === 'begin') state.inFlight = true;
+      else if (kind === 'put' || kind === 'gone') {
+        state.inFlight = false;
+        state.expected = kind === 'put' ? value! : null;
+        acks++;
       }
-      if (!killed && acks >= killAfterLines) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (signal === 'SIGKILL' && killed) resolve();
-      else reject(new Error(`round ${round}: child exited with ${code ?? signal} before the kill; stderr: ${stderr}`));
-    });
+      return acks >= killAfterLines;
+    },
   });
 }
 

@@ -192,6 +192,24 @@ describe('RangeCleanup on a memory engine', () => {
     assert.ok(removed > 0 && removed <= 25, `${removed} deleted: only the page checked before b changed its rings`);
   });
 
+  it('deletes nothing when the rings changed while its discard waited for the engine (behind a checkpoint)', async () => {
+    const { engine } = await loaded();
+    let view = viewOf(members);
+    // The discard waits, as behind a long checkpoint, and meanwhile this node hears that
+    // e is LEAVING: e may already be comparing its ranges with this node's copies.
+    const waiting: Pick<MemoryStorageEngine, 'scan' | 'discard'> = {
+      scan: (range, limit, cursor) => engine.scan(range, limit, cursor),
+      discard: async (entries, confirm) => {
+        view = viewOf(members, { e: 'LEAVING' });
+        return engine.discard(entries, confirm);
+      },
+    };
+    const cleanup = cleanupOf(waiting, () => view, async () => answersFor(view));
+    await assert.rejects(cleanup.run(), (error: unknown) => isQkvError(error) && error.code === 'CLEANUP_REFUSED' && /e is LEAVING/.test(error.message));
+    assert.equal(engine.size, KEYS, 'nothing deleted');
+    assert.equal(cleanup.progress().recordsRemoved, 0);
+  });
+
   it('keeps a record written again after its page was read', async () => {
     const { engine, records } = await loaded();
     const view = viewOf(members);

@@ -149,7 +149,7 @@ test('a peer without Exchange (an older node) is sent unary Apply and Read calls
   }
 });
 
-test('both ends bound the requests in flight on a stream with OVERLOADED', async () => {
+test('both ends bound the requests in flight on a stream: OVERLOADED from the replica, PEER_UNREACHABLE on the sender', async () => {
   const replica = new HeldReplica();
   const { server, port } = await startReplica(replica, 0, { streamRequestsMax: 1 });
   const roomy = transportTo(port);
@@ -168,10 +168,14 @@ test('both ends bound the requests in flight on a stream with OVERLOADED', async
     const held = await turn(roomy, 'held');
     const second = await turn(roomy, 'second');
     await assert.rejects(second.sent, (error: QkvError) => error.code === 'OVERLOADED' && /running on one Exchange stream/.test(error.message));
-    // ... and a sender that lets one request wait refuses the next before it leaves.
+    // ... and a sender that lets one request wait refuses the next before it leaves: a
+    // peer that leaves its limit of batches unanswered counts as not answering.
     const alsoHeld = await turn(tight, 'held');
     const refused = await turn(tight, 'refused');
-    await assert.rejects(refused.sent, (error: QkvError) => error.code === 'OVERLOADED' && /waiting on the stream/.test(error.message));
+    await assert.rejects(
+      refused.sent,
+      (error: QkvError) => error.code === 'PEER_UNREACHABLE' && error.cause instanceof Error && /1 requests already wait for its replies/.test(error.cause.message),
+    );
     open();
     await Promise.all([held.sent, alsoHeld.sent]);
     assert.equal(replica.stored.has('second'), false);
@@ -244,6 +248,46 @@ test('every request on a stream is a sign of life of its sender, as a unary call
     assert.deepEqual(seen, ['node-a', 'node-a', 'node-a', 'node-a']);
   } finally {
     await transport.close();
+    server.forceShutdown();
+  }
+});
+
+test('a peer that stops reading its replies gets OVERLOADED instead of the replica buffering every answer', async () => {
+  const replica = new HeldReplica();
+  const big = { key: Buffer.from('big'), value: Buffer.alloc(512 * 1024, 7), version: { stamp: 1n, nodeId: 'node-a' }, expiresAtMs: 0 };
+  await replica.apply([big]);
+  const requestsMax = 2;
+  const { server, port } = await startReplica(replica, 0, { streamRequestsMax: requestsMax });
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+  const exchange = loadQuorumKvProtocol().grpcObject.quorumkv.v1.Replica.service['Exchange']!;
+  const call = client.makeBidiStreamRequest(exchange.path, exchange.requestSerialize, exchange.responseDeserialize);
+  call.on('error', () => {}); // the cancel at the end
+  try {
+    // Forty reads of a 512 KiB value while nothing reads the replies: once the client's
+    // buffer and HTTP/2 window are full, the replica's writes wait, and after
+    // `requestsMax` waiting replies every further request is refused.
+    call.pause();
+    const asked = 40;
+    for (let id = 1; id <= asked; id++) call.write({ id, read: { keys: [Buffer.from('big')] } });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const replies: Array<{ body: string; error?: { code: string } | null }> = [];
+    call.on('data', (reply: { body: string; error?: { code: string } | null }) => replies.push(reply));
+    call.resume();
+    // Read until nothing more comes: requests past the refusals the replica queued get no
+    // answer at all (their sender gives up at its deadline).
+    for (let seen = -1; seen !== replies.length; ) {
+      seen = replies.length;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const refused = replies.filter((reply) => reply.body === 'error' && reply.error?.code === 'OVERLOADED').length;
+    const answered = replies.filter((reply) => reply.body === 'read').length;
+    assert.equal(refused + answered, replies.length, 'only answers and OVERLOADED refusals');
+    assert.ok(refused > 0, `some requests were refused while the replies waited (answered ${answered})`);
+    assert.ok(answered >= requestsMax && answered < asked, `the first requests were answered, not all (${answered} of ${asked})`);
+    assert.ok(refused <= requestsMax, `at most ${requestsMax} refusals queued (${refused})`);
+  } finally {
+    call.cancel();
+    client.close();
     server.forceShutdown();
   }
 });

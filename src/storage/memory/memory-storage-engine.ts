@@ -78,9 +78,10 @@ export class MemoryStorageEngine implements StorageEngine {
     return { records };
   }
 
-  async discard(entries: readonly DiscardEntry[]): Promise<number> {
+  async discard(entries: readonly DiscardEntry[], confirm?: () => void): Promise<number> {
     if (this.closed) throw new StoreClosedError();
     assert.ok(entries.length <= DISCARD_ENTRIES_MAX, 'too many entries in one discard');
+    confirm?.();
     let removed = 0;
     for (const { key, version } of entries) {
       const id = key.toString('hex');

@@ -15,9 +15,12 @@
 // - A peer that does not serve Exchange (an older node) ends the stream with
 //   UNIMPLEMENTED; its requests are rejected with ExchangeUnsupportedError, and the
 //   transport sends them, and everything later, as unary calls instead.
-// - At most `pendingMax` requests wait at once; more are refused with OVERLOADED.
+// - At most `pendingMax` requests wait at once; more are refused with PEER_UNREACHABLE:
+//   a peer that leaves that many batches unanswered is not answering (OVERLOADED would
+//   read as the peer's own answer, and the failure detector would count it as one).
+// - A request whose deadline has passed before it is sent is refused at once, unsent.
 import * as grpc from '@grpc/grpc-js';
-import { OverloadedError, PeerUnreachableError, QkvError, type ErrorCode } from '../../errors/errors.js';
+import { PeerUnreachableError, QkvError, type ErrorCode } from '../../errors/errors.js';
 import { ERROR_CODE_METADATA_KEY, errorOfServiceError, isErrorCode } from '../../api/error-status.js';
 import type { ExchangeRequest } from '../../api/generated/quorumkv/v1/ExchangeRequest.js';
 import type { ExchangeReply__Output } from '../../api/generated/quorumkv/v1/ExchangeReply.js';
@@ -69,8 +72,10 @@ export class ExchangeStream {
   request(body: ExchangeBody, deadlineMs: number): Promise<ExchangeReply__Output> {
     if (this.closedError !== undefined) return Promise.reject(this.closedError);
     if (this.pending.size >= this.options.pendingMax) {
-      return Promise.reject(new OverloadedError(`requests waiting on the stream to ${this.options.peer}`, this.options.pendingMax));
+      const waiting = new Error(`${this.pending.size} requests already wait for its replies on one stream (the limit is ${this.options.pendingMax})`);
+      return Promise.reject(new PeerUnreachableError(this.options.peer, { cause: waiting }));
     }
+    if (deadlineMs <= Date.now()) return Promise.reject(new QkvError('DEADLINE_EXCEEDED', `the deadline for peer ${this.options.peer} passed before the request was sent`));
     const call = this.call ?? this.openCall();
     const id = this.takeId();
     return new Promise<ExchangeReply__Output>((resolve, reject) => {

@@ -348,7 +348,9 @@ export class GrpcTransport implements PeerTransport {
     try {
       if (!link.unaryOnly) {
         try {
-          await link.applyStream.request({ apply: { batch } }, deadlineMs);
+          const reply = await link.applyStream.request({ apply: { batch } }, deadlineMs);
+          // Only an apply reply acknowledges the records.
+          if (reply.body !== 'apply') throw new QkvError('INTERNAL', `peer ${peer} answered an apply with a ${reply.body ?? 'missing'} body`);
         } catch (error) {
           if (!(error instanceof ExchangeUnsupportedError)) throw error;
           link.unaryOnly = true;

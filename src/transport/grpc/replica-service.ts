@@ -238,6 +238,8 @@ function serveExchange(call: grpc.ServerDuplexStream<ExchangeRequest__Output, Ex
   const { handler, logger, streams } = options;
   const requestsMax = options.streamRequestsMax ?? REPLICA_STREAM_REQUESTS_MAX;
   let running = 0;
+  /** SHUTTING_DOWN and OVERLOADED replies written but not yet sent. */
+  let refusalsUnsent = 0;
   let halfClosed = false;
   let ended = false;
   const endIfDone = (): void => {
@@ -247,9 +249,22 @@ function serveExchange(call: grpc.ServerDuplexStream<ExchangeRequest__Output, Ex
     call.end();
   };
   const served: ServedStream = { drain: endIfDone };
-  const reply = (message: ExchangeReply): void => {
+  /** Replies written but not yet sent; a cancelled stream never calls back for them. */
+  const unsent = new Set<() => void>();
+  // Resolves once the reply has left for the peer (grpc-js calls back when HTTP/2 took it
+  // under the peer's flow-control window), so a request counts as running until then: a
+  // peer that stops reading its replies gets OVERLOADED after `requestsMax` of them
+  // instead of making this node buffer every answer it asks for.
+  const reply = (message: ExchangeReply): Promise<void> => {
     // A cancelled stream (the peer went away) has nobody left to answer.
-    if (!ended && !call.cancelled && !call.destroyed) call.write(message);
+    if (ended || call.cancelled || call.destroyed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      unsent.add(resolve);
+      call.write(message, () => {
+        unsent.delete(resolve);
+        resolve();
+      });
+    });
   };
   const errorReply = (id: number, error: unknown): ExchangeReply => {
     // As for a unary call (serviceErrorOf): a bug is logged, the peer sees INTERNAL.
@@ -267,8 +282,16 @@ function serveExchange(call: grpc.ServerDuplexStream<ExchangeRequest__Output, Ex
       return;
     }
     seen();
-    if (streams?.draining === true) return reply(errorReply(request.id, new ShuttingDownError()));
-    if (running >= requestsMax) return reply(errorReply(request.id, new OverloadedError('requests running on one Exchange stream', requestsMax)));
+    const refuse = (error: QkvError): void => {
+      // Refusals wait for the peer to read them too. Past `requestsMax` unsent ones the
+      // request gets no answer at all (its sender gives up at its deadline): a peer that
+      // reads nothing cannot make this node queue refusals without end either.
+      if (refusalsUnsent >= requestsMax) return;
+      refusalsUnsent++;
+      void reply(errorReply(request.id, error)).then(() => refusalsUnsent--);
+    };
+    if (streams?.draining === true) return refuse(new ShuttingDownError());
+    if (running >= requestsMax) return refuse(new OverloadedError('requests running on one Exchange stream', requestsMax));
     // Every step runs inside the promise: nothing a peer sends can throw outside it.
     let answer: Promise<ExchangeReply>;
     try {
@@ -296,6 +319,8 @@ function serveExchange(call: grpc.ServerDuplexStream<ExchangeRequest__Output, Ex
   call.on('cancelled', () => {
     ended = true;
     streams?.delete(served);
+    for (const resolve of [...unsent]) resolve();
+    unsent.clear();
   });
 }
 
