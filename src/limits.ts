@@ -18,7 +18,11 @@ export const BATCH_ITEMS_MAX = 1000;
  * Key and value bytes in one BatchGet answer. Items after it come back as
  * RESPONSE_TOO_LARGE for the client to ask again, so the answer stays below
  * GRPC_MESSAGE_BYTES_MAX (1000 values of 1 MiB would otherwise be a 1 GB message that
- * the node builds and gRPC then refuses). The first found item always fits.
+ * the node builds and gRPC then refuses). The first found item always fits. The
+ * coordinator reads the keys in chunks and stops here, each replica read bounded by the
+ * bytes left, so this also bounds what one BatchGet makes the node hold: about
+ * N × (this + REPLICA_ANSWER_BYTES_MAX + one value) on a cluster of N nodes
+ * (docs/decisions/0040-bounded-batch-get-memory.md).
  */
 export const BATCH_GET_RESPONSE_BYTES_MAX = 8 * 1024 * 1024;
 /** Node id (pod name) length; node ids are stored in every version. */

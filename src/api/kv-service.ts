@@ -16,7 +16,7 @@ import type { KVHandlers } from './generated/quorumkv/v1/KV.js';
 import type { GetResponse } from './generated/quorumkv/v1/GetResponse.js';
 import type { ReplicaAnswer } from './generated/quorumkv/v1/ReplicaAnswer.js';
 import type { ItemError } from './generated/quorumkv/v1/ItemError.js';
-import { ResponseTooLargeError, type QkvError } from '../errors/errors.js';
+import type { QkvError } from '../errors/errors.js';
 import { BATCH_GET_RESPONSE_BYTES_MAX } from '../limits.js';
 
 export type KvCoordinator = Pick<Coordinator, 'put' | 'get' | 'delete' | 'batchPut' | 'batchGet'>;
@@ -83,19 +83,16 @@ export function kvServiceHandlers(options: KvServiceOptions): KVHandlers {
 
     BatchGet: unary(context, 'BatchGet', async (request, call) => {
       admit();
-      const results = await coordinator.batchGet(request.keys, { r: request.r, deadlineMs: deadlineMsOf(call) });
-      let bytes = 0;
+      // The answer's byte bound is this service's: the coordinator reads the keys in
+      // chunks up to it and returns the rest as RESPONSE_TOO_LARGE without reading them,
+      // so one BatchGet holds about this much per replica, not every value it names
+      // (docs/decisions/0040-bounded-batch-get-memory.md).
+      const results = await coordinator.batchGet(request.keys, { r: request.r, deadlineMs: deadlineMsOf(call), answerBytesMax: BATCH_GET_RESPONSE_BYTES_MAX });
       return {
         results: results.map((result, index) => {
           const key = request.keys[index]!;
           if (!result.ok) return { ok: false, key, acks: result.acks, error: itemError(result.error) };
-          const fields = recordFields(result.record);
-          const size = key.length + fields.value.length;
-          if (bytes > 0 && bytes + size > BATCH_GET_RESPONSE_BYTES_MAX) {
-            return { ok: false, key, acks: result.acks, error: itemError(new ResponseTooLargeError(BATCH_GET_RESPONSE_BYTES_MAX)) };
-          }
-          bytes += size;
-          return { ok: true, key, ...fields, acks: result.acks };
+          return { ok: true, key, ...recordFields(result.record), acks: result.acks };
         }),
       };
     }),

@@ -15,7 +15,9 @@
 // - Reads return the newest version by (stamp, nodeId) and repair stale replicas: the
 //   ones among the first R replies before answering, the later ones in the background
 //   (docs/decisions/0020-read-repair.md).
-// - Batches group keys per replica, so each replica gets one message per batch.
+// - Batches group keys per replica, so each replica gets one message per batch. A
+//   BatchGet bounded in answer bytes is read in chunks, each replica read bounded too,
+//   and stops once the answer is full (docs/decisions/0040-bounded-batch-get-memory.md).
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import type { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
@@ -24,6 +26,7 @@ import {
   OverloadedError,
   PeerUnreachableError,
   QuorumNotMetError,
+  ResponseTooLargeError,
   ShuttingDownError,
   isQkvError,
   type ErrorCode,
@@ -53,6 +56,7 @@ import {
 import { isAnswer } from '../membership/peer-prober.js';
 import type { PeerLiveness } from '../membership/failure-detector.js';
 import { errorCodeOf, fanOut, type FanoutItemResult, type ReplyOutcome } from './replica-fanout.js';
+import { nextChunkKeys } from './batch-get-chunks.js';
 import { checkBatch, checkDeadlineMs, checkKey, checkTtlMs, checkValue, resolveQuorum } from './request-validation.js';
 
 export interface PutOptions {
@@ -117,6 +121,14 @@ export interface BatchGetOptions {
   readonly r?: number;
   readonly includeReplicas?: boolean;
   readonly deadlineMs?: number;
+  /**
+   * Key and value bytes the answer may hold (a positive integer). The keys are then read
+   * in chunks, each replica read bounded in bytes, and reading stops once the answer is
+   * full: the items after it come back RESPONSE_TOO_LARGE without having been read, so
+   * the node never holds much more than this bound from each replica
+   * (docs/decisions/0040-bounded-batch-get-memory.md). Absent: every key is read.
+   */
+  readonly answerBytesMax?: number;
 }
 
 /** A batch answers per key: each key meets or misses its own quorum. */
@@ -257,10 +269,17 @@ export class Coordinator {
     for (const key of keys) checkKey(key, this.config.keyBytesMax);
     const r = this.readQuorum(options.r);
     checkDeadlineMs(options.deadlineMs);
+    const { answerBytesMax } = options;
+    assert.ok(answerBytesMax === undefined || (Number.isSafeInteger(answerBytesMax) && answerBytesMax > 0), 'answerBytesMax must be a positive integer');
+    const includeReplicas = options.includeReplicas ?? false;
     return this.run(
       'batch_get',
       r,
-      () => this.read('batch_get', keys, r, options.includeReplicas ?? false, this.deadline(options.deadlineMs, 'read')),
+      () => {
+        const deadline = this.deadline(options.deadlineMs, 'read');
+        if (answerBytesMax === undefined) return this.read('batch_get', keys, r, includeReplicas, deadline);
+        return this.readInChunks(keys, r, includeReplicas, deadline, answerBytesMax);
+      },
       batchOutcome,
     );
   }
@@ -312,12 +331,75 @@ export class Coordinator {
 
   // ---- the read path --------------------------------------------------------------
 
-  private async read(op: CoordinatorOp, keys: readonly Buffer[], r: number, includeReplicas: boolean, deadline: Deadline): Promise<BatchGetItemResult[]> {
+  /**
+   * A BatchGet whose answer holds at most `answerBytesMax` bytes of keys and values:
+   * the keys are read chunk after chunk (sized by batch-get-chunks.ts), every replica
+   * read bounded by its share of the bytes left, and reading stops at the first item
+   * that does not fit or that the bounded reads left out. That item and every one after
+   * it are RESPONSE_TOO_LARGE; the first item always fits. Each key still meets or
+   * misses its own quorum, with read repair, exactly as in an unbounded read.
+   */
+  private async readInChunks(
+    keys: readonly Buffer[],
+    r: number,
+    includeReplicas: boolean,
+    deadline: Deadline,
+    answerBytesMax: number,
+  ): Promise<BatchGetItemResult[]> {
+    const results: BatchGetItemResult[] = [];
+    const itemBytesMax = this.config.keyBytesMax + this.config.valueBytesMax;
+    let answerBytes = 0;
+    let itemsSeen = 0;
+    let bytesSeen = 0;
+    reading: while (results.length < keys.length) {
+      const count = nextChunkKeys({ keysLeft: keys.length - results.length, bytesLeft: answerBytesMax - answerBytes, itemsSeen, bytesSeen, itemBytesMax });
+      if (count === 0) break;
+      const chunk = keys.slice(results.length, results.length + count);
+      const chunkResults = await this.read('batch_get', chunk, r, includeReplicas, deadline, answerBytesMax - answerBytes);
+      for (let p = 0; p < chunk.length; p++) {
+        const result = chunkResults[p]!;
+        itemsSeen++;
+        if (!result.ok) {
+          if (result.error instanceof ResponseTooLargeError) break reading;
+          bytesSeen += chunk[p]!.length;
+          results.push(result);
+          continue;
+        }
+        const size = chunk[p]!.length + (result.record?.value?.length ?? 0);
+        bytesSeen += size;
+        if (answerBytes > 0 && answerBytes + size > answerBytesMax) break reading;
+        answerBytes += size;
+        results.push(result);
+      }
+    }
+    if (results.length < keys.length) {
+      const tooLarge = new ResponseTooLargeError(answerBytesMax);
+      while (results.length < keys.length) results.push({ ok: false, error: tooLarge, acks: 0 });
+    }
+    return results;
+  }
+
+  /**
+   * Reads `keys` from their replicas. With `answerBytesMax` each replica is asked to
+   * answer at most its share of it (in proportion to the keys it holds), and a key that
+   * misses its quorum because replicas left it out is RESPONSE_TOO_LARGE rather than a
+   * quorum failure: nothing failed, it was not read.
+   */
+  private async read(
+    op: CoordinatorOp,
+    keys: readonly Buffer[],
+    r: number,
+    includeReplicas: boolean,
+    deadline: Deadline,
+    answerBytesMax?: number,
+  ): Promise<BatchGetItemResult[]> {
     const replicaLists = keys.map((key) => this.placementOf(key).natural);
     const fanout = fanOut<ReadReply>({
       items: replicaLists.map((replicas) => ({ replicas, required: r })),
       ...deadline,
-      send: (nodeId, indices) => this.sendRead(nodeId, indices, keys, deadline.deadlineMs),
+      send: (nodeId, indices) =>
+        this.sendRead(nodeId, indices, keys, deadline.deadlineMs, answerBytesMax === undefined ? undefined : Math.max(1, Math.ceil((answerBytesMax * indices.length) / keys.length))),
+      ...(answerBytesMax === undefined ? {} : { answers: (reply: ReadReply, index: number) => reply.has(index) }),
       onReply: (nodeId, outcome) => {
         this.observeReply('read', nodeId, outcome);
         // Stamps seen on reads move the clock, so a later write here sorts after them.
@@ -339,6 +421,10 @@ export class Coordinator {
     return items.map((item, i) => {
       const answers = answersOf(i, item.replicas, replies);
       const acks = answers.filter((answer) => answer.ok).length;
+      // Left out by a bounded reply and short of its quorum (before the deadline): not read.
+      if (item.quorum.error !== undefined && item.quorum.failure !== 'deadline_exceeded' && answerBytesMax !== undefined && leftOut(i, item.replicas, replies)) {
+        return { ok: false, error: new ResponseTooLargeError(answerBytesMax), acks };
+      }
       this.metrics.acks({ op }, acks);
       if (item.quorum.error !== undefined) return this.failed(op, acks, item.quorum.error, item.quorum.failure ?? 'replicas_failed');
       const repairFailure = repairFailures.get(i);
@@ -495,18 +581,25 @@ export class Coordinator {
     }
   }
 
-  private async sendRead(nodeId: string, indices: readonly number[], keys: readonly Buffer[], deadlineMs: number): Promise<ReadReply> {
+  /**
+   * One replica's records for the keys at `indices`. Under `answerBytesMax` the reply
+   * may answer only a prefix of them (at least one): the map then holds only the keys
+   * answered.
+   */
+  private async sendRead(nodeId: string, indices: readonly number[], keys: readonly Buffer[], deadlineMs: number, answerBytesMax?: number): Promise<ReadReply> {
     const batch = indices.map((i) => keys[i]!);
     const records =
       nodeId === this.config.nodeId
-        ? await this.localReplica.read(batch)
-        : await this.callPeer(nodeId, () => this.transport.read(nodeId, batch, { deadlineMs }));
+        ? await this.localReplica.read(batch, answerBytesMax)
+        : await this.callPeer(nodeId, () => this.transport.read(nodeId, batch, answerBytesMax === undefined ? { deadlineMs } : { deadlineMs, answerBytesMax }));
     // A peer is another process: a wrong answer is its failure, not a crash here.
-    if (records.length !== batch.length) throw new Error(`replica ${nodeId} answered ${records.length} records for ${batch.length} keys`);
+    const complete = records.length === batch.length;
+    const prefix = answerBytesMax !== undefined && records.length > 0 && records.length < batch.length;
+    if (!complete && !prefix) throw new Error(`replica ${nodeId} answered ${records.length} records for ${batch.length} keys`);
     records.forEach((record, p) => {
       if (record !== undefined && !record.key.equals(batch[p]!)) throw new Error(`replica ${nodeId} answered for another key`);
     });
-    return new Map(indices.map((index, p) => [index, records[p]]));
+    return new Map(records.map((record, p) => [indices[p]!, record]));
   }
 
   private observeReply(op: ReplicaOp, peer: string, outcome: ReplyOutcome<unknown>): void {
@@ -604,10 +697,20 @@ function answersOf(item: number, replicas: readonly string[], replies: ReadonlyM
   for (const nodeId of replicas) {
     const outcome = replies.get(nodeId);
     if (outcome === undefined) continue;
-    if (outcome.ok) answers.push({ nodeId, ok: true, record: outcome.value.get(item) });
-    else answers.push({ nodeId, ok: false, error: outcome.error });
+    // A reply bounded in bytes may have left this key out: no answer from that node.
+    if (outcome.ok) {
+      if (outcome.value.has(item)) answers.push({ nodeId, ok: true, record: outcome.value.get(item) });
+    } else answers.push({ nodeId, ok: false, error: outcome.error });
   }
   return answers;
+}
+
+/** Some replica answered the read but left this key out (its reply was bounded in bytes). */
+function leftOut(item: number, replicas: readonly string[], replies: ReadonlyMap<string, ReplyOutcome<ReadReply>>): boolean {
+  return replicas.some((nodeId) => {
+    const outcome = replies.get(nodeId);
+    return outcome !== undefined && outcome.ok && !outcome.value.has(item);
+  });
 }
 
 function newestOf(answers: readonly Answer[]): KvRecord | undefined {
@@ -639,9 +742,12 @@ function single<T extends object>(result: ({ readonly ok: true } & T) | BatchIte
   return value as unknown as T;
 }
 
-/** A batch is 'ok' when every key met its quorum, else labelled by its first failure. */
+/**
+ * A batch is 'ok' when every key met its quorum, else labelled by its first failure. A
+ * key left for the client to ask again (RESPONSE_TOO_LARGE) is no failure.
+ */
 function batchOutcome(results: ReadonlyArray<{ readonly ok: true } | BatchItemFailure>): Outcome {
-  for (const result of results) if (!result.ok) return result.error.code;
+  for (const result of results) if (!result.ok && result.error.code !== 'RESPONSE_TOO_LARGE') return result.error.code;
   return 'ok';
 }
 

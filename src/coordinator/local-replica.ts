@@ -47,11 +47,22 @@ export class LocalReplica implements ReplicaHandler {
     await this.engine.apply(records, encoding);
   }
 
-  async read(keys: readonly Buffer[]): Promise<Array<KvRecord | undefined>> {
-    return keys.map((key) => {
+  /**
+   * One engine lookup per key, so that under `answerBytesMax` no value past the bound is
+   * copied out of the store (a BatchGet naming one large value a thousand times).
+   */
+  async read(keys: readonly Buffer[], answerBytesMax?: number): Promise<Array<KvRecord | undefined>> {
+    const records: Array<KvRecord | undefined> = [];
+    let bytes = 0;
+    for (const key of keys) {
+      if (answerBytesMax !== undefined && records.length > 0 && bytes >= answerBytesMax) break;
       const record = this.engine.get(key);
-      if (record !== undefined) this.clock.observe(record.version.stamp);
-      return record;
-    });
+      if (record !== undefined) {
+        this.clock.observe(record.version.stamp);
+        bytes += record.key.length + (record.value?.length ?? 0);
+      }
+      records.push(record);
+    }
+    return records;
   }
 }

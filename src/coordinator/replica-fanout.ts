@@ -7,6 +7,9 @@
 // can no longer be reached (QuorumNotMetError, at once: no waiting for the deadline), or
 // at the deadline (DeadlineExceededError). Both report the acks in hand.
 //
+// A reply may answer only some of its keys (a read bounded in bytes, `answers`): a key it
+// left out counts against that key's quorum like a failed replica.
+//
 // Replies that arrive after the keys are done are still reported through `onReply` and
 // collected in `complete`, so nothing is lost and no promise is left unobserved. The
 // only timer is the deadline; it is cleared as soon as every key is done.
@@ -46,6 +49,13 @@ export interface FanoutRequest<R> {
   readonly timeoutMs: number;
   /** Sends one message to `nodeId` for the keys at `itemIndices` (ascending). */
   send(nodeId: string, itemIndices: readonly number[]): Promise<R>;
+  /**
+   * Whether a successful reply answers the key at `itemIndex`; absent, every reply
+   * answers all of its keys. A key a reply leaves out counts against its quorum like a
+   * failed replica, as NOT_ANSWERED (a read bounded in bytes,
+   * docs/decisions/0040-bounded-batch-get-memory.md).
+   */
+  answers?(reply: R, itemIndex: number): boolean;
   /** Sees every reply, early or late (`late` = after every key was done). */
   onReply?(nodeId: string, outcome: ReplyOutcome<R>, late: boolean): void;
 }
@@ -129,11 +139,11 @@ export function fanOut<R>(request: FanoutRequest<R>): Fanout<R> {
       const state = states[index]!;
       if (state.result !== undefined) continue;
       const item = items[index]!;
-      if (outcome.ok) {
+      if (outcome.ok && (request.answers === undefined || request.answers(outcome.value, index))) {
         state.acks++;
         if (state.acks >= item.required) finish(index, { acks: state.acks, failures: state.failures });
       } else {
-        state.failures.push(`${nodeId}: ${describe(outcome.error)}`);
+        state.failures.push(`${nodeId}: ${outcome.ok ? NOT_ANSWERED : describe(outcome.error)}`);
         if (item.replicas.length - state.failures.length < item.required) {
           // A transport gives up on its call at the same deadline; whichever timer fires
           // first, a quorum lost at the deadline is reported as the deadline.
@@ -163,6 +173,9 @@ export function fanOut<R>(request: FanoutRequest<R>): Fanout<R> {
   const complete = Promise.all(sends).then(() => replies as ReadonlyMap<string, ReplyOutcome<R>>);
   return { quorum, complete };
 }
+
+/** How a reply that left a key out is named among a key's failures. */
+export const NOT_ANSWERED = 'NOT_ANSWERED';
 
 function deadlineResult(acks: number, required: number, timeoutMs: number, failures: readonly string[]): FanoutItemResult {
   return { acks, error: new DeadlineExceededError(acks, required, timeoutMs), failure: 'deadline_exceeded', failures };

@@ -397,9 +397,9 @@ export class QuorumNode implements ClusterView, StartedNode {
     // RingMembership.servesKeyReads).
     const replicaHandler: ReplicaHandler = {
       apply: (records, encoding) => localReplica.apply(records, encoding),
-      read: (keys) => {
+      read: (keys, answerBytesMax) => {
         if (keys.length > 0 && !membership.servesKeyReads()) return Promise.reject(new NotReadyError(`this node is ${membership.self ?? 'starting'} and serves no key reads`));
-        return localReplica.read(keys);
+        return localReplica.read(keys, answerBytesMax);
       },
       merkleTree: (range, depth) => localReplica.merkleTree(range, depth),
       scan: (range, limit, cursor) => localReplica.scan(range, limit, cursor),

@@ -45,8 +45,13 @@ export interface ReplicaHandler {
    * `encoding`: their batch encoding as received, for the engine (StorageEngine.apply).
    */
   apply(records: readonly KvRecord[], encoding?: Buffer): Promise<void>;
-  /** The local record for each key (tombstones included), or undefined. */
-  read(keys: readonly Buffer[]): Promise<Array<KvRecord | undefined>>;
+  /**
+   * The local record for each key (tombstones included), or undefined. With
+   * `answerBytesMax` the answer may be a prefix of `keys`: the replica stops once the
+   * records answered hold that many bytes of keys and values, always answering at least
+   * one key (docs/decisions/0040-bounded-batch-get-memory.md).
+   */
+  read(keys: readonly Buffer[], answerBytesMax?: number): Promise<Array<KvRecord | undefined>>;
   // Anti-entropy (src/repair). Optional so that a test replica may serve only the
   // request path; a transport answers INTERNAL when a peer's handler lacks them.
   /** The Merkle tree of the local records in `range`, 2^depth leaves (fewer for tiny ranges). */
@@ -62,11 +67,22 @@ export interface PeerCallOptions {
   readonly deadlineMs: number;
 }
 
+export interface ReadCallOptions extends PeerCallOptions {
+  /**
+   * Bytes of keys and values the caller will hold for this read. Once the answers hold
+   * that many, the keys after them are not asked for: the answer is then a prefix of
+   * the keys, never empty for a non-empty read, and may exceed the bound by what one
+   * reply of the peer carries (REPLICA_ANSWER_BYTES_MAX and one record). Absent: every
+   * key is answered.
+   */
+  readonly answerBytesMax?: number;
+}
+
 export interface PeerTransport {
   /** Sends records to one peer; resolves when that peer has applied them durably. */
   apply(peer: string, records: readonly KvRecord[], options: PeerCallOptions): Promise<void>;
-  /** Reads keys from one peer; one answer per key, in order. */
-  read(peer: string, keys: readonly Buffer[], options: PeerCallOptions): Promise<Array<KvRecord | undefined>>;
+  /** Reads keys from one peer; one answer per key, in order (a prefix of them under `answerBytesMax`). */
+  read(peer: string, keys: readonly Buffer[], options: ReadCallOptions): Promise<Array<KvRecord | undefined>>;
   /** Asks one peer for its Merkle tree of a token range (anti-entropy). */
   merkleTree(peer: string, range: TokenRange, depth: number, options: PeerCallOptions): Promise<MerkleTreeSummary>;
   /** Reads one page of a peer's records in a token range (anti-entropy streaming). */

@@ -128,6 +128,31 @@ test('a Read answer stops at REPLICA_ANSWER_BYTES_MAX and the transport asks aga
   });
 });
 
+test('a read bounded in bytes gets a prefix once its answers hold the bound; a caller without a bound in the same turn gets every key', async () => {
+  await withPeer(async (transport, handler, engine) => {
+    const big = (i: number): Buffer => Buffer.alloc(1024 * 1024, i);
+    await engine.apply(Array.from({ length: 10 }, (_, i) => ({ key: Buffer.from(`big-${i}`), value: big(i), version: { stamp: 1n, nodeId: 'n' }, expiresAtMs: 0 })));
+    await engine.apply([record('small', 'v', 1n)]);
+    const keys = (indices: readonly number[]): Buffer[] => indices.map((i) => Buffer.from(`big-${i}`));
+    const [bounded, unbounded] = await Promise.all([
+      transport.read('peer-1', keys([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), { ...soon(), answerBytesMax: 2 * 1024 * 1024 }),
+      transport.read('peer-1', keys([0, 1, 2, 3, 4]), soon()),
+    ]);
+    // The first answer holds three 1 MiB records, past the 2 MiB bound: the bounded
+    // caller's other seven keys are never asked for, the other caller's are.
+    assert.deepEqual(bounded!.map((answer) => answer?.value?.[0]), [0, 1, 2]);
+    assert.deepEqual(unbounded!.map((answer) => answer?.value?.[0]), [0, 1, 2, 3, 4]);
+    assert.deepEqual(handler.readCalls, [15, 5, 2]);
+
+    // A bound the answers never reach changes nothing; a bound stops only the asking
+    // again, so what the first reply carries is kept even past it.
+    const small = await transport.read('peer-1', [Buffer.from('small'), Buffer.from('missing'), Buffer.from('small')], { ...soon(), answerBytesMax: 1024 });
+    assert.deepEqual(small.map((answer) => answer?.value?.toString()), ['v', undefined, 'v']);
+    const one = await transport.read('peer-1', keys([3, 4, 5, 6, 7]), { ...soon(), answerBytesMax: 1 });
+    assert.deepEqual(one.map((answer) => answer?.value?.[0]), [3, 4, 5]);
+  });
+});
+
 test('a turn larger than the batch bounds is split into several calls', async () => {
   await withPeer(
     async (transport, handler) => {

@@ -28,7 +28,7 @@ import {
 } from '../../limits.js';
 import type { Member } from '../../membership/member.js';
 import type { KvRecord } from '../../storage/record.js';
-import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello, ReplicaHandler } from '../peer-transport.js';
+import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello, ReadCallOptions, ReplicaHandler } from '../peer-transport.js';
 import { decodeAnnouncedRingState } from '../../api/wire-codec.js';
 import { CHANNEL_ATTEMPT_WATCH_MS, CHANNEL_RENEW_INTERVAL_MS_MIN, CLIENT_CHANNEL_OPTIONS } from '../../api/grpc-options.js';
 import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../../api/error-status.js';
@@ -74,12 +74,18 @@ export interface GrpcTransportOptions {
 
 type ReadAnswer = KvRecord | undefined;
 
+/** One caller's keys in a coalesced Read, and the bytes it will hold at most (ReadCallOptions). */
+interface ReadMessage {
+  readonly keys: readonly Buffer[];
+  readonly answerBytesMax?: number;
+}
+
 interface PeerLink {
   readonly address: string;
   /** Replaced by renewChannel; calls take the current one when they start. */
   client: ReplicaClient;
   readonly applies: TurnCoalescer<readonly KvRecord[], undefined>;
-  readonly reads: TurnCoalescer<readonly Buffer[], ReadAnswer[]>;
+  readonly reads: TurnCoalescer<ReadMessage, ReadAnswer[]>;
   /** Each opens on the current `client` (the first request after an ending reopens it). */
   readonly applyStream: ExchangeStream;
   readonly readStream: ExchangeStream;
@@ -129,16 +135,17 @@ export class GrpcTransport implements PeerTransport {
     await link.applies.send(records, records.length, bytes, options.deadlineMs);
   }
 
-  read(peer: string, keys: readonly Buffer[], options: PeerCallOptions): Promise<ReadAnswer[]> {
+  read(peer: string, keys: readonly Buffer[], options: ReadCallOptions): Promise<ReadAnswer[]> {
     if (this.closed) return Promise.reject(new ShuttingDownError());
     if (peer === this.options.localNodeId && this.options.localHandler !== undefined) {
-      return this.options.localHandler.read(keys);
+      return this.options.localHandler.read(keys, options.answerBytesMax);
     }
     const link = this.linkOf(peer);
     if (link instanceof QkvError) return Promise.reject(link);
     let bytes = 0;
     for (const key of keys) bytes += RECORD_OVERHEAD_BYTES + key.length;
-    return link.reads.send(keys, keys.length, bytes, options.deadlineMs);
+    const message: ReadMessage = options.answerBytesMax === undefined ? { keys } : { keys, answerBytesMax: options.answerBytesMax };
+    return link.reads.send(message, keys.length, bytes, options.deadlineMs);
   }
 
   async merkleTree(peer: string, range: TokenRange, depth: number, options: PeerCallOptions): Promise<MerkleTreeSummary> {
@@ -363,36 +370,64 @@ export class GrpcTransport implements PeerTransport {
   /**
    * One Read for the coalesced keys. A replica answers at most REPLICA_ANSWER_BYTES_MAX
    * of records per call, always at least one key; when it stops early the rest are asked
-   * for again under the same deadline until every key has its answer.
+   * for again under the same deadline until every key has its answer, except the keys of
+   * a message whose answers already hold its `answerBytesMax`: that message is answered
+   * with the prefix it has (docs/decisions/0040-bounded-batch-get-memory.md).
    */
   private async sendRead(
     peer: string,
     link: PeerLink,
-    messages: ReadonlyArray<CoalescedMessage<readonly Buffer[]>>,
+    messages: ReadonlyArray<CoalescedMessage<ReadMessage>>,
     deadlineMs: number,
   ): Promise<ReadAnswer[][]> {
-    // protobufjs only reads the array; the cast drops `readonly` for the generated type.
-    const keys = (messages.length === 1 ? messages[0]!.payload : messages.flatMap((message) => message.payload)) as Buffer[];
-    const answers: ReadAnswer[] = [];
-    do {
-      const asked = answers.length === 0 ? keys : keys.slice(answers.length);
+    const answers: ReadAnswer[][] = messages.map(() => []);
+    const bytes: number[] = messages.map(() => 0);
+    // Messages still waiting for answers, in order; each asks for the keys after its answers.
+    let open: number[] = [];
+    messages.forEach((message, m) => {
+      if (message.payload.keys.length > 0) open.push(m);
+    });
+    if (open.length === 0) {
+      // A Read of no keys still reaches the peer, and fails like any other when it cannot.
+      const response = await this.callRead(peer, link, [], messages.length, deadlineMs);
+      const part = response === undefined ? [] : readAnswers(peer, response);
+      if (part.length > 0) throw new QkvError('INTERNAL', `peer ${peer} answered ${part.length} results for 0 keys`);
+    }
+    while (open.length > 0) {
+      // protobufjs only reads the array; the cast drops `readonly` for the generated type.
+      const asked = (
+        open.length === 1 && answers[open[0]!]!.length === 0
+          ? messages[open[0]!]!.payload.keys
+          : open.flatMap((m) => (answers[m]!.length === 0 ? messages[m]!.payload.keys : messages[m]!.payload.keys.slice(answers[m]!.length)))
+      ) as Buffer[];
       const response = await this.callRead(peer, link, asked, messages.length, deadlineMs);
       const part = response === undefined ? [] : readAnswers(peer, response);
-      if (part.length > asked.length || (part.length === 0 && asked.length > 0)) {
+      if (part.length > asked.length || part.length === 0) {
         throw new QkvError('INTERNAL', `peer ${peer} answered ${part.length} results for ${asked.length} keys`);
       }
-      part.forEach((record, index) => {
-        if (record !== undefined && !record.key.equals(asked[index]!)) throw new QkvError('INTERNAL', `peer ${peer} answered a different key at ${answers.length + index}`);
-      });
-      answers.push(...part);
-    } while (answers.length < keys.length);
-    const perMessage: ReadAnswer[][] = [];
-    let offset = 0;
-    for (const message of messages) {
-      perMessage.push(answers.slice(offset, offset + message.payload.length));
-      offset += message.payload.length;
+      let next = 0;
+      const stillOpen: number[] = [];
+      for (const m of open) {
+        const { keys, answerBytesMax } = messages[m]!.payload;
+        const got = answers[m]!;
+        let held = bytes[m]!;
+        const take = Math.min(keys.length - got.length, part.length - next);
+        for (let i = 0; i < take; i++) {
+          const record = part[next + i];
+          if (record !== undefined) {
+            if (!record.key.equals(keys[got.length]!)) throw new QkvError('INTERNAL', `peer ${peer} answered a different key at ${next + i}`);
+            held += record.key.length + (record.value?.length ?? 0);
+          }
+          got.push(record);
+        }
+        next += take;
+        bytes[m] = held;
+        const bounded = answerBytesMax !== undefined && got.length > 0 && held >= answerBytesMax;
+        if (got.length < keys.length && !bounded) stillOpen.push(m);
+      }
+      open = stillOpen;
     }
-    return perMessage;
+    return answers;
   }
 
   private async callRead(peer: string, link: PeerLink, keys: Buffer[], messages: number, deadlineMs: number): Promise<ReadResponse__Output | undefined> {

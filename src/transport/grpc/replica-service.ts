@@ -337,8 +337,12 @@ async function readAnswer(handler: ReplicaHandler, keys: readonly Buffer[]): Pro
   let bytes = 0;
   for (let start = 0; start < keys.length; start += REPLICA_READ_SLICE_KEYS) {
     const slice = keys.slice(start, start + REPLICA_READ_SLICE_KEYS);
-    const answers = await handler.read(slice);
-    if (answers.length !== slice.length) throw new QkvError('INTERNAL', `the replica handler answered ${answers.length} records for ${slice.length} keys`);
+    // The handler stops copying values out of the store once it has read what this
+    // answer still has room for, so a slice of 3 MiB values costs a few of them, not 64.
+    const answers = await handler.read(slice, REPLICA_ANSWER_BYTES_MAX - bytes);
+    if (answers.length === 0 || answers.length > slice.length) {
+      throw new QkvError('INTERNAL', `the replica handler answered ${answers.length} records for ${slice.length} keys`);
+    }
     for (const record of answers) {
       const size = record === undefined ? 0 : recordBytes(record);
       if (found.length > 0 && bytes + size > REPLICA_ANSWER_BYTES_MAX) return { found, batch: encodeBatch(records) };
@@ -346,6 +350,7 @@ async function readAnswer(handler: ReplicaHandler, keys: readonly Buffer[]): Pro
       found.push(record !== undefined);
       if (record !== undefined) records.push(record);
     }
+    if (answers.length < slice.length) break;
   }
   return { found, batch: encodeBatch(records) };
 }

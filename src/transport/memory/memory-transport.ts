@@ -6,7 +6,7 @@ import { PeerUnreachableError, QkvError } from '../../errors/errors.js';
 import type { TokenRange } from '../../ring/token-range.js';
 import type { ScanCursor, ScanPage } from '../../storage/storage-engine.js';
 import type { KvRecord } from '../../storage/record.js';
-import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello } from '../peer-transport.js';
+import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello, ReadCallOptions } from '../peer-transport.js';
 import type { MemoryNetwork, Message, SentMessage } from './memory-network.js';
 
 export class MemoryTransport implements PeerTransport {
@@ -29,14 +29,14 @@ export class MemoryTransport implements PeerTransport {
     });
   }
 
-  read(peer: string, keys: readonly Buffer[], options: PeerCallOptions): Promise<Array<KvRecord | undefined>> {
+  read(peer: string, keys: readonly Buffer[], options: ReadCallOptions): Promise<Array<KvRecord | undefined>> {
     return this.send({
       kind: 'read',
       from: this.nodeId,
       to: peer,
       items: keys.length,
       deadlineMs: options.deadlineMs,
-      invoke: async (handler) => copyRecords(await handler.read(keys.map((key) => Buffer.from(key)))),
+      invoke: async (handler) => copyRecords(await handler.read(keys.map((key) => Buffer.from(key)), options.answerBytesMax)),
     });
   }
 
