@@ -254,3 +254,14 @@ export const CONTROLLER_POLL_MS_DEFAULT = 2_000;
 export const CONTROLLER_RPC_TIMEOUT_MS_DEFAULT = 5_000;
 /** Members asked for their status at once during one look. */
 export const CONTROLLER_STATUS_CALLS_IN_FLIGHT_MAX = 16;
+
+// --- Security (src/security, docs/security.md) ---
+
+/** Users in a users file or a QuorumKVCluster's spec.users. */
+export const USERS_MAX = 1_000;
+/**
+ * How often certificate files are read again: a rotated certificate (cert-manager
+ * renewing a Secret, an operator replacing files) is used for new connections within
+ * this time, with no restart.
+ */
+export const CERTIFICATE_REFRESH_INTERVAL_MS = 5_000;

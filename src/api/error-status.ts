@@ -31,6 +31,10 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, grpc.status>> = {
   CLEANUP_REFUSED: grpc.status.FAILED_PRECONDITION,
   WAL_CORRUPT: grpc.status.DATA_LOSS,
   STATE_FILE_CORRUPT: grpc.status.DATA_LOSS,
+  UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
+  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
+  PEER_IDENTITY_MISMATCH: grpc.status.PERMISSION_DENIED,
+  TLS_NOT_CONFIGURED: grpc.status.FAILED_PRECONDITION,
   INTERNAL: grpc.status.INTERNAL,
 };
 
@@ -41,6 +45,8 @@ const CODE_OF_BARE_STATUS: ReadonlyMap<grpc.status, ErrorCode> = new Map([
   [grpc.status.DEADLINE_EXCEEDED, 'DEADLINE_EXCEEDED'],
   [grpc.status.RESOURCE_EXHAUSTED, 'OVERLOADED'],
   [grpc.status.CANCELLED, 'PEER_UNREACHABLE'],
+  [grpc.status.UNAUTHENTICATED, 'UNAUTHENTICATED'],
+  [grpc.status.PERMISSION_DENIED, 'PERMISSION_DENIED'],
 ]);
 
 export function isErrorCode(text: string): text is ErrorCode {

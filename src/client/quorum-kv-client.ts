@@ -8,6 +8,7 @@ import { QkvError, isQkvError } from '../errors/errors.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../api/grpc-options.js';
 import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../api/error-status.js';
 import { loadQuorumKvProtocol } from '../api/proto-package.js';
+import { TLS_CHANNEL_OPTIONS } from '../security/tls-credentials.js';
 import type { KVClient } from '../api/generated/quorumkv/v1/KV.js';
 import type { AdminClient } from '../api/generated/quorumkv/v1/Admin.js';
 import type { PutResponse__Output } from '../api/generated/quorumkv/v1/PutResponse.js';
@@ -26,6 +27,11 @@ export interface ClientOptions {
   readonly addresses: readonly string[];
   /** Deadline of each call. */
   readonly timeoutMs: number;
+  /**
+   * TLS with a client certificate (src/security/tls-credentials.ts
+   * clientChannelCredentials); plaintext, for an --insecure cluster, when not given.
+   */
+  readonly credentials?: grpc.ChannelCredentials;
 }
 
 interface Endpoint {
@@ -42,11 +48,12 @@ export class QuorumKvClient {
   constructor(private readonly options: ClientOptions) {
     if (options.addresses.length === 0) throw new QkvError('INVALID_ARGUMENT', 'no address to connect to');
     const { grpcObject } = loadQuorumKvProtocol();
-    const credentials = grpc.credentials.createInsecure();
+    const credentials = options.credentials ?? grpc.credentials.createInsecure();
+    const channelOptions = options.credentials === undefined ? CLIENT_CHANNEL_OPTIONS : { ...CLIENT_CHANNEL_OPTIONS, ...TLS_CHANNEL_OPTIONS };
     this.endpoints = options.addresses.map((address) => ({
       address,
-      kv: new grpcObject.quorumkv.v1.KV(address, credentials, CLIENT_CHANNEL_OPTIONS),
-      admin: new grpcObject.quorumkv.v1.Admin(address, credentials, CLIENT_CHANNEL_OPTIONS),
+      kv: new grpcObject.quorumkv.v1.KV(address, credentials, channelOptions),
+      admin: new grpcObject.quorumkv.v1.Admin(address, credentials, channelOptions),
     }));
   }
 

@@ -53,8 +53,19 @@ export type StorageKind = (typeof STORAGE_KINDS)[number];
 export interface NodeConfig {
   readonly nodeId: string;
   readonly host: string;
+  /** Client port: KV, Admin, health (and reflection when enabled). */
   readonly grpcPort: number;
+  /** Peer port: the internal Replica service, mutual TLS only (unless insecure). */
+  readonly peerPort: number;
   readonly httpPort: number;
+  /** Directory with ca.crt, node.crt and node.key; empty means `tls` in the data directory. */
+  readonly tlsDir: string;
+  /** Plaintext, no authentication: anyone who reaches a port may do anything. */
+  readonly insecure: boolean;
+  /** JSON file of users and their roles (src/security/user-roles.ts); empty means the built-in admin only. */
+  readonly usersFile: string;
+  /** gRPC server reflection on the client port (grpcurl without proto files). */
+  readonly reflection: boolean;
   readonly peers: readonly Member[];
   readonly discovery: DiscoveryKind;
   /** Namespace of the pods to watch; empty means the pod's own (service-account file). */
@@ -96,7 +107,12 @@ export const NODE_CONFIG_DEFAULTS: NodeConfig = {
   nodeId: hostname(),
   host: '0.0.0.0',
   grpcPort: 7400,
+  peerPort: 7500,
   httpPort: 7480,
+  tlsDir: '',
+  insecure: false,
+  usersFile: '',
+  reflection: false,
   peers: [],
   discovery: 'static',
   kubeNamespace: '',
@@ -137,9 +153,14 @@ export const NODE_CONFIG_FIELDS: { readonly [K in keyof NodeConfig]: ConfigField
   host: stringField('address the gRPC and HTTP ports listen on', (text) => {
     if (text.trim() === '') throw new Error('must not be empty');
   }),
-  grpcPort: integerField('gRPC port (KV, Admin, Replica, health, reflection)', 1, 65535),
+  grpcPort: integerField('client gRPC port (KV, Admin, health; reflection when enabled)', 1, 65535),
+  peerPort: integerField('peer gRPC port (the internal Replica service; mutual TLS only)', 1, 65535),
   httpPort: integerField('HTTP port for /metrics, /livez and /readyz', 1, 65535),
-  peers: customField<readonly Member[]>('static members, this node included', 'name=host:port,...', parsePeers),
+  tlsDir: stringField('directory with ca.crt, node.crt and node.key (default: <data-dir>/tls); re-read when they change'),
+  insecure: booleanField('plaintext with no authentication (anyone who reaches a port may read and change every key)'),
+  usersFile: stringField('JSON file of users and roles for client certificates (default: the built-in admin user only)'),
+  reflection: booleanField('gRPC server reflection on the client port'),
+  peers: customField<readonly Member[]>('static members, this node included, at their peer ports', 'name=host:peer-port,...', parsePeers),
   discovery: choiceField('how members are found: static (--peers) or kubernetes (pods by label)', DISCOVERY_KINDS),
   kubeNamespace: stringField("namespace of the pods to watch (default: the pod's own)"),
   kubeLabelSelector: stringField('label selector of this cluster\'s pods (kubernetes discovery)'),

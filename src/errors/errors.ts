@@ -27,6 +27,10 @@ export type ErrorCode =
   | 'DECOMMISSION_REFUSED'
   | 'CLEANUP_REFUSED'
   | 'STATE_FILE_CORRUPT'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
+  | 'PEER_IDENTITY_MISMATCH'
+  | 'TLS_NOT_CONFIGURED'
   | 'INTERNAL';
 
 export class QkvError extends Error {
@@ -183,6 +187,40 @@ export class StateFileCorruptError extends QkvError {
       'STATE_FILE_CORRUPT',
       `${file} is damaged: ${reason}. Restore it, or remove it to let the node decide again as on a first start ` +
         '(it joins and streams its ranges when the cluster already has NORMAL members)',
+    );
+  }
+}
+
+/** The caller presented no client certificate that this cluster's CA signed. */
+export class UnauthenticatedError extends QkvError {
+  constructor(reason: string) {
+    super('UNAUTHENTICATED', `unauthenticated: ${reason}`);
+  }
+}
+
+/** The caller is known, but none of its roles allows the method. */
+export class PermissionDeniedError extends QkvError {
+  constructor(readonly user: string, readonly method: string, readonly roleNeeded: string) {
+    super('PERMISSION_DENIED', `user ${JSON.stringify(user)} may not call ${method}: it needs the role ${roleNeeded}`);
+  }
+}
+
+/**
+ * A peer-port message claims to come from a member other than the one its sender's
+ * certificate names (or the certificate names no member at all).
+ */
+export class PeerIdentityMismatchError extends QkvError {
+  constructor(readonly certified: string, readonly claimed: string) {
+    super('PEER_IDENTITY_MISMATCH', `the sender's certificate names ${certified}, but the message says it is from ${claimed}`);
+  }
+}
+
+/** A secure node or client was started without the certificates it needs. */
+export class TlsNotConfiguredError extends QkvError {
+  constructor(reason: string) {
+    super(
+      'TLS_NOT_CONFIGURED',
+      `${reason}. Create certificates with \`qkv certs\` (docs/security.md), or run without TLS with --insecure (anyone who reaches the ports can then read and change every key)`,
     );
   }
 }

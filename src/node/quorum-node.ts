@@ -2,10 +2,15 @@
 // engine, ring, gRPC transport, coordinator, the public and internal gRPC services,
 // health and reflection, and the HTTP port for metrics and probes.
 //
+// Two gRPC ports (docs/security.md): the client port serves KV, Admin and health to
+// clients with a certificate and a role; the peer port serves the internal Replica
+// service to members only (mutual TLS, each call's sender checked against its
+// certificate). Neither guard runs with --insecure, which the node says at every start.
+//
 // Start order: the HTTP port first (so /livez answers while the WAL replays and
 // /readyz says why it is not ready), then storage, ring and coordinator, then the
 // node's ring state (src/membership/ring-membership.ts: a new node probes its peers to
-// learn whether it joins an existing cluster), then the gRPC port, then the
+// learn whether it joins an existing cluster), then the gRPC ports, then the
 // fault-tolerance services: failure detection (probes), hinted handoff delivery and
 // background anti-entropy, and finally a join or decommission that was under way.
 // A JOINING node serves replica calls but refuses clients (NOT_READY) and is not ready
@@ -20,7 +25,12 @@ import type { Registry } from 'prom-client';
 import { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { LocalReplica } from '../coordinator/local-replica.js';
-import { NotReadyError, QkvError, ReplicaStaleError, ShuttingDownError } from '../errors/errors.js';
+import { NotReadyError, QkvError, ReplicaStaleError, ShuttingDownError, TlsNotConfiguredError } from '../errors/errors.js';
+import { NodeCertificates } from '../security/node-certificates.js';
+import { clientPortGuard, peerPortGuard } from '../security/call-guards.js';
+import { clientPortCredentials, peerChannelCredentials, peerPortCredentials, TLS_CHANNEL_OPTIONS } from '../security/tls-credentials.js';
+import { loadUsersFile, UserRoles } from '../security/user-roles.js';
+import { PrometheusSecurityMetrics } from '../metrics/security-prometheus.js';
 import { join } from 'node:path';
 import {
   CLEANUP_PEER_TIMEOUT_MS,
@@ -89,6 +99,7 @@ const HEALTH_SERVICES = ['', 'quorumkv.v1.KV', 'quorumkv.v1.Admin', 'quorumkv.v1
 
 export interface StartedNode {
   readonly grpcPort: number;
+  readonly peerPort: number;
   readonly httpPort: number;
   drain(reason: string): Promise<void>;
 }
@@ -103,6 +114,7 @@ export class QuorumNode implements ClusterView, StartedNode {
   readonly startedAtMs = Date.now();
   readonly nodeId: string;
   grpcPort = 0;
+  peerPort = 0;
   httpPort = 0;
 
   private currentState: NodeState = 'STARTING';
@@ -112,7 +124,14 @@ export class QuorumNode implements ClusterView, StartedNode {
   private readonly registry: Registry;
   private readonly httpServer: MetricsHttpServer;
   private readonly health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
+  /** The client port's server and the peer port's. */
   private grpcServer: grpc.Server | undefined;
+  private peerServer: grpc.Server | undefined;
+  /** The node's certificates, re-read when they change; undefined with --insecure. */
+  private certificates: NodeCertificates | undefined;
+  /** Who may do what on the client port; replaced live from the QuorumKVCluster. */
+  private users = new UserRoles([]);
+  private readonly securityMetrics: PrometheusSecurityMetrics;
   /** Peers' Exchange streams into this node; drained before the gRPC server shuts down. */
   private replicaStreams: ExchangeStreams | undefined;
   private storage: StorageEngine | undefined;
@@ -137,6 +156,7 @@ export class QuorumNode implements ClusterView, StartedNode {
   ) {
     this.nodeId = config.nodeId;
     this.registry = createMetricsRegistry({ nodeId: config.nodeId });
+    this.securityMetrics = new PrometheusSecurityMetrics(this.registry);
     this.httpServer = new MetricsHttpServer({
       registry: this.registry,
       readiness: () => {
@@ -249,6 +269,8 @@ export class QuorumNode implements ClusterView, StartedNode {
     this.httpPort = await this.httpServer.listen(config.host, config.httpPort);
     logger.info({ httpPort: this.httpPort }, 'metrics and probes listening');
 
+    await this.openSecurity();
+
     const tokenOf = await createTokenHasher();
     const hash = await loadXxHash64();
     const durable = config.storage === 'durable';
@@ -272,6 +294,9 @@ export class QuorumNode implements ClusterView, StartedNode {
       localNodeId: config.nodeId,
       localHandler: localReplica,
       metrics: new PrometheusReplicaCallMetrics(this.registry),
+      ...(this.certificates === undefined
+        ? {}
+        : { credentialsFor: peerCredentialsOf(this.certificates), channelOptions: TLS_CHANNEL_OPTIONS }),
     });
     this.transport = transport;
     this.prober = new PeerProber({
@@ -405,7 +430,19 @@ export class QuorumNode implements ClusterView, StartedNode {
       scan: (range, limit, cursor) => localReplica.scan(range, limit, cursor),
       probe: async (hello) => membership.onProbe(hello),
     };
-    const server = new grpc.Server(SERVER_OPTIONS);
+    const certificates = this.certificates;
+    const onRefused = (port: 'client' | 'peer') => (error: QkvError, method: string) => {
+      this.securityMetrics.refused(port, error.code);
+      logger.warn({ port, method, code: error.code, reason: error.message }, 'call refused');
+    };
+    const server = new grpc.Server({
+      ...SERVER_OPTIONS,
+      interceptors: certificates === undefined ? [] : [clientPortGuard(() => this.users, { onRefused: onRefused('client') })],
+    });
+    const peerServer = new grpc.Server({
+      ...SERVER_OPTIONS,
+      interceptors: certificates === undefined ? [] : [peerPortGuard({ onRefused: onRefused('peer') })],
+    });
     const context = createApiContext(logger, this.registry);
     addKvService(server, {
       coordinator: this.coordinator,
@@ -414,7 +451,7 @@ export class QuorumNode implements ClusterView, StartedNode {
       admit: () => this.admit(),
     });
     addAdminService(server, this, context);
-    this.replicaStreams = addReplicaService(server, {
+    this.replicaStreams = addReplicaService(peerServer, {
       handler: replicaHandler,
       logger,
       onPeerSeen: (peer) => {
@@ -423,13 +460,11 @@ export class QuorumNode implements ClusterView, StartedNode {
       },
     });
     this.health.addToServer(server);
-    new ReflectionService(loadReflectionDefinition()).addToServer(server);
+    if (config.reflection) new ReflectionService(loadReflectionDefinition()).addToServer(server);
     this.grpcServer = server;
-    this.grpcPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${config.host}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
-        error ? reject(error) : resolve(port),
-      ),
-    );
+    this.peerServer = peerServer;
+    this.peerPort = await bind(peerServer, `${config.host}:${config.peerPort}`, certificates === undefined ? grpc.ServerCredentials.createInsecure() : peerPortCredentials(certificates));
+    this.grpcPort = await bind(server, `${config.host}:${config.grpcPort}`, certificates === undefined ? grpc.ServerCredentials.createInsecure() : clientPortCredentials(certificates));
 
     prober.start();
     // Before reporting ready, reach every peer (bounded; docs/decisions/0036): peers that
@@ -459,7 +494,9 @@ export class QuorumNode implements ClusterView, StartedNode {
     logger.info(
       {
         grpcPort: this.grpcPort,
+        peerPort: this.peerPort,
         httpPort: this.httpPort,
+        tls: this.certificates !== undefined,
         members: this.currentMembers.map((member) => member.id),
         ringState: membership.self,
         ringDigest: membership.rings().read.digest,
@@ -471,6 +508,44 @@ export class QuorumNode implements ClusterView, StartedNode {
     );
     // A join or decommission runs in the background; a restart resumes it here.
     membership.resume();
+  }
+
+  /**
+   * Loads the node's certificates (refusing to start without them unless --insecure)
+   * and its users. With --insecure the node says so loudly at every start: anyone who
+   * reaches its ports may read and change every key and speak for any member.
+   */
+  private async openSecurity(): Promise<void> {
+    const { config, logger } = this;
+    if (config.usersFile !== '') this.users = new UserRoles(await loadUsersFile(config.usersFile));
+    if (config.insecure) {
+      logger.warn(
+        { grpcPort: config.grpcPort, peerPort: config.peerPort },
+        'INSECURE MODE: TLS and authentication are off. Anyone who can reach the client or peer port can read, change and delete every key, ' +
+          'and can speak for any member of the cluster. Use it only on a trusted machine or network (docs/security.md).',
+      );
+      return;
+    }
+    const dir = config.tlsDir !== '' ? config.tlsDir : join(dataDirOf(config), 'tls');
+    const certificates = await NodeCertificates.open({
+      dir,
+      onRotated: (set) => {
+        this.securityMetrics.reloaded('rotated');
+        this.securityMetrics.certificateInUse(set.notAfter);
+        logger.info({ dir, notAfter: set.notAfter }, 'certificates changed on disk; new connections use them');
+      },
+      onRefused: (error) => {
+        this.securityMetrics.reloaded('refused');
+        logger.error({ dir, err: error }, 'changed certificate files are not a whole set; still using the previous ones');
+      },
+    });
+    if (certificates.set.nodeId !== config.nodeId) {
+      certificates.close();
+      throw new TlsNotConfiguredError(`the certificate in ${dir} names node ${certificates.set.nodeId}, but this node is ${config.nodeId}`);
+    }
+    this.certificates = certificates;
+    this.securityMetrics.certificateInUse(certificates.set.notAfter);
+    logger.info({ dir, notAfter: certificates.set.notAfter, users: this.users.size }, 'TLS on: client certificates on the client port, mutual TLS on the peer port');
   }
 
   /** A probe of one member for cleanup: its ring state is learned as from any probe, and its rings returned. */
@@ -606,12 +681,12 @@ export class QuorumNode implements ClusterView, StartedNode {
     // A running cleanup stops at once, so an Admin.Cleanup call in flight ends
     // (SHUTTING_DOWN) instead of holding the server's shutdown until the drain timeout.
     const cleanupStopped = this.rangeCleanup?.close();
-    const server = this.grpcServer;
-    if (server !== undefined) {
+    const servers = [this.grpcServer, this.peerServer].filter((server) => server !== undefined);
+    if (servers.length > 0) {
       // tryShutdown refuses new calls at once and calls back when the running ones end;
       // peers' Exchange streams never end by themselves, so they are told to finish first.
       this.replicaStreams?.drain();
-      const finished = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      const finished = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.tryShutdown(() => resolve()))));
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(true), this.config.drainTimeoutMs);
@@ -620,7 +695,7 @@ export class QuorumNode implements ClusterView, StartedNode {
       clearTimeout(timer);
       if (late) {
         this.logger.warn({ drainTimeoutMs: this.config.drainTimeoutMs }, 'in-flight calls outlived the drain timeout; cancelling them');
-        server.forceShutdown();
+        for (const server of servers) server.forceShutdown();
       }
     }
     // Every later step is bounded too: a drain that cannot finish (a storage engine
@@ -648,6 +723,7 @@ export class QuorumNode implements ClusterView, StartedNode {
         await bounded(storage.close(), stepMs, 'closing the storage engine');
       }
     }
+    this.certificates?.close();
     await this.lock?.release();
     await this.httpServer.close();
   }
@@ -664,6 +740,15 @@ async function bounded<T>(promise: Promise<T>, timeoutMs: number, what: string):
   } finally {
     clearTimeout(timer);
   }
+}
+
+function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
+  return new Promise<number>((resolve, reject) => server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port))));
+}
+
+/** Channel credentials per peer, each accepting only that member's certificate. */
+function peerCredentialsOf(certificates: NodeCertificates): (peer: string) => grpc.ChannelCredentials {
+  return (peer) => peerChannelCredentials(certificates, peer);
 }
 
 /** The data directory's progress file as the membership's port. */

@@ -16,7 +16,10 @@ import {
   writeJson,
   type CliIo,
 } from '../cli-io.js';
-import { LOCAL_ADDRESSES } from '../local-cluster-layout.js';
+import { LOCAL_ADDRESSES, LOCAL_CERTS_DIR } from '../local-cluster-layout.js';
+import type { ChannelCredentials } from '@grpc/grpc-js';
+import { clientChannelCredentials } from '../../security/tls-credentials.js';
+import { BUILT_IN_ADMIN } from '../../security/user-roles.js';
 import type { StreamProgress__Output } from '../../api/generated/quorumkv/v1/StreamProgress.js';
 import type { CleanupStatus__Output } from '../../api/generated/quorumkv/v1/CleanupStatus.js';
 
@@ -27,6 +30,9 @@ const STDIN_BYTES_MAX = 64 * 1024 * 1024;
 
 const COMMON_OPTIONS = {
   addr: { type: 'string' },
+  'certs-dir': { type: 'string' },
+  user: { type: 'string' },
+  insecure: { type: 'boolean' },
   'timeout-ms': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
@@ -43,9 +49,12 @@ export const CLIENT_USAGE = `Cluster commands (default --addr: the local cluster
   qkv cleanup                                          on every node of --addr, in turn: delete the records of the
                                                        ranges it no longer replicates (run after nodes joined)
 Common flags: --addr host:port[,host:port...]  --timeout-ms N  --json
+  --certs-dir DIR (env QKV_CERTS_DIR; default ${LOCAL_CERTS_DIR}, where \`npm start\` writes them): ca.crt and
+  client.<user>.crt/.key  --user NAME (env QKV_USER; default ${BUILT_IN_ADMIN})  --insecure (env QKV_INSECURE=true:
+  plaintext, for a cluster started with --insecure)
 W and R default to 0, the cluster's majority. DURATION is a number with ms, s, m, h or d (e.g. 30s).`;
 
-type CommonValues = { addr?: string; 'timeout-ms'?: string; json?: boolean };
+type CommonValues = { addr?: string; 'timeout-ms'?: string; json?: boolean; 'certs-dir'?: string; user?: string; insecure?: boolean };
 
 function parseCount(flag: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
@@ -69,7 +78,16 @@ function connect(io: CliIo, values: CommonValues): QuorumKvClient {
   const addresses = addr.split(',').map((part) => part.trim()).filter((part) => part !== '');
   if (addresses.length === 0) throw new UsageError('--addr must name at least one host:port');
   const timeoutMs = parseCount('timeout-ms', values['timeout-ms'], 1, 3_600_000) ?? CLI_TIMEOUT_MS_DEFAULT;
-  return new QuorumKvClient({ addresses, timeoutMs });
+  return new QuorumKvClient({ addresses, timeoutMs, ...clientSecurity(io, values) });
+}
+
+/** TLS with the user's client certificate, unless --insecure (or QKV_INSECURE) says plaintext. */
+export function clientSecurity(io: CliIo, values: CommonValues): { credentials?: ChannelCredentials } {
+  const insecure = values.insecure === true || ['1', 'true', 'yes'].includes((io.env['QKV_INSECURE'] ?? '').toLowerCase());
+  if (insecure) return {};
+  const certsDir = values['certs-dir'] ?? io.env['QKV_CERTS_DIR'] ?? LOCAL_CERTS_DIR;
+  const user = values.user ?? io.env['QKV_USER'] ?? BUILT_IN_ADMIN;
+  return { credentials: clientChannelCredentials(certsDir, user) };
 }
 
 async function withClient<T>(io: CliIo, values: CommonValues, run: (client: QuorumKvClient) => Promise<T>): Promise<T> {

@@ -70,6 +70,11 @@ export interface GrpcTransportOptions {
   /** Batches waiting for a reply on one Exchange stream. */
   readonly streamRequestsMax?: number;
   readonly channelOptions?: grpc.ChannelOptions;
+  /**
+   * The credentials of the channel to `peer` (src/security/tls-credentials.ts: mutual
+   * TLS that accepts only that member's certificate); plaintext when not given.
+   */
+  readonly credentialsFor?: (peer: string) => grpc.ChannelCredentials;
 }
 
 type ReadAnswer = KvRecord | undefined;
@@ -81,6 +86,7 @@ interface ReadMessage {
 }
 
 interface PeerLink {
+  readonly peer: string;
   readonly address: string;
   /** Replaced by renewChannel; calls take the current one when they start. */
   client: ReplicaClient;
@@ -261,7 +267,7 @@ export class GrpcTransport implements PeerTransport {
     if (nowMs - link.renewedAtMs < CHANNEL_RENEW_INTERVAL_MS_MIN) return;
     link.renewedAtMs = nowMs;
     const stale = link.client;
-    link.client = this.newClient(link.address);
+    link.client = this.newClient(link.peer, link.address);
     link.client.getChannel().getConnectivityState(true);
     // In TRANSIENT_FAILURE no call waits on the old channel: grpc-js failed them all.
     stale.close();
@@ -272,9 +278,10 @@ export class GrpcTransport implements PeerTransport {
     return this.codecs;
   }
 
-  private newClient(address: string): ReplicaClient {
+  private newClient(peer: string, address: string): ReplicaClient {
     const { grpcObject } = loadQuorumKvProtocol();
-    return new grpcObject.quorumkv.v1.Replica(address, grpc.credentials.createInsecure(), {
+    const credentials = this.options.credentialsFor?.(peer) ?? grpc.credentials.createInsecure();
+    return new grpcObject.quorumkv.v1.Replica(address, credentials, {
       ...CLIENT_CHANNEL_OPTIONS,
       // A channel of its own subchannels: grpc-js otherwise shares subchannels between
       // channels to the same address, and a renewed channel would get the old one back,
@@ -302,8 +309,9 @@ export class GrpcTransport implements PeerTransport {
       pendingMax: this.options.streamRequestsMax ?? REPLICA_STREAM_REQUESTS_MAX,
     };
     const link: PeerLink = {
+      peer,
       address,
-      client: this.newClient(address),
+      client: this.newClient(peer, address),
       applies: new TurnCoalescer({
         name: `apply to ${peer}`,
         ...bounds,

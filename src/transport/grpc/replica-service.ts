@@ -16,7 +16,7 @@
 // REPLICA_STREAM_REQUESTS_MAX, and every failure becomes one status (or, on a stream,
 // one error reply) with its quorumkv code.
 import * as grpc from '@grpc/grpc-js';
-import { BatchTooLargeError, InvalidArgumentError, OverloadedError, QkvError, ShuttingDownError, isQkvError } from '../../errors/errors.js';
+import { BatchTooLargeError, InvalidArgumentError, OverloadedError, PeerIdentityMismatchError, QkvError, ShuttingDownError, isQkvError } from '../../errors/errors.js';
 import {
   KEY_BYTES_MAX_CEILING,
   MERKLE_DEPTH_MAX,
@@ -172,6 +172,10 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
         const { sender } = call.request;
         // An empty sender is an anonymous probe (a liveness check only).
         if (Buffer.byteLength(sender, 'utf8') > NODE_ID_BYTES_MAX) throw new InvalidArgumentError(`sender is longer than ${NODE_ID_BYTES_MAX} bytes`);
+        // The call's sender (checked against the caller's certificate on a secure peer
+        // port, src/security/call-guards.ts) and the ring state's owner must be one member.
+        const caller = senderOf(call.metadata);
+        if (sender !== '' && caller !== undefined && sender !== caller) throw new PeerIdentityMismatchError(caller, sender);
         const hello: ProbeHello = {
           sender,
           ringState: decodeAnnouncedRingState(call.request.ringState, call.request.ringStateVersion, 'ring_state'),

@@ -1,0 +1,70 @@
+// The gRPC credentials of each end of each port (docs/security.md):
+//   client port  TLS with the node's certificate; asks for a client certificate but
+//                does not require one in the handshake, so a caller without one gets
+//                a clear UNAUTHENTICATED status from the guard instead of a bare
+//                handshake failure (call-guards.ts).
+//   peer port    mutual TLS: the handshake itself refuses a caller without a
+//                certificate of this cluster's CA.
+//   a peer call  the node's certificate as client certificate, and the server must
+//                show the certificate of exactly the member being called.
+//   a client     (CLI, `qkv bench`, QuorumKvClient) its user certificate, and the
+//                server must show a node certificate of the CA.
+// Servers and peers are addressed by IP address, which their certificates do not
+// name (a pod's IP changes; its name does not), so the usual host-name check is
+// replaced by a check of the quorumkv identity in the certificate (certificate-identity.ts).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { TlsNotConfiguredError } from '../errors/errors.js';
+import type { NodeCertificates } from './node-certificates.js';
+import { CA_CERTIFICATE_FILE } from './certificate-files.js';
+import { identityOfCertificate } from './certificate-identity.js';
+
+/**
+ * The TLS server name every quorumkv channel sends: the certificates' identities, not
+ * host names, are checked, and Node refuses an IP address as a server name.
+ */
+export const TLS_SERVER_NAME = 'quorumkv';
+export const TLS_CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc.ssl_target_name_override': TLS_SERVER_NAME };
+
+export function clientPortCredentials(files: NodeCertificates): grpc.ServerCredentials {
+  return grpc.experimental.createCertificateProviderServerCredentials(files, files, false);
+}
+
+export function peerPortCredentials(files: NodeCertificates): grpc.ServerCredentials {
+  return grpc.experimental.createCertificateProviderServerCredentials(files, files, true);
+}
+
+/** Credentials for calls to `peer`: refuses a server whose certificate names another node. */
+export function peerChannelCredentials(files: NodeCertificates, peer: string): grpc.ChannelCredentials {
+  return grpc.experimental.createCertificateProviderChannelCredentials(files, files, {
+    checkServerIdentity: (_host, certificate) => {
+      const identity = identityOfCertificate(certificate);
+      if (identity?.kind === 'node' && identity.name === peer) return undefined;
+      return new Error(`expected the certificate of member ${peer}, got ${identity === undefined ? 'none of this cluster' : `${identity.kind} ${identity.name}`}`);
+    },
+  });
+}
+
+export function clientCertificateFiles(certsDir: string, user: string): { readonly certificate: string; readonly key: string; readonly ca: string } {
+  return { certificate: join(certsDir, `client.${user}.crt`), key: join(certsDir, `client.${user}.key`), ca: join(certsDir, CA_CERTIFICATE_FILE) };
+}
+
+/** Credentials of a client user: `client.<user>.crt` and `.key` and `ca.crt` in `certsDir`. */
+export function clientChannelCredentials(certsDir: string, user: string): grpc.ChannelCredentials {
+  const files = clientCertificateFiles(certsDir, user);
+  const read = (path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
+      throw new TlsNotConfiguredError(`${path} ${reason}`);
+    }
+  };
+  return grpc.credentials.createSsl(read(files.ca), read(files.key), read(files.certificate), {
+    checkServerIdentity: (_host, certificate) => {
+      const identity = identityOfCertificate(certificate);
+      return identity?.kind === 'node' ? undefined : new Error('the server did not show a node certificate of this cluster\'s CA');
+    },
+  });
+}
