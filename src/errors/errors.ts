@@ -27,6 +27,10 @@ export type ErrorCode =
   | 'DECOMMISSION_REFUSED'
   | 'CLEANUP_REFUSED'
   | 'STATE_FILE_CORRUPT'
+  | 'CERTIFICATE_NAME_INVALID'
+  | 'CERTIFICATE_MISSING'
+  | 'CERTIFICATE_EXISTS'
+  | 'CERTIFICATE_INVALID'
   | 'INTERNAL';
 
 export class QkvError extends Error {
@@ -184,5 +188,36 @@ export class StateFileCorruptError extends QkvError {
       `${file} is damaged: ${reason}. Restore it, or remove it to let the node decide again as on a first start ` +
         '(it joins and streams its ranges when the cluster already has NORMAL members)',
     );
+  }
+}
+
+/** A node id, user name, host or CA name that a certificate cannot carry (src/security/certificate-identity.ts). */
+export class CertificateNameInvalidError extends QkvError {
+  constructor(readonly what: string, readonly value: string, reason: string) {
+    super('CERTIFICATE_NAME_INVALID', `${what} ${JSON.stringify(value)} ${reason}`);
+  }
+}
+
+/** A certificate or key file that a command needs is not there (most often the CA: run `qkv certs create-ca`). */
+export class CertificateMissingError extends QkvError {
+  constructor(readonly file: string, hint: string) {
+    super('CERTIFICATE_MISSING', `${file} does not exist; ${hint}`);
+  }
+}
+
+/**
+ * A certificate or key file is already there and was not to be replaced. For the CA this
+ * guards the cluster's trust: a new CA key makes every certificate issued so far useless.
+ */
+export class CertificateExistsError extends QkvError {
+  constructor(readonly file: string, hint: string) {
+    super('CERTIFICATE_EXISTS', `${file} already exists; ${hint}`);
+  }
+}
+
+/** A certificate or key file cannot be used: unreadable, not PEM, the wrong key type, expired, or not matching its pair. */
+export class CertificateInvalidError extends QkvError {
+  constructor(readonly file: string, reason: string, options?: { cause?: unknown }) {
+    super('CERTIFICATE_INVALID', `${file}: ${reason}`, options);
   }
 }
