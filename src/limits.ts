@@ -265,3 +265,17 @@ export const USERS_MAX = 1_000;
  * this time, with no restart.
  */
 export const CERTIFICATE_REFRESH_INTERVAL_MS = 5_000;
+/** Characters in a node id or user name that a certificate carries (a DNS label's length). */
+export const CERTIFICATE_NAME_CHARS_MAX = 63;
+/** Characters in a CA's common name (X.520's upper bound for commonName). */
+export const CERTIFICATE_COMMON_NAME_CHARS_MAX = 64;
+/** DNS names and IP addresses in one node certificate, the three local defaults included. */
+export const CERTIFICATE_HOSTS_MAX = 100;
+/** Default lifetime of a CA certificate (10 years): replacing a CA means re-issuing every certificate. */
+export const CA_VALIDITY_DAYS_DEFAULT = 3650;
+/** Default lifetime of a node or client certificate (1 year). */
+export const CERTIFICATE_VALIDITY_DAYS_DEFAULT = 365;
+/** Longest lifetime any certificate may ask for (100 years). */
+export const CERTIFICATE_VALIDITY_DAYS_MAX = 36_500;
+/** Largest certificate or key file read; real ones are a few KiB, a bundle of CAs a few more. */
+export const CERTIFICATE_FILE_BYTES_MAX = 1024 * 1024;

@@ -30,7 +30,10 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'PERMISSION_DENIED'
   | 'PEER_IDENTITY_MISMATCH'
-  | 'TLS_NOT_CONFIGURED'
+  | 'CERTIFICATE_NAME_INVALID'
+  | 'CERTIFICATE_MISSING'
+  | 'CERTIFICATE_EXISTS'
+  | 'CERTIFICATE_INVALID'
   | 'INTERNAL';
 
 export class QkvError extends Error {
@@ -215,12 +218,39 @@ export class PeerIdentityMismatchError extends QkvError {
   }
 }
 
-/** A secure node or client was started without the certificates it needs. */
-export class TlsNotConfiguredError extends QkvError {
-  constructor(reason: string) {
-    super(
-      'TLS_NOT_CONFIGURED',
-      `${reason}. Create certificates with \`qkv certs\` (docs/security.md), or run without TLS with --insecure (anyone who reaches the ports can then read and change every key)`,
-    );
+/** A node id, user name, host or CA name that a certificate cannot carry (src/security/certificate-identity.ts). */
+export class CertificateNameInvalidError extends QkvError {
+  constructor(readonly what: string, readonly value: string, reason: string) {
+    super('CERTIFICATE_NAME_INVALID', `${what} ${JSON.stringify(value)} ${reason}`);
+  }
+}
+
+/**
+ * A certificate or key file that a node or command needs is not there (most often the
+ * CA: run `qkv certs create-ca`; for a node: `qkv certs create-node`, or --insecure).
+ */
+export class CertificateMissingError extends QkvError {
+  constructor(readonly file: string, hint: string) {
+    super('CERTIFICATE_MISSING', `${file} does not exist; ${hint}`);
+  }
+}
+
+/**
+ * A certificate or key file is already there and was not to be replaced. For the CA this
+ * guards the cluster's trust: a new CA key makes every certificate issued so far useless.
+ */
+export class CertificateExistsError extends QkvError {
+  constructor(readonly file: string, hint: string) {
+    super('CERTIFICATE_EXISTS', `${file} already exists; ${hint}`);
+  }
+}
+
+/**
+ * A certificate or key file cannot be used: unreadable, not PEM, the wrong key type,
+ * expired, not signed by the CA, naming another node, or not matching its pair.
+ */
+export class CertificateInvalidError extends QkvError {
+  constructor(readonly file: string, reason: string, options?: { cause?: unknown }) {
+    super('CERTIFICATE_INVALID', `${file}: ${reason}`, options);
   }
 }

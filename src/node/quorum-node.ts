@@ -25,7 +25,7 @@ import type { Registry } from 'prom-client';
 import { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { LocalReplica } from '../coordinator/local-replica.js';
-import { NotReadyError, QkvError, ReplicaStaleError, ShuttingDownError, TlsNotConfiguredError } from '../errors/errors.js';
+import { NotReadyError, QkvError, ReplicaStaleError, ShuttingDownError, CertificateInvalidError } from '../errors/errors.js';
 import { NodeCertificates } from '../security/node-certificates.js';
 import { clientPortGuard, peerPortGuard } from '../security/call-guards.js';
 import { clientPortCredentials, peerChannelCredentials, peerPortCredentials, TLS_CHANNEL_OPTIONS } from '../security/tls-credentials.js';
@@ -541,7 +541,7 @@ export class QuorumNode implements ClusterView, StartedNode {
     });
     if (certificates.set.nodeId !== config.nodeId) {
       certificates.close();
-      throw new TlsNotConfiguredError(`the certificate in ${dir} names node ${certificates.set.nodeId}, but this node is ${config.nodeId}`);
+      throw new CertificateInvalidError(join(dir, 'node.crt'), `names node ${certificates.set.nodeId}, but this node is ${config.nodeId}`);
     }
     this.certificates = certificates;
     this.securityMetrics.certificateInUse(certificates.set.notAfter);

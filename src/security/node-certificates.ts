@@ -15,7 +15,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { experimental } from '@grpc/grpc-js';
-import { TlsNotConfiguredError } from '../errors/errors.js';
+import { CertificateInvalidError, CertificateMissingError } from '../errors/errors.js';
 import { CERTIFICATE_REFRESH_INTERVAL_MS } from '../limits.js';
 import { identityOfCertificate } from './certificate-identity.js';
 import { CA_CERTIFICATE_FILE, NODE_CERTIFICATE_FILE, NODE_KEY_FILE } from './certificate-files.js';
@@ -117,10 +117,14 @@ async function readOne(dir: string, name: string): Promise<Buffer> {
   try {
     return await readFile(join(dir, name));
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
-    throw new TlsNotConfiguredError(`${join(dir, name)} ${reason}`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CertificateMissingError(join(dir, name), NODE_CERTIFICATE_HINT);
+    throw new CertificateInvalidError(join(dir, name), `cannot be read (${(error as Error).message})`, { cause: error });
   }
 }
+
+const NODE_CERTIFICATE_HINT =
+  'create the node\'s certificate with `qkv certs create-node` (docs/security.md) and point --tls-dir at it, ' +
+  'or run without TLS with --insecure (anyone who reaches the ports can then read and change every key)';
 
 /** Reads and checks one directory's CA, node certificate and key. */
 export async function readCertificateSet(dir: string): Promise<CertificateSet> {
@@ -131,19 +135,19 @@ export async function readCertificateSet(dir: string): Promise<CertificateSet> {
     caCertificate = new X509Certificate(ca);
     nodeCertificate = new X509Certificate(certificate);
   } catch (error) {
-    throw new TlsNotConfiguredError(`${dir}: a certificate is not valid PEM (${(error as Error).message})`);
+    throw new CertificateInvalidError(dir, `a certificate is not valid PEM (${(error as Error).message})`, { cause: error });
   }
   if (!nodeCertificate.verify(caCertificate.publicKey)) {
-    throw new TlsNotConfiguredError(`${join(dir, NODE_CERTIFICATE_FILE)} is not signed by the CA in ${join(dir, CA_CERTIFICATE_FILE)}`);
+    throw new CertificateInvalidError(join(dir, NODE_CERTIFICATE_FILE), `not signed by the CA in ${join(dir, CA_CERTIFICATE_FILE)}`);
   }
   let keyMatches: boolean;
   try {
     keyMatches = nodeCertificate.checkPrivateKey(createPrivateKey(privateKey));
   } catch (error) {
-    throw new TlsNotConfiguredError(`${join(dir, NODE_KEY_FILE)} is not a valid private key (${(error as Error).message})`);
+    throw new CertificateInvalidError(join(dir, NODE_KEY_FILE), `not a valid private key (${(error as Error).message})`, { cause: error });
   }
-  if (!keyMatches) throw new TlsNotConfiguredError(`${join(dir, NODE_KEY_FILE)} does not belong to ${join(dir, NODE_CERTIFICATE_FILE)}`);
+  if (!keyMatches) throw new CertificateInvalidError(join(dir, NODE_KEY_FILE), `does not belong to ${join(dir, NODE_CERTIFICATE_FILE)}`);
   const identity = identityOfCertificate(nodeCertificate);
-  if (identity?.kind !== 'node') throw new TlsNotConfiguredError(`${join(dir, NODE_CERTIFICATE_FILE)} names no node (it needs a quorumkv://node/<id> URI)`);
+  if (identity?.kind !== 'node') throw new CertificateInvalidError(join(dir, NODE_CERTIFICATE_FILE), 'names no node (a node certificate carries the URI quorumkv://node/<id>)');
   return { ca, certificate, privateKey, nodeId: identity.name, notAfter: nodeCertificate.validTo };
 }

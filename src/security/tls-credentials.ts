@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { TlsNotConfiguredError } from '../errors/errors.js';
+import { CertificateInvalidError, CertificateMissingError } from '../errors/errors.js';
 import type { NodeCertificates } from './node-certificates.js';
 import { CA_CERTIFICATE_FILE } from './certificate-files.js';
 import { identityOfCertificate } from './certificate-identity.js';
@@ -57,8 +57,10 @@ export function clientChannelCredentials(certsDir: string, user: string): grpc.C
     try {
       return readFileSync(path);
     } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
-      throw new TlsNotConfiguredError(`${path} ${reason}`);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new CertificateMissingError(path, `create it with \`qkv certs create-client --user ${user}\`, point --certs-dir at its directory, or use --insecure for a cluster started with --insecure`);
+      }
+      throw new CertificateInvalidError(path, `cannot be read (${(error as Error).message})`, { cause: error });
     }
   };
   return grpc.credentials.createSsl(read(files.ca), read(files.key), read(files.certificate), {
