@@ -1,6 +1,9 @@
 // `qkv local-cluster` (what `npm start` runs): the embedded default, three node
 // processes on localhost (src/cli/local-cluster-layout.ts), each a plain `qkv server`
-// with its data in <data-dir>/<node-id> and its JSON log in <data-dir>/logs. It waits
+// with its data in <data-dir>/<node-id> and its JSON log in <data-dir>/logs. Secure by
+// default: on first start it creates a CA, a certificate per node and a client
+// certificate for the built-in admin user under <data-dir>/certs, which the CLI uses
+// with no flags (src/security/local-certificates.ts). It waits
 // until every node is ready, prints how to connect, and on Ctrl-C (or SIGTERM) drains
 // every node and exits 0. The data stays, so the next start finds it again.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,7 +12,9 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIo } from '../cli-io.js';
-import { LOCAL_CLUSTER, LOCAL_HOST, type LocalNode } from '../local-cluster-layout.js';
+import { LOCAL_CERTS_DIR, LOCAL_CLUSTER, LOCAL_HOST, type LocalNode } from '../local-cluster-layout.js';
+import { ensureLocalCertificates } from '../../security/local-certificates.js';
+import { BUILT_IN_ADMIN } from '../../security/user-roles.js';
 
 /** How long the nodes get to become ready (WAL replay included) before we give up. */
 const READY_TIMEOUT_MS = 60_000;
@@ -18,11 +23,13 @@ const STOP_TIMEOUT_MS = 30_000;
 const READY_POLL_MS = 100;
 
 export const LOCAL_CLUSTER_USAGE = `usage: qkv local-cluster [--data-dir DIR] [--storage durable|memory] [--fsync POLICY]
-                         [--grpc-base-port N] [--http-base-port N]
+                         [--grpc-base-port N] [--peer-base-port N] [--http-base-port N] [--insecure]
 
 Starts ${LOCAL_CLUSTER.length} nodes on ${LOCAL_HOST} (${LOCAL_CLUSTER.map((n) => `${n.id} gRPC ${n.grpcPort}`).join(', ')}),
 data in DIR (default ./data). The base ports move the cluster elsewhere (node i gets
 base + i - 1); the CLI's default --addr only knows the default ports.
+Certificates: made on first start in DIR/certs (a CA, one per node, client.admin for
+the CLI); --insecure runs plaintext with no authentication instead.
 Ctrl-C drains and stops them.
 `;
 
@@ -41,6 +48,8 @@ export async function runLocalCluster(args: string[], io: CliIo): Promise<number
       storage: { type: 'string' },
       fsync: { type: 'string' },
       'grpc-base-port': { type: 'string' },
+      'peer-base-port': { type: 'string' },
+      insecure: { type: 'boolean' },
       'http-base-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -53,11 +62,22 @@ export async function runLocalCluster(args: string[], io: CliIo): Promise<number
   if (positionals.length > 0) throw new UsageError(`local-cluster: unexpected argument ${JSON.stringify(positionals[0])}`);
   const grpcBase = basePort('grpc-base-port', values['grpc-base-port'], LOCAL_CLUSTER[0]!.grpcPort);
   const httpBase = basePort('http-base-port', values['http-base-port'], LOCAL_CLUSTER[0]!.httpPort);
-  const layout: LocalNode[] = LOCAL_CLUSTER.map((node, index) => ({ id: node.id, grpcPort: grpcBase + index, httpPort: httpBase + index }));
+  const peerBase = basePort('peer-base-port', values['peer-base-port'], LOCAL_CLUSTER[0]!.peerPort);
+  const layout: LocalNode[] = LOCAL_CLUSTER.map((node, index) => ({ id: node.id, grpcPort: grpcBase + index, peerPort: peerBase + index, httpPort: httpBase + index }));
   const dataDir = resolve(values['data-dir'] ?? 'data');
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
-  const peers = layout.map((node) => `${node.id}=${LOCAL_HOST}:${node.grpcPort}`).join(',');
+  const insecure = values.insecure === true;
+  const certsDir = join(dataDir, 'certs');
+  let nodeCertDirs: ReadonlyMap<string, string> = new Map();
+  if (insecure) {
+    io.stderr.write('qkv: INSECURE: TLS and authentication are off; anyone who can reach these ports can read and change every key\n');
+  } else {
+    const certificates = await ensureLocalCertificates({ dir: certsDir, nodeIds: layout.map((node) => node.id), users: [BUILT_IN_ADMIN] });
+    if (certificates.written.length > 0) io.stdout.write(`created ${certificates.written.length} certificate files in ${shown(certsDir)}${certificates.caCreated ? ' (a new local CA)' : ''}\n`);
+    nodeCertDirs = certificates.nodeDirs;
+  }
+  const peers = layout.map((node) => `${node.id}=${LOCAL_HOST}:${node.peerPort}`).join(',');
   const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
 
   const running: Running[] = layout.map((node) => {
@@ -68,10 +88,13 @@ export async function runLocalCluster(args: string[], io: CliIo): Promise<number
       '--node-id', node.id,
       '--host', LOCAL_HOST,
       '--grpc-port', String(node.grpcPort),
+      '--peer-port', String(node.peerPort),
       '--http-port', String(node.httpPort),
       '--peers', peers,
       '--data-dir', join(dataDir, node.id),
     ];
+    if (insecure) serverArgs.push('--insecure');
+    else serverArgs.push('--tls-dir', nodeCertDirs.get(node.id) ?? join(certsDir, node.id));
     if (values.storage !== undefined) serverArgs.push('--storage', values.storage);
     if (values.fsync !== undefined) serverArgs.push('--fsync', values.fsync);
     const child = spawn(process.execPath, serverArgs, { stdio: ['ignore', logFd, logFd] });
@@ -118,7 +141,7 @@ export async function runLocalCluster(args: string[], io: CliIo): Promise<number
       await stopAll();
       return EXIT_FAILURE;
     }
-    io.stdout.write(banner(running, dataDir));
+    io.stdout.write(banner(running, dataDir, insecure ? undefined : certsDir));
     const signal = await stopRequested;
     io.stdout.write(`\n${signal}: draining ${running.length} nodes...\n`);
     const clean = await stopAll();
@@ -176,21 +199,31 @@ function shown(path: string): string {
   return relativePath.startsWith('..') ? path : relativePath;
 }
 
-function banner(running: readonly Running[], dataDir: string): string {
+function banner(running: readonly Running[], dataDir: string, certsDir: string | undefined): string {
   const isDefault = running.every(({ node }, index) => node.grpcPort === LOCAL_CLUSTER[index]?.grpcPort);
-  const addrFlag = isDefault ? '' : ` --addr ${running.map(({ node }) => `${LOCAL_HOST}:${node.grpcPort}`).join(',')}`;
+  const defaultCerts = certsDir === undefined || resolve(certsDir) === resolve(LOCAL_CERTS_DIR);
+  const addrFlag =
+    (isDefault ? '' : ` --addr ${running.map(({ node }) => `${LOCAL_HOST}:${node.grpcPort}`).join(',')}`) +
+    (certsDir === undefined ? ' --insecure' : defaultCerts ? '' : ` --certs-dir ${shown(certsDir)}`);
+  const port = running[0]?.node.grpcPort ?? 7401;
+  const grpcurl =
+    certsDir === undefined
+      ? `  grpcurl -plaintext -import-path proto -proto quorumkv/v1/kv.proto ${LOCAL_HOST}:${port} list`
+      : `  grpcurl -cacert ${shown(join(certsDir, 'ca.crt'))} -cert ${shown(join(certsDir, 'client.admin.crt'))} -key ${shown(join(certsDir, 'client.admin.key'))} \\\n` +
+        `    -servername localhost -import-path proto -proto quorumkv/v1/kv.proto ${LOCAL_HOST}:${port} list`;
   const lines = [
     `quorumkv local cluster: ${running.length} nodes, data in ${shown(dataDir)}`,
     ...running.map(
       ({ node, logPath }) =>
-        `  ${node.id}  gRPC ${LOCAL_HOST}:${node.grpcPort}  metrics http://${LOCAL_HOST}:${node.httpPort}/metrics  log ${shown(logPath)}`,
+        `  ${node.id}  gRPC ${LOCAL_HOST}:${node.grpcPort}  peer ${node.peerPort}  metrics http://${LOCAL_HOST}:${node.httpPort}/metrics  log ${shown(logPath)}`,
     ),
     '',
     'Connect (from this directory; `npm link` once puts `qkv` on your PATH):',
     `  node dist/src/cli/main.js put hello world${addrFlag}`,
     `  node dist/src/cli/main.js get hello --replicas${addrFlag}`,
     `  node dist/src/cli/main.js status${addrFlag}`,
-    `  grpcurl -plaintext ${LOCAL_HOST}:${running[0]?.node.grpcPort ?? 7401} list`,
+    certsDir === undefined ? 'INSECURE: TLS and authentication are off.' : `TLS on: certificates in ${shown(certsDir)} (the CLI uses client.admin there by default).`,
+    grpcurl,
     '',
     'Ctrl-C drains and stops the cluster.',
     '',
