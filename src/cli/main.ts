@@ -7,6 +7,7 @@ import { softwareVersion } from '../node/software-version.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './cli-io.js';
 import { CLIENT_USAGE, runCleanup, runDecommission, runDelete, runGet, runPut, runRepair, runRingView, runStatus } from './commands/client-commands.js';
 import { runBenchCommand } from './commands/bench-command.js';
+import { CERTS_USAGE, runCerts } from './commands/certs-command.js';
 import { runController } from './commands/controller-command.js';
 import { runLocalCluster } from './commands/local-cluster-command.js';
 import { runRingSimulate } from './commands/ring-simulate.js';
@@ -23,6 +24,8 @@ Node commands:
                               members before they are removed (qkv controller --help lists every flag)
   qkv ring simulate [flags]   compare placement strategies offline: --strategy modulo|consistent|virtual|all,
                               --nodes, --keys, --vnodes, --replicas, --node-prefix, --json
+
+${CERTS_USAGE}
 
 Benchmark:
   qkv bench [flags]           YCSB-style workloads against quorumkv, etcd, redis or a no-op
@@ -46,6 +49,7 @@ const COMMANDS: Record<string, Command> = {
   'local-cluster': runLocalCluster,
   controller: runController,
   bench: runBenchCommand,
+  certs: runCerts,
 };
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
