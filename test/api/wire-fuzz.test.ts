@@ -4,7 +4,8 @@
 // encode again (the property a Read answer once broke: a record it had accepted could
 // not be encoded back) or throw InvalidArgumentError, never anything else. The service
 // must answer every byte string with OK or one status carrying its quorumkv code, and
-// keep serving.
+// keep serving. It is served as a node serves it, on a peer port behind mutual TLS and
+// the peer guard, and the bytes come from a member with its own node certificate.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
@@ -21,7 +22,12 @@ import { MemoryStorageEngine } from '../../src/storage/memory/memory-storage-eng
 import { encodeBatch } from '../../src/storage/record-codec.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { addReplicaService } from '../../src/transport/grpc/replica-service.js';
-import { RawGrpcClient, encodeRequest } from '../support/raw-grpc.js';
+import { ensureLocalCertificates } from '../../src/security/local-certificates.js';
+import { NodeCertificates } from '../../src/security/node-certificates.js';
+import { peerPortCredentials } from '../../src/security/tls-credentials.js';
+import { peerPortGuard } from '../../src/security/call-guards.js';
+import { RawGrpcClient, encodeRequest, nodeChannelCredentials } from '../support/raw-grpc.js';
+import { tempDir } from '../support/temp-dir.js';
 import { testTokenOf } from '../support/test-token.js';
 import { damaged } from '../support/damaged-bytes.js';
 
@@ -67,12 +73,14 @@ test('the Replica service answers any bytes with OK or one status and its code, 
   const engine = new MemoryStorageEngine(testTokenOf);
   const replica = new LocalReplica(engine, new HybridLogicalClock(), { tokenOf: testTokenOf });
   await engine.apply([{ key: Buffer.from('kept'), value: Buffer.from('value'), version: { stamp: 1n, nodeId: 'n' }, expiresAtMs: 0 }]);
-  const server = new grpc.Server(SERVER_OPTIONS);
+  const certs = await ensureLocalCertificates({ dir: await tempDir(undefined, 'qkv-fuzz-certs-'), nodeIds: ['n1', 'n2'], users: [] });
+  const serverCertificates = await NodeCertificates.open({ dir: certs.nodeDirs.get('n1')! });
+  const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors: [peerPortGuard()] });
   addReplicaService(server, { handler: replica, logger: silentLogger });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync('127.0.0.1:0', peerPortCredentials(serverCertificates), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
-  const raw = new RawGrpcClient(`127.0.0.1:${port}`);
+  const raw = new RawGrpcClient(`127.0.0.1:${port}`, { credentials: nodeChannelCredentials(certs.nodeDirs.get('n2')!), sender: 'n2' });
   try {
     const methods = ['Apply', 'Read', 'Scan', 'MerkleTree'] as const;
     // Valid requests of every method, then damaged: the closer to valid, the deeper a
@@ -116,6 +124,7 @@ test('the Replica service answers any bytes with OK or one status and its code, 
   } finally {
     raw.close();
     server.forceShutdown();
+    serverCertificates.close();
     await engine.close();
   }
 });

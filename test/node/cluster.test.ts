@@ -1,5 +1,6 @@
-// A real 3-node cluster: three `qkv server` processes on 127.0.0.1 talking gRPC, with
-// the durable storage engine (fsync=always) in temporary data directories. Proves the
+// A real 3-node cluster: three `qkv server` processes on 127.0.0.1 talking gRPC over
+// mutual TLS (certificates from ensureLocalCertificates; clients use the admin user's),
+// with the durable storage engine (fsync=always) in temporary data directories. Proves the
 // round trips, quorum behaviour with a node killed by SIGKILL, recovery of that node's
 // data on restart, read repair over the wire, the quorum metrics, bad input answered
 // with the right status and code, and a clean SIGTERM drain.
@@ -14,6 +15,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { ProcessCluster, sampleValue } from '../support/process-cluster.js';
 import { tempDir } from '../support/temp-dir.js';
 import { PROTO_ROOT } from '../../src/api/proto-package.js';
+import { TLS_CHANNEL_OPTIONS } from '../../src/security/tls-credentials.js';
 import type { QkvError } from '../../src/errors/errors.js';
 import type { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
 
@@ -27,7 +29,8 @@ after(async () => {
 const dataRoot = await tempDir(undefined, 'qkv-cluster-');
 
 before(async () => {
-  cluster = await ProcessCluster.start({ size: 3, dataRoot });
+  // Reflection is off unless asked for; the last test checks it as grpcurl uses it.
+  cluster = await ProcessCluster.start({ size: 3, dataRoot, extraArgs: ['--reflection'] });
   client = cluster.client(['qkv-1']);
 });
 
@@ -245,7 +248,8 @@ test('a client that is not ours: Python grpcio with stubs generated from the .pr
     'quorumkv/v1/common.proto', 'quorumkv/v1/kv.proto', 'quorumkv/v1/admin.proto',
   ]);
   await client.put(key('written-by-node'), key('hello python'), { w: 3 });
-  const { stdout } = await run(PYTHON, [PYTHON_CLIENT, stubs, cluster.address('qkv-2'), 'written-by-node']);
+  // Over TLS with the admin user's client certificate, as any client of a secure cluster.
+  const { stdout } = await run(PYTHON, [PYTHON_CLIENT, stubs, cluster.address('qkv-2'), 'written-by-node', cluster.certsDir!]);
   const seen = JSON.parse(stdout) as {
     put: { acks: number; stamp: string; node_id: string };
     get: { found: boolean; value: string; acks: number; stamp: string; replicas: Array<{ node_id: string; answered: boolean }> };
@@ -280,8 +284,10 @@ test('grpc.health.v1 says SERVING and server reflection lists the services (what
     };
   };
   const address = cluster.address('qkv-3');
-  const health = new loaded.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
-  const reflection = new loaded.grpc.reflection.v1alpha.ServerReflection(address, grpc.credentials.createInsecure());
+  // The client port is TLS only; health needs no identity, reflection the read role.
+  const credentials = cluster.credentials()!;
+  const health = new loaded.grpc.health.v1.Health(address, credentials, TLS_CHANNEL_OPTIONS);
+  const reflection = new loaded.grpc.reflection.v1alpha.ServerReflection(address, credentials, TLS_CHANNEL_OPTIONS);
   try {
     for (const service of ['', 'quorumkv.v1.KV']) {
       const answer = await new Promise<{ status: string }>((resolve, reject) =>

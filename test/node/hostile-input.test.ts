@@ -9,7 +9,10 @@
 // every write that was acknowledged at any point reads back. Every Apply and Read case is
 // sent once more inside a Replica.Exchange stream (the path peers use), where a bad body
 // must get an error reply with the same code and a message that is no ExchangeRequest
-// must end the stream with INVALID_ARGUMENT and its code.
+// must end the stream with INVALID_ARGUMENT and its code. The nodes run with TLS, so
+// the bytes are sent as callers that get past the guards (what the guards refuse is
+// test/security's subject): KV and Admin bytes to the client port with the admin user's
+// certificate, Replica bytes to the peer port as member qkv-2 with its node certificate.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProcessCluster } from '../support/process-cluster.js';
@@ -36,16 +39,25 @@ const HOT = Buffer.from('hot');
 
 let cluster: ProcessCluster;
 let client: QuorumKvClient;
+/** KV and Admin bytes: qkv-1's client port, as the admin user. */
 let raw: RawGrpcClient;
+/** Replica bytes: qkv-1's peer port, as member qkv-2 with its node certificate. */
+let rawPeer: RawGrpcClient;
 const dataRoot = await tempDir(undefined, 'qkv-hostile-');
+
+/** The sender of the peer-port calls: a member, so the bytes get past the guard. */
+const SENDER = 'qkv-2';
+const isReplicaPath = (path: string): boolean => path.startsWith('/quorumkv.v1.Replica/');
 
 before(async () => {
   cluster = await ProcessCluster.start({ size: 3, dataRoot });
   client = cluster.client(['qkv-1', 'qkv-2', 'qkv-3'], 20_000);
-  raw = new RawGrpcClient(cluster.address('qkv-1'));
+  raw = cluster.rawClient('qkv-1');
+  rawPeer = cluster.rawPeerClient('qkv-1', SENDER);
 });
 
 after(async () => {
+  rawPeer?.close();
   raw?.close();
   client?.close();
   await cluster?.stopAll();
@@ -260,7 +272,9 @@ test('hostile input gets one clear status and changes nothing; every node keeps 
   })();
 
   for (const hostile of cases) {
-    const sender = hostile.channel === undefined ? raw : new RawGrpcClient(cluster.address('qkv-1'), hostile.channel);
+    const shared = isReplicaPath(hostile.path) ? rawPeer : raw;
+    const sender =
+      hostile.channel === undefined ? shared : isReplicaPath(hostile.path) ? cluster.rawPeerClient('qkv-1', SENDER, hostile.channel) : cluster.rawClient('qkv-1', hostile.channel);
     try {
       const bytes = typeof hostile.bytes === 'function' ? hostile.bytes() : hostile.bytes;
       const outcome = await sender.call(hostile.path, bytes, CALL_MS_MAX + 5_000);
@@ -271,7 +285,7 @@ test('hostile input gets one clear status and changes nothing; every node keeps 
       hostile.check?.(outcome);
       for (const node of cluster.nodes) assert.equal(node.child?.exitCode, null, `${node.id} still runs after "${hostile.name}":\n${node.output.slice(-2000)}`);
     } finally {
-      if (sender !== raw) sender.close();
+      if (sender !== shared) sender.close();
     }
   }
 
@@ -280,7 +294,7 @@ test('hostile input gets one clear status and changes nothing; every node keeps 
   for (const hostile of cases.filter((one) => one.path === APPLY || one.path === READ)) {
     const body = typeof hostile.bytes === 'function' ? hostile.bytes() : hostile.bytes;
     const message = Buffer.concat([varintField(1, 7n), bytesField(hostile.path === APPLY ? 2 : 3, body)]);
-    const outcome = await raw.stream(EXCHANGE, [message], CALL_MS_MAX + 5_000);
+    const outcome = await rawPeer.stream(EXCHANGE, [message], CALL_MS_MAX + 5_000);
     const seen = exchangeOutcome(outcome);
     t.diagnostic(`Exchange ${hostile.name}: ${seen.status}${seen.code ? ` ${seen.code}` : ''} in ${outcome.elapsedMs} ms ${seen.details.slice(0, 100)}`);
     assert.equal(seen.status, hostile.status, `Exchange ${hostile.name}: ${seen.details}`);
@@ -291,12 +305,12 @@ test('hostile input gets one clear status and changes nothing; every node keeps 
   }
   {
     // A stream message that is no ExchangeRequest at all has no id to answer: the stream ends.
-    const outcome = await raw.stream(EXCHANGE, [Buffer.from([0xff, 0xff, 0xff, 0xff])], CALL_MS_MAX);
+    const outcome = await rawPeer.stream(EXCHANGE, [Buffer.from([0xff, 0xff, 0xff, 0xff])], CALL_MS_MAX);
     assert.equal(outcome.status, 'INVALID_ARGUMENT', outcome.details);
     assert.equal(outcome.code, 'INVALID_ARGUMENT');
     assert.equal(outcome.replies.length, 0);
     // A request with neither body is answered by id.
-    const empty = exchangeOutcome(await raw.stream(EXCHANGE, [varintField(1, 9n)], CALL_MS_MAX));
+    const empty = exchangeOutcome(await rawPeer.stream(EXCHANGE, [varintField(1, 9n)], CALL_MS_MAX));
     assert.equal(empty.code, 'INVALID_ARGUMENT', empty.details);
   }
 

@@ -1,14 +1,24 @@
 // A cluster of real `qkv server` processes on 127.0.0.1, started the way the README
 // says (`node dist/src/cli/main.js server --node-id ... --peers ...`), each with its own
-// data directory, gRPC port and HTTP port. Tests kill nodes with SIGKILL, stop them
-// with SIGTERM and restart them on the same ports and data. `running` starts only the
-// first nodes: the others are listed in every node's --peers from the start and can be
-// launched later (scaling up the way the README describes it).
+// data directory, client port, peer port and HTTP port. Tests kill nodes with SIGKILL,
+// stop them with SIGTERM and restart them on the same ports and data. `running` starts
+// only the first nodes: the others are listed in every node's --peers from the start and
+// can be launched later (scaling up the way the README describes it).
+//
+// Secure by default, as the product is: the cluster's CA, a node certificate per member
+// and client certificates are made under <dataRoot>/certs (ensureLocalCertificates, the
+// same code `npm start` runs), each node gets --tls-dir, and clients use the `admin`
+// user's certificate. `insecure: true` runs the nodes with --insecure for the tests that
+// need plaintext.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type * as grpc from '@grpc/grpc-js';
 import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
+import { ensureLocalCertificates } from '../../src/security/local-certificates.js';
+import { clientChannelCredentials } from '../../src/security/tls-credentials.js';
+import { RawGrpcClient, nodeChannelCredentials } from './raw-grpc.js';
 
 export const MAIN_SCRIPT = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -18,9 +28,14 @@ const READY_TIMEOUT_MS = 20_000;
 
 export interface ProcessNode {
   readonly id: string;
+  /** Client port: KV, Admin, health. */
   readonly grpcPort: number;
+  /** Peer port: the Replica service, what --peers lists. */
+  readonly peerPort: number;
   readonly httpPort: number;
   readonly dataDir: string;
+  /** The node's ca.crt, node.crt and node.key; undefined in an insecure cluster. */
+  readonly tlsDir: string | undefined;
   child: ChildProcess | undefined;
   exited: Promise<number | null> | undefined;
   output: string;
@@ -50,19 +65,51 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** The user every cluster has, with all roles. */
+export const ADMIN_USER = 'admin';
+
+export interface ProcessClusterOptions {
+  readonly size: number;
+  /** How many of the first nodes to start now (default all). */
+  readonly running?: number;
+  readonly dataRoot: string;
+  readonly extraArgs?: readonly string[];
+  /** Plaintext with no authentication (--insecure) instead of TLS. */
+  readonly insecure?: boolean;
+  /** Client certificates to make besides `admin`'s (roles come from a --users-file in extraArgs). */
+  readonly users?: readonly string[];
+}
+
 export class ProcessCluster {
   private constructor(
     readonly nodes: ProcessNode[],
     private readonly extraArgs: readonly string[],
+    /** The CA and the client certificates (ca.crt, client.<user>.crt/.key); undefined when insecure. */
+    readonly certsDir: string | undefined,
   ) {}
 
-  static async start(options: { size: number; running?: number; dataRoot: string; extraArgs?: readonly string[] }): Promise<ProcessCluster> {
+  static async start(options: ProcessClusterOptions): Promise<ProcessCluster> {
+    const ids = Array.from({ length: options.size }, (_, index) => `qkv-${index + 1}`);
+    const certsDir = options.insecure === true ? undefined : join(options.dataRoot, 'certs');
+    const nodeDirs =
+      certsDir === undefined
+        ? new Map<string, string>()
+        : (await ensureLocalCertificates({ dir: certsDir, nodeIds: ids, users: [ADMIN_USER, ...(options.users ?? [])] })).nodeDirs;
     const nodes: ProcessNode[] = [];
-    for (let index = 1; index <= options.size; index++) {
-      const id = `qkv-${index}`;
-      nodes.push({ id, grpcPort: await freePort(), httpPort: await freePort(), dataDir: join(options.dataRoot, id), child: undefined, exited: undefined, output: '' });
+    for (const id of ids) {
+      nodes.push({
+        id,
+        grpcPort: await freePort(),
+        peerPort: await freePort(),
+        httpPort: await freePort(),
+        dataDir: join(options.dataRoot, id),
+        tlsDir: nodeDirs.get(id),
+        child: undefined,
+        exited: undefined,
+        output: '',
+      });
     }
-    const cluster = new ProcessCluster(nodes, options.extraArgs ?? []);
+    const cluster = new ProcessCluster(nodes, options.extraArgs ?? [], certsDir);
     const started = nodes.slice(0, options.running ?? nodes.length);
     try {
       for (const node of started) cluster.spawn(node);
@@ -88,12 +135,38 @@ export class ProcessCluster {
     return node;
   }
 
+  get insecure(): boolean {
+    return this.certsDir === undefined;
+  }
+
+  /** The node's client port. */
   address(id: string): string {
     return `127.0.0.1:${this.node(id).grpcPort}`;
   }
 
-  client(ids: readonly string[], timeoutMs = 5_000): QuorumKvClient {
-    return new QuorumKvClient({ addresses: ids.map((id) => this.address(id)), timeoutMs });
+  /** The node's peer port (the Replica service). */
+  peerAddress(id: string): string {
+    return `127.0.0.1:${this.node(id).peerPort}`;
+  }
+
+  /** The client certificate credentials of `user`; undefined (plaintext) in an insecure cluster. */
+  credentials(user = ADMIN_USER): grpc.ChannelCredentials | undefined {
+    return this.certsDir === undefined ? undefined : clientChannelCredentials(this.certsDir, user);
+  }
+
+  client(ids: readonly string[], timeoutMs = 5_000, user = ADMIN_USER): QuorumKvClient {
+    return new QuorumKvClient({ addresses: ids.map((id) => this.address(id)), timeoutMs, credentials: this.credentials(user) });
+  }
+
+  /** Raw bytes to node `id`'s client port as `user`. */
+  rawClient(id: string, channelOptions: grpc.ChannelOptions = {}, user = ADMIN_USER): RawGrpcClient {
+    return new RawGrpcClient(this.address(id), { credentials: this.credentials(user), channelOptions });
+  }
+
+  /** Raw bytes to node `id`'s peer port as member `sender`, with that member's node certificate. */
+  rawPeerClient(id: string, sender: string, channelOptions: grpc.ChannelOptions = {}): RawGrpcClient {
+    const tlsDir = this.node(sender).tlsDir;
+    return new RawGrpcClient(this.peerAddress(id), { credentials: tlsDir === undefined ? undefined : nodeChannelCredentials(tlsDir), channelOptions, sender });
   }
 
   async metrics(id: string): Promise<string> {
@@ -166,7 +239,7 @@ export class ProcessCluster {
   }
 
   private spawn(node: ProcessNode): void {
-    const peers = this.nodes.map((peer) => `${peer.id}=127.0.0.1:${peer.grpcPort}`).join(',');
+    const peers = this.nodes.map((peer) => `${peer.id}=127.0.0.1:${peer.peerPort}`).join(',');
     const child = spawn(
       process.execPath,
       [
@@ -174,9 +247,11 @@ export class ProcessCluster {
         '--node-id', node.id,
         '--host', '127.0.0.1',
         '--grpc-port', String(node.grpcPort),
+        '--peer-port', String(node.peerPort),
         '--http-port', String(node.httpPort),
         '--peers', peers,
         '--data-dir', node.dataDir,
+        ...(node.tlsDir === undefined ? ['--insecure'] : ['--tls-dir', node.tlsDir]),
         '--log-level', 'warn',
         // No hints: these clusters test read repair of a replica that missed writes, which
         // hinted handoff would otherwise fill first (hints: test/faults, test/chaos).

@@ -2,9 +2,16 @@
 // client: truncated or garbage messages, varints no protobuf library would write, wrong
 // wire types. Also a few protobuf field writers to build such messages by hand, and the
 // real serializer of each quorumkv request type for the well-formed-but-extreme ones.
+// Against a secure node the client port takes a client certificate (clientChannelCredentials)
+// and the peer port a node certificate with `sender` naming the same node
+// (nodeChannelCredentials); the bytes are then judged by the code behind the guards.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ERROR_CODE_METADATA_KEY } from '../../src/api/error-status.js';
 import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
+import { senderMetadata } from '../../src/transport/grpc/sender-metadata.js';
+import { TLS_CHANNEL_OPTIONS } from '../../src/security/tls-credentials.js';
 
 export interface RawOutcome {
   /** gRPC status name, e.g. `INVALID_ARGUMENT` or `OK`. */
@@ -16,11 +23,34 @@ export interface RawOutcome {
   readonly elapsedMs: number;
 }
 
+export interface RawClientOptions {
+  /** Plaintext when not given (a node started with --insecure, or a test's own server). */
+  readonly credentials?: grpc.ChannelCredentials;
+  /** Merged over unlimited message lengths (and the TLS server name when `credentials` is given). */
+  readonly channelOptions?: grpc.ChannelOptions;
+  /** The member every call says it is from (`qkv-from`), as the peer port requires. */
+  readonly sender?: string;
+}
+
+/**
+ * The credentials of a member calling a peer port: the node certificate in `nodeDir`
+ * (node.crt, node.key, ca.crt). Any node certificate of the CA is taken as the server's,
+ * since a raw test client does not care which member answers.
+ */
+export function nodeChannelCredentials(nodeDir: string): grpc.ChannelCredentials {
+  const read = (name: string): Buffer => readFileSync(join(nodeDir, name));
+  return grpc.credentials.createSsl(read('ca.crt'), read('node.key'), read('node.crt'), { checkServerIdentity: () => undefined });
+}
+
 export class RawGrpcClient {
   private readonly client: grpc.Client;
+  private readonly sender: string | undefined;
 
-  constructor(address: string, options: grpc.ChannelOptions = {}) {
-    this.client = new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1, ...options });
+  constructor(address: string, options: RawClientOptions = {}) {
+    const credentials = options.credentials ?? grpc.credentials.createInsecure();
+    const tls = options.credentials === undefined ? {} : TLS_CHANNEL_OPTIONS;
+    this.client = new grpc.Client(address, credentials, { 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1, ...tls, ...options.channelOptions });
+    this.sender = options.sender;
   }
 
   /** One unary call of `path` (e.g. `/quorumkv.v1.Replica/Read`) with `bytes` as the message. */
@@ -28,7 +58,7 @@ export class RawGrpcClient {
     const started = Date.now();
     const identity = (buffer: Buffer): Buffer => buffer;
     return new Promise((resolve) => {
-      this.client.makeUnaryRequest(path, identity, identity, bytes, new grpc.Metadata(), { deadline: new Date(started + timeoutMs) }, (error, response) => {
+      this.client.makeUnaryRequest(path, identity, identity, bytes, senderMetadata(this.sender), { deadline: new Date(started + timeoutMs) }, (error, response) => {
         const [code] = error?.metadata?.get(ERROR_CODE_METADATA_KEY) ?? [];
         resolve({
           status: grpc.status[error?.code ?? grpc.status.OK],
@@ -49,7 +79,7 @@ export class RawGrpcClient {
     const started = Date.now();
     const identity = (buffer: Buffer): Buffer => buffer;
     return new Promise((resolve) => {
-      const call = this.client.makeBidiStreamRequest(path, identity, identity, new grpc.Metadata(), { deadline: new Date(started + timeoutMs) });
+      const call = this.client.makeBidiStreamRequest(path, identity, identity, senderMetadata(this.sender), { deadline: new Date(started + timeoutMs) });
       const replies: Buffer[] = [];
       call.on('data', (reply: Buffer) => replies.push(reply));
       call.on('error', () => {});

@@ -2,11 +2,18 @@
 that protoc and grpc_python_plugin generated from proto/quorumkv/v1 at test time.
 Nothing here comes from our TypeScript code. Usage:
 
-    kv_client.py STUBS_DIR HOST:PORT KEY_WRITTEN_BY_NODE
+    kv_client.py STUBS_DIR HOST:PORT KEY_WRITTEN_BY_NODE CERTS_DIR [USER]
+
+The node's client port takes TLS with a client certificate: CERTS_DIR holds the
+cluster's ca.crt and client.USER.crt/.key (USER defaults to admin), as `qkv certs` and
+the local cluster write them. Node certificates name localhost and 127.0.0.1, and a
+node is reached by IP address, so the TLS name checked is localhost (grpcio checks
+host names; it cannot be told to check the quorumkv identity instead).
 
 Prints one JSON document with what it saw; the TypeScript test checks it.
 """
 import json
+import os
 import sys
 
 sys.path.insert(0, sys.argv[1])
@@ -15,9 +22,24 @@ import grpc  # noqa: E402
 from quorumkv.v1 import admin_pb2, admin_pb2_grpc, kv_pb2, kv_pb2_grpc  # noqa: E402
 
 
+def read(path):
+    with open(path, "rb") as file:
+        return file.read()
+
+
+def tls_channel(address, certs_dir, user):
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=read(os.path.join(certs_dir, "ca.crt")),
+        private_key=read(os.path.join(certs_dir, f"client.{user}.key")),
+        certificate_chain=read(os.path.join(certs_dir, f"client.{user}.crt")),
+    )
+    return grpc.secure_channel(address, credentials, options=[("grpc.ssl_target_name_override", "localhost")])
+
+
 def main():
-    address, node_key = sys.argv[2], sys.argv[3].encode()
-    with grpc.insecure_channel(address) as channel:
+    address, node_key, certs_dir = sys.argv[2], sys.argv[3].encode(), sys.argv[4]
+    user = sys.argv[5] if len(sys.argv) > 5 else "admin"
+    with tls_channel(address, certs_dir, user) as channel:
         kv = kv_pb2_grpc.KVStub(channel)
         admin = admin_pb2_grpc.AdminStub(channel)
 
