@@ -126,18 +126,21 @@ const NODE_CERTIFICATE_HINT =
   'create the node\'s certificate with `qkv certs create-node` (docs/security.md) and point --tls-dir at it, ' +
   'or run without TLS with --insecure (anyone who reaches the ports can then read and change every key)';
 
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
 /** Reads and checks one directory's CA, node certificate and key. */
 export async function readCertificateSet(dir: string): Promise<CertificateSet> {
   const [ca, certificate, privateKey] = await Promise.all([readOne(dir, CA_CERTIFICATE_FILE), readOne(dir, NODE_CERTIFICATE_FILE), readOne(dir, NODE_KEY_FILE)]);
-  let caCertificate: X509Certificate;
+  let caCertificates: X509Certificate[];
   let nodeCertificate: X509Certificate;
   try {
-    caCertificate = new X509Certificate(ca);
+    // ca.crt may hold several CAs (the old and the new one while a CA is rotated).
+    caCertificates = (ca.toString('latin1').match(PEM_CERTIFICATE) ?? []).map((pem) => new X509Certificate(pem));
     nodeCertificate = new X509Certificate(certificate);
   } catch (error) {
     throw new CertificateInvalidError(dir, `a certificate is not valid PEM (${(error as Error).message})`, { cause: error });
   }
-  if (!nodeCertificate.verify(caCertificate.publicKey)) {
+  if (!caCertificates.some((caCertificate) => nodeCertificate.verify(caCertificate.publicKey))) {
     throw new CertificateInvalidError(join(dir, NODE_CERTIFICATE_FILE), `not signed by the CA in ${join(dir, CA_CERTIFICATE_FILE)}`);
   }
   let keyMatches: boolean;

@@ -86,3 +86,15 @@ test('a rotated set is published to the listeners; a half-written one is refused
     certificates.close();
   }
 });
+
+test('ca.crt may hold the old and the new CA while a CA is rotated', async () => {
+  const oldCa = await tempDir();
+  await createCa({ dir: oldCa });
+  const newCa = await tempDir();
+  await createCa({ dir: newCa });
+  const dir = await nodeDir(newCa, 'qkv-1');
+  await writeFile(join(dir, 'ca.crt'), (await readFile(join(oldCa, 'ca.crt'), 'utf8')) + (await readFile(join(newCa, 'ca.crt'), 'utf8')));
+  assert.equal((await readCertificateSet(dir)).nodeId, 'qkv-1');
+  await writeFile(join(dir, 'ca.crt'), await readFile(join(oldCa, 'ca.crt')));
+  await assert.rejects(readCertificateSet(dir), withCode('CERTIFICATE_INVALID'));
+});
