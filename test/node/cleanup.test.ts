@@ -138,7 +138,7 @@ test('cleanup after 3 -> 5 keeps keys deleted (and purged) from coming back when
     if (foreign.get(id)!.length > 0) assert.equal(status.cleanup?.needed, true, `${id} holds ${foreign.get(id)!.length} handed-over keys: Status must say a cleanup is needed`);
   }
   for (const id of FIRST) assert.ok(foreign.get(id)!.length > 0);
-  const cli = await qkvCli(['cleanup', '--addr', ALL.map((id) => cluster!.address(id)).join(','), '--json']);
+  const cli = await qkvCli(cluster!, ['cleanup', '--addr', ALL.map((id) => cluster!.address(id)).join(','), '--json']);
   assert.equal(cli.code, 0, cli.stderr);
   const reports = (JSON.parse(cli.stdout) as { cleanups: Array<{ address: string; recordsRemoved: number; recordsScanned: number; ringDigest: string }> }).cleanups;
   for (const id of ALL) {

@@ -230,7 +230,7 @@ test('3 -> 5 -> 3 nodes under continuous writes: every acked write stays on N re
     assert.equal(await cluster.terminate('qkv-5'), 0);
     phase('qkv-5 left');
 
-    const cli = await qkvCli(['decommission', '--addr', cluster.address('qkv-4')]);
+    const cli = await qkvCli(cluster, ['decommission', '--addr', cluster.address('qkv-4')]);
     assert.equal(cli.code, 0, cli.stderr);
     assert.match(cli.stdout, /^qkv-4: LEAVING: decommission started$/m);
     assert.match(cli.stdout, /^qkv-4: LEFT: every reachable peer has heard it; stop the node now$/m);

@@ -38,12 +38,17 @@ export async function converged(clientOf: (id: string) => QuorumKvClient, member
   return true;
 }
 
-/** Every record each node holds, tombstones included, by node and key (Replica.Scan: no repair). */
+/**
+ * Every record each node holds, tombstones included, by node and key (Replica.Scan: no
+ * repair). Each node is scanned on its peer port with its own node certificate, so no
+ * other member is claimed as the sender: a call from a member counts as a sign of its
+ * life, and the test process must not make a stopped member look alive.
+ */
 export async function holdings(cluster: ProcessCluster, members: readonly string[]): Promise<Map<string, Map<string, KvRecord>>> {
-  const transport = new GrpcTransport({ members: members.map((id) => ({ id, address: cluster.address(id), ready: true })) });
-  try {
-    const result = new Map<string, Map<string, KvRecord>>();
-    for (const id of members) {
+  const result = new Map<string, Map<string, KvRecord>>();
+  for (const id of members) {
+    const transport = new GrpcTransport({ ...cluster.peerTransportOptions(id), members: [{ id, address: cluster.peerAddress(id), ready: true }] });
+    try {
       const held = new Map<string, KvRecord>();
       let cursor: ScanCursor | undefined;
       do {
@@ -52,11 +57,11 @@ export async function holdings(cluster: ProcessCluster, members: readonly string
         cursor = page.resumeAfter;
       } while (cursor !== undefined);
       result.set(id, held);
+    } finally {
+      await transport.close();
     }
-    return result;
-  } finally {
-    await transport.close();
   }
+  return result;
 }
 
 /** Decommissions the node of `client` and waits (up to 120 s) until it reports LEFT. */
@@ -74,10 +79,10 @@ export async function decommissionUntilLeft(client: QuorumKvClient, id: string):
   return status;
 }
 
-/** Runs `qkv <args>` as a process and returns its exit code and output. */
-export function qkvCli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs `qkv <args>` as a process against `cluster` (with its certificates) and returns its exit code and output. */
+export function qkvCli(cluster: ProcessCluster, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN_SCRIPT, ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [MAIN_SCRIPT, ...args, ...cluster.cliSecurityArgs()], { timeout: 120_000 }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
   });

@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
 import { ensureLocalCertificates } from '../../src/security/local-certificates.js';
-import { clientChannelCredentials } from '../../src/security/tls-credentials.js';
+import { clientChannelCredentials, TLS_CHANNEL_OPTIONS } from '../../src/security/tls-credentials.js';
+import type { GrpcTransportOptions } from '../../src/transport/grpc/grpc-transport.js';
 import { RawGrpcClient, nodeChannelCredentials } from './raw-grpc.js';
 
 export const MAIN_SCRIPT = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -154,6 +155,11 @@ export class ProcessCluster {
     return this.certsDir === undefined ? undefined : clientChannelCredentials(this.certsDir, user);
   }
 
+  /** The `qkv` client flags that reach this cluster as `user`: its certs directory, or --insecure. */
+  cliSecurityArgs(user = ADMIN_USER): string[] {
+    return this.certsDir === undefined ? ['--insecure'] : ['--certs-dir', this.certsDir, '--user', user];
+  }
+
   client(ids: readonly string[], timeoutMs = 5_000, user = ADMIN_USER): QuorumKvClient {
     return new QuorumKvClient({ addresses: ids.map((id) => this.address(id)), timeoutMs, credentials: this.credentials(user) });
   }
@@ -161,6 +167,17 @@ export class ProcessCluster {
   /** Raw bytes to node `id`'s client port as `user`. */
   rawClient(id: string, channelOptions: grpc.ChannelOptions = {}, user = ADMIN_USER): RawGrpcClient {
     return new RawGrpcClient(this.address(id), { credentials: this.credentials(user), channelOptions });
+  }
+
+  /**
+   * What a GrpcTransport needs to call peer ports as member `sender`: its id (sent as
+   * `qkv-from`) and its node certificate; plaintext in an insecure cluster.
+   */
+  peerTransportOptions(sender: string): Pick<GrpcTransportOptions, 'localNodeId' | 'credentialsFor' | 'channelOptions'> {
+    const tlsDir = this.node(sender).tlsDir;
+    if (tlsDir === undefined) return { localNodeId: sender };
+    const credentials = nodeChannelCredentials(tlsDir);
+    return { localNodeId: sender, credentialsFor: () => credentials, channelOptions: TLS_CHANNEL_OPTIONS };
   }
 
   /** Raw bytes to node `id`'s peer port as member `sender`, with that member's node certificate. */
