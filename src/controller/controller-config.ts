@@ -13,6 +13,7 @@ import {
   CONTROLLER_RPC_TIMEOUT_MS_DEFAULT,
   REQUEST_TIMEOUT_MS_CEILING,
 } from '../limits.js';
+import { BUILT_IN_ADMIN } from '../security/user-roles.js';
 
 export interface ControllerConfig {
   /** Name of the QuorumKVCluster whose spec.replicas the controller follows. */
@@ -31,6 +32,12 @@ export interface ControllerConfig {
   readonly rpcTimeoutMs: number;
   readonly logLevel: LogLevel;
   readonly logPretty: boolean;
+  /** ca.crt and client.<user>.crt/.key for the members' Admin service (src/security/tls-credentials.ts). */
+  readonly certsDir: string;
+  /** The client certificate's user; it needs the admin role (decommission, cleanup). */
+  readonly user: string;
+  /** Plaintext, for members started with --insecure. */
+  readonly insecure: boolean;
 }
 
 export const CONTROLLER_CONFIG_DEFAULTS: ControllerConfig = {
@@ -45,6 +52,9 @@ export const CONTROLLER_CONFIG_DEFAULTS: ControllerConfig = {
   rpcTimeoutMs: CONTROLLER_RPC_TIMEOUT_MS_DEFAULT,
   logLevel: 'info',
   logPretty: false,
+  certsDir: '',
+  user: BUILT_IN_ADMIN,
+  insecure: false,
 };
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -61,6 +71,9 @@ const FIELDS: { readonly [K in keyof ControllerConfig]: ConfigField<ControllerCo
   rpcTimeoutMs: integerField('deadline of one Status, Decommission or Cleanup call to a member (ms)', 10, REQUEST_TIMEOUT_MS_CEILING),
   logLevel: choiceField('log level', LOG_LEVELS),
   logPretty: booleanField('human-readable logs instead of JSON (development)'),
+  certsDir: stringField("directory with ca.crt and client.<user>.crt/.key for the members' Admin service (required unless insecure)"),
+  user: stringField('user of the client certificate; needs the admin role'),
+  insecure: booleanField('plaintext, for members started with --insecure'),
 };
 
 type Key = keyof ControllerConfig;
@@ -96,6 +109,9 @@ export function loadControllerConfig(sources: { argv: readonly string[]; env: Re
   }
   if (config.clusterResource === '') throw new ConfigInvalidError(`--cluster-resource (${envNameOf('clusterResource')}) is required: the QuorumKVCluster to follow`);
   if (config.statefulset === '') config.statefulset = config.clusterResource;
+  if (config.certsDir === '' && !config.insecure) {
+    throw new ConfigInvalidError(`--certs-dir (${envNameOf('certsDir')}) is required: the admin client certificate for the members' Admin service, or --insecure for members started with --insecure`);
+  }
   return config;
 }
 

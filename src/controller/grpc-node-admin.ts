@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CLIENT_CHANNEL_OPTIONS } from '../api/grpc-options.js';
 import { errorOfServiceError } from '../api/error-status.js';
 import { loadQuorumKvProtocol } from '../api/proto-package.js';
+import { TLS_CHANNEL_OPTIONS } from '../security/tls-credentials.js';
 import type { AdminClient } from '../api/generated/quorumkv/v1/Admin.js';
 import type { StatusResponse__Output } from '../api/generated/quorumkv/v1/StatusResponse.js';
 import type { DecommissionResponse__Output } from '../api/generated/quorumkv/v1/DecommissionResponse.js';
@@ -15,7 +16,13 @@ import type { CleanupResult, NodeAdmin, NodeStatusView } from './node-admin.js';
 export class GrpcNodeAdmin implements NodeAdmin {
   private readonly clients = new Map<string, AdminClient>();
 
-  constructor(private readonly options: { readonly timeoutMs: number }) {}
+  constructor(
+    private readonly options: {
+      readonly timeoutMs: number;
+      /** TLS with an admin client certificate (clientChannelCredentials); plaintext when not given. */
+      readonly credentials?: grpc.ChannelCredentials;
+    },
+  ) {}
 
   async status(address: string): Promise<NodeStatusView> {
     const response = await this.call<StatusResponse__Output>(address, (client, deadline, callback) => client.Status({}, { deadline }, callback));
@@ -72,7 +79,11 @@ export class GrpcNodeAdmin implements NodeAdmin {
     let client = this.clients.get(address);
     if (client === undefined) {
       const { grpcObject } = loadQuorumKvProtocol();
-      client = new grpcObject.quorumkv.v1.Admin(address, grpc.credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+      const { credentials } = this.options;
+      client =
+        credentials === undefined
+          ? new grpcObject.quorumkv.v1.Admin(address, grpc.credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS)
+          : new grpcObject.quorumkv.v1.Admin(address, credentials, { ...CLIENT_CHANNEL_OPTIONS, ...TLS_CHANNEL_OPTIONS });
       this.clients.set(address, client);
     }
     return client;

@@ -11,6 +11,7 @@ import { MetricsHttpServer } from '../../metrics/metrics-http-server.js';
 import { controllerConfigUsage, loadControllerConfig, type ControllerConfig } from '../../controller/controller-config.js';
 import { PrometheusControllerMetrics } from '../../controller/controller-metrics.js';
 import { GrpcNodeAdmin } from '../../controller/grpc-node-admin.js';
+import { clientChannelCredentials } from '../../security/tls-credentials.js';
 import { ScaleController } from '../../controller/scale-controller.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from '../cli-io.js';
 
@@ -63,7 +64,10 @@ export async function runController(args: string[], io: CliIo): Promise<number> 
       namespace,
       clusterResource: config.clusterResource,
       statefulSet: config.statefulset,
-      nodeAdmin: new GrpcNodeAdmin({ timeoutMs: config.rpcTimeoutMs }),
+      nodeAdmin: new GrpcNodeAdmin({
+        timeoutMs: config.rpcTimeoutMs,
+        ...(config.insecure ? {} : { credentials: clientChannelCredentials(config.certsDir, config.user) }),
+      }),
       logger,
       grpcPortDefault: config.grpcPort,
       resyncMs: config.resyncMs,
