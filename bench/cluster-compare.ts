@@ -130,9 +130,9 @@ function targetArgs(system: SystemKey, running: RunningSystem): string[] {
     case 'redis':
       return ['--target', 'redis', ...addr];
     case 'quorumkv':
-      return ['--target', 'quorumkv', ...addr, '--w', '2', '--r', '2'];
+      return ['--target', 'quorumkv', ...addr, ...(running.clientArgs ?? []), '--w', '2', '--r', '2'];
     case 'quorumkv-1':
-      return ['--target', 'quorumkv', ...addr, '--w', '1', '--r', '1'];
+      return ['--target', 'quorumkv', ...addr, ...(running.clientArgs ?? []), '--w', '1', '--r', '1'];
     case 'noop':
       return ['--target', 'noop', ...addr];
   }

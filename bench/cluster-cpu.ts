@@ -187,7 +187,7 @@ async function idleCpuPerSecond(cluster: RunningQuorumKvCluster): Promise<number
 }
 
 async function measure(cluster: RunningQuorumKvCluster, round: number, build: string, row: Row, load: boolean, idlePerSecond: number): Promise<Measurement> {
-  const address = ['--target', 'quorumkv', '--addr', cluster.addresses.join(',')];
+  const address = ['--target', 'quorumkv', '--addr', cluster.addresses.join(','), ...(cluster.clientArgs ?? [])];
   let cpuAtStart: CpuTimes | undefined;
   let cpuAtEnd: CpuTimes | undefined;
   let phaseStarted = 0;
@@ -292,7 +292,7 @@ async function startCluster(build: Build, round: number, size: number): Promise<
 
 /** Writes every key once (the load phase of `qkv bench`, with a measured phase of 1 ms). */
 async function load(cluster: RunningQuorumKvCluster): Promise<void> {
-  const args = ['--target', 'quorumkv', '--addr', cluster.addresses.join(','), ...common, '--workload', 'write-only', '--duration', '1ms', '--warmup', '0ms'];
+  const args = ['--target', 'quorumkv', '--addr', cluster.addresses.join(','), ...(cluster.clientArgs ?? []), ...common, '--workload', 'write-only', '--duration', '1ms', '--warmup', '0ms'];
   await bench(args);
 }
 

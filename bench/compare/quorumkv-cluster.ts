@@ -1,11 +1,14 @@
 // Starts a quorumkv cluster on loopback: `size` `qkv server` processes with durable
 // storage, the given N and fsync policy, and static peers. Ready when every node's
-// /readyz answers 200. With `cpuProfileDir` each node runs under `--cpu-prof` and
+// /readyz answers 200. TLS as a user runs it (a CA, node and admin client certificates
+// made under the run's directory) unless `insecure`. With `cpuProfileDir` each node runs under `--cpu-prof` and
 // writes a V8 profile there when it is stopped (the input of the performance pass).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from './free-ports.js';
+import { ensureLocalCertificates } from '../../src/security/local-certificates.js';
+import { BUILT_IN_ADMIN } from '../../src/security/user-roles.js';
 import { ManagedProcess, type ProcessGroup } from './managed-process.js';
 import { totalCpuSeconds, type LaunchOptions, type RunningSystem } from './running-system.js';
 
@@ -22,6 +25,8 @@ export interface QuorumKvClusterOptions extends LaunchOptions {
   readonly cpuProfileDir?: string;
   /** The `qkv` entry point the nodes run; default this build's (another build's, to compare two). */
   readonly main?: string;
+  /** Plaintext with no authentication (--insecure), to measure what TLS costs. */
+  readonly insecure?: boolean;
 }
 
 export interface RunningQuorumKvCluster extends RunningSystem {
@@ -32,9 +37,11 @@ export interface RunningQuorumKvCluster extends RunningSystem {
 }
 
 export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumKvClusterOptions): Promise<RunningQuorumKvCluster> {
-  const ports = await freePorts(options.size * 2, HOST);
-  const nodes = Array.from({ length: options.size }, (_, i) => ({ id: `qkv-${i + 1}`, grpcPort: ports[2 * i]!, httpPort: ports[2 * i + 1]! }));
-  const peers = nodes.map((node) => `${node.id}=${HOST}:${node.grpcPort}`).join(',');
+  const ports = await freePorts(options.size * 3, HOST);
+  const nodes = Array.from({ length: options.size }, (_, i) => ({ id: `qkv-${i + 1}`, grpcPort: ports[3 * i]!, peerPort: ports[3 * i + 1]!, httpPort: ports[3 * i + 2]! }));
+  const peers = nodes.map((node) => `${node.id}=${HOST}:${node.peerPort}`).join(',');
+  const certsDir = join(options.dir, 'certs');
+  const certificates = options.insecure === true ? undefined : await ensureLocalCertificates({ dir: certsDir, nodeIds: nodes.map((node) => node.id), users: [BUILT_IN_ADMIN] });
   const processes = nodes.map((node) => {
     const dataDir = join(options.dir, node.id);
     mkdirSync(dataDir, { recursive: true });
@@ -49,6 +56,8 @@ export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumK
         '--node-id', node.id,
         '--host', HOST,
         '--grpc-port', String(node.grpcPort),
+        '--peer-port', String(node.peerPort),
+        ...(certificates === undefined ? ['--insecure'] : ['--tls-dir', certificates.nodeDirs.get(node.id)!]),
         '--http-port', String(node.httpPort),
         '--peers', peers,
         '--data-dir', dataDir,
@@ -65,6 +74,7 @@ export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumK
     metricsUrls: nodes.map((node) => `http://${HOST}:${node.httpPort}/metrics`),
     processes,
     addresses: nodes.map((node) => `${HOST}:${node.grpcPort}`),
+    clientArgs: certificates === undefined ? ['--insecure'] : ['--certs-dir', certsDir],
     stop: async () => void (await Promise.all(processes.map((process) => process.stop()))),
     cpuSeconds: () => totalCpuSeconds(processes),
   };

@@ -4,6 +4,8 @@ export interface RunningSystem {
   readonly name: string;
   /** host:port of each client endpoint. */
   readonly addresses: readonly string[];
+  /** What `qkv bench` needs besides --addr to reach it (quorumkv's client certificate). */
+  readonly clientArgs?: readonly string[];
   stop(): Promise<void>;
   /** CPU seconds used so far by all of its processes; undefined where it cannot be read. */
   cpuSeconds(): number | undefined;

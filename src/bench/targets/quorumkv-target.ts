@@ -3,6 +3,7 @@
 // spreads its calls: one client (one HTTP/2 connection) per given address, and the calls
 // go round-robin over them. The same adapter drives the no-op server (the floor), which
 // answers the same messages without doing anything.
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { QuorumKvClient } from '../../client/quorum-kv-client.js';
 import type { BenchItem, BenchTarget } from '../bench-target.js';
 
@@ -14,6 +15,8 @@ export interface QuorumKvTargetOptions {
   readonly r: number;
   readonly timeoutMs: number;
   readonly description?: string;
+  /** TLS with a client certificate; plaintext when not given (an --insecure cluster, the no-op server). */
+  readonly credentials?: ChannelCredentials;
 }
 
 export class QuorumKvTarget implements BenchTarget {
@@ -22,7 +25,7 @@ export class QuorumKvTarget implements BenchTarget {
   private next = 0;
 
   constructor(private readonly options: QuorumKvTargetOptions) {
-    this.clients = options.addresses.map((address) => new QuorumKvClient({ addresses: [address], timeoutMs: options.timeoutMs }));
+    this.clients = options.addresses.map((address) => new QuorumKvClient({ addresses: [address], timeoutMs: options.timeoutMs, ...(options.credentials === undefined ? {} : { credentials: options.credentials }) }));
     const quorum = `w=${options.w === 0 ? 'default' : options.w} r=${options.r === 0 ? 'default' : options.r}`;
     this.description = options.description ?? `quorumkv at ${options.addresses.join(',')} (${quorum})`;
   }

@@ -15,7 +15,8 @@ import { QuorumKvTarget } from '../../bench/targets/quorumkv-target.js';
 import { WORKLOADS, WORKLOAD_NAMES, isWorkloadName } from '../../bench/workload.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, writeJson, type CliIo } from '../cli-io.js';
 import { LOCAL_ADDRESSES, LOCAL_HOST } from '../local-cluster-layout.js';
-import { parseDurationMs } from './client-commands.js';
+import type { ChannelCredentials } from '@grpc/grpc-js';
+import { clientSecurity, parseDurationMs } from './client-commands.js';
 
 const TARGETS = ['quorumkv', 'etcd', 'redis', 'noop'] as const;
 type TargetName = (typeof TARGETS)[number];
@@ -55,6 +56,7 @@ percentiles (HdrHistogram). Flags:
   --w N --r N          quorumkv acks per write / replies per read (default 0 = cluster majority)
   --no-load            skip the load phase (the keys are already there)
   --timeout-ms N       deadline of each call (default ${BENCH_TIMEOUT_MS_DEFAULT})
+  --certs-dir DIR --user NAME --insecure   how to reach a quorumkv target, as for the cluster commands
   --json               print one JSON document instead of text
   --marks              write "${RUN_MARK} start|end" on stderr around the measured
                        phase (for tools that sample the servers meanwhile)
@@ -83,6 +85,9 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
       r: { type: 'string' },
       'no-load': { type: 'boolean' },
       'timeout-ms': { type: 'string' },
+      'certs-dir': { type: 'string' },
+      user: { type: 'string' },
+      insecure: { type: 'boolean' },
       json: { type: 'boolean' },
       marks: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -127,7 +132,8 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
   const timeoutMs = integer('timeout-ms', values['timeout-ms'], 1, BENCH_DURATION_MS_MAX) ?? BENCH_TIMEOUT_MS_DEFAULT;
 
   if (batchItems > 1 && !BATCH_TARGETS.includes(targetName as TargetName)) throw new UsageError(`--batch is not supported by --target ${targetName}`);
-  const target = await openTarget(targetName as TargetName, addresses, settings.w, settings.r, timeoutMs);
+  const security = targetName === 'quorumkv' ? clientSecurity(io, values) : {};
+  const target = await openTarget(targetName as TargetName, addresses, settings.w, settings.r, timeoutMs, security.credentials);
   try {
     assert.ok(batchItems === 1 || target.batchPut !== undefined, 'a batch target has a batch call');
     const live = (io.stderr as NodeJS.WriteStream).isTTY === true;
@@ -149,10 +155,10 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
   }
 }
 
-async function openTarget(name: TargetName, addresses: readonly string[], w: number, r: number, timeoutMs: number): Promise<BenchTarget> {
+async function openTarget(name: TargetName, addresses: readonly string[], w: number, r: number, timeoutMs: number, credentials?: ChannelCredentials): Promise<BenchTarget> {
   switch (name) {
     case 'quorumkv':
-      return new QuorumKvTarget({ addresses, w, r, timeoutMs });
+      return new QuorumKvTarget({ addresses, w, r, timeoutMs, ...(credentials === undefined ? {} : { credentials }) });
     case 'noop':
       return new QuorumKvTarget({ addresses, w, r, timeoutMs, description: `no-op gRPC server at ${addresses.join(',')}` });
     case 'etcd': {
