@@ -111,6 +111,23 @@ export const READ_TIMEOUT_MS_DEFAULT = 5_000;
 export const REQUEST_TIMEOUT_MS_CEILING = 60_000;
 /** Longest TTL a write may ask for (100 years); keeps expiry times exact in a double. */
 export const TTL_MS_MAX = 100 * 365 * 24 * 60 * 60 * 1000;
+
+// --- Times other nodes send (docs/decisions/0101-bounds-on-peer-stamps-and-ring-versions.md) ---
+/**
+ * How far ahead of this node's wall clock another node's clock may run: a stamp further
+ * ahead is not adopted by the hybrid logical clock (src/clock/hybrid-logical-clock.ts),
+ * and a record stamped further ahead is refused with STAMP_FROM_FUTURE wherever it would
+ * be stored here (Replica Apply, hints, streaming, repair, read repair). An honest
+ * cluster keeps its clocks far closer (NTP holds them within milliseconds).
+ */
+export const HLC_FORWARD_DRIFT_MS_MAX = 60_000;
+/**
+ * How far ahead of this node's wall clock a ring-state version may lie. Versions are
+ * wall-clock milliseconds of the announcing node (src/membership/ring-state.ts), so the
+ * same skew bound applies; a probe carrying a later one is refused with
+ * RING_STATE_VERSION_FROM_FUTURE and changes nothing.
+ */
+export const RING_STATE_VERSION_AHEAD_MS_MAX = HLC_FORWARD_DRIFT_MS_MAX;
 /**
  * Largest replication factor N a cluster may be configured with (the ring and the
  * coordinator both check it; merged from the ring's 16 and the coordinator's 7).

@@ -5,15 +5,17 @@
 //
 // The wall clock is injected so tests can move it backwards on purpose.
 import assert from 'node:assert/strict';
+import { HLC_FORWARD_DRIFT_MS_MAX } from '../limits.js';
+
+// The bound lives with the other limits; it is exported here too, where readers of the
+// clock look for it.
+export { HLC_FORWARD_DRIFT_MS_MAX };
 
 export const LOGICAL_BITS = 16n;
 const LOGICAL_MAX = (1n << LOGICAL_BITS) - 1n;
 const WALL_MS_MAX = (1n << 48n) - 1n;
 
 export type WallClock = () => number;
-
-/** How far ahead of the local wall clock an observed stamp may be and still be adopted. */
-export const HLC_FORWARD_DRIFT_MS_MAX = 60_000;
 
 export function stampOf(wallMs: bigint, logical: bigint): bigint {
   assert.ok(wallMs >= 0n && wallMs <= WALL_MS_MAX, 'wall ms out of 48-bit range');
@@ -36,7 +38,7 @@ export class HybridLogicalClock {
 
   /** A stamp greater than every stamp this clock has issued or observed. */
   now(): bigint {
-    const wallMs = BigInt(Math.floor(this.wallClock()));
+    const wallMs = BigInt(this.wallMs());
     const lastWall = wallMsOf(this.last);
     if (wallMs > lastWall) {
       this.last = stampOf(wallMs, 0n);
@@ -48,16 +50,32 @@ export class HybridLogicalClock {
 
   /**
    * Folds in a stamp seen from elsewhere so later local stamps sort after it. A stamp
-   * more than HLC_FORWARD_DRIFT_MS_MAX ahead of this node's wall clock is not adopted
-   * (returns false): one peer with a wild clock, or a forged stamp near 2^64, must not
-   * drag every later local stamp with it or exhaust the 48-bit wall field.
+   * this clock does not accept (see `accepts`) is not adopted (returns false): one peer
+   * with a wild clock, or a forged stamp near 2^64, must not drag every later local
+   * stamp with it or exhaust the 48-bit wall field.
    */
   observe(remote: bigint): boolean {
     if (remote <= this.last) return true;
-    const wallMs = BigInt(Math.floor(this.wallClock()));
-    if (wallMsOf(remote) > wallMs + BigInt(HLC_FORWARD_DRIFT_MS_MAX)) return false;
+    if (!this.accepts(remote)) return false;
     this.last = remote;
     return true;
+  }
+
+  /**
+   * Whether `observe` would take `remote` in, without taking it: true for a stamp this
+   * clock has reached already (issued or observed, even while its wall clock has since
+   * stepped back), and for one at most HLC_FORWARD_DRIFT_MS_MAX ahead of the wall clock.
+   * No honest node issues a stamp beyond that, so a record carrying one is refused
+   * wherever it would be stored (src/coordinator/record-from-future.ts).
+   */
+  accepts(remote: bigint): boolean {
+    if (remote <= this.last) return true;
+    return wallMsOf(remote) <= BigInt(this.wallMs()) + BigInt(HLC_FORWARD_DRIFT_MS_MAX);
+  }
+
+  /** The wall clock this HLC runs on, in whole milliseconds since the epoch. */
+  wallMs(): number {
+    return Math.floor(this.wallClock());
   }
 
   private advanceLogical(wallMs: bigint, logical: bigint): bigint {

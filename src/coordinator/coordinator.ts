@@ -14,7 +14,10 @@
 //   timer belongs to a fan-out and is cleared when its keys are done.
 // - Reads return the newest version by (stamp, nodeId) and repair stale replicas: the
 //   ones among the first R replies before answering, the later ones in the background
-//   (docs/decisions/0020-read-repair.md).
+//   (docs/decisions/0020-read-repair.md). A version no honest node writes (stamped
+//   further ahead of this node's clock than the drift bound, record-from-future.ts) is
+//   never taken as the newest: one replica holding such a record can neither have it
+//   returned nor have it repaired onto the others.
 // - Batches group keys per replica, so each replica gets one message per batch. A
 //   BatchGet bounded in answer bytes is read in chunks, each replica read bounded too,
 //   and stops once the answer is full (docs/decisions/0040-bounded-batch-get-memory.md).
@@ -58,6 +61,7 @@ import type { PeerLiveness } from '../membership/failure-detector.js';
 import { errorCodeOf, fanOut, type FanoutItemResult, type ReplyOutcome } from './replica-fanout.js';
 import { nextChunkKeys } from './batch-get-chunks.js';
 import { checkBatch, checkDeadlineMs, checkKey, checkTtlMs, checkValue, resolveQuorum } from './request-validation.js';
+import { isFromFuture } from './record-from-future.js';
 
 export interface PutOptions {
   /** Acks to wait for; 0 or absent = the cluster default. */
@@ -403,14 +407,14 @@ export class Coordinator {
       onReply: (nodeId, outcome) => {
         this.observeReply('read', nodeId, outcome);
         // Stamps seen on reads move the clock, so a later write here sorts after them.
-        if (outcome.ok) for (const record of outcome.value.values()) if (record !== undefined) this.clock.observe(record.version.stamp);
+        if (outcome.ok) for (const record of outcome.value.values()) if (record !== undefined) this.observeRead(nodeId, record);
       },
     });
     const { items: quorums, replies } = await fanout.quorum;
     const items: ReadItem[] = keys.map((_key, i) => ({
       replicas: replicaLists[i]!,
       quorum: quorums[i]!,
-      newest: newestOf(answersOf(i, replicaLists[i]!, replies)),
+      newest: this.newestOf(answersOf(i, replicaLists[i]!, replies)),
       repairedNodes: new Set(),
     }));
     const repairFailures = this.config.readRepair ? await this.repairBeforeAnswer(items, replies, r, deadline) : new Map();
@@ -490,7 +494,7 @@ export class Coordinator {
     const perNode = new Map<string, KvRecord[]>();
     items.forEach((item, i) => {
       const answers = answersOf(i, item.replicas, replies).filter((answer) => answer.ok);
-      const newest = newestOf(answers);
+      const newest = this.newestOf(answers);
       if (newest === undefined) return;
       // A late reply newer than what the blocking repair sent makes every earlier repair
       // stale too, so the set of nodes to skip only applies while the newest is unchanged.
@@ -514,6 +518,29 @@ export class Coordinator {
           this.observeReply('repair', nodeId, { ok: false, error });
         }
       }),
+    );
+  }
+
+  /**
+   * The newest record among the answers, leaving out any record no honest node writes
+   * (record-from-future.ts): it is neither returned nor repaired onto other replicas.
+   * The replica holding it is not repaired either: its version sorts after the newest.
+   */
+  private newestOf(answers: readonly Answer[]): KvRecord | undefined {
+    let newest: KvRecord | undefined;
+    for (const { record } of answers) {
+      if (record === undefined || isFromFuture(record, this.clock)) continue;
+      if (newest === undefined || compareVersions(record.version, newest.version) > 0) newest = record;
+    }
+    return newest;
+  }
+
+  /** A record a replica answered: its stamp moves the clock, unless it comes from the future (then it is logged). */
+  private observeRead(nodeId: string, record: KvRecord): void {
+    if (this.clock.observe(record.version.stamp) && !isFromFuture(record, this.clock)) return;
+    this.logger.warn(
+      { peer: nodeId, stamp: record.version.stamp.toString(), expiresAtMs: record.expiresAtMs, writer: record.version.nodeId },
+      'a replica holds a record stamped or expiring further ahead than any node writes; reads ignore it and do not repair it onto other replicas',
     );
   }
 
@@ -713,14 +740,6 @@ function leftOut(item: number, replicas: readonly string[], replies: ReadonlyMap
   });
 }
 
-function newestOf(answers: readonly Answer[]): KvRecord | undefined {
-  let newest: KvRecord | undefined;
-  for (const { record } of answers) {
-    if (record !== undefined && (newest === undefined || compareVersions(record.version, newest.version) > 0)) newest = record;
-  }
-  return newest;
-}
-
 function isStale(held: KvRecord | undefined, newest: KvRecord): boolean {
   return held === undefined || compareVersions(held.version, newest.version) < 0;
 }
@@ -760,9 +779,10 @@ function markedDown(nodeId: string): PeerUnreachableError {
 
 /**
  * The replica may not hold the write: it did not answer, answered too late, or failed
- * to store it. A refusal of the request itself (bad input) would fail again on delivery.
+ * to store it. A refusal of the request itself (bad input, or a stamp further ahead of
+ * the replica's clock than the drift bound) would fail again on delivery.
  */
 function isMissedWrite(error: unknown): boolean {
   const code = errorCodeOf(error);
-  return code !== 'INVALID_ARGUMENT' && code !== 'KEY_TOO_LARGE' && code !== 'KEY_EMPTY' && code !== 'VALUE_TOO_LARGE';
+  return code !== 'INVALID_ARGUMENT' && code !== 'KEY_TOO_LARGE' && code !== 'KEY_EMPTY' && code !== 'VALUE_TOO_LARGE' && code !== 'STAMP_FROM_FUTURE';
 }

@@ -5,6 +5,15 @@
 // Both directions feed the hybrid logical clock: a replica that stores or serves a stamp
 // from another coordinator must issue later stamps itself, so that a write this node
 // coordinates after seeing another node's write sorts after it (causality across nodes).
+//
+// `apply` is the one door through which records from elsewhere reach the engine (peer
+// Apply calls, unary and on Exchange streams; hint replays; range streaming and repair
+// pulls; read repair), so it is where a record no honest node writes is refused
+// (record-from-future.ts): a batch holding one is refused whole with STAMP_FROM_FUTURE,
+// as an Apply with one malformed record is refused whole, nothing of it is stored and
+// the clock does not move. Such records already stored (planted before this check
+// existed) are left out of what this replica offers for repair and streaming (its
+// Merkle trees and scans), so they neither spread nor stop a sync that meets them.
 import type { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import type { KvRecord } from '../storage/record.js';
 import type { ScanCursor, ScanPage, StorageEngine } from '../storage/storage-engine.js';
@@ -12,6 +21,7 @@ import type { MerkleTreeSummary, ReplicaHandler } from '../transport/peer-transp
 import { QkvError } from '../errors/errors.js';
 import { TOMBSTONE_GRACE_MS_DEFAULT } from '../limits.js';
 import { buildMerkleTree } from '../repair/merkle-tree.js';
+import { futureRecordError, isFromFuture } from './record-from-future.js';
 import type { TokenFunction, TokenRange } from '../ring/token-range.js';
 
 export interface LocalReplicaOptions {
@@ -35,14 +45,24 @@ export class LocalReplica implements ReplicaHandler {
       tokenOf: options.tokenOf,
       tombstoneGraceMs: options.tombstoneGraceMs ?? TOMBSTONE_GRACE_MS_DEFAULT,
       nowMs: (options.nowMs ?? Date.now)(),
+      offered: (record) => !isFromFuture(record, this.clock),
     });
   }
 
+  /** A page of the range, without the records no honest node writes (see the header). */
   async scan(range: TokenRange, limit: number, resumeAfter?: ScanCursor): Promise<ScanPage> {
-    return this.engine.scan(range, limit, resumeAfter);
+    const page = this.engine.scan(range, limit, resumeAfter);
+    if (page.records.every((record) => !isFromFuture(record, this.clock))) return page;
+    // The cursor stays the engine's, so the next page starts after the records left out.
+    return { ...page, records: page.records.filter((record) => !isFromFuture(record, this.clock)) };
   }
 
+  /** Stores records under last writer wins; refuses the whole batch if any comes from the future. */
   async apply(records: readonly KvRecord[], encoding?: Buffer): Promise<void> {
+    for (const record of records) {
+      const refusal = futureRecordError(record, this.clock);
+      if (refusal !== undefined) throw refusal;
+    }
     for (const record of records) this.clock.observe(record.version.stamp);
     await this.engine.apply(records, encoding);
   }

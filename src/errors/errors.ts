@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'DECOMMISSION_REFUSED'
   | 'CLEANUP_REFUSED'
   | 'STATE_FILE_CORRUPT'
+  | 'STAMP_FROM_FUTURE'
+  | 'RING_STATE_VERSION_FROM_FUTURE'
   | 'UNAUTHENTICATED'
   | 'PERMISSION_DENIED'
   | 'PEER_IDENTITY_MISMATCH'
@@ -253,4 +255,66 @@ export class CertificateInvalidError extends QkvError {
   constructor(readonly file: string, reason: string, options?: { cause?: unknown }) {
     super('CERTIFICATE_INVALID', `${file}: ${reason}`, options);
   }
+}
+
+/**
+ * A record from another node carries a time no honest node writes: a version stamp more
+ * than the drift bound ahead of this node's clock, or an expiry later than the longest
+ * TTL from now (docs/decisions/0101-bounds-on-peer-stamps-and-ring-versions.md). Stored,
+ * such a stamp would win over every later write of the key, for good.
+ */
+export class StampFromFutureError extends QkvError {
+  constructor(
+    readonly key: Buffer,
+    readonly field: 'stamp' | 'expires_at_ms',
+    /** The stamp as sent (the field `stamp`), or the expiry in ms. */
+    readonly value: bigint,
+    /** The time it names, in wall-clock ms since the epoch. */
+    readonly atMs: number,
+    /** This node's wall clock when it refused. */
+    readonly nowMs: number,
+    /** How far ahead of `nowMs` the field may lie. */
+    readonly aheadMsMax: number,
+  ) {
+    super(
+      'STAMP_FROM_FUTURE',
+      `record of key ${describeKey(key)} refused: its ${field} ${value} (${isoTime(atMs)}) lies ${atMs - nowMs} ms ahead of this ` +
+        `node's clock (${isoTime(nowMs)}); no node writes one more than ${aheadMsMax} ms ahead. Nothing of its batch was stored`,
+    );
+  }
+}
+
+/**
+ * A probe announces a ring-state version (its sender's own, or what it heard of this
+ * node) further ahead of this node's clock than any honest node's version can be.
+ * Refused whole: nothing of the probe is learned or saved.
+ */
+export class RingStateVersionFromFutureError extends QkvError {
+  constructor(
+    readonly sender: string,
+    readonly field: 'ring_state' | 'heard_ring_state',
+    readonly version: number,
+    readonly nowMs: number,
+    readonly aheadMsMax: number,
+  ) {
+    super(
+      'RING_STATE_VERSION_FROM_FUTURE',
+      `probe from ${JSON.stringify(sender.slice(0, 64))} refused: its ${field} version ${version} lies ${version - nowMs} ms ahead of this ` +
+        `node's clock (${isoTime(nowMs)}); ring-state versions are wall-clock ms and may be at most ${aheadMsMax} ms ahead. Nothing of the probe was learned`,
+    );
+  }
+}
+
+/** A key for a message: printable ASCII quoted, anything else in hex; long keys cut. */
+function describeKey(key: Buffer): string {
+  const shown = key.subarray(0, 64);
+  const printable = shown.every((byte) => byte >= 0x20 && byte < 0x7f);
+  const body = printable ? JSON.stringify(shown.toString('latin1')) : `0x${shown.toString('hex')}`;
+  return key.length > shown.length ? `${body}… (${key.length} bytes)` : body;
+}
+
+/** An ISO time when the ms fit a Date (every 48-bit stamp does; a far expiry may not). */
+function isoTime(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? `${ms} ms` : date.toISOString();
 }

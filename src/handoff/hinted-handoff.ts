@@ -7,7 +7,11 @@
 //   - the hint window: no hints for a peer down longer than `windowMs`, and no hint for
 //     a write older than `windowMs` is stored or delivered. The window must not exceed
 //     the tombstone grace period: a hint older than the grace could bring back a value
-//     whose tombstone the replicas have already purged;
+//     whose tombstone the replicas have already purged. Nor is a hint stamped further
+//     ahead of this node's clock than HLC_FORWARD_DRIFT_MS_MAX stored or delivered (one
+//     written while the clock ran far ahead): replicas refuse such records
+//     (docs/decisions/0101-bounds-on-peer-stamps-and-ring-versions.md), and since a
+//     refused batch stops the delivery, it would hold back every later hint to the peer;
 //   - delivery pace: at most `replayBytesPerSecond` per peer.
 // A dropped hint is not lost data: the write met its quorum elsewhere, and anti-entropy
 // (src/repair) brings the replica up to date. Counters say how often it happens.
@@ -15,7 +19,7 @@ import { join } from 'node:path';
 import { wallMsOf } from '../clock/hybrid-logical-clock.js';
 import type { HintSink } from '../coordinator/coordinator-config.js';
 import { ConfigInvalidError } from '../errors/errors.js';
-import { HINT_REPLAY_BATCH_RECORDS, REPAIR_CALL_TIMEOUT_MS } from '../limits.js';
+import { HINT_REPLAY_BATCH_RECORDS, HLC_FORWARD_DRIFT_MS_MAX, REPAIR_CALL_TIMEOUT_MS } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
 import type { PeerLiveness } from '../membership/failure-detector.js';
 import { isAnswer } from '../membership/peer-prober.js';
@@ -201,8 +205,10 @@ export class HintedHandoff implements HintSink {
     if (waitMs >= 1 && !this.closed) await new Promise((resolve) => setTimeout(resolve, waitMs));
   }
 
+  /** Outside the hint window: older than `windowMs`, or stamped further ahead than replicas accept (see the header). */
   private tooOld(record: KvRecord, nowMs: number): boolean {
-    return nowMs - Number(wallMsOf(record.version.stamp)) > this.options.windowMs;
+    const ageMs = nowMs - Number(wallMsOf(record.version.stamp));
+    return ageMs > this.options.windowMs || ageMs < -HLC_FORWARD_DRIFT_MS_MAX;
   }
 
   private logOf(peer: string): Promise<HintLog> {

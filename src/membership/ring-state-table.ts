@@ -14,6 +14,19 @@
 // data directory), so a restart while a peer is down does not shift the ring. The own
 // state is saved before it is announced; peer states are saved in the background, one
 // write at a time, each write carrying everything known at its start.
+//
+// Versions are wall-clock milliseconds, so none an honest node sends lies further ahead
+// of this node's clock than RING_STATE_VERSION_AHEAD_MS_MAX
+// (docs/decisions/0101-bounds-on-peer-stamps-and-ring-versions.md). One later version
+// would win over every true announcement of its node for good, and one this node is
+// made to outrun would carry its own versions past what peers accept. So a probe with
+// such a version (its sender's state or what it heard of this node) is refused whole
+// with RING_STATE_VERSION_FROM_FUTURE and changes nothing, a probe answer with one is
+// ignored, and such versions loaded from the store (saved before this check existed)
+// are not trusted: a peer's is forgotten until the peer speaks again, and the own state
+// starts again from the current time. Both are logged and saved again at once.
+import { RingStateVersionFromFutureError } from '../errors/errors.js';
+import { RING_STATE_VERSION_AHEAD_MS_MAX } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
 import type { ProbeAnswer, ProbeHello } from '../transport/peer-transport.js';
 import { isNewer, type AnnouncedRingState, type RingState } from './ring-state.js';
@@ -71,10 +84,31 @@ export class RingStateTable {
   private readonly nowMs: () => number;
 
   constructor(private readonly options: RingStateTableOptions) {
-    this.own = options.initial.self;
-    this.ownToSave = options.initial.self;
-    for (const [peer, state] of options.initial.peers) if (peer !== options.nodeId) this.peers.set(peer, state);
     this.nowMs = options.nowMs ?? Date.now;
+    const { logger } = options;
+    let untrusted = false;
+    let self = options.initial.self;
+    if (self !== undefined && self.version > this.versionCeiling()) {
+      const restarted = { state: self.state, version: this.nowMs() };
+      logger.warn(
+        { state: self.state, savedVersion: self.version, version: restarted.version },
+        'the saved version of this node\'s ring state lies further ahead than any node\'s clock may run; announcing the state again from the current time',
+      );
+      self = restarted;
+      untrusted = true;
+    }
+    this.own = self;
+    this.ownToSave = self;
+    for (const [peer, state] of options.initial.peers) {
+      if (peer === options.nodeId) continue;
+      if (state.version > this.versionCeiling()) {
+        logger.warn({ peer, state: state.state, savedVersion: state.version }, 'the saved ring state of a peer has a version further ahead than any node\'s clock may run; forgotten until the peer announces itself again');
+        untrusted = true;
+        continue;
+      }
+      this.peers.set(peer, state);
+    }
+    if (untrusted) this.save().catch((error: unknown) => logger.warn({ err: error }, 'could not save the ring states after dropping untrusted versions; the next change retries'));
   }
 
   /** This node's own state; undefined until it has decided one at start-up. */
@@ -110,9 +144,14 @@ export class RingStateTable {
     return { sender: this.options.nodeId, ringState: this.own, heardRingState: this.peers.get(peer) };
   }
 
-  /** A peer's probe arrived: learn its state and what it heard of ours; answer ours. */
+  /**
+   * A peer's probe arrived: learn its state and what it heard of ours; answer ours. A
+   * probe carrying a version from the future is refused (throws) and changes nothing.
+   */
   onProbe(hello: ProbeHello): ProbeAnswer {
     const { sender } = hello;
+    this.checkVersion(sender, 'ring_state', hello.ringState);
+    this.checkVersion(sender, 'heard_ring_state', hello.heardRingState);
     if (sender !== '' && sender !== this.options.nodeId && this.options.isMember(sender)) {
       if (hello.ringState !== undefined) this.learn(sender, hello.ringState);
       if (hello.heardRingState !== undefined && isNewer(hello.heardRingState, this.heard.get(sender))) this.heard.set(sender, hello.heardRingState);
@@ -121,9 +160,14 @@ export class RingStateTable {
     return { ringState: this.own };
   }
 
-  /** This node's probe to `peer` was answered. */
+  /** This node's probe to `peer` was answered; an answer with a version from the future is ignored. */
   onAnswer(peer: string, answer: ProbeAnswer): void {
-    if (answer.ringState !== undefined && peer !== this.options.nodeId && this.options.isMember(peer)) this.learn(peer, answer.ringState);
+    if (answer.ringState === undefined || peer === this.options.nodeId || !this.options.isMember(peer)) return;
+    if (answer.ringState.version > this.versionCeiling()) {
+      this.options.logger.warn({ peer, state: answer.ringState.state, version: answer.ringState.version }, 'a probe answer announces a ring-state version further ahead than any node\'s clock may run; ignored');
+      return;
+    }
+    this.learn(peer, answer.ringState);
   }
 
   /** Of `peers`, those that have not yet said they heard this node's current state. */
@@ -167,6 +211,20 @@ export class RingStateTable {
       .finally(() => {
         this.outrunning = false;
       });
+  }
+
+  /** The latest ring-state version an honest node can have announced by now. */
+  private versionCeiling(): number {
+    return this.nowMs() + RING_STATE_VERSION_AHEAD_MS_MAX;
+  }
+
+  private checkVersion(sender: string, field: 'ring_state' | 'heard_ring_state', announced: AnnouncedRingState | undefined): void {
+    if (announced === undefined) return;
+    const nowMs = this.nowMs();
+    if (announced.version <= nowMs + RING_STATE_VERSION_AHEAD_MS_MAX) return;
+    const refusal = new RingStateVersionFromFutureError(sender, field, announced.version, nowMs, RING_STATE_VERSION_AHEAD_MS_MAX);
+    this.options.logger.warn({ peer: sender.slice(0, 64), field, version: announced.version }, 'probe refused: a ring-state version further ahead than any node\'s clock may run');
+    throw refusal;
   }
 
   private learn(peer: string, announced: AnnouncedRingState): void {

@@ -6,6 +6,12 @@
 //   { "format": 1,
 //     "self": { "state": "NORMAL", "version": 1763900000000 } | null,
 //     "peers": { "<node id>": { "state": "JOINING", "version": 1763900000123 }, ... } }
+//
+// A version is any non-negative integer here, even one past 2^53 (a node made to outrun
+// a forged version of 2^53-1 saved 2^53 before peers refused such versions): the table
+// does not trust versions further ahead than a clock may run and starts such a node
+// again from the current time (docs/decisions/0101-bounds-on-peer-stamps-and-ring-versions.md),
+// where refusing the file would keep the node from starting at all.
 import { join } from 'node:path';
 import { StateFileCorruptError } from '../errors/errors.js';
 import type { RingStateSnapshot, RingStateStore } from '../membership/ring-state-table.js';
@@ -53,7 +59,7 @@ export class RingStateFile implements RingStateStore {
     const { state, version } = (value ?? {}) as { state?: unknown; version?: unknown };
     const parsed = typeof state === 'string' ? parseRingState(state) : undefined;
     if (parsed === undefined) throw new StateFileCorruptError(this.path, `${field}.state ${JSON.stringify(state)} is not a ring state`);
-    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
+    if (typeof version !== 'number' || !Number.isInteger(version) || version < 0) {
       throw new StateFileCorruptError(this.path, `${field}.version ${JSON.stringify(version)} is not a version`);
     }
     return { state: parsed, version };

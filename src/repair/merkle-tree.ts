@@ -11,7 +11,8 @@
 // out: under last-writer-wins a version names exactly one write. The tombstone flag is
 // left out too: a checkpoint turns an expired record into a tombstone of the same
 // version, and replicas checkpoint at different times. Records past their purge time
-// (isPurgeable) are left out, because replicas purge at different times as well.
+// (isPurgeable) are left out, because replicas purge at different times as well, and so
+// are the records the replica does not offer for repair (FingerprintRules.offered).
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { MERKLE_DEPTH_MAX, REPAIR_SCAN_PAGE_RECORDS } from '../limits.js';
@@ -35,6 +36,12 @@ export interface FingerprintRules {
   readonly tokenOf: TokenFunction;
   readonly tombstoneGraceMs: number;
   readonly nowMs: number;
+  /**
+   * Records the replica offers for repair at all; the others are left out of the tree
+   * as they are left out of its scans (a record stamped from the future, see
+   * src/coordinator/record-from-future.ts). Every record when absent.
+   */
+  readonly offered?: (record: KvRecord) => boolean;
 }
 
 function widthOf(range: TokenRange): bigint {
@@ -69,7 +76,7 @@ export function leafIndexOf(range: TokenRange, depth: number, token: bigint): nu
 }
 
 export function isFingerprinted(record: KvRecord, rules: FingerprintRules): boolean {
-  return !isPurgeable(record, rules.nowMs, rules.tombstoneGraceMs);
+  return !isPurgeable(record, rules.nowMs, rules.tombstoneGraceMs) && (rules.offered?.(record) ?? true);
 }
 
 function fingerprint(record: KvRecord): Buffer {

@@ -1,7 +1,8 @@
 // Hinted handoff over a MemoryNetwork with real hint files: a replica that misses writes
 // gets them later from the coordinator's durable hint log, after a restart of the hint
 // store too; the per-peer byte bound and the hint window drop what they must (and count
-// it); a hinted write counts toward W only when sloppy quorums are switched on.
+// it), and so does a hint stamped days ahead, which replicas would refuse; a hinted write
+// counts toward W only when sloppy quorums are switched on.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { stampOf } from '../../src/clock/hybrid-logical-clock.js';
@@ -147,6 +148,31 @@ it('the byte bound and the hint window drop hints and count them', async () => {
     assert.deepEqual(report, { delivered: 0, dropped: 2, complete: true });
     assert.equal(cluster.node('node-1').engine.get(Buffer.from('a')), undefined);
     assert.equal(metrics.droppedRecords.get('expired'), 2);
+  } finally {
+    await handoff.close();
+    await cluster.close();
+  }
+});
+
+it('a hint written while the clock ran days ahead is dropped, not delivered: it would be refused and hold back every later hint', async () => {
+  const dir = await tempDir();
+  const aheadMs = 10 * 24 * HOUR_MS;
+  let nowMs = Date.now() + aheadMs;
+  const metrics = new CountingHintMetrics();
+  const cluster = new MemoryCluster({ nodes: 3 });
+  const handoff = await openHandoff(dir, cluster, new FailureDetector(), { metrics, nowMs: () => nowMs });
+  try {
+    const record = (key: string, wallMs: number) => ({ key: Buffer.from(key), value: Buffer.from('v'), version: { stamp: stampOf(BigInt(wallMs), 0n), nodeId: 'node-0' }, expiresAtMs: 0 });
+    assert.equal(await handoff.store('node-1', [record('ahead', nowMs)]), true, 'fresh by the clock of that moment');
+    nowMs = Date.now();
+    assert.equal(await handoff.store('node-1', [record('honest', nowMs)]), true);
+    // node-1 (its clock right) would refuse the first hint with STAMP_FROM_FUTURE.
+    assert.deepEqual(await handoff.deliver('node-1'), { delivered: 1, dropped: 1, complete: true });
+    assert.equal(cluster.node('node-1').engine.get(Buffer.from('ahead')), undefined);
+    assert.ok(cluster.node('node-1').engine.get(Buffer.from('honest')));
+    assert.equal(metrics.droppedRecords.get('expired'), 1);
+    // Not stored either, once the clock runs right.
+    assert.equal(await handoff.store('node-1', [record('ahead-again', nowMs + aheadMs)]), false);
   } finally {
     await handoff.close();
     await cluster.close();

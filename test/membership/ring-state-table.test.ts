@@ -1,11 +1,15 @@
 // Ring states as a node learns them from probes (src/membership/ring-state-table.ts):
 // only a member speaks for itself, a newer version wins and an older one (an answer
 // overtaken by a later change) is ignored, acknowledgements say which peers have heard
-// this node's current state, and the own state is saved before anyone can hear it.
+// this node's current state, and the own state is saved before anyone can hear it. A
+// version further ahead of the clock than any node's can be (a forged 2^53-1) is refused
+// in a probe, ignored in an answer and not trusted when loaded.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { RingStateTable, type RingStateSnapshot } from '../../src/membership/ring-state-table.js';
 import { silentLogger } from '../../src/logging/logger.js';
+import { isQkvError } from '../../src/errors/errors.js';
+import { RING_STATE_VERSION_AHEAD_MS_MAX } from '../../src/limits.js';
 
 function table(options: { members?: string[]; saved?: RingStateSnapshot; saves?: RingStateSnapshot[]; slowSave?: Promise<void> } = {}) {
   const members = new Set(options.members ?? ['me', 'p', 'q']);
@@ -110,4 +114,90 @@ it('a peer that heard a later version of this node than its own (a lost state fi
   assert.deepEqual(states.notYetHeardBy(['p']), ['p']);
   states.onProbe({ sender: 'p', ringState: { state: 'NORMAL', version: 5 }, heardRingState: after });
   assert.deepEqual(states.notYetHeardBy(['p']), []);
+});
+
+/** A version no clock reaches: the forged probe's 2^53-1. */
+const FORGED_VERSION = 2 ** 53 - 1;
+
+function refusedAsFromFuture(error: unknown): boolean {
+  assert.ok(isQkvError(error), String(error));
+  assert.equal(error.code, 'RING_STATE_VERSION_FROM_FUTURE');
+  assert.match(error.message, new RegExp(`version ${FORGED_VERSION} `));
+  assert.match(error.message, new RegExp(`at most ${RING_STATE_VERSION_AHEAD_MS_MAX} ms ahead`));
+  return true;
+}
+
+it('a probe announcing its sender LEFT at version 2^53-1 is refused and changes nothing: no state, no change, no save', async () => {
+  const saves: RingStateSnapshot[] = [];
+  const { states, changes } = table({ saves });
+  await states.setSelf('NORMAL');
+  states.onProbe({ sender: 'p', ringState: { state: 'NORMAL', version: 10 }, heardRingState: undefined });
+  await states.flush();
+  const savesBefore = saves.length;
+  const changesBefore = [...changes];
+  assert.throws(() => states.onProbe({ sender: 'p', ringState: { state: 'LEFT', version: FORGED_VERSION }, heardRingState: undefined }), refusedAsFromFuture);
+  await states.flush();
+  assert.equal(states.stateOf('p'), 'NORMAL');
+  assert.deepEqual(changes, changesBefore);
+  assert.equal(saves.length, savesBefore, 'nothing saved');
+  // The true state of p, announced later at an honest version, is still learned.
+  states.onProbe({ sender: 'p', ringState: { state: 'LEAVING', version: 20 }, heardRingState: undefined });
+  assert.equal(states.stateOf('p'), 'LEAVING');
+});
+
+it('a probe saying it heard this node at version 2^53-1 is refused whole: no outrun, and the rest of the probe is not learned', async () => {
+  const saves: RingStateSnapshot[] = [];
+  const { states } = table({ saves });
+  await states.setSelf('NORMAL');
+  const own = states.selfAnnounced!;
+  await states.flush();
+  const savesBefore = saves.length;
+  assert.throws(
+    () => states.onProbe({ sender: 'p', ringState: { state: 'JOINING', version: 30 }, heardRingState: { state: 'NORMAL', version: FORGED_VERSION } }),
+    refusedAsFromFuture,
+  );
+  await states.flush();
+  assert.deepEqual(states.selfAnnounced, own, 'the own version did not follow the forged one');
+  assert.equal(states.stateOf('p'), undefined, 'the sender\'s own state in the refused probe is not learned');
+  assert.deepEqual(states.notYetHeardBy(['p']), ['p']);
+  assert.equal(saves.length, savesBefore);
+});
+
+it('a probe answer with a version from the future is ignored; versions within the bound are learned', () => {
+  const { states } = table();
+  states.onAnswer('p', { ringState: { state: 'LEFT', version: FORGED_VERSION } });
+  assert.equal(states.stateOf('p'), undefined);
+  // The table's clock stands near 1 000 ms: 50 s ahead is within the bound, 100 s is not.
+  states.onAnswer('p', { ringState: { state: 'NORMAL', version: 51_000 } });
+  assert.equal(states.stateOf('p'), 'NORMAL');
+  assert.throws(() => states.onProbe({ sender: 'q', ringState: { state: 'NORMAL', version: 101_000 }, heardRingState: undefined }), (error: unknown) => isQkvError(error) && error.code === 'RING_STATE_VERSION_FROM_FUTURE');
+  states.onProbe({ sender: 'q', ringState: { state: 'NORMAL', version: 52_000 }, heardRingState: undefined });
+  assert.equal(states.stateOf('q'), 'NORMAL');
+});
+
+it('a saved own version beyond the bound (2^53, what the forged probe made a node announce) starts again from the current time; a saved peer version beyond it is forgotten; both saved again', async () => {
+  const saves: RingStateSnapshot[] = [];
+  const { states } = table({
+    saves,
+    saved: {
+      self: { state: 'NORMAL', version: 2 ** 53 },
+      peers: new Map([
+        ['p', { state: 'NORMAL', version: 500 }],
+        ['q', { state: 'LEFT', version: FORGED_VERSION }],
+      ]),
+    },
+  });
+  assert.equal(states.self, 'NORMAL');
+  const own = states.selfAnnounced!.version;
+  assert.ok(own >= 1_000 && own < 2_000, `started again from the clock (near 1 000 ms), got ${own}`);
+  assert.equal(states.stateOf('p'), 'NORMAL');
+  assert.equal(states.stateOf('q'), undefined, 'q is heard again when it speaks');
+  await states.flush();
+  assert.deepEqual(saves.at(-1)?.self, { state: 'NORMAL', version: own });
+  assert.deepEqual([...saves.at(-1)!.peers], [['p', { state: 'NORMAL', version: 500 }]]);
+  // q's true state at an honest version is learned, and the next own change is above the restarted version.
+  states.onProbe({ sender: 'q', ringState: { state: 'NORMAL', version: 900 }, heardRingState: { state: 'NORMAL', version: own } });
+  assert.equal(states.stateOf('q'), 'NORMAL');
+  await states.setSelf('LEAVING');
+  assert.ok(states.selfAnnounced!.version > own && states.selfAnnounced!.version < 2_000);
 });

@@ -25,10 +25,10 @@ function record(key: string, value: string | null, stamp: bigint): KvRecord {
   return { key: Buffer.from(key), value: value === null ? null : Buffer.from(value), version: { stamp, nodeId: 'node-a' }, expiresAtMs: 0 };
 }
 
-async function withReplica(run: (client: ReplicaClient, engine: MemoryStorageEngine) => Promise<void>): Promise<void> {
+async function withReplica(run: (client: ReplicaClient, engine: MemoryStorageEngine) => Promise<void>, wallClock: () => number = Date.now): Promise<void> {
   const engine = new MemoryStorageEngine(tokenOf);
   const server = new grpc.Server(SERVER_OPTIONS);
-  addReplicaService(server, { handler: new LocalReplica(engine, new HybridLogicalClock()), logger: silentLogger });
+  addReplicaService(server, { handler: new LocalReplica(engine, new HybridLogicalClock(wallClock)), logger: silentLogger });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
@@ -51,9 +51,15 @@ function read(client: ReplicaClient, keys: string[]): Promise<ReadResponse__Outp
   return new Promise((resolve, reject) => client.Read({ keys: keys.map((key) => Buffer.from(key)) }, (error, response) => (error ? reject(error) : resolve(response!))));
 }
 
+// A stamp above 2^63 must travel exactly. Its wall time is 2^47 ms (the year 6429), so
+// the replica's clock runs in that year: a replica refuses stamps far ahead of its clock
+// (docs/decisions/0101-bounds-on-peer-stamps-and-ring-versions.md).
+const BIG_STAMP = (1n << 63n) + 99n;
+const BIG_STAMP_WALL_MS = 2 ** 47;
+
 test('Apply takes a batch and, from an older peer, record messages; Read answers flags and a batch', async () => {
   await withReplica(async (client, engine) => {
-    const bigStamp = (1n << 63n) + 99n;
+    const bigStamp = BIG_STAMP;
     assert.equal(await apply(client, { batch: encodeBatch([record('a', 'one', bigStamp), record('b', null, 5n)]) }), 2);
     assert.equal(
       await apply(client, { records: [{ key: Buffer.from('c'), value: Buffer.from('three'), tombstone: false, version: { stamp: '7', nodeId: 'node-b' }, expiresAtMs: '0' }] }),
@@ -67,7 +73,7 @@ test('Apply takes a batch and, from an older peer, record messages; Read answers
     assert.deepEqual(response.results, []);
     const records = decodeBatch(response.batch);
     assert.deepEqual(records, [record('a', 'one', bigStamp), record('b', null, 5n), { ...record('c', 'three', 7n), version: { stamp: 7n, nodeId: 'node-b' } }]);
-  });
+  }, () => BIG_STAMP_WALL_MS);
 });
 
 test('a damaged or oversized batch is INVALID_ARGUMENT and nothing is stored', async () => {
