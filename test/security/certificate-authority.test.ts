@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate, generateKeyPairSync } from 'node:crypto';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { QkvError } from '../../src/errors/errors.js';
 import { createCa, createClientCertificate, createNodeCertificate, loadCa } from '../../src/security/certificate-authority.js';
@@ -205,6 +205,13 @@ test('a damaged or mismatched CA is CERTIFICATE_INVALID', async () => {
   await writeFile(join(leafDir, 'ca.crt'), await readFile(join(leafDir, 'node.crt')));
   await writeFile(join(leafDir, 'ca.key'), await readFile(join(leafDir, 'node.key')));
   await rejectsWithCode(loadCa(leafDir), 'CERTIFICATE_INVALID', /is not a CA certificate/);
+  // A directory where the certificate should be, and a file far too large to be one.
+  const oddDir = await tempDir();
+  await mkdir(join(oddDir, 'ca.crt'));
+  await rejectsWithCode(loadCa(oddDir), 'CERTIFICATE_INVALID', /ca\.crt: cannot be read \(EISDIR\)/);
+  const largeDir = await tempDir();
+  await writeFile(join(largeDir, 'ca.crt'), Buffer.alloc(1024 * 1024 + 1));
+  await rejectsWithCode(loadCa(largeDir), 'CERTIFICATE_INVALID', /is 1048577 bytes, more than the 1048576/);
 });
 
 test('an expired CA issues nothing; no certificate outlives its CA', async () => {
@@ -271,4 +278,29 @@ test('a ca.crt of another CA in the output directory is not silently replaced', 
   const issued = await createNodeCertificate({ caDir, outDir, nodeId: 'qkv-1' });
   assert.equal(issued.caCertificateWrittenPath, undefined);
   assert.equal(await readFile(join(outDir, 'ca.crt'), 'utf8'), bundle);
+});
+
+test('a reader never sees half a certificate or key while they are replaced', async () => {
+  const dir = await tempDir();
+  const ca = await createCa({ dir });
+  await createNodeCertificate({ ca, outDir: dir, nodeId: 'qkv-1' });
+  let writing = true;
+  let reads = 0;
+  const reader = (async () => {
+    while (writing) {
+      const [certificate, key] = await Promise.all([readFile(join(dir, 'node.crt'), 'utf8'), readFile(join(dir, 'node.key'), 'utf8')]);
+      assert.match(certificate, /^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n+$/);
+      assert.match(key, /^-----BEGIN PRIVATE KEY-----\n[A-Za-z0-9+/=\n]+-----END PRIVATE KEY-----\n$/);
+      new X509Certificate(certificate);
+      reads++;
+    }
+  })();
+  try {
+    for (let round = 0; round < 30; round++) await createNodeCertificate({ ca, outDir: dir, nodeId: 'qkv-1', overwrite: true });
+  } finally {
+    writing = false;
+    await reader;
+  }
+  assert.ok(reads > 0);
+  assert.deepEqual((await readdir(dir)).sort(), ['ca.crt', 'ca.key', 'node.crt', 'node.key'], 'no temporary file is left');
 });
