@@ -5,7 +5,7 @@
 // docs/decisions/0100-certificates-and-identity.md.
 //
 // What the certificates hold (every one signed ecdsa-with-SHA256 with a P-256 key, a
-// random 127-bit serial, and a notBefore an hour in the past to forgive clock skew):
+// random positive 16-byte serial, and a notBefore an hour in the past to forgive clock skew):
 //   CA      subject CN=<commonName> (default "quorumkv CA"), self-signed;
 //           basicConstraints CA:true (critical); keyUsage keyCertSign, cRLSign (critical);
 //           10 years by default.
@@ -317,7 +317,7 @@ function privateKeyPem(key: webcrypto.CryptoKey): string {
   return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
-/** 16 random bytes with the top bit clear: a positive serial (RFC 5280 §4.1.2.2 allows 20 octets). */
+/** 16 random bytes, the top bit clear (positive) and the first byte non-zero (no shorter DER encoding): 126 random bits. */
 function serialNumber(): string {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0]! & 0x7f) | 0x01;

@@ -105,18 +105,25 @@ export async function fileExists(path: string): Promise<boolean> {
   }
 }
 
-/** The file's text, or undefined when it does not exist; CertificateInvalidError when it is too large to be one. */
+/**
+ * The file's text, or undefined when it does not exist. CertificateInvalidError when it
+ * cannot be read (permissions, a directory) or is too large to be a certificate or key.
+ */
 export async function readCertificateFile(path: string): Promise<string | undefined> {
-  let bytes: Buffer;
+  let size: number;
   try {
-    const info = await stat(path);
-    if (info.size > CERTIFICATE_FILE_BYTES_MAX) {
-      throw new CertificateInvalidError(path, `is ${info.size} bytes, more than the ${CERTIFICATE_FILE_BYTES_MAX} a certificate or key may hold`);
-    }
-    bytes = await readFile(path);
+    size = (await stat(path)).size;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    throw new CertificateInvalidError(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
   }
-  return bytes.toString('utf8');
+  if (size > CERTIFICATE_FILE_BYTES_MAX) {
+    throw new CertificateInvalidError(path, `is ${size} bytes, more than the ${CERTIFICATE_FILE_BYTES_MAX} a certificate or key may hold`);
+  }
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CertificateInvalidError(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+  }
 }

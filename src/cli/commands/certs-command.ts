@@ -3,12 +3,16 @@
 // authority.ts; this module parses flags and says, one line per file, what it wrote.
 // A failure an operator can meet (no CA, a bad name, a file that would be replaced) is
 // one `qkv: CODE: message` line from src/cli/main.ts.
+//
+// The certificate library (and the x509 package under it, about 0.1 s to load) is
+// imported only when a certificate is made, so every other `qkv` command starts as fast
+// as before.
 import { X509Certificate } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CERTIFICATE_VALIDITY_DAYS_MAX } from '../../limits.js';
-import { createCa, createClientCertificate, createNodeCertificate, type IssuedCertificate } from '../../security/certificate-authority.js';
+import type { IssuedCertificate } from '../../security/certificate-authority.js';
 import { readCertificateFile } from '../../security/certificate-files.js';
 import { identityOfCertificate, parseSubjectAltNames } from '../../security/certificate-identity.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, table, writeJson, type CliIo } from '../cli-io.js';
@@ -68,6 +72,7 @@ const DIR_OPTIONS = {
 async function runCreateCa(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args, options: { ...DIR_OPTIONS, 'common-name': { type: 'string' } }, allowPositionals: false });
   const dir = certsDirOf(io, values['certs-dir']);
+  const { createCa } = await import('../../security/certificate-authority.js');
   const ca = await createCa({
     dir,
     commonName: values['common-name'],
@@ -89,6 +94,7 @@ async function runCreateNode(args: string[], io: CliIo): Promise<number> {
   const nodeId = values['node-id'];
   if (nodeId === undefined) throw new UsageError('create-node needs --node-id');
   const hosts = (values.host ?? []).flatMap((host) => host.split(',')).map((host) => host.trim()).filter((host) => host !== '');
+  const { createNodeCertificate } = await import('../../security/certificate-authority.js');
   const issued = await createNodeCertificate({
     caDir: values['ca-dir'] ?? outDir,
     outDir,
@@ -106,6 +112,7 @@ async function runCreateClient(args: string[], io: CliIo): Promise<number> {
   const outDir = certsDirOf(io, values['certs-dir']);
   const user = values.user;
   if (user === undefined) throw new UsageError('create-client needs --user');
+  const { createClientCertificate } = await import('../../security/certificate-authority.js');
   const issued = await createClientCertificate({
     caDir: values['ca-dir'] ?? outDir,
     outDir,
