@@ -1,6 +1,6 @@
 // Lint runs inside `npm test`. The rules that matter most here: no `any`, no `.only`
 // left in a test, and the core never imports a technology adapter (ports and adapters,
-// see ../shared/STYLE.md point 2).
+// see docs/style.md point 2).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

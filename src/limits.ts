@@ -1,4 +1,4 @@
-// Every bound in one place (../shared/STYLE.md point 7: "all queues have a fixed upper
+// Every bound in one place (docs/style.md point 7: "all queues have a fixed upper
 // bound"). Defaults that an operator may change live in the config schema and start from
 // these values; the hard ceilings here are what no configuration may exceed.
 

@@ -1,6 +1,6 @@
 // Conversions between the wire messages of quorumkv.v1 and the core's types. Every
 // value that arrives from the network is checked here before the core sees it
-// (../shared/STYLE.md point 6): a stamp must be an unsigned 64-bit decimal, a node id
+// (docs/style.md point 6): a stamp must be an unsigned 64-bit decimal, a node id
 // must be present and bounded, a millisecond count must be a safe integer. A bad
 // message becomes an InvalidArgumentError, never a crash or a silently rounded value.
 import { InvalidArgumentError } from '../errors/errors.js';

@@ -2,7 +2,7 @@
 // the coordinator keeps the records in a durable per-peer hint log (hint-log.ts) and
 // delivers them once the failure detector no longer calls the peer down.
 //
-// Bounds (../shared/STYLE.md point 7):
+// Bounds (docs/style.md point 7):
 //   - bytes per peer: past `bytesPerPeerMax` new hints for that peer are dropped;
 //   - the hint window: no hints for a peer down longer than `windowMs`, and no hint for
 //     a write older than `windowMs` is stored or delivered. The window must not exceed

@@ -2,7 +2,7 @@
 // These are the figures the product is judged by: how long a quorum call takes at each
 // W or R, how many acks were in hand when it returned, how each replica answered, why
 // quorums failed, and how much read repair had to do. Buckets are explicit so the
-// series stay comparable across releases (../shared/STYLE.md point 11).
+// series stay comparable across releases (docs/style.md point 11).
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type {
   CoordinatorMetrics,

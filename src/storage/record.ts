@@ -1,6 +1,6 @@
 // The unit of replication and storage: one version of one key. A record with
 // `value === null` is a tombstone. Records are totally ordered by their version:
-// last writer wins by (stamp, nodeId), the rule fixed in ../shared/DESIGN.md, so
+// last writer wins by (stamp, nodeId), the project's fixed conflict rule, so
 // applying an older or equal record is a no-op and replays and repairs are idempotent.
 
 export interface Version {

@@ -1,5 +1,5 @@
 // The file operations the WAL needs, as a port. The default adapter is node:fs; tests
-// pass one that tears writes or fails syncs (../shared/STYLE.md point 13: fault
+// pass one that tears writes or fails syncs (docs/style.md point 13: fault
 // injection through the ports, test knobs as options, never globals).
 import * as fs from 'node:fs';
 

@@ -1,5 +1,5 @@
 // Coalesces the messages for one peer that arise in the same event-loop turn into one
-// call (../shared/STYLE.md point 8, "work at your own pace"). A coordinator fans every
+// call (docs/style.md point 8, "work at your own pace"). A coordinator fans every
 // request out to N replicas, and a busy node handles many requests per turn: sending
 // each message as its own RPC would cost one HTTP/2 frame, one protobuf encode and one
 // replica-side fsync per message. Instead messages wait in a per-peer queue that is
