@@ -8,16 +8,23 @@
 //   {"cmd":"roots"}          every replica's Merkle root of every ring range; answers
 //                            how many ranges have replicas that disagree
 //   {"cmd":"verify"}         reads every acked key at R=2; answers how many are lost
-// Argument: a JSON document {members: [{id, address}], vnodes, replicationFactor}.
+// Argument: a JSON document, a ChaosLayout. The checker calls the client ports as the
+// admin user, and each node's peer port as that node itself (its own certificate and
+// `qkv-from`), so it never speaks for a member that a fault has stopped.
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
 import { HashRing } from '../../src/ring/hash-ring.js';
 import { GrpcTransport } from '../../src/transport/grpc/grpc-transport.js';
 import { MERKLE_DEPTH_DEFAULT } from '../../src/limits.js';
+import { clientChannelCredentials, TLS_CHANNEL_OPTIONS } from '../../src/security/tls-credentials.js';
+import { nodeChannelCredentials } from '../support/raw-grpc.js';
 
-interface Layout {
-  readonly members: Array<{ id: string; address: string }>;
+export interface ChaosLayout {
+  /** Client port, peer port and the node's certificate directory of each member. */
+  readonly members: Array<{ id: string; address: string; peerAddress: string; tlsDir: string }>;
+  /** ca.crt and client.admin.crt/.key. */
+  readonly certsDir: string;
   readonly vnodes: number;
   readonly replicationFactor: number;
 }
@@ -26,12 +33,14 @@ const WRITERS = 6;
 const WRITE_TIMEOUT_MS = 3_000;
 const VERIFY_ATTEMPTS = 5;
 
-const layout = JSON.parse(process.argv[2] ?? '{}') as Layout;
+const layout = JSON.parse(process.argv[2] ?? '{}') as ChaosLayout;
 const addresses = layout.members.map((member) => member.address);
+const credentials = clientChannelCredentials(layout.certsDir, 'admin');
+const clientOf = (of: readonly string[], timeoutMs: number): QuorumKvClient => new QuorumKvClient({ addresses: of, timeoutMs, credentials });
 /** One client per writer, each starting at another node so every node coordinates. */
 const clients = Array.from({ length: WRITERS }, (_, i) => {
   const rotated = [...addresses.slice(i % addresses.length), ...addresses.slice(0, i % addresses.length)];
-  return new QuorumKvClient({ addresses: rotated, timeoutMs: WRITE_TIMEOUT_MS });
+  return clientOf(rotated, WRITE_TIMEOUT_MS);
 });
 const acked = new Map<string, Buffer>();
 let failed = 0;
@@ -56,7 +65,7 @@ async function writer(index: number): Promise<void> {
 async function ready(): Promise<object> {
   const deadline = Date.now() + 60_000;
   for (const address of addresses) {
-    const client = new QuorumKvClient({ addresses: [address], timeoutMs: 1_000 });
+    const client = clientOf([address], 1_000);
     try {
       for (;;) {
         try {
@@ -79,7 +88,7 @@ async function ready(): Promise<object> {
 async function repair(): Promise<object> {
   const reports = [];
   for (const address of addresses) {
-    const client = new QuorumKvClient({ addresses: [address], timeoutMs: 120_000 });
+    const client = clientOf([address], 120_000);
     try {
       const report = await client.repair();
       reports.push({ address, mismatched: report.rangesMismatched, pulled: Number(report.keysPulled), pushed: Number(report.keysPushed), skipped: report.peersSkipped });
@@ -91,26 +100,38 @@ async function repair(): Promise<object> {
 }
 
 async function roots(): Promise<object> {
-  const ring = await HashRing.create(layout.members, { vnodes: layout.vnodes, replicationFactor: layout.replicationFactor });
-  const transport = new GrpcTransport({ members: layout.members.map((member) => ({ ...member, ready: true })) });
+  const ring = await HashRing.create(layout.members.map(({ id }) => ({ id })), { vnodes: layout.vnodes, replicationFactor: layout.replicationFactor });
+  // One transport per node, calling it as itself.
+  const transports = new Map(
+    layout.members.map((member) => {
+      const nodeCredentials = nodeChannelCredentials(member.tlsDir);
+      const transport = new GrpcTransport({
+        localNodeId: member.id,
+        members: [{ id: member.id, address: member.peerAddress, ready: true }],
+        credentialsFor: () => nodeCredentials,
+        channelOptions: TLS_CHANNEL_OPTIONS,
+      });
+      return [member.id, transport] as const;
+    }),
+  );
   let mismatched = 0;
   let compared = 0;
   try {
     for (const owned of ring.ownedRanges()) {
       const trees = await Promise.all(
-        owned.replicas.map((replica) => transport.merkleTree(replica, owned.range, MERKLE_DEPTH_DEFAULT, { deadlineMs: Date.now() + 10_000 })),
+        owned.replicas.map((replica) => transports.get(replica)!.merkleTree(replica, owned.range, MERKLE_DEPTH_DEFAULT, { deadlineMs: Date.now() + 10_000 })),
       );
       compared++;
       if (trees.some((tree) => !tree.root.equals(trees[0]!.root))) mismatched++;
     }
   } finally {
-    await transport.close();
+    await Promise.all([...transports.values()].map((transport) => transport.close()));
   }
   return { ranges: compared, mismatched };
 }
 
 async function verify(): Promise<object> {
-  const client = new QuorumKvClient({ addresses, timeoutMs: 5_000 });
+  const client = clientOf(addresses, 5_000);
   let lost = 0;
   let wrong = 0;
   const lostKeys: string[] = [];

@@ -9,7 +9,9 @@
 // pass (`qkv repair`) until every replica of every ring range reports the same Merkle
 // root, and the checker reads every acked key back with R=2. It passes only when no
 // acked write is lost, no value is wrong, and the roots are equal within
-// CONVERGE_MS_MAX.
+// CONVERGE_MS_MAX. The nodes run as deployed: TLS on the client port, mutual TLS on
+// the peer port, certificates from a CA the test makes; the checker is the admin user,
+// and reads Merkle trees on the peer ports with each node's own certificate.
 //
 // Short mode (default, CI): one round of each fault, about a minute. Long mode:
 // QKV_CHAOS=long runs random faults for QKV_CHAOS_SECONDS (default 600, seed
@@ -24,12 +26,15 @@ import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { it } from 'node:test';
 import { chaosUnavailableReason, LAB_SUBNET, NetworkLab } from './network-lab.js';
+import type { ChaosLayout } from './chaos-checker.js';
 import { tempDir } from '../support/temp-dir.js';
+import { ensureLocalCertificates } from '../../src/security/local-certificates.js';
 
 const NODES = 3;
 const VNODES = 16;
 const REPLICATION_FACTOR = 3;
 const GRPC_PORT = 7400;
+const PEER_PORT = 7500;
 const HTTP_PORT = 7480;
 const FAULT_MS = 3_000;
 const SETTLE_MS = 1_500;
@@ -47,6 +52,7 @@ interface ChaosNode {
   readonly ns: string;
   readonly address: string;
   readonly dataDir: string;
+  readonly tlsDir: string;
   readonly logPath: string;
   process: ChildProcess | undefined;
 }
@@ -89,20 +95,21 @@ it('acked W=2 writes survive kill -9, SIGSTOP, partitions, link loss and packet 
     t.diagnostic(text);
   };
   try {
-    for (let i = 0; i < NODES; i++) {
-      const id = `n${i}`;
-      nodes.push({ id, ns: lab.addHost(id, 10 + i), address: `${LAB_SUBNET}.${10 + i}`, dataDir: join(root, id), logPath: join(root, `${id}.log`), process: undefined });
-    }
+    const ids = Array.from({ length: NODES }, (_, i) => `n${i}`);
+    const certs = await ensureLocalCertificates({ dir: join(root, 'certs'), nodeIds: ids, users: ['admin'] });
+    ids.forEach((id, i) => {
+      nodes.push({ id, ns: lab.addHost(id, 10 + i), address: `${LAB_SUBNET}.${10 + i}`, dataDir: join(root, id), tlsDir: certs.nodeDirs.get(id)!, logPath: join(root, `${id}.log`), process: undefined });
+    });
     const checkerNs = lab.addHost('c', 2);
-    const peers = nodes.map((node) => `${node.id}=${node.address}:${GRPC_PORT}`).join(',');
+    const peers = nodes.map((node) => `${node.id}=${node.address}:${PEER_PORT}`).join(',');
 
     const start = (node: ChaosNode): void => {
       const log = openSync(node.logPath, 'a');
       node.process = spawn(
         'ip',
         ['netns', 'exec', node.ns, process.execPath, mainJs, 'server',
-          '--node-id', node.id, '--host', node.address, '--grpc-port', String(GRPC_PORT), '--http-port', String(HTTP_PORT),
-          '--peers', peers, '--data-dir', node.dataDir, '--replication-factor', String(REPLICATION_FACTOR), '--vnodes', String(VNODES),
+          '--node-id', node.id, '--host', node.address, '--grpc-port', String(GRPC_PORT), '--peer-port', String(PEER_PORT), '--http-port', String(HTTP_PORT),
+          '--tls-dir', node.tlsDir, '--peers', peers, '--data-dir', node.dataDir, '--replication-factor', String(REPLICATION_FACTOR), '--vnodes', String(VNODES),
           '--write-timeout-ms', '1000', '--probe-interval-ms', '250', '--repair-interval-ms', '0', '--log-level', 'warn',
           ...(HINTS ? [] : ['--hint-bytes-per-peer-max', '0'])],
         { stdio: ['ignore', log, log] },
@@ -118,7 +125,12 @@ it('acked W=2 writes survive kill -9, SIGSTOP, partitions, link loss and packet 
     };
     for (const node of nodes) start(node);
 
-    const layout = { members: nodes.map((node) => ({ id: node.id, address: `${node.address}:${GRPC_PORT}` })), vnodes: VNODES, replicationFactor: REPLICATION_FACTOR };
+    const layout: ChaosLayout = {
+      members: nodes.map((node) => ({ id: node.id, address: `${node.address}:${GRPC_PORT}`, peerAddress: `${node.address}:${PEER_PORT}`, tlsDir: node.tlsDir })),
+      certsDir: certs.dir,
+      vnodes: VNODES,
+      replicationFactor: REPLICATION_FACTOR,
+    };
     const child = spawn('ip', ['netns', 'exec', checkerNs, process.execPath, checkerJs, JSON.stringify(layout)], { stdio: ['pipe', 'pipe', 'inherit'] });
     checker = new Checker(child);
     await checker.send('ready');
