@@ -1,7 +1,8 @@
 // The Grafana dashboard's queries against a real Prometheus (Debian's package) scraping
 // a real 3-node cluster: after a workload that includes a failed quorum, every panel's
 // PromQL expression returns data, and `promtool check metrics` accepts what /metrics
-// serves. Skips when prometheus is not installed, unless QKV_PROMETHEUS_REQUIRED=1 (CI).
+// serves (the security metrics of a node with TLS on included). Skips when prometheus
+// is not installed, unless QKV_PROMETHEUS_REQUIRED=1 (CI).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
+import { ensureLocalCertificates } from '../../src/security/local-certificates.js';
+import { clientChannelCredentials } from '../../src/security/tls-credentials.js';
 import { freePort } from '../support/kube-api-server.js';
 import { eventually } from '../support/kube-pods.js';
 import { NodeProcess } from '../support/node-process.js';
@@ -42,12 +45,20 @@ test('every dashboard query returns data from a real Prometheus, and promtool ac
   const dir = await tempDir();
   const ids = ['qkv-0', 'qkv-1', 'qkv-2'];
   const grpcPorts = [await freePort(), await freePort(), await freePort()];
+  const peerPorts = [await freePort(), await freePort(), await freePort()];
   const httpPorts = [await freePort(), await freePort(), await freePort()];
-  const peers = ids.map((id, i) => `${id}=127.0.0.1:${grpcPorts[i]}`).join(',');
+  const certs = await ensureLocalCertificates({ dir: join(dir, 'certs'), nodeIds: ids, users: ['admin'] });
+  const peers = ids.map((id, i) => `${id}=127.0.0.1:${peerPorts[i]}`).join(',');
   const start = (i: number): NodeProcess =>
-    NodeProcess.start(['--node-id', ids[i]!, '--host', '127.0.0.1', '--grpc-port', String(grpcPorts[i]), '--http-port', String(httpPorts[i]), '--peers', peers, '--data-dir', join(dir, ids[i]!), '--vnodes', '16'], {});
+    NodeProcess.start(
+      [
+        '--node-id', ids[i]!, '--host', '127.0.0.1', '--grpc-port', String(grpcPorts[i]), '--peer-port', String(peerPorts[i]), '--http-port', String(httpPorts[i]),
+        '--peers', peers, '--tls-dir', certs.nodeDirs.get(ids[i]!)!, '--data-dir', join(dir, ids[i]!), '--vnodes', '16',
+      ],
+      {},
+    );
   const nodes = ids.map((_, i) => start(i));
-  const client = new QuorumKvClient({ addresses: [`127.0.0.1:${grpcPorts[0]}`], timeoutMs: 2000 });
+  const client = new QuorumKvClient({ addresses: [`127.0.0.1:${grpcPorts[0]}`], timeoutMs: 2000, credentials: clientChannelCredentials(certs.dir, 'admin') });
   let prometheus: ChildProcess | undefined;
   try {
     await eventually(async () => {
