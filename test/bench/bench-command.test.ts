@@ -1,16 +1,18 @@
 // Smoke test of the benchmark path with real processes: a 3-node quorumkv cluster
 // (durable storage, fsync=always, N=3) started by the same launcher `npm run
-// bench:compare` uses, `qkv bench --json` run against it as a child process, and the
-// no-op floor server. No timing is asserted: only that the runs complete without
+// bench:compare` uses (with TLS, as users run it), `qkv bench --json` run against it as
+// a child process with the cluster's admin client certificate, and the no-op floor server. No timing is asserted: only that the runs complete without
 // errors, report both kinds of operation, and really wrote the keys they loaded.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { ProcessGroup } from '../../bench/compare/managed-process.js';
 import { startQuorumKvCluster, QKV_MAIN } from '../../bench/compare/quorumkv-cluster.js';
 import { startNoopServer } from '../../bench/compare/noop-server.js';
 import { runBenchProcess } from '../../bench/compare/bench-process.js';
 import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
+import { clientChannelCredentials } from '../../src/security/tls-credentials.js';
 import { keyOf } from '../../src/bench/workload.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -19,24 +21,27 @@ const SHORT = ['--duration', '700ms', '--warmup', '0s', '--concurrency', '8', '-
 test('qkv bench runs YCSB A and batched writes against a 3-node cluster', { timeout: 120_000 }, async () => {
   const group = new ProcessGroup();
   try {
-    const cluster = await startQuorumKvCluster(group, { dir: await tempDir(), readyTimeoutMs: 60_000, size: 3, replicationFactor: 3, fsync: 'always' });
+    const dir = await tempDir();
+    const cluster = await startQuorumKvCluster(group, { dir, readyTimeoutMs: 60_000, size: 3, replicationFactor: 3, fsync: 'always' });
     const addr = cluster.addresses.join(',');
+    const security = cluster.clientArgs ?? [];
+    assert.deepEqual(security, ['--certs-dir', join(dir, 'certs')], 'the cluster runs with TLS');
 
-    const mixed = await runBenchProcess(['--addr', addr, '--workload', 'a', '--records', '300', '--value-bytes', '64', '--w', '2', '--r', '2', ...SHORT]);
+    const mixed = await runBenchProcess(['--addr', addr, ...security, '--workload', 'a', '--records', '300', '--value-bytes', '64', '--w', '2', '--r', '2', ...SHORT]);
     assert.equal(mixed.errorCount, 0, JSON.stringify(mixed.errors));
     assert.equal(mixed.load?.keys, 300);
     assert.ok(mixed.read.operations > 0 && mixed.update.operations > 0, 'YCSB A both reads and updates');
     assert.equal(mixed.all.latency.count, mixed.all.operations);
     assert.ok(mixed.all.latency.p99Ms >= mixed.all.latency.p50Ms);
 
-    const batched = await runBenchProcess(['--addr', addr, '--workload', 'write-only', '--records', '300', '--batch', '20', '--value-bytes', '64', '--no-load', ...SHORT]);
+    const batched = await runBenchProcess(['--addr', addr, ...security, '--workload', 'write-only', '--records', '300', '--batch', '20', '--value-bytes', '64', '--no-load', ...SHORT]);
     assert.equal(batched.errorCount, 0, JSON.stringify(batched.errors));
     assert.equal(batched.load, null);
     assert.equal(batched.read.operations, 0);
     assert.ok(batched.update.operations > 0);
 
     // The load phase wrote every key on a quorum: any node returns it at R=3.
-    const client = new QuorumKvClient({ addresses: [cluster.addresses[2]!], timeoutMs: 5_000 });
+    const client = new QuorumKvClient({ addresses: [cluster.addresses[2]!], timeoutMs: 5_000, credentials: clientChannelCredentials(join(dir, 'certs'), 'admin') });
     try {
       for (const record of [0, 150, 299]) {
         const answer = await client.get(keyOf(record), { r: 3 });
