@@ -22,11 +22,14 @@ import {
   COORDINATOR_IN_FLIGHT_REQUESTS_DEFAULT,
 } from '../../src/limits.js';
 import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
+import { ensureLocalCertificates } from '../../src/security/local-certificates.js';
+import { clientChannelCredentials } from '../../src/security/tls-credentials.js';
 import { CLUSTER_GROUP, CLUSTER_PLURAL, CLUSTER_VERSION } from '../../src/kubernetes/cluster-spec.js';
 import { KubeApiServer, findKubeBinaries, freePort, skipWithoutKube } from '../support/kube-api-server.js';
 import { installCrd, loadCrd } from '../support/kube-crd.js';
 import { TEST_SELECTOR, createNamespace, createPod, eventually, setPodStatus } from '../support/kube-pods.js';
 import { NodeProcess } from '../support/node-process.js';
+import { tempDir } from '../support/temp-dir.js';
 
 type Json = Record<string, unknown>;
 
@@ -107,15 +110,17 @@ describe('QuorumKVCluster (real API server)', { skip: skipWithoutKube() }, () =>
   test('a running node applies live changes, reports restart-only ones and writes the status', async () => {
     const name = 'live';
     await create(name, { replicationFactor: 1, vnodesPerNode: 16 });
-    const grpcPort = await freePort();
-    await createPod(core, namespace, 'quorumkv-0', grpcPort);
+    const ports = { grpc: await freePort(), peer: await freePort() };
+    const grpcPort = ports.grpc;
+    await createPod(core, namespace, 'quorumkv-0', ports);
     await setPodStatus(core, namespace, 'quorumkv-0', '127.0.0.5', true);
+    const certs = await ensureLocalCertificates({ dir: await tempDir(), nodeIds: ['quorumkv-0'], users: ['admin'] });
     const node = NodeProcess.start(
-      ['--node-id', 'quorumkv-0', '--host', '127.0.0.5', '--grpc-port', String(grpcPort), '--http-port', String(await freePort()), '--storage', 'memory', '--replication-factor', '1', '--vnodes', '16',
+      ['--node-id', 'quorumkv-0', '--host', '127.0.0.5', '--grpc-port', String(grpcPort), '--peer-port', String(ports.peer), '--tls-dir', certs.nodeDirs.get('quorumkv-0')!, '--http-port', String(await freePort()), '--storage', 'memory', '--replication-factor', '1', '--vnodes', '16',
         '--discovery', 'kubernetes', '--kube-namespace', namespace, '--kube-label-selector', TEST_SELECTOR, '--kube-cluster-resource', name],
       { KUBECONFIG: server.kubeconfigPath },
     );
-    const client = new QuorumKvClient({ addresses: [`127.0.0.5:${grpcPort}`], timeoutMs: 2000 });
+    const client = new QuorumKvClient({ addresses: [`127.0.0.5:${grpcPort}`], timeoutMs: 2000, credentials: clientChannelCredentials(certs.dir, 'admin') });
     let last: Json = {};
     const statusOf = async (): Promise<Json> => {
       last = (await read(name)).status as Json ?? {};
@@ -130,7 +135,8 @@ describe('QuorumKVCluster (real API server)', { skip: skipWithoutKube() }, () =>
       }, show, 30_000);
       assert.equal(last.reportedBy, 'quorumkv-0');
       assert.match(String(last.ringDigest), /^[0-9a-f]+$/);
-      assert.deepEqual(last.members, [{ name: 'quorumkv-0', address: `127.0.0.5:${grpcPort}`, ready: true }]);
+      // A member's address is its peer port's.
+      assert.deepEqual(last.members, [{ name: 'quorumkv-0', address: `127.0.0.5:${ports.peer}`, ready: true }]);
       assert.equal(conditionOf(last, 'RestartRequired')?.status, 'False');
       assert.equal((await client.put(Buffer.from('twelve-bytes'), Buffer.from('v'))).acks, 1);
 

@@ -1,7 +1,9 @@
 // Kubernetes discovery against a real kube-apiserver: pods join, change readiness and
 // leave, the adapter follows, and real node processes that discover each other through
 // the API server keep their rings through a pod re-created with a new IP and drop a
-// member only once it was decommissioned (LEFT).
+// member only once it was decommissioned (LEFT). The pods declare a client port (`grpc`)
+// and a peer port (`peer`); a member's address is its peer port. The real nodes run
+// with TLS: a CA and node certificates named like the pods, made by the test.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
@@ -9,6 +11,8 @@ import { KubernetesDiscovery } from '../../src/discovery/kubernetes/kubernetes-d
 import type { Member } from '../../src/membership/member.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
+import { ensureLocalCertificates } from '../../src/security/local-certificates.js';
+import { clientChannelCredentials } from '../../src/security/tls-credentials.js';
 import { KubeApiServer, findKubeBinaries, freePort, skipWithoutKube } from '../support/kube-api-server.js';
 import { TEST_SELECTOR, createNamespace, createPod, deletePod, eventually, setPodStatus } from '../support/kube-pods.js';
 import { NodeProcess } from '../support/node-process.js';
@@ -32,7 +36,7 @@ describe('kubernetes discovery (real API server)', { skip }, () => {
     const namespace = 'discovery-members';
     await createNamespace(core, namespace);
     for (const [i, name] of ['quorumkv-0', 'quorumkv-1'].entries()) {
-      await createPod(core, namespace, name, 7400, { zone: `zone-${i}` });
+      await createPod(core, namespace, name, { grpc: 7400, peer: 7500 }, { zone: `zone-${i}` });
       await setPodStatus(core, namespace, name, `127.0.0.${i + 2}`, true);
     }
     // A pod of another cluster in the same namespace must not show up.
@@ -51,7 +55,7 @@ describe('kubernetes discovery (real API server)', { skip }, () => {
       ]);
 
       // A pod with no IP yet is not a member; it joins when the IP is written.
-      await createPod(core, namespace, 'quorumkv-2', 7400);
+      await createPod(core, namespace, 'quorumkv-2', { grpc: 7400, peer: 7500 });
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(last().length, 2, show());
       await setPodStatus(core, namespace, 'quorumkv-2', '127.0.0.4', false);
@@ -76,7 +80,7 @@ describe('kubernetes discovery (real API server)', { skip }, () => {
     try {
       assert.deepEqual(seen, [[]]);
       for (let i = 0; i < 4; i += 1) {
-        await createPod(core, namespace, `quorumkv-${i}`, 7400);
+        await createPod(core, namespace, `quorumkv-${i}`, { grpc: 7400, peer: 7500 });
         await setPodStatus(core, namespace, `quorumkv-${i}`, `127.0.0.${i + 2}`, true);
       }
       await eventually(() => (seen.at(-1)?.length ?? 0) === 4, () => JSON.stringify(seen));
@@ -90,24 +94,30 @@ describe('kubernetes discovery (real API server)', { skip }, () => {
   test('real nodes follow each other through the API server; a re-created pod keeps its ranges, only a decommission takes them out', async () => {
     const namespace = 'discovery-nodes';
     await createNamespace(core, namespace);
-    const grpcPort = await freePort();
+    // Every pod has its own IP, so all use the same two ports, as in a StatefulSet.
+    const ports = { grpc: await freePort(), peer: await freePort() };
+    const grpcPort = ports.grpc;
     const ips = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
     for (const [i, ip] of ips.entries()) {
-      await createPod(core, namespace, `quorumkv-${i}`, grpcPort);
+      await createPod(core, namespace, `quorumkv-${i}`, ports);
       await setPodStatus(core, namespace, `quorumkv-${i}`, ip, true);
     }
+    // Certificates name the node, not its address: a re-created pod with a new IP keeps its own.
+    const certs = await ensureLocalCertificates({ dir: await tempDir(), nodeIds: ips.map((_, i) => `quorumkv-${i}`), users: ['admin'] });
+    const credentials = clientChannelCredentials(certs.dir, 'admin');
     const httpPorts = [await freePort(), await freePort(), await freePort()];
     const dataDirs = [await tempDir(), await tempDir(), await tempDir()];
     // N=2, so that quorumkv-2 may be decommissioned (two NORMAL members stay); durable
     // storage, so that a restarted quorumkv-2 comes back NORMAL with its data.
     const start = (i: number, ip: string): NodeProcess =>
       NodeProcess.start(
-        ['--node-id', `quorumkv-${i}`, '--host', ip, '--grpc-port', String(grpcPort), '--http-port', String(httpPorts[i]), '--storage', 'durable', '--data-dir', dataDirs[i]!,
+        ['--node-id', `quorumkv-${i}`, '--host', ip, '--grpc-port', String(grpcPort), '--peer-port', String(ports.peer), '--tls-dir', certs.nodeDirs.get(`quorumkv-${i}`)!,
+          '--http-port', String(httpPorts[i]), '--storage', 'durable', '--data-dir', dataDirs[i]!,
           '--replication-factor', '2', '--probe-interval-ms', '300', '--discovery', 'kubernetes', '--kube-namespace', namespace, '--kube-label-selector', TEST_SELECTOR, '--vnodes', '16'],
         { KUBECONFIG: server.kubeconfigPath },
       );
     const nodes = ips.map((ip, i) => start(i, ip));
-    const clients = ips.map((ip) => new QuorumKvClient({ addresses: [`${ip}:${grpcPort}`], timeoutMs: 2000 }));
+    const clients = ips.map((ip) => new QuorumKvClient({ addresses: [`${ip}:${grpcPort}`], timeoutMs: 2000, credentials }));
     try {
       const view = async (client: QuorumKvClient): Promise<string> => {
         try {
@@ -142,7 +152,7 @@ describe('kubernetes discovery (real API server)', { skip }, () => {
         last = statuses.map((status) => JSON.stringify({ digest: status.ringDigest, members: status.members.map(({ id, address, ready, liveness, retained }) => ({ id, address, ready, liveness, retained })) }));
         return statuses.every((status) => {
           const gone = status.members.find((member) => member.id === 'quorumkv-2');
-          return gone?.retained === true && !gone.ready && gone.address === `127.0.0.4:${grpcPort}` && gone.liveness === 'down';
+          return gone?.retained === true && !gone.ready && gone.address === `127.0.0.4:${ports.peer}` && gone.liveness === 'down';
         });
       };
       await eventually(retainedDown, () => JSON.stringify(last), 15_000);
@@ -152,19 +162,19 @@ describe('kubernetes discovery (real API server)', { skip }, () => {
       }
       for (const client of survivors) assert.equal((await client.status()).ringDigest, fullDigest, 'the read ring did not change while the pod was gone');
 
-      await createPod(core, namespace, 'quorumkv-2', grpcPort);
+      await createPod(core, namespace, 'quorumkv-2', ports);
       const newIp = '127.0.0.5';
       await setPodStatus(core, namespace, 'quorumkv-2', newIp, true);
       nodes[2] = start(2, newIp);
       clients[2]!.close();
-      clients[2] = new QuorumKvClient({ addresses: [`${newIp}:${grpcPort}`], timeoutMs: 2000 });
+      clients[2] = new QuorumKvClient({ addresses: [`${newIp}:${grpcPort}`], timeoutMs: 2000, credentials });
       const reached = async (): Promise<boolean> => {
         const statuses = await Promise.all(clients.map((client) => client.status().catch((error: Error) => error)));
         last = statuses.map((status) => (status instanceof Error ? `error: ${status.message}` : JSON.stringify({ digest: status.ringDigest, state: status.ringState, members: status.members.map(({ id, address, liveness, retained }) => ({ id, address, liveness, retained })) })));
         return statuses.every((status) => {
           if (status instanceof Error || status.ringDigest !== fullDigest || status.ringState !== 'NORMAL') return false;
           const back = status.members.find((member) => member.id === 'quorumkv-2');
-          return back?.address === `${newIp}:${grpcPort}` && !back.retained && (back.self || back.liveness === 'up');
+          return back?.address === `${newIp}:${ports.peer}` && !back.retained && (back.self || back.liveness === 'up');
         });
       };
       await eventually(reached, () => `${JSON.stringify(last)}\n${describeNodes()}`, 30_000);

@@ -5,7 +5,9 @@
 // the controller decommissions are real gRPC servers implementing the Admin service of
 // proto/quorumkv/v1/admin.proto with a scripted ring state
 // (test/support/scripted-admin-node.ts), listening on the pods' IPs; the last test runs
-// real `qkv server` processes instead.
+// real `qkv server` processes instead. Everything speaks TLS: the members serve node
+// certificates of a CA the test makes, and the controller calls them with the admin
+// user's client certificate (--certs-dir).
 //
 // What must hold: the highest ordinal is decommissioned first and the StatefulSet
 // drops by one only after that member reports LEFT; a failing or hanging decommission
@@ -18,12 +20,15 @@ import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { CLUSTER_GROUP, CLUSTER_PLURAL, CLUSTER_VERSION } from '../../src/kubernetes/cluster-spec.js';
 import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
+import { ensureLocalCertificates, type LocalCertificates } from '../../src/security/local-certificates.js';
+import { clientChannelCredentials } from '../../src/security/tls-credentials.js';
 import { helm, refusedWith } from '../support/kube-calls.js';
 import { KubeApiServer, findKubeBinaries, freePort, skipWithoutKube } from '../support/kube-api-server.js';
 import { eventually } from '../support/kube-pods.js';
 import { StatefulSetPlayer } from '../support/kube-statefulset.js';
 import { NodeProcess } from '../support/node-process.js';
 import { DECOMMISSION_FAILURE, ScriptedAdminNode, type AdminEvent, type ScriptedRingState } from '../support/scripted-admin-node.js';
+import { tempDir } from '../support/temp-dir.js';
 
 type Json = Record<string, unknown>;
 
@@ -33,14 +38,22 @@ const FULLNAME = 'qkv-quorumkv';
 const POLL_MS = 200;
 const RESYNC_MS = 1000;
 const RPC_TIMEOUT_MS = 1500;
+/** The most members any test here has. */
+const MEMBERS_MAX = 5;
 
 describe('scale controller (real API server, helm chart, qkv controller process)', { skip: skipWithoutKube(true) }, () => {
   let server: KubeApiServer;
   let grpcPort: number;
+  let peerPort: number;
+  /** The CA, a node certificate per member name and the admin client certificate. */
+  let certs: LocalCertificates;
 
   before(async () => {
     server = await KubeApiServer.start(findKubeBinaries()!);
     grpcPort = await freePort();
+    peerPort = await freePort();
+    const memberNames = Array.from({ length: MEMBERS_MAX }, (_, ordinal) => `${FULLNAME}-${ordinal}`);
+    certs = await ensureLocalCertificates({ dir: await tempDir(), nodeIds: memberNames, users: ['admin'] });
   });
   after(async () => {
     await server?.stop();
@@ -81,7 +94,8 @@ describe('scale controller (real API server, helm chart, qkv controller process)
     async setUp(options: { replicas: number; replicationFactor: number; members: number }): Promise<void> {
       await this.install(['--set', `replicas=${options.replicas}`, '--set', `cluster.replicationFactor=${options.replicationFactor}`]);
       for (let ordinal = 0; ordinal < options.members; ordinal += 1) {
-        this.nodes.set(ordinal, await ScriptedAdminNode.start(`${FULLNAME}-${ordinal}`, this.ip(ordinal), grpcPort, this.events));
+        const name = `${FULLNAME}-${ordinal}`;
+        this.nodes.set(ordinal, await ScriptedAdminNode.start(name, this.ip(ordinal), grpcPort, this.events, certs.nodeDirs.get(name)));
       }
       await this.play();
       await this.runController();
@@ -92,12 +106,13 @@ describe('scale controller (real API server, helm chart, qkv controller process)
     }
 
     /** Plays the StatefulSet controller: the pods follow the StatefulSet's replicas. */
-    async play(): Promise<void> {
+    async play(podSpec?: (spec: k8s.V1PodSpec) => k8s.V1PodSpec): Promise<void> {
       this.player = new StatefulSetPlayer({
         kubeConfig: server.kubeConfig(),
         namespace: this.namespace,
         name: FULLNAME,
         ipOf: (ordinal) => this.ip(ordinal),
+        podSpec,
         onPodCreated: (ordinal) => this.nodes.get(ordinal)?.reset(this.newPodState),
       });
       await this.player.start();
@@ -115,7 +130,7 @@ describe('scale controller (real API server, helm chart, qkv controller process)
     startController(): void {
       this.controller = NodeProcess.start(
         ['--cluster-resource', FULLNAME, '--namespace', this.namespace, '--host', '127.0.0.1', '--http-port', String(this.httpPort),
-          '--resync-ms', String(RESYNC_MS), '--poll-ms', String(POLL_MS), '--rpc-timeout-ms', String(RPC_TIMEOUT_MS)],
+          '--resync-ms', String(RESYNC_MS), '--poll-ms', String(POLL_MS), '--rpc-timeout-ms', String(RPC_TIMEOUT_MS), '--certs-dir', certs.dir],
         { KUBECONFIG: this.controllerKubeconfig },
         'controller',
       );
@@ -327,17 +342,27 @@ describe('scale controller (real API server, helm chart, qkv controller process)
     const processes: NodeProcess[] = [];
     try {
       await cluster.install(['--set', 'replicas=2', '--set', 'cluster.replicationFactor=1', '--set', 'cluster.vnodesPerNode=16']);
-      await cluster.play();
+      // The pods declare the test's peer port (the chart's template is for real clusters,
+      // where every pod has the same default port on its own IP).
+      await cluster.play((spec) => ({
+        ...spec,
+        containers: spec.containers.map((container) => ({
+          ...container,
+          ports: [...(container.ports ?? []).filter((port) => port.name !== 'peer'), { name: 'peer', containerPort: peerPort, protocol: 'TCP' }],
+        })),
+      }));
       for (const ordinal of [0, 1]) {
+        const name = `${FULLNAME}-${ordinal}`;
         processes.push(NodeProcess.start(
-          ['--node-id', `${FULLNAME}-${ordinal}`, '--host', cluster.ip(ordinal), '--grpc-port', String(grpcPort), '--http-port', String(await freePort()), '--storage', 'memory',
+          ['--node-id', name, '--host', cluster.ip(ordinal), '--grpc-port', String(grpcPort), '--peer-port', String(peerPort), '--tls-dir', certs.nodeDirs.get(name)!,
+            '--http-port', String(await freePort()), '--storage', 'memory',
             '--replication-factor', '1', '--vnodes', '16', '--discovery', 'kubernetes', '--kube-namespace', cluster.namespace,
             '--kube-label-selector', `app.kubernetes.io/name=quorumkv,app.kubernetes.io/instance=${RELEASE}`, '--kube-cluster-resource', FULLNAME],
           { KUBECONFIG: server.kubeconfigPath },
         ));
       }
       await cluster.runController();
-      const client = new QuorumKvClient({ addresses: [`${cluster.ip(1)}:${grpcPort}`], timeoutMs: 2000 });
+      const client = new QuorumKvClient({ addresses: [`${cluster.ip(1)}:${grpcPort}`], timeoutMs: 2000, credentials: clientChannelCredentials(certs.dir, 'admin') });
       try {
         await eventually(async () => {
           try {

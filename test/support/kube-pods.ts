@@ -6,16 +6,23 @@ import * as k8s from '@kubernetes/client-node';
 export const TEST_LABELS = { 'app.kubernetes.io/name': 'quorumkv', 'app.kubernetes.io/instance': 'test' };
 export const TEST_SELECTOR = 'app.kubernetes.io/name=quorumkv,app.kubernetes.io/instance=test';
 
+export interface PodPorts {
+  /** The client port (container port `grpc`): KV and Admin, what clients and the controller call. */
+  readonly grpc: number;
+  /** The peer port (container port `peer`): the member's address in discovery. */
+  readonly peer: number;
+}
+
 export async function createNamespace(core: k8s.CoreV1Api, name: string): Promise<void> {
   await core.createNamespace({ body: { metadata: { name } } });
 }
 
-export async function createPod(core: k8s.CoreV1Api, namespace: string, name: string, grpcPort: number, extra: { zone?: string } = {}): Promise<void> {
+export async function createPod(core: k8s.CoreV1Api, namespace: string, name: string, ports: PodPorts, extra: { zone?: string } = {}): Promise<void> {
   await core.createNamespacedPod({
     namespace,
     body: {
       metadata: { name, labels: TEST_LABELS, annotations: extra.zone === undefined ? undefined : { 'quorumkv.io/zone': extra.zone } },
-      spec: { containers: [{ name: 'quorumkv', image: 'quorumkv:test', ports: [{ name: 'grpc', containerPort: grpcPort }] }] },
+      spec: { containers: [{ name: 'quorumkv', image: 'quorumkv:test', ports: [{ name: 'grpc', containerPort: ports.grpc }, { name: 'peer', containerPort: ports.peer }] }] },
     },
   });
 }

@@ -30,6 +30,8 @@ export interface StatefulSetPlayerOptions {
   readonly ipOf: (ordinal: number) => string;
   /** Called after the pod of an ordinal was created and marked Ready. */
   readonly onPodCreated?: (ordinal: number) => void;
+  /** Changes a pod's spec before it is created (a test standing in for what the template cannot say). */
+  readonly podSpec?: (spec: k8s.V1PodSpec) => k8s.V1PodSpec;
 }
 
 export class StatefulSetPlayer {
@@ -100,7 +102,8 @@ export class StatefulSetPlayer {
       const podName = `${name}-${ordinal}`;
       if (existing.has(podName)) continue;
       const volumes = [...(template.spec!.volumes ?? []), { name: 'data', persistentVolumeClaim: { claimName: `data-${podName}` } }];
-      await this.core.createNamespacedPod({ namespace, body: { metadata: { name: podName, labels: template.metadata?.labels }, spec: { ...template.spec!, volumes } } });
+      const spec = this.options.podSpec?.({ ...template.spec!, volumes }) ?? { ...template.spec!, volumes };
+      await this.core.createNamespacedPod({ namespace, body: { metadata: { name: podName, labels: template.metadata?.labels }, spec } });
       await setPodStatus(this.core, namespace, podName, ipOf(ordinal), true);
       existing.add(podName);
       this.options.onPodCreated?.(ordinal);

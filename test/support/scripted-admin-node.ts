@@ -3,11 +3,15 @@
 // where the test needs a member to decommission on cue, to fail, or to hang, which
 // real nodes cannot be made to do (and, until node-side decommission lands, cannot
 // decommission at all). The scale controller talks to it exactly as to a node: over
-// gRPC, at the pod's IP and gRPC port.
+// gRPC, at the pod's IP and gRPC port, with TLS when it is given a node certificate
+// directory (node.crt, node.key, ca.crt), where it requires a client certificate of
+// the same CA as a secure node's client port does of the controller.
 //
 // Every Decommission and Cleanup call and every Status answer is appended to a shared event log
 // with its time, so a test can put the members' view and the StatefulSet's history on
 // one time line.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
 import type { AdminHandlers } from '../../src/api/generated/quorumkv/v1/Admin.js';
@@ -47,11 +51,17 @@ export class ScriptedAdminNode {
     private readonly log: AdminEvent[],
   ) {}
 
-  static async start(nodeId: string, host: string, port: number, log: AdminEvent[]): Promise<ScriptedAdminNode> {
+  /** Serves on `host:port`: with TLS and the node certificate in `tlsDir`, or plaintext without. */
+  static async start(nodeId: string, host: string, port: number, log: AdminEvent[], tlsDir?: string): Promise<ScriptedAdminNode> {
     const server = new grpc.Server();
     const node = new ScriptedAdminNode(nodeId, `${host}:${port}`, server, log);
     server.addService(loadQuorumKvProtocol().grpcObject.quorumkv.v1.Admin.service, node.handlers());
-    await new Promise<void>((resolve, reject) => server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())));
+    const read = (name: string): Buffer => readFileSync(join(tlsDir!, name));
+    const credentials =
+      tlsDir === undefined
+        ? grpc.ServerCredentials.createInsecure()
+        : grpc.ServerCredentials.createSsl(read('ca.crt'), [{ cert_chain: read('node.crt'), private_key: read('node.key') }], true);
+    await new Promise<void>((resolve, reject) => server.bindAsync(`${host}:${port}`, credentials, (error) => (error ? reject(error) : resolve())));
     return node;
   }
 
