@@ -2,6 +2,7 @@
 // than the tombstone grace period refuses to start with REPLICA_STALE (peers may have
 // purged tombstones for values it still holds); with allowStaleRejoin it starts, warns,
 // and repairs. A node within the grace period starts normally and records the time.
+// The node runs as deployed, with its certificates (made by the test) on both ports.
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { NODE_CONFIG_DEFAULTS, type NodeConfig } from '../../src/config/node-con
 import { ReplicaStaleError } from '../../src/errors/errors.js';
 import { QuorumNode } from '../../src/node/quorum-node.js';
 import { readLastSeenMs, writeLastSeenMs } from '../../src/node/last-seen.js';
+import { ensureLocalCertificates } from '../../src/security/local-certificates.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -18,12 +20,15 @@ const GRACE_MS = 60 * 60 * 1000;
 async function configIn(dir: string, overrides: Partial<NodeConfig> = {}): Promise<NodeConfig> {
   const dataDir = join(dir, 'node');
   await mkdir(dataDir, { recursive: true });
+  const certs = await ensureLocalCertificates({ dir: join(dir, 'certs'), nodeIds: ['solo'], users: [] });
   return {
     ...NODE_CONFIG_DEFAULTS,
     nodeId: 'solo',
     host: '127.0.0.1',
     grpcPort: 0,
+    peerPort: 0,
     httpPort: 0,
+    tlsDir: certs.nodeDirs.get('solo')!,
     dataDir,
     replicationFactor: 1,
     vnodes: 4,
