@@ -245,6 +245,12 @@ export const DISCOVERY_DEBOUNCE_MS_DEFAULT = 500;
 /** Objects one list/watch cache holds; a label selector matching more is refused. */
 export const KUBE_WATCH_OBJECTS_MAX = RING_MEMBERS_MAX;
 
+// --- Client identities (QuorumKVCluster spec.users, `qkv server --users-file`) ---
+/** Users one cluster names; each is looked up on every call, and the list is applied live. */
+export const USERS_MAX = 1000;
+/** Longest user name (ASCII, so characters and bytes agree); it sits in a certificate's URI SAN. */
+export const USER_NAME_LENGTH_MAX = 64;
+
 // --- Scale controller (src/controller, docs/decisions/0090) ---
 /** How often the controller looks at the cluster when nothing is moving. */
 export const CONTROLLER_RESYNC_MS_DEFAULT = 10_000;

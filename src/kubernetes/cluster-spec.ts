@@ -7,6 +7,7 @@ import { ConfigInvalidError } from '../errors/errors.js';
 import { LOG_LEVELS, type LogLevel } from '../config/node-config.js';
 import { formatFsyncPolicy, parseFsyncPolicy } from '../storage/wal/fsync-policy.js';
 import type { LiveCoordinatorSettings } from '../coordinator/coordinator.js';
+import { USER_NAME_LENGTH_MAX, USERS_MAX } from '../limits.js';
 
 export const CLUSTER_GROUP = 'quorumkv.io';
 export const CLUSTER_VERSION = 'v1alpha1';
@@ -20,9 +21,32 @@ export interface RestartSettings {
   readonly fsync: string;
 }
 
+/**
+ * Roles a client identity may hold: `read` (KV reads), `write` (KV reads and writes),
+ * `admin` (the Admin service: repair, cleanup, decommission).
+ */
+export const USER_ROLES = ['read', 'write', 'admin'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+/**
+ * A user name: what follows `quorumkv://user/` in a client certificate's URI SAN. Only
+ * characters that need no escaping in a URI path, so the name compares as it is written.
+ */
+export const USER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export interface User {
+  readonly name: string;
+  readonly roles: readonly UserRole[];
+}
+
 export interface LiveSettings {
   readonly coordinator: LiveCoordinatorSettings;
   readonly logLevel: LogLevel;
+  /**
+   * The client identities and their roles; the whole list, replacing the previous one
+   * (an absent spec.users is the empty list: no client is allowed anything).
+   */
+  readonly users: readonly User[];
 }
 
 export interface ClusterSpec {
@@ -65,8 +89,37 @@ export function parseClusterSpec(spec: unknown): ClusterSpec {
         inFlightRequestsMax: integer(limits, 'inFlightRequestsMax', undefined),
       },
       logLevel: logLevel as LogLevel,
+      users: parseUsers(s.users),
     },
   };
+}
+
+/** spec.users: [{name, roles}], names unique, roles from USER_ROLES without repeats. */
+export function parseUsers(value: unknown): User[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ConfigInvalidError(`spec.users must be a list of {name, roles}, got ${JSON.stringify(value)}`);
+  if (value.length > USERS_MAX) throw new ConfigInvalidError(`spec.users has ${value.length} entries; at most ${USERS_MAX}`);
+  const seen = new Set<string>();
+  return value.map((entry: unknown, i) => {
+    const where = `spec.users[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new ConfigInvalidError(`${where} must be an object {name, roles}, got ${JSON.stringify(entry)}`);
+    const { name, roles, ...rest } = entry as Json;
+    const unknown = Object.keys(rest);
+    if (unknown.length > 0) throw new ConfigInvalidError(`${where} has unknown field(s) ${unknown.join(', ')}; known: name, roles`);
+    if (typeof name !== 'string' || name.length === 0 || name.length > USER_NAME_LENGTH_MAX || !USER_NAME_PATTERN.test(name)) {
+      throw new ConfigInvalidError(`${where}.name must be 1 to ${USER_NAME_LENGTH_MAX} of A-Z a-z 0-9 . _ - starting with a letter or digit, got ${JSON.stringify(name)}`);
+    }
+    if (seen.has(name)) throw new ConfigInvalidError(`${where}.name "${name}" is listed twice`);
+    seen.add(name);
+    if (!Array.isArray(roles) || roles.length === 0) throw new ConfigInvalidError(`${where}.roles must be a non-empty list of ${USER_ROLES.join(', ')}, got ${JSON.stringify(roles)}`);
+    const checked: UserRole[] = [];
+    for (const role of roles as unknown[]) {
+      if (typeof role !== 'string' || !(USER_ROLES as readonly string[]).includes(role)) throw new ConfigInvalidError(`${where}.roles: ${JSON.stringify(role)} is not one of ${USER_ROLES.join(', ')} (user "${name}")`);
+      if (checked.includes(role as UserRole)) throw new ConfigInvalidError(`${where}.roles lists "${role}" twice (user "${name}")`);
+      checked.push(role as UserRole);
+    }
+    return { name, roles: checked };
+  });
 }
 
 function integer<D extends number | undefined>(object: Json, key: string, fallback: D): number | D {
