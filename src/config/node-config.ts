@@ -54,6 +54,8 @@ export interface NodeConfig {
   readonly nodeId: string;
   readonly host: string;
   readonly grpcPort: number;
+  /** The peer port (Replica service): members reach each other here. */
+  readonly peerPort: number;
   readonly httpPort: number;
   readonly peers: readonly Member[];
   readonly discovery: DiscoveryKind;
@@ -61,6 +63,8 @@ export interface NodeConfig {
   readonly kubeNamespace: string;
   /** Label selector of this cluster's pods (kubernetes discovery). */
   readonly kubeLabelSelector: string;
+  /** StatefulSet that must own a pod for it to be a member; empty: the node id without its `-<ordinal>`. */
+  readonly kubeStatefulset: string;
   /** Name of the QuorumKVCluster resource to follow; empty means none. */
   readonly kubeClusterResource: string;
   /** Empty means `data/<nodeId>` under the working directory. */
@@ -96,11 +100,13 @@ export const NODE_CONFIG_DEFAULTS: NodeConfig = {
   nodeId: hostname(),
   host: '0.0.0.0',
   grpcPort: 7400,
+  peerPort: 7500,
   httpPort: 7480,
   peers: [],
   discovery: 'static',
   kubeNamespace: '',
   kubeLabelSelector: '',
+  kubeStatefulset: '',
   kubeClusterResource: '',
   dataDir: '',
   storage: 'durable',
@@ -138,11 +144,13 @@ export const NODE_CONFIG_FIELDS: { readonly [K in keyof NodeConfig]: ConfigField
     if (text.trim() === '') throw new Error('must not be empty');
   }),
   grpcPort: integerField('gRPC port (KV, Admin, Replica, health, reflection)', 1, 65535),
+  peerPort: integerField('gRPC peer port (Replica service, mutual TLS): the port members reach each other on', 1, 65535),
   httpPort: integerField('HTTP port for /metrics, /livez and /readyz', 1, 65535),
   peers: customField<readonly Member[]>('static members, this node included', 'name=host:port,...', parsePeers),
   discovery: choiceField('how members are found: static (--peers) or kubernetes (pods by label)', DISCOVERY_KINDS),
   kubeNamespace: stringField("namespace of the pods to watch (default: the pod's own)"),
   kubeLabelSelector: stringField('label selector of this cluster\'s pods (kubernetes discovery)'),
+  kubeStatefulset: stringField("StatefulSet that must own a pod for it to be a member (kubernetes discovery; default: the node id without its -<ordinal>)"),
   kubeClusterResource: stringField('QuorumKVCluster to take live tunables from and report status to'),
   dataDir: stringField('data directory'),
   storage: choiceField('storage engine: durable (WAL + LMDB) or memory (tests only)', STORAGE_KINDS),

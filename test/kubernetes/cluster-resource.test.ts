@@ -193,7 +193,8 @@ describe('QuorumKVCluster (real API server)', { skip: skipWithoutKube() }, () =>
     const name = 'live';
     await create(name, { replicationFactor: 1, vnodesPerNode: 16 });
     const grpcPort = await freePort();
-    await createPod(core, namespace, 'quorumkv-0', grpcPort);
+    // The node of this build serves the Replica service on its gRPC port.
+    await createPod(core, namespace, 'quorumkv-0', { grpc: grpcPort, peer: grpcPort });
     await setPodStatus(core, namespace, 'quorumkv-0', '127.0.0.5', true);
     const node = NodeProcess.start(
       ['--node-id', 'quorumkv-0', '--host', '127.0.0.5', '--grpc-port', String(grpcPort), '--http-port', String(await freePort()), '--storage', 'memory', '--replication-factor', '1', '--vnodes', '16',
