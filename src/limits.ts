@@ -262,6 +262,10 @@ export const DISCOVERY_DEBOUNCE_MS_DEFAULT = 500;
 /** Objects one list/watch cache holds; a label selector matching more is refused. */
 export const KUBE_WATCH_OBJECTS_MAX = RING_MEMBERS_MAX;
 
+// --- Client identities (QuorumKVCluster spec.users, `qkv server --users-file`) ---
+/** Users one cluster names; each is looked up on every call, and the list is applied live. */
+export const USERS_MAX = 1000;
+
 // --- Scale controller (src/controller, docs/decisions/0090) ---
 /** How often the controller looks at the cluster when nothing is moving. */
 export const CONTROLLER_RESYNC_MS_DEFAULT = 10_000;
@@ -274,8 +278,6 @@ export const CONTROLLER_STATUS_CALLS_IN_FLIGHT_MAX = 16;
 
 // --- Security (src/security, docs/security.md) ---
 
-/** Users in a users file or a QuorumKVCluster's spec.users. */
-export const USERS_MAX = 1_000;
 /**
  * How often certificate files are read again: a rotated certificate (cert-manager
  * renewing a Secret, an operator replacing files) is used for new connections within

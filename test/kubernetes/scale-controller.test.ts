@@ -92,12 +92,13 @@ describe('scale controller (real API server, helm chart, qkv controller process)
     }
 
     /** Plays the StatefulSet controller: the pods follow the StatefulSet's replicas. */
-    async play(): Promise<void> {
+    async play(podSpec?: (spec: k8s.V1PodSpec) => k8s.V1PodSpec): Promise<void> {
       this.player = new StatefulSetPlayer({
         kubeConfig: server.kubeConfig(),
         namespace: this.namespace,
         name: FULLNAME,
         ipOf: (ordinal) => this.ip(ordinal),
+        podSpec,
         onPodCreated: (ordinal) => this.nodes.get(ordinal)?.reset(this.newPodState),
       });
       await this.player.start();
@@ -327,7 +328,12 @@ describe('scale controller (real API server, helm chart, qkv controller process)
     const processes: NodeProcess[] = [];
     try {
       await cluster.install(['--set', 'replicas=2', '--set', 'cluster.replicationFactor=1', '--set', 'cluster.vnodesPerNode=16']);
-      await cluster.play();
+      // The nodes of this build serve the Replica service on their gRPC port, so that is
+      // the peer port their pods declare (discovery's member address).
+      await cluster.play((spec) => ({
+        ...spec,
+        containers: spec.containers.map((container) => ({ ...container, ports: container.ports?.map((port) => (port.name === 'peer' ? { ...port, containerPort: grpcPort } : port)) })),
+      }));
       for (const ordinal of [0, 1]) {
         processes.push(NodeProcess.start(
           ['--node-id', `${FULLNAME}-${ordinal}`, '--host', cluster.ip(ordinal), '--grpc-port', String(grpcPort), '--http-port', String(await freePort()), '--storage', 'memory',
