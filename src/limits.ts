@@ -47,6 +47,14 @@ export const PUT_REQUEST_BYTES_MAX = KEY_BYTES_MAX_CEILING + VALUE_BYTES_MAX_CEI
 const KEY_FIELD_BYTES_MAX = KEY_BYTES_MAX_CEILING + 3;
 /** Bytes of one KV BatchGet request: BATCH_ITEMS_MAX keys at the ceiling, and the small rest (≈ 1.9 MiB). */
 export const BATCH_GET_REQUEST_BYTES_MAX = BATCH_ITEMS_MAX * KEY_FIELD_BYTES_MAX + SMALL_REQUEST_BYTES_MAX;
+/**
+ * Calls one HTTP/2 connection may have open at once (`grpc.max_concurrent_streams`,
+ * announced in the server's SETTINGS; a client queues the calls past it). A quarter of
+ * COORDINATOR_IN_FLIGHT_REQUESTS_DEFAULT, so that one connection cannot take the whole
+ * in-flight budget; far above what a peer (two Exchange streams and a few unary calls)
+ * or a client of the default `qkv bench --concurrency 64` opens.
+ */
+export const GRPC_CONNECTION_STREAMS_MAX = 1024;
 
 /** One WAL frame payload; larger appends are refused before they touch the file. */
 export const WAL_FRAME_PAYLOAD_BYTES_MAX = 8 * 1024 * 1024;
