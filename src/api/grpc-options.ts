@@ -35,8 +35,9 @@ export const SERVER_OPTIONS: ChannelOptions = {
   'grpc.max_send_message_length': GRPC_MESSAGE_BYTES_MAX,
   'grpc.max_receive_message_length': GRPC_MESSAGE_BYTES_MAX,
   // Sent in the server's HTTP/2 SETTINGS (grpc-js passes it to node:http2 as
-  // maxConcurrentStreams): a client queues its calls past it, and a stream opened past it
-  // anyway is reset with REFUSED_STREAM.
+  // maxConcurrentStreams): a grpc-js client queues its calls past it; a client that opens
+  // more streams anyway has them reset and its connection closed (GOAWAY), and no handler
+  // runs for them.
   'grpc.max_concurrent_streams': GRPC_CONNECTION_STREAMS_MAX,
   'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
   'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
