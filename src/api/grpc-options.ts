@@ -1,12 +1,12 @@
 // Channel and server options shared by every gRPC endpoint we create: the message
-// ceiling from src/limits.ts, on a server the calls one connection may have open at once,
-// keepalive so a dead peer is noticed while idle, and a
-// short reconnect backoff so a restarted node is back in the fan-out within seconds
-// rather than after grpc's default of up to two minutes. Until a dead peer's channel
-// reconnects, calls to it fail at once (PEER_UNREACHABLE) instead of waiting, so a
-// quorum that can still be met is met without delay. A peer that sends this node a
-// call is alive, and the transport then reconnects to it without waiting out the
-// backoff (docs/decisions/0036-reconnect-on-sign-of-life.md).
+// ceiling from src/limits.ts, on a server the calls one connection may have open at
+// once, keepalive so a dead peer is noticed while idle, and a short reconnect backoff so
+// a restarted node is back in the fan-out within seconds rather than after grpc's
+// default of up to two minutes. Until a dead peer's channel reconnects, calls to it fail
+// at once (PEER_UNREACHABLE) instead of waiting, so a quorum that can still be met is met
+// without delay. A peer that sends this node a call is alive, and the transport then
+// reconnects to it without waiting out the backoff
+// (docs/decisions/0036-reconnect-on-sign-of-life.md).
 import type { ChannelOptions } from '@grpc/grpc-js';
 import { GRPC_CONNECTION_STREAMS_MAX, GRPC_MESSAGE_BYTES_MAX } from '../limits.js';
 

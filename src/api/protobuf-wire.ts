@@ -20,6 +20,7 @@ export class FieldShapeError extends Error {}
 const TWO_32 = 2 ** 32;
 
 export class WireReader {
+  at = 0;
   /**
    * Where the message being read ends. The bounds scan sets it to a nested message's end
    * while it walks that message, and back afterwards, so that a nested message is read in
@@ -27,10 +28,7 @@ export class WireReader {
    */
   end: number;
 
-  constructor(
-    readonly bytes: Buffer,
-    public at = 0,
-  ) {
+  constructor(readonly bytes: Buffer) {
     this.end = bytes.length;
   }
 
