@@ -1,7 +1,8 @@
 // Operating errors: the failures a correct program still meets (bad input, a lost
 // quorum, a damaged file). Each has one class, a stable uppercase `code` that clients
 // may match on, and maps to exactly one gRPC status in src/api. Programmer errors are
-// not here: they are `assert`s that crash (../shared/STYLE.md point 5).
+// not here: they are `assert`s that crash (the house style's two kinds of error, after
+// TigerBeetle).
 //
 // The README lists every code; add a row there when you add a class here.
 
