@@ -7,6 +7,9 @@
 // most GRPC_CONNECTION_STREAMS_MAX calls open. Every attack below must be refused with
 // its code within seconds, while the node's resident memory (VmRSS in /proc/<pid>/status,
 // Linux) stays flat, and the node must stay ready, up in its peers' eyes, and serving.
+// The attackers are ones the guards let through: the client-port calls carry the admin
+// client certificate, the Replica calls a member's certificate on the peer port
+// (test/security/hostile-callers.test.ts has the callers the guards refuse).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -39,16 +42,20 @@ const ATTACKED = 'qkv-1';
 let cluster: ProcessCluster;
 let client: QuorumKvClient;
 let raw: RawGrpcClient;
+/** Member qkv-2 calling the attacked node's peer port. */
+let peerRaw: RawGrpcClient;
 const dataRoot = await tempDir(undefined, 'qkv-bounded-decoding-');
 
 before(async () => {
   cluster = await ProcessCluster.start({ size: 3, dataRoot });
   client = cluster.client([ATTACKED], 10_000);
-  raw = new RawGrpcClient(cluster.address(ATTACKED));
+  raw = cluster.rawClient(ATTACKED);
+  peerRaw = cluster.rawPeerClient(ATTACKED, 'qkv-2');
 });
 
 after(async () => {
   raw?.close();
+  peerRaw?.close();
   client?.close();
   await cluster?.stopAll();
 });
@@ -140,21 +147,21 @@ const attacks: Attack[] = [
   },
   {
     name: `Replica.Apply of ${ATTACK_ITEMS} empty record messages (16 MiB)`,
-    send: () => raw.call('/quorumkv.v1.Replica/Apply', repeated(EMPTY_FIELD_1, ATTACK_ITEMS)),
+    send: () => peerRaw.call('/quorumkv.v1.Replica/Apply', repeated(EMPTY_FIELD_1, ATTACK_ITEMS)),
     status: 'INVALID_ARGUMENT',
     code: 'BATCH_TOO_LARGE',
     details: /ApplyRequest\.records has more than 4096 items/,
   },
   {
     name: 'Replica.Exchange: a read of 8.4 million empty keys (16 MiB)',
-    send: () => raw.stream(EXCHANGE, [Buffer.concat([varintField(1, 1n), wrapped(3, GRPC_MESSAGE_BYTES_MAX - 2, (bytes) => repeated(EMPTY_FIELD_1, Math.floor(bytes / 2)))])]),
+    send: () => peerRaw.stream(EXCHANGE, [Buffer.concat([varintField(1, 1n), wrapped(3, GRPC_MESSAGE_BYTES_MAX - 2, (bytes) => repeated(EMPTY_FIELD_1, Math.floor(bytes / 2)))])]),
     status: 'INVALID_ARGUMENT',
     code: 'BATCH_TOO_LARGE',
     details: /ReadRequest\.keys has more than 4096 items/,
   },
   {
     name: 'Replica.Exchange: record messages, 8.4 million of them, which only protobufjs decodes',
-    send: () => raw.stream(EXCHANGE, [Buffer.concat([varintField(1, 1n), wrapped(2, GRPC_MESSAGE_BYTES_MAX - 2, (bytes) => repeated(EMPTY_FIELD_1, Math.floor(bytes / 2)))])]),
+    send: () => peerRaw.stream(EXCHANGE, [Buffer.concat([varintField(1, 1n), wrapped(2, GRPC_MESSAGE_BYTES_MAX - 2, (bytes) => repeated(EMPTY_FIELD_1, Math.floor(bytes / 2)))])]),
     status: 'INVALID_ARGUMENT',
     code: 'BATCH_TOO_LARGE',
     details: /ApplyRequest\.records has more than 4096 items/,
@@ -223,7 +230,8 @@ test('16 MiB requests with millions of items are refused in milliseconds, memory
 });
 
 test(`the node announces at most ${GRPC_CONNECTION_STREAMS_MAX} concurrent calls per connection`, async () => {
-  const session = http2.connect(`http://${cluster.address(ATTACKED)}`);
+  // Both ports speak TLS; the setting is the server's, whoever connects.
+  const session = http2.connect(`https://${cluster.address(ATTACKED)}`, { rejectUnauthorized: false });
   try {
     const settings = await new Promise<http2.Settings>((resolve, reject) => {
       session.once('remoteSettings', resolve);
