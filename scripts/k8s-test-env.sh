@@ -13,13 +13,17 @@
 #                   and replaces each staging module with its published v0.X release.
 #   etcd            Debian's etcd-server package.
 #   helm            built from Go modules (helm.sh/helm/v3/cmd/helm).
+#   cert-manager    its CRDs only (no controller), for the chart's tls.mode=certManager:
+#                   the Go module github.com/cert-manager/cert-manager holds them under
+#                   deploy/crds as Helm templates; the test strips the template labels.
 #
 # Environment: QKV_K8S_CACHE_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/quorumkv),
-# QKV_KUBE_VERSION, QKV_HELM_VERSION.
+# QKV_KUBE_VERSION, QKV_HELM_VERSION, QKV_CERT_MANAGER_VERSION.
 set -euo pipefail
 
 kube_version="${QKV_KUBE_VERSION:-1.34.4}"
 helm_version="${QKV_HELM_VERSION:-v3.19.0}"
+cert_manager_version="${QKV_CERT_MANAGER_VERSION:-v1.16.5}"
 cache_dir="${QKV_K8S_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/quorumkv}"
 bin_dir="$cache_dir/k8s-$kube_version/bin"
 mkdir -p "$bin_dir"
@@ -101,8 +105,24 @@ build_helm() {
   log "helm built in $((SECONDS - started)) s"
 }
 
+fetch_cert_manager_crds() {
+  local target="$bin_dir/cert-manager-crds"
+  if [ -f "$target/VERSION" ] && [ "$(cat "$target/VERSION")" = "$cert_manager_version" ]; then return; fi
+  log "fetching cert-manager $cert_manager_version's CRDs from its Go module"
+  local module_dir
+  module_dir="$(cd "$cache_dir" && go mod download -json "github.com/cert-manager/cert-manager@$cert_manager_version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [ -d "$module_dir/deploy/crds" ] || { log "no deploy/crds in github.com/cert-manager/cert-manager@$cert_manager_version"; exit 1; }
+  rm -rf "$target.tmp"
+  mkdir -p "$target.tmp"
+  cp "$module_dir"/deploy/crds/crd-*.yaml "$target.tmp/"
+  echo "$cert_manager_version" >"$target.tmp/VERSION"
+  rm -rf "$target"
+  mv "$target.tmp" "$target"
+}
+
 install_etcd
 build_kube_apiserver
 build_helm
+fetch_cert_manager_crds
 log "ready: $(ls "$bin_dir" | tr '\n' ' ')"
 echo "$bin_dir"

@@ -12,7 +12,7 @@ export const VALUE_BYTES_MAX_DEFAULT = 1024 * 1024;
 export const VALUE_BYTES_MAX_CEILING = 3 * 1024 * 1024;
 /** gRPC message ceiling for every server and client we create. */
 export const GRPC_MESSAGE_BYTES_MAX = 16 * 1024 * 1024;
-/** Items in one BatchPut or BatchGet. */
+/** Items in one BatchPut or BatchGet; the request decoders stop at the first item past it. */
 export const BATCH_ITEMS_MAX = 1000;
 /**
  * Key and value bytes in one BatchGet answer. Items after it come back as
@@ -27,6 +27,34 @@ export const BATCH_ITEMS_MAX = 1000;
 export const BATCH_GET_RESPONSE_BYTES_MAX = 8 * 1024 * 1024;
 /** Node id (pod name) length; node ids are stored in every version. */
 export const NODE_ID_BYTES_MAX = 253;
+
+// --- gRPC requests before they are decoded (docs/decisions/0102-bounded-decoding.md) ---
+// GRPC_MESSAGE_BYTES_MAX is the server-wide bound, which grpc-js checks against a
+// message's length prefix before it buffers the message. The per-method bounds below are
+// checked once the message has arrived and before any decoder reads it: they bound the
+// decoding, not the receiving. Methods not named here (KV.BatchPut, Replica.Apply and
+// Replica.Exchange) may use the whole GRPC_MESSAGE_BYTES_MAX; their item counts bound them.
+/**
+ * Bytes of one request to a method whose requests hold at most one key: KV Get and
+ * Delete, every Admin method, Replica Probe, MerkleTree and Scan. A key is at most
+ * KEY_BYTES_MAX_CEILING bytes; the rest is room for the scalar fields and for fields a
+ * newer client may add.
+ */
+export const SMALL_REQUEST_BYTES_MAX = 64 * 1024;
+/** Bytes of one KV Put request: a key and a value at their ceilings, and the small rest. */
+export const PUT_REQUEST_BYTES_MAX = KEY_BYTES_MAX_CEILING + VALUE_BYTES_MAX_CEILING + SMALL_REQUEST_BYTES_MAX;
+/** Bytes of one key in a repeated field: the key at its ceiling, a one-byte tag and a two-byte length. */
+const KEY_FIELD_BYTES_MAX = KEY_BYTES_MAX_CEILING + 3;
+/** Bytes of one KV BatchGet request: BATCH_ITEMS_MAX keys at the ceiling, and the small rest (≈ 1.9 MiB). */
+export const BATCH_GET_REQUEST_BYTES_MAX = BATCH_ITEMS_MAX * KEY_FIELD_BYTES_MAX + SMALL_REQUEST_BYTES_MAX;
+/**
+ * Calls one HTTP/2 connection may have open at once (`grpc.max_concurrent_streams`,
+ * announced in the server's SETTINGS; a client queues the calls past it). A quarter of
+ * COORDINATOR_IN_FLIGHT_REQUESTS_DEFAULT, so that one connection cannot take the whole
+ * in-flight budget; far above what a peer (two Exchange streams and a few unary calls)
+ * or a client of the default `qkv bench --concurrency 64` opens.
+ */
+export const GRPC_CONNECTION_STREAMS_MAX = 1024;
 
 /** One WAL frame payload; larger appends are refused before they touch the file. */
 export const WAL_FRAME_PAYLOAD_BYTES_MAX = 8 * 1024 * 1024;
@@ -57,8 +85,13 @@ export const REPLICA_QUEUE_MESSAGES_MAX = 10_000;
  * travel in further calls, which keeps every call well below GRPC_MESSAGE_BYTES_MAX.
  */
 export const REPLICA_BATCH_BYTES_MAX = 4 * 1024 * 1024;
-/** Records or keys in one coalesced Replica call; a replica refuses an Apply or Read with more. */
+/**
+ * Records or keys in one coalesced Replica call; a replica refuses an Apply or Read with
+ * more, and its decoders stop at the first record or key past it.
+ */
 export const REPLICA_BATCH_ITEMS_MAX = 4096;
+/** Bytes of one Replica.Read request: REPLICA_BATCH_ITEMS_MAX keys at the ceiling, and the small rest (≈ 7.5 MiB). */
+export const REPLICA_READ_REQUEST_BYTES_MAX = REPLICA_BATCH_ITEMS_MAX * KEY_FIELD_BYTES_MAX + SMALL_REQUEST_BYTES_MAX;
 /**
  * Record bytes (keys and values) in one Replica Read answer or Scan page. A replica stops
  * there and the caller asks again for the rest, so an answer stays far below
@@ -262,6 +295,10 @@ export const DISCOVERY_DEBOUNCE_MS_DEFAULT = 500;
 /** Objects one list/watch cache holds; a label selector matching more is refused. */
 export const KUBE_WATCH_OBJECTS_MAX = RING_MEMBERS_MAX;
 
+// --- Client identities (QuorumKVCluster spec.users, `qkv server --users-file`) ---
+/** Users one cluster names; each is looked up on every call, and the list is applied live. */
+export const USERS_MAX = 1000;
+
 // --- Scale controller (src/controller, docs/decisions/0090) ---
 /** How often the controller looks at the cluster when nothing is moving. */
 export const CONTROLLER_RESYNC_MS_DEFAULT = 10_000;
@@ -274,8 +311,6 @@ export const CONTROLLER_STATUS_CALLS_IN_FLIGHT_MAX = 16;
 
 // --- Security (src/security, docs/security.md) ---
 
-/** Users in a users file or a QuorumKVCluster's spec.users. */
-export const USERS_MAX = 1_000;
 /**
  * How often certificate files are read again: a rotated certificate (cert-manager
  * renewing a Secret, an operator replacing files) is used for new connections within

@@ -1,21 +1,56 @@
-// Adds a gRPC service whose requests failed to parse answer INVALID_ARGUMENT with the
-// stable code, like every other bad input. grpc-js answers a request it cannot
-// deserialize (truncated or garbage bytes, a wrong wire type, nesting too deep) with a
-// bare INTERNAL and no `qkv-error-code`, which says "bug in the node" about what is the
-// sender's mistake. Here the deserializer of every method is wrapped: a failure becomes a
-// MalformedMessage value. A unary method's handler is not called for it; a bidirectional
-// stream's handler receives it as a message and must end the stream with its error
-// (replica-service.ts serveExchange).
+// Adds a gRPC service whose every request is bounded before it is decoded and whose
+// requests that cannot be decoded answer INVALID_ARGUMENT with the stable code, like
+// every other bad input. Here the deserializer of every method is wrapped:
+//
+// - A request larger than its method's limit (request-limits.ts) is refused before any
+//   decoder reads it. grpc-js has one receive limit for the whole server
+//   (GRPC_MESSAGE_BYTES_MAX, checked against the length prefix before a message is
+//   buffered); the per-method limit is checked once the message has arrived, so it
+//   bounds the decoding, not the receiving (docs/decisions/0102-bounded-decoding.md).
+// - The bounds scan (wire-bounds.ts) walks the bytes without allocating and stops at the
+//   first item of a repeated field past its limit (BATCH_TOO_LARGE), so neither the
+//   hand-written codecs nor protobufjs ever sees an unbounded message.
+// - grpc-js answers a request it cannot deserialize (truncated or garbage bytes, a wrong
+//   wire type, nesting too deep) with a bare INTERNAL and no `qkv-error-code`, which says
+//   "bug in the node" about what is the sender's mistake (docs/decisions/0039).
+//
+// Each refusal becomes a MalformedMessage value. A unary method's handler is not called
+// for it; a bidirectional stream's handler receives it as a message and must end the
+// stream with its error (replica-service.ts serveExchange).
 import * as grpc from '@grpc/grpc-js';
-import { InvalidArgumentError } from '../errors/errors.js';
+import { InvalidArgumentError, isQkvError, type QkvError } from '../errors/errors.js';
 import { serviceErrorOf } from './error-status.js';
+import { requestLimits } from './request-limits.js';
+import { checkWireBounds } from './wire-bounds.js';
 
 /** What a wrapped deserializer returns instead of throwing. */
 export class MalformedMessage {
-  readonly error: InvalidArgumentError;
-  constructor(path: string, reason: string) {
-    this.error = new InvalidArgumentError(`${path}: the request is not a valid protobuf message (${reason})`);
+  constructor(readonly error: QkvError) {}
+
+  /** A request that failed to parse, with the parser's reason. */
+  static unparsable(path: string, reason: string): MalformedMessage {
+    return new MalformedMessage(new InvalidArgumentError(`${path}: the request is not a valid protobuf message (${reason})`));
   }
+}
+
+/**
+ * The method's deserializer behind its byte limit and the bounds scan, returning a
+ * MalformedMessage for whatever it refuses or fails to parse.
+ */
+export function checkedDeserializer(method: grpc.MethodDefinition<unknown, unknown>): (bytes: Buffer) => unknown {
+  const { bytesMax, schema } = requestLimits(method.path);
+  return (bytes: Buffer): unknown => {
+    if (bytes.length > bytesMax) {
+      return new MalformedMessage(new InvalidArgumentError(`${method.path}: the request is ${bytes.length} bytes; the limit of this method is ${bytesMax}`));
+    }
+    try {
+      checkWireBounds(bytes, schema);
+      return method.requestDeserialize(bytes);
+    } catch (error) {
+      if (isQkvError(error)) return new MalformedMessage(error);
+      return MalformedMessage.unparsable(method.path, error instanceof Error ? error.message : String(error));
+    }
+  };
 }
 
 export function addCheckedService(server: grpc.Server, definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation): void {
@@ -27,16 +62,7 @@ export function addCheckedService(server: grpc.Server, definition: grpc.ServiceD
     if (method.requestStream !== method.responseStream) throw new Error(`${method.path} streams one way only`);
     const handler = handlers[name];
     if (handler === undefined) throw new Error(`no handler for ${method.path}`);
-    checkedDefinition[name] = {
-      ...method,
-      requestDeserialize: (bytes: Buffer): unknown => {
-        try {
-          return method.requestDeserialize(bytes);
-        } catch (error) {
-          return new MalformedMessage(method.path, error instanceof Error ? error.message : String(error));
-        }
-      },
-    };
+    checkedDefinition[name] = { ...method, requestDeserialize: checkedDeserializer(method) };
     if (bidi) {
       checkedHandlers[name] = handler;
       continue;

@@ -13,6 +13,14 @@
 // with parts it does not write (a Get with replica reports) — goes to proto-loader's
 // codec instead, which decodes it or fails as before. Unknown fields are skipped, as
 // protobuf requires.
+//
+// Repeated fields are counted as they are read: a decoder stops at the first item past
+// the field's limit (BatchTooLargeError, docs/decisions/0102-bounded-decoding.md) and
+// that error is never handed to proto-loader's codec, which would decode every item
+// first. On a node's server the bounds scan (checked-service.ts) has already refused
+// such a message; the counts here keep the codecs bounded wherever else they are used,
+// and the one fallback outside a server (Exchange replies, exchangeClientCodecs) runs
+// behind the same scan.
 import type * as grpc from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import {
@@ -41,16 +49,25 @@ import type { ExchangeReply, ExchangeReply__Output } from './generated/quorumkv/
 import type { ApplyRequest__Output } from './generated/quorumkv/v1/ApplyRequest.js';
 import type { ReadRequest__Output } from './generated/quorumkv/v1/ReadRequest.js';
 import type { ReadResponse__Output } from './generated/quorumkv/v1/ReadResponse.js';
+import { isQkvError } from '../errors/errors.js';
+import { BATCH_ITEMS_MAX, REPLICA_BATCH_ITEMS_MAX } from '../limits.js';
+import { checkWireBounds, tooManyItems } from './wire-bounds.js';
+import { messageSchema } from './request-limits.js';
 
 type Decode<T> = (bytes: Buffer) => T;
 type Encode<T> = (message: T) => Buffer;
 
-/** The fast decoder, or the generic one for anything it does not expect. */
+/**
+ * The fast decoder, or the generic one for anything it does not expect. A refusal with a
+ * quorumkv code (an item count past its limit) is final: the generic decoder would read
+ * the whole message before anything counted it.
+ */
 function withFallback<T>(fast: Decode<T>, generic: Decode<T>): Decode<T> {
   return (bytes) => {
     try {
       return fast(bytes);
-    } catch {
+    } catch (error) {
+      if (isQkvError(error)) throw error;
       return generic(bytes);
     }
   };
@@ -179,6 +196,7 @@ export function decodeBatchPutRequest(bytes: Buffer): BatchPutRequest__Output {
     switch (tag >>> 3) {
       case 1:
         expect(wireType, WIRE_LENGTH_DELIMITED);
+        if (items.length === BATCH_ITEMS_MAX) throw tooManyItems('quorumkv.v1.BatchPutRequest.items', BATCH_ITEMS_MAX);
         items.push(decodePutItem(reader.bytesView()));
         break;
       case 2:
@@ -221,6 +239,7 @@ function decodeReadRequest(bytes: Buffer): ReadRequest__Output {
     const wireType = tag & 7;
     if (tag >>> 3 === 1) {
       expect(wireType, WIRE_LENGTH_DELIMITED);
+      if (keys.length === REPLICA_BATCH_ITEMS_MAX) throw tooManyItems('quorumkv.v1.ReadRequest.keys', REPLICA_BATCH_ITEMS_MAX);
       keys.push(reader.bytesView());
     } else reader.skip(wireType);
   }
@@ -289,12 +308,17 @@ function decodeReadResponse(bytes: Buffer): ReadResponse__Output {
         // ReadResult messages come from older peers on unary calls, never on Exchange.
         throw new FieldShapeError('ReadResponse.results');
       case 2:
-        if (wireType === WIRE_VARINT) found.push(reader.bool());
-        else {
+        if (wireType === WIRE_VARINT) {
+          if (found.length === REPLICA_BATCH_ITEMS_MAX) throw tooManyItems('quorumkv.v1.ReadResponse.found', REPLICA_BATCH_ITEMS_MAX);
+          found.push(reader.bool());
+        } else {
           expect(wireType, WIRE_LENGTH_DELIMITED);
           // Packed, as proto3 writes repeated scalars.
           const packed = new WireReader(reader.bytesView());
-          while (!packed.done) found.push(packed.bool());
+          while (!packed.done) {
+            if (found.length === REPLICA_BATCH_ITEMS_MAX) throw tooManyItems('quorumkv.v1.ReadResponse.found', REPLICA_BATCH_ITEMS_MAX);
+            found.push(packed.bool());
+          }
         }
         break;
       case 3:
@@ -641,16 +665,26 @@ export function replicaServiceWithFastCodecs(service: grpc.ServiceDefinition): g
   } as grpc.ServiceDefinition;
 }
 
-/** The sending side of Exchange: request encoding and reply decoding, with the same fallbacks. */
+/**
+ * The sending side of Exchange: request encoding and reply decoding, with the same
+ * fallbacks. A reply the fast decoder leaves to proto-loader (an older peer's `results`
+ * messages) passes the bounds scan first: no server-side wrapper guards a client's
+ * decoding, and a peer's reply is as much input from the network as a request.
+ */
 export function exchangeClientCodecs(service: grpc.ServiceDefinition): {
   readonly path: string;
   readonly serialize: Encode<ExchangeRequest>;
   readonly deserialize: Decode<ExchangeReply__Output>;
 } {
   const exchange = service['Exchange'] as unknown as MethodDefinition<ExchangeRequest, ExchangeReply, ExchangeRequest__Output, ExchangeReply__Output>;
+  const replySchema = messageSchema('quorumkv.v1.ExchangeReply');
+  const boundedGeneric: Decode<ExchangeReply__Output> = (bytes) => {
+    checkWireBounds(bytes, replySchema);
+    return exchange.responseDeserialize(bytes);
+  };
   return {
     path: exchange.path,
     serialize: encodeWithFallback(encodeExchangeRequest, exchange.requestSerialize),
-    deserialize: withFallback(decodeExchangeReply, exchange.responseDeserialize),
+    deserialize: withFallback(decodeExchangeReply, boundedGeneric),
   };
 }

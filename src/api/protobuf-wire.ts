@@ -1,6 +1,6 @@
-// The protobuf wire format, as far as the hand-written message codecs need it
-// (message-codecs.ts): varints, length-delimited fields, and skipping fields a decoder
-// does not know. https://protobuf.dev/programming-guides/encoding/
+// The protobuf wire format, as far as the hand-written message codecs (message-codecs.ts)
+// and the bounds scan (wire-bounds.ts) need it: varints, length-delimited fields, and
+// skipping fields a decoder does not know. https://protobuf.dev/programming-guides/encoding/
 //
 // A reader that meets bytes it cannot take (a truncated field, a varint longer than ten
 // bytes, a wire type that does not exist) throws ProtobufWireError; a codec that meets
@@ -21,11 +21,19 @@ const TWO_32 = 2 ** 32;
 
 export class WireReader {
   at = 0;
+  /**
+   * Where the message being read ends. The bounds scan sets it to a nested message's end
+   * while it walks that message, and back afterwards, so that a nested message is read in
+   * place without a view of its bytes.
+   */
+  end: number;
 
-  constructor(readonly bytes: Buffer) {}
+  constructor(readonly bytes: Buffer) {
+    this.end = bytes.length;
+  }
 
   get done(): boolean {
-    return this.at >= this.bytes.length;
+    return this.at >= this.end;
   }
 
   /**
@@ -37,9 +45,15 @@ export class WireReader {
    * quorumkv's unsigned fields.
    */
   uint32(): number {
+    // Tags and most lengths and counts are one byte.
+    const first = this.at < this.end ? this.bytes[this.at]! : 0x80;
+    if (first < 0x80) {
+      this.at++;
+      return first;
+    }
     let value = 0;
     for (let shift = 0; shift < 35; shift += 7) {
-      if (this.at >= this.bytes.length) throw new ProtobufWireError('truncated varint');
+      if (this.at >= this.end) throw new ProtobufWireError('truncated varint');
       const byte = this.bytes[this.at++]!;
       value += (byte & 0x7f) * 2 ** shift;
       if ((byte & 0x80) === 0) return value % TWO_32;
@@ -53,7 +67,7 @@ export class WireReader {
     let high = 0;
     let shift = 0;
     for (let i = 0; i < 10; i++) {
-      if (this.at >= this.bytes.length) throw new ProtobufWireError('truncated varint');
+      if (this.at >= this.end) throw new ProtobufWireError('truncated varint');
       const byte = this.bytes[this.at++]!;
       const bits = byte & 0x7f;
       if (shift < 28) low += bits * 2 ** shift;
@@ -74,11 +88,20 @@ export class WireReader {
     return this.uint32() !== 0;
   }
 
+  /** Moves past one varint of up to ten bytes (any 64-bit value) without reading it. */
+  skipVarint(): void {
+    for (let i = 0; i < 10; i++) {
+      if (this.at >= this.end) throw new ProtobufWireError('truncated varint');
+      if ((this.bytes[this.at++]! & 0x80) === 0) return;
+    }
+    throw new ProtobufWireError('varint longer than 10 bytes');
+  }
+
   /** A length-delimited field's bytes: a view into the message, as protobufjs gives. */
   bytesView(): Buffer {
     const length = this.uint32();
     const end = this.at + length;
-    if (end > this.bytes.length) throw new ProtobufWireError('truncated length-delimited field');
+    if (end > this.end) throw new ProtobufWireError('truncated length-delimited field');
     const view = this.bytes.subarray(this.at, end);
     this.at = end;
     return view;
@@ -87,7 +110,7 @@ export class WireReader {
   string(): string {
     const length = this.uint32();
     const end = this.at + length;
-    if (end > this.bytes.length) throw new ProtobufWireError('truncated string');
+    if (end > this.end) throw new ProtobufWireError('truncated string');
     const text = this.bytes.toString('utf8', this.at, end);
     this.at = end;
     return text;
@@ -97,7 +120,7 @@ export class WireReader {
   skip(wireType: number): void {
     switch (wireType) {
       case WIRE_VARINT:
-        this.uint64String();
+        this.skipVarint();
         return;
       case WIRE_FIXED64:
         this.advance(8);
@@ -114,8 +137,9 @@ export class WireReader {
     }
   }
 
-  private advance(count: number): void {
-    if (this.at + count > this.bytes.length) throw new ProtobufWireError('truncated field');
+  /** Moves past `count` bytes of the current message. */
+  advance(count: number): void {
+    if (this.at + count > this.end) throw new ProtobufWireError('truncated field');
     this.at += count;
   }
 }

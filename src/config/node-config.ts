@@ -72,6 +72,8 @@ export interface NodeConfig {
   readonly kubeNamespace: string;
   /** Label selector of this cluster's pods (kubernetes discovery). */
   readonly kubeLabelSelector: string;
+  /** StatefulSet that must own a pod for it to be a member; empty: the node id without its `-<ordinal>`. */
+  readonly kubeStatefulset: string;
   /** Name of the QuorumKVCluster resource to follow; empty means none. */
   readonly kubeClusterResource: string;
   /** Empty means `data/<nodeId>` under the working directory. */
@@ -117,6 +119,7 @@ export const NODE_CONFIG_DEFAULTS: NodeConfig = {
   discovery: 'static',
   kubeNamespace: '',
   kubeLabelSelector: '',
+  kubeStatefulset: '',
   kubeClusterResource: '',
   dataDir: '',
   storage: 'durable',
@@ -164,6 +167,7 @@ export const NODE_CONFIG_FIELDS: { readonly [K in keyof NodeConfig]: ConfigField
   discovery: choiceField('how members are found: static (--peers) or kubernetes (pods by label)', DISCOVERY_KINDS),
   kubeNamespace: stringField("namespace of the pods to watch (default: the pod's own)"),
   kubeLabelSelector: stringField('label selector of this cluster\'s pods (kubernetes discovery)'),
+  kubeStatefulset: stringField("StatefulSet that must own a pod for it to be a member (kubernetes discovery; default: the node id without its -<ordinal>)"),
   kubeClusterResource: stringField('QuorumKVCluster to take live tunables from and report status to'),
   dataDir: stringField('data directory'),
   storage: choiceField('storage engine: durable (WAL + LMDB) or memory (tests only)', STORAGE_KINDS),

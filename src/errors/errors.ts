@@ -77,8 +77,17 @@ export class ValueTooLargeError extends QkvError {
 }
 
 export class BatchTooLargeError extends QkvError {
-  constructor(readonly items: number, readonly itemsMax: number) {
-    super('BATCH_TOO_LARGE', `batch has ${items} items; the limit is ${itemsMax}`);
+  /**
+   * `items` is undefined when a decoder stopped at the first item past the limit, before
+   * it read (or counted) the rest (docs/decisions/0102-bounded-decoding.md); `what`
+   * names the repeated field then.
+   */
+  constructor(
+    readonly items: number | undefined,
+    readonly itemsMax: number,
+    what = 'batch',
+  ) {
+    super('BATCH_TOO_LARGE', `${what} has ${items ?? `more than ${itemsMax}`} items; the limit is ${itemsMax}`);
   }
 }
 

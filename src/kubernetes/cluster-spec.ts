@@ -4,6 +4,7 @@
 // because the resource may have been written under an older or hand-edited CRD, and a
 // node must never act on a value it does not understand.
 import { ConfigInvalidError } from '../errors/errors.js';
+import { parseUsers, type UserEntry } from '../security/user-roles.js';
 import { LOG_LEVELS, type LogLevel } from '../config/node-config.js';
 import { formatFsyncPolicy, parseFsyncPolicy } from '../storage/wal/fsync-policy.js';
 import type { LiveCoordinatorSettings } from '../coordinator/coordinator.js';
@@ -23,6 +24,12 @@ export interface RestartSettings {
 export interface LiveSettings {
   readonly coordinator: LiveCoordinatorSettings;
   readonly logLevel: LogLevel;
+  /**
+   * The client identities and their roles; the whole list, replacing the previous one
+   * (an absent spec.users is the empty list: only the built-in admin user may call;
+   * src/security/user-roles.ts).
+   */
+  readonly users: readonly UserEntry[];
 }
 
 export interface ClusterSpec {
@@ -65,6 +72,7 @@ export function parseClusterSpec(spec: unknown): ClusterSpec {
         inFlightRequestsMax: integer(limits, 'inFlightRequestsMax', undefined),
       },
       logLevel: logLevel as LogLevel,
+      users: parseUsers(s.users, 'spec.users'),
     },
   };
 }

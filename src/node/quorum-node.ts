@@ -131,6 +131,8 @@ export class QuorumNode implements ClusterView, StartedNode {
   private certificates: NodeCertificates | undefined;
   /** Who may do what on the client port; replaced live from the QuorumKVCluster. */
   private users = new UserRoles([]);
+  /** The QuorumKVCluster's users as last applied, to log only changes. */
+  private usersFromResource: string | undefined;
   private readonly securityMetrics: PrometheusSecurityMetrics;
   /** Peers' Exchange streams into this node; drained before the gRPC server shuts down. */
   private replicaStreams: ExchangeStreams | undefined;
@@ -584,6 +586,13 @@ export class QuorumNode implements ClusterView, StartedNode {
   private applyLive(settings: LiveSettings): void {
     this.coordinator!.reconfigure(settings.coordinator);
     this.options.setLogLevel?.(settings.logLevel);
+    // The QuorumKVCluster's users replace the whole table (a users file included): the
+    // resource is the source of truth, and calls after this one see the new roles.
+    const shown = settings.users.map((user) => `${user.name}:${user.roles.join('+')}`);
+    const changed = shown.join(',') !== this.usersFromResource;
+    this.users = new UserRoles(settings.users);
+    this.usersFromResource = shown.join(',');
+    if (changed) this.logger.info({ users: shown }, 'users and roles applied from the QuorumKVCluster');
   }
 
   /**

@@ -8,7 +8,7 @@
 // CockroachDB's root: a typo in the users list must not lock the operator out.
 import { readFile } from 'node:fs/promises';
 import { ConfigInvalidError } from '../errors/errors.js';
-import { USERS_MAX } from '../limits.js';
+import { CERTIFICATE_NAME_CHARS_MAX, USERS_MAX } from '../limits.js';
 
 export const ROLES = ['read', 'write', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -21,8 +21,14 @@ export interface UserEntry {
   readonly roles: readonly Role[];
 }
 
-/** The same character set as node ids: it travels in a certificate URI. */
-const USER_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/**
+ * A user name: what follows `quorumkv://user/` in a client certificate, so exactly the
+ * names a certificate can carry (src/security/certificate-identity.ts): 1..63 of a-z,
+ * 0-9, '.', '_' and '-', starting with a letter or digit. The CRD and the chart's values
+ * schema state the same pattern and length (a test keeps them equal).
+ */
+export const USER_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+export const USER_NAME_LENGTH_MAX = CERTIFICATE_NAME_CHARS_MAX;
 
 export class UserRoles {
   private readonly roles: ReadonlyMap<string, ReadonlySet<Role>>;
@@ -47,25 +53,34 @@ export class UserRoles {
   }
 }
 
-/** Checks a users list from any source; `where` names the source in errors. */
-export function parseUsers(value: unknown, where: string): UserEntry[] {
-  if (!Array.isArray(value)) throw new ConfigInvalidError(`${where}: users must be a list of {name, roles}`);
-  if (value.length > USERS_MAX) throw new ConfigInvalidError(`${where}: ${value.length} users; the limit is ${USERS_MAX}`);
+/**
+ * A users list from any source: [{name, roles}], names unique, roles from ROLES without
+ * repeats, nothing else. `where` names the list in errors (`spec.users`, or the file).
+ */
+export function parseUsers(value: unknown, where = 'spec.users'): UserEntry[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ConfigInvalidError(`${where} must be a list of {name, roles}, got ${JSON.stringify(value)?.slice(0, 200)}`);
+  if (value.length > USERS_MAX) throw new ConfigInvalidError(`${where} has ${value.length} entries; at most ${USERS_MAX}`);
   const seen = new Set<string>();
-  return value.map((entry: unknown, index) => {
-    const path = `${where}: users[${index}]`;
-    if (typeof entry !== 'object' || entry === null) throw new ConfigInvalidError(`${path} must be an object with name and roles`);
-    const { name, roles } = entry as { name?: unknown; roles?: unknown };
-    if (typeof name !== 'string' || !USER_NAME_PATTERN.test(name)) {
-      throw new ConfigInvalidError(`${path}.name must be 1-63 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit`);
+  return value.map((entry: unknown, i) => {
+    const path = `${where}[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new ConfigInvalidError(`${path} must be an object {name, roles}, got ${JSON.stringify(entry)?.slice(0, 200)}`);
+    const { name, roles, ...rest } = entry as Record<string, unknown>;
+    const unknown = Object.keys(rest);
+    if (unknown.length > 0) throw new ConfigInvalidError(`${path} has unknown field(s) ${unknown.join(', ')}; known: name, roles`);
+    if (typeof name !== 'string' || name.length === 0 || name.length > USER_NAME_LENGTH_MAX || !USER_NAME_PATTERN.test(name)) {
+      throw new ConfigInvalidError(`${path}.name must be 1 to ${USER_NAME_LENGTH_MAX} of a-z 0-9 . _ - starting with a letter or digit, got ${JSON.stringify(name)?.slice(0, 100)}`);
     }
-    if (seen.has(name)) throw new ConfigInvalidError(`${path}: user ${name} is listed twice`);
+    if (seen.has(name)) throw new ConfigInvalidError(`${path}.name "${name}" is listed twice`);
     seen.add(name);
-    if (!Array.isArray(roles)) throw new ConfigInvalidError(`${path}.roles must be a list of ${ROLES.join(', ')}`);
-    for (const role of roles) {
-      if (!ROLES.includes(role as Role)) throw new ConfigInvalidError(`${path}.roles: unknown role ${JSON.stringify(role)} (known: ${ROLES.join(', ')})`);
+    if (!Array.isArray(roles) || roles.length === 0) throw new ConfigInvalidError(`${path}.roles must be a non-empty list of ${ROLES.join(', ')}, got ${JSON.stringify(roles)?.slice(0, 200)}`);
+    const checked: Role[] = [];
+    for (const role of roles as unknown[]) {
+      if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) throw new ConfigInvalidError(`${path}.roles: ${JSON.stringify(role)?.slice(0, 100)} is not one of ${ROLES.join(', ')} (user "${name}")`);
+      if (checked.includes(role as Role)) throw new ConfigInvalidError(`${path}.roles lists "${role}" twice (user "${name}")`);
+      checked.push(role as Role);
     }
-    return { name, roles: roles as Role[] };
+    return { name, roles: checked };
   });
 }
 
@@ -84,5 +99,5 @@ export async function loadUsersFile(path: string): Promise<UserEntry[]> {
     throw new ConfigInvalidError(`users file ${path} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (typeof parsed !== 'object' || parsed === null) throw new ConfigInvalidError(`users file ${path} must hold an object with a users list`);
-  return parseUsers((parsed as { users?: unknown }).users, `users file ${path}`);
+  return parseUsers((parsed as { users?: unknown }).users ?? null, `users file ${path}: users`);
 }

@@ -2,7 +2,10 @@
 // proto-loader, on random messages: decoding gives the objects proto-loader gives,
 // encoding gives bytes proto-loader reads back as the same message, unknown fields are
 // skipped, and whatever the codecs do not expect (a field in another wire type, a
-// truncated buffer, parts they do not write) ends as proto-loader's codec ends it.
+// truncated buffer, parts they do not write) ends as proto-loader's codec ends it —
+// except that a repeated field past its limit stops a codec (BATCH_TOO_LARGE) before
+// proto-loader could decode every item, and an Exchange reply left to proto-loader
+// passes the bounds scan first (docs/decisions/0102-bounded-decoding.md).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -24,6 +27,10 @@ import {
   replicaServiceWithFastCodecs,
 } from '../../src/api/message-codecs.js';
 import { WireReader, ProtobufWireError, uint64Parts } from '../../src/api/protobuf-wire.js';
+import { checkWireBounds } from '../../src/api/wire-bounds.js';
+import { messageSchema } from '../../src/api/request-limits.js';
+import { BatchTooLargeError } from '../../src/errors/errors.js';
+import { BATCH_ITEMS_MAX, REPLICA_BATCH_ITEMS_MAX } from '../../src/limits.js';
 import { damaged } from '../support/damaged-bytes.js';
 
 const { grpcObject } = loadQuorumKvProtocol();
@@ -241,6 +248,29 @@ describe('damaged bytes', () => {
     );
   };
 
+  /**
+   * `fast` ends the `wires` as `slow` does, except where it fails because the bounds scan
+   * of an ExchangeReply alone refuses the bytes; at most `refusedShareMax` of the runs may be such.
+   */
+  const agreesUnlessScanRefuses = (fast: (wire: Buffer) => unknown, slow: (wire: Buffer) => unknown, wires: fc.Arbitrary<Buffer>, refusedShareMax = 0.25): void => {
+    const replySchema = messageSchema('quorumkv.v1.ExchangeReply');
+    const runs = 2_000;
+    let refusedByScan = 0;
+    fc.assert(
+      fc.property(wires, (wire) => {
+        const fastOutcome = outcome(fast, wire);
+        const slowOutcome = outcome(slow, wire);
+        if (fastOutcome.threw && !slowOutcome.threw && outcome((bytes) => checkWireBounds(bytes, replySchema), wire).threw) {
+          refusedByScan++;
+          return;
+        }
+        assert.deepEqual(fastOutcome, slowOutcome);
+      }),
+      { numRuns: runs },
+    );
+    assert.ok(refusedByScan <= runs * refusedShareMax, `the scan refused ${refusedByScan} of ${runs} replies that proto-loader reads`);
+  };
+
   it('end in the fast KV decoders exactly as in proto-loader', () => {
     const fastKv = kvServiceWithFastCodecs(kv);
     const item = fc.record({ key: bytes, value: bytes, ttlMs: uint64 }, { requiredKeys: [] });
@@ -273,17 +303,84 @@ describe('damaged bytes', () => {
       fc.record({ id: uint32, error: fc.record({ code: text, message: text }) }),
     );
     agrees((wire) => server.requestDeserialize(wire), (wire) => exchange.requestDeserialize(wire), request.map((message) => exchange.requestSerialize(message)));
-    agrees((wire) => client.deserialize(wire), (wire) => exchange.responseDeserialize(wire), reply.map((message) => exchange.responseSerialize(message)));
+    // A reply left to proto-loader passes the bounds scan first, which refuses bytes that
+    // protobufjs would read by another structure than the scan (a known field in another
+    // wire type, a read across a nested message's end) or that repeat a singular field:
+    // there the client fails where proto-loader alone would have returned something.
+    // Everywhere else they agree.
+    agreesUnlessScanRefuses((wire) => client.deserialize(wire), (wire) => exchange.responseDeserialize(wire), damaged(reply.map((message) => exchange.responseSerialize(message))));
     // Two messages one after the other are one message to protobuf (later fields win or
     // merge): with different bodies, two members of the oneof. No correct sender writes
     // that; the codecs must still end it as proto-loader does.
     const twice = <T,>(arbitrary: fc.Arbitrary<T>, serialize: (message: T) => Buffer): fc.Arbitrary<Buffer> =>
       fc.tuple(arbitrary, arbitrary).map(([first, second]) => Buffer.concat([serialize(first), serialize(second)]));
-    for (const [fast, slow, wires] of [
-      [(wire: Buffer) => server.requestDeserialize(wire), (wire: Buffer) => exchange.requestDeserialize(wire), twice(request, (message) => exchange.requestSerialize(message))],
-      [(wire: Buffer) => client.deserialize(wire), (wire: Buffer) => exchange.responseDeserialize(wire), twice(reply, (message) => exchange.responseSerialize(message))],
-    ] as const) {
-      fc.assert(fc.property(wires, (wire) => assert.deepEqual(outcome(fast, wire), outcome(slow, wire))), { numRuns: 1_000 });
-    }
+    const requestTwice = twice(request, (message) => exchange.requestSerialize(message));
+    fc.assert(fc.property(requestTwice, (wire) => assert.deepEqual(outcome((bytes) => server.requestDeserialize(bytes), wire), outcome((bytes) => exchange.requestDeserialize(bytes), wire))), { numRuns: 1_000 });
+    // Every singular field twice: the scan refuses what reaches proto-loader (ADR 0102).
+    agreesUnlessScanRefuses((wire) => client.deserialize(wire), (wire) => exchange.responseDeserialize(wire), twice(reply, (message) => exchange.responseSerialize(message)), 1);
+  });
+});
+
+describe('item counts', () => {
+  const keyItems = (count: number): Array<{ key: Buffer }> => Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`k${i}`) }));
+  const batchTooLarge = (field: string, itemsMax: number) => (error: unknown): boolean => {
+    assert.ok(error instanceof BatchTooLargeError, String(error));
+    assert.equal(error.code, 'BATCH_TOO_LARGE');
+    assert.equal(error.message, `quorumkv.v1.${field} has more than ${itemsMax} items; the limit is ${itemsMax}`);
+    return true;
+  };
+
+  it('a BatchPut decoder takes BATCH_ITEMS_MAX items and stops at the next, with or without its fallback', () => {
+    const serialize = generic(kv, 'BatchPut').requestSerialize;
+    assert.equal(decodeBatchPutRequest(serialize({ items: keyItems(BATCH_ITEMS_MAX) })).items.length, BATCH_ITEMS_MAX);
+    const over = serialize({ items: keyItems(BATCH_ITEMS_MAX + 1) });
+    assert.throws(() => decodeBatchPutRequest(over), batchTooLarge('BatchPutRequest.items', BATCH_ITEMS_MAX));
+    // The limit error is final: proto-loader would have decoded all 1001 items.
+    assert.throws(() => generic(kvServiceWithFastCodecs(kv), 'BatchPut').requestDeserialize(over), batchTooLarge('BatchPutRequest.items', BATCH_ITEMS_MAX));
+    // 100,000 empty items (two bytes each): refused, not decoded.
+    const empties = Buffer.alloc(200_000);
+    for (let at = 0; at < empties.length; at += 2) empties[at] = 0x0a;
+    assert.throws(() => decodeBatchPutRequest(empties), batchTooLarge('BatchPutRequest.items', BATCH_ITEMS_MAX));
+  });
+
+  it('Exchange decoders stop at REPLICA_BATCH_ITEMS_MAX keys and flags, on both ends', () => {
+    const exchange = generic(replica, 'Exchange');
+    const server = generic(replicaServiceWithFastCodecs(replica), 'Exchange');
+    const client = exchangeClientCodecs(replica);
+    const keys = (count: number): Buffer[] => keyItems(count).map((item) => item.key);
+    assert.equal(decodeExchangeRequest(exchange.requestSerialize({ id: 1, read: { keys: keys(REPLICA_BATCH_ITEMS_MAX) } })).read?.keys.length, REPLICA_BATCH_ITEMS_MAX);
+    const overKeys = exchange.requestSerialize({ id: 1, read: { keys: keys(REPLICA_BATCH_ITEMS_MAX + 1) } });
+    assert.throws(() => decodeExchangeRequest(overKeys), batchTooLarge('ReadRequest.keys', REPLICA_BATCH_ITEMS_MAX));
+    assert.throws(() => server.requestDeserialize(overKeys), batchTooLarge('ReadRequest.keys', REPLICA_BATCH_ITEMS_MAX));
+
+    const flags = (count: number): boolean[] => Array.from({ length: count }, (_, i) => i % 2 === 0);
+    assert.equal(client.deserialize(exchange.responseSerialize({ id: 2, read: { found: flags(REPLICA_BATCH_ITEMS_MAX) } })).read?.found.length, REPLICA_BATCH_ITEMS_MAX);
+    const packed = exchange.responseSerialize({ id: 2, read: { found: flags(REPLICA_BATCH_ITEMS_MAX + 1) } });
+    assert.throws(() => decodeExchangeReply(packed), batchTooLarge('ReadResponse.found', REPLICA_BATCH_ITEMS_MAX));
+    assert.throws(() => client.deserialize(packed), batchTooLarge('ReadResponse.found', REPLICA_BATCH_ITEMS_MAX));
+    // Unpacked: one varint field per flag.
+    const flagFields = Buffer.alloc(2 * (REPLICA_BATCH_ITEMS_MAX + 1));
+    for (let at = 0; at < flagFields.length; at += 2) flagFields[at] = 0x10;
+    const unpacked = Buffer.concat([Buffer.from([0x1a, ...varint(flagFields.length)]), flagFields]);
+    assert.throws(() => client.deserialize(unpacked), batchTooLarge('ReadResponse.found', REPLICA_BATCH_ITEMS_MAX));
+  });
+
+  it('a reply left to proto-loader is counted before it is decoded', () => {
+    const exchange = generic(replica, 'Exchange');
+    const client = exchangeClientCodecs(replica);
+    // Result messages (an older peer's shape) go to proto-loader, behind the scan.
+    const results = (count: number): Array<{ found: boolean }> => Array.from({ length: count }, () => ({ found: false }));
+    const atLimit = exchange.responseSerialize({ id: 4, read: { results: results(REPLICA_BATCH_ITEMS_MAX) } });
+    assert.deepEqual(client.deserialize(atLimit), exchange.responseDeserialize(atLimit));
+    const over = exchange.responseSerialize({ id: 4, read: { results: results(REPLICA_BATCH_ITEMS_MAX + 1) } });
+    assert.throws(() => client.deserialize(over), batchTooLarge('ReadResponse.results', REPLICA_BATCH_ITEMS_MAX));
+    // `id` sent length-delimited: protobufjs would read the length as the id and the
+    // payload (100,000 empty results) as fields of the reply itself.
+    const hidden = Buffer.alloc(200_000);
+    for (let at = 0; at < hidden.length; at += 2) hidden[at] = 0x0a;
+    const read = Buffer.concat([Buffer.from([0x1a, ...varint(hidden.length)]), hidden]);
+    const smuggled = Buffer.concat([Buffer.from([0x0a, ...varint(read.length)]), read]);
+    assert.equal((exchange.responseDeserialize(smuggled) as { read?: { results: unknown[] } }).read?.results.length, 100_000, 'what protobufjs alone makes of it');
+    assert.throws(() => client.deserialize(smuggled), { code: 'INVALID_ARGUMENT', message: /ExchangeReply\.id arrived in wire type 2/ });
   });
 });

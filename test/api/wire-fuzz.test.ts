@@ -6,6 +6,12 @@
 // must answer every byte string with OK or one status carrying its quorumkv code, and
 // keep serving. It is served as a node serves it, on a peer port behind mutual TLS and
 // the peer guard, and the bytes come from a member with its own node certificate.
+//
+// Every request of every method passes the bounds scan and its byte limit before it is
+// decoded (docs/decisions/0102-bounded-decoding.md). For every valid message under the
+// limits the bounded decoding must give exactly what protobufjs gives; at a repeated
+// field's limit too, one item past it is BATCH_TOO_LARGE; and whatever it accepts of
+// damaged bytes, protobufjs reads the same.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
@@ -30,6 +36,13 @@ import { RawGrpcClient, encodeRequest, nodeChannelCredentials } from '../support
 import { tempDir } from '../support/temp-dir.js';
 import { testTokenOf } from '../support/test-token.js';
 import { damaged } from '../support/damaged-bytes.js';
+import { messageArbitrary, unknownFieldArbitrary } from '../support/proto-arbitrary.js';
+import { checkedDeserializer, MalformedMessage } from '../../src/api/checked-service.js';
+import { kvServiceWithFastCodecs, replicaServiceWithFastCodecs } from '../../src/api/message-codecs.js';
+import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
+import { requestLimits } from '../../src/api/request-limits.js';
+import { BATCH_ITEMS_MAX, REPLICA_BATCH_ITEMS_MAX } from '../../src/limits.js';
+import type { MethodDefinition } from '@grpc/proto-loader';
 
 const bounds: RecordBounds = { keyBytesMax: 64, valueBytesMax: 256, recordsMax: 16 };
 
@@ -127,4 +140,160 @@ test('the Replica service answers any bytes with OK or one status and its code, 
     serverCertificates.close();
     await engine.close();
   }
+});
+
+// ---- bounded decoding -----------------------------------------------------------------
+
+const protocol = loadQuorumKvProtocol();
+/** Every served method as a node adds it: the hand-written codecs where the node uses them. */
+const servedServices: ReadonlyArray<[string, grpc.ServiceDefinition]> = [
+  ['KV', kvServiceWithFastCodecs(protocol.grpcObject.quorumkv.v1.KV.service)],
+  ['Admin', protocol.grpcObject.quorumkv.v1.Admin.service],
+  ['Replica', replicaServiceWithFastCodecs(protocol.grpcObject.quorumkv.v1.Replica.service)],
+];
+
+interface ServedMethod {
+  readonly path: string;
+  readonly requestType: string;
+  /** What a node decodes a request with: byte limit, bounds scan, then its codec. */
+  readonly bounded: (bytes: Buffer) => unknown;
+  /** protobufjs as proto-loader loads it, with nothing in front. */
+  readonly reference: (bytes: Buffer) => unknown;
+  readonly serialize: (message: object) => Buffer;
+}
+
+const servedMethods: ServedMethod[] = servedServices.flatMap(([service, definition]) =>
+  Object.entries(definition).map(([name, method]) => {
+    const reference = (protocol.packageDefinition[`quorumkv.v1.${service}`] as Record<string, MethodDefinition<object, object>>)[name]!;
+    const { name: requestType } = reference.requestType.type as { name: string };
+    return {
+      path: method.path,
+      requestType,
+      bounded: checkedDeserializer(method),
+      reference: (bytes: Buffer) => reference.requestDeserialize(bytes),
+      serialize: (message: object) => reference.requestSerialize(message),
+    };
+  }),
+);
+
+function method(path: string): ServedMethod {
+  const found = servedMethods.find((candidate) => candidate.path === path);
+  assert.ok(found, path);
+  return found;
+}
+
+/** The quorumkv code of what the bounded decoding refused, or undefined when it decoded. */
+function refusal(decoded: unknown): { code: string; message: string } | undefined {
+  return decoded instanceof MalformedMessage ? { code: decoded.error.code, message: decoded.error.message } : undefined;
+}
+
+test('every served method has a byte limit and a bounds schema, and a method without one is refused', () => {
+  assert.equal(servedMethods.length, 16);
+  for (const served of servedMethods) assert.ok(requestLimits(served.path).bytesMax > 0, served.path);
+  assert.throws(() => requestLimits('/quorumkv.v1.KV/Drop'), /no request byte limit/);
+});
+
+test('bounded decoding gives what protobufjs gives for every valid message under the limits', () => {
+  for (const served of servedMethods) {
+    fc.assert(
+      fc.property(messageArbitrary(served.requestType, { itemsMax: 6 }), fc.array(unknownFieldArbitrary, { maxLength: 3 }), fc.boolean(), (message, unknown, unknownFirst) => {
+        const wire = served.serialize(message);
+        const bytes = Buffer.concat(unknownFirst ? [...unknown, wire] : [wire, ...unknown]);
+        assert.ok(bytes.length <= requestLimits(served.path).bytesMax);
+        const decoded = served.bounded(bytes);
+        assert.equal(refusal(decoded), undefined, `${served.path} refused a valid message`);
+        assert.deepEqual(decoded, served.reference(bytes), served.path);
+      }),
+      { numRuns: 300 },
+    );
+  }
+});
+
+test('whatever bounded decoding accepts of damaged bytes, protobufjs reads the same', () => {
+  for (const served of servedMethods) {
+    const valid = messageArbitrary(served.requestType, { itemsMax: 4 }).map((message) => served.serialize(message));
+    fc.assert(
+      fc.property(damaged(valid), (bytes) => {
+        const decoded = served.bounded(bytes);
+        if (refusal(decoded) !== undefined) return;
+        assert.deepEqual(decoded, served.reference(bytes), served.path);
+      }),
+      { numRuns: 300 },
+    );
+  }
+});
+
+test('a repeated field takes its limit and is BATCH_TOO_LARGE one item past it, whichever decoder would read it', () => {
+  const key = (i: number): Buffer => Buffer.from(`k${i}`);
+  const record = (i: number): object => ({ key: key(i), value: Buffer.from('v'), version: { stamp: '1', nodeId: 'n' } });
+  const cases: Array<[string, string, number, (count: number) => object]> = [
+    ['/quorumkv.v1.KV/BatchPut', 'BatchPutRequest.items', BATCH_ITEMS_MAX, (count) => ({ items: Array.from({ length: count }, (_, i) => ({ key: key(i) })) })],
+    ['/quorumkv.v1.KV/BatchGet', 'BatchGetRequest.keys', BATCH_ITEMS_MAX, (count) => ({ keys: Array.from({ length: count }, (_, i) => key(i)) })],
+    ['/quorumkv.v1.Replica/Read', 'ReadRequest.keys', REPLICA_BATCH_ITEMS_MAX, (count) => ({ keys: Array.from({ length: count }, (_, i) => key(i)) })],
+    ['/quorumkv.v1.Replica/Apply', 'ApplyRequest.records', REPLICA_BATCH_ITEMS_MAX, (count) => ({ records: Array.from({ length: count }, (_, i) => record(i)) })],
+    ['/quorumkv.v1.Replica/Exchange', 'ReadRequest.keys', REPLICA_BATCH_ITEMS_MAX, (count) => ({ id: 3, read: { keys: Array.from({ length: count }, (_, i) => key(i)) } })],
+    // Record messages on Exchange are an older peer's shape: protobufjs decodes them.
+    ['/quorumkv.v1.Replica/Exchange', 'ApplyRequest.records', REPLICA_BATCH_ITEMS_MAX, (count) => ({ id: 3, apply: { records: Array.from({ length: count }, (_, i) => record(i)) } })],
+  ];
+  for (const [path, field, itemsMax, request] of cases) {
+    const served = method(path);
+    const atLimit = served.serialize(request(itemsMax));
+    const decoded = served.bounded(atLimit);
+    assert.equal(refusal(decoded), undefined, `${path} at the limit`);
+    assert.deepEqual(decoded, served.reference(atLimit), `${path} at the limit`);
+    assert.deepEqual(refusal(served.bounded(served.serialize(request(itemsMax + 1)))), {
+      code: 'BATCH_TOO_LARGE',
+      message: `quorumkv.v1.${field} has more than ${itemsMax} items; the limit is ${itemsMax}`,
+    }, path);
+  }
+});
+
+test('a request past the byte limit of its method is refused before decoding; one at the limit is decoded', () => {
+  for (const served of servedMethods) {
+    const { bytesMax } = requestLimits(served.path);
+    // A valid message, padded with one unknown length-delimited field (number 1000) to the size wanted.
+    const padded = (size: number): Buffer => {
+      const wire = served.serialize({});
+      const header = (length: number): Buffer => Buffer.from([0xc2, 0x3e, ...[0, 7, 14, 21].map((shift, i) => ((length >>> shift) & 0x7f) | (i < 3 ? 0x80 : 0))]);
+      return Buffer.concat([wire, header(size - wire.length - 6), Buffer.alloc(size - wire.length - 6)]);
+    };
+    const atLimit = padded(bytesMax);
+    assert.equal(atLimit.length, bytesMax);
+    assert.deepEqual(served.bounded(atLimit), served.reference(atLimit), served.path);
+    const over = padded(bytesMax + 1);
+    assert.deepEqual(refusal(served.bounded(over)), {
+      code: 'INVALID_ARGUMENT',
+      message: `${served.path}: the request is ${bytesMax + 1} bytes; the limit of this method is ${bytesMax}`,
+    });
+  }
+});
+
+test('bytes protobufjs would read by another structure than the scan are refused, not decoded', () => {
+  const hiddenItems = Buffer.alloc(200_000);
+  for (let at = 0; at < hiddenItems.length; at += 2) hiddenItems[at] = 0x0a;
+  const varint = (value: number): number[] => {
+    const out: number[] = [];
+    for (; value >= 0x80; value = Math.floor(value / 128)) out.push((value & 0x7f) | 0x80);
+    return [...out, value];
+  };
+  const batchPut = method('/quorumkv.v1.KV/BatchPut');
+  // `w` (a varint) sent length-delimited around 100,000 empty items: protobufjs reads the
+  // length as w and then every item; a scan that skipped the field would count none.
+  const smuggled = Buffer.concat([Buffer.from([0x12, ...varint(hiddenItems.length)]), hiddenItems]);
+  assert.equal((batchPut.reference(smuggled) as { items: unknown[] }).items.length, 100_000, 'what protobufjs alone makes of it');
+  assert.deepEqual(refusal(batchPut.bounded(smuggled)), { code: 'INVALID_ARGUMENT', message: 'quorumkv.v1.BatchPutRequest.w arrived in wire type 2, not 0' });
+  // `w` as a six-byte varint: protobufjs steps over ten bytes (five, then five more
+  // whatever they hold), so the unknown field header after it is skipped and the items
+  // it would have covered are read. The scan steps the same way and counts them.
+  const stepped = Buffer.concat([Buffer.from([0x10, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x7a, ...varint(hiddenItems.length)]), hiddenItems]);
+  assert.equal((batchPut.reference(stepped) as { items: unknown[] }).items.length > BATCH_ITEMS_MAX, true, 'what protobufjs alone makes of it');
+  assert.equal(refusal(batchPut.bounded(stepped))?.code, 'BATCH_TOO_LARGE');
+  // A singular field twice: protobufjs decodes every occurrence.
+  const scan = method('/quorumkv.v1.Replica/Scan');
+  const range = Buffer.from([0x0a, 0x02, 0x08, 0x01]);
+  assert.deepEqual(refusal(scan.bounded(Buffer.concat([range, range]))), { code: 'INVALID_ARGUMENT', message: 'quorumkv.v1.ScanRequest.range occurs more than once' });
+  // A group (wire type 3), which proto3 does not use.
+  assert.equal(refusal(method('/quorumkv.v1.Admin/Status').bounded(Buffer.from([0xc3, 0x3e, 0xc4, 0x3e])))?.code, 'INVALID_ARGUMENT');
+  // A nested message whose last field runs past the message's end.
+  assert.equal(refusal(scan.bounded(Buffer.from([0x0a, 0x02, 0x08, 0x80, 0x01])))?.code, 'INVALID_ARGUMENT');
 });

@@ -1,7 +1,10 @@
 // The QuorumKVCluster resource against a real kube-apiserver: the CRD's schema and CEL
-// rules refuse nonsense, its bounds equal the code's limits, and a running node applies
-// live changes, reports restart-only ones and writes the status.
+// rules refuse nonsense, its bounds equal the code's limits (and the chart's values
+// schema), its users reach the node's live settings, and a running node applies live
+// changes, reports restart-only ones and writes the status.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import {
@@ -20,11 +23,15 @@ import {
   VALUE_BYTES_MAX_DEFAULT,
   WRITE_TIMEOUT_MS_DEFAULT,
   COORDINATOR_IN_FLIGHT_REQUESTS_DEFAULT,
+  USERS_MAX,
 } from '../../src/limits.js';
 import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
 import { ensureLocalCertificates } from '../../src/security/local-certificates.js';
 import { clientChannelCredentials } from '../../src/security/tls-credentials.js';
-import { CLUSTER_GROUP, CLUSTER_PLURAL, CLUSTER_VERSION } from '../../src/kubernetes/cluster-spec.js';
+import { CLUSTER_GROUP, CLUSTER_PLURAL, CLUSTER_VERSION, parseClusterSpec, type LiveSettings } from '../../src/kubernetes/cluster-spec.js';
+import { ROLES as USER_ROLES, USER_NAME_LENGTH_MAX, USER_NAME_PATTERN, parseUsers } from '../../src/security/user-roles.js';
+import { ClusterResourceSync } from '../../src/kubernetes/cluster-resource-sync.js';
+import { silentLogger } from '../../src/logging/logger.js';
 import { KubeApiServer, findKubeBinaries, freePort, skipWithoutKube } from '../support/kube-api-server.js';
 import { installCrd, loadCrd } from '../support/kube-crd.js';
 import { TEST_SELECTOR, createNamespace, createPod, eventually, setPodStatus } from '../support/kube-pods.js';
@@ -49,6 +56,45 @@ test('the CRD bounds and defaults equal src/limits.ts', () => {
   assert.deepEqual([limit('valueBytesMax').maximum, limit('valueBytesMax')._default], [VALUE_BYTES_MAX_CEILING, VALUE_BYTES_MAX_DEFAULT]);
   assert.deepEqual([limit('batchItemsMax').maximum, limit('batchItemsMax')._default], [BATCH_ITEMS_MAX, BATCH_ITEMS_MAX]);
   assert.deepEqual([limit('inFlightRequestsMax').maximum, limit('inFlightRequestsMax')._default], [COORDINATOR_IN_FLIGHT_REQUESTS_CEILING, COORDINATOR_IN_FLIGHT_REQUESTS_DEFAULT]);
+  // Users: the CRD, the chart's values schema and the parser agree.
+  type Schema = { maxItems?: number; maxLength?: number; pattern?: string; enum?: string[]; items?: Schema; properties?: Record<string, Schema> };
+  const users = field('users');
+  // `items` is untyped in the client's model, so what is under it stays plain JSON.
+  const user = users.items as Schema;
+  assert.deepEqual([users.maxItems, users._default], [USERS_MAX, []]);
+  assert.deepEqual([user.properties!.name!.maxLength, user.properties!.name!.pattern], [USER_NAME_LENGTH_MAX, USER_NAME_PATTERN.source]);
+  assert.deepEqual(user.properties!.roles!.items!.enum, [...USER_ROLES]);
+  const values = JSON.parse(readFileSync(fileURLToPath(new URL('../../../helm/quorumkv/values.schema.json', import.meta.url)), 'utf8')) as { properties: Record<string, Schema> };
+  const chartUsers = values.properties.users!;
+  assert.equal(chartUsers.maxItems, USERS_MAX);
+  assert.deepEqual([chartUsers.items!.properties!.name!.maxLength, chartUsers.items!.properties!.name!.pattern], [USER_NAME_LENGTH_MAX, USER_NAME_PATTERN.source]);
+  assert.deepEqual(chartUsers.items!.properties!.roles!.items!.enum, [...USER_ROLES]);
+});
+
+test('spec.users is parsed into the live settings, and anything else is refused with the place and the reason', () => {
+  assert.deepEqual(parseClusterSpec({}).live.users, [], 'no users: only the built-in admin may call');
+  assert.deepEqual(parseClusterSpec({ users: [{ name: 'alice', roles: ['read'] }, { name: 'ops.team_1', roles: ['admin', 'write'] }] }).live.users, [
+    { name: 'alice', roles: ['read'] },
+    { name: 'ops.team_1', roles: ['admin', 'write'] },
+  ]);
+  const refusals: Array<[unknown, RegExp]> = [
+    [{ name: 'alice' }, /spec.users must be a list/],
+    [[null], /spec.users\[0\] must be an object/],
+    [[{ name: 'alice', roles: ['read'], password: 'x' }], /spec.users\[0\] has unknown field\(s\) password/],
+    [[{ roles: ['read'] }], /spec.users\[0\].name must be 1 to 63/],
+    [[{ name: 'Alice', roles: ['read'] }], /spec.users\[0\].name/],
+    [[{ name: '', roles: ['read'] }], /spec.users\[0\].name/],
+    [[{ name: '-alice', roles: ['read'] }], /spec.users\[0\].name/],
+    [[{ name: 'al/ice', roles: ['read'] }], /spec.users\[0\].name/],
+    [[{ name: 'a'.repeat(USER_NAME_LENGTH_MAX + 1), roles: ['read'] }], /spec.users\[0\].name/],
+    [[{ name: 'alice', roles: ['read'] }, { name: 'alice', roles: ['write'] }], /spec.users\[1\].name "alice" is listed twice/],
+    [[{ name: 'alice' }], /spec.users\[0\].roles must be a non-empty list of read, write, admin/],
+    [[{ name: 'alice', roles: [] }], /spec.users\[0\].roles must be a non-empty list/],
+    [[{ name: 'alice', roles: ['root'] }], /spec.users\[0\].roles: "root" is not one of read, write, admin \(user "alice"\)/],
+    [[{ name: 'alice', roles: ['read', 'read'] }], /spec.users\[0\].roles lists "read" twice/],
+    [Array.from({ length: USERS_MAX + 1 }, (_, i) => ({ name: `u${i}`, roles: ['read'] })), new RegExp(`at most ${USERS_MAX}`)],
+  ];
+  for (const [users, reason] of refusals) assert.throws(() => parseUsers(users), (error: Error & { code?: string }) => error.code === 'CONFIG_INVALID' && reason.test(error.message), JSON.stringify(users).slice(0, 200));
 });
 
 describe('QuorumKVCluster (real API server)', { skip: skipWithoutKube() }, () => {
@@ -90,6 +136,13 @@ describe('QuorumKVCluster (real API server)', { skip: skipWithoutKube() }, () =>
       [{ replicationFactor: 3, replicas: 2 }, /replicas must not be below replicationFactor/],
       [{ replicas: 1 }, /replicas must not be below replicationFactor/],
       [{ replicationFactor: 1, replicas: RING_MEMBERS_MAX + 1 }, /replicas/],
+      [{ users: [{ name: 'alice', roles: ['root'] }] }, /users\[0\].roles\[0\]/],
+      [{ users: [{ name: 'alice', roles: [] }] }, /users\[0\].roles/],
+      [{ users: [{ name: 'alice' }] }, /users\[0\].roles: Required/],
+      [{ users: [{ name: 'alice', roles: ['read', 'read'] }] }, /Duplicate value/],
+      [{ users: [{ name: 'alice', roles: ['read'] }, { name: 'alice', roles: ['write'] }] }, /Duplicate value/],
+      [{ users: [{ name: 'al/ice', roles: ['read'] }] }, /users\[0\].name/],
+      [{ users: [{ name: 'alice', roles: ['read'], password: 'x' }] }, /unknown field/],
     ];
     for (const [i, [spec, reason]] of refusals.entries()) {
       await assert.rejects(create(`bad-${i}`, spec), (error: Error & { code?: number; body?: string }) => {
@@ -101,10 +154,43 @@ describe('QuorumKVCluster (real API server)', { skip: skipWithoutKube() }, () =>
     const stored = await read('defaults');
     assert.deepEqual(stored.spec, {
       replicationFactor: 3, writeQuorum: 0, readQuorum: 0, vnodesPerNode: 256, fsync: 'always', readRepair: true,
-      writeTimeoutMs: WRITE_TIMEOUT_MS_DEFAULT, readTimeoutMs: READ_TIMEOUT_MS_DEFAULT, logLevel: 'info',
+      writeTimeoutMs: WRITE_TIMEOUT_MS_DEFAULT, readTimeoutMs: READ_TIMEOUT_MS_DEFAULT, logLevel: 'info', users: [],
       limits: { keyBytesMax: KEY_BYTES_MAX_DEFAULT, valueBytesMax: VALUE_BYTES_MAX_DEFAULT, batchItemsMax: BATCH_ITEMS_MAX, inFlightRequestsMax: COORDINATOR_IN_FLIGHT_REQUESTS_DEFAULT },
     });
     await create('edge', { replicationFactor: 5, writeQuorum: 5, readQuorum: 1, fsync: 'interval:60000' });
+  });
+
+  test('the users reach the node through applyLive, and each change of them again', async () => {
+    const name = 'users';
+    await create(name, { replicationFactor: 1, users: [{ name: 'alice', roles: ['read'] }] });
+    const applied: LiveSettings[] = [];
+    const sync = new ClusterResourceSync({
+      kubeConfig: server.kubeConfig(),
+      namespace,
+      name,
+      logger: silentLogger,
+      node: {
+        nodeId: 'quorumkv-0',
+        runningRestartSettings: () => ({ replicationFactor: 1, vnodes: 256, fsync: 'always' }),
+        applyLive: (settings) => void applied.push(settings),
+        members: () => [],
+        ringDigest: () => undefined,
+      },
+    });
+    await sync.start();
+    try {
+      await eventually(() => applied.length === 1, () => JSON.stringify(applied));
+      assert.deepEqual(applied[0]!.users, [{ name: 'alice', roles: ['read'] }]);
+      await patchSpec(name, { users: [{ name: 'alice', roles: ['read'] }, { name: 'ops', roles: ['admin', 'write'] }] });
+      await eventually(() => applied.length === 2, () => JSON.stringify(applied));
+      assert.deepEqual(applied[1]!.users, [{ name: 'alice', roles: ['read'] }, { name: 'ops', roles: ['admin', 'write'] }]);
+      // Taking every user away is a change like any other: the node gets the empty list.
+      await patchSpec(name, { users: [] });
+      await eventually(() => applied.length === 3, () => JSON.stringify(applied));
+      assert.deepEqual(applied[2]!.users, []);
+    } finally {
+      await sync.stop();
+    }
   });
 
   test('a running node applies live changes, reports restart-only ones and writes the status', async () => {

@@ -1,9 +1,12 @@
 // The Helm chart against real tools: helm lints it, its values schema refuses nonsense,
 // and `helm install` puts it into a real kube-apiserver (helm checks every manifest
 // against the server's OpenAPI schemas on the way). Then the chart's ServiceAccount,
-// with a real token from the TokenRequest API, can do what a pod needs (discovery, its
-// QuorumKVCluster and that resource's status) and nothing more: no Secrets, no writes
-// to pods, nothing in another namespace. The scale controller's ServiceAccount likewise
+// with a real token from the TokenRequest API, can do what a pod needs (list and watch
+// pods for discovery, its own QuorumKVCluster by name and that resource's status) and
+// nothing more: no Secrets, no writes to pods, no other QuorumKVCluster, not its own
+// spec, nothing in another namespace; and discovery as that pod takes only the pods its
+// StatefulSet owns. TLS modes, the NetworkPolicy and insecure mode are in
+// helm-chart-security.test.ts. The scale controller's ServiceAccount likewise
 // gets its own QuorumKVCluster, that resource's status, its own StatefulSet's scale and
 // a pod list, and nothing else; and `helm upgrade` leaves the StatefulSet's replicas
 // to the controller.
@@ -18,7 +21,7 @@ import type { Member } from '../../src/membership/member.js';
 import { CLUSTER_GROUP, CLUSTER_PLURAL, CLUSTER_VERSION } from '../../src/kubernetes/cluster-spec.js';
 import { helm, refusedWith } from '../support/kube-calls.js';
 import { KubeApiServer, findKubeBinaries, skipWithoutKube } from '../support/kube-api-server.js';
-import { eventually, setPodStatus } from '../support/kube-pods.js';
+import { eventually, setPodStatus, statefulSetOwner } from '../support/kube-pods.js';
 
 const CHART = fileURLToPath(new URL('../../../helm/quorumkv', import.meta.url));
 const RELEASE = 'qkv';
@@ -60,12 +63,19 @@ describe('helm chart (real helm and API server)', { skip: skipWithoutKube(true) 
     assert.equal(pod.securityContext?.seccompProfile?.type, 'RuntimeDefault');
     assert.equal(container.securityContext?.readOnlyRootFilesystem, true);
     assert.deepEqual(container.securityContext?.capabilities?.drop, ['ALL']);
-    assert.equal(container.readinessProbe?.grpc?.service, 'quorumkv.v1.KV');
+    // With TLS (the default) the kubelet's gRPC probe cannot connect: HTTP probes.
+    assert.equal(container.readinessProbe?.httpGet?.path, '/readyz');
+    assert.equal(container.livenessProbe?.httpGet?.path, '/livez');
     assert.equal(set.spec?.volumeClaimTemplates?.[0]?.metadata?.name, 'data');
     assert.deepEqual({ ...set.spec?.persistentVolumeClaimRetentionPolicy }, { whenDeleted: 'Retain', whenScaled: 'Retain' });
     const peers = await core.readNamespacedService({ name: `${FULLNAME}-peers`, namespace: NAMESPACE });
     assert.equal(peers.spec?.clusterIP, 'None');
     assert.equal(peers.spec?.publishNotReadyAddresses, true);
+    assert.deepEqual(peers.spec?.ports?.map((port) => `${port.name}:${port.port}`), ['grpc:7400', 'peer:7500', 'http:7480']);
+    // The client Service carries the client port and nothing else.
+    const client = await core.readNamespacedService({ name: FULLNAME, namespace: NAMESPACE });
+    assert.equal(client.spec?.type, 'ClusterIP');
+    assert.deepEqual(client.spec?.ports?.map((port) => `${port.name}:${port.port}`), ['grpc:7400']);
     const pdb = await kubeConfig.makeApiClient(k8s.PolicyV1Api).readNamespacedPodDisruptionBudget({ name: FULLNAME, namespace: NAMESPACE });
     assert.equal(pdb.spec?.maxUnavailable, 1);
     const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
@@ -80,8 +90,12 @@ describe('helm chart (real helm and API server)', { skip: skipWithoutKube(true) 
     // No controller manager runs here, so the StatefulSet makes no pods: make one as
     // its controller would: the chart's pod template plus the claim volume.
     const volumes = [...(pod.volumes ?? []), { name: 'data', persistentVolumeClaim: { claimName: `data-${FULLNAME}-0` } }];
-    await core.createNamespacedPod({ namespace: NAMESPACE, body: { metadata: { name: `${FULLNAME}-0`, labels: set.spec!.template.metadata!.labels }, spec: { ...pod, volumes } } });
+    const labels = set.spec!.template.metadata!.labels;
+    await core.createNamespacedPod({ namespace: NAMESPACE, body: { metadata: { name: `${FULLNAME}-0`, labels, ownerReferences: [statefulSetOwner(FULLNAME, set.metadata!.uid!)] }, spec: { ...pod, volumes } } });
     await setPodStatus(core, NAMESPACE, `${FULLNAME}-0`, '127.0.0.6', true);
+    // The same pod and labels, but not made by the StatefulSet: never a member.
+    await core.createNamespacedPod({ namespace: NAMESPACE, body: { metadata: { name: `${FULLNAME}-7`, labels }, spec: { ...pod, volumes } } });
+    await setPodStatus(core, NAMESPACE, `${FULLNAME}-7`, '127.0.0.7', true);
 
     // A real token for the chart's service account, as the kubelet would mount it.
     const token = await core.createNamespacedServiceAccountToken({ name: FULLNAME, namespace: NAMESPACE, body: { spec: { audiences: [], expirationSeconds: 600 } } });
@@ -89,12 +103,16 @@ describe('helm chart (real helm and API server)', { skip: skipWithoutKube(true) 
     const podCore = asPod.makeApiClient(k8s.CoreV1Api);
     const podCustom = asPod.makeApiClient(k8s.CustomObjectsApi);
 
-    // Allowed: what discovery and the cluster-resource sync do.
+    // Allowed: what discovery and the cluster-resource sync do, with the environment the
+    // chart gives the node. The member's address is its peer port.
+    const env = Object.fromEntries(container.env!.filter((item) => item.value !== undefined).map((item) => [item.name, item.value]));
+    assert.equal(env.QKV_KUBE_STATEFULSET, FULLNAME);
+    assert.equal(env.QKV_PEER_PORT, '7500');
     const seen: Array<readonly Member[]> = [];
-    const discovery = new KubernetesDiscovery({ kubeConfig: asPod, namespace: NAMESPACE, labelSelector: `app.kubernetes.io/name=quorumkv,app.kubernetes.io/instance=${RELEASE}`, grpcPort: 1, logger: silentLogger, debounceMs: 20 });
+    const discovery = new KubernetesDiscovery({ kubeConfig: asPod, namespace: NAMESPACE, labelSelector: env.QKV_KUBE_LABEL_SELECTOR!, peerPort: 1, statefulSet: env.QKV_KUBE_STATEFULSET!, logger: silentLogger, debounceMs: 20 });
     await discovery.start((members) => seen.push(members));
     try {
-      assert.deepEqual(seen.at(-1), [{ id: `${FULLNAME}-0`, address: '127.0.0.6:7400', ready: true }]);
+      assert.deepEqual(seen.at(-1), [{ id: `${FULLNAME}-0`, address: '127.0.0.6:7500', ready: true }]);
       await setPodStatus(core, NAMESPACE, `${FULLNAME}-0`, '127.0.0.6', false);
       await eventually(() => seen.at(-1)?.[0]?.ready === false, () => JSON.stringify(seen), 10_000);
     } finally {
@@ -103,7 +121,31 @@ describe('helm chart (real helm and API server)', { skip: skipWithoutKube(true) 
     await podCustom.getNamespacedCustomObject({ ...base, name: FULLNAME });
     await podCustom.patchNamespacedCustomObjectStatus({ ...base, name: FULLNAME, body: { status: { readyMembers: 0 } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
 
-    // Refused: everything else.
+    // Exactly these rights, checked with access reviews as the pod.
+    const reviews = asPod.makeApiClient(k8s.AuthorizationV1Api);
+    const can = async (attributes: k8s.V1ResourceAttributes): Promise<boolean> =>
+      (await reviews.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { namespace: NAMESPACE, ...attributes } } } })).status!.allowed;
+    const clusters = { group: 'quorumkv.io', resource: 'quorumkvclusters' };
+    const allowed: k8s.V1ResourceAttributes[] = [
+      { resource: 'pods', verb: 'list' }, { resource: 'pods', verb: 'watch' },
+      { ...clusters, verb: 'get', name: FULLNAME }, { ...clusters, verb: 'list', name: FULLNAME }, { ...clusters, verb: 'watch', name: FULLNAME },
+      { ...clusters, subresource: 'status', verb: 'patch', name: FULLNAME },
+    ];
+    const refused: k8s.V1ResourceAttributes[] = [
+      { resource: 'pods', verb: 'get', name: `${FULLNAME}-1` }, { resource: 'pods', verb: 'delete', name: `${FULLNAME}-1` }, { resource: 'pods', verb: 'create' },
+      { resource: 'pods', verb: 'patch', name: `${FULLNAME}-1` }, { resource: 'pods', subresource: 'exec', verb: 'create', name: `${FULLNAME}-1` },
+      { ...clusters, verb: 'patch', name: FULLNAME }, { ...clusters, verb: 'update', name: FULLNAME }, { ...clusters, verb: 'delete', name: FULLNAME },
+      { ...clusters, verb: 'list' }, { ...clusters, verb: 'watch' }, { ...clusters, verb: 'get', name: 'another' }, { ...clusters, verb: 'create' },
+      { ...clusters, subresource: 'status', verb: 'patch', name: 'another' }, { ...clusters, subresource: 'status', verb: 'update', name: FULLNAME },
+      { resource: 'secrets', verb: 'get', name: `${FULLNAME}-ca` }, { resource: 'secrets', verb: 'list' },
+      { group: 'networking.k8s.io', resource: 'networkpolicies', verb: 'delete', name: FULLNAME },
+      { group: 'apps', resource: 'statefulsets', verb: 'get', name: FULLNAME },
+      { resource: 'pods', verb: 'list', namespace: 'default' },
+    ];
+    for (const attributes of allowed) assert.equal(await can(attributes), true, `allowed: ${JSON.stringify(attributes)}`);
+    for (const attributes of refused) assert.equal(await can(attributes), false, `refused: ${JSON.stringify(attributes)}`);
+
+    // Refused: everything else, through real calls.
     const forbidden = /403|[Ff]orbidden/;
     assert.match(await refusedWith(podCore.listNamespacedSecret({ namespace: NAMESPACE })), forbidden);
     assert.match(await refusedWith(podCore.readNamespacedSecret({ name: 'anything', namespace: NAMESPACE })), forbidden);
@@ -111,6 +153,8 @@ describe('helm chart (real helm and API server)', { skip: skipWithoutKube(true) 
     assert.match(await refusedWith(podCore.listNamespacedPod({ namespace: 'default' })), forbidden);
     assert.match(await refusedWith(podCore.listNamespacedConfigMap({ namespace: NAMESPACE })), forbidden);
     assert.match(await refusedWith(podCustom.patchNamespacedCustomObject({ ...base, name: FULLNAME, body: { spec: { logLevel: 'debug' } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch))), forbidden);
+    assert.match(await refusedWith(podCustom.listNamespacedCustomObject({ ...base })), forbidden);
+    assert.match(await refusedWith(podCore.readNamespacedPod({ name: `${FULLNAME}-0`, namespace: NAMESPACE })), forbidden);
   });
 });
 

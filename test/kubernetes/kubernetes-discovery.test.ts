@@ -1,5 +1,6 @@
 // Kubernetes discovery against a real kube-apiserver: pods join, change readiness and
-// leave, the adapter follows, and real node processes that discover each other through
+// leave, the adapter follows; a pod with the cluster's labels that its StatefulSet does
+// not own is never a member; and real node processes that discover each other through
 // the API server keep their rings through a pod re-created with a new IP and drop a
 // member only once it was decommissioned (LEFT). The pods declare a client port (`grpc`)
 // and a peer port (`peer`); a member's address is its peer port. The real nodes run
@@ -8,17 +9,30 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { KubernetesDiscovery } from '../../src/discovery/kubernetes/kubernetes-discovery.js';
+import { statefulSetOfPodName } from '../../src/discovery/kubernetes/pod-member.js';
+import { NODE_CONFIG_DEFAULTS } from '../../src/config/node-config.js';
+import { createDiscovery } from '../../src/node/node-discovery.js';
 import type { Member } from '../../src/membership/member.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
 import { ensureLocalCertificates } from '../../src/security/local-certificates.js';
 import { clientChannelCredentials } from '../../src/security/tls-credentials.js';
 import { KubeApiServer, findKubeBinaries, freePort, skipWithoutKube } from '../support/kube-api-server.js';
-import { TEST_SELECTOR, createNamespace, createPod, deletePod, eventually, setPodStatus } from '../support/kube-pods.js';
+import { TEST_LABELS, TEST_SELECTOR, createNamespace, createPod, deletePod, eventually, setPodStatus, statefulSetOwner } from '../support/kube-pods.js';
+import { RecordingLogger } from '../support/recording-logger.js';
 import { NodeProcess } from '../support/node-process.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const skip = skipWithoutKube();
+
+test("the StatefulSet a member must belong to defaults to its pod name's", () => {
+  assert.equal(statefulSetOfPodName('quorumkv-2'), 'quorumkv');
+  assert.equal(statefulSetOfPodName('qkv-quorumkv-10'), 'qkv-quorumkv');
+  for (const name of ['quorumkv', 'quorumkv-', 'quorumkv-01', '-3', 'quorumkv-x']) assert.equal(statefulSetOfPodName(name), undefined, name);
+  // A node id that is no pod name needs --kube-statefulset; nothing is guessed.
+  const config = { ...NODE_CONFIG_DEFAULTS, nodeId: 'laptop', discovery: 'kubernetes' as const, kubeLabelSelector: 'app=x' };
+  assert.throws(() => createDiscovery(config, silentLogger, { id: 'laptop', address: '127.0.0.1:7500', ready: true }), /needs --kube-statefulset/);
+});
 
 describe('kubernetes discovery (real API server)', { skip }, () => {
   let server: KubeApiServer;
@@ -44,14 +58,15 @@ describe('kubernetes discovery (real API server)', { skip }, () => {
     await setPodStatus(core, namespace, 'other-0', '127.0.0.9', true);
 
     const seen: Array<readonly Member[]> = [];
-    const discovery = new KubernetesDiscovery({ kubeConfig: server.kubeConfig(), namespace, labelSelector: TEST_SELECTOR, grpcPort: 1, logger: silentLogger, debounceMs: 50 });
+    const discovery = new KubernetesDiscovery({ kubeConfig: server.kubeConfig(), namespace, labelSelector: TEST_SELECTOR, peerPort: 1, statefulSet: 'quorumkv', logger: silentLogger, debounceMs: 50 });
     await discovery.start((members) => seen.push(members));
     try {
       const last = (): readonly Member[] => seen.at(-1) ?? [];
       const show = (): string => JSON.stringify(last());
+      // The address is the peer port's, never the client port's.
       assert.deepEqual(last(), [
-        { id: 'quorumkv-0', address: '127.0.0.2:7400', zone: 'zone-0', ready: true },
-        { id: 'quorumkv-1', address: '127.0.0.3:7400', zone: 'zone-1', ready: true },
+        { id: 'quorumkv-0', address: '127.0.0.2:7500', zone: 'zone-0', ready: true },
+        { id: 'quorumkv-1', address: '127.0.0.3:7500', zone: 'zone-1', ready: true },
       ]);
 
       // A pod with no IP yet is not a member; it joins when the IP is written.
@@ -71,11 +86,56 @@ describe('kubernetes discovery (real API server)', { skip }, () => {
     }
   });
 
+  test('only pods the StatefulSet owns are members, whatever their labels', async () => {
+    const namespace = 'discovery-owners';
+    await createNamespace(core, namespace);
+    const ports = { grpc: 7400, peer: 7500 };
+    await createPod(core, namespace, 'quorumkv-0', ports);
+    // The cluster's labels and a member's name pattern, but made by someone else: no
+    // owner, another StatefulSet, a ReplicaSet, or the right StatefulSet not as controller.
+    await createPod(core, namespace, 'quorumkv-1', ports, { owners: [] });
+    await createPod(core, namespace, 'quorumkv-2', ports, { owners: [statefulSetOwner('other')] });
+    await createPod(core, namespace, 'quorumkv-3', ports, { owners: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'quorumkv', uid: '00000000-0000-4000-8000-000000000002', controller: true }] });
+    await createPod(core, namespace, 'quorumkv-4', ports, { owners: [{ ...statefulSetOwner('quorumkv'), controller: false }] });
+    // A member whose container names no peer port: the configured peer port.
+    await core.createNamespacedPod({ namespace, body: { metadata: { name: 'quorumkv-5', labels: TEST_LABELS, ownerReferences: [statefulSetOwner('quorumkv')] }, spec: { containers: [{ name: 'quorumkv', image: 'quorumkv:test' }] } } });
+    for (let i = 0; i <= 5; i += 1) await setPodStatus(core, namespace, `quorumkv-${i}`, `127.0.0.${i + 2}`, true);
+
+    const logger = new RecordingLogger();
+    const seen: Array<readonly Member[]> = [];
+    const discovery = new KubernetesDiscovery({ kubeConfig: server.kubeConfig(), namespace, labelSelector: TEST_SELECTOR, peerPort: 7501, statefulSet: 'quorumkv', logger, debounceMs: 50 });
+    await discovery.start((members) => seen.push(members));
+    try {
+      assert.deepEqual(seen.at(-1), [
+        { id: 'quorumkv-0', address: '127.0.0.2:7500', ready: true },
+        { id: 'quorumkv-5', address: '127.0.0.7:7501', ready: true },
+      ]);
+      const refusals = logger.entries.filter((entry) => entry.level === 'warn' && /not owned by this StatefulSet/.test(entry.message));
+      assert.equal(refusals.length, 1, 'one warning for the first list, not one per pod or per event');
+      assert.deepEqual(refusals[0]!.fields.refused, {
+        'quorumkv-1': 'no controlling owner',
+        'quorumkv-2': 'owned by StatefulSet other, not quorumkv',
+        'quorumkv-3': 'owned by ReplicaSet quorumkv',
+        'quorumkv-4': 'no controlling owner',
+      });
+
+      // A status change of a refused pod is no news: no second warning, no member.
+      await setPodStatus(core, namespace, 'quorumkv-2', '127.0.0.4', false);
+      await createPod(core, namespace, 'quorumkv-6', ports);
+      await setPodStatus(core, namespace, 'quorumkv-6', '127.0.0.8', true);
+      await eventually(() => seen.at(-1)?.length === 3, () => JSON.stringify(seen.at(-1)));
+      assert.deepEqual(seen.at(-1)?.map((member) => member.id), ['quorumkv-0', 'quorumkv-5', 'quorumkv-6']);
+      assert.equal(logger.entries.filter((entry) => /not owned by this StatefulSet/.test(entry.message)).length, 1);
+    } finally {
+      await discovery.stop();
+    }
+  });
+
   test('a burst of changes reaches the owner as one debounced change', async () => {
     const namespace = 'discovery-debounce';
     await createNamespace(core, namespace);
     const seen: Array<readonly Member[]> = [];
-    const discovery = new KubernetesDiscovery({ kubeConfig: server.kubeConfig(), namespace, labelSelector: TEST_SELECTOR, grpcPort: 7400, logger: silentLogger, debounceMs: 1500 });
+    const discovery = new KubernetesDiscovery({ kubeConfig: server.kubeConfig(), namespace, labelSelector: TEST_SELECTOR, peerPort: 7500, statefulSet: 'quorumkv', logger: silentLogger, debounceMs: 1500 });
     await discovery.start((members) => seen.push(members));
     try {
       assert.deepEqual(seen, [[]]);

@@ -173,8 +173,10 @@ const cases: HostileCase[] = [
   bad('Scan: limit 2^32-1', SCAN, encodeRequest('Replica', 'Scan', { range: ring(0n, 0n), limit: 0xffffffff })),
   bad('Scan: no range', SCAN, encodeRequest('Replica', 'Scan', { limit: 10 })),
   bad('Scan: a cursor with an empty key', SCAN, encodeRequest('Replica', 'Scan', { range: ring(0n, 0n), limit: 10, resumeAfter: { token: '5', key: Buffer.alloc(0) } })),
-  // This one reached LMDB and came back INTERNAL.
+  // This one reached LMDB and came back INTERNAL; the Scan request's 64 KiB limit now
+  // refuses it before decoding, and a key above the ceiling below that limit is the handler's.
   bad('Scan: a cursor key of 100 kB', SCAN, encodeRequest('Replica', 'Scan', { range: ring(0n, 0n), limit: 10, resumeAfter: { token: '5', key: Buffer.alloc(100_000, 1) } })),
+  bad('Scan: a cursor key of 1901 bytes', SCAN, encodeRequest('Replica', 'Scan', { range: ring(0n, 0n), limit: 10, resumeAfter: { token: '5', key: Buffer.alloc(1901, 1) } })),
   bad('Scan: a cursor outside the range', SCAN, encodeRequest('Replica', 'Scan', { range: ring(10n, 20n), limit: 10, resumeAfter: { token: '50', key: Buffer.from('k') } })),
   {
     name: 'Scan: the whole ring, 4096 records of large values',
@@ -199,6 +201,11 @@ const cases: HostileCase[] = [
   bad('BatchPut: 1001 items', BATCH_PUT, () => encodeRequest('KV', 'BatchPut', { items: Array.from({ length: 1001 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from('v') })) }), 'BATCH_TOO_LARGE'),
   bad('BatchPut: one empty key among good ones', BATCH_PUT, encodeRequest('KV', 'BatchPut', { items: [{ key: Buffer.from('a'), value: Buffer.from('v') }, { key: Buffer.alloc(0), value: Buffer.from('v') }] }), 'KEY_EMPTY'),
   bad('BatchGet: 1001 keys', BATCH_GET, () => encodeRequest('KV', 'BatchGet', { keys: Array.from({ length: 1001 }, (_, i) => Buffer.from(`k${i}`)) }), 'BATCH_TOO_LARGE'),
+  // Bounded before decoding (docs/decisions/0102-bounded-decoding.md; the 16 MiB forms are
+  // in test/node/bounded-decoding.test.ts).
+  bad('BatchPut: 100,000 empty items', BATCH_PUT, () => Buffer.concat(Array.from({ length: 100_000 }, () => bytesField(1, Buffer.alloc(0)))), 'BATCH_TOO_LARGE'),
+  bad('BatchPut: w sent length-delimited around 2000 items', BATCH_PUT, () => bytesField(2, Buffer.concat(Array.from({ length: 2000 }, () => bytesField(1, Buffer.alloc(0)))))),
+  bad('Get: a request of 64 KiB + 1', GET, () => bytesField(1, Buffer.alloc(64 * 1024 + 1 - 4, 1))),
   {
     name: 'BatchGet: 40 copies of one 1 MiB key',
     path: BATCH_GET,

@@ -32,14 +32,14 @@ test('the built-in admin holds every role, whatever the list says', () => {
 
 test('a users list with a bad name, an unknown role or a duplicate is refused with the place named', () => {
   const refused = (value: unknown, pattern: RegExp): void => {
-    assert.throws(() => parseUsers(value, 'spec'), (error: unknown) => error instanceof ConfigInvalidError && pattern.test(error.message));
+    assert.throws(() => parseUsers(value, 'spec.users'), (error: unknown) => error instanceof ConfigInvalidError && pattern.test(error.message));
   };
-  refused({ users: [] }, /users must be a list/);
-  refused([{ name: 'Alice', roles: ['read'] }], /users\[0\]\.name/);
-  refused([{ name: 'alice', roles: ['superuser'] }], /unknown role "superuser"/);
-  refused([{ name: 'alice', roles: 'read' }], /users\[0\]\.roles must be a list/);
+  refused({ users: [] }, /spec.users must be a list/);
+  refused([{ name: 'Alice', roles: ['read'] }], /spec.users\[0\]\.name/);
+  refused([{ name: 'alice', roles: ['superuser'] }], /"superuser" is not one of read, write, admin/);
+  refused([{ name: 'alice', roles: 'read' }], /spec.users\[0\]\.roles must be a non-empty list/);
   refused([{ name: 'alice', roles: ['read'] }, { name: 'alice', roles: ['write'] }], /listed twice/);
-  assert.deepEqual(parseUsers([{ name: 'alice', roles: ['read', 'admin'] }], 'spec'), [{ name: 'alice', roles: ['read', 'admin'] }]);
+  assert.deepEqual(parseUsers([{ name: 'alice', roles: ['read', 'admin'] }], 'spec.users'), [{ name: 'alice', roles: ['read', 'admin'] }]);
 });
 
 test('a users file is read, and a damaged one names the file', async () => {

@@ -50,6 +50,23 @@ export function findHelm(): string | undefined {
 }
 
 /**
+ * cert-manager's CRDs (only the CRDs: no cert-manager runs) that the script copies from
+ * its Go module, for the chart's tls.mode=certManager; or undefined.
+ */
+export function findCertManagerCrds(): string | undefined {
+  const path = join(kubeBinDir(), 'cert-manager-crds');
+  return existsSync(join(path, 'VERSION')) ? path : undefined;
+}
+
+/** The `skip` option for a test that needs cert-manager's CRDs; as skipWithoutKube. */
+export function skipWithoutCertManagerCrds(): string | false {
+  if (findCertManagerCrds() !== undefined) return false;
+  const reason = `cert-manager CRDs not found in ${kubeBinDir()}: run scripts/k8s-test-env.sh`;
+  if (process.env.QKV_K8S_REQUIRED === '1') throw new Error(reason);
+  return reason;
+}
+
+/**
  * The `skip` option for a test that needs the API server: false when the binaries are
  * there, else the reason. Under QKV_K8S_REQUIRED=1 (CI) a missing binary throws.
  */

@@ -1,6 +1,7 @@
 // Installs the chart's QuorumKVCluster CRD into a test API server and waits until the
 // server serves it.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { eventually } from './kube-pods.js';
@@ -12,8 +13,27 @@ export function loadCrd(): k8s.V1CustomResourceDefinition {
 }
 
 export async function installCrd(kubeConfig: k8s.KubeConfig): Promise<void> {
+  await createAndWait(kubeConfig, loadCrd());
+}
+
+/**
+ * Installs cert-manager's CRDs from `dir` (scripts/k8s-test-env.sh copies them from its
+ * Go module). They are Helm templates of cert-manager's chart only in their labels and
+ * annotations, which are dropped here; the schemas are used as they are.
+ */
+export async function installCertManagerCrds(kubeConfig: k8s.KubeConfig, dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.yaml')).sort()) {
+    const crd = k8s.loadYaml<k8s.V1CustomResourceDefinition>(readFileSync(join(dir, file), 'utf8'));
+    crd.metadata = { name: crd.metadata!.name! };
+    await createAndWait(kubeConfig, crd);
+    names.push(crd.metadata.name!);
+  }
+  return names;
+}
+
+async function createAndWait(kubeConfig: k8s.KubeConfig, crd: k8s.V1CustomResourceDefinition): Promise<void> {
   const api = kubeConfig.makeApiClient(k8s.ApiextensionsV1Api);
-  const crd = loadCrd();
   await api.createCustomResourceDefinition({ body: crd });
   let last = '';
   await eventually(async () => {

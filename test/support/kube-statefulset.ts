@@ -1,14 +1,15 @@
 // Plays the StatefulSet controller for tests against the real API server, where no
 // controller manager runs: it follows one StatefulSet's spec.replicas and, as the real
 // controller does with podManagementPolicy Parallel, creates the missing pods
-// `<name>-0..replicas-1` from the pod template (with the `data` claim volume, an IP on
-// 127.0.0.x and Ready, as a kubelet would report), deletes every pod at or above
+// `<name>-0..replicas-1` from the pod template (with the `data` claim volume, the
+// StatefulSet as their controlling owner, an IP on 127.0.0.x and Ready, as a kubelet
+// would report), deletes every pod at or above
 // `replicas` at once, and writes the StatefulSet's status.
 //
 // It records each spec.replicas it sees (with the time it saw it) and each pod it
 // deletes, so a test can check the order of events against what the members reported.
 import * as k8s from '@kubernetes/client-node';
-import { setPodStatus } from './kube-pods.js';
+import { setPodStatus, statefulSetOwner } from './kube-pods.js';
 
 const TICK_MS = 100;
 
@@ -103,7 +104,8 @@ export class StatefulSetPlayer {
       if (existing.has(podName)) continue;
       const volumes = [...(template.spec!.volumes ?? []), { name: 'data', persistentVolumeClaim: { claimName: `data-${podName}` } }];
       const spec = this.options.podSpec?.({ ...template.spec!, volumes }) ?? { ...template.spec!, volumes };
-      await this.core.createNamespacedPod({ namespace, body: { metadata: { name: podName, labels: template.metadata?.labels }, spec } });
+      const metadata = { name: podName, labels: template.metadata?.labels, ownerReferences: [statefulSetOwner(name, set.metadata!.uid!)] };
+      await this.core.createNamespacedPod({ namespace, body: { metadata, spec } });
       await setPodStatus(this.core, namespace, podName, ipOf(ordinal), true);
       existing.add(podName);
       this.options.onPodCreated?.(ordinal);

@@ -1,6 +1,9 @@
 // Discovery through the Kubernetes API (docs/decisions/0050-kubernetes-discovery.md):
 // list and watch the pods of this cluster by label selector in the pod's own namespace,
-// turn each into a member (./pod-member.ts), and report the member list after changes.
+// keep those its StatefulSet owns, turn each into a member (./pod-member.ts), and report
+// the member list after changes. A pod the selector finds but the StatefulSet does not
+// own is logged once (a warning: a copied label is a misconfiguration or an attempt to
+// join the ring) and never becomes a member.
 //
 // Changes are debounced: a rolling restart or a scale-up changes many pods within a
 // second, and the ring is rebuilt once per burst, not once per event. Every reported
@@ -10,15 +13,17 @@ import { DISCOVERY_DEBOUNCE_MS_DEFAULT } from '../../limits.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Discovery, Member } from '../../membership/member.js';
 import { ListWatch, type ListWatchStats, type ListWatchTiming } from '../../kubernetes/list-watch.js';
-import { membersOfPods, sameMembers } from './pod-member.js';
+import { membersOfPods, refusedPods, sameMembers } from './pod-member.js';
 
 export interface KubernetesDiscoveryOptions {
   readonly kubeConfig: k8s.KubeConfig;
   readonly namespace: string;
   /** e.g. app.kubernetes.io/name=quorumkv,app.kubernetes.io/instance=prod */
   readonly labelSelector: string;
-  /** Used for pods whose container declares no port named `grpc`. */
-  readonly grpcPort: number;
+  /** Used for pods whose container declares no port named `peer`. */
+  readonly peerPort: number;
+  /** Only pods this StatefulSet owns (as their controller) are members. */
+  readonly statefulSet: string;
   readonly logger: Logger;
   readonly debounceMs?: number;
   readonly timing?: Partial<ListWatchTiming>;
@@ -28,6 +33,8 @@ export class KubernetesDiscovery implements Discovery {
   private readonly watch: ListWatch<k8s.V1Pod>;
   private readonly debounceMs: number;
   private latest: readonly Member[] = [];
+  /** Pods refused for their owner, as last logged: each is logged once, not per event. */
+  private refused: ReadonlyMap<string, string> = new Map();
   private reported: readonly Member[] | undefined;
   private timer: NodeJS.Timeout | undefined;
   private onChange: ((members: readonly Member[]) => void) | undefined;
@@ -66,10 +73,23 @@ export class KubernetesDiscovery implements Discovery {
   }
 
   private onPods(pods: ReadonlyMap<string, k8s.V1Pod>): void {
-    this.latest = membersOfPods(pods.values(), this.options.grpcPort);
+    const { peerPort, statefulSet } = this.options;
+    this.latest = membersOfPods(pods.values(), { peerPort, statefulSet });
+    this.logRefused(refusedPods(pods.values(), statefulSet));
     // Before the first report, start() flushes synchronously after the first list.
     if (this.reported === undefined) return;
     this.timer ??= setTimeout(() => this.flush(), this.debounceMs);
+  }
+
+  private logRefused(refused: ReadonlyMap<string, string>): void {
+    const fresh = [...refused].filter(([name, reason]) => this.refused.get(name) !== reason);
+    // Bounded by the list/watch cache (KUBE_WATCH_OBJECTS_MAX pods), like the pods.
+    this.refused = refused;
+    if (fresh.length === 0) return;
+    this.options.logger.warn(
+      { refused: Object.fromEntries(fresh), statefulSet: this.options.statefulSet },
+      'kubernetes discovery: pods match the label selector but are not owned by this StatefulSet; not members',
+    );
   }
 
   private flush(): void {
