@@ -11,6 +11,11 @@
 // - a node whose ring-state.json holds the poison such a probe left before the guard
 //   (its own state at version 2^53, a peer LEFT at 2^53-1) starts, announces its state
 //   again from the current time, hears the peer again, and the cluster serves W=3.
+//
+// The nodes run with TLS, and the forged calls come from where these guards matter: a
+// member with its own valid node certificate on the peer port (a compromised or buggy
+// peer), each claiming to be the member whose certificate it holds. What a caller
+// without a member's certificate gets is test/security's subject.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -18,7 +23,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ProcessCluster } from '../support/process-cluster.js';
 import { tempDir } from '../support/temp-dir.js';
-import { RawGrpcClient, bytesField, decodeResponse, encodeRequest, varintField, type RawOutcome } from '../support/raw-grpc.js';
+import { bytesField, decodeResponse, encodeRequest, varintField, type RawGrpcClient, type RawOutcome } from '../support/raw-grpc.js';
 import type { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
 import { stampOf } from '../../src/clock/hybrid-logical-clock.js';
 import { encodeBatch } from '../../src/storage/record-codec.js';
@@ -38,16 +43,21 @@ const FORGED_VERSION = String(2 ** 53 - 1);
 
 let cluster: ProcessCluster;
 let client: QuorumKvClient;
+/** qkv-1's peer port, as member qkv-2 with its node certificate. */
 let raw: RawGrpcClient;
+/** qkv-1's peer port, as member qkv-3. */
+let rawAsThird: RawGrpcClient;
 const dataRoot = await tempDir(undefined, 'qkv-peer-guards-');
 
 before(async () => {
   cluster = await ProcessCluster.start({ size: 3, dataRoot });
   client = cluster.client(['qkv-1', 'qkv-2', 'qkv-3'], 10_000);
-  raw = new RawGrpcClient(cluster.address('qkv-1'));
+  raw = cluster.rawPeerClient('qkv-1', 'qkv-2');
+  rawAsThird = cluster.rawPeerClient('qkv-1', 'qkv-3');
 });
 
 after(async () => {
+  rawAsThird?.close();
   raw?.close();
   client?.close();
   await cluster?.stopAll();
@@ -68,8 +78,10 @@ async function applyOnExchange(records: readonly KvRecord[]): Promise<{ code: st
   return { code: reply.error!.code, message: reply.error!.message };
 }
 
-async function probe(request: object): Promise<RawOutcome> {
-  return raw.call(PROBE, encodeRequest('Replica', 'Probe', request));
+/** A probe of qkv-1 sent by the member its body names (qkv-2 for an anonymous one). */
+async function probe(request: { sender: string }): Promise<RawOutcome> {
+  const sender = request.sender === 'qkv-3' ? rawAsThird : raw;
+  return sender.call(PROBE, encodeRequest('Replica', 'Probe', request));
 }
 
 /** qkv-1's read ring digest, from an anonymous probe's answer. */
