@@ -6,7 +6,7 @@
 // the cluster's CA signed (grpc-js reports a peer certificate only for a verified
 // connection); the method needs a role the user holds (method-roles.ts). No verified
 // certificate -> UNAUTHENTICATED; a node's certificate, an unknown user or a missing
-// role -> PERMISSION_DENIED.
+// role -> PERMISSION_DENIED. Health needs a certificate but no role.
 //
 // Peer port: the TLS handshake already refused a caller without a certificate of this
 // CA (the server requires one). The certificate must name a node, and the call's
@@ -19,7 +19,7 @@ import { PeerIdentityMismatchError, PermissionDeniedError, UnauthenticatedError,
 import { serviceErrorOf } from '../api/error-status.js';
 import { senderOf } from '../transport/grpc/sender-metadata.js';
 import { identityOfCertificate, type CertificateIdentity } from './certificate-identity.js';
-import { PUBLIC_METHODS, roleNeededFor } from './method-roles.js';
+import { ANY_IDENTITY_METHODS, roleNeededFor } from './method-roles.js';
 import type { UserRoles } from './user-roles.js';
 
 /** The verified certificate identity of the call's connection, if any. */
@@ -57,9 +57,9 @@ export interface GuardOptions {
 /** The client port's guard; `users` is read on every call, so live changes apply at once. */
 export function clientPortGuard(users: () => UserRoles, options: GuardOptions = {}): grpc.ServerInterceptor {
   return guard((call, method) => {
-    if (PUBLIC_METHODS.has(method)) return undefined;
     const identity = identityOf(call);
     if (identity === undefined) return new UnauthenticatedError('the call carries no client certificate signed by this cluster\'s CA');
+    if (ANY_IDENTITY_METHODS.has(method)) return undefined;
     const role = roleNeededFor(method);
     if (identity.kind !== 'user') return new PermissionDeniedError(`node ${identity.name}`, method, role);
     if (!users().allows(identity.name, role)) return new PermissionDeniedError(identity.name, method, role);

@@ -1,8 +1,11 @@
 // Who may do what on the client port. A client is known by the user name in its client
 // certificate (src/security/certificate-identity.ts); a user holds roles:
-//   read   Get, BatchGet, the KV stream's reads, and the read-only Admin calls
+//   read   Get, BatchGet, and the Admin calls that only look (Status, Ring)
 //   write  everything `read` may, and Put, Delete, BatchPut
-//   admin  the Admin calls that change the cluster: repair, cleanup, decommission
+//   admin  everything `read` may, and the Admin calls that change the cluster: repair,
+//          cleanup, decommission. It includes `read` because no one can operate a
+//          cluster without looking at it (the scale controller polls Status); it does
+//          not include `write`: operating the cluster is not changing its data.
 // Users come from a JSON file (`qkv server --users-file`) or the QuorumKVCluster's
 // spec.users, applied live. The built-in user `admin` always holds every role, like
 // CockroachDB's root: a typo in the users list must not lock the operator out.
@@ -40,12 +43,12 @@ export class UserRoles {
     this.roles = roles;
   }
 
-  /** Whether `user` may do what `role` allows; `write` includes `read`. */
+  /** Whether `user` may do what `role` allows; `write` and `admin` include `read`. */
   allows(user: string, role: Role): boolean {
     const held = this.roles.get(user);
     if (held === undefined) return false;
     if (held.has(role)) return true;
-    return role === 'read' && held.has('write');
+    return role === 'read' && (held.has('write') || held.has('admin'));
   }
 
   get size(): number {

@@ -5,10 +5,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigInvalidError } from '../../src/errors/errors.js';
 import { BUILT_IN_ADMIN, UserRoles, loadUsersFile, parseUsers } from '../../src/security/user-roles.js';
-import { PUBLIC_METHODS, roleNeededFor } from '../../src/security/method-roles.js';
+import { ANY_IDENTITY_METHODS, roleNeededFor } from '../../src/security/method-roles.js';
 import { tempDir } from '../support/temp-dir.js';
 
-test('write includes read; admin is its own role; unknown users hold nothing', () => {
+test('write and admin include read; neither includes the other; unknown users hold nothing', () => {
   const users = new UserRoles([
     { name: 'reader', roles: ['read'] },
     { name: 'writer', roles: ['write'] },
@@ -21,7 +21,8 @@ test('write includes read; admin is its own role; unknown users hold nothing', (
   assert.equal(users.allows('writer', 'write'), true);
   assert.equal(users.allows('writer', 'admin'), false);
   assert.equal(users.allows('operator', 'admin'), true);
-  assert.equal(users.allows('operator', 'read'), false);
+  assert.equal(users.allows('operator', 'read'), true, 'an operator looks at the cluster (Status) before changing it');
+  assert.equal(users.allows('operator', 'write'), false);
   assert.equal(users.allows('stranger', 'read'), false);
 });
 
@@ -54,7 +55,7 @@ test('a users file is read, and a damaged one names the file', async () => {
   await assert.rejects(loadUsersFile(join(dir, 'missing.json')), (error: unknown) => error instanceof ConfigInvalidError && /cannot be read/.test(error.message));
 });
 
-test('every client-port method needs a role, health needs none, and an unlisted method needs admin', () => {
+test('every client-port method needs a role, health only a certificate, and an unlisted method needs admin', () => {
   assert.equal(roleNeededFor('/quorumkv.v1.KV/Get'), 'read');
   assert.equal(roleNeededFor('/quorumkv.v1.KV/BatchGet'), 'read');
   assert.equal(roleNeededFor('/quorumkv.v1.KV/Put'), 'write');
@@ -64,6 +65,6 @@ test('every client-port method needs a role, health needs none, and an unlisted 
   for (const method of ['Repair', 'Cleanup', 'Decommission']) assert.equal(roleNeededFor(`/quorumkv.v1.Admin/${method}`), 'admin');
   assert.equal(roleNeededFor('/quorumkv.v1.Admin/SomethingNew'), 'admin');
   assert.equal(roleNeededFor('/quorumkv.v1.Replica/Apply'), 'admin');
-  assert.equal(PUBLIC_METHODS.has('/grpc.health.v1.Health/Check'), true);
-  assert.equal(PUBLIC_METHODS.has('/quorumkv.v1.KV/Get'), false);
+  assert.equal(ANY_IDENTITY_METHODS.has('/grpc.health.v1.Health/Check'), true);
+  assert.equal(ANY_IDENTITY_METHODS.has('/quorumkv.v1.KV/Get'), false);
 });
