@@ -25,8 +25,8 @@ import type { Registry } from 'prom-client';
 import { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { LocalReplica } from '../coordinator/local-replica.js';
-import { NotReadyError, QkvError, ReplicaStaleError, ShuttingDownError, CertificateInvalidError } from '../errors/errors.js';
-import { NodeCertificates } from '../security/node-certificates.js';
+import { NotReadyError, QkvError, ReplicaStaleError, ShuttingDownError } from '../errors/errors.js';
+import { WatchedCertificates } from '../security/watched-certificates.js';
 import { clientPortGuard, peerPortGuard } from '../security/call-guards.js';
 import { clientPortCredentials, peerChannelCredentials, peerPortCredentials, TLS_CHANNEL_OPTIONS } from '../security/tls-credentials.js';
 import { loadUsersFile, UserRoles } from '../security/user-roles.js';
@@ -128,7 +128,7 @@ export class QuorumNode implements ClusterView, StartedNode {
   private grpcServer: grpc.Server | undefined;
   private peerServer: grpc.Server | undefined;
   /** The node's certificates, re-read when they change; undefined with --insecure. */
-  private certificates: NodeCertificates | undefined;
+  private certificates: WatchedCertificates | undefined;
   /** Who may do what on the client port; replaced live from the QuorumKVCluster. */
   private users = new UserRoles([]);
   /** The QuorumKVCluster's users as last applied, to log only changes. */
@@ -529,8 +529,9 @@ export class QuorumNode implements ClusterView, StartedNode {
       return;
     }
     const dir = config.tlsDir !== '' ? config.tlsDir : join(dataDirOf(config), 'tls');
-    const certificates = await NodeCertificates.open({
+    const certificates = await WatchedCertificates.open({
       dir,
+      expected: { kind: 'node', name: config.nodeId },
       onRotated: (set) => {
         this.securityMetrics.reloaded('rotated');
         this.securityMetrics.certificateInUse(set.notAfter);
@@ -541,10 +542,6 @@ export class QuorumNode implements ClusterView, StartedNode {
         logger.error({ dir, err: error }, 'changed certificate files are not a whole set; still using the previous ones');
       },
     });
-    if (certificates.set.nodeId !== config.nodeId) {
-      certificates.close();
-      throw new CertificateInvalidError(join(dir, 'node.crt'), `names node ${certificates.set.nodeId}, but this node is ${config.nodeId}`);
-    }
     this.certificates = certificates;
     this.securityMetrics.certificateInUse(certificates.set.notAfter);
     logger.info({ dir, notAfter: certificates.set.notAfter, users: this.users.size }, 'TLS on: client certificates on the client port, mutual TLS on the peer port');
@@ -756,7 +753,7 @@ function bind(server: grpc.Server, address: string, credentials: grpc.ServerCred
 }
 
 /** Channel credentials per peer, each accepting only that member's certificate. */
-function peerCredentialsOf(certificates: NodeCertificates): (peer: string) => grpc.ChannelCredentials {
+function peerCredentialsOf(certificates: WatchedCertificates): (peer: string) => grpc.ChannelCredentials {
   return (peer) => peerChannelCredentials(certificates, peer);
 }
 

@@ -8,7 +8,10 @@
 //   a peer call  the node's certificate as client certificate, and the server must
 //                show the certificate of exactly the member being called.
 //   a client     (CLI, `qkv bench`, QuorumKvClient) its user certificate, and the
-//                server must show a node certificate of the CA.
+//                server must show a node certificate of the CA. A short-lived client
+//                reads its files once; a long-running one (the scale controller) watches
+//                them like a node, so a renewed client certificate is used without a
+//                restart.
 // Servers and peers are addressed by IP address, which their certificates do not
 // name (a pod's IP changes; its name does not), so the usual host-name check is
 // replaced by a check of the quorumkv identity in the certificate (certificate-identity.ts).
@@ -16,7 +19,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { CertificateInvalidError, CertificateMissingError } from '../errors/errors.js';
-import type { NodeCertificates } from './node-certificates.js';
+import type { PeerCertificate } from 'node:tls';
+import { WatchedCertificates, type WatchedCertificatesOptions } from './watched-certificates.js';
 import { CA_CERTIFICATE_FILE } from './certificate-files.js';
 import { identityOfCertificate } from './certificate-identity.js';
 
@@ -27,16 +31,16 @@ import { identityOfCertificate } from './certificate-identity.js';
 export const TLS_SERVER_NAME = 'quorumkv';
 export const TLS_CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc.ssl_target_name_override': TLS_SERVER_NAME };
 
-export function clientPortCredentials(files: NodeCertificates): grpc.ServerCredentials {
+export function clientPortCredentials(files: WatchedCertificates): grpc.ServerCredentials {
   return grpc.experimental.createCertificateProviderServerCredentials(files, files, false);
 }
 
-export function peerPortCredentials(files: NodeCertificates): grpc.ServerCredentials {
+export function peerPortCredentials(files: WatchedCertificates): grpc.ServerCredentials {
   return grpc.experimental.createCertificateProviderServerCredentials(files, files, true);
 }
 
 /** Credentials for calls to `peer`: refuses a server whose certificate names another node. */
-export function peerChannelCredentials(files: NodeCertificates, peer: string): grpc.ChannelCredentials {
+export function peerChannelCredentials(files: WatchedCertificates, peer: string): grpc.ChannelCredentials {
   return grpc.experimental.createCertificateProviderChannelCredentials(files, files, {
     checkServerIdentity: (_host, certificate) => {
       const identity = identityOfCertificate(certificate);
@@ -48,6 +52,26 @@ export function peerChannelCredentials(files: NodeCertificates, peer: string): g
 
 export function clientCertificateFiles(certsDir: string, user: string): { readonly certificate: string; readonly key: string; readonly ca: string } {
   return { certificate: join(certsDir, `client.${user}.crt`), key: join(certsDir, `client.${user}.key`), ca: join(certsDir, CA_CERTIFICATE_FILE) };
+}
+
+/** A server must show a node certificate of the CA (its host name is not checked, see above). */
+function checkServerIsNode(_host: string, certificate: PeerCertificate): Error | undefined {
+  const identity = identityOfCertificate(certificate);
+  return identity?.kind === 'node' ? undefined : new Error('the server did not show a node certificate of this cluster\'s CA');
+}
+
+/**
+ * Credentials of a long-running client user whose certificate files are watched
+ * (WatchedCertificates); close `certificates` when done.
+ */
+export async function watchedClientCredentials(
+  certsDir: string,
+  user: string,
+  options: Pick<WatchedCertificatesOptions, 'onRotated' | 'onRefused'> = {},
+): Promise<{ readonly credentials: grpc.ChannelCredentials; readonly certificates: WatchedCertificates }> {
+  const certificates = await WatchedCertificates.open({ dir: certsDir, expected: { kind: 'user', name: user }, ...options });
+  const credentials = grpc.experimental.createCertificateProviderChannelCredentials(certificates, certificates, { checkServerIdentity: checkServerIsNode });
+  return { credentials, certificates };
 }
 
 /** Credentials of a client user: `client.<user>.crt` and `.key` and `ca.crt` in `certsDir`. */
@@ -63,10 +87,5 @@ export function clientChannelCredentials(certsDir: string, user: string): grpc.C
       throw new CertificateInvalidError(path, `cannot be read (${(error as Error).message})`, { cause: error });
     }
   };
-  return grpc.credentials.createSsl(read(files.ca), read(files.key), read(files.certificate), {
-    checkServerIdentity: (_host, certificate) => {
-      const identity = identityOfCertificate(certificate);
-      return identity?.kind === 'node' ? undefined : new Error('the server did not show a node certificate of this cluster\'s CA');
-    },
-  });
+  return grpc.credentials.createSsl(read(files.ca), read(files.key), read(files.certificate), { checkServerIdentity: checkServerIsNode });
 }

@@ -29,7 +29,7 @@ import { encodeBatch } from '../../src/storage/record-codec.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { addReplicaService } from '../../src/transport/grpc/replica-service.js';
 import { ensureLocalCertificates } from '../../src/security/local-certificates.js';
-import { NodeCertificates } from '../../src/security/node-certificates.js';
+import { WatchedCertificates } from '../../src/security/watched-certificates.js';
 import { peerPortCredentials } from '../../src/security/tls-credentials.js';
 import { peerPortGuard } from '../../src/security/call-guards.js';
 import { RawGrpcClient, encodeRequest, nodeChannelCredentials } from '../support/raw-grpc.js';
@@ -87,7 +87,7 @@ test('the Replica service answers any bytes with OK or one status and its code, 
   const replica = new LocalReplica(engine, new HybridLogicalClock(), { tokenOf: testTokenOf });
   await engine.apply([{ key: Buffer.from('kept'), value: Buffer.from('value'), version: { stamp: 1n, nodeId: 'n' }, expiresAtMs: 0 }]);
   const certs = await ensureLocalCertificates({ dir: await tempDir(undefined, 'qkv-fuzz-certs-'), nodeIds: ['n1', 'n2'], users: [] });
-  const serverCertificates = await NodeCertificates.open({ dir: certs.nodeDirs.get('n1')! });
+  const serverCertificates = await WatchedCertificates.open({ dir: certs.nodeDirs.get('n1')!, expected: { kind: 'node', name: 'n1' } });
   const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors: [peerPortGuard()] });
   addReplicaService(server, { handler: replica, logger: silentLogger });
   const port = await new Promise<number>((resolve, reject) =>

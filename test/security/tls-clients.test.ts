@@ -15,7 +15,9 @@ import { join } from 'node:path';
 import { connect, type PeerCertificate } from 'node:tls';
 import { ProcessCluster } from '../support/process-cluster.js';
 import { tempDir } from '../support/temp-dir.js';
-import { createNodeCertificate } from '../../src/security/certificate-authority.js';
+import { createClientCertificate, createNodeCertificate } from '../../src/security/certificate-authority.js';
+import { watchedClientCredentials } from '../../src/security/tls-credentials.js';
+import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
 import { CERTIFICATE_REFRESH_INTERVAL_MS } from '../../src/limits.js';
 
 const PROTO_ROOT = new URL('../../../proto', import.meta.url).pathname;
@@ -120,5 +122,26 @@ test('a node certificate replaced on disk is used for new connections without a 
     assert.equal(put.acks, 3);
   } finally {
     client.close();
+  }
+});
+
+test('a long-running client (the scale controller) takes a renewed client certificate for its new connections', async () => {
+  const { credentials, certificates } = await watchedClientCredentials(cluster.certsDir!, 'admin');
+  try {
+    const before = certificates.set.certificate;
+    const first = new QuorumKvClient({ addresses: [cluster.address('qkv-3')], timeoutMs: 5_000, credentials });
+    assert.equal((await first.status()).nodeId, 'qkv-3');
+    first.close();
+    await createClientCertificate({ caDir: cluster.certsDir!, outDir: cluster.certsDir!, user: 'admin', overwrite: true });
+    await certificates.refresh();
+    assert.ok(!certificates.set.certificate.equals(before), 'the renewed certificate is in use');
+    const second = new QuorumKvClient({ addresses: [cluster.address('qkv-3')], timeoutMs: 5_000, credentials });
+    try {
+      assert.equal((await second.status()).nodeId, 'qkv-3');
+    } finally {
+      second.close();
+    }
+  } finally {
+    certificates.close();
   }
 });

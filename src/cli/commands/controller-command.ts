@@ -11,7 +11,8 @@ import { MetricsHttpServer } from '../../metrics/metrics-http-server.js';
 import { controllerConfigUsage, loadControllerConfig, type ControllerConfig } from '../../controller/controller-config.js';
 import { PrometheusControllerMetrics } from '../../controller/controller-metrics.js';
 import { GrpcNodeAdmin } from '../../controller/grpc-node-admin.js';
-import { clientChannelCredentials } from '../../security/tls-credentials.js';
+import { watchedClientCredentials } from '../../security/tls-credentials.js';
+import type { WatchedCertificates } from '../../security/watched-certificates.js';
 import { ScaleController } from '../../controller/scale-controller.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from '../cli-io.js';
 
@@ -50,6 +51,7 @@ export async function runController(args: string[], io: CliIo): Promise<number> 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let controller: ScaleController | undefined;
+  let certificates: WatchedCertificates | undefined;
   const http = new MetricsHttpServer({
     registry,
     readiness: () => controller?.readiness() ?? { ready: false, reason: 'starting' },
@@ -59,6 +61,15 @@ export async function runController(args: string[], io: CliIo): Promise<number> 
     const kubeConfig = loadKubeConfig();
     const namespace = resolveNamespace(config.namespace, kubeConfig, io.env as NodeJS.ProcessEnv);
     const httpPort = await http.listen(config.host, config.httpPort);
+    // The admin client certificate is watched like a node's: cert-manager renews it
+    // while the controller runs, and new connections must use the renewed one.
+    const security = config.insecure
+      ? undefined
+      : await watchedClientCredentials(config.certsDir, config.user, {
+          onRotated: (set) => logger.info({ notAfter: set.notAfter }, 'client certificate changed on disk; new connections use it'),
+          onRefused: (error) => logger.error({ err: error }, 'changed client certificate files are not a whole set; still using the previous ones'),
+        });
+    certificates = security?.certificates;
     controller = new ScaleController({
       kubeConfig,
       namespace,
@@ -66,7 +77,7 @@ export async function runController(args: string[], io: CliIo): Promise<number> 
       statefulSet: config.statefulset,
       nodeAdmin: new GrpcNodeAdmin({
         timeoutMs: config.rpcTimeoutMs,
-        ...(config.insecure ? {} : { credentials: clientChannelCredentials(config.certsDir, config.user) }),
+        ...(security === undefined ? {} : { credentials: security.credentials }),
       }),
       logger,
       grpcPortDefault: config.grpcPort,
@@ -90,6 +101,7 @@ export async function runController(args: string[], io: CliIo): Promise<number> 
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    certificates?.close();
     await http.close();
   }
 }
