@@ -131,4 +131,13 @@ function checkWhole(config: NodeConfig): void {
     );
   }
   if (config.grpcPort === config.httpPort) throw new ConfigInvalidError(`grpc port and http port are both ${config.grpcPort}`);
+  const ports = [['grpc', config.grpcPort], ['peer', config.peerPort], ['http', config.httpPort]] as const;
+  for (const [name, port] of ports) {
+    const other = ports.find(([otherName, otherPort]) => otherName !== name && otherPort === port);
+    if (other !== undefined) throw new ConfigInvalidError(`${name} port and ${other[0]} port are both ${port}`);
+  }
+  // Plaintext together with TLS settings is a contradiction, most often an exported
+  // QKV_INSECURE meant for another cluster: refuse it rather than silently drop TLS.
+  if (config.insecure && config.tlsDir !== '') throw new ConfigInvalidError('--insecure (QKV_INSECURE) and --tls-dir (QKV_TLS_DIR) contradict each other: choose one');
+  if (config.insecure && config.usersFile !== '') throw new ConfigInvalidError('--insecure (QKV_INSECURE) and --users-file (QKV_USERS_FILE) contradict each other: without TLS no caller has a user name');
 }

@@ -93,3 +93,14 @@ test('flag and environment names derive from the field names; usage lists them a
     assert.match(usage, new RegExp(envNameOf(key)));
   }
 });
+
+test('plaintext together with TLS settings is refused, wherever each came from; ports must differ', () => {
+  const refused = (argv: string[], env: Record<string, string>, reason: RegExp): void => {
+    assert.throws(() => loadNodeConfig({ argv: [...single, ...argv], env }), (error: unknown) => error instanceof ConfigInvalidError && reason.test(error.message));
+  };
+  refused(['--tls-dir', 'certs/n1'], { QKV_INSECURE: 'true' }, /--insecure \(QKV_INSECURE\) and --tls-dir/);
+  refused(['--insecure', '--users-file', 'users.json'], {}, /--users-file/);
+  refused(['--peer-port', '7400'], {}, /grpc port and peer port are both 7400/);
+  assert.equal(loadNodeConfig({ argv: [...single, '--tls-dir', 'certs/n1'], env: {} }).insecure, false);
+  assert.equal(loadNodeConfig({ argv: single, env: { QKV_INSECURE: 'on' } }).insecure, true);
+});

@@ -20,6 +20,7 @@ import { LOCAL_ADDRESSES, LOCAL_CERTS_DIR } from '../local-cluster-layout.js';
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { clientChannelCredentials } from '../../security/tls-credentials.js';
 import { BUILT_IN_ADMIN } from '../../security/user-roles.js';
+import { booleanField } from '../../config/config-field.js';
 import type { StreamProgress__Output } from '../../api/generated/quorumkv/v1/StreamProgress.js';
 import type { CleanupStatus__Output } from '../../api/generated/quorumkv/v1/CleanupStatus.js';
 
@@ -81,9 +82,12 @@ function connect(io: CliIo, values: CommonValues): QuorumKvClient {
   return new QuorumKvClient({ addresses, timeoutMs, ...clientSecurity(io, values) });
 }
 
+/** QKV_INSECURE parsed as the node parses its own (src/config/node-config.ts). */
+const INSECURE_ENV = booleanField('plaintext');
+
 /** TLS with the user's client certificate, unless --insecure (or QKV_INSECURE) says plaintext. */
 export function clientSecurity(io: CliIo, values: CommonValues): { credentials?: ChannelCredentials } {
-  const insecure = values.insecure === true || ['1', 'true', 'yes'].includes((io.env['QKV_INSECURE'] ?? '').toLowerCase());
+  const insecure = values.insecure === true || INSECURE_ENV.fromText(io.env['QKV_INSECURE'] ?? '');
   if (insecure) return {};
   const certsDir = values['certs-dir'] ?? io.env['QKV_CERTS_DIR'] ?? LOCAL_CERTS_DIR;
   const user = values.user ?? io.env['QKV_USER'] ?? BUILT_IN_ADMIN;

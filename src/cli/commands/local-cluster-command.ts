@@ -97,7 +97,10 @@ export async function runLocalCluster(args: string[], io: CliIo): Promise<number
     else serverArgs.push('--tls-dir', nodeCertDirs.get(node.id) ?? join(certsDir, node.id));
     if (values.storage !== undefined) serverArgs.push('--storage', values.storage);
     if (values.fsync !== undefined) serverArgs.push('--fsync', values.fsync);
-    const child = spawn(process.execPath, serverArgs, { stdio: ['ignore', logFd, logFd] });
+    // The nodes take their settings from these flags alone: a QKV_* variable exported for
+    // another cluster (QKV_INSECURE, QKV_TLS_DIR, QKV_PEERS, ...) must not change them.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('QKV_')));
+    const child = spawn(process.execPath, serverArgs, { stdio: ['ignore', logFd, logFd], env });
     closeSync(logFd);
     const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
     return { node, child, logPath, exited };
