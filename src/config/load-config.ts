@@ -122,6 +122,16 @@ function checkWhole(config: NodeConfig): void {
       );
     }
   }
+  // --peers lists members at their peer ports; this node's own entry shows which port
+  // the list means. A list of client ports (the format before the peer port existed)
+  // would make every probe land on the client port, which does not serve Replica.
+  const self = config.peers.find((peer) => peer.id === config.nodeId);
+  const selfPort = self === undefined ? undefined : Number(/:(\d+)$/.exec(self.address)?.[1]);
+  if (selfPort !== undefined && selfPort !== config.peerPort) {
+    throw new ConfigInvalidError(
+      `--peers lists this node "${config.nodeId}" at port ${selfPort}, but its --peer-port is ${config.peerPort}: --peers names every member at its peer port`,
+    );
+  }
   const members = Math.max(1, config.peers.length);
   // With kubernetes discovery the members are not known until the pods are listed.
   if (config.discovery === 'static' && config.replicationFactor > members) {

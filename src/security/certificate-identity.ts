@@ -30,7 +30,8 @@ export const IDENTITY_URI_SCHEME = 'quorumkv';
  * name from being read as a flag or a relative path (`..`), since names become file
  * and directory names (`client.<user>.crt`, `<dir>/<nodeId>/`).
  */
-const NAME = /^[a-z0-9][a-z0-9._-]*$/;
+export const IDENTITY_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+const NAME = IDENTITY_NAME_PATTERN;
 
 const IDENTITY_URI = /^quorumkv:\/\/(node|user)\/([^/?#]*)$/;
 

@@ -21,7 +21,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CertificateInvalidError, CertificateMissingError } from '../errors/errors.js';
 import type { PeerCertificate } from 'node:tls';
 import { WatchedCertificates, type WatchedCertificatesOptions } from './watched-certificates.js';
-import { CA_CERTIFICATE_FILE } from './certificate-files.js';
+import { CA_CERTIFICATE_FILE, clientPaths } from './certificate-files.js';
 import { identityOfCertificate } from './certificate-identity.js';
 
 /**
@@ -50,9 +50,6 @@ export function peerChannelCredentials(files: WatchedCertificates, peer: string)
   });
 }
 
-export function clientCertificateFiles(certsDir: string, user: string): { readonly certificate: string; readonly key: string; readonly ca: string } {
-  return { certificate: join(certsDir, `client.${user}.crt`), key: join(certsDir, `client.${user}.key`), ca: join(certsDir, CA_CERTIFICATE_FILE) };
-}
 
 /** A server must show a node certificate of the CA (its host name is not checked, see above). */
 function checkServerIsNode(_host: string, certificate: PeerCertificate): Error | undefined {
@@ -76,7 +73,7 @@ export async function watchedClientCredentials(
 
 /** Credentials of a client user: `client.<user>.crt` and `.key` and `ca.crt` in `certsDir`. */
 export function clientChannelCredentials(certsDir: string, user: string): grpc.ChannelCredentials {
-  const files = clientCertificateFiles(certsDir, user);
+  const files = { ...clientPaths(certsDir, user), caPath: join(certsDir, CA_CERTIFICATE_FILE) };
   const read = (path: string): Buffer => {
     try {
       return readFileSync(path);
@@ -87,5 +84,5 @@ export function clientChannelCredentials(certsDir: string, user: string): grpc.C
       throw new CertificateInvalidError(path, `cannot be read (${(error as Error).message})`, { cause: error });
     }
   };
-  return grpc.credentials.createSsl(read(files.ca), read(files.key), read(files.certificate), { checkServerIdentity: checkServerIsNode });
+  return grpc.credentials.createSsl(read(files.caPath), read(files.keyPath), read(files.certificatePath), { checkServerIdentity: checkServerIsNode });
 }

@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigInvalidError } from '../errors/errors.js';
 import { CERTIFICATE_NAME_CHARS_MAX, USERS_MAX } from '../limits.js';
+import { IDENTITY_NAME_PATTERN } from './certificate-identity.js';
 
 export const ROLES = ['read', 'write', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -30,7 +31,7 @@ export interface UserEntry {
  * 0-9, '.', '_' and '-', starting with a letter or digit. The CRD and the chart's values
  * schema state the same pattern and length (a test keeps them equal).
  */
-export const USER_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+export const USER_NAME_PATTERN = IDENTITY_NAME_PATTERN;
 export const USER_NAME_LENGTH_MAX = CERTIFICATE_NAME_CHARS_MAX;
 
 export class UserRoles {

@@ -45,7 +45,7 @@ test('QKV_CONFIG names the file when --config does not', () => {
 
 test('peers, fsync and booleans parse from text', () => {
   const config = loadNodeConfig({
-    argv: ['--node-id', 'b', '--peers', 'a=127.0.0.1:7401, b=localhost:7402,c=[::1]:7403', '--fsync', 'interval:5', '--log-pretty'],
+    argv: ['--node-id', 'b', '--peer-port', '7402', '--peers', 'a=127.0.0.1:7401, b=localhost:7402,c=[::1]:7403', '--fsync', 'interval:5', '--log-pretty'],
     env: {},
   });
   assert.deepEqual(config.peers.map((p) => [p.id, p.address]), [['a', '127.0.0.1:7401'], ['b', 'localhost:7402'], ['c', '[::1]:7403']]);
@@ -101,6 +101,11 @@ test('plaintext together with TLS settings is refused, wherever each came from; 
   refused(['--tls-dir', 'certs/n1'], { QKV_INSECURE: 'true' }, /--insecure \(QKV_INSECURE\) and --tls-dir/);
   refused(['--insecure', '--users-file', 'users.json'], {}, /--users-file/);
   refused(['--peer-port', '7400'], {}, /grpc port and peer port are both 7400/);
+  // A --peers list of client ports (the format before the peer port existed).
+  assert.throws(
+    () => loadNodeConfig({ argv: ['--node-id', 'a', '--grpc-port', '7401', '--peers', 'a=127.0.0.1:7401,b=127.0.0.1:7402', '--replication-factor', '2'], env: {} }),
+    (error: unknown) => error instanceof ConfigInvalidError && /lists this node "a" at port 7401, but its --peer-port is 7500/.test(error.message),
+  );
   assert.equal(loadNodeConfig({ argv: [...single, '--tls-dir', 'certs/n1'], env: {} }).insecure, false);
   assert.equal(loadNodeConfig({ argv: single, env: { QKV_INSECURE: 'on' } }).insecure, true);
 });
