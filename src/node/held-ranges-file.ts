@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { StateFileCorruptError } from '../errors/errors.js';
 import type { TokenInterval } from '../streaming/completed-ranges.js';
 import type { HeldRangesStore } from '../streaming/held-ranges.js';
-import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
+import { readFileIfExists, writeFileAtomic } from '../fs/atomic-file.js';
 import { intervalsFromJson, intervalsToJson } from './token-intervals-json.js';
 
 const FILE_NAME = 'held-ranges.json';

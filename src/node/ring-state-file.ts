@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { StateFileCorruptError } from '../errors/errors.js';
 import type { RingStateSnapshot, RingStateStore } from '../membership/ring-state-table.js';
 import { parseRingState, type AnnouncedRingState } from '../membership/ring-state.js';
-import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
+import { readFileIfExists, writeFileAtomic } from '../fs/atomic-file.js';
 
 const FILE_NAME = 'ring-state.json';
 const FORMAT = 1;

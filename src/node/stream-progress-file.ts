@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { StateFileCorruptError } from '../errors/errors.js';
 import { CompletedRanges } from '../streaming/completed-ranges.js';
 import type { MovementKind } from '../streaming/range-movement.js';
-import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
+import { readFileIfExists, writeFileAtomic } from '../fs/atomic-file.js';
 import { intervalsFromJson, intervalsToJson } from './token-intervals-json.js';
 
 const FILE_NAME = 'stream-progress.json';

@@ -8,13 +8,12 @@
 // All are PEM. A key is created with mode 0600 from its first byte, never chmod-ed
 // afterwards. Every file is written to a temporary name in the same directory, synced
 // and renamed over the old one, so a process watching the directory for rotation sees
-// the old file or the new one, never half a file. (src/node/atomic-file.ts does the same
-// for state files but with a fixed temporary name and the default mode.)
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+// the old file or the new one, never half a file (src/fs/atomic-file.ts, shared with the
+// data directory's state files).
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CertificateInvalidError } from '../errors/errors.js';
+export { writeFileAtomic } from '../fs/atomic-file.js';
 import { CERTIFICATE_FILE_BYTES_MAX } from '../limits.js';
 import { checkIdentityName } from './certificate-identity.js';
 
@@ -59,40 +58,6 @@ export function clientPaths(dir: string, user: string): CertificatePaths {
 /** Creates the directory (mode 0700) and its parents when missing; an existing one keeps its mode. */
 export async function ensureCertsDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: CERTS_DIR_MODE });
-}
-
-/**
- * Replaces `path` with `text` atomically: a new temporary file (created with `mode`,
- * exclusive, a random name so two writers never share one) is written and synced,
- * renamed over `path`, and the directory synced.
- */
-export async function writeFileAtomic(path: string, text: string, mode: number): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
-  try {
-    try {
-      await handle.writeFile(text);
-      // The umask may have narrowed the mode; a certificate should still be readable by others.
-      await handle.chmod(mode);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
-    throw error;
-  }
-  await syncDirectory(dirname(path));
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 export async function fileExists(path: string): Promise<boolean> {
