@@ -5,6 +5,7 @@
 // stderr, `qkv: CODE: message`, and a non-zero exit code (src/cli/cli-io.ts).
 import { parseArgs } from 'node:util';
 import { QuorumKvClient } from '../../client/quorum-kv-client.js';
+import { QkvError, isQkvError } from '../../errors/errors.js';
 import {
   EXIT_NOT_FOUND,
   EXIT_OK,
@@ -98,6 +99,13 @@ async function withClient<T>(io: CliIo, values: CommonValues, run: (client: Quor
   const client = connect(io, values);
   try {
     return await run(client);
+  } catch (error) {
+    // A TLS node drops a plaintext connection before any gRPC is spoken, so all the
+    // client sees is "cannot connect": say what is the likely cause.
+    if (isQkvError(error) && error.code === 'PEER_UNREACHABLE' && clientSecurity(io, values).credentials === undefined) {
+      throw new QkvError(error.code, `${error.message} (with --insecure: if the cluster runs with TLS, as it does by default, leave --insecure out)`, { cause: error });
+    }
+    throw error;
   } finally {
     client.close();
   }
