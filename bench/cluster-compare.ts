@@ -37,6 +37,7 @@ const { values } = parseArgs({
     'cpu-prof-dir': { type: 'string' },
     'json-out': { type: 'string' },
     'keep-data': { type: 'boolean', default: false },
+    insecure: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -44,7 +45,9 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`usage: npm run bench:compare -- [--duration 10s] [--warmup 2s] [--records 100000] [--value-bytes 100]
        [--concurrency 64] [--distribution zipfian|uniform] [--batch 100] [--only ${SYSTEMS.join(',')}]
-       [--cpu-prof-dir DIR] [--json-out FILE] [--keep-data]`);
+       [--cpu-prof-dir DIR] [--json-out FILE] [--keep-data] [--insecure]
+quorumkv runs with TLS and client certificates, as it does by default; --insecure runs it
+plaintext, to measure what TLS costs.`);
   process.exit(0);
 }
 
@@ -114,9 +117,9 @@ async function start(system: SystemKey): Promise<RunningSystem> {
     case 'redis':
       return startRedisServer(group, launch);
     case 'quorumkv':
-      return startQuorumKvCluster(group, { ...launch, size: 3, replicationFactor: 3, fsync: 'always', ...(cpuProfileDir ? { cpuProfileDir } : {}) });
+      return startQuorumKvCluster(group, { ...launch, size: 3, replicationFactor: 3, fsync: 'always', insecure: values.insecure, ...(cpuProfileDir ? { cpuProfileDir } : {}) });
     case 'quorumkv-1':
-      return startQuorumKvCluster(group, { ...launch, size: 1, replicationFactor: 1, fsync: 'always', ...(cpuProfileDir ? { cpuProfileDir } : {}) });
+      return startQuorumKvCluster(group, { ...launch, size: 1, replicationFactor: 1, fsync: 'always', insecure: values.insecure, ...(cpuProfileDir ? { cpuProfileDir } : {}) });
     case 'noop':
       return startNoopServer(group, Number(values['value-bytes']), launch);
   }
