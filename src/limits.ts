@@ -331,3 +331,15 @@ export const CERTIFICATE_VALIDITY_DAYS_DEFAULT = 365;
 export const CERTIFICATE_VALIDITY_DAYS_MAX = 36_500;
 /** Largest certificate or key file read; real ones are a few KiB, a bundle of CAs a few more. */
 export const CERTIFICATE_FILE_BYTES_MAX = 1024 * 1024;
+/**
+ * Calls whose request message the node reads at once (src/security/receive-gate.ts).
+ * grpc-js holds a call's whole message, up to GRPC_MESSAGE_BYTES_MAX, before any
+ * handler or size check runs; a call past this many waits, its HTTP/2 stream paused so
+ * that flow control keeps its bytes with the sender. Bounds what callers with a valid
+ * certificate can make the node hold: 8 × 16 MiB = 128 MiB at worst.
+ */
+export const RECEIVING_CALLS_MAX = 8;
+/** Calls waiting for a turn to be read; more are refused OVERLOADED at once. */
+export const RECEIVE_WAITING_CALLS_MAX = 4096;
+/** How long a call may take to deliver its message once its turn came; then it is ended. */
+export const RECEIVE_TIMEOUT_MS = 10_000;

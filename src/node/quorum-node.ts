@@ -28,6 +28,7 @@ import { LocalReplica } from '../coordinator/local-replica.js';
 import { NotReadyError, QkvError, ReplicaStaleError, ShuttingDownError } from '../errors/errors.js';
 import { WatchedCertificates } from '../security/watched-certificates.js';
 import { clientPortGuard, peerPortGuard } from '../security/call-guards.js';
+import { ReceiveGate } from '../security/receive-gate.js';
 import { clientPortCredentials, peerChannelCredentials, peerPortCredentials, TLS_CHANNEL_OPTIONS } from '../security/tls-credentials.js';
 import { loadUsersFile, UserRoles } from '../security/user-roles.js';
 import { PrometheusSecurityMetrics } from '../metrics/security-prometheus.js';
@@ -439,11 +440,15 @@ export class QuorumNode implements ClusterView, StartedNode {
     };
     const server = new grpc.Server({
       ...SERVER_OPTIONS,
-      interceptors: certificates === undefined ? [] : [clientPortGuard(() => this.users, { onRefused: onRefused('client') })],
+      // The guard first: a refused caller never takes a turn at the receive gate.
+      interceptors: [
+        ...(certificates === undefined ? [] : [clientPortGuard(() => this.users, { onRefused: onRefused('client') })]),
+        new ReceiveGate().interceptor(),
+      ],
     });
     const peerServer = new grpc.Server({
       ...SERVER_OPTIONS,
-      interceptors: certificates === undefined ? [] : [peerPortGuard({ onRefused: onRefused('peer') })],
+      interceptors: [...(certificates === undefined ? [] : [peerPortGuard({ onRefused: onRefused('peer') })]), new ReceiveGate().interceptor()],
     });
     const context = createApiContext(logger, this.registry);
     addKvService(server, {

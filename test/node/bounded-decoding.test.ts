@@ -26,9 +26,11 @@ const REFUSAL_MS_MAX = 5_000;
 /**
  * Resident memory the node may keep once the attacks are over (the unfixed node gained
  * 4 GB from the first one). Each attack's 16 MiB message stays resident until the
- * collector frees it, so memory is read once it has settled (SETTLE_MS_MAX).
+ * collector frees it, so memory is read once it has settled (SETTLE_MS_MAX). Resident
+ * memory that the heap gave back need not leave the process, so what settles varies
+ * from run to run: +37 to +65 MiB was seen over eight 16 MiB attacks.
  */
-const RSS_GROWTH_BYTES_MAX = 64 * MIB;
+const RSS_GROWTH_BYTES_MAX = 96 * MIB;
 /**
  * Peak resident memory the node may gain during the attacks: a few received 16 MiB
  * messages (grpc-js's chunks and their concatenation) not yet collected, nothing that

@@ -232,6 +232,26 @@ test('forty 15 MiB calls at once from a caller without a certificate, health inc
   assert.ok(grownBytes < 96 * 1024 * 1024, `the node grew by ${Math.round(grownBytes / 1024 / 1024)} MiB`);
 });
 
+test('forty 15 MiB Gets at once from a user with the read role: memory stays within the receive gate\'s bound', async (context) => {
+  // grpc-js holds a call's whole message before any size check; the receive gate lets
+  // RECEIVING_CALLS_MAX (8) calls be read at a time. Without it the node grew by ~700 MB.
+  const body = Buffer.alloc(15 * 1024 * 1024, 0x0a);
+  const rssBefore = rssBytes('qkv-1');
+  let peakBytes = rssBefore;
+  const sampler = setInterval(() => (peakBytes = Math.max(peakBytes, rssBytes('qkv-1'))), 20);
+  const reader = cluster.rawClient('qkv-1', {}, 'reader');
+  try {
+    const outcomes = await Promise.all(Array.from({ length: 40 }, () => reader.call('/quorumkv.v1.KV/Get', body, 60_000)));
+    for (const outcome of outcomes) assert.equal(outcome.code, 'INVALID_ARGUMENT', JSON.stringify({ ...outcome, response: undefined }));
+  } finally {
+    clearInterval(sampler);
+    reader.close();
+  }
+  const peakGrowthMiB = Math.round((peakBytes - rssBefore) / 1024 / 1024);
+  context.diagnostic(`peak RSS growth ${peakGrowthMiB} MiB`);
+  assert.ok(peakGrowthMiB < 320, `the node grew by ${peakGrowthMiB} MiB at its peak`);
+});
+
 test('reflection is off on the client port unless enabled; health answers any certificate of the CA, and no caller without one', async () => {
   const admin = cluster.rawClient('qkv-1');
   try {
