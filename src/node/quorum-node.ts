@@ -95,6 +95,9 @@ import { createDiscovery } from './node-discovery.js';
 import { dataDirOf, openNodeStorage } from './node-storage.js';
 import { softwareVersion } from './software-version.js';
 
+/** At most one `call refused` log line per port and code in this time. */
+const REFUSAL_LOG_INTERVAL_MS = 1_000;
+
 /** The gRPC services health reports on; '' is the whole server. */
 const HEALTH_SERVICES = ['', 'quorumkv.v1.KV', 'quorumkv.v1.Admin', 'quorumkv.v1.Replica'];
 
@@ -434,9 +437,16 @@ export class QuorumNode implements ClusterView, StartedNode {
       probe: async (hello) => membership.onProbe(hello),
     };
     const certificates = this.certificates;
+    // Every refusal is counted; at most one a second per port and code is logged, so a
+    // caller hammering the port cannot fill the disk with log lines.
+    const refusalLoggedAtMs = new Map<string, number>();
     const onRefused = (port: 'client' | 'peer') => (error: QkvError, method: string) => {
       this.securityMetrics.refused(port, error.code);
-      logger.warn({ port, method, code: error.code, reason: error.message }, 'call refused');
+      const key = `${port} ${error.code}`;
+      const nowMs = Date.now();
+      if (nowMs - (refusalLoggedAtMs.get(key) ?? 0) < REFUSAL_LOG_INTERVAL_MS) return;
+      refusalLoggedAtMs.set(key, nowMs);
+      logger.warn({ port, method, code: error.code, reason: error.message }, 'call refused (more like it within a second are counted in qkv_calls_refused_total, not logged)');
     };
     const server = new grpc.Server({
       ...SERVER_OPTIONS,
