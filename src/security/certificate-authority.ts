@@ -19,7 +19,7 @@
 //           client certificate can never serve as a node; 1 year by default.
 // No certificate outlives its CA: a longer lifetime is cut to the CA's notAfter.
 import assert from 'node:assert/strict';
-import { X509Certificate, createPrivateKey, createPublicKey, KeyObject, randomBytes, webcrypto, type KeyObject as KeyObjectType } from 'node:crypto';
+import { X509Certificate, createPrivateKey, KeyObject, randomBytes, webcrypto, type KeyObject as KeyObjectType } from 'node:crypto';
 import { CertificateExistsError, CertificateInvalidError, CertificateMissingError, CertificateNameInvalidError } from '../errors/errors.js';
 import {
   CA_VALIDITY_DAYS_DEFAULT,
@@ -37,6 +37,7 @@ import {
   ensureCertsDir,
   fileExists,
   nodePaths,
+  pemCertificateBlocks,
   readCertificateFile,
   writeFileAtomic,
   type CertificatePaths,
@@ -166,8 +167,7 @@ export async function loadCa(dir: string, now: Date = new Date()): Promise<Certi
   const notAfter = new Date(certificate.validTo);
   if (notAfter.getTime() <= now.getTime()) throw new CertificateInvalidError(paths.certificatePath, `the CA expired on ${notAfter.toISOString()}`);
   const privateKey = parsePrivateKey(paths.keyPath, keyPem);
-  const publicKeyDer = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-  if (!publicKeyDer.equals(certificate.publicKey.export({ type: 'spki', format: 'der' }))) {
+  if (!certificate.checkPrivateKey(privateKey)) {
     throw new CertificateInvalidError(paths.keyPath, `is not the key of ${paths.certificatePath}`);
   }
   const signingKey = await webcrypto.subtle.importKey('pkcs8', privateKey.export({ type: 'pkcs8', format: 'der' }), KEY_ALGORITHM, false, ['sign']);
@@ -271,13 +271,9 @@ function caDirOf(options: IssueOptionsBase): string {
 async function caCopyNeededAt(path: string, ca: CertificateAuthority, overwrite: boolean): Promise<boolean> {
   const existing = await readCertificateFile(path);
   if (existing === undefined) return true;
-  if (pemBlocks(existing).some((block) => sameCertificate(block, ca.certificate))) return false;
+  if (pemCertificateBlocks(existing).some((block) => sameCertificate(block, ca.certificate))) return false;
   if (overwrite) return true;
   throw new CertificateExistsError(path, `it does not hold the CA ${ca.certificatePath}, so the new certificate would not verify against it; pass --overwrite to replace it`);
-}
-
-function pemBlocks(text: string): string[] {
-  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }
 
 function sameCertificate(pem: string, certificate: X509Certificate): boolean {

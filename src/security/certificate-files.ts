@@ -92,3 +92,8 @@ export async function readCertificateFile(path: string): Promise<string | undefi
     throw new CertificateInvalidError(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
   }
 }
+
+/** The PEM certificate blocks of a file's text (a ca.crt may hold several CAs). */
+export function pemCertificateBlocks(text: string): string[] {
+  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}

@@ -12,7 +12,7 @@
 // name, expired or about to expire; a missing ca.crt copy is written back. The CA
 // itself is created only when neither of its files exists: half a CA, or one that
 // cannot be read, is an error for a person to look at, never something to replace.
-import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { join } from 'node:path';
 import { CertificateMissingError } from '../errors/errors.js';
 import { createCa, createClientCertificate, createNodeCertificate, loadCa, type CertificateAuthority } from './certificate-authority.js';
@@ -98,9 +98,7 @@ async function usable(paths: CertificatePaths, identity: CertificateIdentity, ca
   try {
     const certificate = new X509Certificate(certificatePem);
     const found = identityOfCertificate(certificate);
-    const keyMatches = createPublicKey(createPrivateKey(keyPem))
-      .export({ type: 'spki', format: 'der' })
-      .equals(certificate.publicKey.export({ type: 'spki', format: 'der' }));
+    const keyMatches = certificate.checkPrivateKey(createPrivateKey(keyPem));
     return (
       found?.kind === identity.kind &&
       found.name === identity.name &&

@@ -15,13 +15,12 @@
 // now. Anything else is reported and the previous set stays in use: a node that took
 // another member's certificate would be cut off by every peer.
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { experimental } from '@grpc/grpc-js';
 import { CertificateInvalidError, CertificateMissingError } from '../errors/errors.js';
 import { CERTIFICATE_REFRESH_INTERVAL_MS } from '../limits.js';
 import { identityOfCertificate, type CertificateIdentity } from './certificate-identity.js';
-import { CA_CERTIFICATE_FILE, NODE_CERTIFICATE_FILE, NODE_KEY_FILE, clientCertificateFile, clientKeyFile } from './certificate-files.js';
+import { CA_CERTIFICATE_FILE, NODE_CERTIFICATE_FILE, NODE_KEY_FILE, clientCertificateFile, clientKeyFile, pemCertificateBlocks, readCertificateFile } from './certificate-files.js';
 
 type CaListener = experimental.CaCertificateUpdateListener;
 type IdentityListener = experimental.IdentityCertificateUpdateListener;
@@ -120,12 +119,9 @@ function sameSet(a: CertificateSet, b: CertificateSet): boolean {
 }
 
 async function readOne(dir: string, name: string, expected: CertificateIdentity): Promise<Buffer> {
-  try {
-    return await readFile(join(dir, name));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CertificateMissingError(join(dir, name), hintFor(expected));
-    throw new CertificateInvalidError(join(dir, name), `cannot be read (${(error as Error).message})`, { cause: error });
-  }
+  const text = await readCertificateFile(join(dir, name));
+  if (text === undefined) throw new CertificateMissingError(join(dir, name), hintFor(expected));
+  return Buffer.from(text);
 }
 
 function hintFor(expected: CertificateIdentity): string {
@@ -140,8 +136,6 @@ export function certificateFilesOf(identity: CertificateIdentity): { readonly ce
   return identity.kind === 'node' ? { certificate: NODE_CERTIFICATE_FILE, key: NODE_KEY_FILE } : { certificate: clientCertificateFile(identity.name), key: clientKeyFile(identity.name) };
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
-
 /** Reads and checks one directory's CA, and the certificate and key of `expected`. */
 export async function readCertificateSet(choice: CertificateChoice, now: Date = new Date()): Promise<CertificateSet> {
   const { dir, expected } = choice;
@@ -152,7 +146,7 @@ export async function readCertificateSet(choice: CertificateChoice, now: Date = 
   let leaf: X509Certificate;
   try {
     // ca.crt may hold several CAs (the old and the new one while a CA is rotated).
-    caCertificates = (ca.toString('latin1').match(PEM_CERTIFICATE) ?? []).map((pem) => new X509Certificate(pem));
+    caCertificates = pemCertificateBlocks(ca.toString('utf8')).map((pem) => new X509Certificate(pem));
     leaf = new X509Certificate(certificate);
   } catch (error) {
     throw new CertificateInvalidError(dir, `a certificate is not valid PEM (${(error as Error).message})`, { cause: error });
