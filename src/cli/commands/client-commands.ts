@@ -86,10 +86,14 @@ function connect(io: CliIo, values: CommonValues): QuorumKvClient {
 /** QKV_INSECURE parsed as the node parses its own (src/config/node-config.ts). */
 const INSECURE_ENV = booleanField('plaintext');
 
+/** Whether --insecure (or QKV_INSECURE) asks for plaintext. */
+function isInsecure(io: CliIo, values: CommonValues): boolean {
+  return values.insecure === true || INSECURE_ENV.fromText(io.env['QKV_INSECURE'] ?? '');
+}
+
 /** TLS with the user's client certificate, unless --insecure (or QKV_INSECURE) says plaintext. */
 export function clientSecurity(io: CliIo, values: CommonValues): { credentials?: ChannelCredentials } {
-  const insecure = values.insecure === true || INSECURE_ENV.fromText(io.env['QKV_INSECURE'] ?? '');
-  if (insecure) return {};
+  if (isInsecure(io, values)) return {};
   const certsDir = values['certs-dir'] ?? io.env['QKV_CERTS_DIR'] ?? LOCAL_CERTS_DIR;
   const user = values.user ?? io.env['QKV_USER'] ?? BUILT_IN_ADMIN;
   return { credentials: clientChannelCredentials(certsDir, user) };
@@ -102,7 +106,7 @@ async function withClient<T>(io: CliIo, values: CommonValues, run: (client: Quor
   } catch (error) {
     // A TLS node drops a plaintext connection before any gRPC is spoken, so all the
     // client sees is "cannot connect": say what is the likely cause.
-    if (isQkvError(error) && error.code === 'PEER_UNREACHABLE' && clientSecurity(io, values).credentials === undefined) {
+    if (isQkvError(error) && error.code === 'PEER_UNREACHABLE' && isInsecure(io, values)) {
       throw new QkvError(error.code, `${error.message} (with --insecure: if the cluster runs with TLS, as it does by default, leave --insecure out)`, { cause: error });
     }
     throw error;
