@@ -68,7 +68,7 @@ export function statusName(status: grpc.status): string {
  * their message may hold anything, so the client sees INTERNAL and a fixed text while
  * the caller logs the original.
  */
-export function serviceErrorOf(error: unknown): Partial<grpc.StatusObject> {
+export function serviceErrorOf(error: unknown): { code: grpc.status; details: string; metadata: grpc.Metadata } {
   const qkvError = isQkvError(error) ? error : new QkvError('INTERNAL', 'internal error; the node has logged it');
   const metadata = new grpc.Metadata();
   metadata.set(ERROR_CODE_METADATA_KEY, qkvError.code);

@@ -51,7 +51,7 @@ export function unary<Request, Response>(
       },
       (error: unknown) => {
         const status = serviceErrorOf(error);
-        context.requests.inc({ method, code: statusName(status.code ?? grpc.status.UNKNOWN) });
+        context.requests.inc({ method, code: statusName(status.code) });
         if (!isQkvError(error)) context.logger.error({ err: error, method }, 'request failed with an unexpected error');
         callback(status);
       },

@@ -41,8 +41,7 @@ function guard(check: (call: grpc.ServerInterceptingCallInterface, method: strin
               return;
             }
             onRefused?.(refusal, methodDescriptor.path);
-            const status = serviceErrorOf(refusal);
-            call.sendStatus({ code: status.code ?? grpc.status.PERMISSION_DENIED, details: refusal.message, metadata: status.metadata ?? null });
+            call.sendStatus(serviceErrorOf(refusal));
           },
         });
       },

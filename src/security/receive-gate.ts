@@ -53,8 +53,7 @@ export class ReceiveGate {
       };
       const end = (error: QkvError): void => {
         finish();
-        const status = serviceErrorOf(error);
-        call.sendStatus({ code: status.code ?? grpc.status.RESOURCE_EXHAUSTED, details: error.message, metadata: status.metadata ?? null });
+        call.sendStatus(serviceErrorOf(error));
       };
       return new grpc.ServerInterceptingCall(call, {
         start: (next) => {
