@@ -4,6 +4,7 @@
 // changes, reports restart-only ones and writes the status.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
@@ -243,6 +244,66 @@ describe('QuorumKVCluster (real API server)', { skip: skipWithoutKube() }, () =>
       assert.equal(applied.length, 2, 'once at start, once for the key limit; the N change applies nothing live');
     } finally {
       client.close();
+      await node.stop();
+    }
+  });
+
+  // Users and roles from the QuorumKVCluster, applied live by a real node with TLS: a
+  // client certificate's user gets nothing until spec.users names it, then exactly its
+  // roles, and loses them again when the spec drops it, with no restart; the built-in
+  // admin keeps every role throughout.
+  test('roles follow spec.users live; the built-in admin keeps every role', async () => {
+    // Its own resource and StatefulSet name in this namespace: discovery takes only the
+    // pods the StatefulSet `users` owns, so the other tests' pods are not members.
+    const name = 'live-users';
+    await create(name, { replicationFactor: 1, vnodesPerNode: 16 });
+    const patchUsers = (users: unknown): Promise<unknown> => patchSpec(name, { users });
+    const certsDir = join(await tempDir(), 'certs');
+    const certificates = await ensureLocalCertificates({ dir: certsDir, nodeIds: ['live-users-0'], users: ['admin', 'app'] });
+    const grpcPort = await freePort();
+    const peerPort = await freePort();
+    await createPod(core, namespace, 'live-users-0', { grpc: grpcPort, peer: peerPort });
+    await setPodStatus(core, namespace, 'live-users-0', '127.0.0.6', true);
+    const node = NodeProcess.start(
+      ['--node-id', 'live-users-0', '--host', '127.0.0.6', '--grpc-port', String(grpcPort), '--peer-port', String(peerPort), '--http-port', String(await freePort()),
+        '--tls-dir', certificates.nodeDirs.get('live-users-0')!, '--storage', 'memory', '--replication-factor', '1', '--vnodes', '16',
+        '--discovery', 'kubernetes', '--kube-namespace', namespace, '--kube-label-selector', TEST_SELECTOR, '--kube-cluster-resource', name],
+      { KUBECONFIG: server.kubeconfigPath },
+    );
+    const address = `127.0.0.6:${grpcPort}`;
+    const admin = new QuorumKvClient({ addresses: [address], timeoutMs: 2000, credentials: clientChannelCredentials(certsDir, 'admin') });
+    const app = new QuorumKvClient({ addresses: [address], timeoutMs: 2000, credentials: clientChannelCredentials(certsDir, 'app') });
+    const show = (): string => node.output.join('').slice(-3000);
+    const codeOf = async (promise: Promise<unknown>): Promise<string> => {
+      try {
+        await promise;
+        return 'OK';
+      } catch (error) {
+        return (error as { code?: string }).code ?? String(error);
+      }
+    };
+    try {
+      await eventually(async () => (await codeOf(admin.put(Buffer.from('k'), Buffer.from('v')))) === 'OK', show, 30_000);
+      // spec.users names nobody: only the built-in admin may call.
+      assert.equal(await codeOf(app.get(Buffer.from('k'))), 'PERMISSION_DENIED');
+
+      await patchUsers([{ name: 'app', roles: ['read'] }]);
+      await eventually(async () => (await codeOf(app.get(Buffer.from('k')))) === 'OK', show);
+      assert.equal(await codeOf(app.put(Buffer.from('k'), Buffer.from('by app'))), 'PERMISSION_DENIED');
+
+      await patchUsers([{ name: 'app', roles: ['write'] }]);
+      await eventually(async () => (await codeOf(app.put(Buffer.from('k'), Buffer.from('by app')))) === 'OK', show);
+      assert.equal(await codeOf(app.repair()), 'PERMISSION_DENIED');
+
+      await patchUsers([]);
+      await eventually(async () => (await codeOf(app.get(Buffer.from('k')))) === 'PERMISSION_DENIED', show);
+      assert.equal((await admin.get(Buffer.from('k'))).value?.toString(), 'by app');
+      assert.equal(await codeOf(admin.repair()), 'OK');
+      const applied = node.logRecords().filter((record) => record.msg === 'users and roles applied from the QuorumKVCluster');
+      assert.ok(applied.length >= 3, show());
+    } finally {
+      admin.close();
+      app.close();
       await node.stop();
     }
   });
