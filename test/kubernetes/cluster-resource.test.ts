@@ -254,7 +254,7 @@ describe('QuorumKVCluster (real API server)', { skip: skipWithoutKube() }, () =>
   // admin keeps every role throughout.
   test('roles follow spec.users live; the built-in admin keeps every role', async () => {
     // Its own resource and StatefulSet name in this namespace: discovery takes only the
-    // pods the StatefulSet `users` owns, so the other tests' pods are not members.
+    // pods the StatefulSet `live-users` owns, so the other tests' pods are not members.
     const name = 'live-users';
     await create(name, { replicationFactor: 1, vnodesPerNode: 16 });
     const patchUsers = (users: unknown): Promise<unknown> => patchSpec(name, { users });
