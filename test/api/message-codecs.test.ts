@@ -32,6 +32,7 @@ import { messageSchema } from '../../src/api/request-limits.js';
 import { BatchTooLargeError } from '../../src/errors/errors.js';
 import { BATCH_ITEMS_MAX, REPLICA_BATCH_ITEMS_MAX } from '../../src/limits.js';
 import { damaged } from '../support/damaged-bytes.js';
+import { varint } from '../support/raw-grpc.js';
 
 const { grpcObject } = loadQuorumKvProtocol();
 const kv = grpcObject.quorumkv.v1.KV.service;
@@ -53,21 +54,12 @@ const version = fc.record({ stamp: uint64, nodeId: text });
 
 /** One field the codecs do not know (number 15), in any wire type they can skip. */
 const unknownField = fc.oneof(
-  uint32.map((value) => Buffer.from([0x78, ...varint(value)])),
-  bytes.map((payload) => Buffer.from([0x7a, ...varint(payload.length), ...payload])),
+  uint32.map((value) => Buffer.from([0x78, ...varint(BigInt(value))])),
+  bytes.map((payload) => Buffer.from([0x7a, ...varint(BigInt(payload.length)), ...payload])),
   fc.constant(Buffer.from([0x79, 1, 2, 3, 4, 5, 6, 7, 8])),
   fc.constant(Buffer.from([0x7d, 1, 2, 3, 4])),
 );
 
-function varint(value: number): number[] {
-  const out: number[] = [];
-  while (value >= 0x80) {
-    out.push((value & 0x7f) | 0x80);
-    value = Math.floor(value / 128);
-  }
-  out.push(value);
-  return out;
-}
 
 /** Both directions for one message: fast decode of generic bytes, generic decode of fast bytes. */
 function checkRequest<T>(codec: Codec, decode: (bytes: Buffer) => unknown, arbitrary: fc.Arbitrary<T>): void {
@@ -361,7 +353,7 @@ describe('item counts', () => {
     // Unpacked: one varint field per flag.
     const flagFields = Buffer.alloc(2 * (REPLICA_BATCH_ITEMS_MAX + 1));
     for (let at = 0; at < flagFields.length; at += 2) flagFields[at] = 0x10;
-    const unpacked = Buffer.concat([Buffer.from([0x1a, ...varint(flagFields.length)]), flagFields]);
+    const unpacked = Buffer.concat([Buffer.from([0x1a, ...varint(BigInt(flagFields.length))]), flagFields]);
     assert.throws(() => client.deserialize(unpacked), batchTooLarge('ReadResponse.found', REPLICA_BATCH_ITEMS_MAX));
   });
 
@@ -378,8 +370,8 @@ describe('item counts', () => {
     // payload (100,000 empty results) as fields of the reply itself.
     const hidden = Buffer.alloc(200_000);
     for (let at = 0; at < hidden.length; at += 2) hidden[at] = 0x0a;
-    const read = Buffer.concat([Buffer.from([0x1a, ...varint(hidden.length)]), hidden]);
-    const smuggled = Buffer.concat([Buffer.from([0x0a, ...varint(read.length)]), read]);
+    const read = Buffer.concat([Buffer.from([0x1a, ...varint(BigInt(hidden.length))]), hidden]);
+    const smuggled = Buffer.concat([Buffer.from([0x0a, ...varint(BigInt(read.length))]), read]);
     assert.equal((exchange.responseDeserialize(smuggled) as { read?: { results: unknown[] } }).read?.results.length, 100_000, 'what protobufjs alone makes of it');
     assert.throws(() => client.deserialize(smuggled), { code: 'INVALID_ARGUMENT', message: /ExchangeReply\.id arrived in wire type 2/ });
   });

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
+import { varint } from './raw-grpc.js';
 
 interface FieldDescriptor {
   readonly name: string;
@@ -44,17 +45,6 @@ export function messageArbitrary(typeName: string, options: MessageArbitraryOpti
   return fc.record(model, { requiredKeys: [] });
 }
 
-/** A varint, for unknown fields written by hand. */
-function varint(value: number): number[] {
-  const out: number[] = [];
-  while (value >= 0x80) {
-    out.push((value & 0x7f) | 0x80);
-    value = Math.floor(value / 128);
-  }
-  out.push(value);
-  return out;
-}
-
 /**
  * One field no quorumkv message has (numbers 100 to 2000), in each wire type a proto3
  * message may carry: what a newer sender adds, which every decoder must skip.
@@ -62,9 +52,9 @@ function varint(value: number): number[] {
 export const unknownFieldArbitrary: fc.Arbitrary<Buffer> = fc
   .tuple(fc.integer({ min: 100, max: 2000 }), fc.constantFrom(0, 1, 2, 5), fc.uint8Array({ maxLength: 24 }), fc.integer({ min: 0, max: 0xffffffff }))
   .map(([number, wireType, payload, value]) => {
-    const tag = varint(number * 8 + wireType);
-    if (wireType === 0) return Buffer.from([...tag, ...varint(value)]);
+    const tag = varint(BigInt(number * 8 + wireType));
+    if (wireType === 0) return Buffer.from([...tag, ...varint(BigInt(value))]);
     if (wireType === 1) return Buffer.from([...tag, ...payload.subarray(0, 8), ...new Uint8Array(Math.max(0, 8 - payload.length))]);
     if (wireType === 5) return Buffer.from([...tag, ...payload.subarray(0, 4), ...new Uint8Array(Math.max(0, 4 - payload.length))]);
-    return Buffer.from([...tag, ...varint(payload.length), ...payload]);
+    return Buffer.from([...tag, ...varint(BigInt(payload.length)), ...payload]);
   });
