@@ -16,7 +16,6 @@ export const TIERS = {
     'test/api/',
     'test/bench/bench-runner.test.ts',
     'test/bench/key-chooser.test.ts',
-    'test/bench/peer-targets.test.ts',
     'test/clock/',
     'test/config/',
     'test/controller/',
@@ -48,6 +47,7 @@ export const TIERS = {
   ],
   process: [
     'test/bench/bench-command.test.ts',
+    'test/bench/peer-targets.test.ts',
     'test/cli/',
     'test/metrics/',
     'test/node/',
