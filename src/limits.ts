@@ -309,7 +309,7 @@ export const CONTROLLER_RPC_TIMEOUT_MS_DEFAULT = 5_000;
 /** Members asked for their status at once during one look. */
 export const CONTROLLER_STATUS_CALLS_IN_FLIGHT_MAX = 16;
 
-// --- Security (src/security, docs/security.md) ---
+// --- Security (src/security, docs/operations/security.md) ---
 
 /**
  * How often certificate files are read again: a rotated certificate (cert-manager

@@ -1,7 +1,7 @@
 // The comparison's report: one Markdown table of throughput and p99 per workload and
 // system with the ratios quorumkv/etcd and quorumkv/redis, the floor table (one node
 // against the no-op gRPC server), and each target of issue 6 checked against the
-// figures of this run. Markdown, so the output can go into docs/performance.md as is.
+// figures of this run. Markdown, so the output can go into docs/operations/performance.md as is.
 import type { BenchSummary } from './bench-process.js';
 
 export type SystemKey = 'etcd' | 'redis' | 'quorumkv' | 'quorumkv-1' | 'noop';

@@ -7,7 +7,7 @@
 // and raises ConfigInvalidError, so every message names the flag, variable or file key.
 
 export interface ConfigField<T> {
-  /** One line for `qkv server --help` and the README. */
+  /** One line for `qkv server --help` and the configuration reference (docs/reference/configuration.md). */
   readonly describe: string;
   /** Boolean fields are flags without a value (`--log-pretty`). */
   readonly boolean?: true;

@@ -1,4 +1,4 @@
-// The quorum coordinator (docs/node.md has the path of a request). Any node
+// The quorum coordinator (docs/architecture.md follows a request through it). Any node
 // coordinates any request: it finds the key's N replicas through the placement port,
 // stamps writes with the hybrid logical clock, sends to all N in parallel (its own
 // replica directly, the others through the PeerTransport) and answers at W acks for a

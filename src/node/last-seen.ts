@@ -1,10 +1,11 @@
-// The node's "last seen alive" time, for tombstone safety (README "Tombstones and long
-// outages"). A tombstone is purged a grace period after the delete; a replica that was
-// down for longer than that may still hold the deleted value, and once its peers have
-// purged the tombstone nothing would tell it the value is dead — repair would copy the
-// value back. So the node writes the time to `<data dir>/last-seen` every minute and at
-// shutdown, and at start refuses (or, when the operator allows it, warns and repairs at
-// once) when the file is older than the grace period.
+// The node's "last seen alive" time, for tombstone safety
+// (docs/operations/reliability.md, "Tombstones and long outages"). A tombstone is purged
+// a grace period after the delete; a replica that was down for longer than that may
+// still hold the deleted value, and once its peers have purged the tombstone nothing
+// would tell it the value is dead — repair would copy the value back. So the node writes
+// the time to `<data dir>/last-seen` every minute and at shutdown, and at start refuses
+// (or, when the operator allows it, warns and repairs at once) when the file is older
+// than the grace period.
 import { join } from 'node:path';
 import { readFileIfExists, writeFileAtomic } from '../fs/atomic-file.js';
 

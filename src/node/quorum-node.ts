@@ -2,7 +2,7 @@
 // engine, ring, gRPC transport, coordinator, the public and internal gRPC services,
 // health and reflection, and the HTTP port for metrics and probes.
 //
-// Two gRPC ports (docs/security.md): the client port serves KV, Admin and health to
+// Two gRPC ports (docs/operations/security.md): the client port serves KV, Admin and health to
 // clients with a certificate and a role; the peer port serves the internal Replica
 // service to members only (mutual TLS, each call's sender checked against its
 // certificate). Neither guard runs with --insecure, which the node says at every start.
@@ -539,7 +539,7 @@ export class QuorumNode implements ClusterView, StartedNode {
       logger.warn(
         { grpcPort: config.grpcPort, peerPort: config.peerPort },
         'INSECURE MODE: TLS and authentication are off. Anyone who can reach the client or peer port can read, change and delete every key, ' +
-          'and can speak for any member of the cluster. Use it only on a trusted machine or network (docs/security.md).',
+          'and can speak for any member of the cluster. Use it only on a trusted machine or network (docs/operations/security.md).',
       );
       return;
     }

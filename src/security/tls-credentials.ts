@@ -1,4 +1,4 @@
-// The gRPC credentials of each end of each port (docs/security.md):
+// The gRPC credentials of each end of each port (docs/operations/security.md):
 //   client port  TLS with the node's certificate; asks for a client certificate but
 //                does not require one in the handshake, so a caller without one gets
 //                a clear UNAUTHENTICATED status from the guard instead of a bare

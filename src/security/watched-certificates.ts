@@ -126,9 +126,9 @@ async function readOne(dir: string, name: string, expected: CertificateIdentity)
 
 function hintFor(expected: CertificateIdentity): string {
   return expected.kind === 'node'
-    ? 'create the node\'s certificate with `qkv certs create-node` (docs/security.md) and point --tls-dir at it, ' +
+    ? 'create the node\'s certificate with `qkv certs create-node` (docs/operations/security.md) and point --tls-dir at it, ' +
         'or run without TLS with --insecure (anyone who reaches the ports can then read and change every key)'
-    : `create it with \`qkv certs create-client --user ${expected.name}\` (docs/security.md)`;
+    : `create it with \`qkv certs create-client --user ${expected.name}\` (docs/operations/security.md)`;
 }
 
 /** The certificate and key files of `identity` in a certs directory. */

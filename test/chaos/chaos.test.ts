@@ -1,4 +1,4 @@
-// Chaos test on real processes (issue 7; results in docs/reliability.md). Three
+// Chaos test on real processes (issue 7; results in docs/operations/reliability.md). Three
 // `qkv server` processes, each in its own network namespace on a bridge the test makes
 // (network-lab.ts), and a checker process in a fourth namespace (chaos-checker.ts) that
 // writes unique keys with W=2 the whole time and records every acknowledged write.

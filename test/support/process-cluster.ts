@@ -1,9 +1,10 @@
-// A cluster of real `qkv server` processes on 127.0.0.1, started the way the README
-// says (`node dist/src/cli/main.js server --node-id ... --peers ...`), each with its own
-// data directory, client port, peer port and HTTP port. Tests kill nodes with SIGKILL,
-// stop them with SIGTERM and restart them on the same ports and data. `running` starts
-// only the first nodes: the others are listed in every node's --peers from the start and
-// can be launched later (scaling up the way the README describes it).
+// A cluster of real `qkv server` processes on 127.0.0.1, started the way
+// docs/operations/node.md says (`node dist/src/cli/main.js server --node-id ... --peers
+// ...`), each with its own data directory, client port, peer port and HTTP port. Tests
+// kill nodes with SIGKILL, stop them with SIGTERM and restart them on the same ports and
+// data. `running` starts only the first nodes: the others are listed in every node's
+// --peers from the start and can be launched later (scaling up the way
+// docs/operations/scaling.md describes it).
 //
 // Secure by default, as the product is: the cluster's CA, a node certificate per member
 // and client certificates are made under <dataRoot>/certs (ensureLocalCertificates, the

@@ -2,7 +2,7 @@
 // checkpoint has not covered, repairs a torn tail, refuses to start on corruption
 // (or skips it when the operator asked), and returns a writer on a fresh segment.
 //
-// What recovery does, in the words the README repeats:
+// What recovery does, in the words docs/operations/storage.md repeats:
 //   - segments below `fromSegment` are covered by the store's checkpoint and deleted;
 //   - a torn tail in the last segment is copied to `<file>.broken`, cut off, and the
 //     number of dropped bytes logged; those bytes were never acknowledged;
