@@ -217,9 +217,6 @@ function decodeApplyRequest(bytes: Buffer): ApplyRequest__Output {
     const tag = reader.uint32();
     const wireType = tag & 7;
     switch (tag >>> 3) {
-      case 1:
-        // Record messages come from older peers on unary calls, never on Exchange.
-        throw new FieldShapeError('ApplyRequest.records');
       case 2:
         expect(wireType, WIRE_LENGTH_DELIMITED);
         batch = reader.bytesView();
@@ -228,7 +225,7 @@ function decodeApplyRequest(bytes: Buffer): ApplyRequest__Output {
         reader.skip(wireType);
     }
   }
-  return { records: [], batch: batch ?? emptyBuffer() };
+  return { batch: batch ?? emptyBuffer() };
 }
 
 function decodeReadRequest(bytes: Buffer): ReadRequest__Output {
@@ -304,9 +301,6 @@ function decodeReadResponse(bytes: Buffer): ReadResponse__Output {
     const tag = reader.uint32();
     const wireType = tag & 7;
     switch (tag >>> 3) {
-      case 1:
-        // ReadResult messages come from older peers on unary calls, never on Exchange.
-        throw new FieldShapeError('ReadResponse.results');
       case 2:
         if (wireType === WIRE_VARINT) {
           if (found.length === REPLICA_BATCH_ITEMS_MAX) throw tooManyItems('quorumkv.v1.ReadResponse.found', REPLICA_BATCH_ITEMS_MAX);
@@ -329,7 +323,7 @@ function decodeReadResponse(bytes: Buffer): ReadResponse__Output {
         reader.skip(wireType);
     }
   }
-  return { results: [], found, batch: batch ?? emptyBuffer() };
+  return { found, batch: batch ?? emptyBuffer() };
 }
 
 function decodeExchangeError(bytes: Buffer): { code: string; message: string } {
@@ -524,7 +518,7 @@ export function encodeExchangeRequest(request: ExchangeRequest): Buffer | undefi
   const idBytes = id !== 0 ? 1 + varintBytes(id) : 0;
   if (request.apply) {
     const batch = request.apply.batch;
-    if ((request.apply.records?.length ?? 0) > 0 || (batch !== undefined && !Buffer.isBuffer(batch))) return undefined;
+    if (batch !== undefined && !Buffer.isBuffer(batch)) return undefined;
     const applyBytes = batch !== undefined && batch.length > 0 ? delimitedFieldBytes(batch.length) : 0;
     const writer = new WireWriter(idBytes + delimitedFieldBytes(applyBytes));
     if (id !== 0) {
@@ -585,7 +579,7 @@ export function encodeExchangeReply(reply: ExchangeReply): Buffer | undefined {
   }
   if (reply.read) {
     const { found = [], batch } = reply.read;
-    if ((reply.read.results?.length ?? 0) > 0 || (batch !== undefined && !Buffer.isBuffer(batch))) return undefined;
+    if (batch !== undefined && !Buffer.isBuffer(batch)) return undefined;
     const foundBytes = found.length > 0 ? delimitedFieldBytes(found.length) : 0;
     const batchBytes = batch !== undefined && batch.length > 0 ? delimitedFieldBytes(batch.length) : 0;
     const readBytes = foundBytes + batchBytes;
@@ -667,9 +661,10 @@ export function replicaServiceWithFastCodecs(service: grpc.ServiceDefinition): g
 
 /**
  * The sending side of Exchange: request encoding and reply decoding, with the same
- * fallbacks. A reply the fast decoder leaves to proto-loader (an older peer's `results`
- * messages) passes the bounds scan first: no server-side wrapper guards a client's
- * decoding, and a peer's reply is as much input from the network as a request.
+ * fallbacks. A reply the fast decoder leaves to proto-loader (a known field in another
+ * wire type, two members of its oneof) passes the bounds scan first: no server-side
+ * wrapper guards a client's decoding, and a peer's reply is as much input from the
+ * network as a request.
  */
 export function exchangeClientCodecs(service: grpc.ServiceDefinition): {
   readonly path: string;

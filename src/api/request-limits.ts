@@ -43,15 +43,13 @@ const REQUEST_BYTES_MAX: Readonly<Record<string, number>> = {
 };
 
 /**
- * Items by repeated field, requests first. The two ReadResponse fields bound what a
+ * Items by repeated field, requests first. ReadResponse.found bounds what a
  * node decodes from a peer's Exchange replies (message-codecs.ts exchangeClientCodecs).
  */
 const REPEATED_ITEMS_MAX: Readonly<Record<string, number>> = {
   'quorumkv.v1.BatchPutRequest.items': BATCH_ITEMS_MAX,
   'quorumkv.v1.BatchGetRequest.keys': BATCH_ITEMS_MAX,
-  'quorumkv.v1.ApplyRequest.records': REPLICA_BATCH_ITEMS_MAX,
   'quorumkv.v1.ReadRequest.keys': REPLICA_BATCH_ITEMS_MAX,
-  'quorumkv.v1.ReadResponse.results': REPLICA_BATCH_ITEMS_MAX,
   'quorumkv.v1.ReadResponse.found': REPLICA_BATCH_ITEMS_MAX,
 };
 

@@ -168,17 +168,13 @@ describe('Exchange codecs (both sides)', () => {
     assert.deepEqual(decodeExchangeReply(unpacked), exchange.responseDeserialize(unpacked));
   });
 
-  it('older shapes (record messages, result messages) go to proto-loader', () => {
-    const server = generic(replicaServiceWithFastCodecs(replica), 'Exchange');
-    const client = exchangeClientCodecs(replica);
-    const oldApply = { id: 3, apply: { records: [{ key: Buffer.from('k'), value: Buffer.from('v'), version: { stamp: '5', nodeId: 'n' }, expiresAtMs: '0' }] } };
-    assert.equal(encodeExchangeRequest(oldApply), undefined);
-    const wire = client.serialize(oldApply);
-    assert.deepEqual(server.requestDeserialize(wire), exchange.requestDeserialize(wire));
-    const oldRead = { id: 4, read: { results: [{ found: false }] } };
-    assert.equal(encodeExchangeReply(oldRead), undefined);
-    const replyWire = server.responseSerialize(oldRead);
-    assert.deepEqual(client.deserialize(replyWire), exchange.responseDeserialize(replyWire));
+  it('skip the retired field 1 of Apply requests and Read replies (records, results) as proto-loader does', () => {
+    // ExchangeRequest { id: 3, apply: { 1: "x" } }: ApplyRequest.records before `batch`.
+    const request = Buffer.from([0x08, 0x03, 0x12, 0x03, 0x0a, 0x01, 0x78]);
+    assert.deepEqual(decodeExchangeRequest(request), exchange.requestDeserialize(request));
+    // ExchangeReply { id: 4, read: { 1: "x" } }: ReadResponse.results before `found` and `batch`.
+    const reply = Buffer.from([0x08, 0x04, 0x1a, 0x03, 0x0a, 0x01, 0x78]);
+    assert.deepEqual(decodeExchangeReply(reply), exchange.responseDeserialize(reply));
   });
 });
 
@@ -360,19 +356,19 @@ describe('item counts', () => {
   it('a reply left to proto-loader is counted before it is decoded', () => {
     const exchange = generic(replica, 'Exchange');
     const client = exchangeClientCodecs(replica);
-    // Result messages (an older peer's shape) go to proto-loader, behind the scan.
-    const results = (count: number): Array<{ found: boolean }> => Array.from({ length: count }, () => ({ found: false }));
-    const atLimit = exchange.responseSerialize({ id: 4, read: { results: results(REPLICA_BATCH_ITEMS_MAX) } });
+    // Two members of the oneof (an apply body, then a read body) go to proto-loader, behind the scan.
+    const flags = (count: number): boolean[] => Array.from({ length: count }, () => false);
+    const twoBodies = (count: number): Buffer =>
+      Buffer.concat([exchange.responseSerialize({ id: 4, apply: { records: 1 } }), exchange.responseSerialize({ read: { found: flags(count) } })]);
+    const atLimit = twoBodies(REPLICA_BATCH_ITEMS_MAX);
     assert.deepEqual(client.deserialize(atLimit), exchange.responseDeserialize(atLimit));
-    const over = exchange.responseSerialize({ id: 4, read: { results: results(REPLICA_BATCH_ITEMS_MAX + 1) } });
-    assert.throws(() => client.deserialize(over), batchTooLarge('ReadResponse.results', REPLICA_BATCH_ITEMS_MAX));
+    assert.throws(() => client.deserialize(twoBodies(REPLICA_BATCH_ITEMS_MAX + 1)), batchTooLarge('ReadResponse.found', REPLICA_BATCH_ITEMS_MAX));
     // `id` sent length-delimited: protobufjs would read the length as the id and the
-    // payload (100,000 empty results) as fields of the reply itself.
+    // payload as fields of the reply itself.
     const hidden = Buffer.alloc(200_000);
     for (let at = 0; at < hidden.length; at += 2) hidden[at] = 0x0a;
     const read = Buffer.concat([Buffer.from([0x1a, ...varint(BigInt(hidden.length))]), hidden]);
     const smuggled = Buffer.concat([Buffer.from([0x0a, ...varint(BigInt(read.length))]), read]);
-    assert.equal((exchange.responseDeserialize(smuggled) as { read?: { results: unknown[] } }).read?.results.length, 100_000, 'what protobufjs alone makes of it');
     assert.throws(() => client.deserialize(smuggled), { code: 'INVALID_ARGUMENT', message: /ExchangeReply\.id arrived in wire type 2/ });
   });
 });

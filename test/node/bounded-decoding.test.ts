@@ -148,25 +148,11 @@ const attacks: Attack[] = [
     details: /BatchGetRequest\.keys has more than 1000 items/,
   },
   {
-    name: `Replica.Apply of ${ATTACK_ITEMS} empty record messages (16 MiB)`,
-    send: () => peerRaw.call('/quorumkv.v1.Replica/Apply', repeated(EMPTY_FIELD_1, ATTACK_ITEMS)),
-    status: 'INVALID_ARGUMENT',
-    code: 'BATCH_TOO_LARGE',
-    details: /ApplyRequest\.records has more than 4096 items/,
-  },
-  {
     name: 'Replica.Exchange: a read of 8.4 million empty keys (16 MiB)',
     send: () => peerRaw.stream(EXCHANGE, [Buffer.concat([varintField(1, 1n), wrapped(3, GRPC_MESSAGE_BYTES_MAX - 2, (bytes) => repeated(EMPTY_FIELD_1, Math.floor(bytes / 2)))])]),
     status: 'INVALID_ARGUMENT',
     code: 'BATCH_TOO_LARGE',
     details: /ReadRequest\.keys has more than 4096 items/,
-  },
-  {
-    name: 'Replica.Exchange: record messages, 8.4 million of them, which only protobufjs decodes',
-    send: () => peerRaw.stream(EXCHANGE, [Buffer.concat([varintField(1, 1n), wrapped(2, GRPC_MESSAGE_BYTES_MAX - 2, (bytes) => repeated(EMPTY_FIELD_1, Math.floor(bytes / 2)))])]),
-    status: 'INVALID_ARGUMENT',
-    code: 'BATCH_TOO_LARGE',
-    details: /ApplyRequest\.records has more than 4096 items/,
   },
   {
     name: `KV.Get of 16 MiB (past its ${SMALL_REQUEST_BYTES_MAX}-byte limit)`,

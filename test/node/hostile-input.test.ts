@@ -140,9 +140,6 @@ const cases: HostileCase[] = [
   bad('Apply: an empty node id in a batch', APPLY, encodeRequest('Replica', 'Apply', { batch: batch(record(Buffer.from('k'), Buffer.from('v'), '')) })),
   bad('Apply: invalid UTF-8 node id past 253 bytes', APPLY, encodeRequest('Replica', 'Apply', { batch: batch(record(Buffer.from('k'), Buffer.from('v'), 'a'.repeat(200)), (bytes) => { bytes.fill(0xff, flagsAt(Buffer.from('k')) + 10, flagsAt(Buffer.from('k')) + 210); return bytes; }) })),
   bad('Apply: an expiry past 2^53', APPLY, encodeRequest('Replica', 'Apply', { batch: batch(record(Buffer.from('k'), Buffer.from('v'), 'n', 1), (bytes) => { bytes.writeBigUInt64BE(UINT64_MAX, flagsAt(Buffer.from('k')) + 1 + 8 + 1 + 1); return bytes; }) })),
-  bad('Apply: a record message without a version', APPLY, encodeRequest('Replica', 'Apply', { records: [{ key: Buffer.from('k'), value: Buffer.from('v') }] })),
-  bad('Apply: a tombstone message with a value', APPLY, encodeRequest('Replica', 'Apply', { records: [{ key: Buffer.from('k'), value: Buffer.from('v'), tombstone: true, version: { stamp: '1', nodeId: 'n' } }] })),
-  bad('Apply: 4097 record messages', APPLY, () => encodeRequest('Replica', 'Apply', { records: Array.from({ length: 4097 }, (_, i) => ({ key: Buffer.from(`k${i}`), version: { stamp: '1', nodeId: 'n' } })) }), 'BATCH_TOO_LARGE'),
   // Anti-entropy: ranges, depths, limits and cursors.
   bad('MerkleTree: no range', TREE, encodeRequest('Replica', 'MerkleTree', { depth: 3 })),
   bad('MerkleTree: depth 13', TREE, encodeRequest('Replica', 'MerkleTree', { range: ring(0n, 0n), depth: 13 })),

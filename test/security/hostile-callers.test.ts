@@ -13,6 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ProcessCluster } from '../support/process-cluster.js';
 import { RawGrpcClient, encodeRequest, nodeChannelCredentials, type RawOutcome } from '../support/raw-grpc.js';
 import { tempDir } from '../support/temp-dir.js';
+import { encodeBatch } from '../../src/storage/record-codec.js';
 import { createCa, createClientCertificate } from '../../src/security/certificate-authority.js';
 import { clientChannelCredentials } from '../../src/security/tls-credentials.js';
 import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
@@ -104,12 +105,13 @@ function rssBytes(id: string): number {
 test('a forged far-future record, a forged tombstone and a forged LEFT probe are refused and change nothing', async () => {
   const before = await state();
   assert.equal(before.victim, 'honest');
-  const forged = { key: VICTIM, value: Buffer.from('forged'), version: { stamp: FAR_FUTURE_STAMP.toString(), nodeId: 'qkv-2' } };
-  const tombstone = { key: VICTIM, tombstone: true, version: { stamp: FAR_FUTURE_STAMP.toString(), nodeId: 'qkv-2' } };
+  const version = { stamp: FAR_FUTURE_STAMP, nodeId: 'qkv-2' };
+  const forged = { key: VICTIM, value: Buffer.from('forged'), version, expiresAtMs: 0 };
+  const tombstone = { key: VICTIM, value: null, version, expiresAtMs: 0 };
   for (const record of [forged, tombstone]) {
-    await tryEach('peer', '/quorumkv.v1.Replica/Apply', encodeRequest('Replica', 'Apply', { records: [record] }), refusedOnPeerPort);
+    await tryEach('peer', '/quorumkv.v1.Replica/Apply', encodeRequest('Replica', 'Apply', { batch: encodeBatch([record]) }), refusedOnPeerPort);
     // The client port does not serve the Replica service at all.
-    await tryEach('client', '/quorumkv.v1.Replica/Apply', encodeRequest('Replica', 'Apply', { records: [record] }), (who, outcome) => {
+    await tryEach('client', '/quorumkv.v1.Replica/Apply', encodeRequest('Replica', 'Apply', { batch: encodeBatch([record]) }), (who, outcome) => {
       assert.equal(outcome.status, 'UNIMPLEMENTED', who);
     });
   }

@@ -1,7 +1,7 @@
 // The Replica.Exchange stream (docs/decisions/0062-replica-exchange-stream.md) between a
 // GrpcTransport and a real gRPC replica on 127.0.0.1: replies are matched by id whatever
 // order they come in, a broken stream fails its requests at once and the next request
-// opens a new one, a peer without Exchange gets unary calls, both ends bound the
+// opens a new one, a peer without Exchange is unreachable (no unary fallback), both ends bound the
 // requests in flight, and a draining replica answers what runs and then ends its streams.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -126,7 +126,7 @@ test('a broken stream fails its requests at once, and the next request opens a n
   }
 });
 
-test('a peer without Exchange (an older node) is sent unary Apply and Read calls', async () => {
+test('a peer without Exchange is unreachable: nothing falls back to unary Apply and Read calls', async () => {
   const replica = new HeldReplica();
   const { grpcObject } = loadQuorumKvProtocol();
   const { Exchange: _definition, ...unaryDefinition } = grpcObject.quorumkv.v1.Replica.service;
@@ -136,13 +136,12 @@ test('a peer without Exchange (an older node) is sent unary Apply and Read calls
   const port = await bind(server);
   const transport = transportTo(port);
   try {
-    await Promise.all([transport.apply('peer', [record('a')], soon()), transport.apply('peer', [record('b')], soon())]);
-    await transport.apply('peer', [record('c')], soon());
-    const answers = await transport.read('peer', ['a', 'b', 'c', 'none'].map((key) => Buffer.from(key)), soon());
-    assert.deepEqual(
-      answers.map((answer) => answer?.value?.toString()),
-      ['value of a', 'value of b', 'value of c', undefined],
-    );
+    // The server still serves the unary calls; a node of this version never sends them.
+    const unreachable = (error: unknown): boolean => (error as { code?: string }).code === 'PEER_UNREACHABLE';
+    await assert.rejects(transport.apply('peer', [record('a')], soon()), unreachable);
+    await assert.rejects(transport.apply('peer', [record('b')], soon()), unreachable);
+    await assert.rejects(transport.read('peer', [Buffer.from('a')], soon()), unreachable);
+    assert.equal(replica.stored.size, 0);
   } finally {
     await transport.close();
     server.forceShutdown();

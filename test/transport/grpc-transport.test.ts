@@ -12,6 +12,7 @@ import { StoreClosedError, type QkvError } from '../../src/errors/errors.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { ReplicaHandler } from '../../src/transport/peer-transport.js';
 import type { KvRecord } from '../../src/storage/record.js';
+import { encodeBatch } from '../../src/storage/record-codec.js';
 import { SERVER_OPTIONS } from '../../src/api/grpc-options.js';
 import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
 import { REPLICA_ANSWER_BYTES_MAX } from '../../src/limits.js';
@@ -289,16 +290,15 @@ test('the replica service refuses malformed records from a peer without touching
     const { server, address } = await startReplica(other);
     const client = new grpcObject.quorumkv.v1.Replica(address, grpc.credentials.createInsecure());
     try {
-      const bad = [
-        { key: Buffer.alloc(0), value: Buffer.from('v'), version: { stamp: '1', nodeId: 'n' } },
-        { key: Buffer.from('k'), value: Buffer.from('v'), tombstone: true, version: { stamp: '1', nodeId: 'n' } },
-        { key: Buffer.alloc(2000, 1), value: Buffer.from('v'), version: { stamp: '1', nodeId: 'n' } },
-        { key: Buffer.from('k'), value: Buffer.from('v'), version: { stamp: '1', nodeId: '' } },
-        { key: Buffer.from('k'), value: Buffer.from('v') },
+      const version = { stamp: 1n, nodeId: 'n' };
+      const bad: Buffer[] = [
+        Buffer.from([0, 0, 0, 1, 0, 0, 1]), // one record with an empty key (the encoder refuses to write one)
+        encodeBatch([{ key: Buffer.alloc(2000, 1), value: Buffer.from('v'), version, expiresAtMs: 0 }]),
+        encodeBatch([{ key: Buffer.from('k'), value: Buffer.from('v'), version: { stamp: 1n, nodeId: '' }, expiresAtMs: 0 }]),
       ];
-      for (const wire of bad) {
-        const error = await new Promise<grpc.ServiceError | null>((resolve) => client.Apply({ records: [wire] }, (e) => resolve(e)));
-        assert.equal(error?.code, grpc.status.INVALID_ARGUMENT, JSON.stringify(wire));
+      for (const batch of bad) {
+        const error = await new Promise<grpc.ServiceError | null>((resolve) => client.Apply({ batch }, (e) => resolve(e)));
+        assert.equal(error?.code, grpc.status.INVALID_ARGUMENT, batch.toString('hex'));
         assert.deepEqual(error?.metadata.get('qkv-error-code'), ['INVALID_ARGUMENT']);
       }
       assert.deepEqual(other.applyCalls, []);

@@ -13,7 +13,6 @@ import type { ProbeRequest as _quorumkv_v1_ProbeRequest, ProbeRequest__Output as
 import type { ProbeResponse as _quorumkv_v1_ProbeResponse, ProbeResponse__Output as _quorumkv_v1_ProbeResponse__Output } from './quorumkv/v1/ProbeResponse.js';
 import type { ReadRequest as _quorumkv_v1_ReadRequest, ReadRequest__Output as _quorumkv_v1_ReadRequest__Output } from './quorumkv/v1/ReadRequest.js';
 import type { ReadResponse as _quorumkv_v1_ReadResponse, ReadResponse__Output as _quorumkv_v1_ReadResponse__Output } from './quorumkv/v1/ReadResponse.js';
-import type { ReadResult as _quorumkv_v1_ReadResult, ReadResult__Output as _quorumkv_v1_ReadResult__Output } from './quorumkv/v1/ReadResult.js';
 import type { Record as _quorumkv_v1_Record, Record__Output as _quorumkv_v1_Record__Output } from './quorumkv/v1/Record.js';
 import type { ReplicaClient as _quorumkv_v1_ReplicaClient, ReplicaDefinition as _quorumkv_v1_ReplicaDefinition } from './quorumkv/v1/Replica.js';
 import type { ScanCursor as _quorumkv_v1_ScanCursor, ScanCursor__Output as _quorumkv_v1_ScanCursor__Output } from './quorumkv/v1/ScanCursor.js';
@@ -41,7 +40,6 @@ export interface ProtoGrpcType {
       ProbeResponse: MessageTypeDefinition<_quorumkv_v1_ProbeResponse, _quorumkv_v1_ProbeResponse__Output>
       ReadRequest: MessageTypeDefinition<_quorumkv_v1_ReadRequest, _quorumkv_v1_ReadRequest__Output>
       ReadResponse: MessageTypeDefinition<_quorumkv_v1_ReadResponse, _quorumkv_v1_ReadResponse__Output>
-      ReadResult: MessageTypeDefinition<_quorumkv_v1_ReadResult, _quorumkv_v1_ReadResult__Output>
       Record: MessageTypeDefinition<_quorumkv_v1_Record, _quorumkv_v1_Record__Output>
       Replica: SubtypeConstructor<typeof grpc.Client, _quorumkv_v1_ReplicaClient> & { service: _quorumkv_v1_ReplicaDefinition }
       ScanCursor: MessageTypeDefinition<_quorumkv_v1_ScanCursor, _quorumkv_v1_ScanCursor__Output>

@@ -12,9 +12,6 @@
 // - When the stream ends or fails, every request still waiting on it is rejected as the
 //   failure says (usually PEER_UNREACHABLE): a request cannot be answered on another
 //   stream, and applies are idempotent under last-writer-wins, so the caller decides.
-// - A peer that does not serve Exchange (an older node) ends the stream with
-//   UNIMPLEMENTED; its requests are rejected with ExchangeUnsupportedError, and the
-//   transport sends them, and everything later, as unary calls instead.
 // - At most `pendingMax` requests wait at once; more are refused with PEER_UNREACHABLE:
 //   a peer that leaves that many batches unanswered is not answering (OVERLOADED would
 //   read as the peer's own answer, and the failure detector would count it as one).
@@ -29,14 +26,6 @@ import type { ExchangeReply__Output } from '../../api/generated/quorumkv/v1/Exch
 export type ExchangeBody = Pick<ExchangeRequest, 'apply'> | Pick<ExchangeRequest, 'read'>;
 
 export type ExchangeCall = grpc.ClientDuplexStream<ExchangeRequest, ExchangeReply__Output>;
-
-/** The peer answered the stream with UNIMPLEMENTED: it only serves the unary calls. */
-export class ExchangeUnsupportedError extends Error {
-  constructor(peer: string) {
-    super(`peer ${peer} does not serve Replica.Exchange`);
-    this.name = 'ExchangeUnsupportedError';
-  }
-}
 
 export interface ExchangeStreamOptions {
   readonly peer: string;
@@ -133,7 +122,6 @@ export class ExchangeStream {
 
   /** What a request still waiting when the stream ended with `status` failed with. */
   private endingError(status: grpc.StatusObject): Error {
-    if (status.code === grpc.status.UNIMPLEMENTED) return new ExchangeUnsupportedError(this.options.peer);
     if (status.code === grpc.status.OK) return new PeerUnreachableError(this.options.peer, { cause: new Error('the peer ended the stream') });
     const failure = Object.assign(new Error(status.details), status) as grpc.ServiceError;
     if (status.metadata?.get(ERROR_CODE_METADATA_KEY).length) return errorOfServiceError(failure);

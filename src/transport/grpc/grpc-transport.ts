@@ -4,8 +4,7 @@
 // turn travel in one batch. The results fan back to each caller. Each batch is one
 // request on a long-lived Exchange stream to the peer, one stream for applies and one
 // for reads so that reads never queue behind a large apply (exchange-stream.ts,
-// docs/decisions/0062-replica-exchange-stream.md); a peer without Exchange gets
-// unary Apply and Read calls instead.
+// docs/decisions/0062-replica-exchange-stream.md).
 //
 // A message to this node itself skips the network and goes straight to the local
 // ReplicaHandler: a coordinator is usually one of the key's replicas.
@@ -39,7 +38,7 @@ import { encodeBatch } from '../../storage/record-codec.js';
 import type { ScanCursor, ScanPage } from '../../storage/storage-engine.js';
 import type { ReplicaClient } from '../../api/generated/quorumkv/v1/Replica.js';
 import type { ReadResponse__Output } from '../../api/generated/quorumkv/v1/ReadResponse.js';
-import { ExchangeStream, ExchangeUnsupportedError, type ExchangeCall } from './exchange-stream.js';
+import { ExchangeStream, type ExchangeCall } from './exchange-stream.js';
 import { exchangeClientCodecs } from '../../api/message-codecs.js';
 import { TurnCoalescer, type CoalescedMessage } from './turn-coalescer.js';
 import { noReplicaCallMetrics, type ReplicaCallMetrics } from './replica-call-metrics.js';
@@ -95,8 +94,6 @@ interface PeerLink {
   /** Each opens on the current `client` (the first request after an ending reopens it). */
   readonly applyStream: ExchangeStream;
   readonly readStream: ExchangeStream;
-  /** Set once the peer answered Exchange with UNIMPLEMENTED (an older node). */
-  unaryOnly: boolean;
   /** Date.now() of the last renewChannel, 0 before any. */
   renewedAtMs: number;
   /** A watch for the end of a connection attempt is pending (see peerSeen). */
@@ -324,7 +321,6 @@ export class GrpcTransport implements PeerTransport {
       }),
       applyStream: new ExchangeStream(stream),
       readStream: new ExchangeStream(stream),
-      unaryOnly: false,
       renewedAtMs: 0,
       watching: false,
     };
@@ -354,19 +350,9 @@ export class GrpcTransport implements PeerTransport {
     const batch = encodeBatch(messages.length === 1 ? messages[0]!.payload : messages.flatMap((message) => message.payload));
     const startedNs = process.hrtime.bigint();
     try {
-      if (!link.unaryOnly) {
-        try {
-          const reply = await link.applyStream.request({ apply: { batch } }, deadlineMs);
-          // Only an apply reply acknowledges the records.
-          if (reply.body !== 'apply') throw new QkvError('INTERNAL', `peer ${peer} answered an apply with a ${reply.body ?? 'missing'} body`);
-        } catch (error) {
-          if (!(error instanceof ExchangeUnsupportedError)) throw error;
-          link.unaryOnly = true;
-          await this.unaryApply(peer, link.client, batch, deadlineMs);
-        }
-      } else {
-        await this.unaryApply(peer, link.client, batch, deadlineMs);
-      }
+      const reply = await link.applyStream.request({ apply: { batch } }, deadlineMs);
+      // Only an apply reply acknowledges the records.
+      if (reply.body !== 'apply') throw new QkvError('INTERNAL', `peer ${peer} answered an apply with a ${reply.body ?? 'missing'} body`);
     } catch (error) {
       this.observe('apply', peer, startedNs, messages.length, false);
       throw error;
@@ -442,37 +428,13 @@ export class GrpcTransport implements PeerTransport {
     const startedNs = process.hrtime.bigint();
     let response: ReadResponse__Output | undefined;
     try {
-      if (!link.unaryOnly) {
-        try {
-          response = (await link.readStream.request({ read: { keys } }, deadlineMs)).read ?? undefined;
-        } catch (error) {
-          if (!(error instanceof ExchangeUnsupportedError)) throw error;
-          link.unaryOnly = true;
-          response = await this.unaryRead(peer, link.client, keys, deadlineMs);
-        }
-      } else {
-        response = await this.unaryRead(peer, link.client, keys, deadlineMs);
-      }
+      response = (await link.readStream.request({ read: { keys } }, deadlineMs)).read ?? undefined;
     } catch (error) {
       this.observe('read', peer, startedNs, messages, false);
       throw error;
     }
     this.observe('read', peer, startedNs, messages, true);
     return response;
-  }
-
-  /** One unary Apply call, for a peer that does not serve Exchange. */
-  private unaryApply(peer: string, client: ReplicaClient, batch: Buffer, deadlineMs: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      client.Apply({ batch }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error) => (error !== null ? reject(peerErrorOf(peer, error)) : resolve()));
-    });
-  }
-
-  /** One unary Read call, for a peer that does not serve Exchange. */
-  private unaryRead(peer: string, client: ReplicaClient, keys: Buffer[], deadlineMs: number): Promise<ReadResponse__Output | undefined> {
-    return new Promise<ReadResponse__Output | undefined>((resolve, reject) => {
-      client.Read({ keys }, this.senderMetadata(), { deadline: new Date(deadlineMs) }, (error, response) => (error !== null ? reject(peerErrorOf(peer, error)) : resolve(response)));
-    });
   }
 
   /** Names this node to the peer, which takes any call as a sign of life (src/transport/grpc/sender-metadata.ts). */
@@ -486,28 +448,21 @@ export class GrpcTransport implements PeerTransport {
   }
 }
 
-/** One answer per key from either form of ReadResponse (flags + batch, or result messages). */
+/** One answer per key of a ReadResponse: its found flags, and the found keys' records from its batch. */
 function readAnswers(peer: string, response: ReadResponse__Output): ReadAnswer[] {
-  if (response.results.length === 0) {
-    let records: ReturnType<typeof decodeRecordBatch>;
-    try {
-      // Views into the reply: the records go to the client's answer or to read repair and are gone.
-      records = response.batch.length === 0 ? [] : decodeRecordBatch(response.batch, RECORD_BOUNDS, 'batch', { views: true });
-    } catch (error) {
-      throw new QkvError('INTERNAL', `peer ${peer} sent an undecodable read batch`, { cause: error });
-    }
-    let next = 0;
-    const answers = response.found.map((found) => (found ? records[next++] : undefined));
-    if (next !== records.length) {
-      throw new QkvError('INTERNAL', `peer ${peer} sent ${records.length} records for ${next} found keys`);
-    }
-    return answers;
+  let records: ReturnType<typeof decodeRecordBatch>;
+  try {
+    // Views into the reply: the records go to the client's answer or to read repair and are gone.
+    records = response.batch.length === 0 ? [] : decodeRecordBatch(response.batch, RECORD_BOUNDS, 'batch', { views: true });
+  } catch (error) {
+    throw new QkvError('INTERNAL', `peer ${peer} sent an undecodable read batch`, { cause: error });
   }
-  return response.results.map((result, index) => {
-    if (!result.found) return undefined;
-    if (result.record === null) throw new QkvError('INTERNAL', `peer ${peer} reported a found key without its record`);
-    return decodeRecord(result.record, RECORD_BOUNDS, `results[${index}].record`);
-  });
+  let next = 0;
+  const answers = response.found.map((found) => (found ? records[next++] : undefined));
+  if (next !== records.length) {
+    throw new QkvError('INTERNAL', `peer ${peer} sent ${records.length} records for ${next} found keys`);
+  }
+  return answers;
 }
 
 function peerErrorOf(peer: string, error: grpc.ServiceError): QkvError {

@@ -2,8 +2,8 @@
 // sent, then hands it to this node's ReplicaHandler (the local storage engine). One
 // Apply call carries every record a peer coalesced in one turn, and the handler
 // applies them together, so one fsync covers them all. Records travel in the storage
-// engine's batch encoding (`batch`); an Apply with `records` messages (an older peer)
-// is still understood. Peers of this version send their Apply and Read requests on
+// engine's batch encoding (`batch`, docs/decisions/0061-replica-batch-encoding.md).
+// Peers send their Apply and Read requests on
 // Exchange streams (docs/decisions/0062-replica-exchange-stream.md): each request is
 // answered on the stream with its id, in the order the requests finish; a draining node
 // answers new requests with SHUTTING_DOWN and ends each stream once its running
@@ -36,7 +36,7 @@ import type { KvRecord } from '../../storage/record.js';
 import type { ProbeHello, ReplicaHandler } from '../peer-transport.js';
 import { serviceErrorOf } from '../../api/error-status.js';
 import { senderOf } from './sender-metadata.js';
-import { decodeAnnouncedRingState, decodeRecord, decodeRecordBatch, decodeUint64, encodeRecord } from '../../api/wire-codec.js';
+import { decodeAnnouncedRingState, decodeRecordBatch, decodeUint64, encodeRecord } from '../../api/wire-codec.js';
 import { encodeBatch, recordBytes } from '../../storage/record-codec.js';
 import { loadQuorumKvProtocol } from '../../api/proto-package.js';
 import { addCheckedService, MalformedMessage } from '../../api/checked-service.js';
@@ -210,15 +210,10 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
  * the records' encoding, which the engine can log as it is.
  */
 async function applyRecords(handler: ReplicaHandler, request: ApplyRequest__Output): Promise<ApplyResponse> {
-  const { batch, records: messages } = request;
-  if (batch.length > 0) {
-    const records = decodeRecordBatch(batch, RECORD_BOUNDS, 'batch', { views: true });
-    await handler.apply(records, batch);
-    return { records: records.length };
-  }
-  if (messages.length > REPLICA_BATCH_ITEMS_MAX) throw new BatchTooLargeError(messages.length, REPLICA_BATCH_ITEMS_MAX);
-  const records = messages.map((wire, index) => decodeRecord(wire, RECORD_BOUNDS, `records[${index}]`));
-  await handler.apply(records);
+  const { batch } = request;
+  // An empty batch (no field on the wire) is an Apply of no records.
+  const records = batch.length === 0 ? [] : decodeRecordBatch(batch, RECORD_BOUNDS, 'batch', { views: true });
+  await handler.apply(records, batch.length === 0 ? undefined : batch);
   return { records: records.length };
 }
 
