@@ -15,7 +15,7 @@ const adapterImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', '.scratch/**', 'src/api/generated/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', '.scratch/**', 'src/protocol/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -35,7 +35,7 @@ import {
   STREAM_BYTES_PER_SECOND_DEFAULT,
   TOMBSTONE_GRACE_MS_DEFAULT,
 } from '../limits.js';
-import type { Member } from '../membership/member.js';
+import type { Member } from '../ring/member.js';
 import { formatFsyncPolicy, parseFsyncPolicy, type FsyncPolicy } from '../storage/wal/fsync-policy.js';
 import { checkNodeId, parsePeers } from '../discovery/static/parse-peers.js';
 import { booleanField, choiceField, customField, integerField, stringField, type ConfigField } from './config-field.js';

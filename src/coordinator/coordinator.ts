@@ -38,7 +38,7 @@ import {
 import { REQUEST_TIMEOUT_MS_CEILING } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
 import { compareVersions, isExpired, isTombstone, type KvRecord, type Version } from '../storage/record.js';
-import type { PeerTransport, ReplicaHandler } from '../transport/peer-transport.js';
+import type { PeerTransport, ReplicaHandler } from '../replica/peer-transport.js';
 import {
   resolveCoordinatorConfig,
   type CoordinatorConfig,

@@ -26,7 +26,7 @@ import { isAnswer } from '../membership/peer-prober.js';
 import type { KvRecord } from '../storage/record.js';
 import { recordBytes } from '../storage/record-codec.js';
 import { nodeWalFileSystem, type WalFileSystem } from '../storage/wal/wal-file-system.js';
-import type { PeerTransport } from '../transport/peer-transport.js';
+import type { PeerTransport } from '../replica/peer-transport.js';
 import { HintLog } from './hint-log.js';
 
 export type HintDropReason = 'window' | 'full' | 'expired' | 'damaged' | 'failed';

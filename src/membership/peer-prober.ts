@@ -5,7 +5,7 @@
 // ways (ring-state-table.ts): the sender's own state and what it heard of the
 // receiver's go out, the receiver's own state comes back. A probe still in flight is
 // not repeated.
-import type { PeerTransport, ProbeAnswer, ProbeHello } from '../transport/peer-transport.js';
+import type { PeerTransport, ProbeAnswer, ProbeHello } from '../replica/peer-transport.js';
 import type { PeerLiveness } from './failure-detector.js';
 
 export interface PeerProberOptions {

@@ -11,7 +11,7 @@ import type { Logger } from '../logging/logger.js';
 import type { PeerLiveness } from '../membership/failure-detector.js';
 import type { OwnedRange } from '../ring/hash-ring.js';
 import type { TokenFunction, TokenRange } from '../ring/token-range.js';
-import type { PeerTransport } from '../transport/peer-transport.js';
+import type { PeerTransport } from '../replica/peer-transport.js';
 import { syncRange, type LocalRepairReplica } from './range-sync.js';
 
 export type { LocalRepairReplica };

@@ -15,8 +15,8 @@ import type { TokenFunction, TokenRange } from '../ring/token-range.js';
 import { compareTokenKey } from '../storage/engine/memtable.js';
 import { compareVersions, type KvRecord } from '../storage/record.js';
 import type { ScanCursor, ScanPage } from '../storage/storage-engine.js';
-import type { MerkleTreeSummary, PeerTransport } from '../transport/peer-transport.js';
-import { differingLeaves, leafRange } from './merkle-tree.js';
+import type { MerkleTreeSummary, PeerTransport } from '../replica/peer-transport.js';
+import { differingLeaves, leafRange } from '../replica/merkle-tree.js';
 
 /** This node's side of the comparison: its own tree, scan and apply. */
 export interface LocalRepairReplica {

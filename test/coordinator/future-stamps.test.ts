@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { HLC_FORWARD_DRIFT_MS_MAX, HybridLogicalClock, stampOf, wallMsOf } from '../../src/clock/hybrid-logical-clock.js';
-import { LocalReplica } from '../../src/coordinator/local-replica.js';
+import { LocalReplica } from '../../src/replica/local-replica.js';
 import { StampFromFutureError, isQkvError } from '../../src/errors/errors.js';
 import { TTL_MS_MAX } from '../../src/limits.js';
 import { MemoryStorageEngine } from '../../src/storage/memory/memory-storage-engine.js';

@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { HybridLogicalClock, stampOf } from '../../src/clock/hybrid-logical-clock.js';
-import { LocalReplica } from '../../src/coordinator/local-replica.js';
+import { LocalReplica } from '../../src/replica/local-replica.js';
 import { REPAIR_SCAN_PAGE_RECORDS, REPAIR_STREAM_BATCH_RECORDS } from '../../src/limits.js';
 import { syncRange } from '../../src/repair/range-sync.js';
 import { FULL_RING } from '../../src/ring/token-range.js';
 import { MemoryStorageEngine } from '../../src/storage/memory/memory-storage-engine.js';
 import type { KvRecord } from '../../src/storage/record.js';
-import type { PeerTransport } from '../../src/transport/peer-transport.js';
+import type { PeerTransport } from '../../src/replica/peer-transport.js';
 import { testTokenOf } from '../support/test-token.js';
 
 function put(key: string, stamp: bigint): KvRecord {

@@ -12,7 +12,7 @@ import { Coordinator } from '../../src/coordinator/coordinator.js';
 import { naturalOnly, type CoordinatorConfig, type HintSink, type Placement } from '../../src/coordinator/coordinator-config.js';
 import type { PeerLiveness } from '../../src/membership/failure-detector.js';
 import type { CoordinatorMetrics } from '../../src/coordinator/coordinator-metrics.js';
-import { LocalReplica } from '../../src/coordinator/local-replica.js';
+import { LocalReplica } from '../../src/replica/local-replica.js';
 import { silentLogger, type Logger } from '../../src/logging/logger.js';
 import type { TokenFunction } from '../../src/ring/token-range.js';
 import type { KvRecord } from '../../src/storage/record.js';

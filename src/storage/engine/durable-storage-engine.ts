@@ -47,7 +47,7 @@ import type { WriteAheadLog } from '../wal/write-ahead-log.js';
 import { createEngineMetrics, type EngineMetrics } from './engine-metrics.js';
 import { compareTokenKey, indexAfter, mapKeyOf, Memtable } from './memtable.js';
 import { OrderedStore, storeKeyOf } from './ordered-store.js';
-import { isPurgeableByFields, storedForm } from './retention.js';
+import { isPurgeableByFields, storedForm } from '../retention.js';
 
 /** WAL segments written since the last checkpoint that start a checkpoint by themselves. */
 const WAL_SEGMENTS_BEFORE_CHECKPOINT = 2n;

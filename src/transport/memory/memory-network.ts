@@ -19,7 +19,7 @@
 // MemoryTransport copies messages in transit, as serialization would, so sender and
 // receiver never share buffers. Test knobs are options and methods on the instance, never globals.
 import { PeerUnreachableError } from '../../errors/errors.js';
-import type { ReplicaHandler } from '../peer-transport.js';
+import type { ReplicaHandler } from '../../replica/peer-transport.js';
 import { MemoryTransport } from './memory-transport.js';
 
 export type MessageKind = 'apply' | 'read' | 'merkle_tree' | 'scan' | 'probe';

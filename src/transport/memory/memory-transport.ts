@@ -6,7 +6,7 @@ import { PeerUnreachableError, QkvError } from '../../errors/errors.js';
 import type { TokenRange } from '../../ring/token-range.js';
 import type { ScanCursor, ScanPage } from '../../storage/storage-engine.js';
 import type { KvRecord } from '../../storage/record.js';
-import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello, ReadCallOptions } from '../peer-transport.js';
+import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello, ReadCallOptions } from '../../replica/peer-transport.js';
 import type { MemoryNetwork, Message, SentMessage } from './memory-network.js';
 
 export class MemoryTransport implements PeerTransport {

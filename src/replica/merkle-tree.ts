@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { MERKLE_DEPTH_MAX, REPAIR_SCAN_PAGE_RECORDS } from '../limits.js';
 import type { TokenFunction, TokenRange } from '../ring/token-range.js';
-import { isPurgeable } from '../storage/engine/retention.js';
+import { isPurgeable } from '../storage/retention.js';
 import type { KvRecord } from '../storage/record.js';
 import type { StorageEngine } from '../storage/storage-engine.js';
 
