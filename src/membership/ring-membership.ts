@@ -31,7 +31,7 @@ import {
   STREAM_RETRY_INTERVAL_MS,
 } from '../limits.js';
 import type { ProbeAnswer, ProbeHello } from '../replica/peer-transport.js';
-import type { PeerLiveness } from './failure-detector.js';
+import type { PeerLiveness } from '../replica/peer-liveness.js';
 import type { Member } from '../ring/member.js';
 import { RingStateTable, type RingStateSnapshot, type RingStateStore } from './ring-state-table.js';
 import { inReadRing, inWriteRing, RING_STATE_UNKNOWN, type RingState } from '../ring/ring-state.js';

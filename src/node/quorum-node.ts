@@ -68,7 +68,8 @@ import type { TokenRange } from '../ring/token-range.js';
 import type { ScanCursor } from '../storage/storage-engine.js';
 import type { KvRecord } from '../storage/record.js';
 import type { Logger } from '../logging/logger.js';
-import type { Discovery, Member } from '../ring/member.js';
+import type { Discovery } from '../discovery/discovery.js';
+import type { Member } from '../ring/member.js';
 import type { HashRing } from '../ring/hash-ring.js';
 import type { PlacementRings } from '../ring/placement-rings.js';
 import { createTokenHasher, loadXxHash64 } from '../ring/token-hasher.js';
@@ -88,7 +89,7 @@ import { PrometheusReplicaCallMetrics } from '../metrics/replica-call-prometheus
 import { ClusterResourceSync } from '../kubernetes/cluster-resource-sync.js';
 import type { LiveSettings } from '../kubernetes/cluster-spec.js';
 import { loadKubeConfig, resolveNamespace } from '../kubernetes/kube-config.js';
-import type { LogLevel } from '../config/node-config.js';
+import type { LogLevel } from '../logging/log-level.js';
 import { formatFsyncPolicy } from '../storage/wal/fsync-policy.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { createDiscovery } from './node-discovery.js';

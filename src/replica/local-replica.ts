@@ -21,7 +21,7 @@ import type { MerkleTreeSummary, ReplicaHandler } from './peer-transport.js';
 import { QkvError } from '../errors/errors.js';
 import { TOMBSTONE_GRACE_MS_DEFAULT } from '../limits.js';
 import { buildMerkleTree } from './merkle-tree.js';
-import { futureRecordError, isFromFuture } from '../coordinator/record-from-future.js';
+import { futureRecordError, isFromFuture } from './record-from-future.js';
 import type { TokenFunction, TokenRange } from '../ring/token-range.js';
 
 export interface LocalReplicaOptions {

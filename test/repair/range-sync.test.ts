@@ -88,7 +88,7 @@ it('streams a range that differs in every record as it scans it, one page of eac
 
 it('a record stamped from the future (planted in either store) is neither pushed nor pulled, stops no sync, and leaves the trees equal', async () => {
   // The largest wall time a stamp holds, in the year 10889: no replica takes it any more
-  // (src/coordinator/record-from-future.ts), but one may still hold it from before.
+  // (src/replica/record-from-future.ts), but one may still hold it from before.
   const forged = stampOf((1n << 48n) - 1n, 0n);
   const honest = stampOf(BigInt(Date.now()), 0n);
   for (const plantedOn of ['here', 'there'] as const) {

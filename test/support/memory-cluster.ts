@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { HybridLogicalClock } from '../../src/clock/hybrid-logical-clock.js';
 import { Coordinator } from '../../src/coordinator/coordinator.js';
 import { naturalOnly, type CoordinatorConfig, type HintSink, type Placement } from '../../src/coordinator/coordinator-config.js';
-import type { PeerLiveness } from '../../src/membership/failure-detector.js';
+import type { PeerLiveness } from '../../src/replica/peer-liveness.js';
 import type { CoordinatorMetrics } from '../../src/coordinator/coordinator-metrics.js';
 import { LocalReplica } from '../../src/replica/local-replica.js';
 import { silentLogger, type Logger } from '../../src/logging/logger.js';
