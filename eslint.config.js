@@ -39,7 +39,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/storage/**/*.ts', 'src/ring/**/*.ts', 'src/coordinator/**/*.ts', 'src/membership/**/*.ts', 'src/clock/**/*.ts'],
+    files: ['src/storage/**/*.ts', 'src/ring/**/*.ts', 'src/replica/**/*.ts', 'src/repair/**/*.ts', 'src/streaming/**/*.ts', 'src/coordinator/**/*.ts', 'src/handoff/**/*.ts', 'src/membership/**/*.ts', 'src/clock/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', adapterImports] },
   },
 );
