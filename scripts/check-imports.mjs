@@ -7,12 +7,15 @@
 // dependency-cruiser reads the TypeScript sources rather than the compiled output, so
 // `import type` counts: a type-only edge ties two directories together as firmly as a
 // runtime one, and the compiled .js files would not show it.
+import { resolve } from 'node:path';
 import { cruise } from 'dependency-cruiser';
 import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcruise-options';
 import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
 
-const configFile = './.dependency-cruiser.mjs';
-const options = await extractDepcruiseOptions(configFile);
+// The project in the working directory is checked (test/architecture runs the script on
+// small trees of its own).
+const configFile = '.dependency-cruiser.mjs';
+const options = await extractDepcruiseOptions(resolve(configFile));
 const { output, exitCode } = await cruise(['src'], { ...options, outputType: 'err' }, {}, { tsConfig: extractTSConfig('tsconfig.json') });
 if (exitCode !== 0) {
   console.error(output);
