@@ -11,6 +11,7 @@ const adapterImports = {
     { name: '@kubernetes/client-node', message: 'The core learns members through a discovery adapter.' },
     { name: 'node:net', message: 'The core never opens sockets.' },
     { name: 'node:http', message: 'The core never opens sockets.' },
+    { name: 'prom-client', message: 'The core reports to a metrics port it defines; the Prometheus adapters live in src/metrics.' },
   ],
 };
 
