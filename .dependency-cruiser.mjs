@@ -26,8 +26,8 @@ const LAYERS = [
   ['membership'],
   ['coordinator'],
   ['handoff'],
-  // the edge: TLS and call guards, the public gRPC services, Prometheus adapters,
-  // the Kubernetes client, discovery adapters, node configuration.
+  // the edge: TLS and call guards, the client library, the public gRPC services,
+  // Prometheus adapters, the Kubernetes client, discovery adapters, node configuration.
   ['security'],
   ['client'],
   ['api'],
@@ -53,9 +53,25 @@ const layerRules = LAYERS.slice(0, -1).map((layer, index) => ({
   to: { path: pathOf(LAYERS.slice(index + 1).flat()) },
 }));
 
+const LAYERED = pathOf(LAYERS.flat());
+
 export default {
   forbidden: [
     ...layerRules,
+    {
+      name: 'not-in-a-layer',
+      comment: 'A directory of src/ that LAYERS does not name: give it a place in the order first.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: LAYERED },
+      to: {},
+    },
+    {
+      name: 'to-a-directory-not-in-a-layer',
+      comment: 'An import of a directory of src/ that LAYERS does not name: give it a place in the order first.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^src/', pathNot: LAYERED },
+    },
     {
       name: 'no-directory-cycle',
       comment: 'Directories of src/ import each other in a cycle; the layer order cannot hold.',

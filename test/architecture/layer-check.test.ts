@@ -73,4 +73,13 @@ describe('layer check', () => {
     assert.equal(status, 1, output);
     assert.match(output, /client-only-protocol: src\/client\/kv-client\.ts → src\/storage\/record\.ts/);
   });
+
+  it('fails a directory that has no place in the layer order', async () => {
+    const { status, output } = await check({
+      ...ORDERED_TREE,
+      'src/assembly/parts.ts': "import type { Logger } from '../logging/logger.js';\nexport type PartLogger = Logger;\n",
+    });
+    assert.equal(status, 1, output);
+    assert.match(output, /not-in-a-layer: src\/assembly\/parts\.ts → src\/logging\/logger\.ts/);
+  });
 });
