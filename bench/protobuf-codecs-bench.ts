@@ -1,5 +1,5 @@
 // Protobuf codec benchmark (`npm run bench:protobuf`): could a code generator replace
-// the hand-written codecs of the hot messages (src/api/message-codecs.ts, ADR 0063)
+// the hand-written codecs of the hot messages (src/protocol/message-codecs.ts, ADR 0063)
 // without losing their speed? The decision and the figures this printed are in
 // docs/decisions/0130-protobuf-source-of-truth.md.
 //
@@ -27,8 +27,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import ts from 'typescript';
 import { create, fromBinary, toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
-import { loadQuorumKvProtocol, PROTO_ROOT } from '../src/api/proto-package.js';
-import * as handWritten from '../src/api/message-codecs.js';
+import { loadQuorumKvProtocol, PROTO_ROOT } from '../src/protocol/proto-package.js';
+import * as handWritten from '../src/protocol/message-codecs.js';
 import { encodeBatch } from '../src/storage/record-codec.js';
 import type { KvRecord } from '../src/storage/record.js';
 

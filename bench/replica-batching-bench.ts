@@ -12,11 +12,11 @@ import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { GrpcTransport } from '../src/transport/grpc/grpc-transport.js';
 import { replicaServiceHandlers } from '../src/transport/grpc/replica-service.js';
-import { loadQuorumKvProtocol } from '../src/api/proto-package.js';
+import { loadQuorumKvProtocol } from '../src/protocol/proto-package.js';
 import { MemoryStorageEngine } from '../src/storage/memory/memory-storage-engine.js';
 import { createTokenHasher } from '../src/ring/token-hasher.js';
 import { silentLogger } from '../src/logging/logger.js';
-import { CLIENT_CHANNEL_OPTIONS, SERVER_OPTIONS } from '../src/api/grpc-options.js';
+import { CLIENT_CHANNEL_OPTIONS, SERVER_OPTIONS } from '../src/protocol/grpc-options.js';
 import { encodeBatch } from '../src/storage/record-codec.js';
 import type { KvRecord } from '../src/storage/record.js';
 

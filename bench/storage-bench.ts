@@ -19,6 +19,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../src/logging/logger.js';
 import { MEMTABLE_BYTES_DEFAULT } from '../src/limits.js';
 import { DurableStorageEngine } from '../src/storage/engine/durable-storage-engine.js';
+import { prometheusStorageMetrics } from '../src/metrics/storage-prometheus.js';
 import type { KvRecord } from '../src/storage/record.js';
 import { encodeBatch } from '../src/storage/record-codec.js';
 import { FRAME_HEADER_BYTES } from '../src/storage/wal/wal-format.js';
@@ -54,7 +55,7 @@ function percentile(sorted: Float64Array, p: number): number {
 
 async function openEngine(dir: string, fsyncPolicy: FsyncPolicy, registry = new Registry()): Promise<{ engine: DurableStorageEngine; openMs: number }> {
   const started = performance.now();
-  const { engine } = await DurableStorageEngine.open({ dir, tokenOf, registry, logger: silentLogger, fsyncPolicy });
+  const { engine } = await DurableStorageEngine.open({ dir, tokenOf, metrics: prometheusStorageMetrics(registry), logger: silentLogger, fsyncPolicy });
   return { engine, openMs: performance.now() - started };
 }
 

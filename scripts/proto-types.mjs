@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Generates the TypeScript types of proto/quorumkv/v1 into src/api/generated, or, with
+// Generates the TypeScript types of proto/quorumkv/v1 into src/protocol/generated, or, with
 // `--check`, generates them into a temporary directory and fails when the committed
 // copy differs. `npm test` runs the check so a .proto edit without a regeneration
 // cannot land. The options here must match the proto-loader options in
-// src/api/proto-package.ts (longs as String, enums as String, defaults on).
+// src/protocol/proto-package.ts (longs as String, enums as String, defaults on).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 // The package's main module is build/src/index.js; the generator sits in build/bin.
 const generator = resolve(require.resolve('@grpc/proto-loader'), '..', '..', 'bin', 'proto-loader-gen-types.js');
-const committed = resolve('src/api/generated');
+const committed = resolve('src/protocol/generated');
 // Only the files with services are roots; the shared messages come in through imports,
 // which keeps the generator from emitting a root file with unused declarations.
 const roots = ['quorumkv/v1/kv.proto', 'quorumkv/v1/admin.proto', 'quorumkv/v1/replica.proto'];
@@ -54,7 +54,7 @@ try {
   for (const path of have.keys()) if (!want.has(path)) problems.push(`not generated: ${path}`);
   if (problems.length > 0) {
     for (const problem of problems) console.error(`proto-types: ${problem}`);
-    console.error('proto-types: src/api/generated is stale; run `npm run proto:gen` and commit the result');
+    console.error('proto-types: src/protocol/generated is stale; run `npm run proto:gen` and commit the result');
     process.exit(1);
   }
   console.log(`proto-types: ${want.size} generated files match the .proto sources`);

@@ -13,7 +13,8 @@ export const TIER_ORDER = ['fast', 'process', 'kubernetes', 'chaos'];
 
 export const TIERS = {
   fast: [
-    'test/api/',
+    'test/protocol/',
+    'test/replica/',
     'test/bench/bench-runner.test.ts',
     'test/bench/key-chooser.test.ts',
     'test/clock/',
@@ -46,6 +47,7 @@ export const TIERS = {
     'test/transport/',
   ],
   process: [
+    'test/architecture/',
     'test/bench/bench-command.test.ts',
     'test/bench/peer-targets.test.ts',
     'test/cli/',

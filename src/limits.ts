@@ -156,7 +156,7 @@ export const TTL_MS_MAX = 100 * 365 * 24 * 60 * 60 * 1000;
 export const HLC_FORWARD_DRIFT_MS_MAX = 60_000;
 /**
  * How far ahead of this node's wall clock a ring-state version may lie. Versions are
- * wall-clock milliseconds of the announcing node (src/membership/ring-state.ts), so the
+ * wall-clock milliseconds of the announcing node (src/ring/ring-state.ts), so the
  * same skew bound applies; a probe carrying a later one is refused with
  * RING_STATE_VERSION_FROM_FUTURE and changes nothing.
  */

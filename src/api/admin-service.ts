@@ -4,16 +4,16 @@
 // view walks the ring's ranges once (members × vnodes of them) and touches no storage.
 import * as grpc from '@grpc/grpc-js';
 import type { HashRing } from '../ring/hash-ring.js';
-import type { Member } from '../membership/member.js';
+import type { Member } from '../ring/member.js';
 import { InvalidArgumentError } from '../errors/errors.js';
 import type { RepairReport } from '../repair/anti-entropy.js';
 import type { StreamStatus } from '../membership/ring-membership.js';
 import type { CleanupProgress, CleanupReport } from '../streaming/range-cleanup.js';
-import { loadQuorumKvProtocol } from './proto-package.js';
-import { addCheckedService } from './checked-service.js';
+import { loadQuorumKvProtocol } from '../protocol/proto-package.js';
+import { addCheckedService } from '../protocol/checked-service.js';
 import { unary, type ApiContext } from './unary-handler.js';
-import type { AdminHandlers } from './generated/quorumkv/v1/Admin.js';
-import type { RingOwner } from './generated/quorumkv/v1/RingOwner.js';
+import type { AdminHandlers } from '../protocol/generated/quorumkv/v1/Admin.js';
+import type { RingOwner } from '../protocol/generated/quorumkv/v1/RingOwner.js';
 
 export type NodeState = 'STARTING' | 'SERVING' | 'DRAINING';
 

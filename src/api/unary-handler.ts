@@ -1,14 +1,14 @@
 // One wrapper for every unary handler of the public services. It turns a handler that
 // returns a promise into grpc-js's callback form and guarantees the three things every
 // call needs: a thrown or rejected error becomes exactly one gRPC status with the
-// stable code in the trailing metadata (src/api/error-status.ts); an error that is not
+// stable code in the trailing metadata (src/protocol/error-status.ts); an error that is not
 // a QkvError (a bug) is logged with its stack and reaches the client only as INTERNAL;
 // and the call is counted in `qkv_api_requests_total{method,code}`.
 import * as grpc from '@grpc/grpc-js';
 import { Counter, type Registry } from 'prom-client';
 import { isQkvError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
-import { serviceErrorOf, statusName } from './error-status.js';
+import { serviceErrorOf, statusName } from '../protocol/error-status.js';
 
 export interface ApiContext {
   readonly logger: Logger;

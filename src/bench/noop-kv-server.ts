@@ -5,9 +5,9 @@
 // (`qkv bench noop-server`). Reads answer with a stored value of the benchmark's size,
 // so the responses are as large as a real node's.
 import * as grpc from '@grpc/grpc-js';
-import { SERVER_OPTIONS } from '../api/grpc-options.js';
-import { loadQuorumKvProtocol } from '../api/proto-package.js';
-import type { KVHandlers } from '../api/generated/quorumkv/v1/KV.js';
+import { SERVER_OPTIONS } from '../protocol/grpc-options.js';
+import { loadQuorumKvProtocol } from '../protocol/proto-package.js';
+import type { KVHandlers } from '../protocol/generated/quorumkv/v1/KV.js';
 
 export interface NoopKvServerOptions {
   readonly host: string;

@@ -4,7 +4,7 @@
 //   0 success, 1 operating error (the server or the network said no),
 //   2 usage error (bad flags or arguments), 3 key not found (`get`).
 import { logicalOf, wallMsOf } from '../clock/hybrid-logical-clock.js';
-import type { Version__Output } from '../api/generated/quorumkv/v1/Version.js';
+import type { Version__Output } from '../protocol/generated/quorumkv/v1/Version.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;

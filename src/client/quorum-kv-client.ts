@@ -5,22 +5,22 @@
 // down. Every failure is a QkvError carrying the server's stable code.
 import * as grpc from '@grpc/grpc-js';
 import { QkvError, isQkvError } from '../errors/errors.js';
-import { CLIENT_CHANNEL_OPTIONS } from '../api/grpc-options.js';
-import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../api/error-status.js';
-import { loadQuorumKvProtocol } from '../api/proto-package.js';
+import { CLIENT_CHANNEL_OPTIONS } from '../protocol/grpc-options.js';
+import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../protocol/error-status.js';
+import { loadQuorumKvProtocol } from '../protocol/proto-package.js';
 import { TLS_CHANNEL_OPTIONS } from '../security/tls-credentials.js';
-import type { KVClient } from '../api/generated/quorumkv/v1/KV.js';
-import type { AdminClient } from '../api/generated/quorumkv/v1/Admin.js';
-import type { PutResponse__Output } from '../api/generated/quorumkv/v1/PutResponse.js';
-import type { GetResponse__Output } from '../api/generated/quorumkv/v1/GetResponse.js';
-import type { DeleteResponse__Output } from '../api/generated/quorumkv/v1/DeleteResponse.js';
-import type { BatchPutResponse__Output } from '../api/generated/quorumkv/v1/BatchPutResponse.js';
-import type { BatchGetResponse__Output } from '../api/generated/quorumkv/v1/BatchGetResponse.js';
-import type { RepairResponse__Output } from '../api/generated/quorumkv/v1/RepairResponse.js';
-import type { StatusResponse__Output } from '../api/generated/quorumkv/v1/StatusResponse.js';
-import type { RingResponse__Output } from '../api/generated/quorumkv/v1/RingResponse.js';
-import type { DecommissionResponse__Output } from '../api/generated/quorumkv/v1/DecommissionResponse.js';
-import type { CleanupResponse__Output } from '../api/generated/quorumkv/v1/CleanupResponse.js';
+import type { KVClient } from '../protocol/generated/quorumkv/v1/KV.js';
+import type { AdminClient } from '../protocol/generated/quorumkv/v1/Admin.js';
+import type { PutResponse__Output } from '../protocol/generated/quorumkv/v1/PutResponse.js';
+import type { GetResponse__Output } from '../protocol/generated/quorumkv/v1/GetResponse.js';
+import type { DeleteResponse__Output } from '../protocol/generated/quorumkv/v1/DeleteResponse.js';
+import type { BatchPutResponse__Output } from '../protocol/generated/quorumkv/v1/BatchPutResponse.js';
+import type { BatchGetResponse__Output } from '../protocol/generated/quorumkv/v1/BatchGetResponse.js';
+import type { RepairResponse__Output } from '../protocol/generated/quorumkv/v1/RepairResponse.js';
+import type { StatusResponse__Output } from '../protocol/generated/quorumkv/v1/StatusResponse.js';
+import type { RingResponse__Output } from '../protocol/generated/quorumkv/v1/RingResponse.js';
+import type { DecommissionResponse__Output } from '../protocol/generated/quorumkv/v1/DecommissionResponse.js';
+import type { CleanupResponse__Output } from '../protocol/generated/quorumkv/v1/CleanupResponse.js';
 
 export interface ClientOptions {
   /** host:port of one or more nodes, tried in order. */

@@ -66,7 +66,7 @@ export class HybridLogicalClock {
    * clock has reached already (issued or observed, even while its wall clock has since
    * stepped back), and for one at most HLC_FORWARD_DRIFT_MS_MAX ahead of the wall clock.
    * No honest node issues a stamp beyond that, so a record carrying one is refused
-   * wherever it would be stored (src/coordinator/record-from-future.ts).
+   * wherever it would be stored (src/replica/record-from-future.ts).
    */
   accepts(remote: bigint): boolean {
     if (remote <= this.last) return true;

@@ -35,13 +35,11 @@ import {
   STREAM_BYTES_PER_SECOND_DEFAULT,
   TOMBSTONE_GRACE_MS_DEFAULT,
 } from '../limits.js';
-import type { Member } from '../membership/member.js';
+import type { Member } from '../ring/member.js';
 import { formatFsyncPolicy, parseFsyncPolicy, type FsyncPolicy } from '../storage/wal/fsync-policy.js';
 import { checkNodeId, parsePeers } from '../discovery/static/parse-peers.js';
+import { LOG_LEVELS, type LogLevel } from '../logging/log-level.js';
 import { booleanField, choiceField, customField, integerField, stringField, type ConfigField } from './config-field.js';
-
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const DISCOVERY_KINDS = ['static', 'kubernetes'] as const;
 export type DiscoveryKind = (typeof DISCOVERY_KINDS)[number];

@@ -5,7 +5,7 @@
 // sets the environment and nothing else.
 import { parseArgs } from 'node:util';
 import { ConfigInvalidError } from '../errors/errors.js';
-import { LOG_LEVELS, type LogLevel } from '../config/node-config.js';
+import { LOG_LEVELS, type LogLevel } from '../logging/log-level.js';
 import { booleanField, choiceField, integerField, stringField, type ConfigField } from '../config/config-field.js';
 import {
   CONTROLLER_POLL_MS_DEFAULT,

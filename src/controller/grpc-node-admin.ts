@@ -3,14 +3,14 @@
 // closed once a look at the cluster no longer needs it, so a long-running controller
 // does not collect channels to pods that are gone.
 import * as grpc from '@grpc/grpc-js';
-import { CLIENT_CHANNEL_OPTIONS } from '../api/grpc-options.js';
-import { errorOfServiceError } from '../api/error-status.js';
-import { loadQuorumKvProtocol } from '../api/proto-package.js';
+import { CLIENT_CHANNEL_OPTIONS } from '../protocol/grpc-options.js';
+import { errorOfServiceError } from '../protocol/error-status.js';
+import { loadQuorumKvProtocol } from '../protocol/proto-package.js';
 import { TLS_CHANNEL_OPTIONS } from '../security/tls-credentials.js';
-import type { AdminClient } from '../api/generated/quorumkv/v1/Admin.js';
-import type { StatusResponse__Output } from '../api/generated/quorumkv/v1/StatusResponse.js';
-import type { DecommissionResponse__Output } from '../api/generated/quorumkv/v1/DecommissionResponse.js';
-import type { CleanupResponse__Output } from '../api/generated/quorumkv/v1/CleanupResponse.js';
+import type { AdminClient } from '../protocol/generated/quorumkv/v1/Admin.js';
+import type { StatusResponse__Output } from '../protocol/generated/quorumkv/v1/StatusResponse.js';
+import type { DecommissionResponse__Output } from '../protocol/generated/quorumkv/v1/DecommissionResponse.js';
+import type { CleanupResponse__Output } from '../protocol/generated/quorumkv/v1/CleanupResponse.js';
 import type { CleanupResult, NodeAdmin, NodeStatusView } from './node-admin.js';
 
 export class GrpcNodeAdmin implements NodeAdmin {

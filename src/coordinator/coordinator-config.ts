@@ -18,9 +18,9 @@ import {
   WRITE_TIMEOUT_MS_DEFAULT,
 } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
-import type { PeerLiveness } from '../membership/failure-detector.js';
+import type { PeerLiveness } from '../replica/peer-liveness.js';
 import type { KvRecord } from '../storage/record.js';
-import type { PeerTransport, ReplicaHandler } from '../transport/peer-transport.js';
+import type { PeerTransport, ReplicaHandler } from '../replica/peer-transport.js';
 import type { CoordinatorMetrics } from './coordinator-metrics.js';
 import type { KeyPlacement } from '../ring/placement-rings.js';
 

@@ -38,7 +38,7 @@ import {
 import { REQUEST_TIMEOUT_MS_CEILING } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
 import { compareVersions, isExpired, isTombstone, type KvRecord, type Version } from '../storage/record.js';
-import type { PeerTransport, ReplicaHandler } from '../transport/peer-transport.js';
+import type { PeerTransport, ReplicaHandler } from '../replica/peer-transport.js';
 import {
   resolveCoordinatorConfig,
   type CoordinatorConfig,
@@ -56,12 +56,11 @@ import {
   type QuorumFailureReason,
   type ReplicaOp,
 } from './coordinator-metrics.js';
-import { isAnswer } from '../membership/peer-prober.js';
-import type { PeerLiveness } from '../membership/failure-detector.js';
+import { isAnswer, type PeerLiveness } from '../replica/peer-liveness.js';
 import { errorCodeOf, fanOut, type FanoutItemResult, type ReplyOutcome } from './replica-fanout.js';
 import { nextChunkKeys } from './batch-get-chunks.js';
 import { checkBatch, checkDeadlineMs, checkKey, checkTtlMs, checkValue, resolveQuorum } from './request-validation.js';
-import { isFromFuture } from './record-from-future.js';
+import { isFromFuture } from '../replica/record-from-future.js';
 
 export interface PutOptions {
   /** Acks to wait for; 0 or absent = the cluster default. */

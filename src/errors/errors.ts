@@ -1,6 +1,6 @@
 // Operating errors: the failures a correct program still meets (bad input, a lost
 // quorum, a damaged file). Each has one class, a stable uppercase `code` that clients
-// may match on, and maps to exactly one gRPC status in src/api. Programmer errors are
+// may match on, and maps to exactly one gRPC status in src/protocol. Programmer errors are
 // not here: they are `assert`s that crash (docs/style.md point 5).
 //
 // The README lists every code; add a row there when you add a class here.

@@ -11,14 +11,13 @@
 // or corrupt frame ends its segment, the rest of that segment is dropped and counted,
 // and anti-entropy repairs what the hint would have carried.
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import type { Logger } from '../logging/logger.js';
 import { HINT_SEGMENT_BYTES } from '../limits.js';
 import type { KvRecord } from '../storage/record.js';
 import { decodeBatch, encodeBatch } from '../storage/record-codec.js';
 import { frameBytes, parseSegmentFileName, SEGMENT_HEADER_BYTES, segmentFileName } from '../storage/wal/wal-format.js';
 import type { WalFileSystem } from '../storage/wal/wal-file-system.js';
-import { createWalMetrics } from '../storage/wal/wal-metrics.js';
+import { noWalMetrics } from '../storage/storage-metrics.js';
 import { readSegment } from '../storage/wal/segment-reader.js';
 import { WriteAheadLog } from '../storage/wal/write-ahead-log.js';
 
@@ -75,7 +74,7 @@ export class HintLog {
         fileSystem,
         logger,
         // Hint writes are not WAL writes: their metrics stay out of the node's WAL series.
-        metrics: createWalMetrics(new Registry()),
+        metrics: noWalMetrics,
       },
       highest + 1n,
     );

@@ -21,12 +21,11 @@ import type { HintSink } from '../coordinator/coordinator-config.js';
 import { ConfigInvalidError } from '../errors/errors.js';
 import { HINT_REPLAY_BATCH_RECORDS, HLC_FORWARD_DRIFT_MS_MAX, REPAIR_CALL_TIMEOUT_MS } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
-import type { PeerLiveness } from '../membership/failure-detector.js';
-import { isAnswer } from '../membership/peer-prober.js';
+import { isAnswer, type PeerLiveness } from '../replica/peer-liveness.js';
 import type { KvRecord } from '../storage/record.js';
 import { recordBytes } from '../storage/record-codec.js';
 import { nodeWalFileSystem, type WalFileSystem } from '../storage/wal/wal-file-system.js';
-import type { PeerTransport } from '../transport/peer-transport.js';
+import type { PeerTransport } from '../replica/peer-transport.js';
 import { HintLog } from './hint-log.js';
 
 export type HintDropReason = 'window' | 'full' | 'expired' | 'damaged' | 'failed';

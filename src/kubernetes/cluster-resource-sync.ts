@@ -11,7 +11,7 @@
 //   were, since a merge patch replaces the whole list.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../logging/logger.js';
-import type { Member } from '../membership/member.js';
+import type { Member } from '../ring/member.js';
 import { ListWatch, type ListWatchTiming } from './list-watch.js';
 import {
   CLUSTER_GROUP,

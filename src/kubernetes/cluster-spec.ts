@@ -5,7 +5,7 @@
 // node must never act on a value it does not understand.
 import { ConfigInvalidError } from '../errors/errors.js';
 import { parseUsers, type UserEntry } from '../security/user-roles.js';
-import { LOG_LEVELS, type LogLevel } from '../config/node-config.js';
+import { LOG_LEVELS, type LogLevel } from '../logging/log-level.js';
 import { formatFsyncPolicy, parseFsyncPolicy } from '../storage/wal/fsync-policy.js';
 import type { LiveCoordinatorSettings } from '../coordinator/coordinator.js';
 

@@ -14,6 +14,7 @@
 // replica calls). Only "did not answer" outcomes count as failures.
 import { ConfigInvalidError } from '../errors/errors.js';
 import { FAILURE_DETECTOR_DOWN_AFTER_FAILURES_DEFAULT, FAILURE_DETECTOR_DOWN_AFTER_FAILURES_MAX } from '../limits.js';
+import type { PeerLiveness } from '../replica/peer-liveness.js';
 
 export type PeerState = 'up' | 'suspect' | 'down';
 
@@ -27,15 +28,6 @@ export interface PeerHealth {
   readonly lastAnswerMs: number;
   /** Wall-clock ms at which the peer went down; 0 unless it is down. */
   readonly downSinceMs: number;
-}
-
-/** What the coordinator and hinted handoff ask of the detector. */
-export interface PeerLiveness {
-  isDown(peer: string): boolean;
-  /** When the peer went down (wall-clock ms), or undefined when it is not down. */
-  downSinceMs(peer: string): number | undefined;
-  recordAnswer(peer: string): void;
-  recordFailure(peer: string): void;
 }
 
 export interface FailureDetectorMetrics {

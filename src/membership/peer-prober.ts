@@ -5,8 +5,8 @@
 // ways (ring-state-table.ts): the sender's own state and what it heard of the
 // receiver's go out, the receiver's own state comes back. A probe still in flight is
 // not repeated.
-import type { PeerTransport, ProbeAnswer, ProbeHello } from '../transport/peer-transport.js';
-import type { PeerLiveness } from './failure-detector.js';
+import type { PeerTransport, ProbeAnswer, ProbeHello } from '../replica/peer-transport.js';
+import { isAnswer, type PeerLiveness } from '../replica/peer-liveness.js';
 
 export interface PeerProberOptions {
   readonly transport: PeerTransport;
@@ -87,10 +87,4 @@ export class PeerProber {
     this.inFlight.set(peer, probe);
     return probe;
   }
-}
-
-/** An error the peer itself sent back proves it is alive; no answer at all does not. */
-export function isAnswer(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code !== 'PEER_UNREACHABLE' && code !== 'DEADLINE_EXCEEDED' && code !== 'SHUTTING_DOWN' && code !== 'INTERNAL';
 }

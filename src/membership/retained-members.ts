@@ -15,8 +15,8 @@
 //   that address now (pod IPs are reused), the retained one keeps no address (''): calls
 //   meant for it must not reach, and be acked by, another node;
 // - heard LEFT, JOINING (it never owned ranges), or never heard: dropped with discovery.
-import type { Member } from './member.js';
-import type { RingState } from './ring-state.js';
+import type { Member } from '../ring/member.js';
+import type { RingState } from '../ring/ring-state.js';
 
 /** Owns ranges until it announces LEFT, so discovery dropping it does not take it out. */
 export function isRetainedState(state: RingState | undefined): boolean {

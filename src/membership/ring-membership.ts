@@ -30,11 +30,11 @@ import {
   STREAM_RANGES_IN_FLIGHT,
   STREAM_RETRY_INTERVAL_MS,
 } from '../limits.js';
-import type { ProbeAnswer, ProbeHello } from '../transport/peer-transport.js';
-import type { PeerLiveness } from './failure-detector.js';
-import type { Member } from './member.js';
+import type { ProbeAnswer, ProbeHello } from '../replica/peer-transport.js';
+import type { PeerLiveness } from '../replica/peer-liveness.js';
+import type { Member } from '../ring/member.js';
 import { RingStateTable, type RingStateSnapshot, type RingStateStore } from './ring-state-table.js';
-import { inReadRing, inWriteRing, RING_STATE_UNKNOWN, type RingState } from './ring-state.js';
+import { inReadRing, inWriteRing, RING_STATE_UNKNOWN, type RingState } from '../ring/ring-state.js';
 import { retainMembers, sameMemberList } from './retained-members.js';
 
 /** Where a movement's done ranges are kept between runs (the node's data directory). */

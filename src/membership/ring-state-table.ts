@@ -28,8 +28,8 @@
 import { RingStateVersionFromFutureError } from '../errors/errors.js';
 import { RING_STATE_VERSION_AHEAD_MS_MAX } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
-import type { ProbeAnswer, ProbeHello } from '../transport/peer-transport.js';
-import { isNewer, type AnnouncedRingState, type RingState } from './ring-state.js';
+import type { ProbeAnswer, ProbeHello } from '../replica/peer-transport.js';
+import { isNewer, type AnnouncedRingState, type RingState } from '../ring/ring-state.js';
 
 /** Everything the table persists. */
 export interface RingStateSnapshot {

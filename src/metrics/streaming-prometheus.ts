@@ -7,7 +7,7 @@
 //   qkv_stream_ranges_total{direction}       token ranges finished
 //   qkv_stream_ranges_remaining              ranges the running join or decommission has left
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { RING_STATES, RING_STATE_UNKNOWN, type RingState } from '../membership/ring-state.js';
+import { RING_STATES, RING_STATE_UNKNOWN, type RingState } from '../ring/ring-state.js';
 import type { StreamDirection, StreamMetrics } from '../streaming/range-movement.js';
 
 export interface RingStateView {

@@ -2,7 +2,8 @@
 // the pods of the cluster found through the Kubernetes API.
 import { ConfigInvalidError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
-import type { Discovery, Member } from '../membership/member.js';
+import type { Discovery } from '../discovery/discovery.js';
+import type { Member } from '../ring/member.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { StaticDiscovery } from '../discovery/static/static-discovery.js';
 import { KubernetesDiscovery } from '../discovery/kubernetes/kubernetes-discovery.js';

@@ -2,7 +2,7 @@
 // --log-pretty the same records go through pino-pretty for reading in a terminal.
 import { pino, type Logger as PinoLogger } from 'pino';
 import pretty from 'pino-pretty';
-import type { LogLevel } from '../config/node-config.js';
+import type { LogLevel } from '../logging/log-level.js';
 
 export function createNodeLogger(options: { nodeId: string; level: LogLevel; pretty: boolean }): PinoLogger {
   const settings = { level: options.level, base: { node: options.nodeId } };

@@ -8,6 +8,7 @@ import type { TokenFunction } from '../ring/token-range.js';
 import type { StorageEngine } from '../storage/storage-engine.js';
 import { MemoryStorageEngine } from '../storage/memory/memory-storage-engine.js';
 import { openStorageEngine } from '../storage/engine/durable-storage-engine.js';
+import { prometheusStorageMetrics } from '../metrics/storage-prometheus.js';
 import type { NodeConfig } from '../config/node-config.js';
 
 export function dataDirOf(config: Pick<NodeConfig, 'dataDir' | 'nodeId'>): string {
@@ -25,7 +26,7 @@ export async function openNodeStorage(config: NodeConfig, dependencies: NodeStor
   return openStorageEngine({
     dir: dataDirOf(config),
     tokenOf: dependencies.tokenOf,
-    registry: dependencies.registry,
+    metrics: prometheusStorageMetrics(dependencies.registry),
     logger: dependencies.logger,
     fsyncPolicy: config.fsync,
     tombstoneGraceMs: config.tombstoneGraceMs,

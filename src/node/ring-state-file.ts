@@ -15,7 +15,7 @@
 import { join } from 'node:path';
 import { StateFileCorruptError } from '../errors/errors.js';
 import type { RingStateSnapshot, RingStateStore } from '../membership/ring-state-table.js';
-import { parseRingState, type AnnouncedRingState } from '../membership/ring-state.js';
+import { parseRingState, type AnnouncedRingState } from '../ring/ring-state.js';
 import { readFileIfExists, writeFileAtomic } from '../fs/atomic-file.js';
 
 const FILE_NAME = 'ring-state.json';

@@ -8,10 +8,10 @@
 // never competes hard with client traffic. Applying is idempotent (last writer wins),
 // so a pass interrupted at any point is simply run again.
 import type { Logger } from '../logging/logger.js';
-import type { PeerLiveness } from '../membership/failure-detector.js';
+import type { PeerLiveness } from '../replica/peer-liveness.js';
 import type { OwnedRange } from '../ring/hash-ring.js';
 import type { TokenFunction, TokenRange } from '../ring/token-range.js';
-import type { PeerTransport } from '../transport/peer-transport.js';
+import type { PeerTransport } from '../replica/peer-transport.js';
 import { syncRange, type LocalRepairReplica } from './range-sync.js';
 
 export type { LocalRepairReplica };

@@ -12,11 +12,11 @@
 // costs little more than its tree: only the leaves where it differs are scanned.
 import { REPAIR_CALL_TIMEOUT_MS, REPAIR_SCAN_PAGE_RECORDS, REPAIR_STREAM_BATCH_RECORDS } from '../limits.js';
 import type { TokenFunction, TokenRange } from '../ring/token-range.js';
-import { compareTokenKey } from '../storage/engine/memtable.js';
+import { compareTokenKey } from '../storage/token-key-order.js';
 import { compareVersions, type KvRecord } from '../storage/record.js';
 import type { ScanCursor, ScanPage } from '../storage/storage-engine.js';
-import type { MerkleTreeSummary, PeerTransport } from '../transport/peer-transport.js';
-import { differingLeaves, leafRange } from './merkle-tree.js';
+import type { MerkleTreeSummary, PeerTransport } from '../replica/peer-transport.js';
+import { differingLeaves, leafRange } from '../replica/merkle-tree.js';
 
 /** This node's side of the comparison: its own tree, scan and apply. */
 export interface LocalRepairReplica {

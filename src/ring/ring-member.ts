@@ -2,6 +2,6 @@
 // Addresses and readiness stay out on purpose: a pod that is rescheduled keeps its id
 // and therefore its tokens, and whether a not-ready member belongs in the ring is the
 // membership layer's decision, made before the ring is built.
-import type { Member } from '../membership/member.js';
+import type { Member } from './member.js';
 
 export type RingMember = Pick<Member, 'id' | 'zone'>;

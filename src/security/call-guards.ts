@@ -16,8 +16,8 @@
 // the Replica service.
 import * as grpc from '@grpc/grpc-js';
 import { PeerIdentityMismatchError, PermissionDeniedError, UnauthenticatedError, type QkvError } from '../errors/errors.js';
-import { serviceErrorOf } from '../api/error-status.js';
-import { senderOf } from '../transport/grpc/sender-metadata.js';
+import { serviceErrorOf } from '../protocol/error-status.js';
+import { senderOf } from '../protocol/sender-metadata.js';
 import { identityOfCertificate, type CertificateIdentity } from './certificate-identity.js';
 import { ANY_IDENTITY_METHODS, roleNeededFor } from './method-roles.js';
 import type { UserRoles } from './user-roles.js';

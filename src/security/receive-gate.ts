@@ -13,7 +13,7 @@
 // A stream (Replica.Exchange) is gated for its first message only.
 import * as grpc from '@grpc/grpc-js';
 import { OverloadedError, QkvError } from '../errors/errors.js';
-import { serviceErrorOf } from '../api/error-status.js';
+import { serviceErrorOf } from '../protocol/error-status.js';
 import { RECEIVE_TIMEOUT_MS, RECEIVE_WAITING_CALLS_MAX, RECEIVING_CALLS_MAX } from '../limits.js';
 
 export interface ReceiveGateOptions {

@@ -164,7 +164,7 @@ function readBody(cursor: Cursor, key: Buffer, views = false): KvRecord {
   return { key, value, version: { stamp, nodeId }, expiresAtMs };
 }
 
-/** What retention decides by (src/storage/engine/retention.ts). */
+/** What retention decides by (src/storage/retention.ts). */
 export interface RetentionFields {
   readonly tombstone: boolean;
   readonly stamp: bigint;

@@ -30,11 +30,11 @@ import { performance } from 'node:perf_hooks';
 import { CleanupRefusedError, ShuttingDownError } from '../errors/errors.js';
 import { CLEANUP_PROGRESS_LOG_INTERVAL_MS, CLEANUP_SCAN_PAGE_RECORDS } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
-import type { RingState } from '../membership/ring-state.js';
+import type { RingState } from '../ring/ring-state.js';
 import type { PlacementRings } from '../ring/placement-rings.js';
 import { unreplicatedRanges } from '../ring/replicated-ranges.js';
 import type { ScanCursor, StorageEngine } from '../storage/storage-engine.js';
-import type { RingDigests } from '../transport/peer-transport.js';
+import type { RingDigests } from '../replica/peer-transport.js';
 import type { HeldRanges } from './held-ranges.js';
 
 /** What this node knows now: its own state, each member's, and the rings. */

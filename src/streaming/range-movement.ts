@@ -20,7 +20,7 @@
 // a range is harmless because applying is idempotent under last writer wins.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logging/logger.js';
-import type { PeerLiveness } from '../membership/failure-detector.js';
+import type { PeerLiveness } from '../replica/peer-liveness.js';
 import type { PlacementRings } from '../ring/placement-rings.js';
 import type { TokenRange } from '../ring/token-range.js';
 import type { RangeSyncOutcome, SyncDirection } from '../repair/range-sync.js';

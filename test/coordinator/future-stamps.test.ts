@@ -1,4 +1,4 @@
-// Records no honest node writes (src/coordinator/record-from-future.ts): a stamp further
+// Records no honest node writes (src/replica/record-from-future.ts): a stamp further
 // ahead of the receiver's clock than HLC_FORWARD_DRIFT_MS_MAX, or an expiry later than
 // the longest TTL from now. The local replica refuses a batch holding one whole with
 // STAMP_FROM_FUTURE, stores nothing of it and does not move its clock; a peer's Apply
@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { HLC_FORWARD_DRIFT_MS_MAX, HybridLogicalClock, stampOf, wallMsOf } from '../../src/clock/hybrid-logical-clock.js';
-import { LocalReplica } from '../../src/coordinator/local-replica.js';
+import { LocalReplica } from '../../src/replica/local-replica.js';
 import { StampFromFutureError, isQkvError } from '../../src/errors/errors.js';
 import { TTL_MS_MAX } from '../../src/limits.js';
 import { MemoryStorageEngine } from '../../src/storage/memory/memory-storage-engine.js';

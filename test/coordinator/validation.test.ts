@@ -5,7 +5,7 @@ import { describe, it, afterEach, beforeEach } from 'node:test';
 import { HybridLogicalClock } from '../../src/clock/hybrid-logical-clock.js';
 import { Coordinator } from '../../src/coordinator/coordinator.js';
 import { naturalOnly } from '../../src/coordinator/coordinator-config.js';
-import { LocalReplica } from '../../src/coordinator/local-replica.js';
+import { LocalReplica } from '../../src/replica/local-replica.js';
 import { isQkvError, QuorumInvalidError, type ErrorCode } from '../../src/errors/errors.js';
 import { BATCH_ITEMS_MAX, KEY_BYTES_MAX_CEILING, KEY_BYTES_MAX_DEFAULT, TTL_MS_MAX, VALUE_BYTES_MAX_DEFAULT } from '../../src/limits.js';
 import { silentLogger } from '../../src/logging/logger.js';

@@ -7,7 +7,7 @@ import { it } from 'node:test';
 import fc from 'fast-check';
 import { FailureDetector } from '../../src/membership/failure-detector.js';
 import { AntiEntropy, type RepairReport } from '../../src/repair/anti-entropy.js';
-import { buildMerkleTree, leafIndexOf, leafRange } from '../../src/repair/merkle-tree.js';
+import { buildMerkleTree, leafIndexOf, leafRange } from '../../src/replica/merkle-tree.js';
 import { FULL_RING, rangeContains, type TokenRange } from '../../src/ring/token-range.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { MemoryStorageEngine } from '../../src/storage/memory/memory-storage-engine.js';

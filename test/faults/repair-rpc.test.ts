@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { HybridLogicalClock } from '../../src/clock/hybrid-logical-clock.js';
-import { LocalReplica } from '../../src/coordinator/local-replica.js';
+import { LocalReplica } from '../../src/replica/local-replica.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { FULL_RING } from '../../src/ring/token-range.js';
 import { MemoryStorageEngine } from '../../src/storage/memory/memory-storage-engine.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { GrpcTransport } from '../../src/transport/grpc/grpc-transport.js';
 import { addReplicaService } from '../../src/transport/grpc/replica-service.js';
-import { SERVER_OPTIONS } from '../../src/api/grpc-options.js';
+import { SERVER_OPTIONS } from '../../src/protocol/grpc-options.js';
 import { testTokenOf } from '../support/memory-cluster.js';
 
 it('MerkleTree and Scan travel over gRPC intact; bad requests are refused', async () => {

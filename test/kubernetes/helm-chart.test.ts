@@ -17,7 +17,7 @@ import * as k8s from '@kubernetes/client-node';
 import { KubernetesDiscovery } from '../../src/discovery/kubernetes/kubernetes-discovery.js';
 import { ListWatch } from '../../src/kubernetes/list-watch.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import type { Member } from '../../src/membership/member.js';
+import type { Member } from '../../src/ring/member.js';
 import { CLUSTER_GROUP, CLUSTER_PLURAL, CLUSTER_VERSION } from '../../src/kubernetes/cluster-spec.js';
 import { helm, refusedWith } from '../support/kube-calls.js';
 import { KubeApiServer, findKubeBinaries, skipWithoutKube } from '../support/kube-api-server.js';

@@ -12,7 +12,7 @@ import { KubernetesDiscovery } from '../../src/discovery/kubernetes/kubernetes-d
 import { statefulSetOfPodName } from '../../src/discovery/kubernetes/pod-member.js';
 import { NODE_CONFIG_DEFAULTS } from '../../src/config/node-config.js';
 import { createDiscovery } from '../../src/node/node-discovery.js';
-import type { Member } from '../../src/membership/member.js';
+import type { Member } from '../../src/ring/member.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
 import { ensureLocalCertificates } from '../../src/security/local-certificates.js';

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { silentLogger } from '../../src/logging/logger.js';
 import { FailureDetector } from '../../src/membership/failure-detector.js';
-import type { Member } from '../../src/membership/member.js';
+import type { Member } from '../../src/ring/member.js';
 import { RingMembership } from '../../src/membership/ring-membership.js';
 import { NO_RING_STATE_STORE } from '../../src/membership/ring-state-table.js';
-import type { AnnouncedRingState } from '../../src/membership/ring-state.js';
+import type { AnnouncedRingState } from '../../src/ring/ring-state.js';
 import { CompletedRanges } from '../../src/streaming/completed-ranges.js';
 import { loadXxHash64 } from '../../src/ring/token-hasher.js';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { HybridLogicalClock } from '../../src/clock/hybrid-logical-clock.js';
 import { Coordinator } from '../../src/coordinator/coordinator.js';
-import { LocalReplica } from '../../src/coordinator/local-replica.js';
+import { LocalReplica } from '../../src/replica/local-replica.js';
 import { DecommissionRefusedError, NotReadyError } from '../../src/errors/errors.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { FailureDetector } from '../../src/membership/failure-detector.js';

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import * as protoLoader from '@grpc/proto-loader';
 import { ProcessCluster, sampleValue } from '../support/process-cluster.js';
 import { tempDir } from '../support/temp-dir.js';
-import { PROTO_ROOT } from '../../src/api/proto-package.js';
+import { PROTO_ROOT } from '../../src/protocol/proto-package.js';
 import { TLS_CHANNEL_OPTIONS } from '../../src/security/tls-credentials.js';
 import type { QkvError } from '../../src/errors/errors.js';
 import type { QuorumKvClient } from '../../src/client/quorum-kv-client.js';

@@ -22,14 +22,14 @@ import type { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
 import { encodeBatch } from '../../src/storage/record-codec.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { BATCH_GET_RESPONSE_BYTES_MAX, GRPC_MESSAGE_BYTES_MAX, REPLICA_ANSWER_BYTES_MAX } from '../../src/limits.js';
-import { ERROR_STATUS, isErrorCode } from '../../src/api/error-status.js';
-import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
+import { ERROR_STATUS, isErrorCode } from '../../src/protocol/error-status.js';
+import { loadQuorumKvProtocol } from '../../src/protocol/proto-package.js';
 import * as grpc from '@grpc/grpc-js';
-import type { ExchangeReply__Output } from '../../src/api/generated/quorumkv/v1/ExchangeReply.js';
-import type { ReadResponse__Output } from '../../src/api/generated/quorumkv/v1/ReadResponse.js';
-import type { MerkleTreeResponse__Output } from '../../src/api/generated/quorumkv/v1/MerkleTreeResponse.js';
-import type { ScanResponse__Output } from '../../src/api/generated/quorumkv/v1/ScanResponse.js';
-import type { BatchGetResponse__Output } from '../../src/api/generated/quorumkv/v1/BatchGetResponse.js';
+import type { ExchangeReply__Output } from '../../src/protocol/generated/quorumkv/v1/ExchangeReply.js';
+import type { ReadResponse__Output } from '../../src/protocol/generated/quorumkv/v1/ReadResponse.js';
+import type { MerkleTreeResponse__Output } from '../../src/protocol/generated/quorumkv/v1/MerkleTreeResponse.js';
+import type { ScanResponse__Output } from '../../src/protocol/generated/quorumkv/v1/ScanResponse.js';
+import type { BatchGetResponse__Output } from '../../src/protocol/generated/quorumkv/v1/BatchGetResponse.js';
 
 /** No hostile call may take longer than this (a stalled node would). */
 const CALL_MS_MAX = 15_000;

@@ -29,9 +29,9 @@ import { stampOf } from '../../src/clock/hybrid-logical-clock.js';
 import { encodeBatch } from '../../src/storage/record-codec.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { HLC_FORWARD_DRIFT_MS_MAX, RING_STATE_VERSION_AHEAD_MS_MAX } from '../../src/limits.js';
-import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
-import type { ExchangeReply__Output } from '../../src/api/generated/quorumkv/v1/ExchangeReply.js';
-import type { ProbeResponse__Output } from '../../src/api/generated/quorumkv/v1/ProbeResponse.js';
+import { loadQuorumKvProtocol } from '../../src/protocol/proto-package.js';
+import type { ExchangeReply__Output } from '../../src/protocol/generated/quorumkv/v1/ExchangeReply.js';
+import type { ProbeResponse__Output } from '../../src/protocol/generated/quorumkv/v1/ProbeResponse.js';
 
 const APPLY = '/quorumkv.v1.Replica/Apply';
 const EXCHANGE = '/quorumkv.v1.Replica/Exchange';

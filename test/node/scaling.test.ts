@@ -21,7 +21,7 @@ import { tempDir } from '../support/temp-dir.js';
 import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
 import type { QkvError } from '../../src/errors/errors.js';
 import { HashRing } from '../../src/ring/hash-ring.js';
-import type { StatusResponse__Output } from '../../src/api/generated/quorumkv/v1/StatusResponse.js';
+import type { StatusResponse__Output } from '../../src/protocol/generated/quorumkv/v1/StatusResponse.js';
 
 const ALL = ['qkv-1', 'qkv-2', 'qkv-3', 'qkv-4', 'qkv-5'];
 const FIRST = ['qkv-1', 'qkv-2', 'qkv-3'];

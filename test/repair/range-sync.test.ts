@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { HybridLogicalClock, stampOf } from '../../src/clock/hybrid-logical-clock.js';
-import { LocalReplica } from '../../src/coordinator/local-replica.js';
+import { LocalReplica } from '../../src/replica/local-replica.js';
 import { REPAIR_SCAN_PAGE_RECORDS, REPAIR_STREAM_BATCH_RECORDS } from '../../src/limits.js';
 import { syncRange } from '../../src/repair/range-sync.js';
 import { FULL_RING } from '../../src/ring/token-range.js';
 import { MemoryStorageEngine } from '../../src/storage/memory/memory-storage-engine.js';
 import type { KvRecord } from '../../src/storage/record.js';
-import type { PeerTransport } from '../../src/transport/peer-transport.js';
+import type { PeerTransport } from '../../src/replica/peer-transport.js';
 import { testTokenOf } from '../support/test-token.js';
 
 function put(key: string, stamp: bigint): KvRecord {
@@ -88,7 +88,7 @@ it('streams a range that differs in every record as it scans it, one page of eac
 
 it('a record stamped from the future (planted in either store) is neither pushed nor pulled, stops no sync, and leaves the trees equal', async () => {
   // The largest wall time a stamp holds, in the year 10889: no replica takes it any more
-  // (src/coordinator/record-from-future.ts), but one may still hold it from before.
+  // (src/replica/record-from-future.ts), but one may still hold it from before.
   const forged = stampOf((1n << 48n) - 1n, 0n);
   const honest = stampOf(BigInt(Date.now()), 0n);
   for (const plantedOn of ['here', 'there'] as const) {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { ReceiveGate } from '../../src/security/receive-gate.js';
-import { ERROR_CODE_METADATA_KEY } from '../../src/api/error-status.js';
+import { ERROR_CODE_METADATA_KEY } from '../../src/protocol/error-status.js';
 
 const identity = (bytes: Buffer): Buffer => bytes;
 const ECHO: grpc.ServiceDefinition = {

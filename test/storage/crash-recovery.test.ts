@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/logging/logger.js';
 import { DurableStorageEngine } from '../../src/storage/engine/durable-storage-engine.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -44,7 +43,7 @@ describe('crash recovery with real processes', () => {
       const acked = await runAndKill(dir, round, killAfterAcks);
       for (const [key, value] of acked) everAcked.set(key, value);
 
-      const { engine, recovery } = await DurableStorageEngine.open({ dir, tokenOf: testTokenOf, registry: new Registry(), logger: silentLogger });
+      const { engine, recovery } = await DurableStorageEngine.open({ dir, tokenOf: testTokenOf, logger: silentLogger });
       try {
         if (recovery.tornBytesDropped > 0) tornTails++;
         const lost = [...everAcked].filter(([key, value]) => engine.get(Buffer.from(key))?.value?.toString() !== value);

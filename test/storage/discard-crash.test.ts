@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/logging/logger.js';
 import { DurableStorageEngine } from '../../src/storage/engine/durable-storage-engine.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -58,7 +57,7 @@ describe('discard crash recovery with real processes', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const killAfterLines = 1 + Math.floor(Math.random() * 3000);
       await runAndKill(dir, round, killAfterLines, keys);
-      const { engine, recovery } = await DurableStorageEngine.open({ dir, tokenOf: testTokenOf, registry: new Registry(), logger: silentLogger });
+      const { engine, recovery } = await DurableStorageEngine.open({ dir, tokenOf: testTokenOf, logger: silentLogger });
       try {
         discardsReplayed += recovery.discardsReplayed;
         const wrong: string[] = [];

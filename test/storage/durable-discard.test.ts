@@ -4,7 +4,6 @@
 // back; and a clean stop leaves no discard frame in the WAL.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Registry } from 'prom-client';
 import { stampOf } from '../../src/clock/hybrid-logical-clock.js';
 import { DurableStorageEngine, type DurableStorageEngineOptions } from '../../src/storage/engine/durable-storage-engine.js';
 import type { KvRecord } from '../../src/storage/record.js';
@@ -23,7 +22,7 @@ function named(key: string, stampMs: number): { key: Buffer; version: { stamp: b
 
 async function openEngine(dir: string, extra: Partial<DurableStorageEngineOptions> = {}): Promise<{ engine: DurableStorageEngine; logger: RecordingLogger }> {
   const logger = new RecordingLogger();
-  const { engine } = await DurableStorageEngine.open({ dir, tokenOf: testTokenOf, registry: new Registry(), logger, ...extra });
+  const { engine } = await DurableStorageEngine.open({ dir, tokenOf: testTokenOf, logger, ...extra });
   return { engine, logger };
 }
 

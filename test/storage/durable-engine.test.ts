@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Registry } from 'prom-client';
 import { DurableStorageEngine, type DurableStorageEngineOptions } from '../../src/storage/engine/durable-storage-engine.js';
+import { prometheusStorageMetrics } from '../../src/metrics/storage-prometheus.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { OrderedStore } from '../../src/storage/engine/ordered-store.js';
 import { open } from 'lmdb';
@@ -32,7 +33,7 @@ function tombstone(key: string, stampMs: number): KvRecord {
 async function openEngine(dir: string, extra: Partial<DurableStorageEngineOptions> = {}): Promise<{ engine: DurableStorageEngine; registry: Registry; logger: RecordingLogger }> {
   const registry = new Registry();
   const logger = new RecordingLogger();
-  const { engine } = await DurableStorageEngine.open({ dir, tokenOf: testTokenOf, registry, logger, ...extra });
+  const { engine } = await DurableStorageEngine.open({ dir, tokenOf: testTokenOf, metrics: prometheusStorageMetrics(registry), logger, ...extra });
   return { engine, registry, logger };
 }
 

@@ -6,14 +6,13 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat, truncate, writeFile, appendFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { Registry } from 'prom-client';
 import { QkvError, WalCorruptError } from '../../src/errors/errors.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { encodeBatch } from '../../src/storage/record-codec.js';
 import { nodeWalFileSystem, type WalFileSystem } from '../../src/storage/wal/wal-file-system.js';
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, segmentFileName } from '../../src/storage/wal/wal-format.js';
 import { readSegment } from '../../src/storage/wal/segment-reader.js';
-import { createWalMetrics } from '../../src/storage/wal/wal-metrics.js';
+import { noWalMetrics } from '../../src/storage/storage-metrics.js';
 import { openWriteAheadLog, type WalRecoveryReport } from '../../src/storage/wal/wal-recovery.js';
 import type { WalWriterOptions } from '../../src/storage/wal/write-ahead-log.js';
 import { RecordingLogger } from '../support/recording-logger.js';
@@ -29,7 +28,7 @@ function frameBytesOf(n: number): number {
 }
 
 function writerOptions(dir: string, logger = new RecordingLogger(), fileSystem: WalFileSystem = nodeWalFileSystem, segmentBytesMax = 1 << 20): WalWriterOptions {
-  return { dir, fsyncPolicy: { kind: 'always' }, segmentBytesMax, fileSystem, logger, metrics: createWalMetrics(new Registry()) };
+  return { dir, fsyncPolicy: { kind: 'always' }, segmentBytesMax, fileSystem, logger, metrics: noWalMetrics };
 }
 
 /** Writes `count` single-record frames and closes the log; returns the segment files. */

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { isQkvError } from '../../src/errors/errors.js';
-import type { RingState } from '../../src/membership/ring-state.js';
+import type { RingState } from '../../src/ring/ring-state.js';
 import { HashRing } from '../../src/ring/hash-ring.js';
 import { PlacementRings } from '../../src/ring/placement-rings.js';
 import { createTokenHasher, loadXxHash64, type XxHash64 } from '../../src/ring/token-hasher.js';

@@ -10,7 +10,7 @@ import { FULL_RING } from '../../src/ring/token-range.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import type { ScanCursor } from '../../src/storage/storage-engine.js';
 import { GrpcTransport } from '../../src/transport/grpc/grpc-transport.js';
-import type { StatusResponse__Output } from '../../src/api/generated/quorumkv/v1/StatusResponse.js';
+import type { StatusResponse__Output } from '../../src/protocol/generated/quorumkv/v1/StatusResponse.js';
 import { MAIN_SCRIPT, type ProcessCluster } from './process-cluster.js';
 
 export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {

@@ -5,7 +5,7 @@
 // does not know fails the test that asks for it.
 import fc from 'fast-check';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
-import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
+import { loadQuorumKvProtocol } from '../../src/protocol/proto-package.js';
 import { varint } from './raw-grpc.js';
 
 interface FieldDescriptor {

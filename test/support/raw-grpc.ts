@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { ERROR_CODE_METADATA_KEY } from '../../src/api/error-status.js';
-import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
-import { senderMetadata } from '../../src/transport/grpc/sender-metadata.js';
+import { ERROR_CODE_METADATA_KEY } from '../../src/protocol/error-status.js';
+import { loadQuorumKvProtocol } from '../../src/protocol/proto-package.js';
+import { senderMetadata } from '../../src/protocol/sender-metadata.js';
 import { TLS_CHANNEL_OPTIONS } from '../../src/security/tls-credentials.js';
 
 export interface RawOutcome {

@@ -13,8 +13,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
-import type { AdminHandlers } from '../../src/api/generated/quorumkv/v1/Admin.js';
+import { loadQuorumKvProtocol } from '../../src/protocol/proto-package.js';
+import type { AdminHandlers } from '../../src/protocol/generated/quorumkv/v1/Admin.js';
 
 export type ScriptedRingState = 'JOINING' | 'NORMAL' | 'LEAVING' | 'LEFT';
 

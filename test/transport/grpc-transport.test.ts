@@ -10,11 +10,11 @@ import { addReplicaService, replicaServiceHandlers } from '../../src/transport/g
 import { MemoryStorageEngine } from '../../src/storage/memory/memory-storage-engine.js';
 import { StoreClosedError, type QkvError } from '../../src/errors/errors.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import type { ReplicaHandler } from '../../src/transport/peer-transport.js';
+import type { ReplicaHandler } from '../../src/replica/peer-transport.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { encodeBatch } from '../../src/storage/record-codec.js';
-import { SERVER_OPTIONS } from '../../src/api/grpc-options.js';
-import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
+import { SERVER_OPTIONS } from '../../src/protocol/grpc-options.js';
+import { loadQuorumKvProtocol } from '../../src/protocol/proto-package.js';
 import { REPLICA_ANSWER_BYTES_MAX } from '../../src/limits.js';
 
 const tokenOf = (key: Buffer): bigint => createHash('sha256').update(key).digest().readBigUInt64BE(0);

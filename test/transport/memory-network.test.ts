@@ -7,7 +7,7 @@ import { describe, it, afterEach } from 'node:test';
 import { isQkvError } from '../../src/errors/errors.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { MemoryNetwork, type NetworkEvent } from '../../src/transport/memory/memory-network.js';
-import type { ReplicaHandler } from '../../src/transport/peer-transport.js';
+import type { ReplicaHandler } from '../../src/replica/peer-transport.js';
 import { activeTimerCount } from '../support/active-timers.js';
 
 class RecordingReplica implements ReplicaHandler {

@@ -8,17 +8,17 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { addReplicaService } from '../../src/transport/grpc/replica-service.js';
-import { LocalReplica } from '../../src/coordinator/local-replica.js';
+import { LocalReplica } from '../../src/replica/local-replica.js';
 import { HybridLogicalClock } from '../../src/clock/hybrid-logical-clock.js';
 import { MemoryStorageEngine } from '../../src/storage/memory/memory-storage-engine.js';
 import { decodeBatch, encodeBatch } from '../../src/storage/record-codec.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import { SERVER_OPTIONS } from '../../src/api/grpc-options.js';
-import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
+import { SERVER_OPTIONS } from '../../src/protocol/grpc-options.js';
+import { loadQuorumKvProtocol } from '../../src/protocol/proto-package.js';
 import { KEY_BYTES_MAX_CEILING } from '../../src/limits.js';
 import type { KvRecord } from '../../src/storage/record.js';
-import type { ReplicaClient } from '../../src/api/generated/quorumkv/v1/Replica.js';
-import type { ReadResponse__Output } from '../../src/api/generated/quorumkv/v1/ReadResponse.js';
+import type { ReplicaClient } from '../../src/protocol/generated/quorumkv/v1/Replica.js';
+import type { ReadResponse__Output } from '../../src/protocol/generated/quorumkv/v1/ReadResponse.js';
 
 const tokenOf = (key: Buffer): bigint => createHash('sha256').update(key).digest().readBigUInt64BE(0);
 

@@ -22,8 +22,8 @@ import type { ChannelCredentials } from '@grpc/grpc-js';
 import { clientChannelCredentials } from '../../security/tls-credentials.js';
 import { BUILT_IN_ADMIN } from '../../security/user-roles.js';
 import { booleanField } from '../../config/config-field.js';
-import type { StreamProgress__Output } from '../../api/generated/quorumkv/v1/StreamProgress.js';
-import type { CleanupStatus__Output } from '../../api/generated/quorumkv/v1/CleanupStatus.js';
+import type { StreamProgress__Output } from '../../protocol/generated/quorumkv/v1/StreamProgress.js';
+import type { CleanupStatus__Output } from '../../protocol/generated/quorumkv/v1/CleanupStatus.js';
 
 /** Deadline of one CLI call when --timeout-ms is not given. */
 const CLI_TIMEOUT_MS_DEFAULT = 10_000;

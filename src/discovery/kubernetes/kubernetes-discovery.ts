@@ -11,7 +11,8 @@
 import * as k8s from '@kubernetes/client-node';
 import { DISCOVERY_DEBOUNCE_MS_DEFAULT } from '../../limits.js';
 import type { Logger } from '../../logging/logger.js';
-import type { Discovery, Member } from '../../membership/member.js';
+import type { Member } from '../../ring/member.js';
+import type { Discovery } from '../discovery.js';
 import { ListWatch, type ListWatchStats, type ListWatchTiming } from '../../kubernetes/list-watch.js';
 import { membersOfPods, refusedPods, sameMembers } from './pod-member.js';
 

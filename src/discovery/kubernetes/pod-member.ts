@@ -12,7 +12,7 @@
 // - ready: the pod's Ready condition is True and the pod is not being deleted.
 // A pod with no IP yet has no address and is not a member until it gets one.
 import type * as k8s from '@kubernetes/client-node';
-import type { Member } from '../../membership/member.js';
+import type { Member } from '../../ring/member.js';
 
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 export const ZONE_ANNOTATION = 'quorumkv.io/zone';

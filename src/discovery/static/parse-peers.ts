@@ -2,7 +2,7 @@
 // to `--peers` or QKV_PEERS. Names are node ids (the stable names the ring hashes),
 // so they must be unique; addresses are where each node's gRPC port listens.
 import { NODE_ID_BYTES_MAX } from '../../limits.js';
-import type { Member } from '../../membership/member.js';
+import type { Member } from '../../ring/member.js';
 
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 

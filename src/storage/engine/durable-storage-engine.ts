@@ -21,7 +21,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Registry } from 'prom-client';
 import { StoreClosedError } from '../../errors/errors.js';
 import {
   DISCARD_ENTRIES_MAX,
@@ -41,13 +40,13 @@ import type { ApplyResult, DiscardEntry, ScanCursor, ScanPage, StorageEngine } f
 import type { FsyncPolicy } from '../wal/fsync-policy.js';
 import { FrameType } from '../wal/wal-format.js';
 import { nodeWalFileSystem, type WalFileSystem } from '../wal/wal-file-system.js';
-import { createWalMetrics } from '../wal/wal-metrics.js';
 import { openWriteAheadLog, type WalRecoveryReport } from '../wal/wal-recovery.js';
 import type { WriteAheadLog } from '../wal/write-ahead-log.js';
-import { createEngineMetrics, type EngineMetrics } from './engine-metrics.js';
-import { compareTokenKey, indexAfter, mapKeyOf, Memtable } from './memtable.js';
+import { noStorageMetrics, type EngineMetrics, type StorageMetrics } from '../storage-metrics.js';
+import { indexAfter, mapKeyOf, Memtable } from './memtable.js';
+import { compareTokenKey } from '../token-key-order.js';
 import { OrderedStore, storeKeyOf } from './ordered-store.js';
-import { isPurgeableByFields, storedForm } from './retention.js';
+import { isPurgeableByFields, storedForm } from '../retention.js';
 
 /** WAL segments written since the last checkpoint that start a checkpoint by themselves. */
 const WAL_SEGMENTS_BEFORE_CHECKPOINT = 2n;
@@ -58,7 +57,8 @@ export interface DurableStorageEngineOptions {
   /** Data directory; the engine uses `wal/` and `store/` inside it. */
   readonly dir: string;
   readonly tokenOf: TokenFunction;
-  readonly registry: Registry;
+  /** Where the engine and its WAL report; nowhere when absent (src/metrics/storage-prometheus.ts for Prometheus). */
+  readonly metrics?: StorageMetrics;
   readonly logger: Logger;
   readonly fsyncPolicy?: FsyncPolicy;
   readonly segmentBytesMax?: number;
@@ -115,11 +115,12 @@ export class DurableStorageEngine implements StorageEngine {
       tombstoneGraceMs: TOMBSTONE_GRACE_MS_DEFAULT,
       skipCorrupt: false,
       nowMs: Date.now,
+      metrics: noStorageMetrics,
       ...options,
     };
     const started = performance.now();
     const store = await OrderedStore.open(join(options.dir, 'store'), options.tokenOf);
-    const metrics = createEngineMetrics(options.registry);
+    const metrics = settings.metrics.engine;
     const engine = new DurableStorageEngine(store, settings, metrics);
     try {
       const { wal, report } = await openWriteAheadLog(
@@ -129,7 +130,7 @@ export class DurableStorageEngine implements StorageEngine {
           segmentBytesMax: settings.segmentBytesMax,
           fileSystem: options.fileSystem ?? nodeWalFileSystem,
           logger: options.logger,
-          metrics: createWalMetrics(options.registry),
+          metrics: settings.metrics.wal,
         },
         {
           fromSegment: store.checkpointSegment(),

@@ -15,6 +15,7 @@
 import type { TokenFunction } from '../../ring/token-range.js';
 import type { KvRecord } from '../record.js';
 import { recordFootprintBytes, supersedes } from '../record.js';
+import { compareTokenKey } from '../token-key-order.js';
 
 /** Buffers as map keys: latin1 maps each byte to one UTF-16 unit, so it is lossless. */
 export function mapKeyOf(key: Buffer): string {
@@ -26,12 +27,6 @@ export interface IndexedKey {
   readonly token: bigint;
   readonly key: Buffer;
   readonly mapKey: string;
-}
-
-/** (token, key bytes) order, the order of the ordered store's keys. */
-export function compareTokenKey(aToken: bigint, aKey: Buffer, bToken: bigint, bKey: Buffer): number {
-  if (aToken !== bToken) return aToken < bToken ? -1 : 1;
-  return Buffer.compare(aKey, bKey);
 }
 
 const byTokenKey = (a: IndexedKey, b: IndexedKey): number => compareTokenKey(a.token, a.key, b.token, b.key);

@@ -16,7 +16,7 @@ import type { Logger } from '../../logging/logger.js';
 import type { FsyncPolicy } from './fsync-policy.js';
 import type { WalFileHandle, WalFileSystem } from './wal-file-system.js';
 import { encodeSegmentHeader, FRAME_HEADER_BYTES, FrameType, parseSegmentFileName, SEGMENT_HEADER_BYTES, segmentFileName, sealFrame } from './wal-format.js';
-import type { WalMetrics } from './wal-metrics.js';
+import type { WalMetrics } from '../storage-metrics.js';
 
 export interface WalWriterOptions {
   readonly dir: string;

@@ -18,9 +18,9 @@
 // - A request whose deadline has passed before it is sent is refused at once, unsent.
 import * as grpc from '@grpc/grpc-js';
 import { PeerUnreachableError, QkvError, type ErrorCode } from '../../errors/errors.js';
-import { ERROR_CODE_METADATA_KEY, errorOfServiceError, isErrorCode } from '../../api/error-status.js';
-import type { ExchangeRequest } from '../../api/generated/quorumkv/v1/ExchangeRequest.js';
-import type { ExchangeReply__Output } from '../../api/generated/quorumkv/v1/ExchangeReply.js';
+import { ERROR_CODE_METADATA_KEY, errorOfServiceError, isErrorCode } from '../../protocol/error-status.js';
+import type { ExchangeRequest } from '../../protocol/generated/quorumkv/v1/ExchangeRequest.js';
+import type { ExchangeReply__Output } from '../../protocol/generated/quorumkv/v1/ExchangeReply.js';
 
 /** The body of one request: an Apply or a Read, as in the unary calls. */
 export type ExchangeBody = Pick<ExchangeRequest, 'apply'> | Pick<ExchangeRequest, 'read'>;

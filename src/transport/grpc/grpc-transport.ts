@@ -1,5 +1,5 @@
 // The gRPC adapter of the PeerTransport port. One long-lived channel per peer (HTTP/2
-// with keepalive, see src/api/grpc-options.ts), and per peer two TurnCoalescers, one
+// with keepalive, see src/protocol/grpc-options.ts), and per peer two TurnCoalescers, one
 // for applies and one for reads, so all the messages for one peer from one event-loop
 // turn travel in one batch. The results fan back to each caller. Each batch is one
 // request on a long-lived Exchange stream to the peer, one stream for applies and one
@@ -25,24 +25,24 @@ import {
   REPLICA_STREAM_REQUESTS_MAX,
   VALUE_BYTES_MAX_CEILING,
 } from '../../limits.js';
-import type { Member } from '../../membership/member.js';
+import type { Member } from '../../ring/member.js';
 import type { KvRecord } from '../../storage/record.js';
-import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello, ReadCallOptions, ReplicaHandler } from '../peer-transport.js';
-import { decodeAnnouncedRingState } from '../../api/wire-codec.js';
-import { CHANNEL_ATTEMPT_WATCH_MS, CHANNEL_RENEW_INTERVAL_MS_MIN, CLIENT_CHANNEL_OPTIONS } from '../../api/grpc-options.js';
-import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../../api/error-status.js';
-import { loadQuorumKvProtocol } from '../../api/proto-package.js';
-import { decodeRecord, decodeRecordBatch, decodeUint64 } from '../../api/wire-codec.js';
+import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello, ReadCallOptions, ReplicaHandler } from '../../replica/peer-transport.js';
+import { decodeAnnouncedRingState } from '../../protocol/wire-codec.js';
+import { CHANNEL_ATTEMPT_WATCH_MS, CHANNEL_RENEW_INTERVAL_MS_MIN, CLIENT_CHANNEL_OPTIONS } from '../../protocol/grpc-options.js';
+import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../../protocol/error-status.js';
+import { loadQuorumKvProtocol } from '../../protocol/proto-package.js';
+import { decodeRecord, decodeRecordBatch, decodeUint64 } from '../../protocol/wire-codec.js';
 import type { TokenRange } from '../../ring/token-range.js';
 import { encodeBatch } from '../../storage/record-codec.js';
 import type { ScanCursor, ScanPage } from '../../storage/storage-engine.js';
-import type { ReplicaClient } from '../../api/generated/quorumkv/v1/Replica.js';
-import type { ReadResponse__Output } from '../../api/generated/quorumkv/v1/ReadResponse.js';
+import type { ReplicaClient } from '../../protocol/generated/quorumkv/v1/Replica.js';
+import type { ReadResponse__Output } from '../../protocol/generated/quorumkv/v1/ReadResponse.js';
 import { ExchangeStream, type ExchangeCall } from './exchange-stream.js';
-import { exchangeClientCodecs } from '../../api/message-codecs.js';
+import { exchangeClientCodecs } from '../../protocol/message-codecs.js';
 import { TurnCoalescer, type CoalescedMessage } from './turn-coalescer.js';
 import { noReplicaCallMetrics, type ReplicaCallMetrics } from './replica-call-metrics.js';
-import { senderMetadata } from './sender-metadata.js';
+import { senderMetadata } from '../../protocol/sender-metadata.js';
 
 /** Per-record framing overhead assumed when sizing batches (version, flags, tags). */
 const RECORD_OVERHEAD_BYTES = 64;
@@ -298,7 +298,7 @@ export class GrpcTransport implements PeerTransport {
       batchItemsMax: this.options.batchItemsMax ?? REPLICA_BATCH_ITEMS_MAX,
       batchBytesMax: this.options.batchBytesMax ?? REPLICA_BATCH_BYTES_MAX,
     };
-    // Exchange messages are encoded and decoded by hand-written codecs (src/api/message-codecs.ts).
+    // Exchange messages are encoded and decoded by hand-written codecs (src/protocol/message-codecs.ts).
     const codecs = this.exchangeCodecs();
     const stream = {
       peer,
@@ -437,7 +437,7 @@ export class GrpcTransport implements PeerTransport {
     return response;
   }
 
-  /** Names this node to the peer, which takes any call as a sign of life (src/transport/grpc/sender-metadata.ts). */
+  /** Names this node to the peer, which takes any call as a sign of life (src/protocol/sender-metadata.ts). */
   private senderMetadata(): grpc.Metadata {
     return senderMetadata(this.options.localNodeId);
   }

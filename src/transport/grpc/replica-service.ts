@@ -30,24 +30,24 @@ import {
 } from '../../limits.js';
 import { rangeContains, type TokenRange } from '../../ring/token-range.js';
 import type { ScanCursor } from '../../storage/storage-engine.js';
-import type { TokenRange__Output } from '../../api/generated/quorumkv/v1/TokenRange.js';
+import type { TokenRange__Output } from '../../protocol/generated/quorumkv/v1/TokenRange.js';
 import type { Logger } from '../../logging/logger.js';
 import type { KvRecord } from '../../storage/record.js';
-import type { ProbeHello, ReplicaHandler } from '../peer-transport.js';
-import { serviceErrorOf } from '../../api/error-status.js';
-import { senderOf } from './sender-metadata.js';
-import { decodeAnnouncedRingState, decodeRecordBatch, decodeUint64, encodeRecord } from '../../api/wire-codec.js';
+import type { ProbeHello, ReplicaHandler } from '../../replica/peer-transport.js';
+import { serviceErrorOf } from '../../protocol/error-status.js';
+import { senderOf } from '../../protocol/sender-metadata.js';
+import { decodeAnnouncedRingState, decodeRecordBatch, decodeUint64, encodeRecord } from '../../protocol/wire-codec.js';
 import { encodeBatch, recordBytes } from '../../storage/record-codec.js';
-import { loadQuorumKvProtocol } from '../../api/proto-package.js';
-import { addCheckedService, MalformedMessage } from '../../api/checked-service.js';
-import { replicaServiceWithFastCodecs } from '../../api/message-codecs.js';
-import type { ReplicaHandlers } from '../../api/generated/quorumkv/v1/Replica.js';
-import type { ApplyRequest__Output } from '../../api/generated/quorumkv/v1/ApplyRequest.js';
-import type { ApplyResponse } from '../../api/generated/quorumkv/v1/ApplyResponse.js';
-import type { ReadRequest__Output } from '../../api/generated/quorumkv/v1/ReadRequest.js';
-import type { ReadResponse } from '../../api/generated/quorumkv/v1/ReadResponse.js';
-import type { ExchangeRequest__Output } from '../../api/generated/quorumkv/v1/ExchangeRequest.js';
-import type { ExchangeReply } from '../../api/generated/quorumkv/v1/ExchangeReply.js';
+import { loadQuorumKvProtocol } from '../../protocol/proto-package.js';
+import { addCheckedService, MalformedMessage } from '../../protocol/checked-service.js';
+import { replicaServiceWithFastCodecs } from '../../protocol/message-codecs.js';
+import type { ReplicaHandlers } from '../../protocol/generated/quorumkv/v1/Replica.js';
+import type { ApplyRequest__Output } from '../../protocol/generated/quorumkv/v1/ApplyRequest.js';
+import type { ApplyResponse } from '../../protocol/generated/quorumkv/v1/ApplyResponse.js';
+import type { ReadRequest__Output } from '../../protocol/generated/quorumkv/v1/ReadRequest.js';
+import type { ReadResponse } from '../../protocol/generated/quorumkv/v1/ReadResponse.js';
+import type { ExchangeRequest__Output } from '../../protocol/generated/quorumkv/v1/ExchangeRequest.js';
+import type { ExchangeReply } from '../../protocol/generated/quorumkv/v1/ExchangeReply.js';
 
 // Peers run the same software, but a node still refuses what no correct peer sends:
 // a record above the configurable ceilings cannot have passed a coordinator's checks.
@@ -368,7 +368,7 @@ function decodeTokenRange(wire: TokenRange__Output | null, field: string): Token
 export function addReplicaService(server: grpc.Server, options: ReplicaServiceOptions): ExchangeStreams {
   const { grpcObject } = loadQuorumKvProtocol();
   const streams = options.streams ?? new ExchangeStreams();
-  // Exchange messages are decoded and encoded by hand-written codecs (src/api/message-codecs.ts).
+  // Exchange messages are decoded and encoded by hand-written codecs (src/protocol/message-codecs.ts).
   addCheckedService(server, replicaServiceWithFastCodecs(grpcObject.quorumkv.v1.Replica.service), replicaServiceHandlers({ ...options, streams }));
   return streams;
 }

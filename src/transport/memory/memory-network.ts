@@ -19,13 +19,9 @@
 // MemoryTransport copies messages in transit, as serialization would, so sender and
 // receiver never share buffers. Test knobs are options and methods on the instance, never globals.
 import { PeerUnreachableError } from '../../errors/errors.js';
-import type { ReplicaHandler } from '../peer-transport.js';
+import type { ReplicaHandler } from '../../replica/peer-transport.js';
+import type { LossReason, Message, MessageCarrier, MessageKind, SentMessage } from './memory-message.js';
 import { MemoryTransport } from './memory-transport.js';
-
-export type MessageKind = 'apply' | 'read' | 'merkle_tree' | 'scan' | 'probe';
-
-/** Why a message did not get through. */
-export type LossReason = 'partitioned' | 'disconnected' | 'unregistered' | 'dropped' | 'deadline' | 'closed';
 
 /** What happened to a message, for tests that count messages or order events. */
 export type NetworkEvent =
@@ -58,26 +54,9 @@ export interface DropRule {
   readonly phase?: 'request' | 'reply';
 }
 
-/** One message in flight, as the network sends it. */
-export interface Message<T> {
-  readonly kind: MessageKind;
-  readonly from: string;
-  readonly to: string;
-  readonly items: number;
-  readonly deadlineMs: number;
-  /** Runs the receiver's handler on a copy of the payload and copies the answer back. */
-  readonly invoke: (handler: ReplicaHandler) => Promise<T>;
-}
-
-/** A sent message: its outcome and a way for the sending transport to abandon it. */
-export interface SentMessage<T> {
-  readonly result: Promise<T>;
-  cancel(reason: LossReason): void;
-}
-
 const ANY_SENDER = '*';
 
-export class MemoryNetwork {
+export class MemoryNetwork implements MessageCarrier {
   private readonly handlers = new Map<string, ReplicaHandler>();
   private readonly partitions: Array<{ a: ReadonlySet<string>; b: ReadonlySet<string> }> = [];
   private readonly disconnected = new Set<string>();

@@ -6,15 +6,15 @@ import { PeerUnreachableError, QkvError } from '../../errors/errors.js';
 import type { TokenRange } from '../../ring/token-range.js';
 import type { ScanCursor, ScanPage } from '../../storage/storage-engine.js';
 import type { KvRecord } from '../../storage/record.js';
-import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello, ReadCallOptions } from '../peer-transport.js';
-import type { MemoryNetwork, Message, SentMessage } from './memory-network.js';
+import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello, ReadCallOptions } from '../../replica/peer-transport.js';
+import type { Message, MessageCarrier, SentMessage } from './memory-message.js';
 
 export class MemoryTransport implements PeerTransport {
   private readonly inFlight = new Set<SentMessage<unknown>>();
   private closed = false;
 
   constructor(
-    private readonly network: MemoryNetwork,
+    private readonly network: MessageCarrier,
     readonly nodeId: string,
   ) {}
 

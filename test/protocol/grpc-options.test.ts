@@ -1,4 +1,4 @@
-// The server options every node listens with (src/api/grpc-options.ts), checked on a
+// The server options every node listens with (src/protocol/grpc-options.ts), checked on a
 // real grpc-js server: its HTTP/2 SETTINGS announce GRPC_CONNECTION_STREAMS_MAX, and one
 // connection that asks for more calls at once than that gets them run at most that many
 // at a time (grpc-js queues the rest on the client), every call still answered.
@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import { SERVER_OPTIONS } from '../../src/api/grpc-options.js';
+import { SERVER_OPTIONS } from '../../src/protocol/grpc-options.js';
 import { GRPC_CONNECTION_STREAMS_MAX } from '../../src/limits.js';
 
 const identity = (bytes: Buffer): Buffer => bytes;

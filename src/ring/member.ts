@@ -1,6 +1,8 @@
 // A member of the cluster as discovery reports it. The id is the stable name (the
 // StatefulSet pod name such as `quorumkv-2`), never an address: addresses change when
-// a pod is rescheduled, and the ring is built from ids alone.
+// a pod is rescheduled, and the ring is built from ids alone. The type lives in src/ring
+// because the ring is the lowest layer built from members (ring-member.ts); membership,
+// the transports, discovery and the configuration all read it from here.
 
 export interface Member {
   readonly id: string;
@@ -14,11 +16,4 @@ export interface Member {
    * LEFT (src/membership/retained-members.ts); never set by a discovery adapter.
    */
   readonly retained?: boolean;
-}
-
-/** The port every discovery adapter (static, kubernetes) implements. */
-export interface Discovery {
-  /** Starts watching; `onChange` receives the whole member list after every change. */
-  start(onChange: (members: readonly Member[]) => void): Promise<void>;
-  stop(): Promise<void>;
 }

@@ -2,12 +2,12 @@
 // only this interface; src/transport/memory (in-process, with fault hooks) and
 // src/transport/grpc (one long-lived connection per peer, per-turn batching) are its
 // adapters. A node serves the other side of the port through a ReplicaHandler.
-import type { AnnouncedRingState } from '../membership/ring-state.js';
+import type { AnnouncedRingState } from '../ring/ring-state.js';
 import type { TokenRange } from '../ring/token-range.js';
 import type { KvRecord } from '../storage/record.js';
 import type { ScanCursor, ScanPage } from '../storage/storage-engine.js';
 
-/** A replica's Merkle tree of one token range (src/repair/merkle-tree.ts). */
+/** A replica's Merkle tree of one token range (src/replica/merkle-tree.ts). */
 export interface MerkleTreeSummary {
   readonly root: Buffer;
   /** Leaf hashes in token order; a power of two of them. */

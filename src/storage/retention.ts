@@ -10,10 +10,10 @@
 // a checkpoint or a recovery writes records: until the checkpoint marker is durable and
 // the covered WAL segments are gone, a replay could apply an older version of the key
 // again, and without the tombstone that older version would win.
-import { wallMsOf } from '../../clock/hybrid-logical-clock.js';
-import type { KvRecord } from '../record.js';
-import { isExpired } from '../record.js';
-import type { RetentionFields } from '../record-codec.js';
+import { wallMsOf } from '../clock/hybrid-logical-clock.js';
+import type { KvRecord } from './record.js';
+import { isExpired } from './record.js';
+import type { RetentionFields } from './record-codec.js';
 
 /** The moment from which a record counts as deleted, or undefined for a live record. */
 function deletedSinceMs(fields: RetentionFields, nowMs: number): number | undefined {

@@ -1,6 +1,6 @@
 // Loads the quorumkv.v1 protocol (proto/quorumkv/v1) at run time with
 // @grpc/proto-loader. The options here decide how protobuf values look in JavaScript
-// and must match the ones scripts/proto-types.mjs generates src/api/generated with:
+// and must match the ones scripts/proto-types.mjs generates src/protocol/generated with:
 //
 // - 64-bit integers (`uint64 stamp`, `ttl_ms`, `expires_at_ms`) arrive as decimal
 //   strings (`longs: String`). protobufjs has no bigint support, and `Number` would

@@ -41,7 +41,7 @@ export class WireReader {
    * is valid protobuf (the high bits are dropped), but protobufjs reads it its own way (it
    * skips five further bytes whatever they hold), so it is refused here and the message
    * goes to protobufjs: the codecs must end every input as protobufjs does
-   * (test/api/message-codecs.test.ts "damaged bytes"). No encoder writes such varints for
+   * (test/protocol/message-codecs.test.ts "damaged bytes"). No encoder writes such varints for
    * quorumkv's unsigned fields.
    */
   uint32(): number {

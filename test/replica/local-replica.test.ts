@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { HybridLogicalClock, stampOf } from '../../src/clock/hybrid-logical-clock.js';
-import { LocalReplica } from '../../src/coordinator/local-replica.js';
+import { LocalReplica } from '../../src/replica/local-replica.js';
 import { MemoryStorageEngine } from '../../src/storage/memory/memory-storage-engine.js';
 import { MemoryCluster, testTokenOf } from '../support/memory-cluster.js';
 

@@ -73,7 +73,7 @@ export function messageSchema(typeName: string): MessageSchema {
 /** The limits of the request of method `path` (e.g. `/quorumkv.v1.KV/Get`); throws for a method without them. */
 export function requestLimits(path: string): RequestLimits {
   const bytesMax = REQUEST_BYTES_MAX[path];
-  if (bytesMax === undefined) throw new Error(`${path} has no request byte limit (src/api/request-limits.ts)`);
+  if (bytesMax === undefined) throw new Error(`${path} has no request byte limit (src/protocol/request-limits.ts)`);
   const [, serviceName = '', methodName = ''] = path.split('/');
   const service = loadQuorumKvProtocol().packageDefinition[serviceName] as ServiceDefinition | undefined;
   const method = service?.[methodName];

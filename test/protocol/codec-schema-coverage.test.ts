@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
-import { loadQuorumKvProtocol, PROTO_FILES, PROTO_ROOT } from '../../src/api/proto-package.js';
+import { loadQuorumKvProtocol, PROTO_FILES, PROTO_ROOT } from '../../src/protocol/proto-package.js';
 import {
   decodeBatchPutRequest,
   decodeExchangeReply,
@@ -22,7 +22,7 @@ import {
   encodeExchangeRequest,
   encodeGetResponse,
   encodePutResponse,
-} from '../../src/api/message-codecs.js';
+} from '../../src/protocol/message-codecs.js';
 
 const PACKAGE = 'quorumkv.v1';
 const { grpcObject } = loadQuorumKvProtocol();

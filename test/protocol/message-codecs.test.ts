@@ -1,4 +1,4 @@
-// The hand-written codecs (src/api/message-codecs.ts) against protobufjs as loaded by
+// The hand-written codecs (src/protocol/message-codecs.ts) against protobufjs as loaded by
 // proto-loader, on random messages: decoding gives the objects proto-loader gives,
 // encoding gives bytes proto-loader reads back as the same message, unknown fields are
 // skipped, and whatever the codecs do not expect (a field in another wire type, a
@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type * as grpc from '@grpc/grpc-js';
-import { loadQuorumKvProtocol } from '../../src/api/proto-package.js';
+import { loadQuorumKvProtocol } from '../../src/protocol/proto-package.js';
 import {
   decodeBatchPutRequest,
   decodeExchangeReply,
@@ -25,10 +25,10 @@ import {
   exchangeClientCodecs,
   kvServiceWithFastCodecs,
   replicaServiceWithFastCodecs,
-} from '../../src/api/message-codecs.js';
-import { WireReader, ProtobufWireError, uint64Parts } from '../../src/api/protobuf-wire.js';
-import { checkWireBounds } from '../../src/api/wire-bounds.js';
-import { messageSchema } from '../../src/api/request-limits.js';
+} from '../../src/protocol/message-codecs.js';
+import { WireReader, ProtobufWireError, uint64Parts } from '../../src/protocol/protobuf-wire.js';
+import { checkWireBounds } from '../../src/protocol/wire-bounds.js';
+import { messageSchema } from '../../src/protocol/request-limits.js';
 import { BatchTooLargeError } from '../../src/errors/errors.js';
 import { BATCH_ITEMS_MAX, REPLICA_BATCH_ITEMS_MAX } from '../../src/limits.js';
 import { damaged } from '../support/damaged-bytes.js';

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { ERROR_STATUS, errorOfServiceError, serviceErrorOf, statusName } from '../../src/api/error-status.js';
+import { ERROR_STATUS, errorOfServiceError, serviceErrorOf, statusName } from '../../src/protocol/error-status.js';
 import { KeyTooLargeError, QkvError, QuorumNotMetError } from '../../src/errors/errors.js';
 
 const DOC = new URL('../../../README.md', import.meta.url);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeMilliseconds, decodeRecord, decodeUint64, encodeRecord } from '../../src/api/wire-codec.js';
+import { decodeMilliseconds, decodeRecord, decodeUint64, encodeRecord } from '../../src/protocol/wire-codec.js';
 import type { KvRecord } from '../../src/storage/record.js';
 
 const bounds = { keyBytesMax: 1024, valueBytesMax: 1024 };

@@ -7,7 +7,7 @@
 //
 // Each codec produces and accepts exactly the objects proto-loader would (the options
 // in proto-package.ts: camelCase, longs as decimal strings, defaults, oneofs), so the
-// handlers and the generated types stay as they are; test/api/message-codecs.test.ts
+// handlers and the generated types stay as they are; test/protocol/message-codecs.test.ts
 // checks both directions against protobufjs on random messages. A message the codec
 // does not expect — a known field in another wire type, a malformed buffer, a response
 // with parts it does not write (a Get with replica reports) — goes to proto-loader's

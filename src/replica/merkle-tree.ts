@@ -1,5 +1,7 @@
 // Merkle trees over token ranges, the comparison step of anti-entropy
-// (docs/decisions/0072-merkle-anti-entropy.md).
+// (docs/decisions/0072-merkle-anti-entropy.md). A replica builds the tree of its own
+// range to answer a peer (LocalReplica.merkleTree), so it sits with the replica side of
+// the port; repair (src/repair) asks replicas for their trees and compares them.
 //
 // A tree covers one token range (start, end]. The range is cut into 2^depth leaves of
 // equal token width; leaf i covers (start + floor(i·w/L), start + floor((i+1)·w/L)]
@@ -17,7 +19,7 @@ import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { MERKLE_DEPTH_MAX, REPAIR_SCAN_PAGE_RECORDS } from '../limits.js';
 import type { TokenFunction, TokenRange } from '../ring/token-range.js';
-import { isPurgeable } from '../storage/engine/retention.js';
+import { isPurgeable } from '../storage/retention.js';
 import type { KvRecord } from '../storage/record.js';
 import type { StorageEngine } from '../storage/storage-engine.js';
 
@@ -39,7 +41,7 @@ export interface FingerprintRules {
   /**
    * Records the replica offers for repair at all; the others are left out of the tree
    * as they are left out of its scans (a record stamped from the future, see
-   * src/coordinator/record-from-future.ts). Every record when absent.
+   * src/replica/record-from-future.ts). Every record when absent.
    */
   readonly offered?: (record: KvRecord) => boolean;
 }

@@ -140,7 +140,7 @@ export class WireSchemas {
       let occurrencesMax = 1;
       if (repeated) {
         const itemsMax = this.itemsMaxOfField(name);
-        if (itemsMax === undefined) throw new Error(`${name} is repeated and has no item limit (src/api/request-limits.ts)`);
+        if (itemsMax === undefined) throw new Error(`${name} is repeated and has no item limit (src/protocol/request-limits.ts)`);
         occurrencesMax = itemsMax;
       }
       const message = field.type === 'TYPE_MESSAGE' ? this.of(resolveTypeName(this.packageDefinition, typeName, field.typeName)) : undefined;

@@ -2,7 +2,7 @@
 // the two directions of travel: an error thrown on a node becomes a gRPC status whose
 // trailing metadata carries the stable code (`qkv-error-code`), and a status received
 // by a client or a peer becomes a QkvError with that code again. The README shows
-// the same table ("Error codes"); test/api/error-status.test.ts keeps the two equal.
+// the same table ("Error codes"); test/protocol/error-status.test.ts keeps the two equal.
 import * as grpc from '@grpc/grpc-js';
 import { QkvError, isQkvError, type ErrorCode } from '../errors/errors.js';
 

@@ -6,7 +6,7 @@
 import { InvalidArgumentError } from '../errors/errors.js';
 import { NODE_ID_BYTES_MAX } from '../limits.js';
 import type { KvRecord, Version } from '../storage/record.js';
-import { parseRingState, type AnnouncedRingState } from '../membership/ring-state.js';
+import { parseRingState, type AnnouncedRingState } from '../ring/ring-state.js';
 import { decodeBatch, RecordDecodeError, type DecodeOptions } from '../storage/record-codec.js';
 import type { Version as WireVersion, Version__Output as WireVersionOutput } from './generated/quorumkv/v1/Version.js';
 import type { Record as WireRecord, Record__Output as WireRecordOutput } from './generated/quorumkv/v1/Record.js';

@@ -17,10 +17,10 @@
 import type { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import type { KvRecord } from '../storage/record.js';
 import type { ScanCursor, ScanPage, StorageEngine } from '../storage/storage-engine.js';
-import type { MerkleTreeSummary, ReplicaHandler } from '../transport/peer-transport.js';
+import type { MerkleTreeSummary, ReplicaHandler } from './peer-transport.js';
 import { QkvError } from '../errors/errors.js';
 import { TOMBSTONE_GRACE_MS_DEFAULT } from '../limits.js';
-import { buildMerkleTree } from '../repair/merkle-tree.js';
+import { buildMerkleTree } from './merkle-tree.js';
 import { futureRecordError, isFromFuture } from './record-from-future.js';
 import type { TokenFunction, TokenRange } from '../ring/token-range.js';
 
