@@ -23,7 +23,7 @@ import { MemoryStorageEngine } from '../storage/memory/memory-storage-engine.js'
 import { MemoryNetwork, type MemoryNetworkOptions } from '../transport/memory/memory-network.js';
 import { NODE_CONFIG_DEFAULTS } from '../config/node-config.js';
 import { NodeAssembly, type NodeSettings } from './node-assembly.js';
-import { memoryNodeStores } from './node-stores.js';
+import { memoryNodeStores, type NodeStores } from './node-stores.js';
 
 /** A drain step may take this long before the close gives up on it. */
 const CLOSE_STEP_MS = 5_000;
@@ -37,6 +37,11 @@ export interface InMemoryClusterOptions {
   readonly network?: MemoryNetworkOptions;
   /** The logger of each node; silent when absent. */
   readonly logger?: (nodeId: string) => Logger;
+  /**
+   * The stores of a node, given the in-memory ones; a test wraps them to inject a fault
+   * (a damaged progress file, a slow save). The in-memory stores when absent.
+   */
+  readonly stores?: (nodeId: string, stores: NodeStores) => NodeStores;
   /** The address Status shows for a member (its client port, when a shell serves one); `memory:<id>` when absent. */
   readonly address?: (nodeId: string) => string;
 }
@@ -169,7 +174,7 @@ export class InMemoryCluster {
         clock: new HybridLogicalClock(),
         registry,
         logger,
-        stores: memoryNodeStores({ hintsDir: join(this.hintsRoot, id) }),
+        stores: this.storesOf(id),
       },
       { onStatusChanged: () => listeners.forEach((listener) => listener()) },
     );
@@ -186,6 +191,11 @@ export class InMemoryCluster {
     };
     this.running.set(id, node);
     return node;
+  }
+
+  private storesOf(id: string): NodeStores {
+    const stores = memoryNodeStores({ hintsDir: join(this.hintsRoot, id) });
+    return this.options.stores?.(id, stores) ?? stores;
   }
 
   /** Members of an in-memory cluster need no network address: the MemoryNetwork routes by id. */
