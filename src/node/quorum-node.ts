@@ -17,6 +17,7 @@
 // NOT_SERVING, new calls are refused, a cleanup stops), let in-flight calls finish
 // within the drain timeout, close the assembly (late replies and repairs, WAL synced,
 // store closed), close HTTP.
+import type { Registry } from 'prom-client';
 import { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import type { Logger } from '../logging/logger.js';
 import type { Member } from '../membership/member.js';
@@ -51,7 +52,7 @@ export interface QuorumNodeOptions {
 
 export class QuorumNode implements StartedNode {
   readonly nodeId: string;
-  private readonly registry;
+  private readonly registry: Registry;
   private readonly httpShell: HttpShell;
   private assembly: NodeAssembly | undefined;
   private grpcShell: GrpcShell | undefined;
