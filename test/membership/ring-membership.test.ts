@@ -15,7 +15,8 @@ import { HashRing } from '../../src/ring/hash-ring.js';
 const IDS = ['a', 'b', 'c', 'd'];
 const MEMBERS = IDS.map((id) => ({ id, address: id, ready: true }));
 const OPTIONS = { vnodes: 16, replicationFactor: 3 };
-const SETTINGS = { vnodes: OPTIONS.vnodes, probeIntervalMs: 20, peersReadyWaitMs: 2_000 };
+// A short write timeout: a movement waits that long for writes routed by the old rings.
+const SETTINGS = { vnodes: OPTIONS.vnodes, probeIntervalMs: 20, peersReadyWaitMs: 2_000, writeTimeoutMs: 200 };
 
 /** Three NORMAL nodes a, b and c; `progressStores` wraps a later node's progress store to inject a fault. */
 async function startCluster(progressStores: Record<string, (store: MovementProgressStore) => MovementProgressStore> = {}, ids = ['a', 'b', 'c']): Promise<InMemoryCluster> {

@@ -9,8 +9,11 @@ import { it } from 'node:test';
 import { InMemoryCluster, type InMemoryNode } from '../../src/node/in-memory-cluster.js';
 import { HashRing } from '../../src/ring/hash-ring.js';
 
-/** Fast probes and few vnodes, so that joins and failure detection take a fraction of a second. */
-const SETTINGS = { vnodes: 16, probeIntervalMs: 50, peersReadyWaitMs: 2_000 };
+/**
+ * Fast probes, few vnodes and a short write timeout (a movement waits that long for
+ * writes routed by the old rings), so that joins and failure detection take a fraction of a second.
+ */
+const SETTINGS = { vnodes: 16, probeIntervalMs: 50, peersReadyWaitMs: 2_000, writeTimeoutMs: 500 };
 const RING = { vnodes: SETTINGS.vnodes, replicationFactor: 5 };
 
 async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
