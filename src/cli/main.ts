@@ -19,7 +19,8 @@ ${CLIENT_USAGE}
 
 Node commands:
   qkv server [flags]          run one node (qkv server --help lists every flag)
-  qkv local-cluster           run a 3-node cluster on localhost (what npm start runs)
+  qkv local-cluster           run a 3-node cluster on localhost (what npm start runs); with
+                              --in-memory --nodes N, N nodes in one process, data in memory
   qkv controller [flags]      size a StatefulSet to its QuorumKVCluster's spec.replicas, decommissioning
                               members before they are removed (qkv controller --help lists every flag)
   qkv ring simulate [flags]   compare placement strategies offline: --strategy modulo|consistent|virtual|all,

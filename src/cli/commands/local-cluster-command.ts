@@ -6,6 +6,8 @@
 // with no flags (src/security/local-certificates.ts). It waits
 // until every node is ready, prints how to connect, and on Ctrl-C (or SIGTERM) drains
 // every node and exits 0. The data stays, so the next start finds it again.
+// With --in-memory the whole cluster runs in this process instead, any number of nodes
+// and any N, its data in memory (src/cli/commands/in-memory-local-cluster.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -15,15 +17,21 @@ import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIo } from '../cli-io.js';
 import { LOCAL_CERTS_DIR, LOCAL_CLUSTER, LOCAL_HOST, type LocalNode } from '../local-cluster-layout.js';
 import { ensureLocalCertificates } from '../../security/local-certificates.js';
 import { BUILT_IN_ADMIN } from '../../security/user-roles.js';
+import { REPLICATION_FACTOR_DEFAULT } from '../../limits.js';
+import { runInMemoryLocalCluster } from './in-memory-local-cluster.js';
 
 /** How long the nodes get to become ready (WAL replay included) before we give up. */
 const READY_TIMEOUT_MS = 60_000;
 /** How long a node gets to drain after SIGTERM before it is killed. */
 const STOP_TIMEOUT_MS = 30_000;
 const READY_POLL_MS = 100;
+/** The most nodes --in-memory runs in one process: enough for any example, few enough for a laptop. */
+const IN_MEMORY_NODES_MAX = 32;
 
 export const LOCAL_CLUSTER_USAGE = `usage: qkv local-cluster [--data-dir DIR] [--storage durable|memory] [--fsync POLICY]
                          [--grpc-base-port N] [--peer-base-port N] [--http-base-port N] [--insecure]
+       qkv local-cluster --in-memory [--nodes N] [--replication-factor N] [--data-dir DIR]
+                         [--grpc-base-port N] [--http-base-port N] [--insecure]
 
 Starts ${LOCAL_CLUSTER.length} nodes on ${LOCAL_HOST} (${LOCAL_CLUSTER.map((n) => `${n.id} gRPC ${n.grpcPort}`).join(', ')}),
 data in DIR (default ./data). The base ports move the cluster elsewhere (node i gets
@@ -31,6 +39,12 @@ base + i - 1); the CLI's default --addr only knows the default ports.
 Certificates: made on first start in DIR/certs (a CA, one per node, client.admin for
 the CLI); --insecure runs plaintext with no authentication instead.
 Ctrl-C drains and stops them.
+
+--in-memory runs the whole cluster in this one process instead, its data in memory
+(gone when it stops): --nodes of them (default ${LOCAL_CLUSTER.length}, at most ${IN_MEMORY_NODES_MAX}) with
+--replication-factor N (default ${REPLICATION_FACTOR_DEFAULT}). The nodes talk over an in-process network;
+clients reach node i on gRPC base + i - 1 as above, with the same certificates.
+DIR holds only the certificates and the log there.
 `;
 
 interface Running {
@@ -51,6 +65,9 @@ export async function runLocalCluster(args: string[], io: CliIo): Promise<number
       'peer-base-port': { type: 'string' },
       insecure: { type: 'boolean' },
       'http-base-port': { type: 'string' },
+      'in-memory': { type: 'boolean' },
+      nodes: { type: 'string' },
+      'replication-factor': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -60,6 +77,28 @@ export async function runLocalCluster(args: string[], io: CliIo): Promise<number
     return EXIT_OK;
   }
   if (positionals.length > 0) throw new UsageError(`local-cluster: unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (values['in-memory'] === true) {
+    for (const flag of ['storage', 'fsync', 'peer-base-port'] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to --in-memory (no data on disk, no peer ports)`);
+    }
+    const nodes = count('nodes', values.nodes, LOCAL_CLUSTER.length, 1, IN_MEMORY_NODES_MAX);
+    const replicationFactor = count('replication-factor', values['replication-factor'], Math.min(REPLICATION_FACTOR_DEFAULT, nodes), 1, nodes);
+    return runInMemoryLocalCluster(
+      {
+        nodes,
+        replicationFactor,
+        dataDir: resolve(values['data-dir'] ?? 'data'),
+        grpcBase: basePort('grpc-base-port', values['grpc-base-port'], LOCAL_CLUSTER[0]!.grpcPort, nodes),
+        httpBase: basePort('http-base-port', values['http-base-port'], LOCAL_CLUSTER[0]!.httpPort, nodes),
+        insecure: values.insecure === true,
+        logLevel: 'info',
+      },
+      io,
+    );
+  }
+  for (const flag of ['nodes', 'replication-factor'] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --in-memory (the process cluster has ${LOCAL_CLUSTER.length} nodes and N=${REPLICATION_FACTOR_DEFAULT})`);
+  }
   const grpcBase = basePort('grpc-base-port', values['grpc-base-port'], LOCAL_CLUSTER[0]!.grpcPort);
   const httpBase = basePort('http-base-port', values['http-base-port'], LOCAL_CLUSTER[0]!.httpPort);
   const peerBase = basePort('peer-base-port', values['peer-base-port'], LOCAL_CLUSTER[0]!.peerPort);
@@ -157,11 +196,19 @@ export async function runLocalCluster(args: string[], io: CliIo): Promise<number
   }
 }
 
-function basePort(flag: string, text: string | undefined, fallback: number): number {
+function basePort(flag: string, text: string | undefined, fallback: number, nodes = LOCAL_CLUSTER.length): number {
   if (text === undefined) return fallback;
   const port = /^[0-9]+$/.test(text) ? Number(text) : NaN;
-  if (!(port >= 1 && port + LOCAL_CLUSTER.length - 1 <= 65535)) throw new UsageError(`--${flag} must be a port from 1 to ${65536 - LOCAL_CLUSTER.length}, got ${JSON.stringify(text)}`);
+  if (!(port >= 1 && port + nodes - 1 <= 65535)) throw new UsageError(`--${flag} must be a port from 1 to ${65536 - nodes}, got ${JSON.stringify(text)}`);
   return port;
+}
+
+/** A whole number of `flag` from `min` to `max`; `fallback` when absent. */
+function count(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(value >= min && value <= max)) throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  return value;
 }
 
 /** Resolves undefined when every node answers /readyz, or with what went wrong. */
