@@ -17,6 +17,11 @@ export interface Clock {
   nowMs(): number;
   /** Runs `callback` once, `delayMs` from now (at once for 0 or less, but never synchronously). */
   setTimer(delayMs: number, callback: () => void): Timer;
+  /**
+   * Runs `callback` every `intervalMs` until cancelled: periodic background work
+   * (probes, hint replay, anti-entropy), which must not keep the process alive by itself.
+   */
+  setRepeating(intervalMs: number, callback: () => void): Timer;
 }
 
 /** The machine's clock: Date.now() and setTimeout. */
@@ -25,6 +30,11 @@ export const systemClock: Clock = {
   setTimer(delayMs, callback) {
     const timeout = setTimeout(callback, Math.max(0, delayMs));
     return { cancel: () => clearTimeout(timeout) };
+  },
+  setRepeating(intervalMs, callback) {
+    const interval = setInterval(callback, intervalMs);
+    interval.unref();
+    return { cancel: () => clearInterval(interval) };
   },
 };
 

@@ -37,7 +37,20 @@ export class ManualClock implements Clock {
     return { cancel: () => this.pending.delete(timer) };
   }
 
-  /** Timers set and neither fired nor cancelled. */
+  setRepeating(intervalMs: number, callback: () => void): Timer {
+    assert.ok(intervalMs > 0, 'a repeating timer needs a positive interval');
+    let current: Timer;
+    const arm = (): void => {
+      current = this.setTimer(intervalMs, () => {
+        arm();
+        callback();
+      });
+    };
+    arm();
+    return { cancel: () => current.cancel() };
+  }
+
+  /** Timers set and neither fired nor cancelled (a repeating timer counts once). */
   get pendingTimers(): number {
     return this.pending.size;
   }
