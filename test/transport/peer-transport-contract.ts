@@ -6,7 +6,8 @@
 // - a call reaches the peer's ReplicaHandler and its answer comes back, records intact
 //   (64-bit stamps, tombstones, expiry); calls made in one turn each get their own answer,
 //   however the transport batches them;
-// - a read answers one record per key in order; under answerBytesMax a non-empty prefix;
+// - a read answers one record per key in order (none for no keys); under answerBytesMax
+//   a non-empty prefix; a turn of more messages than one batch holds is still answered;
 // - the handler's QkvError comes back with its code; a handler failure that is not a
 //   QkvError is INTERNAL; an optional handler method the peer lacks is INTERNAL;
 // - a peer that does not answer by the deadline fails DEADLINE_EXCEEDED, not before the
@@ -176,6 +177,21 @@ export function peerTransportContract(name: string, makeTransportPair: MakeTrans
         assert.equal(answer[0]?.value?.toString(), `v${i}`);
         assert.equal(answer[1]?.value?.toString(), `v${(i + 1) % 20}`);
       });
+    });
+
+    it('more messages in one turn than one batch may carry are all delivered and answered', async () => {
+      const { transport, peer } = await setUp();
+      // Past REPLICA_BATCH_ITEMS_MAX (4096): the gRPC transport must split the turn.
+      const records = Array.from({ length: 5_000 }, (_, i) => record(keyAt(BigInt(i + 1), 'many'), `v${i}`));
+      await Promise.all(records.map((r) => transport.apply(peer, [r], within(CALL_MS))));
+      assert.equal(replica.engine.scan(FULL_RING, 10_000).records.length, records.length);
+      const answers = await Promise.all(records.map((r) => transport.read(peer, [r.key], within(CALL_MS))));
+      answers.forEach((answer, i) => assert.equal(answer[0]?.value?.toString(), `v${i}`));
+    });
+
+    it('a read of no keys answers no records', async () => {
+      const { transport, peer } = await setUp();
+      assert.deepEqual(await transport.read(peer, [], within(CALL_MS)), []);
     });
 
     it('a read under answerBytesMax answers a non-empty prefix of the keys, in order', async () => {
