@@ -2,8 +2,9 @@
 // with DEADLINE_EXCEEDED naming the acks it had; the default timeouts apply when the
 // client gives no deadline; too many calls in flight are refused with OVERLOADED; a
 // closing coordinator refuses new calls with SHUTTING_DOWN. Every test ends with no
-// timer left behind. The cluster runs on a ManualClock (src/clock/manual-clock.ts), so a
-// deadline passes when the test advances time, not when the machine gets round to it.
+// timer left behind. The clusters run on a ManualClock (src/clock/manual-clock.ts), so a
+// deadline or a delay passes when the test advances time, not when the machine gets
+// round to it.
 import assert from 'node:assert/strict';
 import { describe, it, afterEach } from 'node:test';
 import { ManualClock } from '../../src/clock/manual-clock.js';
@@ -112,7 +113,8 @@ describe('deadlines and overload', () => {
 
   it('refuses calls beyond the in-flight limit with OVERLOADED, and accepts again once they finish', async () => {
     const metrics = new RecordingMetrics();
-    const cluster = new MemoryCluster({ nodes: 3, coordinator: { inFlightRequestsMax: 2 }, metrics: () => metrics });
+    const clock = new ManualClock();
+    const cluster = new MemoryCluster({ nodes: 3, coordinator: { inFlightRequestsMax: 2 }, metrics: () => metrics, clock });
     cluster.network.delay({ to: 'node-1', ms: 20 });
     cluster.network.delay({ to: 'node-2', ms: 20 });
     const coordinator = cluster.node('node-0').coordinator;
@@ -121,22 +123,30 @@ describe('deadlines and overload', () => {
     assert.equal(coordinator.inFlightRequests, 2);
     await assert.rejects(coordinator.put(Buffer.from('c'), v), (error: unknown) => isQkvError(error) && error.code === 'OVERLOADED');
     assert.ok(metrics.requests.some((request) => request.outcome === 'OVERLOADED'));
+    await clock.advance(19);
+    assert.equal(coordinator.inFlightRequests, 2, 'both wait for a delayed replica');
+    await clock.advance(1);
     await Promise.all([first, second]);
     assert.equal(coordinator.inFlightRequests, 0);
+    // Undelayed, so that close() need not wait on virtual time for the late acks.
+    cluster.network.heal();
     await coordinator.put(Buffer.from('c'), v, { w: 1 });
     await cluster.close();
   });
 
   it('a closing coordinator refuses new calls and waits for the ones in flight', async () => {
-    const cluster = new MemoryCluster({ nodes: 3 });
+    const clock = new ManualClock();
+    const cluster = new MemoryCluster({ nodes: 3, clock });
     cluster.network.delay({ to: 'node-2', ms: 20 });
     const coordinator = cluster.node('node-0').coordinator;
-    const inFlight = coordinator.put(k, v, { w: 3 });
-    const closed = coordinator.close();
+    const inFlight = watch(coordinator.put(k, v, { w: 3 }));
+    const closing = watch(coordinator.close());
     await assert.rejects(coordinator.get(k), (error: unknown) => isQkvError(error) && error.code === 'SHUTTING_DOWN');
-    let putDone = false;
-    void inFlight.then(() => (putDone = true));
-    await closed;
+    await clock.advance(19);
+    assert.equal(closing.settled(), false, 'close() waits for the call in flight');
+    await clock.advance(1);
+    assert.equal(closing.settled(), true);
+    const putDone = inFlight.settled() && inFlight.error() === undefined;
     assert.equal(putDone, true, 'close() resolved only after the call in flight finished');
     await cluster.close();
   });
