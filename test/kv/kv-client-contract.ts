@@ -10,6 +10,7 @@
 // - batches answer per item, in order, with the same types as the single calls;
 // - input the cluster refuses fails with the stable code the README lists, whichever
 //   side checks it (client, wire or coordinator);
+// - a call whose quorum does not answer within its timeoutMs fails DEADLINE_EXCEEDED;
 // - a quorum that cannot be met fails QUORUM_NOT_MET, while a smaller one still succeeds.
 //
 // One cluster serves every test of a suite (a process cluster takes seconds to start), so
@@ -26,6 +27,11 @@ export interface KvClusterUnderTest {
   readonly replicationFactor: number;
   /** Lets `ms` of the cluster's time pass: virtual time in process, a real wait across processes. */
   passTime(ms: number): Promise<void>;
+  /**
+   * Makes one replica (not the one the client talks to) silent: messages reach it and it
+   * never answers. Resolves with the way to make it answer again.
+   */
+  silenceReplica(): Promise<() => Promise<void>>;
   /** Makes one replica unreachable for the rest of the suite (not the one the client talks to). */
   loseReplica(): Promise<void>;
   close(): Promise<void>;
@@ -205,9 +211,27 @@ export function kvClientContract(name: string, makeKvCluster: MakeKvCluster): vo
       await assert.rejects(client.put(key('ttl-too-long'), Buffer.from('v'), { ttlMs: TTL_MS_MAX + 1 }), failsWith('INVALID_ARGUMENT'));
     });
 
+    it('a write or read whose quorum stays silent fails DEADLINE_EXCEEDED at its timeoutMs', async () => {
+      await client.put(key('silent'), Buffer.from('v'), { w: n });
+      const speak = await cluster.silenceReplica();
+      try {
+        const timeoutMs = 300;
+        const put = client.put(key('silent'), Buffer.from('w'), { w: n, timeoutMs });
+        const get = client.get(key('silent'), { r: n, timeoutMs });
+        put.catch(() => {});
+        get.catch(() => {});
+        await cluster.passTime(timeoutMs + 50);
+        await assert.rejects(put, failsWith('DEADLINE_EXCEEDED'));
+        await assert.rejects(get, failsWith('DEADLINE_EXCEEDED'));
+        assert.equal(foundValue(await client.get(key('silent'), { r: n - 1, timeoutMs: 5_000 })), 'w', 'W-1 replicas took the write');
+      } finally {
+        await speak();
+      }
+    });
+
     // Last: the replica stays lost.
     it('with a replica lost, W=N fails QUORUM_NOT_MET and W=N-1 still succeeds', async () => {
-      await client.put(key('lost'), Buffer.from('before'), { w: n });
+      await client.put(key('lost'), Buffer.from('before'), { w: n - 1 });
       await cluster.loseReplica();
       await assert.rejects(client.put(key('lost'), Buffer.from('after'), { w: n }), failsWith('QUORUM_NOT_MET'));
       await assert.rejects(client.get(key('lost'), { r: n }), failsWith('QUORUM_NOT_MET'));
