@@ -48,6 +48,7 @@ export const TIERS = {
   ],
   process: [
     'test/architecture/',
+    'test/kv/',
     'test/bench/bench-command.test.ts',
     'test/bench/peer-targets.test.ts',
     'test/cli/',

@@ -42,6 +42,11 @@ interface Endpoint {
 
 type Callback<T> = (error: grpc.ServiceError | null, response?: T) => void;
 
+/** Per call: a deadline of its own instead of the client's `timeoutMs`. */
+export interface CallOptions {
+  readonly timeoutMs?: number;
+}
+
 export class QuorumKvClient {
   private readonly endpoints: Endpoint[];
 
@@ -57,29 +62,29 @@ export class QuorumKvClient {
     }));
   }
 
-  put(key: Buffer, value: Buffer, options: { w?: number; ttlMs?: number } = {}): Promise<PutResponse__Output> {
+  put(key: Buffer, value: Buffer, options: { w?: number; ttlMs?: number } & CallOptions = {}): Promise<PutResponse__Output> {
     const request = { key, value, w: options.w ?? 0, ttlMs: String(options.ttlMs ?? 0) };
-    return this.call((e, cb: Callback<PutResponse__Output>, deadline) => e.kv.Put(request, { deadline }, cb));
+    return this.call((e, cb: Callback<PutResponse__Output>, deadline) => e.kv.Put(request, { deadline }, cb), options.timeoutMs);
   }
 
-  get(key: Buffer, options: { r?: number; includeReplicas?: boolean } = {}): Promise<GetResponse__Output> {
+  get(key: Buffer, options: { r?: number; includeReplicas?: boolean } & CallOptions = {}): Promise<GetResponse__Output> {
     const request = { key, r: options.r ?? 0, includeReplicas: options.includeReplicas ?? false };
-    return this.call((e, cb: Callback<GetResponse__Output>, deadline) => e.kv.Get(request, { deadline }, cb));
+    return this.call((e, cb: Callback<GetResponse__Output>, deadline) => e.kv.Get(request, { deadline }, cb), options.timeoutMs);
   }
 
-  delete(key: Buffer, options: { w?: number } = {}): Promise<DeleteResponse__Output> {
+  delete(key: Buffer, options: { w?: number } & CallOptions = {}): Promise<DeleteResponse__Output> {
     const request = { key, w: options.w ?? 0 };
-    return this.call((e, cb: Callback<DeleteResponse__Output>, deadline) => e.kv.Delete(request, { deadline }, cb));
+    return this.call((e, cb: Callback<DeleteResponse__Output>, deadline) => e.kv.Delete(request, { deadline }, cb), options.timeoutMs);
   }
 
-  batchPut(items: ReadonlyArray<{ key: Buffer; value: Buffer; ttlMs?: number }>, options: { w?: number } = {}): Promise<BatchPutResponse__Output> {
+  batchPut(items: ReadonlyArray<{ key: Buffer; value: Buffer; ttlMs?: number }>, options: { w?: number } & CallOptions = {}): Promise<BatchPutResponse__Output> {
     const request = { w: options.w ?? 0, items: items.map((item) => ({ key: item.key, value: item.value, ttlMs: String(item.ttlMs ?? 0) })) };
-    return this.call((e, cb: Callback<BatchPutResponse__Output>, deadline) => e.kv.BatchPut(request, { deadline }, cb));
+    return this.call((e, cb: Callback<BatchPutResponse__Output>, deadline) => e.kv.BatchPut(request, { deadline }, cb), options.timeoutMs);
   }
 
-  batchGet(keys: readonly Buffer[], options: { r?: number } = {}): Promise<BatchGetResponse__Output> {
+  batchGet(keys: readonly Buffer[], options: { r?: number } & CallOptions = {}): Promise<BatchGetResponse__Output> {
     const request = { keys: [...keys], r: options.r ?? 0 };
-    return this.call((e, cb: Callback<BatchGetResponse__Output>, deadline) => e.kv.BatchGet(request, { deadline }, cb));
+    return this.call((e, cb: Callback<BatchGetResponse__Output>, deadline) => e.kv.BatchGet(request, { deadline }, cb), options.timeoutMs);
   }
 
   status(): Promise<StatusResponse__Output> {
@@ -116,12 +121,12 @@ export class QuorumKvClient {
     }
   }
 
-  private async call<T>(start: (endpoint: Endpoint, callback: Callback<T>, deadline: Date) => void): Promise<T> {
+  private async call<T>(start: (endpoint: Endpoint, callback: Callback<T>, deadline: Date) => void, timeoutMs = this.options.timeoutMs): Promise<T> {
     let lastError: QkvError | undefined;
     for (const endpoint of this.endpoints) {
       try {
         return await new Promise<T>((resolve, reject) => {
-          start(endpoint, (error, response) => (error !== null ? reject(error) : resolve(response as T)), new Date(Date.now() + this.options.timeoutMs));
+          start(endpoint, (error, response) => (error !== null ? reject(error) : resolve(response as T)), new Date(Date.now() + timeoutMs));
         });
       } catch (error) {
         const serviceError = error as grpc.ServiceError;

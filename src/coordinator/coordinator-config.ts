@@ -2,6 +2,7 @@
 // ConfigInvalidError because they come from an operator) and its ports (hashicorp/raft's
 // NewRaft(conf, fsm, logs, stable, snaps, trans) style: everything it talks to is passed
 // in, nothing is reached through a global).
+import type { Clock } from '../clock/clock.js';
 import type { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import { ConfigInvalidError } from '../errors/errors.js';
 import {
@@ -74,7 +75,9 @@ export interface CoordinatorPorts {
   readonly clock: HybridLogicalClock;
   readonly logger: Logger;
   readonly metrics?: CoordinatorMetrics;
-  /** Wall clock for TTL expiry; Date.now when absent. Deadlines always use Date.now. */
+  /** Time for deadlines and timers (src/clock/clock.ts); the machine's clock when absent. */
+  readonly time?: Clock;
+  /** Wall clock for TTL expiry; `time`'s when absent. */
   readonly wallClock?: () => number;
   /** Failure detection: down peers are not waited on. Every peer counts as up when absent. */
   readonly liveness?: PeerLiveness;

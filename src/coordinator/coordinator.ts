@@ -23,6 +23,7 @@
 //   and stops once the answer is full (docs/decisions/0040-bounded-batch-get-memory.md).
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
+import { systemClock, type Clock } from '../clock/clock.js';
 import type { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import {
   DeadlineExceededError,
@@ -67,7 +68,7 @@ export interface PutOptions {
   readonly w?: number;
   /** Time to live; 0 or absent = forever. */
   readonly ttlMs?: number;
-  /** Absolute deadline (Date.now() based); absent = now + writeTimeoutMs. */
+  /** Absolute deadline (on the coordinator's Clock, epoch ms); absent = now + writeTimeoutMs. */
   readonly deadlineMs?: number;
 }
 
@@ -170,6 +171,7 @@ export class Coordinator {
   private readonly clock: HybridLogicalClock;
   private readonly logger: Logger;
   private readonly metrics: CoordinatorMetrics;
+  private readonly time: Clock;
   private readonly wallClock: () => number;
   private readonly liveness: PeerLiveness | undefined;
   private readonly hints: HintSink | undefined;
@@ -188,7 +190,8 @@ export class Coordinator {
     this.clock = ports.clock;
     this.logger = ports.logger;
     this.metrics = ports.metrics ?? noopCoordinatorMetrics;
-    this.wallClock = ports.wallClock ?? Date.now;
+    this.time = ports.time ?? systemClock;
+    this.wallClock = ports.wallClock ?? (() => this.time.nowMs());
     this.liveness = ports.liveness;
     this.hints = ports.hints;
   }
@@ -320,6 +323,7 @@ export class Coordinator {
         return pending.length === 0 ? { replicas: natural, required: w } : { replicas: [...natural, ...pending], required: w + pending.length };
       }),
       ...deadline,
+      clock: this.time,
       send: (nodeId, indices) => this.sendWrite(nodeId, indices.map((i) => records[i]!), deadline.deadlineMs),
       onReply: (nodeId, outcome) => this.observeReply('apply', nodeId, outcome),
     });
@@ -400,6 +404,7 @@ export class Coordinator {
     const fanout = fanOut<ReadReply>({
       items: replicaLists.map((replicas) => ({ replicas, required: r })),
       ...deadline,
+      clock: this.time,
       send: (nodeId, indices) =>
         this.sendRead(nodeId, indices, keys, deadline.deadlineMs, answerBytesMax === undefined ? undefined : Math.max(1, Math.ceil((answerBytesMax * indices.length) / keys.length))),
       ...(answerBytesMax === undefined ? {} : { answers: (reply: ReadReply, index: number) => reply.has(index) }),
@@ -466,6 +471,7 @@ export class Coordinator {
       // Only as many repairs as it takes to reach R holders are waited for; all are sent.
       items: repairs.map((repair) => ({ replicas: repair.stale, required: Math.max(0, r - repair.holders) })),
       ...deadline,
+      clock: this.time,
       send: (nodeId, indices) => this.sendApply(nodeId, indices.map((j) => items[repairs[j]!.item]!.newest!), deadline.deadlineMs),
       onReply: (nodeId, outcome) => this.observeReply('repair', nodeId, outcome),
     });
@@ -506,7 +512,7 @@ export class Coordinator {
       }
     });
     if (perNode.size === 0) return;
-    const deadlineMs = Date.now() + this.config.writeTimeoutMs;
+    const deadlineMs = this.time.nowMs() + this.config.writeTimeoutMs;
     await Promise.all(
       [...perNode].map(async ([nodeId, records]) => {
         this.metrics.readRepairs(records.length);
@@ -645,7 +651,7 @@ export class Coordinator {
   }
 
   private deadline(requestedMs: number | undefined, kind: 'read' | 'write'): Deadline {
-    const nowMs = Date.now();
+    const nowMs = this.time.nowMs();
     const defaultMs = kind === 'read' ? this.config.readTimeoutMs : this.config.writeTimeoutMs;
     // A client may shorten the wait but not hold a request past the ceiling.
     const deadlineMs = requestedMs === undefined ? nowMs + defaultMs : Math.min(requestedMs, nowMs + REQUEST_TIMEOUT_MS_CEILING);

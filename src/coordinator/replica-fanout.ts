@@ -13,6 +13,7 @@
 // Replies that arrive after the keys are done are still reported through `onReply` and
 // collected in `complete`, so nothing is lost and no promise is left unobserved. The
 // only timer is the deadline; it is cleared as soon as every key is done.
+import { systemClock, type Clock, type Timer } from '../clock/clock.js';
 import { DeadlineExceededError, QuorumNotMetError, isQkvError, type QkvError } from '../errors/errors.js';
 
 export type ReplyOutcome<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };
@@ -43,8 +44,10 @@ export interface FanoutQuorum<R> {
 
 export interface FanoutRequest<R> {
   readonly items: readonly FanoutItem[];
-  /** Absolute, Date.now() based. */
+  /** Absolute, on `clock`. */
   readonly deadlineMs: number;
+  /** What the deadline is measured on; the machine's clock when absent. */
+  readonly clock?: Clock;
   /** The timeout the deadline stands for, reported in DeadlineExceededError. */
   readonly timeoutMs: number;
   /** Sends one message to `nodeId` for the keys at `itemIndices` (ascending). */
@@ -79,14 +82,15 @@ export function fanOut<R>(request: FanoutRequest<R>): Fanout<R> {
   const replies = new Map<string, ReplyOutcome<R>>();
   let open = items.length;
   let settled = false;
-  let deadlineTimer: NodeJS.Timeout | undefined;
+  const clock = request.clock ?? systemClock;
+  let deadlineTimer: Timer | undefined;
   let resolveQuorum!: (quorum: FanoutQuorum<R>) => void;
   const quorum = new Promise<FanoutQuorum<R>>((resolve) => (resolveQuorum = resolve));
 
   const settle = (): void => {
     if (settled) return;
     settled = true;
-    clearTimeout(deadlineTimer);
+    deadlineTimer?.cancel();
     resolveQuorum({ items: states.map((state) => state.result!), replies: new Map(replies) });
   };
   const finish = (index: number, result: FanoutItemResult): void => {
@@ -106,7 +110,7 @@ export function fanOut<R>(request: FanoutRequest<R>): Fanout<R> {
     }
   });
 
-  const remainingMs = request.deadlineMs - Date.now();
+  const remainingMs = request.deadlineMs - clock.nowMs();
   if (remainingMs <= 0) {
     // Nothing is sent once the deadline has passed: the caller is no longer waiting.
     items.forEach((item, index) => finish(index, deadlineResult(0, item.required, request.timeoutMs, [])));
@@ -115,12 +119,12 @@ export function fanOut<R>(request: FanoutRequest<R>): Fanout<R> {
   }
   if (open === 0) settle();
   else {
-    deadlineTimer = setTimeout(() => {
+    deadlineTimer = clock.setTimer(remainingMs, () => {
       items.forEach((item, index) => {
         const state = states[index]!;
         finish(index, deadlineResult(state.acks, item.required, request.timeoutMs, state.failures));
       });
-    }, remainingMs);
+    });
   }
 
   const byNode = new Map<string, number[]>();
@@ -147,7 +151,7 @@ export function fanOut<R>(request: FanoutRequest<R>): Fanout<R> {
         if (item.replicas.length - state.failures.length < item.required) {
           // A transport gives up on its call at the same deadline; whichever timer fires
           // first, a quorum lost at the deadline is reported as the deadline.
-          if (Date.now() >= request.deadlineMs) {
+          if (clock.nowMs() >= request.deadlineMs) {
             finish(index, deadlineResult(state.acks, item.required, request.timeoutMs, state.failures));
             continue;
           }

@@ -16,6 +16,7 @@
 // A dropped hint is not lost data: the write met its quorum elsewhere, and anti-entropy
 // (src/repair) brings the replica up to date. Counters say how often it happens.
 import { join } from 'node:path';
+import { sleepOn, systemClock, type Clock, type Timer } from '../clock/clock.js';
 import { wallMsOf } from '../clock/hybrid-logical-clock.js';
 import type { HintSink } from '../coordinator/coordinator-config.js';
 import { ConfigInvalidError } from '../errors/errors.js';
@@ -52,7 +53,10 @@ export interface HintedHandoffOptions {
   readonly replayIntervalMs: number;
   readonly fileSystem?: WalFileSystem;
   readonly metrics?: HintMetrics;
+  /** The wall clock the hint window is measured on; `clock`'s when absent. */
   readonly nowMs?: () => number;
+  /** Time for the replay interval, delivery deadlines and pacing; the machine's clock when absent. */
+  readonly clock?: Clock;
 }
 
 export interface DeliveryReport {
@@ -68,7 +72,8 @@ export class HintedHandoff implements HintSink {
   private readonly fileSystem: WalFileSystem;
   private readonly metrics: HintMetrics;
   private readonly nowMs: () => number;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private timer: Timer | undefined;
   private closed = false;
 
   private constructor(private readonly options: HintedHandoffOptions) {
@@ -80,7 +85,8 @@ export class HintedHandoff implements HintSink {
     if (options.replayBytesPerSecond <= 0) throw new ConfigInvalidError('hint replay bytes per second must be positive');
     this.fileSystem = options.fileSystem ?? nodeWalFileSystem;
     this.metrics = options.metrics ?? noopHintMetrics;
-    this.nowMs = options.nowMs ?? Date.now;
+    this.clock = options.clock ?? systemClock;
+    this.nowMs = options.nowMs ?? (() => this.clock.nowMs());
   }
 
   /** Opens the hint directory and every peer log already in it (hints survive restarts). */
@@ -97,8 +103,7 @@ export class HintedHandoff implements HintSink {
   /** Offers pending hints to live peers every `replayIntervalMs`. */
   start(): void {
     if (this.timer !== undefined) return;
-    this.timer = setInterval(() => void this.deliverAll(), this.options.replayIntervalMs);
-    this.timer.unref();
+    this.timer = this.clock.setRepeating(this.options.replayIntervalMs, () => void this.deliverAll());
   }
 
   async store(peer: string, records: readonly KvRecord[]): Promise<boolean> {
@@ -149,7 +154,7 @@ export class HintedHandoff implements HintSink {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.timer);
+    this.timer?.cancel();
     await Promise.allSettled([...this.deliveries.values()]);
     for (const log of this.logs.values()) await (await log).close();
   }
@@ -173,9 +178,9 @@ export class HintedHandoff implements HintSink {
     }
     for (let at = 0; at < records.length && !this.closed; at += HINT_REPLAY_BATCH_RECORDS) {
       const chunk = records.slice(at, at + HINT_REPLAY_BATCH_RECORDS);
-      const started = this.nowMs();
+      const started = this.clock.nowMs();
       try {
-        await this.options.transport.apply(peer, chunk, { deadlineMs: Date.now() + REPAIR_CALL_TIMEOUT_MS });
+        await this.options.transport.apply(peer, chunk, { deadlineMs: this.clock.nowMs() + REPAIR_CALL_TIMEOUT_MS });
         this.options.liveness.recordAnswer(peer);
       } catch (error) {
         if (isAnswer(error)) this.options.liveness.recordAnswer(peer);
@@ -187,7 +192,7 @@ export class HintedHandoff implements HintSink {
       delivered += chunk.length;
       let bytes = 0;
       for (const record of chunk) bytes += recordBytes(record);
-      await this.pace(bytes, this.nowMs() - started);
+      await this.pace(bytes, this.clock.nowMs() - started);
     }
     if (this.closed && delivered < records.length) return { delivered, dropped: 0, complete: false };
     await log.discard(sealed);
@@ -201,7 +206,7 @@ export class HintedHandoff implements HintSink {
   /** Waits long enough that `bytes` went out at no more than the configured rate. */
   private async pace(bytes: number, elapsedMs: number): Promise<void> {
     const waitMs = (bytes * 1000) / this.options.replayBytesPerSecond - elapsedMs;
-    if (waitMs >= 1 && !this.closed) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    if (waitMs >= 1 && !this.closed) await sleepOn(this.clock, waitMs);
   }
 
   /** Outside the hint window: older than `windowMs`, or stamped further ahead than replicas accept (see the header). */

@@ -5,6 +5,7 @@
 // ways (ring-state-table.ts): the sender's own state and what it heard of the
 // receiver's go out, the receiver's own state comes back. A probe still in flight is
 // not repeated.
+import { sleepOn, systemClock, type Clock, type Timer } from '../clock/clock.js';
 import type { PeerTransport, ProbeAnswer, ProbeHello } from '../replica/peer-transport.js';
 import { isAnswer, type PeerLiveness } from '../replica/peer-liveness.js';
 
@@ -19,18 +20,22 @@ export interface PeerProberOptions {
   readonly hello?: (peer: string) => ProbeHello;
   /** Told each answer, e.g. to learn the peer's ring state. */
   readonly onAnswer?: (peer: string, answer: ProbeAnswer) => void;
+  /** Time for the interval, retries and probe deadlines; the machine's clock when absent. */
+  readonly clock?: Clock;
 }
 
 export class PeerProber {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private readonly inFlight = new Map<string, Promise<boolean>>();
+  private readonly clock: Clock;
 
-  constructor(private readonly options: PeerProberOptions) {}
+  constructor(private readonly options: PeerProberOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   start(): void {
     if (this.timer !== undefined) return;
-    this.timer = setInterval(() => this.probeAll(), this.options.intervalMs);
-    this.timer.unref();
+    this.timer = this.clock.setRepeating(this.options.intervalMs, () => void this.probeAll());
   }
 
   /** Probes every peer once now; resolves when each probe has an outcome. */
@@ -46,19 +51,19 @@ export class PeerProber {
    * node reconnects to it at once (GrpcTransport.peerSeen).
    */
   async probeUntilAnswered(waitMs: number, retryMs: number): Promise<readonly string[]> {
-    const deadlineMs = Date.now() + waitMs;
+    const deadlineMs = this.clock.nowMs() + waitMs;
     let waiting = this.options.peers();
     for (;;) {
       const answered = await Promise.all(waiting.map((peer) => this.probe(peer)));
       waiting = waiting.filter((_, index) => !answered[index]);
-      const leftMs = deadlineMs - Date.now();
+      const leftMs = deadlineMs - this.clock.nowMs();
       if (waiting.length === 0 || leftMs <= 0) return waiting;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(retryMs, leftMs)));
+      await sleepOn(this.clock, Math.min(retryMs, leftMs));
     }
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     await Promise.allSettled([...this.inFlight.values()]);
   }
@@ -70,7 +75,7 @@ export class PeerProber {
     const { transport, liveness, timeoutMs } = this.options;
     const hello = this.options.hello?.(peer) ?? { sender: '', ringState: undefined, heardRingState: undefined };
     const probe = transport
-      .probe(peer, hello, { deadlineMs: Date.now() + timeoutMs })
+      .probe(peer, hello, { deadlineMs: this.clock.nowMs() + timeoutMs })
       .then(
         (answer) => {
           liveness.recordAnswer(peer);

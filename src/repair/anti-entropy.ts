@@ -7,6 +7,7 @@
 // Work is paced (`rangesPerSecond`) and a down peer is skipped, so a background pass
 // never competes hard with client traffic. Applying is idempotent (last writer wins),
 // so a pass interrupted at any point is simply run again.
+import { sleepOn, systemClock, type Clock, type Timer } from '../clock/clock.js';
 import type { Logger } from '../logging/logger.js';
 import type { PeerLiveness } from '../replica/peer-liveness.js';
 import type { OwnedRange } from '../ring/hash-ring.js';
@@ -40,6 +41,8 @@ export interface AntiEntropyOptions {
   readonly tokenOf: TokenFunction;
   readonly rangesPerSecond: number;
   readonly metrics?: AntiEntropyMetrics;
+  /** Time for the pass interval, pacing and peer deadlines; the machine's clock when absent. */
+  readonly clock?: Clock;
 }
 
 export interface RepairReport {
@@ -53,22 +56,23 @@ export interface RepairReport {
 }
 
 export class AntiEntropy {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private running: Promise<RepairReport> | undefined;
   private closed = false;
   private readonly metrics: AntiEntropyMetrics;
+  private readonly clock: Clock;
 
   constructor(private readonly options: AntiEntropyOptions) {
     this.metrics = options.metrics ?? noopAntiEntropyMetrics;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Runs a pass every `intervalMs` in the background. */
   start(intervalMs: number): void {
     if (this.timer !== undefined) return;
-    this.timer = setInterval(() => {
+    this.timer = this.clock.setRepeating(intervalMs, () => {
       this.repair().catch((error: unknown) => this.options.logger.warn({ err: error }, 'anti-entropy pass failed'));
-    }, intervalMs);
-    this.timer.unref();
+    });
   }
 
   /** One full pass over this node's ranges; a pass already running is shared. */
@@ -81,18 +85,18 @@ export class AntiEntropy {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.timer);
+    this.timer?.cancel();
     await this.running?.catch(() => {});
   }
 
   private async pass(paced: boolean): Promise<RepairReport> {
-    const started = Date.now();
+    const started = this.clock.nowMs();
     const ranges = this.options.ranges();
     const totals = { rangesCompared: 0, rangesMismatched: 0, keysPulled: 0, keysPushed: 0, peersSkipped: 0 };
     const spacingMs = 1000 / this.options.rangesPerSecond;
     for (const [index, owned] of ranges.entries()) {
       if (this.closed) break;
-      const rangeStarted = Date.now();
+      const rangeStarted = this.clock.nowMs();
       for (const peer of owned.replicas) {
         if (peer === this.options.nodeId) continue;
         if (this.options.liveness?.isDown(peer)) {
@@ -112,10 +116,10 @@ export class AntiEntropy {
         }
       }
       this.metrics.progress(index + 1, ranges.length);
-      const waitMs = spacingMs - (Date.now() - rangeStarted);
-      if (paced && waitMs >= 1 && !this.closed) await new Promise((resolve) => setTimeout(resolve, waitMs));
+      const waitMs = spacingMs - (this.clock.nowMs() - rangeStarted);
+      if (paced && waitMs >= 1 && !this.closed) await sleepOn(this.clock, waitMs);
     }
-    const report = { ...totals, elapsedMs: Date.now() - started };
+    const report = { ...totals, elapsedMs: this.clock.nowMs() - started };
     this.metrics.passFinished(report.elapsedMs / 1000);
     this.options.logger.info(report, 'anti-entropy pass done');
     return report;
@@ -123,7 +127,7 @@ export class AntiEntropy {
 
   /** Compares one range with one peer and repairs both sides. */
   private async compare(peer: string, range: TokenRange): Promise<{ inSync: boolean; pulled: number; pushed: number }> {
-    const outcome = await syncRange(this.options, peer, range, 'both');
+    const outcome = await syncRange({ ...this.options, clock: this.clock }, peer, range, 'both');
     if (!outcome.inSync) {
       this.metrics.keysStreamed('pulled', outcome.pulled);
       this.metrics.keysStreamed('pushed', outcome.pushed);

@@ -10,6 +10,7 @@
 // a leaving node push-only to their new owners (src/streaming). Applying is idempotent,
 // so an interrupted sync is simply run again, and a second source of the same range
 // costs little more than its tree: only the leaves where it differs are scanned.
+import { systemClock, type Clock } from '../clock/clock.js';
 import { REPAIR_CALL_TIMEOUT_MS, REPAIR_SCAN_PAGE_RECORDS, REPAIR_STREAM_BATCH_RECORDS } from '../limits.js';
 import type { TokenFunction, TokenRange } from '../ring/token-range.js';
 import { compareTokenKey } from '../storage/token-key-order.js';
@@ -40,6 +41,8 @@ export interface RangeSyncPorts {
    * throttle (src/streaming/byte-throttle.ts). No pacing when absent.
    */
   readonly beforeBatch?: (bytes: number) => Promise<void>;
+  /** What the peer calls' deadlines are measured on; the machine's clock when absent. */
+  readonly clock?: Clock;
 }
 
 export interface RangeSyncOutcome {
@@ -54,7 +57,8 @@ export interface RangeSyncOutcome {
 /** Compares one range with one peer and sends the differences the way `direction` allows. */
 export async function syncRange(ports: RangeSyncPorts, peer: string, range: TokenRange, direction: SyncDirection): Promise<RangeSyncOutcome> {
   const { local, transport, depth } = ports;
-  const deadline = (): { deadlineMs: number } => ({ deadlineMs: Date.now() + REPAIR_CALL_TIMEOUT_MS });
+  const clock = ports.clock ?? systemClock;
+  const deadline = (): { deadlineMs: number } => ({ deadlineMs: clock.nowMs() + REPAIR_CALL_TIMEOUT_MS });
   const [mine, theirs] = await Promise.all([local.merkleTree(range, depth), transport.merkleTree(peer, range, depth, deadline())]);
   const outcome = { inSync: true, pulled: 0, pulledBytes: 0, pushed: 0, pushedBytes: 0 };
   if (mine.root.equals(theirs.root)) return outcome;

@@ -7,6 +7,7 @@
 // a starting node and the next N nodes in id order are its replicas, so with as many
 // nodes as N every node replicates every key.
 import { createHash } from 'node:crypto';
+import type { Clock } from '../../src/clock/clock.js';
 import { HybridLogicalClock } from '../../src/clock/hybrid-logical-clock.js';
 import { Coordinator } from '../../src/coordinator/coordinator.js';
 import { naturalOnly, type CoordinatorConfig, type HintSink, type Placement } from '../../src/coordinator/coordinator-config.js';
@@ -39,7 +40,12 @@ export interface MemoryClusterOptions {
   readonly placement?: Placement;
   /** Coordinator settings shared by every node. */
   readonly coordinator?: Omit<CoordinatorConfig, 'nodeId' | 'replicationFactor'>;
-  /** Wall clock per node id for its HLC and TTLs; Date.now otherwise. */
+  /**
+   * Time for every deadline, delay and timer in the cluster (a ManualClock for virtual
+   * time); the machine's clock when absent. The nodes' wall clocks read it too.
+   */
+  readonly clock?: Clock;
+  /** Wall clock per node id for its HLC and TTLs; `clock`'s otherwise. */
   readonly wallClocks?: Readonly<Record<string, () => number>>;
   readonly network?: MemoryNetworkOptions;
   readonly metrics?: (nodeId: string) => CoordinatorMetrics;
@@ -68,9 +74,10 @@ export class MemoryCluster {
     const ids = typeof options.nodes === 'object' ? [...options.nodes] : Array.from({ length: options.nodes ?? 3 }, (_, i) => `node-${i}`);
     this.replicationFactor = options.replicationFactor ?? Math.min(3, ids.length);
     const placement = options.placement ?? consecutivePlacement(ids, this.replicationFactor);
-    this.network = new MemoryNetwork(options.network);
+    const time = options.clock;
+    this.network = new MemoryNetwork(time === undefined ? options.network : { ...options.network, clock: time });
     this.nodes = ids.map((id) => {
-      const wallClock = options.wallClocks?.[id] ?? Date.now;
+      const wallClock = options.wallClocks?.[id] ?? (time === undefined ? Date.now : () => time.nowMs());
       const engine = new MemoryStorageEngine(testTokenOf);
       const clock = new HybridLogicalClock(wallClock);
       const replica = new LocalReplica(engine, clock, { tokenOf: testTokenOf, nowMs: wallClock });
@@ -85,6 +92,7 @@ export class MemoryCluster {
           clock,
           logger: options.logger ?? silentLogger,
           wallClock,
+          ...(time === undefined ? {} : { time }),
           ...(options.metrics ? { metrics: options.metrics(id) } : {}),
           ...(options.liveness ? { liveness: options.liveness(id) } : {}),
           ...(options.hints ? { hints: options.hints(id) } : {}),

@@ -1,9 +1,10 @@
 // The in-process network's fault hooks, checked through MemoryTransport: partitions cut
 // both ways and only between the named groups, disconnect isolates one node, delay holds
-// messages back, drop is silence until the deadline, deadlines and close() clear their
-// timers, and payloads are copied in transit.
+// messages back, drop is silence until the deadline (on virtual time), deadlines and
+// close() clear their timers, and payloads are copied in transit.
 import assert from 'node:assert/strict';
 import { describe, it, afterEach } from 'node:test';
+import { ManualClock } from '../../src/clock/manual-clock.js';
 import { isQkvError } from '../../src/errors/errors.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { MemoryNetwork, type NetworkEvent } from '../../src/transport/memory/memory-network.js';
@@ -25,6 +26,10 @@ function record(key: string, value = 'v'): KvRecord {
 }
 
 const unreachable = (error: unknown): boolean => isQkvError(error) && error.code === 'PEER_UNREACHABLE';
+// A call lost to silence ends at its deadline as DEADLINE_EXCEEDED, and a closed transport
+// refuses with SHUTTING_DOWN, as every PeerTransport does (peer-transport-contract.ts).
+const deadlineExceeded = (error: unknown): boolean => isQkvError(error) && error.code === 'DEADLINE_EXCEEDED';
+const shuttingDown = (error: unknown): boolean => isQkvError(error) && error.code === 'SHUTTING_DOWN';
 const soon = (ms = 1_000): { deadlineMs: number } => ({ deadlineMs: Date.now() + ms });
 
 function threeNodes(options: ConstructorParameters<typeof MemoryNetwork>[0] = {}) {
@@ -112,14 +117,14 @@ describe('MemoryNetwork', () => {
     const events: NetworkEvent[] = [];
     const { network, replicas, a } = threeNodes({ observer: (event) => events.push(event) });
     network.delay({ to: 'b', ms: 10_000 });
-    await assert.rejects(a.apply('b', [record('k')], soon(15)), unreachable);
+    await assert.rejects(a.apply('b', [record('k')], soon(15)), deadlineExceeded);
     assert.equal(replicas.b.applied.length, 0, 'the message was never delivered');
     assert.ok(events.some((event) => event.type === 'lost' && event.reason === 'deadline'));
   });
 
   it('rejects at once when the deadline has already passed', async () => {
     const { replicas, a } = threeNodes();
-    await assert.rejects(a.apply('b', [record('k')], { deadlineMs: Date.now() - 1 }), unreachable);
+    await assert.rejects(a.apply('b', [record('k')], { deadlineMs: Date.now() - 1 }), deadlineExceeded);
     assert.equal(replicas.b.applied.length, 0);
   });
 
@@ -129,11 +134,19 @@ describe('MemoryNetwork', () => {
       draws.push(0);
       return 0.25; // below the drop probability below
     };
-    const { network, replicas, a } = threeNodes({ random });
+    const clock = new ManualClock();
+    const { network, replicas, a } = threeNodes({ random, clock });
     network.drop({ to: 'b', probability: 0.5 });
-    const started = Date.now();
-    await assert.rejects(a.apply('b', [record('k')], soon(20)), unreachable);
-    assert.ok(Date.now() - started >= 15, 'a drop is silence, not a refusal');
+    let outcome: unknown;
+    a.apply('b', [record('k')], { deadlineMs: clock.nowMs() + 20 }).then(
+      () => (outcome = 'resolved'),
+      (error: unknown) => (outcome = error),
+    );
+    await clock.advance(19);
+    assert.equal(outcome, undefined, 'a drop is silence, not a refusal: nothing before the deadline');
+    await clock.advance(1);
+    assert.ok(deadlineExceeded(outcome), 'the call ends at its deadline');
+    assert.equal(clock.pendingTimers, 0);
     assert.equal(replicas.b.applied.length, 0);
     assert.equal(draws.length, 1, 'the injected random decides');
   });
@@ -148,7 +161,7 @@ describe('MemoryNetwork', () => {
   it('drops replies: the replica applied the write but the caller never hears', async () => {
     const { network, replicas, a } = threeNodes({ random: () => 0 });
     network.drop({ to: 'b', probability: 1, phase: 'reply' });
-    await assert.rejects(a.apply('b', [record('k')], soon(20)), unreachable);
+    await assert.rejects(a.apply('b', [record('k')], soon(20)), deadlineExceeded);
     assert.equal(replicas.b.applied.length, 1);
   });
 
@@ -164,8 +177,8 @@ describe('MemoryNetwork', () => {
     network.delay({ to: 'b', ms: 10_000 });
     const call = a.apply('b', [record('k')], soon(10_000));
     await a.close();
-    await assert.rejects(call, unreachable);
-    await assert.rejects(a.apply('c', [record('k')], soon()), unreachable);
+    await assert.rejects(call, shuttingDown);
+    await assert.rejects(a.apply('c', [record('k')], soon()), shuttingDown);
   });
 
   it('idle() waits for handlers that outlive their caller’s deadline', async () => {
@@ -180,7 +193,7 @@ describe('MemoryNetwork', () => {
       },
       read: async () => [],
     });
-    await assert.rejects(network.transport('a').apply('b', [record('k')], soon(10)), unreachable);
+    await assert.rejects(network.transport('a').apply('b', [record('k')], soon(10)), deadlineExceeded);
     const idle = network.idle().then(() => finished);
     release();
     assert.equal(await idle, true);

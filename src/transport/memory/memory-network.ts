@@ -12,13 +12,16 @@
 //   deadline, like a packet lost on a real network. A lost reply means the replica did
 //   the work but the caller never hears of it.
 // - delay holds a request back before delivery.
-// Every call honours its deadline: at the deadline it rejects with PeerUnreachableError
-// and every timer it started is cleared; a handler already running finishes (as a real
-// server would) but its answer is discarded.
+// Every call honours its deadline: at the deadline it rejects with DEADLINE_EXCEEDED, as
+// the gRPC transport does (the PeerTransport contract in
+// test/replica/peer-transport-contract.ts), and every timer it started is cleared; a
+// handler already running finishes (as a real server would) but its answer is discarded.
+// Deadlines and delays run on the network's Clock (src/clock), virtual time in tests.
 //
 // MemoryTransport copies messages in transit, as serialization would, so sender and
 // receiver never share buffers. Test knobs are options and methods on the instance, never globals.
-import { PeerUnreachableError } from '../../errors/errors.js';
+import { systemClock, type Clock, type Timer } from '../../clock/clock.js';
+import { PeerUnreachableError, QkvError, ShuttingDownError } from '../../errors/errors.js';
 import type { ReplicaHandler } from '../../replica/peer-transport.js';
 import type { LossReason, Message, MessageCarrier, MessageKind, SentMessage } from './memory-message.js';
 import { MemoryTransport } from './memory-transport.js';
@@ -35,6 +38,8 @@ export interface MemoryNetworkOptions {
   readonly random?: () => number;
   /** Sees every message event, in order. */
   readonly observer?: (event: NetworkEvent) => void;
+  /** Time for deadlines and delays (src/clock); the machine's clock when absent. */
+  readonly clock?: Clock;
 }
 
 export interface DelayRule {
@@ -65,6 +70,7 @@ export class MemoryNetwork implements MessageCarrier {
   private readonly drops = new Map<string, { probability: number; phase: 'request' | 'reply' }>();
   private readonly random: () => number;
   private readonly observer: ((event: NetworkEvent) => void) | undefined;
+  readonly clock: Clock;
   /** Calls not yet settled plus handlers still running; `idle()` waits for zero. */
   private busy = 0;
   private idleWaiters: Array<() => void> = [];
@@ -72,6 +78,7 @@ export class MemoryNetwork implements MessageCarrier {
   constructor(options: MemoryNetworkOptions = {}) {
     this.random = options.random ?? Math.random;
     this.observer = options.observer;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Makes `nodeId` reachable, served by `handler`; replaces an earlier registration. */
@@ -134,13 +141,13 @@ export class MemoryNetwork implements MessageCarrier {
     let settle: ((outcome: { ok: true; value: T } | { ok: false; reason?: LossReason; error: unknown }) => void) | undefined;
     const result = new Promise<T>((resolve, reject) => {
       let settled = false;
-      const timers: { deadline?: NodeJS.Timeout; delay?: NodeJS.Timeout } = {};
+      const timers: { deadline?: Timer; delay?: Timer } = {};
       this.enter();
       settle = (outcome) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timers.deadline);
-        clearTimeout(timers.delay);
+        timers.deadline?.cancel();
+        timers.delay?.cancel();
         if (outcome.ok) {
           resolve(outcome.value);
         } else {
@@ -149,15 +156,14 @@ export class MemoryNetwork implements MessageCarrier {
         }
         this.leave();
       };
-      const refuse = (reason: LossReason): void =>
-        settle!({ ok: false, reason, error: new PeerUnreachableError(message.to, { cause: new Error(`memory network: ${reason}`) }) });
+      const refuse = (reason: LossReason): void => settle!({ ok: false, reason, error: lossError(message.to, reason) });
 
-      const remainingMs = message.deadlineMs - Date.now();
+      const remainingMs = message.deadlineMs - this.clock.nowMs();
       if (remainingMs <= 0) return refuse('deadline');
       const refusal = this.refusal(message.from, message.to);
       if (refusal !== undefined) return refuse(refusal);
       this.emit({ type: 'sent', kind: message.kind, from: message.from, to: message.to, items: message.items });
-      timers.deadline = setTimeout(() => refuse('deadline'), remainingMs);
+      timers.deadline = this.clock.setTimer(remainingMs, () => refuse('deadline'));
 
       const drop = this.dropRule(message.from, message.to);
       const deliver = (): void => {
@@ -195,13 +201,12 @@ export class MemoryNetwork implements MessageCarrier {
           .finally(() => this.leave());
       };
       const delayMs = this.delayMs(message.from, message.to);
-      if (delayMs > 0) timers.delay = setTimeout(deliver, delayMs);
+      if (delayMs > 0) timers.delay = this.clock.setTimer(delayMs, deliver);
       else queueMicrotask(deliver);
     });
     return {
       result,
-      cancel: (reason) =>
-        settle?.({ ok: false, reason, error: new PeerUnreachableError(message.to, { cause: new Error(`memory network: ${reason}`) }) }),
+      cancel: (reason) => settle?.({ ok: false, reason, error: lossError(message.to, reason) }),
     };
   }
 
@@ -237,4 +242,16 @@ export class MemoryNetwork implements MessageCarrier {
     this.idleWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/**
+ * The error a lost message rejects with, as the PeerTransport contract has it
+ * (test/replica/peer-transport-contract.ts): the deadline is DEADLINE_EXCEEDED, a
+ * closed transport SHUTTING_DOWN, any other loss PEER_UNREACHABLE.
+ */
+function lossError(peer: string, reason: LossReason): QkvError {
+  const cause = new Error(`memory network: ${reason}`);
+  if (reason === 'deadline') return new QkvError('DEADLINE_EXCEEDED', `peer ${peer} did not answer before the deadline`, { cause });
+  if (reason === 'closed') return new ShuttingDownError();
+  return new PeerUnreachableError(peer, { cause });
 }

@@ -1,8 +1,8 @@
 // The PeerTransport adapter over a MemoryNetwork. Each node has its own, bound to its id,
 // so the network knows the sender of every message and partitions cut the right way.
-// close() abandons the calls still in flight (they reject with PeerUnreachableError and
-// their timers are cleared) and refuses later calls.
-import { PeerUnreachableError, QkvError } from '../../errors/errors.js';
+// close() abandons the calls still in flight (they reject with SHUTTING_DOWN and their
+// timers are cleared) and refuses later calls the same way, as GrpcTransport does.
+import { QkvError, ShuttingDownError } from '../../errors/errors.js';
 import type { TokenRange } from '../../ring/token-range.js';
 import type { ScanCursor, ScanPage } from '../../storage/storage-engine.js';
 import type { KvRecord } from '../../storage/record.js';
@@ -93,7 +93,7 @@ export class MemoryTransport implements PeerTransport {
 
   private send<T>(message: Message<T>): Promise<T> {
     if (this.closed) {
-      return Promise.reject(new PeerUnreachableError(message.to, { cause: new Error('memory transport is closed') }));
+      return Promise.reject(new ShuttingDownError());
     }
     const sent = this.network.send(message);
     this.inFlight.add(sent);
