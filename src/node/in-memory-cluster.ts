@@ -172,6 +172,9 @@ export class InMemoryCluster {
         transport: () => this.network.transport(id),
         discovery: this.discovery.discovery(),
         clock: new HybridLogicalClock(),
+        // One time for the network and every node, so a test on a ManualClock moves all of
+        // their deadlines and timers together.
+        ...(this.options.network?.clock !== undefined ? { time: this.options.network.clock } : {}),
         registry,
         logger,
         stores: this.storesOf(id),

@@ -17,6 +17,7 @@
 // close() (after the shells stopped taking calls) closes the rest in drain order.
 import type { Registry } from 'prom-client';
 import type { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
+import { systemClock, type Clock, type Timer } from '../clock/clock.js';
 import { Coordinator, type LiveCoordinatorSettings } from '../coordinator/coordinator.js';
 import { LocalReplica } from '../replica/local-replica.js';
 import { NotReadyError, ReplicaStaleError, ShuttingDownError } from '../errors/errors.js';
@@ -68,6 +69,11 @@ export interface NodePorts {
   readonly transport: (localReplica: ReplicaHandler) => NodeTransport;
   readonly discovery: Discovery;
   readonly clock: HybridLogicalClock;
+  /**
+   * Time for deadlines, timers and intervals (src/clock/clock.ts); the system clock unless
+   * a test runs the node on virtual time.
+   */
+  readonly time?: Clock;
   readonly registry: Registry;
   readonly logger: Logger;
   readonly stores: NodeStores;
@@ -116,12 +122,13 @@ export interface ClientFacing {
 
 export class NodeAssembly implements ClusterView, ClientFacing {
   readonly softwareVersion = softwareVersion();
-  readonly startedAtMs = Date.now();
+  readonly startedAtMs: number;
   readonly nodeId: string;
 
   private currentState: NodeState = 'STARTING';
   private notReadyReason = 'starting';
   private currentMembers: readonly Member[] = [];
+  private readonly time: Clock;
   private readonly detector: FailureDetector;
   private storage: StorageEngine | undefined;
   private transport: NodeTransport | undefined;
@@ -135,7 +142,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
   private clientCoordinator: Coordinator | undefined;
   private handler: ReplicaHandler | undefined;
   private discoveryStarted = false;
-  private lastSeenTimer: NodeJS.Timeout | undefined;
+  private lastSeenTimer: Timer | undefined;
   private staleRejoin = false;
 
   constructor(
@@ -144,6 +151,8 @@ export class NodeAssembly implements ClusterView, ClientFacing {
     private readonly events: NodeAssemblyEvents = {},
   ) {
     this.nodeId = settings.nodeId;
+    this.time = ports.time ?? systemClock;
+    this.startedAtMs = this.time.nowMs();
     const { logger } = ports;
     this.detector = new FailureDetector({
       downAfterFailures: settings.downAfterFailures,
@@ -174,6 +183,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
   async open(): Promise<void> {
     const { settings, ports } = this;
     const { logger, registry, stores } = ports;
+    const time = this.time;
     this.staleRejoin = this.checkLastSeen(stores.lastSeenMs);
     const tokenOf = await createTokenHasher();
     const hash = await loadXxHash64();
@@ -194,6 +204,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
       timeoutMs: Math.min(PEER_PROBE_TIMEOUT_MS_DEFAULT, settings.probeIntervalMs),
       hello: (peer) => this.membership!.hello(peer),
       onAnswer: (peer, answer) => this.membership!.onAnswer(peer, answer),
+      clock: time,
     });
     const prober = this.prober;
     const throttle = new ByteThrottle(settings.streamBytesPerSecond);
@@ -213,7 +224,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
       liveness: this.detector,
       probeAll: () => prober.probeAll(),
       sync: (peer, range, direction, signal) =>
-        syncRange({ local, transport, depth: MERKLE_DEPTH_DEFAULT, tokenOf, beforeBatch: (bytes) => throttle.take(bytes, signal) }, peer, range, direction),
+        syncRange({ local, transport, depth: MERKLE_DEPTH_DEFAULT, tokenOf, clock: time, beforeBatch: (bytes) => throttle.take(bytes, signal) }, peer, range, direction),
       writeSettings: () => this.clientCoordinator!.config,
       metrics: new PrometheusStreamMetrics(registry, {
         self: () => this.membership?.self,
@@ -255,6 +266,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
         replayBytesPerSecond: settings.hintReplayBytesPerSecond,
         replayIntervalMs: HINT_REPLAY_INTERVAL_MS_DEFAULT,
         metrics: new PrometheusHintMetrics(registry, () => this.hintBytes()),
+        clock: time,
       });
     }
 
@@ -275,6 +287,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
         transport,
         localReplica,
         clock: ports.clock,
+        time,
         logger,
         metrics: new PrometheusCoordinatorMetrics(registry),
         liveness: this.detector,
@@ -292,6 +305,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
       tokenOf,
       rangesPerSecond: settings.repairRangesPerSecond,
       metrics: new PrometheusAntiEntropyMetrics(registry),
+      clock: time,
     });
 
     // The own ring state comes first: a new node asks its peers whether it joins an
@@ -343,10 +357,9 @@ export class NodeAssembly implements ClusterView, ClientFacing {
     const recordLastSeen = stores.recordLastSeen;
     if (recordLastSeen !== undefined) {
       await recordLastSeen();
-      this.lastSeenTimer = setInterval(() => {
+      this.lastSeenTimer = this.time.setRepeating(LAST_SEEN_INTERVAL_MS, () => {
         recordLastSeen().catch((error: unknown) => logger.warn({ err: error }, 'could not record the last-seen time'));
-      }, LAST_SEEN_INTERVAL_MS);
-      this.lastSeenTimer.unref();
+      });
     }
 
     this.currentState = 'SERVING';
@@ -382,7 +395,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
    */
   async close(stepMs: number): Promise<void> {
     this.cleanupStopped ??= this.rangeCleanup?.close();
-    clearInterval(this.lastSeenTimer);
+    this.lastSeenTimer?.cancel();
     if (this.discoveryStarted) await this.ports.discovery.stop();
     await this.prober?.stop();
     if (this.membership !== undefined) await bounded(this.membership.close(), stepMs, 'stopping a join or decommission');
@@ -542,7 +555,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
   private async askRings(peer: string): Promise<PeerRings> {
     const membership = this.membership!;
     try {
-      const answer = await this.transport!.probe(peer, membership.hello(peer), { deadlineMs: Date.now() + CLEANUP_PEER_TIMEOUT_MS });
+      const answer = await this.transport!.probe(peer, membership.hello(peer), { deadlineMs: this.time.nowMs() + CLEANUP_PEER_TIMEOUT_MS });
       this.detector.recordAnswer(peer);
       membership.onAnswer(peer, answer);
       return { peer, digests: answer.ringDigests };
@@ -579,7 +592,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
    */
   private checkLastSeen(lastSeenMs: number | undefined): boolean {
     if (lastSeenMs === undefined) return false;
-    const downMs = Date.now() - lastSeenMs;
+    const downMs = this.time.nowMs() - lastSeenMs;
     if (downMs <= this.settings.tombstoneGraceMs) return false;
     const error = new ReplicaStaleError(downMs, this.settings.tombstoneGraceMs);
     if (!this.settings.allowStaleRejoin) throw error;

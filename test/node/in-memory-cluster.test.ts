@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { InMemoryCluster, type InMemoryNode } from '../../src/node/in-memory-cluster.js';
 import { HashRing } from '../../src/ring/hash-ring.js';
+import { ManualClock } from '../../src/clock/manual-clock.js';
+import { QkvError } from '../../src/errors/errors.js';
 
 /**
  * Fast probes, few vnodes and a short write timeout (a movement waits that long for
@@ -121,6 +123,37 @@ it('anti-entropy: a record only one replica holds reaches the others in one repa
     assert.equal(replicas.filter((id) => cluster.node(id).storage.get(key) !== undefined).length, 1);
     await holder.assembly.repair();
     for (const id of replicas) assert.equal(cluster.node(id).storage.get(key)?.value?.toString(), 'only here', `on ${id}`);
+  } finally {
+    await cluster.close();
+  }
+});
+
+it('on virtual time: a write whose other replicas stay silent fails DEADLINE_EXCEEDED at the write timeout, not before', async () => {
+  // The network and every node share one ManualClock (InMemoryCluster passes the
+  // network's clock to each assembly), so the coordinator's deadline moves only when
+  // the test advances it. Started at the real time: records stamped by the hybrid
+  // logical clock must not look as if they came from the future.
+  const time = new ManualClock(Date.now());
+  const cluster = await InMemoryCluster.start({ nodes: 3, replicationFactor: 3, settings: { ...SETTINGS, probeIntervalMs: 1_000 }, network: { clock: time } });
+  try {
+    // Start-up waits on the clock too (probe rounds until the peers answer): move it on.
+    await until('every node ready', () => {
+      void time.advance(50);
+      return cluster.nodes().every(ready);
+    });
+    const coordinator = cluster.node('node-1').assembly.coordinator;
+    await coordinator.put(Buffer.from('before'), Buffer.from('v'), { w: 3 });
+    cluster.network.drop({ from: 'node-1', to: 'node-2', probability: 1 });
+    cluster.network.drop({ from: 'node-1', to: 'node-3', probability: 1 });
+    let settled = false;
+    const write = coordinator.put(Buffer.from('silent'), Buffer.from('v'), { w: 2 }).finally(() => (settled = true));
+    write.catch(() => {});
+    await time.advance(SETTINGS.writeTimeoutMs - 1);
+    assert.equal(settled, false, 'the write settled before its deadline');
+    await time.advance(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, true, 'the write is still waiting after its deadline passed on the clock');
+    await assert.rejects(write, (error: unknown) => error instanceof QkvError && error.code === 'DEADLINE_EXCEEDED');
   } finally {
     await cluster.close();
   }
