@@ -25,7 +25,7 @@ import type { PeerLiveness } from '../membership/failure-detector.js';
 import { isAnswer } from '../membership/peer-prober.js';
 import type { KvRecord } from '../storage/record.js';
 import { recordBytes } from '../storage/record-codec.js';
-import { nodeWalFileSystem, type WalFileSystem } from '../storage/wal/wal-file-system.js';
+import { nodeFileSystem, type FileSystem } from '../fs/file-system.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
 import { HintLog } from './hint-log.js';
 
@@ -51,7 +51,7 @@ export interface HintedHandoffOptions {
   readonly tombstoneGraceMs: number;
   readonly replayBytesPerSecond: number;
   readonly replayIntervalMs: number;
-  readonly fileSystem?: WalFileSystem;
+  readonly fileSystem?: FileSystem;
   readonly metrics?: HintMetrics;
   readonly nowMs?: () => number;
 }
@@ -66,7 +66,7 @@ export interface DeliveryReport {
 export class HintedHandoff implements HintSink {
   private readonly logs = new Map<string, Promise<HintLog>>();
   private readonly deliveries = new Map<string, Promise<DeliveryReport>>();
-  private readonly fileSystem: WalFileSystem;
+  private readonly fileSystem: FileSystem;
   private readonly metrics: HintMetrics;
   private readonly nowMs: () => number;
   private timer: NodeJS.Timeout | undefined;
@@ -79,7 +79,7 @@ export class HintedHandoff implements HintSink {
       );
     }
     if (options.replayBytesPerSecond <= 0) throw new ConfigInvalidError('hint replay bytes per second must be positive');
-    this.fileSystem = options.fileSystem ?? nodeWalFileSystem;
+    this.fileSystem = options.fileSystem ?? nodeFileSystem;
     this.metrics = options.metrics ?? noopHintMetrics;
     this.nowMs = options.nowMs ?? Date.now;
   }
