@@ -13,6 +13,7 @@ function sameRecord(a: KvRecord, b: KvRecord): boolean {
 export class AcknowledgedWrites {
   private readonly issued = new Map<string, KvRecord[]>();
   private readonly acknowledged = new Map<string, KvRecord>();
+  private acknowledgedCount = 0;
 
   /** Records handed to the engine, acknowledged or not. */
   issue(records: readonly KvRecord[]): void {
@@ -26,6 +27,7 @@ export class AcknowledgedWrites {
 
   /** Records whose apply resolved: the engine promised they are durable. */
   acknowledge(records: readonly KvRecord[]): void {
+    this.acknowledgedCount += records.length;
     for (const record of records) {
       const key = record.key.toString('hex');
       const held = this.acknowledged.get(key);
@@ -33,8 +35,9 @@ export class AcknowledgedWrites {
     }
   }
 
-  get acknowledgedKeys(): number {
-    return this.acknowledged.size;
+  /** Acknowledged records, overwritten ones included. */
+  get acknowledgedWrites(): number {
+    return this.acknowledgedCount;
   }
 
   /** Every lost acknowledged write and every corrupt record, as sentences; empty when all is well. */
