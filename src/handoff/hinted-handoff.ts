@@ -25,6 +25,7 @@ import type { PeerLiveness } from '../membership/failure-detector.js';
 import { isAnswer } from '../membership/peer-prober.js';
 import type { KvRecord } from '../storage/record.js';
 import { recordBytes } from '../storage/record-codec.js';
+import { makeDirectoryDurable } from '../fs/durable-directory.js';
 import { nodeFileSystem, type FileSystem } from '../fs/file-system.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
 import { HintLog } from './hint-log.js';
@@ -87,7 +88,9 @@ export class HintedHandoff implements HintSink {
   /** Opens the hint directory and every peer log already in it (hints survive restarts). */
   static async open(options: HintedHandoffOptions): Promise<HintedHandoff> {
     const handoff = new HintedHandoff(options);
-    await handoff.fileSystem.makeDirectory(options.dir);
+    // Durably: a hint is acknowledged once synced, which means nothing if the hint
+    // directory's own name is lost with the power (ADR 0125).
+    await makeDirectoryDurable(handoff.fileSystem, options.dir);
     for (const name of await handoff.fileSystem.listDirectory(options.dir)) {
       const peer = decodeURIComponent(name);
       await handoff.logOf(peer);
