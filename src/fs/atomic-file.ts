@@ -3,50 +3,42 @@
 // renamed over the old one, and the directory synced, so a crash leaves either the old
 // or the new content and a reader never sees half of it. Used for the small state files
 // of the data directory (ring states, streaming progress, held ranges) and for
-// certificates and keys (src/security/certificate-files.ts).
+// certificates and keys (src/security/certificate-files.ts). The file operations go
+// through the file-system port, so a power-cut test can see which of them are synced.
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { nodeFileSystem, type FileSystem } from './file-system.js';
 
 /** Mode of a file nobody else needs to write: readable by all, written by its owner. */
 export const SHARED_FILE_MODE = 0o644;
 
-export async function writeFileAtomic(path: string, text: string, mode: number = SHARED_FILE_MODE): Promise<void> {
+export async function writeFileAtomic(path: string, text: string, mode: number = SHARED_FILE_MODE, fileSystem: FileSystem = nodeFileSystem): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  const handle = await fileSystem.openForWrite(temporary, true, mode);
   try {
     try {
-      await handle.writeFile(text);
+      await handle.writeAll(Buffer.from(text, 'utf8'), 0);
       // The umask may have narrowed the mode; the file must end up with exactly `mode`.
       await handle.chmod(mode);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await rename(temporary, path);
+    await fileSystem.rename(temporary, path);
   } catch (error) {
-    await unlink(temporary).catch(() => undefined);
+    await fileSystem.remove(temporary).catch(() => undefined);
     throw error;
   }
-  await syncPath(dirname(path));
+  // Without this the rename is not durable: a power cut could bring back the old file.
+  await fileSystem.syncDirectory(dirname(path));
 }
 
 /** The file's text, or undefined when it does not exist. */
-export async function readFileIfExists(path: string): Promise<string | undefined> {
+export async function readFileIfExists(path: string, fileSystem: FileSystem = nodeFileSystem): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return (await fileSystem.readFile(path)).toString('utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
-  }
-}
-
-async function syncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

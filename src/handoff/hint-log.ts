@@ -16,7 +16,8 @@ import { HINT_SEGMENT_BYTES } from '../limits.js';
 import type { KvRecord } from '../storage/record.js';
 import { decodeBatch, encodeBatch } from '../storage/record-codec.js';
 import { frameBytes, parseSegmentFileName, SEGMENT_HEADER_BYTES, segmentFileName } from '../storage/wal/wal-format.js';
-import type { WalFileSystem } from '../storage/wal/wal-file-system.js';
+import { makeDirectoryDurable } from '../fs/durable-directory.js';
+import type { FileSystem } from '../fs/file-system.js';
 import { noWalMetrics } from '../storage/storage-metrics.js';
 import { readSegment } from '../storage/wal/segment-reader.js';
 import { WriteAheadLog } from '../storage/wal/write-ahead-log.js';
@@ -45,7 +46,7 @@ export class HintLog {
 
   private constructor(
     private readonly dir: string,
-    private readonly fileSystem: WalFileSystem,
+    private readonly fileSystem: FileSystem,
     private readonly logger: Logger,
     private readonly wal: WriteAheadLog,
     pendingBytes: number,
@@ -55,8 +56,9 @@ export class HintLog {
   }
 
   /** Opens (creating) the hint directory of one peer; writing starts in a fresh segment. */
-  static async open(dir: string, fileSystem: WalFileSystem, logger: Logger): Promise<HintLog> {
-    await fileSystem.makeDirectory(dir);
+  static async open(dir: string, fileSystem: FileSystem, logger: Logger): Promise<HintLog> {
+    // Durably: the peer's directory name must outlive a power cut with the hints in it.
+    await makeDirectoryDurable(fileSystem, dir);
     let highest = 0n;
     let pendingBytes = 0;
     for (const name of await fileSystem.listDirectory(dir)) {

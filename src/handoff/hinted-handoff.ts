@@ -25,7 +25,8 @@ import type { Logger } from '../logging/logger.js';
 import { isAnswer, type PeerLiveness } from '../replica/peer-liveness.js';
 import type { KvRecord } from '../storage/record.js';
 import { recordBytes } from '../storage/record-codec.js';
-import { nodeWalFileSystem, type WalFileSystem } from '../storage/wal/wal-file-system.js';
+import { makeDirectoryDurable } from '../fs/durable-directory.js';
+import { nodeFileSystem, type FileSystem } from '../fs/file-system.js';
 import type { PeerTransport } from '../replica/peer-transport.js';
 import { HintLog } from './hint-log.js';
 
@@ -51,7 +52,7 @@ export interface HintedHandoffOptions {
   readonly tombstoneGraceMs: number;
   readonly replayBytesPerSecond: number;
   readonly replayIntervalMs: number;
-  readonly fileSystem?: WalFileSystem;
+  readonly fileSystem?: FileSystem;
   readonly metrics?: HintMetrics;
   /** The wall clock the hint window is measured on; `clock`'s when absent. */
   readonly nowMs?: () => number;
@@ -69,7 +70,7 @@ export interface DeliveryReport {
 export class HintedHandoff implements HintSink {
   private readonly logs = new Map<string, Promise<HintLog>>();
   private readonly deliveries = new Map<string, Promise<DeliveryReport>>();
-  private readonly fileSystem: WalFileSystem;
+  private readonly fileSystem: FileSystem;
   private readonly metrics: HintMetrics;
   private readonly nowMs: () => number;
   private readonly clock: Clock;
@@ -83,7 +84,7 @@ export class HintedHandoff implements HintSink {
       );
     }
     if (options.replayBytesPerSecond <= 0) throw new ConfigInvalidError('hint replay bytes per second must be positive');
-    this.fileSystem = options.fileSystem ?? nodeWalFileSystem;
+    this.fileSystem = options.fileSystem ?? nodeFileSystem;
     this.metrics = options.metrics ?? noopHintMetrics;
     this.clock = options.clock ?? systemClock;
     this.nowMs = options.nowMs ?? (() => this.clock.nowMs());
@@ -92,7 +93,9 @@ export class HintedHandoff implements HintSink {
   /** Opens the hint directory and every peer log already in it (hints survive restarts). */
   static async open(options: HintedHandoffOptions): Promise<HintedHandoff> {
     const handoff = new HintedHandoff(options);
-    await handoff.fileSystem.makeDirectory(options.dir);
+    // Durably: a hint is acknowledged once synced, which means nothing if the hint
+    // directory's own name is lost with the power (ADR 0125).
+    await makeDirectoryDurable(handoff.fileSystem, options.dir);
     for (const name of await handoff.fileSystem.listDirectory(options.dir)) {
       const peer = decodeURIComponent(name);
       await handoff.logOf(peer);

@@ -17,7 +17,7 @@
 // QKV_CHAOS=long runs random faults for QKV_CHAOS_SECONDS (default 600, seed
 // QKV_CHAOS_SEED). QKV_CHAOS_HINTS=off starts the nodes with no hint budget, so that
 // anti-entropy alone must bring the replicas together. Without root or `ip` the test
-// skips and says why.
+// skips and says why, unless QKV_CHAOS_REQUIRED=1 (CI), which makes that a failure.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';

@@ -12,8 +12,16 @@ import { execFileSync, spawnSync } from 'node:child_process';
 
 export const LAB_SUBNET = '10.77.0';
 
-/** Why chaos tests cannot run here, or undefined when they can. */
+/** Why chaos tests cannot run here, or undefined when they can; throws instead under QKV_CHAOS_REQUIRED=1. */
 export function chaosUnavailableReason(): string | undefined {
+  const reason = probeUnavailableReason();
+  // CI sets QKV_CHAOS_REQUIRED=1 (.ci/run), as it does QKV_K8S_REQUIRED: there a host
+  // that cannot run the chaos test is a broken CI machine, not a reason to skip.
+  if (reason !== undefined && process.env['QKV_CHAOS_REQUIRED'] === '1') throw new Error(`QKV_CHAOS_REQUIRED=1 but ${reason}`);
+  return reason;
+}
+
+function probeUnavailableReason(): string | undefined {
   if (process.platform !== 'linux') return 'chaos tests need Linux network namespaces';
   if (process.getuid?.() !== 0) return 'chaos tests need root (ip netns, iptables); CI runs as root';
   for (const tool of ['ip', 'iptables']) {

@@ -336,8 +336,8 @@ describe('scale controller (real API server, helm chart, qkv controller process)
 
   test('with real qkv server processes the controller asks the node itself, and the scale-down waits for its answer', async () => {
     // Real nodes, discovering each other through the API and writing the resource's
-    // status beside the controller. Until node-side decommission lands, a node refuses
-    // Decommission, and the controller must report that and keep the StatefulSet.
+    // status beside the controller. The controller's Decommission reaches the node
+    // itself, which streams its ranges away; the StatefulSet drops only after it is LEFT.
     const cluster = new Harness('real-nodes', 90);
     const processes: NodeProcess[] = [];
     try {
@@ -373,30 +373,21 @@ describe('scale controller (real API server, helm chart, qkv controller process)
         }, () => processes.map((node) => node.output.join('').slice(-1500)).join('\n'), 30_000);
         const stable = await cluster.waitForScaling('Stable', undefined, 30_000);
         assert.equal(stable.status, 'False');
-        const nodeRingState = (await client.status()).ringState;
+        // Node-side decommission is in this build: the member is NORMAL before and LEFT after.
+        assert.equal((await client.status()).ringState, 'NORMAL');
 
         await cluster.setDesired(1);
-        if (nodeRingState === '') {
-          // Node-side decommission is not in this build: the node's own refusal is
-          // reported, and the StatefulSet keeps both members.
-          const failed = await cluster.waitForScaling('DecommissionFailed', /decommission is not available/);
-          assert.match(String(failed.message), new RegExp(`Decommission of ${FULLNAME}-1 failed: INTERNAL`));
-          await new Promise((resolve) => setTimeout(resolve, 2 * RESYNC_MS));
-          assert.equal(await cluster.statefulSetReplicas(), 2);
-        } else {
-          // With node-side decommission: the node streams away, reports LEFT, and only then
-          // is the StatefulSet lowered. (Waiting for Stable alone could see the condition
-          // from before the controller noticed the new size.)
-          await eventually(async () => (await client.status()).ringState === 'LEFT', () => cluster.show(), 60_000);
-          await eventually(async () => (await cluster.statefulSetReplicas()) === 1, () => cluster.show(), 30_000);
-          await cluster.waitForScaling('Stable', undefined, 30_000);
-          assert.equal((await client.status()).ringState, 'LEFT');
-        }
+        // The node streams away and reports LEFT, and only then is the StatefulSet
+        // lowered. (Waiting for Stable alone could see the condition from before the
+        // controller noticed the new size.)
+        await eventually(async () => (await client.status()).ringState === 'LEFT', () => cluster.show(), 60_000);
+        await eventually(async () => (await cluster.statefulSetReplicas()) === 1, () => cluster.show(), 30_000);
+        await cluster.waitForScaling('Stable', undefined, 30_000);
+        assert.equal((await client.status()).ringState, 'LEFT');
         // The nodes' conditions and the controller's live side by side in one list.
         const types = ((await cluster.status()).conditions as Json[]).map((item) => item.type).sort();
         assert.deepEqual(types, ['Degraded', 'Ready', 'RestartRequired', 'Scaling', 'SpecInvalid']);
-        if (nodeRingState === '') assert.deepEqual(cluster.player.replicasSeen(), [2]);
-        else assert.deepEqual(cluster.player.replicasSeen(), [2, 1]);
+        assert.deepEqual(cluster.player.replicasSeen(), [2, 1]);
       } finally {
         client.close();
       }

@@ -13,7 +13,7 @@ import type { KvRecord } from '../../src/storage/record.js';
 import { OrderedStore } from '../../src/storage/engine/ordered-store.js';
 import { open } from 'lmdb';
 import { decodeBatch, encodeBatch } from '../../src/storage/record-codec.js';
-import { nodeWalFileSystem, type WalFileSystem } from '../../src/storage/wal/wal-file-system.js';
+import { nodeFileSystem, type FileSystem } from '../../src/fs/file-system.js';
 import { stampOf } from '../../src/clock/hybrid-logical-clock.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -56,14 +56,16 @@ interface FileFaults {
 }
 
 /** node:fs, except that syncs fail with EIO or writes reach only half their bytes, on demand. */
-function faultyFileSystem(faults: FileFaults): WalFileSystem {
+function faultyFileSystem(faults: FileFaults): FileSystem {
   return {
-    ...nodeWalFileSystem,
+    ...nodeFileSystem,
     async openForWrite(path, create) {
-      const handle = await nodeWalFileSystem.openForWrite(path, create);
+      const handle = await nodeFileSystem.openForWrite(path, create);
       return {
         truncate: (length) => handle.truncate(length),
         close: () => handle.close(),
+        sync: () => handle.sync(),
+        chmod: (mode) => handle.chmod(mode),
         async datasync() {
           if (faults.failSyncs) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
           return handle.datasync();

@@ -9,7 +9,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { QkvError, WalCorruptError } from '../../src/errors/errors.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { encodeBatch } from '../../src/storage/record-codec.js';
-import { nodeWalFileSystem, type WalFileSystem } from '../../src/storage/wal/wal-file-system.js';
+import { nodeFileSystem, type FileSystem } from '../../src/fs/file-system.js';
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, segmentFileName } from '../../src/storage/wal/wal-format.js';
 import { readSegment } from '../../src/storage/wal/segment-reader.js';
 import { noWalMetrics } from '../../src/storage/storage-metrics.js';
@@ -27,7 +27,7 @@ function frameBytesOf(n: number): number {
   return FRAME_HEADER_BYTES + encodeBatch([recordNumber(n)]).length;
 }
 
-function writerOptions(dir: string, logger = new RecordingLogger(), fileSystem: WalFileSystem = nodeWalFileSystem, segmentBytesMax = 1 << 20): WalWriterOptions {
+function writerOptions(dir: string, logger = new RecordingLogger(), fileSystem: FileSystem = nodeFileSystem, segmentBytesMax = 1 << 20): WalWriterOptions {
   return { dir, fsyncPolicy: { kind: 'always' }, segmentBytesMax, fileSystem, logger, metrics: noWalMetrics };
 }
 

@@ -1,5 +1,6 @@
 // Runs a child process that prints one line per step it took (test/fixtures/*-writer.ts),
-// hands each line to the test, and SIGKILLs the child as soon as the test says so: the
+// hands each line to the test (all of them, those printed after the kill was decided
+// too), and SIGKILLs the child as soon as the test says so: the
 // crash tests' way of stopping a writer at a random moment. Resolves once the child is
 // dead; rejects if it exits by itself first or prints nothing useful for `timeoutMs`.
 import { spawn } from 'node:child_process';
@@ -31,7 +32,12 @@ export function runUntilKilled(options: KillAtRandomOptions): Promise<void> {
       const lines = pending.split('\n');
       pending = lines.pop()!;
       for (const line of lines) {
-        if (!killed && options.onLine(line)) {
+        // Lines that arrive after the kill was decided still go to the test: the child
+        // kept working until the signal landed, and a step it began or acknowledged
+        // meanwhile is as real as any other (a key whose step began unseen would
+        // otherwise be checked against its state before that step).
+        const killNow = options.onLine(line);
+        if (!killed && killNow) {
           killed = true;
           child.kill('SIGKILL');
         }

@@ -39,7 +39,7 @@ import { recordBytes, writeBatch } from '../record-codec.js';
 import type { ApplyResult, DiscardEntry, ScanCursor, ScanPage, StorageEngine } from '../storage-engine.js';
 import type { FsyncPolicy } from '../wal/fsync-policy.js';
 import { FrameType } from '../wal/wal-format.js';
-import { nodeWalFileSystem, type WalFileSystem } from '../wal/wal-file-system.js';
+import { nodeFileSystem, type FileSystem } from '../../fs/file-system.js';
 import { openWriteAheadLog, type WalRecoveryReport } from '../wal/wal-recovery.js';
 import type { WriteAheadLog } from '../wal/write-ahead-log.js';
 import { noStorageMetrics, type EngineMetrics, type StorageMetrics } from '../storage-metrics.js';
@@ -66,7 +66,7 @@ export interface DurableStorageEngineOptions {
   readonly tombstoneGraceMs?: number;
   /** Start even when the WAL is corrupt, skipping (and logging) the damaged data. */
   readonly skipCorrupt?: boolean;
-  readonly fileSystem?: WalFileSystem;
+  readonly fileSystem?: FileSystem;
   /** Wall clock for expiry and purge decisions. */
   readonly nowMs?: () => number;
 }
@@ -119,6 +119,7 @@ export class DurableStorageEngine implements StorageEngine {
       ...options,
     };
     const started = performance.now();
+    const fileSystem = options.fileSystem ?? nodeFileSystem;
     const store = await OrderedStore.open(join(options.dir, 'store'), options.tokenOf);
     const metrics = settings.metrics.engine;
     const engine = new DurableStorageEngine(store, settings, metrics);
@@ -128,7 +129,7 @@ export class DurableStorageEngine implements StorageEngine {
           dir: join(options.dir, 'wal'),
           fsyncPolicy: settings.fsyncPolicy,
           segmentBytesMax: settings.segmentBytesMax,
-          fileSystem: options.fileSystem ?? nodeWalFileSystem,
+          fileSystem,
           logger: options.logger,
           metrics: settings.metrics.wal,
         },
@@ -140,6 +141,9 @@ export class DurableStorageEngine implements StorageEngine {
         },
       );
       engine.wal = wal;
+      // LMDB created store/ itself and syncs its files, not the directory holding them;
+      // this makes the name store/ (and wal/) durable in the data directory (ADR 0126).
+      await fileSystem.syncDirectory(options.dir);
       // A long replay is made durable in the store at once, so the next start does not
       // replay the same segments again.
       if (report.segmentsReplayed > 1) await engine.checkpoint();

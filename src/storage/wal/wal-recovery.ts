@@ -16,7 +16,8 @@ import type { Logger } from '../../logging/logger.js';
 import type { KvRecord } from '../record.js';
 import { decodeBatch } from '../record-codec.js';
 import { encodeSegmentHeader, FrameType, parseSegmentFileName, SEGMENT_HEADER_BYTES, segmentFileName } from './wal-format.js';
-import type { WalFileSystem } from './wal-file-system.js';
+import { makeDirectoryDurable } from '../../fs/durable-directory.js';
+import type { FileSystem } from '../../fs/file-system.js';
 import { readSegment } from './segment-reader.js';
 import { WriteAheadLog, type WalWriterOptions } from './write-ahead-log.js';
 
@@ -41,7 +42,7 @@ export interface WalRecoveryReport {
   readonly corruptBytesSkipped: number;
 }
 
-async function listSegments(fileSystem: WalFileSystem, dir: string): Promise<bigint[]> {
+async function listSegments(fileSystem: FileSystem, dir: string): Promise<bigint[]> {
   const segments: bigint[] = [];
   for (const name of await fileSystem.listDirectory(dir)) {
     const number = parseSegmentFileName(name);
@@ -50,7 +51,7 @@ async function listSegments(fileSystem: WalFileSystem, dir: string): Promise<big
   return segments.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-async function keepBrokenCopy(fileSystem: WalFileSystem, path: string): Promise<string> {
+async function keepBrokenCopy(fileSystem: FileSystem, path: string): Promise<string> {
   let copy = `${path}.broken`;
   for (let n = 1; await fileSystem.exists(copy); n++) copy = `${path}.${n}.broken`;
   await fileSystem.copyFile(path, copy);
@@ -61,7 +62,7 @@ async function keepBrokenCopy(fileSystem: WalFileSystem, path: string): Promise<
  * Cuts a segment to its good prefix. A segment whose header itself was bad gets a
  * fresh header instead of being removed, so the numbering keeps no gap.
  */
-async function cutSegment(fileSystem: WalFileSystem, path: string, segment: bigint, length: number): Promise<void> {
+async function cutSegment(fileSystem: FileSystem, path: string, segment: bigint, length: number): Promise<void> {
   const handle = await fileSystem.openForWrite(path, false);
   try {
     if (length < SEGMENT_HEADER_BYTES) {
@@ -80,7 +81,9 @@ export async function openWriteAheadLog(
   recovery: WalRecoveryOptions,
 ): Promise<{ wal: WriteAheadLog; report: WalRecoveryReport }> {
   const { fileSystem, dir, logger } = options;
-  await fileSystem.makeDirectory(dir);
+  // Durably: a first start that lost power after its first acknowledged write would
+  // otherwise lose the directory's name, and every segment with it.
+  await makeDirectoryDurable(fileSystem, dir);
   const all = await listSegments(fileSystem, dir);
 
   const covered = all.filter((segment) => segment < recovery.fromSegment);
@@ -120,7 +123,7 @@ export async function openWriteAheadLog(
 }
 
 async function replaySegment(
-  fileSystem: WalFileSystem,
+  fileSystem: FileSystem,
   logger: Logger,
   path: string,
   segment: bigint,

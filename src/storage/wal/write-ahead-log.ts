@@ -14,7 +14,7 @@ import { OverloadedError, StoreClosedError, WalRecordTooLargeError } from '../..
 import { FSYNC_SLOW_MS, WAL_FRAME_PAYLOAD_BYTES_MAX, WAL_GROUP_COMMIT_BYTES_MAX, WAL_PENDING_APPENDS_MAX } from '../../limits.js';
 import type { Logger } from '../../logging/logger.js';
 import type { FsyncPolicy } from './fsync-policy.js';
-import type { WalFileHandle, WalFileSystem } from './wal-file-system.js';
+import type { FileHandle, FileSystem } from '../../fs/file-system.js';
 import { encodeSegmentHeader, FRAME_HEADER_BYTES, FrameType, parseSegmentFileName, SEGMENT_HEADER_BYTES, segmentFileName, sealFrame } from './wal-format.js';
 import type { WalMetrics } from '../storage-metrics.js';
 
@@ -22,7 +22,7 @@ export interface WalWriterOptions {
   readonly dir: string;
   readonly fsyncPolicy: FsyncPolicy;
   readonly segmentBytesMax: number;
-  readonly fileSystem: WalFileSystem;
+  readonly fileSystem: FileSystem;
   readonly logger: Logger;
   readonly metrics: WalMetrics;
 }
@@ -61,7 +61,7 @@ export class WriteAheadLog {
 
   private constructor(
     private readonly options: WalWriterOptions,
-    private handle: WalFileHandle,
+    private handle: FileHandle,
     private segment: bigint,
     private segmentBytes: number,
   ) {
@@ -80,7 +80,7 @@ export class WriteAheadLog {
     return new WriteAheadLog(options, handle, segment, SEGMENT_HEADER_BYTES);
   }
 
-  private static async createSegment(options: WalWriterOptions, segment: bigint): Promise<WalFileHandle> {
+  private static async createSegment(options: WalWriterOptions, segment: bigint): Promise<FileHandle> {
     const path = join(options.dir, segmentFileName(segment));
     const handle = await options.fileSystem.openForWrite(path, true);
     await handle.writeAll(encodeSegmentHeader(segment), 0);

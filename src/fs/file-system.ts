@@ -1,26 +1,45 @@
-// The file operations the WAL needs, as a port. The default adapter is node:fs; tests
-// pass one that tears writes or fails syncs (docs/style.md point 13: fault
-// injection through the ports, test knobs as options, never globals).
+// The file-system port: every file the node writes for durability (the WAL, the hint
+// logs, the small state files written whole by atomic-file.ts) goes through it. The
+// default adapter is node:fs. Tests pass adapters that tear writes, fail syncs, or
+// forget on a simulated power cut everything that was not synced
+// (power-cut-file-system.ts); docs/style.md point 13, ADR 0125.
+//
+// What is durable is what a sync made durable, and nothing else: a file's bytes after
+// `datasync`/`sync` on its handle, a created, renamed or removed name after
+// `syncDirectory` on the directory holding it (a new directory's own name included,
+// which lives in its parent). LMDB does its own I/O and is outside this port (ADR 0126).
 import * as fs from 'node:fs';
 
-export interface WalFileHandle {
+export interface FileHandle {
   /** Writes the whole buffer at `position`, looping over short writes. */
   writeAll(bytes: Buffer, position: number): Promise<void>;
+  /** fdatasync: the file's bytes and length survive a crash. */
   datasync(): Promise<void>;
+  /** fsync: as datasync, with the rest of the file's metadata (its mode). */
+  sync(): Promise<void>;
+  /** Sets the mode exactly (the umask may have narrowed the one given at creation). */
+  chmod(mode: number): Promise<void>;
   truncate(length: number): Promise<void>;
   close(): Promise<void>;
 }
 
-export interface WalFileSystem {
-  /** Opens for writing, creating the file when `create` is set. */
-  openForWrite(path: string, create: boolean): Promise<WalFileHandle>;
+export interface FileSystem {
+  /**
+   * Opens for writing. With `create` the file must not exist yet (O_EXCL) and is made
+   * with `mode`; without, it must exist.
+   */
+  openForWrite(path: string, create: boolean, mode?: number): Promise<FileHandle>;
   readFile(path: string): Promise<Buffer>;
   listDirectory(dir: string): Promise<string[]>;
+  /** Creates the directory and any missing parents; their names are not yet durable. */
   makeDirectory(dir: string): Promise<void>;
+  /** Removes a file; a missing one is no error. */
   remove(path: string): Promise<void>;
+  /** Replaces `to` with `from` in one step (rename(2)). */
+  rename(from: string, to: string): Promise<void>;
   copyFile(from: string, to: string): Promise<void>;
   exists(path: string): Promise<boolean>;
-  /** fsync on the directory, so that created and removed names survive a crash. */
+  /** fsync on the directory, so that created, renamed and removed names survive a crash. */
   syncDirectory(dir: string): Promise<void>;
 }
 
@@ -30,7 +49,7 @@ export interface WalFileSystem {
  * around each (request objects, promise bookkeeping) cost 20–40 µs of CPU per group on
  * the development machine beside ~100 µs for the two thread-pool round trips themselves.
  */
-class NodeWalFileHandle implements WalFileHandle {
+class NodeFileHandle implements FileHandle {
   constructor(private readonly fd: number) {}
 
   writeAll(bytes: Buffer, position: number): Promise<void> {
@@ -53,6 +72,14 @@ class NodeWalFileHandle implements WalFileHandle {
     return new Promise<void>((resolve, reject) => fs.fdatasync(this.fd, (error) => (error ? reject(error) : resolve())));
   }
 
+  sync(): Promise<void> {
+    return new Promise<void>((resolve, reject) => fs.fsync(this.fd, (error) => (error ? reject(error) : resolve())));
+  }
+
+  chmod(mode: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => fs.fchmod(this.fd, mode, (error) => (error ? reject(error) : resolve())));
+  }
+
   truncate(length: number): Promise<void> {
     return new Promise<void>((resolve, reject) => fs.ftruncate(this.fd, length, (error) => (error ? reject(error) : resolve())));
   }
@@ -62,10 +89,10 @@ class NodeWalFileHandle implements WalFileHandle {
   }
 }
 
-export const nodeWalFileSystem: WalFileSystem = {
-  openForWrite(path, create) {
-    return new Promise<WalFileHandle>((resolve, reject) =>
-      fs.open(path, create ? 'wx' : 'r+', (error, fd) => (error ? reject(error) : resolve(new NodeWalFileHandle(fd)))),
+export const nodeFileSystem: FileSystem = {
+  openForWrite(path, create, mode = 0o666) {
+    return new Promise<FileHandle>((resolve, reject) =>
+      fs.open(path, create ? 'wx' : 'r+', mode, (error, fd) => (error ? reject(error) : resolve(new NodeFileHandle(fd)))),
     );
   },
   readFile: (path) => fs.promises.readFile(path),
@@ -74,6 +101,7 @@ export const nodeWalFileSystem: WalFileSystem = {
     await fs.promises.mkdir(dir, { recursive: true });
   },
   remove: (path) => fs.promises.rm(path, { force: true }),
+  rename: (from, to) => fs.promises.rename(from, to),
   copyFile: (from, to) => fs.promises.copyFile(from, to),
   async exists(path) {
     try {

@@ -1,0 +1,315 @@
+// A file system in memory that can lose power (ADR 0125). It keeps, for every file, the
+// bytes as of the last datasync/sync of that file and, for every directory, its
+// entries as of the last sync of that directory; `powerCut()` throws everything else
+// away, as a machine that loses power does: unsynced writes, unsynced creates, renames
+// and removes. A crash test runs the storage engine on it, cuts the power at any step,
+// and sees exactly what the code's syncs made durable (test/storage/power-cut.test.ts).
+//
+// The model is the strict one POSIX promises and ext4/xfs come close to: a synced file
+// whose name was never synced in its directory is gone; a rename not followed by a sync
+// of the directory may come back as the old name. Files are inodes, so a renamed file
+// keeps its synced bytes. Unsynced bytes are all dropped (a real disk may keep some,
+// which only makes it kinder than this model; torn tails have tests of their own in
+// test/storage/wal-damage.test.ts).
+//
+// Each `fileSystem()` view belongs to one power cycle: after a cut the old view and its
+// open handles refuse every call, like the processes of a dead machine, so a writer that
+// is still running cannot touch the disk the next start reads. Fault knobs make the disk
+// lie about syncs, so a test can prove the checker catches a missing one.
+import assert from 'node:assert/strict';
+import { basename, dirname, resolve } from 'node:path';
+import type { FileHandle, FileSystem } from './file-system.js';
+
+interface FileNode {
+  readonly kind: 'file';
+  /** What a read sees now. */
+  content: Buffer;
+  /** What survives a power cut: the content at the last sync. */
+  synced: Buffer;
+}
+
+interface DirectoryNode {
+  readonly kind: 'directory';
+  /** What a listing sees now. */
+  entries: Map<string, Node>;
+  /** What survives a power cut: the entries at the last sync of this directory. */
+  synced: Map<string, Node>;
+}
+
+type Node = FileNode | DirectoryNode;
+
+export interface PowerCutFaults {
+  /** Called with the number (from 0) of each file sync; true makes the disk skip it and report success. */
+  readonly skipFileSync?: (syncNumber: number) => boolean;
+  /** True makes the disk skip the sync of this directory and report success. */
+  readonly skipDirectorySync?: (dir: string) => boolean;
+}
+
+export interface PowerCutDiskOptions {
+  /** Directories that exist, durably, before anything runs (the data directory's parents). */
+  readonly directories: readonly string[];
+  /** Cuts the power by itself at the step with this number (from 0), unless cut before; see `steps`. */
+  readonly cutAtStep?: number;
+  readonly faults?: PowerCutFaults;
+}
+
+/** What every call on a view or handle from before the last power cut throws. */
+export class PowerCutError extends Error {
+  readonly code = 'EIO';
+  constructor() {
+    super('the power was cut: this file system view and its handles are gone');
+  }
+}
+
+function fileSystemError(code: 'ENOENT' | 'EEXIST' | 'ENOTDIR' | 'EISDIR', path: string): Error {
+  return Object.assign(new Error(`${code}: ${path}`), { code, path });
+}
+
+export class PowerCutDisk {
+  private root: DirectoryNode = { kind: 'directory', entries: new Map(), synced: new Map() };
+  private cycle = 0;
+  private stepCount = 0;
+  private fileSyncCount = 0;
+  private cutCount = 0;
+  /** The automatic cut of `cutAtStep` is still to come; any cut disarms it. */
+  private cutArmed: boolean;
+
+  constructor(private readonly options: PowerCutDiskOptions) {
+    this.cutArmed = options.cutAtStep !== undefined;
+    for (const dir of options.directories) {
+      let node = this.root;
+      for (const name of resolve(dir).split('/').filter((part) => part !== '')) {
+        let child = node.entries.get(name);
+        if (child === undefined) {
+          child = { kind: 'directory', entries: new Map(), synced: new Map() };
+          node.entries.set(name, child);
+          node.synced.set(name, child);
+        }
+        assert.equal(child.kind, 'directory', `${dir} crosses a file`);
+        node = child;
+      }
+    }
+  }
+
+  /** Mutating and syncing calls made so far, over every power cycle (reads do not count). */
+  get steps(): number {
+    return this.stepCount;
+  }
+
+  /** Power cuts so far, the automatic one of `cutAtStep` included. */
+  get cuts(): number {
+    return this.cutCount;
+  }
+
+  /** A file system on the disk for the current power cycle. */
+  fileSystem(): FileSystem {
+    return new PowerCutView(this, this.cycle);
+  }
+
+  /** Loses everything not synced; every view and handle made before stops working. */
+  powerCut(): void {
+    const rebuilt = new Map<Node, Node>();
+    const survive = (node: Node): Node => {
+      const known = rebuilt.get(node);
+      if (known !== undefined) return known;
+      if (node.kind === 'file') {
+        const file: FileNode = { kind: 'file', content: Buffer.from(node.synced), synced: Buffer.from(node.synced) };
+        rebuilt.set(node, file);
+        return file;
+      }
+      const directory: DirectoryNode = { kind: 'directory', entries: new Map(), synced: new Map() };
+      rebuilt.set(node, directory);
+      for (const [name, child] of node.synced) {
+        const kept = survive(child);
+        directory.entries.set(name, kept);
+        directory.synced.set(name, kept);
+      }
+      return directory;
+    };
+    this.root = survive(this.root) as DirectoryNode;
+    this.cutArmed = false;
+    this.cycle++;
+    this.cutCount++;
+  }
+
+  /** Counts a step of `cycle`'s view, cutting the power first when it is the chosen one. */
+  step(cycle: number): void {
+    this.checkPowered(cycle);
+    const number = this.stepCount++;
+    if (this.cutArmed && number === this.options.cutAtStep) {
+      this.powerCut();
+      throw new PowerCutError();
+    }
+  }
+
+  checkPowered(cycle: number): void {
+    if (cycle !== this.cycle) throw new PowerCutError();
+  }
+
+  syncFile(file: FileNode): void {
+    const number = this.fileSyncCount++;
+    if (this.options.faults?.skipFileSync?.(number) === true) return;
+    file.synced = Buffer.from(file.content);
+  }
+
+  syncDirectory(dir: string, node: DirectoryNode): void {
+    if (this.options.faults?.skipDirectorySync?.(dir) === true) return;
+    node.synced = new Map(node.entries);
+  }
+
+  /** The node at `path`, or undefined. */
+  lookup(path: string): Node | undefined {
+    let node: Node = this.root;
+    for (const name of resolve(path).split('/').filter((part) => part !== '')) {
+      if (node.kind !== 'directory') return undefined;
+      const child: Node | undefined = node.entries.get(name);
+      if (child === undefined) return undefined;
+      node = child;
+    }
+    return node;
+  }
+
+  directory(path: string): DirectoryNode {
+    const node = this.lookup(path);
+    if (node === undefined) throw fileSystemError('ENOENT', path);
+    if (node.kind !== 'directory') throw fileSystemError('ENOTDIR', path);
+    return node;
+  }
+
+  file(path: string): FileNode {
+    const node = this.lookup(path);
+    if (node === undefined) throw fileSystemError('ENOENT', path);
+    if (node.kind !== 'file') throw fileSystemError('EISDIR', path);
+    return node;
+  }
+}
+
+class PowerCutHandle implements FileHandle {
+  private closed = false;
+
+  constructor(
+    private readonly disk: PowerCutDisk,
+    private readonly cycle: number,
+    private readonly file: FileNode,
+  ) {}
+
+  async writeAll(bytes: Buffer, position: number): Promise<void> {
+    this.use();
+    const end = position + bytes.length;
+    if (end > this.file.content.length) {
+      const grown = Buffer.alloc(end);
+      this.file.content.copy(grown);
+      this.file.content = grown;
+    }
+    bytes.copy(this.file.content, position);
+  }
+
+  async datasync(): Promise<void> {
+    this.use();
+    this.disk.syncFile(this.file);
+  }
+
+  async sync(): Promise<void> {
+    this.use();
+    this.disk.syncFile(this.file);
+  }
+
+  async chmod(): Promise<void> {
+    // Modes are not modelled: nothing the crash tests check depends on them.
+    this.use();
+  }
+
+  async truncate(length: number): Promise<void> {
+    this.use();
+    const cut = Buffer.alloc(length);
+    this.file.content.copy(cut, 0, 0, Math.min(length, this.file.content.length));
+    this.file.content = cut;
+  }
+
+  async close(): Promise<void> {
+    // Closing a descriptor of a machine that lost power is moot, and must not stop a
+    // test from closing the rest (the LMDB store) after a cut.
+    this.closed = true;
+  }
+
+  private use(): void {
+    assert.ok(!this.closed, 'file handle used after close');
+    this.disk.step(this.cycle);
+  }
+}
+
+class PowerCutView implements FileSystem {
+  constructor(
+    private readonly disk: PowerCutDisk,
+    private readonly cycle: number,
+  ) {}
+
+  async openForWrite(path: string, create: boolean): Promise<FileHandle> {
+    this.disk.step(this.cycle);
+    if (!create) return new PowerCutHandle(this.disk, this.cycle, this.disk.file(path));
+    const parent = this.disk.directory(dirname(path));
+    if (parent.entries.has(basename(path))) throw fileSystemError('EEXIST', path);
+    const file: FileNode = { kind: 'file', content: Buffer.alloc(0), synced: Buffer.alloc(0) };
+    parent.entries.set(basename(path), file);
+    return new PowerCutHandle(this.disk, this.cycle, file);
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    this.disk.checkPowered(this.cycle);
+    return Buffer.from(this.disk.file(path).content);
+  }
+
+  async listDirectory(dir: string): Promise<string[]> {
+    this.disk.checkPowered(this.cycle);
+    return [...this.disk.directory(dir).entries.keys()];
+  }
+
+  async makeDirectory(dir: string): Promise<void> {
+    this.disk.step(this.cycle);
+    const missing: string[] = [];
+    let at = resolve(dir);
+    while (this.disk.lookup(at) === undefined) {
+      missing.unshift(at);
+      at = dirname(at);
+    }
+    this.disk.directory(at);
+    for (const path of missing) {
+      this.disk.directory(dirname(path)).entries.set(basename(path), { kind: 'directory', entries: new Map(), synced: new Map() });
+    }
+  }
+
+  async remove(path: string): Promise<void> {
+    this.disk.step(this.cycle);
+    const node = this.disk.lookup(path);
+    if (node === undefined) return;
+    if (node.kind !== 'file') throw fileSystemError('EISDIR', path);
+    this.disk.directory(dirname(path)).entries.delete(basename(path));
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    this.disk.step(this.cycle);
+    const file = this.disk.file(from);
+    const target = this.disk.directory(dirname(to));
+    if (target.entries.get(basename(to))?.kind === 'directory') throw fileSystemError('EISDIR', to);
+    this.disk.directory(dirname(from)).entries.delete(basename(from));
+    target.entries.set(basename(to), file);
+  }
+
+  async copyFile(from: string, to: string): Promise<void> {
+    this.disk.step(this.cycle);
+    const content = Buffer.from(this.disk.file(from).content);
+    const target = this.disk.directory(dirname(to));
+    if (target.entries.get(basename(to))?.kind === 'directory') throw fileSystemError('EISDIR', to);
+    target.entries.set(basename(to), { kind: 'file', content, synced: Buffer.alloc(0) });
+  }
+
+  async exists(path: string): Promise<boolean> {
+    this.disk.checkPowered(this.cycle);
+    return this.disk.lookup(path) !== undefined;
+  }
+
+  async syncDirectory(dir: string): Promise<void> {
+    this.disk.step(this.cycle);
+    this.disk.syncDirectory(resolve(dir), this.disk.directory(dir));
+  }
+}
