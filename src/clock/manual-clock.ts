@@ -22,6 +22,7 @@ export class ManualClock implements Clock {
   private currentMs: number;
   private readonly pending = new Set<PendingTimer>();
   private timersSet = 0;
+  private advancing: Promise<void> = Promise.resolve();
 
   constructor(startMs: number = MANUAL_CLOCK_START_MS) {
     this.currentMs = startMs;
@@ -63,6 +64,14 @@ export class ManualClock implements Clock {
    */
   async advance(ms: number): Promise<void> {
     assert.ok(ms >= 0, 'time does not run backwards on a manual clock');
+    // Calls that overlap (a poll that does not await its advance) run one after the
+    // other, each from where the previous one left time: two advance(50) move it by 100.
+    const run = this.advancing.then(() => this.advanceNow(ms));
+    this.advancing = run.catch(() => {});
+    return run;
+  }
+
+  private async advanceNow(ms: number): Promise<void> {
     const targetMs = this.currentMs + ms;
     await settleTurn();
     for (let next = this.nextDue(targetMs); next !== undefined; next = this.nextDue(targetMs)) {

@@ -4,21 +4,20 @@
 // MemoryNetwork (partition, delay, drop: src/transport/memory), one shared member list
 // as discovery (src/discovery/memory) and stores that keep nothing on disk. Joining,
 // decommission, hinted handoff, anti-entropy and cleanup run here because they are the
-// same code as in a process. Only the hint logs touch the disk (the hint log is a
-// segment file format with no in-memory file system yet): under a temporary directory
-// that close() removes.
+// same code as in a process. Even the hint logs stay in memory: each node keeps them
+// on a disk of its own in memory (src/fs/power-cut-file-system.ts, whose power is never
+// cut here), which goes with the node.
 //
 // Tests use it directly; `qkv local-cluster --in-memory` (src/cli/commands/in-memory-local-cluster.ts)
 // puts a gRPC and an HTTP shell in front of each node.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Registry } from 'prom-client';
+import { systemClock, type Clock } from '../clock/clock.js';
 import { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import { MemoryDiscovery } from '../discovery/memory/memory-discovery.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import type { Member } from '../ring/member.js';
 import { createMetricsRegistry } from '../metrics/metrics-registry.js';
+import { PowerCutDisk } from '../fs/power-cut-file-system.js';
 import { MemoryStorageEngine } from '../storage/memory/memory-storage-engine.js';
 import { MemoryNetwork, type MemoryNetworkOptions } from '../transport/memory/memory-network.js';
 import { NODE_CONFIG_DEFAULTS } from '../config/node-config.js';
@@ -27,6 +26,8 @@ import { memoryNodeStores, type NodeStores } from './node-stores.js';
 
 /** A drain step may take this long before the close gives up on it. */
 const CLOSE_STEP_MS = 5_000;
+/** Where a node keeps its hint logs on its disk in memory. */
+const HINTS_DIR = '/hints';
 
 export interface InMemoryClusterOptions {
   /** Node ids, or how many nodes to name node-1, node-2, ... */
@@ -63,12 +64,12 @@ export class InMemoryCluster {
   private readonly running = new Map<string, InMemoryNode>();
   private closed = false;
 
-  private constructor(
-    private readonly options: InMemoryClusterOptions,
-    /** Parent of each node's hint directory. */
-    private readonly hintsRoot: string,
-  ) {
+  /** The network's clock, which every node runs on too. */
+  private readonly time: Clock;
+
+  private constructor(private readonly options: InMemoryClusterOptions) {
     this.network = new MemoryNetwork(options.network);
+    this.time = options.network?.clock ?? systemClock;
   }
 
   /**
@@ -79,7 +80,7 @@ export class InMemoryCluster {
   static async start(options: InMemoryClusterOptions): Promise<InMemoryCluster> {
     const ids = typeof options.nodes === 'number' ? Array.from({ length: options.nodes }, (_, i) => `node-${i + 1}`) : [...options.nodes];
     if (ids.length === 0) throw new Error('an in-memory cluster needs at least one node');
-    const cluster = new InMemoryCluster(options, await mkdtemp(join(tmpdir(), 'qkv-in-memory-hints-')));
+    const cluster = new InMemoryCluster(options);
     try {
       cluster.discovery.setMembers(ids.map((id) => cluster.memberOf(id)));
       const nodes = ids.map((id) => cluster.build(id));
@@ -137,10 +138,9 @@ export class InMemoryCluster {
     if (node !== undefined) await this.stop(node);
     this.network.unregister(id);
     this.discovery.setMembers(this.discovery.members().filter((member) => member.id !== id));
-    await rm(join(this.hintsRoot, id), { recursive: true, force: true });
   }
 
-  /** Drains and closes every node, then removes the hint directories. Safe to call twice. */
+  /** Drains and closes every node. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -150,7 +150,6 @@ export class InMemoryCluster {
     await Promise.all(nodes.map((node) => this.stop(node)));
     for (const node of nodes) this.network.unregister(node.id);
     await this.network.idle();
-    await rm(this.hintsRoot, { recursive: true, force: true });
   }
 
   private build(id: string): InMemoryNode {
@@ -171,10 +170,10 @@ export class InMemoryCluster {
         openStorage: async (tokenOf) => (storage.engine = new MemoryStorageEngine(tokenOf)),
         transport: () => this.network.transport(id),
         discovery: this.discovery.discovery(),
-        clock: new HybridLogicalClock(),
-        // One time for the network and every node, so a test on a ManualClock moves all of
-        // their deadlines and timers together.
-        ...(this.options.network?.clock !== undefined ? { time: this.options.network.clock } : {}),
+        // One time for the network and every node (deadlines, timers, liveness, expiry and
+        // the stamps of writes), so a test on a ManualClock moves all of them together.
+        clock: new HybridLogicalClock(() => this.time.nowMs()),
+        time: this.time,
         registry,
         logger,
         stores: this.storesOf(id),
@@ -197,7 +196,7 @@ export class InMemoryCluster {
   }
 
   private storesOf(id: string): NodeStores {
-    const stores = memoryNodeStores({ hintsDir: join(this.hintsRoot, id) });
+    const stores = memoryNodeStores({ hintsDir: HINTS_DIR, hintsFileSystem: new PowerCutDisk({ directories: [HINTS_DIR] }).fileSystem() });
     return this.options.stores?.(id, stores) ?? stores;
   }
 

@@ -154,8 +154,10 @@ export class NodeAssembly implements ClusterView, ClientFacing {
     this.time = ports.time ?? systemClock;
     this.startedAtMs = this.time.nowMs();
     const { logger } = ports;
+    const time = this.time;
     this.detector = new FailureDetector({
       downAfterFailures: settings.downAfterFailures,
+      nowMs: () => time.nowMs(),
       metrics: new PrometheusFailureDetectorMetrics(ports.registry),
       onTransition: (peer, from, to) => {
         const log = to === 'down' || from === 'down' ? logger.warn.bind(logger) : logger.debug.bind(logger);
@@ -193,7 +195,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
     this.storage = await ports.openStorage(tokenOf);
     const storage = this.storage;
 
-    const localReplica = new LocalReplica(storage, ports.clock, { tokenOf, tombstoneGraceMs: settings.tombstoneGraceMs });
+    const localReplica = new LocalReplica(storage, ports.clock, { tokenOf, tombstoneGraceMs: settings.tombstoneGraceMs, nowMs: () => time.nowMs() });
     const transport = ports.transport(localReplica);
     this.transport = transport;
     this.prober = new PeerProber({
@@ -257,6 +259,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
     if (stores.hintsDir !== undefined) {
       this.handoff = await HintedHandoff.open({
         dir: stores.hintsDir,
+        ...(stores.hintsFileSystem !== undefined ? { fileSystem: stores.hintsFileSystem } : {}),
         transport,
         liveness: this.detector,
         logger,

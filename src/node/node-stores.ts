@@ -4,6 +4,7 @@
 // process node keeps them in its data directory (src/node/data-dir-stores.ts); memory
 // storage keeps them in the process (memoryNodeStores below), so they live exactly as
 // long as the data they describe.
+import type { FileSystem } from '../fs/file-system.js';
 import type { MovementProgressStore } from '../membership/ring-membership.js';
 import { NO_RING_STATE_STORE, type RingStateSnapshot, type RingStateStore } from '../membership/ring-state-table.js';
 import { CompletedRanges, type TokenInterval } from '../streaming/completed-ranges.js';
@@ -26,12 +27,14 @@ export interface NodeStores {
   readonly recordLastSeen?: () => Promise<void>;
   /** Directory for the hint logs (src/handoff); absent: the node keeps no hints. */
   readonly hintsDir: string | undefined;
+  /** The file system the hint logs are kept on; node:fs when absent. */
+  readonly hintsFileSystem?: FileSystem;
   /** Releases what the stores hold (the data directory's lock). */
   close(): Promise<void>;
 }
 
 /** Stores for a node whose data lives in the process: nothing saved, nothing to release. */
-export function memoryNodeStores(options: { readonly hintsDir?: string } = {}): NodeStores {
+export function memoryNodeStores(options: { readonly hintsDir?: string; readonly hintsFileSystem?: FileSystem } = {}): NodeStores {
   return {
     savedRingState: { exists: false, self: undefined, peers: new Map() },
     ringStateStore: NO_RING_STATE_STORE,
@@ -40,6 +43,7 @@ export function memoryNodeStores(options: { readonly hintsDir?: string } = {}): 
     heldRangesStore: { save: async () => {} },
     lastSeenMs: undefined,
     hintsDir: options.hintsDir,
+    ...(options.hintsFileSystem !== undefined ? { hintsFileSystem: options.hintsFileSystem } : {}),
     close: async () => {},
   };
 }

@@ -84,3 +84,14 @@ it('the system clock reads Date.now and its timers can be cancelled', async () =
   await sleepOn(systemClock, 5);
   assert.equal(fired, false);
 });
+
+it('advance calls that overlap run one after the other: two advance(50) move time by 100', async () => {
+  const clock = new ManualClock(0);
+  const fired: number[] = [];
+  clock.setTimer(80, () => fired.push(clock.nowMs()));
+  const first = clock.advance(50);
+  const second = clock.advance(50);
+  await Promise.all([first, second]);
+  assert.equal(clock.nowMs(), 100);
+  assert.deepEqual(fired, [80]);
+});

@@ -5,7 +5,7 @@
 // QUORUM_NOT_MET instead of DEADLINE_EXCEEDED, and a probe brings a healed peer back.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { DeadlineExceededError, QuorumNotMetError } from '../../src/errors/errors.js';
+import { DeadlineExceededError, QkvError, QuorumNotMetError } from '../../src/errors/errors.js';
 import { FailureDetector, type PeerState } from '../../src/membership/failure-detector.js';
 import { PeerProber } from '../../src/membership/peer-prober.js';
 import { MemoryCluster } from '../support/memory-cluster.js';
@@ -120,7 +120,7 @@ it('an error reply proves the peer is alive and does not count as a failure', as
   try {
     // node-1's replica refuses with an operating error: it answered, so it stays up.
     cluster.network.register('node-1', {
-      apply: () => Promise.reject(Object.assign(new Error('full'), { code: 'OVERLOADED' })),
+      apply: () => Promise.reject(new QkvError('OVERLOADED', 'full')),
       read: () => Promise.resolve([]),
     });
     await cluster.node('node-0').coordinator.put(Buffer.from('k'), Buffer.from('v'), { w: 2 });

@@ -137,10 +137,11 @@ it('on virtual time: a write whose other replicas stay silent fails DEADLINE_EXC
   const cluster = await InMemoryCluster.start({ nodes: 3, replicationFactor: 3, settings: { ...SETTINGS, probeIntervalMs: 1_000 }, network: { clock: time } });
   try {
     // Start-up waits on the clock too (probe rounds until the peers answer): move it on.
-    await until('every node ready', () => {
-      void time.advance(50);
-      return cluster.nodes().every(ready);
-    });
+    for (let step = 0; !cluster.nodes().every(ready); step++) {
+      assert.ok(step < 1_000, 'every node ready within 50 s of virtual time');
+      await time.advance(50);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     const coordinator = cluster.node('node-1').assembly.coordinator;
     await coordinator.put(Buffer.from('before'), Buffer.from('v'), { w: 3 });
     cluster.network.drop({ from: 'node-1', to: 'node-2', probability: 1 });
@@ -155,6 +156,13 @@ it('on virtual time: a write whose other replicas stay silent fails DEADLINE_EXC
     assert.equal(settled, true, 'the write is still waiting after its deadline passed on the clock');
     await assert.rejects(write, (error: unknown) => error instanceof QkvError && error.code === 'DEADLINE_EXCEEDED');
   } finally {
-    await cluster.close();
+    // Closing waits for probes and late replies whose deadlines are on the clock too.
+    let closed = false;
+    const closing = cluster.close().finally(() => (closed = true));
+    while (!closed) {
+      await time.advance(100);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await closing;
   }
 });

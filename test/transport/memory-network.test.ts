@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, afterEach } from 'node:test';
 import { ManualClock } from '../../src/clock/manual-clock.js';
-import { isQkvError } from '../../src/errors/errors.js';
+import { isQkvError, QkvError } from '../../src/errors/errors.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { MemoryNetwork, type NetworkEvent } from '../../src/transport/memory/memory-network.js';
 import type { ReplicaHandler } from '../../src/replica/peer-transport.js';
@@ -165,11 +165,13 @@ describe('MemoryNetwork', () => {
     assert.equal(replicas.b.applied.length, 1);
   });
 
-  it('passes a replica error back to the caller unchanged', async () => {
+  it("passes a replica's QkvError back to the caller unchanged, and any other failure as INTERNAL", async () => {
     const network = new MemoryNetwork();
-    const failure = new Error('disk on fire');
-    network.register('b', { apply: async () => Promise.reject(failure), read: async () => [] });
-    await assert.rejects(network.transport('a').apply('b', [record('k')], soon()), (error) => error === failure);
+    const refusal = new QkvError('OVERLOADED', 'too busy');
+    const bug = new Error('disk on fire');
+    network.register('b', { apply: async () => Promise.reject(refusal), read: async () => Promise.reject(bug) });
+    await assert.rejects(network.transport('a').apply('b', [record('k')], soon()), (error) => error === refusal);
+    await assert.rejects(network.transport('a').read('b', [Buffer.from('k')], soon()), (error) => error instanceof QkvError && error.code === 'INTERNAL' && error.cause === bug);
   });
 
   it('close() rejects the calls in flight, clears their timers and refuses later calls', async () => {

@@ -117,11 +117,12 @@ function keyAt(token: bigint, suffix: string): Buffer {
 }
 
 const within = (ms: number): { deadlineMs: number } => ({ deadlineMs: Date.now() + ms });
-const codeOf = (error: unknown): ErrorCode => (isQkvError(error) ? error.code : 'INTERNAL');
+/** A rejection with a QkvError of this code: a plain Error is not "INTERNAL", it is a transport that lost the code. */
 const failsWith =
   (code: ErrorCode) =>
   (error: unknown): boolean => {
-    assert.equal(codeOf(error), code);
+    assert.ok(isQkvError(error), `a QkvError, got ${String(error)}`);
+    assert.equal(error.code, code);
     return true;
   };
 

@@ -14,14 +14,14 @@
 // - delay holds a request back before delivery.
 // Every call honours its deadline: at the deadline it rejects with DEADLINE_EXCEEDED, as
 // the gRPC transport does (the PeerTransport contract in
-// test/replica/peer-transport-contract.ts), and every timer it started is cleared; a
+// test/transport/peer-transport-contract.ts), and every timer it started is cleared; a
 // handler already running finishes (as a real server would) but its answer is discarded.
 // Deadlines and delays run on the network's Clock (src/clock), virtual time in tests.
 //
 // MemoryTransport copies messages in transit, as serialization would, so sender and
 // receiver never share buffers. Test knobs are options and methods on the instance, never globals.
 import { systemClock, type Clock, type Timer } from '../../clock/clock.js';
-import { PeerUnreachableError, QkvError, ShuttingDownError } from '../../errors/errors.js';
+import { isQkvError, PeerUnreachableError, QkvError, ShuttingDownError } from '../../errors/errors.js';
 import type { ReplicaHandler } from '../../replica/peer-transport.js';
 import type { LossReason, Message, MessageCarrier, MessageKind, SentMessage } from './memory-message.js';
 import { MemoryTransport } from './memory-transport.js';
@@ -194,8 +194,10 @@ export class MemoryNetwork implements MessageCarrier {
             },
             (error: unknown) => {
               this.emit({ type: 'answered', kind: message.kind, from: message.from, to: message.to, ok: false });
-              // The replica's own error travels back to the caller unchanged.
-              settle!({ ok: false, error });
+              // The replica's own QkvError travels back unchanged; anything else is a bug in
+              // the replica, which reaches the caller as INTERNAL, as over gRPC (ADR 0122).
+              const answer = isQkvError(error) ? error : new QkvError('INTERNAL', `peer ${message.to} failed with an internal error`, { cause: error });
+              settle!({ ok: false, error: answer });
             },
           )
           .finally(() => this.leave());
@@ -246,7 +248,7 @@ export class MemoryNetwork implements MessageCarrier {
 
 /**
  * The error a lost message rejects with, as the PeerTransport contract has it
- * (test/replica/peer-transport-contract.ts): the deadline is DEADLINE_EXCEEDED, a
+ * (test/transport/peer-transport-contract.ts): the deadline is DEADLINE_EXCEEDED, a
  * closed transport SHUTTING_DOWN, any other loss PEER_UNREACHABLE.
  */
 function lossError(peer: string, reason: LossReason): QkvError {
