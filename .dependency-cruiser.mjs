@@ -29,6 +29,8 @@ const LAYERS = [
   ['membership'],
   ['coordinator'],
   ['handoff'],
+  // backups: the BackupStore port and its adapters (a directory, an S3-compatible store).
+  ['backup'],
   // the edge: TLS and call guards, the client library, the public gRPC services,
   // Prometheus adapters, the Kubernetes client, discovery adapters, node configuration.
   ['security'],

@@ -343,3 +343,22 @@ export const RECEIVING_CALLS_MAX = 8;
 export const RECEIVE_WAITING_CALLS_MAX = 4096;
 /** How long a call may take to deliver its message once its turn came; then it is ended. */
 export const RECEIVE_TIMEOUT_MS = 10_000;
+/**
+ * Bytes of a backup file's name inside its store (S3 keys stop at 1024 bytes, and the
+ * destination's prefix comes before the name).
+ */
+export const BACKUP_OBJECT_NAME_BYTES_MAX = 512;
+/**
+ * Bytes of one part of a multipart upload to an S3-compatible store. S3 wants at least
+ * 5 MiB per part but the last, and at most 10,000 parts: 8 MiB parts reach 78 GiB per
+ * file. What a write holds in memory is this times S3_UPLOAD_PARTS_IN_FLIGHT_MAX.
+ */
+export const S3_UPLOAD_PART_BYTES = 8 * 1024 * 1024;
+/** Parts of one upload sent at once. */
+export const S3_UPLOAD_PARTS_IN_FLIGHT_MAX = 2;
+/** How long connecting to an S3 endpoint may take before it counts as unreachable. */
+export const S3_CONNECT_TIMEOUT_MS = 5_000;
+/** How long one S3 request may go without an answer. */
+export const S3_REQUEST_TIMEOUT_MS = 60_000;
+/** Tries of one S3 request (the SDK backs off between them) before its error stands. */
+export const S3_REQUEST_ATTEMPTS_MAX = 3;

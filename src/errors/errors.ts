@@ -36,6 +36,11 @@ export type ErrorCode =
   | 'CERTIFICATE_MISSING'
   | 'CERTIFICATE_EXISTS'
   | 'CERTIFICATE_INVALID'
+  | 'BACKUP_STORE_UNREACHABLE'
+  | 'BACKUP_BUCKET_MISSING'
+  | 'BACKUP_STORE_ACCESS_DENIED'
+  | 'BACKUP_STORE_FAILED'
+  | 'BACKUP_OBJECT_MISSING'
   | 'INTERNAL';
 
 export class QkvError extends Error {
@@ -311,6 +316,51 @@ export class RingStateVersionFromFutureError extends QkvError {
       `probe from ${JSON.stringify(sender.slice(0, 64))} refused: its ${field} version ${version} lies ${version - nowMs} ms ahead of this ` +
         `node's clock (${isoTime(nowMs)}); ring-state versions are wall-clock ms and may be at most ${aheadMsMax} ms ahead. Nothing of the probe was learned`,
     );
+  }
+}
+
+/**
+ * A backup store (an S3-compatible endpoint) did not answer: refused connection, no
+ * such host, a timeout. Nothing was written; trying again later may work.
+ */
+export class BackupStoreUnreachableError extends QkvError {
+  constructor(readonly store: string, reason: string, cause?: unknown) {
+    super('BACKUP_STORE_UNREACHABLE', `backup store ${store} cannot be reached: ${reason}`, { cause });
+  }
+}
+
+/** The bucket a backup destination names does not exist; quorumkv never creates one. */
+export class BackupBucketMissingError extends QkvError {
+  constructor(readonly store: string, readonly bucket: string, cause?: unknown) {
+    super('BACKUP_BUCKET_MISSING', `backup store ${store}: bucket ${JSON.stringify(bucket)} does not exist; create it first`, { cause });
+  }
+}
+
+/**
+ * The object store refused the node's credentials or their rights (403, an unknown
+ * access key, a bad signature). The store's own code is in the message.
+ */
+export class BackupStoreAccessDeniedError extends QkvError {
+  constructor(readonly store: string, readonly storeCode: string, cause?: unknown) {
+    super(
+      'BACKUP_STORE_ACCESS_DENIED',
+      `backup store ${store} refused the credentials (${storeCode}); check the access key and secret (the AWS_* variables or the credentials file) and the bucket's policy`,
+      { cause },
+    );
+  }
+}
+
+/** Any other failure the object store reported (a 5xx, an unexpected answer). */
+export class BackupStoreFailedError extends QkvError {
+  constructor(readonly store: string, readonly storeCode: string, detail: string, cause?: unknown) {
+    super('BACKUP_STORE_FAILED', `backup store ${store} failed: ${storeCode}: ${detail}`, { cause });
+  }
+}
+
+/** A backup file asked for by name is not in the store. */
+export class BackupObjectMissingError extends QkvError {
+  constructor(readonly store: string, readonly objectName: string) {
+    super('BACKUP_OBJECT_MISSING', `backup store ${store} holds no file ${JSON.stringify(objectName)}`);
   }
 }
 
