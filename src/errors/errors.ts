@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'BACKUP_NOT_FOUND'
   | 'BACKUP_CORRUPT'
   | 'BACKUP_FAILED'
+  | 'RESTORE_FAILED'
   | 'INTERNAL';
 
 export class QkvError extends Error {
@@ -318,6 +319,13 @@ export class BackupCorruptError extends QkvError {
 export class BackupFailedError extends QkvError {
   constructor(reason: string, options?: { cause?: unknown }) {
     super('BACKUP_FAILED', `backup failed, the set is incomplete and will not be restored: ${reason}`, options);
+  }
+}
+
+/** A restore stopped before every record was on its replicas; running it again resumes it. */
+export class RestoreFailedError extends QkvError {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super('RESTORE_FAILED', `restore stopped: ${reason}`, options);
   }
 }
 

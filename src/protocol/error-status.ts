@@ -46,6 +46,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, grpc.status>> = {
   BACKUP_NOT_FOUND: grpc.status.NOT_FOUND,
   BACKUP_CORRUPT: grpc.status.DATA_LOSS,
   BACKUP_FAILED: grpc.status.ABORTED,
+  RESTORE_FAILED: grpc.status.ABORTED,
   INTERNAL: grpc.status.INTERNAL,
 };
 
