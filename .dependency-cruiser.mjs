@@ -29,7 +29,7 @@ const LAYERS = [
   ['membership'],
   ['coordinator'],
   ['handoff'],
-  // backups: the BackupStore port and its adapters (a directory, an S3-compatible store).
+  // backup and restore: snapshots read over the replica port, restores through it.
   ['backup'],
   // the edge: TLS and call guards, the client library, the public gRPC services,
   // Prometheus adapters, the Kubernetes client, discovery adapters, node configuration.

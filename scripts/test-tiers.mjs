@@ -14,6 +14,8 @@ export const TIER_ORDER = ['fast', 'process', 'kubernetes', 'chaos'];
 export const TIERS = {
   fast: [
     'test/protocol/',
+    'test/backup/backup-files.test.ts',
+    'test/backup/directory-backup-store.test.ts',
     'test/backup/s3-destination.test.ts',
     'test/replica/',
     'test/bench/bench-runner.test.ts',
@@ -49,6 +51,7 @@ export const TIERS = {
   ],
   process: [
     'test/architecture/',
+    'test/backup/backup-restore-cluster.test.ts',
     'test/backup/s3-backup-store.test.ts',
     'test/kv/',
     'test/bench/bench-command.test.ts',

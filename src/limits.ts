@@ -343,11 +343,34 @@ export const RECEIVING_CALLS_MAX = 8;
 export const RECEIVE_WAITING_CALLS_MAX = 4096;
 /** How long a call may take to deliver its message once its turn came; then it is ended. */
 export const RECEIVE_TIMEOUT_MS = 10_000;
+
+// Backup and restore (src/backup, docs/operations/backup.md).
 /**
- * Bytes of a backup file's name inside its store (S3 keys stop at 1024 bytes, and the
- * destination's prefix comes before the name).
+ * Pace of a cluster backup (snapshot-file bytes per second, all members together), so a
+ * backup leaves the disks and the network to the cluster's own traffic.
  */
-export const BACKUP_OBJECT_NAME_BYTES_MAX = 512;
+export const BACKUP_BYTES_PER_SECOND_DEFAULT = 64 * 1024 * 1024;
+export const BACKUP_BYTES_PER_SECOND_CEILING = 4 * 1024 * 1024 * 1024;
+/** Records a backup asks a member for per Scan call (at most REPAIR_SCAN_RECORDS_MAX). */
+export const BACKUP_SCAN_PAGE_RECORDS = 1_000;
+/** How long one Scan call of a backup, or one Apply call of a restore, may take. */
+export const BACKUP_PEER_CALL_TIMEOUT_MS = 30_000;
+/**
+ * Bytes of one frame of a snapshot file: a scan page (SCAN_PAGE_BYTES_MAX of keys and
+ * values, and one record more, up to VALUE_BYTES_MAX_CEILING) with its record framing.
+ * A frame whose length field says more is refused before it is buffered.
+ */
+export const BACKUP_FRAME_BYTES_MAX = 64 * 1024 * 1024;
+/** Bytes of a backup set's manifest.json; one entry per member keeps it far smaller. */
+export const BACKUP_MANIFEST_BYTES_MAX = 1024 * 1024;
+/** Members one backup set may name. */
+export const BACKUP_MEMBERS_MAX = 1_000;
+/** Characters of a backup destination or backup id. */
+export const BACKUP_PATH_CHARS_MAX = 512;
+/** How often a running backup or restore sends a progress message (and at its end). */
+export const BACKUP_PROGRESS_INTERVAL_MS = 500;
+/** Snapshot frames a restore writes to their replicas at once. */
+export const RESTORE_FRAMES_IN_FLIGHT = 4;
 /**
  * Bytes of one part of a multipart upload to an S3-compatible store. S3 wants at least
  * 5 MiB per part but the last, and at most 10,000 parts: 8 MiB parts reach 78 GiB per

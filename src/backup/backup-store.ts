@@ -1,21 +1,20 @@
-// Where backup files go: a directory (a PVC) or an S3-compatible object store. The backup
-// and restore code writes and reads named files through this port and never learns which
-// destination it has (docs/style.md point 2); test/backup/backup-store-contract.ts holds
-// what every adapter agrees on.
+// Where backup sets live: the port that cluster backup and restore write and read named
+// objects through (docs/decisions/0142-backup-store-port.md). A directory
+// (directory-backup-store.ts) and an S3-compatible object store implement it; names are
+// relative, '/'-separated paths inside the store ("<backup id>/manifest.json").
+//
+// `write` is whole or nothing: a reader never sees a partial object, so the manifest,
+// written last, is what makes a backup set exist.
 
 export interface BackupStore {
-  /**
-   * Stores `body` under `name`, whole or not at all: a reader never sees a part of it,
-   * and when the body or the store fails nothing new is left under the name (a file that
-   * was there before stays as it was).
-   */
+  /** Writes `body` under `name`, replacing any object there; visible only once complete. */
   write(name: string, body: AsyncIterable<Uint8Array>): Promise<void>;
-  /** The bytes stored under `name`; BACKUP_OBJECT_MISSING when there are none. */
+  /** The bytes of `name`; rejects with BACKUP_NOT_FOUND when there is none. */
   read(name: string): AsyncIterable<Uint8Array>;
-  /** Every stored name that starts with `prefix`, sorted. */
+  /** Names of the objects whose names start with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
-  /** Removes `name`; removing a name that is not there is not an error. */
+  /** Removes `name`; removing what is not there is not an error. */
   remove(name: string): Promise<void>;
-  /** The destination for messages and logs, without credentials. */
+  /** The store for messages and progress, without secrets (e.g. `directory /backups/daily`). */
   describe(): string;
 }

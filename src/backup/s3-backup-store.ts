@@ -8,6 +8,7 @@
 // or the file AWS_SHARED_CREDENTIALS_FILE names, with AWS_PROFILE; in Kubernetes a
 // Secret provides either (docs/operations/backup.md).
 
+import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
@@ -19,7 +20,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import {
   BackupBucketMissingError,
-  BackupObjectMissingError,
+  BackupNotFoundError,
   BackupStoreAccessDeniedError,
   BackupStoreFailedError,
   BackupStoreUnreachableError,
@@ -33,7 +34,7 @@ import {
   S3_UPLOAD_PARTS_IN_FLIGHT_MAX,
 } from '../limits.js';
 import type { BackupStore } from './backup-store.js';
-import { checkBackupListPrefix, checkBackupObjectName } from './backup-object-name.js';
+import { checkBackupPath } from './backup-path.js';
 import type { S3Destination } from './s3-destination.js';
 
 export interface S3BackupStoreOptions {
@@ -89,7 +90,7 @@ export class S3BackupStore implements BackupStore {
   }
 
   async write(name: string, body: AsyncIterable<Uint8Array>): Promise<void> {
-    checkBackupObjectName(name);
+    checkObjectName(name);
     // A failing body is the caller's error, not the store's: remember it to rethrow as is.
     const bodyFailure: { error?: unknown; failed: boolean } = { failed: false };
     async function* watched(): AsyncIterable<Uint8Array> {
@@ -118,11 +119,11 @@ export class S3BackupStore implements BackupStore {
   }
 
   async *read(name: string): AsyncIterable<Uint8Array> {
-    checkBackupObjectName(name);
+    checkObjectName(name);
     let stream: AsyncIterable<Uint8Array>;
     try {
       const answer = await this.#client.send(new GetObjectCommand({ Bucket: this.#destination.bucket, Key: this.#keyOf(name) }));
-      if (answer.Body === undefined) throw new BackupObjectMissingError(this.describe(), name);
+      if (answer.Body === undefined) throw new BackupNotFoundError(`${this.describe()} has no ${name}`);
       stream = answer.Body as AsyncIterable<Uint8Array>;
     } catch (error) {
       throw this.#translate(error, name);
@@ -135,7 +136,6 @@ export class S3BackupStore implements BackupStore {
   }
 
   async list(prefix: string): Promise<string[]> {
-    checkBackupListPrefix(prefix);
     const names: string[] = [];
     try {
       const pages = paginateListObjectsV2(
@@ -154,7 +154,7 @@ export class S3BackupStore implements BackupStore {
   }
 
   async remove(name: string): Promise<void> {
-    checkBackupObjectName(name);
+    checkObjectName(name);
     try {
       // S3 answers 204 for a key that is not there, which is what the port promises.
       await this.#client.send(new DeleteObjectCommand({ Bucket: this.#destination.bucket, Key: this.#keyOf(name) }));
@@ -179,7 +179,7 @@ export class S3BackupStore implements BackupStore {
     const errorName = error instanceof Error ? error.name : '';
     const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : '';
     if (errorName === 'NoSuchBucket') return new BackupBucketMissingError(store, this.#destination.bucket, error);
-    if ((errorName === 'NoSuchKey' || errorName === 'NotFound') && name !== undefined) return new BackupObjectMissingError(store, name);
+    if ((errorName === 'NoSuchKey' || errorName === 'NotFound') && name !== undefined) return new BackupNotFoundError(`${store} has no ${name}`);
     if (ACCESS_DENIED_NAMES.has(errorName)) return new BackupStoreAccessDeniedError(store, errorName, error);
     if (error instanceof S3ServiceException) {
       if (error.$metadata.httpStatusCode === 403) return new BackupStoreAccessDeniedError(store, errorName, error);
@@ -192,6 +192,12 @@ export class S3BackupStore implements BackupStore {
     const message = error instanceof Error ? error.message : String(error);
     return new BackupStoreFailedError(store, errorName || 'Error', message, error);
   }
+}
+
+/** The same names as every store takes (backup-path.ts); an empty one is a bug of ours. */
+function checkObjectName(name: string): void {
+  const segments = checkBackupPath(name);
+  assert.ok(segments.length > 0, 'an object name must not be empty');
 }
 
 /** The network error code somewhere in an error's cause chain (or an AggregateError's list). */

@@ -4,7 +4,7 @@
 // AWS_* variables, or a credentials file), so a destination can be logged and put into a
 // resource's spec without leaking a secret (docs/operations/backup.md).
 
-import { InvalidArgumentError } from '../errors/errors.js';
+import { BackupDestinationInvalidError } from '../errors/errors.js';
 
 export interface S3Destination {
   readonly bucket: string;
@@ -33,7 +33,7 @@ export function isS3Destination(destination: string): boolean {
  */
 export function parseS3Destination(destination: string): S3Destination {
   const fail = (why: string): never => {
-    throw new InvalidArgumentError(`backup destination ${JSON.stringify(destination)}: ${why}`);
+    throw new BackupDestinationInvalidError(destination, why);
   };
   if (!isS3Destination(destination)) fail('an S3 destination starts with s3://');
   // Checked on the text: URL parsing would quietly resolve `a/../b` to `b`.

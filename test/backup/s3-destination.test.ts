@@ -1,5 +1,5 @@
 // Parsing of `s3://bucket/prefix?endpoint=...` backup destinations: what each part
-// becomes, the defaults, and a clear INVALID_ARGUMENT for every malformed one.
+// becomes, the defaults, and a clear BACKUP_DESTINATION_INVALID for every malformed one.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseS3Destination } from '../../src/backup/s3-destination.js';
@@ -22,7 +22,7 @@ describe('parseS3Destination', () => {
     assert.equal(parseS3Destination('s3://my-bucket/a/').prefix, 'a/');
   });
 
-  it('refuses malformed destinations with INVALID_ARGUMENT saying what is wrong', () => {
+  it('refuses malformed destinations with BACKUP_DESTINATION_INVALID saying what is wrong', () => {
     const cases: Array<[string, RegExp]> = [
       ['file:///x', /starts with s3:\/\//],
       ['s3://UPPER/x', /not a valid S3 bucket name/],
@@ -37,7 +37,7 @@ describe('parseS3Destination', () => {
     for (const [destination, reason] of cases) {
       assert.throws(
         () => parseS3Destination(destination),
-        (error: unknown) => isQkvError(error) && error.code === 'INVALID_ARGUMENT' && reason.test(error.message),
+        (error: unknown) => isQkvError(error) && error.code === 'BACKUP_DESTINATION_INVALID' && reason.test(error.message),
         destination,
       );
     }
