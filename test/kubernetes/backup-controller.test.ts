@@ -3,7 +3,9 @@
 // no status to Succeeded with the set's id and size, and the set is in the bucket; one
 // whose bucket is missing ends Failed with the reason in its Complete condition and a
 // Warning Event; a QuorumKVCluster's spec.backup schedule creates backups as its clock
-// passes `every`, and retention keeps only the newest in the bucket.
+// passes `every`, and retention keeps only the newest in the bucket. The controller
+// calls the API server with a token of the chart's controller ServiceAccount, bound to
+// the chart's own Role, so the chart's RBAC is proven sufficient by use.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
@@ -16,6 +18,7 @@ import { CLUSTER_GROUP, CLUSTER_PLURAL, CLUSTER_VERSION } from '../../src/kubern
 import type { Logger } from '../../src/logging/logger.js';
 import { KubeApiServer, findKubeBinaries, skipWithoutKube } from '../support/kube-api-server.js';
 import { installBackupCrd, installCrd } from '../support/kube-crd.js';
+import { renderChart, renderedObject } from '../support/kube-calls.js';
 import { eventually } from '../support/kube-pods.js';
 import { ProcessCluster } from '../support/process-cluster.js';
 import { S3TestServer, skipWithoutS3Server } from '../support/s3-server.js';
@@ -24,7 +27,9 @@ import { tempDir } from '../support/temp-dir.js';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
 
 const NAMESPACE = 'backups';
-const CLUSTER = 'qkv';
+const RELEASE = 'qkv';
+/** The chart's fullname: its Role names the QuorumKVCluster by it. */
+const CLUSTER = 'qkv-quorumkv';
 const BUCKET = 'qkv-backups';
 const KEYS = 300;
 
@@ -56,6 +61,14 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
     custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     core = kubeConfig.makeApiClient(k8s.CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
+    // The chart's controller ServiceAccount, Role and RoleBinding, as helm renders them.
+    const objects = await renderChart(RELEASE, ['--namespace', NAMESPACE]);
+    const rbac = kubeConfig.makeApiClient(k8s.RbacAuthorizationV1Api);
+    await core.createNamespacedServiceAccount({ namespace: NAMESPACE, body: renderedObject<k8s.V1ServiceAccount>(objects, 'ServiceAccount', `${CLUSTER}-controller`) });
+    await rbac.createNamespacedRole({ namespace: NAMESPACE, body: renderedObject<k8s.V1Role>(objects, 'Role', `${CLUSTER}-controller`) });
+    await rbac.createNamespacedRoleBinding({ namespace: NAMESPACE, body: renderedObject<k8s.V1RoleBinding>(objects, 'RoleBinding', `${CLUSTER}-controller`) });
+    const token = await core.createNamespacedServiceAccountToken({ name: `${CLUSTER}-controller`, namespace: NAMESPACE, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+    const controllerKubeConfig = server.kubeConfig(token.status!.token);
 
     s3 = await S3TestServer.start();
     await s3.createBucket(BUCKET);
@@ -72,7 +85,7 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
     client.close();
 
     controller = new BackupController({
-      kubeConfig,
+      kubeConfig: controllerKubeConfig,
       namespace: NAMESPACE,
       clusterResource: CLUSTER,
       backupAdmin: new GrpcBackupAdmin({ backupTimeoutMs: 60_000, credentials: cluster.credentials() }),
