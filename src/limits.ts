@@ -351,8 +351,12 @@ export const RECEIVE_TIMEOUT_MS = 10_000;
  */
 export const BACKUP_BYTES_PER_SECOND_DEFAULT = 64 * 1024 * 1024;
 export const BACKUP_BYTES_PER_SECOND_CEILING = 4 * 1024 * 1024 * 1024;
-/** Records a backup asks a member for per Scan call (at most REPAIR_SCAN_RECORDS_MAX). */
-export const BACKUP_SCAN_PAGE_RECORDS = 1_000;
+/**
+ * Records a backup asks a member for per Scan call: the most one Scan answers, so a page
+ * is bounded by SCAN_PAGE_BYTES_MAX rather than by round trips (bench:backup: 1000-record
+ * pages of 200-byte values backed up at 1.6 MB/s on the loaded 2-core machine).
+ */
+export const BACKUP_SCAN_PAGE_RECORDS = REPAIR_SCAN_RECORDS_MAX;
 /** How long one Scan call of a backup, or one Apply call of a restore, may take. */
 export const BACKUP_PEER_CALL_TIMEOUT_MS = 30_000;
 /**

@@ -15,7 +15,9 @@
 //    written. Then `qkv restore nightly` writes the set into the four nodes.
 // 6. Every key acknowledged before the backup reads back (R=3) with its value and its
 //    original version; every key written during the backup is either absent or holds
-//    exactly the value that was written; a second restore changes nothing.
+//    exactly the value that was written; a sample of keys is on all three of its replicas
+//    in the new ring before anything reads it; a second restore, without --backup, takes
+//    the newest set and changes nothing.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
@@ -28,7 +30,7 @@ import { isQkvError } from '../../src/errors/errors.js';
 const KEYS = 1500;
 const EXTRA_ARGS = ['--probe-interval-ms', '500', '--vnodes', '32'];
 
-let clusters: ProcessCluster[] = [];
+const clusters: ProcessCluster[] = [];
 after(async () => {
   for (const cluster of clusters) await cluster.stopAll();
 });
@@ -134,8 +136,18 @@ test('a backup of three nodes under writes restores into four nodes with every a
   assert.match(restore.stderr, /^restore \S+: verifying/m);
   assert.match(restore.stdout, /^restore of \S+ done: 3 files, [0-9]+ records written/m);
 
-  // 6. Every acknowledged write, with its version; the writes during the backup whole or absent.
+  // 6. Every acknowledged write, with its version; the writes during the backup whole or
+  // absent. First, before any read could repair a replica: each of a sample of keys is on
+  // every one of its three replicas in the new ring, with its original version.
   const keys = [...acknowledged.keys()];
+  for (const key of keys.slice(0, 60)) {
+    const answer = await clientB.get(Buffer.from(key), { r: 3, includeReplicas: true });
+    assert.equal(answer.replicas.length, 3);
+    for (const replica of answer.replicas) {
+      assert.ok(replica.answered && replica.found, `${key} is missing on ${replica.nodeId} (${replica.error})`);
+      assert.deepEqual({ stamp: String(replica.version!.stamp), nodeId: replica.version!.nodeId }, acknowledged.get(key), `${key} on ${replica.nodeId}`);
+    }
+  }
   for (let start = 0; start < keys.length; start += 200) {
     const batch = keys.slice(start, start + 200);
     const response = await clientB.batchGet(batch.map((key) => Buffer.from(key)), { r: 3 });
