@@ -1,7 +1,7 @@
-// The port through which the backup controller has a member back up the whole cluster:
-// Admin.Backup (proto/quorumkv/v1/admin.proto), which reads every member over the peer
-// port and writes one backup set, streaming its progress. The production adapter is
-// gRPC (./grpc-backup-admin.ts).
+// The port through which the backup controller has a member back up the whole cluster,
+// or restore a backup set into it: Admin.Backup and Admin.Restore
+// (proto/quorumkv/v1/admin.proto), which stream their progress. The production adapter
+// is gRPC (./grpc-backup-admin.ts).
 
 export interface BackupProgressView {
   readonly backupId: string;
@@ -17,6 +17,17 @@ export interface BackupProgressView {
   readonly done: boolean;
 }
 
+export interface RestoreProgressView {
+  readonly backupId: string;
+  /** "verifying", "restoring" or "done". */
+  readonly phase: string;
+  readonly filesDone: number;
+  readonly filesTotal: number;
+  readonly records: number;
+  readonly bytes: number;
+  readonly done: boolean;
+}
+
 export interface BackupAdmin {
   /**
    * Runs a cluster backup through the member at `address`; `onProgress` gets each
@@ -24,4 +35,6 @@ export interface BackupAdmin {
    * (BACKUP_FAILED, BACKUP_BUCKET_MISSING, ...) or PEER_UNREACHABLE.
    */
   backup(address: string, destination: string, onProgress: (progress: BackupProgressView) => void): Promise<BackupProgressView>;
+  /** Restores the set `backupId` ('' for the newest) through the member at `address`; as backup(). */
+  restore(address: string, destination: string, backupId: string, onProgress: (progress: RestoreProgressView) => void): Promise<RestoreProgressView>;
 }

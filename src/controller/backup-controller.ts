@@ -1,16 +1,18 @@
 // The backup controller (part of `qkv controller`; docs/decisions/0146-backup-resources.md,
 // 0147-backup-schedule.md). Every `pollMs` it looks at the QuorumKVBackups of its
 // namespace and its QuorumKVCluster's spec.backup, and:
-//  - runs each new backup (no phase, or Pending) once, through a member's Admin.Backup:
+//  - runs each new backup of its cluster (no phase, or Pending) once, through a member's Admin.Backup:
 //    Running with a start time, progress while it runs, then Succeeded with the set's id,
 //    size and completion time, or Failed with the error's code and message in the
 //    Complete condition; an Event for the start, the success and the failure;
-//  - marks Failed a backup left Running by a controller that stopped (the member's call
+//  - runs each new QuorumKVRestore of its cluster the same way through Admin.Restore,
+//    with its own Events (RestoreStarted, RestoreSucceeded, RestoreFailed);
+//  - marks Failed a backup or restore left Running by a controller that stopped (the member's call
 //    ended with it, and a set without its manifest is no backup);
 //  - creates a scheduled backup when the newest one the schedule made is `every` old;
 //  - deletes the scheduled backups that succeeded beyond the newest `retention`, their
 //    backup sets first (manifest first, so a half-deleted set is never taken for whole).
-// One backup at a time: a cluster backup already reads every member, and two at once
+// One backup or restore at a time: a cluster backup already reads every member, and two at once
 // would only compete for the same disks.
 //
 // Status writes carry the resourceVersion they were decided from, so a second controller
@@ -24,6 +26,9 @@ import {
   BACKUP_PLURAL,
   parseBackupSchedule,
   parseBackupSpec,
+  parseRestoreSpec,
+  RESTORE_KIND,
+  RESTORE_PLURAL,
   SCHEDULE_LABEL,
   type BackupPhase,
   type BackupSchedule,
@@ -33,7 +38,7 @@ import { condition, type Condition } from '../kubernetes/status-condition.js';
 import { WakeableSleep } from '../kubernetes/wakeable-sleep.js';
 import { KUBE_WATCH_OBJECTS_MAX } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
-import type { BackupAdmin, BackupProgressView } from './backup-admin.js';
+import type { BackupAdmin, BackupProgressView, RestoreProgressView } from './backup-admin.js';
 
 export const COMPLETE_CONDITION = 'Complete';
 /** When the schedule made a backup, by the controller's clock (creation times are the API server's). */
@@ -41,6 +46,16 @@ export const SCHEDULED_AT_ANNOTATION = 'quorumkv.io/scheduled-at';
 /** How often a running backup's progress is written to its status. */
 const PROGRESS_WRITE_INTERVAL_MS = 2_000;
 const COMPONENT = 'qkv-controller';
+
+/** The two resources this controller runs, and the words of their Events. */
+interface Resource {
+  readonly plural: string;
+  readonly kind: string;
+  /** Event reasons: `${word}Started`, `${word}Succeeded`, `${word}Failed`. */
+  readonly word: 'Backup' | 'Restore';
+}
+const BACKUP: Resource = { plural: BACKUP_PLURAL, kind: BACKUP_KIND, word: 'Backup' };
+const RESTORE: Resource = { plural: RESTORE_PLURAL, kind: RESTORE_KIND, word: 'Restore' };
 
 export interface BackupControllerOptions {
   readonly kubeConfig: k8s.KubeConfig;
@@ -121,15 +136,70 @@ export class BackupController {
   }
 
   private async look(): Promise<void> {
-    const backups = await this.listBackups();
-    for (const backup of backups) {
-      if (this.stopped) return;
-      const phase = backup.status?.phase;
-      // A backup this process is not running but that says Running was left by a controller that stopped.
-      if (phase === 'Running') await this.finish(backup, undefined, 'Failed', 'Interrupted', 'the controller running this backup stopped before it ended; create another backup', undefined);
-      else if (phase === undefined || phase === 'Pending') await this.run(backup);
+    for (const resource of [BACKUP, RESTORE]) {
+      for (const object of await this.list(resource)) {
+        if (this.stopped) return;
+        // Another release's controller runs its own cluster's (a namespace may hold two).
+        if ((object.spec as { cluster?: unknown } | undefined)?.cluster !== this.options.clusterResource) continue;
+        const phase = object.status?.phase;
+        // One this process is not running but that says Running was left by a controller that stopped.
+        if (phase === 'Running') await this.finish(resource, object, undefined, 'Failed', 'Interrupted', `the controller running this ${resource.word.toLowerCase()} stopped before it ended; create another`, undefined);
+        else if (phase === undefined || phase === 'Pending') await (resource === BACKUP ? this.run(object) : this.runRestore(object));
+      }
     }
-    await this.schedule(await this.listBackups());
+    await this.schedule(await this.list(BACKUP));
+  }
+
+  private async runRestore(restore: BackupObject): Promise<void> {
+    const name = restore.metadata?.name ?? '';
+    let spec;
+    try {
+      spec = parseRestoreSpec(restore.spec);
+    } catch (error) {
+      await this.finish(RESTORE, restore, undefined, 'Failed', 'SpecInvalid', messageOf(error), undefined);
+      return;
+    }
+    const startTime = isoNow();
+    const claimed = await this.patchStatus(RESTORE, restore, { phase: 'Running', startTime, conditions: [condition(restore.status?.conditions ?? [], COMPLETE_CONDITION, false, 'Running', 'the restore is running', restore.metadata?.generation)] });
+    if (claimed === undefined) return;
+    await this.event(RESTORE, restore, 'Normal', 'RestoreStarted', `restoring ${spec.backupId === '' ? 'the newest backup set' : `backup set ${spec.backupId}`} from ${spec.destination} into cluster ${spec.cluster}`);
+    let lastWrite = 0;
+    let progressWrite: Promise<unknown> = Promise.resolve();
+    const onProgress = (progress: RestoreProgressView): void => {
+      if (Date.now() - lastWrite < PROGRESS_WRITE_INTERVAL_MS) return;
+      lastWrite = Date.now();
+      progressWrite = progressWrite.then(() => this.patchStatus(RESTORE, undefinedVersion(claimed), restoreStatus(progress)).catch(() => undefined));
+    };
+    const outcome = await this.onMembers((address) => this.options.backupAdmin.restore(address, spec.destination, spec.backupId, onProgress));
+    await progressWrite;
+    if (outcome.ok) {
+      const { last, member } = outcome;
+      const message = `backup set ${last.backupId} restored: ${last.filesTotal} files, ${last.records} records, ${last.bytes} bytes`;
+      await this.finish(RESTORE, claimed, startTime, 'Succeeded', 'Succeeded', message, { ...restoreStatus(last), member });
+      this.options.logger.info({ restore: name, backupId: last.backupId, records: last.records }, 'restore succeeded');
+    } else {
+      await this.finish(RESTORE, claimed, startTime, 'Failed', outcome.code, outcome.message, undefined);
+      this.options.logger.warn({ restore: name, code: outcome.code, reason: outcome.message }, 'restore failed');
+    }
+  }
+
+  /** Runs `call` on the first member that answers; an unreachable member passes to the next. */
+  private async onMembers<T>(call: (address: string) => Promise<T>): Promise<{ ok: true; last: T; member: string } | { ok: false; code: string; message: string }> {
+    const members = await this.options.members().catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, 'cannot list the members');
+      return [] as string[];
+    });
+    let outcome: { ok: true; last: T; member: string } | { ok: false; code: string; message: string } = { ok: false, code: 'NoMember', message: 'no ready member of the cluster to run it' };
+    for (const address of members) {
+      try {
+        return { ok: true, last: await call(address), member: address };
+      } catch (error) {
+        outcome = { ok: false, code: isQkvError(error) ? error.code : 'Error', message: messageOf(error) };
+        // Another member may answer; any other error is the call's own and final.
+        if (!isQkvError(error) || error.code !== 'PEER_UNREACHABLE') break;
+      }
+    }
+    return outcome;
   }
 
   private async run(backup: BackupObject): Promise<void> {
@@ -138,13 +208,13 @@ export class BackupController {
     try {
       spec = parseBackupSpec(backup.spec);
     } catch (error) {
-      await this.finish(backup, undefined, 'Failed', 'SpecInvalid', messageOf(error), undefined);
+      await this.finish(BACKUP, backup, undefined, 'Failed', 'SpecInvalid', messageOf(error), undefined);
       return;
     }
     const startTime = isoNow();
-    const claimed = await this.patchStatus(backup, { phase: 'Running', startTime, conditions: [condition(backup.status?.conditions ?? [], COMPLETE_CONDITION, false, 'Running', 'the backup is running', backup.metadata?.generation)] });
+    const claimed = await this.patchStatus(BACKUP, backup, { phase: 'Running', startTime, conditions: [condition(backup.status?.conditions ?? [], COMPLETE_CONDITION, false, 'Running', 'the backup is running', backup.metadata?.generation)] });
     if (claimed === undefined) return;
-    await this.event(backup, 'Normal', 'BackupStarted', `backing up cluster ${spec.cluster} to ${spec.destination}`);
+    await this.event(BACKUP, backup, 'Normal', 'BackupStarted', `backing up cluster ${spec.cluster} to ${spec.destination}`);
     this.options.logger.info({ backup: name, destination: spec.destination }, 'backup started');
     let lastWrite = 0;
     let progressWrite: Promise<unknown> = Promise.resolve();
@@ -152,42 +222,27 @@ export class BackupController {
       if (Date.now() - lastWrite < PROGRESS_WRITE_INTERVAL_MS) return;
       lastWrite = Date.now();
       // Written without a resourceVersion: only this process writes a Running backup's status.
-      progressWrite = progressWrite.then(() => this.patchStatus(undefinedVersion(claimed), progressStatus(progress)).catch(() => undefined));
+      progressWrite = progressWrite.then(() => this.patchStatus(BACKUP, undefinedVersion(claimed), progressStatus(progress)).catch(() => undefined));
     };
-    const members = await this.options.members().catch((error: unknown) => {
-      this.options.logger.warn({ err: error }, 'cannot list the members');
-      return [] as string[];
-    });
-    let outcome: { ok: true; last: BackupProgressView; member: string } | { ok: false; code: string; message: string } = { ok: false, code: 'NoMember', message: 'no ready member of the cluster to run the backup' };
-    for (const address of members) {
-      try {
-        const last = await this.options.backupAdmin.backup(address, spec.destination, onProgress);
-        outcome = { ok: true, last, member: address };
-        break;
-      } catch (error) {
-        outcome = { ok: false, code: isQkvError(error) ? error.code : 'Error', message: messageOf(error) };
-        // Another member may answer; any other error is the backup's own and final.
-        if (!isQkvError(error) || error.code !== 'PEER_UNREACHABLE') break;
-      }
-    }
+    const outcome = await this.onMembers((address) => this.options.backupAdmin.backup(address, spec.destination, onProgress));
     await progressWrite;
     if (outcome.ok) {
       const { last, member } = outcome;
       const message = `backup set ${last.backupId} at ${last.location}: ${last.membersTotal} members, ${last.records} records, ${last.bytes} bytes`;
-      await this.finish(claimed, startTime, 'Succeeded', 'Succeeded', message, { ...progressStatus(last), member });
+      await this.finish(BACKUP, claimed, startTime, 'Succeeded', 'Succeeded', message, { ...progressStatus(last), member });
       this.options.logger.info({ backup: name, backupId: last.backupId, records: last.records, bytes: last.bytes }, 'backup succeeded');
     } else {
-      await this.finish(claimed, startTime, 'Failed', outcome.code, outcome.message, undefined);
+      await this.finish(BACKUP, claimed, startTime, 'Failed', outcome.code, outcome.message, undefined);
       this.options.logger.warn({ backup: name, code: outcome.code, reason: outcome.message }, 'backup failed');
     }
   }
 
-  /** The end of a backup: its phase, the Complete condition and an Event. */
-  private async finish(backup: BackupObject, startTime: string | undefined, phase: 'Succeeded' | 'Failed', reason: string, message: string, extra: Record<string, unknown> | undefined): Promise<void> {
+  /** The end of a backup or restore: its phase, the Complete condition and an Event. */
+  private async finish(resource: Resource, backup: BackupObject, startTime: string | undefined, phase: 'Succeeded' | 'Failed', reason: string, message: string, extra: Record<string, unknown> | undefined): Promise<void> {
     const conditions = [condition(backup.status?.conditions ?? [], COMPLETE_CONDITION, phase === 'Succeeded', reason, message, backup.metadata?.generation)];
-    const patched = await this.patchStatus(undefinedVersion(backup), { phase, ...(startTime === undefined ? {} : { startTime }), completionTime: isoNow(), conditions, ...extra });
+    const patched = await this.patchStatus(resource, undefinedVersion(backup), { phase, ...(startTime === undefined ? {} : { startTime }), completionTime: isoNow(), conditions, ...extra });
     if (patched === undefined) return;
-    await this.event(backup, phase === 'Succeeded' ? 'Normal' : 'Warning', phase === 'Succeeded' ? 'BackupSucceeded' : 'BackupFailed', phase === 'Succeeded' ? message : `${reason}: ${message}`);
+    await this.event(resource, backup, phase === 'Succeeded' ? 'Normal' : 'Warning', `${resource.word}${phase}`, phase === 'Succeeded' ? message : `${reason}: ${message}`);
   }
 
   private async schedule(backups: readonly BackupObject[]): Promise<void> {
@@ -248,7 +303,7 @@ export class BackupController {
       } catch (error) {
         if (httpStatusOf(error) === 404) continue;
         this.options.logger.warn({ err: error, backup: name }, 'could not prune a backup; trying again at the next look');
-        await this.event(backup, 'Warning', 'PruneFailed', `deleting backup set ${backupId}: ${messageOf(error)}`);
+        await this.event(BACKUP, backup, 'Warning', 'PruneFailed', `deleting backup set ${backupId}: ${messageOf(error)}`);
       }
     }
   }
@@ -265,13 +320,13 @@ export class BackupController {
     }
   }
 
-  private async listBackups(): Promise<BackupObject[]> {
-    const list = (await this.custom.listNamespacedCustomObject({ group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace: this.options.namespace, plural: BACKUP_PLURAL, limit: KUBE_WATCH_OBJECTS_MAX })) as { items?: BackupObject[] };
+  private async list(resource: Resource): Promise<BackupObject[]> {
+    const list = (await this.custom.listNamespacedCustomObject({ group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace: this.options.namespace, plural: resource.plural, limit: KUBE_WATCH_OBJECTS_MAX })) as { items?: BackupObject[] };
     return [...(list.items ?? [])].sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
   }
 
   /** A merge patch of the status; undefined when the object changed (409) or is gone (404). */
-  private async patchStatus(backup: BackupObject, status: Record<string, unknown>): Promise<BackupObject | undefined> {
+  private async patchStatus(resource: Resource, backup: BackupObject, status: Record<string, unknown>): Promise<BackupObject | undefined> {
     const resourceVersion = backup.metadata?.resourceVersion;
     try {
       return (await this.custom.patchNamespacedCustomObjectStatus(
@@ -279,7 +334,7 @@ export class BackupController {
           group: CLUSTER_GROUP,
           version: CLUSTER_VERSION,
           namespace: this.options.namespace,
-          plural: BACKUP_PLURAL,
+          plural: resource.plural,
           name: backup.metadata?.name ?? '',
           body: { ...(resourceVersion === undefined ? {} : { metadata: { resourceVersion } }), status },
         },
@@ -292,7 +347,7 @@ export class BackupController {
     }
   }
 
-  private async event(backup: BackupObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+  private async event(resource: Resource, backup: BackupObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     const { namespace } = this.options;
     const name = backup.metadata?.name ?? '';
     const time = new Date();
@@ -301,7 +356,7 @@ export class BackupController {
         namespace,
         body: {
           metadata: { generateName: `${name}.`, namespace },
-          involvedObject: { apiVersion: `${CLUSTER_GROUP}/${CLUSTER_VERSION}`, kind: BACKUP_KIND, name, namespace, uid: backup.metadata?.uid },
+          involvedObject: { apiVersion: `${CLUSTER_GROUP}/${CLUSTER_VERSION}`, kind: resource.kind, name, namespace, uid: backup.metadata?.uid },
           type,
           reason,
           message: message.slice(0, 1024),
@@ -328,6 +383,10 @@ function progressStatus(progress: BackupProgressView): Record<string, unknown> {
     records: progress.records,
     bytes: progress.bytes,
   };
+}
+
+function restoreStatus(progress: RestoreProgressView): Record<string, unknown> {
+  return { backupId: progress.backupId, filesDone: progress.filesDone, filesTotal: progress.filesTotal, records: progress.records, bytes: progress.bytes };
 }
 
 function undefinedVersion(backup: BackupObject): BackupObject {

@@ -3,7 +3,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import { QuorumKvClient } from '../client/quorum-kv-client.js';
 import type { BackupProgress__Output } from '../protocol/generated/quorumkv/v1/BackupProgress.js';
-import type { BackupAdmin, BackupProgressView } from './backup-admin.js';
+import type { RestoreProgress__Output } from '../protocol/generated/quorumkv/v1/RestoreProgress.js';
+import type { BackupAdmin, BackupProgressView, RestoreProgressView } from './backup-admin.js';
 
 export class GrpcBackupAdmin implements BackupAdmin {
   constructor(
@@ -16,11 +17,7 @@ export class GrpcBackupAdmin implements BackupAdmin {
   ) {}
 
   async backup(address: string, destination: string, onProgress: (progress: BackupProgressView) => void): Promise<BackupProgressView> {
-    const client = new QuorumKvClient({
-      addresses: [address],
-      timeoutMs: this.options.backupTimeoutMs,
-      ...(this.options.credentials === undefined ? {} : { credentials: this.options.credentials }),
-    });
+    const client = this.clientOf(address);
     try {
       const last = await client.backup(destination, (progress) => onProgress(viewOf(progress)), { timeoutMs: this.options.backupTimeoutMs });
       return viewOf(last);
@@ -28,6 +25,36 @@ export class GrpcBackupAdmin implements BackupAdmin {
       client.close();
     }
   }
+
+  async restore(address: string, destination: string, backupId: string, onProgress: (progress: RestoreProgressView) => void): Promise<RestoreProgressView> {
+    const client = this.clientOf(address);
+    try {
+      const last = await client.restore(destination, backupId, (progress) => onProgress(restoreViewOf(progress)), { timeoutMs: this.options.backupTimeoutMs });
+      return restoreViewOf(last);
+    } finally {
+      client.close();
+    }
+  }
+
+  private clientOf(address: string): QuorumKvClient {
+    return new QuorumKvClient({
+      addresses: [address],
+      timeoutMs: this.options.backupTimeoutMs,
+      ...(this.options.credentials === undefined ? {} : { credentials: this.options.credentials }),
+    });
+  }
+}
+
+function restoreViewOf(progress: RestoreProgress__Output): RestoreProgressView {
+  return {
+    backupId: progress.backupId,
+    phase: progress.phase,
+    filesDone: progress.filesDone,
+    filesTotal: progress.filesTotal,
+    records: Number(progress.records),
+    bytes: Number(progress.bytes),
+    done: progress.done,
+  };
 }
 
 function viewOf(progress: BackupProgress__Output): BackupProgressView {

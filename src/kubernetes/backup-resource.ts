@@ -1,4 +1,4 @@
-// The QuorumKVBackup resource (helm/quorumkv/crds/quorumkvbackups.quorumkv.io.yaml) and
+// The QuorumKVBackup and QuorumKVRestore resources (helm/quorumkv/crds) and
 // the backup schedule of a QuorumKVCluster's spec.backup, as the controller reads them
 // (docs/decisions/0146-backup-resources.md, 0147-backup-schedule.md). The CRDs' schemas
 // check the same bounds at the API server; this parses what arrives, and refuses what a
@@ -7,6 +7,8 @@ import { ConfigInvalidError } from '../errors/errors.js';
 
 export const BACKUP_PLURAL = 'quorumkvbackups';
 export const BACKUP_KIND = 'QuorumKVBackup';
+export const RESTORE_PLURAL = 'quorumkvrestores';
+export const RESTORE_KIND = 'QuorumKVRestore';
 /** Label on the backups a schedule created: the QuorumKVCluster's name. */
 export const SCHEDULE_LABEL = 'quorumkv.io/schedule';
 /** The shortest schedule interval: a backup reads every record of the cluster. */
@@ -32,6 +34,18 @@ export function parseBackupSpec(spec: unknown): BackupSpec {
   if (typeof s.cluster !== 'string' || s.cluster === '') throw new ConfigInvalidError('spec.cluster must name the QuorumKVCluster to back up');
   if (typeof s.destination !== 'string' || s.destination === '') throw new ConfigInvalidError('spec.destination must name where the backup set goes');
   return { cluster: s.cluster, destination: s.destination };
+}
+
+export interface RestoreSpec extends BackupSpec {
+  /** The set to restore; '' for the newest complete one at the destination. */
+  readonly backupId: string;
+}
+
+export function parseRestoreSpec(spec: unknown): RestoreSpec {
+  const { cluster, destination } = parseBackupSpec(spec);
+  const backupId = (spec as { backupId?: unknown }).backupId ?? '';
+  if (typeof backupId !== 'string') throw new ConfigInvalidError('spec.backupId must be a string');
+  return { cluster, destination, backupId };
 }
 
 /** spec.backup of a QuorumKVCluster; undefined when it has none (no schedule). */

@@ -3,7 +3,8 @@
 // no status to Succeeded with the set's id and size, and the set is in the bucket; one
 // whose bucket is missing ends Failed with the reason in its Complete condition and a
 // Warning Event; a QuorumKVCluster's spec.backup schedule creates backups as its clock
-// passes `every`, and retention keeps only the newest in the bucket. The controller
+// passes `every`, and retention keeps only the newest in the bucket; a QuorumKVRestore
+// writes a set into a second, empty cluster, where every key then reads back. The controller
 // calls the API server with a token of the chart's controller ServiceAccount, bound to
 // the chart's own Role, so the chart's RBAC is proven sufficient by use.
 import assert from 'node:assert/strict';
@@ -47,6 +48,8 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
   let s3: S3TestServer;
   let cluster: ProcessCluster;
   let controller: BackupController;
+  let clusterB: ProcessCluster | undefined;
+  let controllerB: BackupController | undefined;
   let custom: k8s.CustomObjectsApi;
   let core: k8s.CoreV1Api;
   /** What the schedule's clock is ahead of the wall clock; the schedule test moves it. */
@@ -100,7 +103,9 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
 
   after(async () => {
     await controller?.stop();
+    await controllerB?.stop();
     await cluster?.stopAll();
+    await clusterB?.stopAll();
     await s3?.stop();
     await server?.stop();
     for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
@@ -225,5 +230,47 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
     const pruned = [...succeededIds].filter((id) => !kept.includes(id));
     assert.ok(pruned.length >= 2, `pruned ${pruned.join(', ')}`);
     for (const id of pruned) assert.deepEqual(await keysUnder(`scheduled/${id}/`), [], `set ${id} is gone whole`);
+  });
+
+  test('a QuorumKVRestore writes a backup set into another, empty cluster: Succeeded, and every key reads back', async () => {
+    const backupId = (await getBackup('manual-1')).status.backupId as string;
+    clusterB = await ProcessCluster.start({ size: 3, dataRoot: await tempDir(undefined, 'qkv-restore-k8s-'), extraArgs: ['--probe-interval-ms', '500', '--vnodes', '32'] });
+    const readB = clusterB.client(['qkv-1']);
+    assert.equal((await readB.get(Buffer.from('key-7'))).found, false, 'cluster B starts empty');
+    // Cluster B's own controller (the admin's token: the chart's Role names its release's cluster only).
+    const clusterOfB = clusterB;
+    controllerB = new BackupController({
+      kubeConfig: server.kubeConfig(),
+      namespace: NAMESPACE,
+      clusterResource: 'qkv-b',
+      backupAdmin: new GrpcBackupAdmin({ backupTimeoutMs: 60_000, credentials: clusterOfB.credentials() }),
+      members: async () => [clusterOfB.address('qkv-2')],
+      openStore: (to) => openBackupStore(to, { backupDir: '' }),
+      logger: warningsToStderr,
+      pollMs: 200,
+    });
+    controllerB.start();
+    const restores = { ...base, plural: 'quorumkvrestores' };
+    await custom.createNamespacedCustomObject({ ...restores, body: { apiVersion: `${CLUSTER_GROUP}/${CLUSTER_VERSION}`, kind: 'QuorumKVRestore', metadata: { name: 'into-b' }, spec: { cluster: 'qkv-b', destination: destination('manual'), backupId } } });
+    let restore: Json = {};
+    await eventually(
+      async () => {
+        restore = (await custom.getNamespacedCustomObject({ ...restores, name: 'into-b' })) as Json;
+        return ['Succeeded', 'Failed'].includes(restore.status?.phase);
+      },
+      () => JSON.stringify(restore.status),
+      60_000,
+    );
+    assert.equal(restore.status.phase, 'Succeeded', JSON.stringify(restore.status));
+    assert.equal(restore.status.backupId, backupId);
+    assert.ok(restore.status.records >= KEYS, `records ${restore.status.records}`);
+    for (let index = 0; index < KEYS; index += 1) {
+      const answer = await readB.get(Buffer.from(`key-${index}`));
+      assert.equal(answer.found, true, `key-${index}`);
+      assert.equal(Buffer.from(answer.value).toString(), `value-${index}`);
+    }
+    readB.close();
+    const reasons = (await eventsOf('into-b')).map((event) => `${event.type}/${event.reason}`);
+    assert.ok(reasons.includes('Normal/RestoreStarted') && reasons.includes('Normal/RestoreSucceeded'), reasons.join(', '));
   });
 });

@@ -18,9 +18,12 @@ export async function installCrd(kubeConfig: k8s.KubeConfig): Promise<void> {
 
 export const BACKUP_CRD_PATH = fileURLToPath(new URL('../../../helm/quorumkv/crds/quorumkvbackups.quorumkv.io.yaml', import.meta.url));
 
-/** The chart's QuorumKVBackup CRD. */
+export const RESTORE_CRD_PATH = fileURLToPath(new URL('../../../helm/quorumkv/crds/quorumkvrestores.quorumkv.io.yaml', import.meta.url));
+
+/** The chart's QuorumKVBackup and QuorumKVRestore CRDs. */
 export async function installBackupCrd(kubeConfig: k8s.KubeConfig): Promise<void> {
   await createAndWait(kubeConfig, k8s.loadYaml<k8s.V1CustomResourceDefinition>(readFileSync(BACKUP_CRD_PATH, 'utf8')));
+  await createAndWait(kubeConfig, k8s.loadYaml<k8s.V1CustomResourceDefinition>(readFileSync(RESTORE_CRD_PATH, 'utf8')));
 }
 
 /**
