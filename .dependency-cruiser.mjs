@@ -29,6 +29,8 @@ const LAYERS = [
   ['membership'],
   ['coordinator'],
   ['handoff'],
+  // backup and restore: snapshots read over the replica port, restores through it.
+  ['backup'],
   // the edge: TLS and call guards, the client library, the public gRPC services,
   // Prometheus adapters, the Kubernetes client, discovery adapters, node configuration.
   ['security'],

@@ -14,6 +14,9 @@ export const TIER_ORDER = ['fast', 'process', 'kubernetes', 'chaos'];
 export const TIERS = {
   fast: [
     'test/protocol/',
+    'test/backup/backup-files.test.ts',
+    'test/backup/directory-backup-store.test.ts',
+    'test/backup/s3-destination.test.ts',
     'test/replica/',
     'test/bench/bench-runner.test.ts',
     'test/bench/key-chooser.test.ts',
@@ -50,6 +53,8 @@ export const TIERS = {
   ],
   process: [
     'test/architecture/',
+    'test/backup/backup-restore-cluster.test.ts',
+    'test/backup/s3-backup-store.test.ts',
     'test/kv/',
     'test/bench/bench-command.test.ts',
     'test/bench/peer-targets.test.ts',

@@ -343,3 +343,49 @@ export const RECEIVING_CALLS_MAX = 8;
 export const RECEIVE_WAITING_CALLS_MAX = 4096;
 /** How long a call may take to deliver its message once its turn came; then it is ended. */
 export const RECEIVE_TIMEOUT_MS = 10_000;
+
+// Backup and restore (src/backup, docs/operations/backup.md).
+/**
+ * Pace of a cluster backup (snapshot-file bytes per second, all members together), so a
+ * backup leaves the disks and the network to the cluster's own traffic.
+ */
+export const BACKUP_BYTES_PER_SECOND_DEFAULT = 64 * 1024 * 1024;
+export const BACKUP_BYTES_PER_SECOND_CEILING = 4 * 1024 * 1024 * 1024;
+/**
+ * Records a backup asks a member for per Scan call: the most one Scan answers, so a page
+ * is bounded by SCAN_PAGE_BYTES_MAX rather than by round trips (bench:backup: 1000-record
+ * pages of 200-byte values backed up at 1.6 MB/s on the loaded 2-core machine).
+ */
+export const BACKUP_SCAN_PAGE_RECORDS = REPAIR_SCAN_RECORDS_MAX;
+/** How long one Scan call of a backup, or one Apply call of a restore, may take. */
+export const BACKUP_PEER_CALL_TIMEOUT_MS = 30_000;
+/**
+ * Bytes of one frame of a snapshot file: a scan page (SCAN_PAGE_BYTES_MAX of keys and
+ * values, and one record more, up to VALUE_BYTES_MAX_CEILING) with its record framing.
+ * A frame whose length field says more is refused before it is buffered.
+ */
+export const BACKUP_FRAME_BYTES_MAX = 64 * 1024 * 1024;
+/** Bytes of a backup set's manifest.json; one entry per member keeps it far smaller. */
+export const BACKUP_MANIFEST_BYTES_MAX = 1024 * 1024;
+/** Members one backup set may name. */
+export const BACKUP_MEMBERS_MAX = 1_000;
+/** Characters of a backup destination or backup id. */
+export const BACKUP_PATH_CHARS_MAX = 512;
+/** How often a running backup or restore sends a progress message (and at its end). */
+export const BACKUP_PROGRESS_INTERVAL_MS = 500;
+/** Snapshot frames a restore writes to their replicas at once. */
+export const RESTORE_FRAMES_IN_FLIGHT = 4;
+/**
+ * Bytes of one part of a multipart upload to an S3-compatible store. S3 wants at least
+ * 5 MiB per part but the last, and at most 10,000 parts: 8 MiB parts reach 78 GiB per
+ * file. What a write holds in memory is this times S3_UPLOAD_PARTS_IN_FLIGHT_MAX.
+ */
+export const S3_UPLOAD_PART_BYTES = 8 * 1024 * 1024;
+/** Parts of one upload sent at once. */
+export const S3_UPLOAD_PARTS_IN_FLIGHT_MAX = 2;
+/** How long connecting to an S3 endpoint may take before it counts as unreachable. */
+export const S3_CONNECT_TIMEOUT_MS = 5_000;
+/** How long one S3 request may go without an answer. */
+export const S3_REQUEST_TIMEOUT_MS = 60_000;
+/** Tries of one S3 request (the SDK backs off between them) before its error stands. */
+export const S3_REQUEST_ATTEMPTS_MAX = 3;

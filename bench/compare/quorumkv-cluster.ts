@@ -27,6 +27,8 @@ export interface QuorumKvClusterOptions extends LaunchOptions {
   readonly main?: string;
   /** Plaintext with no authentication (--insecure), to measure what TLS costs. */
   readonly insecure?: boolean;
+  /** More `qkv server` flags for every node (bench:backup gives --backup-dir). */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface RunningQuorumKvCluster extends RunningSystem {
@@ -65,6 +67,7 @@ export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumK
         '--fsync', options.fsync,
         '--replication-factor', String(options.replicationFactor),
         '--log-level', 'warn',
+        ...(options.extraArgs ?? []),
       ],
       join(options.dir, `${node.id}.log`),
     );

@@ -1,6 +1,7 @@
 // The Admin service: what this node knows about its cluster, for `qkv status`,
 // `qkv ring` and grpcurl, and the operator's actions on it: `qkv repair`, `qkv
-// decommission` and `qkv cleanup`. Status and Ring are read-only and cheap: the ring
+// decommission`, `qkv cleanup`, `qkv backup` and `qkv restore` (the last two stream
+// their progress). Status and Ring are read-only and cheap: the ring
 // view walks the ring's ranges once (members × vnodes of them) and touches no storage.
 import * as grpc from '@grpc/grpc-js';
 import type { HashRing } from '../ring/hash-ring.js';
@@ -12,6 +13,11 @@ import type { CleanupProgress, CleanupReport } from '../streaming/range-cleanup.
 import { loadQuorumKvProtocol } from '../protocol/proto-package.js';
 import { addCheckedService } from '../protocol/checked-service.js';
 import { unary, type ApiContext } from './unary-handler.js';
+import { serverStream } from './server-stream-handler.js';
+import type { BackupProgress, BackupReport } from '../backup/cluster-backup.js';
+import type { RestoreProgress } from '../backup/cluster-restore.js';
+import type { BackupProgress as BackupProgressMessage } from '../protocol/generated/quorumkv/v1/BackupProgress.js';
+import type { RestoreProgress as RestoreProgressMessage } from '../protocol/generated/quorumkv/v1/RestoreProgress.js';
 import type { AdminHandlers } from '../protocol/generated/quorumkv/v1/Admin.js';
 import type { RingOwner } from '../protocol/generated/quorumkv/v1/RingOwner.js';
 
@@ -44,6 +50,10 @@ export interface ClusterView {
   cleanup(): Promise<CleanupReport>;
   /** The running or last cleanup, and whether one is needed. */
   cleanupStatus(): CleanupProgress & { readonly needed: boolean };
+  /** Backs up every member into one set at `destination` (src/backup/cluster-backup.ts). */
+  backup(destination: string, onProgress: (progress: BackupProgress) => void, signal: AbortSignal): Promise<BackupReport>;
+  /** Restores a set into the cluster (src/backup/cluster-restore.ts); '' is the newest. */
+  restore(destination: string, backupId: string, onProgress: (progress: RestoreProgress) => void, signal: AbortSignal): Promise<RestoreProgress>;
 }
 
 const TOKEN_SPACE = 1n << 64n;
@@ -124,6 +134,16 @@ export function adminServiceHandlers(view: ClusterView, context: ApiContext): Ad
       };
     }),
 
+    Backup: serverStream(context, 'Backup', async (request, send: (message: BackupProgressMessage) => void, signal) => {
+      const report = await view.backup(request.destination, (progress) => send(backupProgressMessage(progress, '')), signal);
+      send(backupProgressMessage(report, report.location));
+    }),
+
+    Restore: serverStream(context, 'Restore', async (request, send: (message: RestoreProgressMessage) => void, signal) => {
+      const last = await view.restore(request.destination, request.backupId, (progress) => send(restoreProgressMessage(progress)), signal);
+      send(restoreProgressMessage(last));
+    }),
+
     Ring: unary(context, 'Ring', async (request) => {
       const ring = view.ring();
       const response = {
@@ -148,6 +168,33 @@ export function adminServiceHandlers(view: ClusterView, context: ApiContext): Ad
 
 export function addAdminService(server: grpc.Server, view: ClusterView, context: ApiContext): void {
   addCheckedService(server, loadQuorumKvProtocol().grpcObject.quorumkv.v1.Admin.service, adminServiceHandlers(view, context));
+}
+
+function backupProgressMessage(progress: BackupProgress, location: string): BackupProgressMessage {
+  return {
+    backupId: progress.backupId,
+    member: progress.member,
+    membersDone: progress.membersDone,
+    membersTotal: progress.membersTotal,
+    records: String(progress.records),
+    bytes: String(progress.bytes),
+    elapsedMs: String(progress.elapsedMs),
+    done: progress.done,
+    location,
+  };
+}
+
+function restoreProgressMessage(progress: RestoreProgress): RestoreProgressMessage {
+  return {
+    backupId: progress.backupId,
+    phase: progress.phase,
+    filesDone: progress.filesDone,
+    filesTotal: progress.filesTotal,
+    records: String(progress.records),
+    bytes: String(progress.bytes),
+    elapsedMs: String(progress.elapsedMs),
+    done: progress.done,
+  };
 }
 
 /** Tokens and primary share of the token space per member, ascending by id. */

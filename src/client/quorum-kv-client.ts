@@ -21,6 +21,8 @@ import type { StatusResponse__Output } from '../protocol/generated/quorumkv/v1/S
 import type { RingResponse__Output } from '../protocol/generated/quorumkv/v1/RingResponse.js';
 import type { DecommissionResponse__Output } from '../protocol/generated/quorumkv/v1/DecommissionResponse.js';
 import type { CleanupResponse__Output } from '../protocol/generated/quorumkv/v1/CleanupResponse.js';
+import type { BackupProgress__Output } from '../protocol/generated/quorumkv/v1/BackupProgress.js';
+import type { RestoreProgress__Output } from '../protocol/generated/quorumkv/v1/RestoreProgress.js';
 
 export interface ClientOptions {
   /** host:port of one or more nodes, tried in order. */
@@ -109,6 +111,20 @@ export class QuorumKvClient {
     return this.call((e, cb: Callback<CleanupResponse__Output>, deadline) => e.admin.Cleanup({}, { deadline }, cb));
   }
 
+  /**
+   * Backs up the whole cluster from the node answering into `destination` (a directory
+   * under its --backup-dir); `onProgress` gets each progress message; resolves with the
+   * last one (`done`). The deadline is the whole backup's.
+   */
+  backup(destination: string, onProgress: (progress: BackupProgress__Output) => void, options: CallOptions = {}): Promise<BackupProgress__Output> {
+    return this.stream((e, deadline) => e.admin.Backup({ destination }, { deadline }), onProgress, options.timeoutMs);
+  }
+
+  /** Restores a backup set (the newest when `backupId` is '') into the cluster; as backup(). */
+  restore(destination: string, backupId: string, onProgress: (progress: RestoreProgress__Output) => void, options: CallOptions = {}): Promise<RestoreProgress__Output> {
+    return this.stream((e, deadline) => e.admin.Restore({ destination, backupId }, { deadline }), onProgress, options.timeoutMs);
+  }
+
   ring(key?: Buffer): Promise<RingResponse__Output> {
     const request = { key: key ?? Buffer.alloc(0) };
     return this.call((e, cb: Callback<RingResponse__Output>, deadline) => e.admin.Ring(request, { deadline }, cb));
@@ -119,6 +135,26 @@ export class QuorumKvClient {
       endpoint.kv.close();
       endpoint.admin.close();
     }
+  }
+
+  /** A server-streaming call, moving to the next address only when a node cannot be reached at all. */
+  private async stream<T>(start: (endpoint: Endpoint, deadline: Date) => grpc.ClientReadableStream<T>, onMessage: (message: T) => void, timeoutMs = this.options.timeoutMs): Promise<T> {
+    let lastError: QkvError | undefined;
+    for (const endpoint of this.endpoints) {
+      let received = false;
+      try {
+        return await lastMessageOf(start(endpoint, new Date(Date.now() + timeoutMs)), (message) => {
+          received = true;
+          onMessage(message);
+        });
+      } catch (error) {
+        const serviceError = error as grpc.ServiceError;
+        const converted = isQkvError(error) ? error : errorOfServiceError(serviceError);
+        if (received || !isConnectionFailure(serviceError)) throw converted;
+        lastError = new QkvError('PEER_UNREACHABLE', `cannot reach ${endpoint.address}: ${serviceError.details}`, { cause: error });
+      }
+    }
+    throw lastError ?? new QkvError('INTERNAL', 'no endpoint answered');
   }
 
   private async call<T>(start: (endpoint: Endpoint, callback: Callback<T>, deadline: Date) => void, timeoutMs = this.options.timeoutMs): Promise<T> {
@@ -137,6 +173,19 @@ export class QuorumKvClient {
     }
     throw lastError ?? new QkvError('INTERNAL', 'no endpoint answered');
   }
+}
+
+/** A server stream's messages; resolves with the last one. */
+function lastMessageOf<T>(call: grpc.ClientReadableStream<T>, onMessage: (message: T) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let last: T | undefined;
+    call.on('data', (message: T) => {
+      last = message;
+      onMessage(message);
+    });
+    call.on('error', reject);
+    call.on('end', () => (last === undefined ? reject(new QkvError('INTERNAL', 'the stream ended without a message')) : resolve(last)));
+  });
 }
 
 /** UNAVAILABLE without our error code: the node was never reached. */

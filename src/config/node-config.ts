@@ -32,6 +32,8 @@ import {
   REPAIR_INTERVAL_MS_DEFAULT,
   REPAIR_RANGES_PER_SECOND_DEFAULT,
   STREAM_BYTES_PER_SECOND_CEILING,
+  BACKUP_BYTES_PER_SECOND_CEILING,
+  BACKUP_BYTES_PER_SECOND_DEFAULT,
   STREAM_BYTES_PER_SECOND_DEFAULT,
   TOMBSTONE_GRACE_MS_DEFAULT,
 } from '../limits.js';
@@ -101,6 +103,10 @@ export interface NodeConfig {
   readonly repairIntervalMs: number;
   readonly repairRangesPerSecond: number;
   readonly streamBytesPerSecond: number;
+  /** Root of the directory backup destinations (src/backup); empty: directory backups refused. */
+  readonly backupDir: string;
+  /** Pace of a cluster backup this node runs, in snapshot bytes per second. */
+  readonly backupBytesPerSecond: number;
 }
 
 export const NODE_CONFIG_DEFAULTS: NodeConfig = {
@@ -145,6 +151,8 @@ export const NODE_CONFIG_DEFAULTS: NodeConfig = {
   repairIntervalMs: REPAIR_INTERVAL_MS_DEFAULT,
   repairRangesPerSecond: REPAIR_RANGES_PER_SECOND_DEFAULT,
   streamBytesPerSecond: STREAM_BYTES_PER_SECOND_DEFAULT,
+  backupDir: '',
+  backupBytesPerSecond: BACKUP_BYTES_PER_SECOND_DEFAULT,
 };
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -192,6 +200,8 @@ export const NODE_CONFIG_FIELDS: { readonly [K in keyof NodeConfig]: ConfigField
   hintedWritesCountTowardW: booleanField('count a durable hint as an ack toward W (sloppy quorum; default strict)'),
   repairIntervalMs: integerField('background anti-entropy pass interval (ms); 0 turns it off', 0, 7 * 24 * HOUR_MS),
   repairRangesPerSecond: integerField('anti-entropy pace: token ranges compared per second', 1, 100_000),
+  backupDir: stringField('directory under which `qkv backup` and `qkv restore` may write and read directory destinations (default: none, refused)'),
+  backupBytesPerSecond: integerField('pace of a cluster backup run by this node (snapshot bytes per second)', 1024, BACKUP_BYTES_PER_SECOND_CEILING),
   streamBytesPerSecond: integerField('join and decommission streaming pace (key + value bytes per second)', 1024, STREAM_BYTES_PER_SECOND_CEILING),
 };
 

@@ -38,6 +38,10 @@ export interface ControllerConfig {
   readonly user: string;
   /** Plaintext, for members started with --insecure. */
   readonly insecure: boolean;
+  /** How often the backup controller looks for new QuorumKVBackups and due schedules. */
+  readonly backupPollMs: number;
+  /** The deadline of one whole cluster backup (Admin.Backup). */
+  readonly backupTimeoutMs: number;
 }
 
 export const CONTROLLER_CONFIG_DEFAULTS: ControllerConfig = {
@@ -55,6 +59,8 @@ export const CONTROLLER_CONFIG_DEFAULTS: ControllerConfig = {
   certsDir: '',
   user: BUILT_IN_ADMIN,
   insecure: false,
+  backupPollMs: 10_000,
+  backupTimeoutMs: 6 * 60 * 60 * 1000,
 };
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -74,6 +80,8 @@ const FIELDS: { readonly [K in keyof ControllerConfig]: ConfigField<ControllerCo
   certsDir: stringField("directory with ca.crt and client.<user>.crt/.key for the members' Admin service (required unless insecure)"),
   user: stringField('user of the client certificate; needs the admin role'),
   insecure: booleanField('plaintext, for members started with --insecure'),
+  backupPollMs: integerField('how often it looks for new QuorumKVBackups and due backup schedules (ms)', 100, HOUR_MS),
+  backupTimeoutMs: integerField('deadline of one whole cluster backup (ms)', 1000, 7 * 24 * HOUR_MS),
 };
 
 type Key = keyof ControllerConfig;

@@ -36,6 +36,17 @@ export type ErrorCode =
   | 'CERTIFICATE_MISSING'
   | 'CERTIFICATE_EXISTS'
   | 'CERTIFICATE_INVALID'
+  | 'BACKUP_DIR_NOT_CONFIGURED'
+  | 'BACKUP_DESTINATION_INVALID'
+  | 'BACKUP_DESTINATION_UNSUPPORTED'
+  | 'BACKUP_NOT_FOUND'
+  | 'BACKUP_CORRUPT'
+  | 'BACKUP_FAILED'
+  | 'RESTORE_FAILED'
+  | 'BACKUP_STORE_UNREACHABLE'
+  | 'BACKUP_BUCKET_MISSING'
+  | 'BACKUP_STORE_ACCESS_DENIED'
+  | 'BACKUP_STORE_FAILED'
   | 'INTERNAL';
 
 export class QkvError extends Error {
@@ -267,6 +278,62 @@ export class CertificateInvalidError extends QkvError {
 }
 
 /**
+ * A server-side backup or restore names a directory destination, but the operator gave
+ * the node no --backup-dir (QKV_BACKUP_DIR): a node writes and reads backups only under
+ * a root its operator chose, never where a caller says.
+ */
+export class BackupDirNotConfiguredError extends QkvError {
+  constructor() {
+    super('BACKUP_DIR_NOT_CONFIGURED', 'this node has no backup directory: start it with --backup-dir DIR (env QKV_BACKUP_DIR) to back up to or restore from a directory');
+  }
+}
+
+/** A backup destination or name that would leave the backup root, or is not well formed. */
+export class BackupDestinationInvalidError extends QkvError {
+  constructor(readonly destination: string, reason: string) {
+    super('BACKUP_DESTINATION_INVALID', `backup destination ${JSON.stringify(destination.slice(0, 200))} refused: ${reason}`);
+  }
+}
+
+/** A destination with a scheme this build cannot write to. */
+export class BackupDestinationUnsupportedError extends QkvError {
+  constructor(readonly destination: string, readonly scheme: string) {
+    super('BACKUP_DESTINATION_UNSUPPORTED', `backup destination ${JSON.stringify(destination.slice(0, 200))}: the scheme ${JSON.stringify(scheme)} is not supported (use a directory path, file:path or s3://bucket/prefix)`);
+  }
+}
+
+/** No complete backup set (or not the one asked for) at a destination. */
+export class BackupNotFoundError extends QkvError {
+  constructor(what: string) {
+    super('BACKUP_NOT_FOUND', what);
+  }
+}
+
+/**
+ * A file of a backup set is damaged: a checksum that does not match, a file shorter or
+ * longer than its manifest says, an unknown format version, a frame that does not decode.
+ */
+export class BackupCorruptError extends QkvError {
+  constructor(readonly file: string, readonly reason: string) {
+    super('BACKUP_CORRUPT', `backup file ${file} is damaged: ${reason}; nothing of it was restored`);
+  }
+}
+
+/** A backup could not be completed (a member did not answer, the store failed): no manifest was written. */
+export class BackupFailedError extends QkvError {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super('BACKUP_FAILED', `backup failed, the set is incomplete and will not be restored: ${reason}`, options);
+  }
+}
+
+/** A restore stopped before every record was on its replicas; running it again resumes it. */
+export class RestoreFailedError extends QkvError {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super('RESTORE_FAILED', `restore stopped: ${reason}`, options);
+  }
+}
+
+/**
  * A record from another node carries a time no honest node writes: a version stamp more
  * than the drift bound ahead of this node's clock, or an expiry later than the longest
  * TTL from now (docs/decisions/0101-bounds-on-peer-stamps-and-ring-versions.md). Stored,
@@ -311,6 +378,44 @@ export class RingStateVersionFromFutureError extends QkvError {
       `probe from ${JSON.stringify(sender.slice(0, 64))} refused: its ${field} version ${version} lies ${version - nowMs} ms ahead of this ` +
         `node's clock (${isoTime(nowMs)}); ring-state versions are wall-clock ms and may be at most ${aheadMsMax} ms ahead. Nothing of the probe was learned`,
     );
+  }
+}
+
+/**
+ * A backup store (an S3-compatible endpoint) did not answer: refused connection, no
+ * such host, a timeout. Nothing was written; trying again later may work.
+ */
+export class BackupStoreUnreachableError extends QkvError {
+  constructor(readonly store: string, reason: string, cause?: unknown) {
+    super('BACKUP_STORE_UNREACHABLE', `backup store ${store} cannot be reached: ${reason}`, { cause });
+  }
+}
+
+/** The bucket a backup destination names does not exist; quorumkv never creates one. */
+export class BackupBucketMissingError extends QkvError {
+  constructor(readonly store: string, readonly bucket: string, cause?: unknown) {
+    super('BACKUP_BUCKET_MISSING', `backup store ${store}: bucket ${JSON.stringify(bucket)} does not exist; create it first`, { cause });
+  }
+}
+
+/**
+ * The object store refused the node's credentials or their rights (403, an unknown
+ * access key, a bad signature). The store's own code is in the message.
+ */
+export class BackupStoreAccessDeniedError extends QkvError {
+  constructor(readonly store: string, readonly storeCode: string, cause?: unknown) {
+    super(
+      'BACKUP_STORE_ACCESS_DENIED',
+      `backup store ${store} refused the credentials (${storeCode}); check the access key and secret (the AWS_* variables or the credentials file) and the bucket's policy`,
+      { cause },
+    );
+  }
+}
+
+/** Any other failure the object store reported (a 5xx, an unexpected answer). */
+export class BackupStoreFailedError extends QkvError {
+  constructor(readonly store: string, readonly storeCode: string, detail: string, cause?: unknown) {
+    super('BACKUP_STORE_FAILED', `backup store ${store} failed: ${storeCode}: ${detail}`, { cause });
   }
 }
 

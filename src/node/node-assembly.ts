@@ -3,7 +3,7 @@
 // node's small stores (src/node/node-stores.ts) are passed in; the assembly builds and
 // owns what every node runs on top of them: the local replica, the coordinator, the
 // ring membership (join and decommission with range streaming), failure detection,
-// hinted handoff, anti-entropy and range cleanup. It knows neither gRPC nor HTTP nor
+// hinted handoff, anti-entropy, range cleanup, and cluster backup and restore (src/backup). It knows neither gRPC nor HTTP nor
 // files: a process node (src/node/quorum-node.ts) puts a gRPC and an HTTP shell in
 // front of it, and src/node/in-memory-cluster.ts runs several over a MemoryNetwork.
 //
@@ -20,7 +20,7 @@ import type { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import { systemClock, type Clock, type Timer } from '../clock/clock.js';
 import { Coordinator, type LiveCoordinatorSettings } from '../coordinator/coordinator.js';
 import { LocalReplica } from '../replica/local-replica.js';
-import { NotReadyError, ReplicaStaleError, ShuttingDownError } from '../errors/errors.js';
+import { NotReadyError, OverloadedError, ReplicaStaleError, ShuttingDownError } from '../errors/errors.js';
 import { CLEANUP_PEER_TIMEOUT_MS, HINT_REPLAY_INTERVAL_MS_DEFAULT, LAST_SEEN_INTERVAL_MS, MERKLE_DEPTH_DEFAULT, PEER_PROBE_TIMEOUT_MS_DEFAULT, PEERS_READY_RETRY_MS } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
 import { FailureDetector } from '../membership/failure-detector.js';
@@ -47,6 +47,10 @@ import { RangeCleanup, type CleanupProgress, type CleanupReport, type PeerRings 
 import type { PeerTransport, ReplicaHandler } from '../replica/peer-transport.js';
 import type { ClusterView, NodeState } from '../api/admin-service.js';
 import type { NodeConfig } from '../config/node-config.js';
+import { openBackupStore } from '../backup/open-backup-store.js';
+import { runClusterBackup, type BackupProgress, type BackupReport } from '../backup/cluster-backup.js';
+import { runClusterRestore, type RestoreProgress } from '../backup/cluster-restore.js';
+import { BackupSet } from '../backup/backup-set.js';
 import { bounded } from './bounded.js';
 import type { NodeStores } from './node-stores.js';
 import { softwareVersion } from './software-version.js';
@@ -98,6 +102,8 @@ export type NodeSettings = Pick<
   | 'probeIntervalMs'
   | 'peersReadyWaitMs'
   | 'streamBytesPerSecond'
+  | 'backupDir'
+  | 'backupBytesPerSecond'
   | 'hintBytesPerPeerMax'
   | 'hintWindowMs'
   | 'hintReplayBytesPerSecond'
@@ -144,6 +150,10 @@ export class NodeAssembly implements ClusterView, ClientFacing {
   private discoveryStarted = false;
   private lastSeenTimer: Timer | undefined;
   private staleRejoin = false;
+  /** A backup or restore this node runs; one at a time (each reads or writes the whole cluster). */
+  private backupRunning = false;
+  /** Aborted when the node drains, so a running backup or restore stops at once. */
+  private readonly drained = new AbortController();
 
   constructor(
     private readonly settings: NodeSettings,
@@ -388,6 +398,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
     // A running cleanup stops at once, so an Admin.Cleanup call in flight ends
     // (SHUTTING_DOWN) instead of holding the shells' shutdown until the drain timeout.
     this.cleanupStopped ??= this.rangeCleanup?.close();
+    this.drained.abort(new ShuttingDownError());
     this.events.onStatusChanged?.();
   }
 
@@ -490,6 +501,56 @@ export class NodeAssembly implements ClusterView, ClientFacing {
   cleanupStatus(): CleanupProgress & { readonly needed: boolean } {
     const progress = this.rangeCleanup?.progress() ?? { running: false, rangesDone: 0, rangesTotal: 0, recordsScanned: 0, recordsRemoved: 0, lastError: '' };
     return { ...progress, needed: this.cleanupNeeded() };
+  }
+
+  /** Backs up every member of the rings into one set (src/backup/cluster-backup.ts). */
+  async backup(destination: string, onProgress: (progress: BackupProgress) => void, signal: AbortSignal): Promise<BackupReport> {
+    const store = openBackupStore(destination, { backupDir: this.settings.backupDir });
+    return this.exclusiveBackupWork(async (stopped) => {
+      const rings = this.placementRings();
+      const members = [...new Set([...rings.read.memberIds, ...rings.write.memberIds])].sort();
+      return runClusterBackup({
+        store,
+        coordinator: this.nodeId,
+        members,
+        ringDigest: rings.read.digest,
+        replicationFactor: rings.read.replicationFactor,
+        vnodes: rings.read.vnodes,
+        transport: this.transport!,
+        stamp: () => this.ports.clock.now(),
+        throttle: new ByteThrottle(this.settings.backupBytesPerSecond),
+        onProgress,
+        signal: AbortSignal.any([signal, stopped]),
+      });
+    });
+  }
+
+  /** Restores a backup set into the cluster through the replica path (src/backup/cluster-restore.ts). */
+  async restore(destination: string, backupId: string, onProgress: (progress: RestoreProgress) => void, signal: AbortSignal): Promise<RestoreProgress> {
+    const store = openBackupStore(destination, { backupDir: this.settings.backupDir });
+    return this.exclusiveBackupWork(async (stopped) => {
+      const set = await BackupSet.open(store, backupId);
+      this.ports.logger.info({ backupId: set.manifest.backupId, files: set.files.length, from: store.describe() }, 'restore starting');
+      return runClusterRestore({
+        set,
+        placement: (key) => this.placementRings().placementOfKey(key),
+        transport: this.transport!,
+        throttle: new ByteThrottle(this.settings.backupBytesPerSecond),
+        onProgress,
+        signal: AbortSignal.any([signal, stopped]),
+      });
+    });
+  }
+
+  private async exclusiveBackupWork<T>(work: (stopped: AbortSignal) => Promise<T>): Promise<T> {
+    this.admit();
+    if (this.backupRunning) throw new OverloadedError('backups and restores on this node', 1);
+    this.backupRunning = true;
+    try {
+      return await work(this.drained.signal);
+    } finally {
+      this.backupRunning = false;
+    }
   }
 
   ringState(): string {

@@ -14,8 +14,8 @@
 //   wire type, nesting too deep) with a bare INTERNAL and no `qkv-error-code`, which says
 //   "bug in the node" about what is the sender's mistake (docs/decisions/0039).
 //
-// Each refusal becomes a MalformedMessage value. A unary method's handler is not called
-// for it; a bidirectional stream's handler receives it as a message and must end the
+// Each refusal becomes a MalformedMessage value. A unary or server-streaming method's
+// handler is not called for it; a bidirectional stream's handler receives it as a message and must end the
 // stream with its error (replica-service.ts serveExchange).
 import * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError, isQkvError, type QkvError } from '../errors/errors.js';
@@ -58,13 +58,25 @@ export function addCheckedService(server: grpc.Server, definition: grpc.ServiceD
   const checkedHandlers: grpc.UntypedServiceImplementation = {};
   for (const [name, method] of Object.entries(definition)) {
     const bidi = method.requestStream && method.responseStream;
-    // Client-only or server-only streams would need their own wrapping here; quorumkv has none.
-    if (method.requestStream !== method.responseStream) throw new Error(`${method.path} streams one way only`);
+    // Client-only streams would need their own wrapping here; quorumkv has none.
+    if (method.requestStream && !method.responseStream) throw new Error(`${method.path} streams requests only`);
     const handler = handlers[name];
     if (handler === undefined) throw new Error(`no handler for ${method.path}`);
     checkedDefinition[name] = { ...method, requestDeserialize: checkedDeserializer(method) };
     if (bidi) {
       checkedHandlers[name] = handler;
+      continue;
+    }
+    if (method.responseStream) {
+      // Server streaming (Admin.Backup, Admin.Restore): one request, refused like a unary one.
+      const streaming = handler as grpc.handleServerStreamingCall<unknown, unknown>;
+      checkedHandlers[name] = (call: grpc.ServerWritableStream<unknown, unknown>): void => {
+        if (call.request instanceof MalformedMessage) {
+          call.emit('error', serviceErrorOf(call.request.error));
+          return;
+        }
+        streaming(call);
+      };
       continue;
     }
     const unary = handler as grpc.handleUnaryCall<unknown, unknown>;

@@ -31,6 +31,8 @@ const REQUEST_BYTES_MAX: Readonly<Record<string, number>> = {
   '/quorumkv.v1.Admin/Repair': SMALL_REQUEST_BYTES_MAX,
   '/quorumkv.v1.Admin/Decommission': SMALL_REQUEST_BYTES_MAX,
   '/quorumkv.v1.Admin/Cleanup': SMALL_REQUEST_BYTES_MAX,
+  '/quorumkv.v1.Admin/Backup': SMALL_REQUEST_BYTES_MAX,
+  '/quorumkv.v1.Admin/Restore': SMALL_REQUEST_BYTES_MAX,
   // A coalesced batch of records (REPLICA_BATCH_BYTES_MAX and one record more, or a hint
   // or streaming batch): the message ceiling, the record count bounded by the batch codec.
   '/quorumkv.v1.Replica/Apply': GRPC_MESSAGE_BYTES_MAX,

@@ -22,6 +22,9 @@ const METHOD_ROLES: ReadonlyMap<string, Role> = new Map([
   ['/quorumkv.v1.Admin/Repair', 'admin'],
   ['/quorumkv.v1.Admin/Cleanup', 'admin'],
   ['/quorumkv.v1.Admin/Decommission', 'admin'],
+  // A backup reads every record of the cluster; a restore writes with versions of its own.
+  ['/quorumkv.v1.Admin/Backup', 'admin'],
+  ['/quorumkv.v1.Admin/Restore', 'admin'],
   // The schema is public (it is in the repository), but only to known users.
   ['/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', 'read'],
   ['/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo', 'read'],

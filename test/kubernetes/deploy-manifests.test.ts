@@ -59,7 +59,7 @@ describe('deploy/ manifests', { skip: skipWithoutKube(true) }, () => {
     const namespaceFirst = parsed.filter(({ object }) => object.kind !== 'CustomResourceDefinition').sort((a, b) => Number(b.object.kind === 'Namespace') - Number(a.object.kind === 'Namespace'));
     for (const item of namespaceFirst) created.push(await create(item));
     assert.deepEqual(created.sort(), [
-      'ConfigMap/quorumkv-dashboard', 'CustomResourceDefinition/quorumkvclusters.quorumkv.io', 'Deployment/quorumkv-controller', 'Namespace/quorumkv',
+      'ConfigMap/quorumkv-dashboard', 'CustomResourceDefinition/quorumkvbackups.quorumkv.io', 'CustomResourceDefinition/quorumkvclusters.quorumkv.io', 'CustomResourceDefinition/quorumkvrestores.quorumkv.io', 'Deployment/quorumkv-controller', 'Namespace/quorumkv',
       'NetworkPolicy/quorumkv', 'NetworkPolicy/quorumkv-controller', 'PodDisruptionBudget/quorumkv', 'QuorumKVCluster/quorumkv', 'Role/quorumkv', 'Role/quorumkv-controller', 'RoleBinding/quorumkv', 'RoleBinding/quorumkv-controller', 'Service/quorumkv', 'Service/quorumkv-peers',
       'ServiceAccount/quorumkv', 'ServiceAccount/quorumkv-controller', 'StatefulSet/quorumkv',
     ]);

@@ -1,4 +1,4 @@
-// Installs the chart's QuorumKVCluster CRD into a test API server and waits until the
+// Installs the chart's QuorumKVCluster (and QuorumKVBackup) CRD into a test API server and waits until the
 // server serves it.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,16 @@ export function loadCrd(): k8s.V1CustomResourceDefinition {
 
 export async function installCrd(kubeConfig: k8s.KubeConfig): Promise<void> {
   await createAndWait(kubeConfig, loadCrd());
+}
+
+export const BACKUP_CRD_PATH = fileURLToPath(new URL('../../../helm/quorumkv/crds/quorumkvbackups.quorumkv.io.yaml', import.meta.url));
+
+export const RESTORE_CRD_PATH = fileURLToPath(new URL('../../../helm/quorumkv/crds/quorumkvrestores.quorumkv.io.yaml', import.meta.url));
+
+/** The chart's QuorumKVBackup and QuorumKVRestore CRDs. */
+export async function installBackupCrd(kubeConfig: k8s.KubeConfig): Promise<void> {
+  await createAndWait(kubeConfig, k8s.loadYaml<k8s.V1CustomResourceDefinition>(readFileSync(BACKUP_CRD_PATH, 'utf8')));
+  await createAndWait(kubeConfig, k8s.loadYaml<k8s.V1CustomResourceDefinition>(readFileSync(RESTORE_CRD_PATH, 'utf8')));
 }
 
 /**

@@ -128,6 +128,8 @@ export class ScriptedAdminNode {
       },
       Ring: unimplemented,
       Repair: unimplemented,
+      Backup: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'not scripted' }),
+      Restore: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'not scripted' }),
     };
   }
 

@@ -1,5 +1,5 @@
 // The `qkv` commands that talk to a running cluster: put, get, delete, status, ring,
-// repair, decommission, cleanup.
+// repair, decommission, cleanup, backup, restore.
 // Each parses its flags, makes one call through QuorumKvClient, and prints either a
 // short human answer or, with --json, one JSON document. A failure is one line on
 // stderr, `qkv: CODE: message`, and a non-zero exit code (src/cli/cli-io.ts).
@@ -54,6 +54,10 @@ Common flags: --addr host:port[,host:port...]  --timeout-ms N  --json
   --certs-dir DIR (env QKV_CERTS_DIR; default ${LOCAL_CERTS_DIR}, where \`npm start\` writes them): ca.crt and
   client.<user>.crt/.key  --user NAME (env QKV_USER; default ${BUILT_IN_ADMIN})  --insecure (env QKV_INSECURE=true:
   plaintext, for a cluster started with --insecure)
+  qkv backup <destination>                             back up every member into one backup set; <destination> is a
+                                                       directory under the node's --backup-dir (docs/operations/backup.md)
+  qkv restore <destination> [--backup ID]              write a backup set (default: the newest) into the cluster, with
+                                                       its original versions; safe to run again (resumes)
 W and R default to 0, the cluster's majority. DURATION is a number with ms, s, m, h or d (e.g. 30s).`;
 
 type CommonValues = { addr?: string; 'timeout-ms'?: string; json?: boolean; 'certs-dir'?: string; user?: string; insecure?: boolean };
@@ -384,4 +388,51 @@ function formatUptime(ms: number): string {
   ] as const;
   const shown = parts.filter(([value], index) => value > 0 || index === parts.length - 1);
   return shown.map(([value, unit]) => `${value}${unit}`).join(' ');
+}
+
+/** Deadline of `qkv backup` and `qkv restore` when --timeout-ms is not given: they run long. */
+const BACKUP_CLI_TIMEOUT_MS_DEFAULT = 24 * 3_600_000;
+
+export async function runBackup(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: COMMON_OPTIONS, allowPositionals: true });
+  if (positionals.length !== 1) throw new UsageError('backup needs one destination: qkv backup <destination>');
+  const destination = positionals[0]!;
+  const timeoutMs = values['timeout-ms'] === undefined ? BACKUP_CLI_TIMEOUT_MS_DEFAULT : undefined;
+  const last = await withClient(io, values, (client) =>
+    client.backup(
+      destination,
+      (progress) => {
+        if (values.json || progress.done) return;
+        const member = progress.member === '' ? '' : `, reading ${progress.member}`;
+        io.stderr.write(`backup ${progress.backupId}: ${progress.membersDone}/${progress.membersTotal} members${member}, ${progress.records} records, ${formatBytes(Number(progress.bytes))}, ${progress.elapsedMs} ms\n`);
+      },
+      timeoutMs === undefined ? {} : { timeoutMs },
+    ),
+  );
+  const report = { backupId: last.backupId, location: last.location, members: last.membersTotal, records: Number(last.records), bytes: Number(last.bytes), elapsedMs: Number(last.elapsedMs) };
+  if (values.json) writeJson(io, report);
+  else io.stdout.write(`backup ${report.backupId} done: ${report.members} members, ${report.records} records, ${formatBytes(report.bytes)} in ${report.elapsedMs} ms (${report.location})\n`);
+  return EXIT_OK;
+}
+
+export async function runRestore(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { ...COMMON_OPTIONS, backup: { type: 'string' } }, allowPositionals: true });
+  if (positionals.length !== 1) throw new UsageError('restore needs one destination: qkv restore <destination> [--backup ID]');
+  const destination = positionals[0]!;
+  const timeoutMs = values['timeout-ms'] === undefined ? BACKUP_CLI_TIMEOUT_MS_DEFAULT : undefined;
+  const last = await withClient(io, values, (client) =>
+    client.restore(
+      destination,
+      values.backup ?? '',
+      (progress) => {
+        if (values.json || progress.done) return;
+        io.stderr.write(`restore ${progress.backupId}: ${progress.phase}, ${progress.filesDone}/${progress.filesTotal} files, ${progress.records} records, ${formatBytes(Number(progress.bytes))}, ${progress.elapsedMs} ms\n`);
+      },
+      timeoutMs === undefined ? {} : { timeoutMs },
+    ),
+  );
+  const report = { backupId: last.backupId, files: last.filesTotal, records: Number(last.records), bytes: Number(last.bytes), elapsedMs: Number(last.elapsedMs) };
+  if (values.json) writeJson(io, report);
+  else io.stdout.write(`restore of ${report.backupId} done: ${report.files} files, ${report.records} records written to their replicas, ${formatBytes(report.bytes)} in ${report.elapsedMs} ms\n`);
+  return EXIT_OK;
 }

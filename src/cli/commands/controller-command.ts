@@ -14,6 +14,10 @@ import { GrpcNodeAdmin } from '../../controller/grpc-node-admin.js';
 import { watchedClientCredentials } from '../../security/tls-credentials.js';
 import type { WatchedCertificates } from '../../security/watched-certificates.js';
 import { ScaleController } from '../../controller/scale-controller.js';
+import { BackupController } from '../../controller/backup-controller.js';
+import { GrpcBackupAdmin } from '../../controller/grpc-backup-admin.js';
+import { statefulSetMemberAddresses } from '../../controller/member-addresses.js';
+import { openBackupStore } from '../../backup/open-backup-store.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from '../cli-io.js';
 
 export const CONTROLLER_USAGE = `usage: qkv controller [flags]
@@ -51,6 +55,7 @@ export async function runController(args: string[], io: CliIo): Promise<number> 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let controller: ScaleController | undefined;
+  let backups: BackupController | undefined;
   let certificates: WatchedCertificates | undefined;
   const http = new MetricsHttpServer({
     registry,
@@ -85,18 +90,36 @@ export async function runController(args: string[], io: CliIo): Promise<number> 
       pollMs: config.pollMs,
       metrics: new PrometheusControllerMetrics(registry),
     });
+    backups = new BackupController({
+      kubeConfig,
+      namespace,
+      clusterResource: config.clusterResource,
+      backupAdmin: new GrpcBackupAdmin({
+        backupTimeoutMs: config.backupTimeoutMs,
+        ...(security === undefined ? {} : { credentials: security.credentials }),
+      }),
+      members: statefulSetMemberAddresses({ kubeConfig, namespace, statefulSet: config.statefulset, grpcPortDefault: config.grpcPort }),
+      // Retention deletes old sets itself, with the controller's own AWS credentials
+      // (the chart's backup.s3.credentialsSecret); it never holds a directory store.
+      openStore: (destination) => openBackupStore(destination, { backupDir: '' }),
+      logger,
+      pollMs: config.backupPollMs,
+    });
+    backups.start();
     // Not awaited before the signal: the first list retries until the API and RBAC
     // answer, and a SIGTERM meanwhile must still stop the process.
     const started = controller.start().then(() => logger.info({ namespace, statefulSet: config.statefulset, httpPort }, 'scale controller running'));
     const signal = await stopRequested;
     logger.info({ signal }, 'stopping');
     await controller.stop();
+    await backups.stop();
     await started;
     return EXIT_OK;
   } catch (error) {
     logger.error({ err: error }, 'controller failed');
     io.stderr.write(`qkv controller: ${isQkvError(error) ? `${error.code}: ` : ''}${error instanceof Error ? error.message : String(error)}\n`);
     await controller?.stop().catch(() => {});
+    await backups?.stop().catch(() => {});
     return EXIT_FAILURE;
   } finally {
     process.off('SIGTERM', onSignal);

@@ -1,0 +1,159 @@
+// One backup set of the whole cluster (docs/operations/backup.md): for each member of
+// the rings, in turn, the member's snapshot (docs/decisions/0140-logical-node-snapshots.md)
+// is read over the replica port's Scan, page by page over the whole token ring, and
+// written as one snapshot file; then the manifest, which makes the set exist. Writes go
+// on meanwhile, nothing pauses: a record acknowledged before the backup started is in
+// the set (in the version it had, or a later one), a record written meanwhile is there
+// or not, and every record in the set is one that was written.
+//
+// The pace is bounded (a ByteThrottle over the snapshot bytes, like range streaming), and
+// progress is reported per page. A member that cannot be read fails the backup
+// (BACKUP_FAILED): the files written so far are removed and no manifest is written.
+import { createHash } from 'node:crypto';
+import { BackupFailedError, isQkvError } from '../errors/errors.js';
+import { BACKUP_PEER_CALL_TIMEOUT_MS, BACKUP_PROGRESS_INTERVAL_MS, BACKUP_SCAN_PAGE_RECORDS } from '../limits.js';
+import type { PeerTransport } from '../replica/peer-transport.js';
+import { FULL_RING } from '../ring/token-range.js';
+import type { ScanCursor } from '../storage/storage-engine.js';
+import type { ByteThrottle } from '../streaming/byte-throttle.js';
+import { encodeManifest, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, MANIFEST_NAME, type MemberSnapshot } from './backup-manifest.js';
+import type { BackupStore } from './backup-store.js';
+import { encodeSnapshotFrame, snapshotHeader, SNAPSHOT_FORMAT_VERSION } from './snapshot-file.js';
+
+export interface BackupProgress {
+  readonly backupId: string;
+  /** The member being read; '' once all are. */
+  readonly member: string;
+  readonly membersDone: number;
+  readonly membersTotal: number;
+  readonly records: number;
+  readonly bytes: number;
+  readonly elapsedMs: number;
+  readonly done: boolean;
+}
+
+export interface ClusterBackupOptions {
+  readonly store: BackupStore;
+  /** The node running the backup. */
+  readonly coordinator: string;
+  /** Every member to back up: the members of the read and write rings. */
+  readonly members: readonly string[];
+  readonly ringDigest: string;
+  readonly replicationFactor: number;
+  readonly vnodes: number;
+  /** Scan of a member's records; the node's transport (its own records without a hop). */
+  readonly transport: Pick<PeerTransport, 'scan'>;
+  /** The coordinator's hybrid logical clock. */
+  readonly stamp: () => bigint;
+  readonly throttle: ByteThrottle;
+  readonly onProgress: (progress: BackupProgress) => void;
+  readonly signal?: AbortSignal;
+  readonly nowMs?: () => number;
+}
+
+export interface BackupReport extends BackupProgress {
+  readonly location: string;
+}
+
+/** `qkv-20261206T040102123Z`: sorts by time, names a directory anywhere. */
+export function newBackupId(nowMs: number): string {
+  return `qkv-${new Date(nowMs).toISOString().replace(/[-:.]/g, '')}`;
+}
+
+export async function runClusterBackup(options: ClusterBackupOptions): Promise<BackupReport> {
+  const { store, members, transport, throttle, signal } = options;
+  const nowMs = options.nowMs ?? Date.now;
+  const startedMs = nowMs();
+  const backupId = newBackupId(startedMs);
+  // Taken before any member is read: every write acknowledged before this moment was
+  // applied by its replicas before their scans began.
+  const startStamp = options.stamp();
+  let records = 0;
+  let bytes = 0;
+  let member = '';
+  let membersDone = 0;
+  let lastReportMs = 0;
+  const progress = (done: boolean): BackupProgress => ({ backupId, member, membersDone, membersTotal: members.length, records, bytes, elapsedMs: nowMs() - startedMs, done });
+  const report = (force: boolean): void => {
+    if (!force && nowMs() - lastReportMs < BACKUP_PROGRESS_INTERVAL_MS) return;
+    lastReportMs = nowMs();
+    options.onProgress(progress(false));
+  };
+
+  const snapshots: MemberSnapshot[] = [];
+  const written: string[] = [];
+  try {
+    for (const nodeId of members) {
+      member = nodeId;
+      report(true);
+      const file = `${backupId}/${nodeId}.snap`;
+      const hash = createHash('sha256');
+      let fileRecords = 0;
+      let fileBytes = 0;
+      async function* snapshotBody(): AsyncGenerator<Buffer> {
+        const header = snapshotHeader();
+        hash.update(header);
+        fileBytes += header.length;
+        yield header;
+        let cursor: ScanCursor | undefined;
+        do {
+          signal?.throwIfAborted();
+          const page = await transport.scan(nodeId, FULL_RING, BACKUP_SCAN_PAGE_RECORDS, cursor, { deadlineMs: Date.now() + BACKUP_PEER_CALL_TIMEOUT_MS });
+          cursor = page.resumeAfter;
+          if (page.records.length === 0) continue;
+          const frame = encodeSnapshotFrame(page.records);
+          await throttle.take(frame.length, signal);
+          hash.update(frame);
+          fileRecords += page.records.length;
+          fileBytes += frame.length;
+          records += page.records.length;
+          bytes += frame.length;
+          yield frame;
+          report(false);
+        } while (cursor !== undefined);
+      }
+      written.push(file);
+      try {
+        await store.write(file, snapshotBody());
+      } catch (error) {
+        throw new BackupFailedError(`reading ${nodeId} or writing ${file} to ${store.describe()}: ${errorText(error)}`, { cause: error });
+      }
+      snapshots.push({ nodeId, file, records: fileRecords, bytes: fileBytes, sha256: hash.digest('hex'), snapshotFormatVersion: SNAPSHOT_FORMAT_VERSION });
+      membersDone += 1;
+    }
+    member = '';
+    const manifest = encodeManifest({
+      format: MANIFEST_FORMAT,
+      formatVersion: MANIFEST_FORMAT_VERSION,
+      backupId,
+      coordinator: options.coordinator,
+      startedAt: new Date(startedMs).toISOString(),
+      finishedAt: new Date(nowMs()).toISOString(),
+      startStamp: startStamp.toString(),
+      ringDigest: options.ringDigest,
+      replicationFactor: options.replicationFactor,
+      vnodes: options.vnodes,
+      members: snapshots,
+    });
+    try {
+      await store.write(`${backupId}/${MANIFEST_NAME}`, once(manifest));
+    } catch (error) {
+      throw new BackupFailedError(`writing the manifest to ${store.describe()}: ${errorText(error)}`, { cause: error });
+    }
+  } catch (error) {
+    // No manifest: the set does not exist for restore. Its files go too, so a failed
+    // backup leaves no debris to pay for (best effort: the store may be what failed).
+    await Promise.all(written.map((file) => store.remove(file).catch(() => {})));
+    throw error;
+  }
+  return { ...progress(true), location: `${store.describe()} ${backupId}` };
+}
+
+async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
+  yield bytes;
+}
+
+function errorText(error: unknown): string {
+  if (isQkvError(error)) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,65 @@
+// The QuorumKVBackup and QuorumKVRestore resources (helm/quorumkv/crds) and
+// the backup schedule of a QuorumKVCluster's spec.backup, as the controller reads them
+// (docs/decisions/0146-backup-resources.md, 0147-backup-schedule.md). The CRDs' schemas
+// check the same bounds at the API server; this parses what arrives, and refuses what a
+// schema-less or older CRD let through with a message for the resource's status.
+import { ConfigInvalidError } from '../errors/errors.js';
+
+export const BACKUP_PLURAL = 'quorumkvbackups';
+export const BACKUP_KIND = 'QuorumKVBackup';
+export const RESTORE_PLURAL = 'quorumkvrestores';
+export const RESTORE_KIND = 'QuorumKVRestore';
+/** Label on the backups a schedule created: the QuorumKVCluster's name. */
+export const SCHEDULE_LABEL = 'quorumkv.io/schedule';
+/** The shortest schedule interval: a backup reads every record of the cluster. */
+export const SCHEDULE_INTERVAL_MS_MIN = 60_000;
+
+export type BackupPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+
+export interface BackupSpec {
+  readonly cluster: string;
+  readonly destination: string;
+}
+
+export interface BackupSchedule {
+  readonly destination: string;
+  readonly everyMs: number;
+  readonly retention: number;
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseBackupSpec(spec: unknown): BackupSpec {
+  const s = (typeof spec === 'object' && spec !== null ? spec : {}) as Record<string, unknown>;
+  if (typeof s.cluster !== 'string' || s.cluster === '') throw new ConfigInvalidError('spec.cluster must name the QuorumKVCluster to back up');
+  if (typeof s.destination !== 'string' || s.destination === '') throw new ConfigInvalidError('spec.destination must name where the backup set goes');
+  return { cluster: s.cluster, destination: s.destination };
+}
+
+export interface RestoreSpec extends BackupSpec {
+  /** The set to restore; '' for the newest complete one at the destination. */
+  readonly backupId: string;
+}
+
+export function parseRestoreSpec(spec: unknown): RestoreSpec {
+  const { cluster, destination } = parseBackupSpec(spec);
+  const backupId = (spec as { backupId?: unknown }).backupId ?? '';
+  if (typeof backupId !== 'string') throw new ConfigInvalidError('spec.backupId must be a string');
+  return { cluster, destination, backupId };
+}
+
+/** spec.backup of a QuorumKVCluster; undefined when it has none (no schedule). */
+export function parseBackupSchedule(clusterSpec: unknown): BackupSchedule | undefined {
+  const backup = (clusterSpec as { backup?: unknown } | undefined)?.backup;
+  if (backup === undefined || backup === null) return undefined;
+  if (typeof backup !== 'object') throw new ConfigInvalidError('spec.backup must be an object');
+  const b = backup as Record<string, unknown>;
+  if (typeof b.destination !== 'string' || b.destination === '') throw new ConfigInvalidError('spec.backup.destination is required');
+  const every = typeof b.every === 'string' ? /^([0-9]{1,6})(s|m|h|d)$/.exec(b.every) : null;
+  if (every === null) throw new ConfigInvalidError(`spec.backup.every ${JSON.stringify(b.every)} is not a number followed by s, m, h or d`);
+  const everyMs = Number(every[1]) * UNIT_MS[every[2]!]!;
+  if (everyMs < SCHEDULE_INTERVAL_MS_MIN) throw new ConfigInvalidError(`spec.backup.every ${b.every} is shorter than ${SCHEDULE_INTERVAL_MS_MIN / 1000}s`);
+  const retention = b.retention ?? 7;
+  if (typeof retention !== 'number' || !Number.isInteger(retention) || retention < 1 || retention > 1000) throw new ConfigInvalidError('spec.backup.retention must be an integer in 1..1000');
+  return { destination: b.destination, everyMs, retention };
+}

@@ -1,0 +1,25 @@
+// Original file: proto/quorumkv/v1/admin.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface RestoreProgress {
+  'backupId'?: (string);
+  'phase'?: (string);
+  'filesDone'?: (number);
+  'filesTotal'?: (number);
+  'records'?: (number | string | Long);
+  'bytes'?: (number | string | Long);
+  'elapsedMs'?: (number | string | Long);
+  'done'?: (boolean);
+}
+
+export interface RestoreProgress__Output {
+  'backupId': (string);
+  'phase': (string);
+  'filesDone': (number);
+  'filesTotal': (number);
+  'records': (string);
+  'bytes': (string);
+  'elapsedMs': (string);
+  'done': (boolean);
+}

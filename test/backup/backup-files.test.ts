@@ -1,0 +1,156 @@
+// The files of a backup set on their own (no nodes): snapshot frames round-trip with
+// versions, tombstones and expiry; every kind of damage is refused naming the file and
+// the reason; the directory store shows no partial object and stays under its root;
+// destinations are confined to the operator's backup directory; a cluster backup run
+// against a scan that fails leaves no manifest.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, readdir, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tempDir } from '../support/temp-dir.js';
+import { isQkvError } from '../../src/errors/errors.js';
+import type { KvRecord } from '../../src/storage/record.js';
+import { encodeSnapshotFrame, readSnapshotFrames, snapshotHeader } from '../../src/backup/snapshot-file.js';
+import { DirectoryBackupStore } from '../../src/backup/directory-backup-store.js';
+import { openBackupStore } from '../../src/backup/open-backup-store.js';
+import { BackupSet } from '../../src/backup/backup-set.js';
+import { runClusterBackup } from '../../src/backup/cluster-backup.js';
+import { ByteThrottle } from '../../src/streaming/byte-throttle.js';
+import type { ScanPage } from '../../src/storage/storage-engine.js';
+
+const RECORDS: KvRecord[] = [
+  { key: Buffer.from('a'), value: Buffer.from('one'), version: { stamp: 123456789n << 16n, nodeId: 'qkv-1' }, expiresAtMs: 0 },
+  { key: Buffer.from('b'), value: null, version: { stamp: 5n, nodeId: 'qkv-2' }, expiresAtMs: 0 },
+  { key: Buffer.from('c'), value: Buffer.alloc(3000, 7), version: { stamp: 9n, nodeId: 'qkv-3' }, expiresAtMs: 1_900_000_000_000 },
+];
+
+async function* chunksOf(bytes: Buffer, size: number): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+async function readAll(bytes: Buffer, chunk = 7): Promise<KvRecord[]> {
+  const records: KvRecord[] = [];
+  for await (const frame of readSnapshotFrames(chunksOf(bytes, chunk), 'set/x.snap')) records.push(...frame.records);
+  return records;
+}
+
+const corrupt = (reason: RegExp) => (error: unknown) => isQkvError(error) && error.code === 'BACKUP_CORRUPT' && /set\/x\.snap/.test(error.message) && reason.test(error.message);
+
+test('snapshot frames keep versions, tombstones and expiry, whatever the chunking', async () => {
+  const file = Buffer.concat([snapshotHeader(), encodeSnapshotFrame(RECORDS.slice(0, 2)), encodeSnapshotFrame(RECORDS.slice(2))]);
+  for (const chunk of [1, 7, 4096, file.length]) assert.deepEqual(await readAll(file, chunk), RECORDS);
+});
+
+test('a damaged snapshot file is refused with the file and the reason', async () => {
+  const good = Buffer.concat([snapshotHeader(), encodeSnapshotFrame(RECORDS)]);
+  const flipped = Buffer.from(good);
+  flipped[good.length - 10]! ^= 1;
+  await assert.rejects(readAll(flipped), corrupt(/fails its CRC32C check/));
+  await assert.rejects(readAll(good.subarray(0, good.length - 5)), corrupt(/truncated: the frame at offset 8 is cut short/));
+  await assert.rejects(readAll(good.subarray(0, 5)), corrupt(/shorter than the 8-byte header/));
+  const newer = Buffer.from(good);
+  newer[7] = 2;
+  await assert.rejects(readAll(newer), corrupt(/format version 2; this build reads version 1/));
+  const other = Buffer.from(good);
+  other.write('NOTSNAP', 0, 'latin1');
+  await assert.rejects(readAll(other), corrupt(/wrong magic/));
+  const huge = Buffer.from(good);
+  huge.writeUInt32BE(0xffffffff, 8);
+  await assert.rejects(readAll(huge), corrupt(/the limit is/));
+});
+
+test('destinations stay under the backup directory, and none without one', async () => {
+  const root = await tempDir();
+  const refused = (code: string) => (error: unknown) => isQkvError(error) && error.code === code;
+  assert.throws(() => openBackupStore('daily', { backupDir: '' }), refused('BACKUP_DIR_NOT_CONFIGURED'));
+  for (const destination of ['..', '../x', 'a/../../x', '/etc', 'file:///etc', 'file:../x', 'a//b', '.hidden', 'a\\..\\b', 'x'.repeat(600)]) {
+    assert.throws(() => openBackupStore(destination, { backupDir: root }), refused('BACKUP_DESTINATION_INVALID'), destination);
+  }
+  assert.throws(() => openBackupStore('gs://bucket/prefix', { backupDir: root }), refused('BACKUP_DESTINATION_UNSUPPORTED'));
+  // An object store needs no backup directory: the bucket is the operator's choice.
+  assert.equal(openBackupStore('s3://bucket/prefix?endpoint=http://127.0.0.1:7070', { backupDir: '' }).describe(), 's3://bucket/prefix/ at http://127.0.0.1:7070');
+  assert.throws(() => openBackupStore('s3://Bad_Bucket/x', { backupDir: root }), refused('BACKUP_DESTINATION_INVALID'));
+  assert.equal(openBackupStore('', { backupDir: root }).describe(), `directory ${root}`);
+  assert.equal(openBackupStore('file://team/daily/', { backupDir: root }).describe(), `directory ${join(root, 'team', 'daily')}`);
+  const store = openBackupStore('team/daily', { backupDir: root });
+  await assert.rejects(store.write('../outside', chunksOf(Buffer.from('x'), 1)), refused('BACKUP_DESTINATION_INVALID'));
+});
+
+test('the directory store shows an object only once it is whole', async () => {
+  const root = await tempDir();
+  const store = new DirectoryBackupStore(root);
+  async function* failing(): AsyncGenerator<Uint8Array> {
+    yield Buffer.from('half');
+    throw new Error('source failed');
+  }
+  await assert.rejects(store.write('set/a.snap', failing()), /source failed/);
+  assert.deepEqual(await store.list(''), []);
+  assert.deepEqual(await readdir(join(root, 'set')), [], 'the partial file is removed');
+  await store.write('set/a.snap', chunksOf(Buffer.from('whole'), 2));
+  assert.deepEqual(await store.list('set/'), ['set/a.snap']);
+  assert.equal(await readFile(join(root, 'set', 'a.snap'), 'utf8'), 'whole');
+  await assert.rejects(async () => {
+    for await (const _ of store.read('set/none.snap')) void _;
+  }, (error: unknown) => isQkvError(error) && error.code === 'BACKUP_NOT_FOUND');
+});
+
+/** A scan over fixed pages per member, as a PeerTransport's Scan answers. */
+function scanOf(pages: Record<string, KvRecord[][]>, failAt?: string) {
+  return {
+    scan: async (peer: string, _range: unknown, _limit: number, cursor: { token: bigint } | undefined): Promise<ScanPage> => {
+      if (peer === failAt) throw new Error(`${peer} is down`);
+      const index = cursor === undefined ? 0 : Number(cursor.token);
+      const memberPages = pages[peer] ?? [];
+      const records = memberPages[index] ?? [];
+      return index + 1 < memberPages.length ? { records, resumeAfter: { token: BigInt(index + 1), key: Buffer.alloc(0) } } : { records };
+    },
+  };
+}
+
+async function backUp(root: string, failAt?: string) {
+  return runClusterBackup({
+    store: new DirectoryBackupStore(root),
+    coordinator: 'qkv-1',
+    members: ['qkv-1', 'qkv-2'],
+    ringDigest: 'digest',
+    replicationFactor: 2,
+    vnodes: 8,
+    transport: scanOf({ 'qkv-1': [RECORDS.slice(0, 1), RECORDS.slice(1)], 'qkv-2': [RECORDS] }, failAt),
+    stamp: () => 42n,
+    throttle: new ByteThrottle(1024 * 1024 * 1024),
+    onProgress: () => {},
+  });
+}
+
+test('a backup set verifies, and a file damaged at a frame boundary or in place is caught before restore', async () => {
+  const root = await tempDir();
+  const report = await backUp(root);
+  assert.deepEqual({ records: report.records, members: report.membersDone, done: report.done }, { records: 6, members: 2, done: true });
+  const set = await BackupSet.open(new DirectoryBackupStore(root), '');
+  assert.equal(set.manifest.backupId, report.backupId);
+  assert.equal(set.manifest.startStamp, '42');
+  await set.verify(() => {});
+  const restored: KvRecord[] = [];
+  for (const file of set.files) for await (const frame of set.frames(file)) restored.push(...frame.records);
+  assert.deepEqual(restored, [...RECORDS, ...RECORDS]);
+
+  // qkv-1's file holds two frames: cut after the first, every frame left is whole, and
+  // only the manifest's length and checksum can tell.
+  const file = join(root, report.backupId, 'qkv-1.snap');
+  const firstFrameEnd = 8 + encodeSnapshotFrame(RECORDS.slice(0, 1)).length;
+  await truncate(file, firstFrameEnd);
+  await assert.rejects(set.verify(() => {}), (error: unknown) => isQkvError(error) && error.code === 'BACKUP_CORRUPT' && error.message.includes(`${report.backupId}/qkv-1.snap`) && /bytes; the manifest says/.test(error.message));
+
+  const manifestPath = join(root, report.backupId, 'manifest.json');
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+  manifest.formatVersion = 9;
+  await writeFile(manifestPath, JSON.stringify(manifest));
+  await assert.rejects(BackupSet.open(new DirectoryBackupStore(root), report.backupId), (error: unknown) => isQkvError(error) && error.code === 'BACKUP_CORRUPT' && /format version 9/.test(error.message));
+});
+
+test('a backup whose member cannot be read leaves no set behind', async () => {
+  const root = await tempDir();
+  await assert.rejects(backUp(root, 'qkv-2'), (error: unknown) => isQkvError(error) && error.code === 'BACKUP_FAILED' && /qkv-2 is down/.test(error.message));
+  assert.deepEqual(await new DirectoryBackupStore(root).list(''), []);
+  await assert.rejects(BackupSet.open(new DirectoryBackupStore(root), ''), (error: unknown) => isQkvError(error) && error.code === 'BACKUP_NOT_FOUND');
+});

@@ -1,0 +1,276 @@
+// The backup controller against a real kube-apiserver with the chart's CRDs, real
+// `qkv server` processes and a real S3 server (versitygw): a QuorumKVBackup goes from
+// no status to Succeeded with the set's id and size, and the set is in the bucket; one
+// whose bucket is missing ends Failed with the reason in its Complete condition and a
+// Warning Event; a QuorumKVCluster's spec.backup schedule creates backups as its clock
+// passes `every`, and retention keeps only the newest in the bucket; a QuorumKVRestore
+// writes a set into a second, empty cluster, where every key then reads back. The controller
+// calls the API server with a token of the chart's controller ServiceAccount, bound to
+// the chart's own Role, so the chart's RBAC is proven sufficient by use.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import * as k8s from '@kubernetes/client-node';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { openBackupStore } from '../../src/backup/open-backup-store.js';
+import { BackupController } from '../../src/controller/backup-controller.js';
+import { GrpcBackupAdmin } from '../../src/controller/grpc-backup-admin.js';
+import { BACKUP_PLURAL, SCHEDULE_LABEL } from '../../src/kubernetes/backup-resource.js';
+import { CLUSTER_GROUP, CLUSTER_PLURAL, CLUSTER_VERSION } from '../../src/kubernetes/cluster-spec.js';
+import type { Logger } from '../../src/logging/logger.js';
+import { KubeApiServer, findKubeBinaries, skipWithoutKube } from '../support/kube-api-server.js';
+import { installBackupCrd, installCrd } from '../support/kube-crd.js';
+import { renderChart, renderedObject } from '../support/kube-calls.js';
+import { eventually } from '../support/kube-pods.js';
+import { ProcessCluster } from '../support/process-cluster.js';
+import { S3TestServer, skipWithoutS3Server } from '../support/s3-server.js';
+import { tempDir } from '../support/temp-dir.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
+
+const NAMESPACE = 'backups';
+const RELEASE = 'qkv';
+/** The chart's fullname: its Role names the QuorumKVCluster by it. */
+const CLUSTER = 'qkv-quorumkv';
+const BUCKET = 'qkv-backups';
+const KEYS = 300;
+
+const skip = skipWithoutKube() || skipWithoutS3Server();
+/** The controller's warnings, for a failing run's output; the rest is quiet. */
+const warningsToStderr: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: (fields, message) => process.stderr.write(`controller warn: ${message} ${JSON.stringify(fields, (_key, value: unknown) => (value instanceof Error ? value.message : value))}\n`),
+  error: (fields, message) => process.stderr.write(`controller error: ${message} ${JSON.stringify(fields)}\n`),
+};
+
+describe('backup controller (real API server, qkv server processes, S3 server)', { skip }, () => {
+  let server: KubeApiServer;
+  let s3: S3TestServer;
+  let cluster: ProcessCluster;
+  let controller: BackupController;
+  let clusterB: ProcessCluster | undefined;
+  let controllerB: BackupController | undefined;
+  let custom: k8s.CustomObjectsApi;
+  let core: k8s.CoreV1Api;
+  /** What the schedule's clock is ahead of the wall clock; the schedule test moves it. */
+  let clockOffsetMs = 0;
+  const savedEnv = { ...process.env };
+
+  before(async () => {
+    server = await KubeApiServer.start(findKubeBinaries()!);
+    const kubeConfig = server.kubeConfig();
+    await installCrd(kubeConfig);
+    await installBackupCrd(kubeConfig);
+    custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+    core = kubeConfig.makeApiClient(k8s.CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
+    // The chart's controller ServiceAccount, Role and RoleBinding, as helm renders them.
+    const objects = await renderChart(RELEASE, ['--namespace', NAMESPACE]);
+    const rbac = kubeConfig.makeApiClient(k8s.RbacAuthorizationV1Api);
+    await core.createNamespacedServiceAccount({ namespace: NAMESPACE, body: renderedObject<k8s.V1ServiceAccount>(objects, 'ServiceAccount', `${CLUSTER}-controller`) });
+    await rbac.createNamespacedRole({ namespace: NAMESPACE, body: renderedObject<k8s.V1Role>(objects, 'Role', `${CLUSTER}-controller`) });
+    await rbac.createNamespacedRoleBinding({ namespace: NAMESPACE, body: renderedObject<k8s.V1RoleBinding>(objects, 'RoleBinding', `${CLUSTER}-controller`) });
+    const token = await core.createNamespacedServiceAccountToken({ name: `${CLUSTER}-controller`, namespace: NAMESPACE, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+    const controllerKubeConfig = server.kubeConfig(token.status!.token);
+
+    s3 = await S3TestServer.start();
+    await s3.createBucket(BUCKET);
+    // The nodes (children of this process) and the controller's retention take their
+    // S3 credentials from the standard AWS variables, as the chart's Secret gives them.
+    process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
+    cluster = await ProcessCluster.start({ size: 3, dataRoot: await tempDir(undefined, 'qkv-backup-k8s-'), extraArgs: ['--probe-interval-ms', '500', '--vnodes', '32'] });
+    const client = cluster.client(['qkv-1']);
+    for (let start = 0; start < KEYS; start += 100) {
+      const items = Array.from({ length: 100 }, (_, i) => ({ key: Buffer.from(`key-${start + i}`), value: Buffer.from(`value-${start + i}`) }));
+      await client.batchPut(items);
+    }
+    client.close();
+
+    controller = new BackupController({
+      kubeConfig: controllerKubeConfig,
+      namespace: NAMESPACE,
+      clusterResource: CLUSTER,
+      backupAdmin: new GrpcBackupAdmin({ backupTimeoutMs: 60_000, credentials: cluster.credentials() }),
+      members: async () => [cluster.address('qkv-1'), cluster.address('qkv-2')],
+      openStore: (destination) => openBackupStore(destination, { backupDir: '' }),
+      logger: warningsToStderr,
+      pollMs: 200,
+      now: () => Date.now() + clockOffsetMs,
+    });
+    controller.start();
+  });
+
+  after(async () => {
+    await controller?.stop();
+    await controllerB?.stop();
+    await cluster?.stopAll();
+    await clusterB?.stopAll();
+    await s3?.stop();
+    await server?.stop();
+    for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+      if (savedEnv[key] === undefined) Reflect.deleteProperty(process.env, key);
+      else process.env[key] = savedEnv[key];
+    }
+  });
+
+  const base = { group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace: NAMESPACE, plural: BACKUP_PLURAL };
+  const destination = (prefix: string, bucket = BUCKET) => `s3://${bucket}/${prefix}?endpoint=${s3.endpoint}`;
+
+  async function createBackup(name: string, to: string): Promise<void> {
+    await custom.createNamespacedCustomObject({ ...base, body: { apiVersion: `${CLUSTER_GROUP}/${CLUSTER_VERSION}`, kind: 'QuorumKVBackup', metadata: { name }, spec: { cluster: CLUSTER, destination: to } } });
+  }
+
+  async function getBackup(name: string): Promise<Json> {
+    return (await custom.getNamespacedCustomObject({ ...base, name })) as Json;
+  }
+
+  async function waitForPhase(name: string, phases: readonly string[]): Promise<Json> {
+    let last: Json = {};
+    await eventually(
+      async () => {
+        last = await getBackup(name);
+        return phases.includes(last.status?.phase);
+      },
+      () => `backup ${name} status ${JSON.stringify(last.status)}`,
+      60_000,
+    );
+    return last;
+  }
+
+  async function eventsOf(name: string): Promise<k8s.CoreV1Event[]> {
+    const list = await core.listNamespacedEvent({ namespace: NAMESPACE, fieldSelector: `involvedObject.name=${name}` });
+    return list.items;
+  }
+
+  async function keysUnder(prefix: string): Promise<string[]> {
+    const client = s3.client();
+    try {
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+      return (listed.Contents ?? []).map((object) => object.Key ?? '').sort();
+    } finally {
+      client.destroy();
+    }
+  }
+
+  test('a QuorumKVBackup runs once: Succeeded with the set in the bucket, its size in the status, Events for start and success', async () => {
+    await createBackup('manual-1', destination('manual'));
+    const backup = await waitForPhase('manual-1', ['Succeeded', 'Failed']);
+    const status = backup.status;
+    assert.equal(status.phase, 'Succeeded', JSON.stringify(status));
+    assert.match(status.backupId, /^qkv-/);
+    assert.ok(status.records >= KEYS, `records ${status.records} (at least the ${KEYS} keys written, once per replica)`);
+    assert.ok(status.bytes > 0);
+    assert.equal(status.membersTotal, 3);
+    assert.ok(Date.parse(status.startTime) <= Date.parse(status.completionTime));
+    const complete = status.conditions.find((item: Json) => item.type === 'Complete');
+    assert.equal(complete.status, 'True');
+    const keys = await keysUnder(`manual/${status.backupId}/`);
+    assert.ok(keys.includes(`manual/${status.backupId}/manifest.json`), keys.join(', '));
+    assert.equal(keys.length, 4, `a manifest and a snapshot file per member: ${keys.join(', ')}`);
+    const reasons = (await eventsOf('manual-1')).map((event) => `${event.type}/${event.reason}`);
+    assert.ok(reasons.includes('Normal/BackupStarted') && reasons.includes('Normal/BackupSucceeded'), reasons.join(', '));
+  });
+
+  test('a backup to a missing bucket ends Failed, the reason in its Complete condition and a Warning Event', async () => {
+    await createBackup('to-nowhere', destination('x', 'no-such-bucket'));
+    const backup = await waitForPhase('to-nowhere', ['Succeeded', 'Failed']);
+    assert.equal(backup.status.phase, 'Failed');
+    const complete = backup.status.conditions.find((item: Json) => item.type === 'Complete');
+    assert.equal(complete.status, 'False');
+    assert.match(`${complete.reason}: ${complete.message}`, /BACKUP_(FAILED|BUCKET_MISSING).*no-such-bucket/s);
+    const warning = (await eventsOf('to-nowhere')).find((event) => event.reason === 'BackupFailed');
+    assert.equal(warning?.type, 'Warning');
+    assert.match(warning?.message ?? '', /no-such-bucket/);
+  });
+
+  test('the schedule creates a backup each time its clock passes `every`; retention keeps the newest 2 in the bucket', async () => {
+    await custom.createNamespacedCustomObject({
+      group: CLUSTER_GROUP,
+      version: CLUSTER_VERSION,
+      namespace: NAMESPACE,
+      plural: CLUSTER_PLURAL,
+      body: { apiVersion: `${CLUSTER_GROUP}/${CLUSTER_VERSION}`, kind: 'QuorumKVCluster', metadata: { name: CLUSTER }, spec: { replicationFactor: 3, backup: { destination: destination('scheduled'), every: '1h', retention: 2 } } },
+    });
+    const scheduled = async (): Promise<Json[]> => {
+      const list = (await custom.listNamespacedCustomObject({ ...base, labelSelector: `${SCHEDULE_LABEL}=${CLUSTER}` })) as { items: Json[] };
+      return list.items;
+    };
+    const succeededIds = new Set<string>();
+    // Four schedule periods: after each succeeded backup the clock jumps one hour on.
+    for (let round = 1; round <= 4; round += 1) {
+      let items: Json[] = [];
+      await eventually(
+        async () => {
+          items = await scheduled();
+          const done = items.filter((item) => item.status?.phase === 'Succeeded');
+          for (const item of done) succeededIds.add(item.status.backupId);
+          return succeededIds.size >= round;
+        },
+        () => `round ${round}: ${JSON.stringify(items.map((item) => [item.metadata.name, item.status?.phase]))}`,
+        60_000,
+      );
+      // No second backup inside one period.
+      assert.ok(items.length <= Math.min(round, 3), `round ${round}: ${items.length} scheduled backups`);
+      clockOffsetMs += 3_600_000;
+    }
+    let items: Json[] = [];
+    await eventually(
+      async () => {
+        items = (await scheduled()).filter((item) => item.status?.phase === 'Succeeded');
+        return items.length === 2 && succeededIds.size >= 4;
+      },
+      () => JSON.stringify(items.map((item) => [item.metadata.name, item.status?.phase])),
+      30_000,
+    );
+    // Whatever ran after the fourth jump may add one; the two kept are the newest succeeded.
+    const kept = items.map((item) => item.status.backupId as string).sort();
+    const manifests = (await keysUnder('scheduled/')).filter((key) => key.endsWith('/manifest.json')).map((key) => key.split('/')[1]!).sort();
+    assert.deepEqual(manifests, kept, 'the bucket holds the sets of the kept backups and no other');
+    const pruned = [...succeededIds].filter((id) => !kept.includes(id));
+    assert.ok(pruned.length >= 2, `pruned ${pruned.join(', ')}`);
+    for (const id of pruned) assert.deepEqual(await keysUnder(`scheduled/${id}/`), [], `set ${id} is gone whole`);
+  });
+
+  test('a QuorumKVRestore writes a backup set into another, empty cluster: Succeeded, and every key reads back', async () => {
+    const backupId = (await getBackup('manual-1')).status.backupId as string;
+    clusterB = await ProcessCluster.start({ size: 3, dataRoot: await tempDir(undefined, 'qkv-restore-k8s-'), extraArgs: ['--probe-interval-ms', '500', '--vnodes', '32'] });
+    const readB = clusterB.client(['qkv-1']);
+    assert.equal((await readB.get(Buffer.from('key-7'))).found, false, 'cluster B starts empty');
+    // Cluster B's own controller (the admin's token: the chart's Role names its release's cluster only).
+    const clusterOfB = clusterB;
+    controllerB = new BackupController({
+      kubeConfig: server.kubeConfig(),
+      namespace: NAMESPACE,
+      clusterResource: 'qkv-b',
+      backupAdmin: new GrpcBackupAdmin({ backupTimeoutMs: 60_000, credentials: clusterOfB.credentials() }),
+      members: async () => [clusterOfB.address('qkv-2')],
+      openStore: (to) => openBackupStore(to, { backupDir: '' }),
+      logger: warningsToStderr,
+      pollMs: 200,
+    });
+    controllerB.start();
+    const restores = { ...base, plural: 'quorumkvrestores' };
+    await custom.createNamespacedCustomObject({ ...restores, body: { apiVersion: `${CLUSTER_GROUP}/${CLUSTER_VERSION}`, kind: 'QuorumKVRestore', metadata: { name: 'into-b' }, spec: { cluster: 'qkv-b', destination: destination('manual'), backupId } } });
+    let restore: Json = {};
+    await eventually(
+      async () => {
+        restore = (await custom.getNamespacedCustomObject({ ...restores, name: 'into-b' })) as Json;
+        return ['Succeeded', 'Failed'].includes(restore.status?.phase);
+      },
+      () => JSON.stringify(restore.status),
+      60_000,
+    );
+    assert.equal(restore.status.phase, 'Succeeded', JSON.stringify(restore.status));
+    assert.equal(restore.status.backupId, backupId);
+    assert.ok(restore.status.records >= KEYS, `records ${restore.status.records}`);
+    for (let index = 0; index < KEYS; index += 1) {
+      const answer = await readB.get(Buffer.from(`key-${index}`));
+      assert.equal(answer.found, true, `key-${index}`);
+      assert.equal(Buffer.from(answer.value).toString(), `value-${index}`);
+    }
+    readB.close();
+    const reasons = (await eventsOf('into-b')).map((event) => `${event.type}/${event.reason}`);
+    assert.ok(reasons.includes('Normal/RestoreStarted') && reasons.includes('Normal/RestoreSucceeded'), reasons.join(', '));
+  });
+});
