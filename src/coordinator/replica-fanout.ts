@@ -97,26 +97,32 @@ export interface Fanout<R> {
   readonly complete: Promise<ReadonlyMap<string, ReplyOutcome<R>>>;
 }
 
+// A BatchPut of 1000 keys makes 1000 of these: the lists are made on first use only.
 interface ItemState {
   acks: number;
-  readonly failures: string[];
+  failures: string[] | undefined;
   result: FanoutItemResult | undefined;
   /** How many of the item's replicas have been asked (the first ones, in order). */
   asked: number;
-  /** Why each replica past the first `asked` was asked, by node id. */
-  readonly spareReasons: Map<string, SpareReason>;
-  readonly spares: SpareReason[];
+  /** The spares asked, in order, and why. */
+  spares: Array<{ readonly nodeId: string; readonly reason: SpareReason }> | undefined;
+}
+
+const NO_FAILURES: readonly string[] = Object.freeze([]);
+const NO_SPARES: readonly SpareReason[] = Object.freeze([]);
+
+function sparesOf(state: ItemState): readonly SpareReason[] {
+  return state.spares === undefined ? NO_SPARES : state.spares.map((spare) => spare.reason);
 }
 
 export function fanOut<R>(request: FanoutRequest<R>): Fanout<R> {
   const { items } = request;
   const states: ItemState[] = items.map((item) => ({
     acks: 0,
-    failures: [],
+    failures: undefined,
     result: undefined,
     asked: Math.min(item.replicas.length, item.asked ?? item.replicas.length),
-    spareReasons: new Map(),
-    spares: [],
+    spares: undefined,
   }));
   const replies = new Map<string, ReplyOutcome<R>>();
   let open = items.length;
@@ -153,11 +159,11 @@ export function fanOut<R>(request: FanoutRequest<R>): Fanout<R> {
   };
 
   items.forEach((item, index) => {
-    if (item.required === 0) finish(index, { acks: 0, failures: [], spares: [] });
+    if (item.required === 0) finish(index, { acks: 0, failures: NO_FAILURES, spares: NO_SPARES });
     else if (item.replicas.length < item.required) {
       const detail = `the preference list holds only ${item.replicas.length} node(s)`;
       const error = new QuorumNotMetError(0, item.required, item.replicas.length, detail);
-      finish(index, { acks: 0, error, failure: 'too_few_replicas', failures: [], spares: [] });
+      finish(index, { acks: 0, error, failure: 'too_few_replicas', failures: NO_FAILURES, spares: NO_SPARES });
     }
   });
 
@@ -174,7 +180,7 @@ export function fanOut<R>(request: FanoutRequest<R>): Fanout<R> {
     deadlineTimer = clock.setTimer(remainingMs, () => {
       items.forEach((item, index) => {
         const state = states[index]!;
-        finish(index, deadlineResult(state.acks, item.required, request.timeoutMs, state.failures, state.spares));
+        finish(index, deadlineResult(state.acks, item.required, request.timeoutMs, state.failures ?? NO_FAILURES, sparesOf(state)));
       });
     });
   }
@@ -187,8 +193,7 @@ export function fanOut<R>(request: FanoutRequest<R>): Fanout<R> {
       const replicas = items[index]!.replicas;
       if (state.result !== undefined || state.asked >= replicas.length) continue;
       const nodeId = replicas[state.asked++]!;
-      state.spareReasons.set(nodeId, reason);
-      state.spares.push(reason);
+      (state.spares ??= []).push({ nodeId, reason });
       addTo(byNode, nodeId, index);
     }
     for (const [nodeId, nodeIndices] of byNode) send(nodeId, nodeIndices);
@@ -205,20 +210,22 @@ export function fanOut<R>(request: FanoutRequest<R>): Fanout<R> {
       if (outcome.ok && (request.answers === undefined || request.answers(outcome.value, index))) {
         state.acks++;
         if (state.acks >= item.required) {
-          const wonBySpare = state.spareReasons.get(nodeId);
-          finish(index, { acks: state.acks, failures: state.failures, spares: state.spares, ...(wonBySpare === undefined ? {} : { wonBySpare }) });
+          const wonBySpare = state.spares?.find((spare) => spare.nodeId === nodeId)?.reason;
+          const done = { acks: state.acks, failures: state.failures ?? NO_FAILURES, spares: sparesOf(state) };
+          finish(index, wonBySpare === undefined ? done : { ...done, wonBySpare });
         }
       } else {
-        state.failures.push(`${nodeId}: ${outcome.ok ? NOT_ANSWERED : describe(outcome.error)}`);
-        if (item.replicas.length - state.failures.length < item.required) {
+        const failures = (state.failures ??= []);
+        failures.push(`${nodeId}: ${outcome.ok ? NOT_ANSWERED : describe(outcome.error)}`);
+        if (item.replicas.length - failures.length < item.required) {
           // A transport gives up on its call at the same deadline; whichever timer fires
           // first, a quorum lost at the deadline is reported as the deadline.
           if (clock.nowMs() >= request.deadlineMs) {
-            finish(index, deadlineResult(state.acks, item.required, request.timeoutMs, state.failures, state.spares));
+            finish(index, deadlineResult(state.acks, item.required, request.timeoutMs, failures, sparesOf(state)));
             continue;
           }
-          const error = new QuorumNotMetError(state.acks, item.required, item.replicas.length, state.failures.join('; '));
-          finish(index, { acks: state.acks, error, failure: 'replicas_failed', failures: state.failures, spares: state.spares });
+          const error = new QuorumNotMetError(state.acks, item.required, item.replicas.length, failures.join('; '));
+          finish(index, { acks: state.acks, error, failure: 'replicas_failed', failures, spares: sparesOf(state) });
         } else needSpare.push(index);
       }
     }
@@ -276,7 +283,7 @@ function addTo(byNode: Map<string, number[]>, nodeId: string, index: number): vo
 /** How a reply that left a key out is named among a key's failures. */
 export const NOT_ANSWERED = 'NOT_ANSWERED';
 
-function deadlineResult(acks: number, required: number, timeoutMs: number, failures: readonly string[], spares: readonly SpareReason[] = []): FanoutItemResult {
+function deadlineResult(acks: number, required: number, timeoutMs: number, failures: readonly string[], spares: readonly SpareReason[] = NO_SPARES): FanoutItemResult {
   return { acks, error: new DeadlineExceededError(acks, required, timeoutMs), failure: 'deadline_exceeded', failures, spares };
 }
 
