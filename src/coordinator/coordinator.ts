@@ -61,6 +61,7 @@ import { isAnswer, type PeerLiveness } from '../replica/peer-liveness.js';
 import { errorCodeOf, fanOut, type FanoutItemResult, type ReplyOutcome } from './replica-fanout.js';
 import { nextChunkKeys } from './batch-get-chunks.js';
 import { ReplicaReadLatency } from './replica-read-latency.js';
+import { SpeculationBudget } from './speculation-budget.js';
 import { checkBatch, checkDeadlineMs, checkKey, checkTtlMs, checkValue, resolveQuorum } from './request-validation.js';
 import { isFromFuture } from '../replica/record-from-future.js';
 
@@ -180,6 +181,7 @@ export class Coordinator {
   private readonly liveness: PeerLiveness | undefined;
   private readonly hints: HintSink | undefined;
   private readonly readLatency = new ReplicaReadLatency();
+  private readonly speculationBudget = new SpeculationBudget();
   private inFlight = 0;
   private closing = false;
   /** Client calls, late replies and background repairs still running; close() waits for them. */
@@ -410,6 +412,7 @@ export class Coordinator {
     // asks all too, since a reply leaving a key out is no failure to replace
     // (docs/decisions/0175-reads-sized-to-the-quorum.md).
     const askAll = includeReplicas || answerBytesMax !== undefined;
+    if (!askAll) this.speculationBudget.earn();
     const replicaLists = keys.map((key) => this.readOrder(this.placementOf(key).natural));
     // Per key, every answer as it comes (late ones too), and whether a bounded reply left it out.
     const answers: Answer[][] = keys.map(() => []);
@@ -418,7 +421,7 @@ export class Coordinator {
       items: replicaLists.map((replicas) => (askAll ? { replicas, required: r } : { replicas, required: r, asked: r })),
       ...deadline,
       clock: this.time,
-      ...(askAll ? {} : { speculateAfterMs: this.speculationThresholdMs(replicaLists, r) }),
+      ...(askAll ? {} : { speculateAfterMs: this.speculationThresholdMs(replicaLists, r), maySpeculate: () => this.speculationBudget.trySpend() }),
       send: (nodeId, indices) =>
         this.timedRead(nodeId, indices, keys, deadline.deadlineMs, answerBytesMax === undefined ? undefined : Math.max(1, Math.ceil((answerBytesMax * indices.length) / keys.length))),
       ...(answerBytesMax === undefined ? {} : { answers: (reply: ReadReply, index: number) => reply.has(index) }),

@@ -74,6 +74,8 @@ export interface FanoutRequest<R> {
    * Absent: spares are asked only when a replica fails.
    */
   readonly speculateAfterMs?: number;
+  /** Asked when the speculation timer fires; false sends no spare (a speculation budget). */
+  maySpeculate?(): boolean;
   /** Sends one message to `nodeId` for the keys at `itemIndices` (ascending). */
   send(nodeId: string, itemIndices: readonly number[]): Promise<R>;
   /**
@@ -261,6 +263,7 @@ export function fanOut<R>(request: FanoutRequest<R>): Fanout<R> {
   const hasSpares = states.some((state, index) => state.asked < items[index]!.replicas.length);
   if (hasSpares && request.speculateAfterMs !== undefined && !settled) {
     speculationTimer = clock.setTimer(request.speculateAfterMs, () => {
+      if (request.maySpeculate !== undefined && !request.maySpeculate()) return;
       const open: number[] = [];
       states.forEach((state, index) => {
         if (state.result === undefined) open.push(index);

@@ -10,6 +10,7 @@ import { afterEach, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock/manual-clock.js';
 import { naturalOnly } from '../../src/coordinator/coordinator-config.js';
 import { SAMPLES_MIN } from '../../src/coordinator/replica-read-latency.js';
+import { SPECULATION_BURST, SPECULATION_RATIO } from '../../src/coordinator/speculation-budget.js';
 import { DeadlineExceededError, QuorumNotMetError } from '../../src/errors/errors.js';
 import { activeTimerCount } from '../support/active-timers.js';
 import { MemoryCluster } from '../support/memory-cluster.js';
@@ -127,6 +128,27 @@ describe('reads sized to the quorum', () => {
     assert.deepEqual(readsSent, ['node-1', 'node-2'], 'the spare at the observed p99 (4 ms), well before the ceiling');
     assert.ok(read.settled());
     await clock.advance(2_000);
+    await c.close();
+  });
+
+  it('bounds latency speculation when every read is slow: a burst, then one read in ten', async () => {
+    const { clock, metrics, cluster: c, coordinator } = cluster();
+    await coordinator.put(key, Buffer.from('v'), { w: 3 });
+    // Both peers slow: every read misses the threshold, and a spare would not help.
+    c.network.delay({ to: 'node-1', ms: 1_000 });
+    c.network.delay({ to: 'node-2', ms: 1_000 });
+    const reads = 100;
+    for (let i = 0; i < reads; i++) {
+      const read = watch(coordinator.get(key, { r: 2 }));
+      await clock.advance(1_000);
+      assert.ok(read.settled());
+    }
+    const speculated = metrics.speculativeReads.length;
+    // The burst is spent first; after it, one read in 1/ratio earns a speculation.
+    const allowed = SPECULATION_BURST + Math.floor(reads * SPECULATION_RATIO);
+    assert.ok(speculated <= allowed, `${speculated} speculative reads, at most ${allowed} allowed`);
+    assert.ok(speculated >= SPECULATION_BURST, `${speculated} speculative reads: the burst is used`);
+    assert.ok(speculated < reads / 2, 'far fewer than one per read');
     await c.close();
   });
 
