@@ -4,6 +4,11 @@
 // loopback on this machine. Prints a Markdown table with ratios and checks the targets
 // of issue 6 against the figures of this run; no peer figure is written down anywhere.
 //
+// When ghz is there (QKV_GHZ or PATH; scripts/ghz-env.sh builds it), etcd and the 3-node
+// quorumkv are also driven by ghz, the same Go load generator for both, at the same
+// concurrency, value size and duration, and a second table prints those ratios: the
+// first view measures each system with its own client, the second with one client.
+//
 // Each system is started just before its workloads and stopped right after, so idle
 // servers do not take CPU from the one being measured. Everything started is stopped on
 // success, on an error and on Ctrl-C, and the data directory (under the OS temp dir)
@@ -15,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { runBenchProcess } from './compare/bench-process.js';
 import { compareReport, type CompareResults, type MeasuredRun, type SystemKey } from './compare/compare-table.js';
 import { startEtcdCluster } from './compare/etcd-cluster.js';
+import { ghzBinary, runGhz, type GhzOperation, type GhzSummary, type GhzSystem } from './compare/ghz-run.js';
 import { ProcessGroup } from './compare/managed-process.js';
 import { startNoopServer } from './compare/noop-server.js';
 import { startQuorumKvCluster } from './compare/quorumkv-cluster.js';
@@ -38,6 +44,7 @@ const { values } = parseArgs({
     'json-out': { type: 'string' },
     'keep-data': { type: 'boolean', default: false },
     insecure: { type: 'boolean', default: false },
+    'no-ghz': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -45,9 +52,10 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`usage: npm run bench:compare -- [--duration 10s] [--warmup 2s] [--records 100000] [--value-bytes 100]
        [--concurrency 64] [--distribution zipfian|uniform] [--batch 100] [--only ${SYSTEMS.join(',')}]
-       [--cpu-prof-dir DIR] [--json-out FILE] [--keep-data] [--insecure]
+       [--cpu-prof-dir DIR] [--json-out FILE] [--keep-data] [--insecure] [--no-ghz]
 quorumkv runs with TLS and client certificates, as it does by default; --insecure runs it
-plaintext, to measure what TLS costs.`);
+plaintext, to measure what TLS costs. With ghz (QKV_GHZ or PATH; bash scripts/ghz-env.sh
+builds it) etcd and quorumkv are also driven by ghz; --no-ghz skips that view.`);
   process.exit(0);
 }
 
@@ -83,6 +91,64 @@ function runsOf(system: SystemKey): Array<{ row: string; args: string[] }> {
     case 'noop':
       return [{ row: 'put', args: ['--workload', 'write-only', '--no-load'] }, batch];
   }
+}
+
+const ghz = values['no-ghz'] ? undefined : ghzBinary();
+const GHZ_SYSTEMS: ReadonlyMap<SystemKey, GhzSystem> = new Map([
+  ['etcd', 'etcd'],
+  ['quorumkv', 'quorumkv'],
+]);
+
+/** Both ops through ghz against the system's first endpoint; puts first, so gets find the keys. */
+async function ghzRuns(system: GhzSystem, running: RunningSystem, systemDir: string): Promise<Map<GhzOperation, GhzSummary>> {
+  const results = new Map<GhzOperation, GhzSummary>();
+  const certsDir = running.clientArgs?.[0] === '--certs-dir' ? running.clientArgs[1] : undefined;
+  const tls = system === 'quorumkv' && certsDir !== undefined ? { caCert: join(certsDir, 'ca.crt'), cert: join(certsDir, 'client.admin.crt'), key: join(certsDir, 'client.admin.key'), serverName: 'localhost' } : undefined;
+  for (const operation of ['put', 'get'] as const) {
+    if (interrupted) break;
+    const summary = await runGhz({
+      ghz: ghz!,
+      system,
+      operation,
+      address: running.addresses[0]!,
+      concurrency: Number(values.concurrency),
+      durationSeconds: Math.max(1, Math.round(parseSeconds(values.duration))),
+      valueBytes: Number(values['value-bytes']),
+      dir: systemDir,
+      ...(tls === undefined ? {} : { tls }),
+      ...(system === 'quorumkv' ? { quorum: 2 } : {}),
+    });
+    results.set(operation, summary);
+    const errors = Object.keys(summary.errors).length > 0 ? `, errors ${JSON.stringify(summary.errors)}` : '';
+    console.error(`  ${running.name.padEnd(12)} ghz ${operation.padEnd(6)} ${String(summary.opsPerSecond).padStart(7)} ops/s  p50 ${summary.p50Ms.toFixed(1)} ms  p99 ${summary.p99Ms.toFixed(1)} ms${errors}`);
+  }
+  return results;
+}
+
+function parseSeconds(duration: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(duration.trim());
+  if (match === null) throw new Error(`--duration: not a duration: ${duration}`);
+  const amount = Number(match[1]);
+  return match[2] === 'ms' ? amount / 1000 : match[2] === 'm' ? amount * 60 : amount;
+}
+
+function ghzReport(results: ReadonlyMap<SystemKey, ReadonlyMap<GhzOperation, GhzSummary>>): string {
+  const lines = [
+    '',
+    `Both through ghz (${values.concurrency} concurrent calls, ${values['value-bytes']}-byte values, ${values.duration}, one endpoint each${values.insecure ? ', quorumkv plaintext' : ', quorumkv with TLS and a client certificate'}):`,
+    '',
+    '| op | etcd ×3 ops/s | p50 ms | p99 ms | quorumkv ×3 ops/s | p50 ms | p99 ms | quorumkv/etcd ops | quorumkv/etcd p99 |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const operation of ['put', 'get'] as const) {
+    const etcd = results.get('etcd')?.get(operation);
+    const qkv = results.get('quorumkv')?.get(operation);
+    const cells = (summary: GhzSummary | undefined): string[] =>
+      summary === undefined ? ['–', '–', '–'] : [`${summary.opsPerSecond}${Object.keys(summary.errors).length > 0 ? ' (errors)' : ''}`, summary.p50Ms.toFixed(2), summary.p99Ms.toFixed(2)];
+    const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? '–' : (a / b).toFixed(2));
+    lines.push(`| ${operation === 'put' ? 'Put' : 'Get / Range'} | ${[...cells(etcd), ...cells(qkv), ratio(qkv?.opsPerSecond, etcd?.opsPerSecond), ratio(qkv?.p99Ms, etcd?.p99Ms)].join(' | ')} |`);
+  }
+  return lines.join('\n');
 }
 
 const group = new ProcessGroup();
@@ -143,6 +209,8 @@ function targetArgs(system: SystemKey, running: RunningSystem): string[] {
 
 async function main(): Promise<number> {
   const results: CompareResults = new Map();
+  const ghzResults = new Map<SystemKey, Map<GhzOperation, GhzSummary>>();
+  if (ghz === undefined && !values['no-ghz']) console.error('bench:compare: ghz not found (QKV_GHZ or PATH; bash scripts/ghz-env.sh builds it): the ghz view is left out');
   console.error(`bench:compare: ${values.concurrency} clients, ${values['value-bytes']}-byte values, ${values.records} keys (${values.distribution}), ${values.duration} per run; data in ${dir}`);
   for (const system of SYSTEMS.filter((name) => only.includes(name))) {
     const running = await start(system);
@@ -168,14 +236,19 @@ async function main(): Promise<number> {
         const cpu = cpuSeconds === undefined || summary.all.operations === 0 ? '' : `  server CPU ${((cpuSeconds * 1e6) / summary.all.operations).toFixed(0)} µs/op`;
         console.error(`  ${running.name.padEnd(12)} ${run.row.padEnd(10)} ${String(summary.opsPerSecond).padStart(7)} ops/s  p99 ${summary.all.latency.p99Ms.toFixed(1)} ms${cpu}${load}${errors}`);
       }
+      const ghzSystem = GHZ_SYSTEMS.get(system);
+      if (ghz !== undefined && ghzSystem !== undefined && !interrupted) ghzResults.set(system, await ghzRuns(ghzSystem, running, join(dir, system)));
     } finally {
       await running.stop();
     }
   }
   const report = compareReport(results, Number(values.batch));
   console.log(report);
+  if (ghzResults.size > 0) console.log(ghzReport(ghzResults));
   if (values['json-out'] !== undefined) {
-    writeFileSync(values['json-out'], JSON.stringify(Object.fromEntries([...results].map(([key, rows]) => [key, Object.fromEntries(rows)])), null, 2));
+    const own = Object.fromEntries([...results].map(([key, rows]) => [key, Object.fromEntries(rows)]));
+    const viaGhz = Object.fromEntries([...ghzResults].map(([key, rows]) => [key, Object.fromEntries(rows)]));
+    writeFileSync(values['json-out'], JSON.stringify({ ...own, ghz: viaGhz }, null, 2));
   }
   return 0;
 }

@@ -58,6 +58,7 @@ export const TIERS = {
     'test/kv/',
     'test/bench/bench-command.test.ts',
     'test/bench/peer-targets.test.ts',
+    'test/bench/ghz-harness.test.ts',
     'test/cli/',
     'test/metrics/',
     'test/node/',

@@ -140,6 +140,15 @@ export const COORDINATOR_IN_FLIGHT_REQUESTS_CEILING = 100_000;
 export const WRITE_TIMEOUT_MS_DEFAULT = 2_000;
 /** How long a read waits for its R replies when the client gives no deadline. */
 export const READ_TIMEOUT_MS_DEFAULT = 5_000;
+/**
+ * A read sized to its quorum asks one spare replica once the first R have been silent
+ * for their observed p99 read latency, but never sooner than the floor (loopback and LAN
+ * reads can be sub-millisecond, and a spare on every scheduling hiccup doubles the reads)
+ * nor later than the ceiling (a replica that just stalled must not hold reads up long).
+ * docs/decisions/0175-reads-sized-to-the-quorum.md.
+ */
+export const READ_SPECULATION_FLOOR_MS_DEFAULT = 5;
+export const READ_SPECULATION_CEILING_MS_DEFAULT = 50;
 /** No request waits longer than this, whatever deadline the client asks for. */
 export const REQUEST_TIMEOUT_MS_CEILING = 60_000;
 /** Longest TTL a write may ask for (100 years); keeps expiry times exact in a double. */

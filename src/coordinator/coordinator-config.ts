@@ -11,6 +11,8 @@ import {
   COORDINATOR_IN_FLIGHT_REQUESTS_DEFAULT,
   KEY_BYTES_MAX_CEILING,
   KEY_BYTES_MAX_DEFAULT,
+  READ_SPECULATION_CEILING_MS_DEFAULT,
+  READ_SPECULATION_FLOOR_MS_DEFAULT,
   READ_TIMEOUT_MS_DEFAULT,
   REPLICATION_FACTOR_MAX,
   REQUEST_TIMEOUT_MS_CEILING,
@@ -53,6 +55,12 @@ export interface CoordinatorConfig {
   readonly writeTimeoutMs?: number;
   /** Read deadline when the client gives none. */
   readonly readTimeoutMs?: number;
+  /**
+   * Reads ask R replicas and one spare after this replica's p99 read latency, clamped
+   * to [floor, ceiling] (docs/decisions/0175-reads-sized-to-the-quorum.md).
+   */
+  readonly readSpeculationFloorMs?: number;
+  readonly readSpeculationCeilingMs?: number;
   /** Repair stale replicas seen by reads (docs/decisions/0020-read-repair.md); default on. */
   readonly readRepair?: boolean;
   /** Calls in flight before new ones are refused with OVERLOADED. */
@@ -109,6 +117,8 @@ export function resolveCoordinatorConfig(config: CoordinatorConfig): ResolvedCoo
     readQuorum: config.readQuorum ?? majority(n),
     writeTimeoutMs: config.writeTimeoutMs ?? WRITE_TIMEOUT_MS_DEFAULT,
     readTimeoutMs: config.readTimeoutMs ?? READ_TIMEOUT_MS_DEFAULT,
+    readSpeculationFloorMs: config.readSpeculationFloorMs ?? READ_SPECULATION_FLOOR_MS_DEFAULT,
+    readSpeculationCeilingMs: config.readSpeculationCeilingMs ?? READ_SPECULATION_CEILING_MS_DEFAULT,
     readRepair: config.readRepair ?? true,
     inFlightRequestsMax: config.inFlightRequestsMax ?? COORDINATOR_IN_FLIGHT_REQUESTS_DEFAULT,
     keyBytesMax: config.keyBytesMax ?? KEY_BYTES_MAX_DEFAULT,
@@ -120,6 +130,8 @@ export function resolveCoordinatorConfig(config: CoordinatorConfig): ResolvedCoo
   checkInteger('readQuorum', resolved.readQuorum, 1, n);
   checkInteger('writeTimeoutMs', resolved.writeTimeoutMs, 1, REQUEST_TIMEOUT_MS_CEILING);
   checkInteger('readTimeoutMs', resolved.readTimeoutMs, 1, REQUEST_TIMEOUT_MS_CEILING);
+  checkInteger('readSpeculationCeilingMs', resolved.readSpeculationCeilingMs, 0, REQUEST_TIMEOUT_MS_CEILING);
+  checkInteger('readSpeculationFloorMs', resolved.readSpeculationFloorMs, 0, resolved.readSpeculationCeilingMs);
   checkInteger('inFlightRequestsMax', resolved.inFlightRequestsMax, 1, COORDINATOR_IN_FLIGHT_REQUESTS_CEILING);
   checkInteger('keyBytesMax', resolved.keyBytesMax, 1, KEY_BYTES_MAX_CEILING);
   checkInteger('valueBytesMax', resolved.valueBytesMax, 0, VALUE_BYTES_MAX_CEILING);

@@ -1,9 +1,10 @@
 // The metrics port of the coordinator. The core only reports what happened; the node
 // implements this with prom-client (qkv_coordinator_request_duration_seconds,
 // qkv_coordinator_acks, qkv_replica_requests_total, qkv_quorum_failures_total,
-// qkv_read_repairs_total) so the core never imports a metrics library. Every label value
+// qkv_read_repairs_total, qkv_speculative_reads_total, qkv_speculative_reads_won_total) so the core never imports a metrics library. Every label value
 // here comes from a small fixed set or from the node ids of the cluster, never from keys.
 import type { ErrorCode } from '../errors/errors.js';
+import type { SpareReason } from './replica-fanout.js';
 
 export type CoordinatorOp = 'put' | 'get' | 'delete' | 'batch_put' | 'batch_get';
 
@@ -34,6 +35,10 @@ export interface CoordinatorMetrics {
   quorumFailure(labels: { op: CoordinatorOp; reason: QuorumFailureReason }): void;
   /** Records sent to stale replicas by read repair. */
   readRepairs(records: number): void;
+  /** A read asked one spare replica for one key: the first R were slow ('latency') or one failed. */
+  speculativeRead(labels: { reason: SpareReason }): void;
+  /** That spare's reply completed the key's quorum. */
+  speculativeReadWon(labels: { reason: SpareReason }): void;
 }
 
 const ignore = (): void => {};
@@ -44,4 +49,6 @@ export const noopCoordinatorMetrics: CoordinatorMetrics = {
   replicaRequest: ignore,
   quorumFailure: ignore,
   readRepairs: ignore,
+  speculativeRead: ignore,
+  speculativeReadWon: ignore,
 };

@@ -60,6 +60,8 @@ import {
 import { isAnswer, type PeerLiveness } from '../replica/peer-liveness.js';
 import { errorCodeOf, fanOut, type FanoutItemResult, type ReplyOutcome } from './replica-fanout.js';
 import { nextChunkKeys } from './batch-get-chunks.js';
+import { ReplicaReadLatency } from './replica-read-latency.js';
+import { SpeculationBudget } from './speculation-budget.js';
 import { checkBatch, checkDeadlineMs, checkKey, checkTtlMs, checkValue, resolveQuorum } from './request-validation.js';
 import { isFromFuture } from '../replica/record-from-future.js';
 
@@ -155,6 +157,9 @@ interface Deadline {
 interface ReadItem {
   readonly replicas: readonly string[];
   readonly quorum: FanoutItemResult;
+  readonly inHand: readonly Answer[];
+  /** A reply bounded in bytes left this key out. */
+  readonly leftOut: boolean;
   readonly newest: KvRecord | undefined;
   /** Nodes already sent `newest` by the blocking repair; the background pass skips them. */
   readonly repairedNodes: Set<string>;
@@ -175,6 +180,8 @@ export class Coordinator {
   private readonly wallClock: () => number;
   private readonly liveness: PeerLiveness | undefined;
   private readonly hints: HintSink | undefined;
+  private readonly readLatency = new ReplicaReadLatency();
+  private readonly speculationBudget = new SpeculationBudget();
   private inFlight = 0;
   private closing = false;
   /** Client calls, late replies and background repairs still running; close() waits for them. */
@@ -400,37 +407,53 @@ export class Coordinator {
     deadline: Deadline,
     answerBytesMax?: number,
   ): Promise<BatchGetItemResult[]> {
-    const replicaLists = keys.map((key) => this.placementOf(key).natural);
+    // Each key asks R of its replicas, the local one first, unless the caller wants every
+    // replica's view (include_replicas) or R = N anyway; a bounded read (answerBytesMax)
+    // asks all too, since a reply leaving a key out is no failure to replace
+    // (docs/decisions/0175-reads-sized-to-the-quorum.md).
+    const askAll = includeReplicas || answerBytesMax !== undefined;
+    if (!askAll) this.speculationBudget.earn();
+    const replicaLists = keys.map((key) => this.readOrder(this.placementOf(key).natural));
+    // Per key, every answer as it comes (late ones too), and whether a bounded reply left it out.
+    const answers: Answer[][] = keys.map(() => []);
+    const leftOutBy: boolean[] = keys.map(() => false);
     const fanout = fanOut<ReadReply>({
-      items: replicaLists.map((replicas) => ({ replicas, required: r })),
+      items: replicaLists.map((replicas) => (askAll ? { replicas, required: r } : { replicas, required: r, asked: r })),
       ...deadline,
       clock: this.time,
+      ...(askAll ? {} : { speculateAfterMs: this.speculationThresholdMs(replicaLists, r), maySpeculate: () => this.speculationBudget.trySpend() }),
       send: (nodeId, indices) =>
-        this.sendRead(nodeId, indices, keys, deadline.deadlineMs, answerBytesMax === undefined ? undefined : Math.max(1, Math.ceil((answerBytesMax * indices.length) / keys.length))),
+        this.timedRead(nodeId, indices, keys, deadline.deadlineMs, answerBytesMax === undefined ? undefined : Math.max(1, Math.ceil((answerBytesMax * indices.length) / keys.length))),
       ...(answerBytesMax === undefined ? {} : { answers: (reply: ReadReply, index: number) => reply.has(index) }),
-      onReply: (nodeId, outcome) => {
+      onReply: (nodeId, outcome, _late, indices) => {
         this.observeReply('read', nodeId, outcome);
+        for (const i of indices) {
+          if (!outcome.ok) answers[i]!.push({ nodeId, ok: false, error: outcome.error });
+          else if (outcome.value.has(i)) answers[i]!.push({ nodeId, ok: true, record: outcome.value.get(i) });
+          else leftOutBy[i] = true;
+        }
         // Stamps seen on reads move the clock, so a later write here sorts after them.
         if (outcome.ok) for (const record of outcome.value.values()) if (record !== undefined) this.observeRead(nodeId, record);
       },
     });
-    const { items: quorums, replies } = await fanout.quorum;
-    const items: ReadItem[] = keys.map((_key, i) => ({
-      replicas: replicaLists[i]!,
-      quorum: quorums[i]!,
-      newest: this.newestOf(answersOf(i, replicaLists[i]!, replies)),
-      repairedNodes: new Set(),
-    }));
-    const repairFailures = this.config.readRepair ? await this.repairBeforeAnswer(items, replies, r, deadline) : new Map();
-    if (this.config.readRepair) this.track(fanout.complete.then((all) => this.repairInBackground(items, all)));
+    const { items: quorums } = await fanout.quorum;
+    const items: ReadItem[] = keys.map((_key, i) => {
+      const quorum = quorums[i]!;
+      for (const reason of quorum.spares) this.metrics.speculativeRead({ reason });
+      if (quorum.wonBySpare !== undefined) this.metrics.speculativeReadWon({ reason: quorum.wonBySpare });
+      const inHand = answers[i]!.slice();
+      return { replicas: replicaLists[i]!, quorum, inHand, leftOut: leftOutBy[i]!, newest: this.newestOf(inHand), repairedNodes: new Set() };
+    });
+    const repairFailures = this.config.readRepair ? await this.repairBeforeAnswer(items, r, deadline) : new Map();
+    if (this.config.readRepair) this.track(fanout.complete.then(() => this.repairInBackground(items, answers)));
     else this.track(fanout.complete);
 
     const nowMs = this.wallClock();
     return items.map((item, i) => {
-      const answers = answersOf(i, item.replicas, replies);
+      const answers = item.inHand;
       const acks = answers.filter((answer) => answer.ok).length;
       // Left out by a bounded reply and short of its quorum (before the deadline): not read.
-      if (item.quorum.error !== undefined && item.quorum.failure !== 'deadline_exceeded' && answerBytesMax !== undefined && leftOut(i, item.replicas, replies)) {
+      if (item.quorum.error !== undefined && item.quorum.failure !== 'deadline_exceeded' && answerBytesMax !== undefined && item.leftOut) {
         return { ok: false, error: new ResponseTooLargeError(answerBytesMax), acks };
       }
       this.metrics.acks({ op }, acks);
@@ -449,16 +472,11 @@ export class Coordinator {
    * the read answers, so that at least R replicas hold what the read returns (a later
    * quorum read cannot go back to an older value). Returns the keys whose repair failed.
    */
-  private async repairBeforeAnswer(
-    items: readonly ReadItem[],
-    replies: ReadonlyMap<string, ReplyOutcome<ReadReply>>,
-    r: number,
-    deadline: Deadline,
-  ): Promise<Map<number, QkvError>> {
+  private async repairBeforeAnswer(items: readonly ReadItem[], r: number, deadline: Deadline): Promise<Map<number, QkvError>> {
     const repairs: Array<{ item: number; stale: string[]; holders: number }> = [];
     items.forEach((item, i) => {
       if (item.quorum.error !== undefined || item.newest === undefined) return;
-      const answers = answersOf(i, item.replicas, replies).filter((answer) => answer.ok);
+      const answers = item.inHand.filter((answer) => answer.ok);
       const stale = answers.filter((answer) => isStale(answer.record, item.newest!)).map((answer) => answer.nodeId);
       if (stale.length > 0) repairs.push({ item: i, stale, holders: answers.length - stale.length });
     });
@@ -492,13 +510,14 @@ export class Coordinator {
   }
 
   /**
-   * Once every replica has answered, sends the newest version seen to each replica that
-   * answered with an older one, late repliers included. Nobody waits for this.
+   * Once every replica asked has answered, sends the newest version seen to each one that
+   * answered with an older one, late repliers included. Nobody waits for this. Replicas
+   * not asked are left to anti-entropy.
    */
-  private async repairInBackground(items: readonly ReadItem[], replies: ReadonlyMap<string, ReplyOutcome<ReadReply>>): Promise<void> {
+  private async repairInBackground(items: readonly ReadItem[], allAnswers: ReadonlyArray<readonly Answer[]>): Promise<void> {
     const perNode = new Map<string, KvRecord[]>();
     items.forEach((item, i) => {
-      const answers = answersOf(i, item.replicas, replies).filter((answer) => answer.ok);
+      const answers = allAnswers[i]!.filter((answer) => answer.ok);
       const newest = this.newestOf(answers);
       if (newest === undefined) return;
       // A late reply newer than what the blocking repair sent makes every earlier repair
@@ -634,6 +653,49 @@ export class Coordinator {
     return new Map(records.map((record, p) => [indices[p]!, record]));
   }
 
+  /** sendRead, with the time a successful reply took recorded for the speculation threshold. */
+  private async timedRead(nodeId: string, indices: readonly number[], keys: readonly Buffer[], deadlineMs: number, answerBytesMax?: number): Promise<ReadReply> {
+    const startedMs = this.time.nowMs();
+    const reply = await this.sendRead(nodeId, indices, keys, deadlineMs, answerBytesMax);
+    this.readLatency.record(nodeId, this.time.nowMs() - startedMs);
+    return reply;
+  }
+
+  /**
+   * The order a read asks a key's replicas in: this node's own replica first (no network
+   * hop), then the peers the failure detector thinks are up, then those it marks down, each
+   * group in preference-list order. The first R are asked; the rest are spares.
+   */
+  private readOrder(natural: readonly string[]): readonly string[] {
+    const self = this.config.nodeId;
+    const liveness = this.liveness;
+    let needsReorder = false;
+    for (let i = 0; i < natural.length; i++) {
+      const nodeId = natural[i]!;
+      if ((nodeId === self && i > 0) || (liveness !== undefined && nodeId !== self && liveness.isDown(nodeId))) needsReorder = true;
+    }
+    if (!needsReorder) return natural;
+    const local = natural.filter((nodeId) => nodeId === self);
+    const up = natural.filter((nodeId) => nodeId !== self && !(liveness?.isDown(nodeId) ?? false));
+    const down = natural.filter((nodeId) => nodeId !== self && (liveness?.isDown(nodeId) ?? false));
+    return [...local, ...up, ...down];
+  }
+
+  /** How long a read waits for its first R replicas before asking a spare: the slowest one's threshold. */
+  private speculationThresholdMs(replicaLists: ReadonlyArray<readonly string[]>, r: number): number {
+    let thresholdMs = 0;
+    const seen = new Set<string>();
+    for (const replicas of replicaLists) {
+      for (let k = 0; k < r && k < replicas.length; k++) {
+        const nodeId = replicas[k]!;
+        if (seen.has(nodeId)) continue;
+        seen.add(nodeId);
+        thresholdMs = Math.max(thresholdMs, this.readLatency.thresholdMs(nodeId, this.config.readSpeculationFloorMs, this.config.readSpeculationCeilingMs));
+      }
+    }
+    return thresholdMs;
+  }
+
   private observeReply(op: ReplicaOp, peer: string, outcome: ReplyOutcome<unknown>): void {
     const result: Outcome = outcome.ok ? 'ok' : errorCodeOf(outcome.error);
     this.metrics.replicaRequest({ op, peer, result });
@@ -722,27 +784,6 @@ interface Answer {
   readonly ok: boolean;
   readonly record?: KvRecord;
   readonly error?: unknown;
-}
-
-function answersOf(item: number, replicas: readonly string[], replies: ReadonlyMap<string, ReplyOutcome<ReadReply>>): Answer[] {
-  const answers: Answer[] = [];
-  for (const nodeId of replicas) {
-    const outcome = replies.get(nodeId);
-    if (outcome === undefined) continue;
-    // A reply bounded in bytes may have left this key out: no answer from that node.
-    if (outcome.ok) {
-      if (outcome.value.has(item)) answers.push({ nodeId, ok: true, record: outcome.value.get(item) });
-    } else answers.push({ nodeId, ok: false, error: outcome.error });
-  }
-  return answers;
-}
-
-/** Some replica answered the read but left this key out (its reply was bounded in bytes). */
-function leftOut(item: number, replicas: readonly string[], replies: ReadonlyMap<string, ReplyOutcome<ReadReply>>): boolean {
-  return replicas.some((nodeId) => {
-    const outcome = replies.get(nodeId);
-    return outcome !== undefined && outcome.ok && !outcome.value.has(item);
-  });
 }
 
 function isStale(held: KvRecord | undefined, newest: KvRecord): boolean {

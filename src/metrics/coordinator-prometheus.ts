@@ -11,6 +11,7 @@ import type {
   QuorumFailureReason,
   ReplicaOp,
 } from '../coordinator/coordinator-metrics.js';
+import type { SpareReason } from '../coordinator/replica-fanout.js';
 
 /** From 0.5 ms (a local quorum) to 10 s (past every default deadline). */
 export const REQUEST_DURATION_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -23,6 +24,8 @@ export class PrometheusCoordinatorMetrics implements CoordinatorMetrics {
   private readonly replicaRequests: Counter<'op' | 'peer' | 'result'>;
   private readonly quorumFailures: Counter<'op' | 'reason'>;
   private readonly repairs: Counter;
+  private readonly speculative: Counter<'reason'>;
+  private readonly speculativeWon: Counter<'reason'>;
 
   constructor(registry: Registry) {
     this.duration = new Histogram({
@@ -56,6 +59,18 @@ export class PrometheusCoordinatorMetrics implements CoordinatorMetrics {
       help: 'Records sent to stale replicas by read repair.',
       registers: [registry],
     });
+    this.speculative = new Counter({
+      name: 'qkv_speculative_reads_total',
+      help: 'Keys for which a read asked one replica beyond R, by reason: latency (the first R were slower than their p99) or failure (one of them failed).',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.speculativeWon = new Counter({
+      name: 'qkv_speculative_reads_won_total',
+      help: 'Speculative replica reads whose reply completed the read quorum, by reason.',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
   }
 
   requestDuration(labels: { op: CoordinatorOp; quorum: number; outcome: Outcome }, seconds: number): void {
@@ -76,5 +91,13 @@ export class PrometheusCoordinatorMetrics implements CoordinatorMetrics {
 
   readRepairs(records: number): void {
     this.repairs.inc(records);
+  }
+
+  speculativeRead(labels: { reason: SpareReason }): void {
+    this.speculative.inc({ reason: labels.reason });
+  }
+
+  speculativeReadWon(labels: { reason: SpareReason }): void {
+    this.speculativeWon.inc({ reason: labels.reason });
   }
 }

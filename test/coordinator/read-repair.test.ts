@@ -42,7 +42,8 @@ it('heals a stale replica among the replies before answering', async () => {
 it('repairs a replica that answers after the read returned, in the background', async () => {
   const { cluster, coordinator, metrics, v2 } = await clusterWithStaleReplica();
   cluster.network.delay({ to: 'node-2', ms: 20 });
-  const read = await coordinator.get(key, { r: 2 });
+  // include_replicas asks every replica (an R-sized read would not ask node-2 at all).
+  const read = await coordinator.get(key, { r: 2, includeReplicas: true });
   assert.deepEqual(read.record?.value, Buffer.from('v2'));
   assert.deepEqual(cluster.node('node-2').engine.get(key)?.value, Buffer.from('v1'), 'not yet: node-2 had not answered');
   await cluster.settle();
@@ -88,7 +89,8 @@ it('a late reply newer than the answer is spread to the replicas that answered f
   await cluster.node('node-1').engine.apply([older]);
   await cluster.node('node-2').engine.apply([newer]);
   cluster.network.delay({ to: 'node-2', ms: 20 });
-  const read = await coordinator.get(key, { r: 2 });
+  // include_replicas asks every replica (an R-sized read would not ask node-2 at all).
+  const read = await coordinator.get(key, { r: 2, includeReplicas: true });
   assert.deepEqual(read.record?.value, Buffer.from('old'), 'R=2 answered from the two replicas it heard first');
   await cluster.settle();
   for (const [id, held] of Object.entries(cluster.holdings(key))) assert.deepEqual(held?.value, Buffer.from('new'), `${id} converged`);

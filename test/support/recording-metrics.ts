@@ -1,6 +1,7 @@
 // A CoordinatorMetrics that keeps every observation, so tests can assert what the
 // coordinator reported (late acks, repairs, failure reasons) without a metrics library.
 import type { CoordinatorMetrics, CoordinatorOp, Outcome, QuorumFailureReason, ReplicaOp } from '../../src/coordinator/coordinator-metrics.js';
+import type { SpareReason } from '../../src/coordinator/replica-fanout.js';
 
 export class RecordingMetrics implements CoordinatorMetrics {
   readonly requests: Array<{ op: CoordinatorOp; quorum: number; outcome: Outcome; seconds: number }> = [];
@@ -8,6 +9,8 @@ export class RecordingMetrics implements CoordinatorMetrics {
   readonly replicaRequests: Array<{ op: ReplicaOp; peer: string; result: Outcome }> = [];
   readonly quorumFailures: Array<{ op: CoordinatorOp; reason: QuorumFailureReason }> = [];
   repairs = 0;
+  readonly speculativeReads: SpareReason[] = [];
+  readonly speculativeReadsWon: SpareReason[] = [];
 
   requestDuration(labels: { op: CoordinatorOp; quorum: number; outcome: Outcome }, seconds: number): void {
     this.requests.push({ ...labels, seconds });
@@ -27,5 +30,13 @@ export class RecordingMetrics implements CoordinatorMetrics {
 
   readRepairs(records: number): void {
     this.repairs += records;
+  }
+
+  speculativeRead(labels: { reason: SpareReason }): void {
+    this.speculativeReads.push(labels.reason);
+  }
+
+  speculativeReadWon(labels: { reason: SpareReason }): void {
+    this.speculativeReadsWon.push(labels.reason);
   }
 }
