@@ -17,6 +17,7 @@
 // overridden by a stale view: the StatefulSet resize is a JSON patch that first tests
 // the replicas it was decided from, and the status patch carries the resource's
 // resourceVersion (a conflict means: look again).
+import { hostname } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../logging/logger.js';
 import { CLUSTER_GROUP, CLUSTER_PLURAL, CLUSTER_VERSION } from '../kubernetes/cluster-spec.js';
@@ -25,11 +26,13 @@ import { condition, mergeConditions, type Condition } from '../kubernetes/status
 import { CONTROLLER_STATUS_CALLS_IN_FLIGHT_MAX, KUBE_WATCH_OBJECTS_MAX, REPLICATION_FACTOR_DEFAULT } from '../limits.js';
 import type { Readiness } from '../metrics/metrics-http-server.js';
 import { NO_CONTROLLER_METRICS, type ControllerMetrics } from './controller-metrics.js';
+import { ClusterEventRecorder } from './cluster-events.js';
 import type { NodeAdmin } from './node-admin.js';
 import { ordinalOf, planScale, type NodeProbe, type PodView, type ScaleObservation, type ScalePlan } from './scale-plan.js';
 import { WakeableSleep } from '../kubernetes/wakeable-sleep.js';
 
 export const SCALING_CONDITION = 'Scaling';
+const CLUSTER_KIND = 'QuorumKVCluster';
 
 const WARNING_REASONS: ReadonlySet<string> = new Set(['DecommissionFailed', 'CleanupFailed', 'NodeUnreachable', 'WrongNode', 'BelowReplicationFactor']);
 
@@ -49,7 +52,7 @@ export interface ScaleControllerOptions {
 }
 
 interface ClusterObject {
-  readonly metadata?: { readonly name?: string; readonly resourceVersion?: string; readonly generation?: number };
+  readonly metadata?: { readonly name?: string; readonly uid?: string; readonly resourceVersion?: string; readonly generation?: number };
   readonly spec?: { readonly replicas?: unknown; readonly replicationFactor?: unknown };
   readonly status?: { readonly replicas?: number; readonly scaling?: unknown; readonly conditions?: readonly Condition[] };
 }
@@ -78,6 +81,7 @@ export class ScaleController {
   private readonly core: k8s.CoreV1Api;
   private readonly watch: ListWatch<ClusterObject>;
   private readonly metrics: ControllerMetrics;
+  private readonly events: ClusterEventRecorder;
   private running: Promise<void> | undefined;
   private stopped = false;
   private lookAgain = false;
@@ -94,6 +98,7 @@ export class ScaleController {
     this.apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
     this.core = kubeConfig.makeApiClient(k8s.CoreV1Api);
     this.metrics = options.metrics ?? NO_CONTROLLER_METRICS;
+    this.events = new ClusterEventRecorder(this.core, options.logger, hostname());
     const base = { group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace, plural: CLUSTER_PLURAL };
     this.watch = new ListWatch<ClusterObject>({
       kubeConfig,
@@ -303,10 +308,17 @@ export class ScaleController {
     const { plan } = outcome;
     this.metrics.replicas(integerOrUndefined(cluster.spec?.replicas), outcome.statefulSetReplicas);
     this.metrics.scaling(plan.scaling);
+    const warn = WARNING_REASONS.has(plan.reason);
+    // An Event for every step (a new reason) and every failure (a warning on every look,
+    // which the recorder counts as repeats of one Event); progress within a step (new
+    // figures on every look) stays in the status and the debug log.
+    if (warn || plan.reason !== this.lastReason) {
+      const involved = { apiVersion: `${CLUSTER_GROUP}/${CLUSTER_VERSION}`, kind: CLUSTER_KIND, namespace, name: clusterResource, uid: cluster.metadata?.uid };
+      await this.events.record(involved, warn ? 'Warning' : 'Normal', plan.reason, plan.message);
+    }
     const logKey = `${plan.reason} ${plan.message}`;
     if (logKey !== this.lastLogged) {
       const fields = { cluster: clusterResource, reason: plan.reason, scaling: plan.scaling, statefulSetReplicas: outcome.statefulSetReplicas, desiredReplicas: cluster.spec?.replicas };
-      const warn = WARNING_REASONS.has(plan.reason);
       // A new reason, or a new failure, is news; progress while streaming (the same
       // reason with new figures on every look) is debug.
       if (warn) logger.warn(fields, plan.message);
