@@ -92,8 +92,8 @@ describe('scale controller (real API server, helm chart, qkv controller process)
       return this.nodes.get(ordinal) ?? assert.fail(`no member ${ordinal}`);
     }
 
-    async setUp(options: { replicas: number; replicationFactor: number; members: number }): Promise<void> {
-      await this.install(['--set', `replicas=${options.replicas}`, '--set', `cluster.replicationFactor=${options.replicationFactor}`]);
+    async setUp(options: { replicas: number; replicationFactor: number; members: number; values?: readonly string[] }): Promise<void> {
+      await this.install(['--set', `replicas=${options.replicas}`, '--set', `cluster.replicationFactor=${options.replicationFactor}`, ...(options.values ?? [])]);
       for (let ordinal = 0; ordinal < options.members; ordinal += 1) {
         const name = `${FULLNAME}-${ordinal}`;
         this.nodes.set(ordinal, await ScriptedAdminNode.start(name, this.ip(ordinal), grpcPort, this.events, certs.nodeDirs.get(name)));
@@ -377,6 +377,81 @@ describe('scale controller (real API server, helm chart, qkv controller process)
       }
     } finally {
       await cluster.tearDown();
+    }
+  });
+
+  test('a larger persistence.size: helm upgrade keeps the StatefulSet template and the controller raises every claim', async () => {
+    // No volume provisioner runs here, so nothing is really expanded: the test plays the
+    // StatefulSet controller's part (a bound claim per member, from the template) and
+    // checks what the API server holds. Its PersistentVolumeClaimResize admission does
+    // run: it allows a larger request only on a bound claim whose StorageClass has
+    // allowVolumeExpansion, and the test has one claim that does not.
+    const cluster = new Harness('volumes', 110);
+    const core = server.kubeConfig().makeApiClient(k8s.CoreV1Api);
+    const storage = server.kubeConfig().makeApiClient(k8s.StorageV1Api);
+    const expandable = 'qkv-test-expandable';
+    const fixed = 'qkv-test-fixed';
+    try {
+      for (const [name, allowVolumeExpansion] of [[expandable, true], [fixed, false]] as const) {
+        await storage.createStorageClass({ body: { metadata: { name }, provisioner: 'quorumkv.io/test-no-provisioner', allowVolumeExpansion } });
+      }
+      await cluster.setUp({ replicas: 3, replicationFactor: 3, members: 3, values: ['--set', `persistence.storageClassName=${expandable}`, '--set', 'persistence.size=1Gi'] });
+      const template = (await cluster.apps.readNamespacedStatefulSet({ name: FULLNAME, namespace: cluster.namespace })).spec!.volumeClaimTemplates![0]!;
+      // The members' claims, as the StatefulSet controller makes them, and a claim kept
+      // from a removed member (ordinal 3) made under a class that does not expand.
+      for (const ordinal of [0, 1, 2, 3]) {
+        const name = `data-${FULLNAME}-${ordinal}`;
+        await core.createNamespacedPersistentVolumeClaim({
+          namespace: cluster.namespace,
+          body: { metadata: { name, labels: template.metadata!.labels }, spec: { ...template.spec!, storageClassName: ordinal === 3 ? fixed : expandable } },
+        });
+        await core.patchNamespacedPersistentVolumeClaimStatus(
+          { name, namespace: cluster.namespace, body: { status: { phase: 'Bound', capacity: { storage: '1Gi' } } } },
+          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+        );
+      }
+      await cluster.waitForScaling('Stable');
+      const claims = async (): Promise<Record<string, string>> => {
+        const list = await core.listNamespacedPersistentVolumeClaim({ namespace: cluster.namespace });
+        return Object.fromEntries(list.items.map((claim) => [claim.metadata!.name!, String(claim.spec!.resources!.requests!.storage)]));
+      };
+      assert.deepEqual(Object.values(await claims()), ['1Gi', '1Gi', '1Gi', '1Gi'], 'nothing changes while the size is the same');
+
+      // The user's path: helm upgrade with a larger size. The StatefulSet's template is
+      // immutable, so the chart keeps it; the resource carries the new size.
+      await helm(['upgrade', RELEASE, CHART, '--namespace', cluster.namespace, '--kubeconfig', server.kubeconfigPath, '--reuse-values', '--set', 'persistence.size=2Gi']);
+      const kept = (await cluster.apps.readNamespacedStatefulSet({ name: FULLNAME, namespace: cluster.namespace })).spec!.volumeClaimTemplates![0]!;
+      assert.equal(String(kept.spec!.resources!.requests!.storage), '1Gi');
+      const spec = ((await cluster.custom.getNamespacedCustomObject({ ...cluster.base, name: FULLNAME })) as { spec: { persistence: { size: string } } }).spec;
+      assert.equal(spec.persistence.size, '2Gi');
+
+      const expected = { [`data-${FULLNAME}-0`]: '2Gi', [`data-${FULLNAME}-1`]: '2Gi', [`data-${FULLNAME}-2`]: '2Gi', [`data-${FULLNAME}-3`]: '1Gi' };
+      let seen: Record<string, string> = {};
+      await eventually(async () => {
+        seen = await claims();
+        return JSON.stringify(seen) === JSON.stringify(expected);
+      }, () => `${JSON.stringify(seen)}\n${cluster.show()}`);
+      let events: k8s.CoreV1Event[] = [];
+      await eventually(async () => {
+        events = await cluster.clusterEvents();
+        return events.some((event) => event.reason === 'VolumeExpansionFailed' && (event.count ?? 0) >= 2);
+      }, () => JSON.stringify(events.map((event) => [event.type, event.reason, event.count, event.message])));
+      const expanding = events.filter((event) => event.reason === 'ExpandingVolume');
+      assert.deepEqual(expanding.map((event) => [event.type, /claim (\S+):/.exec(String(event.message))?.[1]]).sort(), [0, 1, 2].map((ordinal) => ['Normal', `data-${FULLNAME}-${ordinal}`]));
+      assert.match(String(expanding[0]!.message), /from 1Gi to 2Gi/);
+      const refused = events.filter((event) => event.reason === 'VolumeExpansionFailed');
+      assert.equal(refused.length, 1, 'a refusal on every look is one Event with a count');
+      assert.equal(refused[0]!.type, 'Warning');
+      assert.match(String(refused[0]!.message), new RegExp(`claim data-${FULLNAME}-3 stays at 1Gi: .*storageclass that provisions the pvc must support resize`));
+      // Scaling was never in its way, and each claim was raised once.
+      assert.equal((await cluster.scaling())?.reason, 'Stable');
+      const logs = cluster.controller!.logRecords();
+      assert.equal(logs.filter((record) => record.msg === 'asked for a larger volume').length, 3);
+      const metrics = await (await fetch(`http://127.0.0.1:${cluster.httpPort}/metrics`)).text();
+      assert.ok(metrics.includes('qkv_controller_actions_total{action="expand_volume"} 3'), metrics.split('\n').filter((line) => line.includes('actions_total')).join('\n'));
+    } finally {
+      await cluster.tearDown();
+      for (const name of [expandable, fixed]) await storage.deleteStorageClass({ name }).catch(() => undefined);
     }
   });
 
