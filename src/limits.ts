@@ -257,6 +257,13 @@ export const RING_STATE_ANNOUNCE_POLL_MS = 100;
  * readiness by this much, once.
  */
 export const RING_STATE_ANNOUNCE_DOWN_GRACE_MS = 3_000;
+/**
+ * The longest a starting node waits, before it first reports ready, to see every member
+ * it knows NORMAL (a member held down by the failure detector does not count): a member
+ * that stays JOINING or LEAVING longer (a long join elsewhere) no longer holds it back
+ * (docs/decisions/0163).
+ */
+export const READINESS_PEERS_WAIT_MS = 120_000;
 
 /** How often the node records that it is alive (for the stale-rejoin check). */
 export const LAST_SEEN_INTERVAL_MS = 60_000;
