@@ -329,12 +329,12 @@ describe('scale controller (real API server, helm chart, qkv controller process)
       await cluster.setUp({ replicas: 3, replicationFactor: 3, members: 5 });
       await cluster.waitForScaling('Stable');
       cluster.newPodState = 'JOINING';
-      // The old members hand ranges over: each needs a cleanup, which must wait until the
-      // last member has joined.
-      for (const ordinal of [0, 1, 2]) cluster.node(ordinal).cleanupNeeded = true;
       await cluster.setDesired(5);
       const joining = await cluster.waitForScaling('Joining', new RegExp(`4 of 5 replicas; joining: ${FULLNAME}-3 `));
       assert.equal(joining.status, 'True');
+      // The old members hand ranges over: each needs a cleanup, which must wait until the
+      // last member has joined. (Set only now: at 3 of 3 replicas a cleanup would be due.)
+      for (const ordinal of [0, 1, 2]) cluster.node(ordinal).cleanupNeeded = true;
       // While qkv-3 is JOINING, many looks pass and the StatefulSet stays at 4.
       await new Promise((resolve) => setTimeout(resolve, SEVERAL_LOOKS_MS));
       assert.deepEqual(cluster.player.replicasSeen(), [3, 4]);
