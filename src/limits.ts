@@ -266,6 +266,13 @@ export const RING_STATE_ANNOUNCE_POLL_MS = 100;
  * readiness by this much, once.
  */
 export const RING_STATE_ANNOUNCE_DOWN_GRACE_MS = 3_000;
+/**
+ * The longest a starting node waits, before it first reports ready, to see every member
+ * it knows NORMAL (a member held down by the failure detector does not count): a member
+ * that stays JOINING or LEAVING longer (a long join elsewhere) no longer holds it back
+ * (docs/decisions/0163).
+ */
+export const READINESS_PEERS_WAIT_MS = 120_000;
 
 /** How often the node records that it is alive (for the stale-rejoin check). */
 export const LAST_SEEN_INTERVAL_MS = 60_000;
@@ -317,6 +324,15 @@ export const CONTROLLER_POLL_MS_DEFAULT = 2_000;
 export const CONTROLLER_RPC_TIMEOUT_MS_DEFAULT = 5_000;
 /** Members asked for their status at once during one look. */
 export const CONTROLLER_STATUS_CALLS_IN_FLIGHT_MAX = 16;
+/**
+ * Kubernetes Events the controller remembers to aggregate a repeat into (count and
+ * lastTimestamp of the existing Event instead of a new one); the oldest is forgotten.
+ */
+export const CONTROLLER_EVENT_SERIES_MAX = 64;
+/** A repeat later than this after the last one starts a new Event (client-go's window). */
+export const CONTROLLER_EVENT_SERIES_WINDOW_MS = 10 * 60 * 1000;
+/** Characters of an Event's message; longer ones are cut (events.k8s.io/v1 allows 1 kB). */
+export const CONTROLLER_EVENT_MESSAGE_CHARS_MAX = 1024;
 
 // --- Security (src/security, docs/operations/security.md) ---
 

@@ -1,14 +1,14 @@
 // Prometheus metrics of the scale controller, on its own registry (one controller per
 // process):
 //   qkv_controller_reconciles_total{outcome}        looks at the cluster: ok | error
-//   qkv_controller_actions_total{action}            scale_up | scale_down | decommission | cleanup
+//   qkv_controller_actions_total{action}            scale_up | scale_down | decommission | cleanup | expand_volume
 //   qkv_controller_decommission_failures_total      Decommission calls that failed
 //   qkv_controller_replicas{kind}                   desired (spec.replicas) | statefulset
 //   qkv_controller_scaling                          1 while the Scaling condition is True
 // Every label value is one of the fixed words above: bounded.
 import { Counter, Gauge, type Registry } from 'prom-client';
 
-export type ControllerAction = 'scale_up' | 'scale_down' | 'decommission' | 'cleanup';
+export type ControllerAction = 'scale_up' | 'scale_down' | 'decommission' | 'cleanup' | 'expand_volume';
 
 export interface ControllerMetrics {
   reconciled(outcome: 'ok' | 'error'): void;
@@ -35,12 +35,12 @@ export class PrometheusControllerMetrics implements ControllerMetrics {
 
   constructor(registry: Registry) {
     this.reconciles = new Counter({ name: 'qkv_controller_reconciles_total', help: 'Looks the scale controller took at the cluster, by outcome.', labelNames: ['outcome'], registers: [registry] });
-    this.actions = new Counter({ name: 'qkv_controller_actions_total', help: 'StatefulSet resizes, decommissions and cleanups the scale controller started.', labelNames: ['action'], registers: [registry] });
+    this.actions = new Counter({ name: 'qkv_controller_actions_total', help: 'StatefulSet resizes, decommissions, cleanups and volume claim expansions the scale controller started.', labelNames: ['action'], registers: [registry] });
     this.failures = new Counter({ name: 'qkv_controller_decommission_failures_total', help: 'Decommission calls to a member that failed or were refused.', registers: [registry] });
     this.replicaGauge = new Gauge({ name: 'qkv_controller_replicas', help: 'Desired members (spec.replicas) and the StatefulSet replicas.', labelNames: ['kind'], registers: [registry] });
     this.scalingGauge = new Gauge({ name: 'qkv_controller_scaling', help: '1 while the cluster is not yet at spec.replicas (the Scaling condition).', registers: [registry] });
     for (const outcome of ['ok', 'error']) this.reconciles.inc({ outcome }, 0);
-    for (const action of ['scale_up', 'scale_down', 'decommission', 'cleanup']) this.actions.inc({ action }, 0);
+    for (const action of ['scale_up', 'scale_down', 'decommission', 'cleanup', 'expand_volume']) this.actions.inc({ action }, 0);
   }
 
   reconciled(outcome: 'ok' | 'error'): void {

@@ -17,6 +17,7 @@
 // overridden by a stale view: the StatefulSet resize is a JSON patch that first tests
 // the replicas it was decided from, and the status patch carries the resource's
 // resourceVersion (a conflict means: look again).
+import { hostname } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../logging/logger.js';
 import { CLUSTER_GROUP, CLUSTER_PLURAL, CLUSTER_VERSION } from '../kubernetes/cluster-spec.js';
@@ -25,11 +26,14 @@ import { condition, mergeConditions, type Condition } from '../kubernetes/status
 import { CONTROLLER_STATUS_CALLS_IN_FLIGHT_MAX, KUBE_WATCH_OBJECTS_MAX, REPLICATION_FACTOR_DEFAULT } from '../limits.js';
 import type { Readiness } from '../metrics/metrics-http-server.js';
 import { NO_CONTROLLER_METRICS, type ControllerMetrics } from './controller-metrics.js';
+import { ClusterEventRecorder, type InvolvedCluster } from './cluster-events.js';
+import { expandClaim, listDataClaims, planVolumeExpansion } from './volume-expansion.js';
 import type { NodeAdmin } from './node-admin.js';
 import { ordinalOf, planScale, type NodeProbe, type PodView, type ScaleObservation, type ScalePlan } from './scale-plan.js';
 import { WakeableSleep } from '../kubernetes/wakeable-sleep.js';
 
 export const SCALING_CONDITION = 'Scaling';
+const CLUSTER_KIND = 'QuorumKVCluster';
 
 const WARNING_REASONS: ReadonlySet<string> = new Set(['DecommissionFailed', 'CleanupFailed', 'NodeUnreachable', 'WrongNode', 'BelowReplicationFactor']);
 
@@ -49,8 +53,8 @@ export interface ScaleControllerOptions {
 }
 
 interface ClusterObject {
-  readonly metadata?: { readonly name?: string; readonly resourceVersion?: string; readonly generation?: number };
-  readonly spec?: { readonly replicas?: unknown; readonly replicationFactor?: unknown };
+  readonly metadata?: { readonly name?: string; readonly uid?: string; readonly resourceVersion?: string; readonly generation?: number };
+  readonly spec?: { readonly replicas?: unknown; readonly replicationFactor?: unknown; readonly persistence?: { readonly size?: unknown } };
   readonly status?: { readonly replicas?: number; readonly scaling?: unknown; readonly conditions?: readonly Condition[] };
 }
 
@@ -78,6 +82,7 @@ export class ScaleController {
   private readonly core: k8s.CoreV1Api;
   private readonly watch: ListWatch<ClusterObject>;
   private readonly metrics: ControllerMetrics;
+  private readonly events: ClusterEventRecorder;
   private running: Promise<void> | undefined;
   private stopped = false;
   private lookAgain = false;
@@ -94,6 +99,7 @@ export class ScaleController {
     this.apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
     this.core = kubeConfig.makeApiClient(k8s.CoreV1Api);
     this.metrics = options.metrics ?? NO_CONTROLLER_METRICS;
+    this.events = new ClusterEventRecorder(this.core, options.logger, hostname());
     const base = { group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace, plural: CLUSTER_PLURAL };
     this.watch = new ListWatch<ClusterObject>({
       kubeConfig,
@@ -179,6 +185,7 @@ export class ScaleController {
     const observation = await this.observe(cluster, scale);
     const plan = planScale(observation);
     const outcome = await this.act(observation, plan, scale.status?.replicas ?? 0);
+    await this.expandVolumes(cluster, scale.status!.selector!);
     await this.report(cluster, outcome);
     return outcome;
   }
@@ -282,6 +289,46 @@ export class ScaleController {
     return base;
   }
 
+  /**
+   * Raises the members' volume claims to spec.persistence.size (./volume-expansion.ts).
+   * Independent of scaling, and never in its way: a claim that cannot be expanded is
+   * reported as a Warning Event and asked again on the next look.
+   */
+  private async expandVolumes(cluster: ClusterObject, selector: string): Promise<void> {
+    const { namespace, statefulSet, logger } = this.options;
+    const desired = cluster.spec?.persistence?.size;
+    if (desired === undefined) return;
+    const involved = this.involved(cluster);
+    try {
+      if (typeof desired !== 'string') throw new Error(`spec.persistence.size must be a string such as 20Gi, got ${JSON.stringify(desired)}`);
+      const steps = planVolumeExpansion(desired, await listDataClaims(this.core, namespace, statefulSet, selector));
+      for (const step of steps) {
+        if (step.kind === 'larger') {
+          await this.events.record(involved, 'Warning', 'VolumeLargerThanSpec', `claim ${step.claim} asks for ${step.requested}, more than spec.persistence.size ${step.desired}; volumes are never shrunk, it stays as it is`);
+          continue;
+        }
+        try {
+          await expandClaim(this.core, namespace, step.claim, step.to);
+        } catch (error) {
+          logger.warn({ claim: step.claim, from: step.from, to: step.to, err: error }, 'expanding a volume claim failed');
+          await this.events.record(involved, 'Warning', 'VolumeExpansionFailed', `claim ${step.claim} stays at ${step.from}: ${apiMessageOf(error)}; asked again on every look`);
+          continue;
+        }
+        this.metrics.acted('expand_volume');
+        logger.info({ claim: step.claim, from: step.from, to: step.to }, 'asked for a larger volume');
+        await this.events.record(involved, 'Normal', 'ExpandingVolume', `claim ${step.claim}: storage request raised from ${step.from} to ${step.to}; the storage provider expands the volume`);
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'checking the volume claims failed');
+      await this.events.record(involved, 'Warning', 'VolumeExpansionFailed', `cannot check the members' volume claims: ${apiMessageOf(error)}`);
+    }
+  }
+
+  private involved(cluster: ClusterObject): InvolvedCluster {
+    const { namespace, clusterResource } = this.options;
+    return { apiVersion: `${CLUSTER_GROUP}/${CLUSTER_VERSION}`, kind: CLUSTER_KIND, namespace, name: clusterResource, uid: cluster.metadata?.uid };
+  }
+
   private async resize(from: number, to: number): Promise<void> {
     const { statefulSet, namespace } = this.options;
     await this.apps.patchNamespacedStatefulSetScale(
@@ -303,10 +350,16 @@ export class ScaleController {
     const { plan } = outcome;
     this.metrics.replicas(integerOrUndefined(cluster.spec?.replicas), outcome.statefulSetReplicas);
     this.metrics.scaling(plan.scaling);
+    const warn = WARNING_REASONS.has(plan.reason);
+    // An Event for every step (a new reason) and every failure (a warning on every look,
+    // which the recorder counts as repeats of one Event); progress within a step (new
+    // figures on every look) stays in the status and the debug log.
+    if (warn || plan.reason !== this.lastReason) {
+      await this.events.record(this.involved(cluster), warn ? 'Warning' : 'Normal', plan.reason, plan.message);
+    }
     const logKey = `${plan.reason} ${plan.message}`;
     if (logKey !== this.lastLogged) {
       const fields = { cluster: clusterResource, reason: plan.reason, scaling: plan.scaling, statefulSetReplicas: outcome.statefulSetReplicas, desiredReplicas: cluster.spec?.replicas };
-      const warn = WARNING_REASONS.has(plan.reason);
       // A new reason, or a new failure, is news; progress while streaming (the same
       // reason with new figures on every look) is debug.
       if (warn) logger.warn(fields, plan.message);
@@ -394,6 +447,20 @@ function messageOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
   return typeof code === 'string' ? `${code}: ${message}` : message;
+}
+
+/** The API server's own message of a refused call (a Status object's message), or the error's. */
+function apiMessageOf(error: unknown): string {
+  const body = (error as { body?: unknown } | null)?.body;
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { message?: unknown };
+      if (typeof status.message === 'string') return status.message;
+    } catch {
+      // Not a Status object: the error's own message says more.
+    }
+  }
+  return messageOf(error);
 }
 
 /** The HTTP status of a failed client-node call (ApiException.code), if any. */

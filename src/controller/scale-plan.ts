@@ -24,8 +24,10 @@
 //    that reports a cleanup as needed is cleaned up (rule 7): the ranges the leaving
 //    member streams back to them must not meet records they kept from before a
 //    scale-up, which a purged tombstone no longer shadows.
-// 5. Scale-up — the StatefulSet is smaller than desired: raise it to the desired size
-//    in one step; the new members join and stream their ranges by themselves.
+// 5. Scale-up — the StatefulSet is smaller than desired: raise it by one, and only
+//    when every member is ready and NORMAL, so one member is JOINING at a time
+//    (docs/decisions/0160); it joins and streams its ranges by itself, and the next
+//    one follows once it is NORMAL. Cleanups wait until the last has joined.
 // 6. Otherwise the size is right; Scaling stays True while a member is JOINING or not
 //    ready, so `kubectl wait --for=condition=Scaling=false` waits for a scale-up to
 //    finish.
@@ -115,23 +117,31 @@ export function planScale(observation: ScaleObservation): ScalePlan {
   const top = podOf(observation, size - 1);
   const topState = size > 0 ? ringStateOf(observation, top?.name ?? '') : undefined;
   if (size > desired || topState === 'LEAVING' || topState === 'LEFT') return stepDown(observation, desired);
-  if (size < desired) {
-    return {
-      action: { kind: 'scale', from: size, to: desired },
-      scaling: true,
-      reason: 'ScalingUp',
-      message: `raising the StatefulSet from ${size} to ${desired} replicas; the new members join and stream their ranges`,
-      pollSoon: true,
-    };
-  }
   const members = membersBelow(observation, size);
   const joining = members.filter((pod) => ringStateOf(observation, pod.name) === 'JOINING');
+  const target = size < desired ? `${size} of ${desired} replicas` : `${size} replicas`;
   if (joining.length > 0) {
-    return hold(true, 'Joining', `${size} replicas; joining: ${joining.map((pod) => `${pod.name} (${progressText(streamOf(observation, pod.name))})`).join(', ')}`, true);
+    return hold(true, 'Joining', `${target}; joining: ${joining.map((pod) => `${pod.name} (${progressText(streamOf(observation, pod.name))})`).join(', ')}`, true);
   }
   const missing = missingOrUnready(observation, size);
   if (missing.length > 0) {
-    return hold(true, 'WaitingForMembers', `${size} replicas; not ready yet: ${missing.join(', ')}`, true);
+    return hold(true, 'WaitingForMembers', `${target}; not ready yet: ${missing.join(', ')}`, true);
+  }
+  if (size < desired) {
+    // Rule 5: one joiner at a time (docs/decisions/0160). Every member must be ready and
+    // NORMAL first: the joiner streams its ranges from them, and two joiners at once
+    // would each compute their ranges from a ring the other is about to change.
+    const blocking = blockingMembers(observation, size);
+    if (blocking.length > 0) {
+      return hold(true, 'WaitingForMembers', `${target}; the next member is added only when every member is ready and NORMAL: ${blocking.join(', ')}`, true);
+    }
+    return {
+      action: { kind: 'scale', from: size, to: size + 1 },
+      scaling: true,
+      reason: 'ScalingUp',
+      message: `raising the StatefulSet from ${size} to ${size + 1} replicas (spec.replicas is ${desired}); ${observation.statefulSet}-${size} joins and streams its ranges, then the next one`,
+      pollSoon: true,
+    };
   }
   if (blockingMembers(observation, size).length === 0) {
     const cleanup = cleanupStep(observation, size, `${size} replicas`);

@@ -26,6 +26,7 @@ import { RangeMovement, waitUntilHeard, type MovementKind, type MovementProgress
 import {
   RING_STATE_ANNOUNCE_DOWN_GRACE_MS,
   RING_STATE_ANNOUNCE_POLL_MS,
+  READINESS_PEERS_WAIT_MS,
   STREAM_PROGRESS_SAVE_INTERVAL_MS,
   STREAM_RANGES_IN_FLIGHT,
   STREAM_RETRY_INTERVAL_MS,
@@ -106,6 +107,10 @@ export class RingMembership {
    * why instead of only logging it.
    */
   private movementError = '';
+  /** When this node started: the start-up gate waits at most READINESS_PEERS_WAIT_MS from then. */
+  private readonly startedMs = Date.now();
+  /** Whether the start-up gate has opened; it never closes again (docs/decisions/0163). */
+  private peersGateOpen = false;
   private closed = false;
   private readonly closing = new AbortController();
 
@@ -321,6 +326,32 @@ export class RingMembership {
   announcingReason(): string | undefined {
     if (this.table.self !== 'NORMAL' || this.normalWaitingFor === undefined) return undefined;
     return `announcing NORMAL to peers (waiting for ${this.normalWaitingFor.join(', ') || 'the first probes'})`;
+  }
+
+  /**
+   * The start-up gate (docs/decisions/0163): before this node reports ready for the first
+   * time, it must see every other member it knows NORMAL, unless the failure detector
+   * holds that member down. Otherwise a fresh cluster reports ready while one node still
+   * sees another JOINING, routes to it as an extra pending replica, and refuses a W=N
+   * write (W + 1 acks from N replicas). Once open it stays open: after start-up a member
+   * joining, leaving or going down must never take the others out of service.
+   */
+  peersGateReason(): string | undefined {
+    if (this.peersGateOpen) return undefined;
+    const { nodeId, liveness, logger } = this.options;
+    const states = this.table.peerStates();
+    const waiting = this.members.map((member) => member.id).filter((id) => id !== nodeId && !liveness.isDown(id) && states.get(id) !== 'NORMAL');
+    if (waiting.length === 0) {
+      this.peersGateOpen = true;
+      return undefined;
+    }
+    const describe = waiting.map((id) => `${id} ${states.get(id) ?? 'not heard yet'}`).join(', ');
+    if (Date.now() - this.startedMs >= READINESS_PEERS_WAIT_MS) {
+      this.peersGateOpen = true;
+      logger.warn({ waiting: describe, waitedMs: READINESS_PEERS_WAIT_MS }, 'ready although not every member is NORMAL yet: waited long enough at start-up');
+      return undefined;
+    }
+    return `waiting to see every member NORMAL (${describe})`;
   }
 
   /** Why the node must not serve clients now (JOINING), or undefined. */

@@ -568,13 +568,14 @@ export class NodeAssembly implements ClusterView, ClientFacing {
   // Readiness and health.
 
   /**
-   * Why /readyz says no: starting, draining, joining (with its progress), or announcing
-   * NORMAL to peers that have not heard it yet. A joining node says so from the moment
+   * Why /readyz says no: starting, draining, joining (with its progress), announcing
+   * NORMAL to peers that have not heard it yet, or, until it was first ready, another
+   * member it does not see NORMAL yet (docs/decisions/0163). A joining node says so from the moment
    * it has chosen JOINING, while it still starts up: its gRPC port (and Status, showing
    * JOINING) is open by then.
    */
   unreadyReason(): string | undefined {
-    return this.refusalReason() ?? this.membership?.announcingReason();
+    return this.refusalReason() ?? this.membership?.announcingReason() ?? this.membership?.peersGateReason();
   }
 
   admit(): void {

@@ -62,10 +62,22 @@ describe('planScale', () => {
     assert.deepEqual([missing.reason, missing.message.includes('qkv-2')], ['WaitingForMembers', true]);
   });
 
-  test('scale-up raises the StatefulSet to the desired size in one step', () => {
+  test('scale-up raises the StatefulSet by one, and only when every member is ready and NORMAL', () => {
     const plan = planScale(observe({ desired: 5, size: 3, members: normal(3) }));
-    assert.deepEqual(plan.action, { kind: 'scale', from: 3, to: 5 });
+    assert.deepEqual(plan.action, { kind: 'scale', from: 3, to: 4 });
     assert.equal(plan.reason, 'ScalingUp');
+    // The joiner holds the next step until it is NORMAL, and no cleanup starts meanwhile.
+    const joining = planScale(observe({ desired: 5, size: 4, members: [{ cleanup: { needed: true } }, {}, {}, { state: 'JOINING' }] }));
+    assert.deepEqual([joining.action.kind, joining.scaling, joining.reason, joining.pollSoon], ['none', true, 'Joining', true]);
+    assert.match(joining.message, /4 of 5 replicas; joining: qkv-3/);
+    const joined = planScale(observe({ desired: 5, size: 4, members: [{ cleanup: { needed: true } }, {}, {}, {}] }));
+    assert.deepEqual(joined.action, { kind: 'scale', from: 4, to: 5 });
+    // A member not ready, unreachable or LEAVING blocks the step too.
+    for (const member of [{ ready: false }, { unreachable: 'UNAVAILABLE: refused' }, { state: 'LEAVING' }]) {
+      const blocked = planScale(observe({ desired: 5, size: 4, members: [{}, member, {}, {}] }));
+      assert.deepEqual([blocked.action.kind, blocked.reason], ['none', 'WaitingForMembers'], JSON.stringify(member));
+      assert.match(blocked.message, /qkv-1/);
+    }
   });
 
   test('scale-down starts with the highest ordinal and only decommissions it', () => {

@@ -12,7 +12,8 @@
 // What must hold: the highest ordinal is decommissioned first and the StatefulSet
 // drops by one only after that member reports LEFT; a failing or hanging decommission
 // blocks the scale-down and shows in the status; a restarted controller takes up
-// where the last one stopped; a scale-up raises the StatefulSet and reports the joins;
+// where the last one stopped; a scale-up raises the StatefulSet by one member at a time
+// and reports the joins; the steps and failures are Events on the QuorumKVCluster;
 // the API server refuses fewer replicas than the replication factor.
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -91,8 +92,8 @@ describe('scale controller (real API server, helm chart, qkv controller process)
       return this.nodes.get(ordinal) ?? assert.fail(`no member ${ordinal}`);
     }
 
-    async setUp(options: { replicas: number; replicationFactor: number; members: number }): Promise<void> {
-      await this.install(['--set', `replicas=${options.replicas}`, '--set', `cluster.replicationFactor=${options.replicationFactor}`]);
+    async setUp(options: { replicas: number; replicationFactor: number; members: number; values?: readonly string[] }): Promise<void> {
+      await this.install(['--set', `replicas=${options.replicas}`, '--set', `cluster.replicationFactor=${options.replicationFactor}`, ...(options.values ?? [])]);
       for (let ordinal = 0; ordinal < options.members; ordinal += 1) {
         const name = `${FULLNAME}-${ordinal}`;
         this.nodes.set(ordinal, await ScriptedAdminNode.start(name, this.ip(ordinal), grpcPort, this.events, certs.nodeDirs.get(name)));
@@ -148,6 +149,13 @@ describe('scale controller (real API server, helm chart, qkv controller process)
 
     async statefulSetReplicas(): Promise<number> {
       return (await this.apps.readNamespacedStatefulSet({ name: FULLNAME, namespace: this.namespace })).spec!.replicas!;
+    }
+
+    /** The core/v1 Events about the QuorumKVCluster, oldest first. */
+    async clusterEvents(): Promise<k8s.CoreV1Event[]> {
+      const core = server.kubeConfig().makeApiClient(k8s.CoreV1Api);
+      const list = await core.listNamespacedEvent({ namespace: this.namespace, fieldSelector: `involvedObject.kind=QuorumKVCluster,involvedObject.name=${FULLNAME}` });
+      return [...list.items].sort((a, b) => String(a.firstTimestamp?.toISOString()).localeCompare(String(b.firstTimestamp?.toISOString())));
     }
 
     async setDesired(replicas: number): Promise<void> {
@@ -262,6 +270,21 @@ describe('scale controller (real API server, helm chart, qkv controller process)
       await cluster.waitForScaling('Stable');
       assert.deepEqual(cluster.player.replicasSeen(), [3, 2]);
       assert.deepEqual([0, 1].map((ordinal) => cluster.node(ordinal).decommissionCalls), [0, 0]);
+
+      // The failure is a Warning Event on the QuorumKVCluster; its retries count up on one
+      // Event (aggregated), and the steps around it are Normal Events.
+      const events = await cluster.clusterEvents();
+      const failures = events.filter((event) => event.reason === 'DecommissionFailed' && String(event.message).includes(DECOMMISSION_FAILURE));
+      assert.equal(failures.length, 1, JSON.stringify(events.map((event) => [event.type, event.reason, event.count, event.message])));
+      assert.equal(failures[0]!.type, 'Warning');
+      assert.ok(failures[0]!.count! >= 3, `repeats counted on one Event: count ${failures[0]!.count}`);
+      assert.ok(failures[0]!.lastTimestamp! > failures[0]!.firstTimestamp!, 'lastTimestamp moves with each repeat');
+      assert.equal(failures[0]!.source?.component, 'quorumkv-controller');
+      const uid = ((await cluster.custom.getNamespacedCustomObject({ ...cluster.base, name: FULLNAME })) as { metadata: { uid: string } }).metadata.uid;
+      assert.equal(failures[0]!.involvedObject.uid, uid);
+      assert.ok(events.some((event) => event.type === 'Warning' && event.reason === 'DecommissionFailed' && /DEADLINE_EXCEEDED/.test(String(event.message))), 'the hanging call is its own Warning');
+      const normal = events.filter((event) => event.type === 'Normal').map((event) => event.reason);
+      for (const reason of ['Decommissioning', 'RemovingMember', 'Stable']) assert.ok(normal.includes(reason), `a Normal ${reason} Event in ${JSON.stringify(normal)}`);
     } finally {
       await cluster.tearDown();
     }
@@ -300,21 +323,33 @@ describe('scale controller (real API server, helm chart, qkv controller process)
     }
   });
 
-  test('scale-up raises the StatefulSet at once and reports the joining members', async () => {
+  test('scale-up adds one JOINING member at a time and reports the joins', async () => {
     const cluster = new Harness('scale-up', 70);
     try {
       await cluster.setUp({ replicas: 3, replicationFactor: 3, members: 5 });
       await cluster.waitForScaling('Stable');
       cluster.newPodState = 'JOINING';
       await cluster.setDesired(5);
-      const joining = await cluster.waitForScaling('Joining', new RegExp(`${FULLNAME}-3 .*${FULLNAME}-4`));
+      const joining = await cluster.waitForScaling('Joining', new RegExp(`4 of 5 replicas; joining: ${FULLNAME}-3 `));
       assert.equal(joining.status, 'True');
-      assert.deepEqual(cluster.player.replicasSeen(), [3, 5]);
-      assert.equal(cluster.lastStatus.replicas, 5);
-      // The old members handed ranges over: once every member is NORMAL each of them is
-      // cleaned up, one at a time, before the scale-up counts as done.
+      // The old members hand ranges over: each needs a cleanup, which must wait until the
+      // last member has joined. (Set only now: at 3 of 3 replicas a cleanup would be due.)
       for (const ordinal of [0, 1, 2]) cluster.node(ordinal).cleanupNeeded = true;
+      // While qkv-3 is JOINING, many looks pass and the StatefulSet stays at 4.
+      await new Promise((resolve) => setTimeout(resolve, SEVERAL_LOOKS_MS));
+      assert.deepEqual(cluster.player.replicasSeen(), [3, 4]);
+      assert.equal(await cluster.statefulSetReplicas(), 4);
+      assert.ok(!String((await cluster.scaling())?.message).includes(`${FULLNAME}-4`), 'no second joiner');
+      assert.deepEqual([0, 1, 2].map((ordinal) => cluster.node(ordinal).cleanupCalls), [0, 0, 0]);
+      // Once it is NORMAL, the next one.
       cluster.node(3).reset('NORMAL');
+      await cluster.waitForScaling('Joining', new RegExp(`joining: ${FULLNAME}-4 `));
+      assert.deepEqual(cluster.player.replicasSeen(), [3, 4, 5]);
+      assert.equal(cluster.lastStatus.replicas, 5);
+      const joinedAt = cluster.events.find((event) => event.node === `${FULLNAME}-3` && event.call === 'Status' && event.ringState === 'NORMAL' && event.at > cluster.player.replicaHistory.find((change) => change.replicas === 4)!.at)!.at;
+      assert.ok(cluster.player.replicaHistory.find((change) => change.replicas === 5)!.at > joinedAt, 'the StatefulSet grew to 5 only after qkv-3 reported NORMAL');
+      // Once every member is NORMAL the old ones are cleaned up, one at a time, before
+      // the scale-up counts as done.
       cluster.node(4).reset('NORMAL');
       await cluster.waitForScaling('Stable');
       assert.deepEqual([0, 1, 2, 3, 4].map((ordinal) => cluster.node(ordinal).decommissionCalls), [0, 0, 0, 0, 0]);
@@ -322,15 +357,101 @@ describe('scale controller (real API server, helm chart, qkv controller process)
       const cleanups = cluster.events.filter((event) => event.call === 'Cleanup').map((event) => event.node);
       assert.deepEqual(cleanups, [0, 1, 2].map((ordinal) => `${FULLNAME}-${ordinal}`), 'lowest ordinal first');
       assert.ok(cluster.controller!.logRecords().some((record) => record.msg === 'cleanup done' && record.pod === `${FULLNAME}-0`));
-      assert.ok(cluster.controller!.logRecords().some((record) => record.msg === 'raised the StatefulSet' && record.from === 3 && record.to === 5));
+      assert.ok(cluster.controller!.logRecords().some((record) => record.msg === 'raised the StatefulSet' && record.from === 3 && record.to === 4));
+      assert.ok(cluster.controller!.logRecords().some((record) => record.msg === 'raised the StatefulSet' && record.from === 4 && record.to === 5));
+      // Each step is a Normal Event on the QuorumKVCluster, in order.
+      const steps = (await cluster.clusterEvents()).filter((event) => event.type === 'Normal').map((event) => `${event.reason}: ${event.message}`);
+      const indexOf = (pattern: RegExp): number => {
+        const index = steps.findIndex((text) => pattern.test(text));
+        assert.ok(index >= 0, `${pattern} in ${JSON.stringify(steps, undefined, 1)}`);
+        return index;
+      };
+      const order = [indexOf(/^ScalingUp: raising the StatefulSet from 3 to 4 /), indexOf(/^Joining: .*joining: qkv-quorumkv-3 /), indexOf(/^ScalingUp: raising the StatefulSet from 4 to 5 /), indexOf(/^Joining: .*joining: qkv-quorumkv-4 /), indexOf(/^CleaningUp: /), indexOf(/^Stable: 5 replicas/)];
+      assert.deepEqual(order, [...order].sort((a, b) => a - b), `Events out of order: ${JSON.stringify(steps, undefined, 1)}`);
+      assert.deepEqual((await cluster.clusterEvents()).filter((event) => event.type === 'Warning').map((event) => event.reason), []);
       // Its HTTP port: ready, and the metrics say what it did.
       assert.equal((await fetch(`http://127.0.0.1:${cluster.httpPort}/readyz`)).status, 200);
       const metrics = await (await fetch(`http://127.0.0.1:${cluster.httpPort}/metrics`)).text();
-      for (const line of ['qkv_controller_actions_total{action="scale_up"} 1', 'qkv_controller_actions_total{action="decommission"} 0', 'qkv_controller_actions_total{action="cleanup"} 3', 'qkv_controller_replicas{kind="desired"} 5', 'qkv_controller_replicas{kind="statefulset"} 5', 'qkv_controller_scaling 0']) {
+      for (const line of ['qkv_controller_actions_total{action="scale_up"} 2', 'qkv_controller_actions_total{action="decommission"} 0', 'qkv_controller_actions_total{action="cleanup"} 3', 'qkv_controller_replicas{kind="desired"} 5', 'qkv_controller_replicas{kind="statefulset"} 5', 'qkv_controller_scaling 0']) {
         assert.ok(metrics.includes(line), `${line} in\n${metrics.split('\n').filter((text) => text.startsWith('qkv_')).join('\n')}`);
       }
     } finally {
       await cluster.tearDown();
+    }
+  });
+
+  test('a larger persistence.size: helm upgrade keeps the StatefulSet template and the controller raises every claim', async () => {
+    // No volume provisioner runs here, so nothing is really expanded: the test plays the
+    // StatefulSet controller's part (a bound claim per member, from the template) and
+    // checks what the API server holds. Its PersistentVolumeClaimResize admission does
+    // run: it allows a larger request only on a bound claim whose StorageClass has
+    // allowVolumeExpansion, and the test has one claim that does not.
+    const cluster = new Harness('volumes', 110);
+    const core = server.kubeConfig().makeApiClient(k8s.CoreV1Api);
+    const storage = server.kubeConfig().makeApiClient(k8s.StorageV1Api);
+    const expandable = 'qkv-test-expandable';
+    const fixed = 'qkv-test-fixed';
+    try {
+      for (const [name, allowVolumeExpansion] of [[expandable, true], [fixed, false]] as const) {
+        await storage.createStorageClass({ body: { metadata: { name }, provisioner: 'quorumkv.io/test-no-provisioner', allowVolumeExpansion } });
+      }
+      await cluster.setUp({ replicas: 3, replicationFactor: 3, members: 3, values: ['--set', `persistence.storageClassName=${expandable}`, '--set', 'persistence.size=1Gi'] });
+      const template = (await cluster.apps.readNamespacedStatefulSet({ name: FULLNAME, namespace: cluster.namespace })).spec!.volumeClaimTemplates![0]!;
+      // The members' claims, as the StatefulSet controller makes them, and a claim kept
+      // from a removed member (ordinal 3) made under a class that does not expand.
+      for (const ordinal of [0, 1, 2, 3]) {
+        const name = `data-${FULLNAME}-${ordinal}`;
+        await core.createNamespacedPersistentVolumeClaim({
+          namespace: cluster.namespace,
+          body: { metadata: { name, labels: template.metadata!.labels }, spec: { ...template.spec!, storageClassName: ordinal === 3 ? fixed : expandable } },
+        });
+        await core.patchNamespacedPersistentVolumeClaimStatus(
+          { name, namespace: cluster.namespace, body: { status: { phase: 'Bound', capacity: { storage: '1Gi' } } } },
+          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+        );
+      }
+      await cluster.waitForScaling('Stable');
+      const claims = async (): Promise<Record<string, string>> => {
+        const list = await core.listNamespacedPersistentVolumeClaim({ namespace: cluster.namespace });
+        return Object.fromEntries(list.items.map((claim) => [claim.metadata!.name!, String(claim.spec!.resources!.requests!.storage)]));
+      };
+      assert.deepEqual(Object.values(await claims()), ['1Gi', '1Gi', '1Gi', '1Gi'], 'nothing changes while the size is the same');
+
+      // The user's path: helm upgrade with a larger size. The StatefulSet's template is
+      // immutable, so the chart keeps it; the resource carries the new size.
+      await helm(['upgrade', RELEASE, CHART, '--namespace', cluster.namespace, '--kubeconfig', server.kubeconfigPath, '--reuse-values', '--set', 'persistence.size=2Gi']);
+      const kept = (await cluster.apps.readNamespacedStatefulSet({ name: FULLNAME, namespace: cluster.namespace })).spec!.volumeClaimTemplates![0]!;
+      assert.equal(String(kept.spec!.resources!.requests!.storage), '1Gi');
+      const spec = ((await cluster.custom.getNamespacedCustomObject({ ...cluster.base, name: FULLNAME })) as { spec: { persistence: { size: string } } }).spec;
+      assert.equal(spec.persistence.size, '2Gi');
+
+      const expected = { [`data-${FULLNAME}-0`]: '2Gi', [`data-${FULLNAME}-1`]: '2Gi', [`data-${FULLNAME}-2`]: '2Gi', [`data-${FULLNAME}-3`]: '1Gi' };
+      let seen: Record<string, string> = {};
+      await eventually(async () => {
+        seen = await claims();
+        return JSON.stringify(seen) === JSON.stringify(expected);
+      }, () => `${JSON.stringify(seen)}\n${cluster.show()}`);
+      let events: k8s.CoreV1Event[] = [];
+      await eventually(async () => {
+        events = await cluster.clusterEvents();
+        return events.some((event) => event.reason === 'VolumeExpansionFailed' && (event.count ?? 0) >= 2);
+      }, () => JSON.stringify(events.map((event) => [event.type, event.reason, event.count, event.message])));
+      const expanding = events.filter((event) => event.reason === 'ExpandingVolume');
+      assert.deepEqual(expanding.map((event) => [event.type, /claim (\S+):/.exec(String(event.message))?.[1]]).sort(), [0, 1, 2].map((ordinal) => ['Normal', `data-${FULLNAME}-${ordinal}`]));
+      assert.match(String(expanding[0]!.message), /from 1Gi to 2Gi/);
+      const refused = events.filter((event) => event.reason === 'VolumeExpansionFailed');
+      assert.equal(refused.length, 1, 'a refusal on every look is one Event with a count');
+      assert.equal(refused[0]!.type, 'Warning');
+      assert.match(String(refused[0]!.message), new RegExp(`claim data-${FULLNAME}-3 stays at 1Gi: .*storageclass that provisions the pvc must support resize`));
+      // Scaling was never in its way, and each claim was raised once.
+      assert.equal((await cluster.scaling())?.reason, 'Stable');
+      const logs = cluster.controller!.logRecords();
+      assert.equal(logs.filter((record) => record.msg === 'asked for a larger volume').length, 3);
+      const metrics = await (await fetch(`http://127.0.0.1:${cluster.httpPort}/metrics`)).text();
+      assert.ok(metrics.includes('qkv_controller_actions_total{action="expand_volume"} 3'), metrics.split('\n').filter((line) => line.includes('actions_total')).join('\n'));
+    } finally {
+      await cluster.tearDown();
+      for (const name of [expandable, fixed]) await storage.deleteStorageClass({ name }).catch(() => undefined);
     }
   });
 
