@@ -50,7 +50,8 @@ cluster_domain=cluster.local
 # The sysctls the kubelet, kube-proxy and this script change; `down` writes back the
 # values `up` recorded before starting anything.
 sysctls=(kernel.panic kernel.panic_on_oops vm.overcommit_memory net.ipv4.ip_forward
-  net.bridge.bridge-nf-call-iptables net.ipv4.conf.all.route_localnet)
+  net.bridge.bridge-nf-call-iptables net.ipv4.conf.all.route_localnet
+  net.netfilter.nf_conntrack_tcp_timeout_close_wait)
 
 log() { printf '[k8s-cluster] %s\n' "$*" >&2; }
 fail() { log "$*"; exit 1; }
@@ -160,6 +161,38 @@ remove_cgroups() {
   done
 }
 
+# What `down` must leave: no process, mount, bridge or chain of this cluster, and the
+# sysctls as they were. Says what is left, and fails, so that a leak is seen.
+verify_clean() {
+  local left=()
+  local proc
+  for proc in /proc/[0-9]*; do
+    tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -qF -- "$state_dir/" && left+=("process ${proc#/proc/}")
+  done
+  local mounts
+  mounts="$(awk -v dir="$state_dir/" 'index($5, dir) == 1 { print $5 }' /proc/self/mountinfo | wc -l)"
+  [ "$mounts" -eq 0 ] || left+=("$mounts mounts under $state_dir")
+  ip link show "$bridge" >/dev/null 2>&1 && left+=("the bridge $bridge")
+  local table
+  for table in filter nat mangle raw; do
+    iptables -t "$table" -S 2>/dev/null | sed -n 's/^-N \(\(KUBE\|CNI\|QKV-E2E\)-[^ ]*\)$/\1/p' | while read -r chain; do
+      [ -f "$state_dir/iptables-chains-before.$table" ] && grep -qxF "$chain" "$state_dir/iptables-chains-before.$table" && continue
+      echo "$chain"
+    done >"$state_dir/chains-left.$table"
+    [ -s "$state_dir/chains-left.$table" ] && left+=("iptables $table chains $(tr '\n' ' ' <"$state_dir/chains-left.$table")")
+  done
+  if [ -f "$state_dir/sysctls-before" ]; then
+    local name value
+    while read -r name value; do
+      [ -z "$value" ] || [ "$(sysctl -n "$name" 2>/dev/null)" = "$value" ] || left+=("sysctl $name is $(sysctl -n "$name") (was $value)")
+    done <"$state_dir/sysctls-before"
+  fi
+  [ ${#left[@]} -eq 0 ] && return 0
+  local item
+  for item in "${left[@]}"; do log "left behind: $item"; done
+  return 1
+}
+
 down() {
   [ -d "$state_dir" ] || { log "no state directory $state_dir: nothing to stop"; return 0; }
   log "stopping the cluster of $state_dir"
@@ -171,7 +204,8 @@ down() {
   restore_sysctls
   remove_cgroups
   if [ -f "$lock_file" ] && [ "$(cat "$lock_file" 2>/dev/null)" = "$state_dir" ]; then rm -f "$lock_file"; fi
-  log "stopped; logs kept in $state_dir/logs"
+  verify_clean || { log "teardown incomplete (see above); logs in $state_dir/logs"; return 1; }
+  log "stopped, nothing left behind; logs kept in $state_dir/logs"
 }
 
 # ---------------------------------------------------------------- start-up
@@ -267,6 +301,8 @@ state = "$dir/state"
   # This VM's bounding set lacks CAP_SYS_RESOURCE: runc cannot raise oom_score_adj,
   # and every sandbox fails without this.
   restrict_oom_score_adj = true
+  # The pods' network namespaces under STATE_DIR, where teardown unmounts them.
+  netns_mounts_under_state_dir = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     default_runtime_name = "runc"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
@@ -325,6 +361,8 @@ clusterDomain: $cluster_domain
 resolvConf: $dir/resolv.conf
 podLogsDirectory: $state_dir/pod-logs
 readOnlyPort: 0
+# Lowering an oom_score_adj needs CAP_SYS_RESOURCE, which this kind of VM lacks.
+oomScoreAdj: 0
 # The images cannot be pulled again (no registry): never collect them, and do not
 # evict pods for a machine that is merely full-ish.
 imageGCHighThresholdPercent: 100
@@ -472,8 +510,9 @@ up() {
   start kubelet "$bin_dir/kubelet" --config "$state_dir/kubelet/config.yaml" --kubeconfig "$state_dir/kubeconfig" \
     --root-dir "$state_dir/kubelet/root" --hostname-override "$node" --node-ip "$address"
   start kube-proxy "$bin_dir/kube-proxy" --kubeconfig "$state_dir/kubeconfig" --proxy-mode iptables \
-    --hostname-override "$node" --cluster-cidr "$pod_subnet" --conntrack-max-per-core 0 \
-    --metrics-bind-address 127.0.0.1:0 --healthz-bind-address 127.0.0.1:0
+    --hostname-override "$node" --cluster-cidr "$pod_subnet" \
+    --conntrack-max-per-core 0 --conntrack-tcp-timeout-established 0 --oom-score-adj 0 \
+    --metrics-bind-address "" --healthz-bind-address 127.0.0.1:10256
   start coredns "$bin_dir/coredns" -conf "$state_dir/Corefile"
   wait_until "the node" "$bin_dir/kubectl" --kubeconfig "$state_dir/kubeconfig" wait --for=condition=Ready "node/$node" --timeout=2s
   storage_objects "$node" | "$bin_dir/kubectl" --kubeconfig "$state_dir/kubeconfig" apply -f - >/dev/null
