@@ -95,7 +95,7 @@ kill_shims() {
   local proc pid
   for proc in /proc/[0-9]*; do
     pid="${proc#/proc/}"
-    tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -qF -- "$state_dir/containerd/" || continue
+    tr '\0' ' ' 2>/dev/null <"$proc/cmdline" | grep -qF -- "$state_dir/containerd/" || continue
     log "killing leftover process $pid ($(tr '\0' ' ' <"$proc/cmdline" | cut -c1-80))"
     kill -KILL "$pid" 2>/dev/null || true
   done
@@ -134,7 +134,7 @@ remove_iptables_chains() {
     [ ${#ours[@]} -gt 0 ] || continue
     # Rules that jump to our chains, in any chain, then the chains themselves.
     for chain in "${ours[@]}"; do
-      iptables -t "$table" -S 2>/dev/null | grep -E -- "-j $chain( |$)" | while read -r rule; do
+      { iptables -t "$table" -S 2>/dev/null | grep -E -- "-j $chain( |$)" || true; } | while read -r rule; do
         # shellcheck disable=SC2086 # the rule is iptables-save words
         eval "iptables -t $table ${rule/-A /-D }" 2>/dev/null || true
       done
@@ -167,7 +167,7 @@ verify_clean() {
   local left=()
   local proc
   for proc in /proc/[0-9]*; do
-    tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -qF -- "$state_dir/" && left+=("process ${proc#/proc/}")
+    tr '\0' ' ' 2>/dev/null <"$proc/cmdline" | grep -qF -- "$state_dir/" && left+=("process ${proc#/proc/}")
   done
   local mounts
   mounts="$(awk -v dir="$state_dir/" 'index($5, dir) == 1 { print $5 }' /proc/self/mountinfo | wc -l)"
