@@ -199,11 +199,20 @@ down() {
   kill_recorded
   kill_shims
   unmount_all
+  # The bridge, the chains, the sysctls and the cgroups are the machine's: only the
+  # holder of the lock may take them back (a start-up that lost the race for the lock
+  # must not tear down the cluster that won it).
+  local holder
+  holder="$(cut -d ' ' -f 1 "$lock_file" 2>/dev/null || true)"
+  if [ -n "$holder" ] && [ "$holder" != "$state_dir" ]; then
+    log "the machine's network and sysctls belong to the cluster of $holder: left as they are"
+    return 0
+  fi
   ip link del "$bridge" 2>/dev/null || true
   remove_iptables_chains
   restore_sysctls
   remove_cgroups
-  if [ -f "$lock_file" ] && [ "$(cat "$lock_file" 2>/dev/null)" = "$state_dir" ]; then rm -f "$lock_file"; fi
+  rm -f "$lock_file"
   verify_clean || { log "teardown incomplete (see above); logs in $state_dir/logs"; return 1; }
   log "stopped, nothing left behind; logs kept in $state_dir/logs"
 }
@@ -421,6 +430,32 @@ EOF
   done
 }
 
+# One cluster per machine: the lock file holds the state directory and the PID of the
+# `up` that made it, created atomically (noclobber). A lock whose `up` and recorded
+# processes are all gone is stale and taken over.
+lock_is_live() {
+  local holder pid pid_file
+  read -r holder pid <"$lock_file" 2>/dev/null || return 1
+  [ -n "${pid:-}" ] && kill -0 "$pid" 2>/dev/null && return 0
+  for pid_file in "$holder"/pids/*; do
+    [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null && return 0
+  done
+  return 1
+}
+
+acquire_lock() {
+  local attempt
+  for attempt in 1 2; do
+    if (set -o noclobber; echo "$state_dir $$" >"$lock_file") 2>/dev/null; then return 0; fi
+    if lock_is_live; then
+      fail "another e2e cluster runs from $(cut -d ' ' -f 1 "$lock_file") (bash $0 down <that directory> stops it)"
+    fi
+    log "taking over the stale lock of $(cut -d ' ' -f 1 "$lock_file") (attempt $attempt)"
+    rm -f "$lock_file"
+  done
+  fail "could not take the lock $lock_file"
+}
+
 up() {
   for binary in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl coredns helm; do
     [ -x "$bin_dir/$binary" ] || fail "missing $bin_dir/$binary: run scripts/k8s-test-env.sh and scripts/k8s-node-env.sh"
@@ -432,19 +467,11 @@ up() {
     [ -f "$images_dir/$image.tar" ] || fail "missing $images_dir/$image.tar: run scripts/k8s-images.sh"
   done
   [ -d /usr/lib/cni ] || fail "missing /usr/lib/cni: run scripts/k8s-node-env.sh"
-  if [ -f "$lock_file" ]; then
-    local holder
-    holder="$(cat "$lock_file")"
-    if [ -d "$holder/pids" ] && [ -n "$(ls "$holder/pids" 2>/dev/null)" ]; then
-      fail "another e2e cluster runs from $holder (bash $0 down $holder stops it)"
-    fi
-  fi
-  ip link show "$bridge" >/dev/null 2>&1 && fail "the bridge $bridge exists already: is another cluster running?"
-
   local started=$SECONDS
   mkdir -p "$state_dir"/{pids,logs}
   state_dir="$(cd "$state_dir" && pwd)"
-  echo "$state_dir" >"$lock_file"
+  acquire_lock
+  ip link show "$bridge" >/dev/null 2>&1 && { rm -f "$lock_file"; fail "the bridge $bridge exists already: is another cluster running?"; }
   trap 'status=$?; if [ $status -ne 0 ]; then log "start-up failed; tearing down"; down; fi' EXIT
 
   local name
