@@ -25,7 +25,8 @@
 #
 # Environment: QKV_K8S_BIN_DIR (default: the cache of scripts/k8s-test-env.sh),
 # QKV_E2E_IMAGES_DIR (default: the cache of scripts/k8s-images.sh), QKV_E2E_VOLUMES
-# (local PVs to create, 12), QKV_E2E_STARTUP_TIMEOUT_S (120).
+# (local PVs to create, 12), QKV_E2E_STARTUP_TIMEOUT_S (120), QKV_E2E_LOCK_WAIT_S (how
+# long to wait for another run's cluster to stop before giving up; 0).
 set -euo pipefail
 
 usage() { echo "usage: $0 up|down STATE_DIR" >&2; exit 2; }
@@ -39,6 +40,7 @@ bin_dir="${QKV_K8S_BIN_DIR:-$cache_dir/k8s-${QKV_KUBE_VERSION:-1.34.4}/bin}"
 images_dir="${QKV_E2E_IMAGES_DIR:-$cache_dir/images}"
 volume_count="${QKV_E2E_VOLUMES:-12}"
 startup_timeout_s="${QKV_E2E_STARTUP_TIMEOUT_S:-120}"
+lock_wait_s="${QKV_E2E_LOCK_WAIT_S:-0}"
 lock_file=/run/quorumkv-e2e-cluster.lock
 
 pod_subnet=198.18.0.0/24
@@ -444,16 +446,23 @@ lock_is_live() {
 }
 
 acquire_lock() {
-  local attempt
-  for attempt in 1 2; do
+  local deadline=$((SECONDS + lock_wait_s)) next_note=$SECONDS
+  for (( ; ; )); do
     if (set -o noclobber; echo "$state_dir $$" >"$lock_file") 2>/dev/null; then return 0; fi
-    if lock_is_live; then
-      fail "another e2e cluster runs from $(cut -d ' ' -f 1 "$lock_file") (bash $0 down <that directory> stops it)"
+    if ! lock_is_live; then
+      log "taking over the stale lock of $(cut -d ' ' -f 1 "$lock_file" 2>/dev/null)"
+      rm -f "$lock_file"
+      continue
     fi
-    log "taking over the stale lock of $(cut -d ' ' -f 1 "$lock_file") (attempt $attempt)"
-    rm -f "$lock_file"
+    if [ $SECONDS -ge $deadline ]; then
+      fail "another e2e cluster runs from $(cut -d ' ' -f 1 "$lock_file") (bash $0 down <that directory> stops it; QKV_E2E_LOCK_WAIT_S waits for it)"
+    fi
+    if [ $SECONDS -ge $next_note ]; then
+      log "waiting for the e2e cluster of $(cut -d ' ' -f 1 "$lock_file") to stop ($((deadline - SECONDS)) s left)"
+      next_note=$((SECONDS + 30))
+    fi
+    sleep 2
   done
-  fail "could not take the lock $lock_file"
 }
 
 up() {
