@@ -20,8 +20,8 @@
 # `down` undoes what `up` did, also after a failed or half-done `up`: it kills the
 # recorded PIDs (and the container shims of this containerd, found by its socket path),
 # unmounts what is mounted under STATE_DIR, deletes the bridge, removes the iptables
-# chains the cluster created (KUBE-*, CNI-*, QKV-E2E-*) and restores the sysctls it
-# recorded. One cluster runs on a machine at a time (a lock under /run).
+# chains the cluster created (KUBE-*, QKV-E2E-*) and restores the sysctls it recorded;
+# the last three only when this run held the machine's lock. One cluster runs on a machine at a time (a lock under /run).
 #
 # Environment: QKV_K8S_BIN_DIR (default: the cache of scripts/k8s-test-env.sh),
 # QKV_E2E_IMAGES_DIR (default: the cache of scripts/k8s-images.sh), QKV_E2E_VOLUMES
@@ -119,18 +119,22 @@ unmount_all() {
   fi
 }
 
-# Chains the cluster made: kube-proxy's and the kubelet's KUBE-*, the CNI plugins'
-# CNI-*, and this script's QKV-E2E-*. Only chains that did not exist before `up` go.
+# Chains the cluster made: kube-proxy's and the kubelet's KUBE-* and this script's
+# QKV-E2E-*. Only chains that did not exist before `up` go, and nothing at all when `up`
+# never recorded which existed. CNI-* chains are not ours to touch: other CNI users
+# (podman) share them, and this cluster's CNI (bridge without masquerade, no portmap)
+# makes none.
 remove_iptables_chains() {
   local table chain rule
   for table in filter nat mangle raw; do
     local before="$state_dir/iptables-chains-before.$table"
+    [ -f "$before" ] || continue
     local chains
-    chains="$(iptables -t "$table" -S 2>/dev/null | sed -n 's/^-N \(\(KUBE\|CNI\|QKV-E2E\)-[^ ]*\)$/\1/p')"
+    chains="$(iptables -t "$table" -S 2>/dev/null | sed -n 's/^-N \(\(KUBE\|QKV-E2E\)-[^ ]*\)$/\1/p')"
     [ -n "$chains" ] || continue
     local ours=()
     for chain in $chains; do
-      if [ -f "$before" ] && grep -qxF "$chain" "$before"; then continue; fi
+      if grep -qxF "$chain" "$before"; then continue; fi
       ours+=("$chain")
     done
     [ ${#ours[@]} -gt 0 ] || continue
@@ -177,7 +181,7 @@ verify_clean() {
   ip link show "$bridge" >/dev/null 2>&1 && left+=("the bridge $bridge")
   local table
   for table in filter nat mangle raw; do
-    iptables -t "$table" -S 2>/dev/null | sed -n 's/^-N \(\(KUBE\|CNI\|QKV-E2E\)-[^ ]*\)$/\1/p' | while read -r chain; do
+    iptables -t "$table" -S 2>/dev/null | sed -n 's/^-N \(\(KUBE\|QKV-E2E\)-[^ ]*\)$/\1/p' | while read -r chain; do
       [ -f "$state_dir/iptables-chains-before.$table" ] && grep -qxF "$chain" "$state_dir/iptables-chains-before.$table" && continue
       echo "$chain"
     done >"$state_dir/chains-left.$table"
@@ -198,6 +202,9 @@ verify_clean() {
 down() {
   [ -d "$state_dir" ] || { log "no state directory $state_dir: nothing to stop"; return 0; }
   log "stopping the cluster of $state_dir"
+  # Keep the lock live while its recorded processes go, or another run would take it
+  # over half-way through this teardown.
+  if [ "$(cut -d ' ' -f 1 "$lock_file" 2>/dev/null)" = "$state_dir" ]; then echo "$state_dir $$" >"$lock_file"; fi
   kill_recorded
   kill_shims
   unmount_all
@@ -206,8 +213,8 @@ down() {
   # must not tear down the cluster that won it).
   local holder
   holder="$(cut -d ' ' -f 1 "$lock_file" 2>/dev/null || true)"
-  if [ -n "$holder" ] && [ "$holder" != "$state_dir" ]; then
-    log "the machine's network and sysctls belong to the cluster of $holder: left as they are"
+  if [ ! -f "$state_dir/held-lock" ] || { [ -n "$holder" ] && [ "$holder" != "$state_dir" ]; }; then
+    log "this run never held the machine (or another run holds it now): its network and sysctls are left as they are"
     return 0
   fi
   ip link del "$bridge" 2>/dev/null || true
@@ -341,8 +348,7 @@ EOF
         "routes": [{ "dst": "$local_range" }],
         "dataDir": "$state_dir/cni/ipam"
       }
-    },
-    { "type": "portmap", "capabilities": { "portMappings": true } }
+    }
   ]
 }
 EOF
@@ -481,6 +487,8 @@ up() {
   state_dir="$(cd "$state_dir" && pwd)"
   acquire_lock
   ip link show "$bridge" >/dev/null 2>&1 && { rm -f "$lock_file"; fail "the bridge $bridge exists already: is another cluster running?"; }
+  # From here on this run changes the machine, and `down` may take back what it changed.
+  : >"$state_dir/held-lock"
   trap 'status=$?; if [ $status -ne 0 ]; then log "start-up failed; tearing down"; down; fi' EXIT
 
   local name
