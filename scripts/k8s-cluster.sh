@@ -484,10 +484,10 @@ up() {
     [ -f "$images_dir/$image.tar" ] || fail "missing $images_dir/$image.tar: run scripts/k8s-images.sh"
   done
   [ -d /usr/lib/cni ] || fail "missing /usr/lib/cni: run scripts/k8s-node-env.sh"
-  local started=$SECONDS
   mkdir -p "$state_dir"/{pids,logs}
   state_dir="$(cd "$state_dir" && pwd)"
   acquire_lock
+  local started=$SECONDS # the start-up's own time, not the wait for the lock
   ip link show "$bridge" >/dev/null 2>&1 && { rm -f "$lock_file"; fail "the bridge $bridge exists already: is another cluster running?"; }
   # From here on this run changes the machine, and `down` may take back what it changed.
   : >"$state_dir/held-lock"
