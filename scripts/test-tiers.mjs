@@ -22,6 +22,7 @@ export const TIERS = {
     'test/controller/',
     'test/coordinator/',
     'test/faults/',
+    'test/load/',
     'test/membership/',
     'test/repair/',
     'test/ring/hash-ring.test.ts',
