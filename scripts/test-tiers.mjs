@@ -3,13 +3,15 @@
 //   process     it starts other programs: `qkv server` nodes, the CLI, a crash child,
 //               grpcurl, openssl, Python, Prometheus, etcd or Redis;
 //   kubernetes  it starts a kube-apiserver with etcd (and helm);
-//   chaos       it puts nodes in network namespaces (needs root, ip and iptables).
+//   chaos       it puts nodes in network namespaces (needs root, ip and iptables);
+//   e2e         it runs the image from the Dockerfile in containers: a real single-node
+//               Kubernetes, or podman-compose (needs root and the scripts' tools).
 // An entry is a directory (ending in "/", every test file under it) or one test file,
 // as source paths under test/. A file must match entries of exactly one tier, and every
 // entry must match a file, so a new test directory or a renamed file fails
 // scripts/run-tests.mjs until it is placed here. Mixed directories list files one by one.
 
-export const TIER_ORDER = ['fast', 'process', 'kubernetes', 'chaos'];
+export const TIER_ORDER = ['fast', 'process', 'kubernetes', 'chaos', 'e2e'];
 
 export const TIERS = {
   fast: [
@@ -65,6 +67,7 @@ export const TIERS = {
   ],
   kubernetes: ['test/kubernetes/'],
   chaos: ['test/chaos/'],
+  e2e: ['test/e2e/'],
 };
 
 /** The compiled file `dist/test/a/b.test.js` as its source path `test/a/b.test.ts`. */
