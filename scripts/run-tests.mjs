@@ -9,8 +9,15 @@
 // Before running anything it checks that every compiled test file is in exactly one
 // tier, so no test is silently left out of every tier. Other arguments (e.g.
 // --test-name-pattern=...) are passed through to node --test.
+//
+// The e2e tier shares one real single-node Kubernetes: it is brought up with
+// scripts/k8s-cluster.sh before the tier's files run (their kubeconfig in
+// QKV_E2E_KUBECONFIG) and torn down after them, also when they fail or the run is
+// interrupted. When it cannot come up, the files are told why (QKV_E2E_UNAVAILABLE) and
+// skip, or, under QKV_E2E_REQUIRED=1 (CI), fail.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TIER_ORDER, classify } from './test-tiers.mjs';
 
@@ -60,11 +67,48 @@ if (list) {
   for (const tier of selected) for (const file of byTier[tier]) console.log(`${tier}\t${file}`);
   process.exit(0);
 }
-const files = selected.flatMap((tier) => byTier[tier]);
 console.log(`run-tests: ${selected.map((tier) => `${tier} (${byTier[tier].length} files)`).join(', ')}`);
-const result = spawnSync(
-  process.execPath,
-  ['--test', '--test-reporter=spec', '--test-concurrency=1', ...passThrough, ...files],
-  { stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+
+function runFiles(files, env = process.env) {
+  if (files.length === 0) return 0;
+  const result = spawnSync(
+    process.execPath,
+    ['--test', '--test-reporter=spec', '--test-concurrency=1', ...passThrough, ...files],
+    { stdio: 'inherit', env },
+  );
+  return result.status ?? 1;
+}
+
+function runE2eTier(files) {
+  if (files.length === 0) return 0;
+  const stateDir = mkdtempSync(join(tmpdir(), 'qkv-e2e-cluster-'));
+  const script = join('scripts', 'k8s-cluster.sh');
+  const down = () => spawnSync('bash', [script, 'down', stateDir], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // An interrupted run still tears the cluster down: the signal reaches the test
+  // runner too (same process group), and this process waits for it, then cleans up.
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => undefined);
+  const started = Date.now();
+  const up = spawnSync('bash', [script, 'up', stateDir], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const env = { ...process.env };
+  if (up.status === 0) {
+    env.QKV_E2E_KUBECONFIG = up.stdout.trim().split('\n').at(-1);
+    console.log(`run-tests: e2e cluster up in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  } else {
+    env.QKV_E2E_UNAVAILABLE = `the e2e cluster did not come up (scripts/k8s-cluster.sh up exited ${up.status}; its output is above)`;
+  }
+  try {
+    const status = runFiles(files, env);
+    return up.status === 0 || process.env.QKV_E2E_REQUIRED !== '1' ? status : 1;
+  } finally {
+    down();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+const otherFiles = selected.filter((tier) => tier !== 'e2e').flatMap((tier) => byTier[tier]);
+let status = runFiles(otherFiles);
+if (selected.includes('e2e')) {
+  const e2eStatus = runE2eTier(byTier.e2e);
+  if (status === 0) status = e2eStatus;
+}
+process.exit(status);

@@ -4,8 +4,9 @@
 //               grpcurl, openssl, Python, Prometheus, etcd or Redis;
 //   kubernetes  it starts a kube-apiserver with etcd (and helm);
 //   chaos       it puts nodes in network namespaces (needs root, ip and iptables);
-//   e2e         it runs the image from the Dockerfile in containers: a real single-node
-//               Kubernetes, or podman-compose (needs root and the scripts' tools).
+//   e2e         it runs the Dockerfile's image: on a real single-node Kubernetes
+//               (kubelet, containerd) that scripts/run-tests.mjs brings up once for the
+//               tier, or with podman-compose (deploy/compose.yaml).
 // An entry is a directory (ending in "/", every test file under it) or one test file,
 // as source paths under test/. A file must match entries of exactly one tier, and every
 // entry must match a file, so a new test directory or a renamed file fails
