@@ -2,13 +2,14 @@
 # Prepares podman and podman-compose (Debian's) to run deploy/compose.yaml for the
 # compose test (test/e2e/compose.test.ts), with no Docker engine and no registry:
 #
-#   - installs podman, podman-compose and runc when missing (apt);
+#   - installs podman, podman-compose, runc and the CNI dnsname plugin (the services
+#     find each other by name) when missing (apt);
 #   - writes podman's settings into the cache, apart from the machine's own:
 #     containers.conf (runc, not crun: crun refuses this VM's hybrid cgroup v1/v2;
 #     cgroupfs, no systemd; lowered nofile and nproc limits: runc cannot raise them to
 #     podman's defaults without CAP_SYS_RESOURCE, which this VM's bounding set lacks;
 #     container networks from 198.18.128.0/20, the benchmarking range, as the Kubernetes
-#     e2e does) and storage.conf (vfs storage under the cache: overlay mounts are not
+#     e2e does, their CNI files in the cache too) and storage.conf (vfs storage under the cache: overlay mounts are not
 #     certain to work inside this kind of VM);
 #   - loads the quorumkv image that scripts/k8s-images.sh built (QKV_E2E_IMAGES_DIR,
 #     default its cache), when it changed.
@@ -23,7 +24,7 @@ conf_dir="$cache_dir/podman"
 log() { printf '[compose-env] %s\n' "$*" >&2; }
 
 missing=()
-for package in podman podman-compose runc; do
+for package in podman podman-compose runc golang-github-containernetworking-plugin-dnsname; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -48,6 +49,7 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 
 [network]
+network_config_dir = "$conf_dir/networks"
 default_subnet = "198.18.127.0/24"
 default_subnet_pools = [{ base = "198.18.128.0/20", size = 24 }]
 EOF

@@ -118,12 +118,17 @@ test('deploy/compose.yaml: three TLS nodes from the image, certificates by qkv c
   const compose = (...args: string[]): Promise<Run> => run('podman-compose', ['-p', PROJECT, '-f', COMPOSE_FILE, ...args], env);
 
   const removeGuard = await guardNetwork();
-  t.after(async () => {
+  // podman-compose's `down` leaves the project's network; the test removes it too.
+  const removeAll = async (): Promise<void> => {
     await compose('down', '-v');
+    await run('podman', ['network', 'rm', '-f', `${PROJECT}_default`], env);
+  };
+  t.after(async () => {
+    await removeAll();
     await removeGuard();
   });
   // A run interrupted before its clean-up leaves its containers behind; start afresh.
-  await compose('down', '-v');
+  await removeAll();
 
   const up = await compose('up', '-d');
   assert.equal(up.code, 0, up.output.slice(-4000));
