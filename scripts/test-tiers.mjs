@@ -25,7 +25,7 @@ export const TIERS = {
     'test/controller/',
     'test/coordinator/',
     'test/faults/',
-    'test/load/',
+    'test/load/acknowledged-write-check.test.ts',
     'test/membership/',
     'test/repair/',
     'test/ring/hash-ring.test.ts',
@@ -53,6 +53,7 @@ export const TIERS = {
   process: [
     'test/architecture/',
     'test/kv/',
+    'test/load/rolling-restart-under-writer.test.ts',
     'test/bench/bench-command.test.ts',
     'test/bench/peer-targets.test.ts',
     'test/cli/',
