@@ -36,7 +36,7 @@ test('a rolling restart of three node processes under a W=2 writer: no acknowled
     }
     const ledger = await writer.stop();
     const report = await checkAcknowledgedWrites(client, ledger, { r: 3, timeoutMs: 10_000 });
-    t.diagnostic(describeWriteCheck(report));
+    for (const line of describeWriteCheck(report).split('\n')) t.diagnostic(line);
     assert.ok(report.acknowledged >= 80, describeWriteCheck(report));
     assertNoAcknowledgedWriteLost(report);
   } finally {
