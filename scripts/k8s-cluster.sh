@@ -20,12 +20,13 @@
 # `down` undoes what `up` did, also after a failed or half-done `up`: it kills the
 # recorded PIDs (and the container shims of this containerd, found by its socket path),
 # unmounts what is mounted under STATE_DIR, deletes the bridge, removes the iptables
-# chains the cluster created (KUBE-*, CNI-*, QKV-E2E-*) and restores the sysctls it
-# recorded. One cluster runs on a machine at a time (a lock under /run).
+# chains the cluster created (KUBE-*, QKV-E2E-*) and restores the sysctls it recorded;
+# the last three only when this run held the machine's lock. One cluster runs on a machine at a time (a lock under /run).
 #
 # Environment: QKV_K8S_BIN_DIR (default: the cache of scripts/k8s-test-env.sh),
 # QKV_E2E_IMAGES_DIR (default: the cache of scripts/k8s-images.sh), QKV_E2E_VOLUMES
-# (local PVs to create, 12), QKV_E2E_STARTUP_TIMEOUT_S (120).
+# (local PVs to create, 12), QKV_E2E_STARTUP_TIMEOUT_S (120), QKV_E2E_LOCK_WAIT_S (how
+# long to wait for another run's cluster to stop before giving up; 0).
 set -euo pipefail
 
 usage() { echo "usage: $0 up|down STATE_DIR" >&2; exit 2; }
@@ -39,6 +40,7 @@ bin_dir="${QKV_K8S_BIN_DIR:-$cache_dir/k8s-${QKV_KUBE_VERSION:-1.34.4}/bin}"
 images_dir="${QKV_E2E_IMAGES_DIR:-$cache_dir/images}"
 volume_count="${QKV_E2E_VOLUMES:-12}"
 startup_timeout_s="${QKV_E2E_STARTUP_TIMEOUT_S:-120}"
+lock_wait_s="${QKV_E2E_LOCK_WAIT_S:-0}"
 lock_file=/run/quorumkv-e2e-cluster.lock
 
 pod_subnet=198.18.0.0/24
@@ -50,7 +52,8 @@ cluster_domain=cluster.local
 # The sysctls the kubelet, kube-proxy and this script change; `down` writes back the
 # values `up` recorded before starting anything.
 sysctls=(kernel.panic kernel.panic_on_oops vm.overcommit_memory net.ipv4.ip_forward
-  net.bridge.bridge-nf-call-iptables net.ipv4.conf.all.route_localnet)
+  net.bridge.bridge-nf-call-iptables net.ipv4.conf.all.route_localnet
+  net.netfilter.nf_conntrack_tcp_timeout_close_wait)
 
 log() { printf '[k8s-cluster] %s\n' "$*" >&2; }
 fail() { log "$*"; exit 1; }
@@ -94,7 +97,7 @@ kill_shims() {
   local proc pid
   for proc in /proc/[0-9]*; do
     pid="${proc#/proc/}"
-    tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -qF -- "$state_dir/containerd/" || continue
+    tr '\0' ' ' 2>/dev/null <"$proc/cmdline" | grep -qF -- "$state_dir/containerd/" || continue
     log "killing leftover process $pid ($(tr '\0' ' ' <"$proc/cmdline" | cut -c1-80))"
     kill -KILL "$pid" 2>/dev/null || true
   done
@@ -116,24 +119,28 @@ unmount_all() {
   fi
 }
 
-# Chains the cluster made: kube-proxy's and the kubelet's KUBE-*, the CNI plugins'
-# CNI-*, and this script's QKV-E2E-*. Only chains that did not exist before `up` go.
+# Chains the cluster made: kube-proxy's and the kubelet's KUBE-* and this script's
+# QKV-E2E-*. Only chains that did not exist before `up` go, and nothing at all when `up`
+# never recorded which existed. CNI-* chains are not ours to touch: other CNI users
+# (podman) share them, and this cluster's CNI (bridge without masquerade, no portmap)
+# makes none.
 remove_iptables_chains() {
   local table chain rule
   for table in filter nat mangle raw; do
     local before="$state_dir/iptables-chains-before.$table"
+    [ -f "$before" ] || continue
     local chains
-    chains="$(iptables -t "$table" -S 2>/dev/null | sed -n 's/^-N \(\(KUBE\|CNI\|QKV-E2E\)-[^ ]*\)$/\1/p')"
+    chains="$(iptables -t "$table" -S 2>/dev/null | sed -n 's/^-N \(\(KUBE\|QKV-E2E\)-[^ ]*\)$/\1/p')"
     [ -n "$chains" ] || continue
     local ours=()
     for chain in $chains; do
-      if [ -f "$before" ] && grep -qxF "$chain" "$before"; then continue; fi
+      if grep -qxF "$chain" "$before"; then continue; fi
       ours+=("$chain")
     done
     [ ${#ours[@]} -gt 0 ] || continue
     # Rules that jump to our chains, in any chain, then the chains themselves.
     for chain in "${ours[@]}"; do
-      iptables -t "$table" -S 2>/dev/null | grep -E -- "-j $chain( |$)" | while read -r rule; do
+      { iptables -t "$table" -S 2>/dev/null | grep -E -- "-j $chain( |$)" || true; } | while read -r rule; do
         # shellcheck disable=SC2086 # the rule is iptables-save words
         eval "iptables -t $table ${rule/-A /-D }" 2>/dev/null || true
       done
@@ -160,18 +167,63 @@ remove_cgroups() {
   done
 }
 
+# What `down` must leave: no process, mount, bridge or chain of this cluster, and the
+# sysctls as they were. Says what is left, and fails, so that a leak is seen.
+verify_clean() {
+  local left=()
+  local proc
+  for proc in /proc/[0-9]*; do
+    tr '\0' ' ' 2>/dev/null <"$proc/cmdline" | grep -qF -- "$state_dir/" && left+=("process ${proc#/proc/}")
+  done
+  local mounts
+  mounts="$(awk -v dir="$state_dir/" 'index($5, dir) == 1 { print $5 }' /proc/self/mountinfo | wc -l)"
+  [ "$mounts" -eq 0 ] || left+=("$mounts mounts under $state_dir")
+  ip link show "$bridge" >/dev/null 2>&1 && left+=("the bridge $bridge")
+  local table
+  for table in filter nat mangle raw; do
+    iptables -t "$table" -S 2>/dev/null | sed -n 's/^-N \(\(KUBE\|QKV-E2E\)-[^ ]*\)$/\1/p' | while read -r chain; do
+      [ -f "$state_dir/iptables-chains-before.$table" ] && grep -qxF "$chain" "$state_dir/iptables-chains-before.$table" && continue
+      echo "$chain"
+    done >"$state_dir/chains-left.$table"
+    [ -s "$state_dir/chains-left.$table" ] && left+=("iptables $table chains $(tr '\n' ' ' <"$state_dir/chains-left.$table")")
+  done
+  if [ -f "$state_dir/sysctls-before" ]; then
+    local name value
+    while read -r name value; do
+      [ -z "$value" ] || [ "$(sysctl -n "$name" 2>/dev/null)" = "$value" ] || left+=("sysctl $name is $(sysctl -n "$name") (was $value)")
+    done <"$state_dir/sysctls-before"
+  fi
+  [ ${#left[@]} -eq 0 ] && return 0
+  local item
+  for item in "${left[@]}"; do log "left behind: $item"; done
+  return 1
+}
+
 down() {
   [ -d "$state_dir" ] || { log "no state directory $state_dir: nothing to stop"; return 0; }
   log "stopping the cluster of $state_dir"
+  # Keep the lock live while its recorded processes go, or another run would take it
+  # over half-way through this teardown.
+  if [ "$(cut -d ' ' -f 1 "$lock_file" 2>/dev/null)" = "$state_dir" ]; then echo "$state_dir $$" >"$lock_file"; fi
   kill_recorded
   kill_shims
   unmount_all
+  # The bridge, the chains, the sysctls and the cgroups are the machine's: only the
+  # holder of the lock may take them back (a start-up that lost the race for the lock
+  # must not tear down the cluster that won it).
+  local holder
+  holder="$(cut -d ' ' -f 1 "$lock_file" 2>/dev/null || true)"
+  if [ ! -f "$state_dir/held-lock" ] || { [ -n "$holder" ] && [ "$holder" != "$state_dir" ]; }; then
+    log "this run never held the machine (or another run holds it now): its network and sysctls are left as they are"
+    return 0
+  fi
   ip link del "$bridge" 2>/dev/null || true
   remove_iptables_chains
   restore_sysctls
   remove_cgroups
-  if [ -f "$lock_file" ] && [ "$(cat "$lock_file" 2>/dev/null)" = "$state_dir" ]; then rm -f "$lock_file"; fi
-  log "stopped; logs kept in $state_dir/logs"
+  rm -f "$lock_file"
+  verify_clean || { log "teardown incomplete (see above); logs in $state_dir/logs"; return 1; }
+  log "stopped, nothing left behind; logs kept in $state_dir/logs"
 }
 
 # ---------------------------------------------------------------- start-up
@@ -267,6 +319,8 @@ state = "$dir/state"
   # This VM's bounding set lacks CAP_SYS_RESOURCE: runc cannot raise oom_score_adj,
   # and every sandbox fails without this.
   restrict_oom_score_adj = true
+  # The pods' network namespaces under STATE_DIR, where teardown unmounts them.
+  netns_mounts_under_state_dir = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     default_runtime_name = "runc"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
@@ -294,8 +348,7 @@ EOF
         "routes": [{ "dst": "$local_range" }],
         "dataDir": "$state_dir/cni/ipam"
       }
-    },
-    { "type": "portmap", "capabilities": { "portMappings": true } }
+    }
   ]
 }
 EOF
@@ -325,6 +378,8 @@ clusterDomain: $cluster_domain
 resolvConf: $dir/resolv.conf
 podLogsDirectory: $state_dir/pod-logs
 readOnlyPort: 0
+# Lowering an oom_score_adj needs CAP_SYS_RESOURCE, which this kind of VM lacks.
+oomScoreAdj: 0
 # The images cannot be pulled again (no registry): never collect them, and do not
 # evict pods for a machine that is merely full-ish.
 imageGCHighThresholdPercent: 100
@@ -383,6 +438,39 @@ EOF
   done
 }
 
+# One cluster per machine: the lock file holds the state directory and the PID of the
+# `up` that made it, created atomically (noclobber). A lock whose `up` and recorded
+# processes are all gone is stale and taken over.
+lock_is_live() {
+  local holder pid pid_file
+  read -r holder pid <"$lock_file" 2>/dev/null || return 1
+  [ -n "${pid:-}" ] && kill -0 "$pid" 2>/dev/null && return 0
+  for pid_file in "$holder"/pids/*; do
+    [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null && return 0
+  done
+  return 1
+}
+
+acquire_lock() {
+  local deadline=$((SECONDS + lock_wait_s)) next_note=$SECONDS
+  for (( ; ; )); do
+    if (set -o noclobber; echo "$state_dir $$" >"$lock_file") 2>/dev/null; then return 0; fi
+    if ! lock_is_live; then
+      log "taking over the stale lock of $(cut -d ' ' -f 1 "$lock_file" 2>/dev/null)"
+      rm -f "$lock_file"
+      continue
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      fail "another e2e cluster runs from $(cut -d ' ' -f 1 "$lock_file") (bash $0 down <that directory> stops it; QKV_E2E_LOCK_WAIT_S waits for it)"
+    fi
+    if [ $SECONDS -ge $next_note ]; then
+      log "waiting for the e2e cluster of $(cut -d ' ' -f 1 "$lock_file") to stop ($((deadline - SECONDS)) s left)"
+      next_note=$((SECONDS + 30))
+    fi
+    sleep 2
+  done
+}
+
 up() {
   for binary in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl coredns helm; do
     [ -x "$bin_dir/$binary" ] || fail "missing $bin_dir/$binary: run scripts/k8s-test-env.sh and scripts/k8s-node-env.sh"
@@ -394,19 +482,13 @@ up() {
     [ -f "$images_dir/$image.tar" ] || fail "missing $images_dir/$image.tar: run scripts/k8s-images.sh"
   done
   [ -d /usr/lib/cni ] || fail "missing /usr/lib/cni: run scripts/k8s-node-env.sh"
-  if [ -f "$lock_file" ]; then
-    local holder
-    holder="$(cat "$lock_file")"
-    if [ -d "$holder/pids" ] && [ -n "$(ls "$holder/pids" 2>/dev/null)" ]; then
-      fail "another e2e cluster runs from $holder (bash $0 down $holder stops it)"
-    fi
-  fi
-  ip link show "$bridge" >/dev/null 2>&1 && fail "the bridge $bridge exists already: is another cluster running?"
-
   local started=$SECONDS
   mkdir -p "$state_dir"/{pids,logs}
   state_dir="$(cd "$state_dir" && pwd)"
-  echo "$state_dir" >"$lock_file"
+  acquire_lock
+  ip link show "$bridge" >/dev/null 2>&1 && { rm -f "$lock_file"; fail "the bridge $bridge exists already: is another cluster running?"; }
+  # From here on this run changes the machine, and `down` may take back what it changed.
+  : >"$state_dir/held-lock"
   trap 'status=$?; if [ $status -ne 0 ]; then log "start-up failed; tearing down"; down; fi' EXIT
 
   local name
@@ -472,8 +554,9 @@ up() {
   start kubelet "$bin_dir/kubelet" --config "$state_dir/kubelet/config.yaml" --kubeconfig "$state_dir/kubeconfig" \
     --root-dir "$state_dir/kubelet/root" --hostname-override "$node" --node-ip "$address"
   start kube-proxy "$bin_dir/kube-proxy" --kubeconfig "$state_dir/kubeconfig" --proxy-mode iptables \
-    --hostname-override "$node" --cluster-cidr "$pod_subnet" --conntrack-max-per-core 0 \
-    --metrics-bind-address 127.0.0.1:0 --healthz-bind-address 127.0.0.1:0
+    --hostname-override "$node" --cluster-cidr "$pod_subnet" \
+    --conntrack-max-per-core 0 --conntrack-tcp-timeout-established 0 --oom-score-adj 0 \
+    --metrics-bind-address "" --healthz-bind-address 127.0.0.1:10256
   start coredns "$bin_dir/coredns" -conf "$state_dir/Corefile"
   wait_until "the node" "$bin_dir/kubectl" --kubeconfig "$state_dir/kubeconfig" wait --for=condition=Ready "node/$node" --timeout=2s
   storage_objects "$node" | "$bin_dir/kubectl" --kubeconfig "$state_dir/kubeconfig" apply -f - >/dev/null

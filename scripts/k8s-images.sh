@@ -134,7 +134,9 @@ app_version() { sed -n 's/^appVersion:[[:space:]]*"\{0,1\}\([^"]*\)"\{0,1\}$/\1/
 quorumkv_key() {
   {
     base_key
-    find Dockerfile .dockerignore package.json package-lock.json tsconfig.json proto scripts src -type f -print0 |
+    # The same set as the build context: .dockerignore leaves these scripts out.
+    find Dockerfile .dockerignore package.json package-lock.json tsconfig.json proto scripts src -type f \
+      ! -path scripts/k8s-cluster.sh ! -path scripts/k8s-images.sh ! -path scripts/k8s-node-env.sh -print0 |
       sort -z | xargs -0 sha256sum
   } | sha256sum | cut -c1-16
 }

@@ -96,13 +96,18 @@ function runE2eTier(files) {
   } else {
     env.QKV_E2E_UNAVAILABLE = `the e2e cluster did not come up (scripts/k8s-cluster.sh up exited ${up.status}; its output is above)`;
   }
+  let status = 1;
   try {
-    const status = runFiles(files, env);
-    return up.status === 0 || process.env.QKV_E2E_REQUIRED !== '1' ? status : 1;
+    status = runFiles(files, env);
+    if (up.status !== 0 && process.env.QKV_E2E_REQUIRED === '1') status = 1;
   } finally {
-    down();
-    rmSync(stateDir, { recursive: true, force: true });
+    const stopped = down();
+    if (stopped.status !== 0) status = 1;
+    // The components' logs stay for a failed run (a failed teardown is one).
+    if (status === 0) rmSync(stateDir, { recursive: true, force: true });
+    else console.log(`run-tests: the e2e cluster's logs are in ${join(stateDir, 'logs')}`);
   }
+  return status;
 }
 
 const otherFiles = selected.filter((tier) => tier !== 'e2e').flatMap((tier) => byTier[tier]);

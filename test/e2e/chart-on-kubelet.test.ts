@@ -19,6 +19,7 @@ const RELEASE = 'qkv';
 const member = (ordinal: number): string => `qkv-quorumkv-${ordinal}`;
 const MEMBERS = [0, 1, 2].map(member);
 const CLIENT_PORT = 7400;
+const PEER_PORT = 7500;
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 const PYTHON_CLIENT = join(REPO_ROOT, 'test', 'e2e', 'python', 'quorum_client.py');
 // Debian's python3-grpcio (installed by .ci/run); the system interpreter on purpose, as
@@ -115,8 +116,8 @@ describe('the chart on a real kubelet', { skip, timeout: 1_800_000 }, () => {
       const row = stdout.split('\n').find((line) => line.startsWith(`${name} `));
       assert.ok(row, `a row for ${name} in:\n${stdout}`);
       const [, address, , ready, ring] = row.split(/\s+/);
-      // The address is the pod's IP that discovery read from the API server.
-      assert.equal(address, `${podIps.get(name)}:7400`, row);
+      // The member's peer address: the pod's IP, which discovery read from the API server.
+      assert.equal(address, `${podIps.get(name)}:${PEER_PORT}`, row);
       assert.deepEqual([ready, ring], ['yes', 'NORMAL'], row);
     }
   });

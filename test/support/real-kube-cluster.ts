@@ -66,6 +66,11 @@ function missingPrerequisite(): string | undefined {
       return `${binary} not found in ${kubeBinDir()}: run scripts/k8s-test-env.sh and scripts/k8s-node-env.sh`;
     }
   }
+  // The script's default: images/ beside the per-version bin directory's parent.
+  const imagesDir = process.env.QKV_E2E_IMAGES_DIR ?? join(kubeBinDir(), '..', '..', 'images');
+  for (const image of ['pause.tar', 'quorumkv.tar']) {
+    if (!existsSync(join(imagesDir, image))) return `${image} not found in ${imagesDir}: run scripts/k8s-images.sh`;
+  }
   return undefined;
 }
 
