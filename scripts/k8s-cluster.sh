@@ -439,11 +439,13 @@ EOF
 }
 
 # One cluster per machine: the lock file holds the state directory and the PID of the
-# `up` that made it, created atomically (noclobber). A lock whose `up` and recorded
-# processes are all gone is stale and taken over.
+# `up` that made it, created atomically (noclobber). A lock whose `up`, recorded
+# processes and bridge are all gone is stale and taken over.
 lock_is_live() {
   local holder pid pid_file
   read -r holder pid <"$lock_file" 2>/dev/null || return 1
+  # A cluster half-way through its teardown has no processes left but still its bridge.
+  ip link show "$bridge" >/dev/null 2>&1 && return 0
   [ -n "${pid:-}" ] && kill -0 "$pid" 2>/dev/null && return 0
   for pid_file in "$holder"/pids/*; do
     [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null && return 0
@@ -482,10 +484,10 @@ up() {
     [ -f "$images_dir/$image.tar" ] || fail "missing $images_dir/$image.tar: run scripts/k8s-images.sh"
   done
   [ -d /usr/lib/cni ] || fail "missing /usr/lib/cni: run scripts/k8s-node-env.sh"
-  local started=$SECONDS
   mkdir -p "$state_dir"/{pids,logs}
   state_dir="$(cd "$state_dir" && pwd)"
   acquire_lock
+  local started=$SECONDS # the start-up's own time, not the wait for the lock
   ip link show "$bridge" >/dev/null 2>&1 && { rm -f "$lock_file"; fail "the bridge $bridge exists already: is another cluster running?"; }
   # From here on this run changes the machine, and `down` may take back what it changed.
   : >"$state_dir/held-lock"
