@@ -4,8 +4,9 @@
 //               grpcurl, openssl, Python, Prometheus, etcd or Redis;
 //   kubernetes  it starts a kube-apiserver with etcd (and helm);
 //   chaos       it puts nodes in network namespaces (needs root, ip and iptables);
-//   e2e         it runs on a real single-node Kubernetes (kubelet, containerd, the
-//               Dockerfile's image) that scripts/run-tests.mjs brings up once for the tier.
+//   e2e         it runs the Dockerfile's image: on a real single-node Kubernetes
+//               (kubelet, containerd) that scripts/run-tests.mjs brings up once for the
+//               tier, or with podman-compose (deploy/compose.yaml).
 // An entry is a directory (ending in "/", every test file under it) or one test file,
 // as source paths under test/. A file must match entries of exactly one tier, and every
 // entry must match a file, so a new test directory or a renamed file fails
@@ -28,6 +29,7 @@ export const TIERS = {
     'test/coordinator/',
     'test/faults/',
     'test/fs/',
+    'test/load/acknowledged-write-check.test.ts',
     'test/membership/',
     'test/repair/',
     'test/ring/hash-ring.test.ts',
@@ -58,6 +60,7 @@ export const TIERS = {
     'test/backup/backup-restore-cluster.test.ts',
     'test/backup/s3-backup-store.test.ts',
     'test/kv/',
+    'test/load/rolling-restart-under-writer.test.ts',
     'test/bench/bench-command.test.ts',
     'test/bench/peer-targets.test.ts',
     'test/bench/ghz-harness.test.ts',
