@@ -13,7 +13,7 @@
 // - Any other code: the node's answer for this request, final.
 // The next request after a broken stream opens a new one.
 import * as grpc from '@grpc/grpc-js';
-import { OverloadedError, PeerUnreachableError, QkvError } from '../errors/errors.js';
+import { OverloadedError, QkvError } from '../errors/errors.js';
 import { ERROR_CODE_METADATA_KEY, errorOfServiceError, isErrorCode } from '../protocol/error-status.js';
 import { MultiplexedStreamClient } from '../protocol/multiplexed-stream-client.js';
 import { KV_STREAM_REQUESTS_MAX } from '../limits.js';
@@ -24,8 +24,12 @@ import type { KvStreamReply__Output } from '../protocol/generated/quorumkv/v1/Kv
 /** The body of one request: one of the unary calls' requests. */
 export type KvStreamBody = Omit<KvStreamRequest, 'id' | 'timeoutMs'>;
 
-/** The node was not reached; the request was never sent. */
-export class NeverSentError extends PeerUnreachableError {}
+/** The node was not reached; the request was never sent (PEER_UNREACHABLE, as a unary call's connection failure). */
+export class NeverSentError extends QkvError {
+  constructor(address: string) {
+    super('PEER_UNREACHABLE', `cannot reach ${address}: no connection could be established`);
+  }
+}
 
 export class KvStreamConnection {
   private readonly stream: MultiplexedStreamClient<KvStreamRequest & { id: number }, KvStreamReply__Output>;
@@ -49,7 +53,8 @@ export class KvStreamConnection {
         const failure = Object.assign(new Error(status.details), status) as grpc.ServiceError;
         // A status with our code is the node's (an undecodable message, an unknown user).
         if (status.code !== grpc.status.OK && status.metadata?.get(ERROR_CODE_METADATA_KEY).length) return errorOfServiceError(failure);
-        return new PeerUnreachableError(address, { cause: status.code === grpc.status.OK ? new Error('the node ended the stream') : failure });
+        const why = status.code === grpc.status.OK ? 'the node ended the stream' : status.details;
+        return new QkvError('PEER_UNREACHABLE', `the stream to ${address} broke while the request waited (${why})`, { cause: failure });
       },
     });
   }
@@ -76,7 +81,7 @@ export class KvStreamConnection {
         const state = channel.getConnectivityState(true);
         if (state === grpc.connectivityState.READY) return resolve();
         if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) {
-          return reject(new NeverSentError(this.address, { cause: new Error('the connection failed') }));
+          return reject(new NeverSentError(this.address));
         }
         channel.watchConnectivityState(state, deadlineMs, (error) => {
           if (error === undefined) return check();
