@@ -37,8 +37,32 @@ const request = (message: KvStreamRequest): Buffer => encodeRequest('KV', 'Multi
 const decode = (bytes: Buffer): KvStreamReply__Output => decodeResponse<KvStreamReply__Output>('KV', 'Multiplex', bytes);
 const byId = (replies: readonly Buffer[]): Map<number, KvStreamReply__Output> => new Map(replies.map(decode).map((reply) => [reply.id, reply]));
 
+/**
+ * Waits until a write with W=3 succeeds: every replica answers and qkv-1's failure
+ * detector no longer holds one down from an earlier test (a replica it holds down would
+ * make a write fail QUORUM_NOT_MET at once instead of waiting).
+ */
+async function awaitEveryReplica(): Promise<void> {
+  const client = cluster.client(['qkv-1'], 2_000);
+  const deadline = Date.now() + 30_000;
+  try {
+    for (;;) {
+      try {
+        await client.put(Buffer.from('stream-every-replica'), Buffer.from('v'), { w: 3 });
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  } finally {
+    client.close();
+  }
+}
+
 /** Stops both other replicas (SIGSTOP): qkv-1's writes then wait for a quorum that never answers. */
 async function withQuorumSilent<T>(run: () => Promise<T>): Promise<T> {
+  await awaitEveryReplica();
   const others = ['qkv-2', 'qkv-3'].map((id) => cluster.node(id).child!);
   for (const child of others) child.kill('SIGSTOP');
   try {
@@ -122,7 +146,7 @@ test('a Get past the unary Get limit is refused INVALID_ARGUMENT under its id be
   try {
     const outcome = await client.stream(MULTIPLEX, [
       request({ id: 21, timeoutMs: 10_000, get: { key: Buffer.alloc(SMALL_REQUEST_BYTES_MAX + 1, 0x6b) } }),
-      request({ id: 22, timeoutMs: 10_000, get: { key: Buffer.from('stream-bounds-after') } }),
+      request({ id: 22, timeoutMs: 10_000, get: { key: Buffer.from('stream-bounds-after'), r: 1 } }),
     ]);
     assert.equal(outcome.status, 'OK', outcome.details);
     const replies = byId(outcome.replies);
@@ -154,6 +178,7 @@ test('a draining node answers the running request, refuses new ones SHUTTING_DOW
   try {
     call.write(request({ id: 31, timeoutMs: 10_000, get: { key: Buffer.from('stream-drain-warm') } }));
     await replied(1);
+    await awaitEveryReplica();
     const others = ['qkv-2', 'qkv-3'].map((id) => cluster.node(id).child!);
     for (const child of others) child.kill('SIGSTOP');
     // A write that waits for its silent quorum until its deadline, while the node drains.
