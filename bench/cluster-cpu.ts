@@ -4,7 +4,8 @@
 //
 // Per round it starts a 3-node cluster (N=3 W=2 R=2, fsync=always, durable storage, the
 // same settings as bench:compare), loads the key space, and runs `qkv bench` for each row
-// (put, get, BatchPut of --batch keys), and a 1-node cluster (N=1) for `put-1`. During each
+// (put, get, the same two with `--unary` instead of the client's multiplexed stream,
+// BatchPut of --batch keys), and a 1-node cluster (N=1) for `put-1`. During each
 // measured phase it reads every node's user and system CPU time from /proc and, from the
 // nodes' /metrics, how many records one WAL group commit and one coalesced Replica batch
 // carried. Before the rows it measures the idle nodes' CPU per second (probes, timers), and
@@ -21,7 +22,7 @@
 // to the first build. `--rate` paces the clients instead (`qkv bench --rate`); at a rate
 // the machine always sustains nothing batches, which measures the unbatched path.
 //
-//   npm run bench:cpu -- [--rounds 3] [--rows put,get,batch-put,put-1] [--rate 0] [--batch-rate 0]
+//   npm run bench:cpu -- [--rounds 3] [--rows put,get,put-unary,get-unary,batch-put,put-1] [--rate 0] [--batch-rate 0] [--insecure]
 //                        [--build before=../old --build after=. [--parallel]]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +33,7 @@ import { runBenchProcess, type BenchSummary } from './compare/bench-process.js';
 import { ProcessGroup, type CpuTimes } from './compare/managed-process.js';
 import { QKV_MAIN, startQuorumKvCluster, type RunningQuorumKvCluster } from './compare/quorumkv-cluster.js';
 
-const ROWS = ['put', 'get', 'batch-put', 'put-1'] as const;
+const ROWS = ['put', 'get', 'put-unary', 'get-unary', 'batch-put', 'put-1'] as const;
 type Row = (typeof ROWS)[number];
 const READY_TIMEOUT_MS = 60_000;
 
@@ -51,6 +52,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '0' },
     'batch-rate': { type: 'string', default: '0' },
     parallel: { type: 'boolean', default: false },
+    insecure: { type: 'boolean', default: false },
     'idle-seconds': { type: 'string', default: '5' },
     'cpu-prof-dir': { type: 'string' },
     'json-out': { type: 'string' },
@@ -60,7 +62,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(`usage: npm run bench:cpu -- [--rounds 3] [--rows ${ROWS.join(',')}] [--build NAME=DIR ...]
-       [--parallel] [--rate 0] [--batch-rate 0] [--idle-seconds 5] [--duration 10s] [--warmup 2s] [--records 100000] [--value-bytes 100] [--concurrency 64]
+       [--parallel] [--insecure] [--rate 0] [--batch-rate 0] [--idle-seconds 5] [--duration 10s] [--warmup 2s] [--records 100000] [--value-bytes 100] [--concurrency 64]
        [--distribution zipfian|uniform] [--batch 100] [--cpu-prof-dir DIR] [--json-out FILE]`);
   process.exit(0);
 }
@@ -102,6 +104,12 @@ function rowArgs(row: Row, load: boolean): string[] {
       return ['--workload', 'write-only', '--w', '2', ...rate, ...noLoad];
     case 'get':
       return ['--workload', 'c', '--r', '2', ...rate, ...noLoad];
+    // The same workloads with one unary call per request instead of the client's
+    // multiplexed stream (docs/decisions/0170-multiplexed-kv-stream.md), on the same cluster.
+    case 'put-unary':
+      return ['--workload', 'write-only', '--w', '2', '--unary', ...rate, ...noLoad];
+    case 'get-unary':
+      return ['--workload', 'c', '--r', '2', '--unary', ...rate, ...noLoad];
     case 'batch-put':
       return ['--workload', 'write-only', '--w', '2', '--batch', String(batchItems), '--rate', values['batch-rate'], ...noLoad];
     case 'put-1':
@@ -282,6 +290,7 @@ async function startCluster(build: Build, round: number, size: number): Promise<
   return startQuorumKvCluster(group, {
     dir: clusterDir,
     readyTimeoutMs: READY_TIMEOUT_MS,
+    insecure: values.insecure,
     size,
     replicationFactor: size,
     fsync: 'always',

@@ -113,6 +113,14 @@ export const REPLICA_READ_SLICE_KEYS = 64;
  * the per-turn batching of a busy node a few dozen are in flight.
  */
 export const REPLICA_STREAM_REQUESTS_MAX = 256;
+/**
+ * Requests one client's KV.Multiplex stream may have running at once
+ * (docs/decisions/0170-multiplexed-kv-stream.md): the node answers more OVERLOADED, and
+ * the project's client never sends more (it fails the extra ones OVERLOADED itself), so
+ * what one stream can make a node hold is this many decoded requests. The bench's 64
+ * concurrent requests per connection stay well below it.
+ */
+export const KV_STREAM_REQUESTS_MAX = 256;
 /** Time a draining node waits for in-flight requests before closing anyway. */
 export const DRAIN_TIMEOUT_MS_DEFAULT = 10_000;
 

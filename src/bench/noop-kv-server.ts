@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { SERVER_OPTIONS } from '../protocol/grpc-options.js';
 import { loadQuorumKvProtocol } from '../protocol/proto-package.js';
 import type { KVHandlers } from '../protocol/generated/quorumkv/v1/KV.js';
+import type { KvStreamRequest__Output } from '../protocol/generated/quorumkv/v1/KvStreamRequest.js';
 
 export interface NoopKvServerOptions {
   readonly host: string;
@@ -26,7 +27,22 @@ const VERSION = { stamp: '1', nodeId: 'noop' };
 
 export function noopKvHandlers(valueBytes: number): KVHandlers {
   const value = Buffer.alloc(valueBytes, 0x61);
+  const put = { version: VERSION, acks: 1 };
+  const get = { found: true, value, version: VERSION, acks: 1 };
   return {
+    // Each request on the stream is answered at once, with what its unary call answers.
+    Multiplex: (call) => {
+      call.on('data', (request: KvStreamRequest__Output) => {
+        const { id } = request;
+        if (request.body === 'get') call.write({ id, get });
+        else if (request.body === 'delete') call.write({ id, delete: put });
+        else if (request.body === 'batchPut') call.write({ id, batchPut: { results: request.batchPut!.items.map(() => ({ ok: true, ...put })) } });
+        else if (request.body === 'batchGet') call.write({ id, batchGet: { results: request.batchGet!.keys.map((key) => ({ ok: true, key, ...get })) } });
+        else call.write({ id, put });
+      });
+      call.on('end', () => call.end());
+      call.on('error', () => {});
+    },
     Put: (_call, callback) => callback(null, { version: VERSION, acks: 1 }),
     Get: (_call, callback) => callback(null, { found: true, value, version: VERSION, acks: 1 }),
     Delete: (_call, callback) => callback(null, { version: VERSION, acks: 1 }),

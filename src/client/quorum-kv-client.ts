@@ -3,6 +3,14 @@
 // cannot be reached at all (a connection failure, not an answer such as
 // QUORUM_NOT_MET), so `qkv` keeps working against the local cluster while one node is
 // down. Every failure is a QkvError carrying the server's stable code.
+//
+// KV calls go over one KV.Multiplex stream per node by default (kv-stream-connection.ts,
+// docs/decisions/0170-multiplexed-kv-stream.md); `transport: 'unary'` sends each as its
+// own unary call instead, as grpcurl and generated clients do. On the stream, a request
+// that never reached a node moves on to the next one as a unary connection failure
+// does; one that waited when its stream broke moves on only if it is a read (Get,
+// BatchGet): a write that broke mid-flight fails PEER_UNREACHABLE, because the node may
+// have applied it and a second send would write a second version.
 import * as grpc from '@grpc/grpc-js';
 import { QkvError, isQkvError } from '../errors/errors.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../protocol/grpc-options.js';
@@ -10,6 +18,8 @@ import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../protocol/error-
 import { loadQuorumKvProtocol } from '../protocol/proto-package.js';
 import { TLS_CHANNEL_OPTIONS } from '../security/tls-credentials.js';
 import type { KVClient } from '../protocol/generated/quorumkv/v1/KV.js';
+import type { KvStreamReply__Output } from '../protocol/generated/quorumkv/v1/KvStreamReply.js';
+import { KvStreamConnection, NeverSentError, type KvStreamBody } from './kv-stream-connection.js';
 import type { AdminClient } from '../protocol/generated/quorumkv/v1/Admin.js';
 import type { PutResponse__Output } from '../protocol/generated/quorumkv/v1/PutResponse.js';
 import type { GetResponse__Output } from '../protocol/generated/quorumkv/v1/GetResponse.js';
@@ -34,13 +44,21 @@ export interface ClientOptions {
    * clientChannelCredentials); plaintext, for an --insecure cluster, when not given.
    */
   readonly credentials?: grpc.ChannelCredentials;
+  /** How KV calls travel: one multiplexed stream per node (the default), or a unary call each. */
+  readonly transport?: KvTransport;
 }
+
+export type KvTransport = 'stream' | 'unary';
 
 interface Endpoint {
   readonly address: string;
   readonly kv: KVClient;
   readonly admin: AdminClient;
+  readonly stream: KvStreamConnection;
 }
+
+/** Reads may be asked again on another node after their stream broke; writes may not. */
+type Retry = 'read' | 'write';
 
 type Callback<T> = (error: grpc.ServiceError | null, response?: T) => void;
 
@@ -51,6 +69,7 @@ export interface CallOptions {
 
 export class QuorumKvClient {
   private readonly endpoints: Endpoint[];
+  private readonly streamed: boolean;
 
   constructor(private readonly options: ClientOptions) {
     if (options.addresses.length === 0) throw new QkvError('INVALID_ARGUMENT', 'no address to connect to');
@@ -61,31 +80,42 @@ export class QuorumKvClient {
       address,
       kv: new grpcObject.quorumkv.v1.KV(address, credentials, channelOptions),
       admin: new grpcObject.quorumkv.v1.Admin(address, credentials, channelOptions),
-    }));
+    })).map((endpoint) => ({ ...endpoint, stream: new KvStreamConnection(endpoint.address, endpoint.kv) }));
+    this.streamed = (options.transport ?? 'stream') === 'stream';
+  }
+
+  /** How this client's KV calls travel. */
+  get transport(): KvTransport {
+    return this.streamed ? 'stream' : 'unary';
   }
 
   put(key: Buffer, value: Buffer, options: { w?: number; ttlMs?: number } & CallOptions = {}): Promise<PutResponse__Output> {
     const request = { key, value, w: options.w ?? 0, ttlMs: String(options.ttlMs ?? 0) };
+    if (this.streamed) return this.streamCall({ put: request }, 'write', (reply) => reply.put, options.timeoutMs);
     return this.call((e, cb: Callback<PutResponse__Output>, deadline) => e.kv.Put(request, { deadline }, cb), options.timeoutMs);
   }
 
   get(key: Buffer, options: { r?: number; includeReplicas?: boolean } & CallOptions = {}): Promise<GetResponse__Output> {
     const request = { key, r: options.r ?? 0, includeReplicas: options.includeReplicas ?? false };
+    if (this.streamed) return this.streamCall({ get: request }, 'read', (reply) => reply.get, options.timeoutMs);
     return this.call((e, cb: Callback<GetResponse__Output>, deadline) => e.kv.Get(request, { deadline }, cb), options.timeoutMs);
   }
 
   delete(key: Buffer, options: { w?: number } & CallOptions = {}): Promise<DeleteResponse__Output> {
     const request = { key, w: options.w ?? 0 };
+    if (this.streamed) return this.streamCall({ delete: request }, 'write', (reply) => reply.delete, options.timeoutMs);
     return this.call((e, cb: Callback<DeleteResponse__Output>, deadline) => e.kv.Delete(request, { deadline }, cb), options.timeoutMs);
   }
 
   batchPut(items: ReadonlyArray<{ key: Buffer; value: Buffer; ttlMs?: number }>, options: { w?: number } & CallOptions = {}): Promise<BatchPutResponse__Output> {
     const request = { w: options.w ?? 0, items: items.map((item) => ({ key: item.key, value: item.value, ttlMs: String(item.ttlMs ?? 0) })) };
+    if (this.streamed) return this.streamCall({ batchPut: request }, 'write', (reply) => reply.batchPut, options.timeoutMs);
     return this.call((e, cb: Callback<BatchPutResponse__Output>, deadline) => e.kv.BatchPut(request, { deadline }, cb), options.timeoutMs);
   }
 
   batchGet(keys: readonly Buffer[], options: { r?: number } & CallOptions = {}): Promise<BatchGetResponse__Output> {
     const request = { keys: [...keys], r: options.r ?? 0 };
+    if (this.streamed) return this.streamCall({ batchGet: request }, 'read', (reply) => reply.batchGet, options.timeoutMs);
     return this.call((e, cb: Callback<BatchGetResponse__Output>, deadline) => e.kv.BatchGet(request, { deadline }, cb), options.timeoutMs);
   }
 
@@ -132,6 +162,7 @@ export class QuorumKvClient {
 
   close(): void {
     for (const endpoint of this.endpoints) {
+      endpoint.stream.close();
       endpoint.kv.close();
       endpoint.admin.close();
     }
@@ -152,6 +183,26 @@ export class QuorumKvClient {
         const converted = isQkvError(error) ? error : errorOfServiceError(serviceError);
         if (received || !isConnectionFailure(serviceError)) throw converted;
         lastError = new QkvError('PEER_UNREACHABLE', `cannot reach ${endpoint.address}: ${serviceError.details}`, { cause: error });
+      }
+    }
+    throw lastError ?? new QkvError('INTERNAL', 'no endpoint answered');
+  }
+
+  /** One KV call on the endpoints' streams; `answer` picks the reply's body of the request's kind. */
+  private async streamCall<T>(body: KvStreamBody, retry: Retry, answer: (reply: KvStreamReply__Output) => T | null | undefined, timeoutMs = this.options.timeoutMs): Promise<T> {
+    const deadlineMs = Date.now() + timeoutMs;
+    let lastError: QkvError | undefined;
+    for (const endpoint of this.endpoints) {
+      try {
+        const reply = await endpoint.stream.request(body, deadlineMs);
+        const value = answer(reply);
+        if (value === null || value === undefined) throw new QkvError('INTERNAL', `node ${endpoint.address} answered a ${Object.keys(body)[0]} request with a ${reply.body ?? 'missing'} reply`);
+        return value;
+      } catch (error) {
+        if (!isQkvError(error)) throw error;
+        const tryNext = error instanceof NeverSentError || (retry === 'read' && error.code === 'PEER_UNREACHABLE');
+        if (!tryNext) throw error;
+        lastError = error;
       }
     }
     throw lastError ?? new QkvError('INTERNAL', 'no endpoint answered');

@@ -13,7 +13,8 @@ import { ReflectionService } from '@grpc/reflection';
 import type { Registry } from 'prom-client';
 import type { QkvError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
-import { clientPortGuard, peerPortGuard } from '../security/call-guards.js';
+import { clientPortGuard, clientRequestAuthorizer, peerPortGuard } from '../security/call-guards.js';
+import type { ServedStreams } from '../protocol/multiplexed-stream-server.js';
 import { ReceiveGate } from '../security/receive-gate.js';
 import { clientPortCredentials, peerPortCredentials } from '../security/tls-credentials.js';
 import type { ReplicaHandler } from '../replica/peer-transport.js';
@@ -59,6 +60,8 @@ export class GrpcShell {
   private readonly peerServer: grpc.Server | undefined;
   /** Peers' Exchange streams into this node; drained before the gRPC server shuts down. */
   private readonly replicaStreams: ExchangeStreams | undefined;
+  /** Clients' Multiplex streams; drained with the peers' streams before the server shuts down. */
+  private readonly clientStreams: ServedStreams;
 
   constructor(
     private readonly node: ShellNode,
@@ -83,11 +86,12 @@ export class GrpcShell {
       interceptors: [...(secure ? [clientPortGuard(() => security.users(), { onRefused: onRefused('client') })] : []), new ReceiveGate().interceptor()],
     });
     const context = createApiContext(logger, options.registry);
-    addKvService(this.clientServer, {
+    this.clientStreams = addKvService(this.clientServer, {
       coordinator: node.coordinator,
       placement: (key) => node.placementRings().placementOfKey(key),
       context,
       admit: () => node.admit(),
+      ...(secure ? { authorizer: clientRequestAuthorizer(() => security.users(), { onRefused: onRefused('client') }) } : {}),
     });
     addAdminService(this.clientServer, node, context);
     this.health.addToServer(this.clientServer);
@@ -134,11 +138,12 @@ export class GrpcShell {
 
   /**
    * Refuses new calls at once and waits for the running ones; after `timeoutMs` the
-   * rest are cancelled. Peers' Exchange streams never end by themselves, so they are
-   * told to finish first.
+   * rest are cancelled. Peers' Exchange streams and clients' Multiplex streams never end
+   * by themselves, so they are told to finish first.
    */
   async shutdown(timeoutMs: number): Promise<void> {
     const servers = [this.clientServer, this.peerServer].filter((server) => server !== undefined);
+    this.clientStreams.drain();
     this.replicaStreams?.drain();
     const finished = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.tryShutdown(() => resolve()))));
     let timer: NodeJS.Timeout | undefined;

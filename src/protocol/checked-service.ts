@@ -22,10 +22,15 @@ import { InvalidArgumentError, isQkvError, type QkvError } from '../errors/error
 import { serviceErrorOf } from './error-status.js';
 import { requestLimits } from './request-limits.js';
 import { checkWireBounds } from './wire-bounds.js';
+import { WIRE_VARINT, WireReader } from './protobuf-wire.js';
 
 /** What a wrapped deserializer returns instead of throwing. */
 export class MalformedMessage {
-  constructor(readonly error: QkvError) {}
+  /** `id`: the request's id where the stream answers refusals by id (request-limits.ts refusalsById). */
+  constructor(
+    readonly error: QkvError,
+    readonly id?: number,
+  ) {}
 
   /** A request that failed to parse, with the parser's reason. */
   static unparsable(path: string, reason: string): MalformedMessage {
@@ -38,19 +43,35 @@ export class MalformedMessage {
  * MalformedMessage for whatever it refuses or fails to parse.
  */
 export function checkedDeserializer(method: grpc.MethodDefinition<unknown, unknown>): (bytes: Buffer) => unknown {
-  const { bytesMax, schema } = requestLimits(method.path);
+  const { bytesMax, schema, checkBodies, refusalsById } = requestLimits(method.path);
+  const refused = (bytes: Buffer, error: QkvError): MalformedMessage => new MalformedMessage(error, refusalsById === true ? leadingId(bytes) : undefined);
   return (bytes: Buffer): unknown => {
     if (bytes.length > bytesMax) {
-      return new MalformedMessage(new InvalidArgumentError(`${method.path}: the request is ${bytes.length} bytes; the limit of this method is ${bytesMax}`));
+      return refused(bytes, new InvalidArgumentError(`${method.path}: the request is ${bytes.length} bytes; the limit of this method is ${bytesMax}`));
     }
     try {
       checkWireBounds(bytes, schema);
+      checkBodies?.(bytes);
       return method.requestDeserialize(bytes);
     } catch (error) {
-      if (isQkvError(error)) return new MalformedMessage(error);
-      return MalformedMessage.unparsable(method.path, error instanceof Error ? error.message : String(error));
+      if (isQkvError(error)) return refused(bytes, error);
+      return refused(bytes, MalformedMessage.unparsable(method.path, error instanceof Error ? error.message : String(error)).error);
     }
   };
+}
+
+/**
+ * The varint in field 1 when it is the message's first field (as every encoder writes
+ * it), or undefined: a refused message may be garbage, so nothing past that is trusted.
+ */
+function leadingId(bytes: Buffer): number | undefined {
+  try {
+    const reader = new WireReader(bytes);
+    if (reader.done || reader.uint32() !== ((1 << 3) | WIRE_VARINT)) return undefined;
+    return reader.uint32();
+  } catch {
+    return undefined;
+  }
 }
 
 export function addCheckedService(server: grpc.Server, definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation): void {

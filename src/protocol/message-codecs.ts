@@ -1,5 +1,5 @@
 // Hand-written protobuf codecs for the messages on the request path: the KV service's
-// Put, Get and BatchPut on the node's server, and Replica.Exchange on both ends
+// Put, Get and BatchPut on the node's server, unary and inside KV.Multiplex messages, and Replica.Exchange on both ends
 // (docs/decisions/0063-hand-written-request-codecs.md). proto-loader's generic codecs
 // turn every message into a protobufjs object and back (`fromObject`/`toObject`), parse
 // 64-bit fields through `Long`, and allocate a default for every absent field; for a
@@ -44,6 +44,8 @@ import type { PutItem__Output } from './generated/quorumkv/v1/PutItem.js';
 import type { BatchPutResponse } from './generated/quorumkv/v1/BatchPutResponse.js';
 import type { Version } from './generated/quorumkv/v1/Version.js';
 import type { ItemError } from './generated/quorumkv/v1/ItemError.js';
+import type { KvStreamRequest__Output } from './generated/quorumkv/v1/KvStreamRequest.js';
+import type { KvStreamReply } from './generated/quorumkv/v1/KvStreamReply.js';
 import type { ExchangeRequest, ExchangeRequest__Output } from './generated/quorumkv/v1/ExchangeRequest.js';
 import type { ExchangeReply, ExchangeReply__Output } from './generated/quorumkv/v1/ExchangeReply.js';
 import type { ApplyRequest__Output } from './generated/quorumkv/v1/ApplyRequest.js';
@@ -208,6 +210,61 @@ export function decodeBatchPutRequest(bytes: Buffer): BatchPutRequest__Output {
     }
   }
   return { items, w };
+}
+
+/**
+ * A Multiplex request with a Put, Get or BatchPut body (the request path); any other
+ * body goes to proto-loader's codec.
+ */
+export function decodeKvStreamRequest(bytes: Buffer): KvStreamRequest__Output {
+  const reader = new WireReader(bytes);
+  let id = 0;
+  let timeoutMs = 0;
+  let put: PutRequest__Output | undefined;
+  let get: GetRequest__Output | undefined;
+  let batchPut: BatchPutRequest__Output | undefined;
+  let body: 'put' | 'get' | 'batchPut' | undefined;
+  while (!reader.done) {
+    const tag = reader.uint32();
+    const wireType = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        expect(wireType, WIRE_VARINT);
+        id = reader.uint32();
+        break;
+      case 2:
+        expect(wireType, WIRE_VARINT);
+        timeoutMs = reader.uint32();
+        break;
+      case 3:
+        expect(wireType, WIRE_LENGTH_DELIMITED);
+        oneMemberOnly(body, 'put');
+        put = decodePutRequest(reader.bytesView());
+        body = 'put';
+        break;
+      case 4:
+        expect(wireType, WIRE_LENGTH_DELIMITED);
+        oneMemberOnly(body, 'get');
+        get = decodeGetRequest(reader.bytesView());
+        body = 'get';
+        break;
+      case 6:
+        expect(wireType, WIRE_LENGTH_DELIMITED);
+        oneMemberOnly(body, 'batchPut');
+        batchPut = decodeBatchPutRequest(reader.bytesView());
+        body = 'batchPut';
+        break;
+      case 5:
+      case 7:
+        throw new FieldShapeError('a Delete or BatchGet body (decoded by proto-loader)');
+      default:
+        reader.skip(wireType);
+    }
+  }
+  if (body === 'put') return { id, timeoutMs, put: put!, body };
+  if (body === 'get') return { id, timeoutMs, get: get!, body };
+  if (body === 'batchPut') return { id, timeoutMs, batchPut: batchPut!, body };
+  return { id, timeoutMs };
 }
 
 function decodeApplyRequest(bytes: Buffer): ApplyRequest__Output {
@@ -621,13 +678,50 @@ type AnyMethod = MethodDefinition<object, object, object, object>;
  * The KV service's definition with the hand-written codecs on the server's side of Put,
  * Get and BatchPut (request decoding, response encoding); other methods unchanged.
  */
+/**
+ * A Multiplex reply with a Put, Get or BatchPut answer, written by their own encoders
+ * inside the reply; undefined (proto-loader's codec) for any other.
+ */
+export function encodeKvStreamReply(reply: KvStreamReply): Buffer | undefined {
+  let field: number;
+  let inner: Buffer | undefined;
+  if (reply.put) {
+    field = 2;
+    inner = encodePutResponse(reply.put);
+  } else if (reply.get) {
+    field = 3;
+    inner = encodeGetResponse(reply.get);
+  } else if (reply.batchPut) {
+    field = 5;
+    inner = encodeBatchPutResponse(reply.batchPut);
+  } else {
+    return undefined;
+  }
+  if (inner === undefined) return undefined;
+  const id = reply.id ?? 0;
+  const writer = new WireWriter((id !== 0 ? 1 + varintBytes(id) : 0) + delimitedFieldBytes(inner.length));
+  if (id !== 0) {
+    writer.tag(1, WIRE_VARINT);
+    writer.uint32(id);
+  }
+  writer.tag(field, WIRE_LENGTH_DELIMITED);
+  writer.bytesField(inner);
+  return writer.finish();
+}
+
 export function kvServiceWithFastCodecs(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
   const method = (name: string): AnyMethod => service[name] as unknown as AnyMethod;
   const put = method('Put');
   const get = method('Get');
   const batchPut = method('BatchPut');
+  const multiplex = method('Multiplex');
   return {
     ...service,
+    Multiplex: {
+      ...multiplex,
+      requestDeserialize: withFallback(decodeKvStreamRequest, multiplex.requestDeserialize),
+      responseSerialize: encodeWithFallback(encodeKvStreamReply, multiplex.responseSerialize),
+    },
     Put: {
       ...put,
       requestDeserialize: withFallback(decodePutRequest, put.requestDeserialize),

@@ -53,17 +53,37 @@ export interface GuardOptions {
   readonly onRefused?: (error: QkvError, method: string) => void;
 }
 
+/** Whether `identity` may call `method`: the refusal, or undefined. */
+function clientRefusal(identity: CertificateIdentity | undefined, method: string, users: () => UserRoles): QkvError | undefined {
+  if (identity === undefined) return new UnauthenticatedError('the call carries no client certificate signed by this cluster\'s CA');
+  if (ANY_IDENTITY_METHODS.has(method)) return undefined;
+  const role = roleNeededFor(method);
+  if (identity.kind !== 'user') return new PermissionDeniedError(`node ${identity.name}`, method, role);
+  if (!users().allows(identity.name, role)) return new PermissionDeniedError(identity.name, method, role);
+  return undefined;
+}
+
 /** The client port's guard; `users` is read on every call, so live changes apply at once. */
 export function clientPortGuard(users: () => UserRoles, options: GuardOptions = {}): grpc.ServerInterceptor {
-  return guard((call, method) => {
-    const identity = identityOf(call);
-    if (identity === undefined) return new UnauthenticatedError('the call carries no client certificate signed by this cluster\'s CA');
-    if (ANY_IDENTITY_METHODS.has(method)) return undefined;
-    const role = roleNeededFor(method);
-    if (identity.kind !== 'user') return new PermissionDeniedError(`node ${identity.name}`, method, role);
-    if (!users().allows(identity.name, role)) return new PermissionDeniedError(identity.name, method, role);
-    return undefined;
-  }, options.onRefused);
+  return guard((call, method) => clientRefusal(identityOf(call), method, users), options.onRefused);
+}
+
+/**
+ * For a stream that carries requests of several methods (KV.Multiplex): the guard let
+ * the stream open, and each request inside it is then checked as a unary call of its
+ * method would have been. The certificate is read once per stream (a connection's
+ * identity does not change); `users` on every request, so live changes apply at once.
+ */
+export function clientRequestAuthorizer(users: () => UserRoles, options: GuardOptions = {}): (call: Pick<grpc.ServerInterceptingCallInterface, 'getAuthContext'>) => (method: string) => QkvError | undefined {
+  return (call) => {
+    const certificate = call.getAuthContext().sslPeerCertificate;
+    const identity = certificate === undefined ? undefined : identityOfCertificate(certificate);
+    return (method) => {
+      const refusal = clientRefusal(identity, method, users);
+      if (refusal !== undefined) options.onRefused?.(refusal, method);
+      return refusal;
+    };
+  };
 }
 
 /** The peer port's guard: the certificate names a node, and the call says it is from that node. */

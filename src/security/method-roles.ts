@@ -17,6 +17,9 @@ const METHOD_ROLES: ReadonlyMap<string, Role> = new Map([
   ['/quorumkv.v1.KV/Put', 'write'],
   ['/quorumkv.v1.KV/Delete', 'write'],
   ['/quorumkv.v1.KV/BatchPut', 'write'],
+  // Opening the stream needs only `read` (every role includes it); each request on it
+  // then needs its own method's role (src/api/kv-stream.ts).
+  ['/quorumkv.v1.KV/Multiplex', 'read'],
   ['/quorumkv.v1.Admin/Status', 'read'],
   ['/quorumkv.v1.Admin/Ring', 'read'],
   ['/quorumkv.v1.Admin/Repair', 'admin'],

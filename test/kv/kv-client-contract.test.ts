@@ -2,8 +2,9 @@
 // - CoordinatorKvClient: three nodes in this process on a MemoryNetwork, every deadline,
 //   TTL and stamp on one ManualClock, so "400 ms pass" takes no time; a lost replica is
 //   disconnected from the network, a silent one has every message to it dropped.
-// - GrpcKvClient: three real `qkv server` processes with TLS (ProcessCluster), the
-//   client talking to qkv-1; time passes for real (the TTL tests wait about a second in
+// - GrpcKvClient, twice: over KV.Multiplex streams (the client's default) and over one
+//   unary call per request, each against three real `qkv server` processes with TLS
+//   (ProcessCluster), the client talking to qkv-1; time passes for real (the TTL tests wait about a second in
 //   all), a silent replica is qkv-3 stopped with SIGSTOP (until SIGCONT), and a lost
 //   replica is qkv-3 killed with SIGKILL.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,26 +39,28 @@ kvClientContract('Coordinator in process (MemoryNetwork, virtual time)', async (
   };
 });
 
-kvClientContract('gRPC client against node processes', async () => {
-  const cluster = await ProcessCluster.start({ size: 3, dataRoot: await tempDir(undefined, 'qkv-kv-contract-') });
-  const grpcClient = cluster.client(['qkv-1'], 10_000);
-  return {
-    client: new GrpcKvClient(grpcClient),
-    replicationFactor: 3,
-    // Real processes keep real time: the one sleep this contract needs.
-    passTime: (ms) => sleep(ms),
-    // A stopped process keeps its sockets open and answers nothing: silence, not refusal.
-    silenceReplica: async () => {
-      const child = cluster.node('qkv-3').child!;
-      child.kill('SIGSTOP');
-      return async () => {
-        child.kill('SIGCONT');
-      };
-    },
-    loseReplica: () => cluster.kill9('qkv-3'),
-    close: async () => {
-      grpcClient.close();
-      await cluster.stopAll();
-    },
-  };
-});
+for (const transport of ['stream', 'unary'] as const) {
+  kvClientContract(`gRPC client (${transport}) against node processes`, async () => {
+    const cluster = await ProcessCluster.start({ size: 3, dataRoot: await tempDir(undefined, 'qkv-kv-contract-') });
+    const grpcClient = cluster.client(['qkv-1'], 10_000, undefined, transport);
+    return {
+      client: new GrpcKvClient(grpcClient),
+      replicationFactor: 3,
+      // Real processes keep real time: the one sleep this contract needs.
+      passTime: (ms) => sleep(ms),
+      // A stopped process keeps its sockets open and answers nothing: silence, not refusal.
+      silenceReplica: async () => {
+        const child = cluster.node('qkv-3').child!;
+        child.kill('SIGSTOP');
+        return async () => {
+          child.kill('SIGCONT');
+        };
+      },
+      loseReplica: () => cluster.kill9('qkv-3'),
+      close: async () => {
+        grpcClient.close();
+        await cluster.stopAll();
+      },
+    };
+  });
+}

@@ -165,7 +165,8 @@ test('local-cluster starts 3 nodes; the CLI reads and writes; Ctrl-C stops it cl
   assert.equal(bob.code, 0, bob.stderr);
   const denied = await qkv(['get', 'k', '--addr', addr, ...tls, '--user', 'bob']);
   assert.equal(denied.code, 1);
-  assertOneLine(denied, /^qkv: PERMISSION_DENIED: user "bob" may not call \/quorumkv\.v1\.KV\/Get: it needs the role read$/);
+  // The CLI's Get goes on the KV.Multiplex stream, which a user without `read` may not open.
+  assertOneLine(denied, /^qkv: PERMISSION_DENIED: user "bob" may not call \/quorumkv\.v1\.KV\/Multiplex: it needs the role read$/);
 
   // Ctrl-C: the parent drains every node and exits 0.
   first.child.kill('SIGINT');

@@ -31,7 +31,9 @@ const dataRoot = await tempDir(undefined, 'qkv-cluster-');
 before(async () => {
   // Reflection is off unless asked for; the last test checks it as grpcurl uses it.
   cluster = await ProcessCluster.start({ size: 3, dataRoot, extraArgs: ['--reflection'] });
-  client = cluster.client(['qkv-1']);
+  // Unary calls: these tests check the gRPC status each error travels in (statusOf). The
+  // KV.Multiplex stream carries the same codes per request (test/kv/kv-stream.test.ts).
+  client = cluster.client(['qkv-1'], 5_000, undefined, 'unary');
 });
 
 const key = (text: string): Buffer => Buffer.from(text, 'utf8');

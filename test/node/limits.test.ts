@@ -20,7 +20,9 @@ test('requests beyond the in-flight bound get RESOURCE_EXHAUSTED; the rest succe
     dataRoot,
     extraArgs: ['--replication-factor', '1', '--in-flight-requests-max', '4', '--value-bytes-max', '1000'],
   });
-  const client = cluster.client(['qkv-1']);
+  // Unary calls here, to see the gRPC status; the stream's requests are checked below.
+  const client = cluster.client(['qkv-1'], 5_000, undefined, 'unary');
+  const streamClient = cluster.client(['qkv-1'], 5_000, undefined, 'stream');
   try {
     const calls = Array.from({ length: 300 }, (_, i) => client.put(Buffer.from(`k${i}`), Buffer.from(`v${i}`)));
     const settled = await Promise.allSettled(calls);
@@ -39,10 +41,23 @@ test('requests beyond the in-flight bound get RESOURCE_EXHAUSTED; the rest succe
     const reads = await client.batchGet(accepted.map((i) => Buffer.from(`k${i}`)));
     reads.results.forEach((result, index) => assert.equal(result.value.toString(), `v${accepted[index]}`));
 
+    // The same bound, per request, on one KV.Multiplex stream (fewer requests than the
+    // stream's own bound, KV_STREAM_REQUESTS_MAX, so only the node's in-flight bound refuses).
+    const streamed = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => streamClient.put(Buffer.from(`s${i}`), Buffer.from(`v${i}`))));
+    const streamRefused = streamed.filter((result) => result.status === 'rejected');
+    t.diagnostic(`200 concurrent puts on one stream: ${streamed.length - streamRefused.length} accepted, ${streamRefused.length} refused`);
+    assert.ok(streamRefused.length > 0 && streamRefused.length < streamed.length);
+    for (const result of streamRefused) {
+      const error = (result as PromiseRejectedResult).reason as QkvError;
+      assert.equal(error.code, 'OVERLOADED');
+      assert.match(error.message, /the limit is 4/);
+    }
+
     await assert.rejects(client.put(Buffer.from('big'), Buffer.alloc(1001)), { code: 'VALUE_TOO_LARGE', message: /limit is 1000/ });
     assert.equal((await client.put(Buffer.from('fits'), Buffer.alloc(1000))).acks, 1);
     assert.equal((await client.status()).state, 'SERVING');
   } finally {
     client.close();
+    streamClient.close();
   }
 });

@@ -16,7 +16,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
-import { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
+import { QuorumKvClient, type KvTransport } from '../../src/client/quorum-kv-client.js';
 import { ensureLocalCertificates } from '../../src/security/local-certificates.js';
 import { clientChannelCredentials, TLS_CHANNEL_OPTIONS } from '../../src/security/tls-credentials.js';
 import type { GrpcTransportOptions } from '../../src/transport/grpc/grpc-transport.js';
@@ -166,8 +166,8 @@ export class ProcessCluster {
     return this.certsDir === undefined ? ['--insecure'] : ['--certs-dir', this.certsDir, '--user', user];
   }
 
-  client(ids: readonly string[], timeoutMs = 5_000, user = ADMIN_USER): QuorumKvClient {
-    return new QuorumKvClient({ addresses: ids.map((id) => this.address(id)), timeoutMs, credentials: this.credentials(user) });
+  client(ids: readonly string[], timeoutMs = 5_000, user = ADMIN_USER, transport: KvTransport = 'stream'): QuorumKvClient {
+    return new QuorumKvClient({ addresses: ids.map((id) => this.address(id)), timeoutMs, credentials: this.credentials(user), transport });
   }
 
   /** Raw bytes to node `id`'s client port as `user`. */

@@ -4,7 +4,7 @@
 // go round-robin over them. The same adapter drives the no-op server (the floor), which
 // answers the same messages without doing anything.
 import type { ChannelCredentials } from '@grpc/grpc-js';
-import { QuorumKvClient } from '../../client/quorum-kv-client.js';
+import { QuorumKvClient, type KvTransport } from '../../client/quorum-kv-client.js';
 import type { BenchItem, BenchTarget } from '../bench-target.js';
 
 export interface QuorumKvTargetOptions {
@@ -17,6 +17,8 @@ export interface QuorumKvTargetOptions {
   readonly description?: string;
   /** TLS with a client certificate; plaintext when not given (an --insecure cluster, the no-op server). */
   readonly credentials?: ChannelCredentials;
+  /** How requests travel (src/client/quorum-kv-client.ts); the client's default, the stream, when not given. */
+  readonly transport?: KvTransport;
 }
 
 export class QuorumKvTarget implements BenchTarget {
@@ -25,9 +27,17 @@ export class QuorumKvTarget implements BenchTarget {
   private next = 0;
 
   constructor(private readonly options: QuorumKvTargetOptions) {
-    this.clients = options.addresses.map((address) => new QuorumKvClient({ addresses: [address], timeoutMs: options.timeoutMs, ...(options.credentials === undefined ? {} : { credentials: options.credentials }) }));
+    this.clients = options.addresses.map(
+      (address) =>
+        new QuorumKvClient({
+          addresses: [address],
+          timeoutMs: options.timeoutMs,
+          ...(options.transport === undefined ? {} : { transport: options.transport }),
+          ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+        }),
+    );
     const quorum = `w=${options.w === 0 ? 'default' : options.w} r=${options.r === 0 ? 'default' : options.r}`;
-    this.description = options.description ?? `quorumkv at ${options.addresses.join(',')} (${quorum})`;
+    this.description = options.description ?? `quorumkv at ${options.addresses.join(',')} (${quorum}, ${this.clients[0]!.transport})`;
   }
 
   async put(key: Buffer, value: Buffer): Promise<void> {

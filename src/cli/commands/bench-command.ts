@@ -12,6 +12,7 @@ import { benchJson, benchText, progressLine, type BenchSettings } from '../../be
 import { DISTRIBUTIONS, type Distribution } from '../../bench/key-chooser.js';
 import { startNoopKvServer } from '../../bench/noop-kv-server.js';
 import { QuorumKvTarget } from '../../bench/targets/quorumkv-target.js';
+import type { KvTransport } from '../../client/quorum-kv-client.js';
 import { WORKLOADS, WORKLOAD_NAMES, isWorkloadName } from '../../bench/workload.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, writeJson, type CliIo } from '../cli-io.js';
 import { LOCAL_ADDRESSES, LOCAL_HOST } from '../local-cluster-layout.js';
@@ -57,6 +58,8 @@ percentiles (HdrHistogram). Flags:
   --no-load            skip the load phase (the keys are already there)
   --timeout-ms N       deadline of each call (default ${BENCH_TIMEOUT_MS_DEFAULT})
   --certs-dir DIR --user NAME --insecure   how to reach a quorumkv target, as for the cluster commands
+  --unary              quorumkv and noop: one unary call per request instead of the
+                       multiplexed stream the client uses by default
   --json               print one JSON document instead of text
   --marks              write "${RUN_MARK} start|end" on stderr around the measured
                        phase (for tools that sample the servers meanwhile)
@@ -88,6 +91,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
       'certs-dir': { type: 'string' },
       user: { type: 'string' },
       insecure: { type: 'boolean' },
+      unary: { type: 'boolean' },
       json: { type: 'boolean' },
       marks: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -133,7 +137,9 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
 
   if (batchItems > 1 && !BATCH_TARGETS.includes(targetName as TargetName)) throw new UsageError(`--batch is not supported by --target ${targetName}`);
   const security = targetName === 'quorumkv' ? clientSecurity(io, values) : {};
-  const target = await openTarget(targetName as TargetName, addresses, settings.w, settings.r, timeoutMs, security.credentials);
+  const transport: KvTransport = values.unary === true ? 'unary' : 'stream';
+  if (transport === 'unary' && !['quorumkv', 'noop'].includes(targetName)) throw new UsageError(`--unary is not supported by --target ${targetName}`);
+  const target = await openTarget(targetName as TargetName, addresses, settings.w, settings.r, timeoutMs, transport, security.credentials);
   try {
     assert.ok(batchItems === 1 || target.batchPut !== undefined, 'a batch target has a batch call');
     const live = (io.stderr as NodeJS.WriteStream).isTTY === true;
@@ -155,12 +161,12 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
   }
 }
 
-async function openTarget(name: TargetName, addresses: readonly string[], w: number, r: number, timeoutMs: number, credentials?: ChannelCredentials): Promise<BenchTarget> {
+async function openTarget(name: TargetName, addresses: readonly string[], w: number, r: number, timeoutMs: number, transport: KvTransport, credentials?: ChannelCredentials): Promise<BenchTarget> {
   switch (name) {
     case 'quorumkv':
-      return new QuorumKvTarget({ addresses, w, r, timeoutMs, ...(credentials === undefined ? {} : { credentials }) });
+      return new QuorumKvTarget({ addresses, w, r, timeoutMs, transport, ...(credentials === undefined ? {} : { credentials }) });
     case 'noop':
-      return new QuorumKvTarget({ addresses, w, r, timeoutMs, description: `no-op gRPC server at ${addresses.join(',')}` });
+      return new QuorumKvTarget({ addresses, w, r, timeoutMs, transport, description: `no-op gRPC server at ${addresses.join(',')} (${transport})` });
     case 'etcd': {
       const { EtcdTarget } = await import('../../bench/targets/etcd-target.js');
       return EtcdTarget.open({ addresses, timeoutMs });

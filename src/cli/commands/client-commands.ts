@@ -35,6 +35,7 @@ const COMMON_OPTIONS = {
   'certs-dir': { type: 'string' },
   user: { type: 'string' },
   insecure: { type: 'boolean' },
+  unary: { type: 'boolean' },
   'timeout-ms': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
@@ -50,17 +51,18 @@ export const CLIENT_USAGE = `Cluster commands (default --addr: the local cluster
                                                        prints progress until it is LEFT (then stop it)
   qkv cleanup                                          on every node of --addr, in turn: delete the records of the
                                                        ranges it no longer replicates (run after nodes joined)
-Common flags: --addr host:port[,host:port...]  --timeout-ms N  --json
-  --certs-dir DIR (env QKV_CERTS_DIR; default ${LOCAL_CERTS_DIR}, where \`npm start\` writes them): ca.crt and
-  client.<user>.crt/.key  --user NAME (env QKV_USER; default ${BUILT_IN_ADMIN})  --insecure (env QKV_INSECURE=true:
-  plaintext, for a cluster started with --insecure)
   qkv backup <destination>                             back up every member into one backup set; <destination> is a
                                                        directory under the node's --backup-dir (docs/operations/backup.md)
   qkv restore <destination> [--backup ID]              write a backup set (default: the newest) into the cluster, with
                                                        its original versions; safe to run again (resumes)
+Common flags: --addr host:port[,host:port...]  --timeout-ms N  --json
+  --certs-dir DIR (env QKV_CERTS_DIR; default ${LOCAL_CERTS_DIR}, where \`npm start\` writes them): ca.crt and
+  client.<user>.crt/.key  --user NAME (env QKV_USER; default ${BUILT_IN_ADMIN})  --insecure (env QKV_INSECURE=true:
+  plaintext, for a cluster started with --insecure)  --unary (one unary call per request instead of the
+  multiplexed KV stream)
 W and R default to 0, the cluster's majority. DURATION is a number with ms, s, m, h or d (e.g. 30s).`;
 
-type CommonValues = { addr?: string; 'timeout-ms'?: string; json?: boolean; 'certs-dir'?: string; user?: string; insecure?: boolean };
+type CommonValues = { addr?: string; 'timeout-ms'?: string; json?: boolean; 'certs-dir'?: string; user?: string; insecure?: boolean; unary?: boolean };
 
 function parseCount(flag: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
@@ -84,7 +86,7 @@ function connect(io: CliIo, values: CommonValues): QuorumKvClient {
   const addresses = addr.split(',').map((part) => part.trim()).filter((part) => part !== '');
   if (addresses.length === 0) throw new UsageError('--addr must name at least one host:port');
   const timeoutMs = parseCount('timeout-ms', values['timeout-ms'], 1, 3_600_000) ?? CLI_TIMEOUT_MS_DEFAULT;
-  return new QuorumKvClient({ addresses, timeoutMs, ...clientSecurity(io, values) });
+  return new QuorumKvClient({ addresses, timeoutMs, transport: values.unary === true ? 'unary' : 'stream', ...clientSecurity(io, values) });
 }
 
 /** QKV_INSECURE parsed as the node parses its own (src/config/node-config.ts). */

@@ -12,6 +12,8 @@ import type { GetResponse as _quorumkv_v1_GetResponse, GetResponse__Output as _q
 import type { GetResult as _quorumkv_v1_GetResult, GetResult__Output as _quorumkv_v1_GetResult__Output } from './quorumkv/v1/GetResult.js';
 import type { ItemError as _quorumkv_v1_ItemError, ItemError__Output as _quorumkv_v1_ItemError__Output } from './quorumkv/v1/ItemError.js';
 import type { KVClient as _quorumkv_v1_KVClient, KVDefinition as _quorumkv_v1_KVDefinition } from './quorumkv/v1/KV.js';
+import type { KvStreamReply as _quorumkv_v1_KvStreamReply, KvStreamReply__Output as _quorumkv_v1_KvStreamReply__Output } from './quorumkv/v1/KvStreamReply.js';
+import type { KvStreamRequest as _quorumkv_v1_KvStreamRequest, KvStreamRequest__Output as _quorumkv_v1_KvStreamRequest__Output } from './quorumkv/v1/KvStreamRequest.js';
 import type { PutItem as _quorumkv_v1_PutItem, PutItem__Output as _quorumkv_v1_PutItem__Output } from './quorumkv/v1/PutItem.js';
 import type { PutRequest as _quorumkv_v1_PutRequest, PutRequest__Output as _quorumkv_v1_PutRequest__Output } from './quorumkv/v1/PutRequest.js';
 import type { PutResponse as _quorumkv_v1_PutResponse, PutResponse__Output as _quorumkv_v1_PutResponse__Output } from './quorumkv/v1/PutResponse.js';
@@ -37,6 +39,8 @@ export interface ProtoGrpcType {
       GetResult: MessageTypeDefinition<_quorumkv_v1_GetResult, _quorumkv_v1_GetResult__Output>
       ItemError: MessageTypeDefinition<_quorumkv_v1_ItemError, _quorumkv_v1_ItemError__Output>
       KV: SubtypeConstructor<typeof grpc.Client, _quorumkv_v1_KVClient> & { service: _quorumkv_v1_KVDefinition }
+      KvStreamReply: MessageTypeDefinition<_quorumkv_v1_KvStreamReply, _quorumkv_v1_KvStreamReply__Output>
+      KvStreamRequest: MessageTypeDefinition<_quorumkv_v1_KvStreamRequest, _quorumkv_v1_KvStreamRequest__Output>
       PutItem: MessageTypeDefinition<_quorumkv_v1_PutItem, _quorumkv_v1_PutItem__Output>
       PutRequest: MessageTypeDefinition<_quorumkv_v1_PutRequest, _quorumkv_v1_PutRequest__Output>
       PutResponse: MessageTypeDefinition<_quorumkv_v1_PutResponse, _quorumkv_v1_PutResponse__Output>

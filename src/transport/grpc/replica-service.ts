@@ -16,7 +16,7 @@
 // REPLICA_STREAM_REQUESTS_MAX, and every failure becomes one status (or, on a stream,
 // one error reply) with its quorumkv code.
 import * as grpc from '@grpc/grpc-js';
-import { BatchTooLargeError, InvalidArgumentError, OverloadedError, PeerIdentityMismatchError, QkvError, ShuttingDownError, isQkvError } from '../../errors/errors.js';
+import { BatchTooLargeError, InvalidArgumentError, PeerIdentityMismatchError, QkvError } from '../../errors/errors.js';
 import {
   KEY_BYTES_MAX_CEILING,
   MERKLE_DEPTH_MAX,
@@ -39,7 +39,8 @@ import { senderOf } from '../../protocol/sender-metadata.js';
 import { decodeAnnouncedRingState, decodeRecordBatch, decodeUint64, encodeRecord } from '../../protocol/wire-codec.js';
 import { encodeBatch, recordBytes } from '../../storage/record-codec.js';
 import { loadQuorumKvProtocol } from '../../protocol/proto-package.js';
-import { addCheckedService, MalformedMessage } from '../../protocol/checked-service.js';
+import { addCheckedService } from '../../protocol/checked-service.js';
+import { serveMultiplexedStream, ServedStreams } from '../../protocol/multiplexed-stream-server.js';
 import { replicaServiceWithFastCodecs } from '../../protocol/message-codecs.js';
 import type { ReplicaHandlers } from '../../protocol/generated/quorumkv/v1/Replica.js';
 import type { ApplyRequest__Output } from '../../protocol/generated/quorumkv/v1/ApplyRequest.js';
@@ -59,48 +60,13 @@ export interface ReplicaServiceOptions {
   /** Told the sender's node id of every call (a sign that the sender is alive). */
   readonly onPeerSeen?: (peer: string) => void;
   /** Where the service registers its open Exchange streams; a node drains them on shutdown. */
-  readonly streams?: ExchangeStreams;
+  readonly streams?: ServedStreams;
   /** Requests one Exchange stream may have running at once; more are answered OVERLOADED. */
   readonly streamRequestsMax?: number;
 }
 
-/** What one served Exchange stream must do when the node drains. */
-interface ServedStream {
-  drain(): void;
-}
-
 /** The open Exchange streams of one replica service, so that a draining node can end them. */
-export class ExchangeStreams {
-  private readonly open = new Set<ServedStream>();
-  private isDraining = false;
-
-  get draining(): boolean {
-    return this.isDraining;
-  }
-
-  /** Streams not ended yet. */
-  get size(): number {
-    return this.open.size;
-  }
-
-  add(stream: ServedStream): void {
-    this.open.add(stream);
-  }
-
-  delete(stream: ServedStream): void {
-    this.open.delete(stream);
-  }
-
-  /**
-   * From now on every stream answers new requests with SHUTTING_DOWN and ends as soon
-   * as its running requests have answered (at once when none runs), so that grpc's
-   * tryShutdown, which waits for every open call, can finish.
-   */
-  drain(): void {
-    this.isDraining = true;
-    for (const stream of [...this.open]) stream.drain();
-  }
-}
+export { ServedStreams as ExchangeStreams } from '../../protocol/multiplexed-stream-server.js';
 
 export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaHandlers {
   const { handler, logger } = options;
@@ -226,100 +192,25 @@ async function readKeys(handler: ReplicaHandler, request: ReadRequest__Output): 
 }
 
 /**
- * Serves one Exchange stream: every request starts when it arrives and its reply goes
- * out when it finishes. Each request is a sign of life of the sender (`seen`), as a
- * unary call is. The stream ends once the peer has half-closed it (or the node drains)
- * and no request is running any more. A message that is not a valid ExchangeRequest
- * (checked-service.ts) has no id to answer: the stream ends with INVALID_ARGUMENT, and
- * the sender fails what it has waiting on it.
+ * Serves one Exchange stream (multiplexed-stream-server.ts): each request is an Apply or
+ * a Read, and a sign of life of the sender (`seen`), as a unary call is.
  */
 function serveExchange(call: grpc.ServerDuplexStream<ExchangeRequest__Output, ExchangeReply>, options: ReplicaServiceOptions, seen: () => void): void {
-  const { handler, logger, streams } = options;
-  const requestsMax = options.streamRequestsMax ?? REPLICA_STREAM_REQUESTS_MAX;
-  let running = 0;
-  /** SHUTTING_DOWN and OVERLOADED replies written but not yet sent. */
-  let refusalsUnsent = 0;
-  let halfClosed = false;
-  let ended = false;
-  const endIfDone = (): void => {
-    if (ended || running > 0 || !(halfClosed || streams?.draining === true)) return;
-    ended = true;
-    streams?.delete(served);
-    call.end();
-  };
-  const served: ServedStream = { drain: endIfDone };
-  /** Replies written but not yet sent; a cancelled stream never calls back for them. */
-  const unsent = new Set<() => void>();
-  // Resolves once the reply has left for the peer (grpc-js calls back when HTTP/2 took it
-  // under the peer's flow-control window), so a request counts as running until then: a
-  // peer that stops reading its replies gets OVERLOADED after `requestsMax` of them
-  // instead of making this node buffer every answer it asks for.
-  const reply = (message: ExchangeReply): Promise<void> => {
-    // A cancelled stream (the peer went away) has nobody left to answer.
-    if (ended || call.cancelled || call.destroyed) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      unsent.add(resolve);
-      call.write(message, () => {
-        unsent.delete(resolve);
-        resolve();
-      });
-    });
-  };
-  const errorReply = (id: number, error: unknown): ExchangeReply => {
-    // As for a unary call (serviceErrorOf): a bug is logged, the peer sees INTERNAL.
-    const known = isQkvError(error) ? error : new QkvError('INTERNAL', 'internal error; the node has logged it');
-    if (known.code === 'INTERNAL') logger.error({ err: error, method: 'Exchange' }, 'replica call failed');
-    return { id, error: { code: known.code, message: known.message } };
-  };
-  streams?.add(served);
-  call.on('data', (request: ExchangeRequest__Output | MalformedMessage) => {
-    if (ended) return;
-    if (request instanceof MalformedMessage) {
-      ended = true;
-      streams?.delete(served);
-      call.emit('error', serviceErrorOf(request.error));
-      return;
-    }
-    seen();
-    const refuse = (error: QkvError): void => {
-      // Refusals wait for the peer to read them too. Past `requestsMax` unsent ones the
-      // request gets no answer at all (its sender gives up at its deadline): a peer that
-      // reads nothing cannot make this node queue refusals without end either.
-      if (refusalsUnsent >= requestsMax) return;
-      refusalsUnsent++;
-      void reply(errorReply(request.id, error)).then(() => refusalsUnsent--);
-    };
-    if (streams?.draining === true) return refuse(new ShuttingDownError());
-    if (running >= requestsMax) return refuse(new OverloadedError('requests running on one Exchange stream', requestsMax));
-    // Every step runs inside the promise: nothing a peer sends can throw outside it.
-    let answer: Promise<ExchangeReply>;
-    try {
-      if (request.body === 'apply' && request.apply) answer = applyRecords(handler, request.apply).then((apply) => ({ id: request.id, apply }));
-      else if (request.body === 'read' && request.read) answer = readKeys(handler, request.read).then((read) => ({ id: request.id, read }));
-      else answer = Promise.reject(new InvalidArgumentError('an Exchange request needs an apply or a read body'));
-    } catch (error) {
-      answer = Promise.reject(error);
-    }
-    running++;
-    void answer
-      .catch((error: unknown) => errorReply(request.id, error))
-      .then(reply)
-      .finally(() => {
-        running--;
-        endIfDone();
-      });
-  });
-  call.on('end', () => {
-    halfClosed = true;
-    endIfDone();
-  });
-  // A peer that goes away cancels the stream: nothing is left to answer, nothing to log.
-  call.on('error', () => {});
-  call.on('cancelled', () => {
-    ended = true;
-    streams?.delete(served);
-    for (const resolve of [...unsent]) resolve();
-    unsent.clear();
+  const { handler } = options;
+  serveMultiplexedStream(call, {
+    method: 'Exchange',
+    failureLogMessage: 'replica call failed',
+    logger: options.logger,
+    requestsMax: options.streamRequestsMax ?? REPLICA_STREAM_REQUESTS_MAX,
+    streams: options.streams,
+    requestsName: 'requests running on one Exchange stream',
+    onRequest: seen,
+    errorReply: (id, error) => ({ id, error: { code: error.code, message: error.message } }),
+    serve: (request) => {
+      if (request.body === 'apply' && request.apply) return applyRecords(handler, request.apply).then((apply) => ({ id: request.id, apply }));
+      if (request.body === 'read' && request.read) return readKeys(handler, request.read).then((read) => ({ id: request.id, read }));
+      return Promise.reject(new InvalidArgumentError('an Exchange request needs an apply or a read body'));
+    },
   });
 }
 
@@ -365,9 +256,9 @@ function decodeTokenRange(wire: TokenRange__Output | null, field: string): Token
 }
 
 /** Adds the Replica service; returns its open Exchange streams, for the node to drain. */
-export function addReplicaService(server: grpc.Server, options: ReplicaServiceOptions): ExchangeStreams {
+export function addReplicaService(server: grpc.Server, options: ReplicaServiceOptions): ServedStreams {
   const { grpcObject } = loadQuorumKvProtocol();
-  const streams = options.streams ?? new ExchangeStreams();
+  const streams = options.streams ?? new ServedStreams();
   // Exchange messages are decoded and encoded by hand-written codecs (src/protocol/message-codecs.ts).
   addCheckedService(server, replicaServiceWithFastCodecs(grpcObject.quorumkv.v1.Replica.service), replicaServiceHandlers({ ...options, streams }));
   return streams;

@@ -10,6 +10,8 @@ import type { DeleteRequest as _quorumkv_v1_DeleteRequest, DeleteRequest__Output
 import type { DeleteResponse as _quorumkv_v1_DeleteResponse, DeleteResponse__Output as _quorumkv_v1_DeleteResponse__Output } from '../../quorumkv/v1/DeleteResponse.js';
 import type { GetRequest as _quorumkv_v1_GetRequest, GetRequest__Output as _quorumkv_v1_GetRequest__Output } from '../../quorumkv/v1/GetRequest.js';
 import type { GetResponse as _quorumkv_v1_GetResponse, GetResponse__Output as _quorumkv_v1_GetResponse__Output } from '../../quorumkv/v1/GetResponse.js';
+import type { KvStreamReply as _quorumkv_v1_KvStreamReply, KvStreamReply__Output as _quorumkv_v1_KvStreamReply__Output } from '../../quorumkv/v1/KvStreamReply.js';
+import type { KvStreamRequest as _quorumkv_v1_KvStreamRequest, KvStreamRequest__Output as _quorumkv_v1_KvStreamRequest__Output } from '../../quorumkv/v1/KvStreamRequest.js';
 import type { PutRequest as _quorumkv_v1_PutRequest, PutRequest__Output as _quorumkv_v1_PutRequest__Output } from '../../quorumkv/v1/PutRequest.js';
 import type { PutResponse as _quorumkv_v1_PutResponse, PutResponse__Output as _quorumkv_v1_PutResponse__Output } from '../../quorumkv/v1/PutResponse.js';
 
@@ -50,6 +52,11 @@ export interface KVClient extends grpc.Client {
   get(argument: _quorumkv_v1_GetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_GetResponse__Output>): grpc.ClientUnaryCall;
   get(argument: _quorumkv_v1_GetRequest, callback: grpc.requestCallback<_quorumkv_v1_GetResponse__Output>): grpc.ClientUnaryCall;
   
+  Multiplex(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_quorumkv_v1_KvStreamRequest, _quorumkv_v1_KvStreamReply__Output>;
+  Multiplex(options?: grpc.CallOptions): grpc.ClientDuplexStream<_quorumkv_v1_KvStreamRequest, _quorumkv_v1_KvStreamReply__Output>;
+  multiplex(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_quorumkv_v1_KvStreamRequest, _quorumkv_v1_KvStreamReply__Output>;
+  multiplex(options?: grpc.CallOptions): grpc.ClientDuplexStream<_quorumkv_v1_KvStreamRequest, _quorumkv_v1_KvStreamReply__Output>;
+  
   Put(argument: _quorumkv_v1_PutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_PutResponse__Output>): grpc.ClientUnaryCall;
   Put(argument: _quorumkv_v1_PutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_PutResponse__Output>): grpc.ClientUnaryCall;
   Put(argument: _quorumkv_v1_PutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_PutResponse__Output>): grpc.ClientUnaryCall;
@@ -70,6 +77,8 @@ export interface KVHandlers extends grpc.UntypedServiceImplementation {
   
   Get: grpc.handleUnaryCall<_quorumkv_v1_GetRequest__Output, _quorumkv_v1_GetResponse>;
   
+  Multiplex: grpc.handleBidiStreamingCall<_quorumkv_v1_KvStreamRequest__Output, _quorumkv_v1_KvStreamReply>;
+  
   Put: grpc.handleUnaryCall<_quorumkv_v1_PutRequest__Output, _quorumkv_v1_PutResponse>;
   
 }
@@ -79,5 +88,6 @@ export interface KVDefinition extends grpc.ServiceDefinition {
   BatchPut: MethodDefinition<_quorumkv_v1_BatchPutRequest, _quorumkv_v1_BatchPutResponse, _quorumkv_v1_BatchPutRequest__Output, _quorumkv_v1_BatchPutResponse__Output>
   Delete: MethodDefinition<_quorumkv_v1_DeleteRequest, _quorumkv_v1_DeleteResponse, _quorumkv_v1_DeleteRequest__Output, _quorumkv_v1_DeleteResponse__Output>
   Get: MethodDefinition<_quorumkv_v1_GetRequest, _quorumkv_v1_GetResponse, _quorumkv_v1_GetRequest__Output, _quorumkv_v1_GetResponse__Output>
+  Multiplex: MethodDefinition<_quorumkv_v1_KvStreamRequest, _quorumkv_v1_KvStreamReply, _quorumkv_v1_KvStreamRequest__Output, _quorumkv_v1_KvStreamReply__Output>
   Put: MethodDefinition<_quorumkv_v1_PutRequest, _quorumkv_v1_PutResponse, _quorumkv_v1_PutRequest__Output, _quorumkv_v1_PutResponse__Output>
 }

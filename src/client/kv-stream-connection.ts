@@ -1,0 +1,94 @@
+// One client's KV.Multiplex stream to one node (docs/decisions/0170-multiplexed-kv-stream.md):
+// every KV call of QuorumKvClient to that node goes out as a numbered request on it,
+// with the milliseconds left until the call's deadline, and its reply is matched back by
+// id (src/protocol/multiplexed-stream-client.ts).
+//
+// What a failure means for the caller, which decides whether to try another node:
+// - `NeverSentError`: the node could not be reached before the request went out (its
+//   channel fell into TRANSIENT_FAILURE while connecting). Nothing was sent, so any
+//   request may go to the next node, as a unary call's connection failure does.
+// - PEER_UNREACHABLE: the stream broke while the request waited. The node may have done
+//   the work: a read may be asked again elsewhere, a write may not (a Put sent twice
+//   gets two versions; the caller sees PEER_UNREACHABLE and decides).
+// - Any other code: the node's answer for this request, final.
+// The next request after a broken stream opens a new one.
+import * as grpc from '@grpc/grpc-js';
+import { OverloadedError, QkvError } from '../errors/errors.js';
+import { ERROR_CODE_METADATA_KEY, errorOfServiceError, isErrorCode } from '../protocol/error-status.js';
+import { MultiplexedStreamClient } from '../protocol/multiplexed-stream-client.js';
+import { KV_STREAM_REQUESTS_MAX } from '../limits.js';
+import type { KVClient } from '../protocol/generated/quorumkv/v1/KV.js';
+import type { KvStreamRequest } from '../protocol/generated/quorumkv/v1/KvStreamRequest.js';
+import type { KvStreamReply__Output } from '../protocol/generated/quorumkv/v1/KvStreamReply.js';
+
+/** The body of one request: one of the unary calls' requests. */
+export type KvStreamBody = Omit<KvStreamRequest, 'id' | 'timeoutMs'>;
+
+/** The node was not reached; the request was never sent (PEER_UNREACHABLE, as a unary call's connection failure). */
+export class NeverSentError extends QkvError {
+  constructor(address: string) {
+    super('PEER_UNREACHABLE', `cannot reach ${address}: no connection could be established`);
+  }
+}
+
+export class KvStreamConnection {
+  private readonly stream: MultiplexedStreamClient<KvStreamRequest & { id: number }, KvStreamReply__Output>;
+
+  constructor(
+    private readonly address: string,
+    private readonly kv: KVClient,
+  ) {
+    this.stream = new MultiplexedStreamClient({
+      target: `node ${address}`,
+      open: () => kv.Multiplex() as unknown as grpc.ClientDuplexStream<KvStreamRequest & { id: number }, KvStreamReply__Output>,
+      pendingMax: KV_STREAM_REQUESTS_MAX,
+      // The node would answer the extra ones OVERLOADED; this client says so without sending them.
+      tooManyWaiting: () => new OverloadedError('requests waiting on one Multiplex stream', KV_STREAM_REQUESTS_MAX),
+      settle: (reply) => {
+        if (reply.body !== 'error') return reply;
+        const code = reply.error !== null && reply.error !== undefined && isErrorCode(reply.error.code) ? reply.error.code : 'INTERNAL';
+        throw new QkvError(code, reply.error?.message ?? `node ${address} sent an error without a message`);
+      },
+      endingError: (status) => {
+        const failure = Object.assign(new Error(status.details), status) as grpc.ServiceError;
+        // A status with our code is the node's (an undecodable message, an unknown user).
+        if (status.code !== grpc.status.OK && status.metadata?.get(ERROR_CODE_METADATA_KEY).length) return errorOfServiceError(failure);
+        const why = status.code === grpc.status.OK ? 'the node ended the stream' : status.details;
+        return new QkvError('PEER_UNREACHABLE', `the stream to ${address} broke while the request waited (${why})`, { cause: failure });
+      },
+    });
+  }
+
+  /** Sends `body`; resolves with the reply (its body is the same kind as the request's). */
+  async request(body: KvStreamBody, deadlineMs: number): Promise<KvStreamReply__Output> {
+    await this.connected(deadlineMs);
+    return this.stream.request((id, timeLeftMs) => ({ id, timeoutMs: timeLeftMs, ...body }), deadlineMs);
+  }
+
+  close(): void {
+    this.stream.close(new QkvError('INTERNAL', 'the client was closed'));
+  }
+
+  /**
+   * Resolves once the channel is READY (at once, nearly always); rejects with
+   * NeverSentError when connecting fails, so a caller may safely try the next node.
+   */
+  private connected(deadlineMs: number): Promise<void> {
+    const channel = this.kv.getChannel();
+    if (channel.getConnectivityState(false) === grpc.connectivityState.READY) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        const state = channel.getConnectivityState(true);
+        if (state === grpc.connectivityState.READY) return resolve();
+        if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) {
+          return reject(new NeverSentError(this.address));
+        }
+        channel.watchConnectivityState(state, deadlineMs, (error) => {
+          if (error === undefined) return check();
+          reject(new QkvError('DEADLINE_EXCEEDED', `could not connect to ${this.address} before the deadline`));
+        });
+      };
+      check();
+    });
+  }
+}
