@@ -6,7 +6,7 @@
 //    while `qkv backup nightly` runs; the CLI prints progress and the set's id.
 // 3. Refusals, each with its code: a write-only user cannot back up
 //    (PERMISSION_DENIED); a destination that climbs out of the backup directory, an
-//    absolute one (BACKUP_DESTINATION_INVALID) and an s3:// one
+//    absolute one (BACKUP_DESTINATION_INVALID) and a gs:// one (a scheme no store serves)
 //    (BACKUP_DESTINATION_UNSUPPORTED).
 // 4. The writer stops, the cluster stops and its data directories are deleted.
 // 5. A new cluster of four nodes starts on the same backup directory. A copy of the set
@@ -93,7 +93,7 @@ test('a backup of three nodes under writes restores into four nodes with every a
     ['nightly/../../escape', 'BACKUP_DESTINATION_INVALID'],
     [`file://${backupDir}`, 'BACKUP_DESTINATION_INVALID'],
     ['/tmp/elsewhere', 'BACKUP_DESTINATION_INVALID'],
-    ['s3://bucket/prefix', 'BACKUP_DESTINATION_UNSUPPORTED'],
+    ['gs://bucket/prefix', 'BACKUP_DESTINATION_UNSUPPORTED'],
   ] as const) {
     const refused = await qkvCli(clusterA, ['backup', destination, '--addr', clusterA.address('qkv-1')]);
     assert.notEqual(refused.code, 0);
