@@ -76,34 +76,42 @@ test('a backup of three nodes under writes restores into four nodes with every a
     }
   })();
   await new Promise((resolve) => setTimeout(resolve, 300));
-  const backup = await qkvCli(clusterA, ['backup', 'nightly', '--addr', clusterA.address('qkv-2')]);
-  assert.equal(backup.code, 0, backup.stderr);
-  assert.match(backup.stderr, /^backup qkv-\S+: 0\/3 members, reading qkv-1/m, 'progress is printed while the backup runs');
-  const backupId = /^backup (qkv-\S+) done: 3 members, ([0-9]+) records/m.exec(backup.stdout)?.[1];
-  assert.ok(backupId !== undefined, backup.stdout);
-  const duringAtBackupEnd = duringWritten;
-  assert.ok(duringAtBackupEnd > 0, 'the writer wrote during the backup');
+  // The writer stops however the steps below end: a failed assertion must not leave it
+  // spinning against stopped nodes and the test process running.
+  let backupId: string;
+  let duringAtBackupEnd: number;
+  try {
+    const backup = await qkvCli(clusterA, ['backup', 'nightly', '--addr', clusterA.address('qkv-2')]);
+    assert.equal(backup.code, 0, backup.stderr);
+    assert.match(backup.stderr, /^backup qkv-\S+: 0\/3 members, reading qkv-1/m, 'progress is printed while the backup runs');
+    const id = /^backup (qkv-\S+) done: 3 members, ([0-9]+) records/m.exec(backup.stdout)?.[1];
+    assert.ok(id !== undefined, backup.stdout);
+    backupId = id;
+    duringAtBackupEnd = duringWritten;
+    assert.ok(duringAtBackupEnd > 0, 'the writer wrote during the backup');
 
-  // 3. Refusals, each with its code.
-  const writerOnly = clusterA.client(['qkv-1'], 10_000, 'writer');
-  await assert.rejects(writerOnly.backup('nightly', () => {}), (error: unknown) => isQkvError(error) && error.code === 'PERMISSION_DENIED');
-  writerOnly.close();
-  for (const [destination, code] of [
-    ['../escape', 'BACKUP_DESTINATION_INVALID'],
-    ['nightly/../../escape', 'BACKUP_DESTINATION_INVALID'],
-    [`file://${backupDir}`, 'BACKUP_DESTINATION_INVALID'],
-    ['/tmp/elsewhere', 'BACKUP_DESTINATION_INVALID'],
-    ['gs://bucket/prefix', 'BACKUP_DESTINATION_UNSUPPORTED'],
-  ] as const) {
-    const refused = await qkvCli(clusterA, ['backup', destination, '--addr', clusterA.address('qkv-1')]);
-    assert.notEqual(refused.code, 0);
-    assert.match(refused.stderr, new RegExp(`^qkv: ${code}: `, 'm'), `${destination}: ${refused.stderr}`);
+    // 3. Refusals, each with its code.
+    const writerOnly = clusterA.client(['qkv-1'], 10_000, 'writer');
+    await assert.rejects(writerOnly.backup('nightly', () => {}), (error: unknown) => isQkvError(error) && error.code === 'PERMISSION_DENIED');
+    writerOnly.close();
+    for (const [destination, code] of [
+      ['../escape', 'BACKUP_DESTINATION_INVALID'],
+      ['nightly/../../escape', 'BACKUP_DESTINATION_INVALID'],
+      [`file://${backupDir}`, 'BACKUP_DESTINATION_INVALID'],
+      ['/tmp/elsewhere', 'BACKUP_DESTINATION_INVALID'],
+      ['gs://bucket/prefix', 'BACKUP_DESTINATION_UNSUPPORTED'],
+    ] as const) {
+      const refused = await qkvCli(clusterA, ['backup', destination, '--addr', clusterA.address('qkv-1')]);
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, new RegExp(`^qkv: ${code}: `, 'm'), `${destination}: ${refused.stderr}`);
+    }
+    assert.deepEqual((await readdir(backupDir)).sort(), ['nightly'], 'nothing was written outside the named destination');
+  } finally {
+    writing = false;
+    await writer;
   }
-  assert.deepEqual((await readdir(backupDir)).sort(), ['nightly'], 'nothing was written outside the named destination');
 
-  // 4. Stop writing, stop the cluster, delete everything it stored.
-  writing = false;
-  await writer;
+  // 4. Stop the cluster (the writer has stopped), delete everything it stored.
   client.close();
   await clusterA.stopAll();
   for (const id of idsA) await rm(clusterA.node(id).dataDir, { recursive: true, force: true });
