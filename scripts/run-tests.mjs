@@ -73,7 +73,11 @@ function runFiles(files, env = process.env) {
   if (files.length === 0) return 0;
   const result = spawnSync(
     process.execPath,
-    ['--test', '--test-reporter=spec', '--test-concurrency=1', ...passThrough, ...files],
+    // --test-force-exit: a test file whose tests are done exits even if something it started
+    // still runs (a writer left spinning by a failed test would otherwise hold CI until
+    // its time limit); --test-timeout: a test without a timeout of its own fails after
+    // 15 minutes instead of waiting forever.
+    ['--test', '--test-reporter=spec', '--test-concurrency=1', '--test-force-exit', '--test-timeout=900000', ...passThrough, ...files],
     { stdio: 'inherit', env },
   );
   return result.status ?? 1;
