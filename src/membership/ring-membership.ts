@@ -77,6 +77,8 @@ export interface RingMembershipOptions {
   /** Told the new rings whenever either ring changed (not for the rings built at construction). */
   readonly onRingsChanged?: (rings: PlacementRings) => void;
   readonly logger: Logger;
+  /** Milliseconds since the epoch for the start-up gate's bound; Date.now when absent (the node passes its Clock). */
+  readonly nowMs?: () => number;
 }
 
 export class RingMembership {
@@ -108,13 +110,16 @@ export class RingMembership {
    */
   private movementError = '';
   /** When this node started: the start-up gate waits at most READINESS_PEERS_WAIT_MS from then. */
-  private readonly startedMs = Date.now();
+  private readonly startedMs: number;
+  private readonly nowMs: () => number;
   /** Whether the start-up gate has opened; it never closes again (docs/decisions/0163). */
   private peersGateOpen = false;
   private closed = false;
   private readonly closing = new AbortController();
 
   constructor(private readonly options: RingMembershipOptions) {
+    this.nowMs = options.nowMs ?? Date.now;
+    this.startedMs = this.nowMs();
     this.table = new RingStateTable({
       nodeId: options.nodeId,
       initial: options.saved,
@@ -346,7 +351,7 @@ export class RingMembership {
       return undefined;
     }
     const describe = waiting.map((id) => `${id} ${states.get(id) ?? 'not heard yet'}`).join(', ');
-    if (Date.now() - this.startedMs >= READINESS_PEERS_WAIT_MS) {
+    if (this.nowMs() - this.startedMs >= READINESS_PEERS_WAIT_MS) {
       this.peersGateOpen = true;
       logger.warn({ waiting: describe, waitedMs: READINESS_PEERS_WAIT_MS }, 'ready although not every member is NORMAL yet: waited long enough at start-up');
       return undefined;

@@ -247,6 +247,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
       onMembersChanged: (members) => this.applyMembers(members),
       onRingsChanged: (rings) => held.observe(rings),
       logger,
+      nowMs: () => time.nowMs(),
     });
     const membership = this.membership;
     held.observe(membership.rings());

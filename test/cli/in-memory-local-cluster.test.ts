@@ -67,7 +67,7 @@ test('local-cluster --in-memory: six nodes, N=5, put --w 3 and get --r 3 through
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   while (!output.includes('Ctrl-C drains')) {
     if (child.exitCode !== null) throw new Error(`local-cluster --in-memory exited early:\n${output}`);
     if (Date.now() > deadline) throw new Error(`local-cluster --in-memory not up in time:\n${output}`);

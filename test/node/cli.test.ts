@@ -68,7 +68,8 @@ async function startLocalCluster(dataDir: string, grpcBase: number, peerBase: nu
   };
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
-  const deadline = Date.now() + 30_000;
+  // A start-up bound, not a speed check: every node must first see every member NORMAL.
+  const deadline = Date.now() + 60_000;
   while (!cluster.output.includes('Ctrl-C drains')) {
     if (child.exitCode !== null) throw new Error(`local-cluster exited early:\n${cluster.output}`);
     if (Date.now() > deadline) throw new Error(`local-cluster not up in time:\n${cluster.output}`);

@@ -183,7 +183,8 @@ test('3 -> 5 -> 3 nodes under continuous writes: every acked write stays on N re
     cluster.launch('qkv-5');
     // While JOINING: Status shows it with progress, /readyz says why not, clients get NOT_READY.
     let joiningStatus: StatusResponse__Output | undefined;
-    await waitFor('qkv-5 to answer as JOINING', 20_000, async () => {
+    // A start-up bound, not a speed check: two processes start at once on a small machine.
+    await waitFor('qkv-5 to answer as JOINING', 60_000, async () => {
       joiningStatus = await clientOf('qkv-5', 1_000).status();
       return true;
     });

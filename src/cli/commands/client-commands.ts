@@ -52,7 +52,8 @@ export const CLIENT_USAGE = `Cluster commands (default --addr: the local cluster
   qkv cleanup                                          on every node of --addr, in turn: delete the records of the
                                                        ranges it no longer replicates (run after nodes joined)
   qkv backup <destination>                             back up every member into one backup set; <destination> is a
-                                                       directory under the node's --backup-dir (docs/operations/backup.md)
+                                                       directory under the node's --backup-dir, or s3://bucket/prefix
+                                                       (docs/operations/backup.md)
   qkv restore <destination> [--backup ID]              write a backup set (default: the newest) into the cluster, with
                                                        its original versions; safe to run again (resumes)
 Common flags: --addr host:port[,host:port...]  --timeout-ms N  --json

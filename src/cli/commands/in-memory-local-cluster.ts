@@ -23,7 +23,7 @@ import { EXIT_FAILURE, EXIT_OK, type CliIo } from '../cli-io.js';
 import { LOCAL_CERTS_DIR, LOCAL_CLUSTER, LOCAL_HOST } from '../local-cluster-layout.js';
 
 /** How long the nodes get to become ready before we give up. */
-const READY_TIMEOUT_MS = 30_000;
+const READY_TIMEOUT_MS = 60_000;
 /** How long in-flight client calls get to finish when stopping. */
 const DRAIN_TIMEOUT_MS = 10_000;
 const READY_POLL_MS = 50;
