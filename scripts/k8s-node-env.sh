@@ -30,6 +30,8 @@ bin_dir="$cache_dir/k8s-$kube_version/bin"
 mkdir -p "$bin_dir"
 
 log() { printf '[k8s-node-env] %s\n' "$*" >&2; }
+# shellcheck source=scripts/kube-go-module.sh
+. "$(dirname "${BASH_SOURCE[0]}")/kube-go-module.sh"
 
 export CGO_ENABLED=0
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
@@ -61,20 +63,7 @@ prepare_kube_module() {
   [ -f "$work/go.sum" ] && return
   rm -rf "$work"
   mkdir -p "$work"
-  local gomod
-  gomod="$(cd "$work" && go mod download -json "k8s.io/kubernetes@v$kube_version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
-  [ -f "$gomod" ] || { log "could not download k8s.io/kubernetes@v$kube_version"; exit 1; }
-  local staging_version="v0.${kube_version#1.}"
-  {
-    echo "module qkvtest/kubenodebuild"
-    echo
-    echo "go 1.24"
-    echo
-    echo "require k8s.io/kubernetes v$kube_version"
-    echo
-    sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9./-]*\) => \./staging/.*#\1#p' "$gomod" | sort -u |
-      while read -r module; do echo "replace $module => $module $staging_version"; done
-  } >"$work/go.mod"
+  write_kube_go_mod "$work" qkvtest/kubenodebuild "$kube_version"
   # `go mod tidy` keeps only what is imported: import every command's packages.
   cat >"$work/tools.go" <<'EOF'
 package main

@@ -29,6 +29,8 @@ bin_dir="$cache_dir/k8s-$kube_version/bin"
 mkdir -p "$bin_dir"
 
 log() { printf '[k8s-test-env] %s\n' "$*" >&2; }
+# shellcheck source=scripts/kube-go-module.sh
+. "$(dirname "${BASH_SOURCE[0]}")/kube-go-module.sh"
 
 # Pre-built toolchains cannot be downloaded here, so everything is built with the
 # machine's Go. Both kube-apiserver and helm need cgo off to be static and portable.
@@ -58,22 +60,7 @@ build_kube_apiserver() {
   rm -rf "$work"
   mkdir -p "$work"
   log "building kube-apiserver v$kube_version from Go modules (first time only; takes minutes)"
-  # The staging modules' names come from k8s.io/kubernetes's own go.mod: every replace
-  # that points into ./staging becomes a replace with the matching published release.
-  local gomod
-  gomod="$(cd "$work" && go mod download -json "k8s.io/kubernetes@v$kube_version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
-  [ -f "$gomod" ] || { log "could not download k8s.io/kubernetes@v$kube_version"; exit 1; }
-  local staging_version="v0.${kube_version#1.}"
-  {
-    echo "module qkvtest/kubeapiserverbuild"
-    echo
-    echo "go 1.24"
-    echo
-    echo "require k8s.io/kubernetes v$kube_version"
-    echo
-    sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9./-]*\) => \./staging/.*#\1#p' "$gomod" | sort -u |
-      while read -r module; do echo "replace $module => $module $staging_version"; done
-  } >"$work/go.mod"
+  write_kube_go_mod "$work" qkvtest/kubeapiserverbuild "$kube_version"
   printf 'package main\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver/app"\n' >"$work/tools.go"
   (
     cd "$work"
