@@ -28,9 +28,9 @@
 //    when every member is ready and NORMAL, so one member is JOINING at a time
 //    (docs/decisions/0160); it joins and streams its ranges by itself, and the next
 //    one follows once it is NORMAL. Cleanups wait until the last has joined.
-// 6. Otherwise the size is right; Scaling stays True while a member is JOINING or not
-//    ready, so `kubectl wait --for=condition=Scaling=false` waits for a scale-up to
-//    finish.
+// 6. Otherwise the size is right; Scaling stays True while a member is JOINING, not
+//    ready, unreachable or not NORMAL, so `kubectl wait --for=condition=Scaling=false`
+//    waits for a scale-up to finish.
 // 7. Cleanup — once every member is ready and NORMAL (a scale-up has finished, or
 //    before a decommission): one member at a time, lowest ordinal first, each member
 //    that reports `cleanup.needed` is asked to clean up (Admin.Cleanup), and the
@@ -143,10 +143,15 @@ export function planScale(observation: ScaleObservation): ScalePlan {
       pollSoon: true,
     };
   }
-  if (blockingMembers(observation, size).length === 0) {
-    const cleanup = cleanupStep(observation, size, `${size} replicas`);
-    if (cleanup !== undefined) return cleanup;
+  // A member whose pod is Ready but whose node cannot be asked, or is not NORMAL, is
+  // not settled: its pod's readiness can run ahead of the controller's probe (a node
+  // that just started, a probe that failed), and Stable must mean every member NORMAL.
+  const unsettled = blockingMembers(observation, size);
+  if (unsettled.length > 0) {
+    return hold(true, 'WaitingForMembers', `${target}; waiting for every member to answer NORMAL: ${unsettled.join(', ')}`, true);
   }
+  const cleanup = cleanupStep(observation, size, `${size} replicas`);
+  if (cleanup !== undefined) return cleanup;
   return hold(false, 'Stable', `${size} replicas as desired, every member ready`, false);
 }
 
