@@ -130,6 +130,14 @@ export const RING_VNODES_DEFAULT = 256;
 export const RING_VNODES_MAX = 4096;
 /** Members in one ring. */
 export const RING_MEMBERS_MAX = 4096;
+
+/**
+ * Members forgotten by `qkv forget` that a node keeps and passes on in every probe
+ * (docs/decisions/0180-forget-a-member-gone-for-good.md). A probe with more is refused;
+ * `qkv forget` beyond it is refused. Each entry is one id and one version, so a full
+ * list adds at most about 260 KiB to a probe, below the 4 MiB gRPC message limit.
+ */
+export const FORGOTTEN_MEMBERS_MAX = 1024;
 /**
  * Tokens in one ring (members × vnodes): 4096 members at the default 256 vnodes. A ring
  * measured 37 bytes per token when built and 109 once every range's replica list was

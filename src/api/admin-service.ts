@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { HashRing } from '../ring/hash-ring.js';
 import type { Member } from '../ring/member.js';
 import { InvalidArgumentError } from '../errors/errors.js';
+import { NODE_ID_BYTES_MAX } from '../limits.js';
 import type { RepairReport } from '../repair/anti-entropy.js';
 import type { StreamStatus } from '../membership/ring-membership.js';
 import type { CleanupProgress, CleanupReport } from '../streaming/range-cleanup.js';
@@ -40,6 +41,8 @@ export interface ClusterView {
   repair(): Promise<RepairReport>;
   /** Starts decommissioning this node; returns its ring state after the call. */
   decommission(): Promise<string>;
+  /** Forgets a member gone for good (`qkv forget`); returns its ring state before. */
+  forget(member: string): Promise<string>;
   /** This node's ring state as Status shows it (JOINING, NORMAL, LEAVING, LEFT). */
   ringState(): string;
   /** A member's ring state as this node last heard it; UNKNOWN before it has heard. */
@@ -96,6 +99,7 @@ export function adminServiceHandlers(view: ClusterView, context: ApiContext): Ad
                 phase: stream.phase,
                 lastError: stream.lastError,
                 waitingFor: [...stream.waitingFor],
+                movement: stream.kind,
               },
         cleanup: {
           needed: cleanup.needed,
@@ -122,6 +126,13 @@ export function adminServiceHandlers(view: ClusterView, context: ApiContext): Ad
     }),
 
     Decommission: unary(context, 'Decommission', async () => ({ ringState: await view.decommission() })),
+
+    Forget: unary(context, 'Forget', async (request) => {
+      const member = request.member;
+      if (member === '') throw new InvalidArgumentError('member is empty: name the member to forget');
+      if (Buffer.byteLength(member, 'utf8') > NODE_ID_BYTES_MAX) throw new InvalidArgumentError(`member is longer than ${NODE_ID_BYTES_MAX} bytes`);
+      return { member, previousRingState: await view.forget(member) };
+    }),
 
     Cleanup: unary(context, 'Cleanup', async () => {
       const report = await view.cleanup();

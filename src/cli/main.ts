@@ -5,7 +5,7 @@
 import { isQkvError } from '../errors/errors.js';
 import { softwareVersion } from '../node/software-version.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './cli-io.js';
-import { CLIENT_USAGE, runBackup, runCleanup, runRestore, runDecommission, runDelete, runGet, runPut, runRepair, runRingView, runStatus } from './commands/client-commands.js';
+import { CLIENT_USAGE, runBackup, runCleanup, runRestore, runDecommission, runDelete, runForget, runGet, runPut, runRepair, runRingView, runStatus } from './commands/client-commands.js';
 import { runBenchCommand } from './commands/bench-command.js';
 import { CERTS_USAGE, runCerts } from './commands/certs-command.js';
 import { runController } from './commands/controller-command.js';
@@ -44,6 +44,7 @@ const COMMANDS: Record<string, Command> = {
   status: runStatus,
   repair: runRepair,
   decommission: runDecommission,
+  forget: runForget,
   cleanup: runCleanup,
   backup: runBackup,
   restore: runRestore,

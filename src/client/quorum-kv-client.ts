@@ -30,6 +30,7 @@ import type { RepairResponse__Output } from '../protocol/generated/quorumkv/v1/R
 import type { StatusResponse__Output } from '../protocol/generated/quorumkv/v1/StatusResponse.js';
 import type { RingResponse__Output } from '../protocol/generated/quorumkv/v1/RingResponse.js';
 import type { DecommissionResponse__Output } from '../protocol/generated/quorumkv/v1/DecommissionResponse.js';
+import type { ForgetResponse__Output } from '../protocol/generated/quorumkv/v1/ForgetResponse.js';
 import type { CleanupResponse__Output } from '../protocol/generated/quorumkv/v1/CleanupResponse.js';
 import type { BackupProgress__Output } from '../protocol/generated/quorumkv/v1/BackupProgress.js';
 import type { RestoreProgress__Output } from '../protocol/generated/quorumkv/v1/RestoreProgress.js';
@@ -131,6 +132,11 @@ export class QuorumKvClient {
   /** Starts decommissioning the node answering; returns at once with its ring state. */
   decommission(): Promise<DecommissionResponse__Output> {
     return this.call((e, cb: Callback<DecommissionResponse__Output>, deadline) => e.admin.Decommission({}, { deadline }, cb));
+  }
+
+  /** Forgets `member`, gone for good, on the node answering; returns once it is saved there. */
+  forget(member: string): Promise<ForgetResponse__Output> {
+    return this.call((e, cb: Callback<ForgetResponse__Output>, deadline) => e.admin.Forget({ member }, { deadline }, cb));
   }
 
   /**

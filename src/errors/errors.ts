@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'REPLICA_STALE'
   | 'DECOMMISSION_REFUSED'
   | 'CLEANUP_REFUSED'
+  | 'FORGET_REFUSED'
+  | 'MEMBER_FORGOTTEN'
   | 'STATE_FILE_CORRUPT'
   | 'STAMP_FROM_FUTURE'
   | 'RING_STATE_VERSION_FROM_FUTURE'
@@ -205,6 +207,30 @@ export class CleanupRefusedError extends QkvError {
   }
 }
 
+/**
+ * `qkv forget` cannot forget that member now: unknown, this node, alive, or a range
+ * movement is under way (docs/decisions/0180-forget-a-member-gone-for-good.md).
+ */
+export class ForgetRefusedError extends QkvError {
+  constructor(reason: string) {
+    super('FORGET_REFUSED', `forget refused: ${reason}`);
+  }
+}
+
+/**
+ * This node was forgotten (`qkv forget`) while it was away, and its data directory is
+ * from before that: it must not serve or rejoin with it (docs/decisions/0180).
+ */
+export class MemberForgottenError extends QkvError {
+  constructor(readonly nodeId: string, readonly forgottenVersion: number) {
+    super(
+      'MEMBER_FORGOTTEN',
+      `${nodeId} was forgotten by qkv forget at ${new Date(forgottenVersion).toISOString()} and its data directory is from before that; ` +
+        'it stops instead of rejoining with out-of-date data. Delete its data directory (on Kubernetes: its PVC) to join again as a new, empty member',
+    );
+  }
+}
+
 /** A small state file of the data directory (ring states, streaming progress, held ranges) cannot be read. */
 export class StateFileCorruptError extends QkvError {
   constructor(readonly file: string, reason: string) {
@@ -368,7 +394,7 @@ export class StampFromFutureError extends QkvError {
 export class RingStateVersionFromFutureError extends QkvError {
   constructor(
     readonly sender: string,
-    readonly field: 'ring_state' | 'heard_ring_state',
+    readonly field: 'ring_state' | 'heard_ring_state' | 'forgotten',
     readonly version: number,
     readonly nowMs: number,
     readonly aheadMsMax: number,

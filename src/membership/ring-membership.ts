@@ -12,9 +12,13 @@
 //   LEFT -> every reachable peer heard it), as RangeMovements (src/streaming);
 // - the member list itself: discovery's, plus the members it dropped that still own
 //   ranges (heard NORMAL or LEAVING), which stay until they announce LEFT
-//   (retained-members.ts, docs/decisions/0081-retain-members-until-left.md).
+//   (retained-members.ts, docs/decisions/0081-retain-members-until-left.md);
+// - forgetting a member gone for good (`qkv forget`, forget() below): refused unless it
+//   is down and nothing moves, then marked LEFT on its behalf on every node; each NORMAL
+//   node then re-replicates, pulling its ranges from their surviving replicas, as a
+//   RangeMovement of kind `rereplicate` (docs/decisions/0180-forget-a-member-gone-for-good.md).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DecommissionRefusedError, NotReadyError } from '../errors/errors.js';
+import { DecommissionRefusedError, ForgetRefusedError, NotReadyError, type MemberForgottenError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { HashRing } from '../ring/hash-ring.js';
 import { PlacementRings } from '../ring/placement-rings.js';
@@ -67,6 +71,11 @@ export interface RingMembershipOptions {
   /** The coordinator's settings now: the default W and the write timeout. */
   readonly writeSettings: () => { readonly writeQuorum: number; readonly writeTimeoutMs: number };
   readonly metrics?: StreamMetrics;
+  /**
+   * A peer says this node was forgotten (`qkv forget`) after the state it holds: it must
+   * stop rather than serve or rejoin with out-of-date data (docs/decisions/0180).
+   */
+  readonly onForgottenSelf?: (error: MemberForgottenError) => void;
   /** Told after the own state changed (health and readiness follow it). */
   readonly onSelfChanged?: (state: RingState) => void;
   /**
@@ -92,6 +101,11 @@ export class RingMembership {
   private movementTask: Promise<void> | undefined;
   private movementKind: MovementKind | undefined;
   private decommissioning: Promise<void> | undefined;
+  /** The re-replication after a forget (kind `rereplicate`), while it runs. */
+  private rereplication: RangeMovement | undefined;
+  private rereplicationTask: Promise<void> | undefined;
+  /** Set when a member is forgotten while a re-replication runs: it starts over. */
+  private rereplicationRestart = false;
   /** Once LEFT: the peers still to hear it, and whether all reachable ones have. */
   private leftWaitingFor: readonly string[] = [];
   private leftAnnounced = false;
@@ -131,7 +145,9 @@ export class RingMembership {
         this.rebuild();
         if (membersChanged) options.onMembersChanged?.(this.members);
         if (change.node === options.nodeId) options.onSelfChanged?.(change.to);
+        if (change.forgotten === true && this.table.rereplicationPending().length > 0) this.startRereplication();
       },
+      ...(options.onForgottenSelf ? { onForgottenSelf: options.onForgottenSelf } : {}),
       logger: options.logger,
     });
     this.placement = this.build();
@@ -190,6 +206,7 @@ export class RingMembership {
   /** A member's state as heard (its reported state for this node); UNKNOWN when never heard. */
   stateShownFor(id: string): string {
     if (id === this.options.nodeId) return this.reportedState();
+    if (this.table.isForgotten(id)) return 'FORGOTTEN';
     return this.table.stateOf(id) ?? RING_STATE_UNKNOWN;
   }
 
@@ -246,12 +263,54 @@ export class RingMembership {
     return this.table.self!;
   }
 
-  /** Starts (or resumes) the join or decommission the own state calls for. */
+  /** Starts (or resumes) the join or decommission the own state calls for, or a re-replication left unfinished. */
   resume(): void {
     const self = this.table.self;
     if (self === 'JOINING') this.startMovement('join');
     else if (self === 'LEAVING') this.startMovement('leave');
-    else if (self === 'NORMAL') this.announceNormal();
+    else if (self === 'NORMAL') {
+      this.announceNormal();
+      if (this.table.rereplicationPending().length > 0) this.startRereplication();
+    }
+  }
+
+  /**
+   * Forgets `member` (Admin.Forget, `qkv forget`): a member gone for good, with its
+   * volume, that cannot decommission. Refused (ForgetRefusedError) when the member is
+   * unknown or this node, when it answers a probe (a live member may hold the only copy
+   * of recent writes), or while any range moves: this node or another member JOINING or
+   * LEAVING, or this node still re-replicating after an earlier forget. The member
+   * itself may be JOINING or LEAVING: a joining member holds only extra copies, and the
+   * new owners of a leaving member's ranges already take their writes and pull the rest
+   * from the survivors. Returns the member's state before, once the forget is saved;
+   * the re-replication goes on in the background (streamStatus).
+   */
+  async forget(member: string): Promise<string> {
+    const { nodeId, liveness } = this.options;
+    if (member === nodeId) throw new ForgetRefusedError(`${member} is the node asked; run qkv forget on another member`);
+    if (this.table.isForgotten(member)) return 'FORGOTTEN';
+    const state = this.table.stateOf(member);
+    if (!this.members.some((candidate) => candidate.id === member) && state === undefined) {
+      throw new ForgetRefusedError(`${member} is not a member ${nodeId} knows (members: ${this.members.map((candidate) => candidate.id).join(', ')})`);
+    }
+    if (state === 'LEFT') throw new ForgetRefusedError(`${member} is LEFT (decommissioned) already: it owns no ranges`);
+    const self = this.table.self;
+    if (self !== 'NORMAL') throw new ForgetRefusedError(`${nodeId} is ${self ?? 'starting'}; run qkv forget on a NORMAL member`);
+    const pending = this.table.rereplicationPending();
+    if (pending.length > 0) throw new ForgetRefusedError(`${nodeId} is still re-replicating after forgetting ${pending.join(', ')}; forget one member at a time (qkv status shows the progress)`);
+    const moving = this.members.filter((candidate) => candidate.id !== nodeId && candidate.id !== member && ['JOINING', 'LEAVING'].includes(this.table.stateOf(candidate.id) ?? ''));
+    if (moving.length > 0) {
+      throw new ForgetRefusedError(`a range movement is under way (${moving.map((candidate) => `${candidate.id} is ${this.table.stateOf(candidate.id)}`).join(', ')}); forget once it is done`);
+    }
+    // Asked afresh: the failure detector may be a probe interval old.
+    await this.options.probeAll();
+    if (!liveness.isDown(member)) {
+      throw new ForgetRefusedError(
+        `${member} is not down: it answered a probe or the failure detector does not hold it down yet; forgetting a live member would drop a replica that may hold the only copy of recent writes (decommission it instead, or stop it for good and try again)`,
+      );
+    }
+    await this.table.forget(member);
+    return state ?? RING_STATE_UNKNOWN;
   }
 
   /**
@@ -266,6 +325,8 @@ export class RingMembership {
     const self = this.table.self;
     if (self === undefined) throw new NotReadyError('the node has not chosen its ring state yet');
     if (self === 'LEAVING' || self === 'LEFT') return this.reportedState();
+    const pending = this.table.rereplicationPending();
+    if (pending.length > 0) throw new DecommissionRefusedError(`${this.options.nodeId} is still re-replicating after ${pending.join(', ')} was forgotten; decommission it once that is done`);
     if (self === 'JOINING') throw new DecommissionRefusedError(`${this.options.nodeId} is JOINING; decommission it once it is NORMAL`);
     this.decommissioning = this.leaveIfEnoughStay();
     try {
@@ -383,6 +444,10 @@ export class RingMembership {
       const base = current?.kind === 'leave' ? current : { ...notStarted('leave'), lastError: '' };
       return { ...base, phase: 'announcing LEFT', waitingFor: this.leftWaitingFor };
     }
+    if (self === 'NORMAL' && this.table.rereplicationPending().length > 0) {
+      const progress = this.rereplication?.progress();
+      return progress ?? { ...notStarted('rereplicate'), ...(this.movementError === '' ? {} : { phase: 'retrying' as const, lastError: this.movementError }) };
+    }
     if (self !== 'JOINING' && self !== 'LEAVING') return undefined;
     const kind: MovementKind = self === 'JOINING' ? 'join' : 'leave';
     if (current?.kind === kind) return this.movementError === '' || current.lastError !== '' ? current : { ...current, lastError: this.movementError };
@@ -401,6 +466,8 @@ export class RingMembership {
     this.closing.abort();
     await this.movement?.close();
     await this.movementTask?.catch(() => {});
+    await this.rereplication?.close();
+    await this.rereplicationTask?.catch(() => {});
     await this.table.flush();
   }
 
@@ -474,6 +541,84 @@ export class RingMembership {
         await sleep(STREAM_RETRY_INTERVAL_MS, undefined, { signal: this.closing.signal }).catch(() => {});
       }
     }
+  }
+
+  /**
+   * Runs the re-replication after a forget in the background, until every forgotten
+   * member this node owes it for is done (saved in the ring-state file with the forget,
+   * so a restart resumes it; its done ranges are saved like a join's). A member
+   * forgotten meanwhile makes it start over: ranges done before may be ones that member
+   * held too.
+   */
+  private startRereplication(): void {
+    if (this.closed) return;
+    if (this.rereplicationTask !== undefined) {
+      this.rereplicationRestart = true;
+      void this.rereplication?.close();
+      return;
+    }
+    const task = this.runRereplication().finally(() => {
+      if (this.rereplicationTask === task) this.rereplicationTask = undefined;
+    });
+    this.rereplicationTask = task;
+  }
+
+  private async runRereplication(): Promise<void> {
+    const { options } = this;
+    const { logger } = options;
+    for (;;) {
+      if (this.closed) return;
+      const members = this.table.rereplicationPending();
+      if (members.length === 0 || this.table.self !== 'NORMAL') return;
+      this.rereplicationRestart = false;
+      try {
+        const settings = options.writeSettings();
+        const movement = new RangeMovement({
+          nodeId: options.nodeId,
+          kind: 'rereplicate',
+          rings: () => this.placement,
+          sync: options.sync,
+          // Streaming starts once every reachable peer knows the forget, so writes routed
+          // from then on reach the new replicas.
+          unannouncedPeers: () => this.table.notYetHeardForgetBy(this.reachablePeers(), members),
+          liveness: options.liveness,
+          writeQuorum: settings.writeQuorum,
+          writeTimeoutMs: settings.writeTimeoutMs,
+          retryIntervalMs: STREAM_RETRY_INTERVAL_MS,
+          pollIntervalMs: RING_STATE_ANNOUNCE_POLL_MS,
+          rangesInFlight: STREAM_RANGES_IN_FLIGHT,
+          progressSaveIntervalMs: STREAM_PROGRESS_SAVE_INTERVAL_MS,
+          done: await options.progressStore.load('rereplicate'),
+          saveDone: (done) => options.progressStore.save('rereplicate', done),
+          ...(options.metrics ? { metrics: options.metrics } : {}),
+          logger,
+        });
+        this.rereplication = movement;
+        logger.info({ forgotten: members }, 'rereplicate: pulling every range this node replicates from its surviving replicas');
+        await movement.run();
+        this.movementError = '';
+        await this.table.rereplicated(members);
+        await options.progressStore.clear();
+        this.rereplication = undefined;
+        logger.info({ forgotten: members }, 'rereplicate: done');
+      } catch (error) {
+        if (this.closed) return;
+        if (this.rereplicationRestart) {
+          // Another member was forgotten: start over with the rings of now.
+          await options.progressStore.clear().catch(() => {});
+          continue;
+        }
+        logger.error({ err: error }, 'rereplicate failed; trying again');
+        this.movementError = `rereplicate failed: ${error instanceof Error ? error.message : String(error)}; trying again every ${STREAM_RETRY_INTERVAL_MS} ms`;
+        await sleep(STREAM_RETRY_INTERVAL_MS, undefined, { signal: this.closing.signal }).catch(() => {});
+      }
+    }
+  }
+
+  /** Peers in the member list that the failure detector does not hold down. */
+  private reachablePeers(): string[] {
+    const { nodeId, liveness } = this.options;
+    return this.members.map((member) => member.id).filter((id) => id !== nodeId && !liveness.isDown(id) && !this.table.isForgotten(id));
   }
 
   /** Waits in the background until every reachable peer has heard that this node is NORMAL. */

@@ -25,16 +25,29 @@
 // ignored, and such versions loaded from the store (saved before this check existed)
 // are not trusted: a peer's is forgotten until the peer speaks again, and the own state
 // starts again from the current time. Both are logged and saved again at once.
-import { RingStateVersionFromFutureError } from '../errors/errors.js';
-import { RING_STATE_VERSION_AHEAD_MS_MAX } from '../limits.js';
+//
+// One exception to "only the peer speaks for itself": `qkv forget` (forget()) marks a
+// member that is gone for good LEFT on its behalf, at a version above any it announced,
+// flagged `forgotten` (docs/decisions/0180-forget-a-member-gone-for-good.md). Every
+// probe and answer carries the forgotten members, so the mark reaches every node, which
+// saves it like any state. Afterwards only a JOINING announcement of that member with a
+// later version (a new, empty node under the same id) overrides it; the member itself
+// hearing it was forgotten while it holds data from before is told through
+// onForgottenSelf and must stop. A node that learns a forget while NORMAL keeps the
+// member on its "re-replicate" list, saved in the same write, until it has pulled its
+// ranges from the surviving replicas (ring-membership.ts).
+import { ForgetRefusedError, MemberForgottenError, RingStateVersionFromFutureError } from '../errors/errors.js';
+import { FORGOTTEN_MEMBERS_MAX, RING_STATE_VERSION_AHEAD_MS_MAX } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
 import type { ProbeAnswer, ProbeHello } from '../replica/peer-transport.js';
-import { isNewer, type AnnouncedRingState, type RingState } from '../ring/ring-state.js';
+import { inReadRing, isNewer, type AnnouncedRingState, type ForgottenMember, type RingState } from '../ring/ring-state.js';
 
 /** Everything the table persists. */
 export interface RingStateSnapshot {
   readonly self: AnnouncedRingState | undefined;
   readonly peers: ReadonlyMap<string, AnnouncedRingState>;
+  /** Forgotten members whose ranges this node has not re-replicated yet; none when absent. */
+  readonly rereplicate?: readonly string[];
 }
 
 export interface RingStateStore {
@@ -49,6 +62,8 @@ export interface RingStateChange {
   readonly node: string;
   readonly from: RingState | undefined;
   readonly to: RingState;
+  /** The change is a forget (`qkv forget` here or heard from a peer). */
+  readonly forgotten?: boolean;
 }
 
 export interface RingStateTableOptions {
@@ -60,6 +75,11 @@ export interface RingStateTableOptions {
   readonly isMember: (id: string) => boolean;
   /** Told after every change of any state (own or a peer's), e.g. to rebuild the rings. */
   readonly onChange: (change: RingStateChange) => void;
+  /**
+   * A peer says this node was forgotten after the state this node holds (it was taken
+   * for gone for good while away): it must not go on with its data (MemberForgottenError).
+   */
+  readonly onForgottenSelf?: (error: MemberForgottenError) => void;
   readonly logger: Logger;
   readonly nowMs?: () => number;
 }
@@ -79,6 +99,10 @@ export class RingStateTable {
    */
   private versionFloor = 0;
   private outrunning = false;
+  /** Forgotten members whose ranges this node must still pull from the survivors. */
+  private readonly rereplicate = new Set<string>();
+  /** The forgotten members each peer said it knows, in its last probe or answer. */
+  private readonly heardForgotten = new Map<string, ReadonlySet<string>>();
   private queuedSave: Promise<void> | undefined;
   private saveTail: Promise<void> = Promise.resolve();
   private readonly nowMs: () => number;
@@ -108,6 +132,7 @@ export class RingStateTable {
       }
       this.peers.set(peer, state);
     }
+    for (const peer of options.initial.rereplicate ?? []) if (this.peers.get(peer)?.forgotten === true) this.rereplicate.add(peer);
     if (untrusted) this.save().catch((error: unknown) => logger.warn({ err: error }, 'could not save the ring states after dropping untrusted versions; the next change retries'));
   }
 
@@ -141,7 +166,10 @@ export class RingStateTable {
 
   /** What a probe to `peer` says. */
   hello(peer: string): ProbeHello {
-    return { sender: this.options.nodeId, ringState: this.own, heardRingState: this.peers.get(peer) };
+    // A forgotten peer is not told what this node heard of it: it would announce its old
+    // state again above that version (outrun) and come back with out-of-date data.
+    const heard = this.peers.get(peer);
+    return { sender: this.options.nodeId, ringState: this.own, heardRingState: heard?.forgotten === true ? undefined : heard, forgotten: this.forgottenMembers() };
   }
 
   /**
@@ -152,17 +180,23 @@ export class RingStateTable {
     const { sender } = hello;
     this.checkVersion(sender, 'ring_state', hello.ringState);
     this.checkVersion(sender, 'heard_ring_state', hello.heardRingState);
+    for (const entry of hello.forgotten ?? []) this.checkVersion(sender, 'forgotten', { state: 'LEFT', version: entry.version });
+    if (sender !== '' && sender !== this.options.nodeId) this.learnForgotten(sender, hello.forgotten ?? []);
     if (sender !== '' && sender !== this.options.nodeId && this.options.isMember(sender)) {
       if (hello.ringState !== undefined) this.learn(sender, hello.ringState);
       if (hello.heardRingState !== undefined && isNewer(hello.heardRingState, this.heard.get(sender))) this.heard.set(sender, hello.heardRingState);
       if (hello.heardRingState !== undefined && this.own !== undefined && hello.heardRingState.version > this.own.version) this.outrun(hello.heardRingState.version);
     }
-    return { ringState: this.own };
+    return { ringState: this.own, forgotten: this.forgottenMembers() };
   }
 
   /** This node's probe to `peer` was answered; an answer with a version from the future is ignored. */
   onAnswer(peer: string, answer: ProbeAnswer): void {
-    if (answer.ringState === undefined || peer === this.options.nodeId || !this.options.isMember(peer)) return;
+    if (peer === this.options.nodeId) return;
+    const forgotten = answer.forgotten ?? [];
+    if (forgotten.every((entry) => entry.version <= this.versionCeiling())) this.learnForgotten(peer, forgotten);
+    else this.options.logger.warn({ peer }, 'a probe answer lists a forgotten member at a version further ahead than any node\'s clock may run; its list is ignored');
+    if (answer.ringState === undefined || !this.options.isMember(peer)) return;
     if (answer.ringState.version > this.versionCeiling()) {
       this.options.logger.warn({ peer, state: answer.ringState.state, version: answer.ringState.version }, 'a probe answer announces a ring-state version further ahead than any node\'s clock may run; ignored');
       return;
@@ -179,6 +213,51 @@ export class RingStateTable {
       // A peer that heard a later version than the own one heard something this node
       // no longer holds (see versionFloor): not an acknowledgement either.
       return heard === undefined || heard.version !== own.version;
+    });
+  }
+
+  /**
+   * Marks `member` LEFT on its behalf (`qkv forget`): saved, then applied and passed on
+   * in every probe. The caller has checked that the member is gone (ring-membership.ts).
+   */
+  async forget(member: string): Promise<void> {
+    const previous = this.peers.get(member);
+    if (previous?.forgotten === true) return;
+    if (this.forgottenMembers().length >= FORGOTTEN_MEMBERS_MAX) {
+      throw new ForgetRefusedError(`this node already keeps ${FORGOTTEN_MEMBERS_MAX} forgotten members, the most a probe may carry`);
+    }
+    const version = Math.max(this.nowMs(), (previous?.version ?? 0) + 1);
+    this.mark(member, version, previous);
+    await this.save();
+    this.announceForget(member, version, previous);
+  }
+
+  /** The members marked forgotten, as probes pass them on. */
+  forgottenMembers(): ForgottenMember[] {
+    return [...this.peers].filter(([, announced]) => announced.forgotten === true).map(([node, announced]) => ({ node, version: announced.version }));
+  }
+
+  /** Whether `id` is marked forgotten. */
+  isForgotten(id: string): boolean {
+    return this.peers.get(id)?.forgotten === true;
+  }
+
+  /** Forgotten members whose ranges this node has still to re-replicate. */
+  rereplicationPending(): readonly string[] {
+    return [...this.rereplicate].sort();
+  }
+
+  /** The re-replication after forgetting `members` is done: saved, so a restart does not redo it. */
+  async rereplicated(members: readonly string[]): Promise<void> {
+    for (const member of members) this.rereplicate.delete(member);
+    await this.save();
+  }
+
+  /** Of `peers`, those that have not said (in a probe or answer) that they know every forgotten member of `members`. */
+  notYetHeardForgetBy(peers: readonly string[], members: readonly string[]): string[] {
+    return peers.filter((peer) => {
+      const known = this.heardForgotten.get(peer);
+      return known === undefined || members.some((member) => !known.has(member));
     });
   }
 
@@ -218,7 +297,7 @@ export class RingStateTable {
     return this.nowMs() + RING_STATE_VERSION_AHEAD_MS_MAX;
   }
 
-  private checkVersion(sender: string, field: 'ring_state' | 'heard_ring_state', announced: AnnouncedRingState | undefined): void {
+  private checkVersion(sender: string, field: 'ring_state' | 'heard_ring_state' | 'forgotten', announced: AnnouncedRingState | undefined): void {
     if (announced === undefined) return;
     const nowMs = this.nowMs();
     if (announced.version <= nowMs + RING_STATE_VERSION_AHEAD_MS_MAX) return;
@@ -230,6 +309,8 @@ export class RingStateTable {
   private learn(peer: string, announced: AnnouncedRingState): void {
     const previous = this.peers.get(peer);
     if (!isNewer(announced, previous)) return;
+    // Forgotten: only a new node under that id (JOINING, later than the forget) comes back.
+    if (previous?.forgotten === true && announced.state !== 'JOINING') return;
     this.peers.set(peer, announced);
     if (previous?.state === announced.state) return;
     this.options.logger.info({ peer, from: previous?.state, to: announced.state }, 'ring state of a peer changed');
@@ -237,12 +318,66 @@ export class RingStateTable {
     this.options.onChange({ node: peer, from: previous?.state, to: announced.state });
   }
 
+  /** The forgotten members `peer` passed on: learned, and remembered as what it knows. */
+  private learnForgotten(peer: string, entries: readonly ForgottenMember[]): void {
+    this.heardForgotten.set(peer, new Set(entries.map((entry) => entry.node)));
+    let changed = false;
+    const applied: Array<{ member: string; version: number; previous: AnnouncedRingState | undefined }> = [];
+    for (const { node, version } of entries) {
+      if (node === this.options.nodeId) {
+        this.forgottenSelf(peer, version);
+        continue;
+      }
+      const previous = this.peers.get(node);
+      if (!isNewer({ state: 'LEFT', version }, previous) || (previous?.forgotten === true && previous.version === version)) continue;
+      if (previous?.forgotten !== true && this.forgottenMembers().length >= FORGOTTEN_MEMBERS_MAX) {
+        this.options.logger.warn({ peer, member: node, limit: FORGOTTEN_MEMBERS_MAX }, 'a peer passed on a forgotten member beyond the most this node keeps; ignored');
+        continue;
+      }
+      this.mark(node, version, previous);
+      applied.push({ member: node, version, previous });
+      changed = true;
+    }
+    if (!changed) return;
+    this.save().catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not save a forgotten member heard from a peer; the next change retries'));
+    for (const { member, version, previous } of applied) this.announceForget(member, version, previous, peer);
+  }
+
+  /** A peer says this node was forgotten at `version`. */
+  private forgottenSelf(peer: string, version: number): void {
+    const own = this.own;
+    // Announced after the forget (this node joined again since): the peer has not heard yet.
+    if (own !== undefined && own.version >= version) return;
+    if (own !== undefined && inReadRing(own.state)) {
+      this.options.onForgottenSelf?.(new MemberForgottenError(this.options.nodeId, version));
+      return;
+    }
+    // Undecided (a new, empty node) or JOINING or LEFT: nothing of the old data is here;
+    // every later announcement of this node must be above the forget's version.
+    this.options.logger.info({ peer, forgottenVersion: version }, 'this node id was forgotten earlier; announcing above that version');
+    this.outrun(version);
+  }
+
+  /** Sets the forgotten mark; re-replication is owed when this node is NORMAL and the member held data. */
+  private mark(member: string, version: number, previous: AnnouncedRingState | undefined): void {
+    this.peers.set(member, { state: 'LEFT', version, forgotten: true });
+    if (this.own?.state === 'NORMAL' && inReadRing(previous?.state)) this.rereplicate.add(member);
+  }
+
+  private announceForget(member: string, version: number, previous: AnnouncedRingState | undefined, heardFrom?: string): void {
+    this.options.logger.warn(
+      { member, from: previous?.state, version, ...(heardFrom === undefined ? {} : { heardFrom }), rereplicate: this.rereplicate.has(member) },
+      heardFrom === undefined ? 'member forgotten (qkv forget): out of every ring' : 'a peer passed on that a member was forgotten (qkv forget): out of every ring',
+    );
+    this.options.onChange({ node: member, from: previous?.state, to: 'LEFT', forgotten: true });
+  }
+
   /** One write at a time; a save asked for while one is queued shares it. */
   private save(): Promise<void> {
     if (this.queuedSave !== undefined) return this.queuedSave;
     const run = this.saveTail.then(() => {
       this.queuedSave = undefined;
-      return this.options.store.save({ self: this.ownToSave, peers: new Map(this.peers) });
+      return this.options.store.save({ self: this.ownToSave, peers: new Map(this.peers), rereplicate: [...this.rereplicate].sort() });
     });
     this.queuedSave = run;
     this.saveTail = run.catch(() => {});

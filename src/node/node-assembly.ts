@@ -20,7 +20,7 @@ import type { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import { systemClock, type Clock, type Timer } from '../clock/clock.js';
 import { Coordinator, type LiveCoordinatorSettings } from '../coordinator/coordinator.js';
 import { LocalReplica } from '../replica/local-replica.js';
-import { NotReadyError, OverloadedError, ReplicaStaleError, ShuttingDownError } from '../errors/errors.js';
+import { NotReadyError, OverloadedError, ReplicaStaleError, ShuttingDownError, type MemberForgottenError } from '../errors/errors.js';
 import { CLEANUP_PEER_TIMEOUT_MS, HINT_REPLAY_INTERVAL_MS_DEFAULT, LAST_SEEN_INTERVAL_MS, MERKLE_DEPTH_DEFAULT, PEER_PROBE_TIMEOUT_MS_DEFAULT, PEERS_READY_RETRY_MS } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
 import { FailureDetector } from '../membership/failure-detector.js';
@@ -116,6 +116,11 @@ export interface NodeAssemblyEvents {
   readonly onStatusChanged?: () => void;
   /** The member list in force changed. */
   readonly onMembersChanged?: (members: readonly Member[]) => void;
+  /**
+   * Peers say this node was forgotten (`qkv forget`) while it was away: it refuses every
+   * call from now on (the process should stop; docs/decisions/0180).
+   */
+  readonly onForgotten?: (error: MemberForgottenError) => void;
 }
 
 /** What the gRPC shell serves the KV and Admin services from. */
@@ -150,6 +155,8 @@ export class NodeAssembly implements ClusterView, ClientFacing {
   private discoveryStarted = false;
   private lastSeenTimer: Timer | undefined;
   private staleRejoin = false;
+  /** Set once peers said this node was forgotten; it then serves nothing (docs/decisions/0180). */
+  private forgottenError: MemberForgottenError | undefined;
   /** A backup or restore this node runs; one at a time (each reads or writes the whole cluster). */
   private backupRunning = false;
   /** Aborted when the node drains, so a running backup or restore stops at once. */
@@ -244,6 +251,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
         rangesRemaining: () => this.membership?.rangesRemaining() ?? 0,
       }),
       onSelfChanged: () => this.events.onStatusChanged?.(),
+      onForgottenSelf: (error) => this.onForgotten(error),
       onMembersChanged: (members) => this.applyMembers(members),
       onRingsChanged: (rings) => held.observe(rings),
       logger,
@@ -361,6 +369,8 @@ export class NodeAssembly implements ClusterView, ClientFacing {
     // silent is left to the failure detector.
     this.notReadyReason = 'reaching peers';
     const silent = await prober.probeUntilAnswered(settings.peersReadyWaitMs, PEERS_READY_RETRY_MS);
+    // A peer answered that this node was forgotten: it must not start serving.
+    if (this.forgottenError !== undefined) throw this.forgottenError;
     if (silent.length > 0) logger.warn({ peers: silent, waitedMs: settings.peersReadyWaitMs }, 'serving although some peers did not answer');
     this.handoff?.start();
     if (settings.repairIntervalMs > 0) this.antiEntropy!.start(settings.repairIntervalMs);
@@ -493,6 +503,26 @@ export class NodeAssembly implements ClusterView, ClientFacing {
     return this.membership.decommission();
   }
 
+  /** Forgets a member gone for good (src/membership/ring-membership.ts); returns its ring state before. */
+  forget(member: string): Promise<string> {
+    if (this.currentState !== 'SERVING' || this.membership === undefined) return Promise.reject(new NotReadyError(this.notReadyReason));
+    return this.membership.forget(member);
+  }
+
+  /**
+   * Peers say this node was forgotten while away and its data is from before: it drains
+   * (every call refused) and tells the process, which stops. Serving on would hand out
+   * out-of-date reads, and rejoining would bring back what was deleted meanwhile.
+   */
+  private onForgotten(error: MemberForgottenError): void {
+    if (this.forgottenError !== undefined) return;
+    this.forgottenError = error;
+    this.ports.logger.error({ err: error, code: error.code }, error.message);
+    this.beginDrain();
+    this.notReadyReason = error.message;
+    this.events.onForgotten?.(error);
+  }
+
   /** Deletes the records of the ranges this node no longer replicates (src/streaming/range-cleanup.ts). */
   cleanup(): Promise<CleanupReport> {
     if (this.currentState !== 'SERVING' || this.rangeCleanup === undefined) return Promise.reject(new NotReadyError(this.notReadyReason));
@@ -580,6 +610,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
   }
 
   admit(): void {
+    if (this.forgottenError !== undefined) throw this.forgottenError;
     if (this.currentState === 'DRAINING') throw new ShuttingDownError();
     const reason = this.refusalReason();
     if (reason !== undefined) throw new NotReadyError(reason);

@@ -49,6 +49,11 @@ export interface StartedNode {
 export interface QuorumNodeOptions {
   /** Changes the log level of the node's logger (pino's `level`); live setting. */
   readonly setLogLevel?: (level: LogLevel) => void;
+  /**
+   * The node cannot go on and must stop: peers say it was forgotten (`qkv forget`) while
+   * it was away (MEMBER_FORGOTTEN, docs/decisions/0180). It refuses every call already.
+   */
+  readonly onFatal?: (error: Error) => void;
 }
 
 export class QuorumNode implements StartedNode {
@@ -134,6 +139,7 @@ export class QuorumNode implements StartedNode {
       {
         onStatusChanged: () => this.grpcShell?.updateHealth(),
         onMembersChanged: () => this.clusterSync?.membersChanged(),
+        onForgotten: (error) => this.options.onFatal?.(error),
       },
     );
     const assembly = this.assembly;

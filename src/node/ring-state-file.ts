@@ -5,7 +5,12 @@
 // Format (JSON, replaced atomically):
 //   { "format": 1,
 //     "self": { "state": "NORMAL", "version": 1763900000000 } | null,
-//     "peers": { "<node id>": { "state": "JOINING", "version": 1763900000123 }, ... } }
+//     "peers": { "<node id>": { "state": "JOINING", "version": 1763900000123 }, ... },
+//     "rereplicate": ["<node id>", ...] }
+// A peer marked LEFT by `qkv forget` has "forgotten": true; "rereplicate" lists the
+// forgotten members whose ranges this node has not pulled from the survivors yet
+// (docs/decisions/0180-forget-a-member-gone-for-good.md). Both are absent in files of
+// earlier versions, which read as nothing forgotten.
 //
 // A version is any non-negative integer here, even one past 2^53 (a node made to outrun
 // a forged version of 2^53-1 saved 2^53 before peers refused such versions): the table
@@ -38,12 +43,15 @@ export class RingStateFile implements RingStateStore {
     } catch (error) {
       throw new StateFileCorruptError(this.path, `not JSON (${(error as Error).message})`);
     }
-    const { format, self, peers } = (document ?? {}) as { format?: unknown; self?: unknown; peers?: unknown };
+    const { format, self, peers, rereplicate } = (document ?? {}) as { format?: unknown; self?: unknown; peers?: unknown; rereplicate?: unknown };
     if (format !== FORMAT) throw new StateFileCorruptError(this.path, `unknown format ${JSON.stringify(format)}`);
     if (typeof peers !== 'object' || peers === null) throw new StateFileCorruptError(this.path, 'peers is missing');
     const peerStates = new Map<string, AnnouncedRingState>();
     for (const [peer, announced] of Object.entries(peers)) peerStates.set(peer, this.announced(announced, `peers.${peer}`));
-    return { exists: true, self: self === null ? undefined : this.announced(self, 'self'), peers: peerStates };
+    if (rereplicate !== undefined && (!Array.isArray(rereplicate) || !rereplicate.every((id) => typeof id === 'string'))) {
+      throw new StateFileCorruptError(this.path, 'rereplicate is not a list of node ids');
+    }
+    return { exists: true, self: self === null ? undefined : this.announced(self, 'self'), peers: peerStates, rereplicate: (rereplicate as string[] | undefined) ?? [] };
   }
 
   async save(snapshot: RingStateSnapshot): Promise<void> {
@@ -51,17 +59,19 @@ export class RingStateFile implements RingStateStore {
       format: FORMAT,
       self: snapshot.self ?? null,
       peers: Object.fromEntries([...snapshot.peers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+      ...(snapshot.rereplicate !== undefined && snapshot.rereplicate.length > 0 ? { rereplicate: snapshot.rereplicate } : {}),
     };
     await writeFileAtomic(this.path, `${JSON.stringify(document, null, 1)}\n`);
   }
 
   private announced(value: unknown, field: string): AnnouncedRingState {
-    const { state, version } = (value ?? {}) as { state?: unknown; version?: unknown };
+    const { state, version, forgotten } = (value ?? {}) as { state?: unknown; version?: unknown; forgotten?: unknown };
     const parsed = typeof state === 'string' ? parseRingState(state) : undefined;
     if (parsed === undefined) throw new StateFileCorruptError(this.path, `${field}.state ${JSON.stringify(state)} is not a ring state`);
     if (typeof version !== 'number' || !Number.isInteger(version) || version < 0) {
       throw new StateFileCorruptError(this.path, `${field}.version ${JSON.stringify(version)} is not a version`);
     }
-    return { state: parsed, version };
+    if (forgotten !== undefined && (forgotten !== true || parsed !== 'LEFT')) throw new StateFileCorruptError(this.path, `${field}.forgotten is set on a state other than LEFT or is not true`);
+    return forgotten === true ? { state: parsed, version, forgotten } : { state: parsed, version };
   }
 }

@@ -4,9 +4,10 @@
 // must be present and bounded, a millisecond count must be a safe integer. A bad
 // message becomes an InvalidArgumentError, never a crash or a silently rounded value.
 import { InvalidArgumentError } from '../errors/errors.js';
-import { NODE_ID_BYTES_MAX } from '../limits.js';
+import { FORGOTTEN_MEMBERS_MAX, NODE_ID_BYTES_MAX } from '../limits.js';
 import type { KvRecord, Version } from '../storage/record.js';
-import { parseRingState, type AnnouncedRingState } from '../ring/ring-state.js';
+import { parseRingState, type AnnouncedRingState, type ForgottenMember } from '../ring/ring-state.js';
+import type { ForgottenMember as WireForgottenMember, ForgottenMember__Output as WireForgottenMemberOutput } from './generated/quorumkv/v1/ForgottenMember.js';
 import { decodeBatch, RecordDecodeError, type DecodeOptions } from '../storage/record-codec.js';
 import type { Version as WireVersion, Version__Output as WireVersionOutput } from './generated/quorumkv/v1/Version.js';
 import type { Record as WireRecord, Record__Output as WireRecordOutput } from './generated/quorumkv/v1/Record.js';
@@ -41,6 +42,20 @@ export function decodeAnnouncedRingState(text: string, version: string, field: s
   const state = parseRingState(text);
   if (state === undefined) throw new InvalidArgumentError(`${field} ${JSON.stringify(text.slice(0, 32))} is not a ring state`);
   return { state, version: decodeMilliseconds(version, `${field}_version`) };
+}
+
+export function encodeForgottenMembers(forgotten: readonly ForgottenMember[] | undefined): WireForgottenMember[] {
+  return (forgotten ?? []).map((member) => ({ nodeId: member.node, version: String(member.version) }));
+}
+
+/** A probe's list of forgotten members: at most FORGOTTEN_MEMBERS_MAX, each id bounded. */
+export function decodeForgottenMembers(wire: readonly WireForgottenMemberOutput[] | undefined, field: string): ForgottenMember[] {
+  const list = wire ?? [];
+  if (list.length > FORGOTTEN_MEMBERS_MAX) throw new InvalidArgumentError(`${field} has ${list.length} entries, more than ${FORGOTTEN_MEMBERS_MAX}`);
+  return list.map((entry, index) => ({
+    node: decodeNodeId(entry.nodeId, `${field}[${index}].node_id`),
+    version: decodeMilliseconds(entry.version, `${field}[${index}].version`),
+  }));
 }
 
 /** A uint64 millisecond field as a number; refused above Number.MAX_SAFE_INTEGER. */

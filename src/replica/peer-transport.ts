@@ -2,7 +2,7 @@
 // only this interface; src/transport/memory (in-process, with fault hooks) and
 // src/transport/grpc (one long-lived connection per peer, per-turn batching) are its
 // adapters. A node serves the other side of the port through a ReplicaHandler.
-import type { AnnouncedRingState } from '../ring/ring-state.js';
+import type { AnnouncedRingState, ForgottenMember } from '../ring/ring-state.js';
 import type { TokenRange } from '../ring/token-range.js';
 import type { KvRecord } from '../storage/record.js';
 import type { ScanCursor, ScanPage } from '../storage/storage-engine.js';
@@ -23,6 +23,8 @@ export interface ProbeHello {
   readonly ringState: AnnouncedRingState | undefined;
   /** The receiver's ring state as the sender last heard it; undefined when never heard. */
   readonly heardRingState: AnnouncedRingState | undefined;
+  /** The members the sender knows were forgotten (`qkv forget`); passed on by every probe. */
+  readonly forgotten?: readonly ForgottenMember[];
 }
 
 /** Digests of a node's read and write rings (src/ring/placement-rings.ts). */
@@ -36,6 +38,8 @@ export interface ProbeAnswer {
   readonly ringState: AnnouncedRingState | undefined;
   /** The receiver's rings as it routes by them now; undefined from a peer that does not say. */
   readonly ringDigests?: RingDigests;
+  /** The members the receiver knows were forgotten (`qkv forget`). */
+  readonly forgotten?: readonly ForgottenMember[];
 }
 
 /** What a replica does when a peer's message reaches it. */

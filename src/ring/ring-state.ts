@@ -44,6 +44,18 @@ export function parseRingState(text: string): RingState | undefined {
 export interface AnnouncedRingState {
   readonly state: RingState;
   readonly version: number;
+  /**
+   * LEFT announced on the member's behalf by `qkv forget` (it was gone for good), not by
+   * the member itself (docs/decisions/0180-forget-a-member-gone-for-good.md). Only a new
+   * JOINING announcement of the member overrides it.
+   */
+  readonly forgotten?: true;
+}
+
+/** A forgotten member as probes pass it on: every node keeps it LEFT at this version. */
+export interface ForgottenMember {
+  readonly node: string;
+  readonly version: number;
 }
 
 /** True when `a` is the later of two announcements by the same node. */

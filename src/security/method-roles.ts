@@ -25,6 +25,8 @@ const METHOD_ROLES: ReadonlyMap<string, Role> = new Map([
   ['/quorumkv.v1.Admin/Repair', 'admin'],
   ['/quorumkv.v1.Admin/Cleanup', 'admin'],
   ['/quorumkv.v1.Admin/Decommission', 'admin'],
+  // Drops a member from every node's rings for good.
+  ['/quorumkv.v1.Admin/Forget', 'admin'],
   // A backup reads every record of the cluster; a restore writes with versions of its own.
   ['/quorumkv.v1.Admin/Backup', 'admin'],
   ['/quorumkv.v1.Admin/Restore', 'admin'],

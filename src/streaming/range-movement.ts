@@ -14,6 +14,11 @@
 //      - leave: pushes this node's records to each new owner of the range; done when
 //        every new owner took them (a write this node missed was acked by W others,
 //        which stay);
+//      - rereplicate (after `qkv forget` took a member gone for good out of the rings,
+//        docs/decisions/0180-forget-a-member-gone-for-good.md): like a join, for every
+//        range this node replicates in the read ring, from its other replicas; a range
+//        this node held already costs one Merkle-tree comparison per source, one it
+//        gained from the forgotten member is streamed in;
 //   4. retrying: ranges that could not be done are retried after a pause, with the rings
 //      of that moment, until none is left.
 // Done ranges are saved (stream-progress.json), so a restarted node resumes; re-streaming
@@ -26,7 +31,7 @@ import type { TokenRange } from '../ring/token-range.js';
 import type { RangeSyncOutcome, SyncDirection } from '../repair/range-sync.js';
 import type { CompletedRanges } from './completed-ranges.js';
 
-export type MovementKind = 'join' | 'leave';
+export type MovementKind = 'join' | 'leave' | 'rereplicate';
 export type StreamDirection = 'in' | 'out';
 export type MovementPhase = 'announcing' | 'waiting for in-flight writes' | 'streaming' | 'retrying' | 'done';
 
@@ -100,7 +105,7 @@ export class RangeMovement {
 
   constructor(private readonly options: RangeMovementOptions) {
     this.metrics = options.metrics ?? noopStreamMetrics;
-    this.direction = options.kind === 'join' ? 'in' : 'out';
+    this.direction = options.kind === 'leave' ? 'out' : 'in';
   }
 
   /** Runs the movement to its end; rejects with an AbortError once closed. Shared when called again. */
@@ -161,6 +166,14 @@ export class RangeMovement {
   private workItems(): WorkItem[] {
     const { nodeId, kind, writeQuorum } = this.options;
     const items: WorkItem[] = [];
+    if (kind === 'rereplicate') {
+      for (const owned of this.options.rings().read.rangesReplicatedOn(nodeId)) {
+        const sources = owned.replicas.filter((id) => id !== nodeId);
+        if (sources.length === 0) continue;
+        items.push({ range: owned.range, peers: sources, needed: Math.min(sources.length, Math.max(1, owned.replicas.length - writeQuorum + 1)) });
+      }
+      return items;
+    }
     for (const move of this.options.rings().moves()) {
       if (kind === 'join') {
         if (!move.gaining.includes(nodeId)) continue;
@@ -202,7 +215,7 @@ export class RangeMovement {
 
   private async moveRange(item: WorkItem, signal: AbortSignal): Promise<boolean> {
     const { liveness, kind } = this.options;
-    const direction: SyncDirection = kind === 'join' ? 'pull' : 'push';
+    const direction: SyncDirection = kind === 'leave' ? 'push' : 'pull';
     let succeeded = 0;
     const failures: string[] = [];
     // One peer after the other: the second source of a range is compared against what
@@ -226,7 +239,7 @@ export class RangeMovement {
       }
     }
     if (succeeded >= item.needed) return true;
-    this.lastError = `range (${item.range.start}, ${item.range.end}]: ${succeeded} of the ${item.needed} needed ${kind === 'join' ? 'sources' : 'new owners'} done (${failures.join('; ')})`;
+    this.lastError = `range (${item.range.start}, ${item.range.end}]: ${succeeded} of the ${item.needed} needed ${kind === 'leave' ? 'new owners' : 'sources'} done (${failures.join('; ')})`;
     return false;
   }
 

@@ -128,6 +128,7 @@ export class ScriptedAdminNode {
       },
       Ring: unimplemented,
       Repair: unimplemented,
+      Forget: unimplemented,
       Backup: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'not scripted' }),
       Restore: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'not scripted' }),
     };

@@ -49,6 +49,8 @@ export const CLIENT_USAGE = `Cluster commands (default --addr: the local cluster
   qkv repair                                           one anti-entropy pass on every node of --addr, in turn
   qkv decommission --addr host:port [--no-wait]        stream the node's ranges away and take it out of the ring;
                                                        prints progress until it is LEFT (then stop it)
+  qkv forget <member> --addr host:port [--no-wait]     take a member gone for good (node and volume lost) out of every
+                                                       ring; prints the asked node's re-replication until it is done
   qkv cleanup                                          on every node of --addr, in turn: delete the records of the
                                                        ranges it no longer replicates (run after nodes joined)
   qkv backup <destination>                             back up every member into one backup set; <destination> is a
@@ -224,7 +226,7 @@ export async function runStatus(args: string[], io: CliIo): Promise<number> {
     writeJson(io, { ...status, uptimeMs: Number(status.uptimeMs) });
     return EXIT_OK;
   }
-  const stream = status.stream === null ? '' : `stream    ${formatStream(status.stream)}\n`;
+  const stream = status.stream === null ? '' : `stream    ${status.stream.movement === '' ? '' : `${status.stream.movement} `}${formatStream(status.stream)}\n`;
   const cleanup = status.cleanup === null ? '' : `cleanup   ${formatCleanup(status.cleanup)}\n`;
   io.stdout.write(
     `node      ${status.nodeId} (${status.state}, ${status.ringState})\nversion   ${status.version}\nuptime    ${formatUptime(Number(status.uptimeMs))}\n` +
@@ -354,6 +356,47 @@ export async function runDecommission(args: string[], io: CliIo): Promise<number
       writeJson(io, { nodeId: status.nodeId, ringState: status.ringState, stream: status.stream });
     } else if (status.ringState === 'LEFT') {
       say('LEFT: every reachable peer has heard it; stop the node now');
+    }
+    return EXIT_OK;
+  });
+}
+
+/** How often `qkv forget` asks for progress. */
+const FORGET_POLL_MS = 500;
+
+export async function runForget(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { ...COMMON_OPTIONS, 'no-wait': { type: 'boolean' } }, allowPositionals: true });
+  const [member, extra] = positionals;
+  if (member === undefined || member === '') throw new UsageError('forget needs the id of the member to forget: qkv forget <member> --addr host:port');
+  if (extra !== undefined) throw new UsageError(`forget: unexpected argument ${JSON.stringify(extra)}`);
+  // One node: the progress shown is that node's, so it must be the node that was asked.
+  const addr = values.addr ?? io.env['QKV_ADDR'];
+  const addresses = (addr ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '');
+  if (addresses.length !== 1) throw new UsageError('forget needs exactly one live node to ask: --addr host:port');
+  return withClient(io, values, async (client) => {
+    const forgotten = await client.forget(member);
+    let status = await client.status();
+    const say = (text: string): void => {
+      if (!values.json) io.stdout.write(`${status.nodeId}: ${text}\n`);
+    };
+    say(
+      forgotten.previousRingState === 'FORGOTTEN'
+        ? `${member} was forgotten already`
+        : `${member} (${forgotten.previousRingState}) forgotten: out of this node's rings; every member hears it in its next probes and pulls its ranges from the surviving replicas`,
+    );
+    const rereplicating = (): boolean => status.stream !== null && status.stream.movement === 'rereplicate';
+    let shown = '';
+    while (!values['no-wait'] && rereplicating()) {
+      const line = `rereplicate: ${formatStream(status.stream!)}`;
+      if (line !== shown) say(line);
+      shown = line;
+      await new Promise((resolve) => setTimeout(resolve, FORGET_POLL_MS));
+      status = await client.status();
+    }
+    if (values.json) {
+      writeJson(io, { nodeId: status.nodeId, member, previousRingState: forgotten.previousRingState, stream: status.stream });
+    } else if (!values['no-wait']) {
+      say('re-replication done on this node; qkv status on each member shows its own, then run qkv cleanup');
     }
     return EXIT_OK;
   });

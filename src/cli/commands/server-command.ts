@@ -46,10 +46,18 @@ export async function runServer(args: string[], io: CliIo): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
+  // Set when the running node finds it cannot go on (it was forgotten while away): it
+  // drains and the process exits with a failure, so a supervisor shows why.
+  let fatal: Error | undefined;
+  const onFatal = (error: Error): void => {
+    fatal ??= error;
+    requestStop('fatal');
+  };
+
   try {
     let node: QuorumNode;
     try {
-      node = await QuorumNode.start(config, logger, { setLogLevel: (level) => (logger.level = level) });
+      node = await QuorumNode.start(config, logger, { setLogLevel: (level) => (logger.level = level), onFatal });
     } catch (error) {
       logger.error({ err: error }, 'start failed');
       const message = error instanceof Error ? error.message : String(error);
@@ -57,6 +65,10 @@ export async function runServer(args: string[], io: CliIo): Promise<number> {
       return EXIT_FAILURE;
     }
     await node.drain(await stopRequested);
+    if (fatal !== undefined) {
+      io.stderr.write(`qkv server: ${isQkvError(fatal) ? `${fatal.code}: ` : ''}${fatal.message}\n`);
+      return EXIT_FAILURE;
+    }
   } catch (error) {
     logger.error({ err: error }, 'drain failed');
     return EXIT_FAILURE;

@@ -9,6 +9,8 @@ import type { CleanupResponse as _quorumkv_v1_CleanupResponse, CleanupResponse__
 import type { CleanupStatus as _quorumkv_v1_CleanupStatus, CleanupStatus__Output as _quorumkv_v1_CleanupStatus__Output } from './quorumkv/v1/CleanupStatus.js';
 import type { DecommissionRequest as _quorumkv_v1_DecommissionRequest, DecommissionRequest__Output as _quorumkv_v1_DecommissionRequest__Output } from './quorumkv/v1/DecommissionRequest.js';
 import type { DecommissionResponse as _quorumkv_v1_DecommissionResponse, DecommissionResponse__Output as _quorumkv_v1_DecommissionResponse__Output } from './quorumkv/v1/DecommissionResponse.js';
+import type { ForgetRequest as _quorumkv_v1_ForgetRequest, ForgetRequest__Output as _quorumkv_v1_ForgetRequest__Output } from './quorumkv/v1/ForgetRequest.js';
+import type { ForgetResponse as _quorumkv_v1_ForgetResponse, ForgetResponse__Output as _quorumkv_v1_ForgetResponse__Output } from './quorumkv/v1/ForgetResponse.js';
 import type { MemberStatus as _quorumkv_v1_MemberStatus, MemberStatus__Output as _quorumkv_v1_MemberStatus__Output } from './quorumkv/v1/MemberStatus.js';
 import type { RepairRequest as _quorumkv_v1_RepairRequest, RepairRequest__Output as _quorumkv_v1_RepairRequest__Output } from './quorumkv/v1/RepairRequest.js';
 import type { RepairResponse as _quorumkv_v1_RepairResponse, RepairResponse__Output as _quorumkv_v1_RepairResponse__Output } from './quorumkv/v1/RepairResponse.js';
@@ -36,6 +38,8 @@ export interface ProtoGrpcType {
       CleanupStatus: MessageTypeDefinition<_quorumkv_v1_CleanupStatus, _quorumkv_v1_CleanupStatus__Output>
       DecommissionRequest: MessageTypeDefinition<_quorumkv_v1_DecommissionRequest, _quorumkv_v1_DecommissionRequest__Output>
       DecommissionResponse: MessageTypeDefinition<_quorumkv_v1_DecommissionResponse, _quorumkv_v1_DecommissionResponse__Output>
+      ForgetRequest: MessageTypeDefinition<_quorumkv_v1_ForgetRequest, _quorumkv_v1_ForgetRequest__Output>
+      ForgetResponse: MessageTypeDefinition<_quorumkv_v1_ForgetResponse, _quorumkv_v1_ForgetResponse__Output>
       MemberStatus: MessageTypeDefinition<_quorumkv_v1_MemberStatus, _quorumkv_v1_MemberStatus__Output>
       RepairRequest: MessageTypeDefinition<_quorumkv_v1_RepairRequest, _quorumkv_v1_RepairRequest__Output>
       RepairResponse: MessageTypeDefinition<_quorumkv_v1_RepairResponse, _quorumkv_v1_RepairResponse__Output>

@@ -6,6 +6,7 @@ import type { ApplyResponse as _quorumkv_v1_ApplyResponse, ApplyResponse__Output
 import type { ExchangeError as _quorumkv_v1_ExchangeError, ExchangeError__Output as _quorumkv_v1_ExchangeError__Output } from './quorumkv/v1/ExchangeError.js';
 import type { ExchangeReply as _quorumkv_v1_ExchangeReply, ExchangeReply__Output as _quorumkv_v1_ExchangeReply__Output } from './quorumkv/v1/ExchangeReply.js';
 import type { ExchangeRequest as _quorumkv_v1_ExchangeRequest, ExchangeRequest__Output as _quorumkv_v1_ExchangeRequest__Output } from './quorumkv/v1/ExchangeRequest.js';
+import type { ForgottenMember as _quorumkv_v1_ForgottenMember, ForgottenMember__Output as _quorumkv_v1_ForgottenMember__Output } from './quorumkv/v1/ForgottenMember.js';
 import type { ItemError as _quorumkv_v1_ItemError, ItemError__Output as _quorumkv_v1_ItemError__Output } from './quorumkv/v1/ItemError.js';
 import type { MerkleTreeRequest as _quorumkv_v1_MerkleTreeRequest, MerkleTreeRequest__Output as _quorumkv_v1_MerkleTreeRequest__Output } from './quorumkv/v1/MerkleTreeRequest.js';
 import type { MerkleTreeResponse as _quorumkv_v1_MerkleTreeResponse, MerkleTreeResponse__Output as _quorumkv_v1_MerkleTreeResponse__Output } from './quorumkv/v1/MerkleTreeResponse.js';
@@ -33,6 +34,7 @@ export interface ProtoGrpcType {
       ExchangeError: MessageTypeDefinition<_quorumkv_v1_ExchangeError, _quorumkv_v1_ExchangeError__Output>
       ExchangeReply: MessageTypeDefinition<_quorumkv_v1_ExchangeReply, _quorumkv_v1_ExchangeReply__Output>
       ExchangeRequest: MessageTypeDefinition<_quorumkv_v1_ExchangeRequest, _quorumkv_v1_ExchangeRequest__Output>
+      ForgottenMember: MessageTypeDefinition<_quorumkv_v1_ForgottenMember, _quorumkv_v1_ForgottenMember__Output>
       ItemError: MessageTypeDefinition<_quorumkv_v1_ItemError, _quorumkv_v1_ItemError__Output>
       MerkleTreeRequest: MessageTypeDefinition<_quorumkv_v1_MerkleTreeRequest, _quorumkv_v1_MerkleTreeRequest__Output>
       MerkleTreeResponse: MessageTypeDefinition<_quorumkv_v1_MerkleTreeResponse, _quorumkv_v1_MerkleTreeResponse__Output>

@@ -28,7 +28,7 @@ import {
 import type { Member } from '../../ring/member.js';
 import type { KvRecord } from '../../storage/record.js';
 import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello, ReadCallOptions, ReplicaHandler } from '../../replica/peer-transport.js';
-import { decodeAnnouncedRingState } from '../../protocol/wire-codec.js';
+import { decodeAnnouncedRingState, decodeForgottenMembers, encodeForgottenMembers } from '../../protocol/wire-codec.js';
 import { CHANNEL_ATTEMPT_WATCH_MS, CHANNEL_RENEW_INTERVAL_MS_MIN, CLIENT_CHANNEL_OPTIONS } from '../../protocol/grpc-options.js';
 import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../../protocol/error-status.js';
 import { loadQuorumKvProtocol } from '../../protocol/proto-package.js';
@@ -208,6 +208,7 @@ export class GrpcTransport implements PeerTransport {
       ringStateVersion: String(hello.ringState?.version ?? 0),
       heardRingState: hello.heardRingState?.state ?? '',
       heardRingStateVersion: String(hello.heardRingState?.version ?? 0),
+      forgotten: encodeForgottenMembers(hello.forgotten),
     };
     return new Promise<ProbeAnswer>((resolve, reject) => {
       link.client.Probe(request, this.senderMetadata(), { deadline: new Date(options.deadlineMs) }, (error, response) => {
@@ -218,7 +219,8 @@ export class GrpcTransport implements PeerTransport {
           const ringState = decodeAnnouncedRingState(response?.ringState ?? '', response?.ringStateVersion ?? '0', 'ring_state');
           const read = response?.ringDigest ?? '';
           const write = response?.writeRingDigest ?? '';
-          resolve(read === '' || write === '' ? { ringState } : { ringState, ringDigests: { read, write } });
+          const forgotten = decodeForgottenMembers(response?.forgotten, 'forgotten');
+          resolve(read === '' || write === '' ? { ringState, forgotten } : { ringState, ringDigests: { read, write }, forgotten });
         } catch (decodeError) {
           reject(new QkvError('INTERNAL', `peer ${peer} answered a malformed probe`, { cause: decodeError }));
         }

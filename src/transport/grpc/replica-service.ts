@@ -36,7 +36,7 @@ import type { KvRecord } from '../../storage/record.js';
 import type { ProbeHello, ReplicaHandler } from '../../replica/peer-transport.js';
 import { serviceErrorOf } from '../../protocol/error-status.js';
 import { senderOf } from '../../protocol/sender-metadata.js';
-import { decodeAnnouncedRingState, decodeRecordBatch, decodeUint64, encodeRecord } from '../../protocol/wire-codec.js';
+import { decodeAnnouncedRingState, decodeForgottenMembers, decodeRecordBatch, decodeUint64, encodeForgottenMembers, encodeRecord } from '../../protocol/wire-codec.js';
 import { encodeBatch, recordBytes } from '../../storage/record-codec.js';
 import { loadQuorumKvProtocol } from '../../protocol/proto-package.js';
 import { addCheckedService } from '../../protocol/checked-service.js';
@@ -146,14 +146,16 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
           sender,
           ringState: decodeAnnouncedRingState(call.request.ringState, call.request.ringStateVersion, 'ring_state'),
           heardRingState: decodeAnnouncedRingState(call.request.heardRingState, call.request.heardRingStateVersion, 'heard_ring_state'),
+          forgotten: decodeForgottenMembers(call.request.forgotten, 'forgotten'),
         };
-        if (handler.probe === undefined) return { ringState: '', ringStateVersion: '0', ringDigest: '', writeRingDigest: '' };
+        if (handler.probe === undefined) return { ringState: '', ringStateVersion: '0', ringDigest: '', writeRingDigest: '', forgotten: [] };
         const reply = await handler.probe(hello);
         return {
           ringState: reply.ringState?.state ?? '',
           ringStateVersion: String(reply.ringState?.version ?? 0),
           ringDigest: reply.ringDigests?.read ?? '',
           writeRingDigest: reply.ringDigests?.write ?? '',
+          forgotten: encodeForgottenMembers(reply.forgotten),
         };
       });
     },

@@ -8,6 +8,8 @@ import type { CleanupRequest as _quorumkv_v1_CleanupRequest, CleanupRequest__Out
 import type { CleanupResponse as _quorumkv_v1_CleanupResponse, CleanupResponse__Output as _quorumkv_v1_CleanupResponse__Output } from '../../quorumkv/v1/CleanupResponse.js';
 import type { DecommissionRequest as _quorumkv_v1_DecommissionRequest, DecommissionRequest__Output as _quorumkv_v1_DecommissionRequest__Output } from '../../quorumkv/v1/DecommissionRequest.js';
 import type { DecommissionResponse as _quorumkv_v1_DecommissionResponse, DecommissionResponse__Output as _quorumkv_v1_DecommissionResponse__Output } from '../../quorumkv/v1/DecommissionResponse.js';
+import type { ForgetRequest as _quorumkv_v1_ForgetRequest, ForgetRequest__Output as _quorumkv_v1_ForgetRequest__Output } from '../../quorumkv/v1/ForgetRequest.js';
+import type { ForgetResponse as _quorumkv_v1_ForgetResponse, ForgetResponse__Output as _quorumkv_v1_ForgetResponse__Output } from '../../quorumkv/v1/ForgetResponse.js';
 import type { RepairRequest as _quorumkv_v1_RepairRequest, RepairRequest__Output as _quorumkv_v1_RepairRequest__Output } from '../../quorumkv/v1/RepairRequest.js';
 import type { RepairResponse as _quorumkv_v1_RepairResponse, RepairResponse__Output as _quorumkv_v1_RepairResponse__Output } from '../../quorumkv/v1/RepairResponse.js';
 import type { RestoreProgress as _quorumkv_v1_RestoreProgress, RestoreProgress__Output as _quorumkv_v1_RestoreProgress__Output } from '../../quorumkv/v1/RestoreProgress.js';
@@ -40,6 +42,15 @@ export interface AdminClient extends grpc.Client {
   decommission(argument: _quorumkv_v1_DecommissionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_DecommissionResponse__Output>): grpc.ClientUnaryCall;
   decommission(argument: _quorumkv_v1_DecommissionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_DecommissionResponse__Output>): grpc.ClientUnaryCall;
   decommission(argument: _quorumkv_v1_DecommissionRequest, callback: grpc.requestCallback<_quorumkv_v1_DecommissionResponse__Output>): grpc.ClientUnaryCall;
+  
+  Forget(argument: _quorumkv_v1_ForgetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ForgetResponse__Output>): grpc.ClientUnaryCall;
+  Forget(argument: _quorumkv_v1_ForgetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_ForgetResponse__Output>): grpc.ClientUnaryCall;
+  Forget(argument: _quorumkv_v1_ForgetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ForgetResponse__Output>): grpc.ClientUnaryCall;
+  Forget(argument: _quorumkv_v1_ForgetRequest, callback: grpc.requestCallback<_quorumkv_v1_ForgetResponse__Output>): grpc.ClientUnaryCall;
+  forget(argument: _quorumkv_v1_ForgetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ForgetResponse__Output>): grpc.ClientUnaryCall;
+  forget(argument: _quorumkv_v1_ForgetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_ForgetResponse__Output>): grpc.ClientUnaryCall;
+  forget(argument: _quorumkv_v1_ForgetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_ForgetResponse__Output>): grpc.ClientUnaryCall;
+  forget(argument: _quorumkv_v1_ForgetRequest, callback: grpc.requestCallback<_quorumkv_v1_ForgetResponse__Output>): grpc.ClientUnaryCall;
   
   Repair(argument: _quorumkv_v1_RepairRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_quorumkv_v1_RepairResponse__Output>): grpc.ClientUnaryCall;
   Repair(argument: _quorumkv_v1_RepairRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_quorumkv_v1_RepairResponse__Output>): grpc.ClientUnaryCall;
@@ -82,6 +93,8 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   
   Decommission: grpc.handleUnaryCall<_quorumkv_v1_DecommissionRequest__Output, _quorumkv_v1_DecommissionResponse>;
   
+  Forget: grpc.handleUnaryCall<_quorumkv_v1_ForgetRequest__Output, _quorumkv_v1_ForgetResponse>;
+  
   Repair: grpc.handleUnaryCall<_quorumkv_v1_RepairRequest__Output, _quorumkv_v1_RepairResponse>;
   
   Restore: grpc.handleServerStreamingCall<_quorumkv_v1_RestoreRequest__Output, _quorumkv_v1_RestoreProgress>;
@@ -96,6 +109,7 @@ export interface AdminDefinition extends grpc.ServiceDefinition {
   Backup: MethodDefinition<_quorumkv_v1_BackupRequest, _quorumkv_v1_BackupProgress, _quorumkv_v1_BackupRequest__Output, _quorumkv_v1_BackupProgress__Output>
   Cleanup: MethodDefinition<_quorumkv_v1_CleanupRequest, _quorumkv_v1_CleanupResponse, _quorumkv_v1_CleanupRequest__Output, _quorumkv_v1_CleanupResponse__Output>
   Decommission: MethodDefinition<_quorumkv_v1_DecommissionRequest, _quorumkv_v1_DecommissionResponse, _quorumkv_v1_DecommissionRequest__Output, _quorumkv_v1_DecommissionResponse__Output>
+  Forget: MethodDefinition<_quorumkv_v1_ForgetRequest, _quorumkv_v1_ForgetResponse, _quorumkv_v1_ForgetRequest__Output, _quorumkv_v1_ForgetResponse__Output>
   Repair: MethodDefinition<_quorumkv_v1_RepairRequest, _quorumkv_v1_RepairResponse, _quorumkv_v1_RepairRequest__Output, _quorumkv_v1_RepairResponse__Output>
   Restore: MethodDefinition<_quorumkv_v1_RestoreRequest, _quorumkv_v1_RestoreProgress, _quorumkv_v1_RestoreRequest__Output, _quorumkv_v1_RestoreProgress__Output>
   Ring: MethodDefinition<_quorumkv_v1_RingRequest, _quorumkv_v1_RingResponse, _quorumkv_v1_RingRequest__Output, _quorumkv_v1_RingResponse__Output>

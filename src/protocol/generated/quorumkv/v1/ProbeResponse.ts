@@ -1,5 +1,6 @@
 // Original file: proto/quorumkv/v1/replica.proto
 
+import type { ForgottenMember as _quorumkv_v1_ForgottenMember, ForgottenMember__Output as _quorumkv_v1_ForgottenMember__Output } from '../../quorumkv/v1/ForgottenMember.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ProbeResponse {
@@ -7,6 +8,7 @@ export interface ProbeResponse {
   'ringStateVersion'?: (number | string | Long);
   'ringDigest'?: (string);
   'writeRingDigest'?: (string);
+  'forgotten'?: (_quorumkv_v1_ForgottenMember)[];
 }
 
 export interface ProbeResponse__Output {
@@ -14,4 +16,5 @@ export interface ProbeResponse__Output {
   'ringStateVersion': (string);
   'ringDigest': (string);
   'writeRingDigest': (string);
+  'forgotten': (_quorumkv_v1_ForgottenMember__Output)[];
 }

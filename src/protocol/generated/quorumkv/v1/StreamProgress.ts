@@ -10,6 +10,7 @@ export interface StreamProgress {
   'phase'?: (string);
   'lastError'?: (string);
   'waitingFor'?: (string)[];
+  'movement'?: (string);
 }
 
 export interface StreamProgress__Output {
@@ -20,4 +21,5 @@ export interface StreamProgress__Output {
   'phase': (string);
   'lastError': (string);
   'waitingFor': (string)[];
+  'movement': (string);
 }
