@@ -134,10 +134,11 @@ export const RING_MEMBERS_MAX = 4096;
 /**
  * Members forgotten by `qkv forget` that a node keeps and passes on in every probe
  * (docs/decisions/0180-forget-a-member-gone-for-good.md). A probe with more is refused;
- * `qkv forget` beyond it is refused. Each entry is one id and one version, so a full
- * list adds at most about 260 KiB to a probe, below the 4 MiB gRPC message limit.
+ * `qkv forget` beyond it is refused. Each entry is one id (at most NODE_ID_BYTES_MAX)
+ * and one version, about 270 bytes at most, so a full list stays near 34 KiB, within
+ * the 64 KiB a probe may have (SMALL_REQUEST_BYTES_MAX, src/protocol/request-limits.ts).
  */
-export const FORGOTTEN_MEMBERS_MAX = 1024;
+export const FORGOTTEN_MEMBERS_MAX = 128;
 /**
  * Tokens in one ring (members × vnodes): 4096 members at the default 256 vnodes. A ring
  * measured 37 bytes per token when built and 109 once every range's replica list was

@@ -14,6 +14,7 @@ import {
   REPLICA_BATCH_ITEMS_MAX,
   REPLICA_READ_REQUEST_BYTES_MAX,
   SMALL_REQUEST_BYTES_MAX,
+  FORGOTTEN_MEMBERS_MAX,
 } from '../limits.js';
 import { loadQuorumKvProtocol } from './proto-package.js';
 import { WireSchemas, type MessageSchema } from './wire-schema.js';
@@ -34,6 +35,7 @@ const REQUEST_BYTES_MAX: Readonly<Record<string, number>> = {
   '/quorumkv.v1.Admin/Ring': SMALL_REQUEST_BYTES_MAX,
   '/quorumkv.v1.Admin/Repair': SMALL_REQUEST_BYTES_MAX,
   '/quorumkv.v1.Admin/Decommission': SMALL_REQUEST_BYTES_MAX,
+  '/quorumkv.v1.Admin/Forget': SMALL_REQUEST_BYTES_MAX,
   '/quorumkv.v1.Admin/Cleanup': SMALL_REQUEST_BYTES_MAX,
   '/quorumkv.v1.Admin/Backup': SMALL_REQUEST_BYTES_MAX,
   '/quorumkv.v1.Admin/Restore': SMALL_REQUEST_BYTES_MAX,
@@ -57,6 +59,8 @@ const REPEATED_ITEMS_MAX: Readonly<Record<string, number>> = {
   'quorumkv.v1.BatchGetRequest.keys': BATCH_ITEMS_MAX,
   'quorumkv.v1.ReadRequest.keys': REPLICA_BATCH_ITEMS_MAX,
   'quorumkv.v1.ReadResponse.found': REPLICA_BATCH_ITEMS_MAX,
+  'quorumkv.v1.ProbeRequest.forgotten': FORGOTTEN_MEMBERS_MAX,
+  'quorumkv.v1.ProbeResponse.forgotten': FORGOTTEN_MEMBERS_MAX,
 };
 
 export interface RequestLimits {
