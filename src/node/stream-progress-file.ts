@@ -1,9 +1,9 @@
-// `<data dir>/stream-progress.json`: the token ranges a running join or decommission has
-// already streamed (src/streaming/completed-ranges.ts), so a restarted node resumes
+// `<data dir>/stream-progress.json`: the token ranges a running join, decommission or
+// re-replication after a forget (docs/decisions/0180) has already streamed (src/streaming/completed-ranges.ts), so a restarted node resumes
 // instead of starting over. Removed when the movement ends.
 //
 // Format (JSON, replaced atomically):
-//   { "format": 1, "movement": "join" | "leave", "done": [["<low>", "<high>"], ...] }
+//   { "format": 1, "movement": "join" | "leave" | "rereplicate", "done": [["<low>", "<high>"], ...] }
 // with closed token intervals as decimal strings, ascending and merged.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
