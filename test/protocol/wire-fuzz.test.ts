@@ -188,8 +188,8 @@ function refusal(decoded: unknown): { code: string; message: string } | undefine
 }
 
 test('every served method has a byte limit and a bounds schema, and a method without one is refused', () => {
-  // KV 6 (Multiplex included), Admin 7 (Backup and Restore included), Replica 6.
-  assert.equal(servedMethods.length, 19);
+  // KV 6 (Multiplex included), Admin 8 (Forget, Backup and Restore included), Replica 6.
+  assert.equal(servedMethods.length, 20);
   for (const served of servedMethods) assert.ok(requestLimits(served.path).bytesMax > 0, served.path);
   assert.throws(() => requestLimits('/quorumkv.v1.KV/Drop'), /no request byte limit/);
 });

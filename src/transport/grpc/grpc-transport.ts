@@ -219,8 +219,10 @@ export class GrpcTransport implements PeerTransport {
           const ringState = decodeAnnouncedRingState(response?.ringState ?? '', response?.ringStateVersion ?? '0', 'ring_state');
           const read = response?.ringDigest ?? '';
           const write = response?.writeRingDigest ?? '';
+          // Left out when empty: an answer then is what it was before forgotten members existed.
           const forgotten = decodeForgottenMembers(response?.forgotten, 'forgotten');
-          resolve(read === '' || write === '' ? { ringState, forgotten } : { ringState, ringDigests: { read, write }, forgotten });
+          const listed = forgotten.length === 0 ? {} : { forgotten };
+          resolve(read === '' || write === '' ? { ringState, ...listed } : { ringState, ringDigests: { read, write }, ...listed });
         } catch (decodeError) {
           reject(new QkvError('INTERNAL', `peer ${peer} answered a malformed probe`, { cause: decodeError }));
         }

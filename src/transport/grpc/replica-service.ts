@@ -142,12 +142,13 @@ export function replicaServiceHandlers(options: ReplicaServiceOptions): ReplicaH
         // port, src/security/call-guards.ts) and the ring state's owner must be one member.
         const caller = senderOf(call.metadata);
         if (sender !== '' && caller !== undefined && sender !== caller) throw new PeerIdentityMismatchError(caller, sender);
-        const hello: ProbeHello = {
+        let hello: ProbeHello = {
           sender,
           ringState: decodeAnnouncedRingState(call.request.ringState, call.request.ringStateVersion, 'ring_state'),
           heardRingState: decodeAnnouncedRingState(call.request.heardRingState, call.request.heardRingStateVersion, 'heard_ring_state'),
-          forgotten: decodeForgottenMembers(call.request.forgotten, 'forgotten'),
         };
+        const forgotten = decodeForgottenMembers(call.request.forgotten, 'forgotten');
+        if (forgotten.length > 0) hello = { ...hello, forgotten };
         if (handler.probe === undefined) return { ringState: '', ringStateVersion: '0', ringDigest: '', writeRingDigest: '', forgotten: [] };
         const reply = await handler.probe(hello);
         return {
