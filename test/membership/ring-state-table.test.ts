@@ -201,3 +201,96 @@ it('a saved own version beyond the bound (2^53, what the forged probe made a nod
   await states.setSelf('LEAVING');
   assert.ok(states.selfAnnounced!.version > own && states.selfAnnounced!.version < 2_000);
 });
+
+// ---- qkv forget (docs/decisions/0180-forget-a-member-gone-for-good.md) ----
+
+it('forget marks a member LEFT above its versions, saves the mark with the re-replication owed, and passes it on in every probe and answer', async () => {
+  const saves: RingStateSnapshot[] = [];
+  const { states, changes } = table({ saves });
+  await states.setSelf('NORMAL');
+  states.onProbe({ sender: 'p', ringState: { state: 'NORMAL', version: 50_000 }, heardRingState: undefined });
+  await states.forget('p');
+  assert.equal(states.stateOf('p'), 'LEFT');
+  assert.ok(states.isForgotten('p'));
+  const [mark] = states.forgottenMembers();
+  assert.equal(mark!.node, 'p');
+  assert.ok(mark!.version > 50_000, 'above every version p announced, though the clock is behind it');
+  assert.deepEqual(states.rereplicationPending(), ['p']);
+  const saved = saves.at(-1)!;
+  assert.deepEqual(saved.peers.get('p'), { state: 'LEFT', version: mark!.version, forgotten: true });
+  assert.deepEqual(saved.rereplicate, ['p']);
+  assert.deepEqual(changes.at(-1), 'p:NORMAL->LEFT');
+  assert.deepEqual(states.hello('q').forgotten, [mark]);
+  assert.deepEqual(states.onProbe({ sender: 'q', ringState: undefined, heardRingState: undefined }).forgotten, [mark]);
+  // p is not told what was heard of it: it would announce its old state above that.
+  assert.equal(states.hello('p').heardRingState, undefined);
+  await states.rereplicated(['p']);
+  assert.deepEqual(states.rereplicationPending(), []);
+  assert.deepEqual(saves.at(-1)!.rereplicate, []);
+});
+
+it('a forget heard from a peer is taken; the forgotten member announcing anything but a later JOINING is ignored', async () => {
+  const { states } = table();
+  await states.setSelf('NORMAL');
+  states.onAnswer('p', { ringState: { state: 'NORMAL', version: 10 } });
+  states.onAnswer('q', { ringState: { state: 'NORMAL', version: 11 }, forgotten: [{ node: 'p', version: 100 }] });
+  assert.ok(states.isForgotten('p'));
+  assert.deepEqual(states.rereplicationPending(), ['p'], 'a NORMAL node owes a re-replication for a member that held data');
+  assert.deepEqual(states.notYetHeardForgetBy(['q'], ['p']), [], 'q passed the mark on');
+  states.onProbe({ sender: 'p', ringState: { state: 'NORMAL', version: 200 }, heardRingState: undefined });
+  assert.equal(states.stateOf('p'), 'LEFT', 'a NORMAL announcement, even a later one, does not bring it back');
+  states.onProbe({ sender: 'p', ringState: { state: 'JOINING', version: 50 }, heardRingState: undefined });
+  assert.equal(states.stateOf('p'), 'LEFT', 'a JOINING from before the forget neither');
+  states.onProbe({ sender: 'p', ringState: { state: 'JOINING', version: 300 }, heardRingState: undefined });
+  assert.equal(states.stateOf('p'), 'JOINING', 'a new member under the id joins');
+  assert.equal(states.isForgotten('p'), false);
+  // An older mark passed on later does not undo the join.
+  states.onAnswer('q', { ringState: { state: 'NORMAL', version: 11 }, forgotten: [{ node: 'p', version: 100 }] });
+  assert.equal(states.stateOf('p'), 'JOINING');
+});
+
+it('a node told it was forgotten after the state it holds stops (NORMAL) or announces above the mark (undecided)', async () => {
+  const stops: string[] = [];
+  const make = () =>
+    new RingStateTable({
+      nodeId: 'me',
+      initial: { self: { state: 'NORMAL', version: 10 }, peers: new Map() },
+      store: { save: async () => {} },
+      isMember: () => true,
+      onChange: () => {},
+      onForgottenSelf: (error) => stops.push(error.code),
+      logger: silentLogger,
+      nowMs: () => 1_000,
+    });
+  const stale = make();
+  stale.onAnswer('p', { ringState: { state: 'NORMAL', version: 5 }, forgotten: [{ node: 'me', version: 500 }] });
+  assert.deepEqual(stops, ['MEMBER_FORGOTTEN']);
+  const rejoined = make();
+  rejoined.onAnswer('p', { ringState: { state: 'NORMAL', version: 5 }, forgotten: [{ node: 'me', version: 5 }] });
+  assert.deepEqual(stops, ['MEMBER_FORGOTTEN'], 'a mark older than the own state (it joined again since) is stale');
+  const fresh = new RingStateTable({
+    nodeId: 'me',
+    initial: { self: undefined, peers: new Map() },
+    store: { save: async () => {} },
+    isMember: () => true,
+    onChange: () => {},
+    onForgottenSelf: (error) => stops.push(error.code),
+    logger: silentLogger,
+    nowMs: () => 1_000,
+  });
+  fresh.onAnswer('p', { ringState: { state: 'NORMAL', version: 5 }, forgotten: [{ node: 'me', version: 5_000 }] });
+  await fresh.setSelf('JOINING');
+  assert.ok(fresh.selfAnnounced!.version > 5_000, 'an empty node under the id joins above the mark');
+  assert.equal(stops.length, 1);
+});
+
+it('a probe passing on a forget at a version from the future is refused whole; an answer with one is ignored', async () => {
+  const { states } = table();
+  await states.setSelf('NORMAL');
+  states.onAnswer('p', { ringState: { state: 'NORMAL', version: 10 } });
+  const forged = [{ node: 'p', version: Number.MAX_SAFE_INTEGER }];
+  assert.throws(() => states.onProbe({ sender: 'q', ringState: undefined, heardRingState: undefined, forgotten: forged }), (error: unknown) => isQkvError(error) && error.code === 'RING_STATE_VERSION_FROM_FUTURE');
+  states.onAnswer('q', { ringState: undefined, forgotten: forged });
+  assert.equal(states.stateOf('p'), 'NORMAL');
+  assert.equal(states.isForgotten('p'), false);
+});

@@ -59,3 +59,24 @@ it('ring states survive a restart; a damaged file stops the start with STATE_FIL
   await writeFile(file.path, '{"format":1,"self":null,');
   await assert.rejects(file.load(), StateFileCorruptError);
 });
+
+it('ring-state.json keeps forgotten members and the re-replications still owed; a bad mark is refused', async () => {
+  const dir = await tempDir(undefined, 'qkv-ring-state-forget-');
+  const file = new RingStateFile(dir);
+  await file.save({
+    self: { state: 'NORMAL', version: 42 },
+    peers: new Map([
+      ['b', { state: 'NORMAL', version: 7 }],
+      ['gone', { state: 'LEFT', version: 50, forgotten: true }],
+    ]),
+    rereplicate: ['gone'],
+  });
+  const loaded = await new RingStateFile(dir).load();
+  assert.deepEqual(loaded.peers.get('gone'), { state: 'LEFT', version: 50, forgotten: true });
+  assert.deepEqual(loaded.peers.get('b'), { state: 'NORMAL', version: 7 });
+  assert.deepEqual(loaded.rereplicate, ['gone']);
+  await writeFile(file.path, '{"format":1,"self":null,"peers":{"x":{"state":"NORMAL","version":1,"forgotten":true}}}');
+  await assert.rejects(file.load(), (error: unknown) => error instanceof StateFileCorruptError && /forgotten/.test(error.message));
+  await writeFile(file.path, '{"format":1,"self":null,"peers":{},"rereplicate":"x"}');
+  await assert.rejects(file.load(), (error: unknown) => error instanceof StateFileCorruptError && /rereplicate/.test(error.message));
+});
