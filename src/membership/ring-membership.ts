@@ -106,6 +106,11 @@ export class RingMembership {
   private rereplicationTask: Promise<void> | undefined;
   /** Set when a member is forgotten while a re-replication runs: it starts over. */
   private rereplicationRestart = false;
+  /**
+   * Whether resume() ran (the node serves): a forget heard while the node still starts
+   * (in its first probes) is saved, and its re-replication starts with resume().
+   */
+  private resumed = false;
   /** Once LEFT: the peers still to hear it, and whether all reachable ones have. */
   private leftWaitingFor: readonly string[] = [];
   private leftAnnounced = false;
@@ -265,6 +270,7 @@ export class RingMembership {
 
   /** Starts (or resumes) the join or decommission the own state calls for, or a re-replication left unfinished. */
   resume(): void {
+    this.resumed = true;
     const self = this.table.self;
     if (self === 'JOINING') this.startMovement('join');
     else if (self === 'LEAVING') this.startMovement('leave');
@@ -551,7 +557,7 @@ export class RingMembership {
    * held too.
    */
   private startRereplication(): void {
-    if (this.closed) return;
+    if (this.closed || !this.resumed) return;
     if (this.rereplicationTask !== undefined) {
       this.rereplicationRestart = true;
       void this.rereplication?.close();
