@@ -144,3 +144,48 @@ it('forget: refused for live, unknown and own members; a lost member forgotten i
     await cluster.close();
   }
 });
+
+it('a node restarted in the middle of its re-replication resumes it from what it saved', async () => {
+  // Stores that outlive a node's process, as its data directory would: ring states and
+  // movement progress. (Memory storage does not: the restarted node comes back empty,
+  // so every key it must hold afterwards is one its resumed re-replication pulled.)
+  const saved = new Map<string, RingStateSnapshot>();
+  const progress = new Map<string, { kind: string; done: unknown }>();
+  let lives = 0;
+  const stores = (id: string, base: NodeStores): NodeStores => {
+    if (id !== 'node-1') return base;
+    lives++;
+    const snapshot = saved.get(id);
+    return {
+      ...base,
+      savedRingState: lives > 1 && snapshot !== undefined ? { ...snapshot, exists: true } : base.savedRingState,
+      ringStateStore: { save: async (next) => void saved.set(id, next) },
+      progressStore: {
+        load: async (kind) => {
+          const entry = progress.get(id);
+          return entry?.kind === kind ? (entry.done as Awaited<ReturnType<NodeStores['progressStore']['load']>>) : base.progressStore.load(kind);
+        },
+        save: async (kind, done) => void progress.set(id, { kind, done }),
+        clear: async () => void progress.delete(id),
+      },
+    };
+  };
+  const cluster = await InMemoryCluster.start({ nodes: 4, replicationFactor: 3, settings: SETTINGS, stores });
+  try {
+    await until('every node ready', () => cluster.nodes().every(ready));
+    for (const [i, key] of KEYS.entries()) await cluster.node('node-2').assembly.coordinator.put(key, Buffer.from(`value ${i}`), { w: 3 });
+    await cluster.removeNode('node-4');
+    await until('node-2 holds node-4 down', () => cluster.node('node-2').assembly.liveness('node-4') === 'down');
+    assert.equal(await cluster.node('node-2').assembly.forget('node-4'), 'NORMAL');
+    await until('node-1 heard the forget and owes a re-replication', () => cluster.node('node-1').assembly.streamStatus()?.kind === 'rereplicate');
+    assert.deepEqual(saved.get('node-1')?.rereplicate, ['node-4'], 'the duty is saved with the mark');
+    await cluster.removeNode('node-1');
+    const restarted = await cluster.addNode('node-1');
+    assert.equal(restarted.assembly.streamStatus()?.kind, 'rereplicate', 'resumed at start-up');
+    await until('every survivor re-replicated', () => SURVIVORS.every((id) => cluster.node(id).assembly.streamStatus() === undefined));
+    assert.deepEqual(saved.get('node-1')?.rereplicate ?? [], [], 'done is saved');
+    assert.deepEqual([...missingPerSurvivor(cluster)], SURVIVORS.map((id) => [id, 0]), 'every key on all three survivors');
+  } finally {
+    await cluster.close();
+  }
+});
