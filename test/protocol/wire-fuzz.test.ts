@@ -41,7 +41,7 @@ import { checkedDeserializer, MalformedMessage } from '../../src/protocol/checke
 import { kvServiceWithFastCodecs, replicaServiceWithFastCodecs } from '../../src/protocol/message-codecs.js';
 import { loadQuorumKvProtocol } from '../../src/protocol/proto-package.js';
 import { requestLimits } from '../../src/protocol/request-limits.js';
-import { BATCH_ITEMS_MAX, REPLICA_BATCH_ITEMS_MAX } from '../../src/limits.js';
+import { BATCH_ITEMS_MAX, FORGOTTEN_MEMBERS_MAX, REPLICA_BATCH_ITEMS_MAX } from '../../src/limits.js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 
 const bounds: RecordBounds = { keyBytesMax: 64, valueBytesMax: 256, recordsMax: 16 };
@@ -231,6 +231,13 @@ test('a repeated field takes its limit and is BATCH_TOO_LARGE one item past it, 
     ['/quorumkv.v1.KV/BatchGet', 'BatchGetRequest.keys', BATCH_ITEMS_MAX, (count) => ({ keys: Array.from({ length: count }, (_, i) => key(i)) })],
     ['/quorumkv.v1.Replica/Read', 'ReadRequest.keys', REPLICA_BATCH_ITEMS_MAX, (count) => ({ keys: Array.from({ length: count }, (_, i) => key(i)) })],
     ['/quorumkv.v1.Replica/Exchange', 'ReadRequest.keys', REPLICA_BATCH_ITEMS_MAX, (count) => ({ id: 3, read: { keys: Array.from({ length: count }, (_, i) => key(i)) } })],
+    // Ids of the longest length a node id may have: a full list fits a probe's byte limit.
+    [
+      '/quorumkv.v1.Replica/Probe',
+      'ProbeRequest.forgotten',
+      FORGOTTEN_MEMBERS_MAX,
+      (count) => ({ sender: 'a', forgotten: Array.from({ length: count }, (_, i) => ({ nodeId: `${i}`.padEnd(NODE_ID_BYTES_MAX, 'x'), version: String(Number.MAX_SAFE_INTEGER) })) }),
+    ],
   ];
   for (const [path, field, itemsMax, request] of cases) {
     const served = method(path);
