@@ -62,7 +62,7 @@ test('every client-port method needs a role, health only a certificate, and an u
   assert.equal(roleNeededFor('/quorumkv.v1.KV/Delete'), 'write');
   assert.equal(roleNeededFor('/quorumkv.v1.KV/BatchPut'), 'write');
   assert.equal(roleNeededFor('/quorumkv.v1.Admin/Status'), 'read');
-  for (const method of ['Repair', 'Cleanup', 'Decommission', 'Backup', 'Restore']) assert.equal(roleNeededFor(`/quorumkv.v1.Admin/${method}`), 'admin');
+  for (const method of ['Repair', 'Cleanup', 'Decommission', 'Forget', 'Backup', 'Restore']) assert.equal(roleNeededFor(`/quorumkv.v1.Admin/${method}`), 'admin');
   assert.equal(roleNeededFor('/quorumkv.v1.Admin/SomethingNew'), 'admin');
   assert.equal(roleNeededFor('/quorumkv.v1.Replica/Apply'), 'admin');
   assert.equal(ANY_IDENTITY_METHODS.has('/grpc.health.v1.Health/Check'), true);
