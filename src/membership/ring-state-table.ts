@@ -227,8 +227,17 @@ export class RingStateTable {
       throw new ForgetRefusedError(`this node already keeps ${FORGOTTEN_MEMBERS_MAX} forgotten members, the most a probe may carry`);
     }
     const version = Math.max(this.nowMs(), (previous?.version ?? 0) + 1);
+    const owedBefore = this.rereplicate.has(member);
     this.mark(member, version, previous);
-    await this.save();
+    try {
+      await this.save();
+    } catch (error) {
+      // Not saved: not applied either (the caller sees the error and may try again).
+      if (previous === undefined) this.peers.delete(member);
+      else this.peers.set(member, previous);
+      if (!owedBefore) this.rereplicate.delete(member);
+      throw error;
+    }
     this.announceForget(member, version, previous);
   }
 
