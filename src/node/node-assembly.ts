@@ -519,7 +519,6 @@ export class NodeAssembly implements ClusterView, ClientFacing {
     this.forgottenError = error;
     this.ports.logger.error({ err: error, code: error.code }, error.message);
     this.beginDrain();
-    this.notReadyReason = error.message;
     this.events.onForgotten?.(error);
   }
 
@@ -633,6 +632,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
 
   /** Why client calls are refused now (starting, draining, joining), or undefined. */
   private refusalReason(): string | undefined {
+    if (this.forgottenError !== undefined) return this.forgottenError.message;
     if (this.currentState === 'DRAINING') return this.notReadyReason;
     const joining = this.membership?.notReadyReason();
     if (joining !== undefined) return joining;

@@ -189,3 +189,31 @@ it('a node restarted in the middle of its re-replication resumes it from what it
     await cluster.close();
   }
 });
+
+it('a member cut off (not dead) and forgotten stops once it hears of the forget, and nobody takes it back', async () => {
+  const cluster = await InMemoryCluster.start({ nodes: 4, replicationFactor: 3, settings: SETTINGS });
+  try {
+    await until('every node ready', () => cluster.nodes().every(ready));
+    const node4 = cluster.node('node-4');
+    const forgotten: string[] = [];
+    node4.onStatusChanged(() => {
+      if (node4.assembly.state() === 'DRAINING') forgotten.push(node4.assembly.unreadyReason() ?? '');
+    });
+    cluster.network.disconnect('node-4');
+    await until('node-1 holds node-4 down', () => cluster.node('node-1').assembly.liveness('node-4') === 'down');
+    assert.equal(await cluster.node('node-1').assembly.forget('node-4'), 'NORMAL');
+    await until('the survivors route without node-4', () => SURVIVORS.every((id) => !cluster.node(id).assembly.ring().has('node-4')));
+    assert.equal(node4.assembly.state(), 'SERVING', 'cut off, node-4 has not heard yet');
+    cluster.network.reconnect('node-4');
+    await until('node-4 heard it was forgotten and stopped serving', () => node4.assembly.state() === 'DRAINING');
+    assert.match(forgotten[0] ?? '', /forgotten by qkv forget/);
+    assert.throws(() => node4.assembly.admit(), (error: unknown) => error instanceof QkvError && error.code === 'MEMBER_FORGOTTEN', 'every client call refused');
+    await new Promise((resolve) => setTimeout(resolve, 10 * SETTINGS.probeIntervalMs));
+    for (const id of SURVIVORS) {
+      assert.equal(cluster.node(id).assembly.ring().has('node-4'), false, `${id} did not take node-4 back`);
+      assert.equal(cluster.node(id).assembly.memberRingState('node-4'), 'FORGOTTEN');
+    }
+  } finally {
+    await cluster.close();
+  }
+});
