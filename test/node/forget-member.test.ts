@@ -10,6 +10,9 @@
 //     key reads back with R=3 through every node, and cleanup succeeds everywhere;
 //   - node-4 coming back with its saved (pre-forget) state is refused (MEMBER_FORGOTTEN)
 //     and no ring takes it back; coming back empty, it joins as a new member.
+// Then: a node restarted in the middle of its re-replication resumes it from what it
+// saved; and a member that was only cut off (alive) when it was forgotten stops serving
+// (MEMBER_FORGOTTEN) once it hears of the forget, and no survivor takes it back.
 // The nodes are the NodeAssembly that `qkv server` runs; only storage, transport and
 // discovery are in-process. Time is real (the movement's waits use timers), with fast
 // probes, as in in-memory-cluster.test.ts.
