@@ -7,7 +7,8 @@
 // writes a set into a second, empty cluster, where every key then reads back; a third
 // cluster's spec.bootstrap.restore is retried after a failed attempt (Bootstrapped False,
 // a Warning Event, no scheduled backup meanwhile), then restores once, every key reads
-// back, and a restarted controller does not run it again. The controller
+// back, and a restarted controller does not run it again; one left Running by a stopped
+// controller waits for every member, then runs again. The controller
 // calls the API server with a token of the chart's controller ServiceAccount, bound to
 // the chart's own Role, so the chart's RBAC is proven sufficient by use.
 import assert from 'node:assert/strict';
@@ -55,6 +56,7 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
   let controllerB: BackupController | undefined;
   let clusterC: ProcessCluster | undefined;
   let controllerC: BackupController | undefined;
+  let controllerD: BackupController | undefined;
   let custom: k8s.CustomObjectsApi;
   let core: k8s.CoreV1Api;
   /** What the schedule's clock is ahead of the wall clock; the schedule test moves it. */
@@ -110,6 +112,7 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
     await controller?.stop();
     await controllerB?.stop();
     await controllerC?.stop();
+    await controllerD?.stop();
     await cluster?.stopAll();
     await clusterB?.stopAll();
     await clusterC?.stopAll();
@@ -378,5 +381,57 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
     assert.equal(resource.status.bootstrap.attempts, 2, 'no third attempt');
     assert.equal(resource.status.bootstrap.completionTime, done.completionTime);
     assert.equal(await eventsOfC('BootstrapStarted'), startedBefore);
+  });
+
+  test('a bootstrap left Running by a controller that stopped waits until spec.replicas members are ready, then runs again', async () => {
+    assert.ok(clusterC !== undefined, 'cluster C of the previous test');
+    const clusterOfC = clusterC;
+    const backupId = (await getBackup('manual-1')).status.backupId as string;
+    const NAME = 'qkv-d';
+    const clusters = { group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace: NAMESPACE, plural: CLUSTER_PLURAL };
+    await custom.createNamespacedCustomObject({
+      ...clusters,
+      body: { apiVersion: `${CLUSTER_GROUP}/${CLUSTER_VERSION}`, kind: 'QuorumKVCluster', metadata: { name: NAME }, spec: { replicationFactor: 3, replicas: 3, bootstrap: { restore: { destination: destination('manual'), backupId } } } },
+    });
+    // What a controller killed in the middle of its first attempt leaves.
+    await custom.patchNamespacedCustomObjectStatus(
+      { ...clusters, name: NAME, body: { status: { bootstrap: { phase: 'Running', attempts: 1, startTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') } } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    let ready = ['qkv-1'];
+    controllerD = new BackupController({
+      kubeConfig: server.kubeConfig(),
+      namespace: NAMESPACE,
+      clusterResource: NAME,
+      backupAdmin: new GrpcBackupAdmin({ backupTimeoutMs: 60_000, credentials: clusterOfC.credentials() }),
+      members: async () => ready.map((id) => clusterOfC.address(id)),
+      openStore: (to) => openBackupStore(to, { backupDir: '' }),
+      logger: warningsToStderr,
+      pollMs: 200,
+    });
+    controllerD.start();
+    const getD = async (): Promise<Json> => (await custom.getNamespacedCustomObject({ ...clusters, name: NAME })) as Json;
+    let resource: Json = {};
+    await eventually(
+      async () => {
+        resource = await getD();
+        return resource.status?.conditions?.some((item: Json) => item.type === 'Bootstrapped' && item.reason === 'WaitingForMembers');
+      },
+      () => JSON.stringify(resource.status),
+      30_000,
+    );
+    assert.match(resource.status.conditions.find((item: Json) => item.type === 'Bootstrapped').message, /1 of 3 members ready/);
+    assert.equal(resource.status.bootstrap.attempts, 1, 'no attempt with 1 of 3 members ready');
+    ready = ['qkv-1', 'qkv-2', 'qkv-3'];
+    await eventually(
+      async () => {
+        resource = await getD();
+        return resource.status?.bootstrap?.phase === 'Succeeded';
+      },
+      () => JSON.stringify(resource.status),
+      60_000,
+    );
+    assert.equal(resource.status.bootstrap.attempts, 2, 'the interrupted attempt counted, and one more ran');
+    assert.equal(resource.status.bootstrap.backupId, backupId);
   });
 });
