@@ -19,6 +19,7 @@
 //
 // Status writes carry the resourceVersion they were decided from, so a second controller
 // (a rollout overlap) that claims the same backup gets a conflict and leaves it alone.
+import { hostname } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
 import type { BackupStore } from '../backup/backup-store.js';
 import { MANIFEST_NAME } from '../backup/backup-manifest.js';
@@ -75,8 +76,6 @@ export interface BackupControllerOptions {
   readonly pollMs: number;
   /** The clock of the schedule and of the bootstrap's retries; Date.now unless a test moves time. */
   readonly now?: () => number;
-  /** The first wait after a failed bootstrap restore (BOOTSTRAP_RETRY_MS_MIN unless a test shortens it). */
-  readonly bootstrapRetryMinMs?: number;
 }
 
 interface BackupObject {
@@ -114,14 +113,13 @@ export class BackupController {
     this.now = options.now ?? Date.now;
     this.bootstrap = new BootstrapRestore({
       custom: this.custom,
-      events: new ClusterEventRecorder(this.core, options.logger, process.env.HOSTNAME ?? COMPONENT),
+      events: new ClusterEventRecorder(this.core, options.logger, hostname()),
       namespace: options.namespace,
       clusterResource: options.clusterResource,
       members: options.members,
       restore: (spec, onProgress) => this.onMembers((address) => this.options.backupAdmin.restore(address, spec.destination, spec.backupId, onProgress)),
       logger: options.logger,
       now: this.now,
-      ...(options.bootstrapRetryMinMs === undefined ? {} : { retryMinMs: options.bootstrapRetryMinMs }),
     });
   }
 

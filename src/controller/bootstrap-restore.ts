@@ -7,8 +7,8 @@
 //    status.bootstrap (phase, attempts, set id, records, bytes, times) and its outcome in
 //    the condition Bootstrapped, with Events BootstrapStarted, BootstrapSucceeded and
 //    BootstrapFailed on the QuorumKVCluster;
-//  - retries a failed attempt after a back-off that doubles from `retryMinMs` to
-//    `retryMaxMs`, the next time in status.bootstrap.nextAttemptTime so that a restarted
+//  - retries a failed attempt after a back-off that doubles from BOOTSTRAP_RETRY_MS_MIN to
+//    BOOTSTRAP_RETRY_MS_MAX, the next time in status.bootstrap.nextAttemptTime so that a restarted
 //    controller keeps it;
 //  - never runs it again once status.bootstrap.phase is Succeeded, whatever the spec says
 //    later: the record lives in the resource, not in this process.
@@ -69,8 +69,6 @@ export interface BootstrapRestoreOptions {
   readonly restore: (spec: BootstrapRestoreSpec, onProgress: (progress: RestoreProgressView) => void) => Promise<RestoreOutcome>;
   readonly logger: Logger;
   readonly now: () => number;
-  readonly retryMinMs?: number;
-  readonly retryMaxMs?: number;
 }
 
 export class BootstrapRestore {
@@ -147,7 +145,7 @@ export class BootstrapRestore {
       this.options.logger.info({ backupId: done.backupId, records: done.records, attempts }, 'bootstrap restore succeeded');
       return;
     }
-    const waitMs = Math.min(this.options.retryMaxMs ?? BOOTSTRAP_RETRY_MS_MAX, (this.options.retryMinMs ?? BOOTSTRAP_RETRY_MS_MIN) * 2 ** Math.min(attempts - 1, 30));
+    const waitMs = Math.min(BOOTSTRAP_RETRY_MS_MAX, BOOTSTRAP_RETRY_MS_MIN * 2 ** Math.min(attempts - 1, 30));
     const nextAttemptTime = isoOf(this.options.now() + waitMs);
     const lastError = `${outcome.code}: ${outcome.message}`;
     const failed = { phase: 'Failed', completionTime, nextAttemptTime, lastError };
