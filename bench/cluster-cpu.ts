@@ -21,6 +21,8 @@
 // in alternating order. The summary gives each row's median over the rounds and the ratio
 // to the first build. `--rate` paces the clients instead (`qkv bench --rate`); at a rate
 // the machine always sustains nothing batches, which measures the unbatched path.
+// `--own-client` has each build's own `qkv bench` drive its cluster, to compare changes
+// to the client as well (its CPU comes out of the same cores).
 //
 // The batch-put row also gives keys/s and their share of issue 15's target of 100 000
 // keys/s on three nodes, and every row the machine's 1-minute load average at its end:
@@ -60,6 +62,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '0' },
     'batch-rate': { type: 'string', default: '0' },
     parallel: { type: 'boolean', default: false },
+    'own-client': { type: 'boolean', default: false },
     insecure: { type: 'boolean', default: false },
     'idle-seconds': { type: 'string', default: '5' },
     'cpu-prof-dir': { type: 'string' },
@@ -70,7 +73,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(`usage: npm run bench:cpu -- [--rounds 3] [--rows ${ROWS.join(',')}] [--build NAME=DIR ...]
-       [--parallel] [--insecure] [--rate 0] [--batch-rate 0] [--idle-seconds 5] [--duration 10s] [--warmup 2s] [--records 100000] [--value-bytes 100] [--concurrency 64]
+       [--parallel] [--own-client] [--insecure] [--rate 0] [--batch-rate 0] [--idle-seconds 5] [--duration 10s] [--warmup 2s] [--records 100000] [--value-bytes 100] [--concurrency 64]
        [--distribution zipfian|uniform] [--batch 100] [--cpu-prof-dir DIR] [--json-out FILE]`);
   process.exit(0);
 }
@@ -206,7 +209,7 @@ async function idleCpuPerSecond(cluster: RunningQuorumKvCluster): Promise<number
   return (after.userSeconds + after.systemSeconds - before.userSeconds - before.systemSeconds) / ((performance.now() - started) / 1000);
 }
 
-async function measure(cluster: RunningQuorumKvCluster, round: number, build: string, row: Row, load: boolean, idlePerSecond: number, clientProfileDir?: string): Promise<Measurement> {
+async function measure(cluster: RunningQuorumKvCluster, round: number, build: Build, row: Row, load: boolean, idlePerSecond: number, clientProfileDir?: string): Promise<Measurement> {
   const address = ['--target', 'quorumkv', '--addr', cluster.addresses.join(','), ...(cluster.clientArgs ?? [])];
   let cpuAtStart: CpuTimes | undefined;
   let cpuAtEnd: CpuTimes | undefined;
@@ -216,7 +219,8 @@ async function measure(cluster: RunningQuorumKvCluster, round: number, build: st
   let metricsAtEnd: Promise<MetricSums | undefined> = Promise.resolve(undefined);
   let loadAverage = 0;
   const nodeArgs = clientProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${clientProfileDir}`];
-  const summary: BenchSummary = await bench([...address, ...common, ...rowArgs(row, load)], nodeArgs, (event) => {
+  const client = values['own-client'] ? build.main : undefined;
+  const summary: BenchSummary = await bench([...address, ...common, ...rowArgs(row, load)], { nodeArgs, ...(client === undefined ? {} : { main: client }) }, (event) => {
     // CPU first: the scrape itself costs the nodes a little CPU.
     if (event === 'start') {
       cpuAtStart = totalTimes(cluster);
@@ -237,7 +241,7 @@ async function measure(cluster: RunningQuorumKvCluster, round: number, build: st
   const systemUsPerOp = ((cpuAtEnd.systemSeconds - cpuAtStart.systemSeconds) * 1e6) / operations;
   return {
     round,
-    build,
+    build: build.name,
     row,
     opsPerSecond: summary.opsPerSecond,
     keysPerSecond: summary.keysPerSecond,
@@ -260,11 +264,15 @@ let interrupted = false;
 const benchKillers = new Set<() => void>();
 
 /** Runs one `qkv bench`, killed with everything else on Ctrl-C. */
-async function bench(args: readonly string[], nodeArgs: readonly string[] = [], onMark?: (event: 'start' | 'end') => void): Promise<BenchSummary> {
+async function bench(
+  args: readonly string[],
+  spawnOptions: { readonly nodeArgs?: readonly string[]; readonly main?: string } = {},
+  onMark?: (event: 'start' | 'end') => void,
+): Promise<BenchSummary> {
   let kill: (() => void) | undefined;
   try {
     return await runBenchProcess(args, {
-      nodeArgs,
+      ...spawnOptions,
       onChild: (killer) => {
         kill = killer;
         benchKillers.add(killer);
@@ -352,7 +360,7 @@ async function runRound(round: number, size: number, clusterRows: readonly Row[]
         const measured = await Promise.all(
           together.map((build, i) => {
             const profileDir = profileDirOf(build, round, size);
-            return measure(clusters[i]!, round, build.name, row, false, idle[i]!, profileDir === undefined ? undefined : join(profileDir, 'client'));
+            return measure(clusters[i]!, round, build, row, false, idle[i]!, profileDir === undefined ? undefined : join(profileDir, 'client'));
           }),
         );
         for (const measurement of measured) {
