@@ -585,11 +585,6 @@ export class NodeAssembly implements ClusterView, ClientFacing {
     if (reason !== undefined) throw new NotReadyError(reason);
   }
 
-  /** Whether the KV service is up: serving and not JOINING (readiness asks for it). */
-  servesClients(): boolean {
-    return this.currentState === 'SERVING' && this.membership?.self !== 'JOINING';
-  }
-
   /** The member list in force (src/membership/retained-members.ts). */
   memberIds(): readonly string[] {
     return this.currentMembers.map((member) => member.id);
