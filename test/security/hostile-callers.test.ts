@@ -221,7 +221,7 @@ test('a 16 MiB BatchPut of 8.4 million empty items from a caller without the wri
   assert.equal(ready.status, 200);
 });
 
-test('on the Multiplex stream a reader\'s 16 MiB BatchPut is refused PERMISSION_DENIED under its id, memory flat, and the stream goes on', async () => {
+test('on the Multiplex stream a reader\'s 16 MiB BatchPut is refused PERMISSION_DENIED under its id, memory flat, and the stream goes on', async (t) => {
   // As a unary call, the role is checked before the body is decoded (src/api/kv-stream.ts;
   // test/security/multiplex-role-before-decoding.test.ts counts the decoders).
   const valueBytes = 16 * 1024;
@@ -245,6 +245,7 @@ test('on the Multiplex stream a reader\'s 16 MiB BatchPut is refused PERMISSION_
     reader.close();
   }
   const grownBytes = rssBytes('qkv-1') - rssBefore;
+  t.diagnostic(`two ${(batch.length / 1024 / 1024).toFixed(1)} MiB BatchPuts refused on the stream: the node's RSS changed by ${Math.round(grownBytes / 1024 / 1024)} MiB`);
   assert.ok(grownBytes < 96 * 1024 * 1024, `the node grew by ${Math.round(grownBytes / 1024 / 1024)} MiB`);
   const client = cluster.client(['qkv-1']);
   try {
