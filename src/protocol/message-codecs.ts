@@ -1,6 +1,7 @@
 // Hand-written protobuf codecs for the messages on the request path: the KV service's
-// Put, Get and BatchPut on the node's server, unary and inside KV.Multiplex messages, Put
-// and BatchPut on the client's end of KV.Multiplex, and Replica.Exchange on both ends
+// Put, Get and BatchPut on the node's server, unary and inside KV.Multiplex messages (whose
+// envelope is kv-stream-envelope.ts's), Put and BatchPut on the client's end of
+// KV.Multiplex, and Replica.Exchange on both ends
 // (docs/decisions/0063-hand-written-request-codecs.md). proto-loader's generic codecs
 // turn every message into a protobufjs object and back (`fromObject`/`toObject`), parse
 // 64-bit fields through `Long`, and allocate a default for every absent field; for a
@@ -63,6 +64,7 @@ import { isQkvError } from '../errors/errors.js';
 import { BATCH_ITEMS_MAX, REPLICA_BATCH_ITEMS_MAX } from '../limits.js';
 import { checkWireBounds, tooManyItems } from './wire-bounds.js';
 import { messageSchema } from './request-limits.js';
+import { decodeKvStreamEnvelope } from './kv-stream-envelope.js';
 
 type Decode<T> = (bytes: Buffer) => T;
 type Encode<T> = (message: T) => Buffer;
@@ -218,61 +220,6 @@ export function decodeBatchPutRequest(bytes: Buffer): BatchPutRequest__Output {
     }
   }
   return { items, w };
-}
-
-/**
- * A Multiplex request with a Put, Get or BatchPut body (the request path); any other
- * body goes to proto-loader's codec.
- */
-export function decodeKvStreamRequest(bytes: Buffer): KvStreamRequest__Output {
-  const reader = new WireReader(bytes);
-  let id = 0;
-  let timeoutMs = 0;
-  let put: PutRequest__Output | undefined;
-  let get: GetRequest__Output | undefined;
-  let batchPut: BatchPutRequest__Output | undefined;
-  let body: 'put' | 'get' | 'batchPut' | undefined;
-  while (!reader.done) {
-    const tag = reader.uint32();
-    const wireType = tag & 7;
-    switch (tag >>> 3) {
-      case 1:
-        expect(wireType, WIRE_VARINT);
-        id = reader.uint32();
-        break;
-      case 2:
-        expect(wireType, WIRE_VARINT);
-        timeoutMs = reader.uint32();
-        break;
-      case 3:
-        expect(wireType, WIRE_LENGTH_DELIMITED);
-        oneMemberOnly(body, 'put');
-        put = decodePutRequest(reader.bytesView());
-        body = 'put';
-        break;
-      case 4:
-        expect(wireType, WIRE_LENGTH_DELIMITED);
-        oneMemberOnly(body, 'get');
-        get = decodeGetRequest(reader.bytesView());
-        body = 'get';
-        break;
-      case 6:
-        expect(wireType, WIRE_LENGTH_DELIMITED);
-        oneMemberOnly(body, 'batchPut');
-        batchPut = decodeBatchPutRequest(reader.bytesView());
-        body = 'batchPut';
-        break;
-      case 5:
-      case 7:
-        throw new FieldShapeError('a Delete or BatchGet body (decoded by proto-loader)');
-      default:
-        reader.skip(wireType);
-    }
-  }
-  if (body === 'put') return { id, timeoutMs, put: put!, body };
-  if (body === 'get') return { id, timeoutMs, get: get!, body };
-  if (body === 'batchPut') return { id, timeoutMs, batchPut: batchPut!, body };
-  return { id, timeoutMs };
 }
 
 function decodeApplyRequest(bytes: Buffer): ApplyRequest__Output {
@@ -989,7 +936,9 @@ export function kvServiceWithFastCodecs(service: grpc.ServiceDefinition): grpc.S
     ...service,
     Multiplex: {
       ...multiplex,
-      requestDeserialize: withFallback(decodeKvStreamRequest, multiplex.requestDeserialize),
+      // Only the envelope: each body is decoded by its unary method's deserializer once the
+      // caller's role for that method is checked (kv-stream-envelope.ts).
+      requestDeserialize: decodeKvStreamEnvelope,
       responseSerialize: encodeWithFallback(encodeKvStreamReply, multiplex.responseSerialize),
     },
     Put: {
