@@ -21,11 +21,19 @@
 // in alternating order. The summary gives each row's median over the rounds and the ratio
 // to the first build. `--rate` paces the clients instead (`qkv bench --rate`); at a rate
 // the machine always sustains nothing batches, which measures the unbatched path.
+// `--own-client` has each build's own `qkv bench` drive its cluster, to compare changes
+// to the client as well (its CPU comes out of the same cores).
+//
+// The batch-put row also gives keys/s and their share of issue 15's target of 100 000
+// keys/s on three nodes, and every row the machine's 1-minute load average at its end:
+// on a machine shared with other work the throughput means little without it.
+// `npm run bench:batch` is this bench with that row alone. With `--cpu-prof-dir` the
+// nodes and the load generator (`client` beside them) write V8 profiles.
 //
 //   npm run bench:cpu -- [--rounds 3] [--rows put,get,put-unary,get-unary,batch-put,put-1] [--rate 0] [--batch-rate 0] [--insecure]
 //                        [--build before=../old --build after=. [--parallel]]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -36,6 +44,8 @@ import { QKV_MAIN, startQuorumKvCluster, type RunningQuorumKvCluster } from './c
 const ROWS = ['put', 'get', 'put-unary', 'get-unary', 'batch-put', 'put-1'] as const;
 type Row = (typeof ROWS)[number];
 const READY_TIMEOUT_MS = 60_000;
+/** Issue 15's target for BatchPut on three nodes. */
+const BATCH_PUT_TARGET_KEYS_PER_SECOND = 100_000;
 
 const { values } = parseArgs({
   options: {
@@ -52,6 +62,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '0' },
     'batch-rate': { type: 'string', default: '0' },
     parallel: { type: 'boolean', default: false },
+    'own-client': { type: 'boolean', default: false },
     insecure: { type: 'boolean', default: false },
     'idle-seconds': { type: 'string', default: '5' },
     'cpu-prof-dir': { type: 'string' },
@@ -62,7 +73,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(`usage: npm run bench:cpu -- [--rounds 3] [--rows ${ROWS.join(',')}] [--build NAME=DIR ...]
-       [--parallel] [--insecure] [--rate 0] [--batch-rate 0] [--idle-seconds 5] [--duration 10s] [--warmup 2s] [--records 100000] [--value-bytes 100] [--concurrency 64]
+       [--parallel] [--own-client] [--insecure] [--rate 0] [--batch-rate 0] [--idle-seconds 5] [--duration 10s] [--warmup 2s] [--records 100000] [--value-bytes 100] [--concurrency 64]
        [--distribution zipfian|uniform] [--batch 100] [--cpu-prof-dir DIR] [--json-out FILE]`);
   process.exit(0);
 }
@@ -122,6 +133,10 @@ interface Measurement {
   readonly build: string;
   readonly row: Row;
   readonly opsPerSecond: number;
+  /** Keys written or read per second: a BatchPut call counts its keys. */
+  readonly keysPerSecond: number;
+  /** The machine's 1-minute load average when the measured phase ended. */
+  readonly loadAverage: number;
   readonly operations: number;
   readonly errors: number;
   readonly p99Ms: number;
@@ -194,7 +209,7 @@ async function idleCpuPerSecond(cluster: RunningQuorumKvCluster): Promise<number
   return (after.userSeconds + after.systemSeconds - before.userSeconds - before.systemSeconds) / ((performance.now() - started) / 1000);
 }
 
-async function measure(cluster: RunningQuorumKvCluster, round: number, build: string, row: Row, load: boolean, idlePerSecond: number): Promise<Measurement> {
+async function measure(cluster: RunningQuorumKvCluster, round: number, build: Build, row: Row, load: boolean, idlePerSecond: number, clientProfileDir?: string): Promise<Measurement> {
   const address = ['--target', 'quorumkv', '--addr', cluster.addresses.join(','), ...(cluster.clientArgs ?? [])];
   let cpuAtStart: CpuTimes | undefined;
   let cpuAtEnd: CpuTimes | undefined;
@@ -202,7 +217,10 @@ async function measure(cluster: RunningQuorumKvCluster, round: number, build: st
   let phaseSeconds = 0;
   let metricsAtStart: Promise<MetricSums | undefined> = Promise.resolve(undefined);
   let metricsAtEnd: Promise<MetricSums | undefined> = Promise.resolve(undefined);
-  const summary: BenchSummary = await bench([...address, ...common, ...rowArgs(row, load)], (event) => {
+  let loadAverage = 0;
+  const nodeArgs = clientProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${clientProfileDir}`];
+  const client = values['own-client'] ? build.main : undefined;
+  const summary: BenchSummary = await bench([...address, ...common, ...rowArgs(row, load)], { nodeArgs, ...(client === undefined ? {} : { main: client }) }, (event) => {
     // CPU first: the scrape itself costs the nodes a little CPU.
     if (event === 'start') {
       cpuAtStart = totalTimes(cluster);
@@ -211,6 +229,7 @@ async function measure(cluster: RunningQuorumKvCluster, round: number, build: st
     } else {
       cpuAtEnd = totalTimes(cluster);
       phaseSeconds = (performance.now() - phaseStarted) / 1000;
+      loadAverage = loadavg()[0]!;
       metricsAtEnd = scrape(cluster.metricsUrls);
     }
   });
@@ -222,9 +241,11 @@ async function measure(cluster: RunningQuorumKvCluster, round: number, build: st
   const systemUsPerOp = ((cpuAtEnd.systemSeconds - cpuAtStart.systemSeconds) * 1e6) / operations;
   return {
     round,
-    build,
+    build: build.name,
     row,
     opsPerSecond: summary.opsPerSecond,
+    keysPerSecond: summary.keysPerSecond,
+    loadAverage,
     operations: summary.all.operations,
     errors: summary.errorCount,
     p99Ms: summary.all.latency.p99Ms,
@@ -243,10 +264,15 @@ let interrupted = false;
 const benchKillers = new Set<() => void>();
 
 /** Runs one `qkv bench`, killed with everything else on Ctrl-C. */
-async function bench(args: readonly string[], onMark?: (event: 'start' | 'end') => void): Promise<BenchSummary> {
+async function bench(
+  args: readonly string[],
+  spawnOptions: { readonly nodeArgs?: readonly string[]; readonly main?: string } = {},
+  onMark?: (event: 'start' | 'end') => void,
+): Promise<BenchSummary> {
   let kill: (() => void) | undefined;
   try {
     return await runBenchProcess(args, {
+      ...spawnOptions,
       onChild: (killer) => {
         kill = killer;
         benchKillers.add(killer);
@@ -275,18 +301,24 @@ function report(m: Measurement): void {
   const wal = m.walRecordsPerSync === undefined ? '–' : m.walRecordsPerSync.toFixed(1);
   const calls = m.messagesPerApplyCall === undefined ? '–' : m.messagesPerApplyCall.toFixed(1);
   const errors = m.errors > 0 ? `  ${m.errors} errors` : '';
+  const keys = m.row === 'batch-put' ? `  ${m.keysPerSecond} keys/s (${(m.keysPerSecond / BATCH_PUT_TARGET_KEYS_PER_SECOND).toFixed(2)} of 100k)` : '';
   console.error(
     `  round ${m.round} ${m.build.padEnd(8)} ${m.row.padEnd(9)} ${String(m.opsPerSecond).padStart(6)} ops/s  p99 ${m.p99Ms.toFixed(0).padStart(5)} ms  ` +
       `CPU ${cpu.toFixed(0).padStart(5)} µs/op (user ${m.userUsPerOp.toFixed(0)}, sys ${m.systemUsPerOp.toFixed(0)}; ${m.busyUsPerOp.toFixed(0)} above idle)  ` +
-      `${wal} records/sync  ${calls} msgs/apply call${errors}`,
+      `${wal} records/sync  ${calls} msgs/apply call${keys}  load ${m.loadAverage.toFixed(1)}${errors}`,
   );
+}
+
+/** Where a cluster's nodes write their V8 profiles (`--cpu-prof-dir`), and its load generator in `client` below it. */
+function profileDirOf(build: Build, round: number, size: number): string | undefined {
+  return values['cpu-prof-dir'] === undefined ? undefined : join(resolve(values['cpu-prof-dir']), `${build.name}-r${round}-n${size}`);
 }
 
 async function startCluster(build: Build, round: number, size: number): Promise<RunningQuorumKvCluster> {
   const clusterDir = join(dir, `${build.name}-r${round}-n${size}`);
   mkdirSync(clusterDir, { recursive: true });
-  const cpuProfileDir = values['cpu-prof-dir'] === undefined ? undefined : join(resolve(values['cpu-prof-dir']), `${build.name}-r${round}-n${size}`);
-  if (cpuProfileDir !== undefined) mkdirSync(cpuProfileDir, { recursive: true });
+  const cpuProfileDir = profileDirOf(build, round, size);
+  if (cpuProfileDir !== undefined) mkdirSync(join(cpuProfileDir, 'client'), { recursive: true });
   return startQuorumKvCluster(group, {
     dir: clusterDir,
     readyTimeoutMs: READY_TIMEOUT_MS,
@@ -325,7 +357,12 @@ async function runRound(round: number, size: number, clusterRows: readonly Row[]
       if (size > 1) for (const cluster of clusters) await load(cluster);
       for (const row of clusterRows) {
         if (interrupted) return;
-        const measured = await Promise.all(together.map((build, i) => measure(clusters[i]!, round, build.name, row, false, idle[i]!)));
+        const measured = await Promise.all(
+          together.map((build, i) => {
+            const profileDir = profileDirOf(build, round, size);
+            return measure(clusters[i]!, round, build, row, false, idle[i]!, profileDir === undefined ? undefined : join(profileDir, 'client'));
+          }),
+        );
         for (const measurement of measured) {
           results.push(measurement);
           report(measurement);
@@ -372,6 +409,19 @@ function summaryTable(results: readonly Measurement[]): string {
   return lines.join('\n') + '\n';
 }
 
+/** Each build's median BatchPut keys/s against issue 15's target, and the load averages the runs saw. */
+function batchPutSummary(results: readonly Measurement[]): string {
+  const lines = [`BatchPut ×${batchItems}, ${values.concurrency} clients, 3 nodes (target ${BATCH_PUT_TARGET_KEYS_PER_SECOND} keys/s):`];
+  for (const build of builds) {
+    const runs = results.filter((m) => m.build === build.name && m.row === 'batch-put');
+    if (runs.length === 0) continue;
+    const keys = median(runs.map((m) => m.keysPerSecond));
+    const loads = runs.map((m) => m.loadAverage.toFixed(1)).join(', ');
+    lines.push(`  ${build.name}: ${keys.toFixed(0)} keys/s, ${(keys / BATCH_PUT_TARGET_KEYS_PER_SECOND).toFixed(2)} of the target (median of ${runs.length}; load average ${loads})`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 async function main(): Promise<number> {
   console.error(
     `bench:cpu: ${rounds} round(s) of ${rows.join(', ')} for ${builds.map((build) => build.name).join(', ')}; ` +
@@ -390,6 +440,7 @@ async function main(): Promise<number> {
       `median of ${rounds} round(s), ${parallel ? 'builds side by side' : 'builds one after the other'}, ${pacing}:\n`,
   );
   console.log(summaryTable(results));
+  if (rows.includes('batch-put')) console.log(batchPutSummary(results));
   if (values['json-out'] !== undefined) writeFileSync(values['json-out'], JSON.stringify(results, null, 2));
   return 0;
 }

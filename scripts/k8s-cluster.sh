@@ -25,7 +25,7 @@
 #
 # Environment: QKV_K8S_BIN_DIR (default: the cache of scripts/k8s-test-env.sh),
 # QKV_E2E_IMAGES_DIR (default: the cache of scripts/k8s-images.sh), QKV_E2E_VOLUMES
-# (local PVs to create, 12), QKV_E2E_STARTUP_TIMEOUT_S (120), QKV_E2E_LOCK_WAIT_S (how
+# (local PVs to create, 16), QKV_E2E_STARTUP_TIMEOUT_S (120), QKV_E2E_LOCK_WAIT_S (how
 # long to wait for another run's cluster to stop before giving up; 0).
 set -euo pipefail
 
@@ -38,7 +38,7 @@ case "$action" in up | down) ;; *) usage ;; esac
 cache_dir="${QKV_K8S_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/quorumkv}"
 bin_dir="${QKV_K8S_BIN_DIR:-$cache_dir/k8s-${QKV_KUBE_VERSION:-1.34.4}/bin}"
 images_dir="${QKV_E2E_IMAGES_DIR:-$cache_dir/images}"
-volume_count="${QKV_E2E_VOLUMES:-12}"
+volume_count="${QKV_E2E_VOLUMES:-16}"
 startup_timeout_s="${QKV_E2E_STARTUP_TIMEOUT_S:-120}"
 lock_wait_s="${QKV_E2E_LOCK_WAIT_S:-0}"
 lock_file=/run/quorumkv-e2e-cluster.lock

@@ -40,6 +40,7 @@ export const TIERS = {
     'test/ring/token-hasher.test.ts',
     'test/security/certificate-identity.test.ts',
     'test/security/local-certificates.test.ts',
+    'test/security/multiplex-role-before-decoding.test.ts',
     'test/security/mutual-tls.test.ts',
     'test/security/receive-gate.test.ts',
     'test/security/user-roles.test.ts',

@@ -431,3 +431,11 @@ export const S3_CONNECT_TIMEOUT_MS = 5_000;
 export const S3_REQUEST_TIMEOUT_MS = 60_000;
 /** Tries of one S3 request (the SDK backs off between them) before its error stands. */
 export const S3_REQUEST_ATTEMPTS_MAX = 3;
+
+/**
+ * Open grpc.health.v1 Watch calls one node serves at once (src/node/health-service.ts);
+ * one more is refused OVERLOADED. A probe or a load balancer holds one or two; each
+ * open Watch is a call the node keeps, so callers with a certificate may not open
+ * them without end.
+ */
+export const HEALTH_WATCHES_MAX = 64;

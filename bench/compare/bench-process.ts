@@ -25,12 +25,16 @@ export interface BenchProcessHooks {
   readonly onChild?: (kill: () => void) => void;
   /** Called when the measured phase starts and ends (`qkv bench --marks`). */
   readonly onMark?: (event: 'start' | 'end') => void;
+  /** Node.js flags for the load generator's process (`--cpu-prof` to profile the client too). */
+  readonly nodeArgs?: readonly string[];
+  /** The `qkv` entry point that runs `qkv bench`; this build's when absent. */
+  readonly main?: string;
 }
 
 /** Runs `qkv bench <args> --json --marks` and returns its JSON summary. */
 export function runBenchProcess(args: readonly string[], hooks: BenchProcessHooks = {}): Promise<BenchSummary> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [QKV_MAIN, 'bench', ...args, '--json', '--marks'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(hooks.nodeArgs ?? []), hooks.main ?? QKV_MAIN, 'bench', ...args, '--json', '--marks'], { stdio: ['ignore', 'pipe', 'pipe'] });
     hooks.onChild?.(() => child.kill('SIGKILL'));
     let stdout = '';
     let stderr = '';

@@ -26,7 +26,9 @@ import type { BatchPutResponse } from '../protocol/generated/quorumkv/v1/BatchPu
 import type { BatchGetRequest__Output } from '../protocol/generated/quorumkv/v1/BatchGetRequest.js';
 import type { BatchGetResponse } from '../protocol/generated/quorumkv/v1/BatchGetResponse.js';
 import { ServedStreams } from '../protocol/multiplexed-stream-server.js';
-import { serveKvStream, type RequestAuthorizerFactory } from './kv-stream.js';
+import type { KvStreamEnvelope } from '../protocol/kv-stream-envelope.js';
+import type { KvStreamReply } from '../protocol/generated/quorumkv/v1/KvStreamReply.js';
+import { kvStreamBodyDecoders, serveKvStream, type RequestAuthorizerFactory } from './kv-stream.js';
 import type { ReplicaAnswer } from '../protocol/generated/quorumkv/v1/ReplicaAnswer.js';
 import type { ItemError } from '../protocol/generated/quorumkv/v1/ItemError.js';
 import type { QkvError } from '../errors/errors.js';
@@ -60,6 +62,7 @@ type KvWork<Request, Response> = (request: Request, deadlineMs: number | undefin
 
 export function kvServiceHandlers(options: KvServiceOptions): KVHandlers {
   const { coordinator, context, admit } = options;
+  const streamDecoders = kvStreamBodyDecoders(kvServiceDefinition());
   const put: KvWork<PutRequest__Output, PutResponse> = async (request, deadlineMs) => {
     admit();
     const result = await coordinator.put(request.key, request.value, {
@@ -119,8 +122,11 @@ export function kvServiceHandlers(options: KvServiceOptions): KVHandlers {
     Delete: unary(context, 'Delete', (request, call) => remove(request, deadlineMsOf(call))),
     BatchPut: unary(context, 'BatchPut', (request, call) => batchPut(request, deadlineMsOf(call))),
     BatchGet: unary(context, 'BatchGet', (request, call) => batchGet(request, deadlineMsOf(call))),
+    // The generated type says KvStreamRequest; the node's Multiplex deserializer hands
+    // out envelopes with the body undecoded (kvServiceWithFastCodecs).
     Multiplex: (call) =>
-      serveKvStream(call, {
+      serveKvStream(call as unknown as grpc.ServerDuplexStream<KvStreamEnvelope, KvStreamReply>, {
+        decoders: streamDecoders,
         context,
         requestsMax: options.streamRequestsMax ?? KV_STREAM_REQUESTS_MAX,
         streams: options.streams,
@@ -130,12 +136,17 @@ export function kvServiceHandlers(options: KvServiceOptions): KVHandlers {
   };
 }
 
+/** The KV service as the node serves it: the hand-written codecs on the request path. */
+function kvServiceDefinition(): grpc.ServiceDefinition {
+  return kvServiceWithFastCodecs(loadQuorumKvProtocol().grpcObject.quorumkv.v1.KV.service);
+}
+
 /** Adds the KV service; returns its open Multiplex streams, for the node to drain. */
 export function addKvService(server: grpc.Server, options: KvServiceOptions): ServedStreams {
   const streams = options.streams ?? new ServedStreams();
   // Put, Get and BatchPut are decoded and encoded by hand-written codecs (message-codecs.ts);
   // a request neither they nor proto-loader can parse is INVALID_ARGUMENT (checked-service.ts).
-  addCheckedService(server, kvServiceWithFastCodecs(loadQuorumKvProtocol().grpcObject.quorumkv.v1.KV.service), kvServiceHandlers({ ...options, streams }));
+  addCheckedService(server, kvServiceDefinition(), kvServiceHandlers({ ...options, streams }));
   return streams;
 }
 

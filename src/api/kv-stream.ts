@@ -6,13 +6,21 @@
 // (src/security/method-roles.ts) and with the deadline the request carries. Every
 // outcome is counted in `qkv_api_requests_total` under the unary method's name, with
 // the gRPC status name the unary call would have ended with.
+//
+// A request arrives as an envelope with its body undecoded (kv-stream-envelope.ts): the
+// caller's role for the request's method is checked first, and only then is the body
+// held to that unary method's byte and item limits and decoded, by the very deserializer
+// the unary call uses (docs/decisions/0190-multiplex-bodies-decoded-after-the-role-check.md).
+// A reader's 16 MiB BatchPut on the stream thus costs what it costs as a unary call:
+// receiving it, and no decoding.
 import type * as grpc from '@grpc/grpc-js';
 import type { QkvError } from '../errors/errors.js';
 import { InvalidArgumentError, isQkvError } from '../errors/errors.js';
 import { serviceErrorOf, statusName } from '../protocol/error-status.js';
 import { serveMultiplexedStream, type ServedStreams } from '../protocol/multiplexed-stream-server.js';
+import { MalformedMessage, checkedDeserializer } from '../protocol/checked-service.js';
+import { KV_STREAM_BODY_METHODS, type KvStreamBodyKind, type KvStreamEnvelope } from '../protocol/kv-stream-envelope.js';
 import type { ApiContext } from './unary-handler.js';
-import type { KvStreamRequest__Output } from '../protocol/generated/quorumkv/v1/KvStreamRequest.js';
 import type { KvStreamReply } from '../protocol/generated/quorumkv/v1/KvStreamReply.js';
 import type { PutRequest__Output } from '../protocol/generated/quorumkv/v1/PutRequest.js';
 import type { PutResponse } from '../protocol/generated/quorumkv/v1/PutResponse.js';
@@ -40,19 +48,35 @@ export interface KvStreamWork {
   readonly batchGet: Work<BatchGetRequest__Output, BatchGetResponse>;
 }
 
+/**
+ * Each body kind's decoder: its unary method's checked deserializer (byte limit, bounds
+ * scan, decoding), returning the request or the MalformedMessage that refuses it.
+ */
+export type KvStreamBodyDecoders = Readonly<Record<KvStreamBodyKind, (bytes: Buffer) => unknown>>;
+
+/** The body decoders of the KV service `definition` (the one its unary calls are served with). */
+export function kvStreamBodyDecoders(definition: grpc.ServiceDefinition): KvStreamBodyDecoders {
+  const decoderOf = (kind: KvStreamBodyKind): ((bytes: Buffer) => unknown) => {
+    const method = definition[KV_STREAM_BODY_METHODS[kind]];
+    if (method === undefined) throw new Error(`the KV service has no ${KV_STREAM_BODY_METHODS[kind]} method`);
+    return checkedDeserializer(method as grpc.MethodDefinition<unknown, unknown>);
+  };
+  return { put: decoderOf('put'), get: decoderOf('get'), delete: decoderOf('delete'), batchPut: decoderOf('batchPut'), batchGet: decoderOf('batchGet') };
+}
+
 export interface KvStreamOptions {
   readonly context: ApiContext;
   readonly requestsMax: number;
   readonly streams?: ServedStreams | undefined;
   /** Absent on an --insecure port, which has no identities. */
   readonly authorize?: RequestAuthorizer | undefined;
+  /** Run only for a request whose method the caller may call. */
+  readonly decoders: KvStreamBodyDecoders;
   readonly work: KvStreamWork;
 }
 
-const METHOD_NAMES = { put: 'Put', get: 'Get', delete: 'Delete', batchPut: 'BatchPut', batchGet: 'BatchGet' } as const;
-
-export function serveKvStream(call: grpc.ServerDuplexStream<KvStreamRequest__Output, KvStreamReply>, options: KvStreamOptions): void {
-  const { context, work, authorize } = options;
+export function serveKvStream(call: grpc.ServerDuplexStream<KvStreamEnvelope, KvStreamReply>, options: KvStreamOptions): void {
+  const { context, work, authorize, decoders } = options;
   const counted = new WeakSet<QkvError>();
   const count = (method: string, error: QkvError | undefined): void => {
     context.requests.inc({ method, code: error === undefined ? 'OK' : statusName(serviceErrorOf(error).code) });
@@ -72,15 +96,18 @@ export function serveKvStream(call: grpc.ServerDuplexStream<KvStreamRequest__Out
       return { id, error: { code: error.code, message: error.message } };
     },
     serve: async (request) => {
-      const body = request.body;
-      if (body === undefined) throw new InvalidArgumentError('a Multiplex request needs a put, get, delete, batch_put or batch_get body');
-      const method = METHOD_NAMES[body];
+      const { kind } = request;
+      if (kind === undefined) throw new InvalidArgumentError('a Multiplex request needs a put, get, delete, batch_put or batch_get body');
+      const method = KV_STREAM_BODY_METHODS[kind];
+      // The role before anything reads the body, as the unary call's guard does.
       const refusal = authorize?.(`/quorumkv.v1.KV/${method}`);
       if (refusal !== undefined) throw refusal;
       // As a unary call's grpc-timeout, the time is counted from the request's arrival.
       const deadlineMs = request.timeoutMs === 0 ? undefined : Date.now() + request.timeoutMs;
       try {
-        const reply = await answer(request, deadlineMs, work);
+        const body = decoders[kind](request.body);
+        if (body instanceof MalformedMessage) throw body.error;
+        const reply = await answer(request.id, kind, body, deadlineMs, work);
         count(method, undefined);
         return reply;
       } catch (error) {
@@ -94,20 +121,18 @@ export function serveKvStream(call: grpc.ServerDuplexStream<KvStreamRequest__Out
   });
 }
 
-function answer(request: KvStreamRequest__Output, deadlineMs: number | undefined, work: KvStreamWork): Promise<KvStreamReply> {
-  const { id } = request;
-  switch (request.body) {
+function answer(id: number, kind: KvStreamBodyKind, body: unknown, deadlineMs: number | undefined, work: KvStreamWork): Promise<KvStreamReply> {
+  // Each decoder returns its own method's request (kvStreamBodyDecoders).
+  switch (kind) {
     case 'put':
-      return work.put(request.put!, deadlineMs).then((put) => ({ id, put }));
+      return work.put(body as PutRequest__Output, deadlineMs).then((put) => ({ id, put }));
     case 'get':
-      return work.get(request.get!, deadlineMs).then((get) => ({ id, get }));
+      return work.get(body as GetRequest__Output, deadlineMs).then((get) => ({ id, get }));
     case 'delete':
-      return work.delete(request.delete!, deadlineMs).then((reply) => ({ id, delete: reply }));
+      return work.delete(body as DeleteRequest__Output, deadlineMs).then((reply) => ({ id, delete: reply }));
     case 'batchPut':
-      return work.batchPut(request.batchPut!, deadlineMs).then((batchPut) => ({ id, batchPut }));
+      return work.batchPut(body as BatchPutRequest__Output, deadlineMs).then((batchPut) => ({ id, batchPut }));
     case 'batchGet':
-      return work.batchGet(request.batchGet!, deadlineMs).then((batchGet) => ({ id, batchGet }));
-    default:
-      return Promise.reject(new InvalidArgumentError('a Multiplex request needs a body'));
+      return work.batchGet(body as BatchGetRequest__Output, deadlineMs).then((batchGet) => ({ id, batchGet }));
   }
 }

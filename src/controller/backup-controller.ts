@@ -11,12 +11,15 @@
 //    ended with it, and a set without its manifest is no backup);
 //  - creates a scheduled backup when the newest one the schedule made is `every` old;
 //  - deletes the scheduled backups that succeeded beyond the newest `retention`, their
-//    backup sets first (manifest first, so a half-deleted set is never taken for whole).
+//    backup sets first (manifest first, so a half-deleted set is never taken for whole);
+//  - restores a new cluster's spec.bootstrap.restore first (./bootstrap-restore.ts), and
+//    schedules no backup of it until that has succeeded.
 // One backup or restore at a time: a cluster backup already reads every member, and two at once
 // would only compete for the same disks.
 //
 // Status writes carry the resourceVersion they were decided from, so a second controller
 // (a rollout overlap) that claims the same backup gets a conflict and leaves it alone.
+import { hostname } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
 import type { BackupStore } from '../backup/backup-store.js';
 import { MANIFEST_NAME } from '../backup/backup-manifest.js';
@@ -39,6 +42,8 @@ import { WakeableSleep } from '../kubernetes/wakeable-sleep.js';
 import { KUBE_WATCH_OBJECTS_MAX } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
 import type { BackupAdmin, BackupProgressView, RestoreProgressView } from './backup-admin.js';
+import { BootstrapRestore } from './bootstrap-restore.js';
+import { ClusterEventRecorder } from './cluster-events.js';
 
 export const COMPLETE_CONDITION = 'Complete';
 /** When the schedule made a backup, by the controller's clock (creation times are the API server's). */
@@ -69,7 +74,7 @@ export interface BackupControllerOptions {
   readonly openStore: (destination: string) => BackupStore;
   readonly logger: Logger;
   readonly pollMs: number;
-  /** The clock of the schedule; Date.now unless a test moves time. */
+  /** The clock of the schedule and of the bootstrap's retries; Date.now unless a test moves time. */
   readonly now?: () => number;
 }
 
@@ -100,11 +105,22 @@ export class BackupController {
   private running: Promise<void> | undefined;
   private stopped = false;
   private lastScheduleProblem = '';
+  private readonly bootstrap: BootstrapRestore;
 
   constructor(private readonly options: BackupControllerOptions) {
     this.custom = options.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     this.core = options.kubeConfig.makeApiClient(k8s.CoreV1Api);
     this.now = options.now ?? Date.now;
+    this.bootstrap = new BootstrapRestore({
+      custom: this.custom,
+      events: new ClusterEventRecorder(this.core, options.logger, hostname()),
+      namespace: options.namespace,
+      clusterResource: options.clusterResource,
+      members: options.members,
+      restore: (spec, onProgress) => this.onMembers((address) => this.options.backupAdmin.restore(address, spec.destination, spec.backupId, onProgress)),
+      logger: options.logger,
+      now: this.now,
+    });
   }
 
   start(): void {
@@ -136,6 +152,13 @@ export class BackupController {
   }
 
   private async look(): Promise<void> {
+    // Before the backups: a cluster still restoring its bootstrap set is not backed up.
+    let bootstrapped: boolean | undefined = false;
+    try {
+      bootstrapped = await this.bootstrap.step();
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'bootstrap restore: a look failed; trying again');
+    }
     for (const resource of [BACKUP, RESTORE]) {
       for (const object of await this.list(resource)) {
         if (this.stopped) return;
@@ -147,7 +170,7 @@ export class BackupController {
         else if (phase === undefined || phase === 'Pending') await (resource === BACKUP ? this.run(object) : this.runRestore(object));
       }
     }
-    await this.schedule(await this.list(BACKUP));
+    if (bootstrapped !== false) await this.schedule(await this.list(BACKUP));
   }
 
   private async runRestore(restore: BackupObject): Promise<void> {

@@ -64,6 +64,7 @@ import { ReplicaReadLatency } from './replica-read-latency.js';
 import { SpeculationBudget } from './speculation-budget.js';
 import { checkBatch, checkDeadlineMs, checkKey, checkTtlMs, checkValue, resolveQuorum } from './request-validation.js';
 import { isFromFuture } from '../replica/record-from-future.js';
+import { SharedBatchEncoding } from '../replica/shared-batch-encoding.js';
 
 export interface PutOptions {
   /** Acks to wait for; 0 or absent = the cluster default. */
@@ -324,6 +325,9 @@ export class Coordinator {
   }
 
   private async write(op: CoordinatorOp, records: readonly KvRecord[], w: number, deadline: Deadline): Promise<Array<BatchWriteItemResult>> {
+    // Encoded once for the local engine and every peer, not once per replica
+    // (docs/decisions/0200-batch-encoded-once-per-write.md).
+    const encoding = new SharedBatchEncoding(records);
     const fanout = fanOut<unknown>({
       items: records.map((record) => {
         const { natural, pending } = this.placementOf(record.key);
@@ -331,7 +335,8 @@ export class Coordinator {
       }),
       ...deadline,
       clock: this.time,
-      send: (nodeId, indices) => this.sendWrite(nodeId, indices.map((i) => records[i]!), deadline.deadlineMs),
+      send: (nodeId, indices) =>
+        this.sendWrite(nodeId, indices.length === records.length ? records : indices.map((i) => records[i]!), deadline.deadlineMs, encoding.of(indices)),
       onReply: (nodeId, outcome) => this.observeReply('apply', nodeId, outcome),
     });
     this.track(fanout.complete);
@@ -577,20 +582,23 @@ export class Coordinator {
     const natural = placed.natural.length <= n ? placed.natural : placed.natural.slice(0, n);
     const pending = placed.pending;
     assert.ok(pending.length <= n, 'placement returned more pending replicas than N');
-    // N is at most REPLICATION_FACTOR_MAX (7): a pairwise check is cheaper than a Set per request.
+    // N is at most REPLICATION_FACTOR_MAX (7): a pairwise check is cheaper than a Set per
+    // request, and plain comparisons cheaper than an assert call per pair (this runs for
+    // every key of a batch).
     for (let i = 1; i < natural.length; i++) {
-      for (let j = 0; j < i; j++) assert.notEqual(natural[i], natural[j], 'placement returned a node twice');
+      for (let j = 0; j < i; j++) if (natural[i] === natural[j]) assert.fail('placement returned a node twice');
     }
     for (let i = 0; i < pending.length; i++) {
       assert.ok(!natural.includes(pending[i]!), 'placement returned a pending replica that is also natural');
-      for (let j = 0; j < i; j++) assert.notEqual(pending[i], pending[j], 'placement returned a pending node twice');
+      for (let j = 0; j < i; j++) if (pending[i] === pending[j]) assert.fail('placement returned a pending node twice');
     }
     return natural === placed.natural ? placed : { natural, pending };
   }
 
-  private sendApply(nodeId: string, records: readonly KvRecord[], deadlineMs: number): Promise<void> {
-    if (nodeId === this.config.nodeId) return this.localReplica.apply(records);
-    return this.callPeer(nodeId, () => this.transport.apply(nodeId, records, { deadlineMs }));
+  /** `encoding`: the records' batch encoding, when the caller made it (SharedBatchEncoding). */
+  private sendApply(nodeId: string, records: readonly KvRecord[], deadlineMs: number, encoding?: Buffer): Promise<void> {
+    if (nodeId === this.config.nodeId) return this.localReplica.apply(records, encoding);
+    return this.callPeer(nodeId, () => this.transport.apply(nodeId, records, encoding === undefined ? { deadlineMs } : { deadlineMs, encoding }));
   }
 
   /** One call to a peer: skipped when the peer is down, its outcome told to the failure detector. */
@@ -615,9 +623,9 @@ export class Coordinator {
    * default) the failure is reported at once and the hint is written in the background;
    * with hintedWritesCountTowardW a durable hint counts as the replica's ack.
    */
-  private async sendWrite(nodeId: string, records: readonly KvRecord[], deadlineMs: number): Promise<void> {
+  private async sendWrite(nodeId: string, records: readonly KvRecord[], deadlineMs: number, encoding: Buffer): Promise<void> {
     try {
-      await this.sendApply(nodeId, records, deadlineMs);
+      await this.sendApply(nodeId, records, deadlineMs, encoding);
     } catch (error) {
       if (this.hints === undefined || nodeId === this.config.nodeId || !isMissedWrite(error)) throw error;
       const hinting = this.hints.store(nodeId, records).catch((hintError: unknown) => {

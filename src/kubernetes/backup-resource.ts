@@ -1,5 +1,5 @@
-// The QuorumKVBackup and QuorumKVRestore resources (helm/quorumkv/crds) and
-// the backup schedule of a QuorumKVCluster's spec.backup, as the controller reads them
+// The QuorumKVBackup and QuorumKVRestore resources (helm/quorumkv/crds),
+// the backup schedule of a QuorumKVCluster's spec.backup and its spec.bootstrap.restore, as the controller reads them
 // (docs/decisions/0146-backup-resources.md, 0147-backup-schedule.md). The CRDs' schemas
 // check the same bounds at the API server; this parses what arrives, and refuses what a
 // schema-less or older CRD let through with a message for the resource's status.
@@ -62,4 +62,33 @@ export function parseBackupSchedule(clusterSpec: unknown): BackupSchedule | unde
   const retention = b.retention ?? 7;
   if (typeof retention !== 'number' || !Number.isInteger(retention) || retention < 1 || retention > 1000) throw new ConfigInvalidError('spec.backup.retention must be an integer in 1..1000');
   return { destination: b.destination, everyMs, retention };
+}
+
+/** spec.bootstrap.restore of a QuorumKVCluster: the backup set a new cluster starts from. */
+export interface BootstrapRestoreSpec {
+  readonly destination: string;
+  /** The set to restore; '' for the newest complete one at the destination. */
+  readonly backupId: string;
+}
+
+/** The longest set id the CRD accepts (a Kubernetes name's bound; ids are far shorter). */
+export const BACKUP_ID_CHARS_MAX = 253;
+/** The longest destination the CRD accepts, as for QuorumKVBackup's spec.destination. */
+export const BACKUP_DESTINATION_CHARS_MAX = 512;
+
+/** spec.bootstrap.restore of a QuorumKVCluster; undefined when it has none (nothing to restore). */
+export function parseBootstrapRestore(clusterSpec: unknown): BootstrapRestoreSpec | undefined {
+  const bootstrap = (clusterSpec as { bootstrap?: unknown } | undefined)?.bootstrap;
+  if (bootstrap === undefined || bootstrap === null) return undefined;
+  if (typeof bootstrap !== 'object') throw new ConfigInvalidError('spec.bootstrap must be an object');
+  const restore = (bootstrap as { restore?: unknown }).restore;
+  if (restore === undefined || restore === null) return undefined;
+  if (typeof restore !== 'object') throw new ConfigInvalidError('spec.bootstrap.restore must be an object');
+  const r = restore as Record<string, unknown>;
+  if (typeof r.destination !== 'string' || r.destination === '') throw new ConfigInvalidError('spec.bootstrap.restore.destination must name where the backup set is');
+  if (r.destination.length > BACKUP_DESTINATION_CHARS_MAX) throw new ConfigInvalidError(`spec.bootstrap.restore.destination is longer than ${BACKUP_DESTINATION_CHARS_MAX} characters`);
+  const backupId = r.backupId ?? '';
+  if (typeof backupId !== 'string') throw new ConfigInvalidError('spec.bootstrap.restore.backupId must be a string');
+  if (backupId.length > BACKUP_ID_CHARS_MAX) throw new ConfigInvalidError(`spec.bootstrap.restore.backupId is longer than ${BACKUP_ID_CHARS_MAX} characters`);
+  return { destination: r.destination, backupId };
 }

@@ -8,7 +8,6 @@
 // certificate). Neither guard runs with --insecure. A node whose peers reach it some
 // other way (src/node/in-memory-cluster.ts: over a MemoryNetwork) opens no peer port.
 import * as grpc from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import type { Registry } from 'prom-client';
 import type { QkvError } from '../errors/errors.js';
@@ -22,22 +21,38 @@ import { addReplicaService, type ExchangeStreams } from '../transport/grpc/repli
 import { addAdminService, type ClusterView } from '../api/admin-service.js';
 import { addKvService } from '../api/kv-service.js';
 import { SERVER_OPTIONS } from '../protocol/grpc-options.js';
-import { loadReflectionDefinition } from '../protocol/proto-package.js';
+import { loadClientReflectionDefinition } from '../protocol/proto-package.js';
 import { createApiContext } from '../api/unary-handler.js';
+import { HealthService } from './health-service.js';
 import type { ClientFacing } from './node-assembly.js';
 import type { NodeSecurity } from './node-security.js';
 
 /** At most one `call refused` log line per port and code in this time. */
 const REFUSAL_LOG_INTERVAL_MS = 1_000;
 
-/** The gRPC services health reports on; '' is the whole server. */
-const HEALTH_SERVICES = ['', 'quorumkv.v1.KV', 'quorumkv.v1.Admin', 'quorumkv.v1.Replica'];
+/**
+ * The gRPC services the client port's health reports on; '' is the whole server. The
+ * peer port's Replica service is not among them: the client port does not serve it, and
+ * naming it there would advertise the internal protocol to every client.
+ */
+const HEALTH_SERVICES = ['', 'quorumkv.v1.KV', 'quorumkv.v1.Admin'] as const;
+
+/**
+ * How often health is read again from the node between its status changes: the
+ * readiness gate (docs/decisions/0163) opens when peers are heard, which is no status
+ * change of this node. A Watch sees a change at most this much later; a Check is
+ * answered from the node's state at that moment (healthCheckRefresh).
+ */
+const HEALTH_REFRESH_MS = 500;
+
+const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
 
 /** What the shell serves: the client-facing side and the admin facade of one node. */
 export interface ShellNode extends ClusterView, ClientFacing {
   readonly replicaHandler: ReplicaHandler;
   peerSeen(peer: string): void;
-  servesClients(): boolean;
+  /** Why /readyz says no, or undefined when the node is ready. */
+  unreadyReason(): string | undefined;
 }
 
 export interface GrpcShellOptions {
@@ -55,7 +70,8 @@ export interface GrpcShellOptions {
 export class GrpcShell {
   clientPort = 0;
   peerPort = 0;
-  private readonly health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
+  private readonly health = new HealthService(HEALTH_SERVICES);
+  private healthRefresh: NodeJS.Timeout | undefined;
   private readonly clientServer: grpc.Server;
   private readonly peerServer: grpc.Server | undefined;
   /** Peers' Exchange streams into this node; drained before the gRPC server shuts down. */
@@ -83,7 +99,11 @@ export class GrpcShell {
     this.clientServer = new grpc.Server({
       ...SERVER_OPTIONS,
       // The guard first: a refused caller never takes a turn at the receive gate.
-      interceptors: [...(secure ? [clientPortGuard(() => security.users(), { onRefused: onRefused('client') })] : []), new ReceiveGate().interceptor()],
+      interceptors: [
+        ...(secure ? [clientPortGuard(() => security.users(), { onRefused: onRefused('client') })] : []),
+        new ReceiveGate().interceptor(),
+        this.healthCheckRefresh(),
+      ],
     });
     const context = createApiContext(logger, options.registry);
     this.clientStreams = addKvService(this.clientServer, {
@@ -95,7 +115,7 @@ export class GrpcShell {
     });
     addAdminService(this.clientServer, node, context);
     this.health.addToServer(this.clientServer);
-    if (options.reflection) new ReflectionService(loadReflectionDefinition()).addToServer(this.clientServer);
+    if (options.reflection) new ReflectionService(loadClientReflectionDefinition()).addToServer(this.clientServer);
 
     if (options.peerPort !== undefined) {
       this.peerServer = new grpc.Server({
@@ -120,28 +140,52 @@ export class GrpcShell {
     }
     const credentials = certificates === undefined ? grpc.ServerCredentials.createInsecure() : clientPortCredentials(certificates);
     this.clientPort = await bind(this.clientServer, `${host}:${this.options.clientPort}`, credentials);
+    this.healthRefresh = setInterval(() => this.updateHealth(), HEALTH_REFRESH_MS);
+    this.healthRefresh.unref();
   }
 
   /**
-   * Health follows the node: while serving, the whole server, the Admin and Replica
-   * services are SERVING (a kubelet startup or liveness probe passes during a long
-   * join); the KV service, which readiness asks for, only when the node is not JOINING.
-   * Draining, everything is NOT_SERVING.
+   * Health follows the node. The KV service, which a gRPC readiness probe asks for, is
+   * SERVING exactly when /readyz would say ready: serving, not JOINING, NORMAL heard by
+   * every peer, and, at start-up, every member seen NORMAL (the gate of
+   * docs/decisions/0163, bounded at 120 s). The whole server ('') and Admin are SERVING
+   * while the node serves at all, so that a startup or liveness probe passes during a
+   * long join instead of restarting the node. Draining, everything is NOT_SERVING.
    */
   updateHealth(): void {
     const serving = this.node.state() === 'SERVING';
+    // Asked only while serving: the reason of a node that does not serve is not needed.
+    const ready = serving && this.node.unreadyReason() === undefined;
     for (const name of HEALTH_SERVICES) {
-      const up = serving && (name !== 'quorumkv.v1.KV' || this.node.servesClients());
-      this.health.setStatus(name, up ? 'SERVING' : 'NOT_SERVING');
+      this.health.setStatus(name, (name === 'quorumkv.v1.KV' ? ready : serving) ? 'SERVING' : 'NOT_SERVING');
     }
   }
 
   /**
+   * Reads health from the node again when a Check arrives, so that a probe's answer is
+   * what /readyz says at that moment, not what it said at the last refresh. After the
+   * guard: a caller it refused makes the node compute nothing.
+   */
+  private healthCheckRefresh(): grpc.ServerInterceptor {
+    return (methodDescriptor, call) =>
+      new grpc.ServerInterceptingCall(call, {
+        start: (next) => {
+          if (methodDescriptor.path === HEALTH_CHECK_PATH) this.updateHealth();
+          next();
+        },
+      });
+  }
+
+  /**
    * Refuses new calls at once and waits for the running ones; after `timeoutMs` the
-   * rest are cancelled. Peers' Exchange streams and clients' Multiplex streams never end
-   * by themselves, so they are told to finish first.
+   * rest are cancelled. Peers' Exchange streams, clients' Multiplex streams and health
+   * Watches never end by themselves, so they are told to finish first.
    */
   async shutdown(timeoutMs: number): Promise<void> {
+    clearInterval(this.healthRefresh);
+    // Health's Watches never end by themselves either: they hear NOT_SERVING, then end.
+    this.updateHealth();
+    this.health.close();
     const servers = [this.clientServer, this.peerServer].filter((server) => server !== undefined);
     this.clientStreams.drain();
     this.replicaStreams?.drain();

@@ -226,7 +226,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
       clock: time,
     });
     const prober = this.prober;
-    const throttle = new ByteThrottle(settings.streamBytesPerSecond);
+    const throttle = new ByteThrottle(settings.streamBytesPerSecond, time);
     const local = {
       merkleTree: (range: TokenRange, depth: number) => localReplica.merkleTree(range, depth),
       scan: (range: TokenRange, limit: number, cursor?: ScanCursor) => localReplica.scan(range, limit, cursor),
@@ -548,7 +548,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
         vnodes: rings.read.vnodes,
         transport: this.transport!,
         stamp: () => this.ports.clock.now(),
-        throttle: new ByteThrottle(this.settings.backupBytesPerSecond),
+        throttle: new ByteThrottle(this.settings.backupBytesPerSecond, this.time),
         onProgress,
         signal: AbortSignal.any([signal, stopped]),
       });
@@ -565,7 +565,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
         set,
         placement: (key) => this.placementRings().placementOfKey(key),
         transport: this.transport!,
-        throttle: new ByteThrottle(this.settings.backupBytesPerSecond),
+        throttle: new ByteThrottle(this.settings.backupBytesPerSecond, this.time),
         onProgress,
         signal: AbortSignal.any([signal, stopped]),
       });
@@ -613,11 +613,6 @@ export class NodeAssembly implements ClusterView, ClientFacing {
     if (this.currentState === 'DRAINING') throw new ShuttingDownError();
     const reason = this.refusalReason();
     if (reason !== undefined) throw new NotReadyError(reason);
-  }
-
-  /** Whether the KV service is up: serving and not JOINING (readiness asks for it). */
-  servesClients(): boolean {
-    return this.currentState === 'SERVING' && this.membership?.self !== 'JOINING';
   }
 
   /** The member list in force (src/membership/retained-members.ts). */

@@ -43,15 +43,16 @@ export class MalformedMessage {
  * MalformedMessage for whatever it refuses or fails to parse.
  */
 export function checkedDeserializer(method: grpc.MethodDefinition<unknown, unknown>): (bytes: Buffer) => unknown {
-  const { bytesMax, schema, checkBodies, refusalsById } = requestLimits(method.path);
+  const { bytesMax, schema, envelopeOnly, refusalsById } = requestLimits(method.path);
   const refused = (bytes: Buffer, error: QkvError): MalformedMessage => new MalformedMessage(error, refusalsById === true ? leadingId(bytes) : undefined);
   return (bytes: Buffer): unknown => {
     if (bytes.length > bytesMax) {
       return refused(bytes, new InvalidArgumentError(`${method.path}: the request is ${bytes.length} bytes; the limit of this method is ${bytesMax}`));
     }
     try {
-      checkWireBounds(bytes, schema);
-      checkBodies?.(bytes);
+      // An envelope's reader walks only its top-level fields and decodes no body; the
+      // body is scanned and decoded later, after the caller's role (request-limits.ts).
+      if (envelopeOnly !== true) checkWireBounds(bytes, schema);
       return method.requestDeserialize(bytes);
     } catch (error) {
       if (isQkvError(error)) return refused(bytes, error);

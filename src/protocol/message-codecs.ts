@@ -1,5 +1,7 @@
 // Hand-written protobuf codecs for the messages on the request path: the KV service's
-// Put, Get and BatchPut on the node's server, unary and inside KV.Multiplex messages, and Replica.Exchange on both ends
+// Put, Get and BatchPut on the node's server, unary and inside KV.Multiplex messages (whose
+// envelope is kv-stream-envelope.ts's), Put and BatchPut on the client's end of
+// KV.Multiplex, and Replica.Exchange on both ends
 // (docs/decisions/0063-hand-written-request-codecs.md). proto-loader's generic codecs
 // turn every message into a protobufjs object and back (`fromObject`/`toObject`), parse
 // 64-bit fields through `Long`, and allocate a default for every absent field; for a
@@ -26,6 +28,7 @@ import type { MethodDefinition } from '@grpc/proto-loader';
 import {
   delimitedFieldBytes,
   FieldShapeError,
+  ProtobufWireError,
   uint64Parts,
   uint64VarintBytes,
   varintBytes,
@@ -44,8 +47,14 @@ import type { PutItem__Output } from './generated/quorumkv/v1/PutItem.js';
 import type { BatchPutResponse } from './generated/quorumkv/v1/BatchPutResponse.js';
 import type { Version } from './generated/quorumkv/v1/Version.js';
 import type { ItemError } from './generated/quorumkv/v1/ItemError.js';
-import type { KvStreamRequest__Output } from './generated/quorumkv/v1/KvStreamRequest.js';
-import type { KvStreamReply } from './generated/quorumkv/v1/KvStreamReply.js';
+import type { KvStreamRequest, KvStreamRequest__Output } from './generated/quorumkv/v1/KvStreamRequest.js';
+import type { KvStreamReply, KvStreamReply__Output } from './generated/quorumkv/v1/KvStreamReply.js';
+import type { PutRequest } from './generated/quorumkv/v1/PutRequest.js';
+import type { BatchPutRequest } from './generated/quorumkv/v1/BatchPutRequest.js';
+import type { PutResponse__Output } from './generated/quorumkv/v1/PutResponse.js';
+import type { BatchPutResponse__Output } from './generated/quorumkv/v1/BatchPutResponse.js';
+import type { PutResult__Output } from './generated/quorumkv/v1/PutResult.js';
+import type { Version__Output } from './generated/quorumkv/v1/Version.js';
 import type { ExchangeRequest, ExchangeRequest__Output } from './generated/quorumkv/v1/ExchangeRequest.js';
 import type { ExchangeReply, ExchangeReply__Output } from './generated/quorumkv/v1/ExchangeReply.js';
 import type { ApplyRequest__Output } from './generated/quorumkv/v1/ApplyRequest.js';
@@ -55,6 +64,7 @@ import { isQkvError } from '../errors/errors.js';
 import { BATCH_ITEMS_MAX, REPLICA_BATCH_ITEMS_MAX } from '../limits.js';
 import { checkWireBounds, tooManyItems } from './wire-bounds.js';
 import { messageSchema } from './request-limits.js';
+import { decodeKvStreamEnvelope } from './kv-stream-envelope.js';
 
 type Decode<T> = (bytes: Buffer) => T;
 type Encode<T> = (message: T) => Buffer;
@@ -210,61 +220,6 @@ export function decodeBatchPutRequest(bytes: Buffer): BatchPutRequest__Output {
     }
   }
   return { items, w };
-}
-
-/**
- * A Multiplex request with a Put, Get or BatchPut body (the request path); any other
- * body goes to proto-loader's codec.
- */
-export function decodeKvStreamRequest(bytes: Buffer): KvStreamRequest__Output {
-  const reader = new WireReader(bytes);
-  let id = 0;
-  let timeoutMs = 0;
-  let put: PutRequest__Output | undefined;
-  let get: GetRequest__Output | undefined;
-  let batchPut: BatchPutRequest__Output | undefined;
-  let body: 'put' | 'get' | 'batchPut' | undefined;
-  while (!reader.done) {
-    const tag = reader.uint32();
-    const wireType = tag & 7;
-    switch (tag >>> 3) {
-      case 1:
-        expect(wireType, WIRE_VARINT);
-        id = reader.uint32();
-        break;
-      case 2:
-        expect(wireType, WIRE_VARINT);
-        timeoutMs = reader.uint32();
-        break;
-      case 3:
-        expect(wireType, WIRE_LENGTH_DELIMITED);
-        oneMemberOnly(body, 'put');
-        put = decodePutRequest(reader.bytesView());
-        body = 'put';
-        break;
-      case 4:
-        expect(wireType, WIRE_LENGTH_DELIMITED);
-        oneMemberOnly(body, 'get');
-        get = decodeGetRequest(reader.bytesView());
-        body = 'get';
-        break;
-      case 6:
-        expect(wireType, WIRE_LENGTH_DELIMITED);
-        oneMemberOnly(body, 'batchPut');
-        batchPut = decodeBatchPutRequest(reader.bytesView());
-        body = 'batchPut';
-        break;
-      case 5:
-      case 7:
-        throw new FieldShapeError('a Delete or BatchGet body (decoded by proto-loader)');
-      default:
-        reader.skip(wireType);
-    }
-  }
-  if (body === 'put') return { id, timeoutMs, put: put!, body };
-  if (body === 'get') return { id, timeoutMs, get: get!, body };
-  if (body === 'batchPut') return { id, timeoutMs, batchPut: batchPut!, body };
-  return { id, timeoutMs };
 }
 
 function decodeApplyRequest(bytes: Buffer): ApplyRequest__Output {
@@ -433,6 +388,164 @@ export function decodeExchangeReply(bytes: Buffer): ExchangeReply__Output {
         oneMemberOnly(reply.body, 'error');
         reply = { error: decodeExchangeError(reader.bytesView()), body: 'error' };
         break;
+      default:
+        reader.skip(wireType);
+    }
+  }
+  return { id, ...reply };
+}
+
+// ---- the client's end of KV.Multiplex: replies --------------------------------------
+// Nested messages are read in place (the reader's `end` moved to the nested message's
+// end and back) rather than through a view of their bytes: a BatchPut reply of 100
+// results holds 200 of them, and a view costs more than reading one.
+
+/** Reads the length-delimited message at the reader's position with `decode`, in place. */
+function inPlace<T>(reader: WireReader, decode: (reader: WireReader) => T): T {
+  const length = reader.uint32();
+  const end = reader.at + length;
+  if (end > reader.end) throw new ProtobufWireError('truncated nested message');
+  const outerEnd = reader.end;
+  reader.end = end;
+  const message = decode(reader);
+  reader.end = outerEnd;
+  return message;
+}
+
+function readVersion(reader: WireReader): Version__Output {
+  let stamp = '0';
+  let nodeId = '';
+  while (!reader.done) {
+    const tag = reader.uint32();
+    const wireType = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        expect(wireType, WIRE_VARINT);
+        stamp = reader.uint64String();
+        break;
+      case 2:
+        expect(wireType, WIRE_LENGTH_DELIMITED);
+        nodeId = reader.string();
+        break;
+      default:
+        reader.skip(wireType);
+    }
+  }
+  return { stamp, nodeId };
+}
+
+function readPutResponse(reader: WireReader): PutResponse__Output {
+  let version: Version__Output | null = null;
+  let acks = 0;
+  while (!reader.done) {
+    const tag = reader.uint32();
+    const wireType = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        expect(wireType, WIRE_LENGTH_DELIMITED);
+        // protobufjs merges a repeated message field; one is all a node writes.
+        if (version !== null) throw new FieldShapeError('a second version');
+        version = inPlace(reader, readVersion);
+        break;
+      case 2:
+        expect(wireType, WIRE_VARINT);
+        acks = reader.uint32();
+        break;
+      default:
+        reader.skip(wireType);
+    }
+  }
+  return { version, acks };
+}
+
+function readPutResult(reader: WireReader): PutResult__Output {
+  let ok = false;
+  let version: Version__Output | null = null;
+  let acks = 0;
+  let error: PutResult__Output['error'] = null;
+  while (!reader.done) {
+    const tag = reader.uint32();
+    const wireType = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        expect(wireType, WIRE_VARINT);
+        ok = reader.bool();
+        break;
+      case 2:
+        expect(wireType, WIRE_LENGTH_DELIMITED);
+        if (version !== null) throw new FieldShapeError('a second version');
+        version = inPlace(reader, readVersion);
+        break;
+      case 3:
+        expect(wireType, WIRE_VARINT);
+        acks = reader.uint32();
+        break;
+      case 4:
+        expect(wireType, WIRE_LENGTH_DELIMITED);
+        if (error !== null) throw new FieldShapeError('a second error');
+        error = decodeExchangeError(reader.bytesView());
+        break;
+      default:
+        reader.skip(wireType);
+    }
+  }
+  return { ok, version, acks, error };
+}
+
+function readBatchPutResponse(reader: WireReader): BatchPutResponse__Output {
+  const results: PutResult__Output[] = [];
+  while (!reader.done) {
+    const tag = reader.uint32();
+    const wireType = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        expect(wireType, WIRE_LENGTH_DELIMITED);
+        // A node answers one result per item of a request it accepted.
+        if (results.length === BATCH_ITEMS_MAX) throw tooManyItems('quorumkv.v1.BatchPutResponse.results', BATCH_ITEMS_MAX);
+        results.push(inPlace(reader, readPutResult));
+        break;
+      default:
+        reader.skip(wireType);
+    }
+  }
+  return { results };
+}
+
+/**
+ * A Multiplex reply with a Put or BatchPut answer or an error, as the client receives
+ * it; any other body goes to proto-loader's codec.
+ */
+export function decodeKvStreamReply(bytes: Buffer): KvStreamReply__Output {
+  const reader = new WireReader(bytes);
+  let id = 0;
+  let reply: Omit<KvStreamReply__Output, 'id'> = {};
+  while (!reader.done) {
+    const tag = reader.uint32();
+    const wireType = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        expect(wireType, WIRE_VARINT);
+        id = reader.uint32();
+        break;
+      case 2:
+        expect(wireType, WIRE_LENGTH_DELIMITED);
+        oneMemberOnly(reply.body, 'put');
+        reply = { put: inPlace(reader, readPutResponse), body: 'put' };
+        break;
+      case 5:
+        expect(wireType, WIRE_LENGTH_DELIMITED);
+        oneMemberOnly(reply.body, 'batchPut');
+        reply = { batchPut: inPlace(reader, readBatchPutResponse), body: 'batchPut' };
+        break;
+      case 7:
+        expect(wireType, WIRE_LENGTH_DELIMITED);
+        oneMemberOnly(reply.body, 'error');
+        reply = { error: decodeExchangeError(reader.bytesView()), body: 'error' };
+        break;
+      case 3:
+      case 4:
+      case 6:
+        throw new FieldShapeError('a Get, Delete or BatchGet reply (decoded by proto-loader)');
       default:
         reader.skip(wireType);
     }
@@ -709,6 +822,110 @@ export function encodeKvStreamReply(reply: KvStreamReply): Buffer | undefined {
   return writer.finish();
 }
 
+/** A Put or a BatchPut item as the client writes them: Buffers and a decimal ttl. */
+interface SizedPut {
+  readonly key: Buffer;
+  readonly value: Buffer;
+  readonly ttlMs: Uint64Parts;
+  readonly bytes: number;
+}
+
+function sizePut(key: unknown, value: unknown, ttlMs: unknown, extraBytes: number): SizedPut | undefined {
+  if (!Buffer.isBuffer(key) || !Buffer.isBuffer(value)) return undefined;
+  if (ttlMs !== undefined && typeof ttlMs !== 'string' && typeof ttlMs !== 'bigint') return undefined;
+  const ttl = ttlMs === undefined ? { low: 0, high: 0 } : uint64Parts(ttlMs);
+  const ttlBytes = ttl.low === 0 && ttl.high === 0 ? 0 : 1 + uint64VarintBytes(ttl);
+  const bytes = (key.length > 0 ? delimitedFieldBytes(key.length) : 0) + (value.length > 0 ? delimitedFieldBytes(value.length) : 0) + ttlBytes + extraBytes;
+  return { key, value, ttlMs: ttl, bytes };
+}
+
+function writePut(writer: WireWriter, put: SizedPut, ttlField: number): void {
+  if (put.key.length > 0) {
+    writer.tag(1, WIRE_LENGTH_DELIMITED);
+    writer.bytesField(put.key);
+  }
+  if (put.value.length > 0) {
+    writer.tag(2, WIRE_LENGTH_DELIMITED);
+    writer.bytesField(put.value);
+  }
+  if (put.ttlMs.low !== 0 || put.ttlMs.high !== 0) {
+    writer.tag(ttlField, WIRE_VARINT);
+    writer.uint64(put.ttlMs);
+  }
+}
+
+/**
+ * A Multiplex request with a Put or BatchPut body as the client sends it (keys and values
+ * as Buffers, ttls as decimal strings, QuorumKvClient's shapes); undefined
+ * (proto-loader's codec) for any other.
+ */
+export function encodeKvStreamRequest(request: KvStreamRequest): Buffer | undefined {
+  const id = request.id ?? 0;
+  const timeoutMs = request.timeoutMs ?? 0;
+  const head = (id !== 0 ? 1 + varintBytes(id) : 0) + (timeoutMs !== 0 ? 1 + varintBytes(timeoutMs) : 0);
+  let field: number;
+  let inner: number;
+  let write: (writer: WireWriter) => void;
+  if (request.put && !request.batchPut && request.get === undefined && request.delete === undefined && request.batchGet === undefined) {
+    const { key, value, w, ttlMs } = request.put as PutRequest;
+    const wValue = w ?? 0;
+    const put = sizePut(key, value, ttlMs, wValue !== 0 ? 1 + varintBytes(wValue) : 0);
+    if (put === undefined) return undefined;
+    field = 3;
+    inner = put.bytes;
+    write = (writer) => {
+      writePut(writer, { ...put, ttlMs: { low: 0, high: 0 } }, 4);
+      if (wValue !== 0) {
+        writer.tag(3, WIRE_VARINT);
+        writer.uint32(wValue);
+      }
+      if (put.ttlMs.low !== 0 || put.ttlMs.high !== 0) {
+        writer.tag(4, WIRE_VARINT);
+        writer.uint64(put.ttlMs);
+      }
+    };
+  } else if (request.batchPut && !request.put && request.get === undefined && request.delete === undefined && request.batchGet === undefined) {
+    const { items, w } = request.batchPut as BatchPutRequest;
+    const sized: SizedPut[] = [];
+    inner = 0;
+    for (const item of items ?? []) {
+      const put = sizePut(item.key, item.value, item.ttlMs, 0);
+      if (put === undefined) return undefined;
+      sized.push(put);
+      inner += delimitedFieldBytes(put.bytes);
+    }
+    const wValue = w ?? 0;
+    if (wValue !== 0) inner += 1 + varintBytes(wValue);
+    field = 6;
+    write = (writer) => {
+      for (const put of sized) {
+        writer.tag(1, WIRE_LENGTH_DELIMITED);
+        writer.uint32(put.bytes);
+        writePut(writer, put, 3);
+      }
+      if (wValue !== 0) {
+        writer.tag(2, WIRE_VARINT);
+        writer.uint32(wValue);
+      }
+    };
+  } else {
+    return undefined;
+  }
+  const writer = new WireWriter(head + delimitedFieldBytes(inner));
+  if (id !== 0) {
+    writer.tag(1, WIRE_VARINT);
+    writer.uint32(id);
+  }
+  if (timeoutMs !== 0) {
+    writer.tag(2, WIRE_VARINT);
+    writer.uint32(timeoutMs);
+  }
+  writer.tag(field, WIRE_LENGTH_DELIMITED);
+  writer.uint32(inner);
+  write(writer);
+  return writer.finish();
+}
+
 export function kvServiceWithFastCodecs(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
   const method = (name: string): AnyMethod => service[name] as unknown as AnyMethod;
   const put = method('Put');
@@ -719,7 +936,9 @@ export function kvServiceWithFastCodecs(service: grpc.ServiceDefinition): grpc.S
     ...service,
     Multiplex: {
       ...multiplex,
-      requestDeserialize: withFallback(decodeKvStreamRequest, multiplex.requestDeserialize),
+      // Only the envelope: each body is decoded by its unary method's deserializer once the
+      // caller's role for that method is checked (kv-stream-envelope.ts).
+      requestDeserialize: decodeKvStreamEnvelope,
       responseSerialize: encodeWithFallback(encodeKvStreamReply, multiplex.responseSerialize),
     },
     Put: {
@@ -775,5 +994,25 @@ export function exchangeClientCodecs(service: grpc.ServiceDefinition): {
     path: exchange.path,
     serialize: encodeWithFallback(encodeExchangeRequest, exchange.requestSerialize),
     deserialize: withFallback(decodeExchangeReply, boundedGeneric),
+  };
+}
+
+/**
+ * The client's end of KV.Multiplex: Put and BatchPut requests encoded and their replies
+ * decoded by hand, everything else by proto-loader, as the client did before it had these
+ * codecs (the bounds scan has no item limits for replies such as GetResponse.replicas,
+ * so replies left to proto-loader are decoded as they always were; the fast decoder
+ * stops a BatchPut reply at BATCH_ITEMS_MAX results).
+ */
+export function kvStreamClientCodecs(service: grpc.ServiceDefinition): {
+  readonly path: string;
+  readonly serialize: Encode<KvStreamRequest>;
+  readonly deserialize: Decode<KvStreamReply__Output>;
+} {
+  const multiplex = service['Multiplex'] as unknown as MethodDefinition<KvStreamRequest, KvStreamReply, KvStreamRequest__Output, KvStreamReply__Output>;
+  return {
+    path: multiplex.path,
+    serialize: encodeWithFallback(encodeKvStreamRequest, multiplex.requestSerialize),
+    deserialize: withFallback(decodeKvStreamReply, multiplex.responseDeserialize),
   };
 }

@@ -50,10 +50,18 @@ export function loadQuorumKvProtocol(): QuorumKvProtocol {
 }
 
 /**
- * The protocol as server reflection publishes it. Loaded apart from the one the
+ * The files of the services a node serves on its client port (KV, Admin, and what they
+ * import); the Replica service of replica.proto is served on the peer port only.
+ */
+export const CLIENT_PROTO_FILES = ['quorumkv/v1/kv.proto', 'quorumkv/v1/admin.proto'] as const;
+
+/**
+ * The protocol as the client port's server reflection publishes it: its own services
+ * only, never the internal Replica protocol (reflection serves whole files, so the
+ * Replica service is left out by not loading its file). Loaded apart from the one the
  * services use, with `keepCase: true`, so that grpcurl and other reflection clients see
  * the field names of the .proto files (`ttl_ms`), not protobufjs's camelCase (`ttlMs`).
  */
-export function loadReflectionDefinition(): protoLoader.PackageDefinition {
-  return protoLoader.loadSync([...PROTO_FILES], { ...PROTO_LOADER_OPTIONS, keepCase: true });
+export function loadClientReflectionDefinition(): protoLoader.PackageDefinition {
+  return protoLoader.loadSync([...CLIENT_PROTO_FILES], { ...PROTO_LOADER_OPTIONS, keepCase: true });
 }

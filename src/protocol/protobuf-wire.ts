@@ -63,23 +63,27 @@ export class WireReader {
 
   /** A uint64 varint as its unsigned decimal string (proto-loader's `longs: String`). */
   uint64String(): string {
+    // Bits 0-27 from the first four bytes, 28-31 and 32-34 from the fifth, the rest into
+    // `high`; a running factor instead of 2 ** shift, which V8 computes as a call each time.
     let low = 0;
     let high = 0;
-    let shift = 0;
+    let factor = 1;
     for (let i = 0; i < 10; i++) {
       if (this.at >= this.end) throw new ProtobufWireError('truncated varint');
       const byte = this.bytes[this.at++]!;
       const bits = byte & 0x7f;
-      if (shift < 28) low += bits * 2 ** shift;
-      else if (shift === 28) {
-        low += (bits & 0x0f) * 2 ** 28;
-        high += bits >>> 4;
-      } else high += bits * 2 ** (shift - 32);
-      if ((byte & 0x80) === 0) {
-        high %= TWO_32;
-        return high === 0 ? String(low) : ((BigInt(high) << 32n) | BigInt(low)).toString();
+      if (i < 4) {
+        low += bits * factor;
+        factor *= 128;
+      } else if (i === 4) {
+        low += (bits & 0x0f) * 268435456;
+        high = bits >>> 4;
+        factor = 8;
+      } else {
+        high += bits * factor;
+        factor *= 128;
       }
-      shift += 7;
+      if ((byte & 0x80) === 0) return uint64Decimal(low, high % TWO_32);
     }
     throw new ProtobufWireError('varint longer than 10 bytes');
   }
@@ -151,6 +155,33 @@ export function varintBytes(value: number): number {
   if (value < 0x200000) return 3;
   if (value < 0x10000000) return 4;
   return 5;
+}
+
+const TWO_24 = 2 ** 24;
+const TEN_7 = 1e7;
+
+/**
+ * The unsigned decimal of high * 2^32 + low (both below 2^32) in plain double
+ * arithmetic. A stamp (wall milliseconds << 16) is above 2^53, and going through bigint
+ * cost a client decoding a 100-item BatchPut reply more than proto-loader's whole codec.
+ * The value is cut into 24-, 24- and 16-bit parts and summed in base 10^7, every step
+ * below 2^53: 2^24 = 1·10^7 + 6777216 and 2^48 = 2·10^14 + 8147497·10^7 + 6710656 (the
+ * method of google-protobuf's joinUnsignedDecimalString).
+ */
+export function uint64Decimal(low: number, high: number): string {
+  if (high < 2 ** 21) return String(high * TWO_32 + low);
+  const part0 = low % TWO_24;
+  const part1 = Math.floor(low / TWO_24) + (high % 2 ** 16) * 2 ** 8;
+  const part2 = Math.floor(high / 2 ** 16);
+  let digitsLow = part0 + part1 * 6777216 + part2 * 6710656;
+  let digitsMid = part1 + part2 * 8147497;
+  let digitsHigh = part2 * 2;
+  digitsMid += Math.floor(digitsLow / TEN_7);
+  digitsLow %= TEN_7;
+  digitsHigh += Math.floor(digitsMid / TEN_7);
+  digitsMid %= TEN_7;
+  const padded = (digits: number): string => String(digits).padStart(7, '0');
+  return digitsHigh > 0 ? `${digitsHigh}${padded(digitsMid)}${padded(digitsLow)}` : `${digitsMid}${padded(digitsLow)}`;
 }
 
 /** A uint64 split into 32-bit halves, for varint sizing and writing. */

@@ -18,7 +18,6 @@ import {
 } from '../limits.js';
 import { loadQuorumKvProtocol } from './proto-package.js';
 import { WireSchemas, type MessageSchema } from './wire-schema.js';
-import { checkKvStreamBodyBytes } from './kv-stream-bounds.js';
 
 /** Request bytes by method path. Absent: the method is not served through addCheckedService. */
 const REQUEST_BYTES_MAX: Readonly<Record<string, number>> = {
@@ -28,8 +27,9 @@ const REQUEST_BYTES_MAX: Readonly<Record<string, number>> = {
   // Up to BATCH_ITEMS_MAX values of up to VALUE_BYTES_MAX_CEILING: the message ceiling.
   '/quorumkv.v1.KV/BatchPut': GRPC_MESSAGE_BYTES_MAX,
   '/quorumkv.v1.KV/BatchGet': BATCH_GET_REQUEST_BYTES_MAX,
-  // Each message on the stream is one request of the calls above (a BatchPut at most),
-  // and each body is then held to its unary call's own limit (kv-stream-bounds.ts).
+  // Each message on the stream is one request of the calls above (a BatchPut at most);
+  // its body is held to its unary call's own limits once the caller's role for that
+  // call is checked (src/api/kv-stream.ts).
   '/quorumkv.v1.KV/Multiplex': GRPC_MESSAGE_BYTES_MAX,
   '/quorumkv.v1.Admin/Status': SMALL_REQUEST_BYTES_MAX,
   '/quorumkv.v1.Admin/Ring': SMALL_REQUEST_BYTES_MAX,
@@ -67,10 +67,12 @@ export interface RequestLimits {
   readonly bytesMax: number;
   readonly schema: MessageSchema;
   /**
-   * For a stream whose messages each carry several kinds of request: the check of each
-   * body against its own method's bytes (kv-stream-bounds.ts), run after the scan.
+   * For a stream whose messages each carry one request of several kinds (KV.Multiplex):
+   * the deserializer reads only each message's envelope (kv-stream-envelope.ts), with no
+   * bounds scan, and the handler holds each body to its own unary method's limits after
+   * it has checked the caller's role for that method.
    */
-  readonly checkBodies?: (bytes: Buffer) => void;
+  readonly envelopeOnly?: boolean;
   /**
    * For a stream whose requests carry an id in field 1: a refused message is answered
    * under that id and the stream goes on, as a refused unary call leaves the channel.
@@ -78,10 +80,8 @@ export interface RequestLimits {
   readonly refusalsById?: boolean;
 }
 
-/** Per-body checks by stream method path. */
-const STREAM_BODY_CHECKS: Readonly<Record<string, (bytes: Buffer) => void>> = {
-  '/quorumkv.v1.KV/Multiplex': (bytes) => checkKvStreamBodyBytes(bytes, (method) => REQUEST_BYTES_MAX[method]!),
-};
+/** The streams whose messages are envelopes around requests of the unary methods. */
+const ENVELOPE_STREAMS: ReadonlySet<string> = new Set(['/quorumkv.v1.KV/Multiplex']);
 
 let schemas: WireSchemas | undefined;
 
@@ -103,9 +103,8 @@ export function requestLimits(path: string): RequestLimits {
   const service = loadQuorumKvProtocol().packageDefinition[serviceName] as ServiceDefinition | undefined;
   const method = service?.[methodName];
   if (method === undefined) throw new Error(`${path} is not a method of the quorumkv protocol`);
-  const checkBodies = STREAM_BODY_CHECKS[path];
   const limits = { bytesMax, schema: wireSchemas().of(qualifiedTypeName(serviceName, method.requestType.type)) };
-  return checkBodies === undefined ? limits : { ...limits, checkBodies, refusalsById: true };
+  return ENVELOPE_STREAMS.has(path) ? { ...limits, envelopeOnly: true, refusalsById: true } : limits;
 }
 
 /**

@@ -67,6 +67,11 @@ export function decodeMilliseconds(text: string, field: string): number {
   return Number(value);
 }
 
+/** What decodeNodeId accepts; it names the field in its refusal. */
+function isValidNodeId(nodeId: string): boolean {
+  return nodeId.length > 0 && Buffer.byteLength(nodeId) <= NODE_ID_BYTES_MAX;
+}
+
 export function decodeNodeId(nodeId: string, field: string): string {
   if (nodeId.length === 0) throw new InvalidArgumentError(`${field} is empty`);
   if (Buffer.byteLength(nodeId) > NODE_ID_BYTES_MAX) {
@@ -122,14 +127,22 @@ export function decodeRecordBatch(bytes: Buffer, bounds: RecordBounds, field: st
     if (error instanceof RecordDecodeError) throw new InvalidArgumentError(`${field}: ${error.message}`);
     throw error;
   }
-  records.forEach((record, index) => {
+  // A batch's records nearly all name the same writer: its node id is checked once, and
+  // a field's name is only built for the error (per record it cost more than the check).
+  let checkedNodeId: string | undefined;
+  for (let index = 0; index < records.length; index++) {
+    const record = records[index]!;
     if (record.key.length > bounds.keyBytesMax) {
       throw new InvalidArgumentError(`${field}[${index}].key is ${record.key.length} bytes; the limit is ${bounds.keyBytesMax}`);
     }
     if (record.value !== null && record.value.length > bounds.valueBytesMax) {
       throw new InvalidArgumentError(`${field}[${index}].value is ${record.value.length} bytes; the limit is ${bounds.valueBytesMax}`);
     }
-    decodeNodeId(record.version.nodeId, `${field}[${index}].version.node_id`);
-  });
+    const { nodeId } = record.version;
+    if (nodeId !== checkedNodeId) {
+      if (!isValidNodeId(nodeId)) decodeNodeId(nodeId, `${field}[${index}].version.node_id`);
+      checkedNodeId = nodeId;
+    }
+  }
   return records;
 }

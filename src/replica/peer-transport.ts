@@ -71,6 +71,15 @@ export interface PeerCallOptions {
   readonly deadlineMs: number;
 }
 
+export interface ApplyCallOptions extends PeerCallOptions {
+  /**
+   * The records' batch encoding (src/storage/record-codec.ts), when the caller has it
+   * already: a transport sends it as it is instead of encoding the records again
+   * (src/replica/shared-batch-encoding.ts). It must encode exactly `records`, in order.
+   */
+  readonly encoding?: Buffer;
+}
+
 export interface ReadCallOptions extends PeerCallOptions {
   /**
    * Bytes of keys and values the caller will hold for this read. Once the answers hold
@@ -84,7 +93,7 @@ export interface ReadCallOptions extends PeerCallOptions {
 
 export interface PeerTransport {
   /** Sends records to one peer; resolves when that peer has applied them durably. */
-  apply(peer: string, records: readonly KvRecord[], options: PeerCallOptions): Promise<void>;
+  apply(peer: string, records: readonly KvRecord[], options: ApplyCallOptions): Promise<void>;
   /** Reads keys from one peer; one answer per key, in order (a prefix of them under `answerBytesMax`). */
   read(peer: string, keys: readonly Buffer[], options: ReadCallOptions): Promise<Array<KvRecord | undefined>>;
   /** Asks one peer for its Merkle tree of a token range (anti-entropy). */

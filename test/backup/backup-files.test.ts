@@ -16,6 +16,7 @@ import { openBackupStore } from '../../src/backup/open-backup-store.js';
 import { BackupSet } from '../../src/backup/backup-set.js';
 import { runClusterBackup } from '../../src/backup/cluster-backup.js';
 import { ByteThrottle } from '../../src/streaming/byte-throttle.js';
+import { systemClock } from '../../src/clock/clock.js';
 import type { ScanPage } from '../../src/storage/storage-engine.js';
 
 const RECORDS: KvRecord[] = [
@@ -117,7 +118,7 @@ async function backUp(root: string, failAt?: string) {
     vnodes: 8,
     transport: scanOf({ 'qkv-1': [RECORDS.slice(0, 1), RECORDS.slice(1)], 'qkv-2': [RECORDS] }, failAt),
     stamp: () => 42n,
-    throttle: new ByteThrottle(1024 * 1024 * 1024),
+    throttle: new ByteThrottle(1024 * 1024 * 1024, systemClock),
     onProgress: () => {},
   });
 }

@@ -1,9 +1,10 @@
 // The backup controller's reading of its resources: a QuorumKVCluster's spec.backup
 // schedule (interval, minimum, retention default and bounds) and a QuorumKVRestore's
-// spec, each refused with CONFIG_INVALID and a message naming the field.
+// spec and a QuorumKVCluster's spec.bootstrap.restore, each refused with CONFIG_INVALID
+// and a message naming the field.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBackupSchedule, parseRestoreSpec } from '../../src/kubernetes/backup-resource.js';
+import { BACKUP_DESTINATION_CHARS_MAX, BACKUP_ID_CHARS_MAX, parseBackupSchedule, parseBootstrapRestore, parseRestoreSpec } from '../../src/kubernetes/backup-resource.js';
 import { isQkvError } from '../../src/errors/errors.js';
 
 const refused = (field: RegExp) => (error: unknown) => isQkvError(error) && error.code === 'CONFIG_INVALID' && field.test(error.message);
@@ -27,5 +28,21 @@ describe('backup resources', () => {
     assert.equal(parseRestoreSpec({ cluster: 'c', destination: 'd', backupId: 'qkv-1' }).backupId, 'qkv-1');
     assert.throws(() => parseRestoreSpec({ destination: 'd' }), refused(/spec\.cluster/));
     assert.throws(() => parseRestoreSpec({ cluster: 'c', destination: 'd', backupId: 7 }), refused(/spec\.backupId/));
+  });
+
+  it('reads a bootstrap restore: none without spec.bootstrap.restore, an empty backupId means the newest set', () => {
+    assert.equal(parseBootstrapRestore({ replicationFactor: 3 }), undefined);
+    assert.equal(parseBootstrapRestore({ bootstrap: {} }), undefined);
+    assert.deepEqual(parseBootstrapRestore({ bootstrap: { restore: { destination: 's3://b/p' } } }), { destination: 's3://b/p', backupId: '' });
+    assert.equal(parseBootstrapRestore({ bootstrap: { restore: { destination: 'd', backupId: 'qkv-1' } } })?.backupId, 'qkv-1');
+  });
+
+  it('refuses a bootstrap restore that is not an object, without destination, or with a field too long or of the wrong type', () => {
+    assert.throws(() => parseBootstrapRestore({ bootstrap: 'yes' }), refused(/spec\.bootstrap must/));
+    assert.throws(() => parseBootstrapRestore({ bootstrap: { restore: 's3://b' } }), refused(/spec\.bootstrap\.restore must/));
+    assert.throws(() => parseBootstrapRestore({ bootstrap: { restore: { backupId: 'x' } } }), refused(/spec\.bootstrap\.restore\.destination/));
+    assert.throws(() => parseBootstrapRestore({ bootstrap: { restore: { destination: 'd'.repeat(BACKUP_DESTINATION_CHARS_MAX + 1) } } }), refused(/destination is longer/));
+    assert.throws(() => parseBootstrapRestore({ bootstrap: { restore: { destination: 'd', backupId: 7 } } }), refused(/backupId must be a string/));
+    assert.throws(() => parseBootstrapRestore({ bootstrap: { restore: { destination: 'd', backupId: 'x'.repeat(BACKUP_ID_CHARS_MAX + 1) } } }), refused(/backupId is longer/));
   });
 });

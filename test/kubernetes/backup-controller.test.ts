@@ -4,7 +4,11 @@
 // whose bucket is missing ends Failed with the reason in its Complete condition and a
 // Warning Event; a QuorumKVCluster's spec.backup schedule creates backups as its clock
 // passes `every`, and retention keeps only the newest in the bucket; a QuorumKVRestore
-// writes a set into a second, empty cluster, where every key then reads back. The controller
+// writes a set into a second, empty cluster, where every key then reads back; a third
+// cluster's spec.bootstrap.restore is retried after a failed attempt (Bootstrapped False,
+// a Warning Event, no scheduled backup meanwhile), then restores once, every key reads
+// back, and a restarted controller does not run it again; one left Running by a stopped
+// controller waits for every member, then runs again. The controller
 // calls the API server with a token of the chart's controller ServiceAccount, bound to
 // the chart's own Role, so the chart's RBAC is proven sufficient by use.
 import assert from 'node:assert/strict';
@@ -50,6 +54,9 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
   let controller: BackupController;
   let clusterB: ProcessCluster | undefined;
   let controllerB: BackupController | undefined;
+  let clusterC: ProcessCluster | undefined;
+  let controllerC: BackupController | undefined;
+  let controllerD: BackupController | undefined;
   let custom: k8s.CustomObjectsApi;
   let core: k8s.CoreV1Api;
   /** What the schedule's clock is ahead of the wall clock; the schedule test moves it. */
@@ -104,8 +111,11 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
   after(async () => {
     await controller?.stop();
     await controllerB?.stop();
+    await controllerC?.stop();
+    await controllerD?.stop();
     await cluster?.stopAll();
     await clusterB?.stopAll();
+    await clusterC?.stopAll();
     await s3?.stop();
     await server?.stop();
     for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
@@ -272,5 +282,156 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
     readB.close();
     const reasons = (await eventsOf('into-b')).map((event) => `${event.type}/${event.reason}`);
     assert.ok(reasons.includes('Normal/RestoreStarted') && reasons.includes('Normal/RestoreSucceeded'), reasons.join(', '));
+  });
+
+  test('spec.bootstrap.restore: a failed attempt is retried after its back-off, the set is restored once, and a restarted controller leaves it done', async () => {
+    const backupId = (await getBackup('manual-1')).status.backupId as string;
+    clusterC = await ProcessCluster.start({ size: 3, dataRoot: await tempDir(undefined, 'qkv-bootstrap-k8s-'), extraArgs: ['--probe-interval-ms', '500', '--vnodes', '32'] });
+    const clusterOfC = clusterC;
+    const NAME = 'qkv-c';
+    const clusters = { group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace: NAMESPACE, plural: CLUSTER_PLURAL };
+    // The first attempt names a set that is not there: BACKUP_NOT_FOUND, then a back-off.
+    await custom.createNamespacedCustomObject({
+      ...clusters,
+      body: {
+        apiVersion: `${CLUSTER_GROUP}/${CLUSTER_VERSION}`,
+        kind: 'QuorumKVCluster',
+        metadata: { name: NAME },
+        spec: { replicationFactor: 3, replicas: 3, backup: { destination: destination('c-scheduled'), every: '1h' }, bootstrap: { restore: { destination: destination('manual'), backupId: 'qkv-20000101T000000000Z' } } },
+      },
+    });
+    let offsetC = 0;
+    const startControllerC = (): BackupController => {
+      const started = new BackupController({
+        kubeConfig: server.kubeConfig(),
+        namespace: NAMESPACE,
+        clusterResource: NAME,
+        backupAdmin: new GrpcBackupAdmin({ backupTimeoutMs: 60_000, credentials: clusterOfC.credentials() }),
+        members: async () => ['qkv-1', 'qkv-2', 'qkv-3'].map((id) => clusterOfC.address(id)),
+        openStore: (to) => openBackupStore(to, { backupDir: '' }),
+        logger: warningsToStderr,
+        pollMs: 200,
+        now: () => Date.now() + offsetC,
+      });
+      started.start();
+      return started;
+    };
+    controllerC = startControllerC();
+    const getC = async (): Promise<Json> => (await custom.getNamespacedCustomObject({ ...clusters, name: NAME })) as Json;
+    const bootstrapped = (resource: Json): Json | undefined => resource.status?.conditions?.find((item: Json) => item.type === 'Bootstrapped');
+    const scheduledOfC = async (): Promise<Json[]> => ((await custom.listNamespacedCustomObject({ ...base, labelSelector: `${SCHEDULE_LABEL}=${NAME}` })) as { items: Json[] }).items;
+    const eventsOfC = async (reason: string): Promise<number> => (await eventsOf(NAME)).filter((event) => event.reason === reason).reduce((sum, event) => sum + (event.count ?? 1), 0);
+    let resource: Json = {};
+    await eventually(
+      async () => {
+        resource = await getC();
+        return resource.status?.bootstrap?.phase === 'Failed';
+      },
+      () => JSON.stringify(resource.status),
+      60_000,
+    );
+    assert.equal(resource.status.bootstrap.attempts, 1);
+    assert.match(resource.status.bootstrap.lastError, /^BACKUP_NOT_FOUND: /);
+    assert.ok(Date.parse(resource.status.bootstrap.nextAttemptTime) > Date.now() + 5_000, `next attempt ${resource.status.bootstrap.nextAttemptTime} is the back-off away`);
+    assert.equal(bootstrapped(resource)?.status, 'False');
+    assert.equal(bootstrapped(resource)?.reason, 'BACKUP_NOT_FOUND');
+    // The Event follows the status write.
+    await eventually(async () => (await eventsOfC('BootstrapFailed')) >= 1, () => 'a Warning Event BootstrapFailed', 10_000);
+    // During the back-off: no second attempt, and no scheduled backup of a cluster without its data.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    resource = await getC();
+    assert.equal(resource.status.bootstrap.attempts, 1, 'no attempt before nextAttemptTime');
+    assert.deepEqual(await scheduledOfC(), [], 'no scheduled backup before the bootstrap succeeded');
+    const readC = clusterOfC.client(['qkv-2']);
+    assert.equal((await readC.get(Buffer.from('key-7'))).found, false, 'cluster C starts empty');
+
+    // The spec is fixed and the back-off passes: the second attempt restores the set.
+    await custom.patchNamespacedCustomObject({ ...clusters, name: NAME, body: { spec: { bootstrap: { restore: { backupId } } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    offsetC += 3_600_000;
+    await eventually(
+      async () => {
+        resource = await getC();
+        return resource.status?.bootstrap?.phase === 'Succeeded';
+      },
+      () => JSON.stringify(resource.status),
+      60_000,
+    );
+    const done = resource.status.bootstrap;
+    assert.equal(done.attempts, 2);
+    assert.equal(done.backupId, backupId);
+    assert.ok(done.records >= KEYS, `records ${done.records}`);
+    await eventually(async () => bootstrapped(await getC())?.status === 'True', () => 'Bootstrapped turns True', 10_000);
+    for (let index = 0; index < KEYS; index += 1) {
+      const answer = await readC.get(Buffer.from(`key-${index}`));
+      assert.equal(answer.found, true, `key-${index}`);
+      assert.equal(Buffer.from(answer.value).toString(), `value-${index}`);
+    }
+    readC.close();
+    await eventually(async () => (await eventsOfC('BootstrapSucceeded')) === 1, () => 'one Event BootstrapSucceeded', 10_000);
+    // Now the schedule runs.
+    await eventually(async () => (await scheduledOfC()).length >= 1, () => 'a scheduled backup of cluster C after its bootstrap', 30_000);
+
+    // A restarted controller (another process, nothing in memory) does not run it again.
+    const startedBefore = await eventsOfC('BootstrapStarted');
+    await controllerC.stop();
+    controllerC = startControllerC();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    resource = await getC();
+    assert.equal(resource.status.bootstrap.phase, 'Succeeded');
+    assert.equal(resource.status.bootstrap.attempts, 2, 'no third attempt');
+    assert.equal(resource.status.bootstrap.completionTime, done.completionTime);
+    assert.equal(await eventsOfC('BootstrapStarted'), startedBefore);
+  });
+
+  test('a bootstrap left Running by a controller that stopped waits until spec.replicas members are ready, then runs again', async () => {
+    assert.ok(clusterC !== undefined, 'cluster C of the previous test');
+    const clusterOfC = clusterC;
+    const backupId = (await getBackup('manual-1')).status.backupId as string;
+    const NAME = 'qkv-d';
+    const clusters = { group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace: NAMESPACE, plural: CLUSTER_PLURAL };
+    await custom.createNamespacedCustomObject({
+      ...clusters,
+      body: { apiVersion: `${CLUSTER_GROUP}/${CLUSTER_VERSION}`, kind: 'QuorumKVCluster', metadata: { name: NAME }, spec: { replicationFactor: 3, replicas: 3, bootstrap: { restore: { destination: destination('manual'), backupId } } } },
+    });
+    // What a controller killed in the middle of its first attempt leaves.
+    await custom.patchNamespacedCustomObjectStatus(
+      { ...clusters, name: NAME, body: { status: { bootstrap: { phase: 'Running', attempts: 1, startTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') } } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    let ready = ['qkv-1'];
+    controllerD = new BackupController({
+      kubeConfig: server.kubeConfig(),
+      namespace: NAMESPACE,
+      clusterResource: NAME,
+      backupAdmin: new GrpcBackupAdmin({ backupTimeoutMs: 60_000, credentials: clusterOfC.credentials() }),
+      members: async () => ready.map((id) => clusterOfC.address(id)),
+      openStore: (to) => openBackupStore(to, { backupDir: '' }),
+      logger: warningsToStderr,
+      pollMs: 200,
+    });
+    controllerD.start();
+    const getD = async (): Promise<Json> => (await custom.getNamespacedCustomObject({ ...clusters, name: NAME })) as Json;
+    let resource: Json = {};
+    await eventually(
+      async () => {
+        resource = await getD();
+        return resource.status?.conditions?.some((item: Json) => item.type === 'Bootstrapped' && item.reason === 'WaitingForMembers');
+      },
+      () => JSON.stringify(resource.status),
+      30_000,
+    );
+    assert.match(resource.status.conditions.find((item: Json) => item.type === 'Bootstrapped').message, /1 of 3 members ready/);
+    assert.equal(resource.status.bootstrap.attempts, 1, 'no attempt with 1 of 3 members ready');
+    ready = ['qkv-1', 'qkv-2', 'qkv-3'];
+    await eventually(
+      async () => {
+        resource = await getD();
+        return resource.status?.bootstrap?.phase === 'Succeeded';
+      },
+      () => JSON.stringify(resource.status),
+      60_000,
+    );
+    assert.equal(resource.status.bootstrap.attempts, 2, 'the interrupted attempt counted, and one more ran');
+    assert.equal(resource.status.bootstrap.backupId, backupId);
   });
 });

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeMilliseconds, decodeRecord, decodeUint64, encodeRecord } from '../../src/protocol/wire-codec.js';
+import { decodeMilliseconds, decodeRecord, decodeRecordBatch, decodeUint64, encodeRecord } from '../../src/protocol/wire-codec.js';
+import { encodeBatch } from '../../src/storage/record-codec.js';
 import type { KvRecord } from '../../src/storage/record.js';
 
 const bounds = { keyBytesMax: 1024, valueBytesMax: 1024 };
@@ -38,4 +39,18 @@ test('records round-trip through their wire form, tombstones included', () => {
       assert.deepEqual(decodeRecord(output, bounds, 'r'), { ...original, version: { ...original.version } });
     }),
   );
+});
+
+test('a record batch names the record whose node id is refused, wherever it is in the batch', () => {
+  const record = (nodeId: string): KvRecord => ({ key: Buffer.from('k'), value: Buffer.from('v'), version: { stamp: 5n, nodeId }, expiresAtMs: 0 });
+  // The writer's node id is checked once per batch; a different one later is checked again.
+  assert.equal(decodeRecordBatch(encodeBatch([record('qkv-1'), record('qkv-1'), record('qkv-2')]), bounds, 'batch').length, 3);
+  assert.throws(() => decodeRecordBatch(encodeBatch([record('qkv-1'), record('qkv-1'), record('n'.repeat(254))]), bounds, 'batch'), {
+    code: 'INVALID_ARGUMENT',
+    message: /^batch\[2\]\.version\.node_id is longer than 253 bytes/,
+  });
+  assert.throws(() => decodeRecordBatch(encodeBatch([record('qkv-1'), record('')]), bounds, 'batch'), {
+    code: 'INVALID_ARGUMENT',
+    message: /^batch\[1\]\.version\.node_id is empty/,
+  });
 });

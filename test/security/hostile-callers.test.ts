@@ -11,7 +11,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ProcessCluster } from '../support/process-cluster.js';
-import { RawGrpcClient, encodeRequest, nodeChannelCredentials, type RawOutcome } from '../support/raw-grpc.js';
+import { RawGrpcClient, decodeResponse, encodeRequest, nodeChannelCredentials, type RawOutcome } from '../support/raw-grpc.js';
+import type { KvStreamReply__Output } from '../../src/protocol/generated/quorumkv/v1/KvStreamReply.js';
+import { PUT_REQUEST_BYTES_MAX } from '../../src/limits.js';
 import { tempDir } from '../support/temp-dir.js';
 import { encodeBatch } from '../../src/storage/record-codec.js';
 import { createCa, createClientCertificate } from '../../src/security/certificate-authority.js';
@@ -217,6 +219,73 @@ test('a 16 MiB BatchPut of 8.4 million empty items from a caller without the wri
   assert.ok(grownBytes < 96 * 1024 * 1024, `the node grew by ${Math.round(grownBytes / 1024 / 1024)} MiB`);
   const ready = await fetch(`http://127.0.0.1:${cluster.node('qkv-1').httpPort}/readyz`);
   assert.equal(ready.status, 200);
+});
+
+test('on the Multiplex stream a reader\'s 16 MiB BatchPut is refused PERMISSION_DENIED under its id, memory flat, and the stream goes on', async (t) => {
+  // As a unary call, the role is checked before the body is decoded (src/api/kv-stream.ts;
+  // test/security/multiplex-role-before-decoding.test.ts counts the decoders).
+  const valueBytes = 16 * 1024;
+  const items = Math.floor((16 * 1024 * 1024 - 64 * 1024) / (valueBytes + 16));
+  const batch = encodeRequest('KV', 'Multiplex', {
+    id: 1,
+    timeoutMs: 10_000,
+    batchPut: { items: Array.from({ length: Math.min(items, 1000) }, (_, i) => ({ key: Buffer.from(`hostile-${i}`), value: Buffer.alloc(valueBytes, 0x61) })) },
+  });
+  assert.ok(batch.length > 15 * 1024 * 1024, `${batch.length} bytes`);
+  const rssBefore = rssBytes('qkv-1');
+  const reader = cluster.rawClient('qkv-1', {}, 'reader');
+  try {
+    const outcome = await reader.stream('/quorumkv.v1.KV/Multiplex', [batch, batch, encodeRequest('KV', 'Multiplex', { id: 3, timeoutMs: 10_000, get: { key: VICTIM } })], 30_000);
+    assert.equal(outcome.status, 'OK', outcome.details);
+    const replies = new Map(outcome.replies.map((bytes) => decodeResponse<KvStreamReply__Output>('KV', 'Multiplex', bytes)).map((reply) => [reply.id, reply]));
+    assert.equal(replies.get(1)?.error?.code, 'PERMISSION_DENIED', JSON.stringify(replies.get(1)?.error));
+    assert.match(replies.get(1)?.error?.message ?? '', /needs the role write/);
+    assert.equal(replies.get(3)?.get?.value.toString(), 'honest');
+  } finally {
+    reader.close();
+  }
+  const grownBytes = rssBytes('qkv-1') - rssBefore;
+  t.diagnostic(`two ${(batch.length / 1024 / 1024).toFixed(1)} MiB BatchPuts refused on the stream: the node's RSS changed by ${Math.round(grownBytes / 1024 / 1024)} MiB`);
+  assert.ok(grownBytes < 96 * 1024 * 1024, `the node grew by ${Math.round(grownBytes / 1024 / 1024)} MiB`);
+  const client = cluster.client(['qkv-1']);
+  try {
+    assert.equal((await client.get(Buffer.from('hostile-0'), { r: 3 })).found, false, 'nothing of the refused batch was written');
+  } finally {
+    client.close();
+  }
+});
+
+test('the Multiplex stream: no certificate or a certificate without a role cannot open it; an oversized Put gets the unary call\'s code', async () => {
+  const get = encodeRequest('KV', 'Multiplex', { id: 1, timeoutMs: 10_000, get: { key: VICTIM } });
+  const [anonymous] = outsiders('client');
+  const mallory = cluster.rawClient('qkv-1', {}, 'mallory');
+  try {
+    const anonymousOutcome = await anonymous!.raw.stream('/quorumkv.v1.KV/Multiplex', [get], 10_000);
+    assert.equal(anonymousOutcome.code, 'UNAUTHENTICATED', JSON.stringify(anonymousOutcome));
+    assert.equal(anonymousOutcome.replies.length, 0);
+    const malloryOutcome = await mallory.stream('/quorumkv.v1.KV/Multiplex', [get], 10_000);
+    assert.equal(malloryOutcome.code, 'PERMISSION_DENIED', JSON.stringify(malloryOutcome));
+    assert.equal(malloryOutcome.replies.length, 0);
+  } finally {
+    anonymous!.raw.close();
+    mallory.close();
+  }
+  // A Put past the unary Put's byte limit, from a reader and from a writer: the same code
+  // on the stream as in a unary call (role first, then size).
+  const put = { key: Buffer.from('oversized'), value: Buffer.alloc(PUT_REQUEST_BYTES_MAX, 0x61) };
+  for (const [user, code] of [['reader', 'PERMISSION_DENIED'], ['writer', 'INVALID_ARGUMENT']] as const) {
+    const raw = cluster.rawClient('qkv-1', {}, user);
+    try {
+      const unary = await raw.call('/quorumkv.v1.KV/Put', encodeRequest('KV', 'Put', put), 10_000);
+      const streamed = await raw.stream('/quorumkv.v1.KV/Multiplex', [encodeRequest('KV', 'Multiplex', { id: 5, timeoutMs: 10_000, put })], 10_000);
+      const reply = decodeResponse<KvStreamReply__Output>('KV', 'Multiplex', streamed.replies[0]!);
+      assert.equal(unary.code, code, `${user} unary: ${JSON.stringify({ ...unary, response: undefined })}`);
+      assert.equal(reply.error?.code, code, `${user} on the stream: ${JSON.stringify(reply.error)}`);
+      if (code === 'INVALID_ARGUMENT') assert.equal(reply.error?.message, unary.details);
+    } finally {
+      raw.close();
+    }
+  }
 });
 
 test('forty 15 MiB calls at once from a caller without a certificate, health included, leave memory flat', async () => {

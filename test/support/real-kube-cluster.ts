@@ -16,6 +16,12 @@ import { tempDir } from './temp-dir.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLUSTER_SCRIPT = join(REPO_ROOT, 'scripts', 'k8s-cluster.sh');
+/**
+ * The machine's own address on the pods' bridge (scripts/k8s-cluster.sh's pod_gateway):
+ * the one host address the pods can reach (they route 198.18.0.0/15 only), so a server a
+ * test starts on the host for the pods (an S3 store) listens on it.
+ */
+export const POD_NETWORK_HOST_ADDRESS = '198.18.0.1';
 /** Bringing the cluster up takes ~50 s on two idle cores; give a loaded machine room. */
 const CLUSTER_START_TIMEOUT_MS = 300_000;
 const CLUSTER_STOP_TIMEOUT_MS = 120_000;

@@ -1,6 +1,7 @@
 // A real S3-compatible server for tests: versitygw (an S3 gateway over a POSIX
 // directory, docs/decisions/0145-versitygw-as-the-test-s3-server.md) as a child process
-// on a free loopback port, with its own temporary directory and root credentials.
+// on a free port of loopback (or of another address of this machine, for clients in pods:
+// test/e2e/backup-to-s3.test.ts), with its own temporary directory and root credentials.
 //
 // scripts/s3-test-env.sh builds the binary into a cache outside the repository and prints
 // its path (QKV_S3_SERVER). Without it the tests skip and say why, unless
@@ -35,7 +36,7 @@ export function skipWithoutS3Server(): string | false {
 
 export class S3TestServer {
   private constructor(
-    /** http://127.0.0.1:PORT */
+    /** http://HOST:PORT */
     readonly endpoint: string,
     readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string },
     /** The directory the gateway keeps buckets in: one directory per bucket. */
@@ -44,14 +45,16 @@ export class S3TestServer {
     private readonly output: string[],
   ) {}
 
-  static async start(): Promise<S3TestServer> {
+  /** `host`: the address to listen on, 127.0.0.1 unless the clients are elsewhere. */
+  static async start(options: { readonly host?: string } = {}): Promise<S3TestServer> {
+    const host = options.host ?? '127.0.0.1';
     const rootDir = await tempDir(undefined, 'qkv-s3-');
     const port = await freePort();
     const credentials = { accessKeyId: `qkv${randomBytes(6).toString('hex')}`, secretAccessKey: randomBytes(18).toString('hex') };
     const output: string[] = [];
     const child = spawn(
       s3ServerPath(),
-      ['--port', `127.0.0.1:${port}`, '--health', '/health', '--quiet', 'posix', rootDir],
+      ['--port', `${host}:${port}`, '--health', '/health', '--quiet', 'posix', rootDir],
       {
         env: { PATH: process.env.PATH ?? '', ROOT_ACCESS_KEY_ID: credentials.accessKeyId, ROOT_SECRET_ACCESS_KEY: credentials.secretAccessKey },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -63,7 +66,7 @@ export class S3TestServer {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-    const server = new S3TestServer(`http://127.0.0.1:${port}`, credentials, rootDir, child, output);
+    const server = new S3TestServer(`http://${host}:${port}`, credentials, rootDir, child, output);
     await server.waitHealthy();
     return server;
   }

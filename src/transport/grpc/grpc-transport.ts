@@ -27,7 +27,7 @@ import {
 } from '../../limits.js';
 import type { Member } from '../../ring/member.js';
 import type { KvRecord } from '../../storage/record.js';
-import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello, ReadCallOptions, ReplicaHandler } from '../../replica/peer-transport.js';
+import type { ApplyCallOptions, MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello, ReadCallOptions, ReplicaHandler } from '../../replica/peer-transport.js';
 import { decodeAnnouncedRingState, decodeForgottenMembers, encodeForgottenMembers } from '../../protocol/wire-codec.js';
 import { CHANNEL_ATTEMPT_WATCH_MS, CHANNEL_RENEW_INTERVAL_MS_MIN, CLIENT_CHANNEL_OPTIONS } from '../../protocol/grpc-options.js';
 import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../../protocol/error-status.js';
@@ -35,6 +35,7 @@ import { loadQuorumKvProtocol } from '../../protocol/proto-package.js';
 import { decodeRecord, decodeRecordBatch, decodeUint64 } from '../../protocol/wire-codec.js';
 import type { TokenRange } from '../../ring/token-range.js';
 import { encodeBatch } from '../../storage/record-codec.js';
+import { concatBatchEncodings } from '../../replica/shared-batch-encoding.js';
 import type { ScanCursor, ScanPage } from '../../storage/storage-engine.js';
 import type { ReplicaClient } from '../../protocol/generated/quorumkv/v1/Replica.js';
 import type { ReadResponse__Output } from '../../protocol/generated/quorumkv/v1/ReadResponse.js';
@@ -78,6 +79,12 @@ export interface GrpcTransportOptions {
 
 type ReadAnswer = KvRecord | undefined;
 
+/** One caller's records in a coalesced Apply, with their batch encoding when the caller made it. */
+interface ApplyMessage {
+  readonly records: readonly KvRecord[];
+  readonly encoding: Buffer | undefined;
+}
+
 /** One caller's keys in a coalesced Read, and the bytes it will hold at most (ReadCallOptions). */
 interface ReadMessage {
   readonly keys: readonly Buffer[];
@@ -89,7 +96,7 @@ interface PeerLink {
   readonly address: string;
   /** Replaced by renewChannel; calls take the current one when they start. */
   client: ReplicaClient;
-  readonly applies: TurnCoalescer<readonly KvRecord[], undefined>;
+  readonly applies: TurnCoalescer<ApplyMessage, undefined>;
   readonly reads: TurnCoalescer<ReadMessage, ReadAnswer[]>;
   /** Each opens on the current `client` (the first request after an ending reopens it). */
   readonly applyStream: ExchangeStream;
@@ -126,16 +133,17 @@ export class GrpcTransport implements PeerTransport {
     }
   }
 
-  async apply(peer: string, records: readonly KvRecord[], options: PeerCallOptions): Promise<void> {
+  async apply(peer: string, records: readonly KvRecord[], options: ApplyCallOptions): Promise<void> {
     if (this.closed) throw new ShuttingDownError();
     if (peer === this.options.localNodeId && this.options.localHandler !== undefined) {
-      return this.options.localHandler.apply(records);
+      return this.options.localHandler.apply(records, options.encoding);
     }
     const link = this.linkOf(peer);
     if (link instanceof QkvError) throw link;
     let bytes = 0;
-    for (const record of records) bytes += RECORD_OVERHEAD_BYTES + record.key.length + (record.value?.length ?? 0);
-    await link.applies.send(records, records.length, bytes, options.deadlineMs);
+    if (options.encoding !== undefined) bytes = options.encoding.length + RECORD_OVERHEAD_BYTES * records.length;
+    else for (const record of records) bytes += RECORD_OVERHEAD_BYTES + record.key.length + (record.value?.length ?? 0);
+    await link.applies.send({ records, encoding: options.encoding }, records.length, bytes, options.deadlineMs);
   }
 
   read(peer: string, keys: readonly Buffer[], options: ReadCallOptions): Promise<ReadAnswer[]> {
@@ -346,12 +354,15 @@ export class GrpcTransport implements PeerTransport {
   private async sendApply(
     peer: string,
     link: PeerLink,
-    messages: ReadonlyArray<CoalescedMessage<readonly KvRecord[]>>,
+    messages: ReadonlyArray<CoalescedMessage<ApplyMessage>>,
     deadlineMs: number,
   ): Promise<undefined[]> {
     // One buffer in the storage codec's batch format for the whole batch: no message
     // object, no decimal stamp and no Long per record (docs/decisions/0061-replica-batch-encoding.md).
-    const batch = encodeBatch(messages.length === 1 ? messages[0]!.payload : messages.flatMap((message) => message.payload));
+    // The callers' own encodings are joined as they are (docs/decisions/0200-batch-encoded-once-per-write.md).
+    const batch = messages.every((message) => message.payload.encoding !== undefined)
+      ? concatBatchEncodings(messages.map((message) => message.payload.encoding!))
+      : encodeBatch(messages.length === 1 ? messages[0]!.payload.records : messages.flatMap((message) => message.payload.records));
     const startedNs = process.hrtime.bigint();
     try {
       const reply = await link.applyStream.request({ apply: { batch } }, deadlineMs);

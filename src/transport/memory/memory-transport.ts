@@ -6,7 +6,7 @@ import { QkvError, ShuttingDownError } from '../../errors/errors.js';
 import type { TokenRange } from '../../ring/token-range.js';
 import type { ScanCursor, ScanPage } from '../../storage/storage-engine.js';
 import type { KvRecord } from '../../storage/record.js';
-import type { MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello, ReadCallOptions } from '../../replica/peer-transport.js';
+import type { ApplyCallOptions, MerkleTreeSummary, PeerCallOptions, PeerTransport, ProbeAnswer, ProbeHello, ReadCallOptions } from '../../replica/peer-transport.js';
 import type { Message, MessageCarrier, SentMessage } from './memory-message.js';
 
 export class MemoryTransport implements PeerTransport {
@@ -18,14 +18,16 @@ export class MemoryTransport implements PeerTransport {
     readonly nodeId: string,
   ) {}
 
-  apply(peer: string, records: readonly KvRecord[], options: PeerCallOptions): Promise<void> {
+  apply(peer: string, records: readonly KvRecord[], options: ApplyCallOptions): Promise<void> {
+    // The encoding travels as the gRPC transport's Apply carries it: a copy the replica owns.
+    const encoding = options.encoding === undefined ? undefined : Buffer.from(options.encoding);
     return this.send({
       kind: 'apply',
       from: this.nodeId,
       to: peer,
       items: records.length,
       deadlineMs: options.deadlineMs,
-      invoke: (handler) => handler.apply(copyRecords(records) as KvRecord[]),
+      invoke: (handler) => handler.apply(copyRecords(records) as KvRecord[], encoding),
     });
   }
 
