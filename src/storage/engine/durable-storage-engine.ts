@@ -169,59 +169,65 @@ export class DurableStorageEngine implements StorageEngine {
     return this.active.get(key, mapKey) ?? this.frozen?.get(key, mapKey) ?? this.store.get(key);
   }
 
-  async apply(records: readonly KvRecord[], encoding?: Buffer): Promise<ApplyResult> {
-    this.throwIfUnusable();
+  /**
+   * Not an async function itself, so a call costs one async frame (applyNow's), which
+   * awaits the promise every caller of the same WAL group shares (ADR 0196).
+   */
+  apply(records: readonly KvRecord[], encoding?: Buffer): Promise<ApplyResult> {
+    const refusal = this.unusable();
+    if (refusal) return Promise.reject(refusal);
+    return this.applyNow(records, encoding);
+  }
+
+  /** Counted in appliesInFlight from start to end: close waits for it. */
+  private async applyNow(records: readonly KvRecord[], encoding: Buffer | undefined): Promise<ApplyResult> {
     this.appliesInFlight++;
     try {
-      return await this.applyNow(records, encoding);
+      for (const record of records) {
+        assert.ok(record.key.length > 0, 'empty key reached the engine');
+        assert.ok(record.key.length <= KEY_BYTES_MAX_CEILING, 'oversized key reached the engine');
+      }
+      if (this.active.bytes >= this.checkpointThresholdBytes()) await this.waitForRoom();
+
+      // Stale records (repairs, replays from peers) are dropped before they cost WAL space.
+      const applied = new Array<boolean>(records.length).fill(false);
+      const fresh: KvRecord[] = [];
+      const freshIndex: number[] = [];
+      const freshMapKeys: string[] = [];
+      for (let index = 0; index < records.length; index++) {
+        const record = records[index]!;
+        const mapKey = mapKeyOf(record.key);
+        if (!supersedes(record.version, this.newestVersion(record, mapKey))) continue;
+        fresh.push(record);
+        freshIndex.push(index);
+        freshMapKeys.push(mapKey);
+      }
+      if (fresh.length === 0) return { applied };
+
+      const generation = this.levelsGeneration;
+      let segment: bigint;
+      if (encoding !== undefined && fresh.length === records.length) {
+        // Every record is fresh: the caller's encoding of them is the WAL payload as it is.
+        assert.ok(encoding.length >= 4 && encoding.readUInt32BE(0) === records.length, 'batch encoding does not match its records');
+        segment = await this.wal.appendEncoded(encoding.length, (target, offset) => offset + encoding.copy(target, offset), fresh.length);
+      } else {
+        // The batch is encoded straight into its WAL frame: one buffer, no copy.
+        let payloadBytes = 4;
+        for (const record of fresh) payloadBytes += recordBytes(record);
+        segment = await this.wal.appendEncoded(payloadBytes, (target, offset) => writeBatch(fresh, target, offset), fresh.length);
+      }
+      // A checkpoint rolls the WAL only after every earlier append has reached this
+      // point, so a record can never land in a memtable younger than its segment.
+      assert.ok(segment >= this.activeSince, 'record inserted into a memtable newer than its WAL segment');
+      const levelsUnchanged = generation === this.levelsGeneration;
+      for (let i = 0; i < fresh.length; i++) applied[freshIndex[i]!] = this.insert(fresh[i]!, freshMapKeys[i]!, levelsUnchanged);
+
+      if (this.needsCheckpoint()) void this.checkpoint().catch(() => {});
+      return { applied };
     } finally {
       this.appliesInFlight--;
       if (this.appliesInFlight === 0) this.appliesDrained?.();
     }
-  }
-
-  private async applyNow(records: readonly KvRecord[], encoding: Buffer | undefined): Promise<ApplyResult> {
-    for (const record of records) {
-      assert.ok(record.key.length > 0, 'empty key reached the engine');
-      assert.ok(record.key.length <= KEY_BYTES_MAX_CEILING, 'oversized key reached the engine');
-    }
-    if (this.active.bytes >= this.checkpointThresholdBytes()) await this.waitForRoom();
-
-    // Stale records (repairs, replays from peers) are dropped before they cost WAL space.
-    const applied = new Array<boolean>(records.length).fill(false);
-    const fresh: KvRecord[] = [];
-    const freshIndex: number[] = [];
-    const freshMapKeys: string[] = [];
-    for (let index = 0; index < records.length; index++) {
-      const record = records[index]!;
-      const mapKey = mapKeyOf(record.key);
-      if (!supersedes(record.version, this.newestVersion(record, mapKey))) continue;
-      fresh.push(record);
-      freshIndex.push(index);
-      freshMapKeys.push(mapKey);
-    }
-    if (fresh.length === 0) return { applied };
-
-    const generation = this.levelsGeneration;
-    let segment: bigint;
-    if (encoding !== undefined && fresh.length === records.length) {
-      // Every record is fresh: the caller's encoding of them is the WAL payload as it is.
-      assert.ok(encoding.length >= 4 && encoding.readUInt32BE(0) === records.length, 'batch encoding does not match its records');
-      segment = await this.wal.appendEncoded(encoding.length, (target, offset) => offset + encoding.copy(target, offset), fresh.length);
-    } else {
-      // The batch is encoded straight into its WAL frame: one buffer, no copy.
-      let payloadBytes = 4;
-      for (const record of fresh) payloadBytes += recordBytes(record);
-      segment = await this.wal.appendEncoded(payloadBytes, (target, offset) => writeBatch(fresh, target, offset), fresh.length);
-    }
-    // A checkpoint rolls the WAL only after every earlier append has reached this
-    // point, so a record can never land in a memtable younger than its segment.
-    assert.ok(segment >= this.activeSince, 'record inserted into a memtable newer than its WAL segment');
-    const levelsUnchanged = generation === this.levelsGeneration;
-    for (let i = 0; i < fresh.length; i++) applied[freshIndex[i]!] = this.insert(fresh[i]!, freshMapKeys[i]!, levelsUnchanged);
-
-    if (this.needsCheckpoint()) void this.checkpoint().catch(() => {});
-    return { applied };
   }
 
   scan(range: TokenRange, limit: number, resumeAfter?: ScanCursor): ScanPage {
