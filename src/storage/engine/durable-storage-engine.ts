@@ -46,7 +46,10 @@ import { noStorageMetrics, type EngineMetrics, type StorageMetrics } from '../st
 import { indexAfter, mapKeyOf, Memtable } from './memtable.js';
 import { compareTokenKey } from '../token-key-order.js';
 import { OrderedStore, storeKeyOf } from './ordered-store.js';
-import { isPurgeableByFields, storedForm } from '../retention.js';
+import { isPurgeableByFields } from '../retention.js';
+import { CHECKPOINT_CHUNK_RECORDS, encodeCheckpointChunk } from './checkpoint-chunk.js';
+import { InlineCheckpointWriter, type CheckpointWriter } from './checkpoint-writer.js';
+import { WorkerCheckpointWriter } from './checkpoint-worker.js';
 
 /** WAL segments written since the last checkpoint that start a checkpoint by themselves. */
 const WAL_SEGMENTS_BEFORE_CHECKPOINT = 2n;
@@ -69,7 +72,14 @@ export interface DurableStorageEngineOptions {
   readonly fileSystem?: FileSystem;
   /** Wall clock for expiry and purge decisions. */
   readonly nowMs?: () => number;
+  /**
+   * Where checkpoints write to LMDB: on a worker thread (the default) or on the engine's
+   * own thread. ADR 0195 has the measurements behind the default.
+   */
+  readonly checkpointThread?: CheckpointThread;
 }
+
+export type CheckpointThread = 'worker' | 'main';
 
 export class DurableStorageEngine implements StorageEngine {
   private active = new Memtable();
@@ -90,6 +100,7 @@ export class DurableStorageEngine implements StorageEngine {
    */
   private levelsGeneration = 0;
   private wal!: WriteAheadLog;
+  private checkpointWriter!: CheckpointWriter;
   /** Tail of the checkpoints and discards, which run one at a time (see `exclusively`). */
   private exclusiveTail: Promise<void> = Promise.resolve();
   /**
@@ -116,13 +127,16 @@ export class DurableStorageEngine implements StorageEngine {
       skipCorrupt: false,
       nowMs: Date.now,
       metrics: noStorageMetrics,
+      checkpointThread: 'worker' as CheckpointThread,
       ...options,
     };
     const started = performance.now();
     const fileSystem = options.fileSystem ?? nodeFileSystem;
-    const store = await OrderedStore.open(join(options.dir, 'store'), options.tokenOf);
+    const storePath = join(options.dir, 'store');
+    const store = await OrderedStore.open(storePath, options.tokenOf);
     const metrics = settings.metrics.engine;
     const engine = new DurableStorageEngine(store, settings, metrics);
+    engine.checkpointWriter = settings.checkpointThread === 'worker' ? new WorkerCheckpointWriter(storePath, store) : new InlineCheckpointWriter(store);
     try {
       const { wal, report } = await openWriteAheadLog(
         {
@@ -160,6 +174,7 @@ export class DurableStorageEngine implements StorageEngine {
       // Opened but not handed out: release the segment handle too (its error, if any,
       // matters less than the one being thrown).
       if ((engine.wal as WriteAheadLog | undefined) !== undefined) await engine.wal.close().catch(() => {});
+      await engine.checkpointWriter.close().catch(() => {});
       await store.close();
       throw error;
     }
@@ -432,6 +447,7 @@ export class DurableStorageEngine implements StorageEngine {
     } finally {
       this.closed = true;
       await this.wal.close();
+      await this.checkpointWriter.close();
       await this.store.close();
     }
   }
@@ -525,12 +541,30 @@ export class DurableStorageEngine implements StorageEngine {
     }
   }
 
+  /**
+   * Writes a memtable to the store through the checkpoint writer: the stamp bound, the
+   * records in chunks (each encoded here and awaited before the next, which bounds the
+   * memory a checkpoint adds to one chunk), then the marker. The memtable does not change
+   * meanwhile: it is frozen, or it is the replay's, which waits for this.
+   */
   private async writeToStore(memtable: Memtable, checkpointSegment: bigint): Promise<number> {
     const nowMs = this.options.nowMs();
-    function* writes(): Generator<{ key: Buffer; record: KvRecord }> {
-      for (const record of memtable.values()) yield { key: record.key, record: storedForm(record, nowMs) };
+    const { tokenOf } = this.options;
+    const writer = this.checkpointWriter;
+    await writer.begin(memtable.maxStamp);
+    let count = 0;
+    let chunk: KvRecord[] = [];
+    for (const record of memtable.values()) {
+      chunk.push(record);
+      if (chunk.length === CHECKPOINT_CHUNK_RECORDS) {
+        await writer.writeChunk(encodeCheckpointChunk(chunk, tokenOf, nowMs));
+        count += chunk.length;
+        chunk = [];
+      }
     }
-    const count = await this.store.commitCheckpoint(writes(), checkpointSegment, memtable.maxStamp);
+    if (chunk.length > 0) await writer.writeChunk(encodeCheckpointChunk(chunk, tokenOf, nowMs));
+    count += chunk.length;
+    await writer.finish(checkpointSegment);
     this.metrics.checkpointRecords.inc(count);
     return count;
   }
