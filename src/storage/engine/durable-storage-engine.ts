@@ -7,7 +7,9 @@
 //               segments: roll the WAL to a new segment S, freeze the memtable, write it
 //               to LMDB (expired values dropped, retention.ts), then the marker
 //               "checkpoint-segment = S", flush, delete the WAL segments below S, and
-//               sweep a slice of the store for tombstones past their grace period
+//               sweep a slice of the store for tombstones past their grace period. The
+//               LMDB writes run on a worker thread by default (checkpoint-worker.ts,
+//               ADR 0195); the frozen memtable answers reads until they are flushed.
 //   discard:    (cleanup) a discard frame naming each key and version in the WAL, then
 //               the keys removed from the store and the memtable; never while a
 //               checkpoint runs (see `exclusively`), so no checkpoint writes them back
