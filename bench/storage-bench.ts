@@ -14,8 +14,13 @@
 // first one named.
 //
 //   npm run bench:storage -- [--seconds 5] [--levels 1,64,1024] [--checkpoint-thread worker,main] [--rounds 1]
-//                            [--reopen-records 1000000] [--memory-records 10000000]
-// `--reopen-records 0 --memory-records 0` skips those phases.
+//                            [--checkpoint-records 200000] [--reopen-records 1000000] [--memory-records 10000000]
+// `--checkpoint-records 0 --reopen-records 0 --memory-records 0` skips those phases.
+//
+// The checkpoint phase writes that many records into a memtable large enough to hold
+// them, then checkpoints once per checkpoint thread, and prints how long the main
+// thread was busy during the checkpoint (performance.eventLoopUtilization): the time
+// a checkpoint takes from answering requests, which the worker thread is there to cut.
 import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -42,6 +47,7 @@ const { values: flags } = parseArgs({
     dir: { type: 'string', default: '.bench' },
     'checkpoint-thread': { type: 'string', default: 'worker,main' },
     rounds: { type: 'string', default: '1' },
+    'checkpoint-records': { type: 'string', default: '200000' },
   },
 });
 const CHECKPOINT_THREADS = flags['checkpoint-thread'].split(',').map((text): CheckpointThread => {
@@ -183,6 +189,30 @@ async function writeMany(engine: DurableStorageEngine, count: number, onProgress
   await Promise.all(Array.from({ length: inFlight }, () => writer()));
 }
 
+/** One checkpoint of `records` records, and what it cost the main thread. */
+async function measureCheckpoint(root: string, records: number, checkpointThread: CheckpointThread): Promise<{ elapsedMs: number; busyMs: number; loopBlockedMaxMs: number }> {
+  const dir = await mkdtemp(join(root, `checkpoint-${checkpointThread}-`));
+  const { engine } = await DurableStorageEngine.open({ dir, tokenOf, logger: silentLogger, fsyncPolicy: { kind: 'never' }, memtableBytesMax: 4 * 1024 * 1024 * 1024, checkpointThread });
+  await writeMany(engine, records);
+  const tickMs = 5;
+  let loopBlockedMaxMs = 0;
+  let lastTick = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    loopBlockedMaxMs = Math.max(loopBlockedMaxMs, now - lastTick - tickMs);
+    lastTick = now;
+  }, tickMs);
+  const utilizationBefore = performance.eventLoopUtilization();
+  const started = performance.now();
+  await engine.checkpoint();
+  const elapsedMs = performance.now() - started;
+  const utilization = performance.eventLoopUtilization(utilizationBefore);
+  clearInterval(ticker);
+  await engine.close();
+  await rm(dir, { recursive: true, force: true });
+  return { elapsedMs, busyMs: utilization.active, loopBlockedMaxMs };
+}
+
 function loadAverage(): string {
   return loadavg()
     .map((load) => load.toFixed(2))
@@ -223,6 +253,21 @@ async function main(): Promise<void> {
   }
   console.log(`load average at the end: ${loadAverage()}`);
   console.log('');
+
+  const checkpointRecords = Number(flags['checkpoint-records']);
+  if (checkpointRecords > 0) {
+    console.log(`one checkpoint of ${checkpointRecords} records (fsync=never), main thread busy during it; load average ${loadAverage()}`);
+    console.log('checkpoints  elapsed ms  main thread busy ms  busy µs/record  loop blocked max ms');
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const checkpointThread of CHECKPOINT_THREADS) {
+        const checkpoint = await measureCheckpoint(root, checkpointRecords, checkpointThread);
+        console.log(
+          `${checkpointThread.padStart(11)}  ${checkpoint.elapsedMs.toFixed(0).padStart(10)}  ${checkpoint.busyMs.toFixed(0).padStart(19)}  ${((checkpoint.busyMs * 1000) / checkpointRecords).toFixed(2).padStart(14)}  ${checkpoint.loopBlockedMaxMs.toFixed(0).padStart(19)}`,
+        );
+      }
+    }
+    console.log('');
+  }
 
   const reopenRecords = Number(flags['reopen-records']);
   if (reopenRecords > 0) {
