@@ -9,11 +9,11 @@
 // rest of the machine is, unlike writes per second.
 //
 // Each level runs once per checkpoint thread named in --checkpoint-thread (the engine's
-// checkpoints on a worker thread, or on the main thread: ADR 0195), one after the other
+// checkpoints on the main thread, its default, or on a worker thread: ADR 0195), one after the other
 // and each beside its own limit, --rounds times; the reopen and memory phases use the
 // first one named.
 //
-//   npm run bench:storage -- [--seconds 5] [--levels 1,64,1024] [--checkpoint-thread worker,main] [--rounds 1]
+//   npm run bench:storage -- [--seconds 5] [--levels 1,64,1024] [--checkpoint-thread main,worker] [--rounds 1]
 //                            [--checkpoint-records 200000] [--reopen-records 1000000] [--memory-records 10000000]
 // `--checkpoint-records 0 --reopen-records 0 --memory-records 0` skips those phases.
 //
@@ -45,7 +45,7 @@ const { values: flags } = parseArgs({
     'reopen-records': { type: 'string', default: '1000000' },
     'memory-records': { type: 'string', default: '10000000' },
     dir: { type: 'string', default: '.bench' },
-    'checkpoint-thread': { type: 'string', default: 'worker,main' },
+    'checkpoint-thread': { type: 'string', default: 'main,worker' },
     rounds: { type: 'string', default: '1' },
     'checkpoint-records': { type: 'string', default: '200000' },
   },

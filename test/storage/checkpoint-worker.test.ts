@@ -1,4 +1,4 @@
-// Checkpoints on a worker thread (ADR 0195): the chunk format between the threads, what
+// Checkpoints on a worker thread (the engine's checkpointThread 'worker', ADR 0195): the chunk format between the threads, what
 // the main thread reads once a checkpoint written by the worker finishes, what a dead
 // worker does to the engine; and the WAL's group commit, whose callers share one promise.
 import assert from 'node:assert/strict';
@@ -101,7 +101,7 @@ describe('checkpoint worker', () => {
 
   it('fails the checkpoint when the worker dies, and the engine then refuses writes', async () => {
     const dir = await tempDir();
-    const { engine } = await DurableStorageEngine.open({ dir, tokenOf: testTokenOf, logger: silentLogger, fsyncPolicy: { kind: 'never' } });
+    const { engine } = await DurableStorageEngine.open({ dir, tokenOf: testTokenOf, logger: silentLogger, fsyncPolicy: { kind: 'never' }, checkpointThread: 'worker' });
     await engine.apply([put('a', 'v', 1n)]);
     // The only way in from outside: terminate the worker the engine started.
     const writer = (engine as unknown as { checkpointWriter: { worker: { terminate(): Promise<number> } } }).checkpointWriter;
@@ -115,7 +115,7 @@ describe('checkpoint worker', () => {
   it('keeps every record of a checkpoint readable across a reopen', async () => {
     const dir = await tempDir();
     const records = Array.from({ length: CHECKPOINT_CHUNK_RECORDS * 2 + 17 }, (_, index) => put(`key-${index}`, `value-${index}`, BigInt(index + 1)));
-    const first = await DurableStorageEngine.open({ dir, tokenOf: testTokenOf, logger: silentLogger, fsyncPolicy: { kind: 'never' } });
+    const first = await DurableStorageEngine.open({ dir, tokenOf: testTokenOf, logger: silentLogger, fsyncPolicy: { kind: 'never' }, checkpointThread: 'worker' });
     await first.engine.apply(records);
     await first.engine.checkpoint();
     for (const record of records) assert.equal(first.engine.get(record.key)?.value?.toString(), record.value!.toString());

@@ -10,7 +10,7 @@ import { tempDir } from '../support/temp-dir.js';
 import { storageEngineContract } from './engine-contract.js';
 
 const variants = [
-  ['DurableStorageEngine (memtable)', 64 * 1024 * 1024, 'worker'],
+  ['DurableStorageEngine (memtable)', 64 * 1024 * 1024, 'main'],
   ['DurableStorageEngine (store, checkpoints on the worker thread)', 1, 'worker'],
   ['DurableStorageEngine (store, checkpoints on the main thread)', 1, 'main'],
 ] as const;

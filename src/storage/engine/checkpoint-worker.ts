@@ -1,4 +1,5 @@
-// Checkpoint writes on a worker thread (ADR 0195): the engine's thread encodes each chunk
+// Checkpoint writes on a worker thread, the engine's `checkpointThread: 'worker'` (off by
+// default: ADR 0195 has the measurements). The engine's thread encodes each chunk
 // (checkpoint-chunk.ts) and hands its buffer over without a copy; the worker
 // (checkpoint-thread.ts) issues the LMDB puts and awaits their commits, so the main
 // thread keeps appending to the WAL and answering while a checkpoint runs.

@@ -8,8 +8,8 @@
 //               to LMDB (expired values dropped, retention.ts), then the marker
 //               "checkpoint-segment = S", flush, delete the WAL segments below S, and
 //               sweep a slice of the store for tombstones past their grace period. The
-//               LMDB writes run on a worker thread by default (checkpoint-worker.ts,
-//               ADR 0195); the frozen memtable answers reads until they are flushed.
+//               LMDB writes can run on a worker thread instead (checkpointThread,
+//               checkpoint-worker.ts); ADR 0195 says why they do not by default.
 //   discard:    (cleanup) a discard frame naming each key and version in the WAL, then
 //               the keys removed from the store and the memtable; never while a
 //               checkpoint runs (see `exclusively`), so no checkpoint writes them back
@@ -75,8 +75,9 @@ export interface DurableStorageEngineOptions {
   /** Wall clock for expiry and purge decisions. */
   readonly nowMs?: () => number;
   /**
-   * Where checkpoints write to LMDB: on a worker thread (the default) or on the engine's
-   * own thread. ADR 0195 has the measurements behind the default.
+   * Where checkpoints write to LMDB: on the engine's own thread (the default: lmdb-js
+   * already commits on a native thread of its own) or on a worker thread. ADR 0195 has
+   * the measurements behind the default.
    */
   readonly checkpointThread?: CheckpointThread;
 }
@@ -129,7 +130,7 @@ export class DurableStorageEngine implements StorageEngine {
       skipCorrupt: false,
       nowMs: Date.now,
       metrics: noStorageMetrics,
-      checkpointThread: 'worker' as CheckpointThread,
+      checkpointThread: 'main' as CheckpointThread,
       ...options,
     };
     const started = performance.now();
