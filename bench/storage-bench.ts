@@ -8,17 +8,29 @@
 // per acknowledged write: the work an apply costs, which hardly depends on how busy the
 // rest of the machine is, unlike writes per second.
 //
-//   npm run bench:storage -- [--seconds 5] [--levels 1,64,1024] [--reopen-records 1000000] [--memory-records 10000000]
-// `--reopen-records 0 --memory-records 0` skips those phases.
+// Each level runs once per checkpoint thread named in --checkpoint-thread (the engine's
+// checkpoints on the main thread, its default, or on a worker thread: ADR 0195), one after the other
+// and each beside its own limit, --rounds times; the reopen and memory phases use the
+// first one named.
+//
+//   npm run bench:storage -- [--seconds 5] [--levels 1,64,1024] [--checkpoint-thread main,worker] [--rounds 1]
+//                            [--checkpoint-records 200000] [--reopen-records 1000000] [--memory-records 10000000]
+// `--checkpoint-records 0 --reopen-records 0 --memory-records 0` skips those phases.
+//
+// The checkpoint phase writes that many records into a memtable large enough to hold
+// them, then checkpoints once per checkpoint thread, and prints how long the main
+// thread was busy during the checkpoint (performance.eventLoopUtilization): the time
+// a checkpoint takes from answering requests, which the worker thread is there to cut.
 import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../src/logging/logger.js';
 import { MEMTABLE_BYTES_DEFAULT } from '../src/limits.js';
-import { DurableStorageEngine } from '../src/storage/engine/durable-storage-engine.js';
+import { DurableStorageEngine, type CheckpointThread } from '../src/storage/engine/durable-storage-engine.js';
 import { prometheusStorageMetrics } from '../src/metrics/storage-prometheus.js';
 import type { KvRecord } from '../src/storage/record.js';
 import { encodeBatch } from '../src/storage/record-codec.js';
@@ -33,8 +45,17 @@ const { values: flags } = parseArgs({
     'reopen-records': { type: 'string', default: '1000000' },
     'memory-records': { type: 'string', default: '10000000' },
     dir: { type: 'string', default: '.bench' },
+    'checkpoint-thread': { type: 'string', default: 'main,worker' },
+    rounds: { type: 'string', default: '1' },
+    'checkpoint-records': { type: 'string', default: '200000' },
   },
 });
+const CHECKPOINT_THREADS = flags['checkpoint-thread'].split(',').map((text): CheckpointThread => {
+  if (text !== 'worker' && text !== 'main') throw new Error(`--checkpoint-thread: ${JSON.stringify(text)} is neither worker nor main`);
+  return text;
+});
+const ROUNDS = Number(flags.rounds);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds: ${JSON.stringify(flags.rounds)} is not a positive integer`);
 const SECONDS = Number(flags.seconds);
 const LEVELS = flags.levels.split(',').map((text) => {
   const level = Number(text);
@@ -53,9 +74,9 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function openEngine(dir: string, fsyncPolicy: FsyncPolicy, registry = new Registry()): Promise<{ engine: DurableStorageEngine; openMs: number }> {
+async function openEngine(dir: string, fsyncPolicy: FsyncPolicy, checkpointThread: CheckpointThread, registry = new Registry()): Promise<{ engine: DurableStorageEngine; openMs: number }> {
   const started = performance.now();
-  const { engine } = await DurableStorageEngine.open({ dir, tokenOf, metrics: prometheusStorageMetrics(registry), logger: silentLogger, fsyncPolicy });
+  const { engine } = await DurableStorageEngine.open({ dir, tokenOf, metrics: prometheusStorageMetrics(registry), logger: silentLogger, fsyncPolicy, checkpointThread });
   return { engine, openMs: performance.now() - started };
 }
 
@@ -75,12 +96,14 @@ interface EngineLevel {
   /** Process CPU per acknowledged write, user and system, in µs. */
   readonly userUsPerWrite: number;
   readonly systemUsPerWrite: number;
+  /** The longest the event loop was late for a 10 ms timer: how long it was blocked. */
+  readonly loopBlockedMaxMs: number;
 }
 
-async function measureEngine(root: string, concurrency: number): Promise<EngineLevel> {
+async function measureEngine(root: string, concurrency: number, checkpointThread: CheckpointThread): Promise<EngineLevel> {
   const dir = await mkdtemp(join(root, `engine-c${concurrency}-`));
   const registry = new Registry();
-  const { engine } = await openEngine(dir, { kind: 'always' }, registry);
+  const { engine } = await openEngine(dir, { kind: 'always' }, checkpointThread, registry);
   const latencies: number[] = [];
   let next = 0;
   const deadline = performance.now() + SECONDS * 1000;
@@ -94,7 +117,16 @@ async function measureEngine(root: string, concurrency: number): Promise<EngineL
   }
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
+  const tickMs = 10;
+  let loopBlockedMaxMs = 0;
+  let lastTick = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    loopBlockedMaxMs = Math.max(loopBlockedMaxMs, now - lastTick - tickMs);
+    lastTick = now;
+  }, tickMs);
   await Promise.all(Array.from({ length: concurrency }, () => writer()));
+  clearInterval(ticker);
   const cpu = process.cpuUsage(cpuBefore);
   const elapsedS = (performance.now() - started) / 1000;
   const recordsPerSync = await histogramMean(registry, 'qkv_wal_group_commit_records');
@@ -109,6 +141,7 @@ async function measureEngine(root: string, concurrency: number): Promise<EngineL
     recordsPerSync,
     userUsPerWrite: cpu.user / writes,
     systemUsPerWrite: cpu.system / writes,
+    loopBlockedMaxMs,
   };
 }
 
@@ -156,6 +189,36 @@ async function writeMany(engine: DurableStorageEngine, count: number, onProgress
   await Promise.all(Array.from({ length: inFlight }, () => writer()));
 }
 
+/** One checkpoint of `records` records, and what it cost the main thread. */
+async function measureCheckpoint(root: string, records: number, checkpointThread: CheckpointThread): Promise<{ elapsedMs: number; busyMs: number; loopBlockedMaxMs: number }> {
+  const dir = await mkdtemp(join(root, `checkpoint-${checkpointThread}-`));
+  const { engine } = await DurableStorageEngine.open({ dir, tokenOf, logger: silentLogger, fsyncPolicy: { kind: 'never' }, memtableBytesMax: 4 * 1024 * 1024 * 1024, checkpointThread });
+  await writeMany(engine, records);
+  const tickMs = 5;
+  let loopBlockedMaxMs = 0;
+  let lastTick = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    loopBlockedMaxMs = Math.max(loopBlockedMaxMs, now - lastTick - tickMs);
+    lastTick = now;
+  }, tickMs);
+  const utilizationBefore = performance.eventLoopUtilization();
+  const started = performance.now();
+  await engine.checkpoint();
+  const elapsedMs = performance.now() - started;
+  const utilization = performance.eventLoopUtilization(utilizationBefore);
+  clearInterval(ticker);
+  await engine.close();
+  await rm(dir, { recursive: true, force: true });
+  return { elapsedMs, busyMs: utilization.active, loopBlockedMaxMs };
+}
+
+function loadAverage(): string {
+  return loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ');
+}
+
 function mb(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(0)} MB`;
 }
@@ -167,28 +230,52 @@ async function main(): Promise<void> {
   await mkdir(root, { recursive: true });
   console.log(`storage benchmark: fsync=always, 100-byte values, ${SECONDS} s per level, data under ${root}/`);
   console.log('');
-  console.log('concurrency  engine writes/s  p50 ms  p99 ms  records/sync  limit records/s  engine/limit  CPU µs/write (user+sys)');
-  let ratioAt64: number | undefined;
-  for (const concurrency of LEVELS) {
-    const engine = await measureEngine(root, concurrency);
-    const limit = await measureLimit(root, engine.recordsPerSync);
-    const ratio = engine.perSecond / limit;
-    if (concurrency === 64) ratioAt64 = ratio;
-    console.log(
-      `${String(concurrency).padStart(11)}  ${engine.perSecond.toFixed(0).padStart(15)}  ${engine.p50Ms.toFixed(2).padStart(6)}  ${engine.p99Ms.toFixed(2).padStart(6)}  ${engine.recordsPerSync.toFixed(1).padStart(12)}  ${limit.toFixed(0).padStart(15)}  ${ratio.toFixed(2).padStart(12)}  ` +
-        `${(engine.userUsPerWrite + engine.systemUsPerWrite).toFixed(1).padStart(6)} (${engine.userUsPerWrite.toFixed(1)}+${engine.systemUsPerWrite.toFixed(1)})`,
-    );
+  console.log(`checkpoints on: ${CHECKPOINT_THREADS.join(', ')}; ${ROUNDS} round(s); load average ${loadAverage()}`);
+  console.log('concurrency  checkpoints  engine writes/s  p50 ms  p99 ms  records/sync  limit records/s  engine/limit  CPU µs/write (user+sys)  loop blocked max ms');
+  const ratiosAt64 = new Map<CheckpointThread, number[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const concurrency of LEVELS) {
+      for (const checkpointThread of CHECKPOINT_THREADS) {
+        const engine = await measureEngine(root, concurrency, checkpointThread);
+        const limit = await measureLimit(root, engine.recordsPerSync);
+        const ratio = engine.perSecond / limit;
+        if (concurrency === 64) ratiosAt64.set(checkpointThread, [...(ratiosAt64.get(checkpointThread) ?? []), ratio]);
+        console.log(
+          `${String(concurrency).padStart(11)}  ${checkpointThread.padStart(11)}  ${engine.perSecond.toFixed(0).padStart(15)}  ${engine.p50Ms.toFixed(2).padStart(6)}  ${engine.p99Ms.toFixed(2).padStart(6)}  ${engine.recordsPerSync.toFixed(1).padStart(12)}  ${limit.toFixed(0).padStart(15)}  ${ratio.toFixed(2).padStart(12)}  ` +
+            `${`${(engine.userUsPerWrite + engine.systemUsPerWrite).toFixed(1)} (${engine.userUsPerWrite.toFixed(1)}+${engine.systemUsPerWrite.toFixed(1)})`.padStart(23)}  ${engine.loopBlockedMaxMs.toFixed(0).padStart(19)}`,
+        );
+      }
+    }
   }
-  if (ratioAt64 !== undefined) console.log(`target: engine/limit >= 0.50 at concurrency 64: ${ratioAt64 >= 0.5 ? 'met' : 'MISSED'} (${ratioAt64.toFixed(2)})`);
+  for (const [checkpointThread, ratios] of ratiosAt64) {
+    const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
+    console.log(`target: engine/limit >= 0.50 at concurrency 64, checkpoints on ${checkpointThread}: ${median >= 0.5 ? 'met' : 'MISSED'} (median ${median.toFixed(2)} of ${ratios.map((ratio) => ratio.toFixed(2)).join(', ')})`);
+  }
+  console.log(`load average at the end: ${loadAverage()}`);
   console.log('');
+
+  const checkpointRecords = Number(flags['checkpoint-records']);
+  if (checkpointRecords > 0) {
+    console.log(`one checkpoint of ${checkpointRecords} records (fsync=never), main thread busy during it; load average ${loadAverage()}`);
+    console.log('checkpoints  elapsed ms  main thread busy ms  busy µs/record  loop blocked max ms');
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const checkpointThread of CHECKPOINT_THREADS) {
+        const checkpoint = await measureCheckpoint(root, checkpointRecords, checkpointThread);
+        console.log(
+          `${checkpointThread.padStart(11)}  ${checkpoint.elapsedMs.toFixed(0).padStart(10)}  ${checkpoint.busyMs.toFixed(0).padStart(19)}  ${((checkpoint.busyMs * 1000) / checkpointRecords).toFixed(2).padStart(14)}  ${checkpoint.loopBlockedMaxMs.toFixed(0).padStart(19)}`,
+        );
+      }
+    }
+    console.log('');
+  }
 
   const reopenRecords = Number(flags['reopen-records']);
   if (reopenRecords > 0) {
     const reopenDir = await mkdtemp(join(root, 'reopen-'));
-    const { engine } = await openEngine(reopenDir, { kind: 'never' });
+    const { engine } = await openEngine(reopenDir, { kind: 'never' }, CHECKPOINT_THREADS[0]!);
     await writeMany(engine, reopenRecords);
     // No close: the reopen must recover from what a crash would leave.
-    const reopened = await openEngine(reopenDir, { kind: 'never' });
+    const reopened = await openEngine(reopenDir, { kind: 'never' }, CHECKPOINT_THREADS[0]!);
     console.log(`reopen after ${reopenRecords} writes (no clean close): ${reopened.openMs.toFixed(0)} ms; target <= 3000 ms: ${reopened.openMs <= 3000 ? 'met' : 'MISSED'}`);
     await reopened.engine.close();
     await rm(reopenDir, { recursive: true, force: true });
@@ -197,7 +284,8 @@ async function main(): Promise<void> {
   const memoryRecords = Number(flags['memory-records']);
   if (memoryRecords > 0) {
     const memoryDir = await mkdtemp(join(root, 'memory-'));
-    const { engine } = await openEngine(memoryDir, { kind: 'never' });
+    const { engine } = await openEngine(memoryDir, { kind: 'never' }, CHECKPOINT_THREADS[0]!);
+    console.log(`memory phase: checkpoints on ${CHECKPOINT_THREADS[0]}`);
     const baseline = anonymousResidentBytes();
     let peak = baseline;
     let lastReport = 0;

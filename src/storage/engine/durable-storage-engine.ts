@@ -7,7 +7,9 @@
 //               segments: roll the WAL to a new segment S, freeze the memtable, write it
 //               to LMDB (expired values dropped, retention.ts), then the marker
 //               "checkpoint-segment = S", flush, delete the WAL segments below S, and
-//               sweep a slice of the store for tombstones past their grace period
+//               sweep a slice of the store for tombstones past their grace period. The
+//               LMDB writes can run on a worker thread instead (checkpointThread,
+//               checkpoint-worker.ts); ADR 0195 says why they do not by default.
 //   discard:    (cleanup) a discard frame naming each key and version in the WAL, then
 //               the keys removed from the store and the memtable; never while a
 //               checkpoint runs (see `exclusively`), so no checkpoint writes them back
@@ -46,7 +48,10 @@ import { noStorageMetrics, type EngineMetrics, type StorageMetrics } from '../st
 import { indexAfter, mapKeyOf, Memtable } from './memtable.js';
 import { compareTokenKey } from '../token-key-order.js';
 import { OrderedStore, storeKeyOf } from './ordered-store.js';
-import { isPurgeableByFields, storedForm } from '../retention.js';
+import { isPurgeableByFields } from '../retention.js';
+import { CHECKPOINT_CHUNK_RECORDS, encodeCheckpointChunk } from './checkpoint-chunk.js';
+import { InlineCheckpointWriter, type CheckpointWriter } from './checkpoint-writer.js';
+import { WorkerCheckpointWriter } from './checkpoint-worker.js';
 
 /** WAL segments written since the last checkpoint that start a checkpoint by themselves. */
 const WAL_SEGMENTS_BEFORE_CHECKPOINT = 2n;
@@ -69,7 +74,15 @@ export interface DurableStorageEngineOptions {
   readonly fileSystem?: FileSystem;
   /** Wall clock for expiry and purge decisions. */
   readonly nowMs?: () => number;
+  /**
+   * Where checkpoints write to LMDB: on the engine's own thread (the default: lmdb-js
+   * already commits on a native thread of its own) or on a worker thread. ADR 0195 has
+   * the measurements behind the default.
+   */
+  readonly checkpointThread?: CheckpointThread;
 }
+
+export type CheckpointThread = 'worker' | 'main';
 
 export class DurableStorageEngine implements StorageEngine {
   private active = new Memtable();
@@ -90,6 +103,7 @@ export class DurableStorageEngine implements StorageEngine {
    */
   private levelsGeneration = 0;
   private wal!: WriteAheadLog;
+  private checkpointWriter!: CheckpointWriter;
   /** Tail of the checkpoints and discards, which run one at a time (see `exclusively`). */
   private exclusiveTail: Promise<void> = Promise.resolve();
   /**
@@ -116,13 +130,16 @@ export class DurableStorageEngine implements StorageEngine {
       skipCorrupt: false,
       nowMs: Date.now,
       metrics: noStorageMetrics,
+      checkpointThread: 'main' as CheckpointThread,
       ...options,
     };
     const started = performance.now();
     const fileSystem = options.fileSystem ?? nodeFileSystem;
-    const store = await OrderedStore.open(join(options.dir, 'store'), options.tokenOf);
+    const storePath = join(options.dir, 'store');
+    const store = await OrderedStore.open(storePath, options.tokenOf);
     const metrics = settings.metrics.engine;
     const engine = new DurableStorageEngine(store, settings, metrics);
+    engine.checkpointWriter = settings.checkpointThread === 'worker' ? new WorkerCheckpointWriter(storePath, store) : new InlineCheckpointWriter(store);
     try {
       const { wal, report } = await openWriteAheadLog(
         {
@@ -160,6 +177,7 @@ export class DurableStorageEngine implements StorageEngine {
       // Opened but not handed out: release the segment handle too (its error, if any,
       // matters less than the one being thrown).
       if ((engine.wal as WriteAheadLog | undefined) !== undefined) await engine.wal.close().catch(() => {});
+      await engine.checkpointWriter.close().catch(() => {});
       await store.close();
       throw error;
     }
@@ -169,59 +187,65 @@ export class DurableStorageEngine implements StorageEngine {
     return this.active.get(key, mapKey) ?? this.frozen?.get(key, mapKey) ?? this.store.get(key);
   }
 
-  async apply(records: readonly KvRecord[], encoding?: Buffer): Promise<ApplyResult> {
-    this.throwIfUnusable();
+  /**
+   * Not an async function itself, so a call costs one async frame (applyNow's), which
+   * awaits the promise every caller of the same WAL group shares (ADR 0196).
+   */
+  apply(records: readonly KvRecord[], encoding?: Buffer): Promise<ApplyResult> {
+    const refusal = this.unusable();
+    if (refusal) return Promise.reject(refusal);
+    return this.applyNow(records, encoding);
+  }
+
+  /** Counted in appliesInFlight from start to end: close waits for it. */
+  private async applyNow(records: readonly KvRecord[], encoding: Buffer | undefined): Promise<ApplyResult> {
     this.appliesInFlight++;
     try {
-      return await this.applyNow(records, encoding);
+      for (const record of records) {
+        assert.ok(record.key.length > 0, 'empty key reached the engine');
+        assert.ok(record.key.length <= KEY_BYTES_MAX_CEILING, 'oversized key reached the engine');
+      }
+      if (this.active.bytes >= this.checkpointThresholdBytes()) await this.waitForRoom();
+
+      // Stale records (repairs, replays from peers) are dropped before they cost WAL space.
+      const applied = new Array<boolean>(records.length).fill(false);
+      const fresh: KvRecord[] = [];
+      const freshIndex: number[] = [];
+      const freshMapKeys: string[] = [];
+      for (let index = 0; index < records.length; index++) {
+        const record = records[index]!;
+        const mapKey = mapKeyOf(record.key);
+        if (!supersedes(record.version, this.newestVersion(record, mapKey))) continue;
+        fresh.push(record);
+        freshIndex.push(index);
+        freshMapKeys.push(mapKey);
+      }
+      if (fresh.length === 0) return { applied };
+
+      const generation = this.levelsGeneration;
+      let segment: bigint;
+      if (encoding !== undefined && fresh.length === records.length) {
+        // Every record is fresh: the caller's encoding of them is the WAL payload as it is.
+        assert.ok(encoding.length >= 4 && encoding.readUInt32BE(0) === records.length, 'batch encoding does not match its records');
+        segment = await this.wal.appendEncoded(encoding.length, (target, offset) => offset + encoding.copy(target, offset), fresh.length);
+      } else {
+        // The batch is encoded straight into its WAL frame: one buffer, no copy.
+        let payloadBytes = 4;
+        for (const record of fresh) payloadBytes += recordBytes(record);
+        segment = await this.wal.appendEncoded(payloadBytes, (target, offset) => writeBatch(fresh, target, offset), fresh.length);
+      }
+      // A checkpoint rolls the WAL only after every earlier append has reached this
+      // point, so a record can never land in a memtable younger than its segment.
+      assert.ok(segment >= this.activeSince, 'record inserted into a memtable newer than its WAL segment');
+      const levelsUnchanged = generation === this.levelsGeneration;
+      for (let i = 0; i < fresh.length; i++) applied[freshIndex[i]!] = this.insert(fresh[i]!, freshMapKeys[i]!, levelsUnchanged);
+
+      if (this.needsCheckpoint()) void this.checkpoint().catch(() => {});
+      return { applied };
     } finally {
       this.appliesInFlight--;
       if (this.appliesInFlight === 0) this.appliesDrained?.();
     }
-  }
-
-  private async applyNow(records: readonly KvRecord[], encoding: Buffer | undefined): Promise<ApplyResult> {
-    for (const record of records) {
-      assert.ok(record.key.length > 0, 'empty key reached the engine');
-      assert.ok(record.key.length <= KEY_BYTES_MAX_CEILING, 'oversized key reached the engine');
-    }
-    if (this.active.bytes >= this.checkpointThresholdBytes()) await this.waitForRoom();
-
-    // Stale records (repairs, replays from peers) are dropped before they cost WAL space.
-    const applied = new Array<boolean>(records.length).fill(false);
-    const fresh: KvRecord[] = [];
-    const freshIndex: number[] = [];
-    const freshMapKeys: string[] = [];
-    for (let index = 0; index < records.length; index++) {
-      const record = records[index]!;
-      const mapKey = mapKeyOf(record.key);
-      if (!supersedes(record.version, this.newestVersion(record, mapKey))) continue;
-      fresh.push(record);
-      freshIndex.push(index);
-      freshMapKeys.push(mapKey);
-    }
-    if (fresh.length === 0) return { applied };
-
-    const generation = this.levelsGeneration;
-    let segment: bigint;
-    if (encoding !== undefined && fresh.length === records.length) {
-      // Every record is fresh: the caller's encoding of them is the WAL payload as it is.
-      assert.ok(encoding.length >= 4 && encoding.readUInt32BE(0) === records.length, 'batch encoding does not match its records');
-      segment = await this.wal.appendEncoded(encoding.length, (target, offset) => offset + encoding.copy(target, offset), fresh.length);
-    } else {
-      // The batch is encoded straight into its WAL frame: one buffer, no copy.
-      let payloadBytes = 4;
-      for (const record of fresh) payloadBytes += recordBytes(record);
-      segment = await this.wal.appendEncoded(payloadBytes, (target, offset) => writeBatch(fresh, target, offset), fresh.length);
-    }
-    // A checkpoint rolls the WAL only after every earlier append has reached this
-    // point, so a record can never land in a memtable younger than its segment.
-    assert.ok(segment >= this.activeSince, 'record inserted into a memtable newer than its WAL segment');
-    const levelsUnchanged = generation === this.levelsGeneration;
-    for (let i = 0; i < fresh.length; i++) applied[freshIndex[i]!] = this.insert(fresh[i]!, freshMapKeys[i]!, levelsUnchanged);
-
-    if (this.needsCheckpoint()) void this.checkpoint().catch(() => {});
-    return { applied };
   }
 
   scan(range: TokenRange, limit: number, resumeAfter?: ScanCursor): ScanPage {
@@ -426,6 +450,7 @@ export class DurableStorageEngine implements StorageEngine {
     } finally {
       this.closed = true;
       await this.wal.close();
+      await this.checkpointWriter.close();
       await this.store.close();
     }
   }
@@ -519,12 +544,30 @@ export class DurableStorageEngine implements StorageEngine {
     }
   }
 
+  /**
+   * Writes a memtable to the store through the checkpoint writer: the stamp bound, the
+   * records in chunks (each encoded here and awaited before the next, which bounds the
+   * memory a checkpoint adds to one chunk), then the marker. The memtable does not change
+   * meanwhile: it is frozen, or it is the replay's, which waits for this.
+   */
   private async writeToStore(memtable: Memtable, checkpointSegment: bigint): Promise<number> {
     const nowMs = this.options.nowMs();
-    function* writes(): Generator<{ key: Buffer; record: KvRecord }> {
-      for (const record of memtable.values()) yield { key: record.key, record: storedForm(record, nowMs) };
+    const { tokenOf } = this.options;
+    const writer = this.checkpointWriter;
+    await writer.begin(memtable.maxStamp);
+    let count = 0;
+    let chunk: KvRecord[] = [];
+    for (const record of memtable.values()) {
+      chunk.push(record);
+      if (chunk.length === CHECKPOINT_CHUNK_RECORDS) {
+        await writer.writeChunk(encodeCheckpointChunk(chunk, tokenOf, nowMs));
+        count += chunk.length;
+        chunk = [];
+      }
     }
-    const count = await this.store.commitCheckpoint(writes(), checkpointSegment, memtable.maxStamp);
+    if (chunk.length > 0) await writer.writeChunk(encodeCheckpointChunk(chunk, tokenOf, nowMs));
+    count += chunk.length;
+    await writer.finish(checkpointSegment);
     this.metrics.checkpointRecords.inc(count);
     return count;
   }

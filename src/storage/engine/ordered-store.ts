@@ -19,7 +19,8 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { ConfigInvalidError } from '../../errors/errors.js';
 import { TOKEN_MAX, type TokenFunction } from '../../ring/token-range.js';
 import { recordPayloadBytes, type KvRecord, type Version } from '../record.js';
-import { bodyBytes, decodeBody, readRetentionFields, readVersion, writeBody, type RetentionFields } from '../record-codec.js';
+import { decodeBody, readRetentionFields, readVersion, type RetentionFields } from '../record-codec.js';
+import { decodeCheckpointChunk } from './checkpoint-chunk.js';
 
 export const STORE_FORMAT_VERSION = 1;
 const META_FORMAT = 'format';
@@ -27,8 +28,6 @@ const META_CHECKPOINT_SEGMENT = 'checkpoint-segment';
 const META_MAX_STAMP = 'max-stamp';
 /** What maxStamp() says of a store that may hold any stamp. */
 const STAMP_UNKNOWN = (1n << 64n) - 1n;
-/** Records written per awaited chunk during a checkpoint; see commitCheckpoint. */
-const CHECKPOINT_CHUNK_RECORDS = 8192;
 
 export interface StoreEntry {
   readonly token: bigint;
@@ -52,6 +51,8 @@ export class OrderedStore {
   private lookupKey = Buffer.allocUnsafe(64);
   /** See maxStamp(); -1 for an empty store. */
   private stampBound = STAMP_UNKNOWN;
+  /** The write of a raised stamp bound, awaited when the checkpoint finishes. */
+  private boundWritten: Promise<boolean> | undefined;
 
   private constructor(
     private readonly root: RootDatabase<Buffer, Buffer>,
@@ -144,73 +145,73 @@ export class OrderedStore {
     return { entries, truncated: false };
   }
 
-  /**
-   * Writes records (or removes keys, for `undefined`) and then the new checkpoint
-   * marker, and resolves once all of it is flushed to disk.
+  /*
+   * A checkpoint is written in three steps, so that it can be driven from the main
+   * thread or from the checkpoint worker (checkpoint-worker.ts) alike:
+   *
+   *   beginCheckpoint(maxStamp)   the stamp bound, raised before the records it covers
+   *   writeChunk(chunk) ...       the records, one awaited chunk at a time
+   *   finishCheckpoint(segment)   the checkpoint marker, then a flush to disk
    *
    * The writes use lmdb-js's asynchronous puts, which the library commits in call order
-   * on its own write thread: the B-tree work stays off the event loop (a checkpoint of
-   * 64k records blocked it for ~1 s as synchronous puts inside a transaction, ~0.1 s
-   * this way). They are issued in chunks of CHECKPOINT_CHUNK_RECORDS, each awaited
-   * before the next, because LMDB holds every page a transaction dirties in memory until
-   * it commits, and keys in token order land on scattered pages. The marker is written
-   * only after every record is committed; a crash before it leaves some records in the
-   * store that the WAL replay then applies again as no-ops.
-   *
-   * lmdb-js copies a key into its write instructions at once but keeps only a pointer to
-   * the value until the write thread has committed it. So one key buffer serves every
-   * put, and a chunk's bodies are encoded into one buffer that lives until the chunk's
-   * writes are awaited.
+   * on its own write thread: the B-tree work stays off the calling thread (a checkpoint
+   * of 64k records blocked the event loop for ~1 s as synchronous puts inside a
+   * transaction, ~0.1 s this way). Chunks are awaited one by one because LMDB holds
+   * every page a transaction dirties in memory until it commits, and keys in token
+   * order land on scattered pages. The marker is written only after every record is
+   * committed; a crash before it leaves some records in the store that the WAL replay
+   * then applies again as no-ops.
    */
-  async commitCheckpoint(writes: Iterable<{ key: Buffer; record: KvRecord | undefined }>, checkpointSegment: bigint, maxStamp: bigint): Promise<number> {
-    // The bound goes out before the records it covers: lmdb-js commits asynchronous
-    // writes in call order, so the stored bound is never below a stored record's stamp.
-    let boundWritten: Promise<boolean> | undefined;
-    if (maxStamp > this.stampBound) {
-      this.stampBound = maxStamp;
-      const bound = Buffer.alloc(8);
-      bound.writeBigUInt64BE(maxStamp, 0);
-      boundWritten = this.meta.put(META_MAX_STAMP, bound);
-      // Awaited after the records; until then a failure must not count as unhandled.
-      boundWritten.catch(() => {});
-    }
-    let count = 0;
-    let chunk: Array<{ key: Buffer; record: KvRecord | undefined }> = [];
-    for (const write of writes) {
-      chunk.push(write);
-      count++;
-      if (chunk.length === CHECKPOINT_CHUNK_RECORDS) {
-        await this.commitChunk(chunk);
-        chunk = [];
-      }
-    }
-    await this.commitChunk(chunk);
+
+  /**
+   * Raises the stamp bound to cover a checkpoint's records. The bound goes out before the
+   * records: lmdb-js commits asynchronous writes in call order, so the stored bound is
+   * never below a stored record's stamp. `persist` false raises only this handle's view
+   * (the main thread's, when the worker writes the bound).
+   */
+  beginCheckpoint(maxStamp: bigint, persist = true): void {
+    if (maxStamp <= this.stampBound) return;
+    this.stampBound = maxStamp;
+    if (!persist) return;
+    const bound = Buffer.alloc(8);
+    bound.writeBigUInt64BE(maxStamp, 0);
+    const written = this.meta.put(META_MAX_STAMP, bound);
+    // Awaited when the checkpoint finishes; until then a failure must not count as unhandled.
+    written.catch(() => {});
+    this.boundWritten = written;
+  }
+
+  /**
+   * Writes one chunk (checkpoint-chunk.ts). lmdb-js copies a key into its write
+   * instructions at once but keeps only a pointer to the value until the write thread
+   * has committed it, so the chunk's buffer must live until this resolves.
+   */
+  async writeChunk(chunk: Buffer): Promise<number> {
+    const entries = decodeCheckpointChunk(chunk);
+    const writes = new Array<Promise<boolean>>(entries.length);
+    for (let index = 0; index < entries.length; index++) writes[index] = this.records.put(entries[index]!.storeKey, entries[index]!.body);
+    await Promise.all(writes);
+    return entries.length;
+  }
+
+  /** Writes the checkpoint marker after everything before it, and flushes to disk. */
+  async finishCheckpoint(checkpointSegment: bigint): Promise<void> {
+    const boundWritten = this.boundWritten;
+    this.boundWritten = undefined;
     await boundWritten;
     const marker = Buffer.alloc(8);
     marker.writeBigUInt64BE(checkpointSegment, 0);
     await this.meta.put(META_CHECKPOINT_SEGMENT, marker);
     await this.root.flushed;
-    return count;
   }
 
-  private async commitChunk(chunk: ReadonlyArray<{ key: Buffer; record: KvRecord | undefined }>): Promise<void> {
-    let totalBytes = 0;
-    for (const { record } of chunk) if (record !== undefined) totalBytes += bodyBytes(record);
-    const bodies = Buffer.allocUnsafe(totalBytes);
-    let at = 0;
-    const writes: Array<Promise<boolean>> = [];
-    for (const { key, record } of chunk) {
-      const storeKey = this.lookupKeyFor(key);
-      if (record === undefined) {
-        writes.push(this.records.remove(storeKey));
-        continue;
-      }
-      const end = writeBody(record, bodies, at);
-      writes.push(this.records.put(storeKey, bodies.subarray(at, end)));
-      at = end;
-    }
-    assert.equal(at, totalBytes, 'checkpoint bodies do not fill their buffer');
-    await Promise.all(writes);
+  /**
+   * Makes the next read see what another thread committed. lmdb-js reuses one read
+   * transaction until its own setTimeout(0) resets it, so a read in the same turn as the
+   * worker's answer would still see the store as it was before the checkpoint.
+   */
+  refreshReads(): void {
+    this.root.resetReadTxn();
   }
 
   /** Removes entries by store key (purged tombstones) in one flushed transaction. */

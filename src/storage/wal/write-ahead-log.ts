@@ -1,8 +1,10 @@
 // The write-ahead log: the commit log of one replica. Appends are queued and written
 // by a single flush loop; every append that arrives while a write and sync are in
 // flight joins the next group, which goes out as one write() and one fdatasync
-// (group commit). The format is described in wal-format.ts and recovery in
-// wal-recovery.ts.
+// (group commit). The callers of one group share one promise, settled once when the
+// group is durable or failed: at concurrency 64 that is one promise and one resolve
+// per sync instead of 64 (ADR 0196). The format is described in wal-format.ts and
+// recovery in wal-recovery.ts.
 //
 // After a failed write or sync the log is poisoned: the kernel may have dropped the
 // dirty pages ("fsyncgate"), so no later append can be acknowledged honestly. Every
@@ -27,10 +29,34 @@ export interface WalWriterOptions {
   readonly metrics: WalMetrics;
 }
 
+/**
+ * Frames that go out in one write and one sync, and the one promise their callers share
+ * (it resolves with the segment that holds them all).
+ */
+interface CommitGroup {
+  readonly kind: 'group';
+  readonly frames: Buffer[];
+  bytes: number;
+  records: number;
+  readonly durable: Promise<bigint>;
+  readonly resolve: (segment: bigint) => void;
+  readonly reject: (error: Error) => void;
+}
+
 type Pending =
-  | { kind: 'frame'; frame: Buffer; records: number; resolve: (segment: bigint) => void; reject: (error: Error) => void }
+  | CommitGroup
   | { kind: 'rotate'; resolve: (segment: bigint) => void; reject: (error: Error) => void }
   | { kind: 'sync'; resolve: () => void; reject: (error: Error) => void };
+
+function newCommitGroup(): CommitGroup {
+  let resolve!: (segment: bigint) => void;
+  let reject!: (error: Error) => void;
+  const durable = new Promise<bigint>((resolveGroup, rejectGroup) => {
+    resolve = resolveGroup;
+    reject = rejectGroup;
+  });
+  return { kind: 'group', frames: [], bytes: 0, records: 0, durable, resolve, reject };
+}
 
 /** Writes a payload into a frame of its own, refusing payloads above the frame limit. */
 export function buildFrame(type: FrameType, payloadBytes: number, writePayload: PayloadWriter): Buffer {
@@ -124,11 +150,27 @@ export class WriteAheadLog {
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<bigint>((resolve, reject) => {
-      this.queue.push({ kind: 'frame', frame, records, resolve, reject });
-      this.queuedFrames++;
-      this.startFlush();
-    });
+    const group = this.openGroup(frame.length);
+    group.frames.push(frame);
+    group.bytes += frame.length;
+    group.records += records;
+    this.queuedFrames++;
+    this.startFlush();
+    return group.durable;
+  }
+
+  /**
+   * The group a new frame of `frameBytes` joins: the last one queued, unless a rotate or
+   * sync was queued after it (order is kept) or the frame would take it past
+   * WAL_GROUP_COMMIT_BYTES_MAX. A group leaves the queue when its write begins, so
+   * frames appended during a write and sync form the next group.
+   */
+  private openGroup(frameBytes: number): CommitGroup {
+    const last = this.queue.at(-1);
+    if (last?.kind === 'group' && last.bytes + frameBytes <= WAL_GROUP_COMMIT_BYTES_MAX) return last;
+    const group = newCommitGroup();
+    this.queue.push(group);
+    return group;
   }
 
   /**
@@ -204,14 +246,13 @@ export class WriteAheadLog {
 
   private async flushLoop(): Promise<void> {
     while (this.queue.length > 0 && this.failure === undefined) {
-      const head = this.queue[0]!;
-      if (head.kind === 'frame') {
-        await this.writeGroup();
+      // Every entry leaves the queue before it runs, so fail() cannot reach it: it is
+      // settled here either way.
+      const head = this.queue.shift()!;
+      if (head.kind === 'group') {
+        await this.writeGroup(head);
         continue;
       }
-      // A rotate or sync leaves the queue before it runs, so fail() cannot reach it:
-      // it is settled here either way.
-      this.queue.shift();
       try {
         if (head.kind === 'rotate') {
           await this.rotate();
@@ -228,42 +269,29 @@ export class WriteAheadLog {
     this.flushing = false;
   }
 
-  /** Takes the frames at the head of the queue (up to a byte bound) and commits them together. */
-  private async writeGroup(): Promise<void> {
-    const group: Array<Extract<Pending, { kind: 'frame' }>> = [];
-    let groupBytes = 0;
-    while (this.queue.length > 0) {
-      const next = this.queue[0]!;
-      if (next.kind !== 'frame') break;
-      if (group.length > 0 && groupBytes + next.frame.length > WAL_GROUP_COMMIT_BYTES_MAX) break;
-      this.queue.shift();
-      group.push(next);
-      groupBytes += next.frame.length;
-    }
-    this.queuedFrames -= group.length;
-
+  /** Writes a group's frames with one write and, under fsync=always, one fdatasync. */
+  private async writeGroup(group: CommitGroup): Promise<void> {
+    this.queuedFrames -= group.frames.length;
     try {
-      if (this.segmentBytes > SEGMENT_HEADER_BYTES && this.segmentBytes + groupBytes > this.options.segmentBytesMax) {
+      if (this.segmentBytes > SEGMENT_HEADER_BYTES && this.segmentBytes + group.bytes > this.options.segmentBytesMax) {
         await this.rotate();
       }
-      const bytes = group.length === 1 ? group[0]!.frame : Buffer.concat(group.map((item) => item.frame), groupBytes);
+      const bytes = group.frames.length === 1 ? group.frames[0]! : Buffer.concat(group.frames, group.bytes);
       await this.handle.writeAll(bytes, this.segmentBytes);
-      this.segmentBytes += groupBytes;
+      this.segmentBytes += group.bytes;
       this.dirty = true;
       if (this.options.fsyncPolicy.kind === 'always') await this.datasync();
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
-      for (const item of group) item.reject(failure);
+      group.reject(failure);
       throw failure;
     }
 
-    let records = 0;
-    for (const item of group) records += item.records;
     const { metrics } = this.options;
-    metrics.bytesWritten.inc(groupBytes);
-    metrics.recordsWritten.inc(records);
-    metrics.groupCommitRecords.observe(records);
-    for (const item of group) item.resolve(this.segment);
+    metrics.bytesWritten.inc(group.bytes);
+    metrics.recordsWritten.inc(group.records);
+    metrics.groupCommitRecords.observe(group.records);
+    group.resolve(this.segment);
   }
 
   private async datasync(): Promise<void> {
