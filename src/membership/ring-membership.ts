@@ -579,6 +579,9 @@ export class RingMembership {
       this.rereplicationRestart = false;
       try {
         const settings = options.writeSettings();
+        const done = await options.progressStore.load('rereplicate');
+        // close() may have run while the progress loaded; it closed no movement of this turn.
+        if (this.closed) return;
         const movement = new RangeMovement({
           nodeId: options.nodeId,
           kind: 'rereplicate',
@@ -594,8 +597,8 @@ export class RingMembership {
           pollIntervalMs: RING_STATE_ANNOUNCE_POLL_MS,
           rangesInFlight: STREAM_RANGES_IN_FLIGHT,
           progressSaveIntervalMs: STREAM_PROGRESS_SAVE_INTERVAL_MS,
-          done: await options.progressStore.load('rereplicate'),
-          saveDone: (done) => options.progressStore.save('rereplicate', done),
+          done,
+          saveDone: (ranges) => options.progressStore.save('rereplicate', ranges),
           ...(options.metrics ? { metrics: options.metrics } : {}),
           logger,
         });

@@ -103,6 +103,8 @@ export class RingStateTable {
   private readonly rereplicate = new Set<string>();
   /** The forgotten members each peer said it knows, in its last probe or answer. */
   private readonly heardForgotten = new Map<string, ReadonlySet<string>>();
+  /** Forgotten here by `forget` and not saved yet: not passed on, since a failed save takes the mark back. */
+  private readonly forgetsSaving = new Set<string>();
   private queuedSave: Promise<void> | undefined;
   private saveTail: Promise<void> = Promise.resolve();
   private readonly nowMs: () => number;
@@ -181,8 +183,10 @@ export class RingStateTable {
     this.checkVersion(sender, 'ring_state', hello.ringState);
     this.checkVersion(sender, 'heard_ring_state', hello.heardRingState);
     for (const entry of hello.forgotten ?? []) this.checkVersion(sender, 'forgotten', { state: 'LEFT', version: entry.version });
-    if (sender !== '' && sender !== this.options.nodeId) this.learnForgotten(sender, hello.forgotten ?? []);
     if (sender !== '' && sender !== this.options.nodeId && this.options.isMember(sender)) {
+      // Only from members, like their states: any holder of a node certificate could
+      // otherwise name live members forgotten and stop them for good.
+      this.learnForgotten(sender, hello.forgotten ?? []);
       if (hello.ringState !== undefined) this.learn(sender, hello.ringState);
       if (hello.heardRingState !== undefined && isNewer(hello.heardRingState, this.heard.get(sender))) this.heard.set(sender, hello.heardRingState);
       if (hello.heardRingState !== undefined && this.own !== undefined && hello.heardRingState.version > this.own.version) this.outrun(hello.heardRingState.version);
@@ -192,11 +196,11 @@ export class RingStateTable {
 
   /** This node's probe to `peer` was answered; an answer with a version from the future is ignored. */
   onAnswer(peer: string, answer: ProbeAnswer): void {
-    if (peer === this.options.nodeId) return;
+    if (peer === this.options.nodeId || !this.options.isMember(peer)) return;
     const forgotten = answer.forgotten ?? [];
     if (forgotten.every((entry) => entry.version <= this.versionCeiling())) this.learnForgotten(peer, forgotten);
     else this.options.logger.warn({ peer }, 'a probe answer lists a forgotten member at a version further ahead than any node\'s clock may run; its list is ignored');
-    if (answer.ringState === undefined || !this.options.isMember(peer)) return;
+    if (answer.ringState === undefined) return;
     if (answer.ringState.version > this.versionCeiling()) {
       this.options.logger.warn({ peer, state: answer.ringState.state, version: answer.ringState.version }, 'a probe answer announces a ring-state version further ahead than any node\'s clock may run; ignored');
       return;
@@ -229,6 +233,7 @@ export class RingStateTable {
     const version = Math.max(this.nowMs(), (previous?.version ?? 0) + 1);
     const owedBefore = this.rereplicate.has(member);
     this.mark(member, version, previous);
+    this.forgetsSaving.add(member);
     try {
       await this.save();
     } catch (error) {
@@ -237,13 +242,15 @@ export class RingStateTable {
       else this.peers.set(member, previous);
       if (!owedBefore) this.rereplicate.delete(member);
       throw error;
+    } finally {
+      this.forgetsSaving.delete(member);
     }
     this.announceForget(member, version, previous);
   }
 
   /** The members marked forgotten, as probes pass them on. */
   forgottenMembers(): ForgottenMember[] {
-    return [...this.peers].filter(([, announced]) => announced.forgotten === true).map(([node, announced]) => ({ node, version: announced.version }));
+    return [...this.peers].filter(([node, announced]) => announced.forgotten === true && !this.forgetsSaving.has(node)).map(([node, announced]) => ({ node, version: announced.version }));
   }
 
   /** Whether `id` is marked forgotten. */
@@ -264,9 +271,14 @@ export class RingStateTable {
 
   /** Of `peers`, those that have not said (in a probe or answer) that they know every forgotten member of `members`. */
   notYetHeardForgetBy(peers: readonly string[], members: readonly string[]): string[] {
+    // A member that joined again under its id is no longer forgotten, and nobody passes
+    // its mark on any more; waiting for that would never end.
+    const stillForgotten = members.filter((member) => this.isForgotten(member));
+    if (stillForgotten.length === 0) return [];
     return peers.filter((peer) => {
+      if (members.includes(peer)) return false;
       const known = this.heardForgotten.get(peer);
-      return known === undefined || members.some((member) => !known.has(member));
+      return known === undefined || stillForgotten.some((member) => !known.has(member));
     });
   }
 
@@ -357,12 +369,14 @@ export class RingStateTable {
     const own = this.own;
     // Announced after the forget (this node joined again since): the peer has not heard yet.
     if (own !== undefined && own.version >= version) return;
-    if (own !== undefined && inReadRing(own.state)) {
+    // JOINING from before the forget counts too: the ranges it had streamed missed every
+    // write made while it was out of the rings, and its saved join progress would skip them.
+    if (own !== undefined && (inReadRing(own.state) || own.state === 'JOINING')) {
       this.options.onForgottenSelf?.(new MemberForgottenError(this.options.nodeId, version));
       return;
     }
-    // Undecided (a new, empty node) or JOINING or LEFT: nothing of the old data is here;
-    // every later announcement of this node must be above the forget's version.
+    // Undecided (a new, empty node) or LEFT: nothing of the old data is here; every
+    // later announcement of this node must be above the forget's version.
     this.options.logger.info({ peer, forgottenVersion: version }, 'this node id was forgotten earlier; announcing above that version');
     this.outrun(version);
   }

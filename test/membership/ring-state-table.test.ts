@@ -294,3 +294,87 @@ it('a probe passing on a forget at a version from the future is refused whole; a
   assert.equal(states.stateOf('p'), 'NORMAL');
   assert.equal(states.isForgotten('p'), false);
 });
+
+it('a forgotten list from a caller that is not a member is ignored, in a probe and in an answer: no mark, no stop', async () => {
+  // Any holder of a node certificate can probe; only members may pass a forget on.
+  const stops: string[] = [];
+  const states = new RingStateTable({
+    nodeId: 'me',
+    initial: { self: { state: 'NORMAL', version: 10 }, peers: new Map() },
+    store: { save: async () => {} },
+    isMember: (id) => id === 'me' || id === 'p',
+    onChange: () => {},
+    onForgottenSelf: (error) => stops.push(error.code),
+    logger: silentLogger,
+    nowMs: () => 1_000,
+  });
+  states.onAnswer('p', { ringState: { state: 'NORMAL', version: 5 } });
+  const list = [{ node: 'p', version: 900 }, { node: 'me', version: 900 }];
+  states.onProbe({ sender: 'mallory', ringState: undefined, heardRingState: undefined, forgotten: list });
+  states.onAnswer('mallory', { ringState: undefined, forgotten: list });
+  assert.equal(states.stateOf('p'), 'NORMAL');
+  assert.equal(states.isForgotten('p'), false);
+  assert.deepEqual(stops, []);
+  assert.deepEqual(states.forgottenMembers(), []);
+  // The same list from a member is taken.
+  states.onProbe({ sender: 'p', ringState: undefined, heardRingState: undefined, forgotten: [{ node: 'q', version: 900 }] });
+  assert.ok(states.isForgotten('q'));
+});
+
+it('a member forgotten while JOINING that comes back with that state stops, since its saved join progress missed the writes made meanwhile', () => {
+  const stops: string[] = [];
+  const states = new RingStateTable({
+    nodeId: 'me',
+    initial: { self: { state: 'JOINING', version: 10 }, peers: new Map() },
+    store: { save: async () => {} },
+    isMember: () => true,
+    onChange: () => {},
+    onForgottenSelf: (error) => stops.push(error.code),
+    logger: silentLogger,
+    nowMs: () => 1_000,
+  });
+  states.onAnswer('p', { ringState: { state: 'NORMAL', version: 5 }, forgotten: [{ node: 'me', version: 500 }] });
+  assert.deepEqual(stops, ['MEMBER_FORGOTTEN']);
+});
+
+it('a forget is passed on only once it is saved, and never when the save fails', async () => {
+  let release!: () => void;
+  const slowSave = new Promise<void>((resolve) => (release = resolve));
+  const { states } = table({ slowSave });
+  states.onAnswer('p', { ringState: { state: 'NORMAL', version: 10 } });
+  const forgetting = states.forget('p');
+  assert.deepEqual(states.hello('q').forgotten, [], 'not in a probe while the save runs');
+  assert.deepEqual(states.onProbe({ sender: 'q', ringState: undefined, heardRingState: undefined }).forgotten, [], 'nor in an answer');
+  release();
+  await forgetting;
+  assert.deepEqual(states.hello('q').forgotten?.map((entry) => entry.node), ['p']);
+
+  const failing = new RingStateTable({
+    nodeId: 'me',
+    initial: { self: undefined, peers: new Map([['p', { state: 'NORMAL', version: 10 }]]) },
+    store: { save: async () => { throw new Error('disk full'); } },
+    isMember: () => true,
+    onChange: () => {},
+    logger: silentLogger,
+    nowMs: () => 1_000,
+  });
+  const probesDuring: unknown[] = [];
+  const attempt = failing.forget('p');
+  probesDuring.push(failing.hello('q').forgotten);
+  await assert.rejects(attempt, /disk full/);
+  assert.deepEqual(probesDuring, [[]]);
+  assert.deepEqual(failing.hello('q').forgotten, []);
+  assert.equal(failing.stateOf('p'), 'NORMAL');
+});
+
+it('a re-replication waits for no peer once the forgotten id joined again, and never for the forgotten member itself', async () => {
+  const { states } = table();
+  await states.setSelf('NORMAL');
+  states.onAnswer('p', { ringState: { state: 'NORMAL', version: 10 } });
+  states.onAnswer('q', { ringState: { state: 'NORMAL', version: 11 }, forgotten: [{ node: 'p', version: 100 }] });
+  assert.deepEqual(states.notYetHeardForgetBy(['p', 'q'], ['p']), [], 'p never lists itself; q did');
+  // p comes back empty and joins above the mark: nobody passes the mark on any more.
+  states.onProbe({ sender: 'p', ringState: { state: 'JOINING', version: 300 }, heardRingState: undefined });
+  states.onAnswer('q', { ringState: { state: 'NORMAL', version: 12 }, forgotten: [] });
+  assert.deepEqual(states.notYetHeardForgetBy(['p', 'q'], ['p']), []);
+});
