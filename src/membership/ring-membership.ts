@@ -503,25 +503,8 @@ export class RingMembership {
     for (;;) {
       if (this.closed) return;
       try {
-        const settings = options.writeSettings();
-        const movement = new RangeMovement({
-          nodeId: options.nodeId,
-          kind,
-          rings: () => this.placement,
-          sync: options.sync,
-          unannouncedPeers: () => this.unannouncedPeers(),
-          liveness: options.liveness,
-          writeQuorum: settings.writeQuorum,
-          writeTimeoutMs: settings.writeTimeoutMs,
-          retryIntervalMs: STREAM_RETRY_INTERVAL_MS,
-          pollIntervalMs: RING_STATE_ANNOUNCE_POLL_MS,
-          rangesInFlight: STREAM_RANGES_IN_FLIGHT,
-          progressSaveIntervalMs: STREAM_PROGRESS_SAVE_INTERVAL_MS,
-          done: await options.progressStore.load(kind),
-          saveDone: (done) => options.progressStore.save(kind, done),
-          ...(options.metrics ? { metrics: options.metrics } : {}),
-          logger,
-        });
+        const movement = await this.newMovement(kind, () => this.unannouncedPeers());
+        if (movement === undefined) return;
         this.movement = movement;
         logger.info({ kind }, kind === 'join' ? 'join: announcing JOINING, then streaming the ranges this node takes over' : 'decommission: announcing LEAVING, then streaming this node\'s ranges to their new owners');
         await movement.run();
@@ -569,6 +552,36 @@ export class RingMembership {
     this.rereplicationTask = task;
   }
 
+  /**
+   * A range movement of `kind` that starts streaming once `unannouncedPeers` is empty,
+   * resuming from the saved progress; undefined when close() ran while that loaded (it
+   * closed no movement of this turn, so none may start).
+   */
+  private async newMovement(kind: MovementKind, unannouncedPeers: () => readonly string[]): Promise<RangeMovement | undefined> {
+    const { options } = this;
+    const settings = options.writeSettings();
+    const done = await options.progressStore.load(kind);
+    if (this.closed) return undefined;
+    return new RangeMovement({
+      nodeId: options.nodeId,
+      kind,
+      rings: () => this.placement,
+      sync: options.sync,
+      unannouncedPeers,
+      liveness: options.liveness,
+      writeQuorum: settings.writeQuorum,
+      writeTimeoutMs: settings.writeTimeoutMs,
+      retryIntervalMs: STREAM_RETRY_INTERVAL_MS,
+      pollIntervalMs: RING_STATE_ANNOUNCE_POLL_MS,
+      rangesInFlight: STREAM_RANGES_IN_FLIGHT,
+      progressSaveIntervalMs: STREAM_PROGRESS_SAVE_INTERVAL_MS,
+      done,
+      saveDone: (ranges) => options.progressStore.save(kind, ranges),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      logger: options.logger,
+    });
+  }
+
   private async runRereplication(): Promise<void> {
     const { options } = this;
     const { logger } = options;
@@ -578,30 +591,10 @@ export class RingMembership {
       if (members.length === 0 || this.table.self !== 'NORMAL') return;
       this.rereplicationRestart = false;
       try {
-        const settings = options.writeSettings();
-        const done = await options.progressStore.load('rereplicate');
-        // close() may have run while the progress loaded; it closed no movement of this turn.
-        if (this.closed) return;
-        const movement = new RangeMovement({
-          nodeId: options.nodeId,
-          kind: 'rereplicate',
-          rings: () => this.placement,
-          sync: options.sync,
-          // Streaming starts once every reachable peer knows the forget, so writes routed
-          // from then on reach the new replicas.
-          unannouncedPeers: () => this.table.notYetHeardForgetBy(this.reachablePeers(), members),
-          liveness: options.liveness,
-          writeQuorum: settings.writeQuorum,
-          writeTimeoutMs: settings.writeTimeoutMs,
-          retryIntervalMs: STREAM_RETRY_INTERVAL_MS,
-          pollIntervalMs: RING_STATE_ANNOUNCE_POLL_MS,
-          rangesInFlight: STREAM_RANGES_IN_FLIGHT,
-          progressSaveIntervalMs: STREAM_PROGRESS_SAVE_INTERVAL_MS,
-          done,
-          saveDone: (ranges) => options.progressStore.save('rereplicate', ranges),
-          ...(options.metrics ? { metrics: options.metrics } : {}),
-          logger,
-        });
+        // Streaming starts once every reachable peer knows the forget, so writes routed
+        // from then on reach the new replicas.
+        const movement = await this.newMovement('rereplicate', () => this.table.notYetHeardForgetBy(this.reachablePeers(), members));
+        if (movement === undefined) return;
         this.rereplication = movement;
         logger.info({ forgotten: members }, 'rereplicate: pulling every range this node replicates from its surviving replicas');
         await movement.run();
