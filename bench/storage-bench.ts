@@ -117,16 +117,9 @@ async function measureEngine(root: string, concurrency: number, checkpointThread
   }
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  const tickMs = 10;
-  let loopBlockedMaxMs = 0;
-  let lastTick = performance.now();
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    loopBlockedMaxMs = Math.max(loopBlockedMaxMs, now - lastTick - tickMs);
-    lastTick = now;
-  }, tickMs);
+  const stalls = watchLoopStalls(10);
   await Promise.all(Array.from({ length: concurrency }, () => writer()));
-  clearInterval(ticker);
+  const loopBlockedMaxMs = stalls.stop();
   const cpu = process.cpuUsage(cpuBefore);
   const elapsedS = (performance.now() - started) / 1000;
   const recordsPerSync = await histogramMean(registry, 'qkv_wal_group_commit_records');
@@ -189,25 +182,38 @@ async function writeMany(engine: DurableStorageEngine, count: number, onProgress
   await Promise.all(Array.from({ length: inFlight }, () => writer()));
 }
 
+/**
+ * Watches the event loop with a timer every `tickMs`: stop() returns the longest the
+ * loop kept a tick waiting beyond its interval, in ms.
+ */
+function watchLoopStalls(tickMs: number): { stop(): number } {
+  let longestMs = 0;
+  let lastTick = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    longestMs = Math.max(longestMs, now - lastTick - tickMs);
+    lastTick = now;
+  }, tickMs);
+  return {
+    stop: () => {
+      clearInterval(ticker);
+      return longestMs;
+    },
+  };
+}
+
 /** One checkpoint of `records` records, and what it cost the main thread. */
 async function measureCheckpoint(root: string, records: number, checkpointThread: CheckpointThread): Promise<{ elapsedMs: number; busyMs: number; loopBlockedMaxMs: number }> {
   const dir = await mkdtemp(join(root, `checkpoint-${checkpointThread}-`));
   const { engine } = await DurableStorageEngine.open({ dir, tokenOf, logger: silentLogger, fsyncPolicy: { kind: 'never' }, memtableBytesMax: 4 * 1024 * 1024 * 1024, checkpointThread });
   await writeMany(engine, records);
-  const tickMs = 5;
-  let loopBlockedMaxMs = 0;
-  let lastTick = performance.now();
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    loopBlockedMaxMs = Math.max(loopBlockedMaxMs, now - lastTick - tickMs);
-    lastTick = now;
-  }, tickMs);
+  const stalls = watchLoopStalls(5);
   const utilizationBefore = performance.eventLoopUtilization();
   const started = performance.now();
   await engine.checkpoint();
   const elapsedMs = performance.now() - started;
   const utilization = performance.eventLoopUtilization(utilizationBefore);
-  clearInterval(ticker);
+  const loopBlockedMaxMs = stalls.stop();
   await engine.close();
   await rm(dir, { recursive: true, force: true });
   return { elapsedMs, busyMs: utilization.active, loopBlockedMaxMs };
