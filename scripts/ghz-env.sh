@@ -10,13 +10,6 @@
 # QKV_GHZ_VERSION.
 set -euo pipefail
 
-version="${QKV_GHZ_VERSION:-v0.93.0}"
-cache_dir="${QKV_TOOLS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/quorumkv}"
-bin_dir="$cache_dir/ghz-$version/bin"
-mkdir -p "$bin_dir"
-
-if [ ! -x "$bin_dir/ghz" ]; then
-  printf '[ghz-env] building ghz %s (a few minutes)\n' "$version" >&2
-  GOBIN="$bin_dir" CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=mod" go install "github.com/bojand/ghz/cmd/ghz@$version"
-fi
-echo "$bin_dir/ghz"
+# shellcheck source=scripts/go-tool.sh
+source "$(dirname "${BASH_SOURCE[0]}")/go-tool.sh"
+install_go_tool ghz-env ghz "${QKV_GHZ_VERSION:-v0.93.0}" github.com/bojand/ghz/cmd/ghz 'a few minutes'

@@ -9,13 +9,6 @@
 # QKV_GRPCURL_VERSION.
 set -euo pipefail
 
-version="${QKV_GRPCURL_VERSION:-v1.9.4}"
-cache_dir="${QKV_TOOLS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/quorumkv}"
-bin_dir="$cache_dir/grpcurl-$version/bin"
-mkdir -p "$bin_dir"
-
-if [ ! -x "$bin_dir/grpcurl" ]; then
-  printf '[grpcurl-env] building grpcurl %s (about a minute)\n' "$version" >&2
-  GOBIN="$bin_dir" CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=mod" go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$version"
-fi
-echo "$bin_dir/grpcurl"
+# shellcheck source=scripts/go-tool.sh
+source "$(dirname "${BASH_SOURCE[0]}")/go-tool.sh"
+install_go_tool grpcurl-env grpcurl "${QKV_GRPCURL_VERSION:-v1.9.4}" github.com/fullstorydev/grpcurl/cmd/grpcurl 'about a minute'

@@ -10,13 +10,6 @@
 # QKV_VERSITYGW_VERSION.
 set -euo pipefail
 
-version="${QKV_VERSITYGW_VERSION:-v1.8.0}"
-cache_dir="${QKV_TOOLS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/quorumkv}"
-bin_dir="$cache_dir/versitygw-$version/bin"
-mkdir -p "$bin_dir"
-
-if [ ! -x "$bin_dir/versitygw" ]; then
-  printf '[s3-test-env] building versitygw %s (a few minutes the first time)\n' "$version" >&2
-  GOBIN="$bin_dir" CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=mod" go install "github.com/versity/versitygw/cmd/versitygw@$version"
-fi
-echo "$bin_dir/versitygw"
+# shellcheck source=scripts/go-tool.sh
+source "$(dirname "${BASH_SOURCE[0]}")/go-tool.sh"
+install_go_tool s3-test-env versitygw "${QKV_VERSITYGW_VERSION:-v1.8.0}" github.com/versity/versitygw/cmd/versitygw 'a few minutes the first time'
