@@ -1,5 +1,6 @@
 // Server interceptors that decide, from the TLS connection alone, whether a call may
-// start. They run when the call's metadata arrives, before its message is read or
+// start; the connection's identity is worked out once per connection
+// (connection-identity.ts). They run when the call's metadata arrives, before its message is read or
 // decoded, so a refused caller costs the node no decoding and reaches no handler.
 //
 // Client port: the caller's identity is the user named by a client certificate that
@@ -18,15 +19,10 @@ import * as grpc from '@grpc/grpc-js';
 import { PeerIdentityMismatchError, PermissionDeniedError, UnauthenticatedError, type QkvError } from '../errors/errors.js';
 import { serviceErrorOf } from '../protocol/error-status.js';
 import { senderOf } from '../protocol/sender-metadata.js';
-import { identityOfCertificate, type CertificateIdentity } from './certificate-identity.js';
+import { connectionIdentityOf, type CallWithAuthContext } from './connection-identity.js';
+import type { CertificateIdentity } from './certificate-identity.js';
 import { ANY_IDENTITY_METHODS, roleNeededFor } from './method-roles.js';
 import type { UserRoles } from './user-roles.js';
-
-/** The verified certificate identity of the call's connection, if any. */
-function identityOf(call: grpc.ServerInterceptingCallInterface): CertificateIdentity | undefined {
-  const certificate = call.getAuthContext().sslPeerCertificate;
-  return certificate === undefined ? undefined : identityOfCertificate(certificate);
-}
 
 /** An interceptor that runs `check` on the metadata and ends the call with its error, if any. */
 function guard(check: (call: grpc.ServerInterceptingCallInterface, method: string, metadata: grpc.Metadata) => QkvError | undefined, onRefused?: (error: QkvError, method: string) => void): grpc.ServerInterceptor {
@@ -65,7 +61,7 @@ function clientRefusal(identity: CertificateIdentity | undefined, method: string
 
 /** The client port's guard; `users` is read on every call, so live changes apply at once. */
 export function clientPortGuard(users: () => UserRoles, options: GuardOptions = {}): grpc.ServerInterceptor {
-  return guard((call, method) => clientRefusal(identityOf(call), method, users), options.onRefused);
+  return guard((call, method) => clientRefusal(connectionIdentityOf(call), method, users), options.onRefused);
 }
 
 /**
@@ -74,10 +70,9 @@ export function clientPortGuard(users: () => UserRoles, options: GuardOptions = 
  * method would have been. The certificate is read once per stream (a connection's
  * identity does not change); `users` on every request, so live changes apply at once.
  */
-export function clientRequestAuthorizer(users: () => UserRoles, options: GuardOptions = {}): (call: Pick<grpc.ServerInterceptingCallInterface, 'getAuthContext'>) => (method: string) => QkvError | undefined {
+export function clientRequestAuthorizer(users: () => UserRoles, options: GuardOptions = {}): (call: CallWithAuthContext) => (method: string) => QkvError | undefined {
   return (call) => {
-    const certificate = call.getAuthContext().sslPeerCertificate;
-    const identity = certificate === undefined ? undefined : identityOfCertificate(certificate);
+    const identity = connectionIdentityOf(call);
     return (method) => {
       const refusal = clientRefusal(identity, method, users);
       if (refusal !== undefined) options.onRefused?.(refusal, method);
@@ -89,7 +84,7 @@ export function clientRequestAuthorizer(users: () => UserRoles, options: GuardOp
 /** The peer port's guard: the certificate names a node, and the call says it is from that node. */
 export function peerPortGuard(options: GuardOptions = {}): grpc.ServerInterceptor {
   return guard((call, _method, metadata) => {
-    const identity = identityOf(call);
+    const identity = connectionIdentityOf(call);
     const claimed = senderOf(metadata) ?? '(no sender)';
     if (identity === undefined) return new UnauthenticatedError('the peer port takes only calls with a member certificate of this cluster\'s CA');
     if (identity.kind !== 'node') return new PeerIdentityMismatchError(`user ${identity.name}`, claimed);
