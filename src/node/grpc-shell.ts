@@ -45,8 +45,6 @@ const HEALTH_SERVICES = ['', 'quorumkv.v1.KV', 'quorumkv.v1.Admin'] as const;
  */
 const HEALTH_REFRESH_MS = 500;
 
-const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
-
 /** What the shell serves: the client-facing side and the admin facade of one node. */
 export interface ShellNode extends ClusterView, ClientFacing {
   readonly replicaHandler: ReplicaHandler;
@@ -70,7 +68,14 @@ export interface GrpcShellOptions {
 export class GrpcShell {
   clientPort = 0;
   peerPort = 0;
-  private readonly health = new HealthService(HEALTH_SERVICES);
+  /**
+   * A Check reads health from the node again first, so that a probe's answer is what
+   * /readyz says at that moment, not what it said at the last refresh. This runs in the
+   * Check handler rather than in an interceptor: an interceptor would wrap every call of
+   * the port, KV calls included, in one more grpc-js ServerInterceptingCall for the sake
+   * of one method (docs/decisions/0220-client-port-interceptors-per-call.md).
+   */
+  private readonly health = new HealthService(HEALTH_SERVICES, { beforeCheck: () => this.updateHealth() });
   private healthRefresh: NodeJS.Timeout | undefined;
   private readonly clientServer: grpc.Server;
   private readonly peerServer: grpc.Server | undefined;
@@ -102,7 +107,6 @@ export class GrpcShell {
       interceptors: [
         ...(secure ? [clientPortGuard(() => security.users(), { onRefused: onRefused('client') })] : []),
         new ReceiveGate().interceptor(),
-        this.healthCheckRefresh(),
       ],
     });
     const context = createApiContext(logger, options.registry);
@@ -159,21 +163,6 @@ export class GrpcShell {
     for (const name of HEALTH_SERVICES) {
       this.health.setStatus(name, (name === 'quorumkv.v1.KV' ? ready : serving) ? 'SERVING' : 'NOT_SERVING');
     }
-  }
-
-  /**
-   * Reads health from the node again when a Check arrives, so that a probe's answer is
-   * what /readyz says at that moment, not what it said at the last refresh. After the
-   * guard: a caller it refused makes the node compute nothing.
-   */
-  private healthCheckRefresh(): grpc.ServerInterceptor {
-    return (methodDescriptor, call) =>
-      new grpc.ServerInterceptingCall(call, {
-        start: (next) => {
-          if (methodDescriptor.path === HEALTH_CHECK_PATH) this.updateHealth();
-          next();
-        },
-      });
   }
 
   /**

@@ -25,13 +25,25 @@ interface Watch {
   readonly call: grpc.ServerWritableStream<{ service: string }, WatchReply>;
 }
 
+export interface HealthServiceOptions {
+  /**
+   * Runs before a Check is answered, so that the answer can follow state that changed
+   * since the last setStatus (the shell reads the node's health again here). It runs in
+   * the handler, after the port's guards: a refused caller makes the node compute nothing.
+   */
+  readonly beforeCheck?: () => void;
+}
+
 export class HealthService {
   private readonly statuses: Map<string, HealthStatus>;
   private readonly watches = new Set<Watch>();
   private closed = false;
 
   /** Every name starts NOT_SERVING. */
-  constructor(names: readonly string[]) {
+  constructor(
+    names: readonly string[],
+    private readonly options: HealthServiceOptions = {},
+  ) {
     this.statuses = new Map(names.map((name) => [name, 'NOT_SERVING']));
   }
 
@@ -51,6 +63,7 @@ export class HealthService {
   addToServer(server: grpc.Server): void {
     server.addService(HEALTH_SERVICE_DEFINITION, {
       check: (call: grpc.ServerUnaryCall<{ service: string }, WatchReply>, callback: grpc.sendUnaryData<WatchReply>) => {
+        this.options.beforeCheck?.();
         const status = this.statuses.get(call.request.service);
         if (status === undefined) callback({ code: STATUS_NOT_FOUND, details: `health reports no service ${JSON.stringify(call.request.service)}` });
         else callback(null, { status });

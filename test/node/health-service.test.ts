@@ -78,3 +78,29 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<vo
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+test('beforeCheck runs before each Check is answered, so the answer follows state set in it', async () => {
+  let nodeReady = false;
+  let checksSeen = 0;
+  const health = new HealthService(['', 'quorumkv.v1.KV'], {
+    beforeCheck: () => {
+      checksSeen++;
+      health.setStatus('quorumkv.v1.KV', nodeReady ? 'SERVING' : 'NOT_SERVING');
+    },
+  });
+  const server = new grpc.Server();
+  health.addToServer(server);
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  const client = new loaded.grpc.health.v1.Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as HealthClient;
+  const check = (service: string): Promise<string> => new Promise((resolve) => client.Check({ service }, (error, reply) => resolve(error ? grpc.status[error.code] : reply!.status)));
+  try {
+    assert.equal(await check('quorumkv.v1.KV'), 'NOT_SERVING');
+    // No setStatus from outside: only the hook can make the next Check say SERVING.
+    nodeReady = true;
+    assert.equal(await check('quorumkv.v1.KV'), 'SERVING');
+    assert.equal(checksSeen, 2);
+  } finally {
+    client.close();
+    server.forceShutdown();
+  }
+});
