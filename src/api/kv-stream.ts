@@ -79,7 +79,7 @@ export function serveKvStream(call: grpc.ServerDuplexStream<KvStreamEnvelope, Kv
   const { context, work, authorize, decoders } = options;
   const counted = new WeakSet<QkvError>();
   const count = (method: string, error: QkvError | undefined): void => {
-    context.requests.inc({ method, code: error === undefined ? 'OK' : statusName(serviceErrorOf(error).code) });
+    context.requests.child(method, error === undefined ? 'OK' : statusName(serviceErrorOf(error).code)).inc();
   };
   serveMultiplexedStream(call, {
     method: 'Multiplex',

@@ -25,12 +25,12 @@ export function serverStream<Request, Response>(
     }
     pending.then(
       () => {
-        context.requests.inc({ method, code: 'OK' });
+        context.requests.child(method, 'OK').inc();
         call.end();
       },
       (error: unknown) => {
         const status = serviceErrorOf(error);
-        context.requests.inc({ method, code: statusName(status.code) });
+        context.requests.child(method, statusName(status.code)).inc();
         if (!isQkvError(error) && !abort.signal.aborted) context.logger.error({ err: error, method }, 'request failed with an unexpected error');
         call.emit('error', status);
       },

@@ -5,24 +5,22 @@
 // a QkvError (a bug) is logged with its stack and reaches the client only as INTERNAL;
 // and the call is counted in `qkv_api_requests_total{method,code}`.
 import * as grpc from '@grpc/grpc-js';
-import { Counter, type Registry } from 'prom-client';
 import { isQkvError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { serviceErrorOf, statusName } from '../protocol/error-status.js';
 
-export interface ApiContext {
-  readonly logger: Logger;
-  readonly requests: Counter<'method' | 'code'>;
+/**
+ * Public calls by method and resulting gRPC status (`qkv_api_requests_total`, made by
+ * src/metrics/api-prometheus.ts). A child is one (method, code) pair; a caller may keep
+ * it, so that counting a call looks nothing up.
+ */
+export interface ApiRequestCounter {
+  child(method: string, code: string): { inc(): void };
 }
 
-export function createApiContext(logger: Logger, registry: Registry): ApiContext {
-  const requests = new Counter({
-    name: 'qkv_api_requests_total',
-    help: 'Public gRPC calls by method and resulting gRPC status.',
-    labelNames: ['method', 'code'],
-    registers: [registry],
-  });
-  return { logger, requests };
+export interface ApiContext {
+  readonly logger: Logger;
+  readonly requests: ApiRequestCounter;
 }
 
 /** Absolute deadline of the call in Date.now() ms, or undefined when the client set none. */
@@ -37,6 +35,8 @@ export function unary<Request, Response>(
   method: string,
   run: (request: Request, call: grpc.ServerUnaryCall<Request, Response>) => Promise<Response>,
 ): grpc.handleUnaryCall<Request, Response> {
+  // Nearly every call ends OK: its counter child is found once, here, not per call.
+  const succeeded = context.requests.child(method, 'OK');
   return (call, callback) => {
     let pending: Promise<Response>;
     try {
@@ -46,12 +46,12 @@ export function unary<Request, Response>(
     }
     pending.then(
       (response) => {
-        context.requests.inc({ method, code: 'OK' });
+        succeeded.inc();
         callback(null, response);
       },
       (error: unknown) => {
         const status = serviceErrorOf(error);
-        context.requests.inc({ method, code: statusName(status.code) });
+        context.requests.child(method, statusName(status.code)).inc();
         if (!isQkvError(error)) context.logger.error({ err: error, method }, 'request failed with an unexpected error');
         callback(status);
       },

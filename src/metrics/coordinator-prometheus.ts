@@ -2,8 +2,11 @@
 // These are the figures the product is judged by: how long a quorum call takes at each
 // W or R, how many acks were in hand when it returned, how each replica answered, why
 // quorums failed, and how much read repair had to do. Buckets are explicit so the
-// series stay comparable across releases (docs/style.md point 11).
-import { Counter, Histogram, type Registry } from 'prom-client';
+// series stay comparable across releases (docs/style.md point 11). The ones every
+// request touches (duration, acks, replica requests) find their children once
+// (resolved-children.ts); the rare ones use prom-client directly.
+import { Counter, type Registry } from 'prom-client';
+import { ResolvedCounter, ResolvedHistogram } from './resolved-children.js';
 import type {
   CoordinatorMetrics,
   CoordinatorOp,
@@ -19,34 +22,34 @@ export const REQUEST_DURATION_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0
 export const ACKS_BUCKETS = [0, 1, 2, 3, 4, 5, 6, 7, 10, 16];
 
 export class PrometheusCoordinatorMetrics implements CoordinatorMetrics {
-  private readonly duration: Histogram<'op' | 'quorum' | 'outcome'>;
-  private readonly ackCount: Histogram<'op'>;
-  private readonly replicaRequests: Counter<'op' | 'peer' | 'result'>;
+  private readonly duration: ResolvedHistogram<'op' | 'quorum' | 'outcome'>;
+  private readonly ackCount: ResolvedHistogram<'op'>;
+  private readonly replicaRequests: ResolvedCounter<'op' | 'peer' | 'result'>;
   private readonly quorumFailures: Counter<'op' | 'reason'>;
   private readonly repairs: Counter;
   private readonly speculative: Counter<'reason'>;
   private readonly speculativeWon: Counter<'reason'>;
 
   constructor(registry: Registry) {
-    this.duration = new Histogram({
+    this.duration = new ResolvedHistogram({
       name: 'qkv_coordinator_request_duration_seconds',
       help: 'Duration of a coordinated client call, by operation, the W or R it ran with, and outcome (ok or the error code).',
       labelNames: ['op', 'quorum', 'outcome'],
       buckets: REQUEST_DURATION_BUCKETS_SECONDS,
-      registers: [registry],
+      registry,
     });
-    this.ackCount = new Histogram({
+    this.ackCount = new ResolvedHistogram({
       name: 'qkv_coordinator_acks',
       help: 'Replica acks in hand when a coordinated call (or one key of a batch) returned.',
       labelNames: ['op'],
       buckets: ACKS_BUCKETS,
-      registers: [registry],
+      registry,
     });
-    this.replicaRequests = new Counter({
+    this.replicaRequests = new ResolvedCounter({
       name: 'qkv_replica_requests_total',
       help: 'Messages from this coordinator to replicas, by operation, peer and result (ok or the error code), late replies included.',
       labelNames: ['op', 'peer', 'result'],
-      registers: [registry],
+      registry,
     });
     this.quorumFailures = new Counter({
       name: 'qkv_quorum_failures_total',
@@ -74,15 +77,15 @@ export class PrometheusCoordinatorMetrics implements CoordinatorMetrics {
   }
 
   requestDuration(labels: { op: CoordinatorOp; quorum: number; outcome: Outcome }, seconds: number): void {
-    this.duration.observe({ op: labels.op, quorum: String(labels.quorum), outcome: labels.outcome }, seconds);
+    this.duration.child(labels.op, labels.quorum, labels.outcome).observe(seconds);
   }
 
   acks(labels: { op: CoordinatorOp }, acks: number): void {
-    this.ackCount.observe({ op: labels.op }, acks);
+    this.ackCount.child(labels.op).observe(acks);
   }
 
   replicaRequest(labels: { op: ReplicaOp; peer: string; result: Outcome }): void {
-    this.replicaRequests.inc({ op: labels.op, peer: labels.peer, result: labels.result });
+    this.replicaRequests.child(labels.op, labels.peer, labels.result).inc();
   }
 
   quorumFailure(labels: { op: CoordinatorOp; reason: QuorumFailureReason }): void {

@@ -22,7 +22,7 @@ import { addAdminService, type ClusterView } from '../api/admin-service.js';
 import { addKvService } from '../api/kv-service.js';
 import { SERVER_OPTIONS } from '../protocol/grpc-options.js';
 import { loadClientReflectionDefinition } from '../protocol/proto-package.js';
-import { createApiContext } from '../api/unary-handler.js';
+import { apiRequestCounter } from '../metrics/api-prometheus.js';
 import { HealthService } from './health-service.js';
 import type { ClientFacing } from './node-assembly.js';
 import type { NodeSecurity } from './node-security.js';
@@ -109,7 +109,7 @@ export class GrpcShell {
         new ReceiveGate().interceptor(),
       ],
     });
-    const context = createApiContext(logger, options.registry);
+    const context = { logger, requests: apiRequestCounter(options.registry) };
     this.clientStreams = addKvService(this.clientServer, {
       coordinator: node.coordinator,
       placement: (key) => node.placementRings().placementOfKey(key),

@@ -14,7 +14,7 @@ import { kvServiceWithFastCodecs } from '../../src/protocol/message-codecs.js';
 import { loadQuorumKvProtocol } from '../../src/protocol/proto-package.js';
 import { SERVER_OPTIONS } from '../../src/protocol/grpc-options.js';
 import { kvStreamBodyDecoders, serveKvStream, type KvStreamBodyDecoders, type KvStreamWork } from '../../src/api/kv-stream.js';
-import { createApiContext } from '../../src/api/unary-handler.js';
+import { apiRequestCounter } from '../../src/metrics/api-prometheus.js';
 import type { KvStreamEnvelope } from '../../src/protocol/kv-stream-envelope.js';
 import type { KvStreamReply, KvStreamReply__Output } from '../../src/protocol/generated/quorumkv/v1/KvStreamReply.js';
 import { clientPortGuard, clientRequestAuthorizer } from '../../src/security/call-guards.js';
@@ -66,7 +66,7 @@ before(async () => {
     batchPut: async (request) => (served.push('BatchPut'), { results: request.items.map(() => ({ ok: true, version, acks: 1 })) }),
     batchGet: async () => (served.push('BatchGet'), { results: [] }),
   };
-  const context = createApiContext(silentLogger, new Registry());
+  const context = { logger: silentLogger, requests: apiRequestCounter(new Registry()) };
   const authorizer = clientRequestAuthorizer(() => users);
   server = new grpc.Server({ ...SERVER_OPTIONS, interceptors: [clientPortGuard(() => users)] });
   addCheckedService(server, { Multiplex: definition['Multiplex']! }, {
