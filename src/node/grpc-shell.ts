@@ -41,7 +41,7 @@ const HEALTH_SERVICES = ['', 'quorumkv.v1.KV', 'quorumkv.v1.Admin'] as const;
  * How often health is read again from the node between its status changes: the
  * readiness gate (docs/decisions/0163) opens when peers are heard, which is no status
  * change of this node. A Watch sees a change at most this much later; a Check is
- * answered from the node's state at that moment (healthCheckRefresh).
+ * answered from the node's state at that moment (the health service's beforeCheck).
  */
 const HEALTH_REFRESH_MS = 500;
 
