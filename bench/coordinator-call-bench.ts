@@ -1,0 +1,162 @@
+// `npm run bench:call`: the CPU one Put or Get costs from the KV service's unary handler
+// down through the coordinator, its metrics and three replicas, on an in-memory three-node
+// cluster (N=3 W=2 R=2, src/node/in-memory-cluster.ts) in this one process: the part of a
+// coordinator's cost per unary call that is quorumkv's own, without gRPC, TLS or a disk.
+// The handler is called as grpc-js calls it (a call with the request and a deadline, and a
+// callback), 64 calls in flight, over 1000 keys.
+//
+// With `--build NAME=DIR` given more than once (DIR is a checkout with `npm run build`
+// done) every build's cluster runs in this same process and the measured bursts take turns
+// between them, in alternating order, so that whatever else the machine does hits each
+// build alike; the summary gives each build's median and minimum over the rounds and the
+// median of its per-round ratios to the first build. Process CPU (user + system) per call
+// is the figure: throughput on a shared machine says little.
+//
+//   npm run bench:call -- [--rounds 8] [--calls 10000] [--ops put,get] [--build before=../old --build after=.]
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type * as grpc from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../src/logging/logger.js';
+import type { InMemoryCluster } from '../src/node/in-memory-cluster.js';
+import type { KVHandlers } from '../src/protocol/generated/quorumkv/v1/KV.js';
+import type { ApiContext } from '../src/api/unary-handler.js';
+
+const OPS = ['put', 'get'] as const;
+type Op = (typeof OPS)[number];
+const CONCURRENCY = 64;
+const KEYS = 1000;
+const VALUE_BYTES = 100;
+/** Rounds, calls per burst: at most this many, so that a typo cannot run for hours. */
+const ROUNDS_MAX = 100;
+const CALLS_MAX = 1_000_000;
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '8' },
+    calls: { type: 'string', default: '10000' },
+    ops: { type: 'string', default: OPS.join(',') },
+    build: { type: 'string', multiple: true },
+  },
+});
+
+function positiveInteger(text: string, flag: string, max: number): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) throw new Error(`--${flag} must be an integer from 1 to ${max}, not ${JSON.stringify(text)}`);
+  return value;
+}
+
+const rounds = positiveInteger(values.rounds, 'rounds', ROUNDS_MAX);
+const callsPerBurst = positiveInteger(values.calls, 'calls', CALLS_MAX);
+const ops = values.ops.split(',').map((op) => {
+  if (!(OPS as readonly string[]).includes(op)) throw new Error(`--ops takes ${OPS.join(', ')}, not ${JSON.stringify(op)}`);
+  return op as Op;
+});
+const builds = (values.build ?? ['this=.']).map((spec) => {
+  const at = spec.indexOf('=');
+  if (at < 1) throw new Error(`--build takes NAME=DIR, not ${JSON.stringify(spec)}`);
+  return { name: spec.slice(0, at), dir: resolve(spec.slice(at + 1)) };
+});
+
+interface RunningBuild {
+  readonly name: string;
+  readonly cluster: InMemoryCluster;
+  readonly handlers: KVHandlers;
+  readonly microsecondsPerCall: Record<Op, number[]>;
+}
+
+/** A module of build `dir`'s compiled tree (dist/), typed as this build's. */
+function load<Module>(dir: string, path: string): Promise<Module> {
+  return import(pathToFileURL(resolve(dir, 'dist', path)).href) as Promise<Module>;
+}
+
+/**
+ * The API context as build `dir` makes it: builds before the request counter became a
+ * port of src/api (ApiRequestCounter) made it with createApiContext(logger, registry).
+ */
+async function apiContextOf(dir: string, logger: Logger, registry: Registry): Promise<ApiContext> {
+  const unaryHandler = await load<{ createApiContext?: (logger: Logger, registry: Registry) => ApiContext }>(dir, 'src/api/unary-handler.js');
+  if (unaryHandler.createApiContext !== undefined) return unaryHandler.createApiContext(logger, registry);
+  const { apiRequestCounter } = await load<typeof import('../src/metrics/api-prometheus.js')>(dir, 'src/metrics/api-prometheus.js');
+  return { logger, requests: apiRequestCounter(registry) };
+}
+
+async function start(name: string, dir: string): Promise<RunningBuild> {
+  const { InMemoryCluster } = await load<typeof import('../src/node/in-memory-cluster.js')>(dir, 'src/node/in-memory-cluster.js');
+  const { kvServiceHandlers } = await load<typeof import('../src/api/kv-service.js')>(dir, 'src/api/kv-service.js');
+  const cluster = await InMemoryCluster.start({ nodes: 3, replicationFactor: 3 });
+  const node = cluster.nodes()[0]!;
+  const assembly = node.assembly;
+  const handlers = kvServiceHandlers({
+    coordinator: assembly.coordinator,
+    placement: (key) => assembly.placementRings().placementOfKey(key),
+    context: await apiContextOf(dir, node.logger, node.registry),
+    admit: () => assembly.admit(),
+  });
+  return { name, cluster, handlers, microsecondsPerCall: { put: [], get: [] } };
+}
+
+const keys = Array.from({ length: KEYS }, (_, i) => Buffer.from(`bench-key-${i}`));
+const value = Buffer.alloc(VALUE_BYTES, 'v');
+
+/** One call as grpc-js makes it: the request, a deadline 30 s out, a callback. */
+function call(handlers: KVHandlers, op: Op, index: number): Promise<void> {
+  return new Promise<void>((resolveCall, reject) => {
+    const key = keys[index % KEYS]!;
+    const done = (error: grpc.ServerErrorResponse | Partial<grpc.StatusObject> | null): void => (error === null ? resolveCall() : reject(new Error(`${op} failed: ${error.details ?? error.code}`)));
+    const deadline = { getDeadline: () => Date.now() + 30_000 };
+    if (op === 'put') {
+      const unaryCall = { ...deadline, request: { key, value, w: 2, ttlMs: '0' } } as unknown as grpc.ServerUnaryCall<never, never>;
+      handlers.Put(unaryCall, done);
+    } else {
+      const unaryCall = { ...deadline, request: { key, r: 2, includeReplicas: false } } as unknown as grpc.ServerUnaryCall<never, never>;
+      handlers.Get(unaryCall, done);
+    }
+  });
+}
+
+/** `callsPerBurst` calls, CONCURRENCY at a time; the process CPU per call in µs. */
+async function burst(build: RunningBuild, op: Op, calls: number): Promise<number> {
+  let next = 0;
+  const before = process.cpuUsage();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < calls) await call(build.handlers, op, next++);
+    }),
+  );
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / calls;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+const running: RunningBuild[] = [];
+try {
+  for (const { name, dir } of builds) running.push(await start(name, dir));
+  // Warm-up: every key written once (so gets find values) and the code optimized.
+  for (const build of running) for (const op of ops) await burst(build, op, Math.max(KEYS, callsPerBurst / 4));
+  for (let round = 1; round <= rounds; round++) {
+    for (const op of ops) {
+      const order = round % 2 === 1 ? running : [...running].reverse();
+      for (const build of order) build.microsecondsPerCall[op].push(await burst(build, op, callsPerBurst));
+    }
+    process.stderr.write(`round ${round}/${rounds} done, load ${loadavg()[0]!.toFixed(1)}\n`);
+  }
+  console.log(`CPU per call, handler to replicas, in-memory N=3 W=2 R=2 (${rounds} rounds of ${callsPerBurst} calls, ${CONCURRENCY} in flight; 1-min load at end ${loadavg()[0]!.toFixed(1)})`);
+  for (const op of ops) {
+    const first = running[0]!.microsecondsPerCall[op];
+    for (const build of running) {
+      const samples = build.microsecondsPerCall[op];
+      const ratio = median(samples.map((us, i) => us / first[i]!));
+      console.log(`${op.padEnd(4)} ${build.name.padEnd(12)} median ${median(samples).toFixed(1)} µs  min ${Math.min(...samples).toFixed(1)} µs  ratio to ${running[0]!.name} ${ratio.toFixed(3)}`);
+    }
+  }
+} finally {
+  for (const build of running) await build.cluster.close();
+}
