@@ -20,7 +20,7 @@ export async function startNoopServer(group: ProcessGroup, valueBytes: number, o
     [QKV_MAIN, 'bench', 'noop-server', '--host', HOST, '--port', String(port), '--value-bytes', String(valueBytes)],
     logPath,
   );
-  const system: RunningSystem = { name: 'no-op gRPC', addresses: [`${HOST}:${port}`], stop: async () => void (await process.stop()), cpuSeconds: () => process.cpuSeconds() };
+  const system: RunningSystem = { name: 'no-op gRPC', addresses: [`${HOST}:${port}`], stop: async () => void (await process.stop()), cpuSeconds: () => process.cpuSeconds(), processCpuSeconds: () => [process.cpuSeconds()] };
   try {
     await process.waitUntilReady(async () => readLog(logPath).includes('noop-server listening'), options.readyTimeoutMs);
     return system;
