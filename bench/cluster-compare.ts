@@ -107,7 +107,7 @@ const GHZ_SYSTEMS: ReadonlyMap<SystemKey, { readonly key: GhzSystemKey; readonly
 async function ghzRuns(system: GhzSystemKey, protocol: GhzSystem, running: RunningSystem, systemDir: string): Promise<Map<GhzOperation, GhzMeasurement>> {
   const results = new Map<GhzOperation, GhzMeasurement>();
   const certsDir = running.clientArgs?.[0] === '--certs-dir' ? running.clientArgs[1] : undefined;
-  const tls = system === 'quorumkv' && certsDir !== undefined ? { caCert: join(certsDir, 'ca.crt'), cert: join(certsDir, 'client.admin.crt'), key: join(certsDir, 'client.admin.key'), serverName: 'localhost' } : undefined;
+  const tls = certsDir !== undefined ? { caCert: join(certsDir, 'ca.crt'), cert: join(certsDir, 'client.admin.crt'), key: join(certsDir, 'client.admin.key'), serverName: 'localhost' } : undefined;
   for (const operation of ['put', 'get'] as const) {
     if (interrupted) break;
     const cpuBefore = running.processCpuSeconds();
@@ -184,7 +184,7 @@ async function start(system: SystemKey): Promise<RunningSystem> {
     case 'quorumkv-1':
       return startQuorumKvCluster(group, { ...launch, size: 1, replicationFactor: 1, fsync: 'always', insecure: values.insecure, ...(cpuProfileDir ? { cpuProfileDir } : {}) });
     case 'noop':
-      return startNoopServer(group, Number(values['value-bytes']), launch);
+      return startNoopServer(group, Number(values['value-bytes']), { ...launch, insecure: values.insecure });
   }
 }
 
@@ -200,7 +200,7 @@ function targetArgs(system: SystemKey, running: RunningSystem): string[] {
     case 'quorumkv-1':
       return ['--target', 'quorumkv', ...addr, ...(running.clientArgs ?? []), '--w', '1', '--r', '1'];
     case 'noop':
-      return ['--target', 'noop', ...addr];
+      return ['--target', 'noop', ...addr, ...(running.clientArgs ?? [])];
   }
 }
 
@@ -242,8 +242,8 @@ async function main(): Promise<number> {
   const report = compareReport(results, Number(values.batch));
   console.log(report);
   if (ghzResults.size > 0) {
-    const tls = values.insecure ? 'quorumkv plaintext' : 'quorumkv with TLS and a client certificate';
-    console.log(ghzReport(ghzResults, `Both through ghz (${values.concurrency} concurrent calls, ${values['value-bytes']}-byte values, ${values.duration}, one endpoint each, ${tls}; etcd and the no-op server plaintext):`));
+    const tls = values.insecure ? 'quorumkv and the no-op server plaintext' : 'quorumkv and the no-op server with TLS and a client certificate';
+    console.log(ghzReport(ghzResults, `Both through ghz (${values.concurrency} concurrent calls, ${values['value-bytes']}-byte values, ${values.duration}, one endpoint each, ${tls}; etcd plaintext):`));
   }
   if (values['json-out'] !== undefined) {
     const own = Object.fromEntries([...results].map(([key, rows]) => [key, Object.fromEntries(rows)]));
