@@ -63,6 +63,7 @@ class Attacker:
         self.h2 = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
         self.h2.initiate_connection()
         self.preface_sent = False
+        self.settings_seen = False
 
     def version(self) -> str:
         return self.tls.get_protocol_version_name()
@@ -70,14 +71,22 @@ class Attacker:
     def readable(self, seconds: float) -> bool:
         return self.tls.pending() > 0 or bool(select.select([self.raw], [], [], seconds)[0])
 
-    def peer_sent(self, seconds: float) -> None:
-        """Reads what the node sends within `seconds` (its SETTINGS, acks) so no record is
-        in flight when the renegotiation starts."""
-        while self.readable(seconds):
+    def receive(self, data: bytes) -> list:
+        events = self.h2.receive_data(data)
+        if any(isinstance(event, h2.events.RemoteSettingsChanged) for event in events):
+            self.settings_seen = True
+        return events
+
+    def peer_sent(self, quiet_s: float) -> None:
+        """Reads what the node sends (its SETTINGS first, then acks) until it has been quiet
+        for `quiet_s`, so that no record of it is in flight when the renegotiation starts:
+        OpenSSL fails a handshake that application data arrives in the middle of."""
+        deadline = time.monotonic() + TIMEOUT_S
+        while self.readable(quiet_s if self.settings_seen else max(0.0, deadline - time.monotonic())):
             data = self.tls.recv(65535)
             if not data:
                 return
-            self.h2.receive_data(data)
+            self.receive(data)
         # h2 answers SETTINGS with an ack; it goes out with the preface if that is not sent yet.
         if self.preface_sent:
             self.tls.sendall(self.h2.data_to_send())
@@ -119,7 +128,7 @@ class Attacker:
                 data = self.tls.recv(65535)
                 if not data:
                     return {"ended": "the node closed the connection"}
-                for event in self.h2.receive_data(data):
+                for event in self.receive(data):
                     if isinstance(event, (h2.events.ResponseReceived, h2.events.TrailersReceived)) and event.stream_id == stream:
                         headers.update(dict(event.headers))
                     elif isinstance(event, h2.events.DataReceived):
