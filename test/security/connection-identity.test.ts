@@ -7,9 +7,9 @@
 // real guard; only the Put behind the guard is the test's (it records what reaches it).
 // The attacker is a real TLS 1.2 client that renegotiates with a new certificate
 // (test/security/python/renegotiate_then_put.py: Debian's python3-openssl and
-// python3-h2; grpc-js, grpcio and Go cannot renegotiate). It holds a reader's valid
-// certificate and a self-made one, from a CA of its own with the same name as the
-// cluster's, that names the built-in `admin` user.
+// python3-h2; grpc-js, grpcio and Go offer no way to renegotiate with another
+// certificate). It holds a reader's valid certificate and a self-made one, from a CA of
+// its own with the same name as the cluster's, that names the built-in `admin` user.
 //
 // Node's HTTP/2 layer turns renegotiation off on every connection it serves, so a real
 // node refuses the attack even without connection-identity.ts (the last test, against a

@@ -4,9 +4,9 @@ TLS on the same connection presenting another certificate (one it made itself, n
 a more powerful user), and then sends one KV.Put by hand over HTTP/2. If the node took
 the renegotiated certificate as the caller's identity, the Put succeeds.
 
-grpc-js, grpcio and Go's TLS stack cannot renegotiate with a new certificate, so this is
-pyOpenSSL (Connection.renegotiate, use_certificate) with the h2 library speaking
-HTTP/2: Debian's python3-openssl and python3-h2. The gRPC message is written by hand
+grpc-js, grpcio and Go's TLS stack offer no way to renegotiate with another
+certificate, so this is pyOpenSSL (Connection.renegotiate, use_certificate) with the h2
+library speaking HTTP/2: Debian's python3-openssl and python3-h2. The gRPC message is written by hand
 (a 5-byte length prefix and the protobuf bytes), so no generated code is involved.
 
     renegotiate_then_put.py HOST PORT CA_CRT FIRST_CRT FIRST_KEY SECOND_CRT SECOND_KEY WHEN KEY VALUE
