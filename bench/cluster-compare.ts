@@ -4,10 +4,11 @@
 // loopback on this machine. Prints a Markdown table with ratios and checks the targets
 // of issue 6 against the figures of this run; no peer figure is written down anywhere.
 //
-// When ghz is there (QKV_GHZ or PATH; scripts/ghz-env.sh builds it), etcd and the 3-node
-// quorumkv are also driven by ghz, the same Go load generator for both, at the same
-// concurrency, value size and duration, and a second table prints those ratios: the
-// first view measures each system with its own client, the second with one client.
+// When ghz is there (QKV_GHZ or PATH; scripts/ghz-env.sh builds it), etcd, the 3-node
+// quorumkv and the no-op server are also driven by ghz, the same Go load generator for
+// all, at the same concurrency, value size and duration, and a second table prints those
+// ratios (bench/compare/ghz-table.ts): the first view measures each system with its own
+// client, the second with one client, and the no-op row is that view's ceiling.
 //
 // Each system is started just before its workloads and stopped right after, so idle
 // servers do not take CPU from the one being measured. Everything started is stopped on
@@ -20,7 +21,8 @@ import { parseArgs } from 'node:util';
 import { runBenchProcess } from './compare/bench-process.js';
 import { compareReport, type CompareResults, type MeasuredRun, type SystemKey } from './compare/compare-table.js';
 import { startEtcdCluster } from './compare/etcd-cluster.js';
-import { ghzBinary, runGhz, type GhzOperation, type GhzSummary, type GhzSystem } from './compare/ghz-run.js';
+import { ghzBinary, runGhz, type GhzOperation, type GhzSystem } from './compare/ghz-run.js';
+import { ghzReport, type GhzMeasurement, type GhzSystemKey } from './compare/ghz-table.js';
 import { ProcessGroup } from './compare/managed-process.js';
 import { startNoopServer } from './compare/noop-server.js';
 import { startQuorumKvCluster } from './compare/quorumkv-cluster.js';
@@ -94,21 +96,25 @@ function runsOf(system: SystemKey): Array<{ row: string; args: string[] }> {
 }
 
 const ghz = values['no-ghz'] ? undefined : ghzBinary();
-const GHZ_SYSTEMS: ReadonlyMap<SystemKey, GhzSystem> = new Map([
-  ['etcd', 'etcd'],
-  ['quorumkv', 'quorumkv'],
+/** The systems ghz drives, and whose protocol it speaks to each (the no-op server has quorumkv's). */
+const GHZ_SYSTEMS: ReadonlyMap<SystemKey, { readonly key: GhzSystemKey; readonly protocol: GhzSystem }> = new Map([
+  ['etcd', { key: 'etcd', protocol: 'etcd' }],
+  ['quorumkv', { key: 'quorumkv', protocol: 'quorumkv' }],
+  ['noop', { key: 'noop', protocol: 'quorumkv' }],
 ]);
 
 /** Both ops through ghz against the system's first endpoint; puts first, so gets find the keys. */
-async function ghzRuns(system: GhzSystem, running: RunningSystem, systemDir: string): Promise<Map<GhzOperation, GhzSummary>> {
-  const results = new Map<GhzOperation, GhzSummary>();
+async function ghzRuns(system: GhzSystemKey, protocol: GhzSystem, running: RunningSystem, systemDir: string): Promise<Map<GhzOperation, GhzMeasurement>> {
+  const results = new Map<GhzOperation, GhzMeasurement>();
   const certsDir = running.clientArgs?.[0] === '--certs-dir' ? running.clientArgs[1] : undefined;
-  const tls = system === 'quorumkv' && certsDir !== undefined ? { caCert: join(certsDir, 'ca.crt'), cert: join(certsDir, 'client.admin.crt'), key: join(certsDir, 'client.admin.key'), serverName: 'localhost' } : undefined;
+  const tls = certsDir !== undefined ? { caCert: join(certsDir, 'ca.crt'), cert: join(certsDir, 'client.admin.crt'), key: join(certsDir, 'client.admin.key'), serverName: 'localhost' } : undefined;
   for (const operation of ['put', 'get'] as const) {
     if (interrupted) break;
+    const cpuBefore = running.processCpuSeconds();
+    const startedAt = performance.now();
     const summary = await runGhz({
       ghz: ghz!,
-      system,
+      system: protocol,
       operation,
       address: running.addresses[0]!,
       concurrency: Number(values.concurrency),
@@ -118,11 +124,21 @@ async function ghzRuns(system: GhzSystem, running: RunningSystem, systemDir: str
       ...(tls === undefined ? {} : { tls }),
       ...(system === 'quorumkv' ? { quorum: 2 } : {}),
     });
-    results.set(operation, summary);
+    const measurement = { ...summary, ...serverCpu(cpuBefore, running.processCpuSeconds(), (performance.now() - startedAt) / 1000) };
+    results.set(operation, measurement);
     const errors = Object.keys(summary.errors).length > 0 ? `, errors ${JSON.stringify(summary.errors)}` : '';
-    console.error(`  ${running.name.padEnd(12)} ghz ${operation.padEnd(6)} ${String(summary.opsPerSecond).padStart(7)} ops/s  p50 ${summary.p50Ms.toFixed(1)} ms  p99 ${summary.p99Ms.toFixed(1)} ms${errors}`);
+    const cpu = measurement.serverCpuSeconds === undefined || summary.count === 0 ? '' : `  server CPU ${((measurement.serverCpuSeconds * 1e6) / summary.count).toFixed(0)} µs/call, busiest process ${((measurement.busiestProcessShare ?? 0) * 100).toFixed(0)} % of a core`;
+    console.error(`  ${running.name.padEnd(12)} ghz ${operation.padEnd(6)} ${String(summary.opsPerSecond).padStart(7)} ops/s  p50 ${summary.p50Ms.toFixed(1)} ms  p99 ${summary.p99Ms.toFixed(1)} ms${cpu}${errors}`);
   }
   return results;
+}
+
+/** The servers' CPU during a run and its busiest process's share of one core; nothing where /proc could not be read. */
+function serverCpu(before: ReadonlyArray<number | undefined>, after: ReadonlyArray<number | undefined>, wallSeconds: number): Pick<GhzMeasurement, 'serverCpuSeconds' | 'busiestProcessShare'> {
+  const used = before.map((start, i) => (start === undefined || after[i] === undefined ? undefined : after[i]! - start));
+  if (used.length === 0 || used.some((seconds) => seconds === undefined)) return {};
+  const seconds = used as number[];
+  return { serverCpuSeconds: seconds.reduce((sum, value) => sum + value, 0), busiestProcessShare: Math.max(...seconds) / wallSeconds };
 }
 
 function parseSeconds(duration: string): number {
@@ -130,25 +146,6 @@ function parseSeconds(duration: string): number {
   if (match === null) throw new Error(`--duration: not a duration: ${duration}`);
   const amount = Number(match[1]);
   return match[2] === 'ms' ? amount / 1000 : match[2] === 'm' ? amount * 60 : amount;
-}
-
-function ghzReport(results: ReadonlyMap<SystemKey, ReadonlyMap<GhzOperation, GhzSummary>>): string {
-  const lines = [
-    '',
-    `Both through ghz (${values.concurrency} concurrent calls, ${values['value-bytes']}-byte values, ${values.duration}, one endpoint each${values.insecure ? ', quorumkv plaintext' : ', quorumkv with TLS and a client certificate'}):`,
-    '',
-    '| op | etcd ×3 ops/s | p50 ms | p99 ms | quorumkv ×3 ops/s | p50 ms | p99 ms | quorumkv/etcd ops | quorumkv/etcd p99 |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ];
-  for (const operation of ['put', 'get'] as const) {
-    const etcd = results.get('etcd')?.get(operation);
-    const qkv = results.get('quorumkv')?.get(operation);
-    const cells = (summary: GhzSummary | undefined): string[] =>
-      summary === undefined ? ['–', '–', '–'] : [`${summary.opsPerSecond}${Object.keys(summary.errors).length > 0 ? ' (errors)' : ''}`, summary.p50Ms.toFixed(2), summary.p99Ms.toFixed(2)];
-    const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? '–' : (a / b).toFixed(2));
-    lines.push(`| ${operation === 'put' ? 'Put' : 'Get / Range'} | ${[...cells(etcd), ...cells(qkv), ratio(qkv?.opsPerSecond, etcd?.opsPerSecond), ratio(qkv?.p99Ms, etcd?.p99Ms)].join(' | ')} |`);
-  }
-  return lines.join('\n');
 }
 
 const group = new ProcessGroup();
@@ -187,7 +184,7 @@ async function start(system: SystemKey): Promise<RunningSystem> {
     case 'quorumkv-1':
       return startQuorumKvCluster(group, { ...launch, size: 1, replicationFactor: 1, fsync: 'always', insecure: values.insecure, ...(cpuProfileDir ? { cpuProfileDir } : {}) });
     case 'noop':
-      return startNoopServer(group, Number(values['value-bytes']), launch);
+      return startNoopServer(group, Number(values['value-bytes']), { ...launch, insecure: values.insecure });
   }
 }
 
@@ -203,13 +200,13 @@ function targetArgs(system: SystemKey, running: RunningSystem): string[] {
     case 'quorumkv-1':
       return ['--target', 'quorumkv', ...addr, ...(running.clientArgs ?? []), '--w', '1', '--r', '1'];
     case 'noop':
-      return ['--target', 'noop', ...addr];
+      return ['--target', 'noop', ...addr, ...(running.clientArgs ?? [])];
   }
 }
 
 async function main(): Promise<number> {
   const results: CompareResults = new Map();
-  const ghzResults = new Map<SystemKey, Map<GhzOperation, GhzSummary>>();
+  const ghzResults = new Map<GhzSystemKey, Map<GhzOperation, GhzMeasurement>>();
   if (ghz === undefined && !values['no-ghz']) console.error('bench:compare: ghz not found (QKV_GHZ or PATH; bash scripts/ghz-env.sh builds it): the ghz view is left out');
   console.error(`bench:compare: ${values.concurrency} clients, ${values['value-bytes']}-byte values, ${values.records} keys (${values.distribution}), ${values.duration} per run; data in ${dir}`);
   for (const system of SYSTEMS.filter((name) => only.includes(name))) {
@@ -237,14 +234,17 @@ async function main(): Promise<number> {
         console.error(`  ${running.name.padEnd(12)} ${run.row.padEnd(10)} ${String(summary.opsPerSecond).padStart(7)} ops/s  p99 ${summary.all.latency.p99Ms.toFixed(1)} ms${cpu}${load}${errors}`);
       }
       const ghzSystem = GHZ_SYSTEMS.get(system);
-      if (ghz !== undefined && ghzSystem !== undefined && !interrupted) ghzResults.set(system, await ghzRuns(ghzSystem, running, join(dir, system)));
+      if (ghz !== undefined && ghzSystem !== undefined && !interrupted) ghzResults.set(ghzSystem.key, await ghzRuns(ghzSystem.key, ghzSystem.protocol, running, join(dir, system)));
     } finally {
       await running.stop();
     }
   }
   const report = compareReport(results, Number(values.batch));
   console.log(report);
-  if (ghzResults.size > 0) console.log(ghzReport(ghzResults));
+  if (ghzResults.size > 0) {
+    const tls = values.insecure ? 'quorumkv and the no-op server plaintext' : 'quorumkv and the no-op server with TLS and a client certificate';
+    console.log(ghzReport(ghzResults, `Both through ghz (${values.concurrency} concurrent calls, ${values['value-bytes']}-byte values, ${values.duration}, one endpoint each, ${tls}; etcd plaintext):`));
+  }
   if (values['json-out'] !== undefined) {
     const own = Object.fromEntries([...results].map(([key, rows]) => [key, Object.fromEntries(rows)]));
     const viaGhz = Object.fromEntries([...ghzResults].map(([key, rows]) => [key, Object.fromEntries(rows)]));

@@ -73,6 +73,7 @@ export const TIERS = {
     'test/ring/ring-determinism.test.ts',
     'test/security/certificate-authority.test.ts',
     'test/security/certs-command.test.ts',
+    'test/security/connection-identity.test.ts',
     'test/security/hostile-callers.test.ts',
     'test/security/tls-clients.test.ts',
     'test/storage/crash-recovery.test.ts',

@@ -44,6 +44,7 @@ export async function startEtcdCluster(group: ProcessGroup, size: number, option
     addresses: members.map((member) => `${HOST}:${member.clientPort}`),
     stop: async () => void (await Promise.all(processes.map((process) => process.stop()))),
     cpuSeconds: () => totalCpuSeconds(processes),
+    processCpuSeconds: () => processes.map((process) => process.cpuSeconds()),
   };
   try {
     await Promise.all(

@@ -80,6 +80,7 @@ export async function startQuorumKvCluster(group: ProcessGroup, options: QuorumK
     clientArgs: certificates === undefined ? ['--insecure'] : ['--certs-dir', certsDir],
     stop: async () => void (await Promise.all(processes.map((process) => process.stop()))),
     cpuSeconds: () => totalCpuSeconds(processes),
+    processCpuSeconds: () => processes.map((process) => process.cpuSeconds()),
   };
   try {
     await Promise.all(processes.map((process, i) => process.waitUntilReady(() => nodeReady(nodes[i]!.httpPort), options.readyTimeoutMs)));

@@ -33,7 +33,7 @@ export async function startRedisServer(group: ProcessGroup, options: LaunchOptio
     ],
     join(options.dir, 'redis.log'),
   );
-  const system: RunningSystem = { name: 'redis', addresses: [`${HOST}:${port}`], stop: async () => void (await process.stop()), cpuSeconds: () => process.cpuSeconds() };
+  const system: RunningSystem = { name: 'redis', addresses: [`${HOST}:${port}`], stop: async () => void (await process.stop()), cpuSeconds: () => process.cpuSeconds(), processCpuSeconds: () => [process.cpuSeconds()] };
   try {
     await process.waitUntilReady(() => redisAnswers(port!), options.readyTimeoutMs);
     return system;

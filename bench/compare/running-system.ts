@@ -9,6 +9,8 @@ export interface RunningSystem {
   stop(): Promise<void>;
   /** CPU seconds used so far by all of its processes; undefined where it cannot be read. */
   cpuSeconds(): number | undefined;
+  /** The same, per process (the busiest one shows a saturated event loop or core). */
+  processCpuSeconds(): ReadonlyArray<number | undefined>;
 }
 
 /** The sum of the processes' CPU times, or undefined when any cannot be read. */

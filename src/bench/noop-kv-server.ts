@@ -3,9 +3,13 @@
 // quorumkv node costs on top of grpc-js's own decode, dispatch and encode shows as the
 // gap between a node and this server, measured with the same client and workload
 // (`qkv bench noop-server`). Reads answer with a stored value of the benchmark's size,
-// so the responses are as large as a real node's.
+// so the responses are as large as a real node's. With `tls` it serves TLS with a node
+// certificate and asks for a client certificate exactly as a node's client port does,
+// so a node with TLS is measured against a floor that pays the same TLS costs.
 import * as grpc from '@grpc/grpc-js';
 import { SERVER_OPTIONS } from '../protocol/grpc-options.js';
+import { clientPortCredentials } from '../security/tls-credentials.js';
+import { WatchedCertificates } from '../security/watched-certificates.js';
 import { loadQuorumKvProtocol } from '../protocol/proto-package.js';
 import type { KVHandlers } from '../protocol/generated/quorumkv/v1/KV.js';
 import type { KvStreamRequest__Output } from '../protocol/generated/quorumkv/v1/KvStreamRequest.js';
@@ -16,6 +20,8 @@ export interface NoopKvServerOptions {
   readonly port: number;
   /** Size of the value every read answers with. */
   readonly valueBytes: number;
+  /** A node's TLS directory (as `qkv server --tls-dir` takes) and that node's id; absent = plaintext. */
+  readonly tls?: { readonly dir: string; readonly nodeId: string };
 }
 
 export interface NoopKvServer {
@@ -55,13 +61,21 @@ export function noopKvHandlers(valueBytes: number): KVHandlers {
 export async function startNoopKvServer(options: NoopKvServerOptions): Promise<NoopKvServer> {
   const server = new grpc.Server(SERVER_OPTIONS);
   server.addService(loadQuorumKvProtocol().grpcObject.quorumkv.v1.KV.service, noopKvHandlers(options.valueBytes));
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    ),
-  );
-  return {
-    port,
-    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
-  };
+  const certificates = options.tls === undefined ? undefined : await WatchedCertificates.open({ dir: options.tls.dir, expected: { kind: 'node', name: options.tls.nodeId } });
+  const credentials = certificates === undefined ? grpc.ServerCredentials.createInsecure() : clientPortCredentials(certificates);
+  try {
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${options.host}:${options.port}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    return {
+      port,
+      close: async () => {
+        await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+        certificates?.close();
+      },
+    };
+  } catch (error) {
+    certificates?.close();
+    throw error;
+  }
 }

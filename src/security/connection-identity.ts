@@ -4,17 +4,24 @@
 // Why once: grpc-js answers getAuthContext() by calling the socket's
 // getPeerCertificate() on every call, which builds the certificate's whole JavaScript
 // object (three fingerprints, the public key, every name) each time: 16 % of a
-// coordinator's busy time under unary TLS gets (docs/operations/performance.md).
+// coordinator's busy time under unary TLS gets (measured in ADR 0210).
 //
-// Why it is safe to keep: Node's TLS server lets a TLS 1.2 client renegotiate, and
-// after a renegotiation it keeps `authorized` true from the first handshake and only
-// sets `authorizationError` when the new certificate fails verification, while
-// getPeerCertificate() returns the new one. So when a connection is first seen,
-// renegotiation is turned off on it (a later attempt ends the connection with an
-// error), and its identity counts only when `authorized` is true and
-// `authorizationError` is empty, which also refuses a bad certificate shown in a
-// renegotiation before the first call. After that the connection's identity cannot
-// change, and a WeakMap keeps it for as long as the socket lives.
+// Why it is safe to keep: a connection's certificate could change only through a TLS 1.2
+// renegotiation, and Node's TLS server lets a client renegotiate. After one it keeps
+// `authorized` true from the first handshake, only sets `authorizationError` when the
+// new certificate fails verification, and getPeerCertificate() returns the new one; so
+// a reader that renegotiated with a self-made certificate naming `admin` would have been
+// admin to anything reading the certificate per call. Two layers stop that:
+// - Node's HTTP/2 layer turns renegotiation off on every connection it serves, as
+//   HTTP/2 requires (RFC 9113, 9.2.1): an attempt ends the connection. All our calls come
+//   through it, and the real node refuses the attack for this reason alone.
+// - Here, independently of that: when a connection is first seen, renegotiation is turned
+//   off on it again, and its identity counts only when `authorized` is true and
+//   `authorizationError` is empty, which also refuses a bad certificate shown in a
+//   renegotiation before the first call. After that the connection's identity cannot
+//   change, and a WeakMap keeps it for as long as the socket lives.
+// connection-identity.test.ts runs a real renegotiating client against both layers and
+// against this one alone.
 import { TLSSocket } from 'node:tls';
 import type * as grpc from '@grpc/grpc-js';
 import { identityOfCertificate, type CertificateIdentity } from './certificate-identity.js';
@@ -26,8 +33,9 @@ export type CallWithAuthContext = Pick<grpc.ServerInterceptingCallInterface, 'ge
  * The fields grpc-js 1.14 keeps its call's HTTP/2 stream in, not public API:
  * BaseServerInterceptingCall.stream, ServerInterceptingCall.nextCall (the call an
  * interceptor wraps) and the handler objects' `call`. tlsSocketOf() follows them; a
- * test (connection-identity.test.ts) fails when a grpc-js upgrade moves them, and until
- * then every call would take the slower getAuthContext() path, which is still correct.
+ * test (connection-identity.test.ts) fails when a grpc-js upgrade moves them. Until then
+ * every call would take the slower getAuthContext() path: still correct, with Node's
+ * HTTP/2 layer the one guard against renegotiation.
  */
 interface CallInternals {
   readonly stream?: { readonly session?: { readonly socket?: unknown } };

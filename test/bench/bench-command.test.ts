@@ -56,13 +56,22 @@ test('qkv bench runs YCSB A and batched writes against a 3-node cluster', { time
   }
 });
 
-test('qkv bench measures the no-op floor server', { timeout: 60_000 }, async () => {
+test('qkv bench measures the no-op floor server, plaintext and with TLS like a node\'s client port', { timeout: 90_000 }, async () => {
   const group = new ProcessGroup();
   try {
-    const noop = await startNoopServer(group, 100, { dir: await tempDir(), readyTimeoutMs: 30_000 });
-    const result = await runBenchProcess(['--target', 'noop', '--addr', noop.addresses[0]!, '--workload', 'b', '--records', '100', ...SHORT]);
-    assert.equal(result.errorCount, 0, JSON.stringify(result.errors));
-    assert.ok(result.read.operations > result.update.operations, 'B is mostly reads');
+    for (const insecure of [true, false]) {
+      const noop = await startNoopServer(group, 100, { dir: await tempDir(), readyTimeoutMs: 30_000, insecure });
+      assert.equal(noop.clientArgs?.[0], insecure ? undefined : '--certs-dir', 'with TLS the client is told where the certificates are');
+      const result = await runBenchProcess(['--target', 'noop', '--addr', noop.addresses[0]!, ...(noop.clientArgs ?? []), '--workload', 'b', '--records', '100', ...SHORT]);
+      assert.equal(result.errorCount, 0, JSON.stringify(result.errors));
+      assert.ok(result.read.operations > result.update.operations, 'B is mostly reads');
+      if (!insecure) {
+        // A plaintext client cannot speak to it: TLS is really on.
+        const plaintext = spawnSync(process.execPath, [QKV_MAIN, 'bench', '--target', 'noop', '--addr', noop.addresses[0]!, '--no-load', '--duration', '200ms', '--warmup', '0s', '--concurrency', '1', '--json'], { encoding: 'utf8' });
+        assert.equal(plaintext.status, 1, plaintext.stderr);
+      }
+      await noop.stop();
+    }
   } finally {
     await group.stopAll();
   }

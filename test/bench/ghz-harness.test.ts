@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { hasBinary } from '../../bench/compare/find-binary.js';
 import { startEtcdCluster } from '../../bench/compare/etcd-cluster.js';
 import { ghzBinary, parseGhzReport, runGhz, type GhzRunOptions, type GhzSummary } from '../../bench/compare/ghz-run.js';
+import { ghzReport, ghzTargetChecks, type GhzMeasurement, type GhzResults } from '../../bench/compare/ghz-table.js';
 import { ProcessGroup } from '../../bench/compare/managed-process.js';
 import { startQuorumKvCluster } from '../../bench/compare/quorumkv-cluster.js';
 import { BUILT_IN_ADMIN } from '../../src/security/user-roles.js';
@@ -65,4 +66,21 @@ test('ghz drives etcd and a TLS quorumkv node, and its report is read', { timeou
   } finally {
     await group.stopAll();
   }
+});
+
+test('the ghz report checks the targets against etcd and names the no-op ceiling of the same run', () => {
+  const run = (opsPerSecond: number): GhzMeasurement => ({ count: opsPerSecond * 10, opsPerSecond, p50Ms: 2, p99Ms: 9, errors: {}, serverCpuSeconds: opsPerSecond * 10 * 100e-6, busiestProcessShare: 0.99 });
+  const results: GhzResults = new Map([
+    ['etcd', new Map([['put', run(8000)], ['get', run(10_000)]])],
+    ['quorumkv', new Map([['put', run(16_000)], ['get', run(5000)]])],
+    ['noop', new Map([['put', run(14_000)]])],
+  ]);
+  assert.deepEqual(ghzTargetChecks(results), [
+    'ghz Put vs etcd: 2.00× (target ≥ 2×) — met; the no-op grpc-js server reached 1.75× in the same run',
+    'ghz Get / Range vs etcd: 0.50× (target ≥ 2×) — MISSED by 75%',
+  ]);
+  const report = ghzReport(results, 'heading');
+  assert.match(report, /\| Put \| 8000 \| 2\.00 \| 9\.00 \| 16000 \| 2\.00 \| 9\.00 \| 14000 \| 2\.00× \| 1\.00× \| 1\.75× \|/);
+  assert.match(report, /\| Get \/ Range \| 10000 .* \| – \| 0\.50× \| 1\.00× \| – \|/);
+  assert.match(report, /\| Put \| 100 \(99 %\) \| 100 \(99 %\) \| 100 \(99 %\) \|/);
 });

@@ -38,7 +38,7 @@ const PROGRESS_INTERVAL_MS = 1000;
 export const RUN_MARK = 'qkv-bench: measured phase';
 
 export const BENCH_USAGE = `usage: qkv bench [flags]
-       qkv bench noop-server [--host H] [--port P] [--value-bytes B]
+       qkv bench noop-server [--host H] [--port P] [--value-bytes B] [--tls-dir DIR --node-id ID]
 
 Runs a YCSB-style workload with closed-loop clients and prints throughput and latency
 percentiles (HdrHistogram). Flags:
@@ -58,6 +58,7 @@ percentiles (HdrHistogram). Flags:
   --no-load            skip the load phase (the keys are already there)
   --timeout-ms N       deadline of each call (default ${BENCH_TIMEOUT_MS_DEFAULT})
   --certs-dir DIR --user NAME --insecure   how to reach a quorumkv target, as for the cluster commands
+                                      (and a no-op server started with --tls-dir: give --certs-dir)
   --unary              quorumkv and noop: one unary call per request instead of the
                        multiplexed stream the client uses by default
   --json               print one JSON document instead of text
@@ -136,7 +137,8 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
   const timeoutMs = integer('timeout-ms', values['timeout-ms'], 1, BENCH_DURATION_MS_MAX) ?? BENCH_TIMEOUT_MS_DEFAULT;
 
   if (batchItems > 1 && !BATCH_TARGETS.includes(targetName as TargetName)) throw new UsageError(`--batch is not supported by --target ${targetName}`);
-  const security = targetName === 'quorumkv' ? clientSecurity(io, values) : {};
+  // The no-op server is plaintext unless it was started with --tls-dir; then give --certs-dir.
+  const security = targetName === 'quorumkv' || (targetName === 'noop' && values['certs-dir'] !== undefined) ? clientSecurity(io, values) : {};
   const transport: KvTransport = values.unary === true ? 'unary' : 'stream';
   if (transport === 'unary' && !['quorumkv', 'noop'].includes(targetName)) throw new UsageError(`--unary is not supported by --target ${targetName}`);
   const target = await openTarget(targetName as TargetName, addresses, settings.w, settings.r, timeoutMs, transport, security.credentials);
@@ -166,7 +168,7 @@ async function openTarget(name: TargetName, addresses: readonly string[], w: num
     case 'quorumkv':
       return new QuorumKvTarget({ addresses, w, r, timeoutMs, transport, ...(credentials === undefined ? {} : { credentials }) });
     case 'noop':
-      return new QuorumKvTarget({ addresses, w, r, timeoutMs, transport, description: `no-op gRPC server at ${addresses.join(',')} (${transport})` });
+      return new QuorumKvTarget({ addresses, w, r, timeoutMs, transport, ...(credentials === undefined ? {} : { credentials }), description: `no-op gRPC server at ${addresses.join(',')} (${transport}${credentials === undefined ? '' : ', TLS'})` });
     case 'etcd': {
       const { EtcdTarget } = await import('../../bench/targets/etcd-target.js');
       return EtcdTarget.open({ addresses, timeoutMs });
@@ -182,7 +184,7 @@ async function openTarget(name: TargetName, addresses: readonly string[], w: num
 async function runNoopServer(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { host: { type: 'string' }, port: { type: 'string' }, 'value-bytes': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { host: { type: 'string' }, port: { type: 'string' }, 'value-bytes': { type: 'string' }, 'tls-dir': { type: 'string' }, 'node-id': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     allowPositionals: true,
   });
   if (values.help) {
@@ -190,10 +192,12 @@ async function runNoopServer(args: string[], io: CliIo): Promise<number> {
     return EXIT_OK;
   }
   if (positionals.length > 0) throw new UsageError(`bench noop-server: unexpected argument ${JSON.stringify(positionals[0])}`);
+  if ((values['tls-dir'] === undefined) !== (values['node-id'] === undefined)) throw new UsageError('bench noop-server: --tls-dir and --node-id go together (the node certificate in that directory names that node)');
   const server = await startNoopKvServer({
     host: values.host ?? LOCAL_HOST,
     port: integer('port', values.port, 0, 65535) ?? NOOP_PORT_DEFAULT,
     valueBytes: integer('value-bytes', values['value-bytes'], 0, VALUE_BYTES_MAX_CEILING) ?? 100,
+    ...(values['tls-dir'] === undefined ? {} : { tls: { dir: values['tls-dir'], nodeId: values['node-id']! } }),
   });
   // The line a launcher waits for (with --port 0 it is the only way to learn the port).
   io.stdout.write(`noop-server listening on ${values.host ?? LOCAL_HOST}:${server.port}\n`);
