@@ -53,6 +53,7 @@ export const TIERS = {
     'test/storage/durable-engine.test.ts',
     'test/storage/memory-engine.test.ts',
     'test/storage/memtable-index.test.ts',
+    'test/storage/memtable-slabs.test.ts',
     'test/storage/power-cut.test.ts',
     'test/storage/wal-damage.test.ts',
     'test/streaming/',

@@ -11,6 +11,7 @@
 // future format change is detected instead of misread.
 import assert from 'node:assert/strict';
 import type { KvRecord, Version } from './record.js';
+import { writeU64BE } from './u64-big-endian.js';
 
 const FLAG_TOMBSTONE = 1;
 const FLAG_HAS_EXPIRY = 2;
@@ -18,8 +19,29 @@ const FLAGS_KNOWN = FLAG_TOMBSTONE | FLAG_HAS_EXPIRY;
 
 export class RecordDecodeError extends Error {}
 
+const U64_MAX = (1n << 64n) - 1n;
+
+/**
+ * Node ids are the few members of the cluster, and every record names one: their UTF-8
+ * bytes are kept here (up to NODE_ID_CACHE_ENTRIES_MAX, then forgotten all at once)
+ * rather than measured and encoded by Buffer's UTF-8 writer for every record, which
+ * is a call into C++ each time.
+ */
+const NODE_ID_CACHE_ENTRIES_MAX = 256;
+const nodeIdCache = new Map<string, Buffer>();
+
+function nodeIdBytesOf(nodeId: string): Buffer {
+  let bytes = nodeIdCache.get(nodeId);
+  if (bytes === undefined) {
+    if (nodeIdCache.size >= NODE_ID_CACHE_ENTRIES_MAX) nodeIdCache.clear();
+    bytes = Buffer.from(nodeId, 'utf8');
+    nodeIdCache.set(nodeId, bytes);
+  }
+  return bytes;
+}
+
 export function bodyBytes(record: KvRecord): number {
-  const nodeIdBytes = Buffer.byteLength(record.version.nodeId, 'utf8');
+  const nodeIdBytes = nodeIdBytesOf(record.version.nodeId).length;
   return 1 + 8 + 1 + nodeIdBytes + (record.expiresAtMs !== 0 ? 8 : 0) + (record.value !== null ? 4 + record.value.length : 0);
 }
 
@@ -28,17 +50,19 @@ export function recordBytes(record: KvRecord): number {
 }
 
 export function writeBody(record: KvRecord, target: Buffer, offset: number): number {
-  const nodeIdBytes = Buffer.byteLength(record.version.nodeId, 'utf8');
-  assert.ok(nodeIdBytes <= 255, 'node id longer than 255 bytes');
+  const nodeId = nodeIdBytesOf(record.version.nodeId);
+  assert.ok(nodeId.length <= 255, 'node id longer than 255 bytes');
   assert.ok(record.version.stamp >= 0n, 'negative stamp');
+  assert.ok(record.version.stamp <= U64_MAX, 'stamp beyond 64 bits');
   let flags = 0;
   if (record.value === null) flags |= FLAG_TOMBSTONE;
   if (record.expiresAtMs !== 0) flags |= FLAG_HAS_EXPIRY;
   let at = target.writeUInt8(flags, offset);
-  at = target.writeBigUInt64BE(record.version.stamp, at);
-  at = target.writeUInt8(nodeIdBytes, at);
-  at += target.write(record.version.nodeId, at, 'utf8');
-  if (record.expiresAtMs !== 0) at = target.writeBigUInt64BE(BigInt(record.expiresAtMs), at);
+  at = writeU64BE(target, record.version.stamp, at);
+  at = target.writeUInt8(nodeId.length, at);
+  for (let i = 0; i < nodeId.length; i++) target[at + i] = nodeId[i]!;
+  at += nodeId.length;
+  if (record.expiresAtMs !== 0) at = writeU64BE(target, BigInt(record.expiresAtMs), at);
   if (record.value !== null) {
     at = target.writeUInt32BE(record.value.length, at);
     at += record.value.copy(target, at);

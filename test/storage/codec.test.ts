@@ -101,6 +101,29 @@ describe('record codec', () => {
     );
   });
 
+  it('writes stamps big-endian as Buffer does, and refuses one beyond 64 bits', () => {
+    for (const stamp of [0n, 1n, 0xffn, 1n << 32n, (1n << 32n) - 1n, 0x0102030405060708n, (1n << 64n) - 1n]) {
+      const body = encodeBody({ key: Buffer.from('k'), value: null, version: { stamp, nodeId: 'n' }, expiresAtMs: 0 });
+      const expected = Buffer.alloc(8);
+      expected.writeBigUInt64BE(stamp);
+      assert.deepEqual(body.subarray(1, 9), expected, `stamp ${stamp}`);
+    }
+    assert.throws(() => encodeBody({ key: Buffer.from('k'), value: null, version: { stamp: 1n << 64n, nodeId: 'n' }, expiresAtMs: 0 }), /stamp beyond 64 bits/);
+  });
+
+  it('encodes every node id right when there are more of them than the encoder keeps', () => {
+    // More distinct ids than the codec's cache of node id bytes holds, so it is cleared
+    // mid-batch; multi-byte UTF-8 ids too.
+    const records: KvRecord[] = Array.from({ length: 600 }, (_, n) => ({
+      key: Buffer.from(`k${n}`),
+      value: Buffer.from([n % 256]),
+      version: { stamp: BigInt(n), nodeId: n % 2 === 0 ? `node-${n}` : `nœud-${n}-é` },
+      expiresAtMs: n % 3 === 0 ? 1_000 + n : 0,
+    }));
+    assert.deepEqual(decodeBatch(encodeBatch(records)), records);
+    assert.deepEqual(decodeBatch(encodeBatch(records.slice().reverse())), records.slice().reverse());
+  });
+
   it('refuses unknown flag bits', () => {
     const record: KvRecord = { key: Buffer.from('k'), value: Buffer.from('v'), version: { stamp: 1n, nodeId: 'a' }, expiresAtMs: 0 };
     const body = encodeBody(record);

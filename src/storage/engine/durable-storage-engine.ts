@@ -461,10 +461,12 @@ export class DurableStorageEngine implements StorageEngine {
    * it was looked up before the WAL append, and no level below the active memtable has
    * changed since (levelsGeneration), so only the active memtable can hold a newer
    * version now, and `put` checks that one. Otherwise every level is consulted again.
+   * The memtable copies the record's bytes into its slabs (memtable.ts), so the caller
+   * may reuse its buffers.
    */
   private insert(record: KvRecord, mapKey: string, levelsUnchanged: boolean): boolean {
     if (!levelsUnchanged && !supersedes(record.version, this.newestVersion(record, mapKey))) return false;
-    return this.active.put(ownedCopy(record), mapKey);
+    return this.active.put(record, mapKey);
   }
 
   /**
@@ -474,8 +476,8 @@ export class DurableStorageEngine implements StorageEngine {
    * fresh write of a key that is not in the memtables).
    */
   private newestVersion(record: KvRecord, mapKey: string): Version | undefined {
-    const held = this.active.get(record.key, mapKey) ?? this.frozen?.get(record.key, mapKey);
-    if (held !== undefined) return held.version;
+    const held = this.active.versionOf(mapKey) ?? this.frozen?.versionOf(mapKey);
+    if (held !== undefined) return held;
     if (record.version.stamp > this.store.maxStamp()) return undefined;
     return this.store.versionOf(record.key);
   }
@@ -600,20 +602,6 @@ export class DurableStorageEngine implements StorageEngine {
     const error = this.unusable();
     if (error) throw error;
   }
-}
-
-/**
- * The memtable keeps its own copies, so a caller reusing its buffers cannot change what
- * was acknowledged as stored. Key and value share one allocation.
- */
-function ownedCopy(record: KvRecord): KvRecord {
-  const valueBytes = record.value?.length ?? 0;
-  const bytes = Buffer.allocUnsafe(record.key.length + valueBytes);
-  record.key.copy(bytes, 0);
-  record.value?.copy(bytes, record.key.length);
-  const key = bytes.subarray(0, record.key.length);
-  const value = record.value === null ? null : bytes.subarray(record.key.length);
-  return { key, value, version: record.version, expiresAtMs: record.expiresAtMs };
 }
 
 /** Records split into WAL frames of at most WAL_FRAME_PAYLOAD_BYTES_MAX each. */

@@ -2,6 +2,14 @@
 // held in memory until a checkpoint moves it into the ordered store. It is a plain
 // hash map, so a write costs one map operation and no hashing of the key's token.
 //
+// What it holds per key is one small entry object (version, expiry, where its bytes
+// are); the key and value bytes are copied into large shared slabs (memtable-slab.ts),
+// not into Buffers of their own. A Buffer is an expensive object for V8 to make and for
+// its collector to move: with a record object and two Buffer views per key, building
+// and promoting them was about half of the engine's CPU per write (ADR 0215). `get`
+// hands out a record whose key and value are views of the slab; a slab is never written
+// twice at the same place, so a view stays valid for as long as it is held.
+//
 // Scans (anti-entropy trees and streaming, and Replica.Scan from peers) need the keys in
 // (token, key) order. The order is kept in an index built on the first scan and then
 // kept up to date lazily: a write of a key the index lacks only notes the key, and the
@@ -13,9 +21,47 @@
 // scan page hashed and sorted the whole memtable: a full-ring scan of 100k memtable
 // records in pages of 1000 took 69 s of blocked event loop.
 import type { TokenFunction } from '../../ring/token-range.js';
-import type { KvRecord } from '../record.js';
-import { recordFootprintBytes, supersedes } from '../record.js';
+import type { KvRecord, Version } from '../record.js';
+import { supersedes } from '../record.js';
 import { compareTokenKey } from '../token-key-order.js';
+import { MemtableSlabs } from './memtable-slab.js';
+
+/**
+ * Resident bytes of one memtable entry besides its key and value bytes: the map entry,
+ * its key string, the entry object, and the version object and its bigint (shared with
+ * the record the engine was given). heapUsed grew by 100 bytes per entry over 200k
+ * entries of 14-byte keys on Node 20; the rest is room for longer keys and for the map's
+ * table between two doublings. (A record object with two Buffer views, as before ADR
+ * 0215, took 384.)
+ */
+export const MEMTABLE_ENTRY_OVERHEAD_BYTES = 128;
+
+/** One key's newest version: its bytes lie in `slab` from `keyOffset`, the value after the key. */
+class MemtableEntry {
+  constructor(
+    readonly slab: Buffer,
+    readonly keyOffset: number,
+    readonly keyLength: number,
+    /** -1 for a tombstone. */
+    readonly valueLength: number,
+    readonly version: Version,
+    readonly expiresAtMs: number,
+  ) {}
+
+  record(): KvRecord {
+    const valueOffset = this.keyOffset + this.keyLength;
+    return {
+      key: this.slab.subarray(this.keyOffset, valueOffset),
+      value: this.valueLength < 0 ? null : this.slab.subarray(valueOffset, valueOffset + this.valueLength),
+      version: this.version,
+      expiresAtMs: this.expiresAtMs,
+    };
+  }
+
+  key(): Buffer {
+    return this.slab.subarray(this.keyOffset, this.keyOffset + this.keyLength);
+  }
+}
 
 /** Buffers as map keys: latin1 maps each byte to one UTF-16 unit, so it is lossless. */
 export function mapKeyOf(key: Buffer): string {
@@ -32,7 +78,9 @@ export interface IndexedKey {
 const byTokenKey = (a: IndexedKey, b: IndexedKey): number => compareTokenKey(a.token, a.key, b.token, b.key);
 
 export class Memtable {
-  private readonly records = new Map<string, KvRecord>();
+  private readonly records = new Map<string, MemtableEntry>();
+  private readonly slabs = new MemtableSlabs();
+  /** Entries times MEMTABLE_ENTRY_OVERHEAD_BYTES, plus every slab byte written (see `bytes`). */
   private footprintBytes = 0;
   /** Every key in (token, key) order, once a scan asked for it; see `ordered`. */
   private index: IndexedKey[] | undefined;
@@ -52,6 +100,11 @@ export class Memtable {
     return this.greatestStamp;
   }
 
+  /**
+   * Approximate resident bytes: the entries, and every key and value byte copied in.
+   * The bytes of an overwritten version stay counted, since its slab still holds them
+   * until the memtable is checkpointed and dropped.
+   */
   get bytes(): number {
     return this.footprintBytes;
   }
@@ -62,17 +115,29 @@ export class Memtable {
 
   /** `mapKey` is mapKeyOf(key), for callers that look the same key up more than once. */
   get(key: Buffer, mapKey = mapKeyOf(key)): KvRecord | undefined {
-    return this.records.get(mapKey);
+    return this.records.get(mapKey)?.record();
   }
 
-  /** Stores the record when it supersedes the one held; returns whether it did. */
+  /** The version held for a key (by mapKeyOf), without building a record: last-writer-wins lookups. */
+  versionOf(mapKey: string): Version | undefined {
+    return this.records.get(mapKey)?.version;
+  }
+
+  /**
+   * Stores a copy of the record when it supersedes the one held; returns whether it did.
+   * The caller keeps its buffers: what was acknowledged cannot change under the memtable.
+   */
   put(record: KvRecord, mapKey = mapKeyOf(record.key)): boolean {
     const current = this.records.get(mapKey);
     if (!supersedes(record.version, current?.version)) return false;
-    if (current) this.footprintBytes -= recordFootprintBytes(current);
-    else if (this.index !== undefined && !(this.staleInIndex.size > 0 && this.staleInIndex.delete(mapKey))) this.unindexed.push(mapKey);
-    this.records.set(mapKey, record);
-    this.footprintBytes += recordFootprintBytes(record);
+    if (current === undefined) {
+      this.footprintBytes += MEMTABLE_ENTRY_OVERHEAD_BYTES;
+      if (this.index !== undefined && !(this.staleInIndex.size > 0 && this.staleInIndex.delete(mapKey))) this.unindexed.push(mapKey);
+    }
+    const { key, value } = record;
+    const slab = this.slabs.copyIn(key, value);
+    this.footprintBytes += key.length + (value?.length ?? 0);
+    this.records.set(mapKey, new MemtableEntry(slab, this.slabs.lastOffset, key.length, value === null ? -1 : value.length, record.version, record.expiresAtMs));
     if (record.version.stamp > this.greatestStamp) this.greatestStamp = record.version.stamp;
     return true;
   }
@@ -86,7 +151,8 @@ export class Memtable {
     const current = this.records.get(mapKey);
     if (current === undefined) return false;
     this.records.delete(mapKey);
-    this.footprintBytes -= recordFootprintBytes(current);
+    // Its bytes stay in their slab, and counted, until the memtable is dropped.
+    this.footprintBytes -= MEMTABLE_ENTRY_OVERHEAD_BYTES;
     if (indexed) this.staleInIndex.add(mapKey);
     else if (this.index !== undefined) this.notedThenRemoved = true;
     return true;
@@ -104,8 +170,9 @@ export class Memtable {
     return entry !== undefined && entry.token === token && entry.key.equals(key);
   }
 
-  values(): IterableIterator<KvRecord> {
-    return this.records.values();
+  /** Every record held, as views of the slabs (see `get`). */
+  *values(): IterableIterator<KvRecord> {
+    for (const entry of this.records.values()) yield entry.record();
   }
 
   /**
@@ -117,7 +184,7 @@ export class Memtable {
    */
   ordered(tokenOf: TokenFunction): readonly IndexedKey[] {
     const entry = (mapKey: string): IndexedKey => {
-      const key = this.records.get(mapKey)!.key;
+      const key = this.records.get(mapKey)!.key();
       return { token: tokenOf(key), key, mapKey };
     };
     if (this.index === undefined) {
