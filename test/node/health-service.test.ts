@@ -20,13 +20,19 @@ const loaded = grpc.loadPackageDefinition(protoLoader.loadSync((require('grpc-he
   grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
 };
 
-test('Check, Watch, the bound on Watches, and close() ending them', async () => {
-  const health = new HealthService(['', 'quorumkv.v1.KV']);
+/** `health` on a real gRPC server on a free loopback port, a client of it, and Check as a status name. */
+async function serve(health: HealthService): Promise<{ server: grpc.Server; client: HealthClient; check: (service: string) => Promise<string> }> {
   const server = new grpc.Server();
   health.addToServer(server);
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
   const client = new loaded.grpc.health.v1.Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as HealthClient;
   const check = (service: string): Promise<string> => new Promise((resolve) => client.Check({ service }, (error, reply) => resolve(error ? grpc.status[error.code] : reply!.status)));
+  return { server, client, check };
+}
+
+test('Check, Watch, the bound on Watches, and close() ending them', async () => {
+  const health = new HealthService(['', 'quorumkv.v1.KV']);
+  const { server, client, check } = await serve(health);
   try {
     assert.equal(await check('quorumkv.v1.KV'), 'NOT_SERVING');
     assert.equal(await check('quorumkv.v1.Replica'), 'NOT_FOUND');
@@ -88,11 +94,7 @@ test('beforeCheck runs before each Check is answered, so the answer follows stat
       health.setStatus('quorumkv.v1.KV', nodeReady ? 'SERVING' : 'NOT_SERVING');
     },
   });
-  const server = new grpc.Server();
-  health.addToServer(server);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
-  const client = new loaded.grpc.health.v1.Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as HealthClient;
-  const check = (service: string): Promise<string> => new Promise((resolve) => client.Check({ service }, (error, reply) => resolve(error ? grpc.status[error.code] : reply!.status)));
+  const { server, client, check } = await serve(health);
   try {
     assert.equal(await check('quorumkv.v1.KV'), 'NOT_SERVING');
     // No setStatus from outside: only the hook can make the next Check say SERVING.
