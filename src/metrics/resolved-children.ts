@@ -123,6 +123,10 @@ class BucketCounts implements HistogramChild {
   }
 
   observe(value: number): void {
+    // Like prom-client, which throws this for NaN and the infinities: NaN compares false
+    // with every bound and would land in the lowest bucket (a call reported as the
+    // fastest) and turn the sum into NaN for good.
+    if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
     // Like prom-client: a value goes to the first bucket whose bound is >= it.
     let i = 0;
     while (i < this.bounds.length && value > this.bounds[i]!) i++;

@@ -73,3 +73,12 @@ test('a child is found again, not made twice, for the same label values', () => 
   assert.notEqual(resolved.child('get', 2), resolved.child('get', 1));
   assert.throws(() => new ResolvedHistogram({ name: 'qkv_bad_seconds', help: 'h', labelNames: ['op'], buckets: [1, 0.5], registry }), /buckets must ascend/);
 });
+
+test('a non-finite observation is refused as prom-client refuses it, not counted in the lowest bucket', () => {
+  const theirs = new Histogram({ name: 'qkv_test_seconds', help: 'h', labelNames: ['op'], buckets: BUCKETS, registers: [new Registry()] });
+  const resolved = new ResolvedHistogram({ name: 'qkv_test_seconds', help: 'h', labelNames: ['op'], buckets: BUCKETS, registry: new Registry() });
+  for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+    assert.throws(() => theirs.observe({ op: 'get' }, value), TypeError, `prom-client with ${value}`);
+    assert.throws(() => resolved.child('get').observe(value), TypeError, `resolved with ${value}`);
+  }
+});
