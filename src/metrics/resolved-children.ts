@@ -15,15 +15,18 @@
 // or from the cluster's node ids (docs/style.md point 11).
 import { Counter, Histogram, type LabelValues, type Registry } from 'prom-client';
 
-/** Label values as the callers have them; numbers (a quorum) become strings once, in the child. */
+/** Label values as the callers have them; a number (a quorum) is looked up by its text. */
 type LabelValue = string | number;
 
 /**
  * The children of one metric, found by their label values in a tree of Maps (one level
- * per label name): a lookup is a Map get per label, with no string built.
+ * per label name): a lookup is a Map get per label, with no labels string built (a small
+ * number's text comes from V8's number-string cache).
  */
 class ChildTree<Child> {
-  private readonly root = new Map<LabelValue, unknown>();
+  // Keyed by the label's text: a quorum given as 2 in one place and '2' in another is one
+  // child, as it is one series to prom-client, not two series with the same labels.
+  private readonly root = new Map<string, unknown>();
   readonly all: Child[] = [];
 
   constructor(
@@ -35,19 +38,21 @@ class ChildTree<Child> {
     let level = this.root;
     const last = this.labelNames.length - 1;
     for (let i = 0; i < last; i++) {
-      let next = level.get(values[i]!) as Map<LabelValue, unknown> | undefined;
+      const key = String(values[i]);
+      let next = level.get(key) as Map<string, unknown> | undefined;
       if (next === undefined) {
         next = new Map();
-        level.set(values[i]!, next);
+        level.set(key, next);
       }
       level = next;
     }
-    let child = level.get(values[last]!) as Child | undefined;
+    const lastKey = String(values[last]);
+    let child = level.get(lastKey) as Child | undefined;
     if (child === undefined) {
       const labels: Record<string, string> = {};
       this.labelNames.forEach((name, i) => (labels[name] = String(values[i])));
       child = this.make(labels);
-      level.set(values[last]!, child);
+      level.set(lastKey, child);
       this.all.push(child);
     }
     return child;

@@ -82,3 +82,17 @@ test('a non-finite observation is refused as prom-client refuses it, not counted
     assert.throws(() => resolved.child('get').observe(value), TypeError, `resolved with ${value}`);
   }
 });
+
+test('a number and its string name the same child, so /metrics never holds one series twice', async () => {
+  const registry = new Registry();
+  const resolved = new ResolvedHistogram({ name: 'qkv_test_seconds', help: 'h', labelNames: ['op', 'quorum'], buckets: BUCKETS, registry });
+  const counter = new ResolvedCounter({ name: 'qkv_test_total', help: 'c', labelNames: ['op', 'quorum'], registry });
+  assert.equal(resolved.child('get', 2), resolved.child('get', '2'));
+  resolved.child('get', 2).observe(0.05);
+  resolved.child('get', '2').observe(0.05);
+  counter.child('get', 2).inc();
+  counter.child('get', '2').inc();
+  const text = await registry.metrics();
+  assert.deepEqual(text.split('\n').filter((line) => line.startsWith('qkv_test_seconds_count')), ['qkv_test_seconds_count{op="get",quorum="2"} 2']);
+  assert.deepEqual(text.split('\n').filter((line) => line.startsWith('qkv_test_total')), ['qkv_test_total{op="get",quorum="2"} 2']);
+});
