@@ -171,13 +171,15 @@ export class ResolvedHistogram<Label extends string> extends Histogram<Label> {
   private readonly metricHelp: string;
 
   constructor(options: ResolvedHistogramOptions<Label>) {
-    super({ name: options.name, help: options.help, labelNames: options.labelNames, buckets: [...options.buckets], registers: [options.registry] });
-    this.metricName = options.name;
-    this.metricHelp = options.help;
+    // Checked before super() registers the metric: a histogram refused here must not stay
+    // in the registry half built, where every later scrape would throw.
     if (options.labelNames.length === 0) throw new Error(`${options.name}: a resolved histogram needs labels`);
     for (let i = 1; i < options.buckets.length; i++) {
       if (!(options.buckets[i]! > options.buckets[i - 1]!)) throw new Error(`${options.name}: buckets must ascend`);
     }
+    super({ name: options.name, help: options.help, labelNames: options.labelNames, buckets: [...options.buckets], registers: [options.registry] });
+    this.metricName = options.name;
+    this.metricHelp = options.help;
     const bounds = [...options.buckets];
     this.bounds = bounds;
     this.children = new ChildTree(options.labelNames, (labels) => new BucketCounts(labels, bounds));

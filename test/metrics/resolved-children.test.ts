@@ -96,3 +96,11 @@ test('a number and its string name the same child, so /metrics never holds one s
   assert.deepEqual(text.split('\n').filter((line) => line.startsWith('qkv_test_seconds_count')), ['qkv_test_seconds_count{op="get",quorum="2"} 2']);
   assert.deepEqual(text.split('\n').filter((line) => line.startsWith('qkv_test_total')), ['qkv_test_total{op="get",quorum="2"} 2']);
 });
+
+test('a histogram refused for its options is not left registered, so the registry still scrapes', async () => {
+  const registry = new Registry();
+  assert.throws(() => new ResolvedHistogram({ name: 'qkv_bad_seconds', help: 'h', labelNames: ['op'], buckets: [1, 0.5], registry }), /buckets must ascend/);
+  assert.throws(() => new ResolvedHistogram({ name: 'qkv_unlabelled_seconds', help: 'h', labelNames: [], buckets: BUCKETS, registry }), /needs labels/);
+  assert.equal(registry.getSingleMetric('qkv_bad_seconds'), undefined);
+  assert.equal(await registry.metrics(), '\n');
+});
