@@ -67,6 +67,10 @@ class PendingCount implements CounterChild {
   pending = 0;
   constructor(readonly labels: Record<string, string>) {}
   inc(amount = 1): void {
+    // prom-client's Counter.inc checks, made here at the call: a bad amount left pending
+    // would instead make every scrape of the registry throw until it was outweighed.
+    if (amount && !Number.isFinite(amount)) throw new TypeError(`Value is not a valid number: ${amount}`);
+    if (amount < 0) throw new Error('It is not possible to decrease a counter');
     this.pending += amount;
   }
 }

@@ -104,3 +104,15 @@ test('a histogram refused for its options is not left registered, so the registr
   assert.equal(registry.getSingleMetric('qkv_bad_seconds'), undefined);
   assert.equal(await registry.metrics(), '\n');
 });
+
+test('a counter child refuses a negative or infinite amount at the call, as prom-client does, and the registry still scrapes', async () => {
+  const theirs = new Counter({ name: 'qkv_test_total', help: 'c', labelNames: ['op'], registers: [new Registry()] });
+  const registry = new Registry();
+  const resolved = new ResolvedCounter({ name: 'qkv_test_total', help: 'c', labelNames: ['op'], registry });
+  for (const amount of [-1, Number.POSITIVE_INFINITY]) {
+    assert.throws(() => theirs.inc({ op: 'get' }, amount), `prom-client with ${amount}`);
+    assert.throws(() => resolved.child('get').inc(amount), `resolved with ${amount}`);
+  }
+  resolved.child('get').inc();
+  assert.match(await registry.metrics(), /qkv_test_total\{op="get"\} 1\n/);
+});
