@@ -15,15 +15,18 @@
 // or from the cluster's node ids (docs/style.md point 11).
 import { Counter, Histogram, type LabelValues, type Registry } from 'prom-client';
 
-/** Label values as the callers have them; numbers (a quorum) become strings once, in the child. */
+/** Label values as the callers have them; a number (a quorum) is looked up by its text. */
 type LabelValue = string | number;
 
 /**
  * The children of one metric, found by their label values in a tree of Maps (one level
- * per label name): a lookup is a Map get per label, with no string built.
+ * per label name): a lookup is a Map get per label, with no labels string built (a small
+ * number's text comes from V8's number-string cache).
  */
 class ChildTree<Child> {
-  private readonly root = new Map<LabelValue, unknown>();
+  // Keyed by the label's text: a quorum given as 2 in one place and '2' in another is one
+  // child, as it is one series to prom-client, not two series with the same labels.
+  private readonly root = new Map<string, unknown>();
   readonly all: Child[] = [];
 
   constructor(
@@ -35,19 +38,21 @@ class ChildTree<Child> {
     let level = this.root;
     const last = this.labelNames.length - 1;
     for (let i = 0; i < last; i++) {
-      let next = level.get(values[i]!) as Map<LabelValue, unknown> | undefined;
+      const key = String(values[i]);
+      let next = level.get(key) as Map<string, unknown> | undefined;
       if (next === undefined) {
         next = new Map();
-        level.set(values[i]!, next);
+        level.set(key, next);
       }
       level = next;
     }
-    let child = level.get(values[last]!) as Child | undefined;
+    const lastKey = String(values[last]);
+    let child = level.get(lastKey) as Child | undefined;
     if (child === undefined) {
       const labels: Record<string, string> = {};
       this.labelNames.forEach((name, i) => (labels[name] = String(values[i])));
       child = this.make(labels);
-      level.set(values[last]!, child);
+      level.set(lastKey, child);
       this.all.push(child);
     }
     return child;
@@ -62,6 +67,10 @@ class PendingCount implements CounterChild {
   pending = 0;
   constructor(readonly labels: Record<string, string>) {}
   inc(amount = 1): void {
+    // prom-client's Counter.inc checks, made here at the call: a bad amount left pending
+    // would instead make every scrape of the registry throw until it was outweighed.
+    if (amount && !Number.isFinite(amount)) throw new TypeError(`Value is not a valid number: ${amount}`);
+    if (amount < 0) throw new Error('It is not possible to decrease a counter');
     this.pending += amount;
   }
 }
@@ -123,6 +132,10 @@ class BucketCounts implements HistogramChild {
   }
 
   observe(value: number): void {
+    // Like prom-client, which throws this for NaN and the infinities: NaN compares false
+    // with every bound and would land in the lowest bucket (a call reported as the
+    // fastest) and turn the sum into NaN for good.
+    if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
     // Like prom-client: a value goes to the first bucket whose bound is >= it.
     let i = 0;
     while (i < this.bounds.length && value > this.bounds[i]!) i++;
@@ -162,13 +175,15 @@ export class ResolvedHistogram<Label extends string> extends Histogram<Label> {
   private readonly metricHelp: string;
 
   constructor(options: ResolvedHistogramOptions<Label>) {
-    super({ name: options.name, help: options.help, labelNames: options.labelNames, buckets: [...options.buckets], registers: [options.registry] });
-    this.metricName = options.name;
-    this.metricHelp = options.help;
+    // Checked before super() registers the metric: a histogram refused here must not stay
+    // in the registry half built, where every later scrape would throw.
     if (options.labelNames.length === 0) throw new Error(`${options.name}: a resolved histogram needs labels`);
     for (let i = 1; i < options.buckets.length; i++) {
       if (!(options.buckets[i]! > options.buckets[i - 1]!)) throw new Error(`${options.name}: buckets must ascend`);
     }
+    super({ name: options.name, help: options.help, labelNames: options.labelNames, buckets: [...options.buckets], registers: [options.registry] });
+    this.metricName = options.name;
+    this.metricHelp = options.help;
     const bounds = [...options.buckets];
     this.bounds = bounds;
     this.children = new ChildTree(options.labelNames, (labels) => new BucketCounts(labels, bounds));

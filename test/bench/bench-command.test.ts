@@ -97,3 +97,12 @@ test('qkv bench refuses bad flags with a usage error and fails on an unreachable
   assert.ok(summary.errorCount > 0);
   assert.deepEqual(Object.keys(summary.errors), ['PEER_UNREACHABLE']);
 });
+
+test('qkv bench noop-server with a --tls-dir that holds no certificates says how to fix it with its own flags', async () => {
+  const missing = join(await tempDir(), 'no-such-node');
+  const result = spawnSync(process.execPath, [QKV_MAIN, 'bench', 'noop-server', '--port', '0', '--tls-dir', missing, '--node-id', 'noop'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(result.status, 1, result.stderr);
+  assert.match(result.stderr, /CERTIFICATE_MISSING: .*no-such-node.* does not exist; .*leave out --tls-dir and --node-id to serve plaintext/);
+  // The node's own hint names --insecure, which this command refuses as an unknown flag.
+  assert.doesNotMatch(result.stderr, /--insecure/);
+});

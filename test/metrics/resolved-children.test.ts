@@ -73,3 +73,46 @@ test('a child is found again, not made twice, for the same label values', () => 
   assert.notEqual(resolved.child('get', 2), resolved.child('get', 1));
   assert.throws(() => new ResolvedHistogram({ name: 'qkv_bad_seconds', help: 'h', labelNames: ['op'], buckets: [1, 0.5], registry }), /buckets must ascend/);
 });
+
+test('a non-finite observation is refused as prom-client refuses it, not counted in the lowest bucket', () => {
+  const theirs = new Histogram({ name: 'qkv_test_seconds', help: 'h', labelNames: ['op'], buckets: BUCKETS, registers: [new Registry()] });
+  const resolved = new ResolvedHistogram({ name: 'qkv_test_seconds', help: 'h', labelNames: ['op'], buckets: BUCKETS, registry: new Registry() });
+  for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+    assert.throws(() => theirs.observe({ op: 'get' }, value), TypeError, `prom-client with ${value}`);
+    assert.throws(() => resolved.child('get').observe(value), TypeError, `resolved with ${value}`);
+  }
+});
+
+test('a number and its string name the same child, so /metrics never holds one series twice', async () => {
+  const registry = new Registry();
+  const resolved = new ResolvedHistogram({ name: 'qkv_test_seconds', help: 'h', labelNames: ['op', 'quorum'], buckets: BUCKETS, registry });
+  const counter = new ResolvedCounter({ name: 'qkv_test_total', help: 'c', labelNames: ['op', 'quorum'], registry });
+  assert.equal(resolved.child('get', 2), resolved.child('get', '2'));
+  resolved.child('get', 2).observe(0.05);
+  resolved.child('get', '2').observe(0.05);
+  counter.child('get', 2).inc();
+  counter.child('get', '2').inc();
+  const text = await registry.metrics();
+  assert.deepEqual(text.split('\n').filter((line) => line.startsWith('qkv_test_seconds_count')), ['qkv_test_seconds_count{op="get",quorum="2"} 2']);
+  assert.deepEqual(text.split('\n').filter((line) => line.startsWith('qkv_test_total')), ['qkv_test_total{op="get",quorum="2"} 2']);
+});
+
+test('a histogram refused for its options is not left registered, so the registry still scrapes', async () => {
+  const registry = new Registry();
+  assert.throws(() => new ResolvedHistogram({ name: 'qkv_bad_seconds', help: 'h', labelNames: ['op'], buckets: [1, 0.5], registry }), /buckets must ascend/);
+  assert.throws(() => new ResolvedHistogram({ name: 'qkv_unlabelled_seconds', help: 'h', labelNames: [], buckets: BUCKETS, registry }), /needs labels/);
+  assert.equal(registry.getSingleMetric('qkv_bad_seconds'), undefined);
+  assert.equal(await registry.metrics(), '\n');
+});
+
+test('a counter child refuses a negative or infinite amount at the call, as prom-client does, and the registry still scrapes', async () => {
+  const theirs = new Counter({ name: 'qkv_test_total', help: 'c', labelNames: ['op'], registers: [new Registry()] });
+  const registry = new Registry();
+  const resolved = new ResolvedCounter({ name: 'qkv_test_total', help: 'c', labelNames: ['op'], registry });
+  for (const amount of [-1, Number.POSITIVE_INFINITY]) {
+    assert.throws(() => theirs.inc({ op: 'get' }, amount), `prom-client with ${amount}`);
+    assert.throws(() => resolved.child('get').inc(amount), `resolved with ${amount}`);
+  }
+  resolved.child('get').inc();
+  assert.match(await registry.metrics(), /qkv_test_total\{op="get"\} 1\n/);
+});

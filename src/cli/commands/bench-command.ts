@@ -14,6 +14,7 @@ import { startNoopKvServer } from '../../bench/noop-kv-server.js';
 import { QuorumKvTarget } from '../../bench/targets/quorumkv-target.js';
 import type { KvTransport } from '../../client/quorum-kv-client.js';
 import { WORKLOADS, WORKLOAD_NAMES, isWorkloadName } from '../../bench/workload.js';
+import { CertificateMissingError } from '../../errors/errors.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, writeJson, type CliIo } from '../cli-io.js';
 import { LOCAL_ADDRESSES, LOCAL_HOST } from '../local-cluster-layout.js';
 import type { ChannelCredentials } from '@grpc/grpc-js';
@@ -198,6 +199,13 @@ async function runNoopServer(args: string[], io: CliIo): Promise<number> {
     port: integer('port', values.port, 0, 65535) ?? NOOP_PORT_DEFAULT,
     valueBytes: integer('value-bytes', values['value-bytes'], 0, VALUE_BYTES_MAX_CEILING) ?? 100,
     ...(values['tls-dir'] === undefined ? {} : { tls: { dir: values['tls-dir'], nodeId: values['node-id']! } }),
+  }).catch((error: unknown) => {
+    // The node's hint ends in "or run without TLS with --insecure", a flag this command
+    // does not take: here plaintext is the absence of --tls-dir.
+    if (error instanceof CertificateMissingError) {
+      throw new CertificateMissingError(error.file, 'point --tls-dir at a node\'s certificate directory (`qkv certs create-node`), or leave out --tls-dir and --node-id to serve plaintext');
+    }
+    throw error;
   });
   // The line a launcher waits for (with --port 0 it is the only way to learn the port).
   io.stdout.write(`noop-server listening on ${values.host ?? LOCAL_HOST}:${server.port}\n`);
