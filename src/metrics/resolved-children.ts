@@ -187,6 +187,13 @@ export class ResolvedHistogram<Label extends string> extends Histogram<Label> {
     const bounds = [...options.buckets];
     this.bounds = bounds;
     this.children = new ChildTree(options.labelNames, (labels) => new BucketCounts(labels, bounds));
+    // prom-client's own ways in would record into state this class never exports, so an
+    // observation made through them would vanish from /metrics: they throw instead.
+    // (prom-client sets `observe` on the instance in its constructor, so it is replaced here.)
+    const refuse = (): never => {
+      throw new Error(`${options.name}: observe through child(...) (a ResolvedHistogram exports only its children)`);
+    };
+    Object.assign(this, { observe: refuse, labels: refuse, startTimer: refuse });
   }
 
   /** The child for these label values, in the order of `labelNames`. */

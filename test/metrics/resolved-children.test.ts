@@ -116,3 +116,13 @@ test('a counter child refuses a negative or infinite amount at the call, as prom
   resolved.child('get').inc();
   assert.match(await registry.metrics(), /qkv_test_total\{op="get"\} 1\n/);
 });
+
+test('a resolved histogram refuses prom-client\'s own observe, labels and startTimer instead of losing what they record', async () => {
+  const registry = new Registry();
+  const histogram = new ResolvedHistogram({ name: 'qkv_test_refused_seconds', help: 'A test histogram.', labelNames: ['op'], buckets: BUCKETS, registry });
+  assert.throws(() => histogram.observe({ op: 'get' }, 0.5), /observe through child/);
+  assert.throws(() => histogram.labels({ op: 'get' }), /observe through child/);
+  assert.throws(() => histogram.startTimer({ op: 'get' }), /observe through child/);
+  histogram.child('get').observe(0.5);
+  assert.match(await registry.metrics(), /qkv_test_refused_seconds_count\{op="get"\} 1/);
+});
