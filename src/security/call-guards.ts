@@ -1,7 +1,8 @@
 // Server interceptors that decide, from the TLS connection alone, whether a call may
 // start; the connection's identity is worked out once per connection
-// (connection-identity.ts). They run when the call's metadata arrives, before its message is read or
-// decoded, so a refused caller costs the node no decoding and reaches no handler.
+// (connection-identity.ts). They run when the call's metadata arrives, before its
+// message is read or decoded, so a refused caller costs the node no decoding and
+// reaches no handler.
 //
 // Client port: the caller's identity is the user named by a client certificate that
 // the cluster's CA signed (grpc-js reports a peer certificate only for a verified
