@@ -37,6 +37,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { median, parseBuildOption } from './build-option.js';
 import { runBenchProcess, type BenchSummary } from './compare/bench-process.js';
 import { ProcessGroup, type CpuTimes } from './compare/managed-process.js';
 import { QKV_MAIN, startQuorumKvCluster, type RunningQuorumKvCluster } from './compare/quorumkv-cluster.js';
@@ -84,9 +85,8 @@ interface Build {
 }
 
 const builds: Build[] = (values.build ?? []).map((text) => {
-  const at = text.indexOf('=');
-  if (at <= 0) throw new Error(`--build must be NAME=DIR, got ${JSON.stringify(text)}`);
-  return { name: text.slice(0, at), main: join(resolve(text.slice(at + 1)), 'dist', 'src', 'cli', 'main.js') };
+  const { name, dir } = parseBuildOption(text);
+  return { name, main: join(dir, 'dist', 'src', 'cli', 'main.js') };
 });
 if (builds.length === 0) builds.push({ name: 'this', main: QKV_MAIN });
 const rows = values.rows.split(',').map((name) => name.trim()) as Row[];
@@ -372,12 +372,6 @@ async function runRound(round: number, size: number, clusterRows: readonly Row[]
       await Promise.all(clusters.map((cluster) => cluster.stop()));
     }
   }
-}
-
-function median(numbers: readonly number[]): number {
-  const sorted = [...numbers].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function summaryTable(results: readonly Measurement[]): string {

@@ -23,6 +23,7 @@ import type { Logger } from '../src/logging/logger.js';
 import type { InMemoryCluster } from '../src/node/in-memory-cluster.js';
 import type { KVHandlers } from '../src/protocol/generated/quorumkv/v1/KV.js';
 import type { ApiContext } from '../src/api/unary-handler.js';
+import { median, parseBuildOption } from './build-option.js';
 
 const OPS = ['put', 'get'] as const;
 type Op = (typeof OPS)[number];
@@ -54,11 +55,7 @@ const ops = values.ops.split(',').map((op) => {
   if (!(OPS as readonly string[]).includes(op)) throw new Error(`--ops takes ${OPS.join(', ')}, not ${JSON.stringify(op)}`);
   return op as Op;
 });
-const builds = (values.build ?? ['this=.']).map((spec) => {
-  const at = spec.indexOf('=');
-  if (at < 1) throw new Error(`--build takes NAME=DIR, not ${JSON.stringify(spec)}`);
-  return { name: spec.slice(0, at), dir: resolve(spec.slice(at + 1)) };
-});
+const builds = (values.build ?? ['this=.']).map(parseBuildOption);
 
 interface RunningBuild {
   readonly name: string;
@@ -128,12 +125,6 @@ async function burst(build: RunningBuild, op: Op, calls: number): Promise<number
   );
   const used = process.cpuUsage(before);
   return (used.user + used.system) / calls;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 const running: RunningBuild[] = [];

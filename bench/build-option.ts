@@ -1,0 +1,24 @@
+// What the benchmarks that compare builds side by side share (`npm run bench:cpu`,
+// `npm run bench:call`): the `--build NAME=DIR` option, and the median they summarise
+// rounds with.
+import { resolve } from 'node:path';
+
+export interface BuildOption {
+  readonly name: string;
+  /** The checkout, absolute; its compiled tree is under dist/. */
+  readonly dir: string;
+}
+
+/** One `--build NAME=DIR` value. */
+export function parseBuildOption(text: string): BuildOption {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new Error(`--build must be NAME=DIR, got ${JSON.stringify(text)}`);
+  return { name: text.slice(0, at), dir: resolve(text.slice(at + 1)) };
+}
+
+/** The middle value, or the mean of the two middle ones. */
+export function median(numbers: readonly number[]): number {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
