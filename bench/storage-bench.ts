@@ -62,18 +62,17 @@ const CHECKPOINT_THREADS = flags['checkpoint-thread'].split(',').map((text): Che
   if (text !== 'worker' && text !== 'main') throw new Error(`--checkpoint-thread: ${JSON.stringify(text)} is neither worker nor main`);
   return text;
 });
-const ROUNDS = Number(flags.rounds);
-if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds: ${JSON.stringify(flags.rounds)} is not a positive integer`);
+/** A flag's value as a positive integer, or an error naming the flag. */
+function positiveInteger(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag}: ${JSON.stringify(text)} is not a positive integer`);
+  return value;
+}
+const ROUNDS = positiveInteger('rounds', flags.rounds);
 const SECONDS = Number(flags.seconds);
-const BATCH_RECORDS = Number(flags['batch-records']);
-if (!Number.isInteger(BATCH_RECORDS) || BATCH_RECORDS < 1) throw new Error(`--batch-records: ${JSON.stringify(flags['batch-records'])} is not a positive integer`);
-const MEMTABLE_BYTES = Number(flags['memtable-bytes']);
-if (!Number.isInteger(MEMTABLE_BYTES) || MEMTABLE_BYTES < 1) throw new Error(`--memtable-bytes: ${JSON.stringify(flags['memtable-bytes'])} is not a positive integer`);
-const LEVELS = flags.levels.split(',').map((text) => {
-  const level = Number(text);
-  if (!Number.isInteger(level) || level < 1) throw new Error(`--levels: ${JSON.stringify(text)} is not a positive integer`);
-  return level;
-});
+const BATCH_RECORDS = positiveInteger('batch-records', flags['batch-records']);
+const MEMTABLE_BYTES = positiveInteger('memtable-bytes', flags['memtable-bytes']);
+const LEVELS = flags.levels.split(',').map((text) => positiveInteger('levels', text));
 const tokenOf = await createTokenHasher();
 const VALUE = Buffer.alloc(100, 0x61);
 const NODE_ID = 'bench-node';
