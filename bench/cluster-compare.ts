@@ -28,6 +28,8 @@ import { startNoopServer } from './compare/noop-server.js';
 import { startQuorumKvCluster } from './compare/quorumkv-cluster.js';
 import { startRedisServer } from './compare/redis-server.js';
 import type { RunningSystem } from './compare/running-system.js';
+import { CA_CERTIFICATE_FILE, clientPaths } from '../src/security/certificate-files.js';
+import { BUILT_IN_ADMIN } from '../src/security/user-roles.js';
 
 const SYSTEMS: readonly SystemKey[] = ['etcd', 'redis', 'quorumkv', 'quorumkv-1', 'noop'];
 const READY_TIMEOUT_MS = 60_000;
@@ -107,7 +109,8 @@ const GHZ_SYSTEMS: ReadonlyMap<SystemKey, { readonly key: GhzSystemKey; readonly
 async function ghzRuns(system: GhzSystemKey, protocol: GhzSystem, running: RunningSystem, systemDir: string): Promise<Map<GhzOperation, GhzMeasurement>> {
   const results = new Map<GhzOperation, GhzMeasurement>();
   const certsDir = running.clientArgs?.[0] === '--certs-dir' ? running.clientArgs[1] : undefined;
-  const tls = certsDir !== undefined ? { caCert: join(certsDir, 'ca.crt'), cert: join(certsDir, 'client.admin.crt'), key: join(certsDir, 'client.admin.key'), serverName: 'localhost' } : undefined;
+  const admin = certsDir === undefined ? undefined : clientPaths(certsDir, BUILT_IN_ADMIN);
+  const tls = admin === undefined ? undefined : { caCert: join(certsDir!, CA_CERTIFICATE_FILE), cert: admin.certificatePath, key: admin.keyPath, serverName: 'localhost' };
   for (const operation of ['put', 'get'] as const) {
     if (interrupted) break;
     const cpuBefore = running.processCpuSeconds();
