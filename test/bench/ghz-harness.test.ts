@@ -13,6 +13,7 @@ import { ghzBinary, parseGhzReport, runGhz, type GhzRunOptions, type GhzSummary 
 import { ghzReport, ghzTargetChecks, type GhzMeasurement, type GhzResults } from '../../bench/compare/ghz-table.js';
 import { ProcessGroup } from '../../bench/compare/managed-process.js';
 import { startQuorumKvCluster } from '../../bench/compare/quorumkv-cluster.js';
+import { CA_CERTIFICATE_FILE, clientPaths } from '../../src/security/certificate-files.js';
 import { BUILT_IN_ADMIN } from '../../src/security/user-roles.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -59,7 +60,8 @@ test('ghz drives etcd and a TLS quorumkv node, and its report is read', { timeou
     const qkvDir = join(dir, 'qkv');
     const qkv = await startQuorumKvCluster(group, { dir: qkvDir, readyTimeoutMs: 60_000, size: 1, replicationFactor: 1, fsync: 'always' });
     const certs = join(qkvDir, 'certs');
-    const tls = { caCert: join(certs, 'ca.crt'), cert: join(certs, `client.${BUILT_IN_ADMIN}.crt`), key: join(certs, `client.${BUILT_IN_ADMIN}.key`), serverName: 'localhost' };
+    const admin = clientPaths(certs, BUILT_IN_ADMIN);
+    const tls = { caCert: join(certs, CA_CERTIFICATE_FILE), cert: admin.certificatePath, key: admin.keyPath, serverName: 'localhost' };
     const qkvRun = (operation: 'put' | 'get'): GhzRunOptions => ({ ...common, system: 'quorumkv', operation, address: qkv.addresses[0]!, tls });
     assertSane(await runGhz(qkvRun('put')), 'quorumkv put');
     assertSane(await runGhz(qkvRun('get')), 'quorumkv get');
