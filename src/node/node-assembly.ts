@@ -543,6 +543,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
         store,
         coordinator: this.nodeId,
         members,
+        ranges: rings.read.ownedRanges(),
         ringDigest: rings.read.digest,
         replicationFactor: rings.read.replicationFactor,
         vnodes: rings.read.vnodes,
@@ -564,6 +565,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
       return runClusterRestore({
         set,
         placement: (key) => this.placementRings().placementOfKey(key),
+        tokenOf: (key) => this.placementRings().read.tokenOf(key),
         transport: this.transport!,
         throttle: new ByteThrottle(this.settings.backupBytesPerSecond, this.time),
         onProgress,
