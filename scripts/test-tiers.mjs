@@ -62,6 +62,7 @@ export const TIERS = {
   ],
   process: [
     'test/architecture/',
+    'test/backup/backup-member-down.test.ts',
     'test/backup/backup-restore-cluster.test.ts',
     'test/backup/s3-backup-store.test.ts',
     'test/kv/',

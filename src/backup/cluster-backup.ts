@@ -151,6 +151,7 @@ export async function runClusterBackup(options: ClusterBackupOptions): Promise<B
         records = recordsBefore;
         bytes = bytesBefore;
         missingMembers.push({ nodeId, reason: errorText(memberFailure).slice(0, BACKUP_MISSING_REASON_CHARS_MAX) });
+        member = '';
         checkCoverage(options.ranges, missingMembers);
         membersDone += 1;
         report(true);
@@ -193,7 +194,7 @@ function checkCoverage(ranges: readonly OwnedRange[], missingMembers: readonly M
   const uncovered = rangesWithoutReplica(ranges, new Set(missingMembers.map((missing) => missing.nodeId)));
   if (uncovered.length === 0) return;
   const unread = missingMembers.map((missing) => `${missing.nodeId} (${missing.reason})`).join(', ');
-  throw new BackupFailedError(`no member that could be read holds ${describeUncovered(uncovered, ranges.length)}; could not read ${unread}`);
+  throw new BackupFailedError(`no member that could be read holds ${describeUncovered(uncovered, ranges.length)}; could not read: ${unread}`);
 }
 
 async function* once(bytes: Buffer): AsyncGenerator<Buffer> {

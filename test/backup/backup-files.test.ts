@@ -165,7 +165,7 @@ test('a backup whose unreadable member holds a range alone leaves no set behind,
   ];
   await assert.rejects(
     backUp(root, 'qkv-2', onlyOnQkv2),
-    (error: unknown) => isQkvError(error) && error.code === 'BACKUP_FAILED' && /no member that could be read holds 1 of 2 token ranges, e\.g\. \(1000, 0\] held by qkv-2; could not read qkv-2 \(qkv-2 is down\)/.test(error.message),
+    (error: unknown) => isQkvError(error) && error.code === 'BACKUP_FAILED' && /no member that could be read holds 1 of 2 token ranges, e\.g\. \(1000, 0\] held by qkv-2; could not read: qkv-2 \(qkv-2 is down\)/.test(error.message),
   );
   assert.deepEqual(await new DirectoryBackupStore(root).list(''), []);
   await assert.rejects(BackupSet.open(new DirectoryBackupStore(root), ''), (error: unknown) => isQkvError(error) && error.code === 'BACKUP_NOT_FOUND');
