@@ -446,7 +446,13 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
     assert.match(status.conditions.find((item: Json) => item.type === 'Complete').message, /2 of 3 members \(missing qkv-3\)/);
     const keys = await keysUnder(`degraded/${status.backupId}/`);
     assert.deepEqual(keys, [`degraded/${status.backupId}/manifest.json`, `degraded/${status.backupId}/qkv-1.snap`, `degraded/${status.backupId}/qkv-2.snap`]);
-    const warning = (await eventsOf('degraded-1')).find((event) => event.reason === 'BackupMembersMissing');
+    // The Event follows the status write that made the phase Succeeded.
+    let warning: k8s.CoreV1Event | undefined;
+    await eventually(
+      async () => (warning = (await eventsOf('degraded-1')).find((event) => event.reason === 'BackupMembersMissing')) !== undefined,
+      () => 'no BackupMembersMissing Event',
+      30_000,
+    );
     assert.equal(warning?.type, 'Warning');
     assert.match(warning?.message ?? '', /lacks qkv-3 \(PEER_UNREACHABLE/);
   });
