@@ -55,9 +55,10 @@ export const CLIENT_USAGE = `Cluster commands (default --addr: the local cluster
                                                        ranges it no longer replicates (run after nodes joined)
   qkv backup <destination>                             back up every member into one backup set; <destination> is a
                                                        directory under the node's --backup-dir, or s3://bucket/prefix
-                                                       (docs/operations/backup.md)
+                                                       (docs/operations/backup.md); a member that cannot be read is
+                                                       left out and named while its ranges have other replicas
   qkv restore <destination> [--backup ID]              write a backup set (default: the newest) into the cluster, with
-                                                       its original versions; safe to run again (resumes)
+                                                       its original versions, each key once; safe to run again (resumes)
 Common flags: --addr host:port[,host:port...]  --timeout-ms N  --json
   --certs-dir DIR (env QKV_CERTS_DIR; default ${LOCAL_CERTS_DIR}, where \`npm start\` writes them): ca.crt and
   client.<user>.crt/.key  --user NAME (env QKV_USER; default ${BUILT_IN_ADMIN})  --insecure (env QKV_INSECURE=true:
