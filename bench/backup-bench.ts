@@ -12,7 +12,8 @@
 //   4. the disk's copy speed: the snapshot files of that set copied with fs.copyFile and
 //      fsync'd, in the same directory tree;
 //   5. a restore of that set into a new, empty 3-node cluster: MB/s (snapshot bytes) and
-//      keys/s (records of the set: every key N times, once per member file).
+//      keys/s (records read from the set: every key N times, once per member file; the
+//      restore writes each key once, docs/decisions/0246-restore-merges-member-files.md).
 //
 //   npm run bench:backup -- [--records 100000] [--value-bytes 200] [--writers 16] [--write-seconds 8] [--dir DIR]
 import { copyFile, mkdir, open, readdir, stat } from 'node:fs/promises';
@@ -153,7 +154,7 @@ try {
   const started = performance.now();
   const restored = await targetClient.restore('unpaced', full.backupId, () => {}, { timeoutMs: 3_600_000 });
   const seconds = (performance.now() - started) / 1000;
-  console.log(`restore into 3 new nodes      ${mbps(Number(restored.bytes), seconds)}, ${perSecond(Number(restored.records), seconds)} keys (${restored.records} records, verification included, in ${seconds.toFixed(1)} s)`);
+  console.log(`restore into 3 new nodes      ${mbps(Number(restored.bytes), seconds)}, ${perSecond(Number(restored.recordsRead), seconds)} keys (${restored.recordsRead} records read, ${restored.records} written once per key, verification included, in ${seconds.toFixed(1)} s)`);
   const check = await targetClient.get(Buffer.from(`key-${RECORDS - 1}`), { r: 3 });
   if (!check.found) throw new Error('the restored cluster lacks the last key');
   targetClient.close();

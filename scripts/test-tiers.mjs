@@ -20,6 +20,7 @@ export const TIERS = {
     'test/backup/backup-files.test.ts',
     'test/backup/directory-backup-store.test.ts',
     'test/backup/s3-destination.test.ts',
+    'test/backup/snapshot-merge.test.ts',
     'test/replica/',
     'test/bench/bench-runner.test.ts',
     'test/bench/key-chooser.test.ts',
@@ -61,6 +62,7 @@ export const TIERS = {
   ],
   process: [
     'test/architecture/',
+    'test/backup/backup-member-down.test.ts',
     'test/backup/backup-restore-cluster.test.ts',
     'test/backup/s3-backup-store.test.ts',
     'test/kv/',

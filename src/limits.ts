@@ -411,12 +411,19 @@ export const BACKUP_FRAME_BYTES_MAX = 64 * 1024 * 1024;
 export const BACKUP_MANIFEST_BYTES_MAX = 1024 * 1024;
 /** Members one backup set may name. */
 export const BACKUP_MEMBERS_MAX = 1_000;
+/** Characters of the reason kept for a member a backup could not read (the manifest, the progress). */
+export const BACKUP_MISSING_REASON_CHARS_MAX = 512;
 /** Characters of a backup destination or backup id. */
 export const BACKUP_PATH_CHARS_MAX = 512;
 /** How often a running backup or restore sends a progress message (and at its end). */
 export const BACKUP_PROGRESS_INTERVAL_MS = 500;
-/** Snapshot frames a restore writes to their replicas at once. */
+/** Batches (a snapshot frame's worth of records each) a restore writes to their replicas at once. */
 export const RESTORE_FRAMES_IN_FLIGHT = 4;
+/**
+ * Snapshot files a restore merges at once (src/backup/snapshot-merge.ts): each holds one
+ * frame in memory while merged, a scan page of at most SCAN_PAGE_BYTES_MAX.
+ */
+export const RESTORE_MERGE_FILES_MAX = 64;
 /**
  * Bytes of one part of a multipart upload to an S3-compatible store. S3 wants at least
  * 5 MiB per part but the last, and at most 10,000 parts: 8 MiB parts reach 78 GiB per

@@ -187,6 +187,7 @@ function backupProgressMessage(progress: BackupProgress, location: string): Back
     member: progress.member,
     membersDone: progress.membersDone,
     membersTotal: progress.membersTotal,
+    missingMembers: progress.missingMembers.map((missing) => ({ nodeId: missing.nodeId, reason: missing.reason })),
     records: String(progress.records),
     bytes: String(progress.bytes),
     elapsedMs: String(progress.elapsedMs),
@@ -203,6 +204,8 @@ function restoreProgressMessage(progress: RestoreProgress): RestoreProgressMessa
     filesTotal: progress.filesTotal,
     records: String(progress.records),
     bytes: String(progress.bytes),
+    recordsRead: String(progress.recordsRead),
+    bytesSent: String(progress.bytesSent),
     elapsedMs: String(progress.elapsedMs),
     done: progress.done,
   };

@@ -6,9 +6,17 @@
 //     startedAt, finishedAt (ISO), startStamp (the coordinator's HLC stamp, decimal,
 //     taken before the first member was read: every write acknowledged before it is in
 //     the set), ringDigest, replicationFactor, vnodes,
-//     members: [{ nodeId, file, records, bytes, sha256, snapshotFormatVersion }] }
+//     members: [{ nodeId, file, records, bytes, sha256, snapshotFormatVersion }],
+//     missingMembers: [{ nodeId, reason }] }
+//
+// missingMembers names the members that could not be read (docs/decisions/0245-backup-
+// with-members-missing.md); every token range still had a replica among `members`. It
+// came after version 1 without a new version: a reader that does not know it restores
+// such a set exactly as one that does (the records in the files are all there is to
+// apply), so nothing is misread. A manifest without it (written before) has none missing.
+// A change that alters how the files are read or applied takes a new version.
 import { BackupCorruptError } from '../errors/errors.js';
-import { BACKUP_MANIFEST_BYTES_MAX, BACKUP_MEMBERS_MAX } from '../limits.js';
+import { BACKUP_MANIFEST_BYTES_MAX, BACKUP_MEMBERS_MAX, BACKUP_MISSING_REASON_CHARS_MAX } from '../limits.js';
 import { checkBackupPath } from './backup-path.js';
 
 export const MANIFEST_NAME = 'manifest.json';
@@ -26,6 +34,12 @@ export interface MemberSnapshot {
   readonly snapshotFormatVersion: number;
 }
 
+/** A member of the rings whose snapshot is not in the set, and why it could not be read. */
+export interface MissingMember {
+  readonly nodeId: string;
+  readonly reason: string;
+}
+
 export interface BackupManifest {
   readonly format: typeof MANIFEST_FORMAT;
   readonly formatVersion: number;
@@ -38,6 +52,13 @@ export interface BackupManifest {
   readonly replicationFactor: number;
   readonly vnodes: number;
   readonly members: readonly MemberSnapshot[];
+  /** Absent in sets written before the field existed: none was missing then. */
+  readonly missingMembers?: readonly MissingMember[];
+}
+
+/** The members a set lacks; [] for a complete set and for one written before the field. */
+export function missingMembersOf(manifest: BackupManifest): readonly MissingMember[] {
+  return manifest.missingMembers ?? [];
 }
 
 export function encodeManifest(manifest: BackupManifest): Buffer {
@@ -85,5 +106,17 @@ export function parseManifest(bytes: Buffer, file: string): BackupManifest {
     }
     if (typeof member['sha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(member['sha256'])) fail(`${where}.sha256 must be 64 hex digits`);
   });
+  const missing = manifest['missingMembers'];
+  if (missing !== undefined) {
+    if (!Array.isArray(missing) || missing.length > BACKUP_MEMBERS_MAX) return fail(`missingMembers must be a list of at most ${BACKUP_MEMBERS_MAX} entries`);
+    const present = new Set((members as Array<Record<string, unknown>>).map((member) => member['nodeId']));
+    missing.forEach((entry: unknown, index) => {
+      const member = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+      const where = `missingMembers[${index}]`;
+      if (typeof member['nodeId'] !== 'string' || member['nodeId'] === '') fail(`${where}.nodeId must be a non-empty string`);
+      if (present.has(member['nodeId'])) fail(`${where}.nodeId ${JSON.stringify(member['nodeId'])} is also in members`);
+      if (typeof member['reason'] !== 'string' || member['reason'].length > BACKUP_MISSING_REASON_CHARS_MAX) fail(`${where}.reason must be a string of at most ${BACKUP_MISSING_REASON_CHARS_MAX} characters`);
+    });
+  }
   return manifest as unknown as BackupManifest;
 }

@@ -7,17 +7,26 @@
 // or not, and every record in the set is one that was written.
 //
 // The pace is bounded (a ByteThrottle over the snapshot bytes, like range streaming), and
-// progress is reported per page. A member that cannot be read fails the backup
+// progress is reported per page.
+//
+// A member that cannot be read (down, unreachable, its scan fails midway) is left out
+// when every token range still has a replica that was read
+// (docs/decisions/0245-backup-with-members-missing.md): its partial file is removed, the
+// manifest names it in missingMembers, and progress and the report name it. The other
+// replicas' files hold every record acknowledged at W by at least one replica that was
+// read. When some range has no replica left, or the store fails, the backup fails
 // (BACKUP_FAILED): the files written so far are removed and no manifest is written.
 import { createHash } from 'node:crypto';
 import { BackupFailedError, isQkvError } from '../errors/errors.js';
-import { BACKUP_PEER_CALL_TIMEOUT_MS, BACKUP_PROGRESS_INTERVAL_MS, BACKUP_SCAN_PAGE_RECORDS } from '../limits.js';
+import { BACKUP_MISSING_REASON_CHARS_MAX, BACKUP_PEER_CALL_TIMEOUT_MS, BACKUP_PROGRESS_INTERVAL_MS, BACKUP_SCAN_PAGE_RECORDS } from '../limits.js';
 import type { PeerTransport } from '../replica/peer-transport.js';
+import type { OwnedRange } from '../ring/hash-ring.js';
 import { FULL_RING } from '../ring/token-range.js';
 import type { ScanCursor } from '../storage/storage-engine.js';
 import type { ByteThrottle } from '../streaming/byte-throttle.js';
-import { encodeManifest, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, MANIFEST_NAME, type MemberSnapshot } from './backup-manifest.js';
+import { encodeManifest, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, MANIFEST_NAME, type MemberSnapshot, type MissingMember } from './backup-manifest.js';
 import type { BackupStore } from './backup-store.js';
+import { describeUncovered, rangesWithoutReplica } from './replica-coverage.js';
 import { encodeSnapshotFrame, snapshotHeader, SNAPSHOT_FORMAT_VERSION } from './snapshot-file.js';
 
 export interface BackupProgress {
@@ -26,6 +35,8 @@ export interface BackupProgress {
   readonly member: string;
   readonly membersDone: number;
   readonly membersTotal: number;
+  /** Members that could not be read and are left out, in the order they were tried. */
+  readonly missingMembers: readonly MissingMember[];
   readonly records: number;
   readonly bytes: number;
   readonly elapsedMs: number;
@@ -38,6 +49,8 @@ export interface ClusterBackupOptions {
   readonly coordinator: string;
   /** Every member to back up: the members of the read and write rings. */
   readonly members: readonly string[];
+  /** Every range of the read ring with its replicas: whom a missing member's ranges still have. */
+  readonly ranges: readonly OwnedRange[];
   readonly ringDigest: string;
   readonly replicationFactor: number;
   readonly vnodes: number;
@@ -73,7 +86,8 @@ export async function runClusterBackup(options: ClusterBackupOptions): Promise<B
   let member = '';
   let membersDone = 0;
   let lastReportMs = 0;
-  const progress = (done: boolean): BackupProgress => ({ backupId, member, membersDone, membersTotal: members.length, records, bytes, elapsedMs: nowMs() - startedMs, done });
+  const missingMembers: MissingMember[] = [];
+  const progress = (done: boolean): BackupProgress => ({ backupId, member, membersDone, membersTotal: members.length, missingMembers: [...missingMembers], records, bytes, elapsedMs: nowMs() - startedMs, done });
   const report = (force: boolean): void => {
     if (!force && nowMs() - lastReportMs < BACKUP_PROGRESS_INTERVAL_MS) return;
     lastReportMs = nowMs();
@@ -90,6 +104,9 @@ export async function runClusterBackup(options: ClusterBackupOptions): Promise<B
       const hash = createHash('sha256');
       let fileRecords = 0;
       let fileBytes = 0;
+      // Set when the member's scan failed, so that a failure of the store (which fails
+      // the backup) is told apart from the member's (which may leave it out).
+      let memberFailure: unknown;
       async function* snapshotBody(): AsyncGenerator<Buffer> {
         const header = snapshotHeader();
         hash.update(header);
@@ -98,7 +115,13 @@ export async function runClusterBackup(options: ClusterBackupOptions): Promise<B
         let cursor: ScanCursor | undefined;
         do {
           signal?.throwIfAborted();
-          const page = await transport.scan(nodeId, FULL_RING, BACKUP_SCAN_PAGE_RECORDS, cursor, { deadlineMs: Date.now() + BACKUP_PEER_CALL_TIMEOUT_MS });
+          let page;
+          try {
+            page = await transport.scan(nodeId, FULL_RING, BACKUP_SCAN_PAGE_RECORDS, cursor, { deadlineMs: Date.now() + BACKUP_PEER_CALL_TIMEOUT_MS });
+          } catch (error) {
+            memberFailure = error;
+            throw error;
+          }
           cursor = page.resumeAfter;
           if (page.records.length === 0) continue;
           const frame = encodeSnapshotFrame(page.records);
@@ -113,10 +136,26 @@ export async function runClusterBackup(options: ClusterBackupOptions): Promise<B
         } while (cursor !== undefined);
       }
       written.push(file);
+      const recordsBefore = records;
+      const bytesBefore = bytes;
       try {
         await store.write(file, snapshotBody());
       } catch (error) {
-        throw new BackupFailedError(`reading ${nodeId} or writing ${file} to ${store.describe()}: ${errorText(error)}`, { cause: error });
+        if (memberFailure === undefined || signal?.aborted === true) {
+          throw new BackupFailedError(`reading ${nodeId} or writing ${file} to ${store.describe()}: ${errorText(error)}`, { cause: error });
+        }
+        // The member could not be read: its partial file goes, its records leave the
+        // totals, and the backup goes on if every range still has a replica.
+        await store.remove(file).catch(() => {});
+        written.pop();
+        records = recordsBefore;
+        bytes = bytesBefore;
+        missingMembers.push({ nodeId, reason: errorText(memberFailure).slice(0, BACKUP_MISSING_REASON_CHARS_MAX) });
+        member = '';
+        checkCoverage(options.ranges, missingMembers);
+        membersDone += 1;
+        report(true);
+        continue;
       }
       snapshots.push({ nodeId, file, records: fileRecords, bytes: fileBytes, sha256: hash.digest('hex'), snapshotFormatVersion: SNAPSHOT_FORMAT_VERSION });
       membersDone += 1;
@@ -134,6 +173,7 @@ export async function runClusterBackup(options: ClusterBackupOptions): Promise<B
       replicationFactor: options.replicationFactor,
       vnodes: options.vnodes,
       members: snapshots,
+      missingMembers,
     });
     try {
       await store.write(`${backupId}/${MANIFEST_NAME}`, once(manifest));
@@ -147,6 +187,14 @@ export async function runClusterBackup(options: ClusterBackupOptions): Promise<B
     throw error;
   }
   return { ...progress(true), location: `${store.describe()} ${backupId}` };
+}
+
+/** Fails the backup when some range has no replica left to read (BACKUP_FAILED naming them). */
+function checkCoverage(ranges: readonly OwnedRange[], missingMembers: readonly MissingMember[]): void {
+  const uncovered = rangesWithoutReplica(ranges, new Set(missingMembers.map((missing) => missing.nodeId)));
+  if (uncovered.length === 0) return;
+  const unread = missingMembers.map((missing) => `${missing.nodeId} (${missing.reason})`).join(', ');
+  throw new BackupFailedError(`no member that could be read holds ${describeUncovered(uncovered, ranges.length)}; could not read: ${unread}`);
 }
 
 async function* once(bytes: Buffer): AsyncGenerator<Buffer> {

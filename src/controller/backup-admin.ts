@@ -9,6 +9,8 @@ export interface BackupProgressView {
   readonly member: string;
   readonly membersDone: number;
   readonly membersTotal: number;
+  /** Members the backup could not read and left out (their ranges came from other replicas). */
+  readonly missingMembers: readonly { readonly nodeId: string; readonly reason: string }[];
   readonly records: number;
   readonly bytes: number;
   /** The store as the member describes it, without secrets. */

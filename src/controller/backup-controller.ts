@@ -251,9 +251,18 @@ export class BackupController {
     await progressWrite;
     if (outcome.ok) {
       const { last, member } = outcome;
-      const message = `backup set ${last.backupId} at ${last.location}: ${last.membersTotal} members, ${last.records} records, ${last.bytes} bytes`;
+      const missing = last.missingMembers.map((entry) => entry.nodeId);
+      const members = missing.length === 0 ? `${last.membersTotal} members` : `${last.membersTotal - missing.length} of ${last.membersTotal} members (missing ${missing.join(', ')})`;
+      const message = `backup set ${last.backupId} at ${last.location}: ${members}, ${last.records} records, ${last.bytes} bytes`;
       await this.finish(BACKUP, claimed, startTime, 'Succeeded', 'Succeeded', message, { ...progressStatus(last), member });
-      this.options.logger.info({ backup: name, backupId: last.backupId, records: last.records, bytes: last.bytes }, 'backup succeeded');
+      this.options.logger.info({ backup: name, backupId: last.backupId, records: last.records, bytes: last.bytes, missingMembers: missing }, 'backup succeeded');
+      if (missing.length > 0) {
+        // The set is usable, but an operator must see that it lacks members: a write only
+        // a missing member acknowledged (W=1) may not be in it (docs/operations/backup.md).
+        const reasons = last.missingMembers.map((entry) => `${entry.nodeId} (${entry.reason})`).join(', ');
+        await this.event(BACKUP, claimed, 'Warning', 'BackupMembersMissing', `backup set ${last.backupId} lacks ${reasons}; every token range came from another replica, and writes acknowledged only by a missing member may be absent`);
+        this.options.logger.warn({ backup: name, backupId: last.backupId, missingMembers: missing }, 'backup succeeded without some members');
+      }
     } else {
       await this.finish(BACKUP, claimed, startTime, 'Failed', outcome.code, outcome.message, undefined);
       this.options.logger.warn({ backup: name, code: outcome.code, reason: outcome.message }, 'backup failed');
@@ -403,6 +412,7 @@ function progressStatus(progress: BackupProgressView): Record<string, unknown> {
     location: progress.location,
     membersDone: progress.membersDone,
     membersTotal: progress.membersTotal,
+    missingMembers: progress.missingMembers.map((entry) => entry.nodeId),
     records: progress.records,
     bytes: progress.bytes,
   };

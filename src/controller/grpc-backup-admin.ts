@@ -63,6 +63,7 @@ function viewOf(progress: BackupProgress__Output): BackupProgressView {
     member: progress.member,
     membersDone: progress.membersDone,
     membersTotal: progress.membersTotal,
+    missingMembers: progress.missingMembers.map((missing) => ({ nodeId: missing.nodeId, reason: missing.reason })),
     records: Number(progress.records),
     bytes: Number(progress.bytes),
     location: progress.location,

@@ -48,6 +48,7 @@ import type { PeerTransport, ReplicaHandler } from '../replica/peer-transport.js
 import type { ClusterView, NodeState } from '../api/admin-service.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { openBackupStore } from '../backup/open-backup-store.js';
+import { missingMembersOf } from '../backup/backup-manifest.js';
 import { runClusterBackup, type BackupProgress, type BackupReport } from '../backup/cluster-backup.js';
 import { runClusterRestore, type RestoreProgress } from '../backup/cluster-restore.js';
 import { BackupSet } from '../backup/backup-set.js';
@@ -539,10 +540,11 @@ export class NodeAssembly implements ClusterView, ClientFacing {
     return this.exclusiveBackupWork(async (stopped) => {
       const rings = this.placementRings();
       const members = [...new Set([...rings.read.memberIds, ...rings.write.memberIds])].sort();
-      return runClusterBackup({
+      const report = await runClusterBackup({
         store,
         coordinator: this.nodeId,
         members,
+        ranges: rings.read.ownedRanges(),
         ringDigest: rings.read.digest,
         replicationFactor: rings.read.replicationFactor,
         vnodes: rings.read.vnodes,
@@ -552,6 +554,10 @@ export class NodeAssembly implements ClusterView, ClientFacing {
         onProgress,
         signal: AbortSignal.any([signal, stopped]),
       });
+      if (report.missingMembers.length > 0) {
+        this.ports.logger.warn({ backupId: report.backupId, missingMembers: report.missingMembers }, 'backup written without members that could not be read; their ranges came from other replicas');
+      }
+      return report;
     });
   }
 
@@ -560,10 +566,14 @@ export class NodeAssembly implements ClusterView, ClientFacing {
     const store = openBackupStore(destination, { backupDir: this.settings.backupDir });
     return this.exclusiveBackupWork(async (stopped) => {
       const set = await BackupSet.open(store, backupId);
-      this.ports.logger.info({ backupId: set.manifest.backupId, files: set.files.length, from: store.describe() }, 'restore starting');
+      // A set that lacks members (docs/operations/backup.md, "A member down") restores like
+      // any other; the log says so, for whoever wonders later why a W=1 write is absent.
+      const missingMembers = missingMembersOf(set.manifest).map((missing) => missing.nodeId);
+      this.ports.logger.info({ backupId: set.manifest.backupId, files: set.files.length, missingMembers, from: store.describe() }, 'restore starting');
       return runClusterRestore({
         set,
         placement: (key) => this.placementRings().placementOfKey(key),
+        tokenOf: (key) => this.placementRings().read.tokenOf(key),
         transport: this.transport!,
         throttle: new ByteThrottle(this.settings.backupBytesPerSecond, this.time),
         onProgress,

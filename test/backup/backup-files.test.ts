@@ -14,6 +14,7 @@ import { encodeSnapshotFrame, readSnapshotFrames, snapshotHeader } from '../../s
 import { DirectoryBackupStore } from '../../src/backup/directory-backup-store.js';
 import { openBackupStore } from '../../src/backup/open-backup-store.js';
 import { BackupSet } from '../../src/backup/backup-set.js';
+import { missingMembersOf } from '../../src/backup/backup-manifest.js';
 import { runClusterBackup } from '../../src/backup/cluster-backup.js';
 import { ByteThrottle } from '../../src/streaming/byte-throttle.js';
 import { systemClock } from '../../src/clock/clock.js';
@@ -108,11 +109,18 @@ function scanOf(pages: Record<string, KvRecord[][]>, failAt?: string) {
   };
 }
 
-async function backUp(root: string, failAt?: string) {
+/** Two ranges of a two-member ring with N=2: each member holds both. */
+const BOTH_HOLD_BOTH = [
+  { range: { start: 0n, end: 1000n }, replicas: ['qkv-1', 'qkv-2'] },
+  { range: { start: 1000n, end: 0n }, replicas: ['qkv-2', 'qkv-1'] },
+];
+
+async function backUp(root: string, failAt?: string, ranges = BOTH_HOLD_BOTH) {
   return runClusterBackup({
     store: new DirectoryBackupStore(root),
     coordinator: 'qkv-1',
     members: ['qkv-1', 'qkv-2'],
+    ranges,
     ringDigest: 'digest',
     replicationFactor: 2,
     vnodes: 8,
@@ -149,9 +157,83 @@ test('a backup set verifies, and a file damaged at a frame boundary or in place 
   await assert.rejects(BackupSet.open(new DirectoryBackupStore(root), report.backupId), (error: unknown) => isQkvError(error) && error.code === 'BACKUP_CORRUPT' && /format version 9/.test(error.message));
 });
 
-test('a backup whose member cannot be read leaves no set behind', async () => {
+test('a backup whose unreadable member holds a range alone leaves no set behind, naming the range and the member', async () => {
   const root = await tempDir();
-  await assert.rejects(backUp(root, 'qkv-2'), (error: unknown) => isQkvError(error) && error.code === 'BACKUP_FAILED' && /qkv-2 is down/.test(error.message));
+  const onlyOnQkv2 = [
+    { range: { start: 0n, end: 1000n }, replicas: ['qkv-1'] },
+    { range: { start: 1000n, end: 0n }, replicas: ['qkv-2'] },
+  ];
+  await assert.rejects(
+    backUp(root, 'qkv-2', onlyOnQkv2),
+    (error: unknown) => isQkvError(error) && error.code === 'BACKUP_FAILED' && /no member that could be read holds 1 of 2 token ranges, e\.g\. \(1000, 0\] held by qkv-2; could not read: qkv-2 \(qkv-2 is down\)/.test(error.message),
+  );
   assert.deepEqual(await new DirectoryBackupStore(root).list(''), []);
   await assert.rejects(BackupSet.open(new DirectoryBackupStore(root), ''), (error: unknown) => isQkvError(error) && error.code === 'BACKUP_NOT_FOUND');
+});
+
+test('a backup goes on without a member whose ranges other replicas hold, and its manifest names the member', async () => {
+  const root = await tempDir();
+  const progress: string[][] = [];
+  const report = await runClusterBackup({
+    store: new DirectoryBackupStore(root),
+    coordinator: 'qkv-1',
+    members: ['qkv-1', 'qkv-2'],
+    ranges: BOTH_HOLD_BOTH,
+    ringDigest: 'digest',
+    replicationFactor: 2,
+    vnodes: 8,
+    transport: scanOf({ 'qkv-1': [RECORDS.slice(0, 1), RECORDS.slice(1)], 'qkv-2': [RECORDS] }, 'qkv-1'),
+    stamp: () => 42n,
+    throttle: new ByteThrottle(1024 * 1024 * 1024, systemClock),
+    onProgress: (step) => progress.push(step.missingMembers.map((missing) => missing.nodeId)),
+  });
+  assert.deepEqual(report.missingMembers, [{ nodeId: 'qkv-1', reason: 'qkv-1 is down' }]);
+  assert.equal(report.records, 3, 'only the member that was read counts');
+  assert.deepEqual(progress.at(-1), ['qkv-1'], 'progress names the missing member');
+  assert.deepEqual(await new DirectoryBackupStore(root).list(`${report.backupId}/`), [`${report.backupId}/manifest.json`, `${report.backupId}/qkv-2.snap`], 'the missing member has no file');
+  const set = await BackupSet.open(new DirectoryBackupStore(root), '');
+  assert.deepEqual(set.manifest.missingMembers, [{ nodeId: 'qkv-1', reason: 'qkv-1 is down' }]);
+  assert.deepEqual(set.files.map((file) => file.nodeId), ['qkv-2']);
+  await set.verify(() => {});
+
+  // A manifest from before the field (no missingMembers) still opens, with none missing;
+  // a malformed one is refused.
+  const manifestPath = join(root, report.backupId, 'manifest.json');
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+  delete manifest.missingMembers;
+  await writeFile(manifestPath, JSON.stringify(manifest));
+  assert.deepEqual(missingMembersOf((await BackupSet.open(new DirectoryBackupStore(root), '')).manifest), []);
+  manifest.missingMembers = [{ nodeId: 'qkv-2', reason: 'also read?' }];
+  await writeFile(manifestPath, JSON.stringify(manifest));
+  await assert.rejects(BackupSet.open(new DirectoryBackupStore(root), ''), (error: unknown) => isQkvError(error) && error.code === 'BACKUP_CORRUPT' && /missingMembers\[0\]\.nodeId "qkv-2" is also in members/.test(error.message));
+});
+
+test('a store that fails still fails the backup when a member is also down', async () => {
+  const root = await tempDir();
+  const store = new DirectoryBackupStore(root);
+  let writes = 0;
+  const failingStore = Object.assign(Object.create(store) as DirectoryBackupStore, {
+    write: async (name: string, body: AsyncIterable<Uint8Array>) => {
+      writes += 1;
+      if (writes === 2) throw new Error('disk full');
+      return store.write(name, body);
+    },
+  });
+  await assert.rejects(
+    runClusterBackup({
+      store: failingStore,
+      coordinator: 'qkv-1',
+      members: ['qkv-1', 'qkv-2'],
+      ranges: BOTH_HOLD_BOTH,
+      ringDigest: 'digest',
+      replicationFactor: 2,
+      vnodes: 8,
+      transport: scanOf({ 'qkv-1': [RECORDS], 'qkv-2': [RECORDS] }, 'qkv-1'),
+      stamp: () => 42n,
+      throttle: new ByteThrottle(1024 * 1024 * 1024, systemClock),
+      onProgress: () => {},
+    }),
+    (error: unknown) => isQkvError(error) && error.code === 'BACKUP_FAILED' && /disk full/.test(error.message),
+  );
+  assert.deepEqual(await store.list(''), []);
 });

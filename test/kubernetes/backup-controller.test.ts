@@ -8,7 +8,8 @@
 // cluster's spec.bootstrap.restore is retried after a failed attempt (Bootstrapped False,
 // a Warning Event, no scheduled backup meanwhile), then restores once, every key reads
 // back, and a restarted controller does not run it again; one left Running by a stopped
-// controller waits for every member, then runs again. The controller
+// controller waits for every member, then runs again; a backup with a member killed
+// succeeds without it, lists it in its status and shows a Warning Event. The controller
 // calls the API server with a token of the chart's controller ServiceAccount, bound to
 // the chart's own Role, so the chart's RBAC is proven sufficient by use.
 import assert from 'node:assert/strict';
@@ -433,5 +434,26 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
     );
     assert.equal(resource.status.bootstrap.attempts, 2, 'the interrupted attempt counted, and one more ran');
     assert.equal(resource.status.bootstrap.backupId, backupId);
+  });
+  // Last: it kills a member of the first cluster, which no test after it uses.
+  test('a backup with a member down succeeds without it, lists it in status.missingMembers and shows a Warning Event', async () => {
+    await cluster.kill9('qkv-3');
+    await createBackup('degraded-1', destination('degraded'));
+    const backup = await waitForPhase('degraded-1', ['Succeeded', 'Failed']);
+    const status = backup.status;
+    assert.equal(status.phase, 'Succeeded', JSON.stringify(status));
+    assert.deepEqual(status.missingMembers, ['qkv-3']);
+    assert.match(status.conditions.find((item: Json) => item.type === 'Complete').message, /2 of 3 members \(missing qkv-3\)/);
+    const keys = await keysUnder(`degraded/${status.backupId}/`);
+    assert.deepEqual(keys, [`degraded/${status.backupId}/manifest.json`, `degraded/${status.backupId}/qkv-1.snap`, `degraded/${status.backupId}/qkv-2.snap`]);
+    // The Event follows the status write that made the phase Succeeded.
+    let warning: k8s.CoreV1Event | undefined;
+    await eventually(
+      async () => (warning = (await eventsOf('degraded-1')).find((event) => event.reason === 'BackupMembersMissing')) !== undefined,
+      () => 'no BackupMembersMissing Event',
+      30_000,
+    );
+    assert.equal(warning?.type, 'Warning');
+    assert.match(warning?.message ?? '', /lacks qkv-3 \(PEER_UNREACHABLE/);
   });
 });

@@ -55,9 +55,10 @@ export const CLIENT_USAGE = `Cluster commands (default --addr: the local cluster
                                                        ranges it no longer replicates (run after nodes joined)
   qkv backup <destination>                             back up every member into one backup set; <destination> is a
                                                        directory under the node's --backup-dir, or s3://bucket/prefix
-                                                       (docs/operations/backup.md)
+                                                       (docs/operations/backup.md); a member that cannot be read is
+                                                       left out and named while its ranges have other replicas
   qkv restore <destination> [--backup ID]              write a backup set (default: the newest) into the cluster, with
-                                                       its original versions; safe to run again (resumes)
+                                                       its original versions, each key once; safe to run again (resumes)
 Common flags: --addr host:port[,host:port...]  --timeout-ms N  --json
   --certs-dir DIR (env QKV_CERTS_DIR; default ${LOCAL_CERTS_DIR}, where \`npm start\` writes them): ca.crt and
   client.<user>.crt/.key  --user NAME (env QKV_USER; default ${BUILT_IN_ADMIN})  --insecure (env QKV_INSECURE=true:
@@ -450,14 +451,28 @@ export async function runBackup(args: string[], io: CliIo): Promise<number> {
       (progress) => {
         if (values.json || progress.done) return;
         const member = progress.member === '' ? '' : `, reading ${progress.member}`;
-        io.stderr.write(`backup ${progress.backupId}: ${progress.membersDone}/${progress.membersTotal} members${member}, ${progress.records} records, ${formatBytes(Number(progress.bytes))}, ${progress.elapsedMs} ms\n`);
+        const missing = progress.missingMembers.length === 0 ? '' : `, missing ${progress.missingMembers.map((entry) => entry.nodeId).join(', ')}`;
+        io.stderr.write(`backup ${progress.backupId}: ${progress.membersDone}/${progress.membersTotal} members${member}${missing}, ${progress.records} records, ${formatBytes(Number(progress.bytes))}, ${progress.elapsedMs} ms\n`);
       },
       timeoutMs === undefined ? {} : { timeoutMs },
     ),
   );
-  const report = { backupId: last.backupId, location: last.location, members: last.membersTotal, records: Number(last.records), bytes: Number(last.bytes), elapsedMs: Number(last.elapsedMs) };
-  if (values.json) writeJson(io, report);
-  else io.stdout.write(`backup ${report.backupId} done: ${report.members} members, ${report.records} records, ${formatBytes(report.bytes)} in ${report.elapsedMs} ms (${report.location})\n`);
+  const missingMembers = last.missingMembers.map((entry) => ({ nodeId: entry.nodeId, reason: entry.reason }));
+  const report = { backupId: last.backupId, location: last.location, members: last.membersTotal, missingMembers, records: Number(last.records), bytes: Number(last.bytes), elapsedMs: Number(last.elapsedMs) };
+  if (values.json) {
+    writeJson(io, report);
+    return EXIT_OK;
+  }
+  if (missingMembers.length === 0) {
+    io.stdout.write(`backup ${report.backupId} done: ${report.members} members, ${report.records} records, ${formatBytes(report.bytes)} in ${report.elapsedMs} ms (${report.location})\n`);
+    return EXIT_OK;
+  }
+  // A set without some members is complete for every write a member that was read
+  // acknowledged, not for a write only a missing member took (W=1): say so where it is seen.
+  const names = missingMembers.map((entry) => entry.nodeId).join(', ');
+  io.stdout.write(`backup ${report.backupId} done: ${report.members - missingMembers.length} of ${report.members} members, missing ${names}, ${report.records} records, ${formatBytes(report.bytes)} in ${report.elapsedMs} ms (${report.location})\n`);
+  for (const entry of missingMembers) io.stderr.write(`warning: ${entry.nodeId} could not be read (${entry.reason}); its ranges come from their other replicas\n`);
+  io.stderr.write('warning: the set holds every write acknowledged by at least one member that was read; a write that only a missing member acknowledged (W=1) may be absent (docs/operations/backup.md, "A member down")\n');
   return EXIT_OK;
 }
 
@@ -477,8 +492,8 @@ export async function runRestore(args: string[], io: CliIo): Promise<number> {
       timeoutMs === undefined ? {} : { timeoutMs },
     ),
   );
-  const report = { backupId: last.backupId, files: last.filesTotal, records: Number(last.records), bytes: Number(last.bytes), elapsedMs: Number(last.elapsedMs) };
+  const report = { backupId: last.backupId, files: last.filesTotal, records: Number(last.records), recordsRead: Number(last.recordsRead), bytes: Number(last.bytes), bytesSent: Number(last.bytesSent), elapsedMs: Number(last.elapsedMs) };
   if (values.json) writeJson(io, report);
-  else io.stdout.write(`restore of ${report.backupId} done: ${report.files} files, ${report.records} records written to their replicas, ${formatBytes(report.bytes)} in ${report.elapsedMs} ms\n`);
+  else io.stdout.write(`restore of ${report.backupId} done: ${report.files} files, ${report.records} records written to their replicas (${report.recordsRead} read from the files), ${formatBytes(report.bytes)} read, ${formatBytes(report.bytesSent)} sent in ${report.elapsedMs} ms\n`);
   return EXIT_OK;
 }

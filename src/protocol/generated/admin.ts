@@ -12,6 +12,7 @@ import type { DecommissionResponse as _quorumkv_v1_DecommissionResponse, Decommi
 import type { ForgetRequest as _quorumkv_v1_ForgetRequest, ForgetRequest__Output as _quorumkv_v1_ForgetRequest__Output } from './quorumkv/v1/ForgetRequest.js';
 import type { ForgetResponse as _quorumkv_v1_ForgetResponse, ForgetResponse__Output as _quorumkv_v1_ForgetResponse__Output } from './quorumkv/v1/ForgetResponse.js';
 import type { MemberStatus as _quorumkv_v1_MemberStatus, MemberStatus__Output as _quorumkv_v1_MemberStatus__Output } from './quorumkv/v1/MemberStatus.js';
+import type { MissingMember as _quorumkv_v1_MissingMember, MissingMember__Output as _quorumkv_v1_MissingMember__Output } from './quorumkv/v1/MissingMember.js';
 import type { RepairRequest as _quorumkv_v1_RepairRequest, RepairRequest__Output as _quorumkv_v1_RepairRequest__Output } from './quorumkv/v1/RepairRequest.js';
 import type { RepairResponse as _quorumkv_v1_RepairResponse, RepairResponse__Output as _quorumkv_v1_RepairResponse__Output } from './quorumkv/v1/RepairResponse.js';
 import type { RestoreProgress as _quorumkv_v1_RestoreProgress, RestoreProgress__Output as _quorumkv_v1_RestoreProgress__Output } from './quorumkv/v1/RestoreProgress.js';
@@ -41,6 +42,7 @@ export interface ProtoGrpcType {
       ForgetRequest: MessageTypeDefinition<_quorumkv_v1_ForgetRequest, _quorumkv_v1_ForgetRequest__Output>
       ForgetResponse: MessageTypeDefinition<_quorumkv_v1_ForgetResponse, _quorumkv_v1_ForgetResponse__Output>
       MemberStatus: MessageTypeDefinition<_quorumkv_v1_MemberStatus, _quorumkv_v1_MemberStatus__Output>
+      MissingMember: MessageTypeDefinition<_quorumkv_v1_MissingMember, _quorumkv_v1_MissingMember__Output>
       RepairRequest: MessageTypeDefinition<_quorumkv_v1_RepairRequest, _quorumkv_v1_RepairRequest__Output>
       RepairResponse: MessageTypeDefinition<_quorumkv_v1_RepairResponse, _quorumkv_v1_RepairResponse__Output>
       RestoreProgress: MessageTypeDefinition<_quorumkv_v1_RestoreProgress, _quorumkv_v1_RestoreProgress__Output>

@@ -1,5 +1,6 @@
 // Original file: proto/quorumkv/v1/admin.proto
 
+import type { MissingMember as _quorumkv_v1_MissingMember, MissingMember__Output as _quorumkv_v1_MissingMember__Output } from '../../quorumkv/v1/MissingMember.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface BackupProgress {
@@ -12,6 +13,7 @@ export interface BackupProgress {
   'elapsedMs'?: (number | string | Long);
   'done'?: (boolean);
   'location'?: (string);
+  'missingMembers'?: (_quorumkv_v1_MissingMember)[];
 }
 
 export interface BackupProgress__Output {
@@ -24,4 +26,5 @@ export interface BackupProgress__Output {
   'elapsedMs': (string);
   'done': (boolean);
   'location': (string);
+  'missingMembers': (_quorumkv_v1_MissingMember__Output)[];
 }

@@ -11,6 +11,8 @@ export interface RestoreProgress {
   'bytes'?: (number | string | Long);
   'elapsedMs'?: (number | string | Long);
   'done'?: (boolean);
+  'recordsRead'?: (number | string | Long);
+  'bytesSent'?: (number | string | Long);
 }
 
 export interface RestoreProgress__Output {
@@ -22,4 +24,6 @@ export interface RestoreProgress__Output {
   'bytes': (string);
   'elapsedMs': (string);
   'done': (boolean);
+  'recordsRead': (string);
+  'bytesSent': (string);
 }
