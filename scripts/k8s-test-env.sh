@@ -37,11 +37,16 @@ log() { printf '[k8s-test-env] %s\n' "$*" >&2; }
 export CGO_ENABLED=0
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
 
+# The etcd on PATH, resolved to the real file: with the bin dir itself first on PATH,
+# `command -v etcd` names our own link, and linking that to itself would break it.
+link_system_etcd() {
+  local found
+  found=$(command -v etcd 2>/dev/null) && found=$(readlink -f "$found") && [ -x "$found" ] || return 1
+  ln -sf "$found" "$bin_dir/etcd"
+}
+
 install_etcd() {
-  if command -v etcd >/dev/null 2>&1; then
-    ln -sf "$(command -v etcd)" "$bin_dir/etcd"
-    return
-  fi
+  if link_system_etcd; then return; fi
   log "installing Debian's etcd-server"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
@@ -49,7 +54,7 @@ install_etcd() {
   # Debian starts a system etcd on 2379; the tests run their own on free ports, and a
   # second etcd is only a waste, so stop the packaged service when systemd runs one.
   if command -v systemctl >/dev/null 2>&1; then systemctl disable --now etcd >/dev/null 2>&1 || true; fi
-  ln -sf "$(command -v etcd)" "$bin_dir/etcd"
+  link_system_etcd
 }
 
 build_kube_apiserver() {
