@@ -52,6 +52,18 @@ export interface ReceiveGateOptions {
   readonly callerOf?: (call: grpc.ServerInterceptingCallInterface, metadata: grpc.Metadata) => string;
 }
 
+/**
+ * A held turn, linked into the gate's list of turns in the order they began. A list and
+ * not a Map keyed by call: bench:gate measured a Map of turns at 2.5 µs more per call
+ * than a timer per call (the churn of its hash table), the list at less than the timer.
+ */
+interface Turn {
+  readonly startedAtMs: number;
+  readonly expire: () => void;
+  previous: Turn | undefined;
+  next: Turn | undefined;
+}
+
 /** One caller's calls at the gate; forgotten as soon as it has none. */
 interface Caller {
   readonly key: string;
@@ -66,8 +78,9 @@ export class ReceiveGate {
   private readonly callers = new Map<string, Caller>();
   /** Callers with waiting calls, the next one to be served first. */
   private readonly rotation = new Set<Caller>();
-  /** Each held turn's expiry and the time it began; a Map keeps them in that order. */
-  private readonly turns = new Map<() => void, number>();
+  /** The held turns, oldest first. */
+  private oldestTurn: Turn | undefined;
+  private newestTurn: Turn | undefined;
   private timeoutCheck: NodeJS.Timeout | undefined;
   private readonly receivingMax: number;
   private readonly receivingPerCallerMax: number;
@@ -99,8 +112,9 @@ export class ReceiveGate {
       let state: 'before' | 'waiting' | 'receiving' | 'done' = 'before';
       let caller: Caller | undefined;
       let wake: (() => void) | undefined;
+      let turn: Turn | undefined;
       const finish = (): void => {
-        if (state === 'receiving') this.release(caller!, expire);
+        if (state === 'receiving') this.release(caller!, turn!);
         if (state === 'waiting') this.forget(caller!, wake!);
         state = 'done';
       };
@@ -117,8 +131,7 @@ export class ReceiveGate {
               // Called once the gate has counted the turn as this call's.
               const begin = (): void => {
                 state = 'receiving';
-                this.turns.set(expire, performance.now());
-                this.armTimeoutCheck();
+                turn = this.linkTurn(expire);
                 nextMetadata(metadata);
               };
               if (this.receiving < this.receivingMax && caller.receiving < this.receivingPerCallerMax) {
@@ -179,8 +192,8 @@ export class ReceiveGate {
   }
 
   /** A turn ended: the waiting calls that may now have one get it. */
-  private release(caller: Caller, expire: () => void): void {
-    this.turns.delete(expire);
+  private release(caller: Caller, turn: Turn): void {
+    this.unlinkTurn(turn);
     this.receiving--;
     caller.receiving--;
     this.dispatch();
@@ -223,22 +236,36 @@ export class ReceiveGate {
     if (caller.receiving === 0 && caller.waiting.size === 0) this.callers.delete(caller.key);
   }
 
-  /** The interval runs while turns are held, and stops at the first check that finds none. */
-  private armTimeoutCheck(): void {
-    if (this.timeoutCheck !== undefined) return;
-    this.timeoutCheck = setInterval(() => this.endExpiredTurns(), this.timeoutCheckIntervalMs);
-    this.timeoutCheck.unref();
+  /** A turn begins: it goes to the end of the list, and the interval runs while turns are held. */
+  private linkTurn(expire: () => void): Turn {
+    const turn: Turn = { startedAtMs: performance.now(), expire, previous: this.newestTurn, next: undefined };
+    if (this.newestTurn === undefined) this.oldestTurn = turn;
+    else this.newestTurn.next = turn;
+    this.newestTurn = turn;
+    if (this.timeoutCheck === undefined) {
+      this.timeoutCheck = setInterval(() => this.endExpiredTurns(), this.timeoutCheckIntervalMs);
+      this.timeoutCheck.unref();
+    }
+    return turn;
   }
 
+  private unlinkTurn(turn: Turn): void {
+    if (turn.previous === undefined) this.oldestTurn = turn.next;
+    else turn.previous.next = turn.next;
+    if (turn.next === undefined) this.newestTurn = turn.previous;
+    else turn.next.previous = turn.previous;
+  }
+
+  /** Ends the turns held longer than the timeout; stops the interval at the first check that finds none held. */
   private endExpiredTurns(): void {
     const nowMs = performance.now();
-    // Oldest first; ending one deletes it from the map, and turns it hands on are added
-    // at the end with the current time, so the loop stops at them.
-    for (const [expire, startedAtMs] of this.turns) {
-      if (nowMs - startedAtMs < this.timeoutMs) break;
-      expire();
+    // Oldest first; ending one unlinks it, and turns it hands on are linked at the end
+    // with the current time, so the loop stops at them.
+    for (let oldest = this.oldestTurn; oldest !== undefined && nowMs - oldest.startedAtMs >= this.timeoutMs; oldest = this.oldestTurn) {
+      oldest.expire();
+      assert.notEqual(this.oldestTurn, oldest, 'an expired turn leaves the list');
     }
-    if (this.turns.size === 0) {
+    if (this.oldestTurn === undefined) {
       clearInterval(this.timeoutCheck);
       this.timeoutCheck = undefined;
     }
