@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
+import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { ReceiveGate } from '../../src/security/receive-gate.js';
 import { ERROR_CODE_METADATA_KEY } from '../../src/protocol/error-status.js';
@@ -220,5 +221,28 @@ test('one caller\'s full queue refuses its own calls OVERLOADED, not another cal
     client.close();
     session.close();
     close();
+  }
+});
+
+test('without certificates the caller is the remote address: silent calls from 127.0.0.2 do not hold 127.0.0.1\'s turns', async () => {
+  // No callerOf given: the node's own rule (caller-key.ts), which keys plaintext calls by address.
+  const byAddress = new ReceiveGate({ receivingMax: 2, receivingPerCallerMax: 1, timeoutMs: 5_000 });
+  const gated = new grpc.Server({ interceptors: [byAddress.interceptor()] });
+  gated.addService(ECHO, { Echo: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, Buffer.from('ok')) });
+  const gatedPort = await new Promise<number>((resolve, reject) => gated.bindAsync('0.0.0.0:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  const session = http2.connect(`http://127.0.0.1:${gatedPort}`, { createConnection: () => net.connect({ host: '127.0.0.1', port: gatedPort, localAddress: '127.0.0.2' }) });
+  session.on('error', () => {});
+  const client = new grpc.Client(`127.0.0.1:${gatedPort}`, grpc.credentials.createInsecure());
+  try {
+    silentCalls(session, 'ignored', 3);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(byAddress.load, { receiving: 1, waiting: 2, callers: 1 }, '127.0.0.2 holds its one turn');
+    const outcome = await callAs(client, 'ignored');
+    assert.equal(outcome.code, grpc.status.OK);
+    assert.ok(outcome.elapsedMs < 1_000, `127.0.0.1 waited ${outcome.elapsedMs} ms`);
+  } finally {
+    client.close();
+    session.destroy();
+    gated.forceShutdown();
   }
 });
