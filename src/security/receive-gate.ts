@@ -127,6 +127,8 @@ export class ReceiveGate {
         start: (next) => {
           next({
             onReceiveMetadata: (metadata, nextMetadata) => {
+              // A call cancelled before its metadata was passed on takes no turn.
+              if (state === 'done') return;
               caller = this.callerNamed(this.callerOf(call, metadata));
               // Called once the gate has counted the turn as this call's.
               const begin = (): void => {
