@@ -50,6 +50,8 @@ export interface ReceiveGateOptions {
   readonly timeoutCheckIntervalMs?: number;
   /** Whom a call counts against: callerKeyOf by default; tests name their callers in metadata. */
   readonly callerOf?: (call: grpc.ServerInterceptingCallInterface, metadata: grpc.Metadata) => string;
+  /** Told of every call the gate refuses (OVERLOADED) or ends (DEADLINE_EXCEEDED); the node counts and logs them. */
+  readonly onRefused?: (error: QkvError, method: string) => void;
 }
 
 /**
@@ -89,6 +91,7 @@ export class ReceiveGate {
   private readonly timeoutMs: number;
   private readonly timeoutCheckIntervalMs: number;
   private readonly callerOf: (call: grpc.ServerInterceptingCallInterface, metadata: grpc.Metadata) => string;
+  private readonly onRefused: ((error: QkvError, method: string) => void) | undefined;
 
   constructor(options: ReceiveGateOptions = {}) {
     this.receivingMax = options.receivingMax ?? RECEIVING_CALLS_MAX;
@@ -99,6 +102,7 @@ export class ReceiveGate {
     this.timeoutMs = options.timeoutMs ?? RECEIVE_TIMEOUT_MS;
     this.timeoutCheckIntervalMs = options.timeoutCheckIntervalMs ?? RECEIVE_TIMEOUT_CHECK_INTERVAL_MS;
     this.callerOf = options.callerOf ?? callerKeyOf;
+    this.onRefused = options.onRefused;
     assert.ok(this.receivingPerCallerMax >= 1 && this.receivingPerCallerMax <= this.receivingMax, 'a caller may hold from one turn to all of them');
   }
 
@@ -108,7 +112,7 @@ export class ReceiveGate {
   }
 
   interceptor(): grpc.ServerInterceptor {
-    return (_method, call) => {
+    return (method, call) => {
       let state: 'before' | 'waiting' | 'receiving' | 'done' = 'before';
       let caller: Caller | undefined;
       let wake: (() => void) | undefined;
@@ -120,9 +124,10 @@ export class ReceiveGate {
       };
       const end = (error: QkvError): void => {
         finish();
+        this.onRefused?.(error, method.path);
         call.sendStatus(serviceErrorOf(error));
       };
-      const expire = (): void => end(new QkvError('DEADLINE_EXCEEDED', `the request message did not arrive within ${this.timeoutMs} ms`));
+      const expire = (): void => end(new QkvError('DEADLINE_EXCEEDED', `the request message of ${caller!.key} did not arrive within ${this.timeoutMs} ms`));
       return new grpc.ServerInterceptingCall(call, {
         start: (next) => {
           next({

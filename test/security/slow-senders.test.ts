@@ -138,6 +138,9 @@ test('a reader trickling twice the node\'s turns does not keep an admin\'s or a 
   }
   // The slow calls did hold turns, and were ended by the receive timeout (DEADLINE_EXCEEDED = 4).
   assert.ok(attackEnds.includes('4'), `no slow call was ended by the receive timeout: ${JSON.stringify(tally(attackEnds))}`);
+  // The operator sees them: counted as refused, and logged naming the caller.
+  assert.match(await cluster.metrics('qkv-1'), /qkv_calls_refused_total\{port="client",code="DEADLINE_EXCEEDED"[^}]*\} [1-9]/);
+  assert.match(cluster.node('qkv-1').output, /"code":"DEADLINE_EXCEEDED","reason":"the request message of user:reader did not arrive within/);
 });
 
 function tally(ends: readonly SlowEnd[]): Record<string, number> {
