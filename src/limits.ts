@@ -381,10 +381,27 @@ export const CERTIFICATE_FILE_BYTES_MAX = 1024 * 1024;
  * certificate can make the node hold: 8 × 16 MiB = 128 MiB at worst.
  */
 export const RECEIVING_CALLS_MAX = 8;
+/**
+ * Of those turns, how many one caller may hold at once (a certificate's user or member;
+ * with --insecure, a remote address): a caller that trickles its messages slowly can
+ * keep this many turns busy, never all of them (docs/decisions/0240).
+ */
+export const RECEIVING_CALLS_PER_CALLER_MAX = 4;
 /** Calls waiting for a turn to be read; more are refused OVERLOADED at once. */
 export const RECEIVE_WAITING_CALLS_MAX = 4096;
+/**
+ * Of those, how many one caller may have waiting (one connection's worth of calls,
+ * GRPC_CONNECTION_STREAMS_MAX): a single caller cannot fill the queue and have everyone
+ * else refused OVERLOADED.
+ */
+export const RECEIVE_WAITING_CALLS_PER_CALLER_MAX = 1024;
 /** How long a call may take to deliver its message once its turn came; then it is ended. */
 export const RECEIVE_TIMEOUT_MS = 10_000;
+/**
+ * How often held turns are checked against RECEIVE_TIMEOUT_MS (one interval per port,
+ * not a timer per call: docs/decisions/0241); a slow call is ended up to this much late.
+ */
+export const RECEIVE_TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 // Backup and restore (src/backup, docs/operations/backup.md).
 /**

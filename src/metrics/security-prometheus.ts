@@ -1,7 +1,9 @@
 // Prometheus side of the call guards (src/security/call-guards.ts) and certificates:
 //   qkv_calls_refused_total{port, code}        calls refused before they started:
 //                                              UNAUTHENTICATED, PERMISSION_DENIED,
-//                                              PEER_IDENTITY_MISMATCH
+//                                              PEER_IDENTITY_MISMATCH (the call guards);
+//                                              OVERLOADED, DEADLINE_EXCEEDED (the receive
+//                                              gate: a full queue, a message too slow)
 //   qkv_certificate_not_after_seconds          when the node certificate in use expires
 //                                              (Unix time), for an expiry alert
 //   qkv_certificate_reloads_total{outcome}     changed certificate files taken (rotated)

@@ -106,7 +106,7 @@ export class GrpcShell {
       // The guard first: a refused caller never takes a turn at the receive gate.
       interceptors: [
         ...(secure ? [clientPortGuard(() => security.users(), { onRefused: onRefused('client') })] : []),
-        new ReceiveGate().interceptor(),
+        new ReceiveGate({ onRefused: onRefused('client') }).interceptor(),
       ],
     });
     const context = { logger, requests: apiRequestCounter(options.registry) };
@@ -124,7 +124,7 @@ export class GrpcShell {
     if (options.peerPort !== undefined) {
       this.peerServer = new grpc.Server({
         ...SERVER_OPTIONS,
-        interceptors: [...(secure ? [peerPortGuard({ onRefused: onRefused('peer') })] : []), new ReceiveGate().interceptor()],
+        interceptors: [...(secure ? [peerPortGuard({ onRefused: onRefused('peer') })] : []), new ReceiveGate({ onRefused: onRefused('peer') }).interceptor()],
       });
       this.replicaStreams = addReplicaService(this.peerServer, {
         handler: node.replicaHandler,
