@@ -60,6 +60,7 @@ export const TIERS = {
     'test/storage/wal-damage.test.ts',
     'test/streaming/',
     'test/transport/',
+    'test/client/',
   ],
   process: [
     'test/architecture/',

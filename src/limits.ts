@@ -121,6 +121,14 @@ export const REPLICA_STREAM_REQUESTS_MAX = 256;
  * concurrent requests per connection stay well below it.
  */
 export const KV_STREAM_REQUESTS_MAX = 256;
+/**
+ * KV.Multiplex streams the project's client keeps open to one node, used in turn
+ * (docs/decisions/0230-client-requests-spread-over-streams.md). grpc-js sends one message
+ * of a stream per socket write, each after the last one's write finished, so requests
+ * made in one turn leave in one write only when they are on different streams. What one
+ * client can make a node hold is this many times KV_STREAM_REQUESTS_MAX.
+ */
+export const KV_CLIENT_STREAMS_PER_NODE = 4;
 /** Time a draining node waits for in-flight requests before closing anyway. */
 export const DRAIN_TIMEOUT_MS_DEFAULT = 10_000;
 

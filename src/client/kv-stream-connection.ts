@@ -1,7 +1,14 @@
-// One client's KV.Multiplex stream to one node (docs/decisions/0170-multiplexed-kv-stream.md):
-// every KV call of QuorumKvClient to that node goes out as a numbered request on it,
-// with the milliseconds left until the call's deadline, and its reply is matched back by
-// id (src/protocol/multiplexed-stream-client.ts).
+// One client's KV.Multiplex streams to one node (docs/decisions/0170-multiplexed-kv-stream.md):
+// every KV call of QuorumKvClient to that node goes out as a numbered request on one of
+// them, with the milliseconds left until the call's deadline, and its reply is matched
+// back by id (src/protocol/multiplexed-stream-client.ts).
+//
+// There are KV_CLIENT_STREAMS_PER_NODE streams, taken in turn, on the one connection
+// (docs/decisions/0230-client-requests-spread-over-streams.md): grpc-js writes a stream's
+// messages one socket write (and, with TLS, one TLS record) each, the next only after the
+// last one's write has finished, while messages of different streams made in the same
+// turn leave together in one write. A stream that has KV_STREAM_REQUESTS_MAX requests
+// waiting is passed over; only when all are full is a request refused.
 //
 // What a failure means for the caller, which decides whether to try another node:
 // - `NeverSentError`: the node could not be reached before the request went out (its
@@ -18,7 +25,7 @@ import { ERROR_CODE_METADATA_KEY, errorOfServiceError, isErrorCode } from '../pr
 import { MultiplexedStreamClient } from '../protocol/multiplexed-stream-client.js';
 import { kvStreamClientCodecs } from '../protocol/message-codecs.js';
 import { loadQuorumKvProtocol } from '../protocol/proto-package.js';
-import { KV_STREAM_REQUESTS_MAX } from '../limits.js';
+import { KV_CLIENT_STREAMS_PER_NODE, KV_STREAM_REQUESTS_MAX } from '../limits.js';
 import type { KVClient } from '../protocol/generated/quorumkv/v1/KV.js';
 import type { KvStreamRequest } from '../protocol/generated/quorumkv/v1/KvStreamRequest.js';
 import type { KvStreamReply__Output } from '../protocol/generated/quorumkv/v1/KvStreamReply.js';
@@ -42,14 +49,21 @@ export class NeverSentError extends QkvError {
 }
 
 export class KvStreamConnection {
-  private readonly stream: MultiplexedStreamClient<KvStreamRequest & { id: number }, KvStreamReply__Output>;
+  private readonly streams: MultiplexedStreamClient<KvStreamRequest & { id: number }, KvStreamReply__Output>[];
+  /** The stream the next request tries first. */
+  private nextStream = 0;
 
   constructor(
     private readonly address: string,
     private readonly kv: KVClient,
   ) {
+    this.streams = Array.from({ length: KV_CLIENT_STREAMS_PER_NODE }, () => this.streamClient());
+  }
+
+  private streamClient(): MultiplexedStreamClient<KvStreamRequest & { id: number }, KvStreamReply__Output> {
+    const { address, kv } = this;
     const codecs = streamCodecs();
-    this.stream = new MultiplexedStreamClient({
+    return new MultiplexedStreamClient({
       target: `node ${address}`,
       // Put and BatchPut travel through hand-written codecs (src/protocol/message-codecs.ts),
       // as on the node's end: proto-loader's cost a BatchPut of 100 items most of the
@@ -76,11 +90,25 @@ export class KvStreamConnection {
   /** Sends `body`; resolves with the reply (its body is the same kind as the request's). */
   async request(body: KvStreamBody, deadlineMs: number): Promise<KvStreamReply__Output> {
     await this.connected(deadlineMs);
-    return this.stream.request((id, timeLeftMs) => ({ id, timeoutMs: timeLeftMs, ...body }), deadlineMs);
+    return this.takeStream().request((id, timeLeftMs) => ({ id, timeoutMs: timeLeftMs, ...body }), deadlineMs);
   }
 
   close(): void {
-    this.stream.close(new QkvError('INTERNAL', 'the client was closed'));
+    for (const stream of this.streams) stream.close(new QkvError('INTERNAL', 'the client was closed'));
+  }
+
+  /**
+   * The next stream in turn that has room; when none has, the one in turn, which refuses
+   * the request OVERLOADED without sending it.
+   */
+  private takeStream(): MultiplexedStreamClient<KvStreamRequest & { id: number }, KvStreamReply__Output> {
+    const first = this.nextStream;
+    this.nextStream = (first + 1) % this.streams.length;
+    for (let step = 0; step < this.streams.length; step++) {
+      const stream = this.streams[(first + step) % this.streams.length]!;
+      if (stream.waiting < KV_STREAM_REQUESTS_MAX) return stream;
+    }
+    return this.streams[first]!;
   }
 
   /**

@@ -4,8 +4,9 @@
 // QUORUM_NOT_MET), so `qkv` keeps working against the local cluster while one node is
 // down. Every failure is a QkvError carrying the server's stable code.
 //
-// KV calls go over one KV.Multiplex stream per node by default (kv-stream-connection.ts,
-// docs/decisions/0170-multiplexed-kv-stream.md); `transport: 'unary'` sends each as its
+// KV calls go over KV.Multiplex streams to each node by default (kv-stream-connection.ts,
+// docs/decisions/0170-multiplexed-kv-stream.md, four per node since
+// docs/decisions/0230-client-requests-spread-over-streams.md); `transport: 'unary'` sends each as its
 // own unary call instead, as grpcurl and generated clients do. On the stream, a request
 // that never reached a node moves on to the next one as a unary connection failure
 // does; one that waited when its stream broke moves on only if it is a read (Get,
@@ -45,7 +46,7 @@ export interface ClientOptions {
    * clientChannelCredentials); plaintext, for an --insecure cluster, when not given.
    */
   readonly credentials?: grpc.ChannelCredentials;
-  /** How KV calls travel: one multiplexed stream per node (the default), or a unary call each. */
+  /** How KV calls travel: multiplexed streams to each node (the default), or a unary call each. */
   readonly transport?: KvTransport;
 }
 

@@ -41,11 +41,11 @@ test('requests beyond the in-flight bound get RESOURCE_EXHAUSTED; the rest succe
     const reads = await client.batchGet(accepted.map((i) => Buffer.from(`k${i}`)));
     reads.results.forEach((result, index) => assert.equal(result.value.toString(), `v${accepted[index]}`));
 
-    // The same bound, per request, on one KV.Multiplex stream (fewer requests than the
-    // stream's own bound, KV_STREAM_REQUESTS_MAX, so only the node's in-flight bound refuses).
+    // The same bound, per request, on the client's KV.Multiplex streams (fewer requests than
+    // one stream's own bound, KV_STREAM_REQUESTS_MAX, so only the node's in-flight bound refuses).
     const streamed = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => streamClient.put(Buffer.from(`s${i}`), Buffer.from(`v${i}`))));
     const streamRefused = streamed.filter((result) => result.status === 'rejected');
-    t.diagnostic(`200 concurrent puts on one stream: ${streamed.length - streamRefused.length} accepted, ${streamRefused.length} refused`);
+    t.diagnostic(`200 concurrent puts on the streams: ${streamed.length - streamRefused.length} accepted, ${streamRefused.length} refused`);
     assert.ok(streamRefused.length > 0 && streamRefused.length < streamed.length);
     for (const result of streamRefused) {
       const error = (result as PromiseRejectedResult).reason as QkvError;
