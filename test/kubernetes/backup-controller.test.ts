@@ -195,7 +195,9 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
     const complete = backup.status.conditions.find((item: Json) => item.type === 'Complete');
     assert.equal(complete.status, 'False');
     assert.match(`${complete.reason}: ${complete.message}`, /BACKUP_(FAILED|BUCKET_MISSING).*no-such-bucket/s);
-    const warning = (await eventsOf('to-nowhere')).find((event) => event.reason === 'BackupFailed');
+    // The Event follows the status write that made the phase Failed.
+    let warning: k8s.CoreV1Event | undefined;
+    await eventually(async () => (warning = (await eventsOf('to-nowhere')).find((event) => event.reason === 'BackupFailed')) !== undefined, () => 'no BackupFailed Event', 10_000);
     assert.equal(warning?.type, 'Warning');
     assert.match(warning?.message ?? '', /no-such-bucket/);
   });
