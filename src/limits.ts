@@ -471,3 +471,17 @@ export const S3_REQUEST_ATTEMPTS_MAX = 3;
  * them without end.
  */
 export const HEALTH_WATCHES_MAX = 64;
+
+// Backup schedules: a QuorumKVCluster's spec.backup.schedule and timeZone
+// (src/clock/cron-schedule.ts, docs/decisions/0250-cron-backup-schedules.md). The CRD
+// checks the same bounds at the API server (test/controller/backup-schedule-crd.test.ts).
+/** Characters of a cron expression; five fields with long lists fit in far fewer. */
+export const CRON_EXPRESSION_CHARS_MAX = 128;
+/** Characters of an IANA time zone name; the longest in tzdata has 32 (America/Argentina/ComodRivadavia). */
+export const TIME_ZONE_CHARS_MAX = 64;
+/**
+ * Days a next-time search looks ahead. The rarest expression cron accepts fires on
+ * 29 February only, which skips 2100: eight years apart (2096, 2104). Expressions that
+ * never fire (31 February) are refused when parsed, so a search never reaches this.
+ */
+export const CRON_SEARCH_DAYS_MAX = 9 * 366;

@@ -9,7 +9,10 @@
 //    with its own Events (RestoreStarted, RestoreSucceeded, RestoreFailed);
 //  - marks Failed a backup or restore left Running by a controller that stopped (the member's call
 //    ended with it, and a set without its manifest is no backup);
-//  - creates a scheduled backup when the newest one the schedule made is `every` old;
+//  - creates a scheduled backup when the newest one the schedule made is `every` old, or
+//    when a time of its cron `schedule` has passed since it (0250-cron-backup-schedules.md);
+//    a spec.backup it cannot read is a warning in the log and a Warning Event
+//    BackupScheduleInvalid on the QuorumKVCluster;
 //  - deletes the scheduled backups that succeeded beyond the newest `retention`, their
 //    backup sets first (manifest first, so a half-deleted set is never taken for whole);
 //  - restores a new cluster's spec.bootstrap.restore first (./bootstrap-restore.ts), and
@@ -51,6 +54,7 @@ export const SCHEDULED_AT_ANNOTATION = 'quorumkv.io/scheduled-at';
 /** How often a running backup's progress is written to its status. */
 const PROGRESS_WRITE_INTERVAL_MS = 2_000;
 const COMPONENT = 'qkv-controller';
+const CLUSTER_KIND = 'QuorumKVCluster';
 
 /** The two resources this controller runs, and the words of their Events. */
 interface Resource {
@@ -105,15 +109,22 @@ export class BackupController {
   private running: Promise<void> | undefined;
   private stopped = false;
   private lastScheduleProblem = '';
+  /**
+   * When this process first saw a cron schedule with no scheduled backup yet: the first
+   * one waits for the schedule's next time after it ("0 3 * * *" means 03:00, not now).
+   */
+  private cronSeenSinceMs: number | undefined;
+  private readonly clusterEvents: ClusterEventRecorder;
   private readonly bootstrap: BootstrapRestore;
 
   constructor(private readonly options: BackupControllerOptions) {
     this.custom = options.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     this.core = options.kubeConfig.makeApiClient(k8s.CoreV1Api);
     this.now = options.now ?? Date.now;
+    this.clusterEvents = new ClusterEventRecorder(this.core, options.logger, hostname());
     this.bootstrap = new BootstrapRestore({
       custom: this.custom,
-      events: new ClusterEventRecorder(this.core, options.logger, hostname()),
+      events: this.clusterEvents,
       namespace: options.namespace,
       clusterResource: options.clusterResource,
       members: options.members,
@@ -279,16 +290,30 @@ export class BackupController {
 
   private async schedule(backups: readonly BackupObject[]): Promise<void> {
     const { clusterResource, namespace } = this.options;
-    let schedule: BackupSchedule | undefined;
+    let cluster: { metadata?: { uid?: string }; spec?: unknown };
     try {
-      const cluster = (await this.custom.getNamespacedCustomObject({ group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace, plural: CLUSTER_PLURAL, name: clusterResource })) as { spec?: unknown };
-      schedule = parseBackupSchedule(cluster.spec);
-      this.lastScheduleProblem = '';
+      cluster = (await this.custom.getNamespacedCustomObject({ group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace, plural: CLUSTER_PLURAL, name: clusterResource })) as typeof cluster;
     } catch (error) {
       // No QuorumKVCluster (yet): nothing is scheduled, and nothing is wrong.
       if (httpStatusOf(error) === 404) return;
       const problem = messageOf(error);
-      if (problem !== this.lastScheduleProblem) this.options.logger.warn({ err: error }, 'backup schedule: cannot read the QuorumKVCluster\'s spec.backup');
+      if (problem !== this.lastScheduleProblem) this.options.logger.warn({ err: error }, 'backup schedule: cannot read the QuorumKVCluster');
+      this.lastScheduleProblem = problem;
+      return;
+    }
+    let schedule: BackupSchedule | undefined;
+    try {
+      schedule = parseBackupSchedule(cluster.spec);
+      this.lastScheduleProblem = '';
+    } catch (error) {
+      // A spec the CRD's schema let through (an older CRD, a time zone this Node.js lacks):
+      // said once per problem, in the log and where `kubectl describe` shows it.
+      const problem = messageOf(error);
+      if (problem !== this.lastScheduleProblem) {
+        this.options.logger.warn({ err: error }, 'backup schedule: cannot read the QuorumKVCluster\'s spec.backup; no scheduled backups until it is fixed');
+        const uid = cluster.metadata?.uid;
+        await this.clusterEvents.record({ apiVersion: `${CLUSTER_GROUP}/${CLUSTER_VERSION}`, kind: CLUSTER_KIND, namespace, name: clusterResource, ...(uid === undefined ? {} : { uid }) }, 'Warning', 'BackupScheduleInvalid', problem);
+      }
       this.lastScheduleProblem = problem;
       return;
     }
@@ -296,8 +321,31 @@ export class BackupController {
     const scheduled = backups.filter((backup) => backup.metadata?.labels?.[SCHEDULE_LABEL] === clusterResource);
     const newestAt = Math.max(-Infinity, ...scheduled.map(scheduledAtOf));
     const now = this.now();
-    if (now - newestAt >= schedule.everyMs) await this.createScheduled(schedule, now);
+    if (now >= this.dueAtMs(schedule, newestAt, now)) await this.createScheduled(schedule, now);
     await this.prune(scheduled, schedule);
+  }
+
+  /**
+   * When the next scheduled backup is due, the newest scheduled one made at `newestAtMs`
+   * (-Infinity: none). Times missed while the controller was down are not made up: one
+   * backup, and the next is measured from it. `every`: that long after the newest, at once
+   * when there is none. A cron schedule: its first time after the newest; with none, its
+   * first time after this process saw the schedule.
+   */
+  private dueAtMs(schedule: BackupSchedule, newestAtMs: number, nowMs: number): number {
+    if ('everyMs' in schedule) {
+      this.cronSeenSinceMs = undefined;
+      return newestAtMs + schedule.everyMs;
+    }
+    if (newestAtMs === -Infinity) {
+      this.cronSeenSinceMs ??= nowMs;
+      return schedule.cron.nextAfter(this.cronSeenSinceMs);
+    }
+    this.cronSeenSinceMs = undefined;
+    // A newest one stamped ahead of this clock (another controller's clock) is not due
+    // before that time passes; its next time is later still.
+    if (newestAtMs > nowMs) return Infinity;
+    return schedule.cron.nextAfter(newestAtMs);
   }
 
   private async createScheduled(schedule: BackupSchedule, now: number): Promise<void> {
@@ -312,7 +360,8 @@ export class BackupController {
     };
     try {
       await this.custom.createNamespacedCustomObject({ group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace, plural: BACKUP_PLURAL, body });
-      this.options.logger.info({ backup: name }, 'scheduled backup created');
+      const cronNext = 'cron' in schedule ? { schedule: schedule.cron.toString(), nextAt: new Date(schedule.cron.nextAfter(now)).toISOString() } : {};
+      this.options.logger.info({ backup: name, ...cronNext }, 'scheduled backup created');
       this.pause.wake();
     } catch (error) {
       // 409: another controller created it in the same second.

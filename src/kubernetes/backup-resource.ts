@@ -1,8 +1,9 @@
 // The QuorumKVBackup and QuorumKVRestore resources (helm/quorumkv/crds),
 // the backup schedule of a QuorumKVCluster's spec.backup and its spec.bootstrap.restore, as the controller reads them
-// (docs/decisions/0146-backup-resources.md, 0147-backup-schedule.md). The CRDs' schemas
+// (docs/decisions/0146-backup-resources.md, 0147-backup-schedule.md, 0250-cron-backup-schedules.md). The CRDs' schemas
 // check the same bounds at the API server; this parses what arrives, and refuses what a
 // schema-less or older CRD let through with a message for the resource's status.
+import { checkTimeZone, CRON_TIME_ZONE_DEFAULT, CronSchedule } from '../clock/cron-schedule.js';
 import { ConfigInvalidError } from '../errors/errors.js';
 
 export const BACKUP_PLURAL = 'quorumkvbackups';
@@ -21,9 +22,19 @@ export interface BackupSpec {
   readonly destination: string;
 }
 
-export interface BackupSchedule {
+/** spec.backup: exactly one of an interval (`every`) and a cron schedule (`schedule`). */
+export type BackupSchedule = IntervalBackupSchedule | CronBackupSchedule;
+
+export interface IntervalBackupSchedule {
   readonly destination: string;
   readonly everyMs: number;
+  readonly retention: number;
+}
+
+export interface CronBackupSchedule {
+  readonly destination: string;
+  /** spec.backup.schedule read in spec.backup.timeZone (UTC when unset). */
+  readonly cron: CronSchedule;
   readonly retention: number;
 }
 
@@ -55,13 +66,39 @@ export function parseBackupSchedule(clusterSpec: unknown): BackupSchedule | unde
   if (typeof backup !== 'object') throw new ConfigInvalidError('spec.backup must be an object');
   const b = backup as Record<string, unknown>;
   if (typeof b.destination !== 'string' || b.destination === '') throw new ConfigInvalidError('spec.backup.destination is required');
+  const retention = b.retention ?? 7;
+  if (typeof retention !== 'number' || !Number.isInteger(retention) || retention < 1 || retention > 1000) throw new ConfigInvalidError('spec.backup.retention must be an integer in 1..1000');
+  const hasEvery = b.every !== undefined && b.every !== null;
+  const hasSchedule = b.schedule !== undefined && b.schedule !== null;
+  if (hasEvery === hasSchedule) {
+    throw new ConfigInvalidError(`spec.backup needs exactly one of every (an interval such as 6h) and schedule (a cron expression such as "0 3 * * *"); it has ${hasEvery ? 'both' : 'neither'}`);
+  }
+  if (hasSchedule) return { destination: b.destination, cron: parseCron(b.schedule, b.timeZone), retention };
+  if (b.timeZone !== undefined && b.timeZone !== null) throw new ConfigInvalidError('spec.backup.timeZone applies to schedule only; an every interval has no time of day');
   const every = typeof b.every === 'string' ? /^([0-9]{1,6})(s|m|h|d)$/.exec(b.every) : null;
   if (every === null) throw new ConfigInvalidError(`spec.backup.every ${JSON.stringify(b.every)} is not a number followed by s, m, h or d`);
   const everyMs = Number(every[1]) * UNIT_MS[every[2]!]!;
   if (everyMs < SCHEDULE_INTERVAL_MS_MIN) throw new ConfigInvalidError(`spec.backup.every ${b.every} is shorter than ${SCHEDULE_INTERVAL_MS_MIN / 1000}s`);
-  const retention = b.retention ?? 7;
-  if (typeof retention !== 'number' || !Number.isInteger(retention) || retention < 1 || retention > 1000) throw new ConfigInvalidError('spec.backup.retention must be an integer in 1..1000');
   return { destination: b.destination, everyMs, retention };
+}
+
+/** spec.backup.schedule read in spec.backup.timeZone; a refusal names the field at fault. */
+function parseCron(schedule: unknown, timeZone: unknown): CronSchedule {
+  if (typeof schedule !== 'string') throw new ConfigInvalidError('spec.backup.schedule must be a string, a cron expression such as "0 3 * * *"');
+  if (timeZone !== undefined && timeZone !== null && typeof timeZone !== 'string') throw new ConfigInvalidError('spec.backup.timeZone must be a string, an IANA name such as Europe/Berlin');
+  const zone = timeZone ?? CRON_TIME_ZONE_DEFAULT;
+  inField('spec.backup.timeZone', () => checkTimeZone(zone));
+  return inField('spec.backup.schedule', () => CronSchedule.parse(schedule, zone));
+}
+
+/** Runs `parse`, its ConfigInvalidError's message prefixed with the field it read. */
+function inField<T>(field: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof ConfigInvalidError)) throw error;
+    throw new ConfigInvalidError(`${field}: ${error.message}`);
+  }
 }
 
 /** spec.bootstrap.restore of a QuorumKVCluster: the backup set a new cluster starts from. */

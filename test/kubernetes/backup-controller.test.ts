@@ -8,7 +8,10 @@
 // cluster's spec.bootstrap.restore is retried after a failed attempt (Bootstrapped False,
 // a Warning Event, no scheduled backup meanwhile), then restores once, every key reads
 // back, and a restarted controller does not run it again; one left Running by a stopped
-// controller waits for every member, then runs again; a backup with a member killed
+// controller waits for every member, then runs again; a cron `schedule` in a time zone
+// makes its first backup at its first time (not at once), one per time, and one for times
+// missed while the controller's clock jumped, and a time zone this Node.js lacks is a
+// Warning Event on the QuorumKVCluster; a backup with a member killed
 // succeeds without it, lists it in its status and shows a Warning Event. The controller
 // calls the API server with a token of the chart's controller ServiceAccount, bound to
 // the chart's own Role, so the chart's RBAC is proven sufficient by use.
@@ -58,6 +61,7 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
   let clusterC: ProcessCluster | undefined;
   let controllerC: BackupController | undefined;
   let controllerD: BackupController | undefined;
+  let controllerE: BackupController | undefined;
   let custom: k8s.CustomObjectsApi;
   let core: k8s.CoreV1Api;
   /** What the schedule's clock is ahead of the wall clock; the schedule test moves it. */
@@ -114,6 +118,7 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
     await controllerB?.stop();
     await controllerC?.stop();
     await controllerD?.stop();
+    await controllerE?.stop();
     await cluster?.stopAll();
     await clusterB?.stopAll();
     await clusterC?.stopAll();
@@ -190,7 +195,9 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
     const complete = backup.status.conditions.find((item: Json) => item.type === 'Complete');
     assert.equal(complete.status, 'False');
     assert.match(`${complete.reason}: ${complete.message}`, /BACKUP_(FAILED|BUCKET_MISSING).*no-such-bucket/s);
-    const warning = (await eventsOf('to-nowhere')).find((event) => event.reason === 'BackupFailed');
+    // The Event follows the status write that made the phase Failed.
+    let warning: k8s.CoreV1Event | undefined;
+    await eventually(async () => (warning = (await eventsOf('to-nowhere')).find((event) => event.reason === 'BackupFailed')) !== undefined, () => 'no BackupFailed Event', 10_000);
     assert.equal(warning?.type, 'Warning');
     assert.match(warning?.message ?? '', /no-such-bucket/);
   });
@@ -435,6 +442,98 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
     assert.equal(resource.status.bootstrap.attempts, 2, 'the interrupted attempt counted, and one more ran');
     assert.equal(resource.status.bootstrap.backupId, backupId);
   });
+  test('a cron schedule in Europe/Berlin: the first backup at 03:00 there, one per time, one for missed times; an unknown zone is a Warning Event', async () => {
+    const NAME = 'qkv-e';
+    const clusters = { group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace: NAMESPACE, plural: CLUSTER_PLURAL };
+    const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+    // The controller's clock, set by the test: 03:00 in Berlin in June is 01:00 UTC.
+    let nowE = Date.parse('2026-06-01T12:00:00Z');
+    await custom.createNamespacedCustomObject({
+      ...clusters,
+      body: { apiVersion: `${CLUSTER_GROUP}/${CLUSTER_VERSION}`, kind: 'QuorumKVCluster', metadata: { name: NAME }, spec: { replicationFactor: 3, backup: { destination: destination('cron'), schedule: '0 3 * * *', timeZone: 'Europe/Berlin', retention: 2 } } },
+    });
+    controllerE = new BackupController({
+      kubeConfig: server.kubeConfig(),
+      namespace: NAMESPACE,
+      clusterResource: NAME,
+      backupAdmin: new GrpcBackupAdmin({ backupTimeoutMs: 60_000, credentials: cluster.credentials() }),
+      // Not qkv-1, which the first controller uses: a member runs one backup at a time.
+      members: async () => [cluster.address('qkv-2')],
+      openStore: (to) => openBackupStore(to, { backupDir: '' }),
+      logger: warningsToStderr,
+      pollMs: 200,
+      now: () => nowE,
+    });
+    controllerE.start();
+    const scheduledOfE = async (): Promise<Json[]> => {
+      const list = (await custom.listNamespacedCustomObject({ ...base, labelSelector: `${SCHEDULE_LABEL}=${NAME}` })) as { items: Json[] };
+      return list.items.sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)));
+    };
+    const names = async (): Promise<string[]> => (await scheduledOfE()).map((item) => item.metadata.name as string);
+    const succeeded = async (count: number): Promise<Json[]> => {
+      let items: Json[] = [];
+      await eventually(
+        async () => {
+          items = await scheduledOfE();
+          return items.length === count && items.every((item) => item.status?.phase === 'Succeeded');
+        },
+        () => `expected ${count} succeeded: ${JSON.stringify(items.map((item) => [item.metadata.name, item.status?.phase]))}`,
+        60_000,
+      );
+      return items;
+    };
+
+    // No backup yet, and still none at once: the first waits for 03:00 Berlin time.
+    await pause(2_000);
+    assert.deepEqual(await names(), [], 'no backup before the first scheduled time');
+    nowE = Date.parse('2026-06-02T00:59:30Z');
+    await pause(1_500);
+    assert.deepEqual(await names(), [], 'none at 02:59:30 Berlin time');
+    nowE = Date.parse('2026-06-02T01:00:20Z');
+    const [first] = await succeeded(1);
+    assert.equal(first!.metadata.name, 'qkv-e-20260602t010020z');
+    assert.equal(first!.metadata.annotations['quorumkv.io/scheduled-at'], '2026-06-02T01:00:20.000Z');
+    // One per time: later the same night, nothing more.
+    nowE = Date.parse('2026-06-02T05:00:00Z');
+    await pause(1_500);
+    assert.deepEqual(await names(), ['qkv-e-20260602t010020z']);
+
+    // The clock jumps three days: the times missed make one backup, not three.
+    nowE = Date.parse('2026-06-05T09:00:00Z');
+    await succeeded(2);
+    await pause(1_500);
+    assert.deepEqual(await names(), ['qkv-e-20260602t010020z', 'qkv-e-20260605t090000z'], 'missed times are not made up');
+    // Then the next time after it: 2026-06-06 03:00 Berlin time, not before.
+    nowE = Date.parse('2026-06-06T00:59:59Z');
+    await pause(1_500);
+    assert.equal((await names()).length, 2, 'none a second before 03:00');
+    nowE = Date.parse('2026-06-06T01:00:00Z');
+    // A third succeeds, and retention (2) deletes the oldest with its set.
+    let seen: string[] = [];
+    await eventually(
+      async () => JSON.stringify((seen = await names())) === JSON.stringify(['qkv-e-20260605t090000z', 'qkv-e-20260606t010000z']),
+      () => `after the third: ${JSON.stringify(seen)}`,
+      60_000,
+    );
+    assert.ok((await succeeded(2)).every((item) => item.status.phase === 'Succeeded'));
+
+    // A zone the CRD's pattern lets through but Node.js does not know: no backups, a
+    // Warning Event on the QuorumKVCluster saying which field and why.
+    await custom.patchNamespacedCustomObject({ ...clusters, name: NAME, body: { spec: { backup: { timeZone: 'Mars/Olympus' } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    let warning: k8s.CoreV1Event | undefined;
+    await eventually(
+      async () => (warning = (await eventsOf(NAME)).find((event) => event.reason === 'BackupScheduleInvalid')) !== undefined,
+      () => 'a BackupScheduleInvalid Event',
+      30_000,
+    );
+    assert.equal(warning?.type, 'Warning');
+    assert.equal(warning?.involvedObject.kind, 'QuorumKVCluster');
+    assert.match(warning?.message ?? '', /^spec\.backup\.timeZone: time zone "Mars\/Olympus" is not one this Node\.js knows/);
+    nowE = Date.parse('2026-06-09T09:00:00Z');
+    await pause(1_500);
+    assert.equal((await names()).length, 2, 'no scheduled backup while spec.backup cannot be read');
+  });
+
   // Last: it kills a member of the first cluster, which no test after it uses.
   test('a backup with a member down succeeds without it, lists it in status.missingMembers and shows a Warning Event', async () => {
     await cluster.kill9('qkv-3');

@@ -144,6 +144,12 @@ describe('QuorumKVCluster (real API server)', { skip: skipWithoutKube() }, () =>
       [{ users: [{ name: 'alice', roles: ['read'] }, { name: 'alice', roles: ['write'] }] }, /Duplicate value/],
       [{ users: [{ name: 'al/ice', roles: ['read'] }] }, /users\[0\].name/],
       [{ users: [{ name: 'alice', roles: ['read'], password: 'x' }] }, /unknown field/],
+      // spec.backup: exactly one of every and schedule (CEL), timeZone with schedule only.
+      [{ backup: { destination: 'd', every: '1h', schedule: '0 3 * * *' } }, /exactly one of every .* and schedule/],
+      [{ backup: { destination: 'd' } }, /exactly one of every .* and schedule/],
+      [{ backup: { destination: 'd', every: '1h', timeZone: 'Europe/Berlin' } }, /spec\.backup\.timeZone: Invalid value.*timeZone applies to schedule only/],
+      [{ backup: { destination: 'd', schedule: '0 3 * *' } }, /spec\.backup\.schedule/],
+      [{ backup: { destination: 'd', schedule: '0 3 * * *', timeZone: '+02:00' } }, /spec\.backup\.timeZone/],
     ];
     for (const [i, [spec, reason]] of refusals.entries()) {
       await assert.rejects(create(`bad-${i}`, spec), (error: Error & { code?: number; body?: string }) => {
@@ -151,6 +157,9 @@ describe('QuorumKVCluster (real API server)', { skip: skipWithoutKube() }, () =>
         return true;
       });
     }
+    // Either kind of schedule alone is accepted.
+    await create('cron-schedule', { backup: { destination: 'd', schedule: '0 3 * * mon-fri', timeZone: 'Europe/Berlin' } });
+    await create('interval-schedule', { backup: { destination: 'd', every: '6h' } });
     await create('defaults', {});
     const stored = await read('defaults');
     assert.deepEqual(stored.spec, {

@@ -44,6 +44,14 @@ describe('helm chart (real helm and API server)', { skip: skipWithoutKube(true) 
     assert.match(await refusedWith(helm(['template', RELEASE, CHART, '--set', 'replicaz=3'])), /additional properties 'replicaz' not allowed/);
     assert.match(await refusedWith(helm(['template', RELEASE, CHART, '--set', 'cluster.fsync=sometimes'])), /cluster\/fsync/);
     assert.match(await refusedWith(helm(['template', RELEASE, CHART, '--set', 'cluster.replicationFactor=8'])), /replicationFactor/);
+    // cluster.backup: exactly one of every and schedule, timeZone with schedule only (ADR 0250).
+    const backup = (...sets: string[]): string[] => ['template', RELEASE, CHART, '--set', 'cluster.backup.destination=s3://b/p', ...sets.flatMap((set) => ['--set', set])];
+    assert.match(await refusedWith(helm(backup('cluster.backup.every=1h', 'cluster.backup.schedule=0 3 * * *'))), /cluster\/backup.*oneOf/);
+    assert.match(await refusedWith(helm(backup())), /cluster\/backup.*oneOf/);
+    assert.match(await refusedWith(helm(backup('cluster.backup.every=1h', 'cluster.backup.timeZone=Europe/Berlin'))), /'schedule' required, if 'timeZone' exists/);
+    assert.match(await refusedWith(helm(backup('cluster.backup.schedule=0 3 * *'))), /cluster\/backup\/schedule/);
+    const cron = await helm(backup('cluster.backup.schedule=0 3 * * mon', 'cluster.backup.timeZone=Europe/Berlin'));
+    assert.match(cron.stdout, /schedule: 0 3 \* \* mon\n\s+timeZone: Europe\/Berlin\n/);
   });
 
   test('helm install creates the cluster, and its service account has least privilege', async () => {
