@@ -5,6 +5,7 @@
 // against a scan that fails leaves no manifest.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { truncateSync, writeFileSync } from 'node:fs';
 import { readFile, readdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../support/temp-dir.js';
@@ -16,6 +17,7 @@ import { openBackupStore } from '../../src/backup/open-backup-store.js';
 import { BackupSet } from '../../src/backup/backup-set.js';
 import { missingMembersOf } from '../../src/backup/backup-manifest.js';
 import { runClusterBackup } from '../../src/backup/cluster-backup.js';
+import { runClusterRestore } from '../../src/backup/cluster-restore.js';
 import { ByteThrottle } from '../../src/streaming/byte-throttle.js';
 import { systemClock } from '../../src/clock/clock.js';
 import type { ScanPage } from '../../src/storage/storage-engine.js';
@@ -236,4 +238,44 @@ test('a store that fails still fails the backup when a member is also down', asy
     (error: unknown) => isQkvError(error) && error.code === 'BACKUP_FAILED' && /disk full/.test(error.message),
   );
   assert.deepEqual(await store.list(''), []);
+});
+
+test('a file that changes after it was verified fails the restore instead of leaving records out', async () => {
+  const root = await tempDir();
+  const report = await backUp(root);
+  const file = join(root, report.backupId, 'qkv-1.snap');
+  const original = await readFile(file);
+  const firstFrameEnd = 8 + encodeSnapshotFrame(RECORDS.slice(0, 1)).length;
+  // The same length, each frame whole and its CRC right, other records: only the SHA-256 tells.
+  const other = RECORDS.map((record) => (record.value === null ? record : { ...record, value: Buffer.alloc(record.value.length, 1) }));
+  const replaced = Buffer.concat([snapshotHeader(), encodeSnapshotFrame(other.slice(0, 1)), encodeSnapshotFrame(other.slice(1))]);
+  assert.equal(replaced.length, original.length);
+  // The damage is done on disk between the verification and the first read of the
+  // restore (the store may change under a restore: another writer, a bucket's lifecycle).
+  const damages: Array<[string, () => void, RegExp]> = [
+    ['cut at a frame boundary', () => truncateSync(file, firstFrameEnd), /bytes; the manifest says/],
+    ['replaced by other whole frames', () => writeFileSync(file, replaced), /SHA-256 .* does not match/],
+  ];
+  for (const [damage, apply, reason] of damages) {
+    await writeFile(file, original);
+    const set = await BackupSet.open(new DirectoryBackupStore(root), '');
+    let damaged = false;
+    await assert.rejects(
+      runClusterRestore({
+        set,
+        placement: () => ({ natural: ['qkv-9'], pending: [] }),
+        tokenOf: (key) => BigInt(key[0]!),
+        transport: { apply: async () => {} },
+        throttle: new ByteThrottle(1024 * 1024 * 1024, systemClock),
+        onProgress: (progress) => {
+          if (progress.phase !== 'restoring' || damaged) return;
+          damaged = true;
+          apply();
+        },
+      }),
+      (error: unknown) => isQkvError(error) && error.code === 'BACKUP_CORRUPT' && error.message.includes(`${report.backupId}/qkv-1.snap`) && reason.test(error.message),
+      damage,
+    );
+    assert.ok(damaged, damage);
+  }
 });
