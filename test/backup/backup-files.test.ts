@@ -20,6 +20,7 @@ import { runClusterBackup } from '../../src/backup/cluster-backup.js';
 import { runClusterRestore } from '../../src/backup/cluster-restore.js';
 import { ByteThrottle } from '../../src/streaming/byte-throttle.js';
 import { systemClock } from '../../src/clock/clock.js';
+import { NODE_ID_BYTES_MAX } from '../../src/limits.js';
 import type { ScanPage } from '../../src/storage/storage-engine.js';
 
 const RECORDS: KvRecord[] = [
@@ -277,5 +278,27 @@ test('a file that changes after it was verified fails the restore instead of lea
       damage,
     );
     assert.ok(damaged, damage);
+  }
+});
+
+test('missingMembers of a manifest read from the store: each a node id within NODE_ID_BYTES_MAX, named once', async () => {
+  const root = await tempDir();
+  const report = await backUp(root);
+  const manifestPath = join(root, report.backupId, 'manifest.json');
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+  const refusedWith = (reason: RegExp) => (error: unknown) => isQkvError(error) && error.code === 'BACKUP_CORRUPT' && reason.test(error.message);
+  const cases: Array<[unknown, RegExp | undefined]> = [
+    [[{ nodeId: 'qkv-3', reason: 'PEER_UNREACHABLE: peer qkv-3 is unreachable' }], undefined],
+    [[{ nodeId: 'q'.repeat(NODE_ID_BYTES_MAX), reason: '' }], undefined],
+    [[{ nodeId: 'q'.repeat(NODE_ID_BYTES_MAX + 1), reason: '' }], /missingMembers\[0\]\.nodeId must be a node id of 1 to 253 bytes/],
+    [[{ nodeId: 'é'.repeat(127), reason: '' }], /missingMembers\[0\]\.nodeId must be a node id of 1 to 253 bytes/],
+    [[{ nodeId: 'qkv-3', reason: 'a' }, { nodeId: 'qkv-3', reason: 'b' }], /missingMembers\[1\]\.nodeId "qkv-3" is named twice/],
+    [[{ nodeId: 'qkv-3', reason: 'x'.repeat(513) }], /missingMembers\[0\]\.reason must be a string of at most 512 characters/],
+  ];
+  for (const [missingMembers, refusal] of cases) {
+    await writeFile(manifestPath, JSON.stringify({ ...manifest, missingMembers }));
+    const opening = BackupSet.open(new DirectoryBackupStore(root), '');
+    if (refusal === undefined) assert.deepEqual((await opening).manifest.missingMembers, missingMembers);
+    else await assert.rejects(opening, refusedWith(refusal), JSON.stringify(missingMembers).slice(0, 80));
   }
 });
