@@ -21,6 +21,7 @@ export const TIERS = {
     'test/backup/directory-backup-store.test.ts',
     'test/backup/s3-destination.test.ts',
     'test/backup/snapshot-merge.test.ts',
+    'test/backup/snapshot-merge-memory.test.ts',
     'test/replica/',
     'test/bench/bench-runner.test.ts',
     'test/bench/key-chooser.test.ts',

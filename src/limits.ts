@@ -445,10 +445,18 @@ export const BACKUP_PROGRESS_INTERVAL_MS = 500;
 /** Batches (a snapshot frame's worth of records each) a restore writes to their replicas at once. */
 export const RESTORE_FRAMES_IN_FLIGHT = 4;
 /**
- * Snapshot files a restore merges at once (src/backup/snapshot-merge.ts): each holds one
- * frame in memory while merged, a scan page of at most SCAN_PAGE_BYTES_MAX.
+ * Memory a restore's merge of snapshot files may hold (src/backup/snapshot-merge.ts), a
+ * quarter of the chart's 1 GiB memory limit for a node that also serves while it restores.
  */
-export const RESTORE_MERGE_FILES_MAX = 64;
+export const RESTORE_MERGE_BYTES_MAX = 256 * 1024 * 1024;
+/**
+ * Snapshot files a restore merges at once (16). Each file being merged holds its current
+ * frame decoded plus the read chunk the frame ended in: about three times a frame of at
+ * most SCAN_PAGE_BYTES_MAX (12 MiB per file measured with 4 MiB frames of 1 KB values,
+ * test/backup/snapshot-merge-memory.test.ts), so four frames per file are allowed for. At
+ * 64 files the merge held 1067 MiB (docs/decisions/0247-restore-merge-memory-bound.md).
+ */
+export const RESTORE_MERGE_FILES_MAX = Math.floor(RESTORE_MERGE_BYTES_MAX / (4 * SCAN_PAGE_BYTES_MAX));
 /**
  * Bytes of one part of a multipart upload to an S3-compatible store. S3 wants at least
  * 5 MiB per part but the last, and at most 10,000 parts: 8 MiB parts reach 78 GiB per

@@ -16,7 +16,7 @@
 // apply), so nothing is misread. A manifest without it (written before) has none missing.
 // A change that alters how the files are read or applied takes a new version.
 import { BackupCorruptError } from '../errors/errors.js';
-import { BACKUP_MANIFEST_BYTES_MAX, BACKUP_MEMBERS_MAX, BACKUP_MISSING_REASON_CHARS_MAX } from '../limits.js';
+import { BACKUP_MANIFEST_BYTES_MAX, BACKUP_MEMBERS_MAX, BACKUP_MISSING_REASON_CHARS_MAX, NODE_ID_BYTES_MAX } from '../limits.js';
 import { checkBackupPath } from './backup-path.js';
 
 export const MANIFEST_NAME = 'manifest.json';
@@ -94,7 +94,7 @@ export function parseManifest(bytes: Buffer, file: string): BackupManifest {
   members.forEach((entry: unknown, index) => {
     const member = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
     const where = `members[${index}]`;
-    if (typeof member['nodeId'] !== 'string' || member['nodeId'] === '') fail(`${where}.nodeId must be a non-empty string`);
+    if (!isNodeId(member['nodeId'])) fail(`${where}.nodeId must be a node id of 1 to ${NODE_ID_BYTES_MAX} bytes`);
     if (typeof member['file'] !== 'string' || !member['file'].startsWith(`${backupId}/`)) fail(`${where}.file must be a file of the set ${backupId}`);
     try {
       checkBackupPath(member['file'] as string);
@@ -110,13 +110,22 @@ export function parseManifest(bytes: Buffer, file: string): BackupManifest {
   if (missing !== undefined) {
     if (!Array.isArray(missing) || missing.length > BACKUP_MEMBERS_MAX) return fail(`missingMembers must be a list of at most ${BACKUP_MEMBERS_MAX} entries`);
     const present = new Set((members as Array<Record<string, unknown>>).map((member) => member['nodeId']));
+    // The ids are logged and shown to operators: each one a node id, each member named once.
+    const named = new Set<unknown>();
     missing.forEach((entry: unknown, index) => {
       const member = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
       const where = `missingMembers[${index}]`;
-      if (typeof member['nodeId'] !== 'string' || member['nodeId'] === '') fail(`${where}.nodeId must be a non-empty string`);
+      if (!isNodeId(member['nodeId'])) fail(`${where}.nodeId must be a node id of 1 to ${NODE_ID_BYTES_MAX} bytes`);
       if (present.has(member['nodeId'])) fail(`${where}.nodeId ${JSON.stringify(member['nodeId'])} is also in members`);
+      if (named.has(member['nodeId'])) fail(`${where}.nodeId ${JSON.stringify(member['nodeId'])} is named twice`);
+      named.add(member['nodeId']);
       if (typeof member['reason'] !== 'string' || member['reason'].length > BACKUP_MISSING_REASON_CHARS_MAX) fail(`${where}.reason must be a string of at most ${BACKUP_MISSING_REASON_CHARS_MAX} characters`);
     });
   }
   return manifest as unknown as BackupManifest;
+}
+
+/** A member's id as the ring takes it (src/ring/hash-ring.ts): 1 to NODE_ID_BYTES_MAX bytes of UTF-8. */
+function isNodeId(value: unknown): value is string {
+  return typeof value === 'string' && value !== '' && Buffer.byteLength(value) <= NODE_ID_BYTES_MAX;
 }

@@ -99,8 +99,18 @@ class ChunkBuffer {
   peek(bytes: number): Buffer {
     const first = this.chunks[0]!;
     if (first.length >= bytes) return first.subarray(0, bytes);
-    this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0]!.subarray(0, bytes);
+    // Join exactly `bytes` and keep the rest as views of the chunks it came in. Joining
+    // every chunk instead left the rest of the frame's read as a view of the joined
+    // buffer, holding a whole frame's bytes alive beside its decoded records until the
+    // next frame was taken: a restore merging 64 files held 64 of them.
+    let used = 0;
+    let covered = 0;
+    while (covered < bytes) covered += this.chunks[used++]!.length;
+    const joined = Buffer.concat(this.chunks.slice(0, used), bytes);
+    const last = this.chunks[used - 1]!;
+    const rest = covered > bytes ? [last.subarray(last.length - (covered - bytes))] : [];
+    this.chunks = [joined, ...rest, ...this.chunks.slice(used)];
+    return joined;
   }
 
   take(bytes: number): Buffer {

@@ -26,6 +26,7 @@ import { hostname } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
 import type { BackupStore } from '../backup/backup-store.js';
 import { MANIFEST_NAME } from '../backup/backup-manifest.js';
+import { missingMembersGuarantee } from '../backup/missing-members-guarantee.js';
 import { isQkvError } from '../errors/errors.js';
 import {
   BACKUP_KIND,
@@ -269,9 +270,9 @@ export class BackupController {
       this.options.logger.info({ backup: name, backupId: last.backupId, records: last.records, bytes: last.bytes, missingMembers: missing }, 'backup succeeded');
       if (missing.length > 0) {
         // The set is usable, but an operator must see that it lacks members: a write only
-        // a missing member acknowledged (W=1) may not be in it (docs/operations/backup.md).
+        // missing members acknowledged may not be in it (docs/operations/backup.md).
         const reasons = last.missingMembers.map((entry) => `${entry.nodeId} (${entry.reason})`).join(', ');
-        await this.event(BACKUP, claimed, 'Warning', 'BackupMembersMissing', `backup set ${last.backupId} lacks ${reasons}; every token range came from another replica, and writes acknowledged only by a missing member may be absent`);
+        await this.event(BACKUP, claimed, 'Warning', 'BackupMembersMissing', `backup set ${last.backupId} lacks ${reasons}; every token range came from another replica, and ${missingMembersGuarantee(missing.length)}`);
         this.options.logger.warn({ backup: name, backupId: last.backupId, missingMembers: missing }, 'backup succeeded without some members');
       }
     } else {

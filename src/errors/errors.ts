@@ -340,8 +340,13 @@ export class BackupNotFoundError extends QkvError {
  * longer than its manifest says, an unknown format version, a frame that does not decode.
  */
 export class BackupCorruptError extends QkvError {
-  constructor(readonly file: string, readonly reason: string) {
-    super('BACKUP_CORRUPT', `backup file ${file} is damaged: ${reason}; nothing of it was restored`);
+  /**
+   * `partlyRestored`: found at the end of a file a restore was already applying (it changed
+   * after verification), so the records read before the damage may be on their replicas.
+   */
+  constructor(readonly file: string, readonly reason: string, options?: { readonly partlyRestored?: boolean }) {
+    const outcome = options?.partlyRestored === true ? 'records of it read before the damage may have been restored; restore a sound set again' : 'nothing of it was restored';
+    super('BACKUP_CORRUPT', `backup file ${file} is damaged: ${reason}; ${outcome}`);
   }
 }
 

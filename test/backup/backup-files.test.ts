@@ -5,6 +5,7 @@
 // against a scan that fails leaves no manifest.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { truncateSync, writeFileSync } from 'node:fs';
 import { readFile, readdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../support/temp-dir.js';
@@ -16,8 +17,10 @@ import { openBackupStore } from '../../src/backup/open-backup-store.js';
 import { BackupSet } from '../../src/backup/backup-set.js';
 import { missingMembersOf } from '../../src/backup/backup-manifest.js';
 import { runClusterBackup } from '../../src/backup/cluster-backup.js';
+import { runClusterRestore } from '../../src/backup/cluster-restore.js';
 import { ByteThrottle } from '../../src/streaming/byte-throttle.js';
 import { systemClock } from '../../src/clock/clock.js';
+import { NODE_ID_BYTES_MAX } from '../../src/limits.js';
 import type { ScanPage } from '../../src/storage/storage-engine.js';
 
 const RECORDS: KvRecord[] = [
@@ -236,4 +239,66 @@ test('a store that fails still fails the backup when a member is also down', asy
     (error: unknown) => isQkvError(error) && error.code === 'BACKUP_FAILED' && /disk full/.test(error.message),
   );
   assert.deepEqual(await store.list(''), []);
+});
+
+test('a file that changes after it was verified fails the restore instead of leaving records out', async () => {
+  const root = await tempDir();
+  const report = await backUp(root);
+  const file = join(root, report.backupId, 'qkv-1.snap');
+  const original = await readFile(file);
+  const firstFrameEnd = 8 + encodeSnapshotFrame(RECORDS.slice(0, 1)).length;
+  // The same length, each frame whole and its CRC right, other records: only the SHA-256 tells.
+  const other = RECORDS.map((record) => (record.value === null ? record : { ...record, value: Buffer.alloc(record.value.length, 1) }));
+  const replaced = Buffer.concat([snapshotHeader(), encodeSnapshotFrame(other.slice(0, 1)), encodeSnapshotFrame(other.slice(1))]);
+  assert.equal(replaced.length, original.length);
+  // The damage is done on disk between the verification and the first read of the
+  // restore (the store may change under a restore: another writer, a bucket's lifecycle).
+  const damages: Array<[string, () => void, RegExp]> = [
+    ['cut at a frame boundary', () => truncateSync(file, firstFrameEnd), /bytes; the manifest says/],
+    ['replaced by other whole frames', () => writeFileSync(file, replaced), /SHA-256 .* does not match/],
+  ];
+  for (const [damage, apply, reason] of damages) {
+    await writeFile(file, original);
+    const set = await BackupSet.open(new DirectoryBackupStore(root), '');
+    let damaged = false;
+    await assert.rejects(
+      runClusterRestore({
+        set,
+        placement: () => ({ natural: ['qkv-9'], pending: [] }),
+        tokenOf: (key) => BigInt(key[0]!),
+        transport: { apply: async () => {} },
+        throttle: new ByteThrottle(1024 * 1024 * 1024, systemClock),
+        onProgress: (progress) => {
+          if (progress.phase !== 'restoring' || damaged) return;
+          damaged = true;
+          apply();
+        },
+      }),
+      (error: unknown) => isQkvError(error) && error.code === 'BACKUP_CORRUPT' && error.message.includes(`${report.backupId}/qkv-1.snap`) && reason.test(error.message),
+      damage,
+    );
+    assert.ok(damaged, damage);
+  }
+});
+
+test('missingMembers of a manifest read from the store: each a node id within NODE_ID_BYTES_MAX, named once', async () => {
+  const root = await tempDir();
+  const report = await backUp(root);
+  const manifestPath = join(root, report.backupId, 'manifest.json');
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+  const refusedWith = (reason: RegExp) => (error: unknown) => isQkvError(error) && error.code === 'BACKUP_CORRUPT' && reason.test(error.message);
+  const cases: Array<[unknown, RegExp | undefined]> = [
+    [[{ nodeId: 'qkv-3', reason: 'PEER_UNREACHABLE: peer qkv-3 is unreachable' }], undefined],
+    [[{ nodeId: 'q'.repeat(NODE_ID_BYTES_MAX), reason: '' }], undefined],
+    [[{ nodeId: 'q'.repeat(NODE_ID_BYTES_MAX + 1), reason: '' }], /missingMembers\[0\]\.nodeId must be a node id of 1 to 253 bytes/],
+    [[{ nodeId: 'é'.repeat(127), reason: '' }], /missingMembers\[0\]\.nodeId must be a node id of 1 to 253 bytes/],
+    [[{ nodeId: 'qkv-3', reason: 'a' }, { nodeId: 'qkv-3', reason: 'b' }], /missingMembers\[1\]\.nodeId "qkv-3" is named twice/],
+    [[{ nodeId: 'qkv-3', reason: 'x'.repeat(513) }], /missingMembers\[0\]\.reason must be a string of at most 512 characters/],
+  ];
+  for (const [missingMembers, refusal] of cases) {
+    await writeFile(manifestPath, JSON.stringify({ ...manifest, missingMembers }));
+    const opening = BackupSet.open(new DirectoryBackupStore(root), '');
+    if (refusal === undefined) assert.deepEqual((await opening).manifest.missingMembers, missingMembers);
+    else await assert.rejects(opening, refusedWith(refusal), JSON.stringify(missingMembers).slice(0, 80));
+  }
 });

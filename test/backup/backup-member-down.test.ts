@@ -12,6 +12,8 @@
 //    not found.
 // 4. Three nodes with N=2 and two of them killed: some range has no replica left, and the
 //    backup fails with BACKUP_FAILED naming the ranges and both members, leaving no set.
+// 5. Three nodes with N=3 and two of them killed: every range still has qkv-1, the backup
+//    succeeds with one file, and its warning gives the bound for two missing (W >= 3).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -129,4 +131,21 @@ test('a backup that finds no readable replica of some range fails, naming the me
   assert.notEqual(backup.code, 0, backup.stdout);
   assert.match(backup.stderr, /^qkv: BACKUP_FAILED: .*no member that could be read holds [0-9]+ of [0-9]+ token ranges, e\.g\. \([0-9]+, [0-9]+\] held by qkv-[23], qkv-[23];.*; could not read: qkv-2 \(PEER_UNREACHABLE: .+\), qkv-3 \(PEER_UNREACHABLE: .+\)$/m);
   assert.deepEqual(await new DirectoryBackupStore(join(backupDir, 'nightly')).list(''), [], 'a failed backup leaves no files');
+});
+
+test('with two of three members down (N=3) the backup goes on, and its warning says W >= 3, not W = 1, is what the set holds for sure', { timeout: 300_000 }, async () => {
+  const backupDir = await tempDir(undefined, 'qkv-backups-');
+  const cluster = await ProcessCluster.start({ size: 3, dataRoot: await tempDir(undefined, 'qkv-two-down-'), extraArgs: [...EXTRA_ARGS, '--backup-dir', backupDir] });
+  clusters.push(cluster);
+  const client = cluster.client(['qkv-1'], 20_000);
+  await client.batchPut(Array.from({ length: 50 }, (_, i) => ({ key: Buffer.from(`k-${i}`), value: Buffer.from('v') })), { w: 3 });
+  client.close();
+  await cluster.kill9('qkv-2');
+  await cluster.kill9('qkv-3');
+  const backup = await qkvCli(cluster, ['backup', 'nightly', '--addr', cluster.address('qkv-1')]);
+  assert.equal(backup.code, 0, backup.stderr);
+  assert.match(backup.stdout, /^backup qkv-\S+ done: 1 of 3 members, missing qkv-2, qkv-3, 50 records/m);
+  // A W=2 write acknowledged by qkv-2 and qkv-3 alone is in neither file that was read.
+  assert.match(backup.stderr, /^warning: the set holds every write acknowledged at W >= 3; a write acknowledged at W <= 2 by missing members only may be absent/m);
+  assert.doesNotMatch(backup.stderr, /\(W=1\)/);
 });

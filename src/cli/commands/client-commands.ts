@@ -22,6 +22,7 @@ import type { ChannelCredentials } from '@grpc/grpc-js';
 import { clientChannelCredentials } from '../../security/tls-credentials.js';
 import { BUILT_IN_ADMIN } from '../../security/user-roles.js';
 import { booleanField } from '../../config/config-field.js';
+import { missingMembersGuarantee } from '../../backup/missing-members-guarantee.js';
 import type { StreamProgress__Output } from '../../protocol/generated/quorumkv/v1/StreamProgress.js';
 import type { CleanupStatus__Output } from '../../protocol/generated/quorumkv/v1/CleanupStatus.js';
 
@@ -468,11 +469,12 @@ export async function runBackup(args: string[], io: CliIo): Promise<number> {
     return EXIT_OK;
   }
   // A set without some members is complete for every write a member that was read
-  // acknowledged, not for a write only a missing member took (W=1): say so where it is seen.
+  // acknowledged, not for one only missing members took: say so, with the W bound for
+  // this many missing, where it is seen.
   const names = missingMembers.map((entry) => entry.nodeId).join(', ');
   io.stdout.write(`backup ${report.backupId} done: ${report.members - missingMembers.length} of ${report.members} members, missing ${names}, ${report.records} records, ${formatBytes(report.bytes)} in ${report.elapsedMs} ms (${report.location})\n`);
   for (const entry of missingMembers) io.stderr.write(`warning: ${entry.nodeId} could not be read (${entry.reason}); its ranges come from their other replicas\n`);
-  io.stderr.write('warning: the set holds every write acknowledged by at least one member that was read; a write that only a missing member acknowledged (W=1) may be absent (docs/operations/backup.md, "A member down")\n');
+  io.stderr.write(`warning: ${missingMembersGuarantee(missingMembers.length)} (docs/operations/backup.md, "A member down")\n`);
   return EXIT_OK;
 }
 
