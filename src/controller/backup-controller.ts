@@ -13,8 +13,9 @@
 //    when a time of its cron `schedule` has passed since it (0250-cron-backup-schedules.md);
 //    a spec.backup it cannot read is a warning in the log and a Warning Event
 //    BackupScheduleInvalid on the QuorumKVCluster;
-//  - deletes the scheduled backups that succeeded beyond the newest `retention`, their
-//    backup sets first (manifest first, so a half-deleted set is never taken for whole);
+//  - deletes the scheduled backups that succeeded beyond the newest `retention`, except the
+//    newest complete set (./backup-retention.ts), their backup sets first (manifest first,
+//    so a half-deleted set is never taken for whole);
 //  - restores a new cluster's spec.bootstrap.restore first (./bootstrap-restore.ts), and
 //    schedules no backup of it until that has succeeded.
 // One backup or restore at a time: a cluster backup already reads every member, and two at once
@@ -46,6 +47,7 @@ import { WakeableSleep } from '../kubernetes/wakeable-sleep.js';
 import { KUBE_WATCH_OBJECTS_MAX } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
 import type { BackupAdmin, BackupProgressView, RestoreProgressView } from './backup-admin.js';
+import { backupsBeyondRetention } from './backup-retention.js';
 import { BootstrapRestore } from './bootstrap-restore.js';
 import { ClusterEventRecorder } from './cluster-events.js';
 
@@ -99,6 +101,8 @@ interface BackupObject {
     readonly backupId?: string;
     readonly completionTime?: string;
     readonly conditions?: readonly Condition[];
+    /** Members the set lacks (ADR 0245); absent on sets written before the field. */
+    readonly missingMembers?: readonly string[];
   };
 }
 
@@ -374,8 +378,8 @@ export class BackupController {
   private async prune(scheduled: readonly BackupObject[], schedule: BackupSchedule): Promise<void> {
     const succeeded = scheduled
       .filter((backup) => backup.status?.phase === 'Succeeded')
-      .sort((a, b) => scheduledAtOf(b) - scheduledAtOf(a));
-    for (const backup of succeeded.slice(schedule.retention)) {
+      .map((backup) => ({ backup, scheduledAtMs: scheduledAtOf(backup), missingMembers: backup.status?.missingMembers ?? [] }));
+    for (const { backup } of backupsBeyondRetention(succeeded, schedule.retention)) {
       const name = backup.metadata?.name ?? '';
       const backupId = backup.status?.backupId ?? '';
       try {
