@@ -33,8 +33,9 @@ export interface ChunkEntry {
 /**
  * Encodes positions `from` to `to` (exclusive) of `ordered`, a range its sortedRanges
  * handed out, as they are to be stored at wall time `nowMs`: an expired value is stored
- * as a tombstone with the same version (retention.ts, checkpointKeepsValue). The buffer is allocated on its own, not from Node's pool,
- * so its whole ArrayBuffer can be transferred to a worker.
+ * as a tombstone with the same version (retention.ts, checkpointKeepsValue). The buffer
+ * is allocated on its own, not from Node's pool, so its whole ArrayBuffer can be
+ * transferred to a worker.
  */
 export function encodeCheckpointChunk(ordered: TokenOrderedEntries, from: number, to: number, nowMs: number): Buffer {
   assert.ok(from >= 0 && from <= to && to <= ordered.size, 'checkpoint chunk bounds outside the entries');

@@ -13,8 +13,8 @@
 // - the entries are distributed into buckets by the top bits of their token (one
 //   counting pass; tokens are hashes, so the buckets fill evenly), and a bucket is
 //   sorted only when its chunk is written, so no single sort covers the whole memtable
-//   (a sort of 200 000 entries held the event loop for 100–300 ms on the development
-//   machine) and each sort is small.
+//   (one sort of 200 000 entries held the event loop for 150–300 ms on the loaded
+//   development machine) and each sort is small.
 // The scan index (Memtable.ordered) serves scans, which reuse it; it keeps an object and
 // a bigint per key, too much to build for every checkpoint.
 import assert from 'node:assert/strict';
