@@ -57,6 +57,7 @@ export const TIERS = {
     'test/storage/memory-engine.test.ts',
     'test/storage/memtable-index.test.ts',
     'test/storage/memtable-slabs.test.ts',
+    'test/storage/memtable-token-order.test.ts',
     'test/storage/power-cut.test.ts',
     'test/storage/wal-damage.test.ts',
     'test/streaming/',

@@ -41,8 +41,12 @@ function nodeIdBytesOf(nodeId: string): Buffer {
 }
 
 export function bodyBytes(record: KvRecord): number {
-  const nodeIdBytes = nodeIdBytesOf(record.version.nodeId).length;
-  return 1 + 8 + 1 + nodeIdBytes + (record.expiresAtMs !== 0 ? 8 : 0) + (record.value !== null ? 4 + record.value.length : 0);
+  return bodyBytesOf(record.version.nodeId, record.expiresAtMs, record.value === null ? -1 : record.value.length);
+}
+
+/** Bytes of a body with these fields; `valueLength` is -1 for a tombstone. */
+export function bodyBytesOf(nodeId: string, expiresAtMs: number, valueLength: number): number {
+  return 1 + 8 + 1 + nodeIdBytesOf(nodeId).length + (expiresAtMs !== 0 ? 8 : 0) + (valueLength >= 0 ? 4 + valueLength : 0);
 }
 
 export function recordBytes(record: KvRecord): number {
@@ -50,22 +54,41 @@ export function recordBytes(record: KvRecord): number {
 }
 
 export function writeBody(record: KvRecord, target: Buffer, offset: number): number {
-  const nodeId = nodeIdBytesOf(record.version.nodeId);
+  const { value } = record;
+  return writeBodyOf(record.version, record.expiresAtMs, value, 0, value === null ? -1 : value.length, target, offset);
+}
+
+/**
+ * Writes a body from its fields: the value is `valueLength` bytes of `valueSource` from
+ * `valueStart` (-1 and no source for a tombstone), so a caller holding the value inside
+ * a larger buffer (a memtable slab) needs no Buffer view of it. Returns the offset after it.
+ */
+export function writeBodyOf(
+  version: Version,
+  expiresAtMs: number,
+  valueSource: Buffer | null,
+  valueStart: number,
+  valueLength: number,
+  target: Buffer,
+  offset: number,
+): number {
+  const nodeId = nodeIdBytesOf(version.nodeId);
   assert.ok(nodeId.length <= 255, 'node id longer than 255 bytes');
-  assert.ok(record.version.stamp >= 0n, 'negative stamp');
-  assert.ok(record.version.stamp <= U64_MAX, 'stamp beyond 64 bits');
+  assert.ok(version.stamp >= 0n, 'negative stamp');
+  assert.ok(version.stamp <= U64_MAX, 'stamp beyond 64 bits');
+  assert.equal(valueSource === null, valueLength < 0, 'a tombstone has no value bytes, and only a tombstone');
   let flags = 0;
-  if (record.value === null) flags |= FLAG_TOMBSTONE;
-  if (record.expiresAtMs !== 0) flags |= FLAG_HAS_EXPIRY;
+  if (valueSource === null) flags |= FLAG_TOMBSTONE;
+  if (expiresAtMs !== 0) flags |= FLAG_HAS_EXPIRY;
   let at = target.writeUInt8(flags, offset);
-  at = writeU64BE(target, record.version.stamp, at);
+  at = writeU64BE(target, version.stamp, at);
   at = target.writeUInt8(nodeId.length, at);
   for (let i = 0; i < nodeId.length; i++) target[at + i] = nodeId[i]!;
   at += nodeId.length;
-  if (record.expiresAtMs !== 0) at = writeU64BE(target, BigInt(record.expiresAtMs), at);
-  if (record.value !== null) {
-    at = target.writeUInt32BE(record.value.length, at);
-    at += record.value.copy(target, at);
+  if (expiresAtMs !== 0) at = writeU64BE(target, BigInt(expiresAtMs), at);
+  if (valueSource !== null) {
+    at = target.writeUInt32BE(valueLength, at);
+    at += valueSource.copy(target, at, valueStart, valueStart + valueLength);
   }
   return at;
 }

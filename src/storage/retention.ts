@@ -12,7 +12,6 @@
 // again, and without the tombstone that older version would win.
 import { wallMsOf } from '../clock/hybrid-logical-clock.js';
 import type { KvRecord } from './record.js';
-import { isExpired } from './record.js';
 import type { RetentionFields } from './record-codec.js';
 
 /** The moment from which a record counts as deleted, or undefined for a live record. */
@@ -24,14 +23,14 @@ function deletedSinceMs(fields: RetentionFields, nowMs: number): number | undefi
 }
 
 /**
- * The record as a checkpoint should store it: an expired record loses its value and
- * becomes a tombstone with the same version. Checkpoints never drop a key; only the
+ * Whether a checkpoint stores a value that expires at `expiresAtMs` (0: never) as it is,
+ * at wall time `nowMs`; an expired value is stored as a tombstone with the same version
+ * and expiry (its space is given back at once). Checkpoints never drop a key; only the
  * store sweep purges (see isPurgeable), after the WAL that could hold older versions
  * of the key is gone.
  */
-export function storedForm(record: KvRecord, nowMs: number): KvRecord {
-  if (record.value !== null && isExpired(record, nowMs)) return { ...record, value: null };
-  return record;
+export function checkpointKeepsValue(expiresAtMs: number, nowMs: number): boolean {
+  return expiresAtMs === 0 || expiresAtMs > nowMs;
 }
 
 export function isPurgeable(record: KvRecord, nowMs: number, tombstoneGraceMs: number): boolean {

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { DurableStorageEngine } from '../../src/storage/engine/durable-storage-engine.js';
 import { CHECKPOINT_CHUNK_RECORDS, decodeCheckpointChunk, encodeCheckpointChunk } from '../../src/storage/engine/checkpoint-chunk.js';
 import { WorkerCheckpointWriter } from '../../src/storage/engine/checkpoint-worker.js';
+import { Memtable } from '../../src/storage/engine/memtable.js';
 import { OrderedStore, storeKeyOf } from '../../src/storage/engine/ordered-store.js';
 import { decodeBody } from '../../src/storage/record-codec.js';
 import type { KvRecord } from '../../src/storage/record.js';
@@ -37,28 +38,45 @@ function inPollPhase<T>(work: () => T): Promise<T> {
   });
 }
 
+/** One chunk of every record, in token order, as a checkpoint at wall time `nowMs` encodes it. */
+async function chunkOf(records: readonly KvRecord[], nowMs: number): Promise<Buffer> {
+  const memtable = new Memtable();
+  for (const record of records) assert.ok(memtable.put(record));
+  const ordered = await memtable.inTokenOrder(testTokenOf);
+  const [range, ...rest] = [...ordered.sortedRanges(CHECKPOINT_CHUNK_RECORDS)];
+  assert.ok(range !== undefined && rest.length === 0, 'one chunk');
+  return encodeCheckpointChunk(ordered, range.from, range.to, nowMs);
+}
+
 describe('checkpoint chunks', () => {
-  it('carry each record as the store keeps it, expired values turned into tombstones', () => {
+  it('carry each record as the store keeps it, expired values turned into tombstones', async () => {
     const records = [put('a', 'live', 5n), put('b', 'expired', 6n, 1000), put('c', 'later', 7n, 9000)];
-    const chunk = encodeCheckpointChunk(records, testTokenOf, 2000);
+    const chunk = await chunkOf(records, 2000);
     assert.equal(chunk.byteOffset, 0, 'the chunk owns its ArrayBuffer, so it can be transferred');
     assert.equal(chunk.buffer.byteLength, chunk.length);
     const entries = decodeCheckpointChunk(chunk);
     assert.equal(entries.length, 3);
-    for (const [index, record] of records.entries()) {
-      assert.deepEqual(entries[index]!.storeKey, storeKeyOf(testTokenOf(record.key), record.key));
-      const stored = decodeBody(record.key, entries[index]!.body);
-      assert.equal(stored.version.stamp, record.version.stamp);
+    const byKey = new Map(entries.map((entry) => [entry.storeKey.subarray(8).toString(), entry]));
+    for (const record of records) {
+      const entry = byKey.get(record.key.toString())!;
+      assert.deepEqual(entry.storeKey, storeKeyOf(testTokenOf(record.key), record.key));
+      const stored = decodeBody(record.key, entry.body);
+      assert.deepEqual(stored.version, record.version);
+      assert.equal(stored.expiresAtMs, record.expiresAtMs);
     }
-    assert.equal(decodeBody(Buffer.from('a'), entries[0]!.body).value?.toString(), 'live');
-    assert.equal(decodeBody(Buffer.from('b'), entries[1]!.body).value, null);
-    assert.equal(decodeBody(Buffer.from('c'), entries[2]!.body).value?.toString(), 'later');
+    assert.equal(decodeBody(Buffer.from('a'), byKey.get('a')!.body).value?.toString(), 'live');
+    assert.equal(decodeBody(Buffer.from('b'), byKey.get('b')!.body).value, null);
+    assert.equal(decodeBody(Buffer.from('c'), byKey.get('c')!.body).value?.toString(), 'later');
   });
 
-  it('refuse more records than a chunk holds, and a damaged chunk', () => {
-    const many = Array.from({ length: CHECKPOINT_CHUNK_RECORDS + 1 }, (_, index) => put(`k${index}`, 'v', BigInt(index + 1)));
-    assert.throws(() => encodeCheckpointChunk(many, testTokenOf, 0), /too many records/);
-    const chunk = encodeCheckpointChunk([put('a', 'v', 1n)], testTokenOf, 0);
+  it('refuse more records than a chunk holds, entries not yet sorted, and a damaged chunk', async () => {
+    const memtable = new Memtable();
+    for (let index = 0; index <= CHECKPOINT_CHUNK_RECORDS; index++) memtable.put(put(`k${index}`, 'v', BigInt(index + 1)));
+    const ordered = await memtable.inTokenOrder(testTokenOf);
+    assert.throws(() => encodeCheckpointChunk(ordered, 0, 1, 0), /not yet sorted/);
+    for (const range of ordered.sortedRanges(CHECKPOINT_CHUNK_RECORDS)) assert.ok(range.to - range.from <= CHECKPOINT_CHUNK_RECORDS);
+    assert.throws(() => encodeCheckpointChunk(ordered, 0, CHECKPOINT_CHUNK_RECORDS + 1, 0), /too many records/);
+    const chunk = await chunkOf([put('a', 'v', 1n)], 0);
     assert.throws(() => decodeCheckpointChunk(chunk.subarray(0, chunk.length - 1)), /past its end/);
     assert.throws(() => decodeCheckpointChunk(Buffer.concat([chunk, Buffer.from([0])])), /after its last entry/);
   });
@@ -77,11 +95,11 @@ describe('checkpoint worker', () => {
     try {
       const key = Buffer.from('key');
       for (let round = 1n; round <= 5n; round++) {
-        const record = put('key', `v${round}`, round);
+        const chunk = await chunkOf([put('key', `v${round}`, round)], 0);
         const seenAfterFinish = await inPollPhase(() => {
           // A read transaction from before the commit...
           store.get(Buffer.from('absent'));
-          const steps = [writer.begin(round), writer.writeChunk(encodeCheckpointChunk([record], testTokenOf, 0)), writer.finish(round)];
+          const steps = [writer.begin(round), writer.writeChunk(chunk), writer.finish(round)];
           const seen = Promise.all(steps).then(() => store.get(key)?.version.stamp);
           // ...and the thread held while the worker commits and answers; the answers are
           // taken up later in this same phase, before the timer that would renew it.

@@ -5,7 +5,7 @@
 //   get:        active memtable -> checkpointing memtable -> ordered store
 //   checkpoint: when the active memtable holds half its byte budget or the WAL grew two
 //               segments: roll the WAL to a new segment S, freeze the memtable, write it
-//               to LMDB (expired values dropped, retention.ts), then the marker
+//               to LMDB in token order (expired values dropped, retention.ts), then the marker
 //               "checkpoint-segment = S", flush, delete the WAL segments below S, and
 //               sweep a slice of the store for tombstones past their grace period. The
 //               LMDB writes can run on a worker thread instead (checkpointThread,
@@ -548,30 +548,21 @@ export class DurableStorageEngine implements StorageEngine {
 
   /**
    * Writes a memtable to the store through the checkpoint writer: the stamp bound, the
-   * records in chunks (each encoded here and awaited before the next, which bounds the
-   * memory a checkpoint adds to one chunk), then the marker. The memtable does not change
-   * meanwhile: it is frozen, or it is the replay's, which waits for this.
+   * records in token order (the store's key order, so each chunk dirties one stretch of
+   * LMDB's pages: memtable-token-order.ts) in chunks, each encoded here and awaited before
+   * the next, which bounds the memory a checkpoint adds to one chunk, then the marker.
+   * The memtable does not change meanwhile: it is frozen, or it is the replay's, which
+   * waits for this.
    */
   private async writeToStore(memtable: Memtable, checkpointSegment: bigint): Promise<number> {
     const nowMs = this.options.nowMs();
-    const { tokenOf } = this.options;
     const writer = this.checkpointWriter;
     await writer.begin(memtable.maxStamp);
-    let count = 0;
-    let chunk: KvRecord[] = [];
-    for (const record of memtable.values()) {
-      chunk.push(record);
-      if (chunk.length === CHECKPOINT_CHUNK_RECORDS) {
-        await writer.writeChunk(encodeCheckpointChunk(chunk, tokenOf, nowMs));
-        count += chunk.length;
-        chunk = [];
-      }
-    }
-    if (chunk.length > 0) await writer.writeChunk(encodeCheckpointChunk(chunk, tokenOf, nowMs));
-    count += chunk.length;
+    const ordered = await memtable.inTokenOrder(this.options.tokenOf);
+    for (const { from, to } of ordered.sortedRanges(CHECKPOINT_CHUNK_RECORDS)) await writer.writeChunk(encodeCheckpointChunk(ordered, from, to, nowMs));
     await writer.finish(checkpointSegment);
-    this.metrics.checkpointRecords.inc(count);
-    return count;
+    this.metrics.checkpointRecords.inc(ordered.size);
+    return ordered.size;
   }
 
   /** Purges a bounded slice of the store per checkpoint, resuming where the last stopped. */

@@ -24,7 +24,9 @@ import type { TokenFunction } from '../../ring/token-range.js';
 import type { KvRecord, Version } from '../record.js';
 import { supersedes } from '../record.js';
 import { compareTokenKey } from '../token-key-order.js';
+import { MemtableEntry } from './memtable-entry.js';
 import { MemtableSlabs } from './memtable-slab.js';
+import { TokenOrderedEntries } from './memtable-token-order.js';
 
 /**
  * Resident bytes of one memtable entry besides its key and value bytes: the map entry,
@@ -35,33 +37,6 @@ import { MemtableSlabs } from './memtable-slab.js';
  * 0215, took 384.)
  */
 export const MEMTABLE_ENTRY_OVERHEAD_BYTES = 128;
-
-/** One key's newest version: its bytes lie in `slab` from `keyOffset`, the value after the key. */
-class MemtableEntry {
-  constructor(
-    readonly slab: Buffer,
-    readonly keyOffset: number,
-    readonly keyLength: number,
-    /** -1 for a tombstone. */
-    readonly valueLength: number,
-    readonly version: Version,
-    readonly expiresAtMs: number,
-  ) {}
-
-  record(): KvRecord {
-    const valueOffset = this.keyOffset + this.keyLength;
-    return {
-      key: this.slab.subarray(this.keyOffset, valueOffset),
-      value: this.valueLength < 0 ? null : this.slab.subarray(valueOffset, valueOffset + this.valueLength),
-      version: this.version,
-      expiresAtMs: this.expiresAtMs,
-    };
-  }
-
-  key(): Buffer {
-    return this.slab.subarray(this.keyOffset, this.keyOffset + this.keyLength);
-  }
-}
 
 /** Buffers as map keys: latin1 maps each byte to one UTF-16 unit, so it is lossless. */
 export function mapKeyOf(key: Buffer): string {
@@ -168,6 +143,16 @@ export class Memtable {
     const at = indexAfter(this.index, token, key) - 1;
     const entry = this.index[at];
     return entry !== undefined && entry.token === token && entry.key.equals(key);
+  }
+
+  /**
+   * Every entry in (token, key) order, each key hashed once: what a checkpoint writes,
+   * in the store's own key order (memtable-token-order.ts says why and how). The
+   * memtable must not change while the result is used: a checkpoint takes it from a
+   * frozen memtable.
+   */
+  inTokenOrder(tokenOf: TokenFunction): Promise<TokenOrderedEntries> {
+    return TokenOrderedEntries.of([...this.records.values()], tokenOf);
   }
 
   /** Every record held, as views of the slabs (see `get`). */
