@@ -22,7 +22,7 @@ function method(name: string, stream: boolean): grpc.MethodDefinition<Buffer, Bu
 const SERVICE = { Echo: method('Echo', false), Slow: method('Slow', false), Stream: method('Stream', true), EndsAtOnce: method('EndsAtOnce', true) };
 
 const RECEIVING_MAX = 3;
-const ROUNDS = 8;
+const ROUNDS = 6;
 const CALLS_PER_ROUND = 60;
 
 let server: grpc.Server;
@@ -39,7 +39,7 @@ before(async () => {
     waitingMax: 40,
     waitingPerCallerMax: 20,
     // Long enough that no honest call here comes near it, even on a busy machine.
-    timeoutMs: 1_000,
+    timeoutMs: 1_200,
     timeoutCheckIntervalMs: 50,
     callerOf: (_call, metadata) => String(metadata.get('caller')[0] ?? 'nobody'),
     onRefused: (error) => {
@@ -168,7 +168,7 @@ test('rounds of calls ending every way a call can: the gate is empty after each,
       }
       await Promise.all(calls);
       // Well under the timeout: a turn still held now was leaked, not slow.
-      await gateEmpty(300);
+      await gateEmpty(400);
       assert.equal(timedOut, incompleteTimedOut, `round ${round}: the gate timed out ${timedOut} calls, ${incompleteTimedOut} of them calls that never completed their message`);
     }
   } finally {
