@@ -47,6 +47,7 @@ export const TIERS = {
     'test/security/multiplex-role-before-decoding.test.ts',
     'test/security/mutual-tls.test.ts',
     'test/security/receive-gate.test.ts',
+    'test/security/receive-gate-outcomes.test.ts',
     'test/security/user-roles.test.ts',
     'test/security/watched-certificates.test.ts',
     'test/storage/checkpoint-worker.test.ts',

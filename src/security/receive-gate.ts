@@ -24,7 +24,10 @@
 // the first that is not. A slow call is ended up to one interval after its timeout.
 //
 // It runs after the call guards (call-guards.ts): a refused caller never takes a turn.
-// A stream (Replica.Exchange, KV.Multiplex) is gated for its first message only.
+// A stream (Replica.Exchange, KV.Multiplex) is gated for its first message only: the
+// interceptor cannot tell a stream waiting for its next message from one receiving it,
+// so its later messages are not bounded here (docs/operations/security.md, "Not bounded
+// yet").
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
