@@ -18,7 +18,9 @@ import { tempDir } from '../support/temp-dir.js';
 import { testTokenOf } from '../support/test-token.js';
 
 const NOW_MS = 10_000_000;
+/** Keys of the workload; a cut checkpoint needs more than one chunk (8192) of them. */
 const KEYS = 3000;
+const KEYS_FOR_A_CUT = 20_000;
 const SHARED_TOKEN = 1n << 63n;
 
 /** testTokenOf, except for keys named to sit on the token space's edges or to share one token. */
@@ -54,7 +56,10 @@ class Workload {
   private stamp = 1000n;
   readonly model = new Map<string, KvRecord>();
 
-  constructor(seed: number) {
+  constructor(
+    seed: number,
+    readonly keys = KEYS,
+  ) {
     this.next = random(seed);
   }
 
@@ -63,7 +68,7 @@ class Workload {
     const size = 1 + Math.floor(this.next() * 60);
     const records: KvRecord[] = [];
     for (let i = 0; i < size; i++) {
-      const name = keyName(Math.floor(this.next() * KEYS));
+      const name = keyName(Math.floor(this.next() * this.keys));
       const held = this.model.get(name);
       const stale = held !== undefined && this.next() < 0.05;
       const stamp = stale ? held.version.stamp - 1n : ++this.stamp;
@@ -85,8 +90,9 @@ function storedForm(record: KvRecord): KvRecord {
   return expired ? { ...record, value: null } : record;
 }
 
-function assertReads(engine: DurableStorageEngine, model: ReadonlyMap<string, KvRecord>, checkpointed: boolean, when: string): void {
-  for (let index = 0; index < KEYS; index++) {
+function assertReads(engine: DurableStorageEngine, workload: Workload, checkpointed: boolean, when: string): void {
+  const { model } = workload;
+  for (let index = 0; index < workload.keys; index++) {
     const name = keyName(index);
     const expected = model.get(name);
     const held = engine.get(Buffer.from(name, 'latin1'));
@@ -142,17 +148,54 @@ async function runDifferential(checkpointThread: CheckpointThread, seed: number)
       const checkpoint = engine.checkpoint();
       for (let step = 0; step < 5; step++) {
         await engine.apply(workload.batch());
-        assertReads(engine, workload.model, false, `round ${round}, during the checkpoint`);
+        assertReads(engine, workload, false, `round ${round}, during the checkpoint`);
       }
       await checkpoint;
-      assertReads(engine, workload.model, false, `round ${round}, after the checkpoint`);
+      assertReads(engine, workload, false, `round ${round}, after the checkpoint`);
     }
     await engine.close();
     ({ engine } = await DurableStorageEngine.open(options));
-    assertReads(engine, workload.model, true, 'after a reopen');
+    assertReads(engine, workload, true, 'after a reopen');
     const scanned = scanAll(engine);
     assert.equal(scanned.length, workload.model.size, 'the store holds each written key once');
     for (const record of scanned) assert.deepEqual(record, storedForm(workload.model.get(record.key.toString('latin1'))!), 'a scanned record');
+  } finally {
+    await engine.close();
+  }
+}
+
+/**
+ * A checkpoint cut short after its first chunk is committed, as a crash would leave it:
+ * part of the memtable in the store, no checkpoint marker. The engine is closed (a
+ * failed checkpoint stops it), opened again from the same files, and must read as the
+ * model says: the WAL replay applies again what the store lacks, and none of the older
+ * versions in the WAL may win over a newer one the cut checkpoint already stored.
+ */
+async function runCutCheckpoint(checkpointThread: CheckpointThread, seed: number): Promise<void> {
+  const dir = await tempDir();
+  const options = { dir, tokenOf: edgeTokenOf, logger: silentLogger, fsyncPolicy: { kind: 'never' } as const, nowMs: () => NOW_MS, checkpointThread };
+  const workload = new Workload(seed, KEYS_FOR_A_CUT);
+  let { engine } = await DurableStorageEngine.open(options);
+  try {
+    // Enough batches for every key to be written, overwritten and deleted several times:
+    // the memtable holds more than one chunk's worth of keys.
+    for (let batch = 0; batch < 2000; batch++) await engine.apply(workload.batch());
+    const writer = engine['checkpointWriter'];
+    const writeChunk = writer.writeChunk.bind(writer);
+    let chunks = 0;
+    writer.writeChunk = async (chunk: Buffer): Promise<void> => {
+      if (chunks++ > 0) throw new Error('cut after the first chunk');
+      await writeChunk(chunk);
+    };
+    await assert.rejects(engine.checkpoint(), /cut after the first chunk/);
+    assert.equal(chunks, 2, 'the first chunk was written, the second cut');
+    await engine.close();
+    ({ engine } = await DurableStorageEngine.open(options));
+    assertReads(engine, workload, false, 'after the cut checkpoint and a reopen');
+    await engine.checkpoint();
+    await engine.close();
+    ({ engine } = await DurableStorageEngine.open(options));
+    assertReads(engine, workload, true, 'after the next checkpoint and a reopen');
   } finally {
     await engine.close();
   }
@@ -162,6 +205,10 @@ describe('checkpoints against a model', () => {
   for (const checkpointThread of ['main', 'worker'] as const) {
     it(`keep every key as last-writer-wins says, tokens 0 and 2^64-1 and shared tokens included (${checkpointThread} thread)`, async () => {
       for (const seed of [1, 2]) await runDifferential(checkpointThread, seed);
+    });
+
+    it(`keep every key as last-writer-wins says after a checkpoint cut after its first chunk (${checkpointThread} thread)`, async () => {
+      await runCutCheckpoint(checkpointThread, 3);
     });
   }
 });
