@@ -50,6 +50,7 @@ export const TIERS = {
     'test/security/receive-gate-outcomes.test.ts',
     'test/security/user-roles.test.ts',
     'test/security/watched-certificates.test.ts',
+    'test/storage/checkpoint-differential.test.ts',
     'test/storage/checkpoint-worker.test.ts',
     'test/storage/codec.test.ts',
     'test/storage/durable-discard.test.ts',

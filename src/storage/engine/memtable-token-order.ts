@@ -14,7 +14,9 @@
 //   counting pass; tokens are hashes, so the buckets fill evenly), and a bucket is
 //   sorted only when its chunk is written, so no single sort covers the whole memtable
 //   (one sort of 200 000 entries held the event loop for 150–300 ms on the loaded
-//   development machine) and each sort is small.
+//   development machine) and each sort is small;
+// - a bucket larger than a chunk (the tokens crowd into part of the ring, as when a node
+//   receives one token range) is split by its own tokens before any sort (ADR 0236).
 // The scan index (Memtable.ordered) serves scans, which reuse it; it keeps an object and
 // a bigint per key, too much to build for every checkpoint.
 import assert from 'node:assert/strict';
@@ -39,6 +41,8 @@ export class TokenOrderedEntries {
   private readonly order: Int32Array;
   /** order[0, sortedEnd) is sorted: what sortedRanges has handed out so far. */
   private sortedUntil = 0;
+  /** The most entries one sort took: the event loop is held for that sort. */
+  private largestSort = 0;
 
   private constructor(
     private readonly entries: readonly MemtableEntry[],
@@ -69,6 +73,11 @@ export class TokenOrderedEntries {
     return this.sortedUntil;
   }
 
+  /** The most entries sorted at once so far (each sort holds the event loop). */
+  get largestSortEntries(): number {
+    return this.largestSort;
+  }
+
   /** Hashes every entry's key once, yielding to the event loop between slices, and buckets them. */
   static async of(entries: readonly MemtableEntry[], tokenOf: TokenFunction): Promise<TokenOrderedEntries> {
     const count = entries.length;
@@ -89,24 +98,81 @@ export class TokenOrderedEntries {
 
   /**
    * The positions [from, to) of chunks of at most `chunkEntriesMax` entries, in token
-   * order: whole buckets while they fit, a bucket larger than the limit split. Each
-   * chunk's stretch is sorted just before it is handed out.
+   * order: whole buckets while they fit. Each chunk's stretch is sorted just before it is
+   * handed out, so no sort takes more than one chunk's entries: a bucket larger than a
+   * chunk is first split by its own tokens (`split`), as often as it takes. Buckets
+   * overflow when the tokens crowd into part of the ring, as when a node receives one
+   * token range (a bootstrap or repair stream): one sort of such a memtable held the
+   * event loop for 200 ms (ADR 0235).
    */
   *sortedRanges(chunkEntriesMax: number): Generator<{ readonly from: number; readonly to: number }> {
     assert.ok(chunkEntriesMax >= 1, 'a chunk holds at least one entry');
-    const buckets = this.bucketStart.length - 1;
-    let from = 0;
-    let bucket = 0;
-    while (bucket < buckets) {
-      // The buckets [bucket, last) that fit in one chunk; at least one.
-      let last = bucket + 1;
-      while (last < buckets && this.bucketStart[last + 1]! - from <= chunkEntriesMax) last++;
-      const end = this.bucketStart[last]!;
+    yield* this.rangesOver(this.bucketStart, chunkEntriesMax);
+  }
+
+  /**
+   * sortedRanges over the stretches of `order` that `bounds` delimits (stretch s is
+   * [bounds[s], bounds[s + 1]), each unsorted, in token order of one another).
+   */
+  private *rangesOver(bounds: Int32Array, chunkEntriesMax: number): Generator<{ readonly from: number; readonly to: number }> {
+    const stretches = bounds.length - 1;
+    let stretch = 0;
+    while (stretch < stretches) {
+      const from = bounds[stretch]!;
+      const to = bounds[stretch + 1]!;
+      if (to - from > chunkEntriesMax) {
+        const parts = this.split(from, to);
+        if (parts !== undefined) {
+          yield* this.rangesOver(parts, chunkEntriesMax);
+          stretch++;
+          continue;
+        }
+      }
+      // The stretches [stretch, last) that fit in one chunk; at least one, which is
+      // larger than a chunk only when it cannot be split (sorted whole, then cut).
+      let last = stretch + 1;
+      while (last < stretches && bounds[last + 1]! - from <= chunkEntriesMax) last++;
+      const end = bounds[last]!;
       this.sortStretch(from, end);
       for (let at = from; at < end; at += chunkEntriesMax) yield { from: at, to: Math.min(end, at + chunkEntriesMax) };
-      from = end;
-      bucket = last;
+      stretch = last;
     }
+  }
+
+  /**
+   * Distributes the entries of order[from, to) into parts of about BUCKET_ENTRIES_MEAN by
+   * where their token lies between the stretch's least and greatest (a token as a double
+   * is rounded, but rounding never reverses an order, so the parts stay in token order);
+   * returns the parts' bounds. At least two parts get an entry, so each is smaller than
+   * the stretch. Undefined when every token rounds to the same double: only keys whose
+   * tokens lie within about 2^12 of one another, which a hash does not produce.
+   */
+  private split(from: number, to: number): Int32Array | undefined {
+    const { order } = this;
+    let least = Number.POSITIVE_INFINITY;
+    let greatest = Number.NEGATIVE_INFINITY;
+    for (let position = from; position < to; position++) {
+      const token = this.tokenNumberOf(order[position]!);
+      if (token < least) least = token;
+      if (token > greatest) greatest = token;
+    }
+    if (!(greatest > least)) return undefined;
+    const parts = Math.max(2, Math.ceil((to - from) / BUCKET_ENTRIES_MEAN));
+    const span = greatest - least;
+    const partOf = (index: number): number => Math.min(parts - 1, Math.floor(((this.tokenNumberOf(index) - least) / span) * parts));
+    const stretch = order.slice(from, to);
+    const bounds = new Int32Array(parts + 1);
+    for (const index of stretch) bounds[partOf(index) + 1]!++;
+    bounds[0] = from;
+    for (let part = 0; part < parts; part++) bounds[part + 1]! += bounds[part]!;
+    const next = bounds.slice(0, parts);
+    for (const index of stretch) order[next[partOf(index)]!++] = index;
+    return bounds;
+  }
+
+  /** The token of entry `index` as a double: rounded, in the same order as the tokens. */
+  private tokenNumberOf(index: number): number {
+    return this.tokenHigh[index]! * 0x1_0000_0000 + this.tokenLow[index]!;
   }
 
   /** The entry at `position` of the order (once its range was handed out by sortedRanges). */
@@ -132,6 +198,7 @@ export class TokenOrderedEntries {
     stretch.sort((a, b) => high[a]! - high[b]! || low[a]! - low[b]! || compareKeyBytes(entries[a]!, entries[b]!));
     this.order.set(stretch, from);
     this.sortedUntil = to;
+    this.largestSort = Math.max(this.largestSort, to - from);
   }
 }
 
