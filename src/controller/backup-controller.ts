@@ -335,8 +335,9 @@ export class BackupController {
       await this.forgetCronSchedule(cluster.status?.backupSchedule);
       dueAtMs = newestAt + schedule.everyMs;
     } else {
-      const sinceMs = await this.cronScheduleSinceMs(schedule, cluster.status?.backupSchedule, now);
-      dueAtMs = schedule.cron.nextAfter(Math.max(newestAt, sinceMs));
+      const fromMs = Math.max(newestAt, await this.cronScheduleSinceMs(schedule, cluster.status?.backupSchedule, now));
+      // A time ahead of this clock (another controller's clock) is not due before it passes.
+      dueAtMs = fromMs > now ? Infinity : schedule.cron.nextAfter(fromMs);
     }
     if (now >= dueAtMs) await this.createScheduled(schedule, now);
     await this.prune(scheduled, schedule);

@@ -443,7 +443,7 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
     assert.equal(resource.status.bootstrap.attempts, 2, 'the interrupted attempt counted, and one more ran');
     assert.equal(resource.status.bootstrap.backupId, backupId);
   });
-  test('a cron schedule in Europe/Berlin: the first backup at 03:00 there, one per time, one for missed times; an unknown zone is a Warning Event', async () => {
+  test('a cron schedule in Europe/Berlin: the first backup at 03:00 there, also across a controller restart; one per time, one for missed times, none at once after an edit; an unknown zone is a Warning Event', async () => {
     const NAME = 'qkv-e';
     const clusters = { group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace: NAMESPACE, plural: CLUSTER_PLURAL };
     const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
