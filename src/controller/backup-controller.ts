@@ -10,7 +10,8 @@
 //  - marks Failed a backup or restore left Running by a controller that stopped (the member's call
 //    ended with it, and a set without its manifest is no backup);
 //  - creates a scheduled backup when the newest one the schedule made is `every` old, or
-//    when a time of its cron `schedule` has passed since it (0250-cron-backup-schedules.md);
+//    when a time of its cron `schedule` has passed since it and since the schedule was
+//    recorded in status.backupSchedule (0250-cron-backup-schedules.md, 0251-cron-schedule-since-in-status.md);
 //    a spec.backup it cannot read is a warning in the log and a Warning Event
 //    BackupScheduleInvalid on the QuorumKVCluster;
 //  - deletes the scheduled backups that succeeded beyond the newest `retention`, except the
@@ -40,6 +41,7 @@ import {
   SCHEDULE_LABEL,
   type BackupPhase,
   type BackupSchedule,
+  type CronBackupSchedule,
 } from '../kubernetes/backup-resource.js';
 import { CLUSTER_GROUP, CLUSTER_PLURAL, CLUSTER_VERSION } from '../kubernetes/cluster-spec.js';
 import { condition, type Condition } from '../kubernetes/status-condition.js';
@@ -85,6 +87,12 @@ export interface BackupControllerOptions {
   readonly now?: () => number;
 }
 
+/** status.backupSchedule of the QuorumKVCluster: the cron schedule in force (as CronSchedule.toString()) and since when. */
+interface CronScheduleStatus {
+  readonly schedule?: string;
+  readonly since?: string;
+}
+
 interface BackupObject {
   readonly metadata?: {
     readonly name?: string;
@@ -114,11 +122,6 @@ export class BackupController {
   private running: Promise<void> | undefined;
   private stopped = false;
   private lastScheduleProblem = '';
-  /**
-   * When this process first saw a cron schedule with no scheduled backup yet: the first
-   * one waits for the schedule's next time after it ("0 3 * * *" means 03:00, not now).
-   */
-  private cronSeenSinceMs: number | undefined;
   private readonly clusterEvents: ClusterEventRecorder;
   private readonly bootstrap: BootstrapRestore;
 
@@ -295,7 +298,7 @@ export class BackupController {
 
   private async schedule(backups: readonly BackupObject[]): Promise<void> {
     const { clusterResource, namespace } = this.options;
-    let cluster: { metadata?: { uid?: string }; spec?: unknown };
+    let cluster: { metadata?: { uid?: string }; spec?: unknown; status?: { backupSchedule?: CronScheduleStatus } };
     try {
       cluster = (await this.custom.getNamespacedCustomObject({ group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace, plural: CLUSTER_PLURAL, name: clusterResource })) as typeof cluster;
     } catch (error) {
@@ -326,31 +329,52 @@ export class BackupController {
     const scheduled = backups.filter((backup) => backup.metadata?.labels?.[SCHEDULE_LABEL] === clusterResource);
     const newestAt = Math.max(-Infinity, ...scheduled.map(scheduledAtOf));
     const now = this.now();
-    if (now >= this.dueAtMs(schedule, newestAt, now)) await this.createScheduled(schedule, now);
+    // Times missed while the controller was down make one backup, and the next counts from it.
+    let dueAtMs: number;
+    if ('everyMs' in schedule) {
+      await this.forgetCronSchedule(cluster.status?.backupSchedule);
+      dueAtMs = newestAt + schedule.everyMs;
+    } else {
+      const fromMs = Math.max(newestAt, await this.cronScheduleSinceMs(schedule, cluster.status?.backupSchedule, now));
+      // A time ahead of this clock (another controller's clock) is not due before it passes.
+      dueAtMs = fromMs > now ? Infinity : schedule.cron.nextAfter(fromMs);
+    }
+    if (now >= dueAtMs) await this.createScheduled(schedule, now);
     await this.prune(scheduled, schedule);
   }
 
   /**
-   * When the next scheduled backup is due, the newest scheduled one made at `newestAtMs`
-   * (-Infinity: none). Times missed while the controller was down are not made up: one
-   * backup, and the next is measured from it. `every`: that long after the newest, at once
-   * when there is none. A cron schedule: its first time after the newest; with none, its
-   * first time after this process saw the schedule.
+   * Since when the cron schedule has been in force, from status.backupSchedule, where it
+   * is recorded the first time the controller sees it and again when schedule or timeZone
+   * changes (ADR 0251). A cron backup is due at the first time of the schedule after both
+   * this and the newest scheduled backup: the first one waits for the schedule's first time
+   * ("0 3 * * *" means 03:00, not now), an edit makes nothing at once, and, the record being
+   * in the resource, a controller restarted across a time still makes that time's backup.
    */
-  private dueAtMs(schedule: BackupSchedule, newestAtMs: number, nowMs: number): number {
-    if ('everyMs' in schedule) {
-      this.cronSeenSinceMs = undefined;
-      return newestAtMs + schedule.everyMs;
-    }
-    if (newestAtMs === -Infinity) {
-      this.cronSeenSinceMs ??= nowMs;
-      return schedule.cron.nextAfter(this.cronSeenSinceMs);
-    }
-    this.cronSeenSinceMs = undefined;
-    // A newest one stamped ahead of this clock (another controller's clock) is not due
-    // before that time passes; its next time is later still.
-    if (newestAtMs > nowMs) return Infinity;
-    return schedule.cron.nextAfter(newestAtMs);
+  private async cronScheduleSinceMs(schedule: CronBackupSchedule, recorded: CronScheduleStatus | undefined, nowMs: number): Promise<number> {
+    const text = schedule.cron.toString();
+    const recordedMs = Date.parse(recorded?.since ?? '');
+    if (recorded?.schedule === text && !Number.isNaN(recordedMs)) return recordedMs;
+    // Written before any backup counts from it: a failed write fails this look, and the
+    // next look tries again, instead of keeping a time only this process knows.
+    const since = new Date(nowMs).toISOString();
+    await this.patchClusterStatus({ backupSchedule: { schedule: text, since } });
+    this.options.logger.info({ schedule: text, since, firstAt: new Date(schedule.cron.nextAfter(nowMs)).toISOString() }, 'backup schedule recorded');
+    return nowMs;
+  }
+
+  /** Drops status.backupSchedule under an `every` interval, so a cron schedule set again later counts from then. */
+  private async forgetCronSchedule(recorded: CronScheduleStatus | undefined): Promise<void> {
+    if (recorded !== undefined) await this.patchClusterStatus({ backupSchedule: null });
+  }
+
+  /** A merge patch of the QuorumKVCluster's status (fields other writers own are left alone). */
+  private async patchClusterStatus(status: Record<string, unknown>): Promise<void> {
+    const { clusterResource, namespace } = this.options;
+    await this.custom.patchNamespacedCustomObjectStatus(
+      { group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace, plural: CLUSTER_PLURAL, name: clusterResource, body: { status } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
   }
 
   private async createScheduled(schedule: BackupSchedule, now: number): Promise<void> {

@@ -9,8 +9,9 @@
 // a Warning Event, no scheduled backup meanwhile), then restores once, every key reads
 // back, and a restarted controller does not run it again; one left Running by a stopped
 // controller waits for every member, then runs again; a cron `schedule` in a time zone
-// makes its first backup at its first time (not at once), one per time, and one for times
-// missed while the controller's clock jumped, and a time zone this Node.js lacks is a
+// makes its first backup at its first time (not at once, and not lost to a controller
+// restart across it), one per time, and one for times missed while the controller's
+// clock jumped, an edited schedule nothing at once, and a time zone this Node.js lacks is a
 // Warning Event on the QuorumKVCluster; a backup with a member killed
 // succeeds without it, lists it in its status and shows a Warning Event. The controller
 // calls the API server with a token of the chart's controller ServiceAccount, bound to
@@ -442,7 +443,7 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
     assert.equal(resource.status.bootstrap.attempts, 2, 'the interrupted attempt counted, and one more ran');
     assert.equal(resource.status.bootstrap.backupId, backupId);
   });
-  test('a cron schedule in Europe/Berlin: the first backup at 03:00 there, one per time, one for missed times; an unknown zone is a Warning Event', async () => {
+  test('a cron schedule in Europe/Berlin: the first backup at 03:00 there, also across a controller restart; one per time, one for missed times, none at once after an edit; an unknown zone is a Warning Event', async () => {
     const NAME = 'qkv-e';
     const clusters = { group: CLUSTER_GROUP, version: CLUSTER_VERSION, namespace: NAMESPACE, plural: CLUSTER_PLURAL };
     const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -452,19 +453,23 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
       ...clusters,
       body: { apiVersion: `${CLUSTER_GROUP}/${CLUSTER_VERSION}`, kind: 'QuorumKVCluster', metadata: { name: NAME }, spec: { replicationFactor: 3, backup: { destination: destination('cron'), schedule: '0 3 * * *', timeZone: 'Europe/Berlin', retention: 2 } } },
     });
-    controllerE = new BackupController({
-      kubeConfig: server.kubeConfig(),
-      namespace: NAMESPACE,
-      clusterResource: NAME,
-      backupAdmin: new GrpcBackupAdmin({ backupTimeoutMs: 60_000, credentials: cluster.credentials() }),
-      // Not qkv-1, which the first controller uses: a member runs one backup at a time.
-      members: async () => [cluster.address('qkv-2')],
-      openStore: (to) => openBackupStore(to, { backupDir: '' }),
-      logger: warningsToStderr,
-      pollMs: 200,
-      now: () => nowE,
-    });
-    controllerE.start();
+    const startControllerE = (): BackupController => {
+      const started = new BackupController({
+        kubeConfig: server.kubeConfig(),
+        namespace: NAMESPACE,
+        clusterResource: NAME,
+        backupAdmin: new GrpcBackupAdmin({ backupTimeoutMs: 60_000, credentials: cluster.credentials() }),
+        // Not qkv-1, which the first controller uses: a member runs one backup at a time.
+        members: async () => [cluster.address('qkv-2')],
+        openStore: (to) => openBackupStore(to, { backupDir: '' }),
+        logger: warningsToStderr,
+        pollMs: 200,
+        now: () => nowE,
+      });
+      started.start();
+      return started;
+    };
+    controllerE = startControllerE();
     const scheduledOfE = async (): Promise<Json[]> => {
       const list = (await custom.listNamespacedCustomObject({ ...base, labelSelector: `${SCHEDULE_LABEL}=${NAME}` })) as { items: Json[] };
       return list.items.sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)));
@@ -489,7 +494,11 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
     nowE = Date.parse('2026-06-02T00:59:30Z');
     await pause(1_500);
     assert.deepEqual(await names(), [], 'none at 02:59:30 Berlin time');
+    // The controller restarts across 03:00 (a rollout, an evicted pod) and is back at
+    // 03:00:20: the 03:00 time it had not acted on yet still makes the first backup.
+    await controllerE.stop();
     nowE = Date.parse('2026-06-02T01:00:20Z');
+    controllerE = startControllerE();
     const [first] = await succeeded(1);
     assert.equal(first!.metadata.name, 'qkv-e-20260602t010020z');
     assert.equal(first!.metadata.annotations['quorumkv.io/scheduled-at'], '2026-06-02T01:00:20.000Z');
@@ -516,6 +525,21 @@ describe('backup controller (real API server, qkv server processes, S3 server)',
       60_000,
     );
     assert.ok((await succeeded(2)).every((item) => item.status.phase === 'Succeeded'));
+
+    // An edited schedule counts from the edit: at 07:00 Berlin time, 04:00 has passed
+    // today, but nothing is made at once; the first backup of the new schedule is at
+    // 04:00 the next day.
+    nowE = Date.parse('2026-06-06T05:00:00Z');
+    await custom.patchNamespacedCustomObject({ ...clusters, name: NAME, body: { spec: { backup: { schedule: '0 4 * * *' } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    await pause(1_500);
+    assert.deepEqual(await names(), ['qkv-e-20260605t090000z', 'qkv-e-20260606t010000z'], 'no backup at once after an edit');
+    nowE = Date.parse('2026-06-07T02:00:10Z');
+    await eventually(
+      async () => JSON.stringify((seen = await names())) === JSON.stringify(['qkv-e-20260606t010000z', 'qkv-e-20260607t020010z']),
+      () => `after the edited schedule's first time: ${JSON.stringify(seen)}`,
+      60_000,
+    );
+    await succeeded(2);
 
     // A zone the CRD's pattern lets through but Node.js does not know: no backups, a
     // Warning Event on the QuorumKVCluster saying which field and why.
