@@ -1,6 +1,6 @@
 // What the benchmarks that compare builds side by side share (`npm run bench:cpu`,
-// `npm run bench:call`): the `--build NAME=DIR` option, and the median they summarise
-// rounds with.
+// `npm run bench:call`, `npm run bench:gate`): the `--build NAME=DIR` option, a bounded
+// count flag, and the median they summarise rounds with.
 import { resolve } from 'node:path';
 
 export interface BuildOption {
@@ -21,4 +21,11 @@ export function median(numbers: readonly number[]): number {
   const sorted = [...numbers].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** A count flag from 1 to `max`: the bound keeps a typo from running for hours. */
+export function positiveInteger(text: string, flag: string, max: number): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) throw new Error(`--${flag} must be an integer from 1 to ${max}, not ${JSON.stringify(text)}`);
+  return value;
 }

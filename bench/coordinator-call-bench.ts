@@ -23,7 +23,7 @@ import type { Logger } from '../src/logging/logger.js';
 import type { InMemoryCluster } from '../src/node/in-memory-cluster.js';
 import type { KVHandlers } from '../src/protocol/generated/quorumkv/v1/KV.js';
 import type { ApiContext } from '../src/api/unary-handler.js';
-import { median, parseBuildOption } from './build-option.js';
+import { median, parseBuildOption, positiveInteger } from './build-option.js';
 
 const OPS = ['put', 'get'] as const;
 type Op = (typeof OPS)[number];
@@ -42,12 +42,6 @@ const { values } = parseArgs({
     build: { type: 'string', multiple: true },
   },
 });
-
-function positiveInteger(text: string, flag: string, max: number): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1 || value > max) throw new Error(`--${flag} must be an integer from 1 to ${max}, not ${JSON.stringify(text)}`);
-  return value;
-}
 
 const rounds = positiveInteger(values.rounds, 'rounds', ROUNDS_MAX);
 const callsPerBurst = positiveInteger(values.calls, 'calls', CALLS_MAX);

@@ -17,7 +17,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { median, parseBuildOption } from './build-option.js';
+import { median, parseBuildOption, positiveInteger } from './build-option.js';
 
 const CONCURRENCY = 64;
 /** Rounds, calls per burst: at most this many, so that a typo cannot run for hours. */
@@ -32,12 +32,6 @@ const { values } = parseArgs({
     'message-after': { type: 'string', default: 'turn' },
   },
 });
-
-function positiveInteger(text: string, flag: string, max: number): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1 || value > max) throw new Error(`--${flag} must be an integer from 1 to ${max}, not ${JSON.stringify(text)}`);
-  return value;
-}
 
 const rounds = positiveInteger(values.rounds, 'rounds', ROUNDS_MAX);
 const callsPerBurst = positiveInteger(values.calls, 'calls', CALLS_MAX);

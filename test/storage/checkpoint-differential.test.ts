@@ -8,6 +8,7 @@
 // in its stored form (retention.ts: an expired value kept as a tombstone).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../../src/bench/key-chooser.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { FULL_RING, TOKEN_MAX } from '../../src/ring/token-range.js';
 import { DurableStorageEngine, type CheckpointThread } from '../../src/storage/engine/durable-storage-engine.js';
@@ -39,17 +40,6 @@ function keyName(index: number): string {
   return `k-${index}`;
 }
 
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Workload {
   private readonly next: () => number;
@@ -60,7 +50,7 @@ class Workload {
     seed: number,
     readonly keys = KEYS,
   ) {
-    this.next = random(seed);
+    this.next = seededRandom(seed);
   }
 
   /** A batch of 1 to 60 records: new versions, deletes, and now and then a stale one. */

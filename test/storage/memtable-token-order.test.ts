@@ -5,6 +5,7 @@
 // keeps every record readable, expired ones as tombstones.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../../src/bench/key-chooser.js';
 import { decodeCheckpointChunk, encodeCheckpointChunk } from '../../src/storage/engine/checkpoint-chunk.js';
 import { DurableStorageEngine } from '../../src/storage/engine/durable-storage-engine.js';
 import { Memtable } from '../../src/storage/engine/memtable.js';
@@ -32,17 +33,6 @@ async function storeKeysInWriteOrder(records: readonly KvRecord[], tokenOf: (key
   return { storeKeys, chunkSizes };
 }
 
-/** mulberry32: a small seeded generator, so a failing case can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function assertStrictlyAscending(storeKeys: readonly Buffer[]): void {
   for (let index = 1; index < storeKeys.length; index++) {
@@ -105,7 +95,7 @@ describe('a memtable in token order', () => {
 
   it('hands out every entry once and in order whatever the tokens: crowds of any width, shared tokens, the two ends', async () => {
     for (let seed = 1; seed <= 40; seed++) {
-      const next = seeded(seed);
+      const next = seededRandom(seed);
       // A few crowds, each a random width (2^0 to 2^63) at a random place; some keys share a token.
       const crowds = Array.from({ length: 1 + Math.floor(next() * 4) }, () => ({
         at: BigInt(Math.floor(next() * 2 ** 52)) << 12n,
