@@ -48,6 +48,7 @@ export const TIERS = {
     'test/security/mutual-tls.test.ts',
     'test/security/receive-gate.test.ts',
     'test/security/receive-gate-outcomes.test.ts',
+    'test/security/receive-gate-streams.test.ts',
     'test/security/user-roles.test.ts',
     'test/security/watched-certificates.test.ts',
     'test/storage/checkpoint-differential.test.ts',

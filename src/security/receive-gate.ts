@@ -42,6 +42,7 @@ import {
   RECEIVING_CALLS_PER_CALLER_MAX,
 } from '../limits.js';
 import { callerKeyOf } from './caller-key.js';
+import { streamReaderOf } from './stream-reading.js';
 
 export interface ReceiveGateOptions {
   readonly receivingMax?: number;
@@ -116,13 +117,18 @@ export class ReceiveGate {
 
   interceptor(): grpc.ServerInterceptor {
     return (method, call) => {
-      let state: 'before' | 'waiting' | 'receiving' | 'done' = 'before';
+      // 'idle': a stream between its messages (or holding only a paused chunk's part of
+      // one), which holds no turn until it reads on into a message.
+      let state: 'before' | 'waiting' | 'receiving' | 'idle' | 'done' = 'before';
       let caller: Caller | undefined;
       let wake: (() => void) | undefined;
       let turn: Turn | undefined;
-      const finish = (): void => {
+      const giveBack = (): void => {
         if (state === 'receiving') this.release(caller!, turn!);
         if (state === 'waiting') this.forget(caller!, wake!);
+      };
+      const finish = (): void => {
+        giveBack();
         state = 'done';
       };
       const end = (error: QkvError): void => {
@@ -131,6 +137,54 @@ export class ReceiveGate {
         call.sendStatus(serviceErrorOf(error));
       };
       const expire = (): void => end(new QkvError('DEADLINE_EXCEEDED', `the request message of ${caller!.key} did not arrive within ${this.timeoutMs} ms`));
+      /** Takes a turn at once if `caller` may and calls `onTurn`; else queues `onTurn` for one, or refuses the call. */
+      const takeOrWait = (onTurn: () => void): 'taken' | 'waiting' | 'refused' => {
+        if (this.receiving < this.receivingMax && caller!.receiving < this.receivingPerCallerMax) {
+          this.take(caller!);
+          onTurn();
+          return 'taken';
+        }
+        const refusal = this.waitRefusal(caller!);
+        if (refusal !== undefined) {
+          this.dropIfIdle(caller!);
+          end(refusal);
+          return 'refused';
+        }
+        state = 'waiting';
+        wake = onTurn;
+        caller!.waiting.add(wake);
+        this.waitingCount++;
+        this.rotation.add(caller!);
+        return 'waiting';
+      };
+      // A stream's later messages: the gate learns of each chunk grpc-js takes in.
+      const reader = method.requestStream ? streamReaderOf(call) : undefined;
+      if (reader !== undefined) {
+        // Called once the gate has counted the turn as this stream's.
+        const readOn = (): void => {
+          state = 'receiving';
+          turn = this.linkTurn(expire);
+          reader.resume();
+        };
+        reader.afterEachChunk(() => {
+          const receiving = reader.receivingMessage;
+          if (state === 'receiving' && !receiving) {
+            giveBack();
+            state = 'idle';
+          } else if (state === 'idle' && receiving) {
+            // A caller seen again after it had no turn and no waiting call was forgotten.
+            caller = this.callerNamed(caller!.key);
+            if (takeOrWait(readOn) === 'waiting') reader.pause();
+          } else if (state === 'waiting') {
+            // grpc-js resumed the stream to read a message while it waited: one chunk came.
+            if (receiving) reader.pause();
+            else {
+              giveBack();
+              state = 'idle';
+            }
+          }
+        });
+      }
       return new grpc.ServerInterceptingCall(call, {
         start: (next) => {
           next({
@@ -144,29 +198,16 @@ export class ReceiveGate {
                 turn = this.linkTurn(expire);
                 nextMetadata(metadata);
               };
-              if (this.receiving < this.receivingMax && caller.receiving < this.receivingPerCallerMax) {
-                this.take(caller);
-                begin();
-                return;
-              }
-              const refusal = this.waitRefusal(caller);
-              if (refusal !== undefined) {
-                this.dropIfIdle(caller);
-                end(refusal);
-                return;
-              }
-              state = 'waiting';
-              wake = begin;
-              caller.waiting.add(wake);
-              this.waitingCount++;
-              this.rotation.add(caller);
+              takeOrWait(begin);
             },
             onReceiveMessage: (message, nextMessage) => {
-              if (state === 'receiving') finish();
+              // A stream read through `reader` gives its turn back by the chunk, above.
+              if (state === 'receiving' && reader === undefined) finish();
               nextMessage(message);
             },
             onReceiveHalfClose: (nextHalfClose) => {
-              if (state === 'receiving') finish();
+              // No more bytes come: a message begun and not completed never will be.
+              if (state === 'receiving' || state === 'waiting') finish();
               nextHalfClose();
             },
             onCancel: () => finish(),
