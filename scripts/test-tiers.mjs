@@ -86,6 +86,7 @@ export const TIERS = {
     'test/security/connection-identity.test.ts',
     'test/security/hostile-callers.test.ts',
     'test/security/slow-senders.test.ts',
+    'test/security/stream-memory.test.ts',
     'test/security/tls-clients.test.ts',
     'test/storage/crash-recovery.test.ts',
     'test/storage/discard-crash.test.ts',
