@@ -124,7 +124,7 @@ export class GrpcShell {
     if (options.peerPort !== undefined) {
       this.peerServer = new grpc.Server({
         ...SERVER_OPTIONS,
-        interceptors: [...(secure ? [peerPortGuard({ onRefused: onRefused('peer') })] : []), new ReceiveGate({ onRefused: onRefused('peer') }).interceptor()],
+        interceptors: [...(secure ? [peerPortGuard({ onRefused: onRefused('peer') })] : []), new ReceiveGate({ onRefused: onRefused('peer'), laterStreamMessages: false }).interceptor()],
       });
       this.replicaStreams = addReplicaService(this.peerServer, {
         handler: node.replicaHandler,

@@ -3,11 +3,11 @@
 // the message, and then holds the whole message (up to GRPC_MESSAGE_BYTES_MAX) before
 // any handler or per-method size check sees it. Without a bound, forty 15 MiB Gets from
 // a caller with a read-only certificate grew a node from 149 MB to 858 MB. The gate lets
-// RECEIVING_CALLS_MAX calls read their message at a time; a call past that waits with
+// RECEIVING_CALLS_MAX calls read a message at a time; a call past that waits with
 // its stream still paused, so HTTP/2 flow control keeps its bytes on the sender's side
-// (one window, 64 KiB, per stream). A turn ends when the call's first message has
-// arrived, or the call ended; a call that takes longer than RECEIVE_TIMEOUT_MS to
-// deliver its message is ended, so slow senders cannot keep turns for long.
+// (one window, 64 KiB, per stream). A turn ends when the message has arrived, or the
+// call ended; a call that takes longer than RECEIVE_TIMEOUT_MS to deliver a message once
+// its turn came is ended, so slow senders cannot keep turns for long.
 //
 // Shared by caller (docs/decisions/0240-receive-turns-shared-by-caller.md): one caller
 // (caller-key.ts: a certificate's user or member, or with --insecure an IP address)
@@ -24,10 +24,18 @@
 // the first that is not. A slow call is ended up to one interval after its timeout.
 //
 // It runs after the call guards (call-guards.ts): a refused caller never takes a turn.
-// A stream (Replica.Exchange, KV.Multiplex) is gated for its first message only: the
-// interceptor cannot tell a stream waiting for its next message from one receiving it,
-// so its later messages are not bounded here (docs/operations/security.md, "Not bounded
-// yet").
+//
+// A stream (KV.Multiplex, reflection) takes a turn for its first message as a unary call
+// does, and then one for each later message while it receives it
+// (docs/decisions/0242-stream-messages-take-receive-turns.md): the interceptor sees
+// messages only once they are whole, so stream-reading.ts shows the gate each chunk
+// grpc-js takes in. A stream holds a turn while its decoder is partway through a message
+// and grpc-js reads on; between messages, or paused with a complete message not yet
+// handed to its handler, it holds none, so an idle stream costs no turn. A stream that
+// needs one when none is free is paused and waits like any call, holding at most the
+// chunk it got (HTTP/2 flow control keeps the rest with the sender). The peer port's gate
+// leaves Replica.Exchange's later messages alone (`laterStreamMessages: false`): only
+// members reach it, and it is the replication path.
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
@@ -56,6 +64,12 @@ export interface ReceiveGateOptions {
   readonly callerOf?: (call: grpc.ServerInterceptingCallInterface, metadata: grpc.Metadata) => string;
   /** Told of every call the gate refuses (OVERLOADED) or ends (DEADLINE_EXCEEDED); the node counts and logs them. */
   readonly onRefused?: (error: QkvError, method: string) => void;
+  /**
+   * Whether a stream's messages after its first take turns too (true by default). The
+   * peer port turns it off: only members reach it, and its Replica.Exchange streams are
+   * the replication path (docs/decisions/0242-stream-messages-take-receive-turns.md).
+   */
+  readonly laterStreamMessages?: boolean;
 }
 
 /**
@@ -96,6 +110,7 @@ export class ReceiveGate {
   private readonly timeoutCheckIntervalMs: number;
   private readonly callerOf: (call: grpc.ServerInterceptingCallInterface, metadata: grpc.Metadata) => string;
   private readonly onRefused: ((error: QkvError, method: string) => void) | undefined;
+  private readonly laterStreamMessages: boolean;
 
   constructor(options: ReceiveGateOptions = {}) {
     this.receivingMax = options.receivingMax ?? RECEIVING_CALLS_MAX;
@@ -107,6 +122,7 @@ export class ReceiveGate {
     this.timeoutCheckIntervalMs = options.timeoutCheckIntervalMs ?? RECEIVE_TIMEOUT_CHECK_INTERVAL_MS;
     this.callerOf = options.callerOf ?? callerKeyOf;
     this.onRefused = options.onRefused;
+    this.laterStreamMessages = options.laterStreamMessages ?? true;
     assert.ok(this.receivingPerCallerMax >= 1 && this.receivingPerCallerMax <= this.receivingMax, 'a caller may hold from one turn to all of them');
   }
 
@@ -158,7 +174,7 @@ export class ReceiveGate {
         return 'waiting';
       };
       // A stream's later messages: the gate learns of each chunk grpc-js takes in.
-      const reader = method.requestStream ? streamReaderOf(call) : undefined;
+      const reader = method.requestStream && this.laterStreamMessages ? streamReaderOf(call) : undefined;
       if (reader !== undefined) {
         // Called once the gate has counted the turn as this stream's.
         const readOn = (): void => {
