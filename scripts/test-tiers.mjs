@@ -35,6 +35,7 @@ export const TIERS = {
     'test/membership/',
     'test/metrics/resolved-children.test.ts',
     'test/repair/',
+    'test/support/free-port.test.ts',
     'test/ring/hash-ring.test.ts',
     'test/ring/placement-rings.test.ts',
     'test/ring/replicated-ranges.test.ts',

@@ -14,10 +14,10 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { freePort } from './free-port.js';
 
 /** The Kubernetes minor the script builds; keep in step with scripts/k8s-test-env.sh. */
 export const KUBE_VERSION = '1.34.4';
@@ -77,17 +77,7 @@ export function skipWithoutKube(needHelm = false): string | false {
   return reason;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export class KubeApiServer {
   private constructor(

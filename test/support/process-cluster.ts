@@ -12,7 +12,6 @@
 // user's certificate. `insecure: true` runs the nodes with --insecure for the tests that
 // need plaintext.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
@@ -21,6 +20,7 @@ import { ensureLocalCertificates } from '../../src/security/local-certificates.j
 import { clientChannelCredentials, TLS_CHANNEL_OPTIONS } from '../../src/security/tls-credentials.js';
 import type { GrpcTransportOptions } from '../../src/transport/grpc/grpc-transport.js';
 import { RawGrpcClient, nodeChannelCredentials } from './raw-grpc.js';
+import { freePort } from './free-port.js';
 
 export const MAIN_SCRIPT = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -62,15 +62,7 @@ export function trackChild(child: ChildProcess): void {
   child.once('exit', () => liveChildren.delete(child));
 }
 
-/** A port the kernel just handed out; free unless someone else grabs it first. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+export { freePort };
 
 /** The user every cluster has, with all roles. */
 export const ADMIN_USER = 'admin';
