@@ -15,7 +15,7 @@ import { loadQuorumKvProtocol } from '../protocol/proto-package.js';
 import { addCheckedService } from '../protocol/checked-service.js';
 import { unary, type ApiContext } from './unary-handler.js';
 import { serverStream } from './server-stream-handler.js';
-import type { BackupProgress, BackupReport } from '../backup/cluster-backup.js';
+import type { BackupOptions, BackupProgress, BackupReport } from '../backup/cluster-backup.js';
 import type { RestoreProgress } from '../backup/cluster-restore.js';
 import type { BackupProgress as BackupProgressMessage } from '../protocol/generated/quorumkv/v1/BackupProgress.js';
 import type { RestoreProgress as RestoreProgressMessage } from '../protocol/generated/quorumkv/v1/RestoreProgress.js';
@@ -54,7 +54,7 @@ export interface ClusterView {
   /** The running or last cleanup, and whether one is needed. */
   cleanupStatus(): CleanupProgress & { readonly needed: boolean };
   /** Backs up every member into one set at `destination` (src/backup/cluster-backup.ts). */
-  backup(destination: string, onProgress: (progress: BackupProgress) => void, signal: AbortSignal): Promise<BackupReport>;
+  backup(destination: string, options: BackupOptions, onProgress: (progress: BackupProgress) => void, signal: AbortSignal): Promise<BackupReport>;
   /** Restores a set into the cluster (src/backup/cluster-restore.ts); '' is the newest. */
   restore(destination: string, backupId: string, onProgress: (progress: RestoreProgress) => void, signal: AbortSignal): Promise<RestoreProgress>;
 }
@@ -146,7 +146,7 @@ export function adminServiceHandlers(view: ClusterView, context: ApiContext): Ad
     }),
 
     Backup: serverStream(context, 'Backup', async (request, send: (message: BackupProgressMessage) => void, signal) => {
-      const report = await view.backup(request.destination, (progress) => send(backupProgressMessage(progress, '')), signal);
+      const report = await view.backup(request.destination, { requireAllMembers: request.requireAllMembers }, (progress) => send(backupProgressMessage(progress, '')), signal);
       send(backupProgressMessage(report, report.location));
     }),
 

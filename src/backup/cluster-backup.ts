@@ -14,8 +14,9 @@
 // (docs/decisions/0245-backup-with-members-missing.md): its partial file is removed, the
 // manifest names it in missingMembers, and progress and the report name it. The other
 // replicas' files hold every record acknowledged at W by at least one replica that was
-// read. When some range has no replica left, or the store fails, the backup fails
-// (BACKUP_FAILED): the files written so far are removed and no manifest is written.
+// read. When some range has no replica left, or the store fails, or the caller asked for
+// every member (requireAllMembers), the backup fails (BACKUP_FAILED): the files written
+// so far are removed and no manifest is written.
 import { createHash } from 'node:crypto';
 import { BackupFailedError, isQkvError } from '../errors/errors.js';
 import { BACKUP_MISSING_REASON_CHARS_MAX, BACKUP_PEER_CALL_TIMEOUT_MS, BACKUP_PROGRESS_INTERVAL_MS, BACKUP_SCAN_PAGE_RECORDS } from '../limits.js';
@@ -54,6 +55,8 @@ export interface ClusterBackupOptions {
   readonly ringDigest: string;
   readonly replicationFactor: number;
   readonly vnodes: number;
+  /** Fail instead of leaving out a member that cannot be read (`qkv backup --require-all-members`). */
+  readonly requireAllMembers?: boolean;
   /** Scan of a member's records; the node's transport (its own records without a hop). */
   readonly transport: Pick<PeerTransport, 'scan'>;
   /** The coordinator's hybrid logical clock. */
@@ -63,6 +66,9 @@ export interface ClusterBackupOptions {
   readonly signal?: AbortSignal;
   readonly nowMs?: () => number;
 }
+
+/** What a caller of Backup chooses (BackupRequest). */
+export type BackupOptions = Pick<ClusterBackupOptions, 'requireAllMembers'>;
 
 export interface BackupReport extends BackupProgress {
   readonly location: string;
@@ -143,6 +149,9 @@ export async function runClusterBackup(options: ClusterBackupOptions): Promise<B
       } catch (error) {
         if (memberFailure === undefined || signal?.aborted === true) {
           throw new BackupFailedError(`reading ${nodeId} or writing ${file} to ${store.describe()}: ${errorText(error)}`, { cause: error });
+        }
+        if (options.requireAllMembers === true) {
+          throw new BackupFailedError(`could not read ${nodeId} (${errorText(memberFailure).slice(0, BACKUP_MISSING_REASON_CHARS_MAX)}), and every member was required`, { cause: memberFailure });
         }
         // The member could not be read: its partial file goes, its records leave the
         // totals, and the backup goes on if every range still has a replica.

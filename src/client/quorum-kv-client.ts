@@ -151,10 +151,12 @@ export class QuorumKvClient {
   /**
    * Backs up the whole cluster from the node answering into `destination` (a directory
    * under its --backup-dir); `onProgress` gets each progress message; resolves with the
-   * last one (`done`). The deadline is the whole backup's.
+   * last one (`done`). The deadline is the whole backup's. With `requireAllMembers` a
+   * member that cannot be read fails it (BACKUP_FAILED) instead of being left out.
    */
-  backup(destination: string, onProgress: (progress: BackupProgress__Output) => void, options: CallOptions = {}): Promise<BackupProgress__Output> {
-    return this.stream((e, deadline) => e.admin.Backup({ destination }, { deadline }), onProgress, options.timeoutMs);
+  backup(destination: string, onProgress: (progress: BackupProgress__Output) => void, options: CallOptions & { readonly requireAllMembers?: boolean } = {}): Promise<BackupProgress__Output> {
+    const requireAllMembers = options.requireAllMembers ?? false;
+    return this.stream((e, deadline) => e.admin.Backup({ destination, requireAllMembers }, { deadline }), onProgress, options.timeoutMs);
   }
 
   /** Restores a backup set (the newest when `backupId` is '') into the cluster; as backup(). */

@@ -28,7 +28,7 @@ import { hostname } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
 import type { BackupStore } from '../backup/backup-store.js';
 import { MANIFEST_NAME } from '../backup/backup-manifest.js';
-import { missingMembersGuarantee } from '../backup/missing-members-guarantee.js';
+import { membersRead, missingMembersGuarantee } from '../backup/missing-members-guarantee.js';
 import { isQkvError } from '../errors/errors.js';
 import {
   BACKUP_KIND,
@@ -271,8 +271,7 @@ export class BackupController {
     if (outcome.ok) {
       const { last, member } = outcome;
       const missing = last.missingMembers.map((entry) => entry.nodeId);
-      const members = missing.length === 0 ? `${last.membersTotal} members` : `${last.membersTotal - missing.length} of ${last.membersTotal} members (missing ${missing.join(', ')})`;
-      const message = `backup set ${last.backupId} at ${last.location}: ${members}, ${last.records} records, ${last.bytes} bytes`;
+      const message = `backup set ${last.backupId} at ${last.location}: ${membersRead(last.membersTotal, missing)}, ${last.records} records, ${last.bytes} bytes`;
       await this.finish(BACKUP, claimed, startTime, 'Succeeded', 'Succeeded', message, { ...progressStatus(last), member });
       this.options.logger.info({ backup: name, backupId: last.backupId, records: last.records, bytes: last.bytes, missingMembers: missing }, 'backup succeeded');
       if (missing.length > 0) {

@@ -49,7 +49,7 @@ import type { ClusterView, NodeState } from '../api/admin-service.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { openBackupStore } from '../backup/open-backup-store.js';
 import { missingMembersOf } from '../backup/backup-manifest.js';
-import { runClusterBackup, type BackupProgress, type BackupReport } from '../backup/cluster-backup.js';
+import { runClusterBackup, type BackupOptions, type BackupProgress, type BackupReport } from '../backup/cluster-backup.js';
 import { runClusterRestore, type RestoreProgress } from '../backup/cluster-restore.js';
 import { BackupSet } from '../backup/backup-set.js';
 import { bounded } from './bounded.js';
@@ -535,7 +535,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
   }
 
   /** Backs up every member of the rings into one set (src/backup/cluster-backup.ts). */
-  async backup(destination: string, onProgress: (progress: BackupProgress) => void, signal: AbortSignal): Promise<BackupReport> {
+  async backup(destination: string, options: BackupOptions, onProgress: (progress: BackupProgress) => void, signal: AbortSignal): Promise<BackupReport> {
     const store = openBackupStore(destination, { backupDir: this.settings.backupDir });
     return this.exclusiveBackupWork(async (stopped) => {
       const rings = this.placementRings();
@@ -548,6 +548,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
         ringDigest: rings.read.digest,
         replicationFactor: rings.read.replicationFactor,
         vnodes: rings.read.vnodes,
+        requireAllMembers: options.requireAllMembers,
         transport: this.transport!,
         stamp: () => this.ports.clock.now(),
         throttle: new ByteThrottle(this.settings.backupBytesPerSecond, this.time),

@@ -12,8 +12,10 @@
 //    not found.
 // 4. Three nodes with N=2 and two of them killed: some range has no replica left, and the
 //    backup fails with BACKUP_FAILED naming the ranges and both members, leaving no set.
-// 5. Three nodes with N=3 and two of them killed: every range still has qkv-1, the backup
-//    succeeds with one file, and its warning gives the bound for two missing (W >= 3).
+// 5. Three nodes with N=3 and two of them killed: `qkv backup --require-all-members` fails
+//    with BACKUP_FAILED naming a member and leaves no files; without it every range still
+//    has qkv-1, the backup succeeds with one file, and its warning gives the bound for two
+//    missing (W >= 3).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -76,7 +78,7 @@ test('a backup with a member killed names it as missing, and restoring the set b
   assert.equal(backup.code, 0, backup.stderr);
   assert.match(backup.stderr, /^backup qkv-\S+: 3\/3 members, missing qkv-3, [0-9]+ records/m, 'progress names the missing member');
   assert.match(backup.stderr, /^warning: qkv-3 could not be read \(/m);
-  const done = /^backup (qkv-\S+) done: 2 of 3 members, missing qkv-3, ([0-9]+) records/m.exec(backup.stdout);
+  const done = /^backup (qkv-\S+) done: 2 of 3 members \(missing qkv-3\), ([0-9]+) records/m.exec(backup.stdout);
   assert.ok(done !== null, backup.stdout);
   const backupId = done[1]!;
   const manifest = JSON.parse(await readFile(join(backupDir, 'nightly', backupId, 'manifest.json'), 'utf8'));
@@ -133,7 +135,7 @@ test('a backup that finds no readable replica of some range fails, naming the me
   assert.deepEqual(await new DirectoryBackupStore(join(backupDir, 'nightly')).list(''), [], 'a failed backup leaves no files');
 });
 
-test('with two of three members down (N=3) the backup goes on, and its warning says W >= 3, not W = 1, is what the set holds for sure', { timeout: 300_000 }, async () => {
+test('with two of three members down (N=3) a backup that requires every member fails, one that does not goes on, and its warning says W >= 3, not W = 1, is what the set holds for sure', { timeout: 300_000 }, async () => {
   const backupDir = await tempDir(undefined, 'qkv-backups-');
   const cluster = await ProcessCluster.start({ size: 3, dataRoot: await tempDir(undefined, 'qkv-two-down-'), extraArgs: [...EXTRA_ARGS, '--backup-dir', backupDir] });
   clusters.push(cluster);
@@ -142,9 +144,13 @@ test('with two of three members down (N=3) the backup goes on, and its warning s
   client.close();
   await cluster.kill9('qkv-2');
   await cluster.kill9('qkv-3');
+  const required = await qkvCli(cluster, ['backup', 'nightly', '--require-all-members', '--addr', cluster.address('qkv-1')]);
+  assert.notEqual(required.code, 0, required.stdout);
+  assert.match(required.stderr, /^qkv: BACKUP_FAILED: .*could not read qkv-2 \(PEER_UNREACHABLE: .+\), and every member was required$/m);
+  assert.deepEqual(await new DirectoryBackupStore(join(backupDir, 'nightly')).list(''), [], 'a backup that required every member leaves no files');
   const backup = await qkvCli(cluster, ['backup', 'nightly', '--addr', cluster.address('qkv-1')]);
   assert.equal(backup.code, 0, backup.stderr);
-  assert.match(backup.stdout, /^backup qkv-\S+ done: 1 of 3 members, missing qkv-2, qkv-3, 50 records/m);
+  assert.match(backup.stdout, /^backup qkv-\S+ done: 1 of 3 members \(missing qkv-2, qkv-3\), 50 records/m);
   // A W=2 write acknowledged by qkv-2 and qkv-3 alone is in neither file that was read.
   assert.match(backup.stderr, /^warning: the set holds every write acknowledged at W >= 3; a write acknowledged at W <= 2 by missing members only may be absent/m);
   assert.doesNotMatch(backup.stderr, /\(W=1\)/);

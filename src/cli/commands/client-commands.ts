@@ -22,7 +22,7 @@ import type { ChannelCredentials } from '@grpc/grpc-js';
 import { clientChannelCredentials } from '../../security/tls-credentials.js';
 import { BUILT_IN_ADMIN } from '../../security/user-roles.js';
 import { booleanField } from '../../config/config-field.js';
-import { missingMembersGuarantee } from '../../backup/missing-members-guarantee.js';
+import { membersRead, missingMembersGuarantee } from '../../backup/missing-members-guarantee.js';
 import type { StreamProgress__Output } from '../../protocol/generated/quorumkv/v1/StreamProgress.js';
 import type { CleanupStatus__Output } from '../../protocol/generated/quorumkv/v1/CleanupStatus.js';
 
@@ -54,10 +54,11 @@ export const CLIENT_USAGE = `Cluster commands (default --addr: the local cluster
                                                        ring; prints the asked node's re-replication until it is done
   qkv cleanup                                          on every node of --addr, in turn: delete the records of the
                                                        ranges it no longer replicates (run after nodes joined)
-  qkv backup <destination>                             back up every member into one backup set; <destination> is a
+  qkv backup <destination> [--require-all-members]     back up every member into one backup set; <destination> is a
                                                        directory under the node's --backup-dir, or s3://bucket/prefix
                                                        (docs/operations/backup.md); a member that cannot be read is
-                                                       left out and named while its ranges have other replicas
+                                                       left out and named while its ranges have other replicas, or
+                                                       fails the backup with --require-all-members
   qkv restore <destination> [--backup ID]              write a backup set (default: the newest) into the cluster, with
                                                        its original versions, each key once; safe to run again (resumes)
 Common flags: --addr host:port[,host:port...]  --timeout-ms N  --json
@@ -442,8 +443,8 @@ function formatUptime(ms: number): string {
 const BACKUP_CLI_TIMEOUT_MS_DEFAULT = 24 * 3_600_000;
 
 export async function runBackup(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: COMMON_OPTIONS, allowPositionals: true });
-  if (positionals.length !== 1) throw new UsageError('backup needs one destination: qkv backup <destination>');
+  const { values, positionals } = parseArgs({ args, options: { ...COMMON_OPTIONS, 'require-all-members': { type: 'boolean' } }, allowPositionals: true });
+  if (positionals.length !== 1) throw new UsageError('backup needs one destination: qkv backup <destination> [--require-all-members]');
   const destination = positionals[0]!;
   const timeoutMs = values['timeout-ms'] === undefined ? BACKUP_CLI_TIMEOUT_MS_DEFAULT : undefined;
   const last = await withClient(io, values, (client) =>
@@ -455,7 +456,7 @@ export async function runBackup(args: string[], io: CliIo): Promise<number> {
         const missing = progress.missingMembers.length === 0 ? '' : `, missing ${progress.missingMembers.map((entry) => entry.nodeId).join(', ')}`;
         io.stderr.write(`backup ${progress.backupId}: ${progress.membersDone}/${progress.membersTotal} members${member}${missing}, ${progress.records} records, ${formatBytes(Number(progress.bytes))}, ${progress.elapsedMs} ms\n`);
       },
-      timeoutMs === undefined ? {} : { timeoutMs },
+      { requireAllMembers: values['require-all-members'] ?? false, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
     ),
   );
   const missingMembers = last.missingMembers.map((entry) => ({ nodeId: entry.nodeId, reason: entry.reason }));
@@ -465,14 +466,14 @@ export async function runBackup(args: string[], io: CliIo): Promise<number> {
     return EXIT_OK;
   }
   if (missingMembers.length === 0) {
-    io.stdout.write(`backup ${report.backupId} done: ${report.members} members, ${report.records} records, ${formatBytes(report.bytes)} in ${report.elapsedMs} ms (${report.location})\n`);
+    io.stdout.write(`backup ${report.backupId} done: ${membersRead(report.members, [])}, ${report.records} records, ${formatBytes(report.bytes)} in ${report.elapsedMs} ms (${report.location})\n`);
     return EXIT_OK;
   }
   // A set without some members is complete for every write a member that was read
   // acknowledged, not for one only missing members took: say so, with the W bound for
   // this many missing, where it is seen.
-  const names = missingMembers.map((entry) => entry.nodeId).join(', ');
-  io.stdout.write(`backup ${report.backupId} done: ${report.members - missingMembers.length} of ${report.members} members, missing ${names}, ${report.records} records, ${formatBytes(report.bytes)} in ${report.elapsedMs} ms (${report.location})\n`);
+  const missingIds = missingMembers.map((entry) => entry.nodeId);
+  io.stdout.write(`backup ${report.backupId} done: ${membersRead(report.members, missingIds)}, ${report.records} records, ${formatBytes(report.bytes)} in ${report.elapsedMs} ms (${report.location})\n`);
   for (const entry of missingMembers) io.stderr.write(`warning: ${entry.nodeId} could not be read (${entry.reason}); its ranges come from their other replicas\n`);
   io.stderr.write(`warning: ${missingMembersGuarantee(missingMembers.length)} (docs/operations/backup.md, "A member down")\n`);
   return EXIT_OK;

@@ -3,8 +3,10 @@
 
 export interface BackupRequest {
   'destination'?: (string);
+  'requireAllMembers'?: (boolean);
 }
 
 export interface BackupRequest__Output {
   'destination': (string);
+  'requireAllMembers': (boolean);
 }
