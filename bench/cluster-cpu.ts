@@ -5,7 +5,7 @@
 // Per round it starts a 3-node cluster (N=3 W=2 R=2, fsync=always, durable storage, the
 // same settings as bench:compare), loads the key space, and runs `qkv bench` for each row
 // (put, get, the same two with `--unary` instead of the client's multiplexed stream,
-// BatchPut of --batch keys), and a 1-node cluster (N=1) for `put-1`. During each
+// BatchPut of --batch keys), and a 1-node cluster (N=1) for `put-1` and `get-1`. During each
 // measured phase it reads every node's user and system CPU time from /proc and, from the
 // nodes' /metrics, how many records one WAL group commit and one coalesced Replica batch
 // carried. Before the rows it measures the idle nodes' CPU per second (probes, timers), and
@@ -22,7 +22,8 @@
 // to the first build. `--rate` paces the clients instead (`qkv bench --rate`); at a rate
 // the machine always sustains nothing batches, which measures the unbatched path.
 // `--own-client` has each build's own `qkv bench` drive its cluster, to compare changes
-// to the client as well (its CPU comes out of the same cores).
+// to the client as well (its CPU comes out of the same cores). `--storage memory` runs the
+// nodes on the in-memory engine, to tell the durable engine's share of a row from the rest.
 //
 // The batch-put row also gives keys/s and their share of issue 15's target of 100 000
 // keys/s on three nodes, and every row the machine's 1-minute load average at its end:
@@ -30,8 +31,8 @@
 // `npm run bench:batch` is this bench with that row alone. With `--cpu-prof-dir` the
 // nodes and the load generator (`client` beside them) write V8 profiles.
 //
-//   npm run bench:cpu -- [--rounds 3] [--rows put,get,put-unary,get-unary,batch-put,put-1] [--rate 0] [--batch-rate 0] [--insecure]
-//                        [--build before=../old --build after=. [--parallel]]
+//   npm run bench:cpu -- [--rounds 3] [--rows put,get,put-unary,get-unary,batch-put,put-1,get-1] [--rate 0] [--batch-rate 0] [--insecure]
+//                        [--storage durable|memory] [--build before=../old --build after=. [--parallel]]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -42,7 +43,9 @@ import { runBenchProcess, type BenchSummary } from './compare/bench-process.js';
 import { ProcessGroup, type CpuTimes } from './compare/managed-process.js';
 import { QKV_MAIN, startQuorumKvCluster, type RunningQuorumKvCluster } from './compare/quorumkv-cluster.js';
 
-const ROWS = ['put', 'get', 'put-unary', 'get-unary', 'batch-put', 'put-1'] as const;
+const ROWS = ['put', 'get', 'put-unary', 'get-unary', 'batch-put', 'put-1', 'get-1'] as const;
+/** The rows that run on a 1-node cluster (N=1 W=R=1), issue 15's single-node target. */
+const ONE_NODE_ROWS: readonly Row[] = ['put-1', 'get-1'];
 type Row = (typeof ROWS)[number];
 const READY_TIMEOUT_MS = 60_000;
 /** Issue 15's target for BatchPut on three nodes. */
@@ -65,6 +68,7 @@ const { values } = parseArgs({
     parallel: { type: 'boolean', default: false },
     'own-client': { type: 'boolean', default: false },
     insecure: { type: 'boolean', default: false },
+    storage: { type: 'string', default: 'durable' },
     'idle-seconds': { type: 'string', default: '5' },
     'cpu-prof-dir': { type: 'string' },
     'json-out': { type: 'string' },
@@ -75,7 +79,7 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`usage: npm run bench:cpu -- [--rounds 3] [--rows ${ROWS.join(',')}] [--build NAME=DIR ...]
        [--parallel] [--own-client] [--insecure] [--rate 0] [--batch-rate 0] [--idle-seconds 5] [--duration 10s] [--warmup 2s] [--records 100000] [--value-bytes 100] [--concurrency 64]
-       [--distribution zipfian|uniform] [--batch 100] [--cpu-prof-dir DIR] [--json-out FILE]`);
+       [--distribution zipfian|uniform] [--batch 100] [--storage durable|memory] [--cpu-prof-dir DIR] [--json-out FILE]`);
   process.exit(0);
 }
 
@@ -94,6 +98,9 @@ for (const row of rows) if (!(ROWS as readonly string[]).includes(row)) throw ne
 const rounds = Number(values.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
 const batchItems = Number(values.batch);
+// `memory` leaves the storage engine out of every node, to tell its share of a row's CPU from the rest's.
+if (values.storage !== 'durable' && values.storage !== 'memory') throw new Error(`--storage takes durable or memory, not ${JSON.stringify(values.storage)}`);
+const storage: 'durable' | 'memory' = values.storage;
 
 const common = [
   '--duration', values.duration,
@@ -125,6 +132,8 @@ function rowArgs(row: Row, load: boolean): string[] {
       return ['--workload', 'write-only', '--w', '2', '--batch', String(batchItems), '--rate', values['batch-rate'], ...noLoad];
     case 'put-1':
       return ['--workload', 'write-only', '--w', '1', ...rate, '--no-load'];
+    case 'get-1':
+      return ['--workload', 'c', '--r', '1', ...rate, '--no-load'];
   }
 }
 
@@ -326,6 +335,7 @@ async function startCluster(build: Build, round: number, size: number): Promise<
     size,
     replicationFactor: size,
     fsync: 'always',
+    storage,
     main: build.main,
     ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }),
   });
@@ -353,8 +363,9 @@ async function runRound(round: number, size: number, clusterRows: readonly Row[]
     try {
       const idle = await Promise.all(clusters.map((cluster) => idleCpuPerSecond(cluster)));
       together.forEach((build, i) => console.error(`  round ${round} ${build.name.padEnd(8)} ${size} node(s) idle: ${(idle[i]! * 1000).toFixed(1)} ms of CPU per second`));
-      // Loading is not measured; clusters load one after the other.
-      if (size > 1) for (const cluster of clusters) await load(cluster);
+      // Loading is not measured; clusters load one after the other. A single node's puts
+      // need no keys; its gets do.
+      if (size > 1 || clusterRows.includes('get-1')) for (const cluster of clusters) await load(cluster);
       for (const row of clusterRows) {
         if (interrupted) return;
         const measured = await Promise.all(
@@ -394,7 +405,7 @@ function summaryTable(results: readonly Measurement[]): string {
       const runs = results.filter((m) => m.build === build && m.row === row);
       return runs.length === 0 ? undefined : median(runs.map((m) => m.opsPerSecond));
     };
-    const label = row === 'batch-put' ? `BatchPut ×${batchItems} (per call)` : row === 'put-1' ? 'put, 1 node (N=1)' : row;
+    const label = row === 'batch-put' ? `BatchPut ×${batchItems} (per call)` : row === 'put-1' ? 'put, 1 node (N=1)' : row === 'get-1' ? 'get, 1 node (N=1)' : row;
     const cells = builds.flatMap((build) => [cpuOf(build.name)?.toFixed(0) ?? '–', busyOf(build.name)?.toFixed(0) ?? '–', opsOf(build.name)?.toFixed(0) ?? '–']);
     const ratio = (mine: number | undefined, base: number | undefined): string => (base === undefined || mine === undefined ? '–' : `${(mine / base).toFixed(2)}×`);
     for (const build of builds.slice(1)) cells.push(ratio(cpuOf(build.name), cpuOf(first)), ratio(busyOf(build.name), busyOf(first)));
@@ -422,11 +433,12 @@ async function main(): Promise<number> {
       `${values.concurrency} clients, ${values['value-bytes']}-byte values, ${values.records} keys (${values.distribution}), ${values.duration} per row`,
   );
   const results: Measurement[] = [];
-  const clusterRows = rows.filter((row) => row !== 'put-1');
+  const clusterRows = rows.filter((row) => !ONE_NODE_ROWS.includes(row));
+  const oneNodeRows = rows.filter((row) => ONE_NODE_ROWS.includes(row));
   for (let round = 1; round <= rounds; round++) {
     if (interrupted) return 130;
     await runRound(round, 3, clusterRows, results);
-    if (rows.includes('put-1')) await runRound(round, 1, ['put-1'], results);
+    await runRound(round, 1, oneNodeRows, results);
   }
   const pacing = Number(values.rate) > 0 ? `clients paced at ${values.rate} ops/s (BatchPut ${values['batch-rate']} calls/s)` : 'closed-loop clients';
   console.log(

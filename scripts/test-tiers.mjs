@@ -17,6 +17,7 @@ export const TIER_ORDER = ['fast', 'process', 'kubernetes', 'chaos', 'e2e'];
 export const TIERS = {
   fast: [
     'test/protocol/',
+    'test/api/',
     'test/backup/backup-files.test.ts',
     'test/backup/directory-backup-store.test.ts',
     'test/backup/s3-destination.test.ts',

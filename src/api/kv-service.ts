@@ -75,7 +75,12 @@ export function kvServiceHandlers(options: KvServiceOptions): KVHandlers {
   const get: KvWork<GetRequest__Output, GetResponse> = async (request, deadlineMs) => {
     admit();
     const result = await coordinator.get(request.key, { r: request.r, includeReplicas: request.includeReplicas, deadlineMs });
-    const response: GetResponse = { ...recordFields(result.record), acks: result.acks };
+    // Built field by field rather than spread from recordFields(): this runs for every Get.
+    const record = result.record;
+    const response: GetResponse =
+      record === undefined || record.value === null
+        ? { found: false, value: EMPTY, acks: result.acks }
+        : { found: true, value: record.value, version: encodeVersion(record.version), acks: result.acks };
     if (request.includeReplicas) response.replicas = replicaAnswers(options.placement(request.key).natural, result);
     return response;
   };

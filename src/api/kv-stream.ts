@@ -81,6 +81,8 @@ export function serveKvStream(call: grpc.ServerDuplexStream<KvStreamEnvelope, Kv
   const count = (method: string, error: QkvError | undefined): void => {
     context.requests.child(method, error === undefined ? 'OK' : statusName(serviceErrorOf(error).code)).inc();
   };
+  // Nearly every request succeeds: each kind's OK counter child is found once per stream.
+  const succeeded = okCountersOf(context);
   serveMultiplexedStream(call, {
     method: 'Multiplex',
     failureLogMessage: 'request failed with an unexpected error',
@@ -95,30 +97,60 @@ export function serveKvStream(call: grpc.ServerDuplexStream<KvStreamEnvelope, Kv
       if (!counted.has(error)) count('Multiplex', error);
       return { id, error: { code: error.code, message: error.message } };
     },
-    serve: async (request) => {
+    // Not an async function: a request that is served adds one promise here, not three
+    // (a thrown refusal becomes its error reply in serveMultiplexedStream all the same).
+    serve: (request) => {
       const { kind } = request;
       if (kind === undefined) throw new InvalidArgumentError('a Multiplex request needs a put, get, delete, batch_put or batch_get body');
-      const method = KV_STREAM_BODY_METHODS[kind];
       // The role before anything reads the body, as the unary call's guard does.
-      const refusal = authorize?.(`/quorumkv.v1.KV/${method}`);
+      const refusal = authorize?.(KV_STREAM_METHOD_PATHS[kind]);
       if (refusal !== undefined) throw refusal;
+      const method = KV_STREAM_BODY_METHODS[kind];
       // As a unary call's grpc-timeout, the time is counted from the request's arrival.
       const deadlineMs = request.timeoutMs === 0 ? undefined : Date.now() + request.timeoutMs;
+      let answered: Promise<KvStreamReply>;
       try {
         const body = decoders[kind](request.body);
         if (body instanceof MalformedMessage) throw body.error;
-        const reply = await answer(request.id, kind, body, deadlineMs, work);
-        count(method, undefined);
-        return reply;
+        answered = answer(request.id, kind, body, deadlineMs, work);
       } catch (error) {
-        if (isQkvError(error)) {
-          count(method, error);
-          counted.add(error);
-        }
-        throw error;
+        answered = Promise.reject(error);
       }
+      return answered.then(
+        (reply) => {
+          succeeded[kind].inc();
+          return reply;
+        },
+        (error: unknown) => {
+          if (isQkvError(error)) {
+            count(method, error);
+            counted.add(error);
+          }
+          throw error;
+        },
+      );
     },
   });
+}
+
+/** The unary method path each body kind is authorized as (src/security/method-roles.ts). */
+const KV_STREAM_METHOD_PATHS: Readonly<Record<KvStreamBodyKind, string>> = {
+  put: `/quorumkv.v1.KV/${KV_STREAM_BODY_METHODS.put}`,
+  get: `/quorumkv.v1.KV/${KV_STREAM_BODY_METHODS.get}`,
+  delete: `/quorumkv.v1.KV/${KV_STREAM_BODY_METHODS.delete}`,
+  batchPut: `/quorumkv.v1.KV/${KV_STREAM_BODY_METHODS.batchPut}`,
+  batchGet: `/quorumkv.v1.KV/${KV_STREAM_BODY_METHODS.batchGet}`,
+};
+
+/** Each body kind's `qkv_api_requests_total{method,code="OK"}` child. */
+function okCountersOf(context: ApiContext): Readonly<Record<KvStreamBodyKind, { inc(): void }>> {
+  return {
+    put: context.requests.child(KV_STREAM_BODY_METHODS.put, 'OK'),
+    get: context.requests.child(KV_STREAM_BODY_METHODS.get, 'OK'),
+    delete: context.requests.child(KV_STREAM_BODY_METHODS.delete, 'OK'),
+    batchPut: context.requests.child(KV_STREAM_BODY_METHODS.batchPut, 'OK'),
+    batchGet: context.requests.child(KV_STREAM_BODY_METHODS.batchGet, 'OK'),
+  };
 }
 
 function answer(id: number, kind: KvStreamBodyKind, body: unknown, deadlineMs: number | undefined, work: KvStreamWork): Promise<KvStreamReply> {

@@ -65,6 +65,8 @@ import { SpeculationBudget } from './speculation-budget.js';
 import { checkBatch, checkDeadlineMs, checkKey, checkTtlMs, checkValue, resolveQuorum } from './request-validation.js';
 import { isFromFuture } from '../replica/record-from-future.js';
 import { SharedBatchEncoding } from '../replica/shared-batch-encoding.js';
+import { encodeBatch } from '../storage/record-codec.js';
+import { callLocalReplica } from './local-replica-call.js';
 
 export interface PutOptions {
   /** Acks to wait for; 0 or absent = the cluster default. */
@@ -230,7 +232,10 @@ export class Coordinator {
     const w = this.writeQuorum(options.w);
     checkDeadlineMs(options.deadlineMs);
     return this.run('put', w, async () => {
-      const [result] = await this.write('put', [this.newRecord(key, value, ttlMs)], w, this.deadline(options.deadlineMs, 'write'));
+      const record = this.newRecord(key, value, ttlMs);
+      const deadline = this.deadline(options.deadlineMs, 'write');
+      if (this.onlyLocalReplica(key, w)) return single(await this.writeLocally('put', record, deadline));
+      const [result] = await this.write('put', [record], w, deadline);
       return single(result!);
     });
   }
@@ -241,7 +246,10 @@ export class Coordinator {
     const w = this.writeQuorum(options.w);
     checkDeadlineMs(options.deadlineMs);
     return this.run('delete', w, async () => {
-      const [result] = await this.write('delete', [this.newRecord(key, null, 0)], w, this.deadline(options.deadlineMs, 'write'));
+      const record = this.newRecord(key, null, 0);
+      const deadline = this.deadline(options.deadlineMs, 'write');
+      if (this.onlyLocalReplica(key, w)) return single(await this.writeLocally('delete', record, deadline));
+      const [result] = await this.write('delete', [record], w, deadline);
       return single(result!);
     });
   }
@@ -250,8 +258,11 @@ export class Coordinator {
     checkKey(key, this.config.keyBytesMax);
     const r = this.readQuorum(options.r);
     checkDeadlineMs(options.deadlineMs);
+    const includeReplicas = options.includeReplicas ?? false;
     return this.run('get', r, async () => {
-      const [result] = await this.read('get', [key], r, options.includeReplicas ?? false, this.deadline(options.deadlineMs, 'read'));
+      const deadline = this.deadline(options.deadlineMs, 'read');
+      if (!includeReplicas && this.onlyLocalReplica(key, r)) return single(await this.readLocally('get', key, deadline));
+      const [result] = await this.read('get', [key], r, includeReplicas, deadline);
       return single(result!);
     });
   }
@@ -346,6 +357,78 @@ export class Coordinator {
       if (result.error !== undefined) return this.failed(op, result.acks, result.error, result.failure ?? 'replicas_failed');
       return { ok: true, version: records[i]!.version, acks: result.acks };
     });
+  }
+
+  // ---- one key whose only replica is this node's own ---------------------------------
+
+  /**
+   * Whether a single-key call with quorum `quorum` has this node's replica as its one and
+   * only replica (N=1, no pending replica): it is then served without the fan-out
+   * (local-replica-call.ts), with the same answers, errors and metrics
+   * (docs/decisions/0258-one-local-replica-without-the-fan-out.md). Only N=1 looks the
+   * key up here; any other N goes to the fan-out as before.
+   */
+  private onlyLocalReplica(key: Buffer, quorum: number): boolean {
+    if (this.config.replicationFactor !== 1 || quorum !== 1) return false;
+    const { natural, pending } = this.placementOf(key);
+    return pending.length === 0 && natural.length === 1 && natural[0] === this.config.nodeId;
+  }
+
+  /** write() for one record whose only replica is this node's. */
+  private async writeLocally(op: CoordinatorOp, record: KvRecord, deadline: Deadline): Promise<BatchWriteItemResult> {
+    const nodeId = this.config.nodeId;
+    const records = [record];
+    const call = callLocalReplica<unknown>({
+      nodeId,
+      ...deadline,
+      clock: this.time,
+      // The engine logs the batch encoding as its WAL payload (docs/decisions/0200-batch-encoded-once-per-write.md).
+      call: () => this.localReplica.apply(records, encodeBatch(records)),
+      onReply: (outcome) => this.observeReply('apply', nodeId, outcome),
+    });
+    this.track(call.complete);
+    const result = await call.result;
+    const acks = result.ok ? 1 : 0;
+    this.metrics.acks({ op }, acks);
+    if (!result.ok) return this.failed(op, acks, result.error, result.failure);
+    return { ok: true, version: record.version, acks };
+  }
+
+  /**
+   * read() for one key whose only replica is this node's: with one replica there is no
+   * spare to ask and nothing to repair (the one answer is the newest), so what is left is
+   * the answer itself, its stamp observed and its latency recorded as read() does.
+   */
+  private async readLocally(op: CoordinatorOp, key: Buffer, deadline: Deadline): Promise<BatchGetItemResult> {
+    const nodeId = this.config.nodeId;
+    this.speculationBudget.earn();
+    const keys = [key];
+    const call = callLocalReplica<KvRecord | undefined>({
+      nodeId,
+      ...deadline,
+      clock: this.time,
+      call: async () => {
+        const startedMs = this.time.nowMs();
+        const records = await this.localReplica.read(keys);
+        if (records.length !== 1) throw new Error(`replica ${nodeId} answered ${records.length} records for 1 key`);
+        const record = records[0];
+        if (record !== undefined && !record.key.equals(key)) throw new Error(`replica ${nodeId} answered for another key`);
+        this.readLatency.record(nodeId, this.time.nowMs() - startedMs);
+        return record;
+      },
+      onReply: (outcome) => {
+        this.observeReply('read', nodeId, outcome);
+        if (outcome.ok && outcome.value !== undefined) this.observeRead(nodeId, outcome.value);
+      },
+    });
+    this.track(call.complete);
+    const result = await call.result;
+    const acks = result.ok ? 1 : 0;
+    this.metrics.acks({ op }, acks);
+    if (!result.ok) return this.failed(op, acks, result.error, result.failure);
+    const newest = result.value === undefined || isFromFuture(result.value, this.clock) ? undefined : result.value;
+    const live = newest !== undefined && !isTombstone(newest) && !isExpired(newest, this.wallClock()) ? newest : undefined;
+    return { ok: true, record: live, acks, replicas: [] };
   }
 
   // ---- the read path --------------------------------------------------------------

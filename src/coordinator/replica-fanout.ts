@@ -218,7 +218,7 @@ export function fanOut<R>(request: FanoutRequest<R>): Fanout<R> {
         }
       } else {
         const failures = (state.failures ??= []);
-        failures.push(`${nodeId}: ${outcome.ok ? NOT_ANSWERED : describe(outcome.error)}`);
+        failures.push(`${nodeId}: ${outcome.ok ? NOT_ANSWERED : describeFailure(outcome.error)}`);
         if (item.replicas.length - failures.length < item.required) {
           // A transport gives up on its call at the same deadline; whichever timer fires
           // first, a quorum lost at the deadline is reported as the deadline.
@@ -290,7 +290,8 @@ function deadlineResult(acks: number, required: number, timeoutMs: number, failu
   return { acks, error: new DeadlineExceededError(acks, required, timeoutMs), failure: 'deadline_exceeded', failures, spares };
 }
 
-function describe(error: unknown): string {
+/** How a failed replica's error is named among a key's failures: its stable code, or the message of a bug. */
+export function describeFailure(error: unknown): string {
   if (isQkvError(error)) return error.code;
   return error instanceof Error ? error.message : String(error);
 }

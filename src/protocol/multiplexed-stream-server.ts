@@ -98,18 +98,21 @@ export function serveMultiplexedStream<Request extends { id: number }, Reply>(
     call.end();
   };
   const served: ServedStream = { drain: endIfDone };
-  /** Replies written but not yet sent; a cancelled stream never calls back for them. */
+  /**
+   * Replies written but not yet sent, each as the callback that finishes it; a cancelled
+   * stream never calls back for them, so cancelling calls them instead. Whichever comes
+   * first finishes the reply, once. A callback and not a promise per reply: this runs for
+   * every request.
+   */
   const unsent = new Set<() => void>();
-  const reply = (message: Reply): Promise<void> => {
+  const reply = (message: Reply, onSent: () => void): void => {
     // A cancelled stream (the sender went away) has nobody left to answer.
-    if (ended || call.cancelled || call.destroyed) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      unsent.add(resolve);
-      call.write(message, () => {
-        unsent.delete(resolve);
-        resolve();
-      });
-    });
+    if (ended || call.cancelled || call.destroyed) return onSent();
+    const sent = (): void => {
+      if (unsent.delete(sent)) onSent();
+    };
+    unsent.add(sent);
+    call.write(message, sent);
   };
   const errorReply = (id: number, error: unknown): Reply => {
     // As for a unary call (serviceErrorOf): a bug is logged, the sender sees INTERNAL.
@@ -122,7 +125,15 @@ export function serveMultiplexedStream<Request extends { id: number }, Reply>(
   const refuse = (id: number, error: QkvError): void => {
     if (refusalsUnsent >= requestsMax) return;
     refusalsUnsent++;
-    void reply(errorReply(id, error)).then(() => refusalsUnsent--);
+    reply(errorReply(id, error), refusalSent);
+  };
+  const refusalSent = (): void => {
+    refusalsUnsent--;
+  };
+  /** A request's reply has left (or the stream was cancelled): it no longer runs. */
+  const requestDone = (): void => {
+    running--;
+    endIfDone();
   };
   call.on('data', (message: Request | MalformedMessage) => {
     if (ended) return;
@@ -149,13 +160,10 @@ export function serveMultiplexedStream<Request extends { id: number }, Reply>(
       answer = Promise.reject(error);
     }
     running++;
-    void answer
-      .catch((error: unknown) => errorReply(request.id, error))
-      .then(reply)
-      .finally(() => {
-        running--;
-        endIfDone();
-      });
+    answer.then(
+      (message) => reply(message, requestDone),
+      (error: unknown) => reply(errorReply(request.id, error), requestDone),
+    );
   });
   call.on('end', () => {
     halfClosed = true;
@@ -166,7 +174,6 @@ export function serveMultiplexedStream<Request extends { id: number }, Reply>(
   call.on('cancelled', () => {
     ended = true;
     streams?.delete(served);
-    for (const resolve of [...unsent]) resolve();
-    unsent.clear();
+    for (const sent of [...unsent]) sent();
   });
 }
