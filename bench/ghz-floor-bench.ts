@@ -20,12 +20,18 @@
 // grpc-js/etcd, raw/grpc-js) by their median. CPU per call is the steadier figure on a
 // shared machine; throughput is what the issue's target is stated in.
 //
-// --cpu-prof-dir DIR runs both Node.js servers under --cpu-prof (written when they stop).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// Before the first round every system gets one unmeasured run of each op (--warmup-s), so
+// that the Node.js servers' code is compiled and optimized before it is measured.
+//
+// --cpu-prof-dir DIR runs both Node.js servers under --cpu-prof; their profiles are written
+// when they stop, and the run ends with each profile's busy time split by layer
+// (bench/compare/cpu-profile-layers.ts): grpc-js, protobuf, Node's HTTP/2, TLS, native.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { median, positiveInteger } from './build-option.js';
+import { layerSplit, layerTable } from './compare/cpu-profile-layers.js';
 import { startEtcdCluster } from './compare/etcd-cluster.js';
 import { cpuMicrosPerCall, measureWithGhz } from './compare/ghz-measure.js';
 import { ghzBinary, type GhzOperation, type GhzSystem } from './compare/ghz-run.js';
@@ -48,6 +54,7 @@ const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     'duration-s': { type: 'string', default: '5' },
+    'warmup-s': { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '64' },
     'value-bytes': { type: 'string', default: '100' },
     only: { type: 'string', default: SYSTEMS.join(',') },
@@ -60,7 +67,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log(`usage: npm run bench:ghz-floor -- [--rounds 3] [--duration-s 5] [--concurrency 64] [--value-bytes 100]
+  console.log(`usage: npm run bench:ghz-floor -- [--rounds 3] [--duration-s 5] [--warmup-s 2] [--concurrency 64] [--value-bytes 100]
        [--only ${SYSTEMS.join(',')}] [--insecure] [--cpu-prof-dir DIR] [--json-out FILE] [--keep-data]
 ghz drives etcd ×3, the grpc-js no-op server and the raw node:http2 no-op server in
 alternating rounds (puts, then gets) and prints ops/s, p99 and server CPU per call.
@@ -71,6 +78,7 @@ The Node.js servers use TLS with a client certificate unless --insecure. Needs g
 
 const rounds = positiveInteger(values.rounds, 'rounds', ROUNDS_MAX);
 const durationSeconds = positiveInteger(values['duration-s'], 'duration-s', DURATION_S_MAX);
+const warmupSeconds = positiveInteger(values['warmup-s'], 'warmup-s', DURATION_S_MAX);
 const concurrency = positiveInteger(values.concurrency, 'concurrency', 10_000);
 const valueBytes = positiveInteger(values['value-bytes'], 'value-bytes', 1024 * 1024);
 const only = values.only.split(',').map((name) => name.trim());
@@ -186,6 +194,13 @@ async function main(): Promise<number> {
   console.error(`bench:ghz-floor: ${systems.map((system) => LABEL[system]).join(', ')}; ${rounds} rounds of ${durationSeconds} s per op; data in ${dir}`);
   const running = new Map<FloorSystem, RunningSystem>();
   for (const system of systems) running.set(system, await start(system));
+  for (const system of systems) {
+    for (const operation of OPERATIONS) {
+      if (interrupted) return 130;
+      const warmup = await measureWithGhz(running.get(system)!, { ghz: ghz!, protocol: PROTOCOL[system], operation, concurrency, durationSeconds: warmupSeconds, valueBytes, dir: join(dir, system) });
+      console.error(`warm-up ${LABEL[system].padEnd(16)} ${operation.padEnd(4)} ${String(warmup.opsPerSecond).padStart(6)} ops/s (not counted)`);
+    }
+  }
   const runs: Run[] = [];
   for (let round = 1; round <= rounds; round++) {
     // Each round starts one system later than the round before.
@@ -218,4 +233,15 @@ try {
 } finally {
   if (!interrupted) await cleanUp();
 }
+if (code === 0 && values['cpu-prof-dir'] !== undefined) printProfiles(values['cpu-prof-dir']);
 process.exit(code);
+
+/** The Node.js servers' profiles (written as they stopped), split by layer. */
+function printProfiles(profileDir: string): void {
+  const splits = (['grpc-js', 'raw-http2'] as const)
+    .filter((system) => systems.includes(system) && existsSync(join(profileDir, `${system}.cpuprofile`)))
+    .map((system) => ({ name: LABEL[system], split: layerSplit(readFileSync(join(profileDir, `${system}.cpuprofile`), 'utf8')) }));
+  if (splits.length === 0) return;
+  console.log(`Where the servers' busy time went (V8 profiles in ${profileDir}, start-up and warm-up included; self time by layer):\n`);
+  console.log(layerTable(splits));
+}

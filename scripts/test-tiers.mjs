@@ -78,6 +78,7 @@ export const TIERS = {
     'test/bench/bench-command.test.ts',
     'test/bench/peer-targets.test.ts',
     'test/bench/ghz-harness.test.ts',
+    'test/bench/raw-http2-kv-server.test.ts',
     'test/cli/',
     'test/metrics/prometheus-dashboard.test.ts',
     'test/node/',
