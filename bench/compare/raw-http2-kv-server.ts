@@ -19,7 +19,7 @@
 //   hand-written codecs of message-codecs.ts: the limit again, the bounds scan, the fast
 //   decoder with protobufjs behind it) and the reply encoded by the node's encoder.
 // What it leaves out, and a lean path in a node would have to keep, is listed in
-// docs/decisions/0261-lean-unary-path-design.md: deadlines (grpc-timeout), keepalive
+// docs/decisions/0261-unary-calls-stay-on-grpc-js.md: deadlines (grpc-timeout), keepalive
 // pings, the receive gate, metrics.
 //
 // The wire, per the gRPC over HTTP/2 protocol: a POST with content-type application/grpc
