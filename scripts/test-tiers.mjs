@@ -24,6 +24,7 @@ export const TIERS = {
     'test/backup/snapshot-merge-memory.test.ts',
     'test/replica/',
     'test/bench/bench-runner.test.ts',
+    'test/bench/cpu-profile-layers.test.ts',
     'test/bench/key-chooser.test.ts',
     'test/clock/',
     'test/config/',

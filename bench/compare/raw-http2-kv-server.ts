@@ -18,7 +18,8 @@
 // - the request decoded by the deserializer a node uses (checked-service.ts over the
 //   hand-written codecs of message-codecs.ts: the limit again, the bounds scan, the fast
 //   decoder with protobufjs behind it) and the reply encoded by the node's encoder.
-// What it leaves out, and a lean path in a node would have to keep, is listed in
+// Its certificates are read once at start (a node's are watched and rotated). What it
+// leaves out, and a lean path in a node would have to keep, is listed in
 // docs/decisions/0261-unary-calls-stay-on-grpc-js.md: deadlines (grpc-timeout), keepalive
 // pings, the receive gate, metrics.
 //
