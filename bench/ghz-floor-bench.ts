@@ -50,21 +50,24 @@ const READY_TIMEOUT_MS = 60_000;
 const ROUNDS_MAX = 50;
 const DURATION_S_MAX = 600;
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '3' },
-    'duration-s': { type: 'string', default: '5' },
-    'warmup-s': { type: 'string', default: '2' },
-    concurrency: { type: 'string', default: '64' },
-    'value-bytes': { type: 'string', default: '100' },
-    only: { type: 'string', default: SYSTEMS.join(',') },
-    insecure: { type: 'boolean', default: false },
-    'cpu-prof-dir': { type: 'string' },
-    'json-out': { type: 'string' },
-    'keep-data': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
+// `flag` (below) turns an unknown flag into a one-line error too.
+const { values } = flag(() =>
+  parseArgs({
+    options: {
+      rounds: { type: 'string', default: '3' },
+      'duration-s': { type: 'string', default: '5' },
+      'warmup-s': { type: 'string', default: '2' },
+      concurrency: { type: 'string', default: '64' },
+      'value-bytes': { type: 'string', default: '100' },
+      only: { type: 'string', default: SYSTEMS.join(',') },
+      insecure: { type: 'boolean', default: false },
+      'cpu-prof-dir': { type: 'string' },
+      'json-out': { type: 'string' },
+      'keep-data': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }),
+);
 
 if (values.help) {
   console.log(`usage: npm run bench:ghz-floor -- [--rounds 3] [--duration-s 5] [--warmup-s 2] [--concurrency 64] [--value-bytes 100]
@@ -76,13 +79,25 @@ The Node.js servers use TLS with a client certificate unless --insecure. Needs g
   process.exit(0);
 }
 
-const rounds = positiveInteger(values.rounds, 'rounds', ROUNDS_MAX);
-const durationSeconds = positiveInteger(values['duration-s'], 'duration-s', DURATION_S_MAX);
-const warmupSeconds = positiveInteger(values['warmup-s'], 'warmup-s', DURATION_S_MAX);
-const concurrency = positiveInteger(values.concurrency, 'concurrency', 10_000);
-const valueBytes = positiveInteger(values['value-bytes'], 'value-bytes', 1024 * 1024);
+/** A bad flag ends the run with its reason and no stack trace. */
+function flag<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    console.error(`bench:ghz-floor: ${error instanceof Error ? error.message : String(error)} (--help lists the flags)`);
+    process.exit(2);
+  }
+}
+
+const rounds = flag(() => positiveInteger(values.rounds, 'rounds', ROUNDS_MAX));
+const durationSeconds = flag(() => positiveInteger(values['duration-s'], 'duration-s', DURATION_S_MAX));
+const warmupSeconds = flag(() => positiveInteger(values['warmup-s'], 'warmup-s', DURATION_S_MAX));
+const concurrency = flag(() => positiveInteger(values.concurrency, 'concurrency', 10_000));
+const valueBytes = flag(() => positiveInteger(values['value-bytes'], 'value-bytes', 1024 * 1024));
 const only = values.only.split(',').map((name) => name.trim());
-for (const name of only) if (!(SYSTEMS as readonly string[]).includes(name)) throw new Error(`--only: unknown system ${name} (${SYSTEMS.join(', ')})`);
+for (const name of only) flag(() => {
+  if (!(SYSTEMS as readonly string[]).includes(name)) throw new Error(`--only: unknown system ${name} (${SYSTEMS.join(', ')})`);
+});
 const systems = SYSTEMS.filter((name) => only.includes(name));
 const ghz = ghzBinary();
 if (ghz === undefined) {
