@@ -1,7 +1,8 @@
 // Starts `qkv bench noop-server` in its own process (the floor of the comparison) on a
 // free loopback port, with TLS and client certificates as a node's client port has them
 // unless `insecure`. Ready when its port accepts gRPC, i.e. when it printed its
-// "listening" line into the log.
+// "listening" line into the log. `nodeArgs` are Node.js flags for its process
+// (`--cpu-prof` to profile it).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePorts } from './free-ports.js';
@@ -15,7 +16,7 @@ const HOST = '127.0.0.1';
 /** The node id the no-op server's certificate names. */
 const NOOP_NODE_ID = 'noop';
 
-export async function startNoopServer(group: ProcessGroup, valueBytes: number, options: LaunchOptions & { readonly insecure?: boolean }): Promise<RunningSystem> {
+export async function startNoopServer(group: ProcessGroup, valueBytes: number, options: LaunchOptions & { readonly insecure?: boolean; readonly nodeArgs?: readonly string[] }): Promise<RunningSystem> {
   const [port] = await freePorts(1, HOST);
   const logPath = join(options.dir, 'noop-server.log');
   const certsDir = join(options.dir, 'certs');
@@ -25,7 +26,7 @@ export async function startNoopServer(group: ProcessGroup, valueBytes: number, o
     group,
     'noop-server',
     globalThis.process.execPath,
-    [QKV_MAIN, 'bench', 'noop-server', '--host', HOST, '--port', String(port), '--value-bytes', String(valueBytes), ...tlsArgs],
+    [...(options.nodeArgs ?? []), QKV_MAIN, 'bench', 'noop-server', '--host', HOST, '--port', String(port), '--value-bytes', String(valueBytes), ...tlsArgs],
     logPath,
   );
   const system: RunningSystem = {
