@@ -21,15 +21,14 @@ import { parseArgs } from 'node:util';
 import { runBenchProcess } from './compare/bench-process.js';
 import { compareReport, type CompareResults, type MeasuredRun, type SystemKey } from './compare/compare-table.js';
 import { startEtcdCluster } from './compare/etcd-cluster.js';
-import { ghzBinary, runGhz, type GhzOperation, type GhzSystem } from './compare/ghz-run.js';
+import { cpuMicrosPerCall, measureWithGhz } from './compare/ghz-measure.js';
+import { ghzBinary, type GhzOperation, type GhzSystem } from './compare/ghz-run.js';
 import { ghzReport, type GhzMeasurement, type GhzSystemKey } from './compare/ghz-table.js';
 import { ProcessGroup } from './compare/managed-process.js';
 import { startNoopServer } from './compare/noop-server.js';
 import { startQuorumKvCluster } from './compare/quorumkv-cluster.js';
 import { startRedisServer } from './compare/redis-server.js';
 import type { RunningSystem } from './compare/running-system.js';
-import { CA_CERTIFICATE_FILE, clientPaths } from '../src/security/certificate-files.js';
-import { BUILT_IN_ADMIN } from '../src/security/user-roles.js';
 
 const SYSTEMS: readonly SystemKey[] = ['etcd', 'redis', 'quorumkv', 'quorumkv-1', 'noop'];
 const READY_TIMEOUT_MS = 60_000;
@@ -108,40 +107,25 @@ const GHZ_SYSTEMS: ReadonlyMap<SystemKey, { readonly key: GhzSystemKey; readonly
 /** Both ops through ghz against the system's first endpoint; puts first, so gets find the keys. */
 async function ghzRuns(system: GhzSystemKey, protocol: GhzSystem, running: RunningSystem, systemDir: string): Promise<Map<GhzOperation, GhzMeasurement>> {
   const results = new Map<GhzOperation, GhzMeasurement>();
-  const certsDir = running.clientArgs?.[0] === '--certs-dir' ? running.clientArgs[1] : undefined;
-  const admin = certsDir === undefined ? undefined : clientPaths(certsDir, BUILT_IN_ADMIN);
-  const tls = admin === undefined ? undefined : { caCert: join(certsDir!, CA_CERTIFICATE_FILE), cert: admin.certificatePath, key: admin.keyPath, serverName: 'localhost' };
   for (const operation of ['put', 'get'] as const) {
     if (interrupted) break;
-    const cpuBefore = running.processCpuSeconds();
-    const startedAt = performance.now();
-    const summary = await runGhz({
+    const measurement = await measureWithGhz(running, {
       ghz: ghz!,
-      system: protocol,
+      protocol,
       operation,
-      address: running.addresses[0]!,
       concurrency: Number(values.concurrency),
       durationSeconds: Math.max(1, Math.round(parseSeconds(values.duration))),
       valueBytes: Number(values['value-bytes']),
       dir: systemDir,
-      ...(tls === undefined ? {} : { tls }),
       ...(system === 'quorumkv' ? { quorum: 2 } : {}),
     });
-    const measurement = { ...summary, ...serverCpu(cpuBefore, running.processCpuSeconds(), (performance.now() - startedAt) / 1000) };
     results.set(operation, measurement);
-    const errors = Object.keys(summary.errors).length > 0 ? `, errors ${JSON.stringify(summary.errors)}` : '';
-    const cpu = measurement.serverCpuSeconds === undefined || summary.count === 0 ? '' : `  server CPU ${((measurement.serverCpuSeconds * 1e6) / summary.count).toFixed(0)} µs/call, busiest process ${((measurement.busiestProcessShare ?? 0) * 100).toFixed(0)} % of a core`;
-    console.error(`  ${running.name.padEnd(12)} ghz ${operation.padEnd(6)} ${String(summary.opsPerSecond).padStart(7)} ops/s  p50 ${summary.p50Ms.toFixed(1)} ms  p99 ${summary.p99Ms.toFixed(1)} ms${cpu}${errors}`);
+    const errors = Object.keys(measurement.errors).length > 0 ? `, errors ${JSON.stringify(measurement.errors)}` : '';
+    const micros = cpuMicrosPerCall(measurement);
+    const cpu = micros === undefined ? '' : `  server CPU ${micros.toFixed(0)} µs/call, busiest process ${((measurement.busiestProcessShare ?? 0) * 100).toFixed(0)} % of a core`;
+    console.error(`  ${running.name.padEnd(12)} ghz ${operation.padEnd(6)} ${String(measurement.opsPerSecond).padStart(7)} ops/s  p50 ${measurement.p50Ms.toFixed(1)} ms  p99 ${measurement.p99Ms.toFixed(1)} ms${cpu}${errors}`);
   }
   return results;
-}
-
-/** The servers' CPU during a run and its busiest process's share of one core; nothing where /proc could not be read. */
-function serverCpu(before: ReadonlyArray<number | undefined>, after: ReadonlyArray<number | undefined>, wallSeconds: number): Pick<GhzMeasurement, 'serverCpuSeconds' | 'busiestProcessShare'> {
-  const used = before.map((start, i) => (start === undefined || after[i] === undefined ? undefined : after[i]! - start));
-  if (used.length === 0 || used.some((seconds) => seconds === undefined)) return {};
-  const seconds = used as number[];
-  return { serverCpuSeconds: seconds.reduce((sum, value) => sum + value, 0), busiestProcessShare: Math.max(...seconds) / wallSeconds };
 }
 
 function parseSeconds(duration: string): number {

@@ -18,6 +18,8 @@ export interface GhzMeasureOptions {
   readonly valueBytes: number;
   /** A directory for ghz's data file. */
   readonly dir: string;
+  /** quorumkv's W and R for the calls; the server's default when absent. */
+  readonly quorum?: number;
 }
 
 /** ghz with the admin client certificate when the system hands out a certificate directory (`--certs-dir DIR`). */
@@ -37,6 +39,7 @@ export async function measureWithGhz(running: RunningSystem, options: GhzMeasure
     valueBytes: options.valueBytes,
     dir: options.dir,
     ...(tls === undefined ? {} : { tls }),
+    ...(options.quorum === undefined ? {} : { quorum: options.quorum }),
   });
   return { ...summary, ...serverCpu(cpuBefore, running.processCpuSeconds(), (performance.now() - startedAt) / 1000) };
 }
