@@ -65,6 +65,7 @@ import { SpeculationBudget } from './speculation-budget.js';
 import { checkBatch, checkDeadlineMs, checkKey, checkTtlMs, checkValue, resolveQuorum } from './request-validation.js';
 import { isFromFuture } from '../replica/record-from-future.js';
 import { SharedBatchEncoding } from '../replica/shared-batch-encoding.js';
+import { ReplicaSetGroups, WriteReplicaCache } from './replica-set-groups.js';
 
 export interface PutOptions {
   /** Acks to wait for; 0 or absent = the cluster default. */
@@ -183,6 +184,7 @@ export class Coordinator {
   private readonly hints: HintSink | undefined;
   private readonly readLatency = new ReplicaReadLatency();
   private readonly speculationBudget = new SpeculationBudget();
+  private readonly writeReplicas = new WriteReplicaCache();
   private inFlight = 0;
   private closing = false;
   /** Client calls, late replies and background repairs still running; close() waits for them. */
@@ -272,7 +274,7 @@ export class Coordinator {
       async () => {
         // Items are stamped in order, so a key written twice in one batch keeps the later value.
         const records = items.map((item, i) => this.newRecord(item.key, item.value, ttls[i]!));
-        return this.write('batch_put', records, w, this.deadline(options.deadlineMs, 'write'));
+        return this.writeBatch('batch_put', records, w, this.deadline(options.deadlineMs, 'write'));
       },
       batchOutcome,
     );
@@ -346,6 +348,37 @@ export class Coordinator {
       if (result.error !== undefined) return this.failed(op, result.acks, result.error, result.failure ?? 'replicas_failed');
       return { ok: true, version: records[i]!.version, acks: result.acks };
     });
+  }
+
+  /**
+   * write() for many keys: the same messages, acks and results, with the keys grouped by
+   * their replica set so that acks are counted once per group, not once per key, and each
+   * placement checked once, not once per key
+   * (docs/decisions/0255-batch-writes-counted-per-replica-set.md).
+   */
+  private async writeBatch(op: CoordinatorOp, records: readonly KvRecord[], w: number, deadline: Deadline): Promise<Array<BatchWriteItemResult>> {
+    const encoding = new SharedBatchEncoding(records);
+    const groups = new ReplicaSetGroups(records.length);
+    for (const { key } of records) groups.add(this.writeReplicas.of(this.placement(key), () => this.placementOf(key)), w);
+    const fanout = fanOut<unknown>({
+      items: groups.items,
+      ...deadline,
+      clock: this.time,
+      send: (nodeId, groupIndices) => {
+        const indices = groups.keysOf(groupIndices);
+        return this.sendWrite(nodeId, indices.length === records.length ? records : indices.map((i) => records[i]!), deadline.deadlineMs, encoding.of(indices));
+      },
+      onReply: (nodeId, outcome) => this.observeReply('apply', nodeId, outcome),
+    });
+    this.track(fanout.complete);
+    const { items } = await fanout.quorum;
+    const results: BatchWriteItemResult[] = [];
+    for (let i = 0; i < records.length; i++) {
+      const result = items[groups.groupOf(i)]!;
+      this.metrics.acks({ op }, result.acks);
+      results.push(result.error === undefined ? { ok: true, version: records[i]!.version, acks: result.acks } : this.failed(op, result.acks, result.error, result.failure ?? 'replicas_failed'));
+    }
+    return results;
   }
 
   // ---- the read path --------------------------------------------------------------
