@@ -66,6 +66,7 @@ import { checkBatch, checkDeadlineMs, checkKey, checkTtlMs, checkValue, resolveQ
 import { isFromFuture } from '../replica/record-from-future.js';
 import { SharedBatchEncoding } from '../replica/shared-batch-encoding.js';
 import { ReplicaSetGroups, WriteReplicaCache } from './replica-set-groups.js';
+import { lastWriteOfEachKey } from './superseded-writes.js';
 
 export interface PutOptions {
   /** Acks to wait for; 0 or absent = the cluster default. */
@@ -351,22 +352,39 @@ export class Coordinator {
   }
 
   /**
-   * write() for many keys: the same messages, acks and results, with the keys grouped by
-   * their replica set so that acks are counted once per group, not once per key, and each
-   * placement checked once, not once per key
-   * (docs/decisions/0255-batch-writes-counted-per-replica-set.md).
+   * write() for many keys: the same acks and results, with two savings
+   * (docs/decisions/0255-batch-writes-counted-per-replica-set.md,
+   * docs/decisions/0256-superseded-batch-records-not-sent.md): a record a later record of
+   * its key overwrites in the same batch is not sent (its item is answered as that later
+   * record is), and the keys are grouped by replica set so that acks are counted once per
+   * group, not once per key, and each placement is checked once, not once per key.
    */
   private async writeBatch(op: CoordinatorOp, records: readonly KvRecord[], w: number, deadline: Deadline): Promise<Array<BatchWriteItemResult>> {
-    const encoding = new SharedBatchEncoding(records);
-    const groups = new ReplicaSetGroups(records.length);
-    for (const { key } of records) groups.add(this.writeReplicas.of(this.placement(key), () => this.placementOf(key)), w);
+    const placements = records.map((record) => this.placement(record.key));
+    const lastOf = lastWriteOfEachKey(
+      records.map((record) => record.key),
+      placements,
+    );
+    // The records sent, in batch order; item i is answered as sent record sentIndexOf[lastOf[i]].
+    const sent: KvRecord[] = [];
+    const sentPlacements: KeyPlacement[] = [];
+    const sentIndexOf = new Int32Array(records.length);
+    for (let i = 0; i < records.length; i++) {
+      if (lastOf[i] !== i) continue;
+      sentIndexOf[i] = sent.length;
+      sent.push(records[i]!);
+      sentPlacements.push(placements[i]!);
+    }
+    const groups = new ReplicaSetGroups(sent.length);
+    sent.forEach(({ key }, i) => groups.add(this.writeReplicas.of(sentPlacements[i]!, () => this.placementOf(key)), w));
+    const encoding = new SharedBatchEncoding(sent);
     const fanout = fanOut<unknown>({
       items: groups.items,
       ...deadline,
       clock: this.time,
       send: (nodeId, groupIndices) => {
         const indices = groups.keysOf(groupIndices);
-        return this.sendWrite(nodeId, indices.length === records.length ? records : indices.map((i) => records[i]!), deadline.deadlineMs, encoding.of(indices));
+        return this.sendWrite(nodeId, indices.length === sent.length ? sent : indices.map((i) => sent[i]!), deadline.deadlineMs, encoding.of(indices));
       },
       onReply: (nodeId, outcome) => this.observeReply('apply', nodeId, outcome),
     });
@@ -374,7 +392,7 @@ export class Coordinator {
     const { items } = await fanout.quorum;
     const results: BatchWriteItemResult[] = [];
     for (let i = 0; i < records.length; i++) {
-      const result = items[groups.groupOf(i)]!;
+      const result = items[groups.groupOf(sentIndexOf[lastOf[i]!]!)]!;
       this.metrics.acks({ op }, result.acks);
       results.push(result.error === undefined ? { ok: true, version: records[i]!.version, acks: result.acks } : this.failed(op, result.acks, result.error, result.failure ?? 'replicas_failed'));
     }
