@@ -21,6 +21,9 @@
 // - Batches group keys per replica, so each replica gets one message per batch. A
 //   BatchGet bounded in answer bytes is read in chunks, each replica read bounded too,
 //   and stops once the answer is full (docs/decisions/0040-bounded-batch-get-memory.md).
+//   A BatchPut sends a key repeated in it once, as its last item, and counts acks per
+//   replica set, not per key (docs/decisions/0255-batch-writes-counted-per-replica-set.md,
+//   docs/decisions/0256-superseded-batch-records-not-sent.md).
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { systemClock, type Clock } from '../clock/clock.js';
