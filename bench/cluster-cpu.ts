@@ -26,7 +26,8 @@
 // nodes on the in-memory engine, to tell the durable engine's share of a row from the rest.
 //
 // The batch-put row also gives keys/s and their share of issue 15's target of 100 000
-// keys/s on three nodes, and every row the machine's 1-minute load average at its end:
+// keys/s on three nodes, every write row the records the nodes' WALs took per key written,
+// and every row the machine's 1-minute load average at its end:
 // on a machine shared with other work the throughput means little without it.
 // `npm run bench:batch` is this bench with that row alone. With `--cpu-prof-dir` the
 // nodes and the load generator (`client` beside them) write V8 profiles.
@@ -157,6 +158,14 @@ interface Measurement {
   /** Mean records per WAL group commit and messages per Replica apply call during the phase. */
   readonly walRecordsPerSync: number | undefined;
   readonly messagesPerApplyCall: number | undefined;
+  /**
+   * Records the nodes' WALs took per key written (BatchPut items counted one by one): at
+   * most N, less when a replica drops a record older than the one it holds (the engine's
+   * last-writer-wins check before its WAL: hot keys written by several coordinators at
+   * once) and when a batch's repeated keys are sent once
+   * (docs/decisions/0256-superseded-batch-records-not-sent.md).
+   */
+  readonly walRecordsPerKey: number | undefined;
 }
 
 /** Sums of a few series over all nodes, read from their /metrics. */
@@ -263,6 +272,7 @@ async function measure(cluster: RunningQuorumKvCluster, round: number, build: Bu
     busyUsPerOp: userUsPerOp + systemUsPerOp - (idlePerSecond * phaseSeconds * 1e6) / operations,
     walRecordsPerSync: before && after ? ratio(after.walRecords - before.walRecords, after.walSyncs - before.walSyncs) : undefined,
     messagesPerApplyCall: before && after ? ratio(after.applyMessages - before.applyMessages, after.applyCalls - before.applyCalls) : undefined,
+    walRecordsPerKey: before && after && keysWritten(row, operations) > 0 ? (after.walRecords - before.walRecords) / keysWritten(row, operations) : undefined,
   };
 }
 
@@ -305,16 +315,23 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/** Keys a row's `operations` wrote: BatchPut items one by one, a put one each, a read none. */
+function keysWritten(row: Row, operations: number): number {
+  if (row === 'batch-put') return operations * batchItems;
+  return row === 'put' || row === 'put-unary' || row === 'put-1' ? operations : 0;
+}
+
 function report(m: Measurement): void {
   const cpu = m.userUsPerOp + m.systemUsPerOp;
   const wal = m.walRecordsPerSync === undefined ? '–' : m.walRecordsPerSync.toFixed(1);
   const calls = m.messagesPerApplyCall === undefined ? '–' : m.messagesPerApplyCall.toFixed(1);
   const errors = m.errors > 0 ? `  ${m.errors} errors` : '';
   const keys = m.row === 'batch-put' ? `  ${m.keysPerSecond} keys/s (${(m.keysPerSecond / BATCH_PUT_TARGET_KEYS_PER_SECOND).toFixed(2)} of 100k)` : '';
+  const perKey = m.walRecordsPerKey === undefined ? '' : `  ${m.walRecordsPerKey.toFixed(2)} records/key`;
   console.error(
     `  round ${m.round} ${m.build.padEnd(8)} ${m.row.padEnd(9)} ${String(m.opsPerSecond).padStart(6)} ops/s  p99 ${m.p99Ms.toFixed(0).padStart(5)} ms  ` +
       `CPU ${cpu.toFixed(0).padStart(5)} µs/op (user ${m.userUsPerOp.toFixed(0)}, sys ${m.systemUsPerOp.toFixed(0)}; ${m.busyUsPerOp.toFixed(0)} above idle)  ` +
-      `${wal} records/sync  ${calls} msgs/apply call${keys}  load ${m.loadAverage.toFixed(1)}${errors}`,
+      `${wal} records/sync${perKey}  ${calls} msgs/apply call${keys}  load ${m.loadAverage.toFixed(1)}${errors}`,
   );
 }
 

@@ -21,6 +21,9 @@
 // - Batches group keys per replica, so each replica gets one message per batch. A
 //   BatchGet bounded in answer bytes is read in chunks, each replica read bounded too,
 //   and stops once the answer is full (docs/decisions/0040-bounded-batch-get-memory.md).
+//   A BatchPut sends a key repeated in it once, as its last item, and counts acks per
+//   replica set, not per key (docs/decisions/0255-batch-writes-counted-per-replica-set.md,
+//   docs/decisions/0256-superseded-batch-records-not-sent.md).
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { systemClock, type Clock } from '../clock/clock.js';
@@ -67,6 +70,8 @@ import { isFromFuture } from '../replica/record-from-future.js';
 import { SharedBatchEncoding } from '../replica/shared-batch-encoding.js';
 import { encodeBatch } from '../storage/record-codec.js';
 import { callLocalReplica } from './local-replica-call.js';
+import { ReplicaSetGroups, WriteReplicaCache } from './replica-set-groups.js';
+import { lastWriteOfEachKey } from './superseded-writes.js';
 
 export interface PutOptions {
   /** Acks to wait for; 0 or absent = the cluster default. */
@@ -185,6 +190,7 @@ export class Coordinator {
   private readonly hints: HintSink | undefined;
   private readonly readLatency = new ReplicaReadLatency();
   private readonly speculationBudget = new SpeculationBudget();
+  private readonly writeReplicas = new WriteReplicaCache();
   private inFlight = 0;
   private closing = false;
   /** Client calls, late replies and background repairs still running; close() waits for them. */
@@ -283,7 +289,7 @@ export class Coordinator {
       async () => {
         // Items are stamped in order, so a key written twice in one batch keeps the later value.
         const records = items.map((item, i) => this.newRecord(item.key, item.value, ttls[i]!));
-        return this.write('batch_put', records, w, this.deadline(options.deadlineMs, 'write'));
+        return this.writeBatch('batch_put', records, w, this.deadline(options.deadlineMs, 'write'));
       },
       batchOutcome,
     );
@@ -357,6 +363,54 @@ export class Coordinator {
       if (result.error !== undefined) return this.failed(op, result.acks, result.error, result.failure ?? 'replicas_failed');
       return { ok: true, version: records[i]!.version, acks: result.acks };
     });
+  }
+
+  /**
+   * write() for many keys: the same acks and results, with two savings
+   * (docs/decisions/0255-batch-writes-counted-per-replica-set.md,
+   * docs/decisions/0256-superseded-batch-records-not-sent.md): a record a later record of
+   * its key overwrites in the same batch is not sent (its item is answered as that later
+   * record is), and the keys are grouped by replica set so that acks are counted once per
+   * group, not once per key, and each placement is checked once, not once per key.
+   */
+  private async writeBatch(op: CoordinatorOp, records: readonly KvRecord[], w: number, deadline: Deadline): Promise<Array<BatchWriteItemResult>> {
+    const placements = records.map((record) => this.placement(record.key));
+    const lastOf = lastWriteOfEachKey(
+      records.map((record) => record.key),
+      placements,
+    );
+    // The records sent, in batch order; item i is answered as sent record sentIndexOf[lastOf[i]].
+    const sent: KvRecord[] = [];
+    const sentPlacements: KeyPlacement[] = [];
+    const sentIndexOf = new Int32Array(records.length);
+    for (let i = 0; i < records.length; i++) {
+      if (lastOf[i] !== i) continue;
+      sentIndexOf[i] = sent.length;
+      sent.push(records[i]!);
+      sentPlacements.push(placements[i]!);
+    }
+    const groups = new ReplicaSetGroups(sent.length);
+    sent.forEach(({ key }, i) => groups.add(this.writeReplicas.of(sentPlacements[i]!, () => this.placementOf(key)), w));
+    const encoding = new SharedBatchEncoding(sent);
+    const fanout = fanOut<unknown>({
+      items: groups.items,
+      ...deadline,
+      clock: this.time,
+      send: (nodeId, groupIndices) => {
+        const indices = groups.keysOf(groupIndices);
+        return this.sendWrite(nodeId, indices.length === sent.length ? sent : indices.map((i) => sent[i]!), deadline.deadlineMs, encoding.of(indices));
+      },
+      onReply: (nodeId, outcome) => this.observeReply('apply', nodeId, outcome),
+    });
+    this.track(fanout.complete);
+    const { items } = await fanout.quorum;
+    const results: BatchWriteItemResult[] = [];
+    for (let i = 0; i < records.length; i++) {
+      const result = items[groups.groupOf(sentIndexOf[lastOf[i]!]!)]!;
+      this.metrics.acks({ op }, result.acks);
+      results.push(result.error === undefined ? { ok: true, version: records[i]!.version, acks: result.acks } : this.failed(op, result.acks, result.error, result.failure ?? 'replicas_failed'));
+    }
+    return results;
   }
 
   // ---- one key whose only replica is this node's own ---------------------------------

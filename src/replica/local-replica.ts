@@ -21,7 +21,7 @@ import type { MerkleTreeSummary, ReplicaHandler } from './peer-transport.js';
 import { QkvError } from '../errors/errors.js';
 import { TOMBSTONE_GRACE_MS_DEFAULT } from '../limits.js';
 import { buildMerkleTree } from './merkle-tree.js';
-import { futureRecordError, isFromFuture } from './record-from-future.js';
+import { firstFutureRecordError, highestStamp, isFromFuture } from './record-from-future.js';
 import type { TokenFunction, TokenRange } from '../ring/token-range.js';
 
 export interface LocalReplicaOptions {
@@ -59,11 +59,11 @@ export class LocalReplica implements ReplicaHandler {
 
   /** Stores records under last writer wins; refuses the whole batch if any comes from the future. */
   async apply(records: readonly KvRecord[], encoding?: Buffer): Promise<void> {
-    for (const record of records) {
-      const refusal = futureRecordError(record, this.clock);
-      if (refusal !== undefined) throw refusal;
-    }
-    for (const record of records) this.clock.observe(record.version.stamp);
+    const refusal = firstFutureRecordError(records, this.clock);
+    if (refusal !== undefined) throw refusal;
+    // Every stamp is accepted, so observing the highest moves the clock as observing each would.
+    const highest = highestStamp(records);
+    if (highest !== undefined) this.clock.observe(highest);
     await this.engine.apply(records, encoding);
   }
 
