@@ -59,7 +59,6 @@ export const TIERS = {
     'test/storage/durable-engine-contract.test.ts',
     'test/storage/durable-engine.test.ts',
     'test/storage/memory-engine.test.ts',
-    'test/storage/memtable-columns.test.ts',
     'test/storage/memtable-index.test.ts',
     'test/storage/memtable-slabs.test.ts',
     'test/storage/memtable-token-order.test.ts',

@@ -2,15 +2,13 @@
 // held in memory until a checkpoint moves it into the ordered store. It is a plain
 // hash map, so a write costs one map operation and no hashing of the key's token.
 //
-// What it holds per key is a slot number in the map and the key's fields (version,
-// expiry, where its bytes are) in typed-array columns (memtable-columns.ts, ADR 0253),
-// not an object per key; the key and value bytes are copied into large shared slabs
-// (memtable-slab.ts), not into Buffers of their own. A Buffer is an expensive object for
-// V8 to make and for its collector to move: with a record object and two Buffer views
-// per key, building and promoting them was about half of the engine's CPU per write
-// (ADR 0215). `get` hands out a record whose key and value are views of the slab; a slab
-// is never written twice at the same place, so a view stays valid for as long as it is
-// held.
+// What it holds per key is one small entry object (version, expiry, where its bytes
+// are); the key and value bytes are copied into large shared slabs (memtable-slab.ts),
+// not into Buffers of their own. A Buffer is an expensive object for V8 to make and for
+// its collector to move: with a record object and two Buffer views per key, building
+// and promoting them was about half of the engine's CPU per write (ADR 0215). `get`
+// hands out a record whose key and value are views of the slab; a slab is never written
+// twice at the same place, so a view stays valid for as long as it is held.
 //
 // Scans (anti-entropy trees and streaming, and Replica.Scan from peers) need the keys in
 // (token, key) order. The order is kept in an index built on the first scan and then
@@ -24,8 +22,9 @@
 // records in pages of 1000 took 69 s of blocked event loop.
 import type { TokenFunction } from '../../ring/token-range.js';
 import type { KvRecord, Version } from '../record.js';
+import { supersedes } from '../record.js';
 import { compareTokenKey } from '../token-key-order.js';
-import { MemtableColumns } from './memtable-columns.js';
+import { MemtableEntry } from './memtable-entry.js';
 import { MemtableSlabs } from './memtable-slab.js';
 import { TokenOrderedEntries } from './memtable-token-order.js';
 
@@ -54,9 +53,7 @@ export interface IndexedKey {
 const byTokenKey = (a: IndexedKey, b: IndexedKey): number => compareTokenKey(a.token, a.key, b.token, b.key);
 
 export class Memtable {
-  /** Each key's slot in `columns`, by mapKeyOf. */
-  private readonly slots = new Map<string, number>();
-  private readonly columns = new MemtableColumns();
+  private readonly records = new Map<string, MemtableEntry>();
   private readonly slabs = new MemtableSlabs();
   /** Entries times MEMTABLE_ENTRY_OVERHEAD_BYTES, plus every slab byte written (see `bytes`). */
   private footprintBytes = 0;
@@ -88,19 +85,17 @@ export class Memtable {
   }
 
   get size(): number {
-    return this.slots.size;
+    return this.records.size;
   }
 
   /** `mapKey` is mapKeyOf(key), for callers that look the same key up more than once. */
   get(key: Buffer, mapKey = mapKeyOf(key)): KvRecord | undefined {
-    const slot = this.slots.get(mapKey);
-    return slot === undefined ? undefined : this.columns.record(slot);
+    return this.records.get(mapKey)?.record();
   }
 
   /** The version held for a key (by mapKeyOf), without building a record: last-writer-wins lookups. */
   versionOf(mapKey: string): Version | undefined {
-    const slot = this.slots.get(mapKey);
-    return slot === undefined ? undefined : this.columns.version(slot);
+    return this.records.get(mapKey)?.version;
   }
 
   /**
@@ -108,18 +103,16 @@ export class Memtable {
    * The caller keeps its buffers: what was acknowledged cannot change under the memtable.
    */
   put(record: KvRecord, mapKey = mapKeyOf(record.key)): boolean {
-    const slot = this.slots.get(mapKey);
-    if (slot !== undefined && this.columns.compareWith(record.version, slot) <= 0) return false;
-    if (slot === undefined) {
+    const current = this.records.get(mapKey);
+    if (!supersedes(record.version, current?.version)) return false;
+    if (current === undefined) {
       this.footprintBytes += MEMTABLE_ENTRY_OVERHEAD_BYTES;
       if (this.index !== undefined && !(this.staleInIndex.size > 0 && this.staleInIndex.delete(mapKey))) this.unindexed.push(mapKey);
     }
     const { key, value } = record;
     const slab = this.slabs.copyIn(key, value);
     this.footprintBytes += key.length + (value?.length ?? 0);
-    const valueLength = value === null ? -1 : value.length;
-    if (slot === undefined) this.slots.set(mapKey, this.columns.add(slab, this.slabs.lastOffset, key.length, valueLength, record.version, record.expiresAtMs));
-    else this.columns.write(slot, slab, this.slabs.lastOffset, key.length, valueLength, record.version, record.expiresAtMs);
+    this.records.set(mapKey, new MemtableEntry(slab, this.slabs.lastOffset, key.length, value === null ? -1 : value.length, record.version, record.expiresAtMs));
     if (record.version.stamp > this.greatestStamp) this.greatestStamp = record.version.stamp;
     return true;
   }
@@ -130,7 +123,9 @@ export class Memtable {
    * stale rather than searched for and spliced out.
    */
   remove(mapKey: string, indexed: boolean): boolean {
-    if (!this.slots.delete(mapKey)) return false;
+    const current = this.records.get(mapKey);
+    if (current === undefined) return false;
+    this.records.delete(mapKey);
     // Its bytes stay in their slab, and counted, until the memtable is dropped.
     this.footprintBytes -= MEMTABLE_ENTRY_OVERHEAD_BYTES;
     if (indexed) this.staleInIndex.add(mapKey);
@@ -157,12 +152,12 @@ export class Memtable {
    * frozen memtable.
    */
   inTokenOrder(tokenOf: TokenFunction): Promise<TokenOrderedEntries> {
-    return TokenOrderedEntries.of(Array.from(this.slots.values(), (slot) => this.columns.entry(slot)), tokenOf);
+    return TokenOrderedEntries.of([...this.records.values()], tokenOf);
   }
 
   /** Every record held, as views of the slabs (see `get`). */
   *values(): IterableIterator<KvRecord> {
-    for (const slot of this.slots.values()) yield this.columns.record(slot);
+    for (const entry of this.records.values()) yield entry.record();
   }
 
   /**
@@ -174,17 +169,17 @@ export class Memtable {
    */
   ordered(tokenOf: TokenFunction): readonly IndexedKey[] {
     const entry = (mapKey: string): IndexedKey => {
-      const key = this.columns.key(this.slots.get(mapKey)!);
+      const key = this.records.get(mapKey)!.key();
       return { token: tokenOf(key), key, mapKey };
     };
     if (this.index === undefined) {
-      this.index = [...this.slots.keys()].map(entry).sort(byTokenKey);
+      this.index = [...this.records.keys()].map(entry).sort(byTokenKey);
       this.unindexed = [];
       this.staleInIndex.clear();
       this.notedThenRemoved = false;
     } else if (this.unindexed.length > 0) {
       // A noted key may have been removed before this scan, and noted again when put again.
-      const noted = this.notedThenRemoved ? [...new Set(this.unindexed)].filter((mapKey) => this.slots.has(mapKey)) : this.unindexed;
+      const noted = this.notedThenRemoved ? [...new Set(this.unindexed)].filter((mapKey) => this.records.has(mapKey)) : this.unindexed;
       const fresh = noted.map(entry).sort(byTokenKey);
       this.unindexed = [];
       this.notedThenRemoved = false;
