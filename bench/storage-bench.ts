@@ -6,7 +6,12 @@
 //
 // Beside each level it prints the process's CPU time (user + system, process.cpuUsage)
 // per acknowledged write: the work an apply costs, which hardly depends on how busy the
-// rest of the machine is, unlike writes per second.
+// rest of the machine is, unlike writes per second. And the share of the level's time
+// the WAL spent in fdatasync calls (from the call to its callback, so a thread-pool hop
+// included): measured in the same window as the writes, unlike the limit, which runs
+// after them while the neighbours' I/O may have changed, it says how much of the
+// engine's cycle is the disk's and how much is everything else (the CPU of the records,
+// the write's hop).
 //
 // Each level runs once per checkpoint thread named in --checkpoint-thread (the engine's
 // checkpoints on the main thread, its default, or on a worker thread: ADR 0195), one after the other
@@ -98,10 +103,15 @@ async function openEngine(
   return { engine, openMs: performance.now() - started };
 }
 
-async function histogramMean(registry: Registry, name: string): Promise<number> {
+async function histogramSum(registry: Registry, name: string): Promise<{ count: number; sum: number }> {
   const values = (await registry.getSingleMetric(name)!.get()).values as Array<{ metricName?: string; value: number }>;
   const count = values.find((value) => value.metricName === `${name}_count`)?.value ?? 0;
   const sum = values.find((value) => value.metricName === `${name}_sum`)?.value ?? 0;
+  return { count, sum };
+}
+
+async function histogramMean(registry: Registry, name: string): Promise<number> {
+  const { count, sum } = await histogramSum(registry, name);
   return count === 0 ? 0 : sum / count;
 }
 
@@ -116,6 +126,8 @@ interface EngineLevel {
   readonly systemUsPerWrite: number;
   /** The longest the event loop was late for a 10 ms timer: how long it was blocked. */
   readonly loopBlockedMaxMs: number;
+  /** The share of the level's time the WAL was in fdatasync calls (one at a time). */
+  readonly fdatasyncShare: number;
 }
 
 async function measureEngine(root: string, concurrency: number, checkpointThread: CheckpointThread): Promise<EngineLevel> {
@@ -142,6 +154,7 @@ async function measureEngine(root: string, concurrency: number, checkpointThread
   const cpu = process.cpuUsage(cpuBefore);
   const elapsedS = (performance.now() - started) / 1000;
   const recordsPerSync = await histogramMean(registry, 'qkv_wal_group_commit_records');
+  const fdatasyncSeconds = (await histogramSum(registry, 'qkv_wal_fsync_duration_seconds')).sum;
   await engine.close();
   await rm(dir, { recursive: true, force: true });
   const sorted = Float64Array.from(latencies).sort();
@@ -155,6 +168,7 @@ async function measureEngine(root: string, concurrency: number, checkpointThread
     userUsPerWrite: cpu.user / writes,
     systemUsPerWrite: cpu.system / writes,
     loopBlockedMaxMs,
+    fdatasyncShare: fdatasyncSeconds / elapsedS,
   };
 }
 
@@ -289,7 +303,7 @@ async function main(): Promise<void> {
   console.log(
     `checkpoints on: ${CHECKPOINT_THREADS.join(', ')}; ${ROUNDS} round(s); ${BATCH_RECORDS} record(s) per apply; memtable budget ${mb(MEMTABLE_BYTES)}; load average ${loadAverage()}`,
   );
-  console.log('concurrency  checkpoints  engine writes/s  p50 ms  p99 ms  records/sync  limit records/s  engine/limit  CPU µs/write (user+sys)  loop blocked max ms');
+  console.log('concurrency  checkpoints  engine writes/s  p50 ms  p99 ms  records/sync  limit records/s  engine/limit  CPU µs/write (user+sys)  loop blocked max ms  fdatasync share');
   const ratiosAt64 = new Map<CheckpointThread, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const concurrency of LEVELS) {
@@ -300,7 +314,7 @@ async function main(): Promise<void> {
         if (concurrency === 64) ratiosAt64.set(checkpointThread, [...(ratiosAt64.get(checkpointThread) ?? []), ratio]);
         console.log(
           `${String(concurrency).padStart(11)}  ${checkpointThread.padStart(11)}  ${engine.perSecond.toFixed(0).padStart(15)}  ${engine.p50Ms.toFixed(2).padStart(6)}  ${engine.p99Ms.toFixed(2).padStart(6)}  ${engine.recordsPerSync.toFixed(1).padStart(12)}  ${limit.toFixed(0).padStart(15)}  ${ratio.toFixed(2).padStart(12)}  ` +
-            `${`${(engine.userUsPerWrite + engine.systemUsPerWrite).toFixed(1)} (${engine.userUsPerWrite.toFixed(1)}+${engine.systemUsPerWrite.toFixed(1)})`.padStart(23)}  ${engine.loopBlockedMaxMs.toFixed(0).padStart(19)}`,
+            `${`${(engine.userUsPerWrite + engine.systemUsPerWrite).toFixed(1)} (${engine.userUsPerWrite.toFixed(1)}+${engine.systemUsPerWrite.toFixed(1)})`.padStart(23)}  ${engine.loopBlockedMaxMs.toFixed(0).padStart(19)}  ${engine.fdatasyncShare.toFixed(2).padStart(15)}`,
         );
       }
     }

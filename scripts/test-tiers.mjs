@@ -66,6 +66,7 @@ export const TIERS = {
     'test/storage/memtable-token-order.test.ts',
     'test/storage/power-cut.test.ts',
     'test/storage/wal-damage.test.ts',
+    'test/storage/wal-group-commit.test.ts',
     'test/streaming/',
     'test/transport/',
     'test/client/',

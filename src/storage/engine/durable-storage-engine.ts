@@ -208,28 +208,30 @@ export class DurableStorageEngine implements StorageEngine {
       if (this.active.bytes >= this.checkpointThresholdBytes()) await this.waitForRoom();
 
       // Stale records (repairs, replays from peers) are dropped before they cost WAL space.
-      const applied = new Array<boolean>(records.length).fill(false);
-      const fresh: KvRecord[] = [];
-      const freshIndex: number[] = [];
-      const freshMapKeys: string[] = [];
+      // `applied` first says which records are fresh, then which the memtable took.
+      const applied = new Array<boolean>(records.length);
+      const mapKeys = new Array<string>(records.length);
+      let freshCount = 0;
       for (let index = 0; index < records.length; index++) {
         const record = records[index]!;
         const mapKey = mapKeyOf(record.key);
-        if (!supersedes(record.version, this.newestVersion(record, mapKey))) continue;
-        fresh.push(record);
-        freshIndex.push(index);
-        freshMapKeys.push(mapKey);
+        mapKeys[index] = mapKey;
+        const fresh = supersedes(record.version, this.newestVersion(record, mapKey));
+        applied[index] = fresh;
+        if (fresh) freshCount++;
       }
-      if (fresh.length === 0) return { applied };
+      if (freshCount === 0) return { applied };
 
       const generation = this.levelsGeneration;
+      // The usual case, every record fresh, logs `records` itself: no second list.
+      const fresh = freshCount === records.length ? records : records.filter((_, index) => applied[index]);
       let segment: bigint;
-      if (encoding !== undefined && fresh.length === records.length) {
+      if (encoding !== undefined && fresh === records) {
         // Every record is fresh: the caller's encoding of them is the WAL payload as it is.
         assert.ok(encoding.length >= 4 && encoding.readUInt32BE(0) === records.length, 'batch encoding does not match its records');
         segment = await this.wal.appendEncoded(encoding.length, (target, offset) => offset + encoding.copy(target, offset), fresh.length);
       } else {
-        // The batch is encoded straight into its WAL frame: one buffer, no copy.
+        // The batch is encoded straight into its WAL group's buffer: no buffer of its own.
         let payloadBytes = 4;
         for (const record of fresh) payloadBytes += recordBytes(record);
         segment = await this.wal.appendEncoded(payloadBytes, (target, offset) => writeBatch(fresh, target, offset), fresh.length);
@@ -238,7 +240,9 @@ export class DurableStorageEngine implements StorageEngine {
       // point, so a record can never land in a memtable younger than its segment.
       assert.ok(segment >= this.activeSince, 'record inserted into a memtable newer than its WAL segment');
       const levelsUnchanged = generation === this.levelsGeneration;
-      for (let i = 0; i < fresh.length; i++) applied[freshIndex[i]!] = this.insert(fresh[i]!, freshMapKeys[i]!, levelsUnchanged);
+      for (let index = 0; index < records.length; index++) {
+        if (applied[index]) applied[index] = this.insert(records[index]!, mapKeys[index]!, levelsUnchanged);
+      }
 
       if (this.needsCheckpoint()) void this.checkpoint().catch(() => {});
       return { applied };

@@ -3,8 +3,9 @@
 // flight joins the next group, which goes out as one write() and one fdatasync
 // (group commit). The callers of one group share one promise, settled once when the
 // group is durable or failed: at concurrency 64 that is one promise and one resolve
-// per sync instead of 64 (ADR 0196). The format is described in wal-format.ts and
-// recovery in wal-recovery.ts.
+// per sync instead of 64 (ADR 0196). Each append encodes its frame straight into its
+// group's buffer, which goes to the file as it is (group-buffers.ts, ADR 0252). The
+// format is described in wal-format.ts and recovery in wal-recovery.ts.
 //
 // After a failed write or sync the log is poisoned: the kernel may have dropped the
 // dirty pages ("fsyncgate"), so no later append can be acknowledged honestly. Every
@@ -19,6 +20,7 @@ import type { FsyncPolicy } from './fsync-policy.js';
 import type { FileHandle, FileSystem } from '../../fs/file-system.js';
 import { encodeSegmentHeader, FRAME_HEADER_BYTES, FrameType, parseSegmentFileName, SEGMENT_HEADER_BYTES, segmentFileName, sealFrame } from './wal-format.js';
 import type { WalMetrics } from '../storage-metrics.js';
+import { GroupBuffers } from './group-buffers.js';
 
 export interface WalWriterOptions {
   readonly dir: string;
@@ -30,13 +32,15 @@ export interface WalWriterOptions {
 }
 
 /**
- * Frames that go out in one write and one sync, and the one promise their callers share
- * (it resolves with the segment that holds them all).
+ * Frames that go out in one write and one sync, encoded one after the other into
+ * `buffer` (its first `bytes` bytes), and the one promise their callers share (it
+ * resolves with the segment that holds them all).
  */
 interface CommitGroup {
   readonly kind: 'group';
-  readonly frames: Buffer[];
+  buffer: Buffer;
   bytes: number;
+  frames: number;
   records: number;
   readonly durable: Promise<bigint>;
   readonly resolve: (segment: bigint) => void;
@@ -48,27 +52,14 @@ type Pending =
   | { kind: 'rotate'; resolve: (segment: bigint) => void; reject: (error: Error) => void }
   | { kind: 'sync'; resolve: () => void; reject: (error: Error) => void };
 
-function newCommitGroup(): CommitGroup {
+function newCommitGroup(buffer: Buffer): CommitGroup {
   let resolve!: (segment: bigint) => void;
   let reject!: (error: Error) => void;
   const durable = new Promise<bigint>((resolveGroup, rejectGroup) => {
     resolve = resolveGroup;
     reject = rejectGroup;
   });
-  return { kind: 'group', frames: [], bytes: 0, records: 0, durable, resolve, reject };
-}
-
-/** Writes a payload into a frame of its own, refusing payloads above the frame limit. */
-export function buildFrame(type: FrameType, payloadBytes: number, writePayload: PayloadWriter): Buffer {
-  if (payloadBytes > WAL_FRAME_PAYLOAD_BYTES_MAX) throw new WalRecordTooLargeError(payloadBytes, WAL_FRAME_PAYLOAD_BYTES_MAX);
-  assert.ok(payloadBytes > 0, 'empty WAL payload');
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
-  const end = writePayload(frame, FRAME_HEADER_BYTES);
-  // Checked before the frame is sealed: a payload writer that wrote more or less than
-  // it announced would leave a frame whose checksum covers the wrong bytes.
-  assert.equal(end, frame.length, 'WAL payload writer wrote a different length than announced');
-  sealFrame(type, frame, 0, payloadBytes);
-  return frame;
+  return { kind: 'group', buffer, bytes: 0, frames: 0, records: 0, durable, resolve, reject };
 }
 
 /** Writes a frame payload at `offset` of `target`; returns the offset after it. */
@@ -77,6 +68,7 @@ export type PayloadWriter = (target: Buffer, offset: number) => number;
 export class WriteAheadLog {
   private readonly queue: Pending[] = [];
   private queuedFrames = 0;
+  private readonly groupBuffers = new GroupBuffers();
   private flushing = false;
   private dirty = false;
   private failure: Error | undefined;
@@ -144,19 +136,42 @@ export class WriteAheadLog {
     if (this.queuedFrames >= WAL_PENDING_APPENDS_MAX) {
       return Promise.reject(new OverloadedError('WAL appends', WAL_PENDING_APPENDS_MAX));
     }
-    let frame: Buffer;
+    if (payloadBytes > WAL_FRAME_PAYLOAD_BYTES_MAX) return Promise.reject(new WalRecordTooLargeError(payloadBytes, WAL_FRAME_PAYLOAD_BYTES_MAX));
+    const group = this.openGroup(FRAME_HEADER_BYTES + payloadBytes);
     try {
-      frame = buildFrame(type, payloadBytes, writePayload);
+      this.writeFrame(group, type, payloadBytes, writePayload, records);
     } catch (error) {
+      // The frame is not part of the group (its bytes lie past `group.bytes`); a group
+      // made for it alone leaves the queue again.
+      if (group.frames === 0 && this.queue.at(-1) === group) {
+        this.queue.pop();
+        this.groupBuffers.release(group.buffer);
+      }
       return Promise.reject(error);
     }
-    const group = this.openGroup(frame.length);
-    group.frames.push(frame);
-    group.bytes += frame.length;
-    group.records += records;
     this.queuedFrames++;
     this.startFlush();
     return group.durable;
+  }
+
+  /**
+   * Encodes one frame at the end of the group's buffer, growing it when needed. The
+   * group counts the frame only once it is whole and sealed, so a payload writer that
+   * throws, or writes another length than it announced, leaves the group as it was.
+   */
+  private writeFrame(group: CommitGroup, type: FrameType, payloadBytes: number, writePayload: PayloadWriter, records: number): void {
+    assert.ok(payloadBytes > 0, 'empty WAL payload');
+    const start = group.bytes;
+    const end = start + FRAME_HEADER_BYTES + payloadBytes;
+    if (end > group.buffer.length) group.buffer = this.groupBuffers.grow(group.buffer, start, end);
+    const payloadEnd = writePayload(group.buffer, start + FRAME_HEADER_BYTES);
+    // Checked before the frame is sealed: a payload writer that wrote more or less than
+    // it announced would leave a frame whose checksum covers the wrong bytes.
+    assert.equal(payloadEnd, end, 'WAL payload writer wrote a different length than announced');
+    sealFrame(type, group.buffer, start, payloadBytes);
+    group.bytes = end;
+    group.frames++;
+    group.records += records;
   }
 
   /**
@@ -168,7 +183,7 @@ export class WriteAheadLog {
   private openGroup(frameBytes: number): CommitGroup {
     const last = this.queue.at(-1);
     if (last?.kind === 'group' && last.bytes + frameBytes <= WAL_GROUP_COMMIT_BYTES_MAX) return last;
-    const group = newCommitGroup();
+    const group = newCommitGroup(this.groupBuffers.take(frameBytes));
     this.queue.push(group);
     return group;
   }
@@ -271,13 +286,15 @@ export class WriteAheadLog {
 
   /** Writes a group's frames with one write and, under fsync=always, one fdatasync. */
   private async writeGroup(group: CommitGroup): Promise<void> {
-    this.queuedFrames -= group.frames.length;
+    this.queuedFrames -= group.frames;
     try {
       if (this.segmentBytes > SEGMENT_HEADER_BYTES && this.segmentBytes + group.bytes > this.options.segmentBytesMax) {
         await this.rotate();
       }
-      const bytes = group.frames.length === 1 ? group.frames[0]! : Buffer.concat(group.frames, group.bytes);
-      await this.handle.writeAll(bytes, this.segmentBytes);
+      await this.handle.writeAll(group.buffer.subarray(0, group.bytes), this.segmentBytes);
+      // A completed write has taken its bytes (FileHandle.writeAll): the next group may
+      // encode into this buffer while this one's fdatasync runs.
+      this.groupBuffers.release(group.buffer);
       this.segmentBytes += group.bytes;
       this.dirty = true;
       if (this.options.fsyncPolicy.kind === 'always') await this.datasync();

@@ -1,0 +1,52 @@
+// The buffers a WAL commit group's frames are encoded into: each append writes its frame
+// straight after the group's previous one, so a group goes to the file as the one buffer
+// it was built in, with no buffer per frame and no concatenation (ADR 0252). A buffer
+// whose write has completed is kept as the spare for the next group: at concurrency 64
+// a group is about 9 KB, and a fresh buffer per group was an allocation outside V8's heap
+// that the collector has to account for, several hundred times a second.
+//
+// Ownership is what keeps the bytes right: a buffer belongs to one group from `take`
+// until its write completes (`release`), and only then may another group write into it.
+// Two buffers are enough in the steady state (one being written, one being filled); a
+// queue that holds more groups (a rotate or a sync queued between them, a group at its
+// byte bound) takes more, and only one spare is kept.
+import assert from 'node:assert/strict';
+
+/** Room of a new group's buffer: 64 records of 100-byte values fit several times. */
+export const GROUP_BUFFER_BYTES_INITIAL = 64 * 1024;
+/**
+ * The largest buffer kept as the spare: a burst of large batches does not leave
+ * megabytes held for good, and one of this size takes a concurrency-16 BatchPut group.
+ */
+export const GROUP_BUFFER_BYTES_KEPT_MAX = 1024 * 1024;
+
+export class GroupBuffers {
+  private spare: Buffer | undefined;
+
+  /** A buffer of at least `bytes` for a new group, the spare when it is large enough. */
+  take(bytes: number): Buffer {
+    const spare = this.spare;
+    if (spare !== undefined && spare.length >= bytes) {
+      this.spare = undefined;
+      return spare;
+    }
+    return Buffer.allocUnsafeSlow(Math.max(bytes, GROUP_BUFFER_BYTES_INITIAL));
+  }
+
+  /**
+   * A larger buffer holding the first `used` bytes of `buffer`, for a group that outgrew
+   * it; the old one is dropped (it was never written to the file).
+   */
+  grow(buffer: Buffer, used: number, bytesNeeded: number): Buffer {
+    assert.ok(bytesNeeded > buffer.length, 'a group buffer grows only when it is too small');
+    const grown = Buffer.allocUnsafeSlow(Math.max(bytesNeeded, buffer.length * 2));
+    buffer.copy(grown, 0, 0, used);
+    return grown;
+  }
+
+  /** Hands back a buffer whose write has completed: nothing reads it any more. */
+  release(buffer: Buffer): void {
+    if (buffer.length > GROUP_BUFFER_BYTES_KEPT_MAX) return;
+    if (this.spare === undefined || this.spare.length < buffer.length) this.spare = buffer;
+  }
+}

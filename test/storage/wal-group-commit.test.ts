@@ -1,0 +1,231 @@
+// The WAL's group commit on real files: when an append is acknowledged (only after the
+// fdatasync that follows its group's write, never with an earlier group's), and that the
+// group buffers frames are encoded into (group-buffers.ts, ADR 0252) are never written
+// into while the file system may still read them. A gate in the file-system port holds a
+// write or a sync where the test wants it; the bytes still go to a real file, and what
+// the log holds is read back by recovery.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { nodeFileSystem, type FileSystem } from '../../src/fs/file-system.js';
+import type { KvRecord } from '../../src/storage/record.js';
+import { encodeBatch } from '../../src/storage/record-codec.js';
+import { noWalMetrics } from '../../src/storage/storage-metrics.js';
+import { GROUP_BUFFER_BYTES_INITIAL, GROUP_BUFFER_BYTES_KEPT_MAX } from '../../src/storage/wal/group-buffers.js';
+import { openWriteAheadLog } from '../../src/storage/wal/wal-recovery.js';
+import type { WriteAheadLog } from '../../src/storage/wal/write-ahead-log.js';
+import { RecordingLogger } from '../support/recording-logger.js';
+import { tempDir } from '../support/temp-dir.js';
+
+function recordNumber(n: number, valueBytes = 50): KvRecord {
+  return { key: Buffer.from(`key-${n}`), value: Buffer.alloc(valueBytes, n % 251), version: { stamp: BigInt(n), nodeId: 'node-a' }, expiresAtMs: 0 };
+}
+
+/** One gate in front of the next write or sync of a log's segment files. */
+class IoGate {
+  /** What reached the file system, in order: 'write' or 'datasync'. */
+  readonly calls: string[] = [];
+  private held: 'write' | 'datasync' | undefined;
+  private waiting: Array<() => void> = [];
+  private entered: Array<() => void> = [];
+
+  /** From now on, every call of `kind` waits until `open`. */
+  hold(kind: 'write' | 'datasync'): void {
+    this.held = kind;
+  }
+
+  /** Resolves once a held call is waiting at the gate. */
+  reached(): Promise<void> {
+    if (this.waiting.length > 0) return Promise.resolve();
+    return new Promise((resolve) => this.entered.push(resolve));
+  }
+
+  /** Lets every waiting call through, and no longer holds any. */
+  open(): void {
+    this.held = undefined;
+    for (const release of this.waiting.splice(0)) release();
+  }
+
+  async pass(kind: 'write' | 'datasync'): Promise<void> {
+    if (this.held === kind) {
+      await new Promise<void>((resolve) => {
+        this.waiting.push(resolve);
+        for (const notify of this.entered.splice(0)) notify();
+      });
+    }
+    this.calls.push(kind);
+  }
+
+  fileSystem(): FileSystem {
+    return {
+      ...nodeFileSystem,
+      openForWrite: async (path, create) => {
+        const handle = await nodeFileSystem.openForWrite(path, create);
+        return {
+          truncate: (length) => handle.truncate(length),
+          close: () => handle.close(),
+          sync: () => handle.sync(),
+          chmod: (mode) => handle.chmod(mode),
+          datasync: async () => {
+            await this.pass('datasync');
+            await handle.datasync();
+          },
+          writeAll: async (bytes, position) => {
+            // The bytes are read only after the gate: a buffer changed meanwhile is
+            // what reaches the file.
+            await this.pass('write');
+            await handle.writeAll(bytes, position);
+          },
+        };
+      },
+    };
+  }
+}
+
+async function openLog(dir: string, fileSystem: FileSystem = nodeFileSystem): Promise<WriteAheadLog> {
+  const { wal } = await openWriteAheadLog(
+    { dir, fsyncPolicy: { kind: 'always' }, segmentBytesMax: 64 << 20, fileSystem, logger: new RecordingLogger(), metrics: noWalMetrics },
+    { fromSegment: 0n, skipCorrupt: false, onBatch: () => {}, onDiscard: () => {} },
+  );
+  return wal;
+}
+
+/** Every record the log in `dir` holds, by recovery from the files. */
+async function recovered(dir: string): Promise<KvRecord[]> {
+  const records: KvRecord[] = [];
+  const { wal } = await openWriteAheadLog(
+    { dir, fsyncPolicy: { kind: 'always' }, segmentBytesMax: 64 << 20, fileSystem: nodeFileSystem, logger: new RecordingLogger(), metrics: noWalMetrics },
+    { fromSegment: 0n, skipCorrupt: false, onBatch: (batch) => void records.push(...batch), onDiscard: () => {} },
+  );
+  await wal.close();
+  return records;
+}
+
+/** Whether a promise has settled by now (after the pending callbacks have run). */
+async function settled(promise: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  return done;
+}
+
+const append = (wal: WriteAheadLog, n: number, valueBytes?: number): Promise<bigint> => wal.append(encodeBatch([recordNumber(n, valueBytes)]), 1);
+
+describe('WAL group commit', () => {
+  it('acknowledges an append only after the fdatasync that follows its write, and a later group only after its own', async () => {
+    const dir = join(await tempDir(), 'wal');
+    const gate = new IoGate();
+    const wal = await openLog(dir, gate.fileSystem());
+    try {
+      gate.calls.length = 0;
+      gate.hold('datasync');
+      const first = append(wal, 1);
+      await gate.reached();
+      assert.deepEqual(gate.calls, ['write'], 'the first group is written, its sync held');
+      assert.equal(await settled(first), false, 'not acknowledged while its fdatasync is held');
+
+      // Appended while the first group syncs: the next group, which that sync does not cover.
+      const second = append(wal, 2);
+      const third = append(wal, 3);
+      gate.open();
+      await first;
+      gate.hold('datasync');
+      await gate.reached();
+      assert.deepEqual(gate.calls, ['write', 'datasync', 'write'], 'the second group is written after the first sync returned');
+      assert.equal(await settled(second), false, 'a group prepared during a sync is not acknowledged with it');
+      assert.equal(await settled(third), false);
+      gate.open();
+      await Promise.all([second, third]);
+      assert.deepEqual(gate.calls, ['write', 'datasync', 'write', 'datasync']);
+    } finally {
+      gate.open();
+      await wal.close();
+    }
+    assert.deepEqual(await recovered(dir), [recordNumber(1), recordNumber(2), recordNumber(3)]);
+  });
+
+  it('never encodes a group into a buffer whose write has not completed', async () => {
+    const dir = join(await tempDir(), 'wal');
+    const gate = new IoGate();
+    const wal = await openLog(dir, gate.fileSystem());
+    const expected: KvRecord[] = [];
+    const appended: Array<Promise<bigint>> = [];
+    try {
+      // One group written whole: its buffer becomes the spare.
+      for (let n = 1; n <= 10; n++) appended.push(append(wal, n));
+      await Promise.all(appended);
+      // The next group takes the spare; its write is held...
+      gate.hold('write');
+      for (let n = 11; n <= 20; n++) appended.push(append(wal, n));
+      await gate.reached();
+      // ...while the group after it is encoded: into a buffer of its own, not the one
+      // the held write will read.
+      for (let n = 21; n <= 30; n++) appended.push(append(wal, n));
+      gate.open();
+      await Promise.all(appended);
+      for (let n = 1; n <= 30; n++) expected.push(recordNumber(n));
+    } finally {
+      gate.open();
+      await wal.close();
+    }
+    assert.deepEqual(await recovered(dir), expected);
+  });
+
+  it('leaves a group as it was when a payload writer throws or writes another length than announced', async () => {
+    const dir = join(await tempDir(), 'wal');
+    const wal = await openLog(dir);
+    try {
+      const good = append(wal, 1);
+      const throwing = wal.appendEncoded(40, (target, offset) => {
+        target.fill(0xee, offset, offset + 20);
+        throw new Error('encoder failed');
+      }, 1);
+      const short = wal.appendEncoded(40, (target, offset) => {
+        target.fill(0xee, offset, offset + 20);
+        return offset + 20;
+      }, 1);
+      const alsoGood = append(wal, 2);
+      await assert.rejects(throwing, /encoder failed/);
+      await assert.rejects(short, /different length than announced/);
+      await Promise.all([good, alsoGood]);
+      // A failed append alone in a new group leaves no empty group behind.
+      await assert.rejects(
+        wal.appendEncoded(10, () => {
+          throw new Error('alone');
+        }, 1),
+        /alone/,
+      );
+      await append(wal, 3);
+    } finally {
+      await wal.close();
+    }
+    assert.deepEqual(await recovered(dir), [recordNumber(1), recordNumber(2), recordNumber(3)]);
+  });
+
+  it('grows a group past its first buffer and takes frames larger than the buffer it keeps', async () => {
+    const dir = join(await tempDir(), 'wal');
+    const wal = await openLog(dir);
+    const expected: KvRecord[] = [];
+    try {
+      const appended: Array<Promise<bigint>> = [];
+      // One turn of appends: a group of ~3 × GROUP_BUFFER_BYTES_INITIAL.
+      const frames = Math.ceil((3 * GROUP_BUFFER_BYTES_INITIAL) / 1000);
+      for (let n = 1; n <= frames; n++) {
+        appended.push(append(wal, n, 1000));
+        expected.push(recordNumber(n, 1000));
+      }
+      await Promise.all(appended);
+      const large = frames + 1;
+      await append(wal, large, GROUP_BUFFER_BYTES_KEPT_MAX + 1);
+      expected.push(recordNumber(large, GROUP_BUFFER_BYTES_KEPT_MAX + 1));
+      await append(wal, large + 1);
+      expected.push(recordNumber(large + 1));
+    } finally {
+      await wal.close();
+    }
+    assert.deepEqual(await recovered(dir), expected);
+  });
+});
