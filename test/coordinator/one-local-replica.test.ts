@@ -7,12 +7,19 @@
 // once the deadline has passed; a record from the future never returned; the same
 // metrics; no timer left behind. The cluster runs on a ManualClock, so a deadline passes
 // when the test advances time.
+//
+// Whether a key's only replica is this node's own is decided per key on the placement
+// (the read ring's natural list and the write ring's pending replicas): on a cluster of
+// several nodes with N=1, a key another node owns, and a key that is moving to or from
+// this node (a join or a decommission), still take the fan-out, so they reach every node
+// they must.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock/manual-clock.js';
 import { stampOf } from '../../src/clock/hybrid-logical-clock.js';
 import { DeadlineExceededError, QkvError, QuorumNotMetError } from '../../src/errors/errors.js';
 import type { KvRecord } from '../../src/storage/record.js';
+import type { Placement } from '../../src/coordinator/coordinator-config.js';
 import { activeTimerCount } from '../support/active-timers.js';
 import { MemoryCluster } from '../support/memory-cluster.js';
 import { RecordingMetrics } from '../support/recording-metrics.js';
@@ -212,5 +219,69 @@ describe('one node, one local replica', () => {
     const got = await coordinator.get(key, { includeReplicas: true });
     assert.deepEqual(got.replicas, [{ nodeId: 'node-0', found: true, version: put.version }]);
     await cluster.close();
+  });
+});
+
+describe('N=1 on several nodes: only a key this node alone holds skips the fan-out', () => {
+  const holders = (cluster: MemoryCluster, key: Buffer): string[] => cluster.nodes.filter((node) => node.engine.get(key) !== undefined).map((node) => node.id);
+
+  it('a key another node owns is written to that node, not to the coordinator, and reads back from every node', async () => {
+    const metrics = new RecordingMetrics();
+    // Each key's one replica is named in the key, so every node coordinates keys of every owner.
+    const placement: Placement = (key) => ({ natural: [key.toString().split('/')[0]!], pending: [] });
+    const cluster = new MemoryCluster({ nodes: ['a', 'b', 'c'], replicationFactor: 1, placement, metrics: (id) => (id === 'a' ? metrics : new RecordingMetrics()) });
+    try {
+      for (const owner of ['a', 'b', 'c']) {
+        const owned = Buffer.from(`${owner}/k`);
+        const written = await cluster.node('a').coordinator.put(owned, Buffer.from(`v of ${owner}`));
+        assert.equal(written.acks, 1);
+        assert.deepEqual(holders(cluster, owned), [owner], `only ${owner} holds its key, whoever coordinated the write`);
+        for (const reader of ['a', 'b', 'c']) {
+          assert.equal((await cluster.node(reader).coordinator.get(owned)).record?.value?.toString(), `v of ${owner}`, `${reader} reads ${owner}'s key`);
+        }
+      }
+      assert.deepEqual(
+        metrics.replicaRequests.filter(({ op }) => op === 'apply').map(({ peer }) => peer),
+        ['a', 'b', 'c'],
+        "a's writes were sent to each key's owner",
+      );
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it('a key moving to a joining node is written to both and needs both acks, as the fan-out writes it', async () => {
+    // a holds the key now (the read ring); b joins and will hold it (the write ring).
+    const placement: Placement = () => ({ natural: ['a'], pending: ['b'] });
+    const cluster = new MemoryCluster({ nodes: ['a', 'b'], replicationFactor: 1, placement });
+    try {
+      const written = await cluster.node('a').coordinator.put(key, value);
+      assert.equal(written.acks, 2, 'W + 1 pending acks');
+      assert.deepEqual(holders(cluster, key), ['a', 'b'], 'the joining node holds the write too: it will be the only replica');
+      // With the new owner unreachable the write cannot leave a copy on it: refused, not acked by a alone.
+      cluster.network.disconnect('b');
+      await assert.rejects(cluster.node('a').coordinator.put(Buffer.from('k2'), value), QuorumNotMetError);
+      // A delete moves too: a tombstone that skipped b would let the old value come back once b owns the key.
+      cluster.network.reconnect('b');
+      await cluster.node('a').coordinator.delete(key);
+      assert.equal(cluster.node('b').engine.get(key)?.value, null, 'the joining node holds the tombstone');
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it("a leaving node's key is written to its new owner too, and read from the node that still holds it", async () => {
+    // a leaves: it still holds the key (the read ring), c takes it over (the write ring).
+    const placement: Placement = () => ({ natural: ['a'], pending: ['c'] });
+    const cluster = new MemoryCluster({ nodes: ['a', 'c'], replicationFactor: 1, placement });
+    try {
+      await cluster.node('a').coordinator.put(key, value);
+      assert.deepEqual(holders(cluster, key), ['a', 'c']);
+      // Reads ask the natural replica only: a record planted on c alone is not what a read returns.
+      await cluster.node('c').engine.apply([{ key: Buffer.from('only-on-c'), value, version: { stamp: 1n, nodeId: 'c' }, expiresAtMs: 0 }]);
+      assert.equal((await cluster.node('a').coordinator.get(Buffer.from('only-on-c'))).record, undefined);
+    } finally {
+      await cluster.close();
+    }
   });
 });
