@@ -58,7 +58,7 @@ export class ReplicaSetGroups {
   private readonly groupOfSet = new Map<string, number>();
   private added = 0;
 
-  constructor(private readonly keyCount: number) {
+  constructor(keyCount: number) {
     this.groupOfKey = new Int32Array(keyCount);
   }
 
@@ -80,13 +80,20 @@ export class ReplicaSetGroups {
     return this.groupOfKey[keyIndex]!;
   }
 
-  /** The keys of the groups at `groupIndices`, ascending, as SharedBatchEncoding.of takes them. */
+  /**
+   * The keys of the groups at `groupIndices`, ascending, as SharedBatchEncoding.of takes
+   * them. Made from those groups' own keys, not by walking the whole batch: with more
+   * nodes than N a batch's keys fall into many groups and every node asks for its own
+   * few, so a walk of every key per node would cost nodes × keys.
+   */
   keysOf(groupIndices: readonly number[]): readonly number[] {
     if (groupIndices.length === 1) return this.keysOfGroup[groupIndices[0]!]!;
-    const wanted = new Uint8Array(this.items.length);
-    for (const group of groupIndices) wanted[group] = 1;
-    const keys: number[] = [];
-    for (let keyIndex = 0; keyIndex < this.keyCount; keyIndex++) if (wanted[this.groupOfKey[keyIndex]!] === 1) keys.push(keyIndex);
-    return keys;
+    let count = 0;
+    for (const group of groupIndices) count += this.keysOfGroup[group]!.length;
+    const keys = new Int32Array(count);
+    let at = 0;
+    for (const group of groupIndices) for (const keyIndex of this.keysOfGroup[group]!) keys[at++] = keyIndex;
+    // A typed array sorts numerically; each group's keys are ascending, the groups interleave.
+    return Array.from(keys.sort());
   }
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { naturalOnly, type KeyPlacement } from '../../src/coordinator/coordinator-config.js';
-import { lastWriteOfEachKey } from '../../src/coordinator/superseded-writes.js';
+import { SUPERSEDED_COMPARISONS_PER_KEY_MAX, lastWriteOfEachKey } from '../../src/coordinator/superseded-writes.js';
 import type { NetworkEvent } from '../../src/transport/memory/memory-network.js';
 import { MemoryCluster } from '../support/memory-cluster.js';
 
@@ -18,6 +18,43 @@ it('each key points at its last write in the batch; keys of another placement ob
   // Equal keys always get the same placement from a real ring; with two objects nothing is merged.
   assert.deepEqual([...lastWriteOfEachKey([bytes('x'), bytes('x')], [here, there])], [0, 1]);
   assert.deepEqual([...lastWriteOfEachKey([], [])], []);
+});
+
+/** lastWriteOfEachKey with the keys' byte comparisons counted. */
+function countingComparisons(keys: readonly Buffer[], placements: readonly KeyPlacement[]): { lastOf: number[]; comparisons: number } {
+  const equals = Buffer.prototype.equals;
+  let comparisons = 0;
+  Buffer.prototype.equals = function (this: Buffer, other: Uint8Array): boolean {
+    comparisons++;
+    return equals.call(this, other);
+  };
+  try {
+    return { lastOf: [...lastWriteOfEachKey(keys, placements)], comparisons };
+  } finally {
+    Buffer.prototype.equals = equals;
+  }
+}
+
+it('keys crowded onto one placement cost a bounded number of comparisons per key, not one per pair, and repeats are still found', () => {
+  // A client can pick keys of one ring range (or the ring has few vnodes): 1000 distinct
+  // keys on one placement made 499 500 comparisons, 30-40 ms of the event loop.
+  const here = naturalOnly(['a', 'b', 'c']);
+  const distinct = Array.from({ length: 1000 }, (_, i) => bytes(`key-${i}`));
+  const spread = countingComparisons(distinct, distinct.map(() => here));
+  assert.deepEqual(spread.lastOf, distinct.map((_key, i) => i));
+  assert.ok(spread.comparisons <= SUPERSEDED_COMPARISONS_PER_KEY_MAX * distinct.length, `${spread.comparisons} comparisons for ${distinct.length} keys`);
+
+  // 500 keys written twice, the second time in the other order: item i and item 999 - i.
+  const repeated = [...distinct.slice(0, 500), ...distinct.slice(0, 500).reverse()];
+  const twice = countingComparisons(repeated, repeated.map(() => here));
+  assert.deepEqual(twice.lastOf, repeated.map((_key, i) => (i < 500 ? 999 - i : i)));
+  assert.ok(twice.comparisons <= SUPERSEDED_COMPARISONS_PER_KEY_MAX * repeated.length, `${twice.comparisons} comparisons for ${repeated.length} keys`);
+
+  // Past the bound, equal keys of two placement objects are still not merged.
+  const there = naturalOnly(['a', 'b', 'c']);
+  const mixed = countingComparisons([bytes('x'), ...distinct, bytes('x')], [there, ...distinct.map(() => here), here]);
+  assert.equal(mixed.lastOf[0], 0);
+  assert.equal(mixed.lastOf[1001], 1001);
 });
 
 /** Three nodes, N=3, one frozen placement per first letter of the key, as a ring hands out one per position. */

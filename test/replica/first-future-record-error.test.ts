@@ -1,7 +1,8 @@
 // A batch's records from the future are found through its highest stamp
 // (src/replica/record-from-future.ts firstFutureRecordError): the answer must be the one
 // the record-by-record check gives, for batches with and without refused stamps and
-// expiries, and the clock must move to the batch's highest stamp.
+// expiries (the 64-bit edges, stamp 0, a clock whose wall clock stepped back behind its
+// last stamp, expiries past 2^53), and the clock must move to the batch's highest stamp.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { HybridLogicalClock, stampOf } from '../../src/clock/hybrid-logical-clock.js';
@@ -16,8 +17,13 @@ import { testTokenOf } from '../support/memory-cluster.js';
 const WALL_MS = 1_000_000;
 const DRIFT = HLC_FORWARD_DRIFT_MS_MAX;
 
-function record(index: number, wallMs: number, expiresAtMs: number): KvRecord {
-  return { key: Buffer.from(`k${index}`), value: Buffer.from('v'), version: { stamp: stampOf(BigInt(wallMs), BigInt(index % 100)), nodeId: 'x' }, expiresAtMs };
+/** The highest stamp a 64-bit field holds, as a forged record may carry it. */
+const STAMP_MAX = (1n << 64n) - 1n;
+
+/** A record stamped at `wallMs` (logical part from its index), or with `stamp` itself when a bigint. */
+function record(index: number, wallMs: number | bigint, expiresAtMs: number): KvRecord {
+  const stamp = typeof wallMs === 'bigint' ? wallMs : stampOf(BigInt(wallMs), BigInt(index % 100));
+  return { key: Buffer.from(`k${index}`), value: Buffer.from('v'), version: { stamp, nodeId: 'x' }, expiresAtMs };
 }
 
 /** What the record-by-record check answers: the first refusal, as the code and the refused key. */
@@ -35,15 +41,23 @@ it('gives the answer of the record-by-record check for 2000 random batches', () 
   let refusedByStamp = 0;
   let refusedByExpiry = 0;
   for (let round = 0; round < 2000; round++) {
-    const clock = new HybridLogicalClock(() => WALL_MS);
-    // Some clocks have seen a stamp ahead of their wall clock already.
-    if (random() < 0.3) clock.observe(stampOf(BigInt(WALL_MS + DRIFT / 2), 0n));
+    let wallMs = WALL_MS;
+    const clock = new HybridLogicalClock(() => wallMs);
+    // Some clocks have seen a stamp ahead of their wall clock already; some have since
+    // seen their wall clock step back, so that they accept stamps up to their last one
+    // although it is further ahead of the wall clock than the drift bound.
+    const seen = random();
+    if (seen < 0.3) clock.observe(stampOf(BigInt(WALL_MS + DRIFT / 2), 0n));
+    else if (seen < 0.45) {
+      clock.observe(stampOf(BigInt(WALL_MS + DRIFT), 50n));
+      wallMs = WALL_MS - 2 * DRIFT;
+    }
     const size = 1 + Math.floor(random() * 8);
     const records = Array.from({ length: size }, (_, index) =>
       record(
         index,
-        pick([WALL_MS - 5_000, WALL_MS, WALL_MS + DRIFT - 1, WALL_MS + DRIFT, WALL_MS + DRIFT + 1, WALL_MS + 10 * DRIFT]),
-        pick([0, 0, 0, WALL_MS + 60_000, WALL_MS + TTL_MS_MAX + DRIFT, WALL_MS + TTL_MS_MAX + DRIFT + 1]),
+        pick<number | bigint>([WALL_MS - 5_000, WALL_MS, WALL_MS + DRIFT - 1, WALL_MS + DRIFT, WALL_MS + DRIFT + 1, WALL_MS + 10 * DRIFT, WALL_MS - 2 * DRIFT, STAMP_MAX, 0n]),
+        pick([0, 0, 0, 1, WALL_MS + 60_000, WALL_MS + TTL_MS_MAX + DRIFT, WALL_MS + TTL_MS_MAX + DRIFT + 1, WALL_MS - 2 * DRIFT + TTL_MS_MAX + DRIFT + 1, 2 ** 64]),
       ),
     );
     const expected = oneByOne(records, clock);
