@@ -11,7 +11,8 @@ import { nodeFileSystem, type FileSystem } from '../../src/fs/file-system.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { encodeBatch } from '../../src/storage/record-codec.js';
 import { noWalMetrics } from '../../src/storage/storage-metrics.js';
-import { GROUP_BUFFER_BYTES_INITIAL, GROUP_BUFFER_BYTES_KEPT_MAX } from '../../src/storage/wal/group-buffers.js';
+import { WAL_GROUP_COMMIT_BYTES_MAX } from '../../src/limits.js';
+import { GROUP_BUFFER_BYTES_INITIAL, GROUP_BUFFER_BYTES_KEPT_MAX, GroupBuffers } from '../../src/storage/wal/group-buffers.js';
 import { openWriteAheadLog } from '../../src/storage/wal/wal-recovery.js';
 import type { WriteAheadLog } from '../../src/storage/wal/write-ahead-log.js';
 import { RecordingLogger } from '../support/recording-logger.js';
@@ -227,5 +228,30 @@ describe('WAL group commit', () => {
       await wal.close();
     }
     assert.deepEqual(await recovered(dir), expected);
+  });
+
+  it('grows a group buffer by doubling, keeping its frames, but never past the bytes of a group', () => {
+    const buffers = new GroupBuffers();
+    const small = buffers.take(100);
+    assert.equal(small.length, GROUP_BUFFER_BYTES_INITIAL);
+    small.fill(1, 0, 100);
+    const doubled = buffers.grow(small, 100, GROUP_BUFFER_BYTES_INITIAL + 1);
+    assert.equal(doubled.length, 2 * GROUP_BUFFER_BYTES_INITIAL);
+    assert.deepEqual(doubled.subarray(0, 100), Buffer.alloc(100, 1));
+
+    // A group opened by one large frame gets a buffer of that frame's size; the next
+    // small frame must not double it past what any group of several frames can hold.
+    const large = Math.floor(WAL_GROUP_COMMIT_BYTES_MAX * 0.75);
+    const first = buffers.take(large);
+    assert.equal(first.length, large);
+    first.fill(2, 0, large);
+    const grown = buffers.grow(first, large, large + 100);
+    assert.ok(grown.length >= large + 100, 'room for the new frame');
+    assert.ok(grown.length <= WAL_GROUP_COMMIT_BYTES_MAX, `${grown.length} bytes for a group of at most ${WAL_GROUP_COMMIT_BYTES_MAX}`);
+    assert.ok(grown.subarray(0, large).equals(Buffer.alloc(large, 2)), 'the frames so far are kept');
+
+    // A single frame larger than a group still gets the room it needs.
+    const huge = buffers.grow(grown, large, WAL_GROUP_COMMIT_BYTES_MAX + 1);
+    assert.equal(huge.length, WAL_GROUP_COMMIT_BYTES_MAX + 1);
   });
 });
