@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { readFile } from 'node:fs/promises';
 import { nodeFileSystem, type FileSystem } from '../../src/fs/file-system.js';
+import { PowerCutDisk } from '../../src/fs/power-cut-file-system.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { encodeBatch } from '../../src/storage/record-codec.js';
 import { noWalMetrics } from '../../src/storage/storage-metrics.js';
@@ -228,6 +230,32 @@ describe('WAL group commit', () => {
       await wal.close();
     }
     assert.deepEqual(await recovered(dir), expected);
+  });
+
+  it("relies on the file-system port's writeAll not reading the buffer after it resolves, which both adapters keep", async () => {
+    // The WAL refills a written group's buffer at once (FileHandle.writeAll): what the
+    // file holds must be the bytes as they were when the write resolved.
+    const written = Buffer.alloc(4096, 0xab);
+    const dir = await tempDir();
+    const path = join(dir, 'file');
+    const onDisk = await nodeFileSystem.openForWrite(path, true);
+    await onDisk.writeAll(written, 0);
+    written.fill(0xcd);
+    await onDisk.close();
+    assert.ok((await readFile(path)).equals(Buffer.alloc(4096, 0xab)), 'node:fs');
+
+    written.fill(0xab);
+    const disk = new PowerCutDisk({ directories: [dir] });
+    const beforeCut = disk.fileSystem();
+    const inMemory = await beforeCut.openForWrite(path, true);
+    await inMemory.writeAll(written, 0);
+    written.fill(0xcd);
+    assert.ok((await beforeCut.readFile(path)).equals(Buffer.alloc(4096, 0xab)), 'the power-cut file system, before a sync');
+    await inMemory.datasync();
+    await beforeCut.syncDirectory(dir);
+    written.fill(0xef);
+    disk.powerCut();
+    assert.ok((await disk.fileSystem().readFile(path)).equals(Buffer.alloc(4096, 0xab)), 'the power-cut file system, what survives a cut');
   });
 
   it('grows a group buffer by doubling, keeping its frames, but never past the bytes of a group', () => {
