@@ -67,6 +67,7 @@ export const TIERS = {
     'test/storage/power-cut.test.ts',
     'test/storage/wal-damage.test.ts',
     'test/storage/wal-group-commit.test.ts',
+    'test/storage/wal-rotation-failure.test.ts',
     'test/streaming/',
     'test/transport/',
     'test/client/',

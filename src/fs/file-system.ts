@@ -11,7 +11,12 @@
 import * as fs from 'node:fs';
 
 export interface FileHandle {
-  /** Writes the whole buffer at `position`, looping over short writes. */
+  /**
+   * Writes the whole buffer at `position`, looping over short writes. Once the promise
+   * settles (resolved or rejected) nothing reads `bytes` any more: the WAL refills the
+   * buffer of a written group with the next group's frames (ADR 0252), so an adapter
+   * that writes later (a queue, a deferred copy) must copy the bytes first.
+   */
   writeAll(bytes: Buffer, position: number): Promise<void>;
   /** fdatasync: the file's bytes and length survive a crash. */
   datasync(): Promise<void>;

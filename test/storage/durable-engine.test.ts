@@ -98,6 +98,35 @@ describe('durable storage engine', () => {
     }
   });
 
+  it('logs only the records of a call found fresh, in its order, with or without its encoding, and replays the same state', async () => {
+    for (const withEncoding of [false, true]) {
+      const dir = await tempDir();
+      const first = await openEngine(dir);
+      await first.engine.apply([put('a', '1', 2000), put('b', '1', 2000), tombstone('c', 2000)]);
+      const mixed = [
+        put('a', 'older', 1000), // stale against the memtable: not logged
+        put('d', 'x', 3000),
+        tombstone('b', 3000),
+        put('c', 'older', 1500), // stale against a tombstone: not logged
+        put('d', 'y', 2500), // fresh against the levels before the call, so logged; the memtable then holds d@3000
+        put('e', 'z', 3000),
+        put('d', 'w', 3500),
+      ];
+      const result = await first.engine.apply(mixed, withEncoding ? encodeBatch(mixed) : undefined);
+      assert.deepEqual(result.applied, [false, true, true, false, false, true, true], `applied (encoding given: ${withEncoding})`);
+      const state = (engine: DurableStorageEngine) => ['a', 'b', 'c', 'd', 'e'].map((key) => engine.get(Buffer.from(key))?.value?.toString() ?? null);
+      assert.deepEqual(state(first.engine), ['1', null, null, 'w', 'z']);
+      // Abandoned without close: the WAL alone holds both calls.
+      const second = await openEngine(dir);
+      try {
+        assert.equal(second.logger.find(/storage engine open/)!.fields['recordsReplayed'], 3 + 5, 'the first call, then the five fresh records of the second');
+        assert.deepEqual(state(second.engine), ['1', null, null, 'w', 'z']);
+      } finally {
+        await second.engine.close();
+      }
+    }
+  });
+
   it("keeps an upper bound of the store's stamps, so last-writer-wins skips the store only for newer writes", async () => {
     const dir = await tempDir();
     const empty = await OrderedStore.open(join(dir, 'probe'), testTokenOf);

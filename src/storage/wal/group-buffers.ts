@@ -11,6 +11,7 @@
 // queue that holds more groups (a rotate or a sync queued between them, a group at its
 // byte bound) takes more, and only one spare is kept.
 import assert from 'node:assert/strict';
+import { WAL_GROUP_COMMIT_BYTES_MAX } from '../../limits.js';
 
 /** Room of a new group's buffer: 64 records of 100-byte values fit several times. */
 export const GROUP_BUFFER_BYTES_INITIAL = 64 * 1024;
@@ -35,11 +36,13 @@ export class GroupBuffers {
 
   /**
    * A larger buffer holding the first `used` bytes of `buffer`, for a group that outgrew
-   * it; the old one is dropped (it was never written to the file).
+   * it; the old one is dropped (it was never written to the file). It doubles, but not
+   * past WAL_GROUP_COMMIT_BYTES_MAX, the most a group of several frames holds: a buffer
+   * that began at one large frame's size would otherwise double to nearly twice that.
    */
   grow(buffer: Buffer, used: number, bytesNeeded: number): Buffer {
     assert.ok(bytesNeeded > buffer.length, 'a group buffer grows only when it is too small');
-    const grown = Buffer.allocUnsafeSlow(Math.max(bytesNeeded, buffer.length * 2));
+    const grown = Buffer.allocUnsafeSlow(Math.max(bytesNeeded, Math.min(buffer.length * 2, WAL_GROUP_COMMIT_BYTES_MAX)));
     buffer.copy(grown, 0, 0, used);
     return grown;
   }

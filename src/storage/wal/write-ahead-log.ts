@@ -98,12 +98,19 @@ export class WriteAheadLog {
     return new WriteAheadLog(options, handle, segment, SEGMENT_HEADER_BYTES);
   }
 
+  /** Creates a segment with its header, synced; on failure its handle is closed again. */
   private static async createSegment(options: WalWriterOptions, segment: bigint): Promise<FileHandle> {
     const path = join(options.dir, segmentFileName(segment));
     const handle = await options.fileSystem.openForWrite(path, true);
-    await handle.writeAll(encodeSegmentHeader(segment), 0);
-    await handle.datasync();
-    await options.fileSystem.syncDirectory(options.dir);
+    try {
+      await handle.writeAll(encodeSegmentHeader(segment), 0);
+      await handle.datasync();
+      await options.fileSystem.syncDirectory(options.dir);
+    } catch (error) {
+      // The half-made segment is the last one; recovery repairs its header (wal-recovery.ts).
+      await handle.close().catch(() => {});
+      throw error;
+    }
     return handle;
   }
 
@@ -328,10 +335,16 @@ export class WriteAheadLog {
     // ever hold a torn tail; recovery depends on that.
     this.dirty = true;
     await this.datasync();
-    await this.handle.close();
+    // The next segment exists before the old handle is closed, so `handle` always names
+    // an open file: a rotation that cannot create its segment leaves the old one for
+    // close() to close, once. Closing it here and failing after would have left close()
+    // a second close(2) of a number that may belong to another file by then.
+    const next = await WriteAheadLog.createSegment(this.options, this.segment + 1n);
+    const old = this.handle;
+    this.handle = next;
     this.segment += 1n;
-    this.handle = await WriteAheadLog.createSegment(this.options, this.segment);
     this.segmentBytes = SEGMENT_HEADER_BYTES;
+    await old.close();
     this.options.logger.debug({ segment: this.segment.toString() }, 'WAL segment started');
   }
 
