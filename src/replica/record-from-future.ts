@@ -65,7 +65,11 @@ export function firstFutureRecordError(records: readonly KvRecord[], clock: Hybr
   for (const record of records) {
     if (record.expiresAtMs === 0) continue;
     expiresAtMsMax ??= clock.wallMs() + TTL_MS_MAX + HLC_FORWARD_DRIFT_MS_MAX;
-    if (record.expiresAtMs > expiresAtMsMax) return futureRecordError(record, clock);
+    if (record.expiresAtMs <= expiresAtMsMax) continue;
+    // Asked again on its own: the wall clock may have moved since the bound was taken, and
+    // a record that passes now must not end the check of those after it.
+    const refusal = futureRecordError(record, clock);
+    if (refusal !== undefined) return refusal;
   }
   return undefined;
 }

@@ -82,3 +82,16 @@ it('apply moves the clock to the highest stamp of the batch, wherever it stands,
   assert.equal(engine.get(Buffer.from('k3')), undefined, 'nothing of a refused batch is stored');
   assert.ok(clock.now() < stampOf(BigInt(WALL_MS + 10 * DRIFT), 0n) && clock.now() > before, 'the refused stamp did not move the clock');
 });
+
+it('a record whose expiry the batch bound refuses but a later wall clock takes does not end the check early: a later record with a forged expiry is still refused', () => {
+  // The wall clock advances between the batch's bound and the record's own check (here
+  // 10 ms per read), so a record just past the first bound is taken by the second; the
+  // record after it, with an expiry no honest node writes, must still be refused.
+  let wallMs = WALL_MS;
+  const clock = new HybridLogicalClock(() => (wallMs += 10));
+  const bound = WALL_MS + TTL_MS_MAX + DRIFT;
+  const records = [record(0, WALL_MS, bound + 25), record(1, WALL_MS, bound + 3_600_000)];
+  const refusal = firstFutureRecordError(records, clock);
+  assert.equal(refusal?.field, 'expires_at_ms', 'the forged expiry of k1 is refused');
+  assert.equal(refusal?.key.toString(), 'k1');
+});
