@@ -22,6 +22,7 @@ import { runBenchProcess } from './compare/bench-process.js';
 import { compareReport, type CompareResults, type MeasuredRun, type SystemKey } from './compare/compare-table.js';
 import { startEtcdCluster } from './compare/etcd-cluster.js';
 import { cpuMicrosPerCall, measureWithGhz } from './compare/ghz-measure.js';
+import { cleanUpOnInterrupt } from './compare/interrupt.js';
 import { ghzBinary, type GhzOperation, type GhzSystem } from './compare/ghz-run.js';
 import { ghzReport, type GhzMeasurement, type GhzSystemKey } from './compare/ghz-table.js';
 import { ProcessGroup } from './compare/managed-process.js';
@@ -108,7 +109,7 @@ const GHZ_SYSTEMS: ReadonlyMap<SystemKey, { readonly key: GhzSystemKey; readonly
 async function ghzRuns(system: GhzSystemKey, protocol: GhzSystem, running: RunningSystem, systemDir: string): Promise<Map<GhzOperation, GhzMeasurement>> {
   const results = new Map<GhzOperation, GhzMeasurement>();
   for (const operation of ['put', 'get'] as const) {
-    if (interrupted) break;
+    if (interruption.interrupted) break;
     const measurement = await measureWithGhz(running, {
       ghz: ghz!,
       protocol,
@@ -138,7 +139,6 @@ function parseSeconds(duration: string): number {
 const group = new ProcessGroup();
 const dir = mkdtempSync(join(tmpdir(), 'qkv-compare-'));
 let killBench: (() => void) | undefined;
-let interrupted = false;
 
 async function cleanUp(): Promise<void> {
   killBench?.();
@@ -146,14 +146,7 @@ async function cleanUp(): Promise<void> {
   if (!values['keep-data']) rmSync(dir, { recursive: true, force: true });
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    console.error(`\n${signal}: stopping everything that was started...`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
+const interruption = cleanUpOnInterrupt(cleanUp);
 
 async function start(system: SystemKey): Promise<RunningSystem> {
   const systemDir = join(dir, system);
@@ -202,7 +195,7 @@ async function main(): Promise<number> {
     results.set(system, rows);
     try {
       for (const run of runsOf(system)) {
-        if (interrupted) return 130;
+        if (interruption.interrupted) return 130;
         let cpuAtStart: number | undefined;
         let cpuSeconds: number | undefined;
         const summary = await runBenchProcess([...targetArgs(system, running), ...common, ...run.args], {
@@ -221,7 +214,7 @@ async function main(): Promise<number> {
         console.error(`  ${running.name.padEnd(12)} ${run.row.padEnd(10)} ${String(summary.opsPerSecond).padStart(7)} ops/s  p99 ${summary.all.latency.p99Ms.toFixed(1)} ms${cpu}${load}${errors}`);
       }
       const ghzSystem = GHZ_SYSTEMS.get(system);
-      if (ghz !== undefined && ghzSystem !== undefined && !interrupted) ghzResults.set(ghzSystem.key, await ghzRuns(ghzSystem.key, ghzSystem.protocol, running, join(dir, system)));
+      if (ghz !== undefined && ghzSystem !== undefined && !interruption.interrupted) ghzResults.set(ghzSystem.key, await ghzRuns(ghzSystem.key, ghzSystem.protocol, running, join(dir, system)));
     } finally {
       await running.stop();
     }
@@ -246,6 +239,7 @@ try {
 } catch (error) {
   console.error(`bench:compare failed: ${error instanceof Error ? error.message : String(error)}`);
 } finally {
-  if (!interrupted) await cleanUp();
+  await interruption.cleanUp();
 }
+if (interruption.interrupted) code = 130;
 process.exit(code);

@@ -34,6 +34,7 @@ import { median, positiveInteger } from './build-option.js';
 import { layerSplit, layerTable } from './compare/cpu-profile-layers.js';
 import { startEtcdCluster } from './compare/etcd-cluster.js';
 import { cpuMicrosPerCall, measureWithGhz } from './compare/ghz-measure.js';
+import { cleanUpOnInterrupt } from './compare/interrupt.js';
 import { ghzBinary, type GhzOperation, type GhzSystem } from './compare/ghz-run.js';
 import type { GhzMeasurement } from './compare/ghz-table.js';
 import { ProcessGroup } from './compare/managed-process.js';
@@ -114,21 +115,13 @@ interface Run extends GhzMeasurement {
 
 const group = new ProcessGroup();
 const dir = mkdtempSync(join(tmpdir(), 'qkv-ghz-floor-'));
-let interrupted = false;
 
 async function cleanUp(): Promise<void> {
   await group.stopAll();
   if (!values['keep-data']) rmSync(dir, { recursive: true, force: true });
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    console.error(`\n${signal}: stopping everything that was started...`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
+const interruption = cleanUpOnInterrupt(cleanUp);
 
 async function start(system: FloorSystem): Promise<RunningSystem> {
   const systemDir = join(dir, system);
@@ -211,7 +204,7 @@ async function main(): Promise<number> {
   for (const system of systems) running.set(system, await start(system));
   for (const system of systems) {
     for (const operation of OPERATIONS) {
-      if (interrupted) return 130;
+      if (interruption.interrupted) return 130;
       const warmup = await measureWithGhz(running.get(system)!, { ghz: ghz!, protocol: PROTOCOL[system], operation, concurrency, durationSeconds: warmupSeconds, valueBytes, dir: join(dir, system) });
       console.error(`warm-up ${LABEL[system].padEnd(16)} ${operation.padEnd(4)} ${String(warmup.opsPerSecond).padStart(6)} ops/s (not counted)`);
     }
@@ -222,7 +215,7 @@ async function main(): Promise<number> {
     const order = systems.map((_, i) => systems[(i + round - 1) % systems.length]!);
     for (const system of order) {
       for (const operation of OPERATIONS) {
-        if (interrupted) return 130;
+        if (interruption.interrupted) return 130;
         const measurement = await measureWithGhz(running.get(system)!, { ghz: ghz!, protocol: PROTOCOL[system], operation, concurrency, durationSeconds, valueBytes, dir: join(dir, system) });
         const run: Run = { ...measurement, round, system, operation, load1: loadavg()[0]! };
         runs.push(run);
@@ -246,8 +239,9 @@ try {
 } catch (error) {
   console.error(`bench:ghz-floor failed: ${error instanceof Error ? error.message : String(error)}`);
 } finally {
-  if (!interrupted) await cleanUp();
+  await interruption.cleanUp();
 }
+if (interruption.interrupted) code = 130;
 if (code === 0 && values['cpu-prof-dir'] !== undefined) printProfiles(values['cpu-prof-dir']);
 process.exit(code);
 
