@@ -7,8 +7,9 @@
 // Beside each level it prints the process's CPU time (user + system, process.cpuUsage)
 // per acknowledged write: the work an apply costs, which hardly depends on how busy the
 // rest of the machine is, unlike writes per second. And the share of the level's time
-// the WAL spent in fdatasync calls (from the call to its callback, so a thread-pool hop
-// included): measured in the same window as the writes, unlike the limit, which runs
+// the WAL spent making groups durable (the qkv_wal_fsync_duration_seconds histogram: under
+// fsync=always each group's O_DSYNC write, ADR 0262, else its fdatasync; from the call to
+// its callback, so a thread-pool hop included): measured in the same window as the writes, unlike the limit, which runs
 // after them while the neighbours' I/O may have changed, it says how much of the
 // engine's cycle is the disk's and how much is everything else (the CPU of the records,
 // the write's hop).

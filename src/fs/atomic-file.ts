@@ -14,7 +14,7 @@ export const SHARED_FILE_MODE = 0o644;
 
 export async function writeFileAtomic(path: string, text: string, mode: number = SHARED_FILE_MODE, fileSystem: FileSystem = nodeFileSystem): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fileSystem.openForWrite(temporary, true, mode);
+  const handle = await fileSystem.openForWrite(temporary, true, { mode });
   try {
     try {
       await handle.writeAll(Buffer.from(text, 'utf8'), 0);

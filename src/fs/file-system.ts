@@ -5,17 +5,38 @@
 // (power-cut-file-system.ts); docs/style.md point 13, ADR 0125.
 //
 // What is durable is what a sync made durable, and nothing else: a file's bytes after
-// `datasync`/`sync` on its handle, a created, renamed or removed name after
-// `syncDirectory` on the directory holding it (a new directory's own name included,
-// which lives in its parent). LMDB does its own I/O and is outside this port (ADR 0126).
+// `datasync`/`sync` on its handle, or after a `writeAll` that resolved on a handle that
+// `writesThrough`; a created, renamed or removed name after `syncDirectory` on the
+// directory holding it (a new directory's own name included, which lives in its parent).
+// LMDB does its own I/O and is outside this port (ADR 0126).
 import * as fs from 'node:fs';
 
+export interface OpenForWriteOptions {
+  /** The mode a created file is made with (the umask applies); 0o666 when absent. */
+  readonly mode?: number;
+  /**
+   * Asks for a handle that writes through: see `FileHandle.writesThrough`. An adapter
+   * that cannot may give a plain handle; the caller reads `writesThrough` to know.
+   */
+  readonly writeThrough?: boolean;
+}
+
 export interface FileHandle {
+  /**
+   * True when every `writeAll` on this handle resolves only once the bytes it wrote and
+   * the file's length are durable, exactly as that `writeAll` followed by `datasync`
+   * would leave them (node:fs: the descriptor is opened with O_DSYNC; ADR 0262). Bytes
+   * written before, by another handle, are not covered. A caller that needs durability
+   * and finds it false must call `datasync` itself.
+   */
+  readonly writesThrough: boolean;
   /**
    * Writes the whole buffer at `position`, looping over short writes. Once the promise
    * settles (resolved or rejected) nothing reads `bytes` any more: the WAL refills the
    * buffer of a written group with the next group's frames (ADR 0252), so an adapter
-   * that writes later (a queue, a deferred copy) must copy the bytes first.
+   * that writes later (a queue, a deferred copy) must copy the bytes first. On a handle
+   * that `writesThrough`, a resolved write is durable; a rejected one may have left any
+   * part of its bytes, durable or not.
    */
   writeAll(bytes: Buffer, position: number): Promise<void>;
   /** fdatasync: the file's bytes and length survive a crash. */
@@ -31,9 +52,9 @@ export interface FileHandle {
 export interface FileSystem {
   /**
    * Opens for writing. With `create` the file must not exist yet (O_EXCL) and is made
-   * with `mode`; without, it must exist.
+   * with `options.mode`; without, it must exist.
    */
-  openForWrite(path: string, create: boolean, mode?: number): Promise<FileHandle>;
+  openForWrite(path: string, create: boolean, options?: OpenForWriteOptions): Promise<FileHandle>;
   readFile(path: string): Promise<Buffer>;
   listDirectory(dir: string): Promise<string[]>;
   /** Creates the directory and any missing parents; their names are not yet durable. */
@@ -50,12 +71,16 @@ export interface FileSystem {
 
 /**
  * A file descriptor with node:fs's callback calls rather than a `fs.promises` FileHandle:
- * a WAL group commit is one write and one fdatasync, and the promise API's machinery
- * around each (request objects, promise bookkeeping) cost 20–40 µs of CPU per group on
- * the development machine beside ~100 µs for the two thread-pool round trips themselves.
+ * the promise API's machinery around each call (request objects, promise bookkeeping)
+ * cost 20–40 µs of CPU per WAL group on the development machine beside the thread-pool
+ * round trips themselves. A descriptor opened with O_DSYNC writes through: one round trip
+ * per WAL group under fsync=always instead of a write and an fdatasync (ADR 0262).
  */
 class NodeFileHandle implements FileHandle {
-  constructor(private readonly fd: number) {}
+  constructor(
+    private readonly fd: number,
+    readonly writesThrough: boolean,
+  ) {}
 
   writeAll(bytes: Buffer, position: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -94,10 +119,15 @@ class NodeFileHandle implements FileHandle {
   }
 }
 
+const { O_CREAT, O_DSYNC, O_EXCL, O_RDWR, O_WRONLY } = fs.constants;
+
 export const nodeFileSystem: FileSystem = {
-  openForWrite(path, create, mode = 0o666) {
+  openForWrite(path, create, options = {}) {
+    const writeThrough = options.writeThrough === true;
+    // The flags 'wx' and 'r+' stood for before write-through existed, plus O_DSYNC.
+    const flags = (create ? O_WRONLY | O_CREAT | O_EXCL : O_RDWR) | (writeThrough ? O_DSYNC : 0);
     return new Promise<FileHandle>((resolve, reject) =>
-      fs.open(path, create ? 'wx' : 'r+', mode, (error, fd) => (error ? reject(error) : resolve(new NodeFileHandle(fd)))),
+      fs.open(path, flags, options.mode ?? 0o666, (error, fd) => (error ? reject(error) : resolve(new NodeFileHandle(fd, writeThrough)))),
     );
   },
   readFile: (path) => fs.promises.readFile(path),

@@ -12,13 +12,19 @@
 // which only makes it kinder than this model; torn tails have tests of their own in
 // test/storage/wal-damage.test.ts).
 //
+// A handle opened to write through (O_DSYNC, ADR 0262) makes each write's own bytes and
+// the file's new length durable when the write returns, and nothing else: bytes written
+// before it without a sync stay unsynced, and read back as zeros after a cut if they lie
+// below its end. A write through counts as a file sync for the fault knobs, so a test can
+// make the disk drop one.
+//
 // Each `fileSystem()` view belongs to one power cycle: after a cut the old view and its
 // open handles refuse every call, like the processes of a dead machine, so a writer that
 // is still running cannot touch the disk the next start reads. Fault knobs make the disk
 // lie about syncs, so a test can prove the checker catches a missing one.
 import assert from 'node:assert/strict';
 import { basename, dirname, resolve } from 'node:path';
-import type { FileHandle, FileSystem } from './file-system.js';
+import type { FileHandle, FileSystem, OpenForWriteOptions } from './file-system.js';
 
 interface FileNode {
   readonly kind: 'file';
@@ -152,6 +158,22 @@ export class PowerCutDisk {
     file.synced = Buffer.from(file.content);
   }
 
+  /**
+   * A write through: the bytes from `position` to `end` and the length `end` reach the
+   * durable copy, what lies between its old end and `position` stays as the durable copy
+   * had it (zeros past its end). A later sync of the whole file still wins.
+   */
+  syncFileRange(file: FileNode, position: number, end: number): void {
+    const number = this.fileSyncCount++;
+    if (this.options.faults?.skipFileSync?.(number) === true) return;
+    if (end > file.synced.length) {
+      const grown = Buffer.alloc(end);
+      file.synced.copy(grown);
+      file.synced = grown;
+    }
+    file.content.copy(file.synced, position, position, end);
+  }
+
   syncDirectory(dir: string, node: DirectoryNode): void {
     if (this.options.faults?.skipDirectorySync?.(dir) === true) return;
     node.synced = new Map(node.entries);
@@ -191,6 +213,7 @@ class PowerCutHandle implements FileHandle {
     private readonly disk: PowerCutDisk,
     private readonly cycle: number,
     private readonly file: FileNode,
+    readonly writesThrough: boolean,
   ) {}
 
   async writeAll(bytes: Buffer, position: number): Promise<void> {
@@ -202,6 +225,7 @@ class PowerCutHandle implements FileHandle {
       this.file.content = grown;
     }
     bytes.copy(this.file.content, position);
+    if (this.writesThrough) this.disk.syncFileRange(this.file, position, end);
   }
 
   async datasync(): Promise<void> {
@@ -244,14 +268,15 @@ class PowerCutView implements FileSystem {
     private readonly cycle: number,
   ) {}
 
-  async openForWrite(path: string, create: boolean): Promise<FileHandle> {
+  async openForWrite(path: string, create: boolean, options: OpenForWriteOptions = {}): Promise<FileHandle> {
     this.disk.step(this.cycle);
-    if (!create) return new PowerCutHandle(this.disk, this.cycle, this.disk.file(path));
+    const writesThrough = options.writeThrough === true;
+    if (!create) return new PowerCutHandle(this.disk, this.cycle, this.disk.file(path), writesThrough);
     const parent = this.disk.directory(dirname(path));
     if (parent.entries.has(basename(path))) throw fileSystemError('EEXIST', path);
     const file: FileNode = { kind: 'file', content: Buffer.alloc(0), synced: Buffer.alloc(0) };
     parent.entries.set(basename(path), file);
-    return new PowerCutHandle(this.disk, this.cycle, file);
+    return new PowerCutHandle(this.disk, this.cycle, file, writesThrough);
   }
 
   async readFile(path: string): Promise<Buffer> {

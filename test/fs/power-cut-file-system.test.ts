@@ -76,6 +76,34 @@ describe('power-cut disk', () => {
     await assert.rejects(before.syncDirectory(DIR), PowerCutError);
   });
 
+  it('keeps what a handle that writes through wrote, and only that: earlier unsynced bytes below it come back as zeros', async () => {
+    const disk = new PowerCutDisk({ directories: [DIR] });
+    const fileSystem = disk.fileSystem();
+    const plain = await fileSystem.openForWrite(`${DIR}/log`, true);
+    assert.equal(plain.writesThrough, false);
+    await fileSystem.syncDirectory(DIR);
+    await plain.writeAll(Buffer.from('head'), 0);
+    await plain.datasync();
+    await plain.writeAll(Buffer.from('gap!'), 4); // written, never synced
+    await plain.close();
+    const through = await fileSystem.openForWrite(`${DIR}/log`, false, { writeThrough: true });
+    assert.equal(through.writesThrough, true);
+    await through.writeAll(Buffer.from('tail'), 8);
+    disk.powerCut();
+    assert.equal((await disk.fileSystem().readFile(`${DIR}/log`)).toString(), 'head\0\0\0\0tail');
+  });
+
+  it('lets a fault drop a write through as it drops a sync', async () => {
+    const disk = new PowerCutDisk({ directories: [DIR], faults: { skipFileSync: (syncNumber) => syncNumber === 1 } });
+    const fileSystem = disk.fileSystem();
+    const handle = await fileSystem.openForWrite(`${DIR}/log`, true, { writeThrough: true });
+    await fileSystem.syncDirectory(DIR);
+    await handle.writeAll(Buffer.from('kept'), 0); // file sync 0
+    await handle.writeAll(Buffer.from('lost'), 4); // file sync 1: dropped
+    disk.powerCut();
+    assert.equal((await disk.fileSystem().readFile(`${DIR}/log`)).toString(), 'kept');
+  });
+
   it('cuts by itself at the chosen step, and that step has no effect', async () => {
     const disk = new PowerCutDisk({ directories: [DIR], cutAtStep: 2 });
     const fileSystem = disk.fileSystem();

@@ -2,7 +2,7 @@
 // of tombstones and expired records, group commit, bounded memtable, and what happens
 // when the disk fails a sync.
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -53,17 +53,27 @@ async function histogramCount(registry: Registry, name: string): Promise<{ count
 interface FileFaults {
   failSyncs: boolean;
   tearWrites: boolean;
+  /** close() closes the descriptor, then reports EIO (as close(2) may after a failed writeback). */
+  failCloses?: boolean;
 }
 
-/** node:fs, except that syncs fail with EIO or writes reach only half their bytes, on demand. */
+/**
+ * node:fs, except that syncs fail with EIO or writes reach only half their bytes, on
+ * demand. On a handle that writes through (ADR 0262) the write is the sync, so a failing
+ * sync fails it too, after its bytes reached the file as a failed O_DSYNC write may.
+ */
 function faultyFileSystem(faults: FileFaults): FileSystem {
   return {
     ...nodeFileSystem,
-    async openForWrite(path, create) {
-      const handle = await nodeFileSystem.openForWrite(path, create);
+    async openForWrite(path, create, options) {
+      const handle = await nodeFileSystem.openForWrite(path, create, options);
       return {
+        writesThrough: handle.writesThrough,
         truncate: (length) => handle.truncate(length),
-        close: () => handle.close(),
+        async close() {
+          await handle.close();
+          if (faults.failCloses === true) throw Object.assign(new Error('EIO: i/o error, close'), { code: 'EIO' });
+        },
         sync: () => handle.sync(),
         chmod: (mode) => handle.chmod(mode),
         async datasync() {
@@ -71,6 +81,10 @@ function faultyFileSystem(faults: FileFaults): FileSystem {
           return handle.datasync();
         },
         async writeAll(bytes, position) {
+          if (faults.failSyncs && handle.writesThrough) {
+            await handle.writeAll(bytes, position);
+            throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+          }
           if (!faults.tearWrites) return handle.writeAll(bytes, position);
           // Half the group reaches the file, then the "machine" fails.
           await handle.writeAll(bytes.subarray(0, Math.floor(bytes.length / 2)), position);
@@ -79,6 +93,17 @@ function faultyFileSystem(faults: FileFaults): FileSystem {
       };
     },
   };
+}
+
+/** The files under `dir` this process holds open (Linux: /proc/self/fd). */
+async function openFilesUnder(dir: string): Promise<string[]> {
+  const prefix = `${await realpath(dir)}/`;
+  const open: string[] = [];
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    if (target.startsWith(prefix)) open.push(target.slice(prefix.length));
+  }
+  return open;
 }
 
 describe('durable storage engine', () => {
@@ -389,6 +414,25 @@ describe('durable storage engine', () => {
     const { rm } = await import('node:fs/promises');
     await rm(join(dir, 'wal'), { recursive: true });
     await assert.rejects(openEngine(dir), /WAL file .* is corrupt at offset 0: .*holds no segment/);
+  });
+
+  it('closes the checkpoint worker and the LMDB store when closing the WAL fails, then reports that error', async () => {
+    const dir = await tempDir();
+    const faults: FileFaults = { failSyncs: false, tearWrites: false };
+    const { engine } = await openEngine(dir, { fileSystem: faultyFileSystem(faults), checkpointThread: 'worker' });
+    await engine.apply([put('a', '1', 1000)]);
+    assert.ok((await openFilesUnder(dir)).some((path) => path.startsWith('store/')), 'the store is open while the engine runs');
+    faults.failCloses = true;
+    await assert.rejects(engine.close(), /EIO: i\/o error, close/);
+    assert.deepEqual(await openFilesUnder(dir), [], 'nothing of the engine is left open');
+    // The store is released: it opens again, with the write the close checkpointed.
+    faults.failCloses = false;
+    const reopened = await openEngine(dir);
+    try {
+      assert.equal(reopened.engine.get(Buffer.from('a'))?.value?.toString(), '1');
+    } finally {
+      await reopened.engine.close();
+    }
   });
 
   it('settles sync, checkpoint and close after a failed fsync instead of hanging', async () => {

@@ -1,5 +1,7 @@
-// The WAL's group commit on real files: when an append is acknowledged (only after the
-// fdatasync that follows its group's write, never with an earlier group's), and that the
+// The WAL's group commit on real files: when an append is acknowledged (only once its
+// group's write through returns under fsync=always, or after the fdatasync that follows
+// the write on a file system that cannot write through; never with an earlier group's,
+// ADR 0262), and that the
 // group buffers frames are encoded into (group-buffers.ts, ADR 0252) are never written
 // into while the file system may still read them. A gate in the file-system port holds a
 // write or a sync where the test wants it; the bytes still go to a real file, and what
@@ -7,7 +9,8 @@
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { nodeFileSystem, type FileSystem } from '../../src/fs/file-system.js';
 import { PowerCutDisk, PowerCutError } from '../../src/fs/power-cut-file-system.js';
 import type { KvRecord } from '../../src/storage/record.js';
@@ -16,6 +19,7 @@ import { noWalMetrics } from '../../src/storage/storage-metrics.js';
 import { WAL_GROUP_COMMIT_BYTES_MAX } from '../../src/limits.js';
 import { GROUP_BUFFER_BYTES_INITIAL, GROUP_BUFFER_BYTES_KEPT_MAX, GroupBuffers } from '../../src/storage/wal/group-buffers.js';
 import { openWriteAheadLog } from '../../src/storage/wal/wal-recovery.js';
+import { segmentFileName } from '../../src/storage/wal/wal-format.js';
 import type { WriteAheadLog } from '../../src/storage/wal/write-ahead-log.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -59,12 +63,18 @@ class IoGate {
     this.calls.push(kind);
   }
 
-  fileSystem(): FileSystem {
+  /**
+   * node:fs behind the gate. `writeThrough: false` opens every handle without write
+   * through, whatever the log asks: a file system that cannot write through, which
+   * must get a write and an fdatasync per group.
+   */
+  fileSystem({ writeThrough = true }: { writeThrough?: boolean } = {}): FileSystem {
     return {
       ...nodeFileSystem,
-      openForWrite: async (path, create) => {
-        const handle = await nodeFileSystem.openForWrite(path, create);
+      openForWrite: async (path, create, options) => {
+        const handle = await nodeFileSystem.openForWrite(path, create, { ...options, writeThrough: writeThrough && options?.writeThrough === true });
         return {
+          writesThrough: handle.writesThrough,
           truncate: (length) => handle.truncate(length),
           close: () => handle.close(),
           sync: () => handle.sync(),
@@ -104,6 +114,21 @@ async function recovered(dir: string): Promise<KvRecord[]> {
   return records;
 }
 
+/** The open(2) flags of this process's one descriptor of `path` (Linux: /proc/self/fdinfo). */
+async function openFlagsOf(path: string): Promise<number> {
+  path = await realpath(path);
+  const found: number[] = [];
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    if (target !== path) continue;
+    const flagsLine = /^flags:\s+([0-7]+)$/m.exec(await readFile(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    assert.ok(flagsLine, `no flags in /proc/self/fdinfo/${fd}`);
+    found.push(parseInt(flagsLine[1]!, 8));
+  }
+  assert.equal(found.length, 1, `${found.length} descriptors of ${path}`);
+  return found[0]!;
+}
+
 /** Whether a promise has settled by now (after the pending callbacks have run). */
 async function settled(promise: Promise<unknown>): Promise<boolean> {
   let done = false;
@@ -118,10 +143,41 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
 const append = (wal: WriteAheadLog, n: number, valueBytes?: number): Promise<bigint> => wal.append(encodeBatch([recordNumber(n, valueBytes)]), 1);
 
 describe('WAL group commit', () => {
-  it('acknowledges an append only after the fdatasync that follows its write, and a later group only after its own', async () => {
+  it('under fsync=always writes each group through (O_DSYNC): acknowledged only once that write returns, a later group only after its own, no fdatasync', async () => {
     const dir = join(await tempDir(), 'wal');
     const gate = new IoGate();
     const wal = await openLog(dir, gate.fileSystem());
+    try {
+      gate.calls.length = 0;
+      gate.hold('write');
+      const first = append(wal, 1);
+      await gate.reached();
+      assert.equal(await settled(first), false, 'not acknowledged while its write through is held');
+
+      // Appended while the first group's write runs: the next group, which that write does not cover.
+      const second = append(wal, 2);
+      const third = append(wal, 3);
+      gate.open();
+      await first;
+      gate.hold('write');
+      await gate.reached();
+      assert.deepEqual(gate.calls, ['write'], 'the second group is written after the first write returned');
+      assert.equal(await settled(second), false, 'a group prepared during a write is not acknowledged with it');
+      assert.equal(await settled(third), false);
+      gate.open();
+      await Promise.all([second, third]);
+      assert.deepEqual(gate.calls, ['write', 'write'], 'one call per group: the write is the sync');
+    } finally {
+      gate.open();
+      await wal.close();
+    }
+    assert.deepEqual(await recovered(dir), [recordNumber(1), recordNumber(2), recordNumber(3)]);
+  });
+
+  it('on a file system that cannot write through, acknowledges an append only after the fdatasync that follows its write', async () => {
+    const dir = join(await tempDir(), 'wal');
+    const gate = new IoGate();
+    const wal = await openLog(dir, gate.fileSystem({ writeThrough: false }));
     try {
       gate.calls.length = 0;
       gate.hold('datasync');
@@ -148,6 +204,23 @@ describe('WAL group commit', () => {
       await wal.close();
     }
     assert.deepEqual(await recovered(dir), [recordNumber(1), recordNumber(2), recordNumber(3)]);
+  });
+
+  it('opens its segment with O_DSYNC under fsync=always and without it under the other policies', async () => {
+    for (const fsyncPolicy of [{ kind: 'always' }, { kind: 'interval', intervalMs: 1000 }, { kind: 'never' }] as const) {
+      const dir = join(await tempDir(), 'wal');
+      const { wal } = await openWriteAheadLog(
+        { dir, fsyncPolicy, segmentBytesMax: 64 << 20, fileSystem: nodeFileSystem, logger: new RecordingLogger(), metrics: noWalMetrics },
+        { fromSegment: 0n, skipCorrupt: false, onBatch: () => {}, onDiscard: () => {} },
+      );
+      try {
+        await append(wal, 1);
+        const flags = await openFlagsOf(join(dir, segmentFileName(wal.currentSegment)));
+        assert.equal((flags & constants.O_DSYNC) !== 0, fsyncPolicy.kind === 'always', `fsync=${fsyncPolicy.kind}: flags 0${flags.toString(8)}`);
+      } finally {
+        await wal.close();
+      }
+    }
   });
 
   it('never encodes a group into a buffer whose write has not completed', async () => {
@@ -281,6 +354,29 @@ describe('WAL group commit', () => {
     // A single frame larger than a group still gets the room it needs.
     const huge = buffers.grow(grown, large, WAL_GROUP_COMMIT_BYTES_MAX + 1);
     assert.equal(huge.length, WAL_GROUP_COMMIT_BYTES_MAX + 1);
+  });
+
+  it('keeps a large spare while groups stay large, and drops it once a small group completes', () => {
+    const buffers = new GroupBuffers();
+    const largeBytes = GROUP_BUFFER_BYTES_KEPT_MAX;
+    const large = buffers.take(largeBytes);
+    buffers.release(large, largeBytes);
+    assert.equal(buffers.take(largeBytes), large, 'a large group after a large one reuses its buffer');
+    buffers.release(large, largeBytes);
+
+    // A small group completes in a buffer of its own while the large spare is kept...
+    const small = Buffer.allocUnsafeSlow(GROUP_BUFFER_BYTES_INITIAL);
+    buffers.release(small, 100);
+    // ...after which no buffer larger than a small group's is held: the next group that
+    // needs more than one gets a new buffer, and a small one gets at most the small size.
+    const next = buffers.take(GROUP_BUFFER_BYTES_INITIAL + 1);
+    assert.notEqual(next, large, 'the large spare was dropped');
+    assert.ok(buffers.take(100).length <= GROUP_BUFFER_BYTES_INITIAL);
+
+    // A small group that was encoded into a large buffer does not keep that buffer either.
+    const reused = buffers.take(largeBytes);
+    buffers.release(reused, 100);
+    assert.notEqual(buffers.take(GROUP_BUFFER_BYTES_INITIAL + 1), reused, 'a large buffer written for a small group is dropped');
   });
 });
 

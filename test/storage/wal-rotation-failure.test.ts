@@ -34,11 +34,12 @@ class CountingFileSystem {
   fileSystem(): FileSystem {
     return {
       ...nodeFileSystem,
-      openForWrite: async (path, create) => {
-        const handle = await nodeFileSystem.openForWrite(path, create);
+      openForWrite: async (path, create, options) => {
+        const handle = await nodeFileSystem.openForWrite(path, create, options);
         const counted = { path, closes: 0 };
         this.handles.push(counted);
         return {
+          writesThrough: handle.writesThrough,
           truncate: (length) => handle.truncate(length),
           sync: () => handle.sync(),
           chmod: (mode) => handle.chmod(mode),

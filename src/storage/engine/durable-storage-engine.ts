@@ -447,16 +447,26 @@ export class DurableStorageEngine implements StorageEngine {
   async close(): Promise<void> {
     if (this.closed || this.closing) return;
     this.closing = true;
+    let failure: { error: unknown } | undefined;
     try {
       if (this.appliesInFlight > 0) await new Promise<void>((resolve) => (this.appliesDrained = resolve));
       await this.checkpointing?.catch(() => {});
       if (this.failed() === undefined && (this.active.size > 0 || this.discardedSinceCheckpoint)) await this.runCheckpoint();
-    } finally {
-      this.closed = true;
-      await this.wal.close();
-      await this.checkpointWriter.close();
-      await this.store.close();
+    } catch (error) {
+      failure = { error };
     }
+    this.closed = true;
+    // Each part is closed even when one before it fails: a WAL whose disk has gone must
+    // not leave LMDB's environment or the checkpoint worker open. The first error is the
+    // one reported.
+    for (const closePart of [() => this.wal.close(), () => this.checkpointWriter.close(), () => this.store.close()]) {
+      try {
+        await closePart();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure !== undefined) throw failure.error;
   }
 
   /**

@@ -10,6 +10,12 @@
 // Two buffers are enough in the steady state (one being written, one being filled); a
 // queue that holds more groups (a rotate or a sync queued between them, a group at its
 // byte bound) takes more, and only one spare is kept.
+//
+// A spare larger than GROUP_BUFFER_BYTES_INITIAL is dropped as soon as a group that
+// needed no more than that completes: a burst of large batches leaves no megabyte held
+// until shutdown by every engine and every peer's hint log (ADR 0262). A load that
+// alternates large and small groups then allocates a large buffer per large group, which
+// is what every group did before the spare existed.
 import assert from 'node:assert/strict';
 import { WAL_GROUP_COMMIT_BYTES_MAX } from '../../limits.js';
 
@@ -47,8 +53,16 @@ export class GroupBuffers {
     return grown;
   }
 
-  /** Hands back a buffer whose write has completed: nothing reads it any more. */
-  release(buffer: Buffer): void {
+  /**
+   * Hands back a buffer whose write has completed (nothing reads it any more), whose
+   * group used its first `usedBytes`.
+   */
+  release(buffer: Buffer, usedBytes: number): void {
+    if (usedBytes <= GROUP_BUFFER_BYTES_INITIAL) {
+      // A small group: the large buffers of a past burst are not needed any more.
+      if (this.spare !== undefined && this.spare.length > GROUP_BUFFER_BYTES_INITIAL) this.spare = undefined;
+      if (buffer.length > GROUP_BUFFER_BYTES_INITIAL) return;
+    }
     if (buffer.length > GROUP_BUFFER_BYTES_KEPT_MAX) return;
     if (this.spare === undefined || this.spare.length < buffer.length) this.spare = buffer;
   }
