@@ -45,6 +45,7 @@ export const TIERS = {
     'test/ring/ring-simulation.test.ts',
     'test/ring/token-hasher.test.ts',
     'test/security/caller-key.test.ts',
+    'test/security/caller-per-user.test.ts',
     'test/security/certificate-identity.test.ts',
     'test/security/forget-signature.test.ts',
     'test/security/local-certificates.test.ts',
