@@ -94,6 +94,7 @@ export const TIERS = {
     'test/security/connection-identity.test.ts',
     'test/security/forget-needs-admin.test.ts',
     'test/security/hostile-callers.test.ts',
+    'test/security/peer-stream-memory.test.ts',
     'test/security/slow-senders.test.ts',
     'test/security/stream-memory.test.ts',
     'test/security/tls-clients.test.ts',
