@@ -17,6 +17,8 @@ import { silentLogger } from '../../src/logging/logger.js';
 import { isQkvError } from '../../src/errors/errors.js';
 import type { ForgetSignature } from '../../src/ring/ring-state.js';
 import { tempDir } from '../support/temp-dir.js';
+import { decodeForgottenMembers } from '../../src/protocol/wire-codec.js';
+import { FORGET_SIGNATURE_BYTES_MAX, FORGET_SIGNER_CERTIFICATE_BYTES_MAX } from '../../src/limits.js';
 
 const NOW_MS = Date.now();
 let certsDir: string;
@@ -161,4 +163,12 @@ test('Admin.Forget at a version not after the member\'s last announcement is ref
     states.forget('n2', { version, signed: await signForgetAs(certsDir, 'admin', 'n2', version) }),
     (error) => isQkvError(error) && error.code === 'FORGET_REFUSED' && /not after n2's last announcement/.test(error.message),
   );
+});
+
+test('a signature\'s parts are bounded when decoded: a longer certificate or signature is INVALID_ARGUMENT, none at all is an unsigned mark', () => {
+  const entry = (certificate: number, signature: number) => [{ nodeId: 'n2', version: String(NOW_MS), signerCertificate: Buffer.alloc(certificate, 1), signature: Buffer.alloc(signature, 1) }];
+  assert.equal(decodeForgottenMembers(entry(0, 0), 'forgotten')[0]!.signed, undefined);
+  assert.equal(decodeForgottenMembers(entry(FORGET_SIGNER_CERTIFICATE_BYTES_MAX, FORGET_SIGNATURE_BYTES_MAX), 'forgotten')[0]!.signed?.certificate.length, FORGET_SIGNER_CERTIFICATE_BYTES_MAX);
+  assert.throws(() => decodeForgottenMembers(entry(FORGET_SIGNER_CERTIFICATE_BYTES_MAX + 1, 72), 'forgotten'), (error) => isQkvError(error) && error.code === 'INVALID_ARGUMENT' && /signer_certificate is longer than 2048 bytes/.test(error.message));
+  assert.throws(() => decodeForgottenMembers(entry(600, FORGET_SIGNATURE_BYTES_MAX + 1), 'forgotten'), (error) => isQkvError(error) && error.code === 'INVALID_ARGUMENT' && /signature is longer than 512 bytes/.test(error.message));
 });
