@@ -36,7 +36,8 @@ export const NODE_ID_BYTES_MAX = 253;
 // Replica.Exchange) may use the whole GRPC_MESSAGE_BYTES_MAX; their item counts bound them.
 /**
  * Bytes of one request to a method whose requests hold at most one key: KV Get and
- * Delete, every Admin method, Replica Probe, MerkleTree and Scan. A key is at most
+ * Delete, every Admin method, Replica MerkleTree and Scan (a Probe has its own
+ * PROBE_REQUEST_BYTES_MAX). A key is at most
  * KEY_BYTES_MAX_CEILING bytes; the rest is room for the scalar fields and for fields a
  * newer client may add.
  */
