@@ -299,7 +299,11 @@ export class RingMembership {
     const { nodeId, liveness } = this.options;
     this.table.checkForgetDecision(member, decision);
     if (member === nodeId) throw new ForgetRefusedError(`${member} is the node asked; run qkv forget on another member`);
-    if (this.table.isForgotten(member)) return 'FORGOTTEN';
+    if (this.table.isForgotten(member)) {
+      // Signs a mark saved before forgets were signed, so that peers that check take it (ADR 0268).
+      await this.table.forget(member, decision);
+      return 'FORGOTTEN';
+    }
     const state = this.table.stateOf(member);
     if (!this.members.some((candidate) => candidate.id === member) && state === undefined) {
       throw new ForgetRefusedError(`${member} is not a member ${nodeId} knows (members: ${this.members.map((candidate) => candidate.id).join(', ')})`);

@@ -264,8 +264,11 @@ export class RingStateTable {
   async forget(member: string, decision?: SignedForget): Promise<void> {
     this.checkForgetDecision(member, decision);
     const previous = this.peers.get(member);
-    if (previous?.forgotten === true) return;
-    if (this.forgottenMembers().length >= FORGOTTEN_MEMBERS_MAX) {
+    // A mark saved before forgets were signed is not taken by peers that check: the
+    // admin's forget again gives it a signature (at the new version) they take.
+    const resigning = previous?.forgotten === true && previous.signed === undefined && decision?.signed !== undefined;
+    if (previous?.forgotten === true && !resigning) return;
+    if (!resigning && this.forgottenMembers().length >= FORGOTTEN_MEMBERS_MAX) {
       throw new ForgetRefusedError(`this node already keeps ${FORGOTTEN_MEMBERS_MAX} forgotten members, the most a probe may carry`);
     }
     let version = Math.max(this.nowMs(), (previous?.version ?? 0) + 1);

@@ -172,3 +172,26 @@ test('a signature\'s parts are bounded when decoded: a longer certificate or sig
   assert.throws(() => decodeForgottenMembers(entry(FORGET_SIGNER_CERTIFICATE_BYTES_MAX + 1, 72), 'forgotten'), (error) => isQkvError(error) && error.code === 'INVALID_ARGUMENT' && /signer_certificate is longer than 2048 bytes/.test(error.message));
   assert.throws(() => decodeForgottenMembers(entry(600, FORGET_SIGNATURE_BYTES_MAX + 1), 'forgotten'), (error) => isQkvError(error) && error.code === 'INVALID_ARGUMENT' && /signature is longer than 512 bytes/.test(error.message));
 });
+
+test('a mark saved before forgets were signed gets the admin\'s signature when the admin forgets the member again, so peers that check take it', async () => {
+  const states = new RingStateTable({
+    nodeId: 'n1',
+    initial: { self: { state: 'NORMAL', version: NOW_MS - 60_000 }, peers: new Map([['n2', { state: 'LEFT', version: NOW_MS - 30_000, forgotten: true }]]) },
+    store: { save: async () => {} },
+    isMember: () => true,
+    onChange: () => {},
+    checkForget: (member, version, signed) => forgetSignatureRefusal(trust, member, version, signed),
+    logger: silentLogger,
+    nowMs: () => NOW_MS,
+  });
+  assert.deepEqual(states.forgottenMembers(), [{ node: 'n2', version: NOW_MS - 30_000 }]);
+  const signed = await signForgetAs(certsDir, 'admin', 'n2', NOW_MS);
+  await states.forget('n2', { version: NOW_MS, signed });
+  assert.deepEqual(states.forgottenMembers(), [{ node: 'n2', version: NOW_MS, signed }]);
+  // A peer that ignored the unsigned mark takes the signed one.
+  const { states: peer } = tableWithTls('n3');
+  peer.onAnswer('n1', { ringState: undefined, forgotten: [{ node: 'n2', version: NOW_MS - 30_000 }] });
+  assert.equal(peer.isForgotten('n2'), false);
+  peer.onAnswer('n1', { ringState: undefined, forgotten: states.forgottenMembers() });
+  assert.equal(peer.isForgotten('n2'), true);
+});
