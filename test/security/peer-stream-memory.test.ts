@@ -1,6 +1,6 @@
 // What a member certificate can make a real node hold through Replica.Exchange's later
 // messages (docs/decisions/0269-peer-stream-messages-take-receive-turns.md). Against a
-// real `qkv server` of a two-node cluster (N = 2) with TLS, qkv-2's own node certificate and key
+// real `qkv server` of a three-node cluster with TLS, qkv-2's own node certificate and key
 // (what a thief of that pod's volume holds) open STREAMS Exchange streams on qkv-1's peer
 // port, one TLS connection each, have a small first request (a Read of one key) answered
 // on each, then send on each a MESSAGE_BYTES request all but its last byte. The node's
@@ -10,6 +10,9 @@
 // (STREAMS × MESSAGE_BYTES); now a stream partway through a message holds a receive turn,
 // qkv-2 holds at most RECEIVING_CALLS_PER_CALLER_MAX of them, and its other streams
 // wait with their HTTP/2 streams paused, so the node holds a few messages, not all.
+// The turns are shared by member: while the attack holds qkv-2's, a write through qkv-3
+// that needs qkv-1's acknowledgement (W = 3, over qkv-3's own Exchange stream to qkv-1)
+// still completes at once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -35,8 +38,8 @@ const GROWTH_MIB_MAX = 120;
 let cluster: ProcessCluster;
 
 before(async () => {
-  cluster = await ProcessCluster.start({ size: 2, dataRoot: await tempDir(undefined, 'qkv-peer-stream-memory-'), extraArgs: ['--replication-factor', '2'] });
-  await cluster.awaitRingViews(['qkv-1', 'qkv-2']);
+  cluster = await ProcessCluster.start({ size: 3, dataRoot: await tempDir(undefined, 'qkv-peer-stream-memory-') });
+  await cluster.awaitRingViews(['qkv-1', 'qkv-2', 'qkv-3']);
 });
 
 after(async () => {
@@ -102,7 +105,18 @@ test(`a member's ${STREAMS} Exchange streams, each partway through a ${MESSAGE_B
       await new Promise((resolve) => setTimeout(resolve, 100));
       peakBytes = Math.max(peakBytes, await rssBytes(pid));
     }
+    // Another member's replication to qkv-1 is not held up by qkv-2's streams.
+    const viaQkv3 = cluster.client(['qkv-3']);
+    const started = Date.now();
+    try {
+      await viaQkv3.put(Buffer.from('during'), Buffer.from('v'), { w: 3 });
+    } finally {
+      viaQkv3.close();
+    }
+    const writeMs = Date.now() - started;
     const growthMiB = Math.round((peakBytes - beforeBytes) / MIB);
+    context.diagnostic(`a W=3 put through qkv-3 during the attack took ${writeMs} ms`);
+    assert.ok(writeMs < 2_000, `a W=3 put through qkv-3 took ${writeMs} ms during the attack`);
     context.diagnostic(`qkv-1: ${Math.round(beforeBytes / MIB)} MB before, peak ${Math.round(peakBytes / MIB)} MB (+${growthMiB} MiB) for ${STREAMS} × ${MESSAGE_BYTES / MIB} MiB partial requests`);
     assert.ok(growthMiB <= GROWTH_MIB_MAX, `qkv-1 grew by ${growthMiB} MiB, more than ${GROWTH_MIB_MAX} MiB`);
   } finally {
@@ -111,7 +125,7 @@ test(`a member's ${STREAMS} Exchange streams, each partway through a ${MESSAGE_B
   // The node is still a working member afterwards.
   const client = cluster.client(['qkv-1']);
   try {
-    await client.put(Buffer.from('after'), Buffer.from('v'), { w: 2 });
+    await client.put(Buffer.from('after'), Buffer.from('v'), { w: 3 });
   } finally {
     client.close();
   }
