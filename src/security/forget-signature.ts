@@ -64,16 +64,19 @@ export function forgetSignatureRefusal(trust: ForgetSignatureTrust, member: stri
   } catch {
     return 'its signer certificate cannot be read';
   }
+  // The cheap checks first, the two signature checks last: a member sending forged marks
+  // costs the node a certificate parse per mark, and the signature work only for marks
+  // that name an admin user with a certificate valid now.
   const identity = identityOfCertificate(certificate);
   if (identity === undefined) return 'its signer certificate names no quorumkv identity';
   if (identity.kind !== 'user') return `its signer is ${identity.kind} ${identity.name}, not a user: only an admin user may forget a member`;
-  if (!certificateOfCa(certificate, trust.caPem())) return `its signer certificate (user ${identity.name}) is not signed by this cluster's CA`;
   const nowMs = (trust.nowMs ?? Date.now)();
   const fromMs = Date.parse(certificate.validFrom);
   const toMs = Date.parse(certificate.validTo);
   if (!(fromMs <= version && version <= toMs)) return `its signer certificate (user ${identity.name}) was not valid at the forget's version ${version}`;
   if (!(fromMs <= nowMs && nowMs <= toMs)) return `its signer certificate (user ${identity.name}) is not valid now (valid ${certificate.validFrom} to ${certificate.validTo})`;
   if (!trust.users().allows(identity.name, 'admin')) return `its signer, user ${identity.name}, does not hold the admin role here`;
+  if (!certificateOfCa(certificate, trust.caPem())) return `its signer certificate (user ${identity.name}) is not signed by this cluster's CA`;
   let valid: boolean;
   try {
     valid = verify('sha256', forgetStatement(member, version), certificate.publicKey, signed.signature);
@@ -86,15 +89,33 @@ export function forgetSignatureRefusal(trust: ForgetSignatureTrust, member: stri
 
 /** Whether one of the CA certificates in `caPem` issued and signed `certificate`. */
 function certificateOfCa(certificate: X509Certificate, caPem: Buffer): boolean {
-  for (const ca of splitPem(caPem)) {
+  for (const authority of authoritiesOf(caPem)) {
     try {
-      const authority = new X509Certificate(ca);
       if (certificate.checkIssued(authority) && certificate.verify(authority.publicKey)) return true;
     } catch {
-      // A bundle entry Node cannot read is no CA of ours; the others may still be.
+      // A key Node cannot use is no CA of ours; the others may still be.
     }
   }
   return false;
+}
+
+/** The CA bundle parsed once per bundle read: the node's watched set keeps one Buffer until it rotates. */
+const parsedBundles = new WeakMap<Buffer, readonly X509Certificate[]>();
+
+function authoritiesOf(caPem: Buffer): readonly X509Certificate[] {
+  let authorities = parsedBundles.get(caPem);
+  if (authorities === undefined) {
+    authorities = splitPem(caPem).flatMap((pem) => {
+      try {
+        return [new X509Certificate(pem)];
+      } catch {
+        // A bundle entry Node cannot read is no CA of ours; the others may still be.
+        return [];
+      }
+    });
+    parsedBundles.set(caPem, authorities);
+  }
+  return authorities;
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
