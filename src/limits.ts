@@ -36,7 +36,8 @@ export const NODE_ID_BYTES_MAX = 253;
 // Replica.Exchange) may use the whole GRPC_MESSAGE_BYTES_MAX; their item counts bound them.
 /**
  * Bytes of one request to a method whose requests hold at most one key: KV Get and
- * Delete, every Admin method, Replica Probe, MerkleTree and Scan. A key is at most
+ * Delete, every Admin method, Replica MerkleTree and Scan (a Probe has its own
+ * PROBE_REQUEST_BYTES_MAX). A key is at most
  * KEY_BYTES_MAX_CEILING bytes; the rest is room for the scalar fields and for fields a
  * newer client may add.
  */
@@ -142,11 +143,25 @@ export const RING_MEMBERS_MAX = 4096;
 /**
  * Members forgotten by `qkv forget` that a node keeps and passes on in every probe
  * (docs/decisions/0180-forget-a-member-gone-for-good.md). A probe with more is refused;
- * `qkv forget` beyond it is refused. Each entry is one id (at most NODE_ID_BYTES_MAX)
- * and one version, about 270 bytes at most, so a full list stays near 34 KiB, within
- * the 64 KiB a probe may have (SMALL_REQUEST_BYTES_MAX, src/protocol/request-limits.ts).
+ * `qkv forget` beyond it is refused. Each entry is one id (at most NODE_ID_BYTES_MAX),
+ * one version and the forget's signature (FORGET_SIGNER_CERTIFICATE_BYTES_MAX and
+ * FORGET_SIGNATURE_BYTES_MAX): PROBE_REQUEST_BYTES_MAX bounds a probe with a full list.
  */
 export const FORGOTTEN_MEMBERS_MAX = 128;
+/**
+ * The signature of a forget (docs/decisions/0268-forget-signed-by-an-admin.md): an admin
+ * user's DER certificate and its signature, carried by Admin.Forget and by every probe
+ * with the mark. A P-256 certificate of `qkv certs` is about 600 bytes and its signature
+ * at most 72; the bounds leave room for RSA-4096 certificates of other tools (cert-manager).
+ */
+export const FORGET_SIGNER_CERTIFICATE_BYTES_MAX = 2048;
+export const FORGET_SIGNATURE_BYTES_MAX = 512;
+/**
+ * A probe's bytes: the 64 KiB of a small request for its ring states, and a full list of
+ * signed forgotten members (about 2.6 KiB each at most): about 388 KiB. Only members
+ * reach the peer port, and the size is checked before the probe is decoded.
+ */
+export const PROBE_REQUEST_BYTES_MAX = SMALL_REQUEST_BYTES_MAX + FORGOTTEN_MEMBERS_MAX * (FORGET_SIGNER_CERTIFICATE_BYTES_MAX + FORGET_SIGNATURE_BYTES_MAX + 32);
 /**
  * Tokens in one ring (members × vnodes): 4096 members at the default 256 vnodes. A ring
  * measured 37 bytes per token when built and 109 once every range's replica list was

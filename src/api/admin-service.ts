@@ -10,6 +10,8 @@ import { InvalidArgumentError } from '../errors/errors.js';
 import { NODE_ID_BYTES_MAX } from '../limits.js';
 import type { RepairReport } from '../repair/anti-entropy.js';
 import type { StreamStatus } from '../membership/ring-membership.js';
+import type { SignedForget } from '../membership/ring-state-table.js';
+import { decodeForgetSignature, decodeMilliseconds } from '../protocol/wire-codec.js';
 import type { CleanupProgress, CleanupReport } from '../streaming/range-cleanup.js';
 import { loadQuorumKvProtocol } from '../protocol/proto-package.js';
 import { addCheckedService } from '../protocol/checked-service.js';
@@ -42,7 +44,7 @@ export interface ClusterView {
   /** Starts decommissioning this node; returns its ring state after the call. */
   decommission(): Promise<string>;
   /** Forgets a member gone for good (`qkv forget`); returns its ring state before. */
-  forget(member: string): Promise<string>;
+  forget(member: string, decision?: SignedForget): Promise<string>;
   /** This node's ring state as Status shows it (JOINING, NORMAL, LEAVING, LEFT). */
   ringState(): string;
   /** A member's ring state as this node last heard it; UNKNOWN before it has heard. */
@@ -131,7 +133,13 @@ export function adminServiceHandlers(view: ClusterView, context: ApiContext): Ad
       const member = request.member;
       if (member === '') throw new InvalidArgumentError('member is empty: name the member to forget');
       if (Buffer.byteLength(member, 'utf8') > NODE_ID_BYTES_MAX) throw new InvalidArgumentError(`member is longer than ${NODE_ID_BYTES_MAX} bytes`);
-      return { member, previousRingState: await view.forget(member) };
+      // The admin's signature travels with the mark to every node, which checks it
+      // (docs/decisions/0268-forget-signed-by-an-admin.md); an unsigned request (version 0)
+      // is taken only without TLS.
+      const version = decodeMilliseconds(request.version, 'version');
+      const signed = decodeForgetSignature(request.signerCertificate, request.signature, 'forget');
+      const decision = version === 0 && signed === undefined ? undefined : { version, signed };
+      return { member, previousRingState: await view.forget(member, decision) };
     }),
 
     Cleanup: unary(context, 'Cleanup', async () => {

@@ -18,6 +18,7 @@ import { CLIENT_CHANNEL_OPTIONS } from '../protocol/grpc-options.js';
 import { ERROR_CODE_METADATA_KEY, errorOfServiceError } from '../protocol/error-status.js';
 import { loadQuorumKvProtocol } from '../protocol/proto-package.js';
 import { TLS_CHANNEL_OPTIONS } from '../security/tls-credentials.js';
+import type { ForgetSignature } from '../security/forget-signature.js';
 import type { KVClient } from '../protocol/generated/quorumkv/v1/KV.js';
 import type { KvStreamReply__Output } from '../protocol/generated/quorumkv/v1/KvStreamReply.js';
 import { KvStreamConnection, NeverSentError, type KvStreamBody } from './kv-stream-connection.js';
@@ -135,9 +136,15 @@ export class QuorumKvClient {
     return this.call((e, cb: Callback<DecommissionResponse__Output>, deadline) => e.admin.Decommission({}, { deadline }, cb));
   }
 
-  /** Forgets `member`, gone for good, on the node answering; returns once it is saved there. */
-  forget(member: string): Promise<ForgetResponse__Output> {
-    return this.call((e, cb: Callback<ForgetResponse__Output>, deadline) => e.admin.Forget({ member }, { deadline }, cb));
+  /**
+   * Forgets `member`, gone for good, on the node answering; returns once it is saved there.
+   * `decision`: the version and an admin's signature of it (src/security/forget-signature.ts),
+   * which a node with TLS requires (docs/decisions/0268-forget-signed-by-an-admin.md).
+   */
+  forget(member: string, decision?: { readonly version: number; readonly signed: ForgetSignature }): Promise<ForgetResponse__Output> {
+    const request =
+      decision === undefined ? { member } : { member, version: String(decision.version), signerCertificate: decision.signed.certificate, signature: decision.signed.signature };
+    return this.call((e, cb: Callback<ForgetResponse__Output>, deadline) => e.admin.Forget(request, { deadline }, cb));
   }
 
   /**

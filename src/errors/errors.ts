@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'DECOMMISSION_REFUSED'
   | 'CLEANUP_REFUSED'
   | 'FORGET_REFUSED'
+  | 'FORGET_NOT_AUTHORIZED'
   | 'MEMBER_FORGOTTEN'
   | 'STATE_FILE_CORRUPT'
   | 'STAMP_FROM_FUTURE'
@@ -214,6 +215,17 @@ export class CleanupRefusedError extends QkvError {
 export class ForgetRefusedError extends QkvError {
   constructor(reason: string) {
     super('FORGET_REFUSED', `forget refused: ${reason}`);
+  }
+}
+
+/**
+ * A forget that no admin user signed, with TLS: only an admin may take a member out of
+ * the rings, and its signature travels with the mark to every node
+ * (docs/decisions/0268-forget-signed-by-an-admin.md).
+ */
+export class ForgetNotAuthorizedError extends QkvError {
+  constructor(member: string, reason: string) {
+    super('FORGET_NOT_AUTHORIZED', `forget of ${member} refused: ${reason}; run qkv forget with an admin user's certificate and key (--certs-dir, --user)`);
   }
 }
 

@@ -38,7 +38,7 @@ import {
 import type { ProbeAnswer, ProbeHello } from '../replica/peer-transport.js';
 import type { PeerLiveness } from '../replica/peer-liveness.js';
 import type { Member } from '../ring/member.js';
-import { RingStateTable, type RingStateSnapshot, type RingStateStore } from './ring-state-table.js';
+import { RingStateTable, type RingStateSnapshot, type RingStateStore, type RingStateTableOptions, type SignedForget } from './ring-state-table.js';
 import { inReadRing, inWriteRing, RING_STATE_UNKNOWN, type RingState } from '../ring/ring-state.js';
 import { retainMembers, sameMemberList } from './retained-members.js';
 
@@ -76,6 +76,8 @@ export interface RingMembershipOptions {
    * stop rather than serve or rejoin with out-of-date data (docs/decisions/0180).
    */
   readonly onForgottenSelf?: (error: MemberForgottenError) => void;
+  /** Whether a forget is an admin's (RingStateTableOptions.checkForget); absent: every forget is taken (--insecure). */
+  readonly checkForget?: RingStateTableOptions['checkForget'];
   /** Told after the own state changed (health and readiness follow it). */
   readonly onSelfChanged?: (state: RingState) => void;
   /**
@@ -153,6 +155,7 @@ export class RingMembership {
         if (change.forgotten === true && this.table.rereplicationPending().length > 0) this.startRereplication();
       },
       ...(options.onForgottenSelf ? { onForgottenSelf: options.onForgottenSelf } : {}),
+      ...(options.checkForget ? { checkForget: options.checkForget } : {}),
       logger: options.logger,
     });
     this.placement = this.build();
@@ -289,12 +292,18 @@ export class RingMembership {
    * itself may be JOINING or LEAVING: a joining member holds only extra copies, and the
    * new owners of a leaving member's ranges already take their writes and pull the rest
    * from the survivors. Returns the member's state before, once the forget is saved;
-   * the re-replication goes on in the background (streamStatus).
+   * the re-replication goes on in the background (streamStatus). With TLS, `decision`
+   * must be an admin user's signed forget (ForgetNotAuthorizedError otherwise; ADR 0268).
    */
-  async forget(member: string): Promise<string> {
+  async forget(member: string, decision?: SignedForget): Promise<string> {
     const { nodeId, liveness } = this.options;
+    this.table.checkForgetDecision(member, decision);
     if (member === nodeId) throw new ForgetRefusedError(`${member} is the node asked; run qkv forget on another member`);
-    if (this.table.isForgotten(member)) return 'FORGOTTEN';
+    if (this.table.isForgotten(member)) {
+      // Signs a mark saved before forgets were signed, so that peers that check take it (ADR 0268).
+      await this.table.forget(member, decision);
+      return 'FORGOTTEN';
+    }
     const state = this.table.stateOf(member);
     if (!this.members.some((candidate) => candidate.id === member) && state === undefined) {
       throw new ForgetRefusedError(`${member} is not a member ${nodeId} knows (members: ${this.members.map((candidate) => candidate.id).join(', ')})`);
@@ -315,7 +324,7 @@ export class RingMembership {
         `${member} is not down: it answered a probe or the failure detector does not hold it down yet; forgetting a live member would drop a replica that may hold the only copy of recent writes (decommission it instead, or stop it for good and try again)`,
       );
     }
-    await this.table.forget(member);
+    await this.table.forget(member, decision);
     return state ?? RING_STATE_UNKNOWN;
   }
 

@@ -36,11 +36,26 @@
 // onForgottenSelf and must stop. A node that learns a forget while NORMAL keeps the
 // member on its "re-replicate" list, saved in the same write, until it has pulled its
 // ranges from the surviving replicas (ring-membership.ts).
-import { ForgetRefusedError, MemberForgottenError, RingStateVersionFromFutureError } from '../errors/errors.js';
+//
+// Who may forget: with TLS, only an admin user (docs/decisions/0268-forget-signed-by-an-admin.md).
+// The admin signs the member and the version; the mark carries that signature, and this
+// table takes a mark, from Admin.Forget or from any peer's probe, only when checkForget
+// accepts it. A member passes signed marks on; a member certificate cannot make one, so
+// a stolen one cannot take a live member out of the rings or stop it.
+import { ForgetNotAuthorizedError, ForgetRefusedError, MemberForgottenError, RingStateVersionFromFutureError } from '../errors/errors.js';
 import { FORGOTTEN_MEMBERS_MAX, RING_STATE_VERSION_AHEAD_MS_MAX } from '../limits.js';
 import type { Logger } from '../logging/logger.js';
 import type { ProbeAnswer, ProbeHello } from '../replica/peer-transport.js';
-import { inReadRing, isNewer, type AnnouncedRingState, type ForgottenMember, type RingState } from '../ring/ring-state.js';
+import { inReadRing, isNewer, type AnnouncedRingState, type ForgetSignature, type ForgottenMember, type RingState } from '../ring/ring-state.js';
+
+/** Refused marks from one peer are logged at most this often: a member could send a probe after another. */
+const FORGET_REFUSAL_LOG_INTERVAL_MS = 60_000;
+
+/** A forget as an admin decided it: the version it signed, and its signature. */
+export interface SignedForget {
+  readonly version: number;
+  readonly signed: ForgetSignature | undefined;
+}
 
 /** Everything the table persists. */
 export interface RingStateSnapshot {
@@ -80,6 +95,11 @@ export interface RingStateTableOptions {
    * for gone for good while away): it must not go on with its data (MemberForgottenError).
    */
   readonly onForgottenSelf?: (error: MemberForgottenError) => void;
+  /**
+   * Why a forget of `member` at `version` is not an admin's (src/security/forget-signature.ts),
+   * or undefined when it is. Absent (--insecure, the in-memory cluster): every mark is taken.
+   */
+  readonly checkForget?: (member: string, version: number, signed: ForgetSignature | undefined) => string | undefined;
   readonly logger: Logger;
   readonly nowMs?: () => number;
 }
@@ -105,6 +125,8 @@ export class RingStateTable {
   private readonly heardForgotten = new Map<string, ReadonlySet<string>>();
   /** Forgotten here by `forget` and not saved yet: not passed on, since a failed save takes the mark back. */
   private readonly forgetsSaving = new Set<string>();
+  /** When a refused mark from each peer was last logged. */
+  private readonly refusalLoggedMs = new Map<string, number>();
   private queuedSave: Promise<void> | undefined;
   private saveTail: Promise<void> = Promise.resolve();
   private readonly nowMs: () => number;
@@ -221,18 +243,44 @@ export class RingStateTable {
   }
 
   /**
+   * Whether a forget of `member` decided by `decision` may be taken here: throws
+   * ForgetNotAuthorizedError when its signature is not an admin's (with TLS). Checked
+   * before the member's liveness, so an unsigned Forget costs no probe round.
+   */
+  checkForgetDecision(member: string, decision: SignedForget | undefined): void {
+    const { checkForget } = this.options;
+    if (checkForget === undefined) return;
+    if (decision === undefined) throw new ForgetNotAuthorizedError(member, 'it carries no version and signature (a qkv of a version before signed forgets?)');
+    const refusal = checkForget(member, decision.version, decision.signed);
+    if (refusal !== undefined) throw new ForgetNotAuthorizedError(member, refusal);
+  }
+
+  /**
    * Marks `member` LEFT on its behalf (`qkv forget`): saved, then applied and passed on
    * in every probe. The caller has checked that the member is gone (ring-membership.ts).
+   * `decision`: the version and signature of the admin who decided it, required with
+   * TLS (checkForget); without it the version is this node's clock.
    */
-  async forget(member: string): Promise<void> {
+  async forget(member: string, decision?: SignedForget): Promise<void> {
+    this.checkForgetDecision(member, decision);
     const previous = this.peers.get(member);
-    if (previous?.forgotten === true) return;
-    if (this.forgottenMembers().length >= FORGOTTEN_MEMBERS_MAX) {
+    // A mark saved before forgets were signed is not taken by peers that check: the
+    // admin's forget again gives it a signature (at the new version) they take.
+    const resigning = previous?.forgotten === true && previous.signed === undefined && decision?.signed !== undefined;
+    if (previous?.forgotten === true && !resigning) return;
+    if (!resigning && this.forgottenMembers().length >= FORGOTTEN_MEMBERS_MAX) {
       throw new ForgetRefusedError(`this node already keeps ${FORGOTTEN_MEMBERS_MAX} forgotten members, the most a probe may carry`);
     }
-    const version = Math.max(this.nowMs(), (previous?.version ?? 0) + 1);
+    let version = Math.max(this.nowMs(), (previous?.version ?? 0) + 1);
+    if (decision !== undefined) {
+      version = decision.version;
+      if (version > this.versionCeiling()) throw new ForgetRefusedError(`the forget's version ${version} lies further ahead of this node's clock than any clock may run; check the clock of the machine qkv forget ran on`);
+      if (previous !== undefined && version <= previous.version) {
+        throw new ForgetRefusedError(`the forget's version ${version} is not after ${member}'s last announcement (${previous.version}); check the clock of the machine qkv forget ran on, and try again`);
+      }
+    }
     const owedBefore = this.rereplicate.has(member);
-    this.mark(member, version, previous);
+    this.mark(member, version, previous, decision?.signed);
     this.forgetsSaving.add(member);
     try {
       await this.save();
@@ -250,7 +298,9 @@ export class RingStateTable {
 
   /** The members marked forgotten, as probes pass them on. */
   forgottenMembers(): ForgottenMember[] {
-    return [...this.peers].filter(([node, announced]) => announced.forgotten === true && !this.forgetsSaving.has(node)).map(([node, announced]) => ({ node, version: announced.version }));
+    return [...this.peers]
+      .filter(([node, announced]) => announced.forgotten === true && !this.forgetsSaving.has(node))
+      .map(([node, announced]) => (announced.signed === undefined ? { node, version: announced.version } : { node, version: announced.version, signed: announced.signed }));
   }
 
   /** Whether `id` is marked forgotten. */
@@ -344,9 +394,9 @@ export class RingStateTable {
     this.heardForgotten.set(peer, new Set(entries.map((entry) => entry.node)));
     let changed = false;
     const applied: Array<{ member: string; version: number; previous: AnnouncedRingState | undefined }> = [];
-    for (const { node, version } of entries) {
+    for (const { node, version, signed } of entries) {
       if (node === this.options.nodeId) {
-        this.forgottenSelf(peer, version);
+        this.forgottenSelf(peer, version, signed);
         continue;
       }
       const previous = this.peers.get(node);
@@ -355,7 +405,8 @@ export class RingStateTable {
         this.options.logger.warn({ peer, member: node, limit: FORGOTTEN_MEMBERS_MAX }, 'a peer passed on a forgotten member beyond the most this node keeps; ignored');
         continue;
       }
-      this.mark(node, version, previous);
+      if (!this.signedByAdmin(peer, node, version, signed)) continue;
+      this.mark(node, version, previous, signed);
       applied.push({ member: node, version, previous });
       changed = true;
     }
@@ -364,11 +415,28 @@ export class RingStateTable {
     for (const { member, version, previous } of applied) this.announceForget(member, version, previous, peer);
   }
 
+  /**
+   * Whether a mark `peer` passed on was signed by an admin (checkForget); a refused one
+   * is logged, at most once a minute per peer, and changes nothing.
+   */
+  private signedByAdmin(peer: string, member: string, version: number, signed: ForgetSignature | undefined): boolean {
+    const refusal = this.options.checkForget?.(member, version, signed);
+    if (refusal === undefined) return true;
+    const nowMs = this.nowMs();
+    if (nowMs - (this.refusalLoggedMs.get(peer) ?? -Infinity) >= FORGET_REFUSAL_LOG_INTERVAL_MS) {
+      this.refusalLoggedMs.set(peer, nowMs);
+      this.options.logger.warn({ peer, member, version, reason: refusal }, 'a peer passed on a forgotten member that no admin signed; ignored (a member certificate cannot forget anyone)');
+    }
+    return false;
+  }
+
   /** A peer says this node was forgotten at `version`. */
-  private forgottenSelf(peer: string, version: number): void {
+  private forgottenSelf(peer: string, version: number, signed: ForgetSignature | undefined): void {
     const own = this.own;
     // Announced after the forget (this node joined again since): the peer has not heard yet.
     if (own !== undefined && own.version >= version) return;
+    // Stopping for good is what a forged mark would most want: only an admin's counts.
+    if (!this.signedByAdmin(peer, this.options.nodeId, version, signed)) return;
     // JOINING from before the forget counts too: the ranges it had streamed missed every
     // write made while it was out of the rings, and its saved join progress would skip them.
     if (own !== undefined && (inReadRing(own.state) || own.state === 'JOINING')) {
@@ -382,8 +450,8 @@ export class RingStateTable {
   }
 
   /** Sets the forgotten mark; re-replication is owed when this node is NORMAL and the member held data. */
-  private mark(member: string, version: number, previous: AnnouncedRingState | undefined): void {
-    this.peers.set(member, { state: 'LEFT', version, forgotten: true });
+  private mark(member: string, version: number, previous: AnnouncedRingState | undefined, signed: ForgetSignature | undefined): void {
+    this.peers.set(member, signed === undefined ? { state: 'LEFT', version, forgotten: true } : { state: 'LEFT', version, forgotten: true, signed });
     if (this.own?.state === 'NORMAL' && inReadRing(previous?.state)) this.rereplicate.add(member);
   }
 

@@ -122,9 +122,12 @@ export class GrpcShell {
     if (options.reflection) new ReflectionService(loadClientReflectionDefinition()).addToServer(this.clientServer);
 
     if (options.peerPort !== undefined) {
+      // Replica.Exchange's later messages take receive turns as on the client port: a
+      // member certificate could otherwise make the node read any number of 16 MiB
+      // messages at once (docs/decisions/0269-peer-stream-messages-take-receive-turns.md).
       this.peerServer = new grpc.Server({
         ...SERVER_OPTIONS,
-        interceptors: [...(secure ? [peerPortGuard({ onRefused: onRefused('peer') })] : []), new ReceiveGate({ onRefused: onRefused('peer'), laterStreamMessages: false }).interceptor()],
+        interceptors: [...(secure ? [peerPortGuard({ onRefused: onRefused('peer') })] : []), new ReceiveGate({ onRefused: onRefused('peer') }).interceptor()],
       });
       this.replicaStreams = addReplicaService(this.peerServer, {
         handler: node.replicaHandler,

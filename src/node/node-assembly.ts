@@ -28,6 +28,8 @@ import type { Discovery } from '../discovery/discovery.js';
 import type { Member } from '../ring/member.js';
 import { PeerProber } from '../membership/peer-prober.js';
 import { RingMembership, type StreamStatus } from '../membership/ring-membership.js';
+import type { SignedForget } from '../membership/ring-state-table.js';
+import type { ForgetSignature } from '../ring/ring-state.js';
 import { HintedHandoff } from '../handoff/hinted-handoff.js';
 import { PrometheusCleanupMetrics } from '../metrics/cleanup-prometheus.js';
 import { PrometheusCoordinatorMetrics } from '../metrics/coordinator-prometheus.js';
@@ -82,6 +84,11 @@ export interface NodePorts {
   readonly registry: Registry;
   readonly logger: Logger;
   readonly stores: NodeStores;
+  /**
+   * Whether a forget is an admin user's (src/node/node-security.ts, ADR 0268); absent
+   * with --insecure and in the in-memory cluster, where every forget is taken.
+   */
+  readonly checkForget?: (member: string, version: number, signed: ForgetSignature | undefined) => string | undefined;
 }
 
 /** Settings of the assembly: a node's configuration without its ports, files and security. */
@@ -253,6 +260,7 @@ export class NodeAssembly implements ClusterView, ClientFacing {
       }),
       onSelfChanged: () => this.events.onStatusChanged?.(),
       onForgottenSelf: (error) => this.onForgotten(error),
+      ...(ports.checkForget ? { checkForget: ports.checkForget } : {}),
       onMembersChanged: (members) => this.applyMembers(members),
       onRingsChanged: (rings) => held.observe(rings),
       logger,
@@ -505,9 +513,9 @@ export class NodeAssembly implements ClusterView, ClientFacing {
   }
 
   /** Forgets a member gone for good (src/membership/ring-membership.ts); returns its ring state before. */
-  forget(member: string): Promise<string> {
+  forget(member: string, decision?: SignedForget): Promise<string> {
     if (this.currentState !== 'SERVING' || this.membership === undefined) return Promise.reject(new NotReadyError(this.notReadyReason));
-    return this.membership.forget(member);
+    return this.membership.forget(member, decision);
   }
 
   /**

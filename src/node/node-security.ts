@@ -9,6 +9,8 @@ import type { Logger } from '../logging/logger.js';
 import { PrometheusSecurityMetrics } from '../metrics/security-prometheus.js';
 import { WatchedCertificates } from '../security/watched-certificates.js';
 import { loadUsersFile, UserRoles, type UserEntry } from '../security/user-roles.js';
+import { forgetSignatureRefusal } from '../security/forget-signature.js';
+import type { ForgetSignature } from '../ring/ring-state.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { dataDirOf } from './node-storage.js';
 
@@ -64,6 +66,17 @@ export class NodeSecurity {
 
   users(): UserRoles {
     return this.currentUsers;
+  }
+
+  /**
+   * Why a forget is not an admin user's, checked against the CA in use and the live
+   * users list (ADR 0268); undefined with --insecure, where anyone may do anything.
+   */
+  forgetCheck(): ((member: string, version: number, signed: ForgetSignature | undefined) => string | undefined) | undefined {
+    const certificates = this.certificates;
+    if (certificates === undefined) return undefined;
+    const trust = { caPem: () => certificates.set.ca, users: () => this.currentUsers };
+    return (member, version, signed) => forgetSignatureRefusal(trust, member, version, signed);
   }
 
   /**

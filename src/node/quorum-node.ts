@@ -113,6 +113,8 @@ export class QuorumNode implements StartedNode {
 
     this.security = await NodeSecurity.open(config, registry, logger);
     const certificates = this.security.certificates;
+    // Only an admin user's signed forget takes a member out of the rings (ADR 0268).
+    const checkForget = this.security.forgetCheck();
     const self: Member = { id: config.nodeId, address: `127.0.0.1:${config.grpcPort}`, ready: true };
     // Discovery first: a configuration it refuses must not leave the data directory locked.
     const discovery = createDiscovery(config, logger, self);
@@ -135,6 +137,7 @@ export class QuorumNode implements StartedNode {
         registry,
         logger,
         stores,
+        ...(checkForget === undefined ? {} : { checkForget }),
       },
       {
         onStatusChanged: () => this.grpcShell?.updateHealth(),

@@ -15,6 +15,7 @@ import {
   REPLICA_READ_REQUEST_BYTES_MAX,
   SMALL_REQUEST_BYTES_MAX,
   FORGOTTEN_MEMBERS_MAX,
+  PROBE_REQUEST_BYTES_MAX,
 } from '../limits.js';
 import { loadQuorumKvProtocol } from './proto-package.js';
 import { WireSchemas, type MessageSchema } from './wire-schema.js';
@@ -45,7 +46,8 @@ const REQUEST_BYTES_MAX: Readonly<Record<string, number>> = {
   '/quorumkv.v1.Replica/Read': REPLICA_READ_REQUEST_BYTES_MAX,
   '/quorumkv.v1.Replica/MerkleTree': SMALL_REQUEST_BYTES_MAX,
   '/quorumkv.v1.Replica/Scan': SMALL_REQUEST_BYTES_MAX,
-  '/quorumkv.v1.Replica/Probe': SMALL_REQUEST_BYTES_MAX,
+  // Ring states, and up to FORGOTTEN_MEMBERS_MAX forgotten members with their signatures.
+  '/quorumkv.v1.Replica/Probe': PROBE_REQUEST_BYTES_MAX,
   // Each message on the stream is one Apply or Read request.
   '/quorumkv.v1.Replica/Exchange': GRPC_MESSAGE_BYTES_MAX,
 };

@@ -4,9 +4,9 @@
 // must be present and bounded, a millisecond count must be a safe integer. A bad
 // message becomes an InvalidArgumentError, never a crash or a silently rounded value.
 import { InvalidArgumentError } from '../errors/errors.js';
-import { FORGOTTEN_MEMBERS_MAX, NODE_ID_BYTES_MAX } from '../limits.js';
+import { FORGET_SIGNATURE_BYTES_MAX, FORGET_SIGNER_CERTIFICATE_BYTES_MAX, FORGOTTEN_MEMBERS_MAX, NODE_ID_BYTES_MAX } from '../limits.js';
 import type { KvRecord, Version } from '../storage/record.js';
-import { parseRingState, type AnnouncedRingState, type ForgottenMember } from '../ring/ring-state.js';
+import { parseRingState, type AnnouncedRingState, type ForgetSignature, type ForgottenMember } from '../ring/ring-state.js';
 import type { ForgottenMember as WireForgottenMember, ForgottenMember__Output as WireForgottenMemberOutput } from './generated/quorumkv/v1/ForgottenMember.js';
 import { decodeBatch, RecordDecodeError, type DecodeOptions } from '../storage/record-codec.js';
 import type { Version as WireVersion, Version__Output as WireVersionOutput } from './generated/quorumkv/v1/Version.js';
@@ -45,17 +45,39 @@ export function decodeAnnouncedRingState(text: string, version: string, field: s
 }
 
 export function encodeForgottenMembers(forgotten: readonly ForgottenMember[] | undefined): WireForgottenMember[] {
-  return (forgotten ?? []).map((member) => ({ nodeId: member.node, version: String(member.version) }));
+  return (forgotten ?? []).map((member) => ({
+    nodeId: member.node,
+    version: String(member.version),
+    ...(member.signed === undefined ? {} : { signerCertificate: member.signed.certificate, signature: member.signed.signature }),
+  }));
+}
+
+/**
+ * A forget's signature from the wire: undefined when both fields are empty (--insecure,
+ * or a node before signatures); each field bounded. Whether it checks out is the
+ * receiver's to decide (src/security/forget-signature.ts).
+ */
+export function decodeForgetSignature(certificate: Buffer | undefined, signature: Buffer | undefined, field: string): ForgetSignature | undefined {
+  const certificateBytes = certificate ?? EMPTY;
+  const signatureBytes = signature ?? EMPTY;
+  if (certificateBytes.length === 0 && signatureBytes.length === 0) return undefined;
+  if (certificateBytes.length > FORGET_SIGNER_CERTIFICATE_BYTES_MAX) throw new InvalidArgumentError(`${field}.signer_certificate is longer than ${FORGET_SIGNER_CERTIFICATE_BYTES_MAX} bytes`);
+  if (signatureBytes.length > FORGET_SIGNATURE_BYTES_MAX) throw new InvalidArgumentError(`${field}.signature is longer than ${FORGET_SIGNATURE_BYTES_MAX} bytes`);
+  return { certificate: certificateBytes, signature: signatureBytes };
 }
 
 /** A probe's list of forgotten members: at most FORGOTTEN_MEMBERS_MAX, each id bounded. */
 export function decodeForgottenMembers(wire: readonly WireForgottenMemberOutput[] | undefined, field: string): ForgottenMember[] {
   const list = wire ?? [];
   if (list.length > FORGOTTEN_MEMBERS_MAX) throw new InvalidArgumentError(`${field} has ${list.length} entries, more than ${FORGOTTEN_MEMBERS_MAX}`);
-  return list.map((entry, index) => ({
-    node: decodeNodeId(entry.nodeId, `${field}[${index}].node_id`),
-    version: decodeMilliseconds(entry.version, `${field}[${index}].version`),
-  }));
+  return list.map((entry, index) => {
+    const signed = decodeForgetSignature(entry.signerCertificate, entry.signature, `${field}[${index}]`);
+    return {
+      node: decodeNodeId(entry.nodeId, `${field}[${index}].node_id`),
+      version: decodeMilliseconds(entry.version, `${field}[${index}].version`),
+      ...(signed === undefined ? {} : { signed }),
+    };
+  });
 }
 
 /** A uint64 millisecond field as a number; refused above Number.MAX_SAFE_INTEGER. */

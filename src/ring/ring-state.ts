@@ -50,12 +50,24 @@ export interface AnnouncedRingState {
    * JOINING announcement of the member overrides it.
    */
   readonly forgotten?: true;
+  /** Who decided the forget, passed on with the mark; absent with --insecure and in files written before signatures. */
+  readonly signed?: ForgetSignature;
+}
+
+/**
+ * An admin user's signature of a forget (docs/decisions/0268-forget-signed-by-an-admin.md):
+ * its DER certificate and its signature over the member and the version.
+ */
+export interface ForgetSignature {
+  readonly certificate: Buffer;
+  readonly signature: Buffer;
 }
 
 /** A forgotten member as probes pass it on: every node keeps it LEFT at this version. */
 export interface ForgottenMember {
   readonly node: string;
   readonly version: number;
+  readonly signed?: ForgetSignature;
 }
 
 /** True when `a` is the later of two announcements by the same node. */

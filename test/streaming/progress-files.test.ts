@@ -80,3 +80,13 @@ it('ring-state.json keeps forgotten members and the re-replications still owed; 
   await writeFile(file.path, '{"format":1,"self":null,"peers":{},"rereplicate":"x"}');
   await assert.rejects(file.load(), (error: unknown) => error instanceof StateFileCorruptError && /rereplicate/.test(error.message));
 });
+
+it('ring-state.json keeps a forget\'s admin signature byte for byte, so the node passes on a mark peers can check after a restart (ADR 0268)', async () => {
+  const dir = await tempDir(undefined, 'qkv-ring-state-signed-');
+  const file = new RingStateFile(dir);
+  const signed = { certificate: Buffer.from([0x30, 0x82, 0x01, 0xff, 0x00]), signature: Buffer.from([0x30, 0x45, 0x02, 0x20]) };
+  await file.save({ self: { state: 'NORMAL', version: 42 }, peers: new Map([['gone', { state: 'LEFT', version: 50, forgotten: true, signed }]]) });
+  assert.deepEqual((await new RingStateFile(dir).load()).peers.get('gone'), { state: 'LEFT', version: 50, forgotten: true, signed });
+  await writeFile(file.path, '{"format":1,"self":null,"peers":{"x":{"state":"LEFT","version":1,"signed":{"certificate":"AA==","signature":"AA=="}}}}');
+  await assert.rejects(file.load(), (error: unknown) => error instanceof StateFileCorruptError && /signed/.test(error.message));
+});

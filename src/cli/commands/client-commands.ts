@@ -20,6 +20,8 @@ import {
 import { LOCAL_ADDRESSES, LOCAL_CERTS_DIR } from '../local-cluster-layout.js';
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { clientChannelCredentials } from '../../security/tls-credentials.js';
+import { signForgetAs } from '../../security/forget-signature.js';
+import type { ForgetSignature } from '../../ring/ring-state.js';
 import { BUILT_IN_ADMIN } from '../../security/user-roles.js';
 import { booleanField } from '../../config/config-field.js';
 import { membersRead, missingMembersGuarantee } from '../../backup/missing-members-guarantee.js';
@@ -364,6 +366,19 @@ export async function runDecommission(args: string[], io: CliIo): Promise<number
   });
 }
 
+/**
+ * With TLS, the forget signed with the user's client key: every node checks that an
+ * admin user decided it (docs/decisions/0268-forget-signed-by-an-admin.md). The version is
+ * this machine's clock, which must be within the nodes' clock bound.
+ */
+async function signedForget(io: CliIo, values: CommonValues, member: string): Promise<{ version: number; signed: ForgetSignature } | undefined> {
+  if (isInsecure(io, values)) return undefined;
+  const certsDir = values['certs-dir'] ?? io.env['QKV_CERTS_DIR'] ?? LOCAL_CERTS_DIR;
+  const user = values.user ?? io.env['QKV_USER'] ?? BUILT_IN_ADMIN;
+  const version = Date.now();
+  return { version, signed: await signForgetAs(certsDir, user, member, version) };
+}
+
 /** How often `qkv forget` asks for progress. */
 const FORGET_POLL_MS = 500;
 
@@ -377,7 +392,8 @@ export async function runForget(args: string[], io: CliIo): Promise<number> {
   const addresses = (addr ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '');
   if (addresses.length !== 1) throw new UsageError('forget needs exactly one live node to ask: --addr host:port');
   return withClient(io, values, async (client) => {
-    const forgotten = await client.forget(member);
+    // Signed once connected: connect() has said clearly which certificate file is missing.
+    const forgotten = await client.forget(member, await signedForget(io, values, member));
     let status = await client.status();
     const say = (text: string): void => {
       if (!values.json) io.stdout.write(`${status.nodeId}: ${text}\n`);
