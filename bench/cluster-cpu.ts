@@ -40,7 +40,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { median, parseBuildOption } from './build-option.js';
-import { loadGeneratorCpuTimes } from './load-generator-cpu.js';
+import { loadGeneratorPid, processCpuTimes } from './load-generator-cpu.js';
 import { runBenchProcess, type BenchSummary } from './compare/bench-process.js';
 import { ProcessGroup, type CpuTimes } from './compare/managed-process.js';
 import { QKV_MAIN, startQuorumKvCluster, type RunningQuorumKvCluster } from './compare/quorumkv-cluster.js';
@@ -243,17 +243,20 @@ async function measure(cluster: RunningQuorumKvCluster, round: number, build: Bu
   let loadAverage = 0;
   const nodeArgs = clientProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${clientProfileDir}`];
   const client = values['own-client'] ? build.main : undefined;
-  const clientMain = client ?? QKV_MAIN;
+  // Side by side without --own-client both builds' load generators run one main: not told apart.
+  const clientMain = client ?? (parallel ? undefined : QKV_MAIN);
+  let clientPid: number | undefined;
   const summary: BenchSummary = await bench([...address, ...common, ...rowArgs(row, load)], { nodeArgs, ...(client === undefined ? {} : { main: client }) }, (event) => {
     // CPU first: the scrape itself costs the nodes a little CPU.
     if (event === 'start') {
       cpuAtStart = totalTimes(cluster);
-      clientAtStart = loadGeneratorCpuTimes(clientMain);
+      clientPid = clientMain === undefined ? undefined : loadGeneratorPid(clientMain);
+      clientAtStart = clientPid === undefined ? undefined : processCpuTimes(clientPid);
       phaseStarted = performance.now();
       metricsAtStart = scrape(cluster.metricsUrls);
     } else {
       cpuAtEnd = totalTimes(cluster);
-      clientAtEnd = loadGeneratorCpuTimes(clientMain);
+      clientAtEnd = clientPid === undefined ? undefined : processCpuTimes(clientPid);
       phaseSeconds = (performance.now() - phaseStarted) / 1000;
       loadAverage = loadavg()[0]!;
       metricsAtEnd = scrape(cluster.metricsUrls);

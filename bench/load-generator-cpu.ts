@@ -4,18 +4,30 @@
 // own-client ratios against etcd as much as the nodes' CPU does; bench:cpu prints it beside
 // the nodes' figure.
 //
-// The process is found as this process's child whose command line runs `main` with the
-// `bench` command. When that names more than one process (two builds side by side without
-// `--own-client` run the same client) the figure is left out rather than guessed.
+// The process is found at the start of the measured phase as the newest child of this
+// process whose command line runs `main` with the `bench` command (the previous row's
+// process may still be exiting), and read again by its pid at the end. Two builds side by
+// side without `--own-client` run the same client at once, so the caller asks only when
+// `main` belongs to one build.
 import { readdirSync, readFileSync } from 'node:fs';
 import type { CpuTimes } from './compare/managed-process.js';
 
 /** USER_HZ: the unit of the times in /proc/PID/stat on Linux. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
-export function loadGeneratorCpuTimes(main: string): CpuTimes | undefined {
-  let times: CpuTimes | undefined;
-  let matches = 0;
+/** The fields of /proc/PID/stat after the command name (which is in parentheses and may hold spaces). */
+function statFields(pid: number | string): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined; // it ended meanwhile, or is not ours to read
+  }
+}
+
+/** The newest `qkv bench` process this process started with `main`, or undefined. */
+export function loadGeneratorPid(main: string): number | undefined {
+  let newest: { pid: number; startTicks: number } | undefined;
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -24,22 +36,26 @@ export function loadGeneratorCpuTimes(main: string): CpuTimes | undefined {
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
+    const fields = statFields(entry);
+    // fields[1] is the parent's pid, fields[19] the start time in clock ticks since boot.
+    if (fields === undefined || Number(fields[1]) !== process.pid) continue;
     let args: string[];
     try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
     } catch {
-      continue; // it ended meanwhile, or is not ours to read
+      continue;
     }
-    // The fields after the command name, which is in parentheses and may hold spaces:
-    // state, ppid, ..., utime (12th), stime (13th).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[1]) !== process.pid) continue;
     const at = args.indexOf(main);
     if (at < 0 || args[at + 1] !== 'bench') continue;
-    matches++;
-    times = { userSeconds: Number(fields[11]) / CLOCK_TICKS_PER_SECOND, systemSeconds: Number(fields[12]) / CLOCK_TICKS_PER_SECOND };
+    const startTicks = Number(fields[19]);
+    if (newest === undefined || startTicks > newest.startTicks) newest = { pid: Number(entry), startTicks };
   }
-  return matches === 1 ? times : undefined;
+  return newest?.pid;
+}
+
+/** The user and system CPU time of process `pid`, or undefined once it is gone. */
+export function processCpuTimes(pid: number): CpuTimes | undefined {
+  const fields = statFields(pid);
+  if (fields === undefined) return undefined;
+  return { userSeconds: Number(fields[11]) / CLOCK_TICKS_PER_SECOND, systemSeconds: Number(fields[12]) / CLOCK_TICKS_PER_SECOND };
 }
