@@ -40,6 +40,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { median, parseBuildOption } from './build-option.js';
+import { loadGeneratorPid, processCpuTimes } from './load-generator-cpu.js';
 import { runBenchProcess, type BenchSummary } from './compare/bench-process.js';
 import { ProcessGroup, type CpuTimes } from './compare/managed-process.js';
 import { QKV_MAIN, startQuorumKvCluster, type RunningQuorumKvCluster } from './compare/quorumkv-cluster.js';
@@ -155,6 +156,8 @@ interface Measurement {
   readonly systemUsPerOp: number;
   /** The same less the idle nodes' CPU over the phase's length, µs. */
   readonly busyUsPerOp: number;
+  /** The load generator's CPU per operation, µs; undefined when its process could not be told apart (load-generator-cpu.ts). */
+  readonly clientUsPerOp: number | undefined;
   /** Mean records per WAL group commit and messages per Replica apply call during the phase. */
   readonly walRecordsPerSync: number | undefined;
   readonly messagesPerApplyCall: number | undefined;
@@ -231,6 +234,8 @@ async function measure(cluster: RunningQuorumKvCluster, round: number, build: Bu
   const address = ['--target', 'quorumkv', '--addr', cluster.addresses.join(','), ...(cluster.clientArgs ?? [])];
   let cpuAtStart: CpuTimes | undefined;
   let cpuAtEnd: CpuTimes | undefined;
+  let clientAtStart: CpuTimes | undefined;
+  let clientAtEnd: CpuTimes | undefined;
   let phaseStarted = 0;
   let phaseSeconds = 0;
   let metricsAtStart: Promise<MetricSums | undefined> = Promise.resolve(undefined);
@@ -238,14 +243,20 @@ async function measure(cluster: RunningQuorumKvCluster, round: number, build: Bu
   let loadAverage = 0;
   const nodeArgs = clientProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${clientProfileDir}`];
   const client = values['own-client'] ? build.main : undefined;
+  // Side by side without --own-client both builds' load generators run one main: not told apart.
+  const clientMain = client ?? (parallel ? undefined : QKV_MAIN);
+  let clientPid: number | undefined;
   const summary: BenchSummary = await bench([...address, ...common, ...rowArgs(row, load)], { nodeArgs, ...(client === undefined ? {} : { main: client }) }, (event) => {
     // CPU first: the scrape itself costs the nodes a little CPU.
     if (event === 'start') {
       cpuAtStart = totalTimes(cluster);
+      clientPid = clientMain === undefined ? undefined : loadGeneratorPid(clientMain);
+      clientAtStart = clientPid === undefined ? undefined : processCpuTimes(clientPid);
       phaseStarted = performance.now();
       metricsAtStart = scrape(cluster.metricsUrls);
     } else {
       cpuAtEnd = totalTimes(cluster);
+      clientAtEnd = clientPid === undefined ? undefined : processCpuTimes(clientPid);
       phaseSeconds = (performance.now() - phaseStarted) / 1000;
       loadAverage = loadavg()[0]!;
       metricsAtEnd = scrape(cluster.metricsUrls);
@@ -270,6 +281,10 @@ async function measure(cluster: RunningQuorumKvCluster, round: number, build: Bu
     userUsPerOp,
     systemUsPerOp,
     busyUsPerOp: userUsPerOp + systemUsPerOp - (idlePerSecond * phaseSeconds * 1e6) / operations,
+    clientUsPerOp:
+      clientAtStart === undefined || clientAtEnd === undefined
+        ? undefined
+        : ((clientAtEnd.userSeconds + clientAtEnd.systemSeconds - clientAtStart.userSeconds - clientAtStart.systemSeconds) * 1e6) / operations,
     walRecordsPerSync: before && after ? ratio(after.walRecords - before.walRecords, after.walSyncs - before.walSyncs) : undefined,
     messagesPerApplyCall: before && after ? ratio(after.applyMessages - before.applyMessages, after.applyCalls - before.applyCalls) : undefined,
     walRecordsPerKey: before && after && keysWritten(row, operations) > 0 ? (after.walRecords - before.walRecords) / keysWritten(row, operations) : undefined,
@@ -328,9 +343,10 @@ function report(m: Measurement): void {
   const errors = m.errors > 0 ? `  ${m.errors} errors` : '';
   const keys = m.row === 'batch-put' ? `  ${m.keysPerSecond} keys/s (${(m.keysPerSecond / BATCH_PUT_TARGET_KEYS_PER_SECOND).toFixed(2)} of 100k)` : '';
   const perKey = m.walRecordsPerKey === undefined ? '' : `  ${m.walRecordsPerKey.toFixed(2)} records/key`;
+  const client = m.clientUsPerOp === undefined ? '' : `  client ${m.clientUsPerOp.toFixed(0)} µs/op`;
   console.error(
     `  round ${m.round} ${m.build.padEnd(8)} ${m.row.padEnd(9)} ${String(m.opsPerSecond).padStart(6)} ops/s  p99 ${m.p99Ms.toFixed(0).padStart(5)} ms  ` +
-      `CPU ${cpu.toFixed(0).padStart(5)} µs/op (user ${m.userUsPerOp.toFixed(0)}, sys ${m.systemUsPerOp.toFixed(0)}; ${m.busyUsPerOp.toFixed(0)} above idle)  ` +
+      `CPU ${cpu.toFixed(0).padStart(5)} µs/op (user ${m.userUsPerOp.toFixed(0)}, sys ${m.systemUsPerOp.toFixed(0)}; ${m.busyUsPerOp.toFixed(0)} above idle)${client}  ` +
       `${wal} records/sync${perKey}  ${calls} msgs/apply call${keys}  load ${m.loadAverage.toFixed(1)}${errors}`,
   );
 }

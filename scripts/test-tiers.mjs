@@ -36,6 +36,7 @@ export const TIERS = {
     'test/load/acknowledged-write-check.test.ts',
     'test/membership/',
     'test/metrics/resolved-children.test.ts',
+    'test/metrics/replica-call-prometheus.test.ts',
     'test/repair/',
     'test/support/free-port.test.ts',
     'test/ring/hash-ring.test.ts',

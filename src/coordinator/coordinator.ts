@@ -169,8 +169,8 @@ interface ReadItem {
   /** A reply bounded in bytes left this key out. */
   readonly leftOut: boolean;
   readonly newest: KvRecord | undefined;
-  /** Nodes already sent `newest` by the blocking repair; the background pass skips them. */
-  readonly repairedNodes: Set<string>;
+  /** Nodes already sent `newest` by the blocking repair; the background pass skips them. Made when the first is. */
+  repairedNodes: Set<string> | undefined;
 }
 
 /** The settings a running coordinator may take on without a restart: not N, not its id. */
@@ -584,7 +584,7 @@ export class Coordinator {
       for (const reason of quorum.spares) this.metrics.speculativeRead({ reason });
       if (quorum.wonBySpare !== undefined) this.metrics.speculativeReadWon({ reason: quorum.wonBySpare });
       const inHand = answers[i]!.slice();
-      return { replicas: replicaLists[i]!, quorum, inHand, leftOut: leftOutBy[i]!, newest: this.newestOf(inHand), repairedNodes: new Set() };
+      return { replicas: replicaLists[i]!, quorum, inHand, leftOut: leftOutBy[i]!, newest: this.newestOf(inHand), repairedNodes: undefined };
     });
     const repairFailures = this.config.readRepair ? await this.repairBeforeAnswer(items, r, deadline) : new Map();
     if (this.config.readRepair) this.track(fanout.complete.then(() => this.repairInBackground(items, answers)));
@@ -593,7 +593,8 @@ export class Coordinator {
     const nowMs = this.wallClock();
     return items.map((item, i) => {
       const answers = item.inHand;
-      const acks = answers.filter((answer) => answer.ok).length;
+      let acks = 0;
+      for (const answer of answers) if (answer.ok) acks++;
       // Left out by a bounded reply and short of its quorum (before the deadline): not read.
       if (item.quorum.error !== undefined && item.quorum.failure !== 'deadline_exceeded' && answerBytesMax !== undefined && item.leftOut) {
         return { ok: false, error: new ResponseTooLargeError(answerBytesMax), acks };
@@ -617,15 +618,27 @@ export class Coordinator {
   private async repairBeforeAnswer(items: readonly ReadItem[], r: number, deadline: Deadline): Promise<Map<number, QkvError>> {
     const repairs: Array<{ item: number; stale: string[]; holders: number }> = [];
     items.forEach((item, i) => {
-      if (item.quorum.error !== undefined || item.newest === undefined) return;
-      const answers = item.inHand.filter((answer) => answer.ok);
-      const stale = answers.filter((answer) => isStale(answer.record, item.newest!)).map((answer) => answer.nodeId);
-      if (stale.length > 0) repairs.push({ item: i, stale, holders: answers.length - stale.length });
+      const newest = item.newest;
+      if (item.quorum.error !== undefined || newest === undefined) return;
+      // Replicas that agree (the common read) make no list: one pass counts, and only a
+      // key with a stale replica collects their names.
+      let stale: string[] | undefined;
+      let answered = 0;
+      for (const answer of item.inHand) {
+        if (!answer.ok) continue;
+        answered++;
+        if (isStale(answer.record, newest)) (stale ??= []).push(answer.nodeId);
+      }
+      if (stale !== undefined) repairs.push({ item: i, stale, holders: answered - stale.length });
     });
     const failures = new Map<number, QkvError>();
     if (repairs.length === 0) return failures;
 
-    for (const repair of repairs) for (const nodeId of repair.stale) items[repair.item]!.repairedNodes.add(nodeId);
+    for (const repair of repairs) {
+      const item = items[repair.item]!;
+      const repaired = (item.repairedNodes ??= new Set());
+      for (const nodeId of repair.stale) repaired.add(nodeId);
+    }
     this.metrics.readRepairs(repairs.reduce((sum, repair) => sum + repair.stale.length, 0));
     const fanout = fanOut<unknown>({
       // Only as many repairs as it takes to reach R holders are waited for; all are sent.
@@ -659,14 +672,15 @@ export class Coordinator {
   private async repairInBackground(items: readonly ReadItem[], allAnswers: ReadonlyArray<readonly Answer[]>): Promise<void> {
     const perNode = new Map<string, KvRecord[]>();
     items.forEach((item, i) => {
-      const answers = allAnswers[i]!.filter((answer) => answer.ok);
+      // Failed answers carry no record, so the newest of all answers is that of the successful ones.
+      const answers = allAnswers[i]!;
       const newest = this.newestOf(answers);
       if (newest === undefined) return;
       // A late reply newer than what the blocking repair sent makes every earlier repair
       // stale too, so the set of nodes to skip only applies while the newest is unchanged.
-      const skip = item.newest !== undefined && compareVersions(newest.version, item.newest.version) === 0 ? item.repairedNodes : new Set<string>();
+      const skip = item.newest !== undefined && compareVersions(newest.version, item.newest.version) === 0 ? item.repairedNodes : undefined;
       for (const answer of answers) {
-        if (!isStale(answer.record, newest) || skip.has(answer.nodeId)) continue;
+        if (!answer.ok || !isStale(answer.record, newest) || skip?.has(answer.nodeId) === true) continue;
         const records = perNode.get(answer.nodeId);
         if (records === undefined) perNode.set(answer.nodeId, [newest]);
         else records.push(newest);
@@ -792,10 +806,13 @@ export class Coordinator {
     const complete = records.length === batch.length;
     const prefix = answerBytesMax !== undefined && records.length > 0 && records.length < batch.length;
     if (!complete && !prefix) throw new Error(`replica ${nodeId} answered ${records.length} records for ${batch.length} keys`);
-    records.forEach((record, p) => {
+    const reply = new Map<number, KvRecord | undefined>();
+    for (let p = 0; p < records.length; p++) {
+      const record = records[p];
       if (record !== undefined && !record.key.equals(batch[p]!)) throw new Error(`replica ${nodeId} answered for another key`);
-    });
-    return new Map(records.map((record, p) => [indices[p]!, record]));
+      reply.set(indices[p]!, record);
+    }
+    return reply;
   }
 
   /** sendRead, with the time a successful reply took recorded for the speculation threshold. */
@@ -814,21 +831,34 @@ export class Coordinator {
   private readOrder(natural: readonly string[]): readonly string[] {
     const self = this.config.nodeId;
     const liveness = this.liveness;
-    let needsReorder = false;
+    // One pass that asks the detector once per node: the peers marked down as bits (N is
+    // at most REPLICATION_FACTOR_MAX, 7), and where this node sits. Every read runs this,
+    // and with N=3 on three nodes this node is first in only a third of the lists.
+    let selfAt = -1;
+    let downBits = 0;
     for (let i = 0; i < natural.length; i++) {
       const nodeId = natural[i]!;
-      if ((nodeId === self && i > 0) || (liveness !== undefined && nodeId !== self && liveness.isDown(nodeId))) needsReorder = true;
+      if (nodeId === self) selfAt = i;
+      else if (liveness !== undefined && liveness.isDown(nodeId)) downBits |= 1 << i;
     }
-    if (!needsReorder) return natural;
-    const local = natural.filter((nodeId) => nodeId === self);
-    const up = natural.filter((nodeId) => nodeId !== self && !(liveness?.isDown(nodeId) ?? false));
-    const down = natural.filter((nodeId) => nodeId !== self && (liveness?.isDown(nodeId) ?? false));
-    return [...local, ...up, ...down];
+    if (selfAt <= 0 && downBits === 0) return natural;
+    const ordered: string[] = selfAt < 0 ? [] : [self];
+    for (let i = 0; i < natural.length; i++) if (i !== selfAt && (downBits & (1 << i)) === 0) ordered.push(natural[i]!);
+    for (let i = 0; i < natural.length; i++) if ((downBits & (1 << i)) !== 0) ordered.push(natural[i]!);
+    return ordered;
   }
 
   /** How long a read waits for its first R replicas before asking a spare: the slowest one's threshold. */
   private speculationThresholdMs(replicaLists: ReadonlyArray<readonly string[]>, r: number): number {
     let thresholdMs = 0;
+    if (replicaLists.length === 1) {
+      // One key (a get): its list names each node once, so no set of the nodes seen.
+      const replicas = replicaLists[0]!;
+      for (let k = 0; k < r && k < replicas.length; k++) {
+        thresholdMs = Math.max(thresholdMs, this.readLatency.thresholdMs(replicas[k]!, this.config.readSpeculationFloorMs, this.config.readSpeculationCeilingMs));
+      }
+      return thresholdMs;
+    }
     const seen = new Set<string>();
     for (const replicas of replicaLists) {
       for (let k = 0; k < r && k < replicas.length; k++) {

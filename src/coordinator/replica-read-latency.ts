@@ -17,6 +17,8 @@ const PERCENTILE = 0.99;
 
 interface NodeLatency {
   readonly samples: Float64Array;
+  /** Where the percentile is selected, so that the samples keep their order and nothing is allocated. */
+  readonly scratch: Float64Array;
   count: number;
   sinceRecompute: number;
   /** Undefined until SAMPLES_MIN samples are in. */
@@ -30,7 +32,7 @@ export class ReplicaReadLatency {
   record(nodeId: string, ms: number): void {
     let node = this.nodes.get(nodeId);
     if (node === undefined) {
-      node = { samples: new Float64Array(SAMPLES_KEPT), count: 0, sinceRecompute: 0, p99Ms: undefined };
+      node = { samples: new Float64Array(SAMPLES_KEPT), scratch: new Float64Array(SAMPLES_KEPT), count: 0, sinceRecompute: 0, p99Ms: undefined };
       this.nodes.set(nodeId, node);
     }
     node.samples[node.count % SAMPLES_KEPT] = ms;
@@ -38,7 +40,7 @@ export class ReplicaReadLatency {
     node.sinceRecompute++;
     if (node.count >= SAMPLES_MIN && (node.count === SAMPLES_MIN || node.sinceRecompute >= RECOMPUTE_EVERY)) {
       node.sinceRecompute = 0;
-      node.p99Ms = percentile(node.samples.slice(0, Math.min(node.count, SAMPLES_KEPT)), PERCENTILE);
+      node.p99Ms = percentile(node.samples, Math.min(node.count, SAMPLES_KEPT), PERCENTILE, node.scratch);
     }
   }
 
@@ -54,7 +56,36 @@ export class ReplicaReadLatency {
   }
 }
 
-function percentile(samples: Float64Array, fraction: number): number {
-  samples.sort();
-  return samples[Math.min(samples.length - 1, Math.ceil(fraction * samples.length) - 1)]!;
+/**
+ * The value at rank ceil(fraction × count) of the first `count` samples, as sorting them
+ * would give, found by selection in `scratch` instead: every read runs the recompute in
+ * turn, and a sort of 256 samples every 32 reads was 1–2 % of a get's CPU in the
+ * coordinator (docs/decisions/0266-lean-quorum-read-path.md).
+ */
+export function percentile(samples: Float64Array, count: number, fraction: number, scratch: Float64Array): number {
+  scratch.set(samples.subarray(0, count));
+  const rank = Math.min(count - 1, Math.ceil(fraction * count) - 1);
+  // Hoare's quickselect on [left, right], which always holds the rank.
+  let left = 0;
+  let right = count - 1;
+  while (left < right) {
+    const pivot = scratch[(left + right) >>> 1]!;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (scratch[i]! < pivot) i++;
+      while (scratch[j]! > pivot) j--;
+      if (i <= j) {
+        const swap = scratch[i]!;
+        scratch[i] = scratch[j]!;
+        scratch[j] = swap;
+        i++;
+        j--;
+      }
+    }
+    if (rank <= j) right = j;
+    else if (rank >= i) left = i;
+    else break;
+  }
+  return scratch[rank]!;
 }

@@ -15,6 +15,7 @@ import { DeadlineExceededError, QuorumNotMetError } from '../../src/errors/error
 import { activeTimerCount } from '../support/active-timers.js';
 import { MemoryCluster } from '../support/memory-cluster.js';
 import { RecordingMetrics } from '../support/recording-metrics.js';
+import type { PeerLiveness } from '../../src/replica/peer-liveness.js';
 
 const key = Buffer.from('k');
 const FLOOR_MS = 2;
@@ -25,7 +26,7 @@ const CEILING_MS = 10;
  * coordinates: its own replica, last in the list, must still be asked first, so an R=2
  * read asks node-0 and node-1 and keeps node-2 as the spare.
  */
-function cluster() {
+function cluster(down: readonly string[] = []) {
   const clock = new ManualClock();
   const metrics = new RecordingMetrics();
   const readsSent: string[] = [];
@@ -40,11 +41,22 @@ function cluster() {
       },
     },
     metrics: (id) => (id === 'node-0' ? metrics : new RecordingMetrics()),
+    ...(down.length === 0 ? {} : { liveness: () => markedDown(down) }),
   });
   const coordinator = memory.node('node-0').coordinator;
   /** Every replica that answered (or failed) a read from node-0, its own replica included. */
   const asked = (): string[] => metrics.replicaRequests.filter((request) => request.op === 'read').map((request) => request.peer).sort();
   return { clock, metrics, readsSent, cluster: memory, coordinator, asked };
+}
+
+/** A failure detector that marks `down` down and records nothing. */
+function markedDown(down: readonly string[]): PeerLiveness {
+  return {
+    isDown: (peer) => down.includes(peer),
+    downSinceMs: (peer) => (down.includes(peer) ? 0 : undefined),
+    recordAnswer: () => {},
+    recordFailure: () => {},
+  };
 }
 
 /** Records how `call` settles without awaiting it. */
@@ -83,6 +95,22 @@ describe('reads sized to the quorum', () => {
     const r1 = await coordinator.get(key, { r: 1 });
     assert.equal(r1.acks, 1);
     assert.deepEqual(readsSent, ['node-1'], 'R=1 is served by the local replica alone');
+    await c.close();
+  });
+
+  it('asks a peer marked down last: its own replica, then the peers up, then those down', async () => {
+    // The preference list is node-1, node-2, node-0 and node-1 is marked down: the read
+    // order is node-0, node-2, node-1, so an R=2 read asks node-0 and node-2 and keeps the
+    // down node-1 as the spare, never asked while the two answer.
+    const { clock, readsSent, cluster: c, coordinator, asked } = cluster(['node-1']);
+    // The coordinator does not send to a peer marked down, so the write reaches two.
+    await coordinator.put(key, Buffer.from('v'), { w: 2 });
+    const read = await coordinator.get(key, { r: 2 });
+    assert.deepEqual(read.record?.value, Buffer.from('v'));
+    await clock.advance(CEILING_MS * 2);
+    await c.settle();
+    assert.deepEqual(readsSent, ['node-2']);
+    assert.deepEqual(asked(), ['node-0', 'node-2']);
     await c.close();
   });
 

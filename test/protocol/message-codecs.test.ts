@@ -158,10 +158,11 @@ describe('KV Multiplex codecs (client side)', () => {
   const put = fc.record({ key: bytes, value: bytes, w: uint32, ttlMs: uint64 }, { requiredKeys: ['key', 'value'] });
   const item = fc.record({ key: bytes, value: bytes, ttlMs: uint64 }, { requiredKeys: ['key', 'value'] });
   const batchPut = fc.record({ items: fc.array(item, { maxLength: 20 }), w: uint32 }, { requiredKeys: [] });
+  const get = fc.record({ key: bytes, r: uint32, includeReplicas: fc.boolean() }, { requiredKeys: ['key'] });
 
-  it('encode Put and BatchPut requests that proto-loader reads back the same', () => {
+  it('encode Put, Get and BatchPut requests that proto-loader reads back the same', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.record({ ...head, put }), fc.record({ ...head, batchPut })), (message) => {
+      fc.property(fc.oneof(fc.record({ ...head, put }), fc.record({ ...head, batchPut }), fc.record({ ...head, get })), (message) => {
         const fast = encodeKvStreamRequest(message);
         assert.ok(fast !== undefined, 'the codec writes this request itself');
         assert.deepEqual(multiplex.requestDeserialize(fast), multiplex.requestDeserialize(multiplex.requestSerialize(message)));
@@ -169,7 +170,7 @@ describe('KV Multiplex codecs (client side)', () => {
     );
   });
 
-  it('decode Put, BatchPut and error replies as proto-loader does, unknown fields skipped', () => {
+  it('decode Put, Get, BatchPut and error replies as proto-loader does, unknown fields skipped', () => {
     const error = fc.record({ code: text, message: text });
     const result = fc.oneof(
       fc.record({ ok: fc.constant(true), version, acks: uint32 }),
@@ -179,6 +180,7 @@ describe('KV Multiplex codecs (client side)', () => {
     const reply = fc.oneof(
       fc.record({ id: uint32, put: fc.record({ version, acks: uint32 }, { requiredKeys: [] }) }),
       fc.record({ id: uint32, batchPut: fc.record({ results: fc.array(result, { maxLength: 20 }) }) }),
+      fc.record({ id: uint32, get: fc.record({ found: fc.boolean(), value: bytes, version, acks: uint32 }, { requiredKeys: [] }) }),
       fc.record({ id: uint32, error }),
       fc.record({ id: uint32 }, { requiredKeys: [] }),
     );
@@ -191,14 +193,20 @@ describe('KV Multiplex codecs (client side)', () => {
   });
 
   it('leave other bodies and request shapes to proto-loader, and bound what they decode', () => {
-    assert.equal(encodeKvStreamRequest({ id: 1, get: { key: Buffer.from('k') } }), undefined);
+    assert.equal(encodeKvStreamRequest({ id: 1, delete: { key: Buffer.from('k') } }), undefined);
     assert.equal(encodeKvStreamRequest({ id: 1, put: { key: 'a string key', value: Buffer.from('v') } }), undefined);
-    const getReply = multiplex.responseSerialize({ id: 2, get: { found: true, value: Buffer.from('v'), acks: 2 } });
+    assert.equal(encodeKvStreamRequest({ id: 1, get: { key: 'a string key' } }), undefined);
+    assert.equal(encodeKvStreamRequest({ id: 1, get: { key: Buffer.from('k'), r: 1.5 } }), undefined);
+    assert.notEqual(encodeKvStreamRequest({ id: 1, get: { key: Buffer.from('k'), r: 2 } }), undefined, 'a plain get is encoded by hand');
+    // A Get reply that lists every replica's view goes to proto-loader whole.
+    const replicas = [{ nodeId: 'qkv-0', answered: true, found: true, version: { stamp: '7', nodeId: 'qkv-0' } }, { nodeId: 'qkv-1' }];
+    const getReply = multiplex.responseSerialize({ id: 2, get: { found: true, value: Buffer.from('v'), acks: 2, replicas } });
     assert.throws(() => decodeKvStreamReply(getReply));
     const codecs = kvStreamClientCodecs(kv);
     assert.deepEqual(codecs.deserialize(getReply), multiplex.responseDeserialize(getReply));
-    const getRequest = { id: 3, timeoutMs: 50, get: { key: Buffer.from('k'), r: 2 } };
-    assert.deepEqual(multiplex.requestDeserialize(codecs.serialize(getRequest)), multiplex.requestDeserialize(multiplex.requestSerialize(getRequest)));
+    assert.equal(codecs.deserialize(getReply).get?.replicas.length, 2);
+    const deleteRequest = { id: 3, timeoutMs: 50, delete: { key: Buffer.from('k'), w: 2 } };
+    assert.deepEqual(multiplex.requestDeserialize(codecs.serialize(deleteRequest)), multiplex.requestDeserialize(multiplex.requestSerialize(deleteRequest)));
     // A BatchPut reply with more results than any request may have items stops the fast decoder at the limit.
     const results = Array.from({ length: BATCH_ITEMS_MAX + 1 }, () => ({ ok: true, acks: 2 }));
     const tooMany = multiplex.responseSerialize({ id: 4, batchPut: { results } });
