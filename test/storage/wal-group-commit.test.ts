@@ -17,7 +17,7 @@ import type { KvRecord } from '../../src/storage/record.js';
 import { encodeBatch } from '../../src/storage/record-codec.js';
 import { noWalMetrics } from '../../src/storage/storage-metrics.js';
 import { WAL_GROUP_COMMIT_BYTES_MAX } from '../../src/limits.js';
-import { GROUP_BUFFER_BYTES_INITIAL, GROUP_BUFFER_BYTES_KEPT_MAX, GroupBuffers } from '../../src/storage/wal/group-buffers.js';
+import { GROUP_BUFFER_BYTES_INITIAL, GROUP_BUFFER_BYTES_KEPT_MAX, GROUP_BUFFER_SMALL_GROUPS_BEFORE_SHRINK, GroupBuffers } from '../../src/storage/wal/group-buffers.js';
 import { openWriteAheadLog } from '../../src/storage/wal/wal-recovery.js';
 import { segmentFileName } from '../../src/storage/wal/wal-format.js';
 import type { WriteAheadLog } from '../../src/storage/wal/write-ahead-log.js';
@@ -356,7 +356,24 @@ describe('WAL group commit', () => {
     assert.equal(huge.length, WAL_GROUP_COMMIT_BYTES_MAX + 1);
   });
 
-  it('keeps a large spare while groups stay large, and drops it once a small group completes', () => {
+  it('allocates no buffer per group under a steady load of groups alternating just above and below a small one', () => {
+    const buffers = new GroupBuffers();
+    const distinct = new Set<Buffer>();
+    for (let group = 0; group < 1000; group++) {
+      // Every other group needs one byte more than a small group's buffer holds.
+      const usedBytes = group % 2 === 0 ? GROUP_BUFFER_BYTES_INITIAL + 1 : GROUP_BUFFER_BYTES_INITIAL;
+      let buffer = buffers.take(100);
+      distinct.add(buffer);
+      if (usedBytes > buffer.length) {
+        buffer = buffers.grow(buffer, 100, usedBytes);
+        distinct.add(buffer);
+      }
+      buffers.release(buffer, usedBytes);
+    }
+    assert.ok(distinct.size <= 2, `${distinct.size} buffers allocated for 1000 groups`);
+  });
+
+  it('keeps a large spare while groups stay large or mixed, and drops it once small groups ran for a while', () => {
     const buffers = new GroupBuffers();
     const largeBytes = GROUP_BUFFER_BYTES_KEPT_MAX;
     const large = buffers.take(largeBytes);
@@ -364,16 +381,26 @@ describe('WAL group commit', () => {
     assert.equal(buffers.take(largeBytes), large, 'a large group after a large one reuses its buffer');
     buffers.release(large, largeBytes);
 
-    // A small group completes in a buffer of its own while the large spare is kept...
-    const small = Buffer.allocUnsafeSlow(GROUP_BUFFER_BYTES_INITIAL);
-    buffers.release(small, 100);
+    // Small groups complete in buffers of their own: the large spare is kept until
+    // GROUP_BUFFER_SMALL_GROUPS_BEFORE_SHRINK of them in a row...
+    const smallGroups = (count: number): void => {
+      for (let n = 0; n < count; n++) buffers.release(Buffer.allocUnsafeSlow(GROUP_BUFFER_BYTES_INITIAL), 100);
+    };
+    smallGroups(GROUP_BUFFER_SMALL_GROUPS_BEFORE_SHRINK - 1);
+    assert.equal(buffers.take(GROUP_BUFFER_BYTES_INITIAL + 1), large, 'kept while the small groups were few');
+    buffers.release(large, largeBytes); // a large group starts the count again
+    smallGroups(GROUP_BUFFER_SMALL_GROUPS_BEFORE_SHRINK - 1);
+    assert.equal(buffers.take(GROUP_BUFFER_BYTES_INITIAL + 1), large, 'a large group in between starts the count again');
+    buffers.release(large, largeBytes);
+    smallGroups(GROUP_BUFFER_SMALL_GROUPS_BEFORE_SHRINK);
     // ...after which no buffer larger than a small group's is held: the next group that
     // needs more than one gets a new buffer, and a small one gets at most the small size.
     const next = buffers.take(GROUP_BUFFER_BYTES_INITIAL + 1);
     assert.notEqual(next, large, 'the large spare was dropped');
     assert.ok(buffers.take(100).length <= GROUP_BUFFER_BYTES_INITIAL);
 
-    // A small group that was encoded into a large buffer does not keep that buffer either.
+    // Once small groups rule, a small group that was encoded into a large buffer does not
+    // keep that buffer either.
     const reused = buffers.take(largeBytes);
     buffers.release(reused, 100);
     assert.notEqual(buffers.take(GROUP_BUFFER_BYTES_INITIAL + 1), reused, 'a large buffer written for a small group is dropped');
