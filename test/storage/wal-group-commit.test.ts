@@ -223,6 +223,30 @@ describe('WAL group commit', () => {
     }
   });
 
+  it('under fsync=interval and fsync=never acknowledges after the write alone; the interval timer still fdatasyncs, never only on sync()', async () => {
+    for (const fsyncPolicy of [{ kind: 'interval', intervalMs: 20 }, { kind: 'never' }] as const) {
+      const gate = new IoGate();
+      const dir = join(await tempDir(), 'wal');
+      const { wal } = await openWriteAheadLog(
+        { dir, fsyncPolicy, segmentBytesMax: 64 << 20, fileSystem: gate.fileSystem(), logger: new RecordingLogger(), metrics: noWalMetrics },
+        { fromSegment: 0n, skipCorrupt: false, onBatch: () => {}, onDiscard: () => {} },
+      );
+      try {
+        const opened = gate.calls.length; // the new segment's header: a write and an fdatasync
+        for (let n = 1; n <= 3; n++) await append(wal, n);
+        assert.deepEqual(gate.calls.slice(opened), ['write', 'write', 'write'], `fsync=${fsyncPolicy.kind}: no fdatasync before an acknowledgement`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const synced = gate.calls.slice(opened + 3);
+        if (fsyncPolicy.kind === 'interval') assert.ok(synced.includes('datasync'), 'the interval timer fdatasyncs the written groups by itself');
+        else assert.deepEqual(synced, [], 'fsync=never: nothing syncs by itself');
+        await wal.sync();
+        if (fsyncPolicy.kind === 'never') assert.deepEqual(gate.calls.slice(opened + 3), ['datasync'], 'sync() makes the writes durable');
+      } finally {
+        await wal.close();
+      }
+    }
+  });
+
   it('never encodes a group into a buffer whose write has not completed', async () => {
     const dir = join(await tempDir(), 'wal');
     const gate = new IoGate();
