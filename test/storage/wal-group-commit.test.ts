@@ -217,6 +217,11 @@ describe('WAL group commit', () => {
         await append(wal, 1);
         const flags = await openFlagsOf(join(dir, segmentFileName(wal.currentSegment)));
         assert.equal((flags & constants.O_DSYNC) !== 0, fsyncPolicy.kind === 'always', `fsync=${fsyncPolicy.kind}: flags 0${flags.toString(8)}`);
+        // The segment a rotation creates is opened the same way.
+        assert.equal(await wal.rollover(), 1n);
+        await append(wal, 2);
+        const rotatedFlags = await openFlagsOf(join(dir, segmentFileName(1n)));
+        assert.equal((rotatedFlags & constants.O_DSYNC) !== 0, fsyncPolicy.kind === 'always', `fsync=${fsyncPolicy.kind} after a rotation: flags 0${rotatedFlags.toString(8)}`);
       } finally {
         await wal.close();
       }
