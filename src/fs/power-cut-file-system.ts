@@ -9,8 +9,9 @@
 // whose name was never synced in its directory is gone; a rename not followed by a sync
 // of the directory may come back as the old name. Files are inodes, so a renamed file
 // keeps its synced bytes. Unsynced bytes are all dropped (a real disk may keep some,
-// which only makes it kinder than this model; torn tails have tests of their own in
-// test/storage/wal-damage.test.ts).
+// which this model shows only when asked: the `tornWriteBytes` fault keeps the first
+// bytes of the write the power goes at, so a crash test sees the torn tail a real cut
+// in the middle of a write can leave; test/storage/wal-damage.test.ts has more).
 //
 // A handle opened to write through (O_DSYNC, ADR 0262) makes each write's own bytes and
 // the file's new length durable when the write returns, and nothing else: bytes written
@@ -49,6 +50,13 @@ export interface PowerCutFaults {
   readonly skipFileSync?: (syncNumber: number) => boolean;
   /** True makes the disk skip the sync of this directory and report success. */
   readonly skipDirectorySync?: (dir: string) => boolean;
+  /**
+   * When the power goes at a `writeAll`, how many of its first bytes (0 to its length)
+   * reached the durable copy all the same: a real disk writes a write's pages back one
+   * by one, an O_DSYNC write's included, and the power can go between them. Without
+   * this knob such a write leaves nothing, and the model never shows a torn tail.
+   */
+  readonly tornWriteBytes?: (writeBytes: number) => number;
 }
 
 export interface PowerCutDiskOptions {
@@ -138,14 +146,35 @@ export class PowerCutDisk {
     this.cutCount++;
   }
 
-  /** Counts a step of `cycle`'s view, cutting the power first when it is the chosen one. */
-  step(cycle: number): void {
+  /**
+   * Counts a step of `cycle`'s view, cutting the power first when it is the chosen one;
+   * `beforeCut` runs just before such a cut (what part of a write got out).
+   */
+  step(cycle: number, beforeCut?: () => void): void {
     this.checkPowered(cycle);
     const number = this.stepCount++;
     if (this.cutArmed && number === this.options.cutAtStep) {
+      beforeCut?.();
       this.powerCut();
       throw new PowerCutError();
     }
+  }
+
+  /**
+   * The power goes in the middle of writing `bytes` at `position`: the first bytes the
+   * `tornWriteBytes` fault names reach the durable copy (zeros fill any gap up to them).
+   */
+  tearWrite(file: FileNode, bytes: Buffer, position: number): void {
+    const kept = this.options.faults?.tornWriteBytes?.(bytes.length) ?? 0;
+    assert.ok(Number.isInteger(kept) && kept >= 0 && kept <= bytes.length, `a torn write keeps 0 to ${bytes.length} bytes, not ${kept}`);
+    if (kept === 0) return;
+    const end = position + kept;
+    if (end > file.synced.length) {
+      const grown = Buffer.alloc(end);
+      file.synced.copy(grown);
+      file.synced = grown;
+    }
+    bytes.copy(file.synced, position, 0, kept);
   }
 
   checkPowered(cycle: number): void {
@@ -217,7 +246,7 @@ class PowerCutHandle implements FileHandle {
   ) {}
 
   async writeAll(bytes: Buffer, position: number): Promise<void> {
-    this.use();
+    this.use(() => this.disk.tearWrite(this.file, bytes, position));
     const end = position + bytes.length;
     if (end > this.file.content.length) {
       const grown = Buffer.alloc(end);
@@ -256,9 +285,9 @@ class PowerCutHandle implements FileHandle {
     this.closed = true;
   }
 
-  private use(): void {
+  private use(beforeCut?: () => void): void {
     assert.ok(!this.closed, 'file handle used after close');
-    this.disk.step(this.cycle);
+    this.disk.step(this.cycle, beforeCut);
   }
 }
 

@@ -104,6 +104,41 @@ describe('power-cut disk', () => {
     assert.equal((await disk.fileSystem().readFile(`${DIR}/log`)).toString(), 'kept');
   });
 
+  it('keeps only the torn prefix of a write through the power goes at, and nothing of it without the fault', async () => {
+    const run = async (tornWriteBytes?: (writeBytes: number) => number): Promise<string> => {
+      // Steps: open 0, directory sync 1, write 2 (through), write 3 (through, cut).
+      const disk = new PowerCutDisk({ directories: [DIR], cutAtStep: 3, faults: tornWriteBytes ? { tornWriteBytes } : {} });
+      const fileSystem = disk.fileSystem();
+      const handle = await fileSystem.openForWrite(`${DIR}/log`, true, { writeThrough: true });
+      await fileSystem.syncDirectory(DIR);
+      await handle.writeAll(Buffer.from('acked;'), 0);
+      await assert.rejects(handle.writeAll(Buffer.from('in flight'), 6), PowerCutError);
+      return (await disk.fileSystem().readFile(`${DIR}/log`)).toString();
+    };
+    assert.equal(await run(), 'acked;', 'without the fault the write the power went at leaves nothing');
+    assert.equal(await run((writeBytes) => Math.floor(writeBytes / 2)), 'acked;in f', 'the torn prefix, and no byte past it');
+    assert.equal(await run((writeBytes) => writeBytes), 'acked;in flight', 'the whole write may have got out before the power went');
+  });
+
+  it('tears a plain write the power goes at as well, and drops what earlier writes left unsynced', async () => {
+    const disk = new PowerCutDisk({ directories: [DIR], cutAtStep: 5, faults: { tornWriteBytes: () => 2 } });
+    const fileSystem = disk.fileSystem();
+    const handle = await fileSystem.openForWrite(`${DIR}/log`, true); // step 0
+    await fileSystem.syncDirectory(DIR); // 1
+    await handle.writeAll(Buffer.from('sync'), 0); // 2
+    await handle.datasync(); // 3
+    await handle.writeAll(Buffer.from('lost'), 4); // 4: written, never synced
+    await assert.rejects(handle.writeAll(Buffer.from('torn'), 8), PowerCutError); // 5
+    // The unsynced write below the torn bytes comes back as zeros, not as what it wrote.
+    assert.equal((await disk.fileSystem().readFile(`${DIR}/log`)).toString(), 'sync\0\0\0\0to');
+  });
+
+  it('refuses a torn length outside the write', async () => {
+    const disk = new PowerCutDisk({ directories: [DIR], cutAtStep: 1, faults: { tornWriteBytes: (writeBytes) => writeBytes + 1 } });
+    const handle = await disk.fileSystem().openForWrite(`${DIR}/log`, true);
+    await assert.rejects(handle.writeAll(Buffer.from('x'), 0), /a torn write keeps 0 to 1 bytes, not 2/);
+  });
+
   it('cuts by itself at the chosen step, and that step has no effect', async () => {
     const disk = new PowerCutDisk({ directories: [DIR], cutAtStep: 2 });
     const fileSystem = disk.fileSystem();

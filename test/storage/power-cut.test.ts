@@ -1,9 +1,10 @@
 // Power-cut test of the durable storage engine (ADR 0125, 0126). The WAL runs on a
 // disk in memory that keeps only what was synced (src/fs/power-cut-file-system.ts);
 // LMDB runs on the real disk. fast-check draws sequences of concurrent applies and
-// checkpoints and a step at which the power goes; after the cut the engine is opened
-// again and every acknowledged write must be there with its version, and every record
-// must be one that was written (test/support/acknowledged-writes.ts).
+// checkpoints, a step at which the power goes, and how much of a write cut there reaches
+// the disk (a torn tail); after the cut the engine is opened again and every
+// acknowledged write must be there with its version, and every record must be one that
+// was written (test/support/acknowledged-writes.ts).
 //
 // A crash checker that cannot fail proves nothing, so the second half runs the same
 // checker against engines and disks that skip one sync each (fsync=never, one file sync
@@ -43,6 +44,11 @@ interface Scenario {
   readonly steps: ReadonlyArray<readonly Operation[]>;
   /** Where the power goes, as a share of the disk steps the scenario makes uncut (1: after all of them). */
   readonly cutAt: number;
+  /**
+   * The share of the write the power goes at that reaches the disk all the same (0:
+   * none): a torn WAL group, torn hint or state file, as a real cut mid-write leaves.
+   */
+  readonly tornShare: number;
 }
 
 const writeSpec = fc.record({ key: fc.nat(KEYS - 1), tombstone: fc.boolean(), valueBytes: fc.integer({ min: 1, max: 300 }) });
@@ -54,6 +60,7 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   steps: fc.array(fc.array(operation, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 25 }),
   // An integer per mille: fast-check draws doubles mostly near 0 and 1.
   cutAt: fc.integer({ min: 0, max: 1000 }).map((perMille) => perMille / 1000),
+  tornShare: fc.integer({ min: 0, max: 1000 }).map((perMille) => perMille / 1000),
 });
 
 /** Stamps from now on, one apart: tombstones stay inside their grace period, so no purge removes them. */
@@ -112,6 +119,8 @@ interface RunResult {
   readonly problems: string[];
   readonly acknowledgedWrites: number;
   readonly cutInside: boolean;
+  /** The cut fell on a write, and part of it reached the disk. */
+  readonly tornWrite: boolean;
 }
 
 /**
@@ -122,13 +131,19 @@ interface RunResult {
  */
 async function runScenario(input: Scenario, fsyncPolicy: FsyncPolicy): Promise<RunResult> {
   const uncut = await runScenarioOnce(input, fsyncPolicy, undefined);
-  const cut = await runScenarioOnce(input, fsyncPolicy, Math.floor(input.cutAt * uncut.steps));
+  const cut = await runScenarioOnce(input, fsyncPolicy, Math.floor(input.cutAt * uncut.steps), input.tornShare);
   return { ...cut, problems: [...uncut.problems, ...cut.problems] };
 }
 
-async function runScenarioOnce(input: Scenario, fsyncPolicy: FsyncPolicy, cutAtStep: number | undefined): Promise<RunResult & { steps: number }> {
+async function runScenarioOnce(input: Scenario, fsyncPolicy: FsyncPolicy, cutAtStep: number | undefined, tornShare = 0): Promise<RunResult & { steps: number }> {
   const dir = await tempDir();
-  const disk = new PowerCutDisk({ directories: [dir], cutAtStep });
+  let tornWrite = false;
+  const tornWriteBytes = (writeBytes: number): number => {
+    const kept = Math.floor(tornShare * writeBytes);
+    if (kept > 0) tornWrite = true;
+    return kept;
+  };
+  const disk = new PowerCutDisk({ directories: [dir], cutAtStep, faults: { tornWriteBytes } });
   const checker = new AcknowledgedWrites();
   const stamps = new Stamps();
   // The cut may come during the first open itself.
@@ -145,7 +160,7 @@ async function runScenarioOnce(input: Scenario, fsyncPolicy: FsyncPolicy, cutAtS
   const steps = disk.steps;
   if (!cutInside) disk.powerCut();
   await abandon(engine);
-  return { problems: await problemsAfterRestart(dir, disk, checker), acknowledgedWrites: checker.acknowledgedWrites, cutInside, steps };
+  return { problems: await problemsAfterRestart(dir, disk, checker), acknowledgedWrites: checker.acknowledgedWrites, cutInside, tornWrite, steps };
 }
 
 /** Opens an engine on a fresh power-cut disk; the checker test drives it by hand. */
@@ -165,19 +180,23 @@ describe('power cut: the storage engine keeps every acknowledged write', () => {
     let runs = 0;
     let cutInside = 0;
     let acknowledgedWrites = 0;
+    let tornWrites = 0;
     await fc.assert(
       fc.asyncProperty(scenario, async (input) => {
         const result = await runScenario(input, { kind: 'always' });
         runs++;
         if (result.cutInside) cutInside++;
         acknowledgedWrites += result.acknowledgedWrites;
+        if (result.tornWrite) tornWrites++;
         assert.deepEqual(result.problems, []);
       }),
       { numRuns: RUNS },
     );
     // The cut must have landed inside the work often, not only after it.
     assert.ok(cutInside >= runs / 2, `only ${cutInside} of ${runs} cuts fell inside the work`);
-    process.stderr.write(`power cut: ${runs} runs, ${cutInside} cut mid-work, ${acknowledgedWrites} acknowledged writes checked (newest per key), 0 lost\n`);
+    // ...and on a write, part of which reached the disk, in some of the runs.
+    assert.ok(tornWrites > 0, `no cut of ${runs} tore a write`);
+    process.stderr.write(`power cut: ${runs} runs, ${cutInside} cut mid-work, ${tornWrites} tore a write, ${acknowledgedWrites} acknowledged writes checked (newest per key), 0 lost\n`);
   });
 
   it('a first start that loses power after its first acknowledged write keeps it (the wal/ name is synced in the data directory)', async () => {

@@ -17,7 +17,7 @@ import type { KvRecord } from '../../src/storage/record.js';
 import { encodeBatch } from '../../src/storage/record-codec.js';
 import { noWalMetrics } from '../../src/storage/storage-metrics.js';
 import { WAL_GROUP_COMMIT_BYTES_MAX } from '../../src/limits.js';
-import { GROUP_BUFFER_BYTES_INITIAL, GROUP_BUFFER_BYTES_KEPT_MAX, GroupBuffers } from '../../src/storage/wal/group-buffers.js';
+import { GROUP_BUFFER_BYTES_INITIAL, GROUP_BUFFER_BYTES_KEPT_MAX, GROUP_BUFFER_SMALL_GROUPS_BEFORE_SHRINK, GroupBuffers } from '../../src/storage/wal/group-buffers.js';
 import { openWriteAheadLog } from '../../src/storage/wal/wal-recovery.js';
 import { segmentFileName } from '../../src/storage/wal/wal-format.js';
 import type { WriteAheadLog } from '../../src/storage/wal/write-ahead-log.js';
@@ -217,6 +217,35 @@ describe('WAL group commit', () => {
         await append(wal, 1);
         const flags = await openFlagsOf(join(dir, segmentFileName(wal.currentSegment)));
         assert.equal((flags & constants.O_DSYNC) !== 0, fsyncPolicy.kind === 'always', `fsync=${fsyncPolicy.kind}: flags 0${flags.toString(8)}`);
+        // The segment a rotation creates is opened the same way.
+        assert.equal(await wal.rollover(), 1n);
+        await append(wal, 2);
+        const rotatedFlags = await openFlagsOf(join(dir, segmentFileName(1n)));
+        assert.equal((rotatedFlags & constants.O_DSYNC) !== 0, fsyncPolicy.kind === 'always', `fsync=${fsyncPolicy.kind} after a rotation: flags 0${rotatedFlags.toString(8)}`);
+      } finally {
+        await wal.close();
+      }
+    }
+  });
+
+  it('under fsync=interval and fsync=never acknowledges after the write alone; the interval timer still fdatasyncs, never only on sync()', async () => {
+    for (const fsyncPolicy of [{ kind: 'interval', intervalMs: 20 }, { kind: 'never' }] as const) {
+      const gate = new IoGate();
+      const dir = join(await tempDir(), 'wal');
+      const { wal } = await openWriteAheadLog(
+        { dir, fsyncPolicy, segmentBytesMax: 64 << 20, fileSystem: gate.fileSystem(), logger: new RecordingLogger(), metrics: noWalMetrics },
+        { fromSegment: 0n, skipCorrupt: false, onBatch: () => {}, onDiscard: () => {} },
+      );
+      try {
+        const opened = gate.calls.length; // the new segment's header: a write and an fdatasync
+        for (let n = 1; n <= 3; n++) await append(wal, n);
+        assert.deepEqual(gate.calls.slice(opened), ['write', 'write', 'write'], `fsync=${fsyncPolicy.kind}: no fdatasync before an acknowledgement`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const synced = gate.calls.slice(opened + 3);
+        if (fsyncPolicy.kind === 'interval') assert.ok(synced.includes('datasync'), 'the interval timer fdatasyncs the written groups by itself');
+        else assert.deepEqual(synced, [], 'fsync=never: nothing syncs by itself');
+        await wal.sync();
+        if (fsyncPolicy.kind === 'never') assert.deepEqual(gate.calls.slice(opened + 3), ['datasync'], 'sync() makes the writes durable');
       } finally {
         await wal.close();
       }
@@ -356,7 +385,24 @@ describe('WAL group commit', () => {
     assert.equal(huge.length, WAL_GROUP_COMMIT_BYTES_MAX + 1);
   });
 
-  it('keeps a large spare while groups stay large, and drops it once a small group completes', () => {
+  it('allocates no buffer per group under a steady load of groups alternating just above and below a small one', () => {
+    const buffers = new GroupBuffers();
+    const distinct = new Set<Buffer>();
+    for (let group = 0; group < 1000; group++) {
+      // Every other group needs one byte more than a small group's buffer holds.
+      const usedBytes = group % 2 === 0 ? GROUP_BUFFER_BYTES_INITIAL + 1 : GROUP_BUFFER_BYTES_INITIAL;
+      let buffer = buffers.take(100);
+      distinct.add(buffer);
+      if (usedBytes > buffer.length) {
+        buffer = buffers.grow(buffer, 100, usedBytes);
+        distinct.add(buffer);
+      }
+      buffers.release(buffer, usedBytes);
+    }
+    assert.ok(distinct.size <= 2, `${distinct.size} buffers allocated for 1000 groups`);
+  });
+
+  it('keeps a large spare while groups stay large or mixed, and drops it once small groups ran for a while', () => {
     const buffers = new GroupBuffers();
     const largeBytes = GROUP_BUFFER_BYTES_KEPT_MAX;
     const large = buffers.take(largeBytes);
@@ -364,16 +410,26 @@ describe('WAL group commit', () => {
     assert.equal(buffers.take(largeBytes), large, 'a large group after a large one reuses its buffer');
     buffers.release(large, largeBytes);
 
-    // A small group completes in a buffer of its own while the large spare is kept...
-    const small = Buffer.allocUnsafeSlow(GROUP_BUFFER_BYTES_INITIAL);
-    buffers.release(small, 100);
+    // Small groups complete in buffers of their own: the large spare is kept until
+    // GROUP_BUFFER_SMALL_GROUPS_BEFORE_SHRINK of them in a row...
+    const smallGroups = (count: number): void => {
+      for (let n = 0; n < count; n++) buffers.release(Buffer.allocUnsafeSlow(GROUP_BUFFER_BYTES_INITIAL), 100);
+    };
+    smallGroups(GROUP_BUFFER_SMALL_GROUPS_BEFORE_SHRINK - 1);
+    assert.equal(buffers.take(GROUP_BUFFER_BYTES_INITIAL + 1), large, 'kept while the small groups were few');
+    buffers.release(large, largeBytes); // a large group starts the count again
+    smallGroups(GROUP_BUFFER_SMALL_GROUPS_BEFORE_SHRINK - 1);
+    assert.equal(buffers.take(GROUP_BUFFER_BYTES_INITIAL + 1), large, 'a large group in between starts the count again');
+    buffers.release(large, largeBytes);
+    smallGroups(GROUP_BUFFER_SMALL_GROUPS_BEFORE_SHRINK);
     // ...after which no buffer larger than a small group's is held: the next group that
     // needs more than one gets a new buffer, and a small one gets at most the small size.
     const next = buffers.take(GROUP_BUFFER_BYTES_INITIAL + 1);
     assert.notEqual(next, large, 'the large spare was dropped');
     assert.ok(buffers.take(100).length <= GROUP_BUFFER_BYTES_INITIAL);
 
-    // A small group that was encoded into a large buffer does not keep that buffer either.
+    // Once small groups rule, a small group that was encoded into a large buffer does not
+    // keep that buffer either.
     const reused = buffers.take(largeBytes);
     buffers.release(reused, 100);
     assert.notEqual(buffers.take(GROUP_BUFFER_BYTES_INITIAL + 1), reused, 'a large buffer written for a small group is dropped');
@@ -403,9 +459,12 @@ const POWER_CUT_SEGMENT_BYTES = 512 * 1024;
  * undefined: then the power goes after the script), opens the log again and returns
  * what recovery found beside what was issued and acknowledged, in issue order.
  */
-async function runPowerCutScript(cutAtStep: number | undefined): Promise<{ issued: KvRecord[]; acknowledged: boolean[]; recovered: KvRecord[]; steps: number }> {
+async function runPowerCutScript(
+  cutAtStep: number | undefined,
+  tornWriteBytes?: (writeBytes: number) => number,
+): Promise<{ issued: KvRecord[]; acknowledged: boolean[]; recovered: KvRecord[]; tornBytesDropped: number; steps: number }> {
   const dir = join(await tempDir(), 'wal');
-  const disk = new PowerCutDisk({ directories: [dirname(dir)], cutAtStep });
+  const disk = new PowerCutDisk({ directories: [dirname(dir)], cutAtStep, faults: tornWriteBytes ? { tornWriteBytes } : {} });
   const options = (fileSystem: FileSystem) => ({
     dir,
     fsyncPolicy: { kind: 'always' } as const,
@@ -445,28 +504,61 @@ async function runPowerCutScript(cutAtStep: number | undefined): Promise<{ issue
 
   const recovered: KvRecord[] = [];
   const after = await openWriteAheadLog(options(disk.fileSystem()), { fromSegment: 0n, skipCorrupt: false, onBatch: (batch) => void recovered.push(...batch), onDiscard: () => {} });
+  // The restarted log takes an append and loses power again: recovery's cut of a torn
+  // tail must itself have been durable, or the torn segment, no longer the last, would
+  // be refused as corrupt at the next start.
+  const afterRestart = recordNumber(issued.length + 1);
+  await after.wal.append(encodeBatch([afterRestart]), 1);
   await after.wal.close();
-  return { issued, acknowledged, recovered, steps };
+  disk.powerCut();
+  const recoveredAgain: KvRecord[] = [];
+  const again = await openWriteAheadLog(options(disk.fileSystem()), { fromSegment: 0n, skipCorrupt: false, onBatch: (batch) => void recoveredAgain.push(...batch), onDiscard: () => {} });
+  await again.wal.close();
+  assert.deepEqual(recoveredAgain, [...recovered, afterRestart], 'a second start finds the first one\'s recovery and its append');
+  return { issued, acknowledged, recovered, tornBytesDropped: after.report.tornBytesDropped, steps };
+}
+
+/**
+ * Cuts the power at every step of the script and checks what recovery finds. With
+ * `tornWriteBytes`, the write the power goes at leaves that many of its first bytes on
+ * the disk: a group's write through torn mid-frame, a segment header half written.
+ */
+async function checkEveryCut(tornWriteBytes?: (writeBytes: number) => number): Promise<void> {
+  const uncut = await runPowerCutScript(undefined);
+  assert.deepEqual(uncut.recovered, uncut.issued, 'without a cut every append comes back');
+  assert.ok(uncut.acknowledged.every(Boolean));
+  let cutsWithAcknowledged = 0;
+  let cutsWithTornTail = 0;
+  for (let cutAtStep = 0; cutAtStep < uncut.steps; cutAtStep++) {
+    const { issued, acknowledged, recovered, tornBytesDropped } = await runPowerCutScript(cutAtStep, tornWriteBytes);
+    if (acknowledged.some(Boolean)) cutsWithAcknowledged++;
+    if (tornBytesDropped > 0) cutsWithTornTail++;
+    const at = `cut at step ${cutAtStep} of ${uncut.steps}`;
+    // Groups reach the file in order, so what survives is a prefix of the appends...
+    assert.deepEqual(recovered, issued.slice(0, recovered.length), `${at}: recovery holds only appends, in order, none changed`);
+    // ...and it holds every acknowledged one.
+    const lastAcknowledged = acknowledged.lastIndexOf(true);
+    assert.ok(recovered.length > lastAcknowledged, `${at}: ${lastAcknowledged + 1} acknowledged, ${recovered.length} recovered`);
+  }
+  // The cuts must fall all through the script, not only before its first acknowledgement.
+  assert.ok(cutsWithAcknowledged >= uncut.steps / 2, `only ${cutsWithAcknowledged} of ${uncut.steps} cuts came after an acknowledged append`);
+  if (tornWriteBytes === undefined) assert.equal(cutsWithTornTail, 0, 'a cut without the fault tears nothing');
+  // A group's write is one step in five or so (the rest: opens, syncs, headers,
+  // rotations), and a cut at one must leave a torn tail for recovery to cut.
+  else assert.ok(cutsWithTornTail >= uncut.steps / 6, `only ${cutsWithTornTail} of ${uncut.steps} cuts left a torn tail`);
+  const torn = tornWriteBytes === undefined ? '' : `, the write at the cut torn (${cutsWithTornTail} torn tails cut)`;
+  process.stderr.write(`WAL power cut: ${uncut.steps} cut points over ${uncut.issued.length} appends${torn}, ${cutsWithAcknowledged} after an acknowledgement, none lost\n`);
 }
 
 describe('WAL group buffers across a power cut at every step', () => {
   it('recovers exactly a prefix of the appends, holding every acknowledged one, wherever the power goes', async () => {
-    const uncut = await runPowerCutScript(undefined);
-    assert.deepEqual(uncut.recovered, uncut.issued, 'without a cut every append comes back');
-    assert.ok(uncut.acknowledged.every(Boolean));
-    let cutsWithAcknowledged = 0;
-    for (let cutAtStep = 0; cutAtStep < uncut.steps; cutAtStep++) {
-      const { issued, acknowledged, recovered } = await runPowerCutScript(cutAtStep);
-      if (acknowledged.some(Boolean)) cutsWithAcknowledged++;
-      const at = `cut at step ${cutAtStep} of ${uncut.steps}`;
-      // Groups reach the file in order, so what survives is a prefix of the appends...
-      assert.deepEqual(recovered, issued.slice(0, recovered.length), `${at}: recovery holds only appends, in order, none changed`);
-      // ...and it holds every acknowledged one.
-      const lastAcknowledged = acknowledged.lastIndexOf(true);
-      assert.ok(recovered.length > lastAcknowledged, `${at}: ${lastAcknowledged + 1} acknowledged, ${recovered.length} recovered`);
-    }
-    // The cuts must fall all through the script, not only before its first acknowledgement.
-    assert.ok(cutsWithAcknowledged >= uncut.steps / 2, `only ${cutsWithAcknowledged} of ${uncut.steps} cuts came after an acknowledged append`);
-    process.stderr.write(`WAL power cut: ${uncut.steps} cut points over ${uncut.issued.length} appends, ${cutsWithAcknowledged} after an acknowledgement, none lost\n`);
+    await checkEveryCut();
+  });
+
+  it('cuts the torn tail a power cut in the middle of a write through leaves, and keeps every acknowledged append', async () => {
+    // Half a write: a group torn mid-frame (or between frames), half a segment header.
+    await checkEveryCut((writeBytes) => Math.floor(writeBytes / 2));
+    // All but the last byte: every frame of the group whole but the last one's final byte.
+    await checkEveryCut((writeBytes) => writeBytes - 1);
   });
 });

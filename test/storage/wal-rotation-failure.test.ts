@@ -5,7 +5,8 @@
 // not be closed again: its number may belong to another file by then) and the new
 // segment's, which was opened before its header failed. The file system is node:fs with
 // a fault on the header write of a segment created after the first; each handle counts
-// its closes.
+// its closes. A write that fails on a full disk after half its bytes (ENOSPC) poisons
+// the log before any caller hears of it, and leaves a torn tail recovery cuts.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -30,6 +31,8 @@ class CountingFileSystem {
   /** Path of every handle opened, with how often it was closed. */
   readonly handles: Array<{ path: string; closes: number }> = [];
   failNewSegmentHeaders = false;
+  /** Every write into a segment past its header reaches half its bytes, then fails with ENOSPC. */
+  failAppends = false;
 
   fileSystem(): FileSystem {
     return {
@@ -46,6 +49,10 @@ class CountingFileSystem {
           datasync: () => handle.datasync(),
           writeAll: async (bytes, position) => {
             if (create && position === 0 && this.failNewSegmentHeaders) {
+              throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+            }
+            if (position > 0 && this.failAppends) {
+              await handle.writeAll(bytes.subarray(0, Math.floor(bytes.length / 2)), position);
               throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
             }
             await handle.writeAll(bytes, position);
@@ -93,5 +100,43 @@ describe('WAL rotation that cannot create the next segment', () => {
     );
     await reopened.wal.close();
     assert.deepEqual(records, [recordNumber(1)]);
+  });
+});
+
+describe('WAL write that fails on a full disk', () => {
+  it('is poisoned by the time a caller learns its group failed: an append issued right then is refused as such', async () => {
+    const dir = join(await tempDir(), 'wal');
+    const counting = new CountingFileSystem();
+    const { wal } = await openWriteAheadLog(
+      { dir, fsyncPolicy: { kind: 'always' }, segmentBytesMax: 1 << 20, fileSystem: counting.fileSystem(), logger: new RecordingLogger(), metrics: noWalMetrics },
+      { fromSegment: 0n, skipCorrupt: false, onBatch: () => {}, onDiscard: () => {} },
+    );
+    await wal.append(encodeBatch([recordNumber(1)]), 1);
+    counting.failAppends = true;
+    let failedWhenRejected: Error | undefined;
+    let appendedThen: Promise<bigint> | undefined;
+    const rejection = wal.append(encodeBatch([recordNumber(2)]), 1).then(
+      () => assert.fail('a group whose write failed was acknowledged'),
+      (error: unknown) => {
+        // The caller's first chance to act on the failure: a coordinator retrying, a
+        // checkpoint starting. The log must already say it failed.
+        failedWhenRejected = wal.failed;
+        appendedThen = wal.append(encodeBatch([recordNumber(3)]), 1);
+        return error;
+      },
+    );
+    assert.match(String(await rejection), /ENOSPC/);
+    assert.match(failedWhenRejected?.message ?? '(not failed)', /ENOSPC/, 'the log is poisoned when the group is rejected');
+    await assert.rejects(appendedThen!, /the WAL failed earlier and accepts no writes until restart: ENOSPC/);
+    await wal.close();
+
+    const records: KvRecord[] = [];
+    const reopened = await openWriteAheadLog(
+      { dir, fsyncPolicy: { kind: 'always' }, segmentBytesMax: 1 << 20, fileSystem: nodeFileSystem, logger: new RecordingLogger(), metrics: noWalMetrics },
+      { fromSegment: 0n, skipCorrupt: false, onBatch: (batch) => void records.push(...batch), onDiscard: () => {} },
+    );
+    await reopened.wal.close();
+    assert.deepEqual(records, [recordNumber(1)], 'the half-written group is cut as a torn tail');
+    assert.equal(reopened.report.tornBytesDropped > 0, true);
   });
 });

@@ -267,7 +267,10 @@ export class WriteAheadLog {
     this.flushing = true;
     // A microtask lets appends issued in the same turn join the first group.
     queueMicrotask(() => {
-      this.flushLoop().catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
+      this.flushLoop().catch((error: unknown) => {
+        // A failed write or sync has poisoned the log already (see `fail`).
+        if (this.failure === undefined) this.fail(error instanceof Error ? error : new Error(String(error)));
+      });
     });
   }
 
@@ -289,8 +292,9 @@ export class WriteAheadLog {
           head.resolve();
         }
       } catch (error) {
-        head.reject(error instanceof Error ? error : new Error(String(error)));
-        throw error;
+        const failure = error instanceof Error ? error : new Error(String(error));
+        this.fail(failure, head);
+        throw failure;
       }
     }
     this.flushing = false;
@@ -321,7 +325,7 @@ export class WriteAheadLog {
       if (always) await this.datasync();
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
-      group.reject(failure);
+      this.fail(failure, group);
       throw failure;
     }
 
@@ -371,9 +375,16 @@ export class WriteAheadLog {
     this.options.logger.debug({ segment: this.segment.toString() }, 'WAL segment started');
   }
 
-  private fail(error: Error): void {
+  /**
+   * Poisons the log, then rejects `failed` (the entry whose write or sync failed, which
+   * has left the queue) and everything queued. The poison comes first: a caller acting
+   * on its rejection (a retry, a checkpoint) must find the log refusing, not accept an
+   * append that only a later step would reject with another error.
+   */
+  private fail(error: Error, failed?: Pending): void {
     this.failure = error;
     this.options.logger.error({ err: error, segment: this.segment.toString() }, 'WAL write or sync failed; no further writes are accepted');
+    failed?.reject(error);
     for (const item of this.queue.splice(0)) item.reject(error);
     this.queuedFrames = 0;
     this.flushing = false;
