@@ -48,6 +48,7 @@ export const TIERS = {
     'test/security/caller-per-user.test.ts',
     'test/security/certificate-identity.test.ts',
     'test/security/forget-signature.test.ts',
+    'test/security/forget-signature-lifetime.test.ts',
     'test/security/local-certificates.test.ts',
     'test/security/multiplex-role-before-decoding.test.ts',
     'test/security/mutual-tls.test.ts',

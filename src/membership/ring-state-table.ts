@@ -264,9 +264,11 @@ export class RingStateTable {
   async forget(member: string, decision?: SignedForget): Promise<void> {
     this.checkForgetDecision(member, decision);
     const previous = this.peers.get(member);
-    // A mark saved before forgets were signed is not taken by peers that check: the
+    // A mark peers that check would refuse (saved before forgets were signed, or signed
+    // by an admin whose certificate expired or whose role was taken away since) never
+    // reaches the nodes that had not taken it, the forgotten member included: the
     // admin's forget again gives it a signature (at the new version) they take.
-    const resigning = previous?.forgotten === true && previous.signed === undefined && decision?.signed !== undefined;
+    const resigning = previous?.forgotten === true && decision?.signed !== undefined && this.signatureLapsed(member, previous);
     if (previous?.forgotten === true && !resigning) return;
     if (!resigning && this.forgottenMembers().length >= FORGOTTEN_MEMBERS_MAX) {
       throw new ForgetRefusedError(`this node already keeps ${FORGOTTEN_MEMBERS_MAX} forgotten members, the most a probe may carry`);
@@ -294,6 +296,12 @@ export class RingStateTable {
       this.forgetsSaving.delete(member);
     }
     this.announceForget(member, version, previous);
+  }
+
+  /** Whether a peer that checks forgets would refuse the mark `held` of `member` now. */
+  private signatureLapsed(member: string, held: AnnouncedRingState): boolean {
+    if (held.signed === undefined) return true;
+    return this.options.checkForget?.(member, held.version, held.signed) !== undefined;
   }
 
   /** The members marked forgotten, as probes pass them on. */
