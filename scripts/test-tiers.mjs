@@ -47,6 +47,7 @@ export const TIERS = {
     'test/security/caller-key.test.ts',
     'test/security/caller-per-user.test.ts',
     'test/security/certificate-identity.test.ts',
+    'test/security/forget-signature-cost.test.ts',
     'test/security/forget-signature.test.ts',
     'test/security/forget-signature-lifetime.test.ts',
     'test/security/local-certificates.test.ts',
