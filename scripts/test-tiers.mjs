@@ -49,6 +49,7 @@ export const TIERS = {
     'test/security/certificate-identity.test.ts',
     'test/security/forget-signature-cost.test.ts',
     'test/security/forget-signature.test.ts',
+    'test/security/probe-answer-bounds.test.ts',
     'test/security/forget-signature-lifetime.test.ts',
     'test/security/local-certificates.test.ts',
     'test/security/multiplex-role-before-decoding.test.ts',

@@ -170,6 +170,8 @@ export const FORGET_SIGNATURE_BYTES_MAX = 512;
  * reach the peer port, and the size is checked before the probe is decoded.
  */
 export const PROBE_REQUEST_BYTES_MAX = SMALL_REQUEST_BYTES_MAX + FORGOTTEN_MEMBERS_MAX * (FORGET_SIGNER_CERTIFICATE_BYTES_MAX + FORGET_SIGNATURE_BYTES_MAX + 32);
+/** A probe answer's bytes, checked by the prober before decoding: what a probe may hold (src/protocol/probe-answer-bounds.ts). */
+export const PROBE_ANSWER_BYTES_MAX = PROBE_REQUEST_BYTES_MAX;
 /**
  * Tokens in one ring (members × vnodes): 4096 members at the default 256 vnodes. A ring
  * measured 37 bytes per token when built and 109 once every range's replica list was
