@@ -55,6 +55,7 @@ export const TIERS = {
     'test/security/multiplex-role-before-decoding.test.ts',
     'test/security/mutual-tls.test.ts',
     'test/security/receive-gate.test.ts',
+    'test/security/receive-gate-honest-streams.test.ts',
     'test/security/receive-gate-outcomes.test.ts',
     'test/security/receive-gate-streams.test.ts',
     'test/security/user-roles.test.ts',
