@@ -149,6 +149,14 @@ export const RING_MEMBERS_MAX = 4096;
  */
 export const FORGOTTEN_MEMBERS_MAX = 128;
 /**
+ * Forget signatures a node checks, per peer and second, for marks that peer passes on
+ * that it has not refused in the last minute (docs/decisions/0268-forget-signed-by-an-admin.md):
+ * a full list of new marks fits, and a member sending forged marks with fresh versions
+ * costs the node about 0.33 ms each, some 42 ms of CPU a second, not all it has. A mark
+ * beyond it waits for that peer's next probe.
+ */
+export const FORGET_SIGNATURE_CHECKS_PER_PEER_PER_SECOND = FORGOTTEN_MEMBERS_MAX;
+/**
  * The signature of a forget (docs/decisions/0268-forget-signed-by-an-admin.md): an admin
  * user's DER certificate and its signature, carried by Admin.Forget and by every probe
  * with the mark. A P-256 certificate of `qkv certs` is about 600 bytes and its signature
@@ -162,6 +170,8 @@ export const FORGET_SIGNATURE_BYTES_MAX = 512;
  * reach the peer port, and the size is checked before the probe is decoded.
  */
 export const PROBE_REQUEST_BYTES_MAX = SMALL_REQUEST_BYTES_MAX + FORGOTTEN_MEMBERS_MAX * (FORGET_SIGNER_CERTIFICATE_BYTES_MAX + FORGET_SIGNATURE_BYTES_MAX + 32);
+/** A probe answer's bytes, checked by the prober before decoding: what a probe may hold (src/protocol/probe-answer-bounds.ts). */
+export const PROBE_ANSWER_BYTES_MAX = PROBE_REQUEST_BYTES_MAX;
 /**
  * Tokens in one ring (members × vnodes): 4096 members at the default 256 vnodes. A ring
  * measured 37 bytes per token when built and 109 once every range's replica list was

@@ -47,6 +47,7 @@ import { FORGOTTEN_MEMBERS_MAX, RING_STATE_VERSION_AHEAD_MS_MAX } from '../limit
 import type { Logger } from '../logging/logger.js';
 import type { ProbeAnswer, ProbeHello } from '../replica/peer-transport.js';
 import { inReadRing, isNewer, type AnnouncedRingState, type ForgetSignature, type ForgottenMember, type RingState } from '../ring/ring-state.js';
+import { ForgetSignatureChecks } from './forget-signature-checks.js';
 
 /** Refused marks from one peer are logged at most this often: a member could send a probe after another. */
 const FORGET_REFUSAL_LOG_INTERVAL_MS = 60_000;
@@ -130,9 +131,12 @@ export class RingStateTable {
   private queuedSave: Promise<void> | undefined;
   private saveTail: Promise<void> = Promise.resolve();
   private readonly nowMs: () => number;
+  /** The checks of marks peers pass on, bounded in cost; undefined without TLS (checkForget absent). */
+  private readonly forgetChecks: ForgetSignatureChecks | undefined;
 
   constructor(private readonly options: RingStateTableOptions) {
     this.nowMs = options.nowMs ?? Date.now;
+    this.forgetChecks = options.checkForget === undefined ? undefined : new ForgetSignatureChecks(options.checkForget, this.nowMs);
     const { logger } = options;
     let untrusted = false;
     let self = options.initial.self;
@@ -264,9 +268,11 @@ export class RingStateTable {
   async forget(member: string, decision?: SignedForget): Promise<void> {
     this.checkForgetDecision(member, decision);
     const previous = this.peers.get(member);
-    // A mark saved before forgets were signed is not taken by peers that check: the
+    // A mark peers that check would refuse (saved before forgets were signed, or signed
+    // by an admin whose certificate expired or whose role was taken away since) never
+    // reaches the nodes that had not taken it, the forgotten member included: the
     // admin's forget again gives it a signature (at the new version) they take.
-    const resigning = previous?.forgotten === true && previous.signed === undefined && decision?.signed !== undefined;
+    const resigning = previous?.forgotten === true && decision?.signed !== undefined && this.signatureLapsed(member, previous);
     if (previous?.forgotten === true && !resigning) return;
     if (!resigning && this.forgottenMembers().length >= FORGOTTEN_MEMBERS_MAX) {
       throw new ForgetRefusedError(`this node already keeps ${FORGOTTEN_MEMBERS_MAX} forgotten members, the most a probe may carry`);
@@ -294,6 +300,12 @@ export class RingStateTable {
       this.forgetsSaving.delete(member);
     }
     this.announceForget(member, version, previous);
+  }
+
+  /** Whether a peer that checks forgets would refuse the mark `held` of `member` now. */
+  private signatureLapsed(member: string, held: AnnouncedRingState): boolean {
+    if (held.signed === undefined) return true;
+    return this.options.checkForget?.(member, held.version, held.signed) !== undefined;
   }
 
   /** The members marked forgotten, as probes pass them on. */
@@ -416,11 +428,12 @@ export class RingStateTable {
   }
 
   /**
-   * Whether a mark `peer` passed on was signed by an admin (checkForget); a refused one
+   * Whether a mark `peer` passed on was signed by an admin (checkForget, its cost bounded:
+   * forget-signature-checks.ts); a refused one
    * is logged, at most once a minute per peer, and changes nothing.
    */
   private signedByAdmin(peer: string, member: string, version: number, signed: ForgetSignature | undefined): boolean {
-    const refusal = this.options.checkForget?.(member, version, signed);
+    const refusal = this.forgetChecks?.refusal(peer, member, version, signed);
     if (refusal === undefined) return true;
     const nowMs = this.nowMs();
     if (nowMs - (this.refusalLoggedMs.get(peer) ?? -Infinity) >= FORGET_REFUSAL_LOG_INTERVAL_MS) {

@@ -15,6 +15,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as KvProto } from './generated/kv.js';
 import type { ProtoGrpcType as AdminProto } from './generated/admin.js';
 import type { ProtoGrpcType as ReplicaProto } from './generated/replica.js';
+import { boundProbeAnswers } from './probe-answer-bounds.js';
 
 /** The proto/ directory of this package, found relative to the compiled module. */
 export const PROTO_ROOT = fileURLToPath(new URL('../../../proto/', import.meta.url));
@@ -43,6 +44,8 @@ let cached: QuorumKvProtocol | undefined;
 export function loadQuorumKvProtocol(): QuorumKvProtocol {
   if (cached === undefined) {
     const packageDefinition = protoLoader.loadSync([...PROTO_FILES], PROTO_LOADER_OPTIONS);
+    // Before the client constructors copy the decoders: a peer's answer is bounded too.
+    boundProbeAnswers(packageDefinition);
     const grpcObject = grpc.loadPackageDefinition(packageDefinition) as unknown as QuorumKvGrpcObject;
     cached = { packageDefinition, grpcObject };
   }

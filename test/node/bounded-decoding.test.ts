@@ -18,7 +18,7 @@ import { ProcessCluster, sampleValue } from '../support/process-cluster.js';
 import { tempDir } from '../support/temp-dir.js';
 import { RawGrpcClient, bytesField, varint, varintField, type RawOutcome } from '../support/raw-grpc.js';
 import type { QuorumKvClient } from '../../src/client/quorum-kv-client.js';
-import { BATCH_GET_REQUEST_BYTES_MAX, GRPC_CONNECTION_STREAMS_MAX, GRPC_MESSAGE_BYTES_MAX, SMALL_REQUEST_BYTES_MAX } from '../../src/limits.js';
+import { BATCH_GET_REQUEST_BYTES_MAX, FORGOTTEN_MEMBERS_MAX, GRPC_CONNECTION_STREAMS_MAX, GRPC_MESSAGE_BYTES_MAX, PROBE_REQUEST_BYTES_MAX, SMALL_REQUEST_BYTES_MAX } from '../../src/limits.js';
 
 const MIB = 1024 * 1024;
 /** Loose: the refusals take milliseconds; this only catches a node that decodes first (34 s before). */
@@ -115,6 +115,9 @@ interface Attack {
 }
 
 const EXCHANGE = '/quorumkv.v1.Replica/Exchange';
+const PROBE = '/quorumkv.v1.Replica/Probe';
+/** ProbeRequest.forgotten (field 6), an empty ForgottenMember. */
+const EMPTY_FORGOTTEN = bytesField(6, Buffer.alloc(0));
 
 const attacks: Attack[] = [
   {
@@ -153,6 +156,21 @@ const attacks: Attack[] = [
     status: 'INVALID_ARGUMENT',
     code: 'BATCH_TOO_LARGE',
     details: /ReadRequest\.keys has more than 4096 items/,
+  },
+  {
+    // A probe may carry 128 signed forgotten members (ADR 0268), so it has a limit of its own.
+    name: `Replica.Probe of 16 MiB (past its ${PROBE_REQUEST_BYTES_MAX}-byte limit)`,
+    send: () => peerRaw.call(PROBE, repeated(EMPTY_FORGOTTEN, ATTACK_ITEMS)),
+    status: 'INVALID_ARGUMENT',
+    code: 'INVALID_ARGUMENT',
+    details: new RegExp(`the request is ${GRPC_MESSAGE_BYTES_MAX} bytes; the limit of this method is ${PROBE_REQUEST_BYTES_MAX}`),
+  },
+  {
+    name: 'Replica.Probe of empty forgotten members up to its byte limit',
+    send: () => peerRaw.call(PROBE, repeated(EMPTY_FORGOTTEN, Math.floor(PROBE_REQUEST_BYTES_MAX / EMPTY_FORGOTTEN.length))),
+    status: 'INVALID_ARGUMENT',
+    code: 'BATCH_TOO_LARGE',
+    details: new RegExp(`ProbeRequest\\.forgotten has more than ${FORGOTTEN_MEMBERS_MAX} items`),
   },
   {
     name: `KV.Get of 16 MiB (past its ${SMALL_REQUEST_BYTES_MAX}-byte limit)`,

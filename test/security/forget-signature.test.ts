@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureLocalCertificates } from '../../src/security/local-certificates.js';
 import { createCa, createClientCertificate } from '../../src/security/certificate-authority.js';
-import { forgetSignatureRefusal, signForget, signForgetAs, type ForgetSignatureTrust } from '../../src/security/forget-signature.js';
+import { forgetSignatureRefusal, forgetStatement, signForget, signForgetAs, type ForgetSignatureTrust } from '../../src/security/forget-signature.js';
 import { UserRoles } from '../../src/security/user-roles.js';
 import { RingStateTable } from '../../src/membership/ring-state-table.js';
 import { silentLogger } from '../../src/logging/logger.js';
@@ -194,4 +194,19 @@ test('a mark saved before forgets were signed gets the admin\'s signature when t
   assert.equal(peer.isForgotten('n2'), false);
   peer.onAnswer('n1', { ringState: undefined, forgotten: states.forgottenMembers() });
   assert.equal(peer.isForgotten('n2'), true);
+});
+
+test('the signed statement names one member and one version: no other pair, however its id is spelled, has the same bytes', async () => {
+  // A node id on the wire is any string up to 253 bytes, line breaks and digits included;
+  // the version is the last line and only digits, so the split is unique.
+  const pairs: Array<[string, number]> = [['n2', 12], ['n2\n1', 2], ['n2\n12', 0], ['n', 212], ['n2\n', 12], ['quorumkv forget v1\nn2', 12]];
+  const statements = new Set(pairs.map(([member, version]) => forgetStatement(member, version).toString('hex')));
+  assert.equal(statements.size, pairs.length);
+  assert.ok(forgetStatement('n2', 12).toString('utf8').startsWith('quorumkv forget v1\n'), 'domain separation: the statement says what it is and its format version');
+  // The admin's signature of one pair checks out for it and for no neighbour of it.
+  const signed = await signForgetAs(certsDir, 'admin', 'n2\n1', NOW_MS);
+  assert.equal(forgetSignatureRefusal(trust, 'n2\n1', NOW_MS, signed), undefined);
+  for (const [member, version] of [['n2', NOW_MS], ['n2\n', NOW_MS], ['n2\n1\n', NOW_MS], ['n2\n1', NOW_MS + 1]] as const) {
+    assert.match(forgetSignatureRefusal(trust, member, version, signed) ?? '', /signature does not match/, JSON.stringify([member, version]));
+  }
 });
