@@ -6,7 +6,8 @@
 // request or the reply, peers marked down, include_replicas, batch gets, read repair on
 // or off, and speculation thresholds warmed by earlier reads. Both must give the same
 // answer at the same virtual time, the same metrics, the same messages in the same
-// order, and leave the same records on every replica. DIFF_FROM / DIFF_RUNS pick seeds.
+// order, and leave the same records on every replica. DIFF_FROM / DIFF_RUNS pick seeds
+// (docs/decisions/0271-read-path-differential-against-a-frozen-copy.md).
 import { writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

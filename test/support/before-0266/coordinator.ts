@@ -1,7 +1,7 @@
 // A FROZEN COPY of src/coordinator/coordinator.ts as it was before ADR 0266 (commit
 // 50fe3ef^1, imports rewritten), kept only as the reference that
 // test/coordinator/read-path-differential.test.ts compares today's read path with. It is
-// not built into anything else. When the read path changes its behaviour on purpose,
+// not built into anything else (docs/decisions/0271-read-path-differential-against-a-frozen-copy.md). When the read path changes its behaviour on purpose,
 // delete this directory and that test together rather than editing this copy.
 // The quorum coordinator (docs/architecture.md follows a request through it). Any node
 // coordinates any request: it finds the key's N replicas through the placement port,
