@@ -91,7 +91,7 @@ export class ResolvedCounter<Label extends string> {
     if (options.labelNames.length === 0) throw new Error(`${options.name}: a resolved counter needs labels`);
     const children = new ChildTree(options.labelNames, (labels) => new PendingCount(labels));
     this.children = children;
-    new Counter<Label>({
+    const counter = new Counter<Label>({
       name: options.name,
       help: options.help,
       labelNames: options.labelNames,
@@ -106,6 +106,13 @@ export class ResolvedCounter<Label extends string> {
         }
       },
     });
+    // A reset (registry.resetMetrics()) drops what the children counted since the last
+    // scrape too: left pending, it would come back on the next scrape as if counted after.
+    const resetSeries = counter.reset.bind(counter);
+    counter.reset = () => {
+      for (const child of children.all) child.pending = 0;
+      resetSeries();
+    };
   }
 
   /** The child for these label values, in the order of `labelNames`. */

@@ -63,3 +63,43 @@ test('the replica call metrics read as prom-client wrote them, across scrapes', 
   // A second scrape counts nothing twice.
   assert.equal(await ours.metrics(), await theirs.metrics());
 });
+
+test('label values that need escaping read as prom-client writes them, in the text and in JSON', async () => {
+  const ours = new Registry();
+  const theirs = new Registry();
+  const metrics = new PrometheusReplicaCallMetrics(ours);
+  const reference = referenceMetrics(theirs);
+  // Peer ids are node ids, but /metrics must stay parseable whatever one holds.
+  for (const peer of ['qkv-0', 'a"quoted"peer', 'back\\slash', 'new\nline', '']) {
+    for (const op of ['apply', 'read'] as const) {
+      metrics.observeCall(op, peer, 'ok', 0.003, 2);
+      reference.observeCall(op, peer, 'ok', 0.003, 2);
+    }
+  }
+  assert.equal(await ours.metrics(), await theirs.metrics());
+  // The JSON view holds the same values (prom-client adds an empty exemplar to buckets).
+  const withoutExemplars = (metrics: Awaited<ReturnType<Registry['getMetricsAsJSON']>>) =>
+    metrics.map((metric) => ({ ...metric, values: metric.values.map(({ labels, value, metricName }: { labels: object; value: number; metricName?: string }) => ({ labels, value, metricName })) }));
+  assert.deepEqual(withoutExemplars(await ours.getMetricsAsJSON()), withoutExemplars(await theirs.getMetricsAsJSON()));
+  assert.match(await ours.metrics(), /peer="a\\"quoted\\"peer"/);
+});
+
+test('a registry reset forgets the calls counted before it, as prom-client does', async () => {
+  const ours = new Registry();
+  const theirs = new Registry();
+  const metrics = new PrometheusReplicaCallMetrics(ours);
+  const reference = referenceMetrics(theirs);
+  const counted = (text: string): string[] => text.split('\n').filter((line) => line.startsWith('qkv_replica_calls_total{'));
+  for (const target of [metrics, reference]) {
+    target.observeCall('apply', 'qkv-1', 'ok', 0.002, 1);
+    target.observeCall('read', 'qkv-2', 'error', 0.002, 1);
+  }
+  // Not scraped before the reset: what the children counted must not survive it.
+  ours.resetMetrics();
+  theirs.resetMetrics();
+  assert.deepEqual(counted(await ours.metrics()), counted(await theirs.metrics()));
+  assert.deepEqual(counted(await ours.metrics()), []);
+  for (const target of [metrics, reference]) target.observeCall('apply', 'qkv-1', 'ok', 0.002, 1);
+  assert.deepEqual(counted(await ours.metrics()), ['qkv_replica_calls_total{op="apply",peer="qkv-1",result="ok"} 1']);
+  assert.deepEqual(counted(await ours.metrics()), counted(await theirs.metrics()));
+});

@@ -36,7 +36,7 @@ import { messageSchema } from '../../src/protocol/request-limits.js';
 import { BatchTooLargeError } from '../../src/errors/errors.js';
 import { BATCH_ITEMS_MAX, REPLICA_BATCH_ITEMS_MAX } from '../../src/limits.js';
 import { damaged } from '../support/damaged-bytes.js';
-import { varint } from '../support/raw-grpc.js';
+import { bytesField, varint, varintField } from '../support/raw-grpc.js';
 
 const { grpcObject } = loadQuorumKvProtocol();
 const kv = grpcObject.quorumkv.v1.KV.service;
@@ -190,6 +190,139 @@ describe('KV Multiplex codecs (client side)', () => {
         assert.deepEqual(decodeKvStreamReply(wire), multiplex.responseDeserialize(wire));
       }),
     );
+  });
+
+  /** `value` as a varint padded to `length` bytes (0x80 continuations), as a hostile or careless sender may write it. */
+  function paddedVarint(value: bigint, length: number): Buffer {
+    const plain = [...varint(value)];
+    while (plain.length < length) {
+      plain[plain.length - 1]! |= 0x80;
+      plain.push(0);
+    }
+    return Buffer.from(plain);
+  }
+  const tagOf = (field: number, wireType: number): Buffer => varint(BigInt((field << 3) | wireType));
+  const anyVarint = fc.oneof(
+    fc.bigInt({ min: 0n, max: 3n }),
+    fc.bigInt({ min: 0n, max: 0xffffffffn }),
+    fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), // negative int32s and huge values take ten bytes
+  );
+  /** A varint field written plainly or padded up to ten bytes. */
+  const varintOf = (field: number) =>
+    fc.tuple(anyVarint, fc.integer({ min: 0, max: 10 })).map(([value, length]) => Buffer.concat([tagOf(field, 0), paddedVarint(value, length)]));
+  const delimitedOf = (field: number, body: fc.Arbitrary<Buffer>) => body.map((payload) => Buffer.concat([tagOf(field, 2), varint(BigInt(payload.length)), payload]));
+  const versionBody = fc
+    .array(fc.oneof(varintOf(1), delimitedOf(2, fc.oneof(bytes, text.map((t) => Buffer.from(t)))), unknownField), { maxLength: 4 })
+    .map((fields) => Buffer.concat(fields));
+  /** A known field in a wire type that does not match it. */
+  const mismatched = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.constantFrom(0, 1, 2, 5)).chain(([field, wireType]) => {
+    if (wireType === 0) return varintOf(field);
+    if (wireType === 2) return delimitedOf(field, bytes);
+    return fc.constant(Buffer.concat([tagOf(field, wireType), Buffer.alloc(wireType === 1 ? 8 : 4, 7)]));
+  });
+  /** A GetResponse body as any sender might write it: fields in any order, repeated, padded, mistyped, unknown. */
+  const hostileGetBody = fc
+    .array(fc.oneof(varintOf(1), delimitedOf(2, bytes), delimitedOf(3, versionBody), varintOf(4), unknownField, mismatched), { maxLength: 8 })
+    .map((fields) => Buffer.concat(fields));
+  const hostileGetReply = fc
+    .tuple(fc.option(varintOf(1), { nil: undefined }), fc.array(hostileGetBody, { minLength: 1, maxLength: 2 }), fc.boolean())
+    .map(([id, gets, idLast]) => {
+      const body = Buffer.concat(gets.map((get) => Buffer.concat([tagOf(3, 2), varint(BigInt(get.length)), get])));
+      const head = id ?? Buffer.alloc(0);
+      return idLast ? Buffer.concat([body, head]) : Buffer.concat([head, body]);
+    });
+
+  /** The client's decoding gives what proto-loader gives, or fails where proto-loader fails. */
+  function decodesAsProtoLoader(wire: Buffer): void {
+    const codecs = kvStreamClientCodecs(kv);
+    let expected: unknown;
+    let expectedError: unknown;
+    try {
+      expected = multiplex.responseDeserialize(wire);
+    } catch (error) {
+      expectedError = error;
+    }
+    if (expectedError !== undefined) {
+      assert.throws(() => codecs.deserialize(wire));
+      return;
+    }
+    assert.deepEqual(codecs.deserialize(wire), expected);
+    // And the fast decoder alone, whenever it does not hand the reply on: never a different reply.
+    let fast: unknown;
+    try {
+      fast = decodeKvStreamReply(wire);
+    } catch {
+      return;
+    }
+    assert.deepEqual(fast, expected);
+  }
+
+  it('decode hostile Get replies as proto-loader does: any order, repeats, padded varints, mistyped and unknown fields', () => {
+    fc.assert(fc.property(hostileGetReply, decodesAsProtoLoader), { numRuns: 5000 });
+  });
+
+  it('decode damaged Get replies as proto-loader does or fail where it fails', () => {
+    const getReply = fc
+      .record({ id: uint32, get: fc.record({ found: fc.boolean(), value: bytes, version, acks: uint32 }, { requiredKeys: [] }) })
+      .map((message) => multiplex.responseSerialize(message));
+    fc.assert(fc.property(damaged(getReply), decodesAsProtoLoader), { numRuns: 5000 });
+  });
+
+  it('decode the edge cases of a Get reply one by one', () => {
+    const get = (body: Buffer): Buffer => Buffer.concat([tagOf(3, 2), varint(BigInt(body.length)), body]);
+    const cases: Array<[string, Buffer]> = [
+      ['an empty Get reply', get(Buffer.alloc(0))],
+      ['an empty value written out', get(bytesField(2, Buffer.alloc(0)))],
+      ['found twice, the last false', get(Buffer.concat([varintField(1, 1n), varintField(1, 0n)]))],
+      ['value twice, the last wins', get(Buffer.concat([bytesField(2, Buffer.from('old')), bytesField(2, Buffer.from('new'))]))],
+      ['acks before found', get(Buffer.concat([varintField(4, 3n), varintField(1, 1n)]))],
+      ['acks as a ten-byte varint (a negative int32)', get(Buffer.concat([tagOf(4, 0), varint((1n << 64n) - 1n)]))],
+      ['acks past 32 bits', get(varintField(4, (1n << 32n) + 5n))],
+      ['found as 2^32 (zero in 32 bits)', get(varintField(1, 1n << 32n))],
+      ['found padded to five bytes', get(Buffer.concat([tagOf(1, 0), paddedVarint(1n, 5)]))],
+      ['found padded to ten bytes', get(Buffer.concat([tagOf(1, 0), paddedVarint(1n, 10)]))],
+      ['version twice', get(Buffer.concat([bytesField(3, varintField(1, 5n)), bytesField(3, bytesField(2, Buffer.from('n')))]))],
+      ['found as a length-delimited field', get(bytesField(1, Buffer.from([1])))],
+      ['value as a varint', get(varintField(2, 7n))],
+      ['a value length past the end', get(Buffer.concat([tagOf(2, 2), varint(100n), Buffer.from('short')]))],
+      ['a Get reply length past the end', Buffer.concat([tagOf(3, 2), varint(50n), varintField(1, 1n)])],
+      ['two Get replies, the last wins', Buffer.concat([get(varintField(4, 2n)), get(varintField(1, 1n))])],
+      ['a Get reply then an error', Buffer.concat([get(varintField(1, 1n)), bytesField(7, bytesField(1, Buffer.from('INTERNAL')))])],
+      ['a varint of eleven bytes', get(Buffer.concat([tagOf(4, 0), Buffer.alloc(10, 0x80), Buffer.from([0])]))],
+      ['a group wire type', get(Buffer.from([0x7b, 0x7c]))],
+    ];
+    for (const [name, wire] of cases) {
+      try {
+        decodesAsProtoLoader(wire);
+      } catch (error) {
+        assert.fail(`${name}: ${String(error)}`);
+      }
+    }
+    // A 16 MiB value comes through whole, as a view into the reply.
+    const big = Buffer.alloc(16 * 1024 * 1024, 0x5a);
+    const wire = multiplex.responseSerialize({ id: 9, get: { found: true, value: big, version: { stamp: '18446744073709551615', nodeId: 'qkv-2' }, acks: 3 } });
+    decodesAsProtoLoader(wire);
+    const reply = decodeKvStreamReply(wire);
+    assert.equal(reply.get?.value.length, big.length);
+    assert.ok(reply.get?.value.equals(big));
+    assert.equal(reply.get?.version?.stamp, '18446744073709551615');
+  });
+
+  it('encode a Get request in the bytes protobufjs writes when every field is set, and in fewer (defaults left out) when not', () => {
+    const multiplexRequest = fc.record({ id: fc.integer({ min: 1, max: 0xffffffff }), timeoutMs: fc.integer({ min: 1, max: 0xffffffff }) });
+    const fullGet = fc.record({ key: fc.uint8Array({ minLength: 1, maxLength: 48 }).map((a) => Buffer.from(a)), r: fc.integer({ min: 1, max: 0xffffffff }), includeReplicas: fc.constant(true) });
+    fc.assert(
+      fc.property(multiplexRequest, fullGet, (head2, get) => {
+        const message = { ...head2, get };
+        assert.deepEqual(encodeKvStreamRequest(message), multiplex.requestSerialize(message));
+      }),
+    );
+    // Defaults given explicitly: protobufjs writes them (an empty key, r 0, false), the codec
+    // leaves them out as proto3 allows; both read back as the same request.
+    const defaults = { id: 1, get: { key: Buffer.alloc(0), r: 0, includeReplicas: false } };
+    const fast = encodeKvStreamRequest(defaults)!;
+    assert.ok(fast.length < multiplex.requestSerialize(defaults).length);
+    assert.deepEqual(multiplex.requestDeserialize(fast), multiplex.requestDeserialize(multiplex.requestSerialize(defaults)));
   });
 
   it('leave other bodies and request shapes to proto-loader, and bound what they decode', () => {

@@ -54,6 +54,8 @@ export interface MemoryClusterOptions {
   readonly liveness?: (nodeId: string) => PeerLiveness;
   /** Hint store per node (src/handoff); none when absent. */
   readonly hints?: (nodeId: string) => HintSink;
+  /** Another coordinator class with the same constructor (a reference copy for a differential test); Coordinator when absent. */
+  readonly coordinatorClass?: typeof Coordinator;
 }
 
 export interface MemoryClusterNode {
@@ -83,7 +85,7 @@ export class MemoryCluster {
       const replica = new LocalReplica(engine, clock, { tokenOf: testTokenOf, nowMs: wallClock });
       this.network.register(id, replica);
       const transport = this.network.transport(id);
-      const coordinator = new Coordinator(
+      const coordinator = new (options.coordinatorClass ?? Coordinator)(
         { ...options.coordinator, nodeId: id, replicationFactor: this.replicationFactor },
         {
           placement,
