@@ -175,6 +175,11 @@ export function fanOut<R>(request: FanoutRequest<R>): Fanout<R> {
     dispatched = true;
     items.forEach((item, index) => finish(index, deadlineResult(0, item.required, request.timeoutMs, [])));
     settle();
+    // When every key was done before this (required 0, too few replicas), settle() ran
+    // above while nothing counted as dispatched, so it left `complete` open, and the
+    // call just now did nothing. A read repair whose keys need no ack, started at its
+    // read's deadline, did so and kept the coordinator's idle() from ever resolving.
+    completeIfDone();
     return { quorum, complete };
   }
   if (open === 0) settle();
