@@ -634,18 +634,19 @@ export class Coordinator {
     const failures = new Map<number, QkvError>();
     if (repairs.length === 0) return failures;
 
-    for (const repair of repairs) {
-      const item = items[repair.item]!;
-      const repaired = (item.repairedNodes ??= new Set());
-      for (const nodeId of repair.stale) repaired.add(nodeId);
-    }
-    this.metrics.readRepairs(repairs.reduce((sum, repair) => sum + repair.stale.length, 0));
     const fanout = fanOut<unknown>({
       // Only as many repairs as it takes to reach R holders are waited for; all are sent.
       items: repairs.map((repair) => ({ replicas: repair.stale, required: Math.max(0, r - repair.holders) })),
       ...deadline,
       clock: this.time,
-      send: (nodeId, indices) => this.sendApply(nodeId, indices.map((j) => items[repairs[j]!.item]!.newest!), deadline.deadlineMs),
+      send: (nodeId, indices) => {
+        // A node counts as repaired (in the metric, and for the background pass to skip)
+        // only once its repair is on its way: a fan-out started at the read's deadline
+        // sends nothing, and its repairs are then left to the background pass.
+        for (const j of indices) (items[repairs[j]!.item]!.repairedNodes ??= new Set()).add(nodeId);
+        this.metrics.readRepairs(indices.length);
+        return this.sendApply(nodeId, indices.map((j) => items[repairs[j]!.item]!.newest!), deadline.deadlineMs);
+      },
       onReply: (nodeId, outcome) => this.observeReply('repair', nodeId, outcome),
     });
     this.track(fanout.complete);

@@ -2,7 +2,10 @@
 // 50fe3ef^1, imports rewritten), kept only as the reference that
 // test/coordinator/read-path-differential.test.ts compares today's read path with. It is
 // not built into anything else (docs/decisions/0271-read-path-differential-against-a-frozen-copy.md). When the read path changes its behaviour on purpose,
-// delete this directory and that test together rather than editing this copy.
+// delete this directory and that test together rather than editing this copy. The one
+// edit since the freeze fixes a bug both copies shared, so that they still compare equal:
+// the blocking read repair counts a node as repaired only once it sent the repair
+// (repairBeforeAnswer; test/coordinator/read-repair-at-deadline.test.ts).
 // The quorum coordinator (docs/architecture.md follows a request through it). Any node
 // coordinates any request: it finds the key's N replicas through the placement port,
 // stamps writes with the hybrid logical clock, sends to all N in parallel (its own
@@ -630,14 +633,18 @@ export class Coordinator {
     const failures = new Map<number, QkvError>();
     if (repairs.length === 0) return failures;
 
-    for (const repair of repairs) for (const nodeId of repair.stale) items[repair.item]!.repairedNodes.add(nodeId);
-    this.metrics.readRepairs(repairs.reduce((sum, repair) => sum + repair.stale.length, 0));
     const fanout = fanOut<unknown>({
       // Only as many repairs as it takes to reach R holders are waited for; all are sent.
       items: repairs.map((repair) => ({ replicas: repair.stale, required: Math.max(0, r - repair.holders) })),
       ...deadline,
       clock: this.time,
-      send: (nodeId, indices) => this.sendApply(nodeId, indices.map((j) => items[repairs[j]!.item]!.newest!), deadline.deadlineMs),
+      send: (nodeId, indices) => {
+        // Fixed after the freeze, like src/coordinator/coordinator.ts: a node counts as
+        // repaired only once its repair is sent (nothing is sent at the read's deadline).
+        for (const j of indices) items[repairs[j]!.item]!.repairedNodes.add(nodeId);
+        this.metrics.readRepairs(indices.length);
+        return this.sendApply(nodeId, indices.map((j) => items[repairs[j]!.item]!.newest!), deadline.deadlineMs);
+      },
       onReply: (nodeId, outcome) => this.observeReply('repair', nodeId, outcome),
     });
     this.track(fanout.complete);
