@@ -183,8 +183,10 @@ describe('kubernetes discovery (real API server)', { skip }, () => {
         try {
           const status = await client.status();
           // Nodes that start a moment apart may join the first one (ring state JOINING,
-          // docs/decisions/0080-ring-states-and-range-movement.md): wait until all are NORMAL.
-          return `${status.members.map((member) => member.id).join(',')}@${status.ringDigest}/${status.ringState}`;
+          // docs/decisions/0080-ring-states-and-range-movement.md): wait until all are
+          // NORMAL, and SERVING: a node answers Status while it still reaches its peers,
+          // and refuses KV calls until then (NOT_READY).
+          return `${status.members.map((member) => member.id).join(',')}@${status.ringDigest}/${status.ringState}/${status.state}`;
         } catch (error) {
           return `error: ${(error as Error).message}`;
         }
@@ -193,7 +195,7 @@ describe('kubernetes discovery (real API server)', { skip }, () => {
       let last: string[] = [];
       const allSee = (ids: string, among = clients): (() => Promise<boolean>) => async () => {
         last = await Promise.all(among.map(view));
-        return last.every((line) => line.startsWith(`${ids}@`) && line.endsWith('/NORMAL')) && new Set(last).size === 1;
+        return last.every((line) => line.startsWith(`${ids}@`) && line.endsWith('/NORMAL/SERVING')) && new Set(last).size === 1;
       };
       await eventually(allSee('quorumkv-0,quorumkv-1,quorumkv-2'), () => `${JSON.stringify(last)}\n${describeNodes()}`, 30_000);
       const fullDigest = (await clients[0]!.status()).ringDigest;
@@ -230,9 +232,9 @@ describe('kubernetes discovery (real API server)', { skip }, () => {
       clients[2] = new QuorumKvClient({ addresses: [`${newIp}:${grpcPort}`], timeoutMs: 2000, credentials });
       const reached = async (): Promise<boolean> => {
         const statuses = await Promise.all(clients.map((client) => client.status().catch((error: Error) => error)));
-        last = statuses.map((status) => (status instanceof Error ? `error: ${status.message}` : JSON.stringify({ digest: status.ringDigest, state: status.ringState, members: status.members.map(({ id, address, liveness, retained }) => ({ id, address, liveness, retained })) })));
+        last = statuses.map((status) => (status instanceof Error ? `error: ${status.message}` : JSON.stringify({ digest: status.ringDigest, state: status.ringState, serving: status.state, members: status.members.map(({ id, address, liveness, retained }) => ({ id, address, liveness, retained })) })));
         return statuses.every((status) => {
-          if (status instanceof Error || status.ringDigest !== fullDigest || status.ringState !== 'NORMAL') return false;
+          if (status instanceof Error || status.ringDigest !== fullDigest || status.ringState !== 'NORMAL' || status.state !== 'SERVING') return false;
           const back = status.members.find((member) => member.id === 'quorumkv-2');
           return back?.address === `${newIp}:${ports.peer}` && !back.retained && (back.self || back.liveness === 'up');
         });
