@@ -4,9 +4,9 @@
 // Under fsync=always a segment is opened to write through (O_DSYNC), so that write
 // returns only once the group is durable: one thread-pool round trip per group instead
 // of a write and an fdatasync (ADR 0262). A file system that cannot write through gets
-// the write and the fdatasync, as before. The callers of one group share one promise, settled once when the
-// group is durable or failed: at concurrency 64 that is one promise and one resolve
-// per sync instead of 64 (ADR 0196). Each append encodes its frame straight into its
+// the write and the fdatasync, as before. The callers of one group share one promise,
+// settled once when the group is durable or failed: at concurrency 64 that is one
+// promise and one resolve per sync instead of 64 (ADR 0196). Each append encodes its frame straight into its
 // group's buffer, which goes to the file as it is (group-buffers.ts, ADR 0252). The
 // format is described in wal-format.ts and recovery in wal-recovery.ts.
 //
