@@ -34,8 +34,9 @@
 // handed to its handler, it holds none, so an idle stream costs no turn. A stream that
 // needs one when none is free is paused and waits like any call, holding at most the
 // chunk it got (HTTP/2 flow control keeps the rest with the sender). The peer port's gate
-// leaves Replica.Exchange's later messages alone (`laterStreamMessages: false`): only
-// members reach it, and it is the replication path.
+// does the same for Replica.Exchange: a member certificate is no reason to let one caller
+// make the node read any number of large messages at once
+// (docs/decisions/0269-peer-stream-messages-take-receive-turns.md).
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
@@ -64,12 +65,6 @@ export interface ReceiveGateOptions {
   readonly callerOf?: (call: grpc.ServerInterceptingCallInterface, metadata: grpc.Metadata) => string;
   /** Told of every call the gate refuses (OVERLOADED) or ends (DEADLINE_EXCEEDED); the node counts and logs them. */
   readonly onRefused?: (error: QkvError, method: string) => void;
-  /**
-   * Whether a stream's messages after its first take turns too (true by default). The
-   * peer port turns it off: only members reach it, and its Replica.Exchange streams are
-   * the replication path (docs/decisions/0242-stream-messages-take-receive-turns.md).
-   */
-  readonly laterStreamMessages?: boolean;
 }
 
 /**
@@ -110,7 +105,6 @@ export class ReceiveGate {
   private readonly timeoutCheckIntervalMs: number;
   private readonly callerOf: (call: grpc.ServerInterceptingCallInterface, metadata: grpc.Metadata) => string;
   private readonly onRefused: ((error: QkvError, method: string) => void) | undefined;
-  private readonly laterStreamMessages: boolean;
 
   constructor(options: ReceiveGateOptions = {}) {
     this.receivingMax = options.receivingMax ?? RECEIVING_CALLS_MAX;
@@ -122,7 +116,6 @@ export class ReceiveGate {
     this.timeoutCheckIntervalMs = options.timeoutCheckIntervalMs ?? RECEIVE_TIMEOUT_CHECK_INTERVAL_MS;
     this.callerOf = options.callerOf ?? callerKeyOf;
     this.onRefused = options.onRefused;
-    this.laterStreamMessages = options.laterStreamMessages ?? true;
     assert.ok(this.receivingPerCallerMax >= 1 && this.receivingPerCallerMax <= this.receivingMax, 'a caller may hold from one turn to all of them');
   }
 
@@ -174,7 +167,7 @@ export class ReceiveGate {
         return 'waiting';
       };
       // A stream's later messages: the gate learns of each chunk grpc-js takes in.
-      const reader = method.requestStream && this.laterStreamMessages ? streamReaderOf(call) : undefined;
+      const reader = method.requestStream ? streamReaderOf(call) : undefined;
       if (reader !== undefined) {
         // Called once the gate has counted the turn as this stream's.
         const readOn = (): void => {
