@@ -5,7 +5,7 @@
 // delete this directory and that test together rather than editing this copy. The one
 // edit since the freeze fixes a bug both copies shared, so that they still compare equal:
 // the blocking read repair counts a node as repaired only once it sent the repair
-// (repairBeforeAnswer; test/coordinator/read-repair-at-deadline.test.ts).
+// (repairBeforeAnswer; test/coordinator/read-at-deadline.test.ts).
 // The quorum coordinator (docs/architecture.md follows a request through it). Any node
 // coordinates any request: it finds the key's N replicas through the placement port,
 // stamps writes with the hybrid logical clock, sends to all N in parallel (its own

@@ -1,13 +1,19 @@
-// A read that answers at its deadline still repairs its stale replicas. The blocking read
-// repair then starts with no time left, so its fan-out sends nothing; the repair is left
-// to the background pass, which runs on its own deadline. The blocking pass once marked
-// the stale replicas as repaired (and counted them in the repair metric) before sending,
-// so the background pass skipped them and the replica stayed stale for good, while the
-// metric said it had been repaired (the read path differential's seed 6469).
+// A read that answers at its deadline leaves nothing pending and still repairs its stale
+// replicas. The blocking read repair then starts with no time left, so its fan-out sends
+// nothing, and the repair is left to the background pass, which runs on its own deadline.
+// Both once went wrong on this path (the read path differential's seed 6469):
+// - when all the repair's keys needed no ack (R replicas already held the newest), the
+//   fan-out's `complete` promise was never settled, which left the coordinator's count of
+//   background work above zero for good, so coordinator.idle(), which a draining node
+//   waits for at shutdown, never resolved;
+// - the blocking pass marked the stale replicas as repaired (and counted them in the
+//   repair metric) before sending, so the background pass skipped them and the replica
+//   stayed stale for good, while the metric said it had been repaired.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { ManualClock } from '../../src/clock/manual-clock.js';
+import { ManualClock, MANUAL_CLOCK_START_MS } from '../../src/clock/manual-clock.js';
 import { naturalOnly } from '../../src/coordinator/coordinator-config.js';
+import { fanOut } from '../../src/coordinator/replica-fanout.js';
 import type { KvRecord } from '../../src/storage/record.js';
 import { MemoryCluster } from '../support/memory-cluster.js';
 import { RecordingMetrics } from '../support/recording-metrics.js';
@@ -22,6 +28,40 @@ async function settlesAtOnce(promise: Promise<unknown>): Promise<boolean> {
   await new Promise((resolve) => setImmediate(resolve));
   return settled;
 }
+
+it('a fan-out started at its deadline whose keys need no ack completes without sending', async () => {
+  const clock = new ManualClock();
+  const sent: string[] = [];
+  const fanout = fanOut<undefined>({
+    items: [{ replicas: ['node-1'], required: 0 }],
+    deadlineMs: clock.nowMs(),
+    timeoutMs: 200,
+    clock,
+    send: (nodeId) => {
+      sent.push(nodeId);
+      return Promise.resolve(undefined);
+    },
+  });
+  const { items } = await fanout.quorum;
+  assert.equal(items[0]!.error, undefined, 'a key that needs no ack is met');
+  assert.ok(await settlesAtOnce(fanout.complete), 'complete settles');
+  assert.deepEqual(sent, [], 'nothing is sent after the deadline');
+  assert.equal(clock.pendingTimers, 0);
+});
+
+it('a fan-out started at its deadline whose keys cannot be met completes without sending', async () => {
+  const clock = new ManualClock();
+  const fanout = fanOut<undefined>({
+    items: [{ replicas: ['node-1'], required: 2 }],
+    deadlineMs: clock.nowMs() - 1,
+    timeoutMs: 200,
+    clock,
+    send: () => assert.fail('nothing is sent after the deadline'),
+  });
+  const { items } = await fanout.quorum;
+  assert.equal(items[0]!.failure, 'too_few_replicas');
+  assert.ok(await settlesAtOnce(fanout.complete), 'complete settles');
+});
 
 const metKey = Buffer.from('k-met');
 const openKey = Buffer.from('k-open');
@@ -71,7 +111,7 @@ async function readAtDeadline(r: number, staleHolds: KvRecord | undefined, nodeT
   const idling = coordinator.idle().then(() => (idle = true));
   // The background repair runs on its own deadline (the write timeout); time runs until it is done.
   for (let t = 0; t < 100 && !idle; t++) await clock.advance(10);
-  assert.ok(idle, 'the coordinator went idle');
+  assert.ok(idle, `idle() resolved (${clock.nowMs() - MANUAL_CLOCK_START_MS} ms in, ${clock.pendingTimers} timers pending)`);
   await idling;
   return { cluster, metrics, met: met! };
 }
@@ -83,7 +123,7 @@ function repairMessages(metrics: RecordingMetrics, peer: string): number {
 
 for (const staleHolds of [older, undefined]) {
   const stale = staleHolds === undefined ? 'holds nothing' : 'holds an older version';
-  it(`R=1: a stale replica that ${stale} is repaired in the background when the read answers at its deadline`, async () => {
+  it(`R=1: a read that answers at its deadline leaves the coordinator idle, and a stale replica that ${stale} is repaired in the background`, async () => {
     const { cluster, metrics, met } = await readAtDeadline(1, staleHolds, 'cut-off');
     // R=1 is met by node-0 alone, so the read answers k-met although its repair was not sent.
     assert.equal(met.ok, true);
