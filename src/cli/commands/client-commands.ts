@@ -105,12 +105,16 @@ function isInsecure(io: CliIo, values: CommonValues): boolean {
   return values.insecure === true || INSECURE_ENV.fromText(io.env['QKV_INSECURE'] ?? '');
 }
 
+/** Whose client certificate the CLI uses, and where its files are; undefined with --insecure (or QKV_INSECURE). */
+function clientIdentity(io: CliIo, values: CommonValues): { readonly certsDir: string; readonly user: string } | undefined {
+  if (isInsecure(io, values)) return undefined;
+  return { certsDir: values['certs-dir'] ?? io.env['QKV_CERTS_DIR'] ?? LOCAL_CERTS_DIR, user: values.user ?? io.env['QKV_USER'] ?? BUILT_IN_ADMIN };
+}
+
 /** TLS with the user's client certificate, unless --insecure (or QKV_INSECURE) says plaintext. */
 export function clientSecurity(io: CliIo, values: CommonValues): { credentials?: ChannelCredentials } {
-  if (isInsecure(io, values)) return {};
-  const certsDir = values['certs-dir'] ?? io.env['QKV_CERTS_DIR'] ?? LOCAL_CERTS_DIR;
-  const user = values.user ?? io.env['QKV_USER'] ?? BUILT_IN_ADMIN;
-  return { credentials: clientChannelCredentials(certsDir, user) };
+  const identity = clientIdentity(io, values);
+  return identity === undefined ? {} : { credentials: clientChannelCredentials(identity.certsDir, identity.user) };
 }
 
 async function withClient<T>(io: CliIo, values: CommonValues, run: (client: QuorumKvClient) => Promise<T>): Promise<T> {
@@ -372,11 +376,10 @@ export async function runDecommission(args: string[], io: CliIo): Promise<number
  * this machine's clock, which must be within the nodes' clock bound.
  */
 async function signedForget(io: CliIo, values: CommonValues, member: string): Promise<{ version: number; signed: ForgetSignature } | undefined> {
-  if (isInsecure(io, values)) return undefined;
-  const certsDir = values['certs-dir'] ?? io.env['QKV_CERTS_DIR'] ?? LOCAL_CERTS_DIR;
-  const user = values.user ?? io.env['QKV_USER'] ?? BUILT_IN_ADMIN;
+  const identity = clientIdentity(io, values);
+  if (identity === undefined) return undefined;
   const version = Date.now();
-  return { version, signed: await signForgetAs(certsDir, user, member, version) };
+  return { version, signed: await signForgetAs(identity.certsDir, identity.user, member, version) };
 }
 
 /** How often `qkv forget` asks for progress. */
